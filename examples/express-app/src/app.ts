@@ -1,0 +1,134 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config';
+import { authRoutes } from './http/auth-routes';
+import { type BuyerCaches, buyerRoutes, type SaleInfo, type SeatSnapshot } from './http/buyer-routes';
+import { TtlCache } from './http/cache';
+import { blocklistCheck, rateLimits } from './http/defences';
+import { errorHandler, notFound } from './http/errors';
+import { LiveUpdates } from './http/live';
+import { OperatorAuth, operatorRoutes } from './http/operator-routes';
+import { SessionCodec, sessionReader } from './http/session';
+import { SseHub } from './http/sse';
+import { AppMetrics } from './ops/metrics';
+import { StatsSampler } from './ops/stats';
+import type { Platform } from './platform/types';
+
+/**
+ * The web client's files: `public/` at the package root, found from this module's own location,
+ * which is one folder below the root both as source (`src/app.ts`) and as the build
+ * (`dist/main.js`), so `node dist/main.js` serves them from any working directory.
+ */
+export const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
+
+/** The assembled HTTP application and the pieces its owner starts and stops. */
+export interface SeatRushApp {
+  app: Express;
+  hub: SseHub;
+  metrics: AppMetrics;
+  stats: StatsSampler;
+  live: LiveUpdates;
+  /** Starts the live loops (stats sampling, SSE fan-out). */
+  start(): void;
+  /** Ends every SSE stream (telling clients to reconnect) and stops the loops. */
+  drain(): Promise<void>;
+}
+
+/** Builds the Express application over a platform (in-memory or real servers: same code). */
+export function createApp(options: { config: AppConfig; platform: Platform; log: Logger }): SeatRushApp {
+  const { config, platform, log } = options;
+  const metrics = new AppMetrics();
+  const hub = new SseHub({ onCountChange: (open) => metrics.sseConnections.set(open) });
+  const now = () => platform.now();
+  const caches: BuyerCaches = {
+    saleInfo: new TtlCache<SaleInfo>({ ttlMs: 5_000, now: Date.now }),
+    seats: new TtlCache<SeatSnapshot>({ ttlMs: 250, now: Date.now }),
+  };
+  const stats = new StatsSampler(platform, metrics, hub);
+  const live = new LiveUpdates(platform, hub, caches, metrics, stats, log);
+  const codec = new SessionCodec(config.sessionSecret);
+  const operatorAuth = new OperatorAuth(config.operatorToken);
+
+  const app = express();
+  app.disable('x-powered-by');
+  // the demo listens on loopback by default: X-Forwarded-For is not believed unless configured
+  app.set('trust proxy', false);
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      if (res.statusCode >= 500 || route.startsWith('/api/operator'))
+        log.info(
+          { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) },
+          'request',
+        );
+    });
+    next();
+  });
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+
+  app.get('/health', async (_req, res) => {
+    const dependencies = await platform.health();
+    const sales = await Promise.all(
+      platform
+        .sales()
+        .map(async (r) => ({ id: r.sale.id, state: r.state(), warm: await r.warm().catch(() => false) })),
+    );
+    const ok = Object.values(dependencies).every((d) => d.ok);
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'degraded', mode: platform.mode, dependencies, sales });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  // a sale definition carries its whole seat map; buyers' bodies are a few hundred bytes
+  app.use('/api/operator', express.json({ limit: '10mb' }));
+  app.use('/api', express.json({ limit: '64kb' }));
+  app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats, caches }));
+  app.use('/api', sessionReader(codec, now));
+  app.use('/api', blocklistCheck(platform, metrics));
+  app.use('/api', rateLimits(platform, metrics, config.rates));
+  app.use('/api', authRoutes(codec, now));
+  app.use(
+    '/api',
+    buyerRoutes({
+      platform,
+      hub,
+      caches,
+      metrics,
+      queueView: (runtime, userId) => live.queueView(runtime, userId),
+    }),
+  );
+  app.use('/api', notFound);
+  app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1m' }));
+  app.use(notFound);
+  app.use(errorHandler(log));
+
+  return {
+    app,
+    hub,
+    metrics,
+    stats,
+    live,
+    start() {
+      stats.start();
+      live.start();
+    },
+    async drain() {
+      hub.drain();
+      live.stop();
+      await stats.stop();
+    },
+  };
+}

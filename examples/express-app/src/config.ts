@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError, z } from '@seatrush/core';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const ratio = z.coerce.number().min(0).max(1);
+const ms = z.coerce.number().int().nonnegative();
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every setting of the app, read once from the environment. */
+const Env = z.object({
+  PORT: port.default(3000),
+  /** Loopback by default: the demo is not meant to face the network unless asked. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Real servers: all three set → Redis, Kafka and PostgreSQL; none → the in-memory default. */
+  REDIS_URL: z.string().url().optional(),
+  KAFKA_BROKERS: z.string().min(1).optional(),
+  DATABASE_URL: z.string().url().optional(),
+  /** Token operators send as `Authorization: Bearer …`; a random one is printed when unset. */
+  OPERATOR_TOKEN: z.string().min(16).optional(),
+  /** Key that signs session cookies and admission tokens; random per process when unset. */
+  SESSION_SECRET: z.string().min(32).optional(),
+  /** Run the reservation worker in this process (the default) or only in `dist/worker.js`. */
+  WORKER: flag.default(true),
+  /**
+   * Run the sales' loops (admission tick, hold sweeper, reconciler) here. With several API
+   * instances on the same servers, keep them in one instance: every instance ticking would admit
+   * faster than the configured rate.
+   */
+  SALE_LOOPS: flag.default(true),
+  /** The payment simulator: latency and the share of charges that are declined. */
+  PAYMENT_LATENCY_MS: ms.default(800),
+  PAYMENT_FAILURE_RATE: ratio.default(0.05),
+  /**
+   * How the hot path is made safe: `atomic` (one store operation, the default) or `lock` (the
+   * seed's distributed lock → check → DECR → SET NX PX), to compare the two under load.
+   */
+  RESERVE_STRATEGY: z.enum(['atomic', 'lock']).default('atomic'),
+  /** The demo sale created on start (`none` to start without one). */
+  DEMO_SALE: z.enum(['seated', 'general', 'none']).default('seated'),
+  DEMO_SALE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .default('demo'),
+  /** Users admitted per second in the demo sale. */
+  ADMIT_PER_SECOND: z.coerce.number().int().positive().default(5),
+  /** How often the demo sale's admission tick runs. */
+  ADMISSION_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),
+  /** How long the demo sale holds seats before they go back on sale. */
+  HOLD_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** Proof-of-work difficulty (leading zero bits) a client solves before joining the queue. */
+  POW_DIFFICULTY: z.coerce.number().int().min(0).max(28).default(14),
+  /** Key prefix (Redis), topic prefix (Kafka) and schema (PostgreSQL) of this deployment. */
+  NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_]{1,32}$/)
+    .default('seatrush'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Rate limits (token buckets): per IP, per user and for the whole process. */
+  RATE_PER_IP: z.coerce.number().positive().default(20),
+  RATE_PER_USER: z.coerce.number().positive().default(10),
+  RATE_GLOBAL: z.coerce.number().positive().default(5_000),
+  /**
+   * Joins per second one IP may make before the bot guard blocks it (and 6× that per 10 s). An
+   * office or a carrier puts many people behind one address; a load test puts everyone.
+   */
+  BOT_PER_IP_PER_SECOND: z.coerce.number().int().positive().max(10_000).default(100),
+  /** Accounts one device fingerprint may use within 10 minutes before the device is blocked. */
+  BOT_ACCOUNTS_PER_DEVICE: z.coerce.number().int().positive().max(1_000).default(5),
+});
+
+/** The app's configuration, validated. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Present when the app runs on the real servers. */
+  servers: { redisUrl: string; kafkaBrokers: string[]; databaseUrl: string } | null;
+  operatorToken: string;
+  /** Whether the operator token was generated (and must be printed). */
+  operatorTokenGenerated: boolean;
+  sessionSecret: string;
+  worker: boolean;
+  saleLoops: boolean;
+  payment: { latencyMs: number; failureRate: number };
+  strategy: 'atomic' | 'lock';
+  demoSale: 'seated' | 'general' | 'none';
+  demoSaleId: string;
+  admitPerSecond: number;
+  admissionIntervalMs: number;
+  holdMs: number;
+  powDifficulty: number;
+  namespace: string;
+  logLevel: string;
+  rates: { perIp: number; perUser: number; global: number };
+  botPerIpPerSecond: number;
+  botAccountsPerDevice: number;
+}
+
+/**
+ * Reads the configuration from `env` (normally `process.env`). Throws a `ConfigurationError`
+ * naming every bad variable; a partial set of server URLs is an error, not a silent fallback.
+ */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  // an empty variable (`REDIS_URL=`) means unset, as shells and .env files commonly write it
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = Env.safeParse(given);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigurationError(`bad environment: ${issues}`);
+  }
+  const e = result.data;
+  const serverUrls = [e.REDIS_URL, e.KAFKA_BROKERS, e.DATABASE_URL].filter(Boolean).length;
+  if (serverUrls !== 0 && serverUrls !== 3) {
+    throw new ConfigurationError(
+      'set all of REDIS_URL, KAFKA_BROKERS and DATABASE_URL (real servers) or none (in-memory)',
+    );
+  }
+  const servers =
+    e.REDIS_URL && e.KAFKA_BROKERS && e.DATABASE_URL
+      ? {
+          redisUrl: e.REDIS_URL,
+          kafkaBrokers: e.KAFKA_BROKERS.split(',')
+            .map((b) => b.trim())
+            .filter(Boolean),
+          databaseUrl: e.DATABASE_URL,
+        }
+      : null;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    servers,
+    operatorToken: e.OPERATOR_TOKEN ?? randomBytes(18).toString('base64url'),
+    operatorTokenGenerated: e.OPERATOR_TOKEN === undefined,
+    sessionSecret: e.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    worker: e.WORKER,
+    saleLoops: e.SALE_LOOPS,
+    payment: { latencyMs: e.PAYMENT_LATENCY_MS, failureRate: e.PAYMENT_FAILURE_RATE },
+    strategy: e.RESERVE_STRATEGY,
+    demoSale: e.DEMO_SALE,
+    demoSaleId: e.DEMO_SALE_ID,
+    admitPerSecond: e.ADMIT_PER_SECOND,
+    admissionIntervalMs: e.ADMISSION_INTERVAL_MS,
+    holdMs: e.HOLD_MS,
+    powDifficulty: e.POW_DIFFICULTY,
+    namespace: e.NAMESPACE,
+    logLevel: e.LOG_LEVEL,
+    rates: { perIp: e.RATE_PER_IP, perUser: e.RATE_PER_USER, global: e.RATE_GLOBAL },
+    botPerIpPerSecond: e.BOT_PER_IP_PER_SECOND,
+    botAccountsPerDevice: e.BOT_ACCOUNTS_PER_DEVICE,
+  };
+}

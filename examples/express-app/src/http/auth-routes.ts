@@ -1,0 +1,43 @@
+import { z } from '@seatrush/core';
+import { Router } from 'express';
+import { clearSessionCookie, type SessionCodec, sessionOf, setSessionCookie } from './session';
+import { parse } from './validate';
+
+const LoginBody = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1, 'name is required')
+      .max(40)
+      .regex(/^[^<>]*$/, 'no angle brackets'),
+  })
+  .strict();
+
+/**
+ * The demo login: any name signs in, and the server makes the user id. A real host plugs its own
+ * identity provider in here; what matters is that identity comes from a signed cookie the server
+ * issued, never from an id the client sends.
+ */
+export function authRoutes(codec: SessionCodec, now: () => number): Router {
+  const router = Router();
+
+  router.post('/login', (req, res) => {
+    const { name } = parse('login', LoginBody, req.body ?? {});
+    const { session, cookie } = codec.issue(name, now());
+    setSessionCookie(res, cookie, req.secure);
+    res.status(201).json({ user: { id: session.userId, name: session.name } });
+  });
+
+  router.post('/logout', (_req, res) => {
+    clearSessionCookie(res);
+    res.status(204).end();
+  });
+
+  router.get('/me', (_req, res) => {
+    const session = sessionOf(res);
+    res.json({ user: { id: session.userId, name: session.name } });
+  });
+
+  return router;
+}

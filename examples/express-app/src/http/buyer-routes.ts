@@ -1,0 +1,409 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type HoldRecord,
+  headersFingerprintOf,
+  type ReservationRow,
+  type SaleDefinition,
+  type Selection,
+  seatsOf,
+  z,
+} from '@seatrush/core';
+import { type Request, type Response, Router } from 'express';
+import type { AppMetrics } from '../ops/metrics';
+import type { Platform, SaleRuntime } from '../platform/types';
+import type { TtlCache } from './cache';
+import { clientIp, deviceFingerprint } from './defences';
+import { HttpError } from './errors';
+import { isFinal, type ReservationView, reservationChannel, reservationView } from './reservation-view';
+import { sessionOf } from './session';
+import type { SseHub } from './sse';
+import { parse } from './validate';
+
+/** Hot read data kept in the in-process cache. */
+export interface BuyerCaches {
+  saleInfo: TtlCache<SaleInfo>;
+  seats: TtlCache<SeatSnapshot>;
+}
+
+/** What the client needs to draw a sale (static for the sale's life, so it is cached). */
+export interface SaleInfo {
+  id: string;
+  name: string;
+  kind: 'general' | 'assigned';
+  tier: string | null;
+  tiers: SaleDefinition['tiers'];
+  holdMs: number;
+  ticketsPerUser: number;
+  opensAt: number;
+  sections: Array<{
+    id: string;
+    name: string;
+    rows: Array<{ id: string; seats: Array<{ id: string; label: string; tier: string }> }>;
+  }>;
+}
+
+/** The live part of a seat map: only the seats that are not available, plus the counts. */
+export interface SeatSnapshot {
+  states: Record<string, 'HELD' | 'CONFIRMED'>;
+  counts: { initialStock: number; available: number; held: number; confirmed: number };
+  now: number;
+}
+
+/** A waiting-room status as the client sees it. */
+export interface QueueView {
+  state: 'WAITING' | 'ADMITTED';
+  ticket: number;
+  ahead: number;
+  servedUpTo: number;
+  etaSeconds: number | null;
+  saleState: string;
+  admissionToken?: string;
+  admittedUntil?: number;
+  /**
+   * When to ask again, in ms (the SDK's `waitingRoomAnswer`: a quarter of the ETA, 1-30 s); null
+   * once admitted. Also sent as `Retry-After` (seconds) by `GET …/queue`, for non-browser clients
+   * (the SSE stream pushes changes, so its views leave it out).
+   */
+  refreshMs?: number | null;
+}
+
+const IdParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+const JoinBody = z
+  .object({ challengeId: z.string().min(1).max(128), answer: z.string().min(1).max(512) })
+  .strict();
+const ReserveBody = z.union([
+  z.object({ seatIds: z.array(IdParam).min(1).max(100) }).strict(),
+  z.object({ quantity: z.number().int().positive().max(100) }).strict(),
+]);
+const GroupBody = z
+  .object({
+    size: z.number().int().positive().max(100),
+    section: IdParam.optional(),
+    /** `split` (default): the closest free seats when no row has them side by side; `refuse`: NO_ADJACENT_SEATS. */
+    fallback: z.enum(['split', 'refuse']).optional(),
+  })
+  .strict();
+const IdempotencyHeader = z
+  .string({ error: 'the Idempotency-Key header is required' })
+  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 _ . -');
+
+/** Builds the static description of a sale for clients. */
+export function saleInfoOf(sale: SaleDefinition): SaleInfo {
+  return {
+    id: sale.id,
+    name: sale.name,
+    kind: sale.inventory.kind,
+    tier: sale.inventory.kind === 'general' ? sale.inventory.tier : null,
+    tiers: sale.tiers,
+    holdMs: sale.holdMs,
+    ticketsPerUser: sale.limits.ticketsPerUser,
+    opensAt: sale.opensAt,
+    sections:
+      sale.inventory.kind === 'assigned'
+        ? sale.inventory.sections.map((s) => ({
+            id: s.id,
+            name: s.name,
+            rows: s.rows.map((r) => ({
+              id: r.id,
+              seats: r.seats.map((x) => ({ id: x.id, label: x.label, tier: x.tier })),
+            })),
+          }))
+        : [],
+  };
+}
+
+/** The amount of a hold from the sale's price list. */
+export function amountOf(sale: SaleDefinition, hold: { quantity: number; seatIds: string[] }): number {
+  const prices = new Map(sale.tiers.map((t) => [t.id, t.priceCents]));
+  if (sale.inventory.kind === 'general') return (prices.get(sale.inventory.tier) ?? 0) * hold.quantity;
+  const tierOf = new Map(seatsOf(sale).map((s) => [s.id, s.tier]));
+  return hold.seatIds.reduce((sum, id) => sum + (prices.get(tierOf.get(id) ?? '') ?? 0), 0);
+}
+
+/** Reads the live seat map from the store (the caller caches it). */
+export async function loadSeats(platform: Platform, saleId: string): Promise<SeatSnapshot> {
+  const [all, counts] = await Promise.all([
+    platform.inventory.seatStates(saleId),
+    platform.inventory.counts(saleId),
+  ]);
+  const states: SeatSnapshot['states'] = {};
+  for (const [id, state] of Object.entries(all)) if (state !== 'AVAILABLE') states[id] = state;
+  return {
+    states,
+    counts: {
+      initialStock: counts.initialStock,
+      available: counts.available,
+      held: counts.held,
+      confirmed: counts.confirmed,
+    },
+    now: platform.now(),
+  };
+}
+
+/** A reservation's view, or null when the store does not know it. */
+export async function loadReservation(
+  platform: Platform,
+  runtime: SaleRuntime,
+  reservationId: string,
+): Promise<ReservationView | null> {
+  const [hold, row] = await Promise.all([
+    platform.inventory.getHold(runtime.sale.id, reservationId),
+    platform.repository.get(reservationId),
+  ]);
+  return hold ? viewOf(runtime, hold, row) : null;
+}
+
+/** The buyer's view of a hold and its row, priced from the sale when the row does not exist yet. */
+function viewOf(runtime: SaleRuntime, hold: HoldRecord, row: ReservationRow | null): ReservationView {
+  const view = reservationView(hold, row);
+  return { ...view, amountCents: view.amountCents ?? amountOf(runtime.sale, hold) };
+}
+
+/** The buyer API: sale info, seat map, waiting room, reservations, and their SSE streams. */
+export function buyerRoutes(deps: {
+  platform: Platform;
+  hub: SseHub;
+  caches: BuyerCaches;
+  metrics: AppMetrics;
+  queueView: (runtime: SaleRuntime, userId: string) => Promise<QueueView | null>;
+}): Router {
+  const { platform, hub, caches, metrics } = deps;
+  const router = Router();
+
+  const runtimeOf = (req: Request): SaleRuntime => {
+    const id = parse('sale id', IdParam, req.params.saleId);
+    const runtime = platform.sale(id);
+    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
+    return runtime;
+  };
+
+  const ownReservation = async (req: Request, res: Response) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const reservationId = parse('reservation id', IdParam, req.params.reservationId);
+    const hold = await platform.inventory.getHold(runtime.sale.id, reservationId);
+    if (!hold) throw new HttpError('NOT_FOUND', `no reservation ${reservationId}`);
+    // only the owner may see or change a reservation, whatever id a client guesses
+    if (hold.userId !== session.userId)
+      throw new HttpError('NOT_OWNER', 'this reservation belongs to someone else');
+    const view = viewOf(runtime, hold, await platform.repository.get(reservationId));
+    return { session, runtime, reservationId, view };
+  };
+
+  router.get('/sales', (_req, res) => {
+    res.json({
+      sales: platform.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state() })),
+    });
+  });
+
+  router.get('/sales/:saleId', async (req, res) => {
+    const runtime = runtimeOf(req);
+    const info = await caches.saleInfo.get(runtime.sale.id, async () => saleInfoOf(runtime.sale));
+    res.json({ sale: { ...info, state: runtime.state() }, now: platform.now() });
+  });
+
+  router.get('/sales/:saleId/seats', async (req, res) => {
+    const runtime = runtimeOf(req);
+    res.json(await caches.seats.get(runtime.sale.id, () => loadSeats(platform, runtime.sale.id)));
+  });
+
+  router.get('/sales/:saleId/seats/stream', async (req, res) => {
+    const runtime = runtimeOf(req);
+    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
+    const client = hub.open(req, res, `seats:${runtime.sale.id}`);
+    client.send('seats', await caches.seats.get(runtime.sale.id, () => loadSeats(platform, runtime.sale.id)));
+  });
+
+  router.post('/sales/:saleId/challenge', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const challenge = await platform.challenges.issue({ subject: session.userId, now: platform.now() });
+    res.status(201).json({ challenge, saleId: runtime.sale.id });
+  });
+
+  router.post('/sales/:saleId/queue', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const body = parse('join', JoinBody, req.body ?? {});
+    if (runtime.state() === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
+    const device = deviceFingerprint(req);
+    const outcome = await runtime.queueing.join({
+      userId: session.userId,
+      challenge: body,
+      context: {
+        ip: clientIp(req).slice(0, 64),
+        ...(device ? { deviceId: device } : {}),
+        userAgent: (req.get('user-agent') ?? '').slice(0, 512),
+        headersFingerprint: headersFingerprintOf(req.rawHeaders),
+      },
+    });
+    if (!outcome.ok) {
+      // a `reject` room answers SOLD_OUT / SALE_CLOSED politely: the buyer is not queued
+      throw new HttpError(outcome.code, outcome.message ?? outcome.code, {
+        ...('retryAfterMs' in outcome && outcome.retryAfterMs !== undefined
+          ? { retryAfterMs: outcome.retryAfterMs }
+          : {}),
+        ...('challenge' in outcome && outcome.challenge ? { challenge: outcome.challenge } : {}),
+      });
+    }
+    const view = await deps.queueView(runtime, session.userId);
+    if (!view) throw new HttpError('NOT_IN_QUEUE', 'you left the queue while joining; join again');
+    res.status(outcome.alreadyJoined ? 200 : 201).json({ queue: view, alreadyJoined: outcome.alreadyJoined });
+  });
+
+  router.get('/sales/:saleId/queue', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const view = await deps.queueView(runtime, session.userId);
+    if (!view) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+    res.set('Cache-Control', 'no-store');
+    if (typeof view.refreshMs === 'number') res.set('Retry-After', String(Math.ceil(view.refreshMs / 1_000)));
+    res.json({ queue: view });
+  });
+
+  router.get('/sales/:saleId/queue/stream', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
+    const view = await deps.queueView(runtime, session.userId);
+    if (!view) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+    const client = hub.open(req, res, `queue:${runtime.sale.id}:${session.userId}`);
+    client.send('queue', view);
+  });
+
+  router.post('/sales/:saleId/queue/heartbeat', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const beat = await runtime.waitingRoom.heartbeat({ userId: session.userId });
+    if (!beat.ok) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+    res.json({ state: beat.state });
+  });
+
+  router.delete('/sales/:saleId/queue', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const { left } = await runtime.waitingRoom.leave({ userId: session.userId });
+    if (!left) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+    res.status(204).end();
+  });
+
+  router.post('/sales/:saleId/reservations', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const idempotencyKey = parse('Idempotency-Key header', IdempotencyHeader, req.get('idempotency-key'));
+    const body = parse('reservation', ReserveBody, req.body ?? {});
+    const state = runtime.state();
+    if (state !== 'OPEN') throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
+    const selection: Selection =
+      'seatIds' in body
+        ? { kind: 'seats', seatIds: body.seatIds }
+        : { kind: 'quantity', quantity: body.quantity };
+    const token = req.get('x-admission-token');
+    const result = await runtime.reservations.reserve({
+      userId: session.userId,
+      idempotencyKey,
+      selection,
+      reservationId: randomUUID(),
+      ...(token ? { admissionToken: token } : {}),
+    });
+    metrics.reserveOutcomes.inc({ sale: runtime.sale.id, code: result.ok ? 'ACCEPTED' : result.code });
+    if (!result.ok) {
+      throw new HttpError(result.code, messageOf(result.code), {
+        ...(result.seatIds ? { seatIds: result.seatIds } : {}),
+        ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
+      });
+    }
+    caches.seats.invalidate(runtime.sale.id);
+    const view = (await loadReservation(platform, runtime, result.reservationId)) ?? {
+      ...reservationView(result.hold, null),
+      amountCents: result.amountCents,
+    };
+    res.status(result.replayed ? 200 : 201).json({ reservation: view, replayed: result.replayed });
+  });
+
+  router.post('/sales/:saleId/group-reservations', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    const idempotencyKey = parse('Idempotency-Key header', IdempotencyHeader, req.get('idempotency-key'));
+    const body = parse('group reservation', GroupBody, req.body ?? {});
+    const state = runtime.state();
+    if (state !== 'OPEN') throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
+    const token = req.get('x-admission-token');
+    const result = await runtime.groups.reserveGroup({
+      userId: session.userId,
+      idempotencyKey,
+      size: body.size,
+      ...(body.section ? { section: body.section } : {}),
+      ...(body.fallback ? { fallback: body.fallback } : {}),
+      reservationId: randomUUID(),
+      ...(token ? { admissionToken: token } : {}),
+    });
+    metrics.reserveOutcomes.inc({ sale: runtime.sale.id, code: result.ok ? 'ACCEPTED' : result.code });
+    if (!result.ok) {
+      throw new HttpError(result.code, messageOf(result.code), {
+        ...(result.seatIds ? { seatIds: result.seatIds } : {}),
+        ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
+      });
+    }
+    caches.seats.invalidate(runtime.sale.id);
+    const view = (await loadReservation(platform, runtime, result.reservationId)) ?? {
+      ...reservationView(result.hold, null),
+      amountCents: result.amountCents,
+    };
+    res
+      .status(result.replayed ? 200 : 201)
+      .json({ reservation: view, adjacent: result.adjacent, replayed: result.replayed });
+  });
+
+  router.get('/sales/:saleId/reservations/:reservationId', async (req, res) => {
+    const { view } = await ownReservation(req, res);
+    res.json({ reservation: view });
+  });
+
+  router.get('/sales/:saleId/reservations/:reservationId/stream', async (req, res) => {
+    const { view, reservationId, runtime } = await ownReservation(req, res);
+    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
+    const client = hub.open(req, res, reservationChannel(runtime.sale.id, reservationId));
+    client.send('reservation', view);
+    if (isFinal(view)) client.close();
+  });
+
+  router.post('/sales/:saleId/reservations/:reservationId/extend', async (req, res) => {
+    const { session, runtime, reservationId } = await ownReservation(req, res);
+    const outcome = await runtime.reservations.extendHold({ userId: session.userId, reservationId });
+    if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be extended (${outcome.code})`);
+    const view = await loadReservation(platform, runtime, reservationId);
+    hub.broadcast(reservationChannel(runtime.sale.id, reservationId), 'reservation', view);
+    res.json({ reservation: view });
+  });
+
+  router.delete('/sales/:saleId/reservations/:reservationId', async (req, res) => {
+    const { session, runtime, reservationId } = await ownReservation(req, res);
+    const outcome = await runtime.reservations.releaseHold({ userId: session.userId, reservationId });
+    if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be released (${outcome.code})`);
+    caches.seats.invalidate(runtime.sale.id);
+    const view = await loadReservation(platform, runtime, reservationId);
+    hub.broadcast(reservationChannel(runtime.sale.id, reservationId), 'reservation', view);
+    res.json({ reservation: view });
+  });
+
+  return router;
+}
+
+function messageOf(code: string): string {
+  const messages: Record<string, string> = {
+    NOT_ADMITTED: 'you are not admitted (join the queue and wait for your turn)',
+    SOLD_OUT: 'sold out',
+    SEAT_TAKEN: 'a seat you chose is taken',
+    NO_ADJACENT_SEATS: 'no row has that many seats side by side',
+    UNKNOWN_SECTION: 'no such section in the seat map',
+    UNKNOWN_SEAT: 'a seat you chose is not in the seat map',
+    WRONG_SELECTION: 'choose seats for a seated sale, a quantity for general admission',
+    LIMIT_EXCEEDED: 'that would pass the tickets-per-user limit',
+    IDEMPOTENCY_KEY_REUSED: 'this Idempotency-Key was used for a different request',
+    SALE_NOT_WARM: 'the sale is not loaded yet',
+    PUBLISH_FAILED: 'the order could not be queued; nothing was held, try again',
+    BUSY: 'the sale is busy; try again',
+  };
+  return messages[code] ?? code;
+}

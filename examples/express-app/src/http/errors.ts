@@ -1,0 +1,107 @@
+import { SeatRushError, ValidationError } from '@seatrush/core';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/**
+ * HTTP status of every stable `code` the API answers. Expected business outcomes keep the SDK's
+ * codes (`SOLD_OUT`, `SEAT_TAKEN`, …) so clients switch on the same names the SDK documents.
+ */
+const STATUS: Record<string, number> = {
+  INVALID_INPUT: 400,
+  WRONG_SELECTION: 400,
+  UNKNOWN_SEAT: 400,
+  UNKNOWN_SECTION: 400,
+  CONTEXT_REQUIRED: 400,
+  UNAUTHENTICATED: 401,
+  NOT_ADMITTED: 403,
+  NOT_OWNER: 403,
+  FORBIDDEN: 403,
+  BLOCKED: 403,
+  CHALLENGE_REQUIRED: 403,
+  INVITATION_REFUSED: 403,
+  NOT_FOUND: 404,
+  UNKNOWN_SALE: 404,
+  NOT_IN_QUEUE: 404,
+  SOLD_OUT: 409,
+  SEAT_TAKEN: 409,
+  NO_ADJACENT_SEATS: 409,
+  LIMIT_EXCEEDED: 409,
+  NOT_HELD: 409,
+  SALE_NOT_OPEN: 409,
+  SALE_CLOSED: 409,
+  IN_PROGRESS: 409,
+  INVALID_TRANSITION: 409,
+  EXPIRED: 410,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  SALE_NOT_WARM: 503,
+  BUSY: 503,
+  PUBLISH_FAILED: 503,
+  INFRASTRUCTURE: 503,
+  SHUTTING_DOWN: 503,
+};
+
+/** HTTP status for a stable code; 500 for a code the table does not know. */
+export function statusOf(code: string): number {
+  return STATUS[code] ?? 500;
+}
+
+/** An answer other than success, raised by a route: a stable `code`, a message and details. */
+export class HttpError extends SeatRushError {
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message);
+    this.status = statusOf(code);
+    this.details = details;
+  }
+}
+
+/** The JSON body of every error answer: `{ error: { code, message, …details } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; [detail: string]: unknown };
+}
+
+/** 404 for every path no route answered, in the same JSON shape as every other error. */
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` } });
+};
+
+/**
+ * Turns whatever a route threw into JSON with a stable code. Bad input lists every issue; an
+ * unexpected error is logged with its stack and answered without one (nothing internal leaks).
+ */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let status: number;
+    let body: ErrorBody;
+    if (err instanceof ValidationError) {
+      status = 400;
+      body = { error: { code: err.code, message: err.message, issues: err.issues } };
+    } else if (err instanceof HttpError) {
+      status = err.status;
+      body = { error: { code: err.code, message: err.message, ...err.details } };
+    } else if (err instanceof SeatRushError) {
+      status = statusOf(err.code);
+      body = { error: { code: err.code, message: err.message } };
+    } else if (bodyParserErrorType(err) === 'entity.parse.failed') {
+      status = 400;
+      body = { error: { code: 'INVALID_INPUT', message: 'request body is not valid JSON', issues: [] } };
+    } else if (bodyParserErrorType(err) === 'entity.too.large') {
+      status = 413;
+      body = { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is too large' } };
+    } else {
+      status = 500;
+      body = { error: { code: 'INTERNAL', message: 'internal error' } };
+    }
+    if (status >= 500) log.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  };
+}
+
+/** The `type` express.json gives its errors (`entity.parse.failed`, `entity.too.large`, …). */
+function bodyParserErrorType(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { type?: unknown }).type : undefined;
+}

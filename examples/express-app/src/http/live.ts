@@ -1,0 +1,178 @@
+import { type QueueBroadcast, waitingRoomAnswer } from '@seatrush/core';
+import type { Logger } from 'pino';
+import type { AppMetrics } from '../ops/metrics';
+import type { StatsSampler } from '../ops/stats';
+import type { Platform, ReservationResult, SaleRuntime } from '../platform/types';
+import { type BuyerCaches, loadReservation, loadSeats, type QueueView } from './buyer-routes';
+import { isFinal, reservationChannel } from './reservation-view';
+import type { SseHub } from './sse';
+
+/**
+ * Pushes live changes to the SSE streams:
+ * - queue: every waiting-room broadcast carries one serving counter; each waiting client's
+ *   position is computed from its own ticket, and only clients whose ticket has been reached are
+ *   looked up (to hand them their admission token), so a broadcast costs no per-user store call;
+ * - seats: the seat map of a sale with watchers is re-read (through the cache) and sent when it
+ *   changed;
+ * - reservations: the worker's results are pushed to the buyer's stream at once, and open
+ *   streams are re-checked now and then for changes without an event (a hold that expired).
+ */
+export class LiveUpdates {
+  readonly #tickets = new Map<string, number>();
+  readonly #lastSeats = new Map<string, string>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #subscribed = new WeakSet<SaleRuntime>();
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly hub: SseHub,
+    private readonly caches: BuyerCaches,
+    private readonly metrics: AppMetrics,
+    private readonly stats: StatsSampler,
+    private readonly log: Logger,
+  ) {}
+
+  /** A buyer's view of their place in the queue, or null when they are not in the room. */
+  async queueView(runtime: SaleRuntime, userId: string): Promise<QueueView | null> {
+    const status = await runtime.waitingRoom.status({ userId });
+    if (!status) {
+      this.#tickets.delete(`${runtime.sale.id}:${userId}`);
+      return null;
+    }
+    this.#tickets.set(`${runtime.sale.id}:${userId}`, status.ticket);
+    const view: QueueView = {
+      state: status.state,
+      ticket: status.ticket,
+      ahead: status.ahead,
+      servedUpTo: status.servedUpTo,
+      etaSeconds: status.estimate.etaMs === null ? null : Math.ceil(status.estimate.etaMs / 1000),
+      saleState: runtime.state(),
+      refreshMs: waitingRoomAnswer(
+        { kind: 'status', status },
+        { now: this.platform.now(), opensAt: runtime.sale.opensAt },
+      ).body.refreshAfterMs,
+    };
+    if (status.admissionToken) view.admissionToken = status.admissionToken;
+    if (status.admittedUntil !== undefined) view.admittedUntil = status.admittedUntil;
+    return view;
+  }
+
+  start(): void {
+    this.#unsubscribe.push(this.platform.onResult((result) => void this.#onResult(result)));
+    this.#timers.push(this.#every(500, () => this.#pushSeats()));
+    this.#timers.push(this.#every(2_000, () => this.#recheckReservations()));
+    this.#timers.push(this.#every(1_000, async () => this.watchSales()));
+    this.watchSales();
+  }
+
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe.length = 0;
+    this.#subscribed = new WeakSet<SaleRuntime>();
+  }
+
+  /** Subscribes to the waiting-room broadcasts of sales created since the last look. */
+  watchSales(): void {
+    for (const runtime of this.platform.sales()) {
+      if (this.#subscribed.has(runtime)) continue;
+      this.#subscribed.add(runtime);
+      this.#unsubscribe.push(
+        runtime.waitingRoom.subscribe((update) => void this.#onQueueBroadcast(runtime, update)),
+      );
+    }
+  }
+
+  async #onQueueBroadcast(runtime: SaleRuntime, update: QueueBroadcast): Promise<void> {
+    if (this.platform.sale(runtime.sale.id) !== runtime) return; // a replaced sale
+    const prefix = `queue:${runtime.sale.id}:`;
+    for (const channel of this.hub.channels(prefix)) {
+      const userId = channel.slice(prefix.length);
+      const ticket = this.#tickets.get(`${runtime.sale.id}:${userId}`);
+      try {
+        if (ticket !== undefined && ticket > update.servedUpTo) {
+          const ahead = Math.max(0, ticket - update.servedUpTo - 1);
+          const { etaMs } = runtime.waitingRoom.estimate(ahead);
+          this.hub.broadcast(channel, 'queue', {
+            state: 'WAITING',
+            ticket,
+            ahead,
+            servedUpTo: update.servedUpTo,
+            etaSeconds: etaMs === null ? null : Math.ceil(etaMs / 1000),
+            saleState: runtime.state(),
+          } satisfies QueueView);
+          continue;
+        }
+        // the serving counter reached this ticket: look the user up (admitted, or evicted)
+        const view = await this.queueView(runtime, userId);
+        if (view) this.hub.broadcast(channel, 'queue', view);
+        else this.hub.broadcast(channel, 'gone', { reason: 'NOT_IN_QUEUE' });
+      } catch (error) {
+        this.log.warn({ err: error, channel }, 'queue update failed');
+      }
+    }
+  }
+
+  async #pushSeats(): Promise<void> {
+    for (const channel of this.hub.channels('seats:')) {
+      const saleId = channel.slice('seats:'.length);
+      if (!this.platform.sale(saleId)) continue;
+      const snapshot = await this.caches.seats.get(saleId, () => loadSeats(this.platform, saleId));
+      const signature = JSON.stringify([snapshot.states, snapshot.counts]);
+      if (this.#lastSeats.get(saleId) === signature) continue;
+      this.#lastSeats.set(saleId, signature);
+      this.hub.broadcast(channel, 'seats', snapshot);
+    }
+  }
+
+  async #onResult(result: ReservationResult): Promise<void> {
+    const confirmed = result.type === 'ReservationConfirmed';
+    this.metrics.reservationResults.inc({ sale: result.saleId, result: confirmed ? 'CONFIRMED' : 'FAILED' });
+    if (!confirmed) this.stats.countFailure(result.saleId);
+    this.caches.seats.invalidate(result.saleId);
+    await this.#pushReservation(result.saleId, result.payload.reservationId);
+  }
+
+  async #recheckReservations(): Promise<void> {
+    for (const channel of this.hub.channels('reservation:')) {
+      const [, saleId, reservationId] = channel.split(':');
+      if (saleId && reservationId) await this.#pushReservation(saleId, reservationId);
+    }
+  }
+
+  async #pushReservation(saleId: string, reservationId: string): Promise<void> {
+    const channel = reservationChannel(saleId, reservationId);
+    const clients = this.hub.clients(channel);
+    if (clients.length === 0) return;
+    const runtime = this.platform.sale(saleId);
+    if (!runtime) return;
+    try {
+      const view = await loadReservation(this.platform, runtime, reservationId);
+      if (!view) return;
+      this.hub.broadcast(channel, 'reservation', view);
+      if (isFinal(view)) {
+        for (const client of clients) client.close();
+      }
+    } catch (error) {
+      this.log.warn({ err: error, reservationId }, 'reservation update failed');
+    }
+  }
+
+  #every(ms: number, work: () => Promise<void> | void): NodeJS.Timeout {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      Promise.resolve()
+        .then(work)
+        .catch((error) => this.log.warn({ err: error }, 'live update failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+}

@@ -1,0 +1,243 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { QueueingMethod, SaleDefinition, subjectOf, z } from '@seatrush/core';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import type { StatsSampler } from '../ops/stats';
+import type { PaymentSimulatorSettings } from '../payment-simulator';
+import type { Platform, SaleCommand, SaleRuntime } from '../platform/types';
+import type { BuyerCaches } from './buyer-routes';
+import { HttpError } from './errors';
+import { readCookie } from './session';
+import type { SseHub } from './sse';
+import { parse } from './validate';
+
+const OPERATOR_COOKIE = 'sr_operator';
+const IdParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+/** Body of `PUT …/queueing`: the method every instance uses from the next join and tick. */
+const QueueingBody = z.object({ method: QueueingMethod }).strict();
+
+const RateBody = z
+  .object({
+    usersPerInterval: z.number().int().positive().max(100_000).optional(),
+    maxActive: z.number().int().positive().max(10_000_000).optional(),
+  })
+  .strict()
+  .refine(
+    (b) => b.usersPerInterval !== undefined || b.maxActive !== undefined,
+    'give usersPerInterval and/or maxActive',
+  );
+const PaymentBody = z
+  .object({ latencyMs: z.number().int().min(0).max(60_000), failureRate: z.number().min(0).max(1) })
+  .strict();
+const BlockBody = z
+  .object({
+    kind: z.enum(['ip', 'user', 'device']),
+    value: z.string().min(1).max(256),
+    reason: z.string().min(1).max(200),
+    ttlMs: z
+      .number()
+      .int()
+      .positive()
+      .max(30 * 24 * 3_600_000),
+  })
+  .strict();
+const SessionBody = z.object({ token: z.string().min(1).max(256) }).strict();
+
+/**
+ * Operator authentication: `Authorization: Bearer <token>` for scripts, or a cookie set by
+ * `POST /api/operator/session` for the dashboard (EventSource cannot send headers). The cookie
+ * holds an HMAC of the token, never the token itself.
+ */
+export class OperatorAuth {
+  readonly #token: Buffer;
+  readonly #cookieValue: string;
+
+  constructor(token: string) {
+    this.#token = digest(token);
+    this.#cookieValue = createHmac('sha256', token).update('seatrush-operator-session').digest('base64url');
+  }
+
+  /** Whether `token` is the operator token (compared in constant time). */
+  accepts(token: string): boolean {
+    return timingSafeEqual(digest(token), this.#token);
+  }
+
+  cookieValue(): string {
+    return this.#cookieValue;
+  }
+
+  /** 401 unless the request carries the token or the operator cookie. */
+  guard(): RequestHandler {
+    return (req, _res, next) => {
+      const header = req.get('authorization');
+      if (header?.startsWith('Bearer ') && this.accepts(header.slice(7).trim())) return next();
+      const cookie = readCookie(req, OPERATOR_COOKIE);
+      if (cookie && cookie.length === this.#cookieValue.length) {
+        if (timingSafeEqual(Buffer.from(cookie), Buffer.from(this.#cookieValue))) return next();
+      }
+      throw new HttpError('UNAUTHENTICATED', 'operator token required (Authorization: Bearer …)');
+    };
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The operator API: sales and their lifecycle, admission rate, stats, reconciliation, dead letters. */
+export function operatorRoutes(deps: {
+  platform: Platform;
+  auth: OperatorAuth;
+  hub: SseHub;
+  stats: StatsSampler;
+  caches: BuyerCaches;
+}): Router {
+  const { platform, auth, hub, stats, caches } = deps;
+  const router = Router();
+
+  router.post('/session', (req, res) => {
+    const { token } = parse('operator session', SessionBody, req.body ?? {});
+    if (!auth.accepts(token)) throw new HttpError('UNAUTHENTICATED', 'wrong operator token');
+    res.setHeader(
+      'Set-Cookie',
+      `${OPERATOR_COOKIE}=${auth.cookieValue()}; Path=/api/operator; HttpOnly; SameSite=Strict; Max-Age=43200`,
+    );
+    res.json({ ok: true });
+  });
+
+  router.use(auth.guard());
+
+  router.get('/session', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  const runtimeOf = (req: Request): SaleRuntime => {
+    const id = parse('sale id', IdParam, req.params.saleId);
+    const runtime = platform.sale(id);
+    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
+    return runtime;
+  };
+
+  router.get('/sales', (_req, res) => {
+    res.json({
+      sales: platform.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state() })),
+    });
+  });
+
+  router.post('/sales', async (req, res) => {
+    const definition = parse('sale', SaleDefinition, req.body ?? {});
+    const existing = platform.sale(definition.id);
+    // a sale that was warmed up lives in the store: replacing its definition would leave the store
+    // on the old one, so only a sale still in DRAFT may be redefined
+    if (existing && existing.state() !== 'DRAFT') {
+      throw new HttpError(
+        'INVALID_TRANSITION',
+        `sale ${definition.id} is ${existing.state()}: use a new sale id`,
+      );
+    }
+    const runtime = await platform.createSale(definition);
+    caches.saleInfo.invalidate(definition.id);
+    res.status(201).json({ sale: { id: runtime.sale.id, name: runtime.sale.name, state: runtime.state() } });
+  });
+
+  const command = (name: SaleCommand) => async (req: Request, res: Response) => {
+    const runtime = runtimeOf(req);
+    const outcome = await runtime.command(name);
+    if (!outcome.ok) throw new HttpError(codeOf(outcome.code), outcome.message, { state: outcome.state });
+    caches.seats.invalidate(runtime.sale.id);
+    await runtime.waitingRoom.broadcast();
+    res.json({ sale: { id: runtime.sale.id, state: outcome.state } });
+  };
+  router.post('/sales/:saleId/warm-up', command('warm-up'));
+  router.post('/sales/:saleId/open', command('open'));
+  router.post('/sales/:saleId/pause', command('pause'));
+  router.post('/sales/:saleId/resume', command('resume'));
+  router.post('/sales/:saleId/close', command('close'));
+
+  router.put('/sales/:saleId/admission-rate', (req, res) => {
+    const runtime = runtimeOf(req);
+    const body = parse('admission rate', RateBody, req.body ?? {});
+    const rate = {
+      ...(body.usersPerInterval === undefined ? {} : { usersPerInterval: body.usersPerInterval }),
+      ...(body.maxActive === undefined ? {} : { maxActive: body.maxActive }),
+    };
+    runtime.waitingRoom.setAdmissionRate(rate);
+    // the queueing room admits passthrough joins under the same bound
+    runtime.queueing.room.setAdmissionRate(rate);
+    res.json({ admission: runtime.waitingRoom.admissionRate });
+  });
+
+  router.get('/sales/:saleId/queueing', async (req, res) => {
+    const runtime = runtimeOf(req);
+    res.json({ queueing: await runtime.queueing.config() });
+  });
+
+  router.put('/sales/:saleId/queueing', async (req, res) => {
+    const runtime = runtimeOf(req);
+    const body = parse('queueing', QueueingBody, req.body ?? {});
+    const config = await runtime.queueing.setMethod(body.method);
+    await runtime.waitingRoom.broadcast();
+    res.json({ queueing: config });
+  });
+
+  router.get('/sales/:saleId/stats', async (req, res) => {
+    const runtime = runtimeOf(req);
+    res.json({ stats: await stats.sample(runtime), history: stats.history(runtime.sale.id) });
+  });
+
+  router.get('/sales/:saleId/stats/stream', async (req, res) => {
+    const runtime = runtimeOf(req);
+    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
+    const client = hub.open(req, res, `stats:${runtime.sale.id}`);
+    client.send('stats', await stats.sample(runtime));
+  });
+
+  router.post('/sales/:saleId/reconcile', async (req, res) => {
+    const runtime = runtimeOf(req);
+    const record = await runtime.reconcile();
+    caches.seats.invalidate(runtime.sale.id);
+    res.json({ reconciliation: record });
+  });
+
+  router.get('/alerts', (_req, res) => {
+    res.json({ alerts: platform.recentAlerts().reverse() });
+  });
+
+  router.get('/dead-letters', async (_req, res) => {
+    res.json({ deadLetters: await platform.deadLetters() });
+  });
+
+  router.post('/dead-letters/:letterId/redrive', async (req, res) => {
+    const id = parse('dead letter id', IdParam, req.params.letterId);
+    if (!(await platform.redrive(id))) throw new HttpError('NOT_FOUND', `no re-drivable dead letter ${id}`);
+    res.json({ redriven: id });
+  });
+
+  router.put('/payment-simulator', (req, res) => {
+    const settings: PaymentSimulatorSettings = parse('payment simulator', PaymentBody, req.body ?? {});
+    platform.payments.settings = settings;
+    res.json({ payment: settings });
+  });
+
+  router.post('/blocklist', async (req, res) => {
+    const body = parse('block', BlockBody, req.body ?? {});
+    const subject = subjectOf(body.kind, body.value);
+    await platform.blocklist.block({ subject, reason: body.reason, ttlMs: body.ttlMs, now: platform.now() });
+    res.status(201).json({ blocked: subject });
+  });
+
+  router.delete('/blocklist', async (req, res) => {
+    const body = parse('unblock', BlockBody.pick({ kind: true, value: true }), req.body ?? {});
+    await platform.blocklist.unblock(subjectOf(body.kind, body.value));
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+/** Lifecycle refusals keep their machine code, mapped to the API's codes. */
+function codeOf(code: string): string {
+  if (code === 'NOT_WARM') return 'SALE_NOT_WARM';
+  if (code === 'ILLEGAL_TRANSITION') return 'INVALID_TRANSITION';
+  if (code === 'TOO_EARLY') return 'SALE_NOT_OPEN';
+  return code;
+}

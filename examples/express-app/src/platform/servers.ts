@@ -1,0 +1,162 @@
+import { systemClock } from '@seatrush/core';
+import {
+  createKafka,
+  type DeadLetterRecord,
+  KafkaEventConsumer,
+  KafkaEventPublisher,
+  readDeadLetters,
+  redriveDeadLetters,
+} from '@seatrush/kafka-adapter';
+import { createPgConnection, migrate, PgReservationRepository } from '@seatrush/pg-adapter';
+import {
+  RedisBlocklist,
+  RedisInventorySteps,
+  RedisInventoryStore,
+  RedisRateLimiter,
+  RedisWaitingRoomStore,
+  Redlock,
+} from '@seatrush/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { LoggingAlertSink } from './alerts';
+import type { PlatformPorts } from './sdk-platform';
+import type { DeadLetterStore, DeadLetterView, DependencyHealth } from './types';
+
+/** Where the real servers are. */
+export interface ServerAddresses {
+  redisUrl: string;
+  kafkaBrokers: string[];
+  databaseUrl: string;
+}
+
+/**
+ * The production wiring: Redis (queue, holds, stock, rate limits, blocklist in Lua), Kafka (the
+ * reservation pipeline) and PostgreSQL (the source of truth, migrated on start). `namespace`
+ * isolates one deployment (or one test run) from another on shared servers: it prefixes the Redis
+ * keys and the Kafka topics and names the PostgreSQL schema.
+ */
+export async function serverPorts(
+  servers: ServerAddresses,
+  options: { namespace: string; log: Logger },
+): Promise<PlatformPorts> {
+  const { namespace, log } = options;
+  const redis = new Redis(servers.redisUrl, { maxRetriesPerRequest: 2, enableReadyCheck: true });
+  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  const keyPrefix = `${namespace}:`;
+  const pg = createPgConnection({
+    connectionString: servers.databaseUrl,
+    schema: namespace,
+    applicationName: 'seatrush-example',
+    pool: { max: 20 },
+  });
+  await migrate(pg.primary, { schema: namespace });
+  const connection = { brokers: servers.kafkaBrokers, clientId: `seatrush-example-${namespace}` };
+  const publisher = new KafkaEventPublisher({ connection, topicPrefix: namespace });
+  await publisher.connect();
+  const admin = createKafka(connection).admin();
+  let adminConnected = false;
+
+  const health = async (): Promise<Record<string, DependencyHealth>> => {
+    const check = async (probe: () => Promise<unknown>, detail: string): Promise<DependencyHealth> => {
+      try {
+        await withTimeout(probe(), 2_000);
+        return { ok: true, detail };
+      } catch (error) {
+        return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+    };
+    const [redisHealth, pgHealth, kafkaHealth] = await Promise.all([
+      check(() => redis.ping(), servers.redisUrl.replace(/\/\/[^@]*@/, '//')),
+      check(() => pg.primary.query('SELECT 1'), `schema ${namespace}`),
+      check(async () => {
+        if (!adminConnected) {
+          await admin.connect();
+          adminConnected = true;
+        }
+        await admin.describeCluster();
+      }, servers.kafkaBrokers.join(',')),
+    ]);
+    return { redis: redisHealth, postgres: pgHealth, kafka: kafkaHealth };
+  };
+
+  const inventory = new RedisInventoryStore(redis, { keyPrefix });
+  return {
+    mode: 'servers',
+    clock: systemClock,
+    waitingRoomStore: new RedisWaitingRoomStore(redis, { keyPrefix }),
+    inventory,
+    // the lock strategy over the one Redis here; production Redlock wants independent masters
+    lock: new Redlock([redis], { keyPrefix }),
+    steps: new RedisInventorySteps(inventory),
+    repository: new PgReservationRepository(pg),
+    publisher,
+    consumer: (group) =>
+      new KafkaEventConsumer({
+        connection,
+        groupId: `${namespace}.${group}`,
+        topicPrefix: namespace,
+        // the worker must see everything ever published; a notifier only what comes from now on
+        fromBeginning: !group.startsWith('seatrush-notify'),
+        onError: (error) => log.warn({ err: error, group }, 'kafka consumer error'),
+      }),
+    deadLetters: kafkaDeadLetters(connection, namespace),
+    rateLimiter: new RedisRateLimiter(redis, { keyPrefix }),
+    blocklist: new RedisBlocklist(redis, { keyPrefix }),
+    alerts: new LoggingAlertSink(log),
+    health,
+    pools: () => ({
+      postgres: {
+        total: pg.primary.totalCount,
+        idle: pg.primary.idleCount,
+        waiting: pg.primary.waitingCount,
+      },
+    }),
+    async close() {
+      if (adminConnected) await admin.disconnect().catch(() => {});
+      await pg.close().catch(() => {});
+      await redis.quit().catch(() => {});
+    },
+  };
+}
+
+/** The dead-letter topic of this namespace: what every worker gave up on. */
+function kafkaDeadLetters(
+  connection: { brokers: string[]; clientId: string },
+  topicPrefix: string,
+): DeadLetterStore {
+  // a letter's id is its place in the dead-letter topic: stable, and safe in a URL
+  const idOf = (letter: DeadLetterRecord) => `${letter.position.partition}-${letter.position.offset}`;
+  return {
+    async list() {
+      const letters = await readDeadLetters({ connection, topicPrefix });
+      return letters.map(
+        (letter): DeadLetterView => ({
+          id: idOf(letter),
+          eventType: letter.event?.type ?? null,
+          saleId: letter.event?.saleId ?? null,
+          error: letter.error,
+          attempts: letter.attempts,
+          source: letter.source,
+          redrivable: true,
+          at: letter.deadLetteredAt,
+        }),
+      );
+    },
+    async redrive(id) {
+      const { redriven } = await redriveDeadLetters({
+        connection,
+        topicPrefix,
+        filter: (letter) => idOf(letter) === id,
+      });
+      return redriven > 0;
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,121 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { BotGuardOptionsInput } from '@seatrush/core';
+import type { Logger } from 'pino';
+import { createApp, type SeatRushApp } from './app';
+import type { AppConfig } from './config';
+import { demoSale } from './demo-sale';
+import { PaymentSimulator } from './payment-simulator';
+import { memoryPorts } from './platform/memory';
+import { createSdkPlatform, type PlatformPorts } from './platform/sdk-platform';
+import type { Platform } from './platform/types';
+
+/** A started app: its address, its parts (for tests and tooling) and how to stop it. */
+export interface RunningApp {
+  url: string;
+  port: number;
+  server: Server;
+  platform: Platform;
+  seatrush: SeatRushApp;
+  /** Graceful shutdown: stop accepting, drain SSE, finish requests, flush the publisher, disconnect. */
+  close(): Promise<void>;
+}
+
+/** Options beyond the environment, for tests and embedding. */
+export interface StartOptions {
+  log: Logger;
+  /** The ports to run on; the configuration decides (memory or servers) when absent. */
+  ports?: PlatformPorts;
+  botGuard?: BotGuardOptionsInput;
+  /** Random source of the payment simulator (tests make failures deterministic). */
+  random?: () => number;
+}
+
+/**
+ * Starts the whole example: platform (SDK services over the chosen adapters), the demo sale
+ * (created, warmed up and opened), the worker and loops, and the HTTP server.
+ */
+export async function startApp(config: AppConfig, options: StartOptions): Promise<RunningApp> {
+  const { log } = options;
+  const ports = options.ports ?? (await portsFor(config, log));
+  const payments = new PaymentSimulator(config.payment, options.random);
+  const platform = await createSdkPlatform(ports, {
+    tokenSecret: config.sessionSecret,
+    worker: config.worker,
+    saleLoops: config.saleLoops,
+    notify: true,
+    powDifficulty: config.powDifficulty,
+    strategy: config.strategy,
+    payments,
+    log,
+    botGuard: options.botGuard ?? botGuardOptions(config),
+  });
+  if (config.demoSale !== 'none') {
+    const runtime = await platform.createSale(
+      demoSale({
+        id: config.demoSaleId,
+        kind: config.demoSale,
+        now: platform.now(),
+        admitPerSecond: config.admitPerSecond,
+        admissionIntervalMs: config.admissionIntervalMs,
+        holdMs: config.holdMs,
+      }),
+    );
+    for (const command of ['warm-up', 'open'] as const) {
+      const outcome = await runtime.command(command);
+      if (!outcome.ok) throw new Error(`demo sale ${command} failed: ${outcome.code} ${outcome.message}`);
+    }
+  }
+  await platform.start();
+  const seatrush = createApp({ config, platform, log });
+  seatrush.start();
+  const server = createServer(seatrush.app);
+  // SSE streams are long-lived: no request timeout, but headers must still arrive promptly
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    platform,
+    seatrush,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await seatrush.drain();
+        server.closeIdleConnections();
+        // requests in flight get a few seconds to finish; then the rest are cut
+        const timeout = setTimeout(() => server.closeAllConnections(), 5_000);
+        await closed;
+        clearTimeout(timeout);
+        await platform.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The bot guard's per-IP and per-device thresholds from the configuration; the SDK's defaults for the rest. */
+function botGuardOptions(config: AppConfig): BotGuardOptionsInput {
+  const perSecond = config.botPerIpPerSecond;
+  return {
+    burst: { perIp: { maxRequests: perSecond, windowMs: 1_000 } },
+    rateLimits: { perIp: { kind: 'sliding-window', limit: perSecond * 6, windowMs: 10_000 } },
+    device: { maxAccounts: config.botAccountsPerDevice },
+  };
+}
+
+/** The ports the configuration asks for: the real servers when their URLs are set, else memory. */
+async function portsFor(config: AppConfig, log: Logger): Promise<PlatformPorts> {
+  if (!config.servers) return memoryPorts(log);
+  const { serverPorts } = await import('./platform/servers');
+  return serverPorts(config.servers, { namespace: config.namespace, log });
+}

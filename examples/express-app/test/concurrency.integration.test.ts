@@ -1,0 +1,126 @@
+import { uniqueName } from '@seatrush/test-support';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunningApp } from '../src/server';
+import { Buyer, generalSale, openSale, operator, sleep, startTestApp } from './support/harness';
+
+const BUYERS = 2_000;
+const UNITS = 200;
+/** Buyers admitted at once: the rest stay WAITING and must be told NOT_ADMITTED. */
+const MAX_ACTIVE = 1_500;
+const CONCURRENCY = 200;
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
+
+describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and PostgreSQL`, () => {
+  const services = inject('services');
+  const namespace = uniqueName('rush');
+  let app: RunningApp;
+  let db: pg.Pool;
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      REDIS_URL: services.redisUrl,
+      DATABASE_URL: services.databaseUrl,
+      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      NAMESPACE: namespace,
+      DEMO_SALE: 'none',
+    });
+    db = new pg.Pool({ connectionString: services.databaseUrl, max: 2 });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
+    await db?.end();
+  });
+
+  it('sells exactly the stock, answers everyone else SOLD_OUT or NOT_ADMITTED, and the books balance', async () => {
+    const saleId = 'rush';
+    await openSale(
+      app.url,
+      generalSale(saleId, UNITS, {
+        admission: { usersPerInterval: BUYERS, intervalMs: 100, maxActive: MAX_ACTIVE, sessionMs: 600_000 },
+        limits: { ticketsPerUser: 1 },
+      }),
+    );
+
+    // everyone signs in, solves the challenge and joins
+    const buyers = await pool(
+      Array.from({ length: BUYERS }, (_, i) => i),
+      CONCURRENCY,
+      async (i) => {
+        const buyer = await new Buyer(app.url).login(`buyer-${i}`);
+        const joined = await buyer.join(saleId);
+        expect([200, 201]).toContain(joined.status);
+        return buyer;
+      },
+    );
+
+    // the admission tick lets MAX_ACTIVE in; the others keep waiting
+    let admitted = 0;
+    for (let round = 0; round < 50 && admitted < MAX_ACTIVE; round++) {
+      await sleep(200);
+      admitted = (await app.platform.sale(saleId)!.waitingRoom.broadcast()).active;
+    }
+    expect(admitted).toBe(MAX_ACTIVE);
+    await pool(buyers, CONCURRENCY, async (buyer) => {
+      const status = await buyer.request('GET', `/api/sales/${saleId}/queue`);
+      buyer.admissionToken = status.body.queue.admissionToken ?? '';
+    });
+
+    // the rush: every buyer presses "buy" at once
+    const answers = await pool(buyers, CONCURRENCY, (buyer, i) =>
+      buyer.reserve(saleId, { quantity: 1 }, `rush-${i}`),
+    );
+    const accepted = answers.filter((a) => a.status === 201);
+    const codes = answers.filter((a) => a.status !== 201).map((a) => a.body.error.code as string);
+    expect(accepted).toHaveLength(UNITS);
+    expect(codes.filter((c) => c === 'NOT_ADMITTED')).toHaveLength(BUYERS - MAX_ACTIVE);
+    expect(codes.filter((c) => c === 'SOLD_OUT')).toHaveLength(MAX_ACTIVE - UNITS);
+
+    // the worker drains: every accepted reservation ends CONFIRMED in PostgreSQL
+    const deadline = Date.now() + 60_000;
+    let totals = await app.platform.repository.totals(saleId);
+    while ((totals.confirmedUnits < UNITS || totals.pendingUnits > 0) && Date.now() < deadline) {
+      await sleep(250);
+      totals = await app.platform.repository.totals(saleId);
+    }
+    expect(totals).toMatchObject({ initialStock: UNITS, confirmedUnits: UNITS, pendingUnits: 0 });
+    const rows = await db.query<{ status: string; n: string; users: string }>(
+      `SELECT status, count(*) AS n, count(DISTINCT user_id) AS users FROM ${namespace}.reservations
+        WHERE sale_id = $1 GROUP BY status`,
+      [saleId],
+    );
+    expect(rows.rows).toEqual([{ status: 'CONFIRMED', n: String(UNITS), users: String(UNITS) }]);
+
+    // Redis agrees with PostgreSQL: stock + confirmed == initial, nothing held, nothing oversold
+    const counts = await app.platform.inventory.counts(saleId);
+    expect(counts).toMatchObject({ initialStock: UNITS, available: 0, held: 0, confirmed: UNITS });
+    const reconciled = await operator(app.url).request('POST', `/api/operator/sales/${saleId}/reconcile`);
+    expect(reconciled.body.reconciliation.consistent).toBe(true);
+
+    // every accepted buyer sees their own confirmation
+    const results = await pool(accepted.slice(0, 20), 10, async (answer) => {
+      const owner = buyers[answers.indexOf(answer)]!;
+      return owner.waitForResult(saleId, answer.body.reservation.id);
+    });
+    expect(results.every((r) => r.status === 'CONFIRMED')).toBe(true);
+  }, 180_000);
+});

@@ -1,0 +1,152 @@
+/// <reference lib="dom" />
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../src/server';
+import { generalSale, openSale, operator, startTestApp } from './support/harness';
+
+/**
+ * The whole sale in a real browser: Debian's Chromium (installed by scripts/browser.sh) driven by
+ * playwright-core, against the app on an ephemeral port with the embedded default.
+ */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('the web client in headless Chromium', () => {
+  let app: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // a payment that takes a moment, so the hold and its countdown are on screen before the result
+    app = await startTestApp({ PAYMENT_LATENCY_MS: '1500' });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function signIn(name: string, path = '/'): Promise<Page> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(app.url + path);
+    await page.fill('#login-name', name);
+    await page.click('#login-button');
+    await page.waitForSelector('#view-sale:not(.hidden)');
+    return page;
+  }
+
+  it('buys a seat from the queue to the confirmation, and a second browser sees it sold', async () => {
+    const alice = await signIn('Alice');
+    await alice.click('#join-button');
+    await alice.waitForSelector('#view-seats:not(.hidden)');
+    await alice.waitForSelector('[data-seat="floor-A1"][data-state="AVAILABLE"]');
+    await alice.click('[data-seat="floor-A1"]');
+    expect(await alice.textContent('#selection-summary')).toContain('1 seat');
+    // a nervous double-click sends one reservation: the button is disabled while it is in flight
+    await alice.dblclick('#hold-button');
+    await alice.waitForSelector('#view-hold:not(.hidden)');
+    expect(await alice.textContent('#hold-seats')).toBe('Floor A1');
+    expect(await alice.textContent('#hold-countdown')).toMatch(/^\d+:\d\d$/);
+    // a refresh in the middle of the payment comes back to the same reservation
+    await alice.reload();
+    await alice.waitForSelector('#view-hold:not(.hidden), #view-result:not(.hidden)');
+    await alice.waitForSelector('#view-result:not(.hidden)', { timeout: 15_000 });
+    expect(await alice.getAttribute('#result-detail', 'data-status')).toBe('CONFIRMED');
+    expect(await alice.textContent('#result-title')).toBe('You have your tickets!');
+    const heldOrSold = Object.values(await app.platform.inventory.seatStates('demo')).filter(
+      (s) => s !== 'AVAILABLE',
+    );
+    expect(heldOrSold).toEqual(['CONFIRMED']);
+
+    const bob = await signIn('Bob');
+    await bob.click('#join-button');
+    await bob.waitForSelector('#view-seats:not(.hidden)');
+    const seat = await bob.waitForSelector('[data-seat="floor-A1"][data-state="CONFIRMED"]');
+    expect(await seat.isDisabled()).toBe(true);
+    expect(await bob.isEnabled('[data-seat="floor-A2"]')).toBe(true);
+  });
+
+  it('keeps a waiting buyer in place across a refresh and moves them to the seat map on admission', async () => {
+    const op = operator(app.url);
+    expect((await op.request('POST', '/api/operator/sales/demo/pause')).status).toBe(200);
+    try {
+      const carol = await signIn('Carol');
+      await carol.click('#join-button');
+      await carol.waitForSelector('#view-queue:not(.hidden)');
+      const ticket = await carol.textContent('#queue-ticket');
+      expect(Number(ticket)).toBeGreaterThan(0);
+      await carol.reload();
+      await carol.waitForSelector('#view-queue:not(.hidden)');
+      await carol.waitForFunction((t) => document.getElementById('queue-ticket')?.textContent === t, ticket);
+      expect((await op.request('POST', '/api/operator/sales/demo/resume')).status).toBe(200);
+      // no click: the admission arrives over SSE and the page moves by itself
+      await carol.waitForSelector('#view-seats:not(.hidden)', { timeout: 10_000 });
+    } finally {
+      await op.request('POST', '/api/operator/sales/demo/resume');
+    }
+  });
+
+  it('counts the hold down and shows it expired when nobody pays in time', async () => {
+    // no worker: the hold is never paid, so the sweeper gives the seat back when its time is up
+    const idle = await startTestApp({ WORKER: 'false', HOLD_MS: '3000' });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(idle.url);
+      await page.fill('#login-name', 'Dan');
+      await page.click('#login-button');
+      await page.click('#join-button');
+      await page.waitForSelector('[data-seat="lower-C1"][data-state="AVAILABLE"]');
+      await page.click('[data-seat="lower-C1"]');
+      await page.click('#hold-button');
+      await page.waitForSelector('#view-hold:not(.hidden)');
+      expect(await page.textContent('#hold-countdown')).toMatch(/^0:0[0-3]$/);
+      await page.waitForSelector('#view-result:not(.hidden)', { timeout: 15_000 });
+      expect(await page.getAttribute('#result-detail', 'data-status')).toBe('EXPIRED');
+      expect((await idle.platform.inventory.seatStates('demo'))['lower-C1']).toBe('AVAILABLE');
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('tells the next buyer a general-admission sale is sold out, live', async () => {
+    await openSale(app.url, generalSale('mini', 1));
+    const first = await signIn('Eve', '/?sale=mini');
+    const second = await signIn('Fred', '/?sale=mini');
+    for (const page of [first, second]) {
+      await page.click('#join-button');
+      await page.waitForSelector('#view-seats:not(.hidden)');
+    }
+    expect(await second.isHidden('#sold-out')).toBe(true);
+    await first.click('#hold-button');
+    await first.waitForSelector('#view-hold:not(.hidden), #view-result:not(.hidden)');
+    // the second buyer's map hears it over SSE: no refresh, no click
+    await second.waitForSelector('#sold-out:not(.hidden)');
+    expect(await second.isDisabled('#hold-button')).toBe(true);
+    expect(await second.textContent('#general-left')).toBe('0 tickets left');
+  });
+
+  it('shows the operator dashboard with live figures', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${app.url}/operator.html`);
+    await page.fill('#op-token', 'test-operator-token-0123456789');
+    await page.click('#op-login-button');
+    await page.waitForSelector('#view-dashboard:not(.hidden)');
+    await page.waitForSelector('[data-figure="confirmed"] .value');
+    expect(await page.textContent('#dash-state')).toBe('OPEN');
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-figure="confirmed"] .value')?.textContent) >= 1,
+    );
+  });
+});

@@ -1,0 +1,154 @@
+import type { HoldRecord, ReservationRow } from '@seatrush/core';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
+import { TtlCache } from '../src/http/cache';
+import { reservationView } from '../src/http/reservation-view';
+import { SessionCodec } from '../src/http/session';
+import { PaymentSimulator } from '../src/payment-simulator';
+
+describe('configuration', () => {
+  it('runs on the embedded default with loopback and a printed operator token when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      servers: null,
+      operatorTokenGenerated: true,
+    });
+    expect(config.operatorToken.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('takes the real servers only when all three addresses are given, and treats empty ones as unset', () => {
+    const servers = loadConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
+      DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+    }).servers;
+    expect(servers?.kafkaBrokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(loadConfig({ REDIS_URL: '', KAFKA_BROKERS: '', DATABASE_URL: '' }).servers).toBeNull();
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/all of REDIS_URL/);
+  });
+
+  it('names every bad variable at once', () => {
+    const bad = () => loadConfig({ PORT: 'eighty', PAYMENT_FAILURE_RATE: '2', OPERATOR_TOKEN: 'short' });
+    expect(bad).toThrow(/PORT/);
+    expect(bad).toThrow(/PAYMENT_FAILURE_RATE/);
+    expect(bad).toThrow(/OPERATOR_TOKEN/);
+  });
+});
+
+describe('session cookies', () => {
+  const codec = new SessionCodec('s'.repeat(32));
+
+  it('reads back what it issued, with a server-made user id', () => {
+    const { session, cookie } = codec.issue('Ann', 1_000);
+    expect(session.userId).toMatch(/^u-[A-Za-z0-9_-]+$/);
+    expect(codec.read(cookie, 2_000)).toEqual(session);
+  });
+
+  it('refuses a tampered, foreign, malformed or stale cookie', () => {
+    const { cookie } = codec.issue('Ann', 1_000);
+    const [body, mac] = cookie.split('.');
+    const tampered = Buffer.from(
+      JSON.stringify({ userId: 'u-admin', name: 'Ann', issuedAt: 1_000 }),
+    ).toString('base64url');
+    expect(codec.read(`${tampered}.${mac}`, 2_000)).toBeNull();
+    expect(new SessionCodec('t'.repeat(32)).read(cookie, 2_000)).toBeNull();
+    expect(codec.read(body, 2_000)).toBeNull();
+    expect(codec.read(undefined, 2_000)).toBeNull();
+    expect(codec.read(cookie, 1_000 + 13 * 3_600_000)).toBeNull();
+  });
+});
+
+describe('the in-process cache', () => {
+  it('shares one load between concurrent misses and reloads after the TTL', async () => {
+    let now = 0;
+    let loads = 0;
+    const cache = new TtlCache<number>({ ttlMs: 100, now: () => now });
+    const load = async () => {
+      loads += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return loads;
+    };
+    expect(await Promise.all([cache.get('k', load), cache.get('k', load), cache.get('k', load)])).toEqual([
+      1, 1, 1,
+    ]);
+    now = 50;
+    expect(await cache.get('k', load)).toBe(1);
+    now = 101;
+    expect(await cache.get('k', load)).toBe(2);
+    cache.invalidate('k');
+    expect(await cache.get('k', load)).toBe(3);
+  });
+});
+
+describe('the reservation view', () => {
+  const hold: HoldRecord = {
+    reservationId: 'r1',
+    saleId: 's1',
+    userId: 'u1',
+    idempotencyKey: 'k1',
+    quantity: 1,
+    seatIds: ['A1'],
+    status: 'HELD',
+    heldAt: 1,
+    expiresAt: 2,
+  };
+  const row = (status: ReservationRow['status'], extra: Partial<ReservationRow> = {}): ReservationRow => ({
+    reservationId: 'r1',
+    saleId: 's1',
+    userId: 'u1',
+    idempotencyKey: 'k1',
+    quantity: 1,
+    seatIds: ['A1'],
+    amountCents: 500,
+    status,
+    paymentId: null,
+    failureReason: null,
+    createdAt: 1,
+    updatedAt: 1,
+    ...extra,
+  });
+
+  it('follows the worker while the hold is live, and trusts the source of truth once it is final', () => {
+    expect(reservationView(hold, null)).toMatchObject({ status: 'HELD', processing: 'REQUESTED' });
+    expect(reservationView(hold, row('PAYMENT_PENDING'))).toMatchObject({
+      status: 'HELD',
+      processing: 'PAYMENT_PENDING',
+    });
+    expect(
+      reservationView({ ...hold, status: 'CONFIRMED' }, row('CONFIRMED', { paymentId: 'p1' })),
+    ).toMatchObject({
+      status: 'CONFIRMED',
+      paymentId: 'p1',
+      amountCents: 500,
+    });
+    expect(
+      reservationView(
+        { ...hold, status: 'COMPENSATED' },
+        row('FAILED', { failureReason: 'PAYMENT_DECLINED' }),
+      ),
+    ).toMatchObject({
+      status: 'FAILED',
+      reason: 'PAYMENT_DECLINED',
+    });
+    expect(reservationView({ ...hold, status: 'EXPIRED' }, null)).toMatchObject({
+      status: 'EXPIRED',
+      reason: 'HOLD_EXPIRED',
+    });
+    expect(reservationView({ ...hold, status: 'RELEASED' }, null).status).toBe('RELEASED');
+  });
+});
+
+describe('the payment simulator', () => {
+  it('charges once per idempotency key and declines at its failure rate', async () => {
+    const always = new PaymentSimulator({ latencyMs: 0, failureRate: 0 });
+    const input = { reservationId: 'r1', userId: 'u1', amountCents: 100, idempotencyKey: 'r1' };
+    const first = await always.charge(input);
+    expect(first.ok).toBe(true);
+    expect(await always.charge(input)).toEqual(first);
+    expect(always.figures()).toEqual({ charges: 1, declined: 0, refunds: 0 });
+    const never = new PaymentSimulator({ latencyMs: 0, failureRate: 1 });
+    expect(await never.charge(input)).toEqual({ ok: false, code: 'DECLINED' });
+  });
+});

@@ -1,0 +1,179 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createKafka, TopicNames } from '@seatrush/kafka-adapter';
+import { uniqueName } from '@seatrush/test-support';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../src/ops/logger';
+import { PaymentSimulator } from '../src/payment-simulator';
+import { createSdkPlatform, type PlatformPorts } from '../src/platform/sdk-platform';
+import { serverPorts } from '../src/platform/servers';
+import type { Platform } from '../src/platform/types';
+import type { RunningApp } from '../src/server';
+import { Buyer, operator, sleep, startTestApp } from './support/harness';
+
+describe('the app on Redis, Kafka and PostgreSQL', () => {
+  const services = inject('services');
+  const servers = {
+    redisUrl: services.redisUrl,
+    databaseUrl: services.databaseUrl,
+    kafkaBrokers: services.kafkaBrokers,
+  };
+  const env = {
+    REDIS_URL: services.redisUrl,
+    DATABASE_URL: services.databaseUrl,
+    KAFKA_BROKERS: services.kafkaBrokers.join(','),
+  };
+  const schemas: string[] = [];
+  let app: RunningApp | undefined;
+  let worker: Platform | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    await worker?.close();
+    app = undefined;
+    worker = undefined;
+  });
+  afterAll(async () => {
+    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
+    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await db.end();
+  });
+
+  it('answers PUBLISH_FAILED and gives the seat and the stock back when Kafka cannot be reached', async () => {
+    const namespace = uniqueName('pubfail');
+    schemas.push(namespace);
+    const log = createLogger('silent');
+    const ports: PlatformPorts = await serverPorts(servers, { namespace, log });
+    app = await startTestApp({ ...env, NAMESPACE: namespace }, { ports });
+    const buyer = await new Buyer(app.url).login('Wren');
+    await buyer.enter('demo');
+    const before = await app.platform.inventory.counts('demo');
+
+    // the producer loses the broker: every publish is refused from now on
+    await ports.publisher.close();
+    const answer = await buyer.reserve('demo', { seatIds: ['floor-A2', 'floor-A3'] }, 'wren-1');
+    expect(answer.status).toBe(503);
+    expect(answer.body.error.code).toBe('PUBLISH_FAILED');
+
+    const seats = await app.platform.inventory.seatStates('demo');
+    expect([seats['floor-A2'], seats['floor-A3']]).toEqual(['AVAILABLE', 'AVAILABLE']);
+    expect(await app.platform.inventory.counts('demo')).toEqual(before);
+    expect(await app.platform.repository.totals('demo')).toMatchObject({
+      confirmedUnits: 0,
+      pendingUnits: 0,
+    });
+  });
+
+  it('answers PUBLISH_FAILED and gives the seat and the stock back when its Kafka broker is stopped', async () => {
+    // a broker of the test's own (the shared one serves the other tests), stopped mid-sale
+    const kafkaScript = fileURLToPath(new URL('../../../scripts/services/kafka.sh', import.meta.url));
+    const brokerEnv = { ...process.env, SEATRUSH_KAFKA_NAME: 'stopped-broker', SEATRUSH_KAFKA_PORT: '9392' };
+    const broker = (verb: 'up' | 'down') =>
+      execFileSync('bash', [kafkaScript, verb, 'single'], {
+        env: brokerEnv,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+    broker('up');
+    try {
+      const namespace = uniqueName('brokerstop');
+      schemas.push(namespace);
+      app = await startTestApp({ ...env, KAFKA_BROKERS: '127.0.0.1:9392', NAMESPACE: namespace });
+      const buyer = await new Buyer(app.url).login('Ash');
+      await buyer.enter('demo');
+      const before = await app.platform.inventory.counts('demo');
+
+      broker('down');
+      const answer = await buyer.reserve('demo', { seatIds: ['floor-A4', 'floor-A5'] }, 'ash-1');
+      expect(answer.status).toBe(503);
+      expect(answer.body.error.code).toBe('PUBLISH_FAILED');
+
+      const seats = await app.platform.inventory.seatStates('demo');
+      expect([seats['floor-A4'], seats['floor-A5']]).toEqual(['AVAILABLE', 'AVAILABLE']);
+      expect(await app.platform.inventory.counts('demo')).toEqual(before);
+      expect(await app.platform.repository.totals('demo')).toMatchObject({
+        confirmedUnits: 0,
+        pendingUnits: 0,
+      });
+    } finally {
+      await app?.close().catch(() => {});
+      app = undefined;
+      broker('down');
+    }
+  }, 120_000);
+
+  it('lists what the worker dead-lettered (from the dead-letter topic) and re-drives it', async () => {
+    const namespace = uniqueName('dlq');
+    schemas.push(namespace);
+    app = await startTestApp({ ...env, NAMESPACE: namespace });
+    // a poison message on the reservation topic: not an event, so it is dead-lettered at once
+    const producer = createKafka({ brokers: services.kafkaBrokers }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: new TopicNames(namespace).of('ReservationRequested'),
+        messages: [{ key: 'poison', value: 'this is not an event' }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const op = operator(app.url);
+    let letters: Array<{ id: string; eventType: string | null; error: { code: string } }> = [];
+    for (let i = 0; i < 100 && letters.length === 0; i++) {
+      await sleep(200);
+      letters = (await op.request('GET', '/api/operator/dead-letters')).body.deadLetters;
+    }
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ eventType: null, error: { code: 'INVALID_JSON' } });
+    const redriven = await op.request('POST', `/api/operator/dead-letters/${letters[0]!.id}/redrive`);
+    expect(redriven.status).toBe(200);
+    expect((await op.request('POST', '/api/operator/dead-letters/9-999999/redrive')).status).toBe(404);
+  });
+
+  it('runs the lock strategy (Redlock, then the store steps) on Redis to the same confirmed sale', async () => {
+    const namespace = uniqueName('lock');
+    schemas.push(namespace);
+    app = await startTestApp({ ...env, NAMESPACE: namespace, RESERVE_STRATEGY: 'lock' });
+    const [first, second] = await Promise.all([
+      new Buyer(app.url).login('Zed'),
+      new Buyer(app.url).login('Zoe'),
+    ]);
+    await first.enter('demo');
+    await second.enter('demo');
+    const [a, b] = await Promise.all([
+      first.reserve('demo', { seatIds: ['floor-B1'] }, 'zed-1'),
+      second.reserve('demo', { seatIds: ['floor-B1'] }, 'zoe-1'),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    const [winner, answer] = a.status === 201 ? [first, a] : [second, b];
+    expect((await winner.waitForResult('demo', answer.body.reservation.id, 30_000)).status).toBe('CONFIRMED');
+    expect((await app.platform.inventory.seatStates('demo'))['floor-B1']).toBe('CONFIRMED');
+  });
+
+  it('settles reservations in a separate worker when the API runs with WORKER=false', async () => {
+    const namespace = uniqueName('scaleout');
+    schemas.push(namespace);
+    app = await startTestApp({ ...env, NAMESPACE: namespace, WORKER: 'false' });
+    const log = createLogger('silent');
+    // what dist/worker.js runs: the processor alone, on the same servers and namespace
+    worker = await createSdkPlatform(await serverPorts(servers, { namespace, log }), {
+      tokenSecret: 'x'.repeat(32),
+      worker: true,
+      saleLoops: false,
+      notify: false,
+      powDifficulty: 4,
+      payments: new PaymentSimulator({ latencyMs: 0, failureRate: 0 }),
+      log,
+    });
+    await worker.start();
+
+    const buyer = await new Buyer(app.url).login('Xan');
+    await buyer.enter('demo');
+    const held = await buyer.reserve('demo', { seatIds: ['lower-E9'] }, 'xan-1');
+    expect(held.status).toBe(201);
+    expect(await app.platform.consumerLag()).toBe(0); // the API process consumes nothing itself
+    const result = await buyer.waitForResult('demo', held.body.reservation.id, 30_000);
+    expect(result.status).toBe('CONFIRMED');
+    expect((await app.platform.inventory.seatStates('demo'))['lower-E9']).toBe('CONFIRMED');
+  });
+});

@@ -1,0 +1,236 @@
+import { type BotGuardOptionsInput, solveProofOfWork } from '@seatrush/core';
+import type { Logger } from 'pino';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/ops/logger';
+import type { PlatformPorts } from '../../src/platform/sdk-platform';
+import { type RunningApp, startApp } from '../../src/server';
+
+export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
+
+/**
+ * Bot rules loose enough for many test clients on one loopback address and one machine, still
+ * challenging everyone.
+ */
+export const TEST_BOT_GUARD: BotGuardOptionsInput = {
+  burst: {
+    perUser: { maxRequests: 1_000, windowMs: 1_000 },
+    perIp: { maxRequests: 10_000, windowMs: 1_000 },
+  },
+  rateLimits: { perUser: null, perIp: null },
+  headers: { action: 'allow' },
+  // every browser context of a test machine has the same device fingerprint
+  device: { maxAccounts: 1_000 },
+};
+
+/**
+ * Starts the app on an ephemeral loopback port with the in-memory default (unless `ports` is
+ * given): quick admission, an easy challenge, an instant payment simulator, no logs.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: {
+    ports?: PlatformPorts;
+    random?: () => number;
+    botGuard?: BotGuardOptionsInput;
+    /** The app's logger (default: silent). */
+    log?: Logger;
+  } = {},
+): Promise<RunningApp> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    OPERATOR_TOKEN,
+    POW_DIFFICULTY: '4',
+    PAYMENT_LATENCY_MS: '0',
+    PAYMENT_FAILURE_RATE: '0',
+    ADMIT_PER_SECOND: '100',
+    ADMISSION_INTERVAL_MS: '100',
+    RATE_PER_IP: '100000',
+    RATE_PER_USER: '1000',
+    RATE_GLOBAL: '100000',
+    ...env,
+  });
+  return startApp(config, {
+    log: options.log ?? createLogger('silent'),
+    botGuard: options.botGuard ?? TEST_BOT_GUARD,
+    ...(options.ports ? { ports: options.ports } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+}
+
+/** An HTTP answer: status, parsed JSON body (or null) and headers. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are JSON the tests check field by field with expect
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A plain HTTP client with a cookie jar of one session. */
+export class Client {
+  cookies = new Map<string, string>();
+
+  constructor(
+    readonly baseUrl: string,
+    readonly defaultHeaders: Record<string, string> = {},
+  ) {}
+
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer<T>> {
+    const headers: Record<string, string> = {
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) SeatRushTest/1.0',
+      accept: 'application/json',
+      ...this.defaultHeaders,
+      ...options.headers,
+    };
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (options.rawBody !== undefined) {
+      body = options.rawBody;
+      headers['content-type'] = 'application/json';
+    } else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      if (value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const text = await res.text();
+    let parsed: unknown = null;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+}
+
+/** A buyer: signs in, solves the challenge, joins, waits for admission, reserves. */
+export class Buyer extends Client {
+  userId = '';
+  admissionToken = '';
+
+  async login(name: string): Promise<this> {
+    const answer = await this.request('POST', '/api/login', { body: { name } });
+    if (answer.status !== 201)
+      throw new Error(`login failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+    this.userId = answer.body.user.id;
+    return this;
+  }
+
+  async join(saleId: string): Promise<Answer> {
+    const issued = await this.request('POST', `/api/sales/${saleId}/challenge`);
+    if (issued.status !== 201) return issued;
+    const answer = solveProofOfWork(issued.body.challenge.prompt);
+    return this.request('POST', `/api/sales/${saleId}/queue`, {
+      body: { challengeId: issued.body.challenge.id, answer },
+    });
+  }
+
+  /** Polls the queue status until admitted (the admission tick runs every 100 ms in tests). */
+  async waitForAdmission(saleId: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const status = await this.request('GET', `/api/sales/${saleId}/queue`);
+      if (status.status !== 200)
+        throw new Error(`queue status ${status.status}: ${JSON.stringify(status.body)}`);
+      if (status.body.queue.state === 'ADMITTED') {
+        this.admissionToken = status.body.queue.admissionToken;
+        return;
+      }
+      await sleep(50);
+    }
+    throw new Error('not admitted in time');
+  }
+
+  async enter(saleId: string): Promise<this> {
+    const joined = await this.join(saleId);
+    if (joined.status !== 201 && joined.status !== 200) {
+      throw new Error(`join failed: ${joined.status} ${JSON.stringify(joined.body)}`);
+    }
+    await this.waitForAdmission(saleId);
+    return this;
+  }
+
+  reserve(
+    saleId: string,
+    body: unknown,
+    idempotencyKey: string,
+    token = this.admissionToken,
+  ): Promise<Answer> {
+    return this.request('POST', `/api/sales/${saleId}/reservations`, {
+      body,
+      headers: { 'idempotency-key': idempotencyKey, ...(token ? { 'x-admission-token': token } : {}) },
+    });
+  }
+
+  /** Polls a reservation until it is final. */
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  async waitForResult(saleId: string, reservationId: string, timeoutMs = 15_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const answer = await this.request('GET', `/api/sales/${saleId}/reservations/${reservationId}`);
+      if (answer.status !== 200)
+        throw new Error(`reservation ${answer.status}: ${JSON.stringify(answer.body)}`);
+      if (answer.body.reservation.status !== 'HELD') return answer.body.reservation;
+      await sleep(25);
+    }
+    throw new Error('no final result in time');
+  }
+}
+
+/** An operator client (Bearer token). */
+export function operator(baseUrl: string): Client {
+  return new Client(baseUrl, { authorization: `Bearer ${OPERATOR_TOKEN}` });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A small general-admission sale definition for tests. */
+export function generalSale(id: string, capacity: number, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: `Test sale ${id}`,
+    inventory: { kind: 'general', capacity, tier: 'std' },
+    tiers: [{ id: 'std', name: 'Standard', priceCents: 2_500 }],
+    opensAt: 0,
+    holdMs: 60_000,
+    admission: { usersPerInterval: 1_000, intervalMs: 100, maxActive: 100_000 },
+    limits: { ticketsPerUser: 4 },
+    ...extra,
+  };
+}
+
+/** Creates, warms up and opens a sale through the operator API. */
+export async function openSale(baseUrl: string, definition: unknown): Promise<void> {
+  const op = operator(baseUrl);
+  const created = await op.request('POST', '/api/operator/sales', { body: definition });
+  if (created.status !== 201)
+    throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const id = (definition as { id: string }).id;
+  for (const step of ['warm-up', 'open']) {
+    const answer = await op.request('POST', `/api/operator/sales/${id}/${step}`);
+    if (answer.status !== 200)
+      throw new Error(`${step} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+}

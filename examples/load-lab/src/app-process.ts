@@ -1,0 +1,169 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The example app's built entry (`pnpm --filter @seatrush/example-express-app build`). */
+export const APP_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../express-app/dist/main.js');
+
+/** Real servers' addresses, as the app reads them. */
+export interface ServerEnv {
+  REDIS_URL: string;
+  KAFKA_BROKERS: string;
+  DATABASE_URL: string;
+}
+
+/** How the app child is configured for a load run. */
+export interface AppSettings {
+  /** null → the embedded in-memory default. */
+  servers: ServerEnv | null;
+  powDifficulty: number;
+  paymentLatencyMs: number;
+  paymentFailureRate: number;
+  /** Passed as RESERVE_STRATEGY; see {@link strategySupported}. */
+  strategy: 'atomic' | 'lock';
+  /** When set, the app runs under `--cpu-prof` and writes its profile here on exit. */
+  cpuProfileDir?: string;
+  /** Extra environment (wins over the lab's defaults). */
+  env?: Record<string, string>;
+}
+
+/** A running app child. */
+export interface AppProcess {
+  baseUrl: string;
+  pid: number;
+  operatorToken: string;
+  namespace: string;
+  /** The last lines the app wrote to stderr/stdout (for error messages). */
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** The servers' addresses from the environment, or null when they are not all set. */
+export function serversFromEnv(env: Record<string, string | undefined> = process.env): ServerEnv | null {
+  const { REDIS_URL, KAFKA_BROKERS, DATABASE_URL } = env;
+  return REDIS_URL && KAFKA_BROKERS && DATABASE_URL ? { REDIS_URL, KAFKA_BROKERS, DATABASE_URL } : null;
+}
+
+/**
+ * Whether the built app reads a reserve-strategy setting. The example app wires the SDK's default
+ * (`atomic`, one Lua script per reserve); a comparison run says so rather than label two identical
+ * runs "atomic" and "lock".
+ */
+export async function strategySupported(): Promise<boolean> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const dist = dirname(APP_ENTRY);
+  // the configuration may sit in any chunk of the bundle
+  for (const file of await readdir(dist).catch(() => [] as string[])) {
+    if (!file.endsWith('.js')) continue;
+    if ((await readFile(join(dist, file), 'utf8')).includes('RESERVE_STRATEGY')) return true;
+  }
+  return false;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * Starts the example app from its dist/ as a child process on a free loopback port with the lab's
+ * settings: no demo sale (the lab creates its own), the defences opened wide enough for one
+ * machine to play thousands of buyers from one address, a fresh NAMESPACE on the real servers so
+ * runs never see each other's keys, topics or rows. Resolves once /health answers 200.
+ */
+export async function startApp(settings: AppSettings): Promise<AppProcess> {
+  if (!existsSync(APP_ENTRY)) {
+    throw new Error(`${APP_ENTRY} is missing: run pnpm --filter @seatrush/example-express-app build`);
+  }
+  const port = await freePort();
+  const operatorToken = `lab-${randomBytes(12).toString('hex')}`;
+  const namespace = `lab_${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    OPERATOR_TOKEN: operatorToken,
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    NAMESPACE: namespace,
+    DEMO_SALE: 'none',
+    POW_DIFFICULTY: String(settings.powDifficulty),
+    PAYMENT_LATENCY_MS: String(settings.paymentLatencyMs),
+    PAYMENT_FAILURE_RATE: String(settings.paymentFailureRate),
+    // every virtual buyer comes from loopback: per-IP limits would measure the limiter, not the app
+    RATE_PER_IP: '1000000',
+    RATE_PER_USER: '1000',
+    RATE_GLOBAL: '1000000',
+    BOT_PER_IP_PER_SECOND: '10000',
+    RESERVE_STRATEGY: settings.strategy,
+    LOG_LEVEL: 'warn',
+    ...(settings.servers ?? {}),
+    ...settings.env,
+  };
+  const args = settings.cpuProfileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`, APP_ENTRY]
+    : [APP_ENTRY];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    tail.splice(0, Math.max(0, tail.length - 40));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // never leave the app behind: if the lab dies, the child goes with it
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.removeListener('exit', orphanGuard);
+      resolve(code);
+    }),
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  let exitCode: number | null | undefined;
+  exited.then((code) => {
+    exitCode = code;
+  });
+  for (;;) {
+    if (exitCode !== undefined)
+      throw new Error(`the app exited (${exitCode}) while starting:\n${tail.join('\n')}`);
+    const ok = await fetch(`${baseUrl}/health`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the app did not become healthy in 90 s:\n${tail.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseUrl,
+    pid: child.pid!,
+    operatorToken,
+    namespace,
+    output: () => tail.join('\n'),
+    async stop() {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { cpus, loadavg, totalmem } from 'node:os';
+import type { LabHttpClient } from './http-client';
+
+/** One second of server-side figures. */
+export interface ServerSample {
+  /** Seconds since the run started. */
+  t: number;
+  /** The app child: CPU (% of one core), resident memory, open file descriptors. */
+  appCpuPct: number | null;
+  appRssMb: number | null;
+  appFds: number | null;
+  /** The load generator itself (it shares the machine). */
+  labCpuPct: number;
+  load1: number;
+  /** From the app's /metrics. */
+  sseConnections: number | null;
+  consumerLag: number | null;
+  pgWaiting: number | null;
+  pgTotal: number | null;
+  eventLoopP99Ms: number | null;
+  queueWaiting: number | null;
+  queueActive: number | null;
+  held: number | null;
+  confirmed: number | null;
+  /** Redis INFO (whole server: shared with anything else using it). */
+  redisUsedMb: number | null;
+  redisOpsPerSec: number | null;
+  redisClients: number | null;
+  /**
+   * The kernel's TCP counters (whole machine, cumulative): connections dropped because an accept
+   * queue was full, and SYNs sent again — a full backlog turns into seconds of connect time.
+   */
+  listenOverflows: number | null;
+  synRetrans: number | null;
+  /** How long /metrics took to answer: the app's responsiveness under load. */
+  metricsMs: number | null;
+}
+
+/** Reads one labelled or plain sample from Prometheus text; sums when several lines match. */
+export function promValue(text: string, name: string, labels: Record<string, string> = {}): number | null {
+  let found: number | null = null;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || line.startsWith('#')) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    const labelText = rest.startsWith('{') ? rest.slice(1, rest.indexOf('}')) : '';
+    if (!Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) continue;
+    const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) found = (found ?? 0) + value;
+  }
+  return found;
+}
+
+/** TcpExt counters from /proc/net/netstat (name → value). */
+export async function tcpCounters(): Promise<Record<string, number>> {
+  const text = await readFile('/proc/net/netstat', 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  return Object.fromEntries(names.slice(1).map((n, i) => [n, Number(values[i + 1])]));
+}
+
+/** utime + stime of a process, in clock ticks, from /proc/<pid>/stat. */
+export async function cpuTicks(pid: number): Promise<number | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (!stat) return null;
+  // the command name may contain spaces: fields are counted after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** VmRSS of a process in MB, from /proc/<pid>/status. */
+export async function rssMb(pid: number): Promise<number | null> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
+  const kb = status?.match(/^VmRSS:\s+(\d+) kB/m)?.[1];
+  return kb ? Number(kb) / 1024 : null;
+}
+
+/**
+ * Redis INFO over a bare RESP exchange on node:net (the lab has no Redis client): sends
+ * `INFO`, reads one bulk string, returns its `field:value` lines.
+ */
+export function redisInfo(redisUrl: string, timeoutMs = 1_000): Promise<Record<string, string>> {
+  const url = new URL(redisUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 6379) });
+    const chunks: Buffer[] = [];
+    const fail = (error: Error) => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.setTimeout(timeoutMs, () => fail(new Error('redis INFO timed out')));
+    socket.on('error', fail);
+    socket.on('connect', () => {
+      const auth = url.password
+        ? `*3\r\n$4\r\nAUTH\r\n$${(url.username || 'default').length}\r\n${url.username || 'default'}\r\n$${decodeURIComponent(url.password).length}\r\n${decodeURIComponent(url.password)}\r\n`
+        : '';
+      socket.write(`${auth}*1\r\n$4\r\nINFO\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const start = text.indexOf('$');
+      if (start < 0) return;
+      const headerEnd = text.indexOf('\r\n', start);
+      const length = Number(text.slice(start + 1, headerEnd));
+      const body = Buffer.concat(chunks).subarray(Buffer.byteLength(text.slice(0, headerEnd + 2)));
+      if (body.length < length) return;
+      socket.end();
+      const info: Record<string, string> = {};
+      for (const line of body.subarray(0, length).toString('utf8').split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0 && !line.startsWith('#')) info[line.slice(0, colon)] = line.slice(colon + 1);
+      }
+      resolve(info);
+    });
+  });
+}
+
+/**
+ * Samples the app once a second while a profile runs (a sample whose /metrics call is slower than
+ * the client's timeout still records the /proc and Redis figures): its /metrics, its process in /proc, the
+ * machine's load, and Redis INFO when the app runs on Redis.
+ */
+export class ServerProbe {
+  readonly samples: ServerSample[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #busy = false;
+  #lastTicks: { at: number; app: number | null; lab: number } | null = null;
+  readonly #startedAt: number;
+
+  constructor(
+    private readonly client: LabHttpClient,
+    private readonly options: { pid: number | null; redisUrl: string | null; startedAt: number },
+  ) {
+    this.#startedAt = options.startedAt;
+  }
+
+  start(intervalMs = 1_000): void {
+    void this.sample();
+    this.#timer = setInterval(() => {
+      if (!this.#busy) void this.sample();
+    }, intervalMs);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Takes one sample now. */
+  async sample(): Promise<ServerSample> {
+    this.#busy = true;
+    try {
+      const now = performance.now();
+      const { pid, redisUrl } = this.options;
+      const metricsStarted = performance.now();
+      const [metrics, ticks, rss, fds, info, tcp] = await Promise.all([
+        this.client
+          .request('GET', '/metrics', { headers: { accept: 'text/plain' } })
+          .then((a) => (a.body as { text?: string } | null)?.text ?? null)
+          .catch(() => null),
+        pid ? cpuTicks(pid) : Promise.resolve(null),
+        pid ? rssMb(pid) : Promise.resolve(null),
+        pid
+          ? readdir(`/proc/${pid}/fd`)
+              .then((l) => l.length)
+              .catch(() => null)
+          : Promise.resolve(null),
+        redisUrl ? redisInfo(redisUrl).catch(() => null) : Promise.resolve(null),
+        tcpCounters(),
+      ]);
+      const metricsMs = metrics === null ? null : performance.now() - metricsStarted;
+      const lab = process.cpuUsage();
+      const labTicks = (lab.user + lab.system) / 10_000;
+      let appCpuPct: number | null = null;
+      let labCpuPct = 0;
+      if (this.#lastTicks) {
+        const seconds = (now - this.#lastTicks.at) / 1_000;
+        if (ticks !== null && this.#lastTicks.app !== null)
+          appCpuPct = (ticks - this.#lastTicks.app) / seconds;
+        labCpuPct = (labTicks - this.#lastTicks.lab) / seconds;
+      }
+      this.#lastTicks = { at: now, app: ticks, lab: labTicks };
+      const m = (name: string, labels?: Record<string, string>) =>
+        metrics === null ? null : promValue(metrics, name, labels);
+      const lagP99 = m('nodejs_eventloop_lag_p99_seconds');
+      const sample: ServerSample = {
+        t: Math.round((now - this.#startedAt) / 100) / 10,
+        appCpuPct,
+        appRssMb: rss,
+        appFds: fds,
+        labCpuPct,
+        load1: loadavg()[0]!,
+        sseConnections: m('seatrush_sse_connections'),
+        consumerLag: m('seatrush_consumer_lag'),
+        pgWaiting: m('seatrush_pool_connections', { pool: 'postgres', state: 'waiting' }),
+        pgTotal: m('seatrush_pool_connections', { pool: 'postgres', state: 'total' }),
+        eventLoopP99Ms: lagP99 === null ? null : lagP99 * 1_000,
+        queueWaiting: m('seatrush_queue_waiting'),
+        queueActive: m('seatrush_queue_active'),
+        held: m('seatrush_stock_units', { state: 'held' }),
+        confirmed: m('seatrush_stock_units', { state: 'confirmed' }),
+        redisUsedMb: info?.used_memory ? Number(info.used_memory) / 1024 / 1024 : null,
+        redisOpsPerSec: info?.instantaneous_ops_per_sec ? Number(info.instantaneous_ops_per_sec) : null,
+        redisClients: info?.connected_clients ? Number(info.connected_clients) : null,
+        listenOverflows: tcp.ListenOverflows ?? null,
+        synRetrans: tcp.TCPSynRetrans ?? null,
+        metricsMs,
+      };
+      this.samples.push(sample);
+      return sample;
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
+/** The machine, for the report's header. */
+export function machine(): { cpus: number; model: string; memoryGb: number; node: string; load: number[] } {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    model: list[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    load: loadavg(),
+  };
+}

@@ -1,0 +1,142 @@
+import type { ServerSample } from '../probe';
+import { STEPS } from '../recorder';
+import type { RunResult } from '../runner';
+
+const ms = (v: number) => (v >= 1_000 ? `${(v / 1_000).toFixed(2)}s` : `${v.toFixed(v >= 100 ? 0 : 1)}ms`);
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+
+/** Peak and mean of one server figure over the run (nulls skipped). */
+export function serverStat(samples: ServerSample[], pick: (s: ServerSample) => number | null) {
+  const values = samples.map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
+  if (values.length === 0) return null;
+  return {
+    peak: Math.max(...values),
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    first: values[0]!,
+    last: values.at(-1)!,
+  };
+}
+
+/** The run's mode in words. */
+export function modeOf(result: RunResult): string {
+  return result.meta.mode === 'servers' ? 'Redis + Kafka + PostgreSQL' : 'embedded in-memory';
+}
+
+/** The one-screen text summary of a run. */
+export function textSummary(result: RunResult): string {
+  const { meta } = result;
+  const lines: string[] = [];
+  const strategy = meta.strategyApplied ? meta.strategy : `${meta.strategy} requested, app ran atomic`;
+  lines.push(
+    `SeatRush load lab — ${meta.profile} · ${modeOf(result)} · strategy ${strategy}`,
+    `${meta.startedAt} · ${meta.machine.cpus} × ${meta.machine.model} · Node ${meta.machine.node} · load ${meta.machine.load.map((l) => l.toFixed(2)).join('/')} → ${meta.machine.loadAtEnd[0]?.toFixed(2)}`,
+    `load ${(meta.loadMs / 1_000).toFixed(1)} s · ${result.throughput.buyersPerSecond.toFixed(0)} buyers/s · ${result.throughput.requestsPerSecond.toFixed(0)} req/s · ${result.throughput.holdsPerSecond.toFixed(1)} holds/s`,
+    '',
+    `${'step'.padEnd(18)}${pad('count', 7)}${pad('/s', 7)}${pad('p50', 9)}${pad('p95', 9)}${pad('p99', 9)}${pad('max', 9)}  errors`,
+  );
+  for (const step of STEPS) {
+    const s = result.steps[step];
+    if (!s) continue;
+    const total = Object.values(s.codes).reduce((a, b) => a + b, 0);
+    const errors = Object.entries(s.codes)
+      .filter(([code]) => code !== 'OK')
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    lines.push(
+      `${step.padEnd(18)}${pad(total, 7)}${pad(s.perSecond.toFixed(0), 7)}${pad(ms(s.p50), 9)}${pad(ms(s.p95), 9)}${pad(ms(s.p99), 9)}${pad(ms(s.maxMs), 9)}  ${errors || '-'}`,
+    );
+  }
+  lines.push(
+    '',
+    `buyers: ${Object.entries(result.outcomes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ')}`,
+  );
+  const retries = Object.entries(result.retries ?? {});
+  if (retries.length > 0) {
+    lines.push(`connection retries: ${retries.map(([code, n]) => `${code} ${n}`).join(' · ')}`);
+  }
+  const f = (v: number | undefined, d = 0) => (v === undefined ? '?' : v.toFixed(d));
+  const cpu = serverStat(result.server, (s) => s.appCpuPct);
+  const lab = serverStat(result.server, (s) => s.labCpuPct);
+  const rss = serverStat(result.server, (s) => s.appRssMb);
+  const loop = serverStat(result.server, (s) => s.eventLoopP99Ms);
+  const lag = serverStat(result.server, (s) => s.consumerLag);
+  const pg = serverStat(result.server, (s) => s.pgWaiting);
+  const redis = serverStat(result.server, (s) => s.redisUsedMb);
+  const ops = serverStat(result.server, (s) => s.redisOpsPerSec);
+  const sse = serverStat(result.server, (s) => s.sseConnections);
+  const overflows = serverStat(result.server, (s) => s.listenOverflows);
+  const syn = serverStat(result.server, (s) => s.synRetrans);
+  if (overflows && syn && (overflows.last > overflows.first || syn.last > syn.first)) {
+    lines.push(
+      `kernel (whole machine): ${overflows.last - overflows.first} accept-queue overflows, ${syn.last - syn.first} SYN retransmits during the run`,
+    );
+  }
+  lines.push(
+    `app: CPU mean ${f(cpu?.mean)}% peak ${f(cpu?.peak)}% (lab ${f(lab?.mean)}%) · RSS ${f(rss?.first)} → peak ${f(rss?.peak)} MB · event-loop p99 peak ${f(loop?.peak, 1)} ms · SSE peak ${f(sse?.peak)}`,
+    `pipeline: Kafka lag peak ${f(lag?.peak)} · PG pool waiting peak ${f(pg?.peak)}${redis ? ` · Redis used ${f(redis.peak, 1)} MB, ops/s peak ${f(ops?.peak)}` : ''}`,
+  );
+  if (result.figures) {
+    const x = result.figures;
+    lines.push(
+      `sale: stock ${x.initialStock} · confirmed ${x.confirmed} · available ${x.available} · held ${x.held}${result.reconciliation ? ` · truth confirmed ${result.reconciliation.truthConfirmed}` : ''}`,
+    );
+  }
+  if (result.watchers) {
+    const w = result.watchers;
+    lines.push(
+      `watchers: ${w.peakConnections} concurrent SSE connections held (target ${w.target}, ${w.failedToOpen} failed) · ${w.kbPerConnection?.toFixed(1) ?? '?'} KB RSS per connection · fan-out ${w.eventsPerSecond.toFixed(0)} events/s · /metrics ${w.metricsMsAtPlateau?.toFixed(0) ?? '?'} ms at plateau · stopped: ${w.stoppedBecause}`,
+    );
+  }
+  if (result.soak) {
+    const s = result.soak;
+    lines.push(
+      `soak: RSS ${f(s.rssStartMb ?? undefined)} → ${f(s.rssEndMb ?? undefined)} MB · fds ${s.fdsStart} → ${s.fdsEnd}`,
+    );
+  }
+  if (result.cpuProfile) {
+    const p = result.cpuProfile;
+    lines.push(
+      `app CPU profile (${(p.busyMs / 1_000).toFixed(1)} s busy): ${p.areas
+        .slice(0, 6)
+        .map((a) => `${a.area} ${a.pct}%`)
+        .join(' · ')}`,
+      `  by caller: ${p.callers
+        .slice(0, 4)
+        .map((c) => `${c.caller} ${c.pct}%`)
+        .join(' · ')}`,
+      `  hottest: ${p.functions
+        .slice(0, 4)
+        .map((f) => `${f.name} ${f.pct}%`)
+        .join(' · ')}`,
+    );
+  }
+  const failing = result.invariant.checks.filter((c) => !c.ok);
+  lines.push(
+    '',
+    result.invariant.ok
+      ? `invariant HOLDS (${result.invariant.checks.length} checks: no oversell, one final state each, truth agrees)`
+      : `invariant VIOLATED: ${failing.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+  );
+  return lines.join('\n');
+}
+
+/** Side-by-side summary of runs of the same profile (the strategy comparison). */
+export function compareText(results: RunResult[]): string {
+  const rows: Array<[string, (r: RunResult) => string]> = [
+    ['strategy', (r) => (r.meta.strategyApplied ? r.meta.strategy : `${r.meta.strategy} (not applied)`)],
+    ['reserve p50', (r) => ms(r.steps.reserve?.p50 ?? 0)],
+    ['reserve p99', (r) => ms(r.steps.reserve?.p99 ?? 0)],
+    ['reserve /s', (r) => (r.steps.reserve?.perSecond ?? 0).toFixed(0)],
+    ['holds /s', (r) => r.throughput.holdsPerSecond.toFixed(1)],
+    ['end-to-end p99', (r) => ms(r.steps.end_to_end?.p99 ?? 0)],
+    ['confirmed', (r) => String(r.figures?.confirmed ?? '?')],
+    ['app CPU mean %', (r) => (serverStat(r.server, (s) => s.appCpuPct)?.mean ?? 0).toFixed(0)],
+    ['invariant', (r) => (r.invariant.ok ? 'holds' : 'VIOLATED')],
+  ];
+  return rows
+    .map(([name, value]) => `${name.padEnd(16)}${results.map((r) => value(r).padStart(22)).join('')}`)
+    .join('\n');
+}

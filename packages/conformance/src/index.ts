@@ -1,0 +1,77 @@
+/**
+ * `@seatrush/conformance`: the suites every SeatRush port implementation must pass. Each
+ * `describe*` function registers vitest blocks and takes a name and a factory of fresh ports.
+ */
+export { type BlocklistSubject, blocklistChecks, describeBlocklist } from './blocklist';
+export {
+  type DistributedLockSubject,
+  describeDistributedLock,
+  distributedLockChecks,
+} from './distributed-lock';
+export { admittedEvent, describeEventBus, type EventBusSubject, eventBusChecks } from './event-bus';
+export {
+  assignedSaleDefinition,
+  assignedSnapshot,
+  freshId,
+  generalSaleDefinition,
+  generalSnapshot,
+  reserveRequest,
+  seatIds,
+  seats,
+  startOfTest,
+  units,
+} from './fixtures';
+export {
+  candidateRows,
+  describeGroupReservation,
+  type GroupReservationSubject,
+  groupRequest,
+  groupReservationChecks,
+} from './group-reservation';
+export {
+  type Check,
+  type CheckCategory,
+  type Disposable,
+  eventually,
+  expectValidationError,
+  type Factory,
+  registerChecks,
+  runCheck,
+  sleep,
+} from './harness';
+export {
+  describeIdempotencyStore,
+  type IdempotencyStoreSubject,
+  idempotencyStoreChecks,
+} from './idempotency-store';
+export { type ExpectedChange, type ExpectedReserve, InventoryModel, type ModelHold } from './inventory-model';
+export { describeInventorySteps, type InventoryStepsSubject, inventoryStepsChecks } from './inventory-steps';
+export {
+  describeInventoryStore,
+  expectInvariant,
+  heldOf,
+  type InventoryStoreSubject,
+  inventoryStoreChecks,
+} from './inventory-store';
+export { describePipeline, type PipelineParts, pipelineChecks } from './pipeline';
+export { describeQueueingRoom, type QueueingRoomSubject, queueingRoomChecks } from './queueing-room';
+export { describeQueueingStore, type QueueingStoreSubject, queueingStoreChecks } from './queueing-store';
+export { describeRateLimiter, type RateLimiterSubject, rateLimiterChecks } from './rate-limiter';
+export {
+  describeReservationRepository,
+  type ReservationRepositorySubject,
+  reservationRepositoryChecks,
+  reservationRow,
+} from './reservation-repository';
+export { describeSaleHooks, type SaleHooksParts, saleHooksChecks } from './sale-hooks';
+export { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
+export {
+  describeWaitingListStore,
+  type WaitingListStoreSubject,
+  waitingListStoreChecks,
+} from './waiting-list-store';
+export {
+  describeWaitingRoomStore,
+  type WaitingRoomStoreSubject,
+  waitingRoomStoreChecks,
+} from './waiting-room-store';

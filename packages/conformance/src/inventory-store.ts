@@ -1,0 +1,971 @@
+import type {
+  HoldRecord,
+  InventoryStore,
+  ReserveOutcome,
+  ReserveRequest,
+  SeatState,
+  WaitingRoomStore,
+} from '@seatrush/core';
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import {
+  assignedSnapshot,
+  freshId,
+  generalSnapshot,
+  reserveRequest,
+  seatIds,
+  seats,
+  startOfTest,
+  units,
+} from './fixtures';
+import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
+import { InventoryModel, type ModelHold } from './inventory-model';
+
+/** The ports `describeInventoryStore` tests: the store and the waiting room it checks admission in. */
+export interface InventoryStoreSubject {
+  inventory: InventoryStore;
+  waitingRoom: WaitingRoomStore;
+}
+
+/** A successful reserve's hold, or a failed assertion. */
+export function heldOf(outcome: ReserveOutcome): HoldRecord {
+  expect(outcome, 'expected the reserve to hold').toMatchObject({ ok: true, code: 'HELD' });
+  if (!outcome.ok) throw new Error('unreachable');
+  return outcome.hold;
+}
+
+/** Asserts available + held + confirmed == initialStock and nothing is negative. */
+export async function expectInvariant(inventory: InventoryStore, saleId: string): Promise<void> {
+  const counts = await inventory.counts(saleId);
+  expect(counts.available, 'available is never negative').toBeGreaterThanOrEqual(0);
+  expect(counts.held).toBeGreaterThanOrEqual(0);
+  expect(counts.confirmed).toBeGreaterThanOrEqual(0);
+  expect(counts.available + counts.held + counts.confirmed, 'available + held + confirmed == initial').toBe(
+    counts.initialStock,
+  );
+}
+
+async function generalSale(inventory: InventoryStore, options: Parameters<typeof generalSnapshot>[1] = {}) {
+  const saleId = freshId('ga');
+  await inventory.load(generalSnapshot(saleId, options));
+  return saleId;
+}
+
+async function assignedSale(inventory: InventoryStore, options: Parameters<typeof assignedSnapshot>[1] = {}) {
+  const saleId = freshId('as');
+  await inventory.load(assignedSnapshot(saleId, options));
+  return saleId;
+}
+
+type Subject = InventoryStoreSubject;
+
+/** Every check of `describeInventoryStore`, exported so a suite's own tests can run them one by one. */
+export const inventoryStoreChecks: readonly Check<Subject>[] = [
+  {
+    category: 'behaviour',
+    name: 'refuses SALE_NOT_WARM until the sale is loaded, then reports its counts',
+    async run({ inventory }) {
+      const saleId = freshId('ga');
+      const now = startOfTest();
+      expect(await inventory.isWarm(saleId)).toBe(false);
+      expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now))).toEqual({
+        ok: false,
+        code: 'SALE_NOT_WARM',
+      });
+      await inventory.load(generalSnapshot(saleId, { stock: 10 }));
+      expect(await inventory.isWarm(saleId)).toBe(true);
+      expect(await inventory.counts(saleId)).toEqual({
+        saleId,
+        initialStock: 10,
+        available: 10,
+        held: 0,
+        confirmed: 0,
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'holds general-admission units until now + holdMs and takes them from the stock',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', units(3), now, { holdMs: 30_000 });
+      const outcome = await inventory.reserve(request);
+      expect(outcome).toEqual({
+        ok: true,
+        code: 'HELD',
+        replayed: false,
+        hold: {
+          reservationId: request.reservationId,
+          saleId,
+          userId: 'u1',
+          idempotencyKey: request.idempotencyKey,
+          quantity: 3,
+          seatIds: [],
+          status: 'HELD',
+          heldAt: now,
+          expiresAt: now + 30_000,
+        },
+      });
+      expect(await inventory.getHold(saleId, request.reservationId)).toEqual(heldOf(outcome));
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 7, held: 3, confirmed: 0 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'holds named seats and marks them HELD; seatStates is empty for general admission',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2', 'A1'), now)));
+      expect([...hold.seatIds].sort()).toEqual(['A1', 'A2']);
+      expect(hold.quantity).toBe(2);
+      const states = await inventory.seatStates(saleId);
+      expect(Object.keys(states).sort()).toEqual(seatIds().sort());
+      expect(states.A1).toBe('HELD');
+      expect(states.A2).toBe('HELD');
+      expect(states.A3).toBe('AVAILABLE');
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 2 });
+      const general = await generalSale(inventory);
+      expect(await inventory.seatStates(general)).toEqual({});
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'returns the original outcome with replayed: true when the same key is replayed',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', units(2), now);
+      const original = heldOf(await inventory.reserve(request));
+      // A retry carries the same key and payload; its reservation id and time may differ.
+      const replay = await inventory.reserve({ ...request, reservationId: freshId('r'), now: now + 500 });
+      expect(replay).toMatchObject({ ok: true, code: 'HELD', replayed: true });
+      const replayed = heldOf(replay);
+      expect(replayed.reservationId).toBe(original.reservationId);
+      expect(replayed).toMatchObject({
+        userId: 'u1',
+        quantity: 2,
+        heldAt: original.heldAt,
+        idempotencyKey: request.idempotencyKey,
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 2 });
+      // Seat order does not make another request.
+      const seated = await assignedSale(inventory);
+      const seatRequest = reserveRequest(seated, 'u1', seats('A1', 'B1'), now);
+      const first = heldOf(await inventory.reserve(seatRequest));
+      const again = await inventory.reserve({ ...seatRequest, selection: seats('B1', 'A1') });
+      expect(heldOf(again).reservationId).toBe(first.reservationId);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'refuses IDEMPOTENCY_KEY_REUSED when a key comes back with another payload, changing nothing',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', units(1), now);
+      heldOf(await inventory.reserve(request));
+      const before = await inventory.counts(saleId);
+      for (const changed of [
+        { ...request, reservationId: freshId('r'), selection: units(2) },
+        { ...request, reservationId: freshId('r'), userId: 'u2' },
+      ]) {
+        expect(await inventory.reserve(changed)).toMatchObject({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+      }
+      expect(await inventory.counts(saleId)).toEqual(before);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'requires a live admission from the waiting room when requireAdmission is true',
+    async run({ inventory, waitingRoom }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const ask = (at: number) =>
+        inventory.reserve(reserveRequest(saleId, 'u1', units(1), at, { requireAdmission: true }));
+      expect(await ask(now)).toEqual({ ok: false, code: 'NOT_ADMITTED' });
+      await waitingRoom.join({ saleId, userId: 'u1', now });
+      expect(await ask(now)).toEqual({ ok: false, code: 'NOT_ADMITTED' });
+      await waitingRoom.admit({ saleId, max: 1, maxActive: 10, sessionMs: 10_000, now });
+      heldOf(await ask(now + 1));
+      // The admission lapses with its session.
+      expect(await ask(now + 10_001)).toEqual({ ok: false, code: 'NOT_ADMITTED' });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 1 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'refuses WRONG_SELECTION and UNKNOWN_SEAT (naming the unknown seats)',
+    async run({ inventory }) {
+      const now = startOfTest();
+      const general = await generalSale(inventory);
+      expect(await inventory.reserve(reserveRequest(general, 'u1', seats('A1'), now))).toMatchObject({
+        ok: false,
+        code: 'WRONG_SELECTION',
+      });
+      const assigned = await assignedSale(inventory);
+      expect(await inventory.reserve(reserveRequest(assigned, 'u1', units(1), now))).toMatchObject({
+        ok: false,
+        code: 'WRONG_SELECTION',
+      });
+      expect(await inventory.reserve(reserveRequest(assigned, 'u1', seats('A1', 'Z9'), now))).toEqual({
+        ok: false,
+        code: 'UNKNOWN_SEAT',
+        seatIds: ['Z9'],
+      });
+      expect((await inventory.seatStates(assigned)).A1).toBe('AVAILABLE');
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'refuses SEAT_TAKEN naming the taken seats, and holds none of the request',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['B5'] });
+      const now = startOfTest();
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now)));
+      const outcome = await inventory.reserve(reserveRequest(saleId, 'u2', seats('A1', 'A2', 'B5'), now));
+      expect(outcome).toMatchObject({ ok: false, code: 'SEAT_TAKEN' });
+      expect(outcome.ok ? [] : [...(outcome.seatIds ?? [])].sort()).toEqual(['A1', 'B5']);
+      const states = await inventory.seatStates(saleId);
+      expect([states.A1, states.A2, states.B5]).toEqual(['HELD', 'AVAILABLE', 'CONFIRMED']);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 1, confirmed: 1 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'refuses LIMIT_EXCEEDED counting held and confirmed units, including those of the snapshot',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, {
+        stock: 20,
+        ticketsPerUser: 4,
+        confirmedPerUser: { u9: 3 },
+      });
+      const now = startOfTest();
+      const first = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
+      expect(
+        (await inventory.confirm({ saleId, reservationId: first.reservationId, userId: 'u1', now })).ok,
+      ).toBe(true);
+      const second = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
+      expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now))).toMatchObject({
+        ok: false,
+        code: 'LIMIT_EXCEEDED',
+      });
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
+      expect(await inventory.reserve(reserveRequest(saleId, 'u9', units(2), now))).toMatchObject({
+        ok: false,
+        code: 'LIMIT_EXCEEDED',
+      });
+      // Giving a hold back gives its units back to the user's allowance.
+      await inventory.release({ saleId, reservationId: second.reservationId, userId: 'u1', now });
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'refuses SOLD_OUT when fewer units are left than asked, and sells down to exactly zero',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 5, ticketsPerUser: 10 });
+      const now = startOfTest();
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
+      expect(await inventory.reserve(reserveRequest(saleId, 'u2', units(3), now))).toMatchObject({
+        ok: false,
+        code: 'SOLD_OUT',
+      });
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now)));
+      expect(await inventory.reserve(reserveRequest(saleId, 'u3', units(1), now))).toMatchObject({
+        ok: false,
+        code: 'SOLD_OUT',
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 0, held: 5 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'lets only the owner extend, release or confirm a hold',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now)));
+      const ref = { saleId, reservationId: hold.reservationId, now: now + 10 };
+      expect(await inventory.extend({ ...ref, userId: 'u2', holdMs: 1_000 })).toEqual({
+        ok: false,
+        code: 'NOT_OWNER',
+      });
+      expect(await inventory.release({ ...ref, userId: 'u2' })).toEqual({ ok: false, code: 'NOT_OWNER' });
+      expect(await inventory.confirm({ ...ref, userId: 'u2' })).toEqual({ ok: false, code: 'NOT_OWNER' });
+      const missing = { saleId, reservationId: freshId('r'), userId: 'u1', now };
+      expect(await inventory.extend({ ...missing, holdMs: 1_000 })).toEqual({ ok: false, code: 'NOT_FOUND' });
+      expect(await inventory.release(missing)).toEqual({ ok: false, code: 'NOT_FOUND' });
+      expect(await inventory.confirm(missing)).toEqual({ ok: false, code: 'NOT_FOUND' });
+      expect(await inventory.getHold(saleId, missing.reservationId)).toBeNull();
+      expect(await inventory.getHold(saleId, hold.reservationId)).toEqual(hold);
+      expect((await inventory.seatStates(saleId)).A1).toBe('HELD');
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'extends a live hold to now + holdMs',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory);
+      const now = startOfTest();
+      const hold = heldOf(
+        await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
+      );
+      const extended = await inventory.extend({
+        saleId,
+        reservationId: hold.reservationId,
+        userId: 'u1',
+        holdMs: 5_000,
+        now: now + 900,
+      });
+      expect(extended).toMatchObject({ ok: true, hold: { status: 'HELD', expiresAt: now + 5_900 } });
+      expect(await inventory.expireDue({ saleId, now: now + 1_500, limit: 10 })).toEqual([]);
+      expect((await inventory.getHold(saleId, hold.reservationId))?.expiresAt).toBe(now + 5_900);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'releases a hold: stock and seat come back, and its idempotency key may be used afresh',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', seats('A1', 'A2'), now);
+      const hold = heldOf(await inventory.reserve(request));
+      const released = await inventory.release({
+        saleId,
+        reservationId: hold.reservationId,
+        userId: 'u1',
+        now,
+      });
+      expect(released).toMatchObject({ ok: true, hold: { status: 'RELEASED' } });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
+      expect((await inventory.seatStates(saleId)).A1).toBe('AVAILABLE');
+      expect(
+        await inventory.release({ saleId, reservationId: hold.reservationId, userId: 'u1', now }),
+      ).toEqual({
+        ok: false,
+        code: 'NOT_HELD',
+      });
+      const again = await inventory.reserve({ ...request, reservationId: freshId('r') });
+      expect(again).toMatchObject({ ok: true, replayed: false });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'confirms a hold for good: held units become confirmed and never expire',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const hold = heldOf(
+        await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1'), now, { holdMs: 1_000 })),
+      );
+      const confirmed = await inventory.confirm({
+        saleId,
+        reservationId: hold.reservationId,
+        userId: 'u1',
+        now: now + 999,
+      });
+      expect(confirmed).toMatchObject({ ok: true, hold: { status: 'CONFIRMED' } });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 0, confirmed: 1 });
+      expect((await inventory.seatStates(saleId)).B1).toBe('CONFIRMED');
+      expect(await inventory.expireDue({ saleId, now: now + 10_000, limit: 10 })).toEqual([]);
+      expect(
+        await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now }),
+      ).toEqual({
+        ok: false,
+        code: 'NOT_HELD',
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 0, confirmed: 1 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'compensates once: stock and seats come back, a second call reports restored: false',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', seats('A3'), now);
+      const held = heldOf(await inventory.reserve(request));
+      const first = await inventory.compensate({ saleId, reservationId: held.reservationId });
+      expect(first).toMatchObject({ ok: true, restored: true, hold: { status: 'COMPENSATED' } });
+      const second = await inventory.compensate({ saleId, reservationId: held.reservationId });
+      expect(second).toMatchObject({ ok: true, restored: false });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+      expect((await inventory.seatStates(saleId)).A3).toBe('AVAILABLE');
+      // Its key is cleared: the same request holds anew.
+      expect(await inventory.reserve({ ...request, reservationId: freshId('r') })).toMatchObject({
+        replayed: false,
+      });
+      expect(await inventory.compensate({ saleId, reservationId: freshId('r') })).toEqual({
+        ok: false,
+        code: 'NOT_FOUND',
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'compensates a confirmed reservation (refund): confirmed units return to the stock',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
+      await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
+      expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
+        ok: true,
+        restored: true,
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'repairs counts and seats from the source of truth',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
+      const now = startOfTest();
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1', 'B2'), now)));
+      // The truth: A1 was refunded, A4 and A5 were sold.
+      const { before, after } = await inventory.repair({
+        saleId,
+        confirmedUnits: 2,
+        confirmedSeatIds: ['A4', 'A5'],
+      });
+      expect(before).toMatchObject({ available: 7, held: 2, confirmed: 1 });
+      expect(after).toEqual({ saleId, initialStock: 10, available: 6, held: 2, confirmed: 2 });
+      expect(await inventory.counts(saleId)).toEqual(after);
+      const states = await inventory.seatStates(saleId);
+      expect([states.A1, states.A4, states.A5, states.B1]).toEqual([
+        'AVAILABLE',
+        'CONFIRMED',
+        'CONFIRMED',
+        'HELD',
+      ]);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'replaces a sale when it is loaded again',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
+      await inventory.load(generalSnapshot(saleId, { stock: 4 }));
+      expect(await inventory.counts(saleId)).toEqual({
+        saleId,
+        initialStock: 4,
+        available: 4,
+        held: 0,
+        confirmed: 0,
+      });
+    },
+  },
+  {
+    category: 'expiry',
+    name: 'expires each due hold exactly once, returning its stock and seats',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const short = heldOf(
+        await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now, { holdMs: 1_000 })),
+      );
+      const long = heldOf(
+        await inventory.reserve(reserveRequest(saleId, 'u2', seats('A2'), now, { holdMs: 5_000 })),
+      );
+      expect(await inventory.expireDue({ saleId, now: now + 999, limit: 10 })).toEqual([]);
+      const expired = await inventory.expireDue({ saleId, now: now + 1_000, limit: 10 });
+      expect(expired.map((h) => h.reservationId)).toEqual([short.reservationId]);
+      expect(expired[0]).toMatchObject({ status: 'EXPIRED', seatIds: ['A1'], userId: 'u1' });
+      expect(await inventory.expireDue({ saleId, now: now + 1_000, limit: 10 })).toEqual([]);
+      expect((await inventory.seatStates(saleId)).A1).toBe('AVAILABLE');
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 1 });
+      expect((await inventory.getHold(saleId, long.reservationId))?.status).toBe('HELD');
+      expect((await inventory.getHold(saleId, short.reservationId))?.status).toBe('EXPIRED');
+    },
+  },
+  {
+    category: 'expiry',
+    name: 'expires at most `limit` holds per call, the earliest first',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const holds: HoldRecord[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const request = reserveRequest(saleId, `u${i}`, units(1), now, { holdMs: 1_000 + i * 100 });
+        holds.push(heldOf(await inventory.reserve(request)));
+      }
+      const first = await inventory.expireDue({ saleId, now: now + 10_000, limit: 2 });
+      expect(first.map((h) => h.reservationId)).toEqual(holds.slice(0, 2).map((h) => h.reservationId));
+      const rest = await inventory.expireDue({ saleId, now: now + 10_000, limit: 10 });
+      expect(rest.map((h) => h.reservationId).sort()).toEqual(
+        holds
+          .slice(2)
+          .map((h) => h.reservationId)
+          .sort(),
+      );
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
+    },
+  },
+  {
+    category: 'expiry',
+    name: 'refuses EXPIRED to extend, release or confirm a hold past its expiry, swept or not',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const hold = heldOf(
+        await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
+      );
+      const late = { saleId, reservationId: hold.reservationId, userId: 'u1', now: now + 1_001 };
+      expect(await inventory.confirm(late)).toEqual({ ok: false, code: 'EXPIRED' });
+      expect(await inventory.extend({ ...late, holdMs: 10_000 })).toEqual({ ok: false, code: 'EXPIRED' });
+      expect(await inventory.release(late)).toEqual({ ok: false, code: 'EXPIRED' });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 1, confirmed: 0 });
+      await inventory.expireDue({ saleId, now: now + 1_001, limit: 10 });
+      expect(await inventory.confirm(late)).toMatchObject({ ok: false });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+    },
+  },
+  {
+    category: 'expiry',
+    name: 'does not give an expired hold back twice when it is compensated later',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const hold = heldOf(
+        await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now, { holdMs: 1_000 })),
+      );
+      await inventory.expireDue({ saleId, now: now + 2_000, limit: 10 });
+      expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
+        ok: true,
+        restored: false,
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+    },
+  },
+  {
+    category: 'bad input',
+    name: 'rejects an invalid reserve request with a ValidationError and changes nothing',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const good = reserveRequest(saleId, 'u1', units(1), now);
+      const bad: unknown[] = [
+        { ...good, saleId: 'evt:{42}' },
+        { ...good, userId: '' },
+        { ...good, selection: units(0) },
+        { ...good, selection: { kind: 'seats', seatIds: [] } },
+        { ...good, holdMs: -5 },
+        { ...good, now: 1.5 },
+        { ...good, idempotencyKey: 'has space' },
+        { ...good, requireAdmission: 'yes' },
+      ];
+      for (const request of bad)
+        await expectValidationError(() => inventory.reserve(request as ReserveRequest));
+      const error = await expectValidationError(() =>
+        inventory.reserve({ ...good, userId: 'a b', holdMs: 0 } as ReserveRequest),
+      );
+      expect(error.issues.length, 'every problem is listed').toBeGreaterThanOrEqual(2);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
+      // The key of a rejected request was not recorded.
+      expect(await inventory.reserve(good)).toMatchObject({ ok: true, replayed: false });
+    },
+  },
+  {
+    category: 'bad input',
+    name: 'rejects an invalid snapshot, hold change or truth with a ValidationError',
+    async run({ inventory }) {
+      const saleId = freshId('ga');
+      await expectValidationError(() => inventory.load({ ...generalSnapshot(saleId), available: -1 }));
+      await expectValidationError(() => inventory.load({ ...generalSnapshot(saleId), saleId: 'bad id' }));
+      expect(await inventory.isWarm(saleId)).toBe(false);
+      await inventory.load(generalSnapshot(saleId));
+      const now = startOfTest();
+      const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
+      const ref = { saleId, reservationId: hold.reservationId, userId: 'u1', now };
+      await expectValidationError(() => inventory.extend({ ...ref, holdMs: 0 }));
+      await expectValidationError(() => inventory.release({ ...ref, userId: 'x:y' }));
+      await expectValidationError(() => inventory.confirm({ ...ref, now: -1 }));
+      await expectValidationError(() => inventory.expireDue({ saleId, now, limit: 0 }));
+      await expectValidationError(() =>
+        inventory.repair({ saleId, confirmedUnits: -1, confirmedSeatIds: [] }),
+      );
+      expect(await inventory.getHold(saleId, hold.reservationId)).toEqual(hold);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 1 });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'never sells more than the stock: 300 concurrent buyers for 100 units',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 100 });
+      const now = startOfTest();
+      const requests = Array.from({ length: 300 }, (_, i) => reserveRequest(saleId, `u${i}`, units(1), now));
+      const outcomes = await Promise.all(requests.map((r) => inventory.reserve(r)));
+      const held = outcomes.filter((o) => o.ok);
+      const soldOut = outcomes.filter((o) => !o.ok && o.code === 'SOLD_OUT');
+      expect(held.length + soldOut.length, 'every request has exactly one outcome').toBe(300);
+      expect(held).toHaveLength(100);
+      expect(new Set(held.map((o) => (o.ok ? o.hold.reservationId : ''))).size).toBe(100);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 0, held: 100, confirmed: 0 });
+      await expectInvariant(inventory, saleId);
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'never holds a seat twice: 200 concurrent buyers of overlapping seat pairs',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 10 });
+      const all = seatIds(4, 5);
+      const now = startOfTest();
+      const requests = Array.from({ length: 200 }, (_, i) => {
+        const a = all[(i * 7) % all.length] as string;
+        const b = all[(i * 7 + 1 + (i % 5)) % all.length] as string;
+        return reserveRequest(saleId, `u${i}`, seats(a, b), now);
+      });
+      const outcomes = await Promise.all(requests.map((r) => inventory.reserve(r)));
+      const owner = new Map<string, string>();
+      for (const outcome of outcomes) {
+        if (!outcome.ok) {
+          expect(['SEAT_TAKEN', 'SOLD_OUT']).toContain(outcome.code);
+          continue;
+        }
+        for (const seat of outcome.hold.seatIds) {
+          expect(owner.get(seat), `seat ${seat} held twice`).toBeUndefined();
+          owner.set(seat, outcome.hold.reservationId);
+        }
+      }
+      const states = await inventory.seatStates(saleId);
+      const heldSeats = Object.entries(states)
+        .filter(([, state]) => state === 'HELD')
+        .map(([id]) => id);
+      expect(heldSeats.sort()).toEqual([...owner.keys()].sort());
+      expect(await inventory.counts(saleId)).toMatchObject({ held: owner.size, available: 20 - owner.size });
+      await expectInvariant(inventory, saleId);
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'holds once for 100 concurrent requests with the same idempotency key; the rest replay it',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', units(2), now);
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, () => inventory.reserve({ ...request, reservationId: freshId('r') })),
+      );
+      const holds = outcomes.map(heldOf);
+      expect(new Set(holds.map((h) => h.reservationId)).size).toBe(1);
+      expect(outcomes.filter((o) => o.ok && !o.replayed)).toHaveLength(1);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 2 });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'keeps the per-user limit under 60 concurrent requests of one user',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 100, ticketsPerUser: 4 });
+      const now = startOfTest();
+      const outcomes = await Promise.all(
+        Array.from({ length: 60 }, () => inventory.reserve(reserveRequest(saleId, 'greedy', units(1), now))),
+      );
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(4);
+      expect(outcomes.filter((o) => !o.ok && o.code === 'LIMIT_EXCEEDED')).toHaveLength(56);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 96, held: 4 });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'returns each expired hold once to 6 racing sweepers',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 100, ticketsPerUser: 100 });
+      const now = startOfTest();
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          inventory.reserve(reserveRequest(saleId, `u${i}`, units(1), now, { holdMs: 1_000 })),
+        ),
+      );
+      const batches = await Promise.all(
+        Array.from({ length: 6 }, () => inventory.expireDue({ saleId, now: now + 2_000, limit: 25 })),
+      );
+      const more = await inventory.expireDue({ saleId, now: now + 2_000, limit: 100 });
+      const ids = [...batches.flat(), ...more].map((h) => h.reservationId);
+      expect(ids).toHaveLength(60);
+      expect(new Set(ids).size, 'no hold expired twice').toBe(60);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 100, held: 0 });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'restores a reservation once under 30 concurrent compensations',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, () => inventory.compensate({ saleId, reservationId: hold.reservationId })),
+      );
+      expect(outcomes.filter((o) => o.ok && o.restored)).toHaveLength(1);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'keeps the invariant through a storm of mixed concurrent operations',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 4 });
+      const all = seatIds(4, 5);
+      const now = startOfTest();
+      const first = await Promise.all(
+        Array.from({ length: 120 }, (_, i) =>
+          inventory.reserve(
+            reserveRequest(saleId, `u${i % 30}`, seats(all[i % 20] as string), now, {
+              holdMs: 1_000 + (i % 3) * 1_000,
+            }),
+          ),
+        ),
+      );
+      const holds = first.flatMap((o) => (o.ok ? [o.hold] : []));
+      await Promise.all([
+        ...holds.map((h, i) => {
+          const ref = { saleId, reservationId: h.reservationId, userId: h.userId, now: now + 500 };
+          if (i % 4 === 0) return inventory.confirm(ref);
+          if (i % 4 === 1) return inventory.release(ref);
+          if (i % 4 === 2) return inventory.compensate({ saleId, reservationId: h.reservationId });
+          return inventory.extend({ ...ref, holdMs: 10_000 });
+        }),
+        inventory.expireDue({ saleId, now: now + 2_500, limit: 100 }),
+        ...Array.from({ length: 60 }, (_, i) =>
+          inventory.reserve(reserveRequest(saleId, `v${i}`, seats(all[i % 20] as string), now + 600)),
+        ),
+      ]);
+      await expectInvariant(inventory, saleId);
+      const counts = await inventory.counts(saleId);
+      const states = Object.values(await inventory.seatStates(saleId));
+      expect(states.filter((s) => s === 'HELD')).toHaveLength(counts.held);
+      expect(states.filter((s) => s === 'CONFIRMED')).toHaveLength(counts.confirmed);
+    },
+  },
+  {
+    category: 'model',
+    name: 'agrees with the reference model on random command sequences (general admission and seats)',
+    timeoutMs: 120_000,
+    async run({ inventory }) {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.boolean(),
+          fc.array(commandArbitrary, { minLength: 5, maxLength: 40, size: 'max' }),
+          (assigned, commands) => runModel(inventory, assigned, commands),
+        ),
+        { numRuns: 30 },
+      );
+    },
+  },
+];
+
+/**
+ * Registers the InventoryStore conformance suite: behaviour, expiry driven by `now`, bad input,
+ * concurrency (hundreds of concurrent calls, then the invariants) and a model-based check.
+ *
+ * @param name what is under test, e.g. "RedisInventoryStore"
+ * @param factory fresh, isolated ports for each test
+ */
+export function describeInventoryStore(name: string, factory: Factory<InventoryStoreSubject>): void {
+  registerChecks(`InventoryStore conformance: ${name}`, factory, inventoryStoreChecks);
+}
+
+/** Random commands of the model-based check. `pick` chooses among earlier holds, `user` among four. */
+type Command =
+  | { kind: 'reserve'; user: number; quantity: number; seats: number[]; wrongKind: boolean }
+  | { kind: 'replay'; pick: number }
+  | { kind: 'reuse'; pick: number }
+  | { kind: 'release' | 'confirm' | 'extend'; pick: number; asOwner: boolean }
+  | { kind: 'compensate'; pick: number }
+  | { kind: 'advance'; steps: number }
+  | { kind: 'expire'; limit: number };
+
+const USERS = 4;
+const HOLD_MS = 1_000;
+/** Time moves in 333 ms steps: never exactly onto an expiry (1 000 ms), so no boundary ambiguity. */
+const STEP_MS = 333;
+const MODEL_SEATS = seatIds(2, 4);
+
+const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      user: fc.nat(USERS - 1),
+      quantity: fc.integer({ min: 1, max: 3 }),
+      seats: fc.uniqueArray(fc.nat(MODEL_SEATS.length), { minLength: 1, maxLength: 3 }),
+      wrongKind: fc.nat(9).map((n) => n === 0),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuse' as const), pick: fc.nat() }) },
+  ...(['release', 'confirm', 'extend', 'extend'] as const).map((kind) => ({
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant(kind), pick: fc.nat(), asOwner: fc.nat(4).map((n) => n > 0) }),
+  })),
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compensate' as const), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), steps: fc.integer({ min: 1, max: 4 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('expire' as const), limit: fc.integer({ min: 1, max: 3 }) }),
+  },
+);
+
+async function runModel(inventory: InventoryStore, assigned: boolean, commands: Command[]): Promise<void> {
+  const saleId = freshId('model');
+  const snapshot = assigned
+    ? assignedSnapshot(saleId, { rows: 2, perRow: 4, ticketsPerUser: 3 })
+    : generalSnapshot(saleId, { stock: 8, ticketsPerUser: 3 });
+  await inventory.load(snapshot);
+  const model = new InventoryModel(snapshot);
+  const requests: ReserveRequest[] = [];
+  let now = startOfTest();
+  const pickHold = (pick: number) => {
+    const holds = [...model.holds.values()];
+    return holds.length === 0 ? undefined : holds[pick % holds.length];
+  };
+
+  const reserve = async (request: ReserveRequest) => {
+    const expected = model.expectReserve(request);
+    const outcome = await inventory.reserve(request);
+    if (expected.kind === 'replay') {
+      expect(outcome).toMatchObject({
+        ok: true,
+        replayed: true,
+        hold: { reservationId: expected.reservationId },
+      });
+    } else if (expected.kind === 'hold') {
+      expect(outcome).toMatchObject({
+        ok: true,
+        replayed: false,
+        hold: { reservationId: request.reservationId },
+      });
+      model.applyHold(request);
+      requests.push(request);
+    } else {
+      expect(outcome.ok, `expected one of ${[...expected.codes]}`).toBe(false);
+      if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
+    }
+  };
+
+  for (const command of commands) {
+    switch (command.kind) {
+      case 'reserve': {
+        const seatSelection = seats(...command.seats.map((i) => MODEL_SEATS[i] ?? 'Z9'));
+        const useSeats = assigned !== command.wrongKind;
+        await reserve(
+          reserveRequest(
+            saleId,
+            `u${command.user}`,
+            useSeats ? seatSelection : units(command.quantity),
+            now,
+            {
+              holdMs: HOLD_MS,
+            },
+          ),
+        );
+        break;
+      }
+      case 'replay':
+      case 'reuse': {
+        // Only keys whose hold still has its units: what an expired hold's key answers is left open.
+        const candidates = requests.filter((r) => {
+          const mapped = model.keys.get(r.idempotencyKey);
+          const status = mapped && model.holds.get(mapped.reservationId)?.status;
+          return command.kind === 'replay'
+            ? status !== 'EXPIRED'
+            : status === 'HELD' || status === 'CONFIRMED';
+        });
+        const original = candidates[command.pick % Math.max(1, candidates.length)];
+        if (!original) break;
+        const userId =
+          command.kind === 'reuse' ? `u${(Number(original.userId.slice(1)) + 1) % USERS}` : original.userId;
+        await reserve({ ...original, userId, reservationId: freshId('r'), now });
+        break;
+      }
+      case 'release':
+      case 'confirm':
+      case 'extend': {
+        const hold = pickHold(command.pick);
+        if (!hold) break;
+        const userId = command.asOwner ? hold.userId : `u${(Number(hold.userId.slice(1)) + 1) % USERS}`;
+        const expected = model.expectOwnerChange(hold.reservationId, userId, now);
+        const ref = { saleId, reservationId: hold.reservationId, userId, now };
+        const outcome =
+          command.kind === 'extend'
+            ? await inventory.extend({ ...ref, holdMs: HOLD_MS })
+            : await inventory[command.kind](ref);
+        if (expected.kind === 'ok') {
+          expect(outcome, `${command.kind} by the owner of a live hold`).toMatchObject({ ok: true });
+          if (command.kind === 'extend') model.extend(hold.reservationId, now + HOLD_MS);
+          else model[command.kind](hold.reservationId);
+        } else {
+          expect(outcome.ok, `expected one of ${[...expected.codes]}`).toBe(false);
+          if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
+        }
+        break;
+      }
+      case 'compensate': {
+        const hold = pickHold(command.pick);
+        if (!hold) break;
+        const restored = model.compensate(hold.reservationId);
+        expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
+          ok: true,
+          restored,
+        });
+        break;
+      }
+      case 'advance':
+        now += command.steps * STEP_MS;
+        break;
+      case 'expire': {
+        const due = new Set(model.due(now).map((h) => h.reservationId));
+        const expired = await inventory.expireDue({ saleId, now, limit: command.limit });
+        expect(expired).toHaveLength(Math.min(command.limit, due.size));
+        for (const hold of expired) {
+          expect(due.has(hold.reservationId), `${hold.reservationId} was not due`).toBe(true);
+          due.delete(hold.reservationId);
+          model.expire(hold.reservationId);
+        }
+        break;
+      }
+    }
+    expect(await inventory.counts(saleId)).toEqual({ saleId, ...model.counts() });
+    if (assigned) {
+      expect(await inventory.seatStates(saleId)).toEqual(model.seatStates() as Record<string, SeatState>);
+    }
+    if ('pick' in command) {
+      const touched = pickHold(command.pick);
+      if (touched) await expectHoldAsModelled(inventory, saleId, touched);
+    }
+  }
+  for (const hold of model.holds.values()) await expectHoldAsModelled(inventory, saleId, hold);
+}
+
+async function expectHoldAsModelled(
+  inventory: InventoryStore,
+  saleId: string,
+  hold: ModelHold,
+): Promise<void> {
+  const stored = await inventory.getHold(saleId, hold.reservationId);
+  expect(stored, `hold ${hold.reservationId}`).toMatchObject({
+    userId: hold.userId,
+    quantity: hold.quantity,
+    status: hold.status,
+    expiresAt: hold.expiresAt,
+  });
+  expect([...(stored?.seatIds ?? [])].sort()).toEqual([...hold.seatIds].sort());
+}

@@ -1,0 +1,449 @@
+import {
+  type Alert,
+  type AlertSink,
+  type ChargeOutcome,
+  createSeatRush,
+  type DistributedLock,
+  type DomainEvent,
+  type EventConsumer,
+  type EventPublisher,
+  type InventorySteps,
+  type InventoryStore,
+  type ManualClock,
+  type PaymentGateway,
+  PublishError,
+  type ReservationRepository,
+  type ReserveResult,
+  type ReserveStrategy,
+  type SaleDefinitionInput,
+  type SeatRush,
+  type SeatRushLoops,
+  type Selection,
+  type WaitingRoomStore,
+} from '@seatrush/core';
+import { expect } from 'vitest';
+import { assignedSaleDefinition, freshId, generalSaleDefinition, units } from './fixtures';
+import { type Check, eventually, type Factory, registerChecks } from './harness';
+
+/**
+ * Every port a whole sale runs on, for `describePipeline`. `consumer(group)` returns a consumer in
+ * a new group each call (each check runs its own processor); `clock` drives hold expiry.
+ */
+export interface PipelineParts {
+  waitingRoom: WaitingRoomStore;
+  inventory: InventoryStore;
+  /** The lock strategy's steps over the same state as `inventory`. */
+  steps: InventorySteps;
+  lock: DistributedLock;
+  publisher: EventPublisher;
+  consumer: (group: string) => EventConsumer;
+  repository: ReservationRepository;
+  payments: PaymentGateway;
+  alerts: AlertSink;
+  clock: ManualClock;
+}
+
+/** An operational failure of the scripted gateway: thrown, so the processor retries it. */
+class GatewayOutage extends Error {
+  readonly code = 'PAYMENT_UNAVAILABLE';
+}
+
+/**
+ * Wraps the factory's gateway so a check can decline or fail the charges of chosen users, whatever
+ * gateway the adapter brought; every approved call reaches the real one.
+ */
+class ScriptedPayments implements PaymentGateway {
+  readonly declined = new Set<string>();
+  /** userId → charges still to fail. */
+  readonly failing = new Map<string, number>();
+  /** reservationId → idempotency keys it was charged with (approved calls only). */
+  readonly charged = new Map<string, Set<string>>();
+  calls = 0;
+
+  constructor(private readonly inner: PaymentGateway) {}
+
+  async charge(input: Parameters<PaymentGateway['charge']>[0]): Promise<ChargeOutcome> {
+    this.calls += 1;
+    const failures = this.failing.get(input.userId) ?? 0;
+    if (failures > 0) {
+      this.failing.set(input.userId, failures - 1);
+      throw new GatewayOutage(`payment gateway down for ${input.userId}`);
+    }
+    if (this.declined.has(input.userId)) return { ok: false, code: 'DECLINED' };
+    const outcome = await this.inner.charge(input);
+    if (outcome.ok) {
+      const keys = this.charged.get(input.reservationId) ?? new Set<string>();
+      keys.add(input.idempotencyKey);
+      this.charged.set(input.reservationId, keys);
+    }
+    return outcome;
+  }
+
+  refund(input: Parameters<PaymentGateway['refund']>[0]): Promise<void> {
+    return this.inner.refund(input);
+  }
+}
+
+/** Wraps the factory's publisher so a check can make the next publishes fail. */
+class FlakyPublisher implements EventPublisher {
+  failNext = 0;
+  readonly published: DomainEvent[] = [];
+
+  constructor(private readonly inner: EventPublisher) {}
+
+  async publish(events: DomainEvent[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new PublishError('broker unavailable (scripted by the conformance suite)');
+    }
+    await this.inner.publish(events);
+    this.published.push(...events);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Keeps the alerts a check raised, and still forwards them. */
+class RecordingAlerts implements AlertSink {
+  readonly alerts: Alert[] = [];
+  constructor(private readonly inner: AlertSink) {}
+  async alert(alert: Alert): Promise<void> {
+    this.alerts.push(alert);
+    await this.inner.alert(alert);
+  }
+}
+
+interface Sale {
+  seatRush: SeatRush;
+  parts: PipelineParts;
+  payments: ScriptedPayments;
+  publisher: FlakyPublisher;
+  alerts: RecordingAlerts;
+  /** Joins and admits `users`; answers their admission tokens. */
+  admit(users: string[]): Promise<Map<string, string>>;
+  reserve(
+    userId: string,
+    token: string | undefined,
+    selection: Selection,
+    idempotencyKey?: string,
+  ): Promise<ReserveResult>;
+  counts(): ReturnType<InventoryStore['counts']>;
+}
+
+/** Fast retries so dead letters come within a second. */
+const RETRY = { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 };
+
+async function openSale(
+  parts: PipelineParts,
+  definition: SaleDefinitionInput,
+  options: { strategy?: ReserveStrategy; loops?: SeatRushLoops } = {},
+): Promise<Sale> {
+  const payments = new ScriptedPayments(parts.payments);
+  const publisher = new FlakyPublisher(parts.publisher);
+  const alerts = new RecordingAlerts(parts.alerts);
+  const seatRush = createSeatRush({
+    sale: definition,
+    clock: parts.clock,
+    admissionSecret: 'conformance-suite-admission-secret-0123456789',
+    strategy: options.strategy ?? 'atomic',
+    retry: RETRY,
+    loops: { admission: false, sweeper: false, reconciler: false, ...options.loops },
+    ports: {
+      waitingRoom: parts.waitingRoom,
+      inventory: parts.inventory,
+      steps: parts.steps,
+      lock: parts.lock,
+      publisher,
+      consumer: parts.consumer(freshId('processor')),
+      repository: parts.repository,
+      payments,
+      alerts,
+    },
+  });
+  await seatRush.start();
+  return {
+    seatRush,
+    parts,
+    payments,
+    publisher,
+    alerts,
+    async admit(users) {
+      for (const userId of users) expect((await seatRush.waitingRoom.join({ userId })).ok).toBe(true);
+      seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
+      await seatRush.waitingRoom.tick();
+      const tokens = new Map<string, string>();
+      for (const userId of users) {
+        const status = await seatRush.waitingRoom.status({ userId });
+        expect(status?.state, `${userId} admitted`).toBe('ADMITTED');
+        tokens.set(userId, status?.admissionToken ?? '');
+      }
+      return tokens;
+    },
+    reserve(userId, token, selection, idempotencyKey = freshId('key')) {
+      return seatRush.reservations.reserve({ userId, idempotencyKey, selection, admissionToken: token });
+    },
+    counts: () => parts.inventory.counts(seatRush.sale.id),
+  };
+}
+
+function acceptedId(result: ReserveResult): string {
+  expect(result, 'expected the reservation to be accepted').toMatchObject({ ok: true, code: 'ACCEPTED' });
+  return result.ok ? result.reservationId : '';
+}
+
+async function withSale<T>(sale: Sale, body: (sale: Sale) => Promise<T>): Promise<T> {
+  try {
+    return await body(sale);
+  } finally {
+    await sale.seatRush.stop();
+  }
+}
+
+const drainTimeout = 30_000;
+
+/** Every check of `describePipeline`, exported so a suite's own tests can run them one by one. */
+export const pipelineChecks: readonly Check<PipelineParts>[] = [
+  {
+    category: 'behaviour',
+    name: 'join → admit → reserve → publish → process → pay → CONFIRMED, consistent with the source of truth',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, assignedSaleDefinition(freshId('sale')));
+      await withSale(sale, async ({ seatRush, admit, reserve, payments }) => {
+        const tokens = await admit(['alice']);
+        const id = acceptedId(
+          await reserve('alice', tokens.get('alice'), { kind: 'seats', seatIds: ['A1', 'B2'] }),
+        );
+        await seatRush.drain(drainTimeout);
+        expect(await parts.repository.get(id)).toMatchObject({ status: 'CONFIRMED', seatIds: ['A1', 'B2'] });
+        expect(payments.charged.get(id)?.size).toBe(1);
+        const states = await parts.inventory.seatStates(seatRush.sale.id);
+        expect([states.A1, states.B2, states.A2]).toEqual(['CONFIRMED', 'CONFIRMED', 'AVAILABLE']);
+        expect(await sale.counts()).toMatchObject({ available: 8, held: 0, confirmed: 2 });
+        expect((await seatRush.reconciler.reconcile(seatRush.sale.id)).consistent).toBe(true);
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'refuses a buyer without an admission and changes nothing',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
+      await withSale(sale, async ({ reserve, counts }) => {
+        expect(await reserve('mallory', undefined, units(1))).toMatchObject({
+          ok: false,
+          code: 'NOT_ADMITTED',
+        });
+        expect(await reserve('mallory', 'forged.token', units(1))).toMatchObject({
+          ok: false,
+          code: 'NOT_ADMITTED',
+        });
+        expect(await counts()).toMatchObject({ available: 5, held: 0 });
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'compensates at once when the publish fails; the same request succeeds afterwards',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
+      await withSale(sale, async ({ seatRush, admit, reserve, publisher, counts }) => {
+        const tokens = await admit(['alice']);
+        publisher.failNext = 1;
+        expect(await reserve('alice', tokens.get('alice'), units(2), 'alice-key')).toMatchObject({
+          ok: false,
+          code: 'PUBLISH_FAILED',
+        });
+        expect(await counts()).toMatchObject({ available: 5, held: 0 });
+        const id = acceptedId(await reserve('alice', tokens.get('alice'), units(2), 'alice-key'));
+        await seatRush.drain(drainTimeout);
+        expect(await parts.repository.get(id)).toMatchObject({ status: 'CONFIRMED' });
+        expect(await counts()).toMatchObject({ available: 3, confirmed: 2 });
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'compensates a declined payment: the units go back on sale',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
+      await withSale(sale, async ({ seatRush, admit, reserve, payments, counts }) => {
+        const tokens = await admit(['alice']);
+        payments.declined.add('alice');
+        const id = acceptedId(await reserve('alice', tokens.get('alice'), units(2)));
+        await seatRush.drain(drainTimeout);
+        const row = await parts.repository.get(id);
+        expect(['FAILED', 'COMPENSATED']).toContain(row?.status);
+        expect(row?.failureReason).toBe('PAYMENT_DECLINED');
+        expect(await counts()).toMatchObject({ available: 5, held: 0, confirmed: 0 });
+        expect(payments.charged.get(id)).toBeUndefined();
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'retries a payment outage and charges once; after the last retry compensates and alerts',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
+      await withSale(sale, async ({ seatRush, admit, reserve, payments, alerts, counts }) => {
+        const tokens = await admit(['alice', 'bob']);
+        payments.failing.set('alice', RETRY.maxAttempts - 1);
+        payments.failing.set('bob', 1_000);
+        const recovered = acceptedId(await reserve('alice', tokens.get('alice'), units(1)));
+        const doomed = acceptedId(await reserve('bob', tokens.get('bob'), units(1)));
+        await seatRush.drain(drainTimeout);
+        expect(await parts.repository.get(recovered)).toMatchObject({ status: 'CONFIRMED' });
+        expect(payments.charged.get(recovered)?.size).toBe(1);
+        const failed = await parts.repository.get(doomed);
+        expect(['FAILED', 'COMPENSATED']).toContain(failed?.status);
+        expect(payments.charged.get(doomed)).toBeUndefined();
+        await eventually(() =>
+          expect(
+            alerts.alerts.some((a) => a.severity === 'critical' && a.context.reservationId === doomed),
+          ).toBe(true),
+        );
+        expect(await counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+      });
+    },
+  },
+  {
+    category: 'expiry',
+    name: 'expires a hold that was not paid in time; a late processor fails it without charging',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }), {
+        loops: { processor: false },
+      });
+      await withSale(sale, async ({ seatRush, admit, reserve, payments, counts }) => {
+        const tokens = await admit(['alice']);
+        const id = acceptedId(await reserve('alice', tokens.get('alice'), units(2)));
+        expect(await counts()).toMatchObject({ available: 3, held: 2 });
+        parts.clock.advance(seatRush.sale.holdMs);
+        expect((await seatRush.sweeper.sweepOnce()).expired).toHaveLength(1);
+        expect(await counts()).toMatchObject({ available: 5, held: 0 });
+        const late = parts.consumer(freshId('late-processor'));
+        await late.start({ types: ['ReservationRequested'], handler: seatRush.processor, retry: RETRY });
+        try {
+          await eventually(async () => {
+            const row = await parts.repository.get(id);
+            expect(['FAILED', 'COMPENSATED']).toContain(row?.status);
+            expect(row?.failureReason).toBe('HOLD_EXPIRED');
+          }, drainTimeout);
+        } finally {
+          await late.stop();
+        }
+        expect(payments.calls).toBe(0);
+        expect(await counts()).toMatchObject({ available: 5, held: 0, confirmed: 0 });
+      });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'processes one reservation and one charge for 20 concurrent requests with the same key',
+    timeoutMs: 60_000,
+    async run(parts) {
+      const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
+      await withSale(sale, async ({ seatRush, admit, reserve, payments, counts }) => {
+        const tokens = await admit(['alice']);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => reserve('alice', tokens.get('alice'), units(1), 'the-same-key')),
+        );
+        const ids = new Set(results.map(acceptedId));
+        expect(ids.size).toBe(1);
+        expect(results.filter((r) => r.ok && !r.replayed)).toHaveLength(1);
+        await seatRush.drain(drainTimeout);
+        const [id] = [...ids];
+        expect(await parts.repository.get(id as string)).toMatchObject({ status: 'CONFIRMED' });
+        expect(payments.charged.size).toBe(1);
+        expect(await counts()).toMatchObject({ available: 4, confirmed: 1 });
+      });
+    },
+  },
+  ...(['atomic', 'lock'] as const).map(
+    (strategy): Check<PipelineParts> => ({
+      category: 'concurrency',
+      name: `sells exactly the stock to 200 concurrent buyers of 40 units (${strategy} strategy), each request final once`,
+      timeoutMs: 90_000,
+      async run(parts) {
+        const definition = generalSaleDefinition(freshId('sale'), { capacity: 40, ticketsPerUser: 1 });
+        const sale = await openSale(parts, definition, { strategy });
+        await withSale(sale, async ({ seatRush, admit, reserve, payments, counts }) => {
+          const users = Array.from({ length: 200 }, (_, i) => `buyer-${i}`);
+          const tokens = await admit(users);
+          const results = await Promise.all(users.map((u) => reserve(u, tokens.get(u), units(1))));
+          const accepted = results.flatMap((r) => (r.ok ? [r.reservationId] : []));
+          expect(accepted).toHaveLength(40);
+          // The lock strategy may also answer BUSY when the lock stayed taken through its retries.
+          const refusals = results.flatMap((r) => (r.ok ? [] : [r.code]));
+          expect(refusals.filter((code) => code !== 'SOLD_OUT' && code !== 'BUSY')).toEqual([]);
+          await seatRush.drain(drainTimeout);
+          for (const id of accepted) expect((await parts.repository.get(id))?.status, id).toBe('CONFIRMED');
+          expect([...payments.charged.values()].every((keys) => keys.size === 1)).toBe(true);
+          expect(payments.charged.size).toBe(40);
+          expect(await counts()).toMatchObject({ available: 0, held: 0, confirmed: 40 });
+          expect(await parts.repository.totals(seatRush.sale.id)).toMatchObject({
+            confirmedUnits: 40,
+            pendingUnits: 0,
+          });
+        });
+      },
+    }),
+  ),
+  {
+    category: 'concurrency',
+    name: 'never sells a seat twice to 200 buyers fighting over 10 seats with 1 in 4 payments declined',
+    timeoutMs: 90_000,
+    async run(parts) {
+      const definition = assignedSaleDefinition(freshId('sale'), { ticketsPerUser: 1 });
+      const sale = await openSale(parts, definition);
+      await withSale(sale, async ({ seatRush, admit, reserve, payments, counts }) => {
+        const seatIds = ['A1', 'A2', 'A3', 'A4', 'A5', 'B1', 'B2', 'B3', 'B4', 'B5'];
+        const users = Array.from({ length: 200 }, (_, i) => `fan-${i}`);
+        for (const [i, u] of users.entries()) if (i % 4 === 0) payments.declined.add(u);
+        const tokens = await admit(users);
+        const results = await Promise.all(
+          users.map((u, i) =>
+            reserve(u, tokens.get(u), { kind: 'seats', seatIds: [seatIds[i % 10] as string] }),
+          ),
+        );
+        const accepted = results.flatMap((r) => (r.ok ? [r.reservationId] : []));
+        expect(accepted, 'one winner per seat').toHaveLength(10);
+        expect(results.filter((r) => !r.ok && r.code !== 'SEAT_TAKEN' && r.code !== 'SOLD_OUT')).toEqual([]);
+        await seatRush.drain(drainTimeout);
+        const rows = await Promise.all(accepted.map((id) => parts.repository.get(id)));
+        expect(rows.every((row) => ['CONFIRMED', 'FAILED', 'COMPENSATED'].includes(row?.status ?? ''))).toBe(
+          true,
+        );
+        const sold = rows.filter((row) => row?.status === 'CONFIRMED').flatMap((row) => row?.seatIds ?? []);
+        expect(new Set(sold).size, 'no seat sold twice').toBe(sold.length);
+        const states = await parts.inventory.seatStates(seatRush.sale.id);
+        expect(
+          Object.keys(states)
+            .filter((id) => states[id] === 'CONFIRMED')
+            .sort(),
+        ).toEqual([...sold].sort());
+        expect(await counts()).toMatchObject({
+          held: 0,
+          confirmed: sold.length,
+          available: 10 - sold.length,
+        });
+      });
+    },
+  },
+];
+
+/**
+ * Registers the end-to-end suite: a whole sale over `createSeatRush` on the factory's ports — the
+ * happy path, every compensation of the seed's failure scenarios (publish fails, payment declined,
+ * gateway outage then dead letter, hold expired), duplicate requests, and hundreds of concurrent
+ * buyers under both strategies with the invariants checked against the source of truth.
+ */
+export function describePipeline(name: string, factory: Factory<PipelineParts>): void {
+  registerChecks(`Pipeline conformance: ${name}`, factory, pipelineChecks);
+}

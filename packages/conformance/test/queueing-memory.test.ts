@@ -1,0 +1,5 @@
+import { MemoryWaitingRoomStore } from '@seatrush/core';
+import { describeQueueingRoom, describeQueueingStore } from '../src';
+
+describeQueueingStore('MemoryWaitingRoomStore', async () => ({ waitingRoom: new MemoryWaitingRoomStore() }));
+describeQueueingRoom('MemoryWaitingRoomStore', async () => ({ store: new MemoryWaitingRoomStore() }));

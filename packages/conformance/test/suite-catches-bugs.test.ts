@@ -1,0 +1,373 @@
+import {
+  type DistributedLock,
+  type EventConsumer,
+  FakePaymentGateway,
+  type HoldRecord,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  type InventoryStore,
+  ManualClock,
+  MemoryAlertSink,
+  MemoryDistributedLock,
+  MemoryEventBus,
+  MemoryIdempotencyStore,
+  MemoryInventoryStore,
+  MemoryRateLimiter,
+  MemoryReservationRepository,
+  MemoryWaitingRoomStore,
+  type RateLimiter,
+  type ReservationRepository,
+  type ReserveOutcome,
+  type ReserveRequest,
+  type WaitingRoomStore,
+} from '@seatrush/core';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Check,
+  distributedLockChecks,
+  type EventBusSubject,
+  eventBusChecks,
+  type Factory,
+  type InventoryStoreSubject,
+  idempotencyStoreChecks,
+  inventoryStoreChecks,
+  type PipelineParts,
+  pipelineChecks,
+  rateLimiterChecks,
+  reservationRepositoryChecks,
+  runCheck,
+  waitingRoomStoreChecks,
+} from '../src';
+
+// A suite that cannot fail proves nothing. Each test below breaks one adapter the way real adapters
+// break (a missing check, a read-modify-write race, a replay that is not one…) and shows that the
+// named checks pass on the correct adapter and throw on the broken one.
+
+function check<S>(checks: readonly Check<S>[], fragment: string): Check<S> {
+  const found = checks.find((c) => c.name.includes(fragment));
+  if (!found) throw new Error(`no check named like "${fragment}"`);
+  return found;
+}
+
+async function expectCaught<S>(
+  good: Factory<S>,
+  broken: Factory<S>,
+  checks: readonly Check<S>[],
+  fragments: string[],
+) {
+  for (const fragment of fragments) {
+    const named = check(checks, fragment);
+    await expect(
+      runCheck(good, named),
+      `"${named.name}" passes on the correct adapter`,
+    ).resolves.toBeUndefined();
+    await expect(runCheck(broken, named), `"${named.name}" fails on the broken adapter`).rejects.toThrow();
+  }
+}
+
+/** An InventoryStore that forwards everything: the broken stores override one method. */
+class ForwardingInventory implements InventoryStore {
+  constructor(protected readonly inner: InventoryStore) {}
+  load: InventoryStore['load'] = (s) => this.inner.load(s);
+  isWarm: InventoryStore['isWarm'] = (s) => this.inner.isWarm(s);
+  reserve: InventoryStore['reserve'] = (r) => this.inner.reserve(r);
+  extend: InventoryStore['extend'] = (i) => this.inner.extend(i);
+  release: InventoryStore['release'] = (i) => this.inner.release(i);
+  confirm: InventoryStore['confirm'] = (i) => this.inner.confirm(i);
+  compensate: InventoryStore['compensate'] = (i) => this.inner.compensate(i);
+  expireDue: InventoryStore['expireDue'] = (i) => this.inner.expireDue(i);
+  getHold: InventoryStore['getHold'] = (s, r) => this.inner.getHold(s, r);
+  counts: InventoryStore['counts'] = (s) => this.inner.counts(s);
+  seatStates: InventoryStore['seatStates'] = (s) => this.inner.seatStates(s);
+  repair: InventoryStore['repair'] = (t) => this.inner.repair(t);
+}
+
+function fakeHold(request: ReserveRequest): ReserveOutcome {
+  const seatIds = request.selection.kind === 'seats' ? request.selection.seatIds : [];
+  const quantity = request.selection.kind === 'seats' ? seatIds.length : request.selection.quantity;
+  const hold: HoldRecord = {
+    reservationId: request.reservationId,
+    saleId: request.saleId,
+    userId: request.userId,
+    idempotencyKey: request.idempotencyKey,
+    quantity,
+    seatIds,
+    status: 'HELD',
+    heldAt: request.now,
+    expiresAt: request.now + request.holdMs,
+  };
+  return { ok: true, code: 'HELD', hold, replayed: false };
+}
+
+/** Lets a second owner "hold" a taken seat: answers HELD where it should answer SEAT_TAKEN. */
+class DoubleBookingInventory extends ForwardingInventory {
+  override reserve: InventoryStore['reserve'] = async (request) => {
+    const outcome = await this.inner.reserve(request);
+    return !outcome.ok && outcome.code === 'SEAT_TAKEN' ? fakeHold(request) : outcome;
+  };
+}
+
+/** Skips the stock check: answers HELD where it should answer SOLD_OUT. */
+class OversellingInventory extends ForwardingInventory {
+  override reserve: InventoryStore['reserve'] = async (request) => {
+    const outcome = await this.inner.reserve(request);
+    return !outcome.ok && outcome.code === 'SOLD_OUT' ? fakeHold(request) : outcome;
+  };
+}
+
+/** Forgets idempotency: a replay is answered as a new request would be. */
+class ForgetfulInventory extends ForwardingInventory {
+  override reserve: InventoryStore['reserve'] = async (request) => {
+    const outcome = await this.inner.reserve(request);
+    return outcome.ok && outcome.replayed ? fakeHold(request) : outcome;
+  };
+}
+
+/** Answers success to extend without extending: a subtle bug only a later expiry reveals. */
+class LazyExtendInventory extends ForwardingInventory {
+  override extend: InventoryStore['extend'] = async (input) => {
+    const hold = await this.inner.getHold(input.saleId, input.reservationId);
+    if (!hold || hold.userId !== input.userId || hold.status !== 'HELD' || hold.expiresAt <= input.now) {
+      return this.inner.extend(input);
+    }
+    return { ok: true, hold: { ...hold, expiresAt: input.now + input.holdMs } };
+  };
+}
+
+/** Racing sweepers each get the due holds: a hold's stock would be returned more than once. */
+class DoubleExpiringInventory extends ForwardingInventory {
+  #lastBatch: HoldRecord[] = [];
+  override expireDue: InventoryStore['expireDue'] = async (input) => {
+    const batch = await this.inner.expireDue(input);
+    if (batch.length > 0) this.#lastBatch = batch;
+    return batch.length > 0 ? batch : [...this.#lastBatch];
+  };
+}
+
+function inventoryFactory(wrap: (inner: InventoryStore) => InventoryStore): Factory<InventoryStoreSubject> {
+  return async () => {
+    const waitingRoom = new MemoryWaitingRoomStore();
+    return { inventory: wrap(new MemoryInventoryStore({ waitingRoom })), waitingRoom };
+  };
+}
+
+const goodInventory = inventoryFactory((inner) => inner);
+
+/** Lets the event loop run other calls in between: a network round trip in miniature. */
+const roundTrip = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('the conformance suites fail broken adapters', { timeout: 90_000 }, () => {
+  // The model-based checks draw random sequences; a fixed seed makes "it finds the bug" repeatable.
+  beforeAll(() => fc.configureGlobal({ seed: 20_261_124 }));
+
+  it('InventoryStore: catches two owners holding one seat', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new DoubleBookingInventory(i)),
+      inventoryStoreChecks,
+      ['refuses SEAT_TAKEN', 'never holds a seat twice'],
+    );
+  });
+
+  it('InventoryStore: catches a store that skips the stock check', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new OversellingInventory(i)),
+      inventoryStoreChecks,
+      ['refuses SOLD_OUT', 'never sells more than the stock'],
+    );
+  });
+
+  it('InventoryStore: catches a replayed key answered as a new request', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new ForgetfulInventory(i)),
+      inventoryStoreChecks,
+      ['returns the original outcome', 'same idempotency key'],
+    );
+  });
+
+  it('InventoryStore: the model-based check catches an extend that does not extend', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new LazyExtendInventory(i)),
+      inventoryStoreChecks,
+      ['reference model'],
+    );
+  });
+
+  it('InventoryStore: catches racing sweepers expiring a hold twice', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new DoubleExpiringInventory(i)),
+      inventoryStoreChecks,
+      ['racing sweepers'],
+    );
+  });
+
+  it('WaitingRoomStore: catches a ticket counter read and written in two steps', async () => {
+    class RacyTickets extends MemoryWaitingRoomStore {
+      readonly #tickets = new Map<string, number>();
+      override join: WaitingRoomStore['join'] = async (input) => {
+        const joined = await super.join(input);
+        if (joined.alreadyJoined) return joined;
+        // GET, then SET after a round trip: two joiners read the same counter.
+        const last = this.#tickets.get(input.saleId) ?? 0;
+        await roundTrip();
+        this.#tickets.set(input.saleId, last + 1);
+        return { ...joined, entry: { ...joined.entry, ticket: last + 1 } };
+      };
+    }
+    await expectCaught(
+      async () => ({ waitingRoom: new MemoryWaitingRoomStore() }),
+      async () => ({ waitingRoom: new RacyTickets() }),
+      waitingRoomStoreChecks,
+      ['400 concurrent joins'],
+    );
+  });
+
+  it('IdempotencyStore: catches a claim that checks and sets in two steps', async () => {
+    class RacyClaims implements IdempotencyStore {
+      readonly #inner = new MemoryIdempotencyStore();
+      readonly #seen = new Set<string>();
+      async claim<T>(input: Parameters<IdempotencyStore['claim']>[0]): Promise<IdempotencyClaim<T>> {
+        const id = `${input.scope}/${input.key}`;
+        const seen = this.#seen.has(id);
+        await roundTrip();
+        this.#seen.add(id);
+        return seen ? this.#inner.claim<T>(input) : { state: 'claimed' };
+      }
+      complete: IdempotencyStore['complete'] = (input) => this.#inner.complete(input);
+      abandon: IdempotencyStore['abandon'] = (input) => this.#inner.abandon(input);
+    }
+    await expectCaught(
+      async () => ({ store: new MemoryIdempotencyStore() }),
+      async () => ({ store: new RacyClaims() }),
+      idempotencyStoreChecks,
+      ['exactly one of 200 concurrent claims'],
+    );
+  });
+
+  it('RateLimiter: catches a limiter that reads tokens and writes them back in two steps', async () => {
+    class RacyLimiter implements RateLimiter {
+      readonly #inner = new MemoryRateLimiter();
+      readonly #used = new Map<string, number>();
+      consume: RateLimiter['consume'] = async (input) => {
+        if (input.policy.kind !== 'token-bucket') return this.#inner.consume(input);
+        const used = this.#used.get(input.key) ?? 0;
+        await roundTrip();
+        const allowed = used < input.policy.capacity;
+        this.#used.set(input.key, used + (allowed ? 1 : 0));
+        return {
+          allowed,
+          remaining: Math.max(0, input.policy.capacity - used - 1),
+          retryAfterMs: allowed ? 0 : 1_000,
+        };
+      };
+    }
+    await expectCaught(
+      async () => ({ limiter: new MemoryRateLimiter() }),
+      async () => ({ limiter: new RacyLimiter() }),
+      rateLimiterChecks,
+      ['300 concurrent requests'],
+    );
+  });
+
+  it('DistributedLock: catches a lock that grants everyone', async () => {
+    class Doormat implements DistributedLock {
+      #token = 0;
+      acquire: DistributedLock['acquire'] = async (resource, ttlMs) => ({
+        resource,
+        owner: `o${++this.#token}`,
+        fencingToken: this.#token,
+        validUntil: Date.now() + ttlMs,
+      });
+      release: DistributedLock['release'] = async () => {};
+    }
+    await expectCaught(
+      async () => ({ lock: new MemoryDistributedLock() }),
+      async () => ({ lock: new Doormat() }),
+      distributedLockChecks,
+      ['refuses it while held', 'exactly one of 50 concurrent callers'],
+    );
+  });
+
+  it('EventBus: catches a consumer that handles every event twice', async () => {
+    const busFactory =
+      (twice: boolean): Factory<EventBusSubject> =>
+      async () => {
+        const bus = new MemoryEventBus();
+        const consumer = (group: string): EventConsumer => {
+          const inner = bus.consumer(group);
+          if (!twice) return inner;
+          return {
+            start: (input) =>
+              inner.start({
+                ...input,
+                handler: {
+                  ...input.handler,
+                  handle: async (event, context) => {
+                    await input.handler.handle(event, context);
+                    await input.handler.handle(event, context);
+                  },
+                },
+              }),
+            stop: () => inner.stop(),
+            lag: () => inner.lag(),
+          };
+        };
+        return {
+          publisher: bus,
+          consumer,
+          sendRaw: (body, key) => bus.publishRaw(body, key),
+          dispose: () => bus.close(),
+        };
+      };
+    await expectCaught(busFactory(false), busFactory(true), eventBusChecks, ['once to each consumer group']);
+  });
+
+  it('ReservationRepository: catches inserts that are not idempotent', async () => {
+    class Duplicating extends MemoryReservationRepository {
+      override insertMany: ReservationRepository['insertMany'] = async (rows) => {
+        const result = await super.insertMany(rows);
+        return { inserted: rows.map((r) => r.reservationId), existing: result.existing.length > 0 ? [] : [] };
+      };
+    }
+    await expectCaught(
+      async () => ({ repository: new MemoryReservationRepository() }),
+      async () => ({ repository: new Duplicating() }),
+      reservationRepositoryChecks,
+      ['inserts new rows once', 'overlap', 'reference model'],
+    );
+  });
+
+  it('Pipeline: catches a store that skips the stock check, end to end', async () => {
+    const pipeline =
+      (wrap: (inner: InventoryStore) => InventoryStore): Factory<PipelineParts> =>
+      async () => {
+        const clock = new ManualClock();
+        const waitingRoom = new MemoryWaitingRoomStore();
+        const store = new MemoryInventoryStore({ waitingRoom });
+        const bus = new MemoryEventBus();
+        return {
+          waitingRoom,
+          inventory: wrap(store),
+          steps: store.steps(),
+          lock: new MemoryDistributedLock({ clock }),
+          publisher: bus,
+          consumer: (group: string) => bus.consumer(group),
+          repository: new MemoryReservationRepository(),
+          payments: new FakePaymentGateway(),
+          alerts: new MemoryAlertSink(),
+          clock,
+        };
+      };
+    await expectCaught(
+      pipeline((inner) => inner),
+      pipeline((inner) => new OversellingInventory(inner)),
+      pipelineChecks,
+      ['(atomic strategy)'],
+    );
+  });
+});

@@ -1,0 +1,22 @@
+/** The zod copy core validates with, so adapters' schemas compose with core's (zod is core's dependency). */
+export { z } from 'zod';
+export * from './bot';
+export * from './commands';
+export * from './common/errors';
+export * from './common/ids';
+export { validate } from './common/validate';
+export * from './events/events';
+export * from './hold';
+export * from './hooks';
+export * from './lifecycle';
+export * from './memory';
+export * from './ports';
+export * from './ports/group-reservation';
+export * from './ports/waiting-list-store';
+export * from './queue';
+export * from './reservation';
+export * from './reservation/group-reservations';
+export * from './reservation/waiting-list';
+export * from './sale/definition';
+export * from './seatrush';
+export * from './stock';

@@ -1,0 +1,17 @@
+export {
+  edgesOf,
+  type IllegalTransition,
+  sourcesOf,
+  stateDiagramOf,
+  type TableEdge,
+  type TransitionAccepted,
+  type TransitionRefused,
+  type TransitionResult,
+  type TransitionTable,
+  targetOf,
+  terminalStatesOf,
+} from './machine';
+export * from './queue-ticket';
+export * from './reservation';
+export * from './sale';
+export * from './unit-hold';

@@ -1,0 +1,673 @@
+import { z } from 'zod';
+import { UnknownSaleError, ValidationError, type ValidationIssue } from '../common/errors';
+import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '../common/ids';
+import { validate } from '../common/validate';
+import { type GroupReserveOutcome, GroupReserveRequest, pickGroupSeats } from '../ports/group-reservation';
+import {
+  type CompensateOutcome,
+  type HoldChangeOutcome,
+  HoldRecord,
+  type InventoryCounts,
+  InventorySnapshot,
+  type InventorySteps,
+  type InventoryStore,
+  type InventoryTruth,
+  type ReserveOutcome,
+  type ReserveRefusal,
+  ReserveRequest,
+  type SeatState,
+} from '../ports/inventory-store';
+import {
+  WaitingListClaim,
+  type WaitingListClaimOutcome,
+  type WaitingListEntry,
+  WaitingListJoin,
+  type WaitingListJoinOutcome,
+  type WaitingListOffer,
+  WaitingListOfferRequest,
+  type WaitingListStore,
+} from '../ports/waiting-list-store';
+import type { WaitingRoomStore } from '../ports/waiting-room-store';
+import { reserveFingerprint } from './fingerprint';
+import { groupReserveFingerprint } from './group-fingerprint';
+
+const HoldRef = z.object({ saleId: SaleId, reservationId: ReservationId });
+const OwnerChange = HoldRef.extend({ userId: UserId, now: EpochMs });
+const ExtendInput = OwnerChange.extend({ holdMs: z.number().int().positive() });
+const ExpireInput = z.object({ saleId: SaleId, now: EpochMs, limit: z.number().int().positive() });
+const Truth = z.object({
+  saleId: SaleId,
+  confirmedUnits: z.number().int().nonnegative(),
+  confirmedSeatIds: z.array(SeatId),
+});
+const FencingToken = z.number().int().nonnegative();
+const StockChange = z.object({
+  saleId: SaleId,
+  quantity: z.number().int().positive(),
+  fencingToken: FencingToken,
+});
+const WriteHoldInput = z.object({
+  hold: HoldRecord.refine((hold) => hold.status === 'HELD', 'a new hold has status HELD'),
+  fingerprint: z.string().min(1).max(1024),
+  fencingToken: FencingToken,
+});
+
+interface Seat {
+  state: SeatState;
+  /** The hold or purchase that has the seat, when it is not AVAILABLE. */
+  reservationId?: string;
+}
+
+interface SaleState {
+  initialStock: number;
+  available: number;
+  held: number;
+  confirmed: number;
+  ticketsPerUser: number;
+  /** Empty for general admission. */
+  seats: Map<string, Seat>;
+  holds: Map<string, HoldRecord>;
+  /** Units each user holds or has confirmed: the tickets-per-user limit. */
+  unitsPerUser: Map<string, number>;
+  /** Idempotency key → the request's fingerprint and the hold it made. */
+  outcomes: Map<string, { fingerprint: string; reservationId: string }>;
+  /** Highest fencing token a lock-strategy write has shown for this sale. */
+  highestToken: number;
+}
+
+/**
+ * Holds, stock and idempotency in memory: the executable specification of `InventoryStore`.
+ *
+ * Every mutating method does its checks and changes with no `await` in between, so it is one atomic
+ * step under concurrent async callers — the in-process equivalent of the Redis Lua script. The
+ * only `await` in `reserve` (the admission read from the waiting room) comes before any check.
+ * Invariant, whatever the concurrency: available + held + confirmed == initialStock.
+ */
+export class MemoryInventoryStore implements InventoryStore {
+  readonly #sales = new Map<string, SaleState>();
+  /** Per sale: the waiting list (kept apart from SaleState so a reload keeps the list, as Redis does). */
+  readonly #waitingLists = new Map<string, { seq: number; entries: Map<string, WaitingListEntry> }>();
+  readonly #waitingRoom: WaitingRoomStore | undefined;
+
+  /**
+   * @param options.waitingRoom answers the admission check of `reserve` when the request has
+   *   `requireAdmission: true`; without one, such requests are refused NOT_ADMITTED.
+   */
+  constructor(options: { waitingRoom?: WaitingRoomStore } = {}) {
+    this.#waitingRoom = options.waitingRoom;
+  }
+
+  async load(snapshot: InventorySnapshot): Promise<void> {
+    const parsed = validate('inventory snapshot', InventorySnapshot, snapshot);
+    const issues = snapshotIssues(parsed);
+    if (issues.length > 0) throw new ValidationError('inventory snapshot', issues);
+    const confirmedSeats = new Set(parsed.confirmedSeatIds);
+    const seats = new Map<string, Seat>(
+      parsed.seatIds.map((id) => [id, { state: confirmedSeats.has(id) ? 'CONFIRMED' : 'AVAILABLE' }]),
+    );
+    this.#sales.set(parsed.saleId, {
+      initialStock: parsed.initialStock,
+      available: parsed.available,
+      held: 0,
+      // What is not available is sold or pending in the source of truth: count it confirmed so the
+      // invariant holds from the first moment.
+      confirmed: parsed.initialStock - parsed.available,
+      ticketsPerUser: parsed.ticketsPerUser,
+      seats,
+      holds: new Map(),
+      unitsPerUser: new Map(Object.entries(parsed.confirmedPerUser).filter(([, units]) => units > 0)),
+      outcomes: new Map(),
+      highestToken: this.#sales.get(parsed.saleId)?.highestToken ?? 0,
+    });
+  }
+
+  async isWarm(saleId: string): Promise<boolean> {
+    return this.#sales.has(validate('sale id', SaleId, saleId));
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
+    const req = validate('reserve request', ReserveRequest, request);
+    if (req.selection.kind === 'seats') {
+      const repeated = req.selection.seatIds.filter((id, i, all) => all.indexOf(id) !== i);
+      if (repeated.length > 0) {
+        throw new ValidationError('reserve request', [
+          { path: 'selection.seatIds', message: `seat ids repeat: ${[...new Set(repeated)].join(', ')}` },
+        ]);
+      }
+    }
+    const admitted = req.requireAdmission ? await this.#isAdmitted(req) : true;
+    // From here on no await: the checks and the change are one atomic step.
+    const sale = this.#sales.get(req.saleId);
+    if (!sale) return refuse('SALE_NOT_WARM');
+    const fingerprint = reserveFingerprint(req);
+    const prior = sale.outcomes.get(req.idempotencyKey);
+    if (prior) {
+      if (prior.fingerprint !== fingerprint) return refuse('IDEMPOTENCY_KEY_REUSED');
+      const hold = sale.holds.get(prior.reservationId);
+      if (hold) return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: true };
+    }
+    if (!admitted) return refuse('NOT_ADMITTED');
+    const assigned = sale.seats.size > 0;
+    if (assigned !== (req.selection.kind === 'seats')) return refuse('WRONG_SELECTION');
+    const seatIds = req.selection.kind === 'seats' ? req.selection.seatIds : [];
+    const quantity = req.selection.kind === 'seats' ? seatIds.length : req.selection.quantity;
+    const unknown = seatIds.filter((id) => !sale.seats.has(id));
+    if (unknown.length > 0) return refuse('UNKNOWN_SEAT', unknown);
+    if ((sale.unitsPerUser.get(req.userId) ?? 0) + quantity > sale.ticketsPerUser) {
+      return refuse('LIMIT_EXCEEDED');
+    }
+    const taken = seatIds.filter((id) => sale.seats.get(id)?.state !== 'AVAILABLE');
+    if (taken.length > 0) return refuse('SEAT_TAKEN', taken);
+    if (sale.available < quantity) return refuse('SOLD_OUT');
+    assertReservationIdFree(sale, req.reservationId);
+
+    const hold: HoldRecord = {
+      reservationId: req.reservationId,
+      saleId: req.saleId,
+      userId: req.userId,
+      idempotencyKey: req.idempotencyKey,
+      quantity,
+      seatIds: [...seatIds],
+      status: 'HELD',
+      heldAt: req.now,
+      expiresAt: req.now + req.holdMs,
+    };
+    sale.available -= quantity;
+    writeHold(sale, hold, fingerprint);
+    return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false };
+  }
+
+  /**
+   * Group allocation: the checks of `reserve` in the same order, then the seats of
+   * `pickGroupSeats` (adjacent in one row when some row has them), held at once — or nothing.
+   */
+  async reserveGroup(request: GroupReserveRequest): Promise<GroupReserveOutcome> {
+    const req = validate('group reserve request', GroupReserveRequest, request);
+    const admitted = req.requireAdmission ? await this.#isAdmitted(req) : true;
+    // From here on no await: the checks and the change are one atomic step.
+    const sale = this.#sales.get(req.saleId);
+    if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
+    const fingerprint = groupReserveFingerprint(req);
+    const prior = sale.outcomes.get(req.idempotencyKey);
+    if (prior) {
+      if (prior.fingerprint !== fingerprint) return { ok: false, code: 'IDEMPOTENCY_KEY_REUSED' };
+      const hold = sale.holds.get(prior.reservationId);
+      if (hold)
+        return {
+          ok: true,
+          code: 'HELD',
+          hold: copyHold(hold),
+          replayed: true,
+          adjacent: isAdjacent(req.rows, hold.seatIds),
+        };
+    }
+    if (!admitted) return { ok: false, code: 'NOT_ADMITTED' };
+    if (sale.seats.size === 0) return { ok: false, code: 'WRONG_SELECTION' };
+    const unknown = req.rows.flat().filter((id) => !sale.seats.has(id));
+    if (unknown.length > 0) return { ok: false, code: 'UNKNOWN_SEAT', seatIds: unknown };
+    if ((sale.unitsPerUser.get(req.userId) ?? 0) + req.size > sale.ticketsPerUser) {
+      return { ok: false, code: 'LIMIT_EXCEEDED' };
+    }
+    const isFree = (id: string) => sale.seats.get(id)?.state === 'AVAILABLE';
+    const picked = pickGroupSeats(req.rows, isFree, req.size, req.fallback);
+    if (!picked) {
+      const free = req.rows.flat().filter(isFree).length;
+      return { ok: false, code: free >= req.size ? 'NO_ADJACENT_SEATS' : 'SOLD_OUT' };
+    }
+    if (sale.available < req.size) return { ok: false, code: 'SOLD_OUT' };
+    assertReservationIdFree(sale, req.reservationId);
+    const hold: HoldRecord = {
+      reservationId: req.reservationId,
+      saleId: req.saleId,
+      userId: req.userId,
+      idempotencyKey: req.idempotencyKey,
+      quantity: req.size,
+      seatIds: picked.seatIds,
+      status: 'HELD',
+      heldAt: req.now,
+      expiresAt: req.now + req.holdMs,
+    };
+    sale.available -= req.size;
+    writeHold(sale, hold, fingerprint);
+    return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false, adjacent: picked.adjacent };
+  }
+
+  async extend(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    holdMs: number;
+    now: number;
+  }): Promise<HoldChangeOutcome> {
+    const { saleId, reservationId, userId, holdMs, now } = validate('extend input', ExtendInput, input);
+    const found = this.#liveHoldOf(saleId, reservationId, userId, now);
+    if (!found.ok) return found;
+    found.hold.expiresAt = now + holdMs;
+    return { ok: true, hold: copyHold(found.hold) };
+  }
+
+  async release(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    now: number;
+  }): Promise<HoldChangeOutcome> {
+    const { saleId, reservationId, userId, now } = validate('release input', OwnerChange, input);
+    const found = this.#liveHoldOf(saleId, reservationId, userId, now);
+    if (!found.ok) return found;
+    giveBack(found.sale, found.hold, 'RELEASED');
+    found.sale.outcomes.delete(found.hold.idempotencyKey);
+    return { ok: true, hold: copyHold(found.hold) };
+  }
+
+  async confirm(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    now: number;
+  }): Promise<HoldChangeOutcome> {
+    const { saleId, reservationId, userId, now } = validate('confirm input', OwnerChange, input);
+    const found = this.#liveHoldOf(saleId, reservationId, userId, now);
+    if (!found.ok) return found;
+    const { sale, hold } = found;
+    const moved = Math.min(hold.quantity, sale.held);
+    sale.held -= moved;
+    sale.confirmed += moved;
+    for (const id of hold.seatIds) {
+      const seat = sale.seats.get(id);
+      if (seat?.reservationId === hold.reservationId) seat.state = 'CONFIRMED';
+    }
+    hold.status = 'CONFIRMED';
+    return { ok: true, hold: copyHold(hold) };
+  }
+
+  async compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome> {
+    const { saleId, reservationId } = validate('compensate input', HoldRef, input);
+    const sale = this.#sales.get(saleId);
+    const hold = sale?.holds.get(reservationId);
+    if (!sale || !hold) return { ok: false, code: 'NOT_FOUND' };
+    // Only a hold that still has its units gives them back: an expired or released one already did.
+    const restored = hold.status === 'HELD' || hold.status === 'CONFIRMED';
+    if (restored) giveBack(sale, hold, 'COMPENSATED');
+    if (sale.outcomes.get(hold.idempotencyKey)?.reservationId === reservationId) {
+      sale.outcomes.delete(hold.idempotencyKey);
+    }
+    return { ok: true, restored, hold: copyHold(hold) };
+  }
+
+  async expireDue(input: { saleId: string; now: number; limit: number }): Promise<HoldRecord[]> {
+    const { saleId, now, limit } = validate('expire input', ExpireInput, input);
+    const sale = this.#sales.get(saleId);
+    if (!sale) return [];
+    const due = [...sale.holds.values()]
+      .filter((hold) => hold.status === 'HELD' && hold.expiresAt <= now)
+      .sort((a, b) => a.expiresAt - b.expiresAt)
+      .slice(0, limit);
+    for (const hold of due) giveBack(sale, hold, 'EXPIRED');
+    return due.map(copyHold);
+  }
+
+  async getHold(saleId: string, reservationId: string): Promise<HoldRecord | null> {
+    validate('hold reference', HoldRef, { saleId, reservationId });
+    const hold = this.#sales.get(saleId)?.holds.get(reservationId);
+    return hold ? copyHold(hold) : null;
+  }
+
+  async counts(saleId: string): Promise<InventoryCounts> {
+    return countsOf(saleId, this.#sale(saleId));
+  }
+
+  async seatStates(saleId: string): Promise<Record<string, SeatState>> {
+    const sale = this.#sale(saleId);
+    return Object.fromEntries([...sale.seats].map(([id, seat]) => [id, seat.state]));
+  }
+
+  async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
+    const parsed = validate('inventory truth', Truth, truth);
+    const sale = this.#sale(parsed.saleId);
+    const unknown = parsed.confirmedSeatIds.filter((id) => !sale.seats.has(id));
+    const issues: ValidationIssue[] = unknown.map((id) => ({
+      path: 'confirmedSeatIds',
+      message: `seat ${id} is not in the seat map`,
+    }));
+    if (parsed.confirmedUnits > sale.initialStock) {
+      issues.push({ path: 'confirmedUnits', message: `more than the initial stock ${sale.initialStock}` });
+    }
+    if (issues.length > 0) throw new ValidationError('inventory truth', issues);
+
+    const before = countsOf(parsed.saleId, sale);
+    const sold = new Set(parsed.confirmedSeatIds);
+    for (const [id, seat] of sale.seats) {
+      if (sold.has(id)) seat.state = 'CONFIRMED';
+      else if (seat.state === 'CONFIRMED') {
+        seat.state = 'AVAILABLE';
+        delete seat.reservationId;
+      }
+    }
+    let held = 0;
+    for (const hold of sale.holds.values()) if (hold.status === 'HELD') held += hold.quantity;
+    sale.confirmed = parsed.confirmedUnits;
+    sale.held = Math.min(held, sale.initialStock - sale.confirmed);
+    sale.available = sale.initialStock - sale.confirmed - sale.held;
+    return { before, after: countsOf(parsed.saleId, sale) };
+  }
+
+  /**
+   * The lock strategy's building blocks over this same state. Each step is atomic alone; writes
+   * refuse a fencing token lower than the highest one seen for the sale.
+   */
+  steps(): InventorySteps {
+    const sales = this.#sales;
+    const saleOf = (saleId: string) => this.#sale(saleId);
+    const fenced = (sale: SaleState, token: number): boolean => {
+      if (token < sale.highestToken) return false;
+      sale.highestToken = token;
+      return true;
+    };
+    return {
+      async findOutcome(saleId, idempotencyKey) {
+        validate('outcome reference', z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey }), {
+          saleId,
+          idempotencyKey,
+        });
+        const sale = sales.get(saleId);
+        const outcome = sale?.outcomes.get(idempotencyKey);
+        const hold = outcome && sale?.holds.get(outcome.reservationId);
+        return outcome && hold ? { fingerprint: outcome.fingerprint, hold: copyHold(hold) } : null;
+      },
+      async unitsOfUser(saleId, userId) {
+        validate('user reference', z.object({ saleId: SaleId, userId: UserId }), { saleId, userId });
+        return sales.get(saleId)?.unitsPerUser.get(userId) ?? 0;
+      },
+      async seatStatesOf(saleId, seatIds) {
+        validate('seat reference', z.object({ saleId: SaleId, seatIds: z.array(SeatId) }), {
+          saleId,
+          seatIds,
+        });
+        const sale = saleOf(saleId);
+        return seatIds.map((id) => sale.seats.get(id)?.state);
+      },
+      async takeStock(saleId, quantity, fencingToken) {
+        validate('stock change', StockChange, { saleId, quantity, fencingToken });
+        const sale = saleOf(saleId);
+        if (!fenced(sale, fencingToken)) return 'STALE_TOKEN';
+        if (sale.available < quantity) return 'SOLD_OUT';
+        sale.available -= quantity;
+        return 'TAKEN';
+      },
+      async returnStock(saleId, quantity) {
+        validate('stock change', StockChange.omit({ fencingToken: true }), { saleId, quantity });
+        const sale = saleOf(saleId);
+        sale.available = Math.min(sale.available + quantity, sale.initialStock - sale.held - sale.confirmed);
+      },
+      async writeHold(hold, fingerprint, fencingToken) {
+        const input = validate('hold write', WriteHoldInput, { hold, fingerprint, fencingToken });
+        const sale = saleOf(input.hold.saleId);
+        if (!fenced(sale, input.fencingToken)) return 'STALE_TOKEN';
+        if (input.hold.seatIds.some((id) => sale.seats.get(id)?.state !== 'AVAILABLE')) return 'SEAT_TAKEN';
+        assertReservationIdFree(sale, input.hold.reservationId);
+        writeHold(sale, input.hold, input.fingerprint);
+        return 'HELD';
+      },
+      async isWarm(saleId) {
+        return sales.has(validate('sale id', SaleId, saleId));
+      },
+    };
+  }
+
+  /**
+   * The sale's waiting list over this same state: offers take freed units out of `available` and
+   * hold them for waiting parties in one atomic step (no await between check and change).
+   */
+  waitingList(): WaitingListStore {
+    const sales = this.#sales;
+    const lists = this.#waitingLists;
+    const listOf = (saleId: string) => {
+      let list = lists.get(saleId);
+      if (!list) {
+        list = { seq: 0, entries: new Map() };
+        lists.set(saleId, list);
+      }
+      return list;
+    };
+    const live = (entry: WaitingListEntry | undefined) =>
+      entry !== undefined && (entry.state === 'WAITING' || entry.state === 'OFFERED');
+    const ordered = (saleId: string) =>
+      [...(lists.get(saleId)?.entries.values() ?? [])].filter(live).sort((a, b) => a.seq - b.seq);
+    return {
+      async join(input): Promise<WaitingListJoinOutcome> {
+        const j = validate('waiting list join', WaitingListJoin, input);
+        const sale = sales.get(j.saleId);
+        if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
+        const list = listOf(j.saleId);
+        const existing = list.entries.get(j.userId);
+        if (existing && live(existing)) return { ok: true, entry: copyEntry(existing), created: false };
+        if ((sale.unitsPerUser.get(j.userId) ?? 0) + j.size > sale.ticketsPerUser) {
+          return { ok: false, code: 'LIMIT_EXCEEDED' };
+        }
+        list.seq += 1;
+        const entry: WaitingListEntry = {
+          userId: j.userId,
+          size: j.size,
+          fallback: j.fallback,
+          seq: list.seq,
+          joinedAt: j.now,
+          state: 'WAITING',
+        };
+        list.entries.set(j.userId, entry);
+        return { ok: true, entry: copyEntry(entry), created: true };
+      },
+      async leave(input) {
+        const { saleId, userId } = validate(
+          'waiting list leave',
+          z.object({ saleId: SaleId, userId: UserId }),
+          input,
+        );
+        const list = lists.get(saleId);
+        if (list?.entries.get(userId)?.state !== 'WAITING') return false;
+        list.entries.delete(userId);
+        return true;
+      },
+      async entry(saleId, userId) {
+        validate('waiting list entry', z.object({ saleId: SaleId, userId: UserId }), { saleId, userId });
+        const entry = lists.get(saleId)?.entries.get(userId);
+        return entry ? copyEntry(entry) : null;
+      },
+      async entries(saleId) {
+        validate('sale id', SaleId, saleId);
+        return ordered(saleId).map(copyEntry);
+      },
+      async offer(request): Promise<WaitingListOffer[]> {
+        const r = validate('waiting list offer', WaitingListOfferRequest, request);
+        const sale = sales.get(r.saleId);
+        if (!sale) return [];
+        const offers: WaitingListOffer[] = [];
+        for (const entry of ordered(r.saleId)) {
+          if (entry.state === 'OFFERED' && (entry.deadline ?? 0) <= r.now) entry.state = 'LAPSED';
+        }
+        const isFree = (id: string) => sale.seats.get(id)?.state === 'AVAILABLE';
+        for (const entry of ordered(r.saleId)) {
+          if (offers.length === r.offerIds.length || sale.available === 0) break;
+          if (entry.state !== 'WAITING' || sale.available < entry.size) continue;
+          if ((sale.unitsPerUser.get(entry.userId) ?? 0) + entry.size > sale.ticketsPerUser) continue;
+          let seatIds: string[] = [];
+          let adjacent = false;
+          if (sale.seats.size > 0) {
+            const picked = pickGroupSeats(r.rows, isFree, entry.size, entry.fallback);
+            if (!picked) continue;
+            ({ seatIds, adjacent } = picked);
+          }
+          const offerId = r.offerIds[offers.length]!;
+          assertReservationIdFree(sale, offerId);
+          const hold: HoldRecord = {
+            reservationId: offerId,
+            saleId: r.saleId,
+            userId: entry.userId,
+            idempotencyKey: `wl.${offerId}`,
+            quantity: entry.size,
+            seatIds,
+            status: 'HELD',
+            heldAt: r.now,
+            expiresAt: r.now + r.claimMs,
+          };
+          sale.available -= entry.size;
+          writeHold(sale, hold, 'waiting-list');
+          Object.assign(entry, { state: 'OFFERED', offerId, deadline: hold.expiresAt, seatIds });
+          offers.push({
+            offerId,
+            userId: entry.userId,
+            quantity: entry.size,
+            seatIds,
+            adjacent,
+            deadline: hold.expiresAt,
+          });
+        }
+        return offers;
+      },
+      async claim(input): Promise<WaitingListClaimOutcome> {
+        const c = validate('waiting list claim', WaitingListClaim, input);
+        const entry = lists.get(c.saleId)?.entries.get(c.userId);
+        const hold = sales.get(c.saleId)?.holds.get(c.offerId);
+        if (!entry || entry.offerId !== c.offerId || !hold) return { ok: false, code: 'NOT_OFFERED' };
+        if (entry.state === 'CLAIMED') return { ok: false, code: 'ALREADY_CLAIMED' };
+        if (entry.state !== 'OFFERED' || hold.status !== 'HELD' || (entry.deadline ?? 0) <= c.now) {
+          return { ok: false, code: 'OFFER_EXPIRED' };
+        }
+        entry.state = 'CLAIMED';
+        hold.expiresAt = c.now + c.holdMs;
+        return { ok: true, hold: copyHold(hold) };
+      },
+    };
+  }
+
+  async #isAdmitted(req: { saleId: string; userId: string; now: number }): Promise<boolean> {
+    if (!this.#waitingRoom) return false;
+    const { admitted } = await this.#waitingRoom.admission({
+      saleId: req.saleId,
+      userId: req.userId,
+      now: req.now,
+    });
+    return admitted;
+  }
+
+  #sale(saleId: string): SaleState {
+    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    if (!sale) throw new UnknownSaleError(saleId);
+    return sale;
+  }
+
+  /** The owner's live hold, or why an owner-only change is refused. */
+  #liveHoldOf(
+    saleId: string,
+    reservationId: string,
+    userId: string,
+    now: number,
+  ):
+    | { ok: true; sale: SaleState; hold: HoldRecord }
+    | { ok: false; code: 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' } {
+    const sale = this.#sales.get(saleId);
+    const hold = sale?.holds.get(reservationId);
+    if (!sale || !hold) return { ok: false, code: 'NOT_FOUND' };
+    if (hold.userId !== userId) return { ok: false, code: 'NOT_OWNER' };
+    if (hold.status === 'EXPIRED') return { ok: false, code: 'EXPIRED' };
+    if (hold.status !== 'HELD') return { ok: false, code: 'NOT_HELD' };
+    // Past its expiry but not swept yet: expired all the same (the sweeper returns the stock).
+    if (hold.expiresAt <= now) return { ok: false, code: 'EXPIRED' };
+    return { ok: true, sale, hold };
+  }
+}
+
+function copyEntry(entry: WaitingListEntry): WaitingListEntry {
+  return entry.seatIds ? { ...entry, seatIds: [...entry.seatIds] } : { ...entry };
+}
+
+/** Whether `seatIds` sit side by side, in this order, in one of `rows`. */
+function isAdjacent(rows: readonly (readonly string[])[], seatIds: readonly string[]): boolean {
+  const row = rows.find((r) => r.includes(seatIds[0] ?? ''));
+  if (!row) return false;
+  const start = row.indexOf(seatIds[0]!);
+  return seatIds.every((id, i) => row[start + i] === id);
+}
+
+function refuse(code: ReserveRefusal, seatIds?: string[]): ReserveOutcome {
+  return seatIds ? { ok: false, code, seatIds } : { ok: false, code };
+}
+
+function copyHold(hold: HoldRecord): HoldRecord {
+  return { ...hold, seatIds: [...hold.seatIds] };
+}
+
+function countsOf(saleId: string, sale: SaleState): InventoryCounts {
+  return {
+    saleId,
+    initialStock: sale.initialStock,
+    available: sale.available,
+    held: sale.held,
+    confirmed: sale.confirmed,
+  };
+}
+
+/** Records a new hold whose stock was already taken from `available`. */
+function writeHold(sale: SaleState, hold: HoldRecord, fingerprint: string): void {
+  sale.held += hold.quantity;
+  for (const id of hold.seatIds) sale.seats.set(id, { state: 'HELD', reservationId: hold.reservationId });
+  sale.unitsPerUser.set(hold.userId, (sale.unitsPerUser.get(hold.userId) ?? 0) + hold.quantity);
+  sale.holds.set(hold.reservationId, copyHold(hold));
+  sale.outcomes.set(hold.idempotencyKey, { fingerprint, reservationId: hold.reservationId });
+}
+
+/** Returns a HELD or CONFIRMED hold's units and seats to the sale, once. */
+function giveBack(sale: SaleState, hold: HoldRecord, status: 'RELEASED' | 'EXPIRED' | 'COMPENSATED'): void {
+  if (hold.status === 'HELD') {
+    const back = Math.min(hold.quantity, sale.held);
+    sale.held -= back;
+    sale.available += back;
+  } else if (hold.status === 'CONFIRMED') {
+    const back = Math.min(hold.quantity, sale.confirmed);
+    sale.confirmed -= back;
+    sale.available += back;
+  }
+  for (const id of hold.seatIds) {
+    const seat = sale.seats.get(id);
+    if (seat?.reservationId === hold.reservationId) sale.seats.set(id, { state: 'AVAILABLE' });
+  }
+  const units = (sale.unitsPerUser.get(hold.userId) ?? 0) - hold.quantity;
+  if (units > 0) sale.unitsPerUser.set(hold.userId, units);
+  else sale.unitsPerUser.delete(hold.userId);
+  hold.status = status;
+}
+
+/** A reservation id in use by a live hold is a caller's bug (ids are made fresh per request). */
+function assertReservationIdFree(sale: SaleState, reservationId: string): void {
+  const existing = sale.holds.get(reservationId);
+  if (existing && (existing.status === 'HELD' || existing.status === 'CONFIRMED')) {
+    throw new ValidationError('reserve request', [
+      { path: 'reservationId', message: `reservation ${reservationId} already exists` },
+    ]);
+  }
+}
+
+/** What zod cannot see: a snapshot whose numbers and seats do not agree with each other. */
+function snapshotIssues(snapshot: InventorySnapshot): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (snapshot.available > snapshot.initialStock) {
+    issues.push({ path: 'available', message: 'is more than initialStock' });
+  }
+  const seats = new Set(snapshot.seatIds);
+  if (seats.size !== snapshot.seatIds.length) issues.push({ path: 'seatIds', message: 'seat ids repeat' });
+  if (snapshot.seatIds.length > 0) {
+    if (snapshot.initialStock !== seats.size) {
+      issues.push({ path: 'initialStock', message: 'must equal the number of seats' });
+    }
+    const unknown = snapshot.confirmedSeatIds.filter((id) => !seats.has(id));
+    if (unknown.length > 0) {
+      issues.push({ path: 'confirmedSeatIds', message: `not in the seat map: ${unknown.join(', ')}` });
+    }
+    if (snapshot.available > seats.size - new Set(snapshot.confirmedSeatIds).size) {
+      issues.push({ path: 'available', message: 'is more than the seats not confirmed' });
+    }
+  } else if (snapshot.confirmedSeatIds.length > 0) {
+    issues.push({ path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' });
+  }
+  return issues;
+}

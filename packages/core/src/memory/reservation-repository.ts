@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { UnknownSaleError } from '../common/errors';
+import { EpochMs, ReservationId, SaleId } from '../common/ids';
+import { validate } from '../common/validate';
+import type { InventorySnapshot } from '../ports/inventory-store';
+import {
+  type ReconciliationRecord,
+  type ReservationRepository,
+  ReservationRow,
+  ReservationStatus,
+  type SaleTotals,
+} from '../ports/reservation-repository';
+import { initialStock, SaleDefinition, type SaleDefinitionInput, seatsOf } from '../sale/definition';
+
+const TransitionInput = z.object({
+  reservationId: ReservationId,
+  from: z.array(ReservationStatus).min(1),
+  to: ReservationStatus,
+  paymentId: z.string().min(1).max(128).nullable().optional(),
+  failureReason: z.string().min(1).max(64).nullable().optional(),
+  now: EpochMs,
+});
+const Reconciliation = z.object({
+  saleId: SaleId,
+  ranAt: EpochMs,
+  storeAvailable: z.number().int(),
+  storeHeld: z.number().int(),
+  storeConfirmed: z.number().int(),
+  truthConfirmed: z.number().int(),
+  truthPending: z.number().int(),
+  consistent: z.boolean(),
+  repaired: z.boolean(),
+});
+
+const PENDING: ReadonlySet<ReservationStatus> = new Set(['REQUESTED', 'PAYMENT_PENDING']);
+
+/**
+ * The source of truth in memory: sales, reservation rows (unique by reservation id and by sale +
+ * idempotency key, as the PostgreSQL constraints are) and the reconciliation log.
+ */
+export class MemoryReservationRepository implements ReservationRepository {
+  readonly #sales = new Map<string, SaleDefinition>();
+  readonly #rows = new Map<string, ReservationRow>();
+  /** `saleId idempotencyKey` → reservation id: the unique constraint on the key. */
+  readonly #byKey = new Map<string, string>();
+  readonly #reconciliations: ReconciliationRecord[] = [];
+
+  /** Accepts the input form of a definition too: defaults are filled in, as a database default would. */
+  async saveSale(sale: SaleDefinition | SaleDefinitionInput): Promise<void> {
+    const parsed = validate('sale definition', SaleDefinition, sale);
+    this.#sales.set(parsed.id, parsed);
+  }
+
+  async getSale(saleId: string): Promise<SaleDefinition | null> {
+    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    return sale ? structuredClone(sale) : null;
+  }
+
+  async loadSnapshot(saleId: string): Promise<InventorySnapshot | null> {
+    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    if (!sale) return null;
+    const totals = this.#totals(sale);
+    const confirmedPerUser: Record<string, number> = {};
+    // Pending reservations count against the per-user limit too: they were accepted and may yet sell.
+    for (const row of this.#rows.values()) {
+      if (row.saleId !== saleId || !(row.status === 'CONFIRMED' || PENDING.has(row.status))) continue;
+      confirmedPerUser[row.userId] = (confirmedPerUser[row.userId] ?? 0) + row.quantity;
+    }
+    return {
+      saleId,
+      initialStock: totals.initialStock,
+      available: Math.max(0, totals.initialStock - totals.confirmedUnits - totals.pendingUnits),
+      seatIds: seatsOf(sale).map((seat) => seat.id),
+      confirmedSeatIds: totals.confirmedSeatIds,
+      ticketsPerUser: sale.limits.ticketsPerUser,
+      confirmedPerUser,
+    };
+  }
+
+  async insertMany(rows: ReservationRow[]): Promise<{ inserted: string[]; existing: string[] }> {
+    // Every row is checked before any is written: all or nothing.
+    const valid = validate('reservation rows', z.array(ReservationRow), rows);
+    const inserted: string[] = [];
+    const existing: string[] = [];
+    for (const row of valid) {
+      const key = keyOf(row.saleId, row.idempotencyKey);
+      if (this.#rows.has(row.reservationId) || this.#byKey.has(key)) {
+        existing.push(row.reservationId);
+        continue;
+      }
+      this.#rows.set(row.reservationId, { ...row, seatIds: [...row.seatIds] });
+      this.#byKey.set(key, row.reservationId);
+      inserted.push(row.reservationId);
+    }
+    return { inserted, existing };
+  }
+
+  async transition(input: {
+    reservationId: string;
+    from: ReservationStatus[];
+    to: ReservationStatus;
+    paymentId?: string | null;
+    failureReason?: string | null;
+    now: number;
+  }): Promise<boolean> {
+    const change = validate('reservation transition', TransitionInput, input);
+    const row = this.#rows.get(change.reservationId);
+    if (!row || !change.from.includes(row.status)) return false;
+    row.status = change.to;
+    if (change.paymentId !== undefined) row.paymentId = change.paymentId;
+    if (change.failureReason !== undefined) row.failureReason = change.failureReason;
+    row.updatedAt = change.now;
+    return true;
+  }
+
+  async get(reservationId: string): Promise<ReservationRow | null> {
+    const row = this.#rows.get(validate('reservation id', ReservationId, reservationId));
+    return row ? { ...row, seatIds: [...row.seatIds] } : null;
+  }
+
+  async totals(saleId: string): Promise<SaleTotals> {
+    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    if (!sale) throw new UnknownSaleError(saleId);
+    return this.#totals(sale);
+  }
+
+  async recordReconciliation(record: ReconciliationRecord): Promise<void> {
+    this.#reconciliations.push(validate('reconciliation record', Reconciliation, record));
+  }
+
+  /** The reconciliations recorded for `saleId` (every sale's when omitted), oldest first. */
+  reconciliations(saleId?: string): ReconciliationRecord[] {
+    return this.#reconciliations
+      .filter((r) => saleId === undefined || r.saleId === saleId)
+      .map((r) => ({ ...r }));
+  }
+
+  /** Every row of `saleId`, oldest first: for tests and the example's admin view. */
+  rowsOf(saleId: string): ReservationRow[] {
+    return [...this.#rows.values()]
+      .filter((row) => row.saleId === saleId)
+      .map((row) => ({ ...row, seatIds: [...row.seatIds] }));
+  }
+
+  #totals(sale: SaleDefinition): SaleTotals {
+    let confirmedUnits = 0;
+    let pendingUnits = 0;
+    const confirmedSeatIds: string[] = [];
+    for (const row of this.#rows.values()) {
+      if (row.saleId !== sale.id) continue;
+      if (row.status === 'CONFIRMED') {
+        confirmedUnits += row.quantity;
+        confirmedSeatIds.push(...row.seatIds);
+      } else if (PENDING.has(row.status)) pendingUnits += row.quantity;
+    }
+    return {
+      saleId: sale.id,
+      initialStock: initialStock(sale),
+      confirmedUnits,
+      confirmedSeatIds,
+      pendingUnits,
+    };
+  }
+}
+
+function keyOf(saleId: string, idempotencyKey: string): string {
+  return `${saleId} ${idempotencyKey}`;
+}

@@ -1,0 +1,53 @@
+export type { Alert, AlertSink } from './alert-sink';
+export type { Blocklist } from './blocklist';
+export type { Challenge, ChallengeProvider } from './challenge';
+export { type Clock, systemClock } from './clock';
+export type { DistributedLock, Lease } from './distributed-lock';
+export type { DeadLetter, EventConsumer, EventHandler, RetryPolicy } from './event-consumer';
+export type { EventPublisher } from './event-publisher';
+export type { IdempotencyClaim, IdempotencyStore } from './idempotency-store';
+export {
+  type CompensateOutcome,
+  type HoldChangeOutcome,
+  HoldRecord,
+  HoldStatus,
+  type InventoryCounts,
+  InventorySnapshot,
+  type InventorySteps,
+  type InventoryStore,
+  type InventoryTruth,
+  type ReserveOutcome,
+  type ReserveRefusal,
+  ReserveRequest,
+  type SeatState,
+  Selection,
+} from './inventory-store';
+export type { ChargeOutcome, PaymentGateway } from './payment-gateway';
+export {
+  AdmitNextInput,
+  type AdmitNextResult,
+  ConfigureQueueInput,
+  EnterInput,
+  type EnterResult,
+  type OpenPreQueueResult,
+  type QueueConfig,
+  QueueingMethod,
+  type QueueingStore,
+  QueueLane,
+} from './queueing-store';
+export type { RateLimitDecision, RateLimiter } from './rate-limiter';
+export {
+  type ReconciliationRecord,
+  type ReservationRepository,
+  ReservationRow,
+  ReservationStatus,
+  type SaleTotals,
+} from './reservation-repository';
+export type {
+  AdmitInput,
+  AdmitResult,
+  QueueEntry,
+  QueuePosition,
+  WaitingRoomStats,
+  WaitingRoomStore,
+} from './waiting-room-store';

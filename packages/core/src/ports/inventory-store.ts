@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '../common/ids';
+import type { GroupReserveOutcome, GroupReserveRequest } from './group-reservation';
+
+/** What a buyer asks for: a number of general-admission units, or named seats. */
+export const Selection = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('quantity'), quantity: z.number().int().positive().max(100) }),
+  z.object({ kind: z.literal('seats'), seatIds: z.array(SeatId).min(1).max(100) }),
+]);
+export type Selection = z.infer<typeof Selection>;
+
+/** The hot path's one request: everything the atomic store operation checks and changes. */
+export const ReserveRequest = z.object({
+  saleId: SaleId,
+  userId: UserId,
+  /** Chosen by the caller (core makes a fresh one per new request), so a retry can reuse it. */
+  reservationId: ReservationId,
+  idempotencyKey: IdempotencyKey,
+  selection: Selection,
+  /** Hold lifetime in ms; the sale's `holdMs` unless the host overrides it. */
+  holdMs: z.number().int().positive(),
+  /** When false the store skips the waiting-room admission check (e.g. passthrough queueing). */
+  requireAdmission: z.boolean(),
+  now: EpochMs,
+});
+export type ReserveRequest = z.infer<typeof ReserveRequest>;
+
+export const HoldStatus = z.enum(['HELD', 'CONFIRMED', 'RELEASED', 'EXPIRED', 'COMPENSATED']);
+export type HoldStatus = z.infer<typeof HoldStatus>;
+
+/** A hold as the store keeps it. `seatIds` is empty for general admission. */
+export const HoldRecord = z.object({
+  reservationId: ReservationId,
+  saleId: SaleId,
+  userId: UserId,
+  idempotencyKey: IdempotencyKey,
+  quantity: z.number().int().positive(),
+  seatIds: z.array(SeatId),
+  status: HoldStatus,
+  heldAt: EpochMs,
+  expiresAt: EpochMs,
+});
+export type HoldRecord = z.infer<typeof HoldRecord>;
+
+/** Why a reservation was refused. A refusal changes nothing in the store. */
+export type ReserveRefusal =
+  | 'NOT_ADMITTED' // no valid admission for this user (waiting room)
+  | 'SOLD_OUT' // not enough stock left
+  | 'SEAT_TAKEN' // a requested seat is held or sold
+  | 'UNKNOWN_SEAT' // a requested seat is not in the seat map
+  | 'WRONG_SELECTION' // seats asked of a general-admission sale, or a quantity of a seated one
+  | 'LIMIT_EXCEEDED' // the user's tickets-per-user limit would be passed
+  | 'IDEMPOTENCY_KEY_REUSED' // the key was used before for a different request
+  | 'SALE_NOT_WARM'; // the sale is not loaded (warm-up) in the store
+
+/**
+ * The hot path's answer. A replayed idempotency key answers the ORIGINAL outcome with
+ * `replayed: true`, never an error (as Stripe's Idempotency-Key does).
+ */
+export type ReserveOutcome =
+  | { ok: true; code: 'HELD'; hold: HoldRecord; replayed: boolean }
+  | { ok: false; code: ReserveRefusal; seatIds?: string[] };
+
+/** Outcome of an owner-only change to a hold (extend, release, confirm). */
+export type HoldChangeOutcome =
+  | { ok: true; hold: HoldRecord }
+  | { ok: false; code: 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' };
+
+/** Outcome of compensation: `restored` is false when an earlier call already compensated. */
+export type CompensateOutcome =
+  | { ok: true; restored: boolean; hold: HoldRecord }
+  | { ok: false; code: 'NOT_FOUND' };
+
+/** A sale's inventory as warm-up writes it into the store. */
+export const InventorySnapshot = z.object({
+  saleId: SaleId,
+  /** Units the sale started with. */
+  initialStock: z.number().int().nonnegative(),
+  /** Units free to sell now (initial − confirmed − pending, from the source of truth). */
+  available: z.number().int().nonnegative(),
+  /** Every seat of an assigned-seating sale; empty for general admission. */
+  seatIds: z.array(SeatId),
+  /** Seats already sold (from the source of truth). */
+  confirmedSeatIds: z.array(SeatId),
+  ticketsPerUser: z.number().int().positive(),
+  /** Units already bought per user, so the per-user limit survives a restart. */
+  confirmedPerUser: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type InventorySnapshot = z.infer<typeof InventorySnapshot>;
+
+/** Counts the reconciler compares with the source of truth. */
+export interface InventoryCounts {
+  saleId: string;
+  initialStock: number;
+  /** Units free to sell. Never below zero. */
+  available: number;
+  /** Units in live holds. */
+  held: number;
+  /** Units confirmed (paid) in the store. */
+  confirmed: number;
+}
+
+export type SeatState = 'AVAILABLE' | 'HELD' | 'CONFIRMED';
+
+/**
+ * Holds, stock and idempotency of every sale: the state the hot path changes.
+ *
+ * `reserve` is ONE atomic operation (one Lua script in Redis): it checks admission, the idempotency
+ * key, the per-user limit, the seats and the stock, then decrements the stock, holds the units
+ * with their expiry and records the outcome under the idempotency key — or changes nothing.
+ * Invariant, whatever the concurrency: available + held + confirmed == initialStock.
+ */
+export interface InventoryStore {
+  /** Writes a sale's snapshot and marks it warm. Replaces an earlier snapshot of the same sale. */
+  load(snapshot: InventorySnapshot): Promise<void>;
+  /** Whether the sale is loaded, and its counts when it is. */
+  isWarm(saleId: string): Promise<boolean>;
+  /** The hot path. */
+  reserve(request: ReserveRequest): Promise<ReserveOutcome>;
+  /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
+  extend(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    holdMs: number;
+    now: number;
+  }): Promise<HoldChangeOutcome>;
+  /** Owner only: gives a live hold back (stock returned, idempotency key cleared). */
+  release(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    now: number;
+  }): Promise<HoldChangeOutcome>;
+  /** Owner only: HELD → CONFIRMED, permanently (no expiry). Refused once the hold has expired. */
+  confirm(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    now: number;
+  }): Promise<HoldChangeOutcome>;
+  /**
+   * Undo a reservation whatever its state (failed publish, failed payment, refund): returns its
+   * stock and seats once, marks it COMPENSATED and clears its idempotency key. Idempotent.
+   */
+  compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome>;
+  /**
+   * Expires up to `limit` holds whose time has passed, returning each one's stock exactly once
+   * even when several sweepers (or a sweeper and a notification listener) race.
+   */
+  expireDue(input: { saleId: string; now: number; limit: number }): Promise<HoldRecord[]>;
+  getHold(saleId: string, reservationId: string): Promise<HoldRecord | null>;
+  counts(saleId: string): Promise<InventoryCounts>;
+  /** Seat states for a seat map; empty for general admission. */
+  seatStates(saleId: string): Promise<Record<string, SeatState>>;
+  /**
+   * Makes the store agree with the source of truth: the given seats and units become CONFIRMED and
+   * `available` becomes initial − confirmed − live holds. Returns the counts before and after.
+   */
+  repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }>;
+  /**
+   * Group allocation (optional): holds `size` seats together — adjacent in one row where possible —
+   * as ONE atomic operation with the checks of `reserve`; a refusal holds nothing. The hold is an
+   * ordinary hold: extend, release, confirm, compensate and expiry treat it as any other.
+   */
+  reserveGroup?(request: GroupReserveRequest): Promise<GroupReserveOutcome>;
+}
+
+/** What the source of truth (PostgreSQL) says is sold, for `InventoryStore.repair`. */
+export interface InventoryTruth {
+  saleId: string;
+  confirmedUnits: number;
+  confirmedSeatIds: string[];
+}
+
+/**
+ * The building blocks of the seed's lock-based strategy (distributed lock → check → DECR → SET NX
+ * PX). Each step is atomic alone but not with the others, so a caller is only correct while it
+ * holds the sale's lock; the writes take the lock's fencing token and refuse a token older than
+ * one already seen (Kleppmann's objection to Redlock: a paused holder must not write late).
+ * They write the same state as `InventoryStore.reserve`, so expiry, confirm and compensation work
+ * whichever strategy made the hold.
+ */
+export interface InventorySteps {
+  /** The outcome stored under an idempotency key, with the request fingerprint it was stored with. */
+  findOutcome(
+    saleId: string,
+    idempotencyKey: string,
+  ): Promise<{ fingerprint: string; hold: HoldRecord } | null>;
+  /** Units the user holds or has confirmed in this sale (for the tickets-per-user limit). */
+  unitsOfUser(saleId: string, userId: string): Promise<number>;
+  /** Per seat: AVAILABLE, HELD, CONFIRMED, or undefined when not in the seat map. */
+  seatStatesOf(saleId: string, seatIds: string[]): Promise<Array<SeatState | undefined>>;
+  /** DECRBY; when the result would be negative, puts it back and answers false. */
+  takeStock(
+    saleId: string,
+    quantity: number,
+    fencingToken: number,
+  ): Promise<'TAKEN' | 'SOLD_OUT' | 'STALE_TOKEN'>;
+  /** INCRBY: gives units back after a later step failed. */
+  returnStock(saleId: string, quantity: number): Promise<void>;
+  /**
+   * Writes the hold (SET NX PX per seat, the hold record, its expiry index entry, the user's count
+   * and the idempotency outcome). Answers SEAT_TAKEN and writes nothing when a seat is taken.
+   */
+  writeHold(
+    hold: HoldRecord,
+    fingerprint: string,
+    fencingToken: number,
+  ): Promise<'HELD' | 'SEAT_TAKEN' | 'STALE_TOKEN'>;
+  /** Whether the sale is loaded. */
+  isWarm(saleId: string): Promise<boolean>;
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '../common/ids';
+import type { SaleDefinition } from '../sale/definition';
+import type { InventorySnapshot } from './inventory-store';
+
+export const ReservationStatus = z.enum([
+  'REQUESTED',
+  'PAYMENT_PENDING',
+  'CONFIRMED',
+  'FAILED',
+  'COMPENSATED',
+]);
+export type ReservationStatus = z.infer<typeof ReservationStatus>;
+
+/** A reservation as the source of truth keeps it. */
+export const ReservationRow = z.object({
+  reservationId: ReservationId,
+  saleId: SaleId,
+  userId: UserId,
+  idempotencyKey: IdempotencyKey,
+  quantity: z.number().int().positive(),
+  seatIds: z.array(SeatId),
+  amountCents: z.number().int().nonnegative(),
+  status: ReservationStatus,
+  paymentId: z.string().max(128).nullable(),
+  failureReason: z.string().max(64).nullable(),
+  createdAt: EpochMs,
+  updatedAt: EpochMs,
+});
+export type ReservationRow = z.infer<typeof ReservationRow>;
+
+/** What the reconciler trusts: units sold and in flight according to the source of truth. */
+export interface SaleTotals {
+  saleId: string;
+  initialStock: number;
+  confirmedUnits: number;
+  confirmedSeatIds: string[];
+  /** REQUESTED or PAYMENT_PENDING: accepted, not yet final. */
+  pendingUnits: number;
+}
+
+export interface ReconciliationRecord {
+  saleId: string;
+  ranAt: number;
+  storeAvailable: number;
+  storeHeld: number;
+  storeConfirmed: number;
+  truthConfirmed: number;
+  truthPending: number;
+  consistent: boolean;
+  repaired: boolean;
+}
+
+/**
+ * PostgreSQL in production: the source of truth. Writes are idempotent (a replayed event inserts
+ * nothing new) and status changes are guarded (`UPDATE … WHERE status = ANY(from)`).
+ */
+export interface ReservationRepository {
+  /** Creates or replaces a sale's definition (and its seats). */
+  saveSale(sale: SaleDefinition): Promise<void>;
+  getSale(saleId: string): Promise<SaleDefinition | null>;
+  /** The sale's inventory for warm-up, from what is sold and pending. */
+  loadSnapshot(saleId: string): Promise<InventorySnapshot | null>;
+  /**
+   * Inserts the rows that are new (by reservation id and idempotency key) in one round trip;
+   * reports which were inserted and which existed already. All or nothing on invalid rows.
+   */
+  insertMany(rows: ReservationRow[]): Promise<{ inserted: string[]; existing: string[] }>;
+  /**
+   * Moves a reservation to `to` only if its status is one of `from`; false when it was not
+   * (already moved by someone else, or absent).
+   */
+  transition(input: {
+    reservationId: string;
+    from: ReservationStatus[];
+    to: ReservationStatus;
+    paymentId?: string | null;
+    failureReason?: string | null;
+    now: number;
+  }): Promise<boolean>;
+  get(reservationId: string): Promise<ReservationRow | null>;
+  totals(saleId: string): Promise<SaleTotals>;
+  recordReconciliation(record: ReconciliationRecord): Promise<void>;
+}

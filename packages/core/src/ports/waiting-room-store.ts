@@ -1,0 +1,85 @@
+/** A user's place in a sale's waiting room. */
+export interface QueueEntry {
+  userId: string;
+  /** Strictly increasing ticket from INCR: the FCFS order, independent of any clock. */
+  ticket: number;
+  state: 'WAITING' | 'ADMITTED';
+  /** For ADMITTED: when the admission lapses unless renewed. */
+  admittedUntil?: number;
+  /**
+   * For WAITING outside the normal lane (see `QueueingStore`): `priority` (admitted before the
+   * normal lane) or `pre-queue` (no ticket yet: `ticket` is 0 until the opening shuffle).
+   */
+  lane?: 'priority' | 'pre-queue';
+}
+
+/** A waiting user's position: `ticket − servedUpTo` is one broadcast value for everyone. */
+export interface QueuePosition extends QueueEntry {
+  /** The highest ticket admitted so far (the serving counter). */
+  servedUpTo: number;
+  /** Approximate users ahead: `ticket − servedUpTo − 1`, never below 0 (a left user leaves a gap). */
+  ahead: number;
+  /** Exact users ahead (ZRANK), only when asked for. */
+  exactRank?: number;
+}
+
+export interface AdmitInput {
+  saleId: string;
+  /** Admit at most this many in this tick. */
+  max: number;
+  /** Never more than this many admitted at once (expired admissions are dropped first). */
+  maxActive: number;
+  /** Admission lifetime. */
+  sessionMs: number;
+  now: number;
+}
+
+export interface AdmitResult {
+  admitted: QueueEntry[];
+  servedUpTo: number;
+  /** Admitted users after this tick. */
+  active: number;
+}
+
+export interface WaitingRoomStats {
+  waiting: number;
+  active: number;
+  servedUpTo: number;
+  /** The last ticket handed out: total joins so far. */
+  lastTicket: number;
+}
+
+/**
+ * The waiting room's state. Joining is idempotent (a refresh or a second tab keeps the same
+ * place); admission moves the first waiting users into an admitted set scored by expiry, so an
+ * admission never outlives its session.
+ */
+export interface WaitingRoomStore {
+  join(input: {
+    saleId: string;
+    userId: string;
+    now: number;
+  }): Promise<{ entry: QueueEntry; alreadyJoined: boolean }>;
+  position(input: {
+    saleId: string;
+    userId: string;
+    exact?: boolean;
+    now: number;
+  }): Promise<QueuePosition | null>;
+  /** Marks a waiting user alive. False when the user is not in the room. */
+  heartbeat(input: { saleId: string; userId: string; now: number }): Promise<boolean>;
+  /** Leaves the queue or gives up an admission at once (frees capacity). False when absent. */
+  leave(input: { saleId: string; userId: string }): Promise<boolean>;
+  /** Removes waiting users whose last heartbeat is older than `silentSince`; returns them. */
+  evictSilent(input: { saleId: string; silentSince: number; limit: number }): Promise<string[]>;
+  admit(input: AdmitInput): Promise<AdmitResult>;
+  /** Whether the user holds a live admission, and until when. */
+  admission(input: {
+    saleId: string;
+    userId: string;
+    now: number;
+  }): Promise<{ admitted: boolean; until?: number }>;
+  /** Renews a live admission to `now + sessionMs`. False when it had lapsed. */
+  renew(input: { saleId: string; userId: string; sessionMs: number; now: number }): Promise<boolean>;
+  stats(input: { saleId: string; now: number }): Promise<WaitingRoomStats>;
+}

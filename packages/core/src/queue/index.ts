@@ -1,0 +1,59 @@
+export {
+  AdaptiveAdmission,
+  type AdaptiveDecision,
+  AdaptivePolicy,
+  type AdaptivePolicyInput,
+  type AdmissionControl,
+  type AdmissionSetting,
+  type DownstreamHealth,
+  nextAdmission,
+} from './adaptive-admission';
+export { AdmissionRateMeter } from './admission-rate';
+export {
+  AdmissionClaims,
+  type AdmissionTokenRefusal,
+  AdmissionTokens,
+  type AdmissionTokensOptions,
+  type AdmissionTokenVerdict,
+} from './admission-tokens';
+export {
+  AnswerOptions,
+  type AnswerOptionsInput,
+  type AnswerState,
+  type AnswerSubject,
+  type WaitingRoomAnswer,
+  waitingRoomAnswer,
+} from './answer';
+export { botGuardHook } from './bot-guard-hook';
+export { cryptoRandomBelow, fairShuffle, type RandomBelow } from './fair-shuffle';
+export { HealthMeter } from './health-meter';
+export {
+  InvitationClaims,
+  InvitationLane,
+  type InvitationRefusal,
+  Invitations,
+  type InvitationVerdict,
+} from './invitations';
+export {
+  QueueingJoinInput,
+  type QueueingJoinOutcome,
+  QueueingRoom,
+  type QueueingRoomOptions,
+  type QueueingTickReport,
+  SessionEndReason,
+} from './queueing-room';
+export {
+  type AdmittedUser,
+  JoinContext,
+  type JoinGuard,
+  type JoinGuardRequest,
+  type JoinGuardVerdict,
+  JoinInput,
+  type JoinOutcome,
+  type QueueBroadcast,
+  type TickReport,
+  type WaitEstimate,
+  WaitingRoom,
+  type WaitingRoomOptions,
+  type WaitingStatus,
+} from './waiting-room';

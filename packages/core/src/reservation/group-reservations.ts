@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigurationError } from '../common/errors';
+import { IdempotencyKey, ReservationId, UserId } from '../common/ids';
+import { validate } from '../common/validate';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import { GroupFallback, type GroupReserveRefusal, GroupReserveRequest } from '../ports/group-reservation';
+import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
+import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
+import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
+import { PriceList } from './price-list';
+import { publishHoldOrCompensate } from './publish-hold';
+
+/** Input of {@link GroupReservations.reserveGroup}. */
+export const GroupReserveInput = z.object({
+  userId: UserId,
+  /** The client's key: a retry with the same key answers the original group. */
+  idempotencyKey: IdempotencyKey,
+  /** Seats wanted together (the tickets-per-user limit applies to the whole group). */
+  size: z.number().int().positive().max(100),
+  /** Only this section's rows; every section, in seat-map order, when omitted. */
+  section: z.string().min(1).max(32).optional(),
+  /** `split` (default): fall back to the closest free seats when no row has them side by side. */
+  fallback: GroupFallback.default('split'),
+  admissionToken: z.string().max(2_048).optional(),
+  reservationId: ReservationId.optional(),
+});
+export type GroupReserveInput = z.input<typeof GroupReserveInput>;
+
+/** The answer of {@link GroupReservations.reserveGroup}. */
+export type GroupReserveResult =
+  | {
+      ok: true;
+      code: 'ACCEPTED';
+      reservationId: string;
+      hold: HoldRecord;
+      amountCents: number;
+      /** Whether the seats sit side by side in one row. */
+      adjacent: boolean;
+      replayed: boolean;
+    }
+  | {
+      ok: false;
+      code: GroupReserveRefusal | 'PUBLISH_FAILED' | 'SALE_NOT_OPEN' | 'UNKNOWN_SECTION';
+      seatIds?: string[];
+      tokenRefusal?: AdmissionTokenRefusal;
+    };
+
+/** Options of {@link GroupReservations}. */
+export interface GroupReservationsOptions {
+  sale: SaleDefinitionInput;
+  /** A store implementing `reserveGroup` (the memory and Redis stores do). */
+  inventory: InventoryStore;
+  /** Pass the sale's hooked publisher (`new HookedPublisher(…)`) for `held` hooks on groups too. */
+  publisher: EventPublisher;
+  clock: Clock;
+  alerts: AlertSink;
+  /** When given, a valid admission token is required (a stateless check before the store). */
+  tokens?: AdmissionTokens;
+  /** Check the waiting-room admission in the store (default true). */
+  requireAdmission?: boolean;
+  /** Hold lifetime; the sale's `holdMs` by default. */
+  holdMs?: number;
+  /** Whether the sale takes reservations now; always open when omitted. */
+  isOpen?: () => boolean;
+  newReservationId?: () => string;
+}
+
+/**
+ * Group allocation for buyers: "four seats together". The candidate rows come from the sale's
+ * seat map (one section, or all, in map order); the store picks and holds the seats in ONE
+ * atomic operation — adjacent in a row when some row has them — so a party never ends up with
+ * half its seats held. Then, as {@link Reservations.reserve} does, it publishes
+ * ReservationRequested (the processor takes payment) and compensates at once when the publish
+ * fails.
+ */
+export class GroupReservations {
+  readonly sale: SaleDefinition;
+  private readonly prices: PriceList;
+  private readonly holdMs: number;
+  /** Section id → its rows' seat ids in map order; `*` → every section's rows. */
+  private readonly rows = new Map<string, string[][]>();
+
+  constructor(private readonly options: GroupReservationsOptions) {
+    this.sale = validate('sale', SaleDefinition, options.sale);
+    if (!options.inventory.reserveGroup) {
+      throw new ConfigurationError('group allocation needs a store implementing reserveGroup');
+    }
+    this.prices = new PriceList(this.sale);
+    this.holdMs = options.holdMs ?? this.sale.holdMs;
+    if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
+      throw new ConfigurationError('holdMs must be a positive integer');
+    }
+    if (this.sale.inventory.kind === 'assigned') {
+      const all: string[][] = [];
+      for (const section of this.sale.inventory.sections) {
+        const rows = section.rows.map((row) => row.seats.map((seat) => seat.id));
+        this.rows.set(section.id, rows);
+        all.push(...rows);
+      }
+      this.rows.set('*', all);
+    }
+  }
+
+  /**
+   * Holds `size` seats together for a user, or nothing. Bad input throws `ValidationError`;
+   * every expected outcome (SOLD_OUT, NO_ADJACENT_SEATS, LIMIT_EXCEEDED, …) is a value.
+   */
+  async reserveGroup(input: GroupReserveInput): Promise<GroupReserveResult> {
+    const command = validate('group reserve', GroupReserveInput, input);
+    if (this.options.isOpen && !this.options.isOpen()) return { ok: false, code: 'SALE_NOT_OPEN' };
+    if (this.sale.inventory.kind !== 'assigned') return { ok: false, code: 'WRONG_SELECTION' };
+    const rows = this.rows.get(command.section ?? '*');
+    if (!rows) return { ok: false, code: 'UNKNOWN_SECTION' };
+    const now = this.options.clock.now();
+    if (this.options.tokens) {
+      const verdict = this.options.tokens.verify({
+        token: command.admissionToken,
+        saleId: this.sale.id,
+        userId: command.userId,
+        now,
+      });
+      if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
+    }
+    const request = validate('group reserve request', GroupReserveRequest, {
+      saleId: this.sale.id,
+      userId: command.userId,
+      reservationId: command.reservationId ?? (this.options.newReservationId ?? randomUUID)(),
+      idempotencyKey: command.idempotencyKey,
+      size: command.size,
+      rows,
+      fallback: command.fallback,
+      holdMs: this.holdMs,
+      requireAdmission: this.options.requireAdmission ?? true,
+      now,
+    });
+    // checked in the constructor
+    const outcome = await this.options.inventory.reserveGroup!(request);
+    if (!outcome.ok) {
+      return outcome.seatIds
+        ? { ok: false, code: outcome.code, seatIds: outcome.seatIds }
+        : { ok: false, code: outcome.code };
+    }
+    const { hold } = outcome;
+    const amountCents = this.prices.amountOf(hold);
+    const accepted = {
+      ok: true,
+      code: 'ACCEPTED',
+      reservationId: hold.reservationId,
+      hold,
+      amountCents,
+      adjacent: outcome.adjacent,
+    } as const;
+    // the original request was published already: answering again must not process it twice
+    if (outcome.replayed) return { ...accepted, replayed: true };
+    if (!(await publishHoldOrCompensate(this.options, hold, amountCents, now, 'group reservation'))) {
+      return { ok: false, code: 'PUBLISH_FAILED' };
+    }
+    return { ...accepted, replayed: false };
+  }
+}

@@ -1,0 +1,403 @@
+import { InfrastructureError } from '../common/errors';
+import type { DomainEvent, EventOf } from '../events/events';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { DeadLetter, EventHandler } from '../ports/event-consumer';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { CompensateOutcome, InventoryStore } from '../ports/inventory-store';
+import type { PaymentGateway } from '../ports/payment-gateway';
+import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
+import { holdStockChanged } from '../stock/audit';
+import { describeError } from './describe-error';
+import { reservationConfirmed, reservationEventId, reservationFailed } from './events';
+
+/** Options of {@link ReservationProcessor}. */
+export interface ReservationProcessorOptions {
+  inventory: InventoryStore;
+  repository: ReservationRepository;
+  payments: PaymentGateway;
+  publisher: EventPublisher;
+  alerts: AlertSink;
+  clock: Clock;
+  /**
+   * Before charging, a hold that would expire within this many ms is extended to now + this, so a
+   * slow payment does not lose the seat (seed: "결제 진행 중 TTL 연장"). Default 30 s; 0 disables.
+   */
+  paymentGraceMs?: number;
+  /** handleBatch settles this many reservations at once; default 16. */
+  batchConcurrency?: number;
+}
+
+/** What {@link ReservationProcessor.handleBatch} could not finish: retry those events. */
+export interface BatchReport {
+  settled: number;
+  failed: Array<{ event: EventOf<'ReservationRequested'>; error: unknown }>;
+}
+
+/** Why a reservation failed, as stored in `failureReason` and sent in ReservationFailed. */
+export type ReservationFailureReason =
+  | 'PAYMENT_DECLINED'
+  | 'PAYMENT_INSUFFICIENT_FUNDS'
+  | 'HOLD_EXPIRED'
+  | 'HOLD_RELEASED'
+  | 'HOLD_NOT_FOUND'
+  | 'DUPLICATE_IDEMPOTENCY_KEY'
+  | 'PROCESSING_FAILED';
+
+type RequestedEvent = EventOf<'ReservationRequested'>;
+
+/** A reservation loop never needs more rounds than its states; more means someone else races. */
+const MAX_ROUNDS = 6;
+
+/**
+ * The consumer side of a reservation (seed: 예매 처리 서비스): for each ReservationRequested it
+ * persists the reservation (idempotently), charges the buyer, confirms the hold and publishes the
+ * result. Every step is idempotent, so a crash anywhere and the at-least-once replay that follows
+ * never inserts twice, charges twice or confirms twice; a replay continues from the stored status.
+ *
+ * - payment declined → FAILED, stock and seats given back (→ COMPENSATED), ReservationFailed;
+ * - hold expired before payment → FAILED HOLD_EXPIRED without charging; expired during payment →
+ *   refunded, then FAILED HOLD_EXPIRED;
+ * - gateway or database unreachable → the error is rethrown so the consumer retries with backoff;
+ * - retries exhausted → {@link onDeadLetter}: compensation, FAILED, and an operator alert.
+ */
+export class ReservationProcessor implements EventHandler {
+  private readonly graceMs: number;
+
+  constructor(private readonly options: ReservationProcessorOptions) {
+    this.graceMs = options.paymentGraceMs ?? 30_000;
+  }
+
+  /** Handles one event; other event types are ignored. Throws to ask the consumer for a retry. */
+  async handle(event: DomainEvent): Promise<void> {
+    if (event.type !== 'ReservationRequested') return;
+    await this.options.repository.insertMany([this.rowOf(event)]);
+    await this.settle(event);
+  }
+
+  /**
+   * Handles many events with ONE insert for all of them (the seed's batch write), then settles
+   * each. A failed insert throws (retry the batch); a reservation that fails later is reported in
+   * `failed` so the caller retries only those.
+   */
+  async handleBatch(events: DomainEvent[]): Promise<BatchReport> {
+    const byId = new Map<string, RequestedEvent>();
+    for (const event of events) {
+      if (event.type === 'ReservationRequested' && !byId.has(event.payload.reservationId)) {
+        byId.set(event.payload.reservationId, event);
+      }
+    }
+    const requested = [...byId.values()];
+    if (requested.length === 0) return { settled: 0, failed: [] };
+    await this.options.repository.insertMany(requested.map((event) => this.rowOf(event)));
+    const failed: BatchReport['failed'] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < requested.length) {
+        const event = requested[next++]!;
+        try {
+          await this.settle(event);
+        } catch (error) {
+          failed.push({ event, error });
+        }
+      }
+    };
+    const workers = Math.min(this.options.batchConcurrency ?? 16, requested.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    return { settled: requested.length - failed.length, failed };
+  }
+
+  /**
+   * After the last retry (or at once for a poison message): gives the units back unless the
+   * reservation was paid and confirmed, marks it FAILED, publishes ReservationFailed and alerts an
+   * operator. Never throws: what it cannot do is in the alert.
+   */
+  async onDeadLetter(letter: DeadLetter): Promise<void> {
+    const event = letter.event;
+    const context: Record<string, unknown> = {
+      source: letter.source,
+      attempts: letter.attempts,
+      error: letter.error,
+      eventId: event?.eventId ?? null,
+    };
+    if (event?.type !== 'ReservationRequested') {
+      await this.alert('DEAD_LETTER', `an event was dead-lettered: ${letter.error.message}`, context);
+      return;
+    }
+    const { reservationId, userId } = event.payload;
+    context.reservationId = reservationId;
+    context.userId = userId;
+    // the units go back first, on their own: the usual reason for a dead letter is that the
+    // database is down, and the stock must not wait for it (seed: 재처리 횟수 초과 시 재고 원복)
+    try {
+      const hold = await this.options.inventory.getHold(event.saleId, reservationId);
+      if (hold?.status === 'CONFIRMED') {
+        // paid and confirmed, only the bookkeeping failed: giving the seat back would sell it twice
+        await this.alert(
+          'DEAD_LETTER_CONFIRMED',
+          `reservation ${reservationId} is confirmed in the store but its processing was dead-lettered; check payment and records`,
+          context,
+        );
+        return;
+      }
+      const compensation = await this.options.inventory.compensate({ saleId: event.saleId, reservationId });
+      context.compensated = compensation.ok;
+    } catch (error) {
+      context.compensated = false;
+      context.compensationError = describeError(error);
+    }
+    try {
+      const row = await this.ensureRow(event);
+      // an attempt reached the payment: whether the gateway charged is for the operator to check
+      context.paymentAttempted = row.status === 'PAYMENT_PENDING';
+      await this.fail(row, 'PROCESSING_FAILED');
+      context.recorded = true;
+    } catch (error) {
+      // the source of truth is unreachable: the reconciler repairs the counts once it is back
+      context.recorded = false;
+      context.recordError = describeError(error);
+    }
+    await this.alert(
+      'DEAD_LETTER',
+      `reservation ${reservationId} was dead-lettered after ${letter.attempts} attempts: ${letter.error.message}`,
+      context,
+    );
+  }
+
+  /** Moves one persisted reservation to its final state, continuing from wherever it stands. */
+  private async settle(event: RequestedEvent): Promise<void> {
+    const { reservationId } = event.payload;
+    // a reservation found already PAYMENT_PENDING was being paid by an attempt that did not
+    // finish: that attempt may have charged the buyer before it crashed
+    let mayHaveCharged = false;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const row = await this.options.repository.get(reservationId);
+      if (!row) return this.refuseDuplicateKey(event);
+      switch (row.status) {
+        case 'CONFIRMED':
+          // a replay after a crash: the result may not have been published yet (same event id)
+          await this.publishConfirmed(row, row.paymentId ?? '');
+          return;
+        case 'FAILED':
+        case 'COMPENSATED':
+          // a replay: finish the compensation if it was cut short, publish the result again
+          await this.fail(row, 'PROCESSING_FAILED');
+          return;
+        case 'REQUESTED':
+          await this.options.repository.transition({
+            reservationId,
+            from: ['REQUESTED'],
+            to: 'PAYMENT_PENDING',
+            now: this.options.clock.now(),
+          });
+          continue; // look again: moved by us or by a concurrent duplicate
+        case 'PAYMENT_PENDING':
+          if (round === 0) mayHaveCharged = true;
+          if (await this.payAndConfirm(row, mayHaveCharged)) return;
+          continue;
+      }
+    }
+    throw new InfrastructureError(`reservation ${reservationId} kept changing under its processor`);
+  }
+
+  /** Charges and confirms; false when the repository moved under us and the caller must look again. */
+  private async payAndConfirm(row: ReservationRow, mayHaveCharged: boolean): Promise<boolean> {
+    const { inventory, payments, clock } = this.options;
+    const ref = { saleId: row.saleId, reservationId: row.reservationId, userId: row.userId };
+    const hold = await inventory.getHold(row.saleId, row.reservationId);
+    const gone: ReservationFailureReason | null = !hold
+      ? 'HOLD_NOT_FOUND'
+      : hold.status === 'RELEASED' || hold.status === 'COMPENSATED'
+        ? 'HOLD_RELEASED'
+        : hold.status === 'EXPIRED' || (hold.status === 'HELD' && hold.expiresAt <= clock.now())
+          ? 'HOLD_EXPIRED'
+          : null;
+    if (gone) {
+      if (mayHaveCharged) await this.refundIfCharged(row, gone);
+      return this.fail(row, gone);
+    }
+    const alreadyConfirmed = hold!.status === 'CONFIRMED';
+    if (!alreadyConfirmed) {
+      const now = clock.now();
+      if (this.graceMs > 0 && hold!.expiresAt - now < this.graceMs) {
+        // if this fails the hold has just expired, and the confirm below says so
+        await inventory.extend({ ...ref, holdMs: this.graceMs, now });
+      }
+    }
+    // idempotent by reservation id: a replay (or a retry after a timeout) is charged once
+    const charge = await payments.charge({
+      reservationId: row.reservationId,
+      userId: row.userId,
+      amountCents: row.amountCents,
+      idempotencyKey: row.reservationId,
+    });
+    if (!charge.ok) {
+      return this.fail(row, charge.code === 'DECLINED' ? 'PAYMENT_DECLINED' : 'PAYMENT_INSUFFICIENT_FUNDS');
+    }
+    if (!alreadyConfirmed) {
+      const confirmed = await inventory.confirm({ ...ref, now: clock.now() });
+      if (!confirmed.ok) {
+        const now = await inventory.getHold(row.saleId, row.reservationId);
+        // a concurrent duplicate of this event confirmed it first: that is success
+        if (now?.status !== 'CONFIRMED') {
+          await payments.refund({
+            paymentId: charge.paymentId,
+            reason: 'HOLD_EXPIRED',
+            idempotencyKey: `refund-${row.reservationId}`,
+          });
+          return this.fail(row, confirmed.code === 'EXPIRED' ? 'HOLD_EXPIRED' : 'HOLD_RELEASED');
+        }
+      }
+    }
+    const moved = await this.options.repository.transition({
+      reservationId: row.reservationId,
+      from: ['PAYMENT_PENDING'],
+      to: 'CONFIRMED',
+      paymentId: charge.paymentId,
+      now: clock.now(),
+    });
+    if (!moved) return false;
+    await this.publishConfirmed(row, charge.paymentId);
+    return true;
+  }
+
+  /**
+   * Gives back what an earlier, unfinished attempt may have charged. The port has no lookup, so
+   * the charge is asked again under the same idempotency key: the gateway answers the earlier
+   * charge if there was one (and charges now if there was not), and either way it is refunded.
+   */
+  private async refundIfCharged(row: ReservationRow, reason: ReservationFailureReason): Promise<void> {
+    const charge = await this.options.payments.charge({
+      reservationId: row.reservationId,
+      userId: row.userId,
+      amountCents: row.amountCents,
+      idempotencyKey: row.reservationId,
+    });
+    if (!charge.ok) return;
+    await this.options.payments.refund({
+      paymentId: charge.paymentId,
+      reason,
+      idempotencyKey: `refund-${row.reservationId}`,
+    });
+  }
+
+  /**
+   * Fails a reservation, in the order of the reservation state machine: FAILED with its reason
+   * (guarded), units back (idempotent), COMPENSATED once they are back, then ReservationFailed.
+   * Each step may be replayed. Answers true (the reservation is final) so callers can `return` it.
+   */
+  private async fail(row: ReservationRow, reason: ReservationFailureReason): Promise<true> {
+    const { inventory, repository, clock } = this.options;
+    let recordedReason: string = reason;
+    if (row.status === 'REQUESTED' || row.status === 'PAYMENT_PENDING') {
+      const moved = await repository.transition({
+        reservationId: row.reservationId,
+        from: ['REQUESTED', 'PAYMENT_PENDING'],
+        to: 'FAILED',
+        failureReason: reason,
+        now: clock.now(),
+      });
+      if (!moved) {
+        const current = await repository.get(row.reservationId);
+        if (current?.status !== 'FAILED' && current?.status !== 'COMPENSATED') {
+          throw new InfrastructureError(
+            `reservation ${row.reservationId} became ${current?.status ?? 'absent'} while it was being failed`,
+          );
+        }
+        recordedReason = current.failureReason ?? reason;
+      }
+    } else {
+      recordedReason = row.failureReason ?? reason;
+    }
+    const compensation: CompensateOutcome = await inventory.compensate({
+      saleId: row.saleId,
+      reservationId: row.reservationId,
+    });
+    if (compensation.ok) {
+      await repository.transition({
+        reservationId: row.reservationId,
+        from: ['FAILED'],
+        to: 'COMPENSATED',
+        now: clock.now(),
+      });
+    }
+    const events: DomainEvent[] = [reservationFailed(row, recordedReason, compensation.ok, clock.now())];
+    if (compensation.ok && compensation.restored) {
+      events.push(
+        holdStockChanged(
+          row,
+          'COMPENSATED',
+          clock.now(),
+          reservationEventId(row.reservationId, 'stock-compensated'),
+        ),
+      );
+    }
+    await this.options.publisher.publish(events);
+    return true;
+  }
+
+  /**
+   * The insert found another reservation with the same idempotency key (the key was reused after
+   * its first hold was released): the source of truth refuses a second row, so this hold is given
+   * back and reported failed without a row of its own.
+   */
+  private async refuseDuplicateKey(event: RequestedEvent): Promise<void> {
+    const { inventory, clock } = this.options;
+    const ref = { ...event.payload, saleId: event.saleId };
+    const compensation = await inventory.compensate({
+      saleId: event.saleId,
+      reservationId: ref.reservationId,
+    });
+    const events: DomainEvent[] = [
+      reservationFailed(ref, 'DUPLICATE_IDEMPOTENCY_KEY', compensation.ok, clock.now()),
+    ];
+    if (compensation.ok && compensation.restored) {
+      events.push(
+        holdStockChanged(
+          ref,
+          'COMPENSATED',
+          clock.now(),
+          reservationEventId(ref.reservationId, 'stock-compensated'),
+        ),
+      );
+    }
+    await this.options.publisher.publish(events);
+  }
+
+  private async publishConfirmed(row: ReservationRow, paymentId: string): Promise<void> {
+    const now = this.options.clock.now();
+    await this.options.publisher.publish([
+      reservationConfirmed(row, paymentId, row.amountCents, now),
+      holdStockChanged(row, 'CONFIRMED', now, reservationEventId(row.reservationId, 'stock-confirmed')),
+    ]);
+  }
+
+  private async ensureRow(event: RequestedEvent): Promise<ReservationRow> {
+    await this.options.repository.insertMany([this.rowOf(event)]);
+    const row = await this.options.repository.get(event.payload.reservationId);
+    if (!row) throw new InfrastructureError(`reservation ${event.payload.reservationId} could not be stored`);
+    return row;
+  }
+
+  private rowOf(event: RequestedEvent): ReservationRow {
+    const { payload } = event;
+    return {
+      reservationId: payload.reservationId,
+      saleId: event.saleId,
+      userId: payload.userId,
+      idempotencyKey: payload.idempotencyKey,
+      quantity: payload.quantity,
+      seatIds: payload.seatIds,
+      amountCents: payload.amountCents,
+      status: 'REQUESTED',
+      paymentId: null,
+      failureReason: null,
+      createdAt: event.occurredAt,
+      updatedAt: this.options.clock.now(),
+    };
+  }
+
+  private async alert(code: string, message: string, context: Record<string, unknown>): Promise<void> {
+    await this.options.alerts.alert({ severity: 'critical', code, message, context });
+  }
+}

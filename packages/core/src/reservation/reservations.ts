@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigurationError } from '../common/errors';
+import { IdempotencyKey, ReservationId, UserId } from '../common/ids';
+import { validate } from '../common/validate';
+import type { DomainEvent } from '../events/events';
+import { reserveFingerprint } from '../memory/fingerprint';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { DistributedLock, Lease } from '../ports/distributed-lock';
+import type { EventPublisher } from '../ports/event-publisher';
+import {
+  type HoldChangeOutcome,
+  type HoldRecord,
+  type InventorySteps,
+  type InventoryStore,
+  type ReserveOutcome,
+  type ReserveRefusal,
+  ReserveRequest,
+  Selection,
+} from '../ports/inventory-store';
+import type { WaitingRoomStore } from '../ports/waiting-room-store';
+import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
+import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
+import { holdStockChanged } from '../stock/audit';
+import { describeError as describe } from './describe-error';
+import { PriceList } from './price-list';
+import { publishHoldOrCompensate } from './publish-hold';
+
+/** How the hot path is made safe under concurrency. */
+export type ReserveStrategy = 'atomic' | 'lock';
+
+/** Input of {@link Reservations.reserve}. */
+export const ReserveInput = z
+  .object({
+    userId: UserId,
+    /**
+     * Required: a retry with the same key answers the original outcome. Use a fresh key for a
+     * new attempt after a failure: a failed reservation keeps its key in the source of truth, so a
+     * reused key gets a hold that the processor then refuses (DUPLICATE_IDEMPOTENCY_KEY).
+     */
+    idempotencyKey: IdempotencyKey,
+    selection: Selection,
+    /** Chosen by the caller to make a retry reuse it; a fresh id otherwise. */
+    reservationId: ReservationId.optional(),
+    /** The signed admission token, checked when the service was given `tokens`. */
+    admissionToken: z.string().max(2048).optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.selection.kind !== 'seats') return;
+    const repeated = input.selection.seatIds.filter((id, i, all) => all.indexOf(id) !== i);
+    if (repeated.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['selection', 'seatIds'],
+        message: `seat ids repeat: ${[...new Set(repeated)].join(', ')}`,
+      });
+    }
+  });
+export type ReserveInput = z.input<typeof ReserveInput>;
+
+/** Why a reserve was refused. Every refusal leaves the store as it was. */
+export type ReserveFailureCode =
+  | ReserveRefusal
+  /** The hold was made but the event could not be published, so it was compensated. */
+  | 'PUBLISH_FAILED'
+  /** Lock strategy: the sale's lock could not be taken (or was lost) in time; retry. */
+  | 'BUSY'
+  /** The sale is not open (not yet, paused or closed): see `ReservationsOptions.isOpen`. */
+  | 'SALE_NOT_OPEN';
+
+/** The answer of {@link Reservations.reserve}. */
+export type ReserveResult =
+  | {
+      ok: true;
+      /** Held and handed to the processor: the final answer comes as ReservationConfirmed/Failed. */
+      code: 'ACCEPTED';
+      reservationId: string;
+      hold: HoldRecord;
+      amountCents: number;
+      /** True when this answer is the stored outcome of an earlier request with the same key. */
+      replayed: boolean;
+    }
+  | {
+      ok: false;
+      code: ReserveFailureCode;
+      /** For SEAT_TAKEN / UNKNOWN_SEAT: the seats concerned. */
+      seatIds?: string[];
+      /** For NOT_ADMITTED because of the token: what was wrong with it. */
+      tokenRefusal?: AdmissionTokenRefusal;
+    };
+
+/** An owner's request about one of their reservations. */
+export const OwnerRequest = z.object({ userId: UserId, reservationId: ReservationId });
+export type OwnerRequest = z.infer<typeof OwnerRequest>;
+
+/** The answer of {@link Reservations.cancel}. */
+export type CancelOutcome =
+  | { ok: true; code: 'RELEASED'; hold: HoldRecord }
+  /** ALREADY_CANCELLED: released, expired or compensated before; NOT_CANCELLABLE: confirmed (paid). */
+  | { ok: false; code: 'NOT_FOUND' | 'NOT_OWNER' | 'ALREADY_CANCELLED' | 'NOT_CANCELLABLE' };
+
+/** Options of {@link Reservations}. */
+export interface ReservationsOptions {
+  sale: SaleDefinitionInput;
+  inventory: InventoryStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  /** Told when a compensation or an audit event fails. */
+  alerts: AlertSink;
+  /** `atomic` (default): one store operation. `lock`: the seed's lock → check → DECR → SET NX PX. */
+  strategy?: ReserveStrategy;
+  /** Lock strategy: the distributed lock (Redlock in production). */
+  lock?: DistributedLock;
+  /** Lock strategy: the store's building blocks. */
+  steps?: InventorySteps;
+  /** Lock strategy: where admission is checked (the atomic operation checks it itself). */
+  waitingRoom?: WaitingRoomStore;
+  /** Check the waiting-room admission (default true). False for a sale without a queue. */
+  requireAdmission?: boolean;
+  /** When given, reserve requires a valid admission token (a stateless check before the store). */
+  tokens?: AdmissionTokens;
+  /** Hold lifetime; the sale's `holdMs` by default. */
+  holdMs?: number;
+  /** Lock strategy: the lock's time to live; default 2 s (a reserve takes milliseconds). */
+  lockTtlMs?: number;
+  /** Lock strategy: how many times to try the lock before answering BUSY; default 200. */
+  lockAttempts?: number;
+  /**
+   * Whether the sale takes reservations now (its lifecycle state is OPEN); every reserve is
+   * refused with SALE_NOT_OPEN while it answers false. Always open when omitted.
+   */
+  isOpen?: () => boolean;
+  /** Makes reservation ids; random UUIDs by default. */
+  newReservationId?: () => string;
+}
+
+/**
+ * The buyer-facing side of a reservation: the hot path (reserve), then hold management (extend,
+ * release, cancel).
+ *
+ * `reserve` holds the units in the store (atomically, or under a lock with the `lock` strategy),
+ * publishes `ReservationRequested` and answers "accepted"; payment and confirmation happen in the
+ * {@link ReservationProcessor}. When the publish fails the hold is compensated at once (stock back,
+ * seats free, idempotency key cleared) and the answer is `PUBLISH_FAILED`, so nothing is held for
+ * a request nobody will process.
+ */
+export class Reservations {
+  /** The validated sale. */
+  readonly sale: SaleDefinition;
+  /** The strategy in use. */
+  readonly strategy: ReserveStrategy;
+  private readonly prices: PriceList;
+  private readonly holdMs: number;
+  /** Lock strategy: the end of this process's queue of requests waiting for the sale's lock. */
+  private localTurn: Promise<unknown> = Promise.resolve();
+  private readonly requireAdmission: boolean;
+
+  constructor(private readonly options: ReservationsOptions) {
+    this.sale = validate('sale', SaleDefinition, options.sale);
+    this.strategy = options.strategy ?? 'atomic';
+    this.prices = new PriceList(this.sale);
+    this.holdMs = options.holdMs ?? this.sale.holdMs;
+    this.requireAdmission = options.requireAdmission ?? true;
+    if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
+      throw new ConfigurationError('holdMs must be a positive integer');
+    }
+    if (this.strategy === 'lock') {
+      if (!options.lock || !options.steps) {
+        throw new ConfigurationError('the lock strategy needs `lock` and `steps`');
+      }
+      if (this.requireAdmission && !options.waitingRoom) {
+        throw new ConfigurationError('the lock strategy needs `waitingRoom` to check admission');
+      }
+    } else if (this.strategy !== 'atomic') {
+      throw new ConfigurationError(`unknown strategy ${String(this.strategy)}`);
+    }
+  }
+
+  /**
+   * Reserves units for a user: validate → (token) → hold → publish → accepted. Bad input throws
+   * `ValidationError` and changes nothing; every expected outcome is a value.
+   */
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const command = validate('reserve', ReserveInput, input);
+    if (this.options.isOpen && !this.options.isOpen()) return { ok: false, code: 'SALE_NOT_OPEN' };
+    const now = this.options.clock.now();
+    if (this.options.tokens) {
+      const verdict = this.options.tokens.verify({
+        token: command.admissionToken,
+        saleId: this.sale.id,
+        userId: command.userId,
+        now,
+      });
+      if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
+    }
+    const request = validate('reserve request', ReserveRequest, {
+      saleId: this.sale.id,
+      userId: command.userId,
+      reservationId: command.reservationId ?? (this.options.newReservationId ?? randomUUID)(),
+      idempotencyKey: command.idempotencyKey,
+      selection: command.selection,
+      holdMs: this.holdMs,
+      requireAdmission: this.requireAdmission,
+      now,
+    });
+    const outcome =
+      this.strategy === 'atomic'
+        ? await this.options.inventory.reserve(request)
+        : await this.reserveUnderLock(request);
+    if (!outcome.ok) return outcome.code === 'BUSY' ? { ok: false, code: 'BUSY' } : withSeats(outcome);
+    const { hold } = outcome;
+    const amountCents = this.prices.amountOf(hold);
+    const accepted = {
+      ok: true,
+      code: 'ACCEPTED',
+      reservationId: hold.reservationId,
+      hold,
+      amountCents,
+    } as const;
+    // the original request published already: answering again must not process the order twice
+    if (outcome.replayed) return { ...accepted, replayed: true };
+    if (!(await publishHoldOrCompensate(this.options, hold, amountCents, now, 'reservation'))) {
+      return { ok: false, code: 'PUBLISH_FAILED' };
+    }
+    return { ...accepted, replayed: false };
+  }
+
+  /** Owner only: pushes a live hold's expiry to now + holdMs (e.g. while the buyer pays). */
+  async extendHold(input: OwnerRequest): Promise<HoldChangeOutcome> {
+    const { userId, reservationId } = validate('extend hold', OwnerRequest, input);
+    return this.options.inventory.extend({
+      saleId: this.sale.id,
+      reservationId,
+      userId,
+      holdMs: this.holdMs,
+      now: this.options.clock.now(),
+    });
+  }
+
+  /**
+   * Owner only: gives a live hold back at once (stock returned, seats free, idempotency key
+   * cleared), with a StockChanged audit event. If the reservation was already handed to the
+   * processor, its confirmation will find the hold gone and fail it without charging.
+   */
+  async releaseHold(input: OwnerRequest): Promise<HoldChangeOutcome> {
+    const { userId, reservationId } = validate('release hold', OwnerRequest, input);
+    const now = this.options.clock.now();
+    const outcome = await this.options.inventory.release({
+      saleId: this.sale.id,
+      reservationId,
+      userId,
+      now,
+    });
+    if (outcome.ok) await this.publishAudit([holdStockChanged(outcome.hold, 'RELEASED', now)]);
+    return outcome;
+  }
+
+  /**
+   * Owner only: cancels a reservation before it is paid, by releasing its live hold. A confirmed
+   * reservation is final (refunds are the host's business, outside the sale's stock).
+   */
+  async cancel(input: OwnerRequest): Promise<CancelOutcome> {
+    const { userId, reservationId } = validate('cancel', OwnerRequest, input);
+    const hold = await this.options.inventory.getHold(this.sale.id, reservationId);
+    if (!hold) return { ok: false, code: 'NOT_FOUND' };
+    if (hold.userId !== userId) return { ok: false, code: 'NOT_OWNER' };
+    if (hold.status === 'CONFIRMED') return { ok: false, code: 'NOT_CANCELLABLE' };
+    if (hold.status !== 'HELD') return { ok: false, code: 'ALREADY_CANCELLED' };
+    const released = await this.releaseHold({ userId, reservationId });
+    if (released.ok) return { ok: true, code: 'RELEASED', hold: released.hold };
+    if (released.code === 'NOT_OWNER' || released.code === 'NOT_FOUND')
+      return { ok: false, code: released.code };
+    // it expired or was confirmed between the two reads
+    return { ok: false, code: released.code === 'EXPIRED' ? 'ALREADY_CANCELLED' : 'NOT_CANCELLABLE' };
+  }
+
+  /**
+   * The seed's pipeline: admission → lock → idempotency → checks → DECR → SET NX PX → unlock.
+   * Every write carries the lease's fencing token, so a holder paused past its lease cannot
+   * write late; the outcomes are the same values the atomic operation answers.
+   */
+  private async reserveUnderLock(
+    request: ReserveRequest,
+  ): Promise<ReserveOutcome | { ok: false; code: 'BUSY' }> {
+    const steps = this.options.steps!;
+    const lock = this.options.lock!;
+    const { saleId } = request;
+    if (!(await steps.isWarm(saleId))) return { ok: false, code: 'SALE_NOT_WARM' };
+    const fingerprint = reserveFingerprint(request);
+    const earlier = await steps.findOutcome(saleId, request.idempotencyKey);
+    if (earlier) return replayOf(earlier, fingerprint);
+    if (this.requireAdmission) {
+      const admission = await this.options.waitingRoom!.admission({
+        saleId,
+        userId: request.userId,
+        now: request.now,
+      });
+      if (!admission.admitted) return { ok: false, code: 'NOT_ADMITTED' };
+    }
+    // The sale's lock admits one request at a time across every process, so a process sends one
+    // contender at a time: its other callers wait their turn here instead of thousands spinning
+    // on the distributed lock and drowning the lock's nodes (and the holder's own commands).
+    return this.inLocalTurn(async () => {
+      // Sold-out short-circuit: once the stock cannot cover a quantity the answer is SOLD_OUT with
+      // or without the lock, so those who arrive after the sell-out leave at once. Only for
+      // quantities: a seat request keeps its SEAT_TAKEN answer with the seats named.
+      const { selection } = request;
+      const soldOut =
+        selection.kind === 'quantity'
+          ? async () => (await this.options.inventory.counts(saleId)).available < selection.quantity
+          : async () => false;
+      if (await soldOut()) return { ok: false, code: 'SOLD_OUT' } as const;
+      const lease = await this.acquireLock(`sale:${saleId}`, soldOut);
+      if (lease === 'GAVE_UP') return { ok: false, code: 'SOLD_OUT' } as const;
+      if (!lease) return { ok: false, code: 'BUSY' } as const;
+      try {
+        return await this.holdUnderLease(request, fingerprint, lease);
+      } finally {
+        await lock.release(lease);
+      }
+    });
+  }
+
+  /** Runs `work` after every earlier lock-strategy request of this process has finished. */
+  private inLocalTurn<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.localTurn.then(work, work);
+    this.localTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * Takes the sale's lock, trying again after a short random pause while another request holds
+   * it (the port's implementations differ in how long they retry themselves). Between tries it
+   * asks `giveUp`, and answers GAVE_UP when that says waiting has become pointless.
+   */
+  private async acquireLock(
+    resource: string,
+    giveUp: () => Promise<boolean>,
+  ): Promise<Lease | null | 'GAVE_UP'> {
+    const attempts = this.options.lockAttempts ?? 200;
+    for (let attempt = 1; ; attempt++) {
+      const lease = await this.options.lock!.acquire(resource, this.options.lockTtlMs ?? 2_000);
+      if (lease || attempt >= attempts) return lease;
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.floor(Math.random() * 5)));
+      if (await giveUp()) return 'GAVE_UP';
+    }
+  }
+
+  private async holdUnderLease(
+    request: ReserveRequest,
+    fingerprint: string,
+    lease: Lease,
+  ): Promise<ReserveOutcome | { ok: false; code: 'BUSY' }> {
+    const steps = this.options.steps!;
+    const { saleId, selection } = request;
+    // another request with this key may have finished between the first look and the lock
+    const earlier = await steps.findOutcome(saleId, request.idempotencyKey);
+    if (earlier) return replayOf(earlier, fingerprint);
+    const seated = this.sale.inventory.kind === 'assigned';
+    if (seated !== (selection.kind === 'seats')) return { ok: false, code: 'WRONG_SELECTION' };
+    const seatIds = selection.kind === 'seats' ? selection.seatIds : [];
+    const quantity = selection.kind === 'seats' ? seatIds.length : selection.quantity;
+    // the same order of checks as the atomic operation, so both strategies answer alike
+    const states = seatIds.length > 0 ? await steps.seatStatesOf(saleId, seatIds) : [];
+    const unknown = seatIds.filter((_, i) => states[i] === undefined);
+    if (unknown.length > 0) return { ok: false, code: 'UNKNOWN_SEAT', seatIds: unknown };
+    const owned = await steps.unitsOfUser(saleId, request.userId);
+    if (owned + quantity > this.sale.limits.ticketsPerUser) return { ok: false, code: 'LIMIT_EXCEEDED' };
+    const takenSeats = seatIds.filter((_, i) => states[i] !== 'AVAILABLE');
+    if (takenSeats.length > 0) return { ok: false, code: 'SEAT_TAKEN', seatIds: takenSeats };
+    if (this.options.clock.now() > lease.validUntil) return { ok: false, code: 'BUSY' };
+    const taken = await steps.takeStock(saleId, quantity, lease.fencingToken);
+    if (taken === 'SOLD_OUT') return { ok: false, code: 'SOLD_OUT' };
+    if (taken === 'STALE_TOKEN') return { ok: false, code: 'BUSY' };
+    const hold: HoldRecord = {
+      reservationId: request.reservationId,
+      saleId,
+      userId: request.userId,
+      idempotencyKey: request.idempotencyKey,
+      quantity,
+      seatIds,
+      status: 'HELD',
+      heldAt: request.now,
+      expiresAt: request.now + request.holdMs,
+    };
+    const written = await steps.writeHold(hold, fingerprint, lease.fencingToken);
+    if (written === 'HELD') return { ok: true, code: 'HELD', hold, replayed: false };
+    await steps.returnStock(saleId, quantity);
+    return written === 'SEAT_TAKEN'
+      ? { ok: false, code: 'SEAT_TAKEN', seatIds }
+      : { ok: false, code: 'BUSY' };
+  }
+
+  /** Publishes audit events; a failure is alerted, never thrown, because the change itself stands. */
+  private async publishAudit(events: DomainEvent[]): Promise<void> {
+    try {
+      await this.options.publisher.publish(events);
+    } catch (error) {
+      await this.options.alerts.alert({
+        severity: 'warning',
+        code: 'AUDIT_PUBLISH_FAILED',
+        message: 'a stock change could not be published to the audit log',
+        context: { saleId: this.sale.id, eventIds: events.map((e) => e.eventId), error: describe(error) },
+      });
+    }
+  }
+}
+
+function replayOf(earlier: { fingerprint: string; hold: HoldRecord }, fingerprint: string): ReserveOutcome {
+  if (earlier.fingerprint !== fingerprint) return { ok: false, code: 'IDEMPOTENCY_KEY_REUSED' };
+  return { ok: true, code: 'HELD', hold: earlier.hold, replayed: true };
+}
+
+function withSeats(outcome: { ok: false; code: ReserveRefusal; seatIds?: string[] }): ReserveResult {
+  return outcome.seatIds
+    ? { ok: false, code: outcome.code, seatIds: outcome.seatIds }
+    : { ok: false, code: outcome.code };
+}

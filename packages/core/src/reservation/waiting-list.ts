@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigurationError } from '../common/errors';
+import { ReservationId, UserId } from '../common/ids';
+import { validate } from '../common/validate';
+import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import type { SaleHooks } from '../hooks/sale-hooks';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import { GroupFallback } from '../ports/group-reservation';
+import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
+import type {
+  WaitingListEntry,
+  WaitingListJoinOutcome,
+  WaitingListOffer,
+  WaitingListStore,
+} from '../ports/waiting-list-store';
+import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
+import { describeError } from './describe-error';
+import { PriceList } from './price-list';
+import { publishHoldOrCompensate } from './publish-hold';
+
+/** Input of {@link WaitingList.join}. */
+export const WaitingListJoinInput = z.object({
+  userId: UserId,
+  /** Units, or seats together on a seated sale. */
+  size: z.number().int().positive().max(100),
+  /** Seated sales: `refuse` waits for adjacent seats only; `split` (default) accepts close ones. */
+  fallback: GroupFallback.default('split'),
+});
+export type WaitingListJoinInput = z.input<typeof WaitingListJoinInput>;
+
+/** Input of {@link WaitingList.claim}. */
+export const WaitingListClaimInput = z.object({ userId: UserId, offerId: ReservationId });
+export type WaitingListClaimInput = z.infer<typeof WaitingListClaimInput>;
+
+/** The answer of {@link WaitingList.claim}. */
+export type WaitingListClaimResult =
+  | { ok: true; code: 'ACCEPTED'; reservationId: string; hold: HoldRecord; amountCents: number }
+  | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' | 'PUBLISH_FAILED' };
+
+/** Options of {@link WaitingList}. */
+export interface WaitingListOptions {
+  sale: SaleDefinitionInput;
+  /** The waiting list, over the same state as `inventory` (`store.waitingList()`). */
+  store: WaitingListStore;
+  inventory: InventoryStore;
+  /** Pass the sale's hooked publisher so claims fire `held`, then `confirmed` or `failed`. */
+  publisher: EventPublisher;
+  clock: Clock;
+  alerts: AlertSink;
+  /**
+   * The sale's hooks: offers fire `offered` here (tell the buyer to claim), and `expired`,
+   * `failed`, `released` and `restocked` start an offer round at once.
+   */
+  hooks?: SaleHooks;
+  /** How long an offered party has to claim; default 10 minutes. */
+  claimMs?: number;
+  /** The hold's lifetime from the claim on (time to pay); the sale's `holdMs` by default. */
+  holdMs?: number;
+  /** Offers per round at most; default 100. */
+  offersPerRound?: number;
+  /** The offer round's period (the guarantee behind the hooks); default 1 s. */
+  intervalMs?: number;
+  timer?: Timer;
+  newOfferId?: () => string;
+}
+
+/**
+ * The waiting list of a sold-out sale (pretix's waiting list, group-aware). Buyers join with the
+ * number of units or seats they want; whenever units are freed — a hold expires, a payment fails,
+ * a buyer releases, a refund compensates — an offer round holds them for the first parties they
+ * fit, in order (a party of four gets four adjacent seats when some row has them), and the
+ * `offered` hook tells each party to claim before its deadline. A claim turns the offer into the
+ * buyer's reservation (payment as for any other); an unclaimed offer lapses with its hold, and
+ * the units go to the next party.
+ *
+ * Limitation: a freed unit is back on public sale from its expiry until the next round (at once
+ * when hooks trigger it, at worst `intervalMs`); a host that wants the list to have every freed
+ * unit closes public reserving after the sell-out (pause the sale; the list keeps working).
+ */
+export class WaitingList {
+  readonly sale: SaleDefinition;
+  private readonly prices: PriceList;
+  private readonly rows: string[][];
+  private readonly claimMs: number;
+  private readonly holdMs: number;
+  private readonly offersPerRound: number;
+  private readonly task: PeriodicTask;
+  private readonly unsubscribe: Array<() => void> = [];
+  /** The round in flight and whether another was asked for meanwhile (rounds never overlap). */
+  private round: Promise<WaitingListOffer[]> | null = null;
+  private again = false;
+
+  constructor(private readonly options: WaitingListOptions) {
+    this.sale = validate('sale', SaleDefinition, options.sale);
+    this.prices = new PriceList(this.sale);
+    this.rows =
+      this.sale.inventory.kind === 'assigned'
+        ? this.sale.inventory.sections.flatMap((section) =>
+            section.rows.map((row) => row.seats.map((s) => s.id)),
+          )
+        : [];
+    this.claimMs = options.claimMs ?? 600_000;
+    this.holdMs = options.holdMs ?? this.sale.holdMs;
+    this.offersPerRound = options.offersPerRound ?? 100;
+    for (const [name, value] of Object.entries({
+      claimMs: this.claimMs,
+      holdMs: this.holdMs,
+      offersPerRound: this.offersPerRound,
+    })) {
+      if (!Number.isInteger(value) || value <= 0)
+        throw new ConfigurationError(`${name} must be a positive integer`);
+    }
+    this.task = new PeriodicTask({
+      intervalMs: options.intervalMs ?? 1_000,
+      timer: options.timer ?? systemTimer,
+      work: async () => {
+        await this.offerFreed();
+      },
+      onError: (error) => this.alertRoundFailed(error),
+    });
+  }
+
+  /** Joins the list (joining again keeps the first place). */
+  async join(input: WaitingListJoinInput): Promise<WaitingListJoinOutcome> {
+    const { userId, size, fallback } = validate('waiting list join', WaitingListJoinInput, input);
+    return this.options.store.join({
+      saleId: this.sale.id,
+      userId,
+      size,
+      fallback,
+      now: this.options.clock.now(),
+    });
+  }
+
+  /** Leaves the list; false when the user was not waiting (an offer is left to lapse). */
+  leave(userId: string): Promise<boolean> {
+    return this.options.store.leave({ saleId: this.sale.id, userId: validate('user id', UserId, userId) });
+  }
+
+  /** The user's entry and how many live parties are ahead of it, or null. */
+  async position(userId: string): Promise<{ entry: WaitingListEntry; ahead: number } | null> {
+    const entry = await this.options.store.entry(this.sale.id, validate('user id', UserId, userId));
+    if (!entry) return null;
+    const entries = await this.options.store.entries(this.sale.id);
+    return { entry, ahead: entries.filter((e) => e.seq < entry.seq).length };
+  }
+
+  /**
+   * Offers the units free now to the waiting parties, in order, and fires `offered` for each
+   * offer. Rounds never overlap in this instance (one asked for meanwhile runs after); across
+   * instances the store's atomic `offer` never offers a unit twice.
+   */
+  async offerFreed(): Promise<WaitingListOffer[]> {
+    if (this.round) {
+      this.again = true;
+      return this.round;
+    }
+    const run = async () => {
+      const offers: WaitingListOffer[] = [];
+      do {
+        this.again = false;
+        const now = this.options.clock.now();
+        const made = await this.options.store.offer({
+          saleId: this.sale.id,
+          rows: this.rows,
+          claimMs: this.claimMs,
+          offerIds: Array.from({ length: this.offersPerRound }, () =>
+            (this.options.newOfferId ?? randomUUID)(),
+          ),
+          now,
+        });
+        for (const offer of made)
+          this.options.hooks?.emit('offered', { saleId: this.sale.id, ...offer, at: now });
+        offers.push(...made);
+      } while (this.again);
+      return offers;
+    };
+    this.round = run();
+    try {
+      return await this.round;
+    } finally {
+      this.round = null;
+    }
+  }
+
+  /**
+   * Claims an offer: exactly one of any number of racing claims wins. The winner's hold is then
+   * a reservation like any other: ReservationRequested is published and the processor takes the
+   * payment. When the publish fails the units are compensated and the answer is PUBLISH_FAILED.
+   */
+  async claim(input: WaitingListClaimInput): Promise<WaitingListClaimResult> {
+    const { userId, offerId } = validate('waiting list claim', WaitingListClaimInput, input);
+    const now = this.options.clock.now();
+    const outcome = await this.options.store.claim({
+      saleId: this.sale.id,
+      userId,
+      offerId,
+      holdMs: this.holdMs,
+      now,
+    });
+    if (!outcome.ok) return outcome;
+    const { hold } = outcome;
+    const amountCents = this.prices.amountOf(hold);
+    if (!(await publishHoldOrCompensate(this.options, hold, amountCents, now, 'claimed offer'))) {
+      return { ok: false, code: 'PUBLISH_FAILED' };
+    }
+    return { ok: true, code: 'ACCEPTED', reservationId: hold.reservationId, hold, amountCents };
+  }
+
+  /** Starts the offer rounds: every `intervalMs`, and at once when hooks say units were freed. */
+  start(): void {
+    const { hooks } = this.options;
+    if (hooks && this.unsubscribe.length === 0) {
+      const trigger = () => {
+        void this.offerFreed().catch((error: unknown) => this.alertRoundFailed(error));
+      };
+      for (const name of ['expired', 'failed', 'released', 'restocked'] as const) {
+        this.unsubscribe.push(hooks.on(name, trigger));
+      }
+    }
+    this.task.start();
+  }
+
+  /** Stops the rounds and waits for one in flight. */
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.task.stop();
+    await this.round?.catch(() => undefined);
+  }
+
+  private alertRoundFailed(error: unknown): void {
+    void this.options.alerts
+      .alert({
+        severity: 'warning',
+        code: 'WAITING_LIST_ROUND_FAILED',
+        message: 'a waiting-list offer round failed; the next one retries',
+        context: { saleId: this.sale.id, error: describeError(error) },
+      })
+      .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+  }
+}

@@ -1,0 +1,485 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError, InfrastructureError } from './common/errors';
+import { validate } from './common/validate';
+import { HoldSweeper } from './hold/hold-sweeper';
+import { PeriodicTask, systemTimer, type Timer } from './hold/periodic';
+import { HookedPublisher } from './hooks/hooked-publisher';
+import { describeHookError, SaleHooks } from './hooks/sale-hooks';
+import { type SaleEvent, type SaleState, transitionSale } from './lifecycle/sale';
+import { MemoryAlertSink } from './memory/alert-sink';
+import { MemoryDistributedLock } from './memory/distributed-lock';
+import { MemoryEventBus } from './memory/event-bus';
+import { MemoryInventoryStore } from './memory/inventory-store';
+import { FakePaymentGateway } from './memory/payment-gateway';
+import { MemoryReservationRepository } from './memory/reservation-repository';
+import { MemoryWaitingRoomStore } from './memory/waiting-room-store';
+import type { AlertSink } from './ports/alert-sink';
+import { type Clock, systemClock } from './ports/clock';
+import type { DistributedLock } from './ports/distributed-lock';
+import type { EventConsumer, RetryPolicy } from './ports/event-consumer';
+import type { EventPublisher } from './ports/event-publisher';
+import type { InventorySteps, InventoryStore } from './ports/inventory-store';
+import type { PaymentGateway } from './ports/payment-gateway';
+import type { ReservationRepository, ReservationRow } from './ports/reservation-repository';
+import type { WaitingRoomStore } from './ports/waiting-room-store';
+import { AdmissionTokens } from './queue/admission-tokens';
+import { type JoinGuard, WaitingRoom } from './queue/waiting-room';
+import { describeError } from './reservation/describe-error';
+import { ReservationProcessor } from './reservation/processor';
+import { Reservations, type ReserveStrategy } from './reservation/reservations';
+import { SaleDefinition, type SaleDefinitionInput } from './sale/definition';
+import { Reconciler } from './stock/reconciler';
+import { WarmUp, type WarmUpReport } from './stock/warm-up';
+
+/** Every port a sale needs. The lock and steps are only needed by the `lock` strategy. */
+export interface SeatRushPorts {
+  waitingRoom: WaitingRoomStore;
+  inventory: InventoryStore;
+  publisher: EventPublisher;
+  /** The consumer the processor runs on (a Kafka consumer group in production). */
+  consumer: EventConsumer;
+  repository: ReservationRepository;
+  payments: PaymentGateway;
+  alerts: AlertSink;
+  lock?: DistributedLock;
+  steps?: InventorySteps;
+}
+
+/** Which background work this instance runs. With several API instances, run `admission` in one. */
+export interface SeatRushLoops {
+  /** The admission tick every `intervalMs` (default true). */
+  admission?: boolean;
+  /** The hold sweeper (default true; safe in every instance). */
+  sweeper?: boolean;
+  /** The reservation processor on the consumer (default true). */
+  processor?: boolean;
+  /** The reconciler (default true, every `reconcileIntervalMs`). */
+  reconciler?: boolean;
+}
+
+/** Options of {@link createSeatRush}. */
+export interface SeatRushOptions {
+  sale: SaleDefinitionInput;
+  ports: SeatRushPorts;
+  /** The HMAC key of admission tokens: at least 32 bytes, the same on every instance. */
+  admissionSecret: string | Uint8Array;
+  /** Keys still accepted while a rotation rolls out. */
+  previousAdmissionSecrets?: Array<string | Uint8Array>;
+  /** The wall clock by default. */
+  clock?: Clock;
+  /** Schedules the loops; the Node.js timer by default. */
+  timer?: Timer;
+  /** `atomic` (default): one store operation per reserve. `lock`: the seed's lock-based pipeline. */
+  strategy?: ReserveStrategy;
+  /** Bot defence run before each join (the BotGuard plugs in here). */
+  guard?: JoinGuard;
+  /** Whether reserve requires the signed admission token (default true). */
+  requireAdmissionToken?: boolean;
+  /** Whether the store checks the waiting-room admission (default true). */
+  requireAdmission?: boolean;
+  /** The processor's retry policy on the consumer. */
+  retry?: RetryPolicy;
+  loops?: SeatRushLoops;
+  /** Default 1 s. */
+  sweepIntervalMs?: number;
+  /** Default 60 s. */
+  reconcileIntervalMs?: number;
+  /** See `ReservationProcessorOptions.paymentGraceMs`. */
+  paymentGraceMs?: number;
+  /**
+   * `if-cold` (default): load the sale from the repository unless the store has it already (a
+   * second instance must not reset the holds the first one made); `always`; `never` (only check).
+   */
+  warmUp?: 'if-cold' | 'always' | 'never';
+  /**
+   * The host hooks the services feed (see {@link SaleHooks}); a fresh emitter whose handler
+   * failures become HOOK_FAILED alerts by default.
+   */
+  hooks?: SaleHooks;
+}
+
+/** Where a sale stands, for a health endpoint. */
+export interface SeatRushHealth {
+  saleId: string;
+  running: boolean;
+  warmUp: WarmUpReport;
+  /** Events published and not yet processed. */
+  consumerLag: number | null;
+  queue: { servedUpTo: number; waiting: number; active: number; admittedPerSecond: number | null };
+}
+
+/** The answer of a lifecycle command ({@link SeatRush.open}, `pause`, `resume`, `close`). */
+export type SaleCommandOutcome =
+  | { ok: true; state: SaleState }
+  /** ILLEGAL_TRANSITION, NOT_WARM or TOO_EARLY; the state is unchanged. */
+  | { ok: false; code: string; state: SaleState };
+
+/** A whole sale wired from ports: the services, and the loops that run them. */
+export interface SeatRush {
+  readonly sale: SaleDefinition;
+  readonly tokens: AdmissionTokens;
+  readonly waitingRoom: WaitingRoom;
+  readonly reservations: Reservations;
+  readonly processor: ReservationProcessor;
+  readonly sweeper: HoldSweeper;
+  readonly warmUp: WarmUp;
+  readonly reconciler: Reconciler;
+  /** Typed host hooks (admitted, held, confirmed, failed, expired, released, sold-out, restocked). */
+  readonly hooks: SaleHooks;
+  /** Whether {@link start} has run (and {@link stop} has not). */
+  readonly running: boolean;
+  /**
+   * The sale's lifecycle state (DRAFT → WARMING → READY → OPEN ⇄ PAUSED → CLOSED). Users may
+   * queue before OPEN; admission and reservations happen only while OPEN.
+   */
+  readonly state: SaleState;
+  /**
+   * Saves the sale in the repository if it is new, warms it up (refusing with
+   * `SaleNotWarmError` when the store does not verify; the state goes back to DRAFT), then starts
+   * the processor on the consumer, the admission tick, the sweeper and the reconciler, and opens
+   * the sale once `opensAt` has come (the admission loop opens it when the time comes).
+   */
+  start(): Promise<void>;
+  /** Opens a READY sale: refused with TOO_EARLY before `opensAt`, NOT_WARM when the store is cold. */
+  open(): Promise<SaleCommandOutcome>;
+  /** Stops admitting and reserving for a while (an incident, a repair); holds keep expiring. */
+  pause(): Promise<SaleCommandOutcome>;
+  /** Sells again after a pause (refused with NOT_WARM when the store lost the sale). */
+  resume(): Promise<SaleCommandOutcome>;
+  /** Ends the sale for good; reservations in flight are still processed. */
+  close(): Promise<SaleCommandOutcome>;
+  /** Stops every loop and the consumer, waiting for work in progress. */
+  stop(): Promise<void>;
+  health(): Promise<SeatRushHealth>;
+  /** The reservation as the source of truth has it (its final state once processed). */
+  reservation(reservationId: string): Promise<ReservationRow | null>;
+  /**
+   * Resolves once the consumer has processed everything published so far; rejects with
+   * `InfrastructureError` after `timeoutMs` (default 10 s). For tests, scripts and graceful drains.
+   */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+/** Wires a sale from its ports. Nothing runs until `start()`. */
+export function createSeatRush(options: SeatRushOptions): SeatRush {
+  const sale = validate('sale', SaleDefinition, options.sale);
+  const hooks =
+    options.hooks ??
+    new SaleHooks({
+      onError: (error, hook) => {
+        void options.ports.alerts
+          .alert({
+            severity: 'warning',
+            code: 'HOOK_FAILED',
+            message: `a host handler of the ${hook} hook failed; the sale goes on`,
+            context: { saleId: sale.id, ...describeHookError(error, hook) },
+          })
+          .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+      },
+    });
+  // every service publishes its facts: the decorated publisher turns them into hooks
+  const ports: SeatRushPorts = {
+    ...options.ports,
+    publisher: new HookedPublisher({
+      publisher: options.ports.publisher,
+      hooks,
+      inventory: options.ports.inventory,
+    }),
+  };
+  const clock = options.clock ?? systemClock;
+  const timer = options.timer ?? systemTimer;
+  const strategy = options.strategy ?? 'atomic';
+  if (strategy === 'lock' && (!ports.lock || !ports.steps)) {
+    throw new ConfigurationError('the lock strategy needs the `lock` and `steps` ports');
+  }
+  const loops = { admission: true, sweeper: true, processor: true, reconciler: true, ...options.loops };
+  const tokens = new AdmissionTokens({
+    secret: options.admissionSecret,
+    ...(options.previousAdmissionSecrets ? { previousSecrets: options.previousAdmissionSecrets } : {}),
+  });
+  const waitingRoom = new WaitingRoom({
+    sale,
+    store: ports.waitingRoom,
+    tokens,
+    clock,
+    publisher: ports.publisher,
+    ...(options.guard ? { guard: options.guard } : {}),
+  });
+  // users may queue before the sale opens, but nobody is admitted until it is OPEN
+  waitingRoom.pause();
+  let state: SaleState = 'DRAFT';
+  const reservations = new Reservations({
+    sale,
+    // an instance that does not run the admission loop opens lazily when the time has come
+    isOpen: () => openIfDue().state === 'OPEN',
+    inventory: ports.inventory,
+    publisher: ports.publisher,
+    clock,
+    alerts: ports.alerts,
+    strategy,
+    waitingRoom: ports.waitingRoom,
+    requireAdmission: options.requireAdmission ?? true,
+    ...(ports.lock ? { lock: ports.lock } : {}),
+    ...(ports.steps ? { steps: ports.steps } : {}),
+    ...((options.requireAdmissionToken ?? true) ? { tokens } : {}),
+  });
+  const processor = new ReservationProcessor({
+    inventory: ports.inventory,
+    repository: ports.repository,
+    payments: ports.payments,
+    publisher: ports.publisher,
+    alerts: ports.alerts,
+    clock,
+    ...(options.paymentGraceMs === undefined ? {} : { paymentGraceMs: options.paymentGraceMs }),
+  });
+  const sweeper = new HoldSweeper({
+    saleIds: [sale.id],
+    inventory: ports.inventory,
+    publisher: ports.publisher,
+    alerts: ports.alerts,
+    clock,
+    timer,
+    intervalMs: options.sweepIntervalMs ?? 1_000,
+  });
+  const warmUp = new WarmUp({
+    repository: ports.repository,
+    inventory: ports.inventory,
+    clock,
+    publisher: ports.publisher,
+    alerts: ports.alerts,
+  });
+  const reconciler = new Reconciler({
+    repository: ports.repository,
+    inventory: ports.inventory,
+    alerts: ports.alerts,
+    clock,
+    publisher: ports.publisher,
+    saleIds: [sale.id],
+    intervalMs: options.reconcileIntervalMs ?? 60_000,
+    timer,
+  });
+  const admission = new PeriodicTask({
+    intervalMs: sale.admission.intervalMs,
+    timer,
+    work: async () => {
+      openIfDue(); // the scheduled opening
+      const report = await waitingRoom.tick();
+      if (report.publishError) {
+        await ports.alerts.alert({
+          severity: 'warning',
+          code: 'AUDIT_PUBLISH_FAILED',
+          message: `${report.admitted.length} admissions could not be published`,
+          context: { saleId: sale.id, error: describeError(report.publishError) },
+        });
+      }
+    },
+    onError: (error) => {
+      void ports.alerts
+        .alert({
+          severity: 'warning',
+          code: 'ADMISSION_TICK_FAILED',
+          message: 'an admission tick failed; the next one retries',
+          context: { saleId: sale.id, error: describeError(error) },
+        })
+        .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+    },
+  });
+
+  let running = false;
+  let consumerStarted = false;
+
+  /** Applies a lifecycle event and performs its effects on the waiting room (synchronously). */
+  function apply(event: SaleEvent): SaleCommandOutcome {
+    const result = transitionSale(state, event);
+    if (!result.ok) return { ok: false, code: result.code, state };
+    state = result.state;
+    for (const effect of result.effects) {
+      if (effect === 'START_ADMISSION') waitingRoom.resume();
+      if (effect === 'STOP_ADMISSION' || effect === 'CLOSE_WAITING_ROOM') waitingRoom.pause();
+      // stopping waits for a running tick, which never rejects: nothing to await here
+      if (effect === 'CLOSE_WAITING_ROOM') void admission.stop();
+    }
+    return { ok: true, state };
+  }
+
+  const warm = async () => {
+    // a restart after stop(): the store must still hold the sale, whatever its state
+    if (state !== 'DRAFT') {
+      await warmUp.assertReady(sale.id);
+      return;
+    }
+    const mode = options.warmUp ?? 'if-cold';
+    const load = mode === 'always' || (mode === 'if-cold' && !(await ports.inventory.isWarm(sale.id)));
+    apply({ type: 'START_WARMUP' });
+    try {
+      if (load) await warmUp.warm(sale.id);
+      await warmUp.assertReady(sale.id);
+    } catch (error) {
+      apply({ type: 'WARMUP_FAILED', reason: describeError(error).message });
+      throw error;
+    }
+    apply({ type: 'WARMUP_SUCCEEDED' });
+  };
+
+  /** Opens a READY sale once `opensAt` has come; the store was verified warm when it became READY. */
+  const openIfDue = (): SaleCommandOutcome =>
+    state === 'READY' && clock.now() >= sale.opensAt
+      ? apply({ type: 'OPEN', at: clock.now(), opensAt: sale.opensAt, warm: true })
+      : { ok: true, state };
+
+  const seatRush: SeatRush = {
+    sale,
+    tokens,
+    waitingRoom,
+    reservations,
+    processor,
+    sweeper,
+    warmUp,
+    reconciler,
+    hooks,
+    get running() {
+      return running;
+    },
+    get state() {
+      return state;
+    },
+    async start() {
+      if (running) return;
+      if (!(await ports.repository.getSale(sale.id))) await ports.repository.saveSale(sale);
+      await warm();
+      if (loops.processor) {
+        await ports.consumer.start({
+          types: ['ReservationRequested'],
+          handler: processor,
+          ...(options.retry ? { retry: options.retry } : {}),
+        });
+        consumerStarted = true;
+      }
+      if (loops.admission && state !== 'CLOSED') admission.start();
+      if (loops.sweeper) sweeper.start();
+      if (loops.reconciler) reconciler.start();
+      running = true;
+      openIfDue();
+    },
+    async open() {
+      return apply({
+        type: 'OPEN',
+        at: clock.now(),
+        opensAt: sale.opensAt,
+        warm: await ports.inventory.isWarm(sale.id),
+      });
+    },
+    async pause() {
+      return apply({ type: 'PAUSE' });
+    },
+    async resume() {
+      return apply({ type: 'RESUME', warm: await ports.inventory.isWarm(sale.id) });
+    },
+    async close() {
+      const outcome = apply({ type: 'CLOSE' });
+      await admission.stop();
+      return outcome;
+    },
+    async stop() {
+      await Promise.all([admission.stop(), sweeper.stop(), reconciler.stop()]);
+      if (consumerStarted) await ports.consumer.stop();
+      consumerStarted = false;
+      running = false;
+    },
+    async health() {
+      const [report, broadcast] = await Promise.all([warmUp.health(sale.id), waitingRoom.broadcast()]);
+      return {
+        saleId: sale.id,
+        running,
+        warmUp: report,
+        consumerLag: consumerStarted ? await ports.consumer.lag() : null,
+        queue: {
+          servedUpTo: broadcast.servedUpTo,
+          waiting: broadcast.waiting,
+          active: broadcast.active,
+          admittedPerSecond: broadcast.admittedPerSecond,
+        },
+      };
+    },
+    reservation(reservationId) {
+      return ports.repository.get(reservationId);
+    },
+    async drain(timeoutMs = 10_000) {
+      if (!consumerStarted)
+        throw new ConfigurationError('drain needs the processor running (start it first)');
+      // a real timer, not the Clock: it bounds a real wait even while a test holds the clock still
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+      }, timeoutMs);
+      try {
+        while ((await ports.consumer.lag()) > 0) {
+          if (timedOut) throw new InfrastructureError(`the consumer did not drain within ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+  return seatRush;
+}
+
+/** The in-memory adapters behind {@link createInMemorySeatRush}, for tests and admin views. */
+export interface InMemoryPorts {
+  waitingRoom: MemoryWaitingRoomStore;
+  inventory: MemoryInventoryStore;
+  bus: MemoryEventBus;
+  repository: MemoryReservationRepository;
+  payments: PaymentGateway;
+  alerts: MemoryAlertSink;
+  lock: MemoryDistributedLock;
+}
+
+/** Options of {@link createInMemorySeatRush}: those of {@link createSeatRush} without the ports. */
+export interface InMemorySeatRushOptions extends Omit<SeatRushOptions, 'ports' | 'admissionSecret'> {
+  /** A random secret by default (tokens then die with the process, which is fine in memory). */
+  admissionSecret?: string | Uint8Array;
+  /** The approving fake gateway by default. */
+  payments?: PaymentGateway;
+}
+
+/**
+ * A whole sale in one process, on the in-memory adapters: the embedded default of the demo and
+ * the quickest way to try SeatRush. Same services, same pipeline as with Redis, Kafka and
+ * PostgreSQL.
+ */
+export function createInMemorySeatRush(
+  options: InMemorySeatRushOptions,
+): SeatRush & { memory: InMemoryPorts } {
+  const clock = options.clock ?? systemClock;
+  const waitingRoom = new MemoryWaitingRoomStore();
+  const inventory = new MemoryInventoryStore({ waitingRoom });
+  const memory: InMemoryPorts = {
+    waitingRoom,
+    inventory,
+    bus: new MemoryEventBus(),
+    repository: new MemoryReservationRepository(),
+    payments: options.payments ?? new FakePaymentGateway(),
+    alerts: new MemoryAlertSink(),
+    lock: new MemoryDistributedLock({ clock }),
+  };
+  const { payments: _, admissionSecret, ...rest } = options;
+  const seatRush = createSeatRush({
+    ...rest,
+    clock,
+    admissionSecret: admissionSecret ?? randomBytes(32),
+    ports: {
+      waitingRoom,
+      inventory,
+      publisher: memory.bus,
+      consumer: memory.bus.consumer('seatrush-processor'),
+      repository: memory.repository,
+      payments: memory.payments,
+      alerts: memory.alerts,
+      lock: memory.lock,
+      steps: inventory.steps(),
+    },
+  });
+  return Object.assign(seatRush, { memory });
+}

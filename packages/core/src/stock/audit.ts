@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { EventOf, StockChangeReason } from '../events/events';
+import type { HoldRecord } from '../ports/inventory-store';
+
+/**
+ * The audit event of one stock change. Every change of a sale's stock is published as one, so
+ * replaying the topic rebuilds the sale's inventory and an operator can trace every unit.
+ */
+export function stockChanged(input: {
+  saleId: string;
+  reason: StockChangeReason;
+  /** Change of available units: negative when units were taken. */
+  delta: number;
+  confirmedDelta: number;
+  reservationId?: string;
+  seatIds: string[];
+  /** The partitioning key; the reservation id when there is one, so its events stay in order. */
+  key?: string;
+  /** A fixed id lets a replayed handler republish the same event instead of a second one. */
+  eventId?: string;
+  now: number;
+}): EventOf<'StockChanged'> {
+  return {
+    eventId: input.eventId ?? randomUUID(),
+    type: 'StockChanged',
+    version: 1,
+    saleId: input.saleId,
+    key: input.key ?? input.reservationId ?? input.saleId,
+    occurredAt: input.now,
+    payload: {
+      reason: input.reason,
+      delta: input.delta,
+      confirmedDelta: input.confirmedDelta,
+      ...(input.reservationId === undefined ? {} : { reservationId: input.reservationId }),
+      seatIds: input.seatIds,
+    },
+  };
+}
+
+/** The audit event of a hold's units changing hands (held, released, expired, compensated, confirmed). */
+export function holdStockChanged(
+  hold: Pick<HoldRecord, 'saleId' | 'reservationId' | 'quantity' | 'seatIds'>,
+  reason: Exclude<StockChangeReason, 'REPAIRED' | 'WARMED'>,
+  now: number,
+  eventId?: string,
+): EventOf<'StockChanged'> {
+  const delta = reason === 'HELD' ? -hold.quantity : reason === 'CONFIRMED' ? 0 : hold.quantity;
+  return stockChanged({
+    saleId: hold.saleId,
+    reason,
+    delta,
+    confirmedDelta: reason === 'CONFIRMED' ? hold.quantity : 0,
+    reservationId: hold.reservationId,
+    seatIds: hold.seatIds,
+    now,
+    ...(eventId === undefined ? {} : { eventId }),
+  });
+}

@@ -1,0 +1,7 @@
+export { holdStockChanged, stockChanged } from './audit';
+export {
+  Reconciler,
+  type ReconcilerOptions,
+  type ReconciliationReport,
+} from './reconciler';
+export { SaleNotWarmError, WarmUp, type WarmUpOptions, type WarmUpReport } from './warm-up';

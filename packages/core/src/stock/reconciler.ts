@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { SaleId } from '../common/ids';
+import { validate } from '../common/validate';
+import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { InventoryCounts, InventoryStore } from '../ports/inventory-store';
+import type {
+  ReconciliationRecord,
+  ReservationRepository,
+  SaleTotals,
+} from '../ports/reservation-repository';
+import { describeError } from '../reservation/describe-error';
+import { stockChanged } from './audit';
+
+/** One reconciliation: the record stored in the repository, with what was found and done. */
+export interface ReconciliationReport extends ReconciliationRecord {
+  /** Every inconsistency found; empty when consistent. */
+  problems: string[];
+  /** The store's counts after the repair, when one was made. */
+  after?: InventoryCounts;
+}
+
+/** Options of {@link Reconciler}. */
+export interface ReconcilerOptions {
+  repository: ReservationRepository;
+  inventory: InventoryStore;
+  alerts: AlertSink;
+  clock: Clock;
+  /** Receives a StockChanged(REPAIRED) event per repair. */
+  publisher?: EventPublisher;
+  /** For the loop: the sales to check, how often (default 60 s) and with which timer. */
+  saleIds?: string[];
+  intervalMs?: number;
+  timer?: Timer;
+}
+
+/**
+ * The periodic consistency check (seed §실패 시나리오별 보상 처리 5): the store's counts must add
+ * up (available + held + confirmed == initial stock) and agree with the source of truth.
+ *
+ * "Agree" allows for reservations in flight: the processor confirms the hold in the store a moment
+ * before it records CONFIRMED in the repository, and a warm-up counts pending reservations as
+ * sold, so the store's confirmed units may lie anywhere from the repository's confirmed units to
+ * confirmed + pending. Fewer means the store lost sales (it would oversell); more means it keeps
+ * units nobody bought (it would undersell). Either way the store is repaired from the repository,
+ * which is the source of truth, the run is recorded and an operator is alerted.
+ */
+export class Reconciler {
+  private readonly task: PeriodicTask | null;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    const saleIds = options.saleIds ? validate('sale ids', z.array(SaleId).min(1), options.saleIds) : null;
+    this.task = saleIds
+      ? new PeriodicTask({
+          intervalMs: options.intervalMs ?? 60_000,
+          timer: options.timer ?? systemTimer,
+          work: async () => {
+            for (const saleId of saleIds) await this.reconcile(saleId);
+          },
+          onError: (error) => {
+            void options.alerts
+              .alert({
+                severity: 'warning',
+                code: 'RECONCILIATION_FAILED',
+                message: 'a reconciliation run failed; the next one retries',
+                context: { saleIds, error: describeError(error) },
+              })
+              .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+          },
+        })
+      : null;
+  }
+
+  /** Starts checking `saleIds` every `intervalMs` (needs `saleIds`). */
+  start(): void {
+    this.task?.start();
+  }
+
+  /** Stops the loop and waits for a running check. */
+  async stop(): Promise<void> {
+    await this.task?.stop();
+  }
+
+  /**
+   * Compares the store with the repository for one sale; repairs the store when they disagree
+   * (unless `repair: false`), records the run and alerts on any inconsistency.
+   */
+  async reconcile(saleId: string, options: { repair?: boolean } = {}): Promise<ReconciliationReport> {
+    const id = validate('sale id', SaleId, saleId);
+    const { inventory, repository, clock } = this.options;
+    const totals = await repository.totals(id);
+    const ranAt = clock.now();
+    if (!(await inventory.isWarm(id))) {
+      // nothing to repair: loading a sale is the warm-up's job, which checks it too
+      const report: ReconciliationReport = {
+        ...recordOf(id, ranAt, null, totals),
+        consistent: false,
+        repaired: false,
+        problems: ['the sale is not loaded in the store'],
+      };
+      await this.finish(report);
+      return report;
+    }
+    const before = await inventory.counts(id);
+    const problems = await this.problemsOf(before, totals);
+    const report: ReconciliationReport = {
+      ...recordOf(id, ranAt, before, totals),
+      consistent: problems.length === 0,
+      repaired: false,
+      problems,
+    };
+    if (problems.length > 0 && (options.repair ?? true)) {
+      const { after } = await inventory.repair({
+        saleId: id,
+        confirmedUnits: totals.confirmedUnits,
+        confirmedSeatIds: totals.confirmedSeatIds,
+      });
+      report.repaired = true;
+      report.after = after;
+      await this.publishRepair(before, after, ranAt);
+    }
+    await this.finish(report);
+    return report;
+  }
+
+  private async problemsOf(counts: InventoryCounts, totals: SaleTotals): Promise<string[]> {
+    const problems: string[] = [];
+    const sum = counts.available + counts.held + counts.confirmed;
+    if (counts.available < 0) problems.push(`available is negative (${counts.available})`);
+    if (sum !== counts.initialStock) {
+      problems.push(`available + held + confirmed = ${sum}, not the initial stock ${counts.initialStock}`);
+    }
+    if (counts.initialStock !== totals.initialStock) {
+      problems.push(
+        `initial stock is ${counts.initialStock} in the store, ${totals.initialStock} in the repository`,
+      );
+    }
+    if (counts.confirmed < totals.confirmedUnits) {
+      problems.push(
+        `the store has ${counts.confirmed} confirmed units, the repository ${totals.confirmedUnits}`,
+      );
+    }
+    const ceiling = totals.confirmedUnits + totals.pendingUnits;
+    if (counts.confirmed > ceiling) {
+      problems.push(
+        `the store has ${counts.confirmed} confirmed units, more than sold and pending (${ceiling})`,
+      );
+    }
+    if (totals.confirmedSeatIds.length > 0) {
+      const states = await this.options.inventory.seatStates(totals.saleId);
+      const unsold = totals.confirmedSeatIds.filter((seatId) => states[seatId] !== 'CONFIRMED');
+      if (unsold.length > 0) {
+        problems.push(`${unsold.length} sold seats are not CONFIRMED in the store (first: ${unsold[0]})`);
+      }
+    }
+    return problems;
+  }
+
+  private async finish(report: ReconciliationReport): Promise<void> {
+    const { problems: _, after: __, ...record } = report;
+    await this.options.repository.recordReconciliation(record);
+    if (!report.consistent) {
+      await this.options.alerts.alert({
+        severity: report.repaired ? 'warning' : 'critical',
+        code: 'STOCK_INCONSISTENT',
+        message: `sale ${report.saleId}: ${report.problems.join('; ')}${report.repaired ? ' (repaired from the repository)' : ''}`,
+        context: { ...record, problems: report.problems, after: report.after ?? null },
+      });
+    }
+  }
+
+  private async publishRepair(before: InventoryCounts, after: InventoryCounts, now: number): Promise<void> {
+    if (!this.options.publisher) return;
+    try {
+      await this.options.publisher.publish([
+        stockChanged({
+          saleId: before.saleId,
+          reason: 'REPAIRED',
+          delta: after.available - before.available,
+          confirmedDelta: after.confirmed - before.confirmed,
+          seatIds: [],
+          now,
+        }),
+      ]);
+    } catch (error) {
+      await this.options.alerts.alert({
+        severity: 'warning',
+        code: 'AUDIT_PUBLISH_FAILED',
+        message: `the repair of sale ${before.saleId} could not be published to the audit log`,
+        context: { saleId: before.saleId, error: describeError(error) },
+      });
+    }
+  }
+}
+
+function recordOf(
+  saleId: string,
+  ranAt: number,
+  counts: InventoryCounts | null,
+  totals: SaleTotals,
+): Omit<ReconciliationRecord, 'consistent' | 'repaired'> {
+  return {
+    saleId,
+    ranAt,
+    storeAvailable: counts?.available ?? 0,
+    storeHeld: counts?.held ?? 0,
+    storeConfirmed: counts?.confirmed ?? 0,
+    truthConfirmed: totals.confirmedUnits,
+    truthPending: totals.pendingUnits,
+  };
+}

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigurationError,
+  createInMemorySeatRush,
+  type EventPublisher,
+  GroupReservations,
+  HookedPublisher,
+  type InventoryStore,
+  ManualClock,
+  MemoryInventoryStore,
+  type SaleDefinitionInput,
+  type SaleHookEvent,
+  ValidationError,
+} from '../../src';
+import { generalSale, SECRET } from '../services/fixtures';
+
+/** Two sections (stalls: rows 1-2 of 6 seats; balcony: row 1 of 4), stalls 5,000 and balcony 3,000. */
+function theatre(): SaleDefinitionInput {
+  const row = (section: string, id: string, seats: number, tier: string) => ({
+    id,
+    seats: Array.from({ length: seats }, (_, i) => ({
+      id: `${section}${id}-${i + 1}`,
+      label: `${section} ${id}-${i + 1}`,
+      tier,
+    })),
+  });
+  return {
+    id: 'sale-theatre',
+    name: 'Theatre',
+    inventory: {
+      kind: 'assigned',
+      sections: [
+        { id: 'S', name: 'Stalls', rows: [row('S', '1', 6, 'std'), row('S', '2', 6, 'std')] },
+        { id: 'B', name: 'Balcony', rows: [row('B', '1', 4, 'cheap')] },
+      ],
+    },
+    tiers: [
+      { id: 'std', name: 'Stalls', priceCents: 5_000 },
+      { id: 'cheap', name: 'Balcony', priceCents: 3_000 },
+    ],
+    opensAt: 0,
+    holdMs: 60_000,
+    admission: { usersPerInterval: 10, intervalMs: 1_000, maxActive: 100 },
+    limits: { ticketsPerUser: 6 },
+  };
+}
+
+async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) {
+  const clock = new ManualClock(1_000_000);
+  const seatRush = createInMemorySeatRush({
+    sale,
+    clock,
+    admissionSecret: SECRET,
+    loops: { admission: false, sweeper: false, reconciler: false },
+    retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 },
+  });
+  await seatRush.start();
+  const groups = new GroupReservations({
+    sale,
+    inventory: seatRush.memory.inventory,
+    publisher:
+      publisher ??
+      new HookedPublisher({
+        publisher: seatRush.memory.bus,
+        hooks: seatRush.hooks,
+        inventory: seatRush.memory.inventory,
+      }),
+    clock,
+    alerts: seatRush.memory.alerts,
+    tokens: seatRush.tokens,
+    isOpen: () => seatRush.state === 'OPEN',
+  });
+  const admit = async (userId: string) => {
+    await seatRush.waitingRoom.join({ userId });
+    await seatRush.waitingRoom.tick();
+    return (await seatRush.waitingRoom.status({ userId }))!.admissionToken!;
+  };
+  return { seatRush, groups, admit, clock };
+}
+
+describe('GroupReservations', () => {
+  it('a party of four gets four adjacent seats, pays once for all, and the held hook says so', async () => {
+    const { seatRush, groups, admit } = await startSale(theatre());
+    const held: SaleHookEvent[] = [];
+    seatRush.hooks.on('held', (p) => {
+      held.push({ type: 'held', ...p });
+    });
+    const token = await admit('ann');
+    const result = await groups.reserveGroup({
+      userId: 'ann',
+      idempotencyKey: 'party-1',
+      size: 4,
+      admissionToken: token,
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      code: 'ACCEPTED',
+      adjacent: true,
+      amountCents: 20_000,
+      hold: { seatIds: ['S1-1', 'S1-2', 'S1-3', 'S1-4'], quantity: 4 },
+    });
+    if (!result.ok) throw new Error(result.code);
+    await seatRush.drain();
+    await seatRush.hooks.idle();
+    expect(await seatRush.reservation(result.reservationId)).toMatchObject({
+      status: 'CONFIRMED',
+      amountCents: 20_000,
+    });
+    expect(held).toMatchObject([{ quantity: 4, seatIds: ['S1-1', 'S1-2', 'S1-3', 'S1-4'] }]);
+
+    // the rest of row 1 has two seats: the next party of four sits together in row 2
+    const bob = await admit('bob');
+    expect(
+      await groups.reserveGroup({ userId: 'bob', idempotencyKey: 'party-2', size: 4, admissionToken: bob }),
+    ).toMatchObject({ ok: true, adjacent: true, hold: { seatIds: ['S2-1', 'S2-2', 'S2-3', 'S2-4'] } });
+    // a replay answers the same group, without a second payment
+    expect(
+      await groups.reserveGroup({ userId: 'bob', idempotencyKey: 'party-2', size: 4, admissionToken: bob }),
+    ).toMatchObject({ ok: true, replayed: true, hold: { seatIds: ['S2-1', 'S2-2', 'S2-3', 'S2-4'] } });
+  });
+
+  it('a section narrows the rows; `refuse` holds nothing without adjacent seats; `split` keeps them close', async () => {
+    const { groups, admit, seatRush } = await startSale(theatre());
+    const token = await admit('cat');
+    expect(
+      await groups.reserveGroup({
+        userId: 'cat',
+        idempotencyKey: 'b1',
+        size: 3,
+        section: 'B',
+        admissionToken: token,
+      }),
+    ).toMatchObject({ ok: true, amountCents: 9_000, hold: { seatIds: ['B1-1', 'B1-2', 'B1-3'] } });
+    const dan = await admit('dan');
+    expect(
+      await groups.reserveGroup({
+        userId: 'dan',
+        idempotencyKey: 'b2',
+        size: 2,
+        section: 'B',
+        admissionToken: dan,
+      }),
+    ).toEqual({ ok: false, code: 'SOLD_OUT' });
+    expect(
+      await groups.reserveGroup({
+        userId: 'dan',
+        idempotencyKey: 'x',
+        size: 2,
+        section: 'Z',
+        admissionToken: dan,
+      }),
+    ).toEqual({ ok: false, code: 'UNKNOWN_SECTION' });
+    // stalls: take S1-2 and S2-2 so that no row has 5 in a row
+    for (const [user, seat] of [
+      ['eve', 'S1-2'],
+      ['fay', 'S2-2'],
+    ] as const) {
+      const t = await admit(user);
+      expect(
+        await seatRush.reservations.reserve({
+          userId: user,
+          idempotencyKey: `k-${user}`,
+          selection: { kind: 'seats', seatIds: [seat] },
+          admissionToken: t,
+        }),
+      ).toMatchObject({ ok: true });
+    }
+    await seatRush.drain(); // the processor confirms eve's and fay's seats in the background
+    const before = await seatRush.memory.inventory.counts('sale-theatre');
+    expect(
+      await groups.reserveGroup({
+        userId: 'dan',
+        idempotencyKey: 's1',
+        size: 5,
+        section: 'S',
+        fallback: 'refuse',
+        admissionToken: dan,
+      }),
+    ).toEqual({ ok: false, code: 'NO_ADJACENT_SEATS' });
+    expect(await seatRush.memory.inventory.counts('sale-theatre')).toEqual(before);
+    expect(
+      await groups.reserveGroup({
+        userId: 'dan',
+        idempotencyKey: 's2',
+        size: 5,
+        section: 'S',
+        admissionToken: dan,
+      }),
+    ).toMatchObject({
+      ok: true,
+      adjacent: false,
+      hold: { seatIds: ['S1-1', 'S1-3', 'S1-4', 'S1-5', 'S1-6'] },
+    });
+  });
+
+  it('refuses without admission, before opening and for general admission; bad input throws', async () => {
+    const { groups, seatRush } = await startSale(theatre());
+    expect(
+      await groups.reserveGroup({ userId: 'gil', idempotencyKey: 'g', size: 2, admissionToken: 'forged' }),
+    ).toMatchObject({ ok: false, code: 'NOT_ADMITTED' });
+    await expect(groups.reserveGroup({ userId: 'gil', idempotencyKey: 'g', size: 0 })).rejects.toThrow(
+      ValidationError,
+    );
+    await seatRush.pause();
+    expect(await groups.reserveGroup({ userId: 'gil', idempotencyKey: 'g', size: 2 })).toEqual({
+      ok: false,
+      code: 'SALE_NOT_OPEN',
+    });
+    const ga = await startSale(generalSale());
+    expect(await ga.groups.reserveGroup({ userId: 'hal', idempotencyKey: 'h', size: 2 })).toMatchObject({
+      ok: false,
+      code: 'WRONG_SELECTION',
+    });
+  });
+
+  it('a failed publish compensates the whole group at once', async () => {
+    const failing: EventPublisher = {
+      publish: async () => Promise.reject(new Error('kafka down')),
+      close: async () => {},
+    };
+    const { groups, admit, seatRush } = await startSale(theatre(), failing);
+    const token = await admit('ivy');
+    expect(
+      await groups.reserveGroup({ userId: 'ivy', idempotencyKey: 'i', size: 4, admissionToken: token }),
+    ).toEqual({
+      ok: false,
+      code: 'PUBLISH_FAILED',
+    });
+    expect(await seatRush.memory.inventory.counts('sale-theatre')).toMatchObject({ held: 0, available: 16 });
+    expect(Object.values(await seatRush.memory.inventory.seatStates('sale-theatre'))).not.toContain('HELD');
+  });
+
+  it('needs a store that implements reserveGroup', () => {
+    // a store from before group allocation: reserve and the rest, but no reserveGroup
+    const store = new MemoryInventoryStore();
+    const older: InventoryStore = {
+      load: (s) => store.load(s),
+      isWarm: (id) => store.isWarm(id),
+      reserve: (r) => store.reserve(r),
+      extend: (i) => store.extend(i),
+      release: (i) => store.release(i),
+      confirm: (i) => store.confirm(i),
+      compensate: (i) => store.compensate(i),
+      expireDue: (i) => store.expireDue(i),
+      getHold: (s, r) => store.getHold(s, r),
+      counts: (s) => store.counts(s),
+      seatStates: (s) => store.seatStates(s),
+      repair: (t) => store.repair(t),
+    };
+    expect(
+      () =>
+        new GroupReservations({
+          sale: theatre(),
+          inventory: older,
+          publisher: { publish: async () => {}, close: async () => {} },
+          clock: new ManualClock(0),
+          alerts: { alert: async () => {} },
+        }),
+    ).toThrow(ConfigurationError);
+  });
+});

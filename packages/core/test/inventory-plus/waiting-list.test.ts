@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createInMemorySeatRush,
+  type EventPublisher,
+  FakePaymentGateway,
+  HookedPublisher,
+  ManualClock,
+  type SaleDefinitionInput,
+  type SaleHookPayloads,
+  ValidationError,
+  WaitingList,
+} from '../../src';
+import { generalSale, SECRET, seatedSale } from '../services/fixtures';
+
+async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) {
+  const clock = new ManualClock(1_000_000);
+  const payments = new FakePaymentGateway();
+  const seatRush = createInMemorySeatRush({
+    sale,
+    clock,
+    payments,
+    admissionSecret: SECRET,
+    loops: { admission: false, sweeper: false, reconciler: false },
+    retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 },
+  });
+  await seatRush.start();
+  const { inventory, bus, alerts } = seatRush.memory;
+  const list = new WaitingList({
+    sale,
+    store: inventory.waitingList(),
+    inventory,
+    publisher: publisher ?? new HookedPublisher({ publisher: bus, hooks: seatRush.hooks, inventory }),
+    clock,
+    alerts,
+    hooks: seatRush.hooks,
+    claimMs: 30_000,
+    // the rounds in these tests come from the hooks and by hand, never from a real timer
+    timer: { setInterval: () => 0, clearInterval: () => undefined },
+  });
+  const offered: Array<SaleHookPayloads['offered']> = [];
+  seatRush.hooks.on('offered', (offer) => {
+    offered.push(offer);
+  });
+  const admit = async (users: string[]) => {
+    await Promise.all(users.map((userId) => seatRush.waitingRoom.join({ userId })));
+    seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
+    await seatRush.waitingRoom.tick();
+    const tokens = new Map<string, string>();
+    for (const userId of users)
+      tokens.set(userId, (await seatRush.waitingRoom.status({ userId }))!.admissionToken!);
+    return tokens;
+  };
+  const settle = async () => {
+    await seatRush.drain();
+    await seatRush.hooks.idle();
+  };
+  return { seatRush, list, clock, payments, offered, admit, settle };
+}
+
+describe('WaitingList', () => {
+  it('a declined payment after sell-out: the unit is offered to the first waiting buyer, who claims and pays', async () => {
+    const { seatRush, list, payments, offered, admit, settle } = await startSale(
+      generalSale({ capacity: 1 }),
+    );
+    list.start();
+    const tokens = await admit(['buyer']);
+    payments.decline({ reservationId: 'res-buyer' });
+    expect(await list.join({ userId: 'w1', size: 1 })).toMatchObject({ ok: true, created: true });
+    expect(await list.join({ userId: 'w2', size: 1 })).toMatchObject({ ok: true });
+    expect(await list.position('w2')).toMatchObject({ ahead: 1, entry: { state: 'WAITING' } });
+    const result = await seatRush.reservations.reserve({
+      userId: 'buyer',
+      idempotencyKey: 'k-buyer',
+      selection: { kind: 'quantity', quantity: 1 },
+      admissionToken: tokens.get('buyer'),
+      reservationId: 'res-buyer',
+    });
+    expect(result.ok).toBe(true);
+    await settle(); // declined → failed → the hooks start an offer round
+    await settle();
+    expect(offered).toMatchObject([{ userId: 'w1', quantity: 1 }]);
+    expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({ available: 0, held: 1 });
+    expect(await list.claim({ userId: 'w2', offerId: offered[0]!.offerId })).toEqual({
+      ok: false,
+      code: 'NOT_OFFERED',
+    });
+    const claimed = await list.claim({ userId: 'w1', offerId: offered[0]!.offerId });
+    expect(claimed).toMatchObject({ ok: true, code: 'ACCEPTED', amountCents: 5_000 });
+    await settle();
+    expect(await seatRush.reservation(offered[0]!.offerId)).toMatchObject({
+      status: 'CONFIRMED',
+      userId: 'w1',
+    });
+    expect(await list.claim({ userId: 'w1', offerId: offered[0]!.offerId })).toEqual({
+      ok: false,
+      code: 'ALREADY_CLAIMED',
+    });
+    await list.stop();
+  });
+
+  it('group-aware: a party of four is offered four adjacent seats; an unclaimed offer lapses to the next party', async () => {
+    const { seatRush, list, clock, offered } = await startSale(seatedSale({ limits: { ticketsPerUser: 8 } }));
+    await seatRush.stop(); // no processor: holds stay HELD until they expire
+    const inventory = seatRush.memory.inventory;
+    const fill = await inventory.reserve({
+      saleId: seatRush.sale.id,
+      userId: 'early',
+      reservationId: 'res-early',
+      idempotencyKey: 'k-early',
+      selection: { kind: 'seats', seatIds: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'] },
+      holdMs: 1_000,
+      requireAdmission: false,
+      now: clock.now(),
+    });
+    expect(fill.ok).toBe(true);
+    await list.join({ userId: 'four', size: 4, fallback: 'refuse' });
+    await list.join({ userId: 'two', size: 2 });
+    await list.join({ userId: 'late', size: 4 });
+    clock.advance(1_000);
+    await seatRush.sweeper.sweepOnce(); // all eight seats come back
+    await list.offerFreed();
+    await seatRush.hooks.idle();
+    expect(offered.map((o) => [o.userId, o.seatIds, o.adjacent])).toEqual([
+      ['four', ['A1', 'A2', 'A3', 'A4'], true],
+      ['two', ['A5', 'A6'], true],
+    ]);
+    // "four" never claims: at the deadline the offer lapses, the sweep frees the seats, "late" gets them
+    clock.advance(30_000);
+    await seatRush.sweeper.sweepOnce();
+    await list.offerFreed();
+    await seatRush.hooks.idle();
+    expect(offered.at(-1)).toMatchObject({ userId: 'late', seatIds: ['A1', 'A2', 'A3', 'A4'] });
+    expect(await list.position('four')).toMatchObject({ entry: { state: 'LAPSED' } });
+    expect(await list.claim({ userId: 'four', offerId: offered[0]!.offerId })).toEqual({
+      ok: false,
+      code: 'OFFER_EXPIRED',
+    });
+  });
+
+  it('a failed publish of a claim compensates its units; bad input throws', async () => {
+    const failing: EventPublisher = {
+      publish: async () => Promise.reject(new Error('kafka down')),
+      close: async () => {},
+    };
+    const { seatRush, list, clock } = await startSale(generalSale({ capacity: 1 }), failing);
+    await seatRush.stop();
+    const inventory = seatRush.memory.inventory;
+    await inventory.reserve({
+      saleId: seatRush.sale.id,
+      userId: 'early',
+      reservationId: 'res-early',
+      idempotencyKey: 'k-early',
+      selection: { kind: 'quantity', quantity: 1 },
+      holdMs: 1_000,
+      requireAdmission: false,
+      now: clock.now(),
+    });
+    await list.join({ userId: 'w1', size: 1 });
+    await expect(list.join({ userId: 'w1', size: 0 })).rejects.toThrow(ValidationError);
+    clock.advance(1_000);
+    await inventory.expireDue({ saleId: seatRush.sale.id, now: clock.now(), limit: 10 });
+    const [offer] = await list.offerFreed();
+    expect(await list.claim({ userId: 'w1', offerId: offer!.offerId })).toEqual({
+      ok: false,
+      code: 'PUBLISH_FAILED',
+    });
+    expect(await inventory.counts(seatRush.sale.id)).toMatchObject({ available: 1, held: 0 });
+  });
+});

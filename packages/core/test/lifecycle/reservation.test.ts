@@ -1,0 +1,134 @@
+import {
+  edgesOf,
+  RESERVATION_EVENT_TYPES,
+  RESERVATION_STATES,
+  RESERVATION_TRANSITIONS,
+  type ReservationEvent,
+  type ReservationEventType,
+  type ReservationState,
+  ReservationStatus,
+  sourcesOf,
+  stateDiagramOf,
+  terminalStatesOf,
+  transitionReservation,
+} from '@seatrush/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+function sample(type: ReservationEventType): ReservationEvent {
+  switch (type) {
+    case 'PAYMENT_APPROVED':
+      return { type, paymentId: 'pay-1' };
+    case 'PAYMENT_DECLINED':
+      return { type, reason: 'PAYMENT_DECLINED' };
+    case 'FAIL':
+      return { type, reason: 'PROCESSING_FAILED' };
+    default:
+      return { type };
+  }
+}
+
+const allPairs = RESERVATION_STATES.flatMap((s) => RESERVATION_EVENT_TYPES.map((t) => [s, t] as const));
+const legal = allPairs.filter(([s, t]) => RESERVATION_TRANSITIONS[s][t as never] !== undefined);
+const illegal = allPairs.filter(([s, t]) => RESERVATION_TRANSITIONS[s][t as never] === undefined);
+
+describe('reservation lifecycle', () => {
+  it('uses exactly the statuses the repository stores', () => {
+    expect([...RESERVATION_STATES].sort()).toEqual([...ReservationStatus.options].sort());
+  });
+
+  it('lists the designed edges; CONFIRMED and COMPENSATED are terminal', () => {
+    expect(edgesOf(RESERVATION_TRANSITIONS).map((e) => `${e.from} -${e.event}-> ${e.to}`)).toEqual([
+      'REQUESTED -START_PAYMENT-> PAYMENT_PENDING',
+      'REQUESTED -FAIL-> FAILED',
+      'REQUESTED -COMPENSATE-> COMPENSATED',
+      'PAYMENT_PENDING -PAYMENT_APPROVED-> CONFIRMED',
+      'PAYMENT_PENDING -PAYMENT_DECLINED-> FAILED',
+      'PAYMENT_PENDING -FAIL-> FAILED',
+      'PAYMENT_PENDING -COMPENSATE-> COMPENSATED',
+      'FAILED -COMPENSATE-> COMPENSATED',
+    ]);
+    expect(terminalStatesOf(RESERVATION_TRANSITIONS)).toEqual(['CONFIRMED', 'COMPENSATED']);
+  });
+
+  it('gives a repository the guard statuses of each event', () => {
+    expect(sourcesOf(RESERVATION_TRANSITIONS, 'COMPENSATE')).toEqual([
+      'REQUESTED',
+      'PAYMENT_PENDING',
+      'FAILED',
+    ]);
+    expect(sourcesOf(RESERVATION_TRANSITIONS, 'PAYMENT_APPROVED')).toEqual(['PAYMENT_PENDING']);
+  });
+
+  it.each(legal)('%s accepts %s and moves to the table target', (state, type) => {
+    expect(transitionReservation(state, sample(type))).toMatchObject({
+      ok: true,
+      state: RESERVATION_TRANSITIONS[state][type as never],
+    });
+  });
+
+  it.each(illegal)('%s refuses %s with ILLEGAL_TRANSITION', (state, type) => {
+    const event = sample(type);
+    expect(transitionReservation(state, event)).toEqual({
+      ok: false,
+      code: 'ILLEGAL_TRANSITION',
+      from: state,
+      event,
+    });
+  });
+
+  it('names the effects of the consumer pipeline', () => {
+    expect(transitionReservation('REQUESTED', sample('START_PAYMENT'))).toMatchObject({
+      effects: ['CHARGE_PAYMENT'],
+    });
+    expect(transitionReservation('PAYMENT_PENDING', sample('PAYMENT_APPROVED'))).toMatchObject({
+      effects: ['CONFIRM_HOLD', 'PUBLISH_CONFIRMED'],
+    });
+    expect(transitionReservation('PAYMENT_PENDING', sample('PAYMENT_DECLINED'))).toMatchObject({
+      effects: ['RETURN_STOCK'],
+    });
+    expect(transitionReservation('FAILED', sample('COMPENSATE'))).toMatchObject({
+      effects: ['PUBLISH_FAILED'],
+    });
+  });
+
+  it('reaches CONFIRMED only from PAYMENT_PENDING, never after a failure, and terminals accept nothing (property)', () => {
+    const event = fc.constantFrom(...RESERVATION_EVENT_TYPES).map(sample);
+    const terminal = terminalStatesOf(RESERVATION_TRANSITIONS);
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 30 }), (events) => {
+        let state: ReservationState = 'REQUESTED';
+        let failed = false;
+        for (const e of events) {
+          const result = transitionReservation(state, e);
+          if (terminal.includes(state)) expect(result.ok).toBe(false);
+          if (!result.ok) continue;
+          if (result.state === 'FAILED' || result.state === 'COMPENSATED') failed = true;
+          if (result.state === 'CONFIRMED') expect(state === 'PAYMENT_PENDING' && !failed).toBe(true);
+          state = result.state;
+        }
+      }),
+    );
+  });
+});
+
+describe('stateDiagramOf', () => {
+  it('draws the reservation table as a Mermaid state diagram', () => {
+    expect(stateDiagramOf(RESERVATION_TRANSITIONS, 'REQUESTED')).toBe(
+      [
+        'stateDiagram-v2',
+        '  [*] --> REQUESTED',
+        '  REQUESTED --> PAYMENT_PENDING: START_PAYMENT',
+        '  REQUESTED --> FAILED: FAIL',
+        '  REQUESTED --> COMPENSATED: COMPENSATE',
+        '  PAYMENT_PENDING --> CONFIRMED: PAYMENT_APPROVED',
+        '  PAYMENT_PENDING --> FAILED: PAYMENT_DECLINED',
+        '  PAYMENT_PENDING --> FAILED: FAIL',
+        '  PAYMENT_PENDING --> COMPENSATED: COMPENSATE',
+        '  FAILED --> COMPENSATED: COMPENSATE',
+        '  CONFIRMED --> [*]',
+        '  COMPENSATED --> [*]',
+      ].join('\n'),
+    );
+  });
+});

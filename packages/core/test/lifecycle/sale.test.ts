@@ -1,0 +1,151 @@
+import {
+  edgesOf,
+  SALE_EVENT_TYPES,
+  SALE_STATES,
+  SALE_TRANSITIONS,
+  type SaleEvent,
+  type SaleEventType,
+  type SaleState,
+  sourcesOf,
+  terminalStatesOf,
+  transitionSale,
+} from '@seatrush/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+const OPENS_AT = 1_000_000;
+
+/** An event of each type whose guards hold, so only the table decides. */
+function passing(type: SaleEventType): SaleEvent {
+  switch (type) {
+    case 'OPEN':
+      return { type, at: OPENS_AT, opensAt: OPENS_AT, warm: true };
+    case 'RESUME':
+      return { type, warm: true };
+    case 'WARMUP_FAILED':
+      return { type, reason: 'verification mismatch' };
+    default:
+      return { type } as SaleEvent;
+  }
+}
+
+const allPairs = SALE_STATES.flatMap((state) => SALE_EVENT_TYPES.map((type) => [state, type] as const));
+const legal = allPairs.filter(([state, type]) => SALE_TRANSITIONS[state][type as never] !== undefined);
+const illegal = allPairs.filter(([state, type]) => SALE_TRANSITIONS[state][type as never] === undefined);
+
+describe('sale lifecycle', () => {
+  it('lists the designed edges', () => {
+    expect(edgesOf(SALE_TRANSITIONS).map((e) => `${e.from} -${e.event}-> ${e.to}`)).toEqual([
+      'DRAFT -START_WARMUP-> WARMING',
+      'DRAFT -CLOSE-> CLOSED',
+      'WARMING -WARMUP_SUCCEEDED-> READY',
+      'WARMING -WARMUP_FAILED-> DRAFT',
+      'WARMING -CLOSE-> CLOSED',
+      'READY -OPEN-> OPEN',
+      'READY -START_WARMUP-> WARMING',
+      'READY -CLOSE-> CLOSED',
+      'OPEN -PAUSE-> PAUSED',
+      'OPEN -CLOSE-> CLOSED',
+      'PAUSED -RESUME-> OPEN',
+      'PAUSED -START_WARMUP-> WARMING',
+      'PAUSED -CLOSE-> CLOSED',
+    ]);
+    expect(terminalStatesOf(SALE_TRANSITIONS)).toEqual(['CLOSED']);
+    expect(sourcesOf(SALE_TRANSITIONS, 'CLOSE')).toEqual(['DRAFT', 'WARMING', 'READY', 'OPEN', 'PAUSED']);
+  });
+
+  it.each(legal)('%s accepts %s and moves to the table target', (state, type) => {
+    const result = transitionSale(state, passing(type));
+    expect(result).toMatchObject({ ok: true, state: SALE_TRANSITIONS[state][type as never] });
+  });
+
+  it.each(illegal)('%s refuses %s with ILLEGAL_TRANSITION', (state, type) => {
+    const event = passing(type);
+    expect(transitionSale(state, event)).toEqual({
+      ok: false,
+      code: 'ILLEGAL_TRANSITION',
+      from: state,
+      event,
+    });
+  });
+
+  it('refuses to open a sale that is not warm, and before its opening time', () => {
+    const cold = { type: 'OPEN', at: OPENS_AT, opensAt: OPENS_AT, warm: false } as const;
+    expect(transitionSale('READY', cold)).toEqual({
+      ok: false,
+      code: 'NOT_WARM',
+      from: 'READY',
+      event: cold,
+    });
+    const early = { type: 'OPEN', at: OPENS_AT - 1, opensAt: OPENS_AT, warm: true } as const;
+    expect(transitionSale('READY', early)).toMatchObject({ ok: false, code: 'TOO_EARLY' });
+    expect(transitionSale('PAUSED', { type: 'RESUME', warm: false })).toMatchObject({
+      ok: false,
+      code: 'NOT_WARM',
+    });
+  });
+
+  it('an illegal event is refused before its guards are looked at', () => {
+    expect(transitionSale('DRAFT', { type: 'OPEN', at: 0, opensAt: 1, warm: false })).toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+    });
+  });
+
+  it('names the effects the caller performs', () => {
+    expect(transitionSale('DRAFT', passing('START_WARMUP'))).toMatchObject({ effects: ['LOAD_INVENTORY'] });
+    expect(transitionSale('WARMING', passing('WARMUP_FAILED'))).toMatchObject({
+      state: 'DRAFT',
+      effects: ['ALERT_OPERATOR'],
+    });
+    expect(transitionSale('READY', passing('OPEN'))).toMatchObject({ effects: ['START_ADMISSION'] });
+    expect(transitionSale('OPEN', passing('PAUSE'))).toMatchObject({ effects: ['STOP_ADMISSION'] });
+    expect(transitionSale('OPEN', passing('CLOSE'))).toMatchObject({
+      effects: ['STOP_ADMISSION', 'CLOSE_WAITING_ROOM'],
+    });
+    expect(transitionSale('PAUSED', passing('CLOSE'))).toMatchObject({ effects: ['CLOSE_WAITING_ROOM'] });
+    expect(transitionSale('DRAFT', passing('CLOSE'))).toMatchObject({ effects: [] });
+  });
+
+  const anyEvent = fc.oneof(
+    fc.constantFrom<SaleEvent>(
+      { type: 'START_WARMUP' },
+      { type: 'WARMUP_SUCCEEDED' },
+      { type: 'WARMUP_FAILED', reason: 'x' },
+      { type: 'PAUSE' },
+      { type: 'CLOSE' },
+    ),
+    fc.record({ type: fc.constant('RESUME' as const), warm: fc.boolean() }),
+    fc.record({
+      type: fc.constant('OPEN' as const),
+      at: fc.integer({ min: 0, max: 2 * OPENS_AT }),
+      opensAt: fc.constant(OPENS_AT),
+      warm: fc.boolean(),
+    }),
+  );
+
+  it('never sells unless warmed and opened on time, and accepts nothing once closed (property)', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { maxLength: 40 }), (events) => {
+        let state: SaleState = 'DRAFT';
+        let warmedSinceDraft = false;
+        for (const event of events) {
+          const result = transitionSale(state, event);
+          if (state === 'CLOSED') expect(result.ok).toBe(false);
+          if (!result.ok) {
+            expect(result.from).toBe(state);
+            continue;
+          }
+          if (result.state === 'OPEN' && state !== 'OPEN') {
+            expect(['READY', 'PAUSED']).toContain(state);
+            expect('warm' in event && event.warm).toBe(true);
+            expect(warmedSinceDraft).toBe(true);
+            if (event.type === 'OPEN') expect(event.at).toBeGreaterThanOrEqual(event.opensAt);
+          }
+          if (result.state === 'READY') warmedSinceDraft = true;
+          if (result.state === 'DRAFT' || result.state === 'WARMING') warmedSinceDraft = false;
+          state = result.state;
+        }
+      }),
+    );
+  });
+});

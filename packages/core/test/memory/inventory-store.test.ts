@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type InventorySnapshot,
+  MemoryInventoryStore,
+  MemoryWaitingRoomStore,
+  type ReserveRequest,
+  UnknownSaleError,
+  ValidationError,
+} from '../../src';
+
+// What the conformance suites leave to each adapter: the reference store's own stricter checks.
+
+const NOW = 1_000_000;
+
+const general = (saleId = 'ga'): InventorySnapshot => ({
+  saleId,
+  initialStock: 10,
+  available: 10,
+  seatIds: [],
+  confirmedSeatIds: [],
+  ticketsPerUser: 4,
+  confirmedPerUser: {},
+});
+
+const assigned = (saleId = 'as'): InventorySnapshot => ({
+  ...general(saleId),
+  initialStock: 3,
+  available: 3,
+  seatIds: ['A1', 'A2', 'A3'],
+});
+
+const request = (overrides: Partial<ReserveRequest> = {}): ReserveRequest => ({
+  saleId: 'ga',
+  userId: 'u1',
+  reservationId: 'r1',
+  idempotencyKey: 'k1',
+  selection: { kind: 'quantity', quantity: 1 },
+  holdMs: 60_000,
+  requireAdmission: false,
+  now: NOW,
+  ...overrides,
+});
+
+async function issuesOf(action: () => Promise<unknown>): Promise<string[]> {
+  const error = await action().catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ValidationError);
+  return (error as ValidationError).issues.map((i) => i.path);
+}
+
+describe('MemoryInventoryStore', () => {
+  it('refuses NOT_ADMITTED when admission is required and it has no waiting room to ask', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(general());
+    expect(await store.reserve(request({ requireAdmission: true }))).toEqual({
+      ok: false,
+      code: 'NOT_ADMITTED',
+    });
+  });
+
+  it('refuses a snapshot whose numbers and seats disagree, listing every problem, and loads nothing', async () => {
+    const store = new MemoryInventoryStore();
+    expect(await issuesOf(() => store.load({ ...general(), available: 11 }))).toEqual(['available']);
+    expect(
+      await issuesOf(() =>
+        store.load({ ...assigned(), initialStock: 4, seatIds: ['A1', 'A1', 'A2'], confirmedSeatIds: ['Z9'] }),
+      ),
+    ).toEqual(expect.arrayContaining(['seatIds', 'initialStock', 'confirmedSeatIds']));
+    expect(await issuesOf(() => store.load({ ...general(), confirmedSeatIds: ['A1'] }))).toEqual([
+      'confirmedSeatIds',
+    ]);
+    expect(await store.isWarm('ga')).toBe(false);
+    expect(await store.isWarm('as')).toBe(false);
+  });
+
+  it('rejects a request naming a seat twice', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(assigned());
+    const twice = request({ saleId: 'as', selection: { kind: 'seats', seatIds: ['A1', 'A1'] } });
+    expect(await issuesOf(() => store.reserve(twice))).toEqual(['selection.seatIds']);
+    expect((await store.seatStates('as')).A1).toBe('AVAILABLE');
+  });
+
+  it('rejects a reservation id already used by a live hold under another key', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(general());
+    await store.reserve(request());
+    expect(await issuesOf(() => store.reserve(request({ idempotencyKey: 'k2' })))).toEqual(['reservationId']);
+    expect(await store.counts('ga')).toMatchObject({ available: 9, held: 1 });
+  });
+
+  it('refuses a truth that names unknown seats or sells more than the stock', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(assigned());
+    expect(
+      await issuesOf(() => store.repair({ saleId: 'as', confirmedUnits: 4, confirmedSeatIds: ['Z9'] })),
+    ).toEqual(['confirmedSeatIds', 'confirmedUnits']);
+    expect(await store.counts('as')).toMatchObject({ available: 3, confirmed: 0 });
+  });
+
+  it('throws UnknownSaleError for the counts, seats and stock steps of a sale never loaded', async () => {
+    const store = new MemoryInventoryStore({ waitingRoom: new MemoryWaitingRoomStore() });
+    await expect(store.counts('nope')).rejects.toBeInstanceOf(UnknownSaleError);
+    await expect(store.seatStates('nope')).rejects.toBeInstanceOf(UnknownSaleError);
+    await expect(store.steps().takeStock('nope', 1, 1)).rejects.toBeInstanceOf(UnknownSaleError);
+    expect(await store.expireDue({ saleId: 'nope', now: NOW, limit: 5 })).toEqual([]);
+    expect(await store.compensate({ saleId: 'nope', reservationId: 'r1' })).toEqual({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('hands out copies: changing a returned hold changes nothing in the store', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(assigned());
+    const outcome = await store.reserve(
+      request({ saleId: 'as', selection: { kind: 'seats', seatIds: ['A1'] } }),
+    );
+    if (!outcome.ok) throw new Error('expected a hold');
+    outcome.hold.seatIds.push('A2');
+    outcome.hold.expiresAt = 0;
+    expect(await store.getHold('as', 'r1')).toMatchObject({ seatIds: ['A1'], expiresAt: NOW + 60_000 });
+  });
+
+  it('counts the confirmed units of the snapshot against the per-user limit', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load({ ...general(), available: 7, confirmedPerUser: { u1: 3 } });
+    expect(await store.steps().unitsOfUser('ga', 'u1')).toBe(3);
+    expect(await store.reserve(request({ selection: { kind: 'quantity', quantity: 2 } }))).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+    });
+  });
+});

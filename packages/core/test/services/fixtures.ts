@@ -1,0 +1,64 @@
+import type { SaleDefinitionInput } from '../../src';
+
+/** 32+ bytes: the minimum an admission token secret may have. */
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
+
+/** A general-admission sale of `capacity` units at 5,000 cents each, open at `opensAt`. */
+export function generalSale(
+  overrides: Partial<SaleDefinitionInput> & { capacity?: number } = {},
+): SaleDefinitionInput {
+  const { capacity = 10, ...rest } = overrides;
+  return {
+    id: 'sale-ga',
+    name: 'General admission',
+    inventory: { kind: 'general', capacity, tier: 'std' },
+    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
+    opensAt: 0,
+    holdMs: 60_000,
+    admission: {
+      usersPerInterval: 2,
+      intervalMs: 1_000,
+      maxActive: 100,
+      sessionMs: 600_000,
+      heartbeatTimeoutMs: 30_000,
+    },
+    limits: { ticketsPerUser: 4 },
+    ...rest,
+  };
+}
+
+/** An assigned-seating sale: section A, row 1, seats A1..A4 (vip, 9,000) and A5..A8 (std, 4,000). */
+export function seatedSale(overrides: Partial<SaleDefinitionInput> = {}): SaleDefinitionInput {
+  return {
+    id: 'sale-seated',
+    name: 'Seated concert',
+    inventory: {
+      kind: 'assigned',
+      sections: [
+        {
+          id: 'A',
+          name: 'Section A',
+          rows: [
+            {
+              id: '1',
+              seats: Array.from({ length: 8 }, (_, i) => ({
+                id: `A${i + 1}`,
+                label: `A-1-${i + 1}`,
+                tier: i < 4 ? 'vip' : 'std',
+              })),
+            },
+          ],
+        },
+      ],
+    },
+    tiers: [
+      { id: 'vip', name: 'VIP', priceCents: 9_000 },
+      { id: 'std', name: 'Standard', priceCents: 4_000 },
+    ],
+    opensAt: 0,
+    holdMs: 60_000,
+    admission: { usersPerInterval: 10, intervalMs: 1_000, maxActive: 100 },
+    limits: { ticketsPerUser: 4 },
+    ...overrides,
+  };
+}

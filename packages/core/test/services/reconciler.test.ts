@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { Reconciler, ValidationError } from '../../src';
+import { generalSale, seatedSale } from './fixtures';
+import { servicesFor } from './harness';
+
+/** Sells `seats` (one per user) through the whole pipeline, so the repository has them CONFIRMED. */
+async function withSales(seats: string[]) {
+  const s = await servicesFor(seatedSale());
+  const users = seats.map((_, i) => `u${i}`);
+  const tokens = await s.admit(...users);
+  for (const [i, seat] of seats.entries()) {
+    const userId = users[i]!;
+    const result = await s.reservations.reserve({
+      userId,
+      idempotencyKey: `k-${userId}`,
+      selection: { kind: 'seats', seatIds: [seat] },
+      admissionToken: tokens[userId],
+    });
+    if (!result.ok) throw new Error(result.code);
+    await s.processor.handle(s.requested(result.reservationId));
+  }
+  const reconciler = new Reconciler({ ...s, publisher: s.bus });
+  return { ...s, reconciler };
+}
+
+describe('Reconciler', () => {
+  it('records a consistent run and changes nothing', async () => {
+    const s = await withSales(['A1', 'A2']);
+    const report = await s.reconciler.reconcile(s.saleId);
+    expect(report).toMatchObject({
+      consistent: true,
+      repaired: false,
+      problems: [],
+      storeConfirmed: 2,
+      truthConfirmed: 2,
+      storeAvailable: 6,
+    });
+    expect(s.repository.reconciliations(s.saleId)).toHaveLength(1);
+    expect(s.alerts.alerts).toEqual([]);
+  });
+
+  it('repairs a drifted store from the repository, records it and alerts', async () => {
+    const s = await withSales(['A1', 'A2', 'A3']);
+    // Redis lost its data and came back from an old snapshot: nothing sold, everything available
+    await s.inventory.load({
+      saleId: s.saleId,
+      initialStock: 8,
+      available: 8,
+      seatIds: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'],
+      confirmedSeatIds: [],
+      ticketsPerUser: 4,
+      confirmedPerUser: {},
+    });
+    const report = await s.reconciler.reconcile(s.saleId);
+    expect(report).toMatchObject({ consistent: false, repaired: true, storeConfirmed: 0, truthConfirmed: 3 });
+    expect(report.problems).toEqual([
+      'the store has 0 confirmed units, the repository 3',
+      '3 sold seats are not CONFIRMED in the store (first: A1)',
+    ]);
+    expect(report.after).toMatchObject({ available: 5, held: 0, confirmed: 3 });
+    expect(await s.inventory.seatStates(s.saleId)).toMatchObject({
+      A1: 'CONFIRMED',
+      A3: 'CONFIRMED',
+      A4: 'AVAILABLE',
+    });
+    expect(s.repository.reconciliations(s.saleId)).toEqual([
+      expect.objectContaining({ consistent: false, repaired: true }),
+    ]);
+    expect(s.alerts.byCode('STOCK_INCONSISTENT')).toEqual([expect.objectContaining({ severity: 'warning' })]);
+    expect(
+      s.bus.published().filter((e) => e.type === 'StockChanged' && e.payload.reason === 'REPAIRED'),
+    ).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ delta: -3, confirmedDelta: 3 }) }),
+    ]);
+    expect((await s.reconciler.reconcile(s.saleId)).consistent).toBe(true);
+  });
+
+  it('only reports when asked not to repair, with a critical alert', async () => {
+    const s = await withSales(['A1']);
+    await s.inventory.load({
+      saleId: s.saleId,
+      initialStock: 8,
+      available: 8,
+      seatIds: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'],
+      confirmedSeatIds: [],
+      ticketsPerUser: 4,
+      confirmedPerUser: {},
+    });
+    const report = await s.reconciler.reconcile(s.saleId, { repair: false });
+    expect(report).toMatchObject({ consistent: false, repaired: false });
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 8 });
+    expect(s.alerts.byCode('STOCK_INCONSISTENT')).toEqual([
+      expect.objectContaining({ severity: 'critical' }),
+    ]);
+  });
+
+  it('treats reservations in flight as consistent (confirmed in the store, pending in the repository)', async () => {
+    const s = await servicesFor(generalSale({ capacity: 5 }));
+    const t = await s.admit('alice');
+    const held = await s.reservations.reserve({
+      userId: 'alice',
+      idempotencyKey: 'k',
+      selection: { kind: 'quantity', quantity: 2 },
+      admissionToken: t.alice,
+    });
+    if (!held.ok) throw new Error(held.code);
+    // the processor persisted it and confirmed the hold, but has not recorded CONFIRMED yet
+    await s.repository.insertMany([
+      {
+        reservationId: held.reservationId,
+        saleId: s.saleId,
+        userId: 'alice',
+        idempotencyKey: 'k',
+        quantity: 2,
+        seatIds: [],
+        amountCents: 10_000,
+        status: 'PAYMENT_PENDING',
+        paymentId: null,
+        failureReason: null,
+        createdAt: 0,
+        updatedAt: 0,
+      },
+    ]);
+    await s.inventory.confirm({
+      saleId: s.saleId,
+      reservationId: held.reservationId,
+      userId: 'alice',
+      now: s.clock.now(),
+    });
+    const reconciler = new Reconciler({ ...s, publisher: s.bus });
+    expect(await reconciler.reconcile(s.saleId)).toMatchObject({
+      consistent: true,
+      truthPending: 2,
+      storeConfirmed: 2,
+    });
+  });
+
+  it('reports a sale that is not loaded without repairing it', async () => {
+    const s = await withSales([]);
+    await s.repository.saveSale({ ...generalSale(), id: 'cold-sale' });
+    const report = await s.reconciler.reconcile('cold-sale');
+    expect(report).toMatchObject({
+      consistent: false,
+      repaired: false,
+      problems: ['the sale is not loaded in the store'],
+    });
+    await expect(s.reconciler.reconcile('bad id')).rejects.toBeInstanceOf(ValidationError);
+  });
+});

@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, MemoryInventoryStore, Reservations, ValidationError } from '../../src';
+import { generalSale, seatedSale } from './fixtures';
+import { servicesFor } from './harness';
+
+describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strategy) => {
+  it('holds the units, publishes ReservationRequested with a StockChanged audit and answers accepted', async () => {
+    const s = await servicesFor(generalSale({ capacity: 10 }), { strategy });
+    const tokens = await s.admit('alice');
+    const result = await s.reservations.reserve({
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity', quantity: 2 },
+      admissionToken: tokens.alice,
+    });
+    expect(result).toMatchObject({ ok: true, code: 'ACCEPTED', amountCents: 10_000, replayed: false });
+    if (!result.ok) return;
+    expect(result.hold).toMatchObject({ userId: 'alice', quantity: 2, status: 'HELD', expiresAt: 1_060_000 });
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 8, held: 2, confirmed: 0 });
+    const requested = s.requested(result.reservationId);
+    expect(requested.payload).toMatchObject({
+      userId: 'alice',
+      quantity: 2,
+      amountCents: 10_000,
+      idempotencyKey: 'k1',
+    });
+    const audit = s
+      .published('StockChanged')
+      .filter((e) => e.type === 'StockChanged' && e.payload.reason === 'HELD');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      payload: { delta: -2, confirmedDelta: 0, reservationId: result.reservationId },
+    });
+  });
+
+  it('answers the original outcome to a repeated idempotency key, without publishing twice', async () => {
+    const s = await servicesFor(generalSale(), { strategy });
+    const tokens = await s.admit('alice');
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity', quantity: 1 } as const,
+      admissionToken: tokens.alice,
+    };
+    const first = await s.reservations.reserve(request);
+    const again = await s.reservations.reserve(request);
+    expect(again).toMatchObject({ ok: true, replayed: true });
+    expect(first.ok && again.ok && again.reservationId === first.reservationId).toBe(true);
+    expect(s.published('ReservationRequested')).toHaveLength(1);
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 9, held: 1 });
+  });
+
+  it('refuses an idempotency key reused for a different request', async () => {
+    const s = await servicesFor(generalSale(), { strategy });
+    const tokens = await s.admit('alice');
+    const base = { userId: 'alice', idempotencyKey: 'k1', admissionToken: tokens.alice };
+    await s.reservations.reserve({ ...base, selection: { kind: 'quantity', quantity: 1 } });
+    expect(await s.reservations.reserve({ ...base, selection: { kind: 'quantity', quantity: 2 } })).toEqual({
+      ok: false,
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+
+  it('refuses users without a valid admission token, and users not admitted', async () => {
+    const s = await servicesFor(generalSale(), { strategy });
+    const tokens = await s.admit('alice');
+    const selection = { kind: 'quantity', quantity: 1 } as const;
+    expect(await s.reservations.reserve({ userId: 'bob', idempotencyKey: 'k', selection })).toEqual({
+      ok: false,
+      code: 'NOT_ADMITTED',
+      tokenRefusal: 'MALFORMED',
+    });
+    // alice's token presented by bob
+    expect(
+      await s.reservations.reserve({
+        userId: 'bob',
+        idempotencyKey: 'k',
+        selection,
+        admissionToken: tokens.alice,
+      }),
+    ).toEqual({ ok: false, code: 'NOT_ADMITTED', tokenRefusal: 'WRONG_USER' });
+    // a valid token whose admission was given up: the store's check still refuses
+    await s.waitingRoom.leave({ userId: 'alice' });
+    expect(
+      await s.reservations.reserve({
+        userId: 'alice',
+        idempotencyKey: 'k',
+        selection,
+        admissionToken: tokens.alice,
+      }),
+    ).toEqual({ ok: false, code: 'NOT_ADMITTED' });
+    expect(s.published('ReservationRequested')).toHaveLength(0);
+  });
+
+  it('answers SOLD_OUT when the stock is not enough, and LIMIT_EXCEEDED past the per-user limit', async () => {
+    const s = await servicesFor(generalSale({ capacity: 3, limits: { ticketsPerUser: 2 } }), { strategy });
+    const t = await s.admit('alice', 'bob');
+    const reserve = (userId: string, key: string, quantity: number) =>
+      s.reservations.reserve({
+        userId,
+        idempotencyKey: key,
+        selection: { kind: 'quantity', quantity },
+        admissionToken: t[userId],
+      });
+    expect((await reserve('alice', 'a1', 2)).ok).toBe(true);
+    expect(await reserve('alice', 'a2', 1)).toEqual({ ok: false, code: 'LIMIT_EXCEEDED' });
+    expect(await reserve('bob', 'b1', 2)).toEqual({ ok: false, code: 'SOLD_OUT' });
+    expect((await reserve('bob', 'b2', 1)).ok).toBe(true);
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 0, held: 3 });
+  });
+
+  it('prices seats by their tier and refuses taken, unknown and wrongly selected seats', async () => {
+    const s = await servicesFor(seatedSale(), { strategy });
+    const t = await s.admit('alice', 'bob');
+    const reserve = (userId: string, key: string, selection: object) =>
+      s.reservations.reserve({
+        userId,
+        idempotencyKey: key,
+        selection: selection as never,
+        admissionToken: t[userId],
+      });
+    expect(await reserve('alice', 'a1', { kind: 'seats', seatIds: ['A1', 'A5'] })).toMatchObject({
+      ok: true,
+      amountCents: 13_000,
+    });
+    expect(await reserve('bob', 'b1', { kind: 'seats', seatIds: ['A5', 'A6'] })).toEqual({
+      ok: false,
+      code: 'SEAT_TAKEN',
+      seatIds: ['A5'],
+    });
+    expect(await reserve('bob', 'b2', { kind: 'seats', seatIds: ['Z9'] })).toEqual({
+      ok: false,
+      code: 'UNKNOWN_SEAT',
+      seatIds: ['Z9'],
+    });
+    expect(await reserve('bob', 'b3', { kind: 'quantity', quantity: 1 })).toEqual({
+      ok: false,
+      code: 'WRONG_SELECTION',
+    });
+    expect(await s.inventory.seatStates(s.saleId)).toMatchObject({ A1: 'HELD', A5: 'HELD', A6: 'AVAILABLE' });
+  });
+
+  it('compensates the hold and answers PUBLISH_FAILED when the event cannot be published', async () => {
+    const s = await servicesFor(seatedSale(), { strategy });
+    const t = await s.admit('alice');
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'seats' as const, seatIds: ['A1'] },
+      admissionToken: t.alice,
+    };
+    s.bus.failNextPublishes(1);
+    expect(await s.reservations.reserve(request)).toEqual({ ok: false, code: 'PUBLISH_FAILED' });
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 8, held: 0 });
+    expect((await s.inventory.seatStates(s.saleId)).A1).toBe('AVAILABLE');
+    expect(s.published('ReservationRequested')).toHaveLength(0);
+    // the idempotency key was cleared, so the client's retry goes through
+    expect(await s.reservations.reserve(request)).toMatchObject({ ok: true, replayed: false });
+  });
+
+  it('rejects bad input with every problem listed, and changes nothing', async () => {
+    const s = await servicesFor(seatedSale(), { strategy });
+    await s.admit('alice');
+    const error = await s.reservations
+      .reserve({ userId: 'al ice', idempotencyKey: '', selection: { kind: 'seats', seatIds: ['A1', 'A1'] } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => i.path).sort()).toEqual([
+      'idempotencyKey',
+      'selection.seatIds',
+      'userId',
+    ]);
+    await expect(s.reservations.reserve({} as never)).rejects.toBeInstanceOf(ValidationError);
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 8, held: 0 });
+  });
+
+  it('lets only the owner extend or release a hold, with a RELEASED audit event', async () => {
+    const s = await servicesFor(generalSale(), { strategy });
+    const t = await s.admit('alice');
+    const held = await s.reservations.reserve({
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity', quantity: 1 },
+      admissionToken: t.alice,
+    });
+    if (!held.ok) throw new Error('not held');
+    const { reservationId } = held;
+    s.clock.advance(30_000);
+    expect(await s.reservations.extendHold({ userId: 'mallory', reservationId })).toEqual({
+      ok: false,
+      code: 'NOT_OWNER',
+    });
+    expect(await s.reservations.extendHold({ userId: 'alice', reservationId })).toMatchObject({
+      ok: true,
+      hold: { expiresAt: 1_090_000 },
+    });
+    expect(await s.reservations.releaseHold({ userId: 'mallory', reservationId })).toMatchObject({
+      ok: false,
+    });
+    expect(await s.reservations.releaseHold({ userId: 'alice', reservationId })).toMatchObject({
+      ok: true,
+      hold: { status: 'RELEASED' },
+    });
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
+    expect(
+      s.published('StockChanged').some((e) => e.type === 'StockChanged' && e.payload.reason === 'RELEASED'),
+    ).toBe(true);
+    await expect(s.reservations.extendHold({ userId: 'alice', reservationId: 'x y' })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+
+  it('cancels a live hold for its owner only, and refuses to cancel twice', async () => {
+    const s = await servicesFor(generalSale(), { strategy });
+    const t = await s.admit('alice');
+    const held = await s.reservations.reserve({
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity', quantity: 2 },
+      admissionToken: t.alice,
+    });
+    if (!held.ok) throw new Error('not held');
+    const { reservationId } = held;
+    expect(await s.reservations.cancel({ userId: 'bob', reservationId })).toEqual({
+      ok: false,
+      code: 'NOT_OWNER',
+    });
+    expect(await s.reservations.cancel({ userId: 'alice', reservationId })).toMatchObject({
+      ok: true,
+      code: 'RELEASED',
+    });
+    expect(await s.reservations.cancel({ userId: 'alice', reservationId })).toEqual({
+      ok: false,
+      code: 'ALREADY_CANCELLED',
+    });
+    expect(await s.reservations.cancel({ userId: 'alice', reservationId: 'nope' })).toEqual({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
+  });
+});
+
+describe('Reservations (lock strategy) under contention', () => {
+  it('answers BUSY and changes nothing when the sale lock stays taken', async () => {
+    const s = await servicesFor(generalSale(), { strategy: 'lock' });
+    const t = await s.admit('alice');
+    const reservations = new Reservations({
+      sale: generalSale(),
+      inventory: s.inventory,
+      publisher: s.bus,
+      clock: s.clock,
+      alerts: s.alerts,
+      strategy: 'lock',
+      lock: s.lock,
+      steps: s.inventory.steps(),
+      waitingRoom: s.waitingRoomStore,
+      lockAttempts: 3,
+    });
+    const other = await s.lock.acquire('sale:sale-ga', 60_000);
+    expect(other).not.toBeNull();
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity', quantity: 1 } as const,
+    };
+    expect(await reservations.reserve({ ...request, admissionToken: t.alice })).toEqual({
+      ok: false,
+      code: 'BUSY',
+    });
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
+    await s.lock.release(other!);
+    expect(await reservations.reserve(request)).toMatchObject({ ok: true, code: 'ACCEPTED' });
+  });
+});
+
+describe('Reservations configuration', () => {
+  it('needs the lock, the steps and the waiting room for the lock strategy', () => {
+    const inventory = new MemoryInventoryStore();
+    const base = {
+      sale: generalSale(),
+      inventory,
+      publisher: { publish: async () => {}, close: async () => {} },
+      clock: { now: () => 0 },
+      alerts: { alert: async () => {} },
+    };
+    expect(() => new Reservations({ ...base, strategy: 'lock' })).toThrow(ConfigurationError);
+    expect(() => new Reservations({ ...base, holdMs: 0 })).toThrow(ConfigurationError);
+    expect(() => new Reservations({ ...base, sale: { ...generalSale(), id: 'bad id' } })).toThrow(
+      ValidationError,
+    );
+  });
+});

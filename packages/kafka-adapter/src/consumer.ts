@@ -1,0 +1,476 @@
+import {
+  ConfigurationError,
+  type DeadLetter,
+  type DomainEvent,
+  type DomainEventType,
+  type EventConsumer,
+  type EventHandler,
+  InfrastructureError,
+  type RetryPolicy,
+  SeatRushError,
+  validate,
+  z,
+} from '@seatrush/core';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { bodyOf, decodeEvent } from './codec';
+import { createKafka, type KafkaConnection } from './connection';
+import { deadLetterMessage, describeOrigin, type MessageOrigin } from './dead-letter';
+import { ensureTopics, type TopicSettings, TopicSettingsSchema } from './provision';
+import { retriable } from './retriable';
+import { backoffDelay, DEFAULT_RETRY_POLICY, RetryPolicySchema } from './retry';
+import { DEFAULT_TOPIC_PREFIX, EVENT_TYPES, TopicNames, TopicPrefix } from './topics';
+
+/** Options of {@link KafkaEventConsumer}. */
+export interface KafkaEventConsumerOptions {
+  connection: KafkaConnection;
+  /** The consumer group: each group receives every event once; its members share the partitions. */
+  groupId: string;
+  /** Goes before every topic name. Default `seatrush`. */
+  topicPrefix?: string;
+  /** Retries when `start` names none. Default 5 tries, 200 ms doubling to 5 s, with jitter. */
+  retry?: RetryPolicy;
+  /** Partitions handled at the same time (each one strictly in order). Default 3. */
+  partitionsConsumedConcurrently?: number;
+  /** Within a batch, offsets are committed after this many handled messages, and at its end. Default 100. */
+  commitEvery?: number;
+  /** Start a new group at the oldest message (true) or at the newest (false). Default true. */
+  fromBeginning?: boolean;
+  /** The broker drops a member silent this long, in ms. Default 30,000. */
+  sessionTimeoutMs?: number;
+  /** How long a fetch waits on the broker for new messages, in ms (Kafka's `fetch.max.wait.ms`). Default 500. */
+  maxWaitTimeMs?: number;
+  /** Heartbeats this often, also during retry waits, in ms. Default 3,000. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Back-pressure: while it answers true, fetching pauses and no further message is started;
+   * consumption resumes once it answers false (e.g. a full database pool).
+   */
+  backpressure?: () => boolean;
+  /** Creates missing topics at start with these settings; `false` expects them to exist. Default `{}`. */
+  provision?: TopicSettings | false;
+  /** Failures that do not stop consumption (a failing `onDeadLetter` hook, a rejected commit). Default: console.error. */
+  onError?: (error: SeatRushError) => void;
+  /** The source of retry jitter, in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** The clock stamped on dead letters. Default Date.now. */
+  now?: () => number;
+}
+
+const GroupId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,200}$/, 'group id must be 1-200 characters of A-Z a-z 0-9 . _ -');
+const OptionsSchema = z.object({
+  groupId: GroupId,
+  topicPrefix: TopicPrefix.optional(),
+  retry: RetryPolicySchema.optional(),
+  partitionsConsumedConcurrently: z.number().int().min(1).max(1_000).optional(),
+  commitEvery: z.number().int().min(1).max(100_000).optional(),
+  fromBeginning: z.boolean().optional(),
+  sessionTimeoutMs: z.number().int().min(6_000).max(300_000).optional(),
+  heartbeatIntervalMs: z.number().int().min(100).max(60_000).optional(),
+  maxWaitTimeMs: z.number().int().min(0).max(60_000).optional(),
+  provision: z.union([z.literal(false), TopicSettingsSchema]).optional(),
+});
+const aFunction = z.custom<(...args: never[]) => unknown>(
+  (v) => typeof v === 'function',
+  'must be a function',
+);
+const StartSchema = z.object({
+  types: z
+    .array(z.enum(EVENT_TYPES as [DomainEventType, ...DomainEventType[]]))
+    .min(1, 'at least one event type'),
+  handler: z.object({ handle: aFunction, onDeadLetter: aFunction.optional() }).loose(),
+  retry: RetryPolicySchema.optional(),
+});
+
+/** Raised inside a batch when it must end without committing (stopping, or the partition moved). */
+const ABORTED = Symbol('aborted');
+
+/** The settled state of one running subscription. */
+interface Running {
+  consumer: Consumer;
+  deadLetters: Producer;
+  handler: EventHandler;
+  retry: RetryPolicy;
+  topics: string[];
+  paused: boolean;
+}
+
+/**
+ * Delivers events from Kafka to a handler at least once, in order per partition (so per key),
+ * committing each offset only after the handler resolved — its work must be durable by then.
+ * A failing event is retried with exponential backoff and jitter, then written to the
+ * dead-letter topic with the reason, the attempts and its origin, and the partition moves on;
+ * an unreadable message (bad JSON, failed schema, wrong topic) goes there at once.
+ */
+export class KafkaEventConsumer implements EventConsumer {
+  /** The topic names this consumer reads from. */
+  readonly topics: TopicNames;
+  /** The consumer group. */
+  readonly groupId: string;
+  private readonly kafka: Kafka;
+  private readonly options: KafkaEventConsumerOptions;
+  private readonly provision: TopicSettings | false;
+  private running: Running | undefined;
+  private subscribed: string[] = [];
+  private stopping = false;
+  private readonly wakeSleepers = new Set<() => void>();
+  private readonly batchesInFlight = new Set<Promise<unknown>>();
+
+  /** @throws ValidationError when an option is malformed. */
+  constructor(options: KafkaEventConsumerOptions) {
+    const valid = validate('Kafka consumer options', OptionsSchema, { ...options, connection: undefined });
+    this.kafka = createKafka(options.connection);
+    this.options = options;
+    this.groupId = valid.groupId;
+    this.topics = new TopicNames(valid.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
+    this.provision = valid.provision ?? {};
+  }
+
+  /**
+   * Joins the group and starts delivering the given event types to `handler`. Resolves once
+   * partitions are assigned.
+   * @throws ValidationError for bad input; ConfigurationError when already started;
+   *   InfrastructureError when Kafka cannot be reached.
+   */
+  async start(input: {
+    types: DomainEventType[];
+    handler: EventHandler;
+    retry?: RetryPolicy;
+  }): Promise<void> {
+    const valid = validate('consumer start', StartSchema, input);
+    if (this.running) throw new ConfigurationError(`consumer group ${this.groupId} is already started`);
+    const topics = [...new Set(valid.types)].map((type) => this.topics.of(type));
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
+      allowAutoTopicCreation: false,
+    });
+    const deadLetters = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    const running: Running = {
+      consumer,
+      deadLetters,
+      handler: input.handler,
+      retry: valid.retry ?? this.options.retry ?? DEFAULT_RETRY_POLICY,
+      topics,
+      paused: false,
+    };
+    this.running = running;
+    this.stopping = false;
+    try {
+      if (this.provision !== false)
+        await this.withAdmin((admin) =>
+          ensureTopics(admin, [...topics, this.topics.deadLetter], this.provision || {}),
+        );
+      await deadLetters.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      consumer.on(consumer.events.CRASH, (event) => {
+        const cause = event.payload.error;
+        this.report(
+          new InfrastructureError(
+            `Kafka consumer ${this.groupId} crashed (restart: ${event.payload.restart}): ${String(cause)}`,
+            { cause },
+          ),
+        );
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+        eachBatch: (payload) => this.trackBatch(this.handleBatch(running, payload)),
+      });
+      const patience = (this.options.sessionTimeoutMs ?? 30_000) * 2;
+      await Promise.race([
+        joined,
+        sleep(patience).then(() => {
+          throw new InfrastructureError(
+            `consumer group ${this.groupId} got no partitions within ${patience} ms`,
+          );
+        }),
+      ]);
+      this.subscribed = topics;
+    } catch (cause) {
+      this.running = undefined;
+      await Promise.allSettled([consumer.disconnect(), deadLetters.disconnect()]);
+      if (cause instanceof SeatRushError) throw cause;
+      throw new InfrastructureError(`could not start Kafka consumer ${this.groupId}: ${String(cause)}`, {
+        cause,
+      });
+    }
+  }
+
+  /**
+   * Stops gracefully: the message in hand is finished (or, in a retry wait, left for the next
+   * owner), handled offsets are committed, and the member leaves the group so its partitions move
+   * at once.
+   */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    this.stopping = true;
+    for (const wake of this.wakeSleepers) wake();
+    try {
+      // Let batches in hand finish their message and commit before the member leaves the group.
+      await Promise.allSettled([...this.batchesInFlight]);
+      await running.consumer.disconnect();
+      await running.deadLetters.disconnect();
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /**
+   * Messages not yet handled by this group: the sum over partitions of the end offset minus the
+   * committed offset, over the subscribed topics — or, before `start`, over this prefix's topics
+   * the group has committed on. Batches in flight are given up to a second to commit first, so a
+   * just-handled event does not count.
+   */
+  async lag(): Promise<number> {
+    await Promise.race([Promise.allSettled([...this.batchesInFlight]), sleep(1_000)]);
+    return this.withAdmin(async (admin) => {
+      const committed =
+        this.subscribed.length > 0
+          ? await retriable(() => admin.fetchOffsets({ groupId: this.groupId, topics: this.subscribed }))
+          : (await retriable(() => admin.fetchOffsets({ groupId: this.groupId }))).filter(
+              (t) => this.topics.typeOf(t.topic) !== undefined,
+            );
+      let lag = 0;
+      for (const { topic, partitions } of committed) {
+        const ends = await retriable(() => admin.fetchTopicOffsets(topic));
+        for (const end of ends) {
+          const done = Number(partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+          const from = done >= 0 ? done : Number(end.low);
+          lag += Math.max(0, Number(end.high) - from);
+        }
+      }
+      return lag;
+    });
+  }
+
+  /** Stops fetching (e.g. for maintenance); messages in hand are still finished. */
+  pause(): void {
+    const running = this.running;
+    if (!running || running.paused) return;
+    running.paused = true;
+    running.consumer.pause(running.topics.map((topic) => ({ topic })));
+  }
+
+  /** Resumes fetching after {@link pause} or back-pressure. */
+  resume(): void {
+    const running = this.running;
+    if (!running?.paused) return;
+    running.paused = false;
+    running.consumer.resume(running.topics.map((topic) => ({ topic })));
+  }
+
+  private trackBatch(batch: Promise<void>): Promise<void> {
+    this.batchesInFlight.add(batch);
+    return batch.finally(() => this.batchesInFlight.delete(batch));
+  }
+
+  private async handleBatch(running: Running, payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
+    const live = () => isRunning() && !isStale() && !this.stopping;
+    const commitEvery = this.options.commitEvery ?? 100;
+    let handled: string | undefined;
+    let sinceCommit = 0;
+    const commit = async () => {
+      if (handled === undefined || sinceCommit === 0) return;
+      const offset = (BigInt(handled) + 1n).toString();
+      sinceCommit = 0;
+      // The payload's commit with explicit offsets goes straight to the group coordinator, also
+      // while the consumer is stopping (consumer.commitOffsets is a no-op by then).
+      await commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
+      });
+    };
+    try {
+      for (const message of batch.messages) {
+        await this.waitWhileOverloaded(running, live, heartbeat);
+        if (!live()) break;
+        const origin: MessageOrigin = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+        };
+        await this.handleMessage(running, message, origin, live, heartbeat);
+        resolveOffset(message.offset);
+        handled = message.offset;
+        sinceCommit += 1;
+        if (sinceCommit >= commitEvery) await commit();
+        await heartbeat();
+      }
+    } catch (error) {
+      if (error !== ABORTED) {
+        await commit().catch(() => undefined);
+        throw error;
+      }
+    }
+    // A stale batch belongs to another member now: committing for it could move its offset.
+    if (!isStale()) await commit();
+  }
+
+  /** Handles one message to its end: handled, or dead-lettered. Throws ABORTED when it must be left. */
+  private async handleMessage(
+    running: Running,
+    message: KafkaMessage,
+    origin: MessageOrigin,
+    live: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const raw = bodyOf(message);
+    const decoded = decodeEvent(raw, this.topics.typeOf(origin.topic));
+    if (!decoded.ok) {
+      await this.deadLetter(running, {
+        message,
+        origin,
+        event: null,
+        raw,
+        error: decoded.error,
+        attempts: 0,
+      });
+      return;
+    }
+    const { maxAttempts } = running.retry;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await running.handler.handle(decoded.event, { attempt });
+        return;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          await this.deadLetter(running, {
+            message,
+            origin,
+            event: decoded.event,
+            raw,
+            error: describeError(error),
+            attempts: attempt,
+          });
+          return;
+        }
+        const delay = backoffDelay(running.retry, attempt, this.options.random);
+        await this.sleepAlive(delay, live, heartbeat);
+      }
+    }
+  }
+
+  private async deadLetter(
+    running: Running,
+    input: {
+      message: KafkaMessage;
+      origin: MessageOrigin;
+      event: DomainEvent | null;
+      raw: string;
+      error: { code: string; message: string };
+      attempts: number;
+    },
+  ): Promise<void> {
+    const now = (this.options.now ?? Date.now)();
+    try {
+      await running.deadLetters.send({
+        topic: this.topics.deadLetter,
+        acks: -1,
+        messages: [
+          deadLetterMessage({
+            original: input.message,
+            origin: input.origin,
+            error: input.error,
+            attempts: input.attempts,
+            group: this.groupId,
+            now,
+          }),
+        ],
+      });
+    } catch (cause) {
+      // Not written to the dead-letter topic: the offset must not move, so the batch fails and
+      // the message is delivered again.
+      throw new InfrastructureError(
+        `could not write a dead letter for ${describeOrigin(input.origin)}: ${String(cause)}`,
+        { cause },
+      );
+    }
+    const letter: DeadLetter = {
+      event: input.event,
+      raw: input.raw,
+      error: input.error,
+      attempts: input.attempts,
+      source: describeOrigin(input.origin),
+    };
+    try {
+      await running.handler.onDeadLetter?.(letter);
+    } catch (cause) {
+      this.report(
+        new InfrastructureError(`onDeadLetter failed for ${letter.source}: ${String(cause)}`, { cause }),
+      );
+    }
+  }
+
+  private async waitWhileOverloaded(
+    running: Running,
+    live: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const overloaded = this.options.backpressure;
+    if (!overloaded?.()) return;
+    this.pause();
+    try {
+      while (overloaded() && live()) await this.sleepAlive(100, live, heartbeat);
+    } finally {
+      if (running === this.running) this.resume();
+    }
+  }
+
+  /** Waits `ms`, heartbeating; throws ABORTED as soon as the consumer stops or loses the partition. */
+  private async sleepAlive(ms: number, live: () => boolean, heartbeat: () => Promise<void>): Promise<void> {
+    const interval = this.options.heartbeatIntervalMs ?? 3_000;
+    let left = ms;
+    while (left > 0) {
+      if (!live()) throw ABORTED;
+      const step = Math.min(left, interval);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.wakeSleepers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, step);
+        this.wakeSleepers.add(wake);
+      });
+      left -= step;
+      if (!live()) throw ABORTED;
+      await heartbeat();
+    }
+  }
+
+  private async withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private report(error: SeatRushError): void {
+    (this.options.onError ?? ((e: SeatRushError) => console.error(`[seatrush/kafka] ${e.message}`)))(error);
+  }
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof SeatRushError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: 'HANDLER_FAILED', message: error.message };
+  return { code: 'HANDLER_FAILED', message: String(error) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,75 @@
+import {
+  EpochMs,
+  ReservationId,
+  ReservationRow,
+  ReservationStatus,
+  SaleId,
+  ValidationError,
+  type ValidationIssue,
+  validate,
+  z,
+} from '@seatrush/core';
+
+/** Input of `transition`, checked before anything reaches the database. */
+export const TransitionInput = z.object({
+  reservationId: ReservationId,
+  from: z.array(ReservationStatus).min(1),
+  to: ReservationStatus,
+  paymentId: z.string().min(1).max(128).nullable().optional(),
+  failureReason: z.string().min(1).max(64).nullable().optional(),
+  now: EpochMs,
+});
+
+/** A reconciliation run as recorded: counts may be negative (a broken store is worth recording). */
+export const ReconciliationInput = z.object({
+  saleId: SaleId,
+  ranAt: EpochMs,
+  storeAvailable: z.number().int(),
+  storeHeld: z.number().int(),
+  storeConfirmed: z.number().int(),
+  truthConfirmed: z.number().int(),
+  truthPending: z.number().int(),
+  consistent: z.boolean(),
+  repaired: z.boolean(),
+});
+
+/**
+ * Checks a batch of rows: each against `ReservationRow`, plus the rules the database would also
+ * refuse (seats matching the quantity, no seat twice in a row), so the caller gets every problem
+ * at once and nothing is sent.
+ * @throws ValidationError listing every issue of every row.
+ */
+export function checkRows(input: unknown): ReservationRow[] {
+  const parsed = ReservationRow.array().safeParse(input);
+  const issues: ValidationIssue[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join('.'),
+        message: issue.message,
+      }));
+  // read defensively: these run even when other fields failed, so every problem is reported at once
+  (Array.isArray(input) ? input : []).forEach((row: unknown, index) => {
+    if (typeof row !== 'object' || row === null) return;
+    const { seatIds, quantity } = row as { seatIds?: unknown; quantity?: unknown };
+    if (!Array.isArray(seatIds)) return;
+    if (seatIds.length > 0 && typeof quantity === 'number' && seatIds.length !== quantity) {
+      issues.push({
+        path: `${index}.seatIds`,
+        message: `a seated reservation names one seat per unit (${seatIds.length} seats, quantity ${quantity})`,
+      });
+    }
+    if (new Set(seatIds).size !== seatIds.length) {
+      issues.push({ path: `${index}.seatIds`, message: 'a seat appears twice' });
+    }
+  });
+  if (!parsed.success || issues.length > 0) throw new ValidationError('reservation rows', issues);
+  return parsed.data;
+}
+
+/**
+ * Checks a sale id argument.
+ * @throws ValidationError when it is not a valid sale id.
+ */
+export function checkSaleId(saleId: unknown): string {
+  return validate('sale id', SaleId, saleId);
+}

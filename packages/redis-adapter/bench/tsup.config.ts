@@ -1,0 +1,18 @@
+import { defineConfig } from 'tsup';
+
+// The benchmark is a plain Node script: bundled from the workspace sources (the `@seatrush/source`
+// export condition) into dist/bench, with ioredis left to Node.
+export default defineConfig({
+  entry: { 'hot-path': 'bench/hot-path.ts' },
+  outDir: 'dist/bench',
+  format: ['esm'],
+  target: 'node22',
+  platform: 'node',
+  clean: false,
+  dts: false,
+  noExternal: [/^@seatrush\//],
+  external: ['ioredis'],
+  esbuildOptions(options) {
+    options.conditions = ['@seatrush/source'];
+  },
+});

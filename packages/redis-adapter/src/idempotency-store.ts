@@ -1,0 +1,76 @@
+import type { IdempotencyClaim, IdempotencyStore } from '@seatrush/core';
+import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { asList } from './replies';
+import type { RedisClient } from './scripts';
+import { anything, boundedText, EpochMs, PositiveInt, validateFields } from './validation';
+
+const SCOPE_KEY = { scope: boundedText('scope', 128), key: boundedText('idempotency key', 256) };
+
+/**
+ * Idempotency keys of the commands other than reserve (reserve stores its outcome inside its own
+ * script). One hash per key, `sr:idem:{scope:key}` (any characters: a single-key script needs no slot
+ * grouping); its logical lifetime is read from `now`, the
+ * real TTL is only garbage collection.
+ */
+export class RedisIdempotencyStore implements IdempotencyStore {
+  private readonly context: StoreContext;
+
+  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
+    this.context = storeContext(redis, options);
+  }
+
+  /** Claims a key, or answers what it holds: in progress, the original outcome, or a mismatch. */
+  async claim<T>(input: {
+    scope: string;
+    key: string;
+    fingerprint: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<IdempotencyClaim<T>> {
+    const i = validateFields(
+      'idempotency claim',
+      { ...SCOPE_KEY, fingerprint: boundedText('fingerprint', 1024), ttlMs: PositiveInt, now: EpochMs },
+      input,
+    );
+    const [state, outcome] = asList(
+      await this.context.scripts.run(
+        'idempotency-claim',
+        [this.context.keys.idempotency(i.scope, i.key)],
+        [i.fingerprint, i.ttlMs, i.now, this.context.retentionMs],
+      ),
+      'idempotency-claim',
+    ).map(String);
+    if (state === 'done') return { state: 'done', outcome: JSON.parse(outcome!) as T };
+    return { state: state as 'claimed' | 'in-progress' | 'mismatch' };
+  }
+
+  /** Stores the outcome (JSON) of a claimed key for `ttlMs` from `now`. */
+  async complete<T>(input: {
+    scope: string;
+    key: string;
+    outcome: T;
+    ttlMs: number;
+    now: number;
+  }): Promise<void> {
+    const i = validateFields(
+      'idempotency outcome',
+      { ...SCOPE_KEY, outcome: anything, ttlMs: PositiveInt, now: EpochMs },
+      input,
+    );
+    await this.context.scripts.run(
+      'idempotency-complete',
+      [this.context.keys.idempotency(i.scope, i.key)],
+      [JSON.stringify(i.outcome ?? null), i.ttlMs, i.now, this.context.retentionMs],
+    );
+  }
+
+  /** Gives a claim up; a completed outcome stays. */
+  async abandon(input: { scope: string; key: string }): Promise<void> {
+    const i = validateFields('idempotency abandon', SCOPE_KEY, input);
+    await this.context.scripts.run(
+      'idempotency-abandon',
+      [this.context.keys.idempotency(i.scope, i.key)],
+      [],
+    );
+  }
+}

@@ -1,0 +1,21 @@
+export { RedisBlocklist } from './blocklist';
+export {
+  checkDurability,
+  connectRedis,
+  type DurabilityWarning,
+  type ExtraRedisOptions,
+  type RedisAddress,
+  type RedisAuth,
+  type RedisDeployment,
+} from './connect';
+export { HoldExpiryListener, type HoldExpiryListenerOptions } from './expiry-listener';
+export { RedisIdempotencyStore } from './idempotency-store';
+export { RedisInventorySteps } from './inventory-steps';
+export { RedisInventoryStore, type RedisInventoryStoreOptions } from './inventory-store';
+export { KeySpace, type SaleKeys } from './keys';
+export { assertUsableClient, type RedisStoreOptions } from './options';
+export { RedisRateLimiter } from './rate-limiter';
+export { Redlock, type RedlockOptions } from './redlock';
+export type { RedisClient } from './scripts';
+export { RedisWaitingListStore } from './waiting-list-store';
+export { RedisWaitingRoomStore } from './waiting-room-store';

@@ -1,0 +1,485 @@
+import {
+  type CompensateOutcome,
+  EpochMs,
+  type GroupReserveOutcome,
+  type GroupReserveRefusal,
+  GroupReserveRequest,
+  groupReserveFingerprint,
+  type HoldChangeOutcome,
+  type HoldRecord,
+  InfrastructureError,
+  type InventoryCounts,
+  InventorySnapshot,
+  type InventoryStore,
+  type InventoryTruth,
+  ReservationId,
+  type ReserveOutcome,
+  type ReserveRefusal,
+  ReserveRequest,
+  reserveFingerprint,
+  SaleId,
+  SeatId,
+  type SeatState,
+  UnknownSaleError,
+  UserId,
+  ValidationError,
+  validate,
+} from '@seatrush/core';
+import { RedisInventorySteps } from './inventory-steps';
+import type { SaleKeys } from './keys';
+import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { asList, holdFrom, pairs, publicHold } from './replies';
+import type { RedisClient } from './scripts';
+import { anything, Bool, Count, optional, PositiveInt, validateFields } from './validation';
+import { RedisWaitingListStore } from './waiting-list-store';
+
+/** Options of {@link RedisInventoryStore}. */
+export interface RedisInventoryStoreOptions extends RedisStoreOptions {
+  /**
+   * Also write a twin key with a real PX per hold (`sr:{sale}:timer:<id>`), whose expiry event a
+   * {@link HoldExpiryListener} turns into a prompt release. Off by default: the sweeper over the
+   * expiry index is the guarantee, the timers only make release prompt.
+   */
+  expiryTimers?: boolean;
+}
+
+const SEAT_STATE: Record<string, SeatState> = { A: 'AVAILABLE', H: 'HELD', C: 'CONFIRMED' };
+const SEAT_CHUNK = 1_000;
+
+/**
+ * The hot path on Redis: holds, stock and idempotency of every sale, each operation ONE Lua script
+ * (one round trip, atomic, no lock). Every key of a sale carries its hash tag, so it runs
+ * unchanged on a single node, behind Sentinel and on Redis Cluster.
+ *
+ * Invariant, whatever the concurrency: available + held + confirmed == initialStock.
+ */
+export class RedisInventoryStore implements InventoryStore {
+  /** @internal shared with {@link RedisInventorySteps} */
+  readonly context: StoreContext;
+  /** @internal */
+  readonly expiryTimers: boolean;
+
+  constructor(redis: RedisClient, options: RedisInventoryStoreOptions = {}) {
+    const { expiryTimers, ...storeOptions } = validateFields(
+      'Redis inventory store options',
+      // keyPrefix and retentionMs are checked by storeContext
+      { expiryTimers: optional(Bool), keyPrefix: anything, retentionMs: anything },
+      options,
+    );
+    this.context = storeContext(redis, storeOptions as RedisStoreOptions);
+    this.expiryTimers = expiryTimers ?? false;
+  }
+
+  /** The lock strategy's building blocks over this store's state. */
+  steps(): RedisInventorySteps {
+    return new RedisInventorySteps(this);
+  }
+
+  /** The sale's waiting list over this store's keys (offers hold freed units atomically). */
+  waitingList(): RedisWaitingListStore {
+    return new RedisWaitingListStore(this);
+  }
+
+  private keys(saleId: string): SaleKeys {
+    return this.context.keys.sale(saleId);
+  }
+
+  /**
+   * Writes a sale's snapshot in one MULTI/EXEC (the sale's old keys are replaced; `warm` is
+   * written last, in the same transaction), then reads it back and verifies it.
+   */
+  async load(snapshot: InventorySnapshot): Promise<void> {
+    const s = validate('inventory snapshot', InventorySnapshot, snapshot);
+    checkSnapshot(s);
+    const k = this.keys(s.saleId);
+    const confirmed = s.initialStock - s.available;
+    const tx = this.context.redis.multi();
+    // the fence survives a reload: a lock holder from before must stay refused
+    tx.del(k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry);
+    tx.hset(k.meta, {
+      initialStock: s.initialStock,
+      ticketsPerUser: s.ticketsPerUser,
+      kind: s.seatIds.length > 0 ? 'assigned' : 'general',
+      held: 0,
+      confirmed,
+      warm: 0,
+    });
+    const sold = new Set(s.confirmedSeatIds);
+    for (let i = 0; i < s.seatIds.length; i += SEAT_CHUNK) {
+      const chunk: Record<string, string> = {};
+      for (const seatId of s.seatIds.slice(i, i + SEAT_CHUNK)) chunk[seatId] = sold.has(seatId) ? 'C' : 'A';
+      tx.hset(k.seats, chunk);
+    }
+    const perUser = Object.entries(s.confirmedPerUser).filter(([, units]) => units > 0);
+    if (perUser.length > 0) tx.hset(k.users, Object.fromEntries(perUser));
+    tx.set(k.stock, s.available);
+    tx.hset(k.meta, 'warm', 1);
+    await exec(tx, 'load');
+    const counts = await this.counts(s.saleId);
+    const seats = await this.context.redis.hlen(k.seats);
+    if (
+      counts.available !== s.available ||
+      counts.initialStock !== s.initialStock ||
+      seats !== s.seatIds.length
+    ) {
+      throw new InfrastructureError(`warm-up of sale ${s.saleId} did not verify: ${JSON.stringify(counts)}`);
+    }
+  }
+
+  /** Whether the sale is loaded (warm-up finished and verified). */
+  async isWarm(saleId: string): Promise<boolean> {
+    const { saleId: id } = validateFields('sale', { saleId: SaleId }, { saleId });
+    return (await this.context.redis.hget(this.keys(id).meta, 'warm')) === '1';
+  }
+
+  /** The hot path: one script call (see `src/lua/reserve.lua`). */
+  async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
+    const r = validate('reserve request', ReserveRequest, request);
+    const seatIds = r.selection.kind === 'seats' ? r.selection.seatIds : [];
+    if (new Set(seatIds).size !== seatIds.length) {
+      throw new ValidationError('reserve request', [
+        { path: 'selection.seatIds', message: 'a seat is asked for twice' },
+      ]);
+    }
+    const quantity = r.selection.kind === 'seats' ? seatIds.length : r.selection.quantity;
+    const k = this.keys(r.saleId);
+    const reply = asList(
+      await this.context.scripts.run('reserve', holdingKeys(k, r.reservationId), [
+        k.base,
+        r.saleId,
+        r.userId,
+        r.reservationId,
+        r.idempotencyKey,
+        reserveFingerprint(r),
+        r.selection.kind,
+        quantity,
+        r.holdMs,
+        r.requireAdmission ? '1' : '0',
+        r.now,
+        this.context.retentionMs,
+        this.expiryTimers ? '1' : '0',
+        ...seatIds,
+      ]),
+      'reserve',
+    );
+    if (reply[0] === 'HELD') {
+      return {
+        ok: true,
+        code: 'HELD',
+        hold: publicHold(holdFrom(pairs(reply, 2))),
+        replayed: reply[1] === '1',
+      };
+    }
+    if (reply[0] === 'ERROR') {
+      throw new ValidationError('reserve request', [
+        { path: 'reservationId', message: `reservation ${r.reservationId} exists already` },
+      ]);
+    }
+    const code = String(reply[1]) as ReserveRefusal;
+    const seats = reply.slice(2).map(String);
+    return seats.length > 0 ? { ok: false, code, seatIds: seats } : { ok: false, code };
+  }
+
+  /**
+   * Group allocation: `size` seats together — adjacent in one row where possible — in one script
+   * call (see `src/lua/reserve-group.lua`); a refusal holds nothing.
+   */
+  async reserveGroup(request: GroupReserveRequest): Promise<GroupReserveOutcome> {
+    const r = validate('group reserve request', GroupReserveRequest, request);
+    const k = this.keys(r.saleId);
+    const reply = asList(
+      await this.context.scripts.run('reserve-group', holdingKeys(k, r.reservationId), [
+        k.base,
+        r.saleId,
+        r.userId,
+        r.reservationId,
+        r.idempotencyKey,
+        groupReserveFingerprint(r),
+        r.size,
+        r.fallback,
+        r.holdMs,
+        r.requireAdmission ? '1' : '0',
+        r.now,
+        this.context.retentionMs,
+        this.expiryTimers ? '1' : '0',
+        ...r.rows.map((row) => row.join(',')),
+      ]),
+      'reserve-group',
+    );
+    if (reply[0] === 'HELD') {
+      return {
+        ok: true,
+        code: 'HELD',
+        hold: publicHold(holdFrom(pairs(reply, 3))),
+        replayed: reply[1] === '1',
+        adjacent: reply[2] === '1',
+      };
+    }
+    if (reply[0] === 'ERROR') {
+      throw new ValidationError('group reserve request', [
+        { path: 'reservationId', message: `reservation ${r.reservationId} exists already` },
+      ]);
+    }
+    const code = String(reply[1]) as GroupReserveRefusal;
+    const seats = reply.slice(2).map(String);
+    return seats.length > 0 ? { ok: false, code, seatIds: seats } : { ok: false, code };
+  }
+
+  /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
+  async extend(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    holdMs: number;
+    now: number;
+  }): Promise<HoldChangeOutcome> {
+    const i = validateFields('extend', { ...HOLD_OWNER, holdMs: PositiveInt, now: EpochMs }, input);
+    const k = this.keys(i.saleId);
+    return holdChange(
+      await this.context.scripts.run(
+        'extend-hold',
+        [k.hold(i.reservationId), k.expiry, k.holdTimer(i.reservationId)],
+        [i.userId, i.holdMs, i.now, this.context.retentionMs, this.expiryTimers ? '1' : '0'],
+      ),
+    );
+  }
+
+  /** Owner only: gives a live hold back (stock returned, idempotency key cleared). */
+  async release(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    now: number;
+  }): Promise<HoldChangeOutcome> {
+    const i = validateFields('release', { ...HOLD_OWNER, now: EpochMs }, input);
+    const k = this.keys(i.saleId);
+    return holdChange(
+      await this.context.scripts.run(
+        'release-hold',
+        [
+          k.hold(i.reservationId),
+          k.meta,
+          k.stock,
+          k.seats,
+          k.users,
+          k.idempotency,
+          k.expiry,
+          k.holdTimer(i.reservationId),
+        ],
+        [i.userId, i.now, this.context.retentionMs],
+      ),
+    );
+  }
+
+  /** Owner only: HELD → CONFIRMED, permanently. Refused once the hold has expired. */
+  async confirm(input: {
+    saleId: string;
+    reservationId: string;
+    userId: string;
+    now: number;
+  }): Promise<HoldChangeOutcome> {
+    const i = validateFields('confirm', { ...HOLD_OWNER, now: EpochMs }, input);
+    const k = this.keys(i.saleId);
+    return holdChange(
+      await this.context.scripts.run(
+        'confirm-hold',
+        [k.hold(i.reservationId), k.meta, k.seats, k.expiry, k.holdTimer(i.reservationId)],
+        [i.userId, i.now],
+      ),
+    );
+  }
+
+  /** Undoes a reservation whatever its state, once; idempotent. */
+  async compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome> {
+    const i = validateFields('compensate', { saleId: SaleId, reservationId: ReservationId }, input);
+    const k = this.keys(i.saleId);
+    const reply = asList(
+      await this.context.scripts.run(
+        'compensate',
+        [
+          k.hold(i.reservationId),
+          k.meta,
+          k.stock,
+          k.seats,
+          k.users,
+          k.idempotency,
+          k.expiry,
+          k.holdTimer(i.reservationId),
+        ],
+        [this.context.retentionMs],
+      ),
+      'compensate',
+    );
+    if (reply[0] !== 'OK') return { ok: false, code: 'NOT_FOUND' };
+    return { ok: true, restored: reply[1] === '1', hold: publicHold(holdFrom(pairs(reply, 2))) };
+  }
+
+  /** Expires up to `limit` due holds; each one's stock comes back exactly once. */
+  async expireDue(input: { saleId: string; now: number; limit: number }): Promise<HoldRecord[]> {
+    const i = validateFields('expireDue', { saleId: SaleId, now: EpochMs, limit: PositiveInt }, input);
+    const k = this.keys(i.saleId);
+    const reply = asList(
+      await this.context.scripts.run(
+        'expire-due',
+        [k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry],
+        [k.base, i.now, i.limit, this.context.retentionMs],
+      ),
+      'expire-due',
+    );
+    return reply.map((record) => publicHold(holdFrom(pairs(record as unknown[]))));
+  }
+
+  /** A hold record, or null (never made, or garbage-collected after its retention). */
+  async getHold(saleId: string, reservationId: string): Promise<HoldRecord | null> {
+    const i = validateFields(
+      'getHold',
+      { saleId: SaleId, reservationId: ReservationId },
+      { saleId, reservationId },
+    );
+    const fields = await this.context.redis.hgetall(this.keys(i.saleId).hold(i.reservationId));
+    return fields.reservationId ? publicHold(holdFrom(fields)) : null;
+  }
+
+  /** Counts for the reconciler; `UnknownSaleError` for a sale that is not loaded. */
+  async counts(saleId: string): Promise<InventoryCounts> {
+    const { saleId: id } = validateFields('sale', { saleId: SaleId }, { saleId });
+    const k = this.keys(id);
+    const results = await exec(
+      this.context.redis.multi().hmget(k.meta, 'warm', 'initialStock', 'held', 'confirmed').get(k.stock),
+      'counts',
+    );
+    const [warm, initialStock, held, confirmed] = results[0] as Array<string | null>;
+    if (warm !== '1') throw new UnknownSaleError(id);
+    return {
+      saleId: id,
+      initialStock: Number(initialStock),
+      available: Number(results[1] ?? 0),
+      held: Number(held ?? 0),
+      confirmed: Number(confirmed ?? 0),
+    };
+  }
+
+  /** Every seat's state; empty for general admission. */
+  async seatStates(saleId: string): Promise<Record<string, SeatState>> {
+    const { saleId: id } = validateFields('sale', { saleId: SaleId }, { saleId });
+    const k = this.keys(id);
+    const results = await exec(
+      this.context.redis.multi().hget(k.meta, 'warm').hgetall(k.seats),
+      'seatStates',
+    );
+    if (results[0] !== '1') throw new UnknownSaleError(id);
+    const states: Record<string, SeatState> = {};
+    for (const [seatId, state] of Object.entries(results[1] as Record<string, string>)) {
+      states[seatId] = SEAT_STATE[state] ?? 'AVAILABLE';
+    }
+    return states;
+  }
+
+  /** Makes the store agree with the source of truth (see `src/lua/repair.lua`). */
+  async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
+    const t = validateFields(
+      'inventory truth',
+      { saleId: SaleId, confirmedUnits: Count, confirmedSeatIds: SeatId.array() },
+      truth,
+    );
+    const k = this.keys(t.saleId);
+    const reply = asList(
+      await this.context.scripts.run(
+        'repair',
+        [k.meta, k.stock, k.seats],
+        [t.confirmedUnits, ...t.confirmedSeatIds],
+      ),
+      'repair',
+    );
+    if (reply[0] === 'UNKNOWN') throw new UnknownSaleError(t.saleId);
+    if (reply[0] === 'INVALID') {
+      throw new ValidationError(
+        'inventory truth',
+        reply[1] === 'UNITS'
+          ? [{ path: 'confirmedUnits', message: 'more than the initial stock' }]
+          : reply.slice(2).map((id) => ({
+              path: 'confirmedSeatIds',
+              message: `seat ${String(id)} is not in the seat map`,
+            })),
+      );
+    }
+    const [initialStock, availableBefore, heldBefore, confirmedBefore, available, held, confirmed] = reply
+      .slice(1)
+      .map(Number) as [number, number, number, number, number, number, number];
+    return {
+      before: {
+        saleId: t.saleId,
+        initialStock,
+        available: availableBefore,
+        held: heldBefore,
+        confirmed: confirmedBefore,
+      },
+      after: { saleId: t.saleId, initialStock, available, held, confirmed },
+    };
+  }
+}
+
+/** The fields every owner-only hold change takes. */
+const HOLD_OWNER = { saleId: SaleId, reservationId: ReservationId, userId: UserId };
+
+function holdChange(raw: unknown): HoldChangeOutcome {
+  const reply = asList(raw, 'hold change');
+  if (reply[0] === 'OK') return { ok: true, hold: publicHold(holdFrom(pairs(reply, 1))) };
+  return { ok: false, code: String(reply[1]) as 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' };
+}
+
+/** Rules the snapshot schema cannot state alone. */
+function checkSnapshot(s: InventorySnapshot): void {
+  const issues: Array<{ path: string; message: string }> = [];
+  if (s.available > s.initialStock) issues.push({ path: 'available', message: 'is more than initialStock' });
+  const seats = new Set(s.seatIds);
+  if (seats.size !== s.seatIds.length) issues.push({ path: 'seatIds', message: 'seat ids repeat' });
+  if (s.seatIds.length > 0) {
+    if (s.initialStock !== seats.size)
+      issues.push({ path: 'initialStock', message: 'must equal the number of seats' });
+    const unknown = s.confirmedSeatIds.filter((id) => !seats.has(id));
+    if (unknown.length > 0)
+      issues.push({ path: 'confirmedSeatIds', message: `not in the seat map: ${unknown.join(', ')}` });
+    if (s.available > seats.size - new Set(s.confirmedSeatIds).size)
+      issues.push({ path: 'available', message: 'is more than the seats not confirmed' });
+  } else if (s.confirmedSeatIds.length > 0) {
+    issues.push({ path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' });
+  }
+  if (issues.length > 0) throw new ValidationError('inventory snapshot', issues);
+}
+
+/** Runs a MULTI and answers its results, throwing on any failed command. */
+export async function exec(
+  tx: { exec(): Promise<Array<[Error | null, unknown]> | null> },
+  what: string,
+): Promise<unknown[]> {
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    results = await tx.exec();
+  } catch (error) {
+    throw new InfrastructureError(`Redis transaction ${what} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!results) throw new InfrastructureError(`Redis transaction ${what} was aborted`);
+  return results.map(([error, value]) => {
+    if (error)
+      throw new InfrastructureError(`Redis transaction ${what} failed: ${error.message}`, { cause: error });
+    return value;
+  });
+}
+
+/** KEYS of the scripts that make a new hold (reserve.lua, reserve-group.lua), in their order. */
+function holdingKeys(k: SaleKeys, reservationId: string): string[] {
+  return [
+    k.meta,
+    k.stock,
+    k.seats,
+    k.users,
+    k.idempotency,
+    k.expiry,
+    k.admitted,
+    k.hold(reservationId),
+    k.holdTimer(reservationId),
+  ];
+}

@@ -1,0 +1,37 @@
+--[[
+  compensate: undoes a reservation whatever its state (failed publish, failed payment, refund).
+  A HELD or CONFIRMED one gives its stock and seats back and becomes COMPENSATED; a RELEASED or
+  EXPIRED one already gave them back and keeps its status. The idempotency key is cleared either
+  way. A second call restores nothing.
+
+  KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
+  KEYS[6] idempotency   KEYS[7] expiry   KEYS[8] hold timer
+  ARGV[1] retention (ms)
+  Returns {'OK', '1'|'0' restored, field, value, …} or {'REFUSED', 'NOT_FOUND'}
+]]
+local hold, meta, stock, seats, users, idem, expiry, timer =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds', 'idempotencyKey')
+if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end
+local restored = '0'
+if h[2] == 'HELD' or h[2] == 'CONFIRMED' then
+  local quantity = tonumber(h[4])
+  local state = h[2] == 'HELD' and 'H' or 'C'
+  redis.call('INCRBY', stock, quantity)
+  for seatId in string.gmatch(h[5], '[^,]+') do
+    if redis.call('HGET', seats, seatId) == state then redis.call('HSET', seats, seatId, 'A') end
+  end
+  redis.call('HINCRBY', users, h[1], -quantity)
+  redis.call('HINCRBY', meta, h[2] == 'HELD' and 'held' or 'confirmed', -quantity)
+  redis.call('ZREM', expiry, h[3])
+  restored = '1'
+end
+if restored == '1' then
+  redis.call('HSET', hold, 'status', 'COMPENSATED')
+  redis.call('PEXPIRE', hold, tonumber(ARGV[1]))
+  redis.call('DEL', timer)
+end
+if redis.call('HGET', idem, h[6]) == h[3] then redis.call('HDEL', idem, h[6]) end
+local reply = { 'OK', restored }
+for _, v in ipairs(redis.call('HGETALL', hold)) do reply[#reply + 1] = v end
+return reply

@@ -1,0 +1,34 @@
+--[[
+  expire-due: expires up to `limit` holds whose expiry (by ARGV now) has passed. Each one is
+  taken off the expiry index and checked HELD inside this one atomic call, so its stock comes
+  back exactly once even when sweepers and the notification listener race. The idempotency
+  outcome stays: a replay of the key answers the expired hold.
+
+  KEYS[1] meta   KEYS[2] stock   KEYS[3] seats   KEYS[4] users   KEYS[5] idempotency (unused,
+  kept so every hold script declares the same keys)   KEYS[6] expiry
+  ARGV[1] key base `…sr:{saleId}:`   ARGV[2] now   ARGV[3] limit   ARGV[4] retention (ms)
+  Returns a list of hold records, each a list {field, value, …}
+]]
+local meta, stock, seats, users, idem, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local base, now, limit, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit)
+local expired = {}
+for _, reservationId in ipairs(due) do
+  redis.call('ZREM', expiry, reservationId)
+  local hold = base .. 'hold:' .. reservationId
+  local h = redis.call('HMGET', hold, 'userId', 'status', 'quantity', 'seatIds', 'idempotencyKey')
+  if h[2] == 'HELD' then
+    local quantity = tonumber(h[3])
+    redis.call('INCRBY', stock, quantity)
+    for seatId in string.gmatch(h[4], '[^,]+') do
+      if redis.call('HGET', seats, seatId) == 'H' then redis.call('HSET', seats, seatId, 'A') end
+    end
+    redis.call('HINCRBY', users, h[1], -quantity)
+    redis.call('HINCRBY', meta, 'held', -quantity)
+    redis.call('HSET', hold, 'status', 'EXPIRED')
+    redis.call('PEXPIRE', hold, retention)
+    redis.call('DEL', base .. 'timer:' .. reservationId)
+    expired[#expired + 1] = redis.call('HGETALL', hold)
+  end
+end
+return expired

@@ -1,0 +1,70 @@
+import { ConfigurationError } from '@seatrush/core';
+import { KeySpace } from './keys';
+import { type RedisClient, Scripts } from './scripts';
+import { optional, PositiveInt, validateFields } from './validation';
+
+/** Options every Redis store takes. */
+export interface RedisStoreOptions {
+  /**
+   * Goes before every key (`<keyPrefix>sr:{sale}:…`) to isolate installations or test runs that
+   * share one Redis. Use this, never ioredis' `keyPrefix`. Default: none.
+   */
+  keyPrefix?: string;
+  /**
+   * How long finished records (released/expired holds, idempotency outcomes, rate-limit buckets)
+   * outlive their logical end before Redis deletes them. Pure garbage collection: the logic reads
+   * the `now` it is given, so this only has to be well beyond any logical expiry. Default: 24 h.
+   */
+  retentionMs?: number;
+}
+
+const KeyPrefix = {
+  safeParse(input: unknown) {
+    if (typeof input === 'string' && input.length <= 64 && /^[A-Za-z0-9_.:-]*$/.test(input))
+      return { success: true as const, data: input };
+    return {
+      success: false as const,
+      error: { issues: [{ path: [], message: 'key prefix must be at most 64 of A-Z a-z 0-9 _ . : -' }] },
+    };
+  },
+};
+
+/** What a store needs: a client checked for use, its scripts, its key space and options. */
+export interface StoreContext {
+  redis: RedisClient;
+  scripts: Scripts;
+  keys: KeySpace;
+  retentionMs: number;
+}
+
+/**
+ * Refuses a client configured with ioredis' `keyPrefix`: ioredis prefixes KEYS but not the keys
+ * a script builds from ARGV (hold records, named by reservation id), so the two would disagree
+ * and expiry would silently miss holds. Use the stores' own `keyPrefix` instead.
+ */
+export function assertUsableClient(redis: RedisClient): void {
+  const options = (redis as { options?: { keyPrefix?: string; redisOptions?: { keyPrefix?: string } } })
+    .options;
+  if (options?.keyPrefix || options?.redisOptions?.keyPrefix) {
+    throw new ConfigurationError(
+      "ioredis' keyPrefix is not supported: scripts build hold keys from their arguments, which ioredis " +
+        'does not prefix. Pass `keyPrefix` to the SeatRush store options instead.',
+    );
+  }
+}
+
+/** Validates options and makes the shared context of a store. */
+export function storeContext(redis: RedisClient, options: RedisStoreOptions | undefined): StoreContext {
+  assertUsableClient(redis);
+  const parsed = validateFields(
+    'Redis store options',
+    { keyPrefix: optional(KeyPrefix), retentionMs: optional(PositiveInt) },
+    options ?? {},
+  );
+  return {
+    redis,
+    scripts: new Scripts(redis),
+    keys: new KeySpace(parsed.keyPrefix ?? ''),
+    retentionMs: parsed.retentionMs ?? 24 * 3_600_000,
+  };
+}

@@ -1,0 +1,55 @@
+import { uniqueName } from '@seatrush/test-support';
+import { Redis } from 'ioredis';
+
+/** Opens `count` independent connections; `closeAll` quits them. */
+export function connections(url: string, count: number): { clients: Redis[]; closeAll: () => Promise<void> } {
+  const clients = Array.from({ length: count }, () => new Redis(url, { maxRetriesPerRequest: 3 }));
+  return {
+    clients,
+    closeAll: async () => {
+      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+/** A key prefix of its own for one test. */
+export const isolatedPrefix = () => `${uniqueName('ra')}:`;
+
+/** A general-admission snapshot. */
+export function generalSale(saleId: string, units: number, ticketsPerUser = 4) {
+  return {
+    saleId,
+    initialStock: units,
+    available: units,
+    seatIds: [],
+    confirmedSeatIds: [],
+    ticketsPerUser,
+    confirmedPerUser: {},
+  };
+}
+
+/** An assigned-seating snapshot with seats `s1` … `s<n>`. */
+export function seatedSale(saleId: string, seats: number, ticketsPerUser = 4) {
+  const seatIds = Array.from({ length: seats }, (_, i) => `s${i + 1}`);
+  return {
+    saleId,
+    initialStock: seats,
+    available: seats,
+    seatIds,
+    confirmedSeatIds: [],
+    ticketsPerUser,
+    confirmedPerUser: {},
+  };
+}
+
+/** Every key under `prefix` (SCAN, never KEYS). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found.sort();
+}

@@ -1,0 +1,60 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests run against the TypeScript sources of the workspace packages, never a stale dist/.
+const alias = {
+  '@seatrush/core': here('./packages/core/src/index.ts'),
+  '@seatrush/conformance': here('./packages/conformance/src/index.ts'),
+  '@seatrush/redis-adapter': here('./packages/redis-adapter/src/index.ts'),
+  '@seatrush/kafka-adapter': here('./packages/kafka-adapter/src/index.ts'),
+  '@seatrush/pg-adapter': here('./packages/pg-adapter/src/index.ts'),
+  '@seatrush/test-support': here('./test/support/index.ts'),
+};
+
+const integration = '**/*.integration.test.ts';
+const cluster = '**/*.cluster.test.ts';
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+          exclude: [integration, cluster, '**/node_modules/**'],
+        },
+      },
+      {
+        // the servers' addresses come from the environment (or testcontainers, where Docker answers)
+        extends: true,
+        test: {
+          name: 'integration',
+          include: [
+            `packages/*/test/${integration}`,
+            `examples/*/test/${integration}`,
+            `test/${integration}`,
+          ],
+          exclude: ['**/node_modules/**'],
+          globalSetup: ['./test/support/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // the scale-out servers: `pnpm services up cluster` starts them, ./scripts/test.sh always does
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: [`packages/*/test/${cluster}`, `test/${cluster}`],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
