@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { Buyer, Client, startTestApp } from './support/harness';
+import { Buyer, Client, startTestApp, wrongAnswerTo } from './support/harness';
 
 describe('bad input, identity and defences', () => {
   let app: RunningApp;
@@ -92,7 +92,7 @@ describe('bad input, identity and defences', () => {
     expect(issued.status).toBe(201);
     expect(issued.body.challenge.prompt).toMatchObject({ algorithm: 'sha256-leading-zero-bits' });
     const wrong = await buyer.request('POST', '/api/sales/demo/queue', {
-      body: { challengeId: issued.body.challenge.id, answer: 'definitely-wrong-answer' },
+      body: { challengeId: issued.body.challenge.id, answer: wrongAnswerTo(issued.body.challenge.prompt) },
     });
     expect(wrong.status).toBe(403);
     expect(wrong.body.error.code).toBe('CHALLENGE_REQUIRED');

@@ -68,11 +68,23 @@ async function consumeUntil(
   const done = new Promise<void>((resolve, reject) => {
     finish = (error) => (error === undefined ? resolve() : reject(error));
   });
+  // Where each partition's next message to deliver is. A crash (a broker killed while the group
+  // joins) restarts the consumer as a NEW kafkajs group, which forgets earlier seeks: so the seeks
+  // are made on every join, from what has been delivered so far, and older messages are skipped.
+  const next = new Map(starts);
+  const idle = [...starts.keys()].filter((partition) => !remaining.has(partition));
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) finish(event.payload.error);
+    });
+    // GROUP_JOIN is emitted synchronously after the assignment and before the first fetch.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const partition of remaining.keys()) {
+        consumer.seek({ topic, partition, offset: String(next.get(partition) ?? 0n) });
+      }
+      if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
     });
     await consumer.run({
       autoCommit: false,
@@ -81,10 +93,13 @@ async function consumeUntil(
         if (end === undefined) return;
         for (const message of batch.messages) {
           if (!isRunning()) return;
-          if (BigInt(message.offset) >= end) break;
+          const offset = BigInt(message.offset);
+          if (offset < (next.get(batch.partition) ?? 0n)) continue;
+          if (offset >= end) break;
           await onMessage(message, { topic, partition: batch.partition, offset: message.offset });
           read += 1;
-          if (BigInt(message.offset) + 1n >= end) {
+          next.set(batch.partition, offset + 1n);
+          if (offset + 1n >= end) {
             remaining.delete(batch.partition);
             if (remaining.size === 0) finish();
             return;
@@ -92,12 +107,6 @@ async function consumeUntil(
         }
       },
     });
-    // Seeks made after run() apply once the partitions are assigned; the group is new and alone.
-    for (const partition of remaining.keys()) {
-      consumer.seek({ topic, partition, offset: String(starts.get(partition) ?? 0n) });
-    }
-    const idle = [...starts.keys()].filter((partition) => !remaining.has(partition));
-    if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
     await done;
     return read;
   } catch (error) {

@@ -1,9 +1,23 @@
-import { type BotGuardOptionsInput, solveProofOfWork } from '@seatrush/core';
+import {
+  type BotGuardOptionsInput,
+  checkProofOfWork,
+  ProofOfWorkPrompt,
+  solveProofOfWork,
+} from '@seatrush/core';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';
 import type { PlatformPorts } from '../../src/platform/sdk-platform';
 import { type RunningApp, startApp } from '../../src/server';
+
+/** An answer that does NOT solve the prompt: a fixed string solves a low difficulty by chance. */
+export function wrongAnswerTo(prompt: unknown): string {
+  const pow = ProofOfWorkPrompt.parse(prompt);
+  for (let n = 0; ; n += 1) {
+    const answer = `wrong-${n}`;
+    if (!checkProofOfWork(pow, answer)) return answer;
+  }
+}
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 

@@ -2,11 +2,14 @@ import {
   BotGuard,
   type BotGuardOptionsInput,
   type BotRequest,
+  type Challenge,
   ConfigurationError,
+  checkProofOfWork,
   headersFingerprintOf,
   MemoryBlocklist,
   MemoryRateLimiter,
   ProofOfWorkChallenges,
+  ProofOfWorkPrompt,
   solveProofOfWork,
   subjectOf,
   ValidationError,
@@ -16,6 +19,15 @@ import { describe, expect, it } from 'vitest';
 const NOW = 1_700_000_000_000;
 const BROWSER =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15';
+
+/** An answer that does NOT solve the prompt: any fixed string solves a low difficulty by chance. */
+function wrongAnswerTo(prompt: Challenge['prompt']): string {
+  const pow = ProofOfWorkPrompt.parse(prompt);
+  for (let n = 0; ; n += 1) {
+    const answer = `wrong-${n}`;
+    if (!checkProofOfWork(pow, answer)) return answer;
+  }
+}
 
 function setup(options: BotGuardOptionsInput = {}) {
   const blocklist = new MemoryBlocklist();
@@ -210,7 +222,13 @@ describe('BotGuard', () => {
     const first = await guard.inspect(request({ userAgent: undefined }));
     if (first.verdict !== 'challenge') throw new Error('expected a challenge');
     const wrong = await guard.inspect(
-      request({ userAgent: undefined, challengeAnswer: { challengeId: first.challenge.id, answer: 'nope' } }),
+      request({
+        userAgent: undefined,
+        challengeAnswer: {
+          challengeId: first.challenge.id,
+          answer: wrongAnswerTo(first.challenge.prompt),
+        },
+      }),
     );
     expect(wrong).toMatchObject({ verdict: 'challenge', reasons: ['MISSING_USER_AGENT', 'WRONG_ANSWER'] });
     if (wrong.verdict !== 'challenge') throw new Error('expected a challenge');
