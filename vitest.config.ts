@@ -26,6 +26,9 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
           exclude: [integration, cluster, '**/node_modules/**'],
+          // a bound, not a measurement: CI machines are small and run many files at once
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
