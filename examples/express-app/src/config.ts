@@ -49,6 +49,8 @@ const Env = z.object({
   ADMISSION_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),
   /** How long the demo sale holds seats before they go back on sale. */
   HOLD_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** How long a waiting-list party has to claim an offer before it goes to the next party. */
+  WAITING_LIST_CLAIM_MS: z.coerce.number().int().min(500).default(600_000),
   /** Proof-of-work difficulty (leading zero bits) a client solves before joining the queue. */
   POW_DIFFICULTY: z.coerce.number().int().min(0).max(28).default(14),
   /** Key prefix (Redis), topic prefix (Kafka) and schema (PostgreSQL) of this deployment. */
@@ -89,6 +91,7 @@ export interface AppConfig {
   admitPerSecond: number;
   admissionIntervalMs: number;
   holdMs: number;
+  waitingListClaimMs: number;
   powDifficulty: number;
   namespace: string;
   logLevel: string;
@@ -144,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     admitPerSecond: e.ADMIT_PER_SECOND,
     admissionIntervalMs: e.ADMISSION_INTERVAL_MS,
     holdMs: e.HOLD_MS,
+    waitingListClaimMs: e.WAITING_LIST_CLAIM_MS,
     powDifficulty: e.POW_DIFFICULTY,
     namespace: e.NAMESPACE,
     logLevel: e.LOG_LEVEL,

@@ -46,6 +46,7 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
     notify: true,
     powDifficulty: config.powDifficulty,
     strategy: config.strategy,
+    waitingListClaimMs: config.waitingListClaimMs,
     payments,
     log,
     botGuard: options.botGuard ?? botGuardOptions(config),

@@ -25,6 +25,7 @@ export function memoryPorts(log: Logger): PlatformPorts & { bus: MemoryEventBus 
     clock: systemClock,
     waitingRoomStore,
     inventory,
+    waitingListStore: inventory.waitingList(),
     repository: new MemoryReservationRepository(),
     publisher: bus,
     consumer: (group) => bus.consumer(group),

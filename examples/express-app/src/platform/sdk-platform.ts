@@ -33,6 +33,7 @@ import {
   SeatRushError,
   subjectOf,
   validate,
+  type WaitingListStore,
   type WaitingRoom,
 } from '@seatrush/core';
 import type { Logger } from 'pino';
@@ -48,6 +49,7 @@ import type {
   SaleCommandOutcome,
   SaleRuntime,
 } from './types';
+import { SaleWaitingList } from './waiting-list';
 
 /** The ports a platform is assembled from: in-memory adapters or Redis + Kafka + PostgreSQL. */
 export interface PlatformPorts {
@@ -56,6 +58,8 @@ export interface PlatformPorts {
   /** The waiting room's store, with the operator's queueing controls (method, lanes, pre-queue). */
   waitingRoomStore: QueueingStore;
   inventory: InventoryStore;
+  /** The inventory's waiting list after sell-out (`inventory.waitingList()`). */
+  waitingListStore: WaitingListStore;
   repository: ReservationRepository;
   publisher: EventPublisher;
   /** A consumer of the event stream in consumer group `group`. */
@@ -92,6 +96,8 @@ export interface PlatformSettings {
   botGuard?: BotGuardOptionsInput;
   /** How often the reconciler checks each sale; default 60 s. */
   reconcileEveryMs?: number;
+  /** How long a waiting-list party has to claim an offer; the SDK's default (10 min) when absent. */
+  waitingListClaimMs?: number;
   payments: PaymentSimulator;
   log: Logger;
 }
@@ -283,6 +289,8 @@ class SdkSaleRuntime implements SaleRuntime {
   private readonly queueingRoom: QueueingRoom;
   /** "N seats together" in one atomic hold; its events feed the sale's hooks too. */
   readonly groups: GroupReservations;
+  /** The waiting list after sell-out; its offer rounds run with the sale's loops. */
+  readonly waitingList: SaleWaitingList;
 
   constructor(
     readonly sale: SaleDefinition,
@@ -322,18 +330,29 @@ class SdkSaleRuntime implements SaleRuntime {
       const level = event.type === 'admitted' || event.type === 'held' ? 'debug' : 'info';
       settings.log[level]({ hook: event }, `sale hook ${event.type}`);
     });
+    const hookedPublisher = new HookedPublisher({
+      publisher: ports.publisher,
+      hooks: this.seatRush.hooks,
+      inventory: ports.inventory,
+    });
     this.groups = new GroupReservations({
       sale,
       inventory: ports.inventory,
-      publisher: new HookedPublisher({
-        publisher: ports.publisher,
-        hooks: this.seatRush.hooks,
-        inventory: ports.inventory,
-      }),
+      publisher: hookedPublisher,
       clock: ports.clock,
       alerts: ports.alerts,
       tokens: this.seatRush.tokens,
       isOpen: () => this.seatRush.state === 'OPEN',
+    });
+    this.waitingList = new SaleWaitingList({
+      sale,
+      store: ports.waitingListStore,
+      inventory: ports.inventory,
+      publisher: hookedPublisher,
+      hooks: this.seatRush.hooks,
+      clock: ports.clock,
+      alerts: ports.alerts,
+      ...(settings.waitingListClaimMs === undefined ? {} : { claimMs: settings.waitingListClaimMs }),
     });
     this.queueingRoom = new QueueingRoom({
       sale,
@@ -414,6 +433,7 @@ class SdkSaleRuntime implements SaleRuntime {
     }
     try {
       await this.seatRush.start();
+      if (this.settings.saleLoops) this.waitingList.start();
       return { ok: true, state: this.seatRush.state };
     } catch (error) {
       const code = error instanceof SeatRushError ? error.code : 'WARM_UP_FAILED';
@@ -427,6 +447,7 @@ class SdkSaleRuntime implements SaleRuntime {
   }
 
   async stop(): Promise<void> {
+    await this.waitingList.stop();
     await this.seatRush.stop();
   }
 }

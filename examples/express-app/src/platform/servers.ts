@@ -85,6 +85,7 @@ export async function serverPorts(
     clock: systemClock,
     waitingRoomStore: new RedisWaitingRoomStore(redis, { keyPrefix }),
     inventory,
+    waitingListStore: inventory.waitingList(),
     // the lock strategy over the one Redis here; production Redlock wants independent masters
     lock: new Redlock([redis], { keyPrefix }),
     steps: new RedisInventorySteps(inventory),

@@ -16,6 +16,7 @@ import type {
   WaitingRoom,
 } from '@seatrush/core';
 import type { PaymentSimulator } from '../payment-simulator';
+import type { SaleWaitingList } from './waiting-list';
 
 /** A lifecycle command an operator sends to a sale. */
 export type SaleCommand = 'warm-up' | 'open' | 'pause' | 'resume' | 'close';
@@ -33,6 +34,8 @@ export interface SaleRuntime {
   readonly queueing: QueueingRoom;
   /** Group allocation: N seats together (adjacent in a row when one has them) or nothing. */
   readonly groups: GroupReservations;
+  /** The waiting list after sell-out: join, position, leave, claim an offer; its figures. */
+  readonly waitingList: SaleWaitingList;
   readonly reservations: Reservations;
   /** Where the sale is in its lifecycle (DRAFT → WARMING → READY → OPEN ⇄ PAUSED → CLOSED). */
   state(): SaleState;
