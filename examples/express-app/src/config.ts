@@ -21,6 +21,24 @@ const Env = z.object({
   OPERATOR_TOKEN: z.string().min(16).optional(),
   /** Key that signs session cookies and admission tokens; random per process when unset. */
   SESSION_SECRET: z.string().min(32).optional(),
+  /**
+   * Key that signs the operator's bypass and priority invitations; random per process when unset
+   * (invitations then die with the process). At least 32 bytes, the same on every instance.
+   */
+  INVITATION_SECRET: z.string().min(32).optional(),
+  /**
+   * HTTP status per waiting-room state for join and status answers, e.g. `WAITING=202,PRE_QUEUE=202`
+   * (states: ADMITTED, WAITING, PRE_QUEUE); unset states keep 201/200.
+   */
+  QUEUE_STATUS_CODES: z
+    .string()
+    .regex(
+      /^((ADMITTED|WAITING|PRE_QUEUE)=[1-5][0-9][0-9])(,(ADMITTED|WAITING|PRE_QUEUE)=[1-5][0-9][0-9])*$/,
+      'a list like WAITING=202,PRE_QUEUE=202 (states ADMITTED, WAITING, PRE_QUEUE)',
+    )
+    .optional(),
+  /** How often adaptive admission (when an operator turns it on for a sale) adjusts the rate. */
+  ADAPTIVE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   /** Run the reservation worker in this process (the default) or only in `dist/worker.js`. */
   WORKER: flag.default(true),
   /**
@@ -72,6 +90,20 @@ const Env = z.object({
   BOT_ACCOUNTS_PER_DEVICE: z.coerce.number().int().positive().max(1_000).default(5),
 });
 
+/** HTTP status per waiting-room state a buyer can be in after joining. */
+export type QueueStatusCodes = Partial<Record<'ADMITTED' | 'WAITING' | 'PRE_QUEUE', number>>;
+
+/** `WAITING=202,PRE_QUEUE=202` → `{ WAITING: 202, PRE_QUEUE: 202 }` (the format was validated). */
+function statusCodesOf(list: string | undefined): QueueStatusCodes {
+  if (!list) return {};
+  return Object.fromEntries(
+    list.split(',').map((pair) => {
+      const [state, code] = pair.split('=');
+      return [state, Number(code)];
+    }),
+  );
+}
+
 /** The app's configuration, validated. */
 export interface AppConfig {
   port: number;
@@ -82,6 +114,12 @@ export interface AppConfig {
   /** Whether the operator token was generated (and must be printed). */
   operatorTokenGenerated: boolean;
   sessionSecret: string;
+  /** Signs bypass and priority invitations (32+ bytes). */
+  invitationSecret: string;
+  /** HTTP status per waiting-room state of join and status answers (unset: 201/200). */
+  queueStatusCodes: QueueStatusCodes;
+  /** How often adaptive admission adjusts a sale's rate. */
+  adaptiveIntervalMs: number;
   worker: boolean;
   saleLoops: boolean;
   payment: { latencyMs: number; failureRate: number };
@@ -138,6 +176,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     operatorToken: e.OPERATOR_TOKEN ?? randomBytes(18).toString('base64url'),
     operatorTokenGenerated: e.OPERATOR_TOKEN === undefined,
     sessionSecret: e.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    invitationSecret: e.INVITATION_SECRET ?? randomBytes(32).toString('base64url'),
+    queueStatusCodes: statusCodesOf(e.QUEUE_STATUS_CODES),
+    adaptiveIntervalMs: e.ADAPTIVE_INTERVAL_MS,
     worker: e.WORKER,
     saleLoops: e.SALE_LOOPS,
     payment: { latencyMs: e.PAYMENT_LATENCY_MS, failureRate: e.PAYMENT_FAILURE_RATE },
