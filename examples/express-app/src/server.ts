@@ -41,6 +41,7 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
   const payments = new PaymentSimulator(config.payment, options.random);
   const platform = await createSdkPlatform(ports, {
     tokenSecret: config.sessionSecret,
+    invitationSecret: config.invitationSecret,
     worker: config.worker,
     saleLoops: config.saleLoops,
     notify: true,

@@ -41,6 +41,8 @@ const BlockBody = z
   })
   .strict();
 const SessionBody = z.object({ token: z.string().min(1).max(256) }).strict();
+/** The queueing choices sent beside a sale definition: `{ …definition, queueing: { preQueue } }`. */
+const SaleQueueingBody = z.object({ preQueue: z.boolean().optional() }).strict();
 
 /**
  * Operator authentication: `Authorization: Bearer <token>` for scripts, or a cookie set by
@@ -124,7 +126,9 @@ export function operatorRoutes(deps: {
   });
 
   router.post('/sales', async (req, res) => {
-    const definition = parse('sale', SaleDefinition, req.body ?? {});
+    const { queueing: queueingInput, ...definitionInput } = (req.body ?? {}) as Record<string, unknown>;
+    const queueing = parse('sale queueing', SaleQueueingBody, queueingInput ?? {});
+    const definition = parse('sale', SaleDefinition, definitionInput);
     const existing = platform.sale(definition.id);
     // a sale that was warmed up lives in the store: replacing its definition would leave the store
     // on the old one, so only a sale still in DRAFT may be redefined
@@ -134,7 +138,7 @@ export function operatorRoutes(deps: {
         `sale ${definition.id} is ${existing.state()}: use a new sale id`,
       );
     }
-    const runtime = await platform.createSale(definition);
+    const runtime = await platform.createSale(definition, queueing);
     caches.saleInfo.invalidate(definition.id);
     res.status(201).json({ sale: { id: runtime.sale.id, name: runtime.sale.name, state: runtime.state() } });
   });

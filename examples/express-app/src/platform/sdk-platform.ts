@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type AdmitInput,
   type Blocklist,
@@ -16,6 +16,7 @@ import {
   HookedPublisher,
   type InventorySteps,
   type InventoryStore,
+  Invitations,
   type JoinGuard,
   ProofOfWorkChallenges,
   QueueingRoom,
@@ -47,6 +48,7 @@ import type {
   ReservationResult,
   SaleCommand,
   SaleCommandOutcome,
+  SaleQueueing,
   SaleRuntime,
 } from './types';
 import { SaleWaitingList } from './waiting-list';
@@ -84,6 +86,11 @@ export interface PlatformPorts {
 export interface PlatformSettings {
   /** Signs admission tokens: at least 32 bytes, shared by every instance. */
   tokenSecret: string;
+  /**
+   * Signs the operator's bypass and priority invitations: at least 32 bytes, shared by every API
+   * instance; random when absent (a worker-only process never sees an invitation).
+   */
+  invitationSecret?: string;
   /** Run the reservation worker (the Kafka consumer side) in this process. */
   worker: boolean;
   /** Run the sale loops (admission ticks, hold sweeper, reconciler) in this process. */
@@ -132,6 +139,8 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
 
   /** The SDK's bot guard in front of every join: blocklist, bursts, devices, headers, proof of work. */
   const guard: JoinGuard = botGuardHook(bot);
+  /** One key for every sale's invitations (an invitation names its sale, so one cannot serve another). */
+  const invitations = new Invitations({ secret: settings.invitationSecret ?? randomBytes(32) });
 
   const processor = new ReservationProcessor({
     inventory: ports.inventory,
@@ -190,12 +199,20 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
     payments: settings.payments,
     now: () => clock.now(),
 
-    async createSale(input: SaleDefinitionInput) {
+    invitations,
+
+    async createSale(input: SaleDefinitionInput, queueing: SaleQueueing = {}) {
       const sale = validate('sale', SaleDefinition, input);
       const previous = runtimes.get(sale.id);
       await previous?.stop();
       await ports.repository.saveSale(sale);
-      const runtime = new SdkSaleRuntime(sale, ports, settings, { guard, workerConsumer });
+      const runtime = new SdkSaleRuntime(
+        sale,
+        ports,
+        settings,
+        { guard, workerConsumer, invitations },
+        queueing,
+      );
       runtimes.set(sale.id, runtime);
       return runtime;
     },
@@ -267,10 +284,16 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
  * `admitNext` makes the tick follow the method the operator set live (a random draw under
  * `random`; those already waiting still admitted under `reject`), with the same bounds.
  */
-function methodAwareAdmission(store: QueueingStore): QueueingStore {
+function methodAwareAdmission(store: QueueingStore, preQueue: boolean): QueueingStore {
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'admit') return (input: AdmitInput) => target.admitNext(input);
+      if (property === 'admit') {
+        return async (input: AdmitInput) => {
+          // the tick only admits once the sale has opened: that is when the pre-queue is shuffled
+          if (preQueue) await target.openPreQueue({ saleId: input.saleId, now: input.now });
+          return target.admitNext(input);
+        };
+      }
       const value: unknown = Reflect.get(target, property, target);
       // the adapters keep private fields: their methods must run on the adapter itself
       return typeof value === 'function' ? value.bind(target) : value;
@@ -289,6 +312,8 @@ class SdkSaleRuntime implements SaleRuntime {
   private readonly queueingRoom: QueueingRoom;
   /** "N seats together" in one atomic hold; its events feed the sale's hooks too. */
   readonly groups: GroupReservations;
+  /** Whether arrivals before `opensAt` wait in a pre-queue shuffled at the opening. */
+  readonly preQueue: boolean;
   /** The waiting list after sell-out; its offer rounds run with the sale's loops. */
   readonly waitingList: SaleWaitingList;
 
@@ -296,12 +321,19 @@ class SdkSaleRuntime implements SaleRuntime {
     readonly sale: SaleDefinition,
     private readonly ports: PlatformPorts,
     private readonly settings: PlatformSettings,
-    shared: { guard: JoinGuard; workerConsumer: EventConsumer },
+    shared: { guard: JoinGuard; workerConsumer: EventConsumer; invitations: Invitations },
+    queueing: SaleQueueing,
   ) {
+    this.preQueue = queueing.preQueue === true;
+    /**
+     * The operator's queueing controls of this sale, in one place: the lanes' invitations and the
+     * pre-queue shuffled at the opening.
+     */
+    const queueingOptions = { invitations: shared.invitations, preQueue: this.preQueue };
     this.seatRush = createSeatRush({
       sale,
       ports: {
-        waitingRoom: methodAwareAdmission(ports.waitingRoomStore),
+        waitingRoom: methodAwareAdmission(ports.waitingRoomStore, this.preQueue),
         inventory: ports.inventory,
         publisher: ports.publisher,
         // the platform runs one worker for every sale (see `start`), so no sale starts its own
@@ -361,6 +393,7 @@ class SdkSaleRuntime implements SaleRuntime {
       clock: ports.clock,
       publisher: ports.publisher,
       guard: shared.guard,
+      ...queueingOptions,
     });
   }
 

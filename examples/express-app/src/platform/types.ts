@@ -5,6 +5,7 @@ import type {
   EventOf,
   GroupReservations,
   InventoryStore,
+  Invitations,
   QueueingRoom,
   RateLimiter,
   ReconciliationRecord,
@@ -26,6 +27,12 @@ export type SaleCommandOutcome =
   | { ok: true; state: SaleState }
   | { ok: false; code: string; message: string; state: SaleState };
 
+/** The operator's queueing choices made with the sale (beyond its definition). */
+export interface SaleQueueing {
+  /** Arrivals before `opensAt` wait in a pre-queue, shuffled into a fair random order at the opening. */
+  preQueue?: boolean;
+}
+
 /** One sale as the app drives it: its services from the SDK and its lifecycle. */
 export interface SaleRuntime {
   readonly sale: SaleDefinition;
@@ -37,6 +44,8 @@ export interface SaleRuntime {
   /** The waiting list after sell-out: join, position, leave, claim an offer; its figures. */
   readonly waitingList: SaleWaitingList;
   readonly reservations: Reservations;
+  /** Whether arrivals before `opensAt` wait in a pre-queue shuffled into a random order at the opening. */
+  readonly preQueue: boolean;
   /** Where the sale is in its lifecycle (DRAFT → WARMING → READY → OPEN ⇄ PAUSED → CLOSED). */
   state(): SaleState;
   /** Whether warm-up loaded the sale into the store and verified it. */
@@ -91,8 +100,10 @@ export interface Platform {
   readonly challenges: ChallengeProvider;
   readonly payments: PaymentSimulator;
   now(): number;
+  /** Signs and checks the invitations of the bypass and priority lanes (one key for every sale). */
+  readonly invitations: Invitations;
   /** Creates (or replaces, while not open) a sale and saves it in the source of truth. */
-  createSale(input: SaleDefinitionInput): Promise<SaleRuntime>;
+  createSale(input: SaleDefinitionInput, queueing?: SaleQueueing): Promise<SaleRuntime>;
   sale(id: string): SaleRuntime | undefined;
   sales(): SaleRuntime[];
   /** Events published but not yet processed by the worker. */
