@@ -12,6 +12,7 @@ import {
   type ManualClock,
   type PaymentGateway,
   PublishError,
+  type QueueingStore,
   type ReservationRepository,
   type ReserveResult,
   type ReserveStrategy,
@@ -19,7 +20,6 @@ import {
   type SeatRush,
   type SeatRushLoops,
   type Selection,
-  type WaitingRoomStore,
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import { assignedSaleDefinition, freshId, generalSaleDefinition, units } from './fixtures';
@@ -30,7 +30,8 @@ import { type Check, eventually, type Factory, registerChecks } from './harness'
  * a new group each call (each check runs its own processor); `clock` drives hold expiry.
  */
 export interface PipelineParts {
-  waitingRoom: WaitingRoomStore;
+  /** The waiting room `createSeatRush` queues in (a queueing store since the SDK ticks a `QueueingRoom`). */
+  waitingRoom: QueueingStore;
   inventory: InventoryStore;
   /** The lock strategy's steps over the same state as `inventory`. */
   steps: InventorySteps;

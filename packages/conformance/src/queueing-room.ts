@@ -1,5 +1,7 @@
 import {
   AdmissionTokens,
+  type DomainEvent,
+  type EventPublisher,
   Invitations,
   ManualClock,
   QueueingRoom,
@@ -19,6 +21,18 @@ type Subject = QueueingRoomSubject;
 
 const TOKEN_SECRET = 'conformance-admission-secret-0123456789';
 const INVITATION_SECRET = 'conformance-invitation-secret-012345678';
+
+/** Keeps every event published, so a check sees which admissions were announced. */
+class RecordingPublisher implements EventPublisher {
+  readonly events: DomainEvent[] = [];
+  async publish(events: DomainEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+  async close(): Promise<void> {}
+  admittedUsers(): string[] {
+    return this.events.flatMap((event) => (event.type === 'UserAdmitted' ? [event.payload.userId] : []));
+  }
+}
 
 /**
  * `count` service instances (API servers) of one sale over the same store, each with its own
@@ -42,6 +56,7 @@ function instances(
   };
   const tokens = new AdmissionTokens({ secret: TOKEN_SECRET });
   const invitations = new Invitations({ secret: INVITATION_SECRET });
+  const publisher = new RecordingPublisher();
   const rooms = Array.from({ length: count }, () => {
     const clock = new ManualClock(options.now);
     const room = new QueueingRoom({
@@ -50,6 +65,7 @@ function instances(
       tokens,
       clock,
       invitations,
+      publisher,
       ...(options.preQueue === undefined ? {} : { preQueue: options.preQueue }),
       ...(options.method === undefined ? {} : { method: options.method }),
     });
@@ -58,7 +74,7 @@ function instances(
   const setTime = (now: number) => {
     for (const { clock } of rooms) clock.set(now);
   };
-  return { saleId, rooms: rooms.map((r) => r.room), setTime, invitations };
+  return { saleId, rooms: rooms.map((r) => r.room), setTime, invitations, publisher };
 }
 
 /** Every check of `describeQueueingRoom`. */
@@ -144,6 +160,54 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
       expect((await rooms[0]!.start()).method).toBe('passthrough');
       await rooms[0]!.setMethod('reject');
       expect((await rooms[1]!.start()).method).toBe('reject');
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'passthrough and bypass joins queue while paused or before opensAt; an at-once admission publishes UserAdmitted',
+    async run({ store }) {
+      const now = startOfTest();
+      // well within the grace period (the sale's heartbeatTimeoutMs), so nobody lapses meanwhile
+      const opensAt = now + 10_000;
+      const { rooms, setTime, invitations, saleId, publisher } = instances(store, 2, {
+        opensAt,
+        now,
+        method: 'passthrough',
+      });
+      const [room, other] = [rooms[0]!, rooms[1]!];
+      const bypass = (userId: string) =>
+        invitations.issue({ saleId, userId, lane: 'bypass', expiresAt: opensAt + 600_000 });
+      // before the opening: nobody gets in at join time
+      expect(await room.join({ userId: 'early' })).toMatchObject({ ok: true, status: { state: 'WAITING' } });
+      expect(await room.join({ userId: 'vip1', invitation: bypass('vip1') })).toMatchObject({
+        ok: true,
+        status: { state: 'WAITING', lane: 'priority' },
+      });
+      setTime(opensAt);
+      // open, but this instance's admission is paused (an incident): still nobody
+      room.room.pause();
+      expect(await room.join({ userId: 'paused' })).toMatchObject({ ok: true, status: { state: 'WAITING' } });
+      expect(await room.join({ userId: 'vip2', invitation: bypass('vip2') })).toMatchObject({
+        ok: true,
+        status: { state: 'WAITING', lane: 'priority' },
+      });
+      expect(await room.tick()).toMatchObject({ skipped: 'PAUSED', admitted: [] });
+      expect(publisher.admittedUsers()).toEqual([]);
+      expect(await store.stats({ saleId, now: opensAt })).toMatchObject({ active: 0, waiting: 4 });
+      // resumed: the tick admits the invited buyers first, then the others in arrival order
+      room.room.resume();
+      const tick = await room.tick();
+      expect(tick.admitted.map((u) => u.userId)).toEqual(['vip1', 'vip2', 'early', 'paused']);
+      // admission runs and nobody waits: a passthrough join on either instance is let in at once,
+      // and announced like a tick's admission
+      const walkIn = await other.join({ userId: 'walk-in' });
+      expect(walkIn).toMatchObject({ ok: true, alreadyJoined: false, status: { state: 'ADMITTED' } });
+      const vip3 = await room.join({ userId: 'vip3', invitation: bypass('vip3') });
+      expect(vip3).toMatchObject({ ok: true, status: { state: 'ADMITTED' } });
+      expect(publisher.admittedUsers()).toEqual(['vip1', 'vip2', 'early', 'paused', 'walk-in', 'vip3']);
+      // joining again announces nothing new
+      expect(await other.join({ userId: 'walk-in' })).toMatchObject({ ok: true, alreadyJoined: true });
+      expect(publisher.admittedUsers()).toHaveLength(6);
     },
   },
   {

@@ -247,6 +247,16 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         }),
       );
       await expectValidationError(() =>
+        waitingRoom.enter({
+          saleId,
+          userId: 'a',
+          now,
+          maxActive: 1,
+          sessionMs: SESSION_MS,
+          admit: 'yes' as never,
+        }),
+      );
+      await expectValidationError(() =>
         waitingRoom.admitNext({ saleId, max: -1, maxActive: 1, sessionMs: SESSION_MS, now }),
       );
       expect(await waitingRoom.queueConfig({ saleId })).toEqual({
@@ -739,6 +749,52 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       await waitingRoom.leave({ saleId, userId: 'b1' });
       const step = await waitingRoom.admitNext({ saleId, max: 1, maxActive: 1, sessionMs: SESSION_MS, now });
       expect(step.admitted.map((e) => e.userId)).toEqual(['b2']);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'admit: false (paused, not open yet) queues passthrough arrivals FIFO and bypass ones in the priority lane',
+    async run({ waitingRoom }) {
+      const saleId = freshId('qs');
+      const now = startOfTest();
+      await waitingRoom.configure({ saleId, method: 'passthrough' });
+      const enter = (userId: string, lane: 'normal' | 'bypass', admit: boolean) =>
+        waitingRoom.enter({ saleId, userId, now, lane, admit, maxActive: BIG, sessionMs: SESSION_MS });
+      // an empty room with all the capacity in the world: only `admit` holds them back
+      expect(joined(await enter('p1', 'normal', false))).toEqual({
+        userId: 'p1',
+        ticket: 1,
+        state: 'WAITING',
+      });
+      expect(joined(await enter('p2', 'normal', false))).toEqual({
+        userId: 'p2',
+        ticket: 2,
+        state: 'WAITING',
+      });
+      expect(joined(await enter('v1', 'bypass', false))).toEqual({
+        userId: 'v1',
+        ticket: 3,
+        state: 'WAITING',
+        lane: 'priority',
+      });
+      expect(await waitingRoom.stats({ saleId, now })).toMatchObject({
+        active: 0,
+        waiting: 3,
+        servedUpTo: 0,
+      });
+      expect((await waitingRoom.admission({ saleId, userId: 'p1', now })).admitted).toBe(false);
+      // admission runs again: the first step lets them in, the invited buyer first
+      const step = await waitingRoom.admitNext({
+        saleId,
+        max: 5,
+        maxActive: BIG,
+        sessionMs: SESSION_MS,
+        now,
+      });
+      expect(step.admitted.map((e) => e.userId)).toEqual(['v1', 'p1', 'p2']);
+      // with admission running (admit: true, the default) both paths admit at once again
+      expect(joined(await enter('p3', 'normal', true))).toMatchObject({ state: 'ADMITTED', ticket: 4 });
+      expect(joined(await enter('v2', 'bypass', true))).toMatchObject({ state: 'ADMITTED', ticket: 5 });
     },
   },
   {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { ConfigurationError, InfrastructureError } from './common/errors';
 import { validate } from './common/validate';
 import { HoldSweeper } from './hold/hold-sweeper';
@@ -20,10 +21,13 @@ import type { EventConsumer, RetryPolicy } from './ports/event-consumer';
 import type { EventPublisher } from './ports/event-publisher';
 import type { InventorySteps, InventoryStore } from './ports/inventory-store';
 import type { PaymentGateway } from './ports/payment-gateway';
+import { QueueingMethod, type QueueingStore } from './ports/queueing-store';
 import type { ReservationRepository, ReservationRow } from './ports/reservation-repository';
-import type { WaitingRoomStore } from './ports/waiting-room-store';
 import { AdmissionTokens } from './queue/admission-tokens';
-import { type JoinGuard, WaitingRoom } from './queue/waiting-room';
+import type { RandomBelow } from './queue/fair-shuffle';
+import { Invitations } from './queue/invitations';
+import { QueueingRoom, type QueueingRoomOptions } from './queue/queueing-room';
+import type { JoinGuard, WaitingRoom } from './queue/waiting-room';
 import { describeError } from './reservation/describe-error';
 import { ReservationProcessor } from './reservation/processor';
 import { Reservations, type ReserveStrategy } from './reservation/reservations';
@@ -33,7 +37,11 @@ import { WarmUp, type WarmUpReport } from './stock/warm-up';
 
 /** Every port a sale needs. The lock and steps are only needed by the `lock` strategy. */
 export interface SeatRushPorts {
-  waitingRoom: WaitingRoomStore;
+  /**
+   * The waiting room's state, with queueing methods, the pre-queue and lanes
+   * (`MemoryWaitingRoomStore`, `RedisWaitingRoomStore`).
+   */
+  waitingRoom: QueueingStore;
   inventory: InventoryStore;
   publisher: EventPublisher;
   /** The consumer the processor runs on (a Kafka consumer group in production). */
@@ -57,6 +65,24 @@ export interface SeatRushLoops {
   reconciler?: boolean;
 }
 
+/**
+ * The operator's queueing controls of a sale (see {@link QueueingRoomOptions}): the method the room
+ * starts with, the pre-queue shuffled at `opensAt`, the grace period of silent buyers, the
+ * invitations of the bypass and priority lanes, and the refusal of a `reject` room.
+ */
+export type SeatRushQueueingOptions = Pick<
+  QueueingRoomOptions,
+  'method' | 'preQueue' | 'graceMs' | 'invitations' | 'rejectCode'
+>;
+
+const QueueingOptionsSchema = z.object({
+  method: QueueingMethod.optional(),
+  preQueue: z.boolean().optional(),
+  graceMs: z.number().int().positive().optional(),
+  invitations: z.instanceof(Invitations).optional(),
+  rejectCode: z.enum(['SOLD_OUT', 'SALE_CLOSED']).optional(),
+});
+
 /** Options of {@link createSeatRush}. */
 export interface SeatRushOptions {
   sale: SaleDefinitionInput;
@@ -73,6 +99,18 @@ export interface SeatRushOptions {
   strategy?: ReserveStrategy;
   /** Bot defence run before each join (the BotGuard plugs in here). */
   guard?: JoinGuard;
+  /**
+   * How the waiting room queues and admits (FIFO by default, no pre-queue, the sale's
+   * `heartbeatTimeoutMs` as grace period, no invitations, SOLD_OUT refusals); see {@link SeatRush.queue}.
+   */
+  queueing?: SeatRushQueueingOptions;
+  /**
+   * Whether a confirmed reservation ends its buyer's waiting-room session at once, handing the
+   * capacity to the next buyer instead of waiting for the session to lapse (default true). The
+   * buyer must queue again to buy again. It runs on the `confirmed` hook, so in the instance whose
+   * processor confirmed the reservation; the session lives in the shared store, so that is enough.
+   */
+  endSessionOnCheckout?: boolean;
   /** Whether reserve requires the signed admission token (default true). */
   requireAdmissionToken?: boolean;
   /** Whether the store checks the waiting-room admission (default true). */
@@ -118,6 +156,17 @@ export type SaleCommandOutcome =
 export interface SeatRush {
   readonly sale: SaleDefinition;
   readonly tokens: AdmissionTokens;
+  /**
+   * The sale's waiting room with the operator's controls: join (with an invitation), the queueing
+   * method switched live, the pre-queue opened at `opensAt`, session ends. The admission loop
+   * ticks it, so the method in force is the one the loop follows.
+   */
+  readonly queue: QueueingRoom;
+  /**
+   * The base room under {@link queue} (the same object as `queue.room`): status, heartbeat,
+   * tokens, broadcasts, the admission rate. Its `join` ignores the method, lanes and passthrough;
+   * join through `queue.join`.
+   */
   readonly waitingRoom: WaitingRoom;
   readonly reservations: Reservations;
   readonly processor: ReservationProcessor;
@@ -197,14 +246,17 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     secret: options.admissionSecret,
     ...(options.previousAdmissionSecrets ? { previousSecrets: options.previousAdmissionSecrets } : {}),
   });
-  const waitingRoom = new WaitingRoom({
+  const queueing = validate('queueing options', QueueingOptionsSchema, options.queueing ?? {});
+  const queue = new QueueingRoom({
     sale,
     store: ports.waitingRoom,
     tokens,
     clock,
     publisher: ports.publisher,
     ...(options.guard ? { guard: options.guard } : {}),
+    ...queueing,
   });
+  const waitingRoom = queue.room;
   // users may queue before the sale opens, but nobody is admitted until it is OPEN
   waitingRoom.pause();
   let state: SaleState = 'DRAFT';
@@ -263,7 +315,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     timer,
     work: async () => {
       openIfDue(); // the scheduled opening
-      const report = await waitingRoom.tick();
+      // the queueing room's tick: the pre-queue shuffle at opensAt, lapsed places, the method
+      const report = await queue.tick();
       if (report.publishError) {
         await ports.alerts.alert({
           severity: 'warning',
@@ -284,6 +337,23 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
         .catch(() => undefined); // the alert sink itself is down: nothing left to tell
     },
   });
+
+  if (options.endSessionOnCheckout ?? true) {
+    hooks.on('confirmed', async ({ saleId, userId }) => {
+      if (saleId !== sale.id) return; // a host may share one hooks emitter between sales
+      try {
+        await queue.endSession({ userId, reason: 'CHECKOUT' });
+      } catch (error) {
+        // the session still lapses at its expiry: the capacity comes back later, not never
+        await ports.alerts.alert({
+          severity: 'warning',
+          code: 'SESSION_END_FAILED',
+          message: 'a buyer who checked out keeps their admission until it lapses',
+          context: { saleId, userId, error: describeError(error) },
+        });
+      }
+    });
+  }
 
   let running = false;
   let consumerStarted = false;
@@ -330,6 +400,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
   const seatRush: SeatRush = {
     sale,
     tokens,
+    queue,
     waitingRoom,
     reservations,
     processor,
@@ -347,6 +418,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       if (running) return;
       if (!(await ports.repository.getSale(sale.id))) await ports.repository.saveSale(sale);
       await warm();
+      // the method and pre-queue in the store before the first join (a join would do it too)
+      await queue.start();
       if (loops.processor) {
         await ports.consumer.start({
           types: ['ReservationRequested'],
@@ -442,6 +515,11 @@ export interface InMemorySeatRushOptions extends Omit<SeatRushOptions, 'ports' |
   admissionSecret?: string | Uint8Array;
   /** The approving fake gateway by default. */
   payments?: PaymentGateway;
+  /**
+   * The draw behind the `random` method and the pre-queue shuffle; the operating system's CSPRNG
+   * by default. Tests inject a scripted one to know the order in advance.
+   */
+  random?: RandomBelow;
 }
 
 /**
@@ -453,7 +531,7 @@ export function createInMemorySeatRush(
   options: InMemorySeatRushOptions,
 ): SeatRush & { memory: InMemoryPorts } {
   const clock = options.clock ?? systemClock;
-  const waitingRoom = new MemoryWaitingRoomStore();
+  const waitingRoom = new MemoryWaitingRoomStore(options.random ? { random: options.random } : {});
   const inventory = new MemoryInventoryStore({ waitingRoom });
   const memory: InMemoryPorts = {
     waitingRoom,
@@ -464,7 +542,7 @@ export function createInMemorySeatRush(
     alerts: new MemoryAlertSink(),
     lock: new MemoryDistributedLock({ clock }),
   };
-  const { payments: _, admissionSecret, ...rest } = options;
+  const { payments: _, random: __, admissionSecret, ...rest } = options;
   const seatRush = createSeatRush({
     ...rest,
     clock,

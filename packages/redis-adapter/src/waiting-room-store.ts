@@ -227,7 +227,7 @@ export class RedisWaitingRoomStore implements QueueingStore {
       await this.context.scripts.run(
         'enter',
         [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig],
-        [i.userId, i.now, i.lane ?? 'normal', i.maxActive, i.sessionMs],
+        [i.userId, i.now, i.lane ?? 'normal', i.maxActive, i.sessionMs, i.admit === false ? '0' : '1'],
       ),
       'enter',
     ).map(String);

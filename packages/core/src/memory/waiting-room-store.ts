@@ -103,12 +103,14 @@ export class MemoryWaitingRoomStore implements QueueingStore {
       lane = 'normal',
       maxActive,
       sessionMs,
+      admit = true,
     } = validate('enter input', EnterInput, input);
     const room = this.#room(saleId);
     const present = presentEntry(room, userId, now);
     if (present) return { outcome: 'JOINED', entry: present, alreadyJoined: true };
     room.admitted.delete(userId);
-    const hasRoom = liveCount(room, now) < maxActive;
+    // paused or not open yet: nobody is admitted at join time, whatever the method or lane
+    const hasRoom = admit && liveCount(room, now) < maxActive;
     if (lane === 'bypass' && hasRoom) {
       return { outcome: 'JOINED', entry: admitAtOnce(room, userId, now + sessionMs), alreadyJoined: false };
     }

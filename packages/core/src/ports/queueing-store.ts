@@ -29,10 +29,17 @@ export const EnterInput = z.object({
   userId: UserId,
   now: EpochMs,
   lane: QueueLane.optional(),
-  /** The admission bound, for passthrough and bypass admissions at join time. */
+  /** The admission bound, for passthrough and bypass admissions at join time (see `admit`). */
   maxActive: z.number().int().positive(),
   /** The admission lifetime of a passthrough or bypass admission. */
   sessionMs: z.number().int().positive(),
+  /**
+   * Whether admission is running now, so a join may be admitted at once (default true). False
+   * while the room is paused or before the sale opens: a passthrough arrival then queues FIFO and
+   * a bypass invitation waits at the head of the line (the priority lane) — both are let in by the
+   * first admission step once admission runs, never ahead of the opening or through a pause.
+   */
+  admit: z.boolean().optional(),
 });
 export type EnterInput = z.infer<typeof EnterInput>;
 

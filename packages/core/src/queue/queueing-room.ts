@@ -144,6 +144,9 @@ export class QueueingRoom {
   /**
    * Joins under the room's method: the guard first, then the invitation (if any) picks the lane.
    * A refused invitation is answered as such rather than silently queued, so the buyer knows.
+   * A passthrough or bypass join is admitted at once only while admission runs (the sale has
+   * opened and the room is not paused); otherwise it queues, and an at-once admission publishes
+   * its UserAdmitted event as a tick's admissions do.
    */
   async join(input: QueueingJoinInput): Promise<QueueingJoinOutcome> {
     const request = validate('join', QueueingJoinInput, input);
@@ -176,7 +179,7 @@ export class QueueingRoom {
       }
       lane = verdict.claims.lane;
     }
-    const { maxActive } = this.room.admissionRate;
+    const { maxActive, paused } = this.room.admissionRate;
     const result = await this.options.store.enter({
       saleId,
       userId: request.userId,
@@ -184,7 +187,14 @@ export class QueueingRoom {
       lane,
       maxActive,
       sessionMs: this.room.sale.admission.sessionMs,
+      // a passthrough or bypass join is admitted at once only while admission runs, as a tick is
+      admit: !paused && now >= this.room.sale.opensAt,
     });
+    if (result.outcome === 'JOINED' && !result.alreadyJoined && result.entry.state === 'ADMITTED') {
+      // an at-once admission is an admission like a tick's: the UserAdmitted event (and the
+      // host's `admitted` hook) must not depend on which path let the buyer in
+      await this.admitted([result.entry], now);
+    }
     if (result.outcome === 'REJECTED') {
       const code = this.options.rejectCode ?? 'SOLD_OUT';
       return {

@@ -409,6 +409,8 @@ describe('createSeatRush', () => {
       sale: generalSale({ opensAt: 1_010_000 }),
       clock,
       loops: { admission: false, sweeper: false, reconciler: false },
+      // alice reserves twice on one admission, across the pause: her first checkout must not end it
+      endSessionOnCheckout: false,
     });
     expect(seatRush.state).toBe('DRAFT');
     await seatRush.start();

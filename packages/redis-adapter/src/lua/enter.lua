@@ -8,14 +8,15 @@
   KEYS[1] ticket counter   KEYS[2] queue (zset)   KEYS[3] tickets (hash)   KEYS[4] heartbeats (zset)
   KEYS[5] admitted (zset user -> expiry)   KEYS[6] served (serving counter)   KEYS[7] config (hash)
   ARGV[1] userId   ARGV[2] now   ARGV[3] lane 'normal'|'priority'|'bypass'   ARGV[4] maxActive
-  ARGV[5] sessionMs
+  ARGV[5] sessionMs   ARGV[6] admit '1' (admission runs now) | '0' (paused or not open yet: a
+  passthrough arrival queues and a bypass waits in the priority lane; nobody is admitted at once)
   Returns {'REJECTED'} or {state 'WAITING'|'ADMITTED', ticket, admittedUntil or '',
            '1' already joined | '0', lane ''|'priority'|'pre-queue'}
 ]]
 local seq, queue, tickets, heartbeats, admitted, served, config =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local userId, now, lane = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local maxActive, sessionMs = tonumber(ARGV[4]), tonumber(ARGV[5])
+local maxActive, sessionMs, admitNow = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] ~= '0'
 local BAND = 1e15
 
 local function laneOf(score)
@@ -40,7 +41,7 @@ end
 
 local method = redis.call('HGET', config, 'method') or 'fifo'
 local preQueue = redis.call('HGET', config, 'preQueue') == '1'
-local hasRoom = redis.call('ZCOUNT', admitted, '(' .. ARGV[2], '+inf') < maxActive
+local hasRoom = admitNow and redis.call('ZCOUNT', admitted, '(' .. ARGV[2], '+inf') < maxActive
 local untilMs = string.format('%d', now + sessionMs)
 
 local function admitAtOnce(moveServed)
