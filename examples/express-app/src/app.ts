@@ -12,6 +12,7 @@ import { LiveUpdates } from './http/live';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
 import { SessionCodec, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
+import { WaitingListLive, waitingListRoutes } from './http/waiting-list-routes';
 import { AppMetrics } from './ops/metrics';
 import { StatsSampler } from './ops/stats';
 import type { Platform } from './platform/types';
@@ -48,6 +49,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   };
   const stats = new StatsSampler(platform, metrics, hub);
   const live = new LiveUpdates(platform, hub, caches, metrics, stats, log);
+  const waitingListLive = new WaitingListLive(platform, hub, log);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
 
@@ -110,6 +112,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
       queueView: (runtime, userId) => live.queueView(runtime, userId),
     }),
   );
+  app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1m' }));
   app.use(notFound);
@@ -124,10 +127,12 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     start() {
       stats.start();
       live.start();
+      waitingListLive.start();
     },
     async drain() {
       hub.drain();
       live.stop();
+      waitingListLive.stop();
       await stats.stop();
     },
   };

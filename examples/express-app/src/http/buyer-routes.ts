@@ -67,7 +67,10 @@ export interface QueueView {
   refreshMs?: number | null;
 }
 
-const IdParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+/** A sale, seat, reservation or offer id in a path or body. */
+export const IdParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
 const JoinBody = z
   .object({ challengeId: z.string().min(1).max(128), answer: z.string().min(1).max(512) })
   .strict();
