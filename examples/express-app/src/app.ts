@@ -9,12 +9,15 @@ import { TtlCache } from './http/cache';
 import { blocklistCheck, rateLimits } from './http/defences';
 import { errorHandler, notFound } from './http/errors';
 import { LiveUpdates } from './http/live';
+import { operatorQueueingRoutes } from './http/operator-queueing-routes';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
+import { reserveHealthRecorder } from './http/reserve-health';
 import { SessionCodec, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
 import { WaitingListLive, waitingListRoutes } from './http/waiting-list-routes';
 import { AppMetrics } from './ops/metrics';
 import { StatsSampler } from './ops/stats';
+import { AdaptiveAdmissions } from './platform/adaptive-admission';
 import type { Platform } from './platform/types';
 
 /**
@@ -52,6 +55,12 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const waitingListLive = new WaitingListLive(platform, hub, log);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
+  const adaptive = new AdaptiveAdmissions({
+    platform,
+    intervalMs: config.adaptiveIntervalMs,
+    registry: metrics.registry,
+    log,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -98,10 +107,16 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api/operator', express.json({ limit: '10mb' }));
   app.use('/api', express.json({ limit: '64kb' }));
   app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats, caches }));
+  app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth, adaptive }));
   app.use('/api', sessionReader(codec, now));
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
   app.use('/api', authRoutes(codec, now));
+  // adaptive admission's health meter hears every reserve answer and its latency
+  app.post(
+    ['/api/sales/:saleId/reservations', '/api/sales/:saleId/group-reservations'],
+    reserveHealthRecorder(adaptive),
+  );
   app.use(
     '/api',
     buyerRoutes({
@@ -110,6 +125,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
       caches,
       metrics,
       queueView: (runtime, userId) => live.queueView(runtime, userId),
+      queueStatusCodes: config.queueStatusCodes,
     }),
   );
   app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));
@@ -127,11 +143,13 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     start() {
       stats.start();
       live.start();
+      adaptive.start();
       waitingListLive.start();
     },
     async drain() {
       hub.drain();
       live.stop();
+      adaptive.stop();
       waitingListLive.stop();
       await stats.stop();
     },

@@ -9,11 +9,13 @@ import {
   z,
 } from '@seatrush/core';
 import { type Request, type Response, Router } from 'express';
+import type { QueueStatusCodes } from '../config';
 import type { AppMetrics } from '../ops/metrics';
 import type { Platform, SaleRuntime } from '../platform/types';
 import type { TtlCache } from './cache';
 import { clientIp, deviceFingerprint } from './defences';
 import { HttpError } from './errors';
+import { sendQueueAnswer } from './queue-answers';
 import { isFinal, type ReservationView, reservationChannel, reservationView } from './reservation-view';
 import { sessionOf } from './session';
 import type { SseHub } from './sse';
@@ -51,7 +53,12 @@ export interface SeatSnapshot {
 
 /** A waiting-room status as the client sees it. */
 export interface QueueView {
-  state: 'WAITING' | 'ADMITTED';
+  /** `PRE_QUEUE`: joined before the opening; the order is drawn at `opensAt` (no ticket until then). */
+  state: 'WAITING' | 'ADMITTED' | 'PRE_QUEUE';
+  /** `priority`: joined with a priority invitation (admitted before the normal line). */
+  lane?: 'priority' | 'pre-queue';
+  /** The sale's opening, for a pre-queued buyer's countdown. */
+  opensAt?: number;
   ticket: number;
   ahead: number;
   servedUpTo: number;
@@ -61,7 +68,7 @@ export interface QueueView {
   admittedUntil?: number;
   /**
    * When to ask again, in ms (the SDK's `waitingRoomAnswer`: a quarter of the ETA, 1-30 s); null
-   * once admitted. Also sent as `Retry-After` (seconds) by `GET …/queue`, for non-browser clients
+   * once admitted. Also sent as `Retry-After` (seconds) by the join and status answers, for non-browser clients
    * (the SSE stream pushes changes, so its views leave it out).
    */
   refreshMs?: number | null;
@@ -72,7 +79,12 @@ export const IdParam = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
 const JoinBody = z
-  .object({ challengeId: z.string().min(1).max(128), answer: z.string().min(1).max(512) })
+  .object({
+    challengeId: z.string().min(1).max(128),
+    answer: z.string().min(1).max(512),
+    /** A signed invitation to the bypass or priority lane (from the operator's join link). */
+    invitation: z.string().min(1).max(2048).optional(),
+  })
   .strict();
 const ReserveBody = z.union([
   z.object({ seatIds: z.array(IdParam).min(1).max(100) }).strict(),
@@ -169,6 +181,8 @@ export function buyerRoutes(deps: {
   caches: BuyerCaches;
   metrics: AppMetrics;
   queueView: (runtime: SaleRuntime, userId: string) => Promise<QueueView | null>;
+  /** HTTP status per waiting-room state of join and status answers (unset: 201/200). */
+  queueStatusCodes?: QueueStatusCodes;
 }): Router {
   const { platform, hub, caches, metrics } = deps;
   const router = Router();
@@ -227,12 +241,13 @@ export function buyerRoutes(deps: {
   router.post('/sales/:saleId/queue', async (req, res) => {
     const session = sessionOf(res);
     const runtime = runtimeOf(req);
-    const body = parse('join', JoinBody, req.body ?? {});
+    const { invitation, ...challenge } = parse('join', JoinBody, req.body ?? {});
     if (runtime.state() === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
     const device = deviceFingerprint(req);
     const outcome = await runtime.queueing.join({
       userId: session.userId,
-      challenge: body,
+      challenge,
+      ...(invitation ? { invitation } : {}),
       context: {
         ip: clientIp(req).slice(0, 64),
         ...(device ? { deviceId: device } : {}),
@@ -247,11 +262,18 @@ export function buyerRoutes(deps: {
           ? { retryAfterMs: outcome.retryAfterMs }
           : {}),
         ...('challenge' in outcome && outcome.challenge ? { challenge: outcome.challenge } : {}),
+        // a refused invitation says why (EXPIRED, WRONG_USER, BAD_SIGNATURE, …); nothing was queued
+        ...('reason' in outcome ? { reason: outcome.reason } : {}),
       });
     }
     const view = await deps.queueView(runtime, session.userId);
     if (!view) throw new HttpError('NOT_IN_QUEUE', 'you left the queue while joining; join again');
-    res.status(outcome.alreadyJoined ? 200 : 201).json({ queue: view, alreadyJoined: outcome.alreadyJoined });
+    sendQueueAnswer(res, {
+      view,
+      codes: deps.queueStatusCodes ?? {},
+      defaultStatus: outcome.alreadyJoined ? 200 : 201,
+      body: { queue: view, alreadyJoined: outcome.alreadyJoined },
+    });
   });
 
   router.get('/sales/:saleId/queue', async (req, res) => {
@@ -259,9 +281,12 @@ export function buyerRoutes(deps: {
     const runtime = runtimeOf(req);
     const view = await deps.queueView(runtime, session.userId);
     if (!view) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
-    res.set('Cache-Control', 'no-store');
-    if (typeof view.refreshMs === 'number') res.set('Retry-After', String(Math.ceil(view.refreshMs / 1_000)));
-    res.json({ queue: view });
+    sendQueueAnswer(res, {
+      view,
+      codes: deps.queueStatusCodes ?? {},
+      defaultStatus: 200,
+      body: { queue: view },
+    });
   });
 
   router.get('/sales/:saleId/queue/stream', async (req, res) => {

@@ -32,6 +32,7 @@ const STATUS: Record<string, number> = {
   SALE_CLOSED: 409,
   IN_PROGRESS: 409,
   INVALID_TRANSITION: 409,
+  ADAPTIVE_OFF: 409,
   NOT_SOLD_OUT: 409,
   NOT_OFFERED: 409,
   ALREADY_CLAIMED: 409,
@@ -102,6 +103,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (status >= 500) log.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) return;
+    // a refusal that says when to try again says it to every HTTP client too
+    const retryAfterMs = body.error.retryAfterMs;
+    if (typeof retryAfterMs === 'number' && retryAfterMs >= 0) {
+      res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1_000))));
+    }
     res.status(status).json(body);
   };
 }

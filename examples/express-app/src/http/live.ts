@@ -41,18 +41,20 @@ export class LiveUpdates {
       return null;
     }
     this.#tickets.set(`${runtime.sale.id}:${userId}`, status.ticket);
+    const { opensAt } = runtime.sale;
+    // the SDK's answer for non-browser clients: its state (PRE_QUEUE before the opening) and when to ask again
+    const answer = waitingRoomAnswer({ kind: 'status', status }, { now: this.platform.now(), opensAt }).body;
     const view: QueueView = {
-      state: status.state,
+      state: answer.state === 'PRE_QUEUE' || answer.state === 'ADMITTED' ? answer.state : 'WAITING',
       ticket: status.ticket,
       ahead: status.ahead,
       servedUpTo: status.servedUpTo,
       etaSeconds: status.estimate.etaMs === null ? null : Math.ceil(status.estimate.etaMs / 1000),
       saleState: runtime.state(),
-      refreshMs: waitingRoomAnswer(
-        { kind: 'status', status },
-        { now: this.platform.now(), opensAt: runtime.sale.opensAt },
-      ).body.refreshAfterMs,
+      refreshMs: answer.refreshAfterMs,
     };
+    if (status.lane) view.lane = status.lane;
+    if (answer.state === 'PRE_QUEUE') view.opensAt = opensAt;
     if (status.admissionToken) view.admissionToken = status.admissionToken;
     if (status.admittedUntil !== undefined) view.admittedUntil = status.admittedUntil;
     return view;

@@ -1,0 +1,81 @@
+import { InvitationLane, UserId, z } from '@seatrush/core';
+import { type Request, Router } from 'express';
+import { type AdaptiveAdmissions, AdaptiveChange } from '../platform/adaptive-admission';
+import type { Platform, SaleRuntime } from '../platform/types';
+import { HttpError } from './errors';
+import type { OperatorAuth } from './operator-routes';
+import { parse } from './validate';
+
+const SaleParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+/** At most 30 days: an invitation is for one sale, not a standing pass. */
+const MAX_VALIDITY_MS = 30 * 24 * 3_600_000;
+const InvitationBody = z
+  .object({
+    userId: UserId,
+    lane: InvitationLane,
+    validForMs: z.number().int().min(1_000).max(MAX_VALIDITY_MS),
+  })
+  .strict();
+
+/**
+ * The operator's queueing controls beyond the method and the rate: signed invitations to the
+ * bypass and priority lanes, and adaptive admission (on/off, bounds, one adjustment on demand).
+ */
+export function operatorQueueingRoutes(deps: {
+  platform: Platform;
+  auth: OperatorAuth;
+  adaptive: AdaptiveAdmissions;
+}): Router {
+  const { platform, adaptive } = deps;
+  const router = Router();
+  router.use('/sales/:saleId/invitations', deps.auth.guard());
+  router.use('/sales/:saleId/adaptive', deps.auth.guard());
+
+  const runtimeOf = (req: Request): SaleRuntime => {
+    const id = parse('sale id', SaleParam, req.params.saleId);
+    const runtime = platform.sale(id);
+    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
+    return runtime;
+  };
+
+  /**
+   * Signs an invitation for one user of one sale: `bypass` (admitted at once when there is room,
+   * else first in line) or `priority` (admitted before the normal line). The join link opens the
+   * buyer page, which sends the invitation with the join.
+   */
+  router.post('/sales/:saleId/invitations', (req, res) => {
+    const runtime = runtimeOf(req);
+    const body = parse('invitation', InvitationBody, req.body ?? {});
+    const claims = {
+      saleId: runtime.sale.id,
+      userId: body.userId,
+      lane: body.lane,
+      expiresAt: platform.now() + body.validForMs,
+    };
+    const token = platform.invitations.issue(claims);
+    const joinPath = `/?sale=${encodeURIComponent(runtime.sale.id)}&invitation=${token}`;
+    res.status(201).json({
+      invitation: { ...claims, token, joinPath, joinUrl: `${req.protocol}://${req.get('host')}${joinPath}` },
+    });
+  });
+
+  router.get('/sales/:saleId/adaptive', (req, res) => {
+    res.json({ adaptive: adaptive.view(runtimeOf(req)) });
+  });
+
+  router.put('/sales/:saleId/adaptive', (req, res) => {
+    const runtime = runtimeOf(req);
+    const change = parse('adaptive admission', AdaptiveChange, req.body ?? {});
+    res.json({ adaptive: adaptive.configure(runtime, change) });
+  });
+
+  /** One adjustment now (besides the periodic ones), e.g. to see a change of health at once. */
+  router.post('/sales/:saleId/adaptive/adjust', async (req, res) => {
+    const runtime = runtimeOf(req);
+    const decision = await adaptive.adjust(runtime);
+    if (!decision) throw new HttpError('ADAPTIVE_OFF', 'adaptive admission is off for this sale');
+    res.json({ decision, adaptive: adaptive.view(runtime) });
+  });
+
+  return router;
+}
