@@ -11,6 +11,7 @@ const SERIES = [
   { key: 'confirmed', label: 'Confirmed', color: '#7fd1ff' },
   { key: 'failed', label: 'Failed', color: '#ff5d6c' },
   { key: 'consumerLag', label: 'Consumer lag', color: '#e8eaf6' },
+  { key: 'waitingList', label: 'Waiting list', color: '#ffd166' },
 ];
 const CARDS = [
   ['waiting', 'Waiting'],
@@ -20,6 +21,8 @@ const CARDS = [
   ['held', 'Holds'],
   ['confirmed', 'Confirmed'],
   ['failed', 'Failed'],
+  ['waitingList', 'Waiting list'],
+  ['offersOutstanding', 'Offers out'],
   ['consumerLag', 'Consumer lag'],
   ['sseConnections', 'Live streams'],
 ];

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
 import { EventStream, holdPayments, waitUntil } from './support/event-stream';
-import { type Answer, Buyer, Client, generalSale, openSale, startTestApp } from './support/harness';
+import { type Answer, Buyer, Client, generalSale, openSale, operator, startTestApp } from './support/harness';
 
 /** A seated hall: one section of two rows of four seats. */
 function hall(id: string) {
@@ -208,6 +208,8 @@ describe('the waiting list after sell-out over HTTP', () => {
     await ann.buyer.request('DELETE', `/api/sales/${sale}/reservations/${ann.reservationId}`);
     gate.open();
     const offer = await offerPushed(stream);
+    const stats = await operator(app.url).request('GET', `/api/operator/sales/${sale}/stats`);
+    expect(stats.body.stats.figures).toMatchObject({ waitingList: 5, offersOutstanding: 1 });
 
     // the offered buyer hammers claim (100 times) while ten others (five of them on the list) try too
     const path = claimPath(sale, offer.offerId);

@@ -14,6 +14,9 @@ export interface SaleFigures {
   held: number;
   confirmed: number;
   failed: number;
+  /** Parties on the waiting list after sell-out, and offers made to them not yet claimed or lapsed. */
+  waitingList: number;
+  offersOutstanding: number;
   consumerLag: number;
   sseConnections: number;
 }
@@ -97,11 +100,12 @@ export class StatsSampler {
   /** The figures of one sale now. */
   async sample(runtime: SaleRuntime, knownLag?: number): Promise<SaleStats> {
     const saleId = runtime.sale.id;
-    const [room, counts, lag, queueConfig] = await Promise.all([
+    const [room, counts, lag, queueConfig, waitingList] = await Promise.all([
       runtime.waitingRoom.broadcast(),
       this.platform.inventory.counts(saleId).catch(() => null),
       knownLag === undefined ? this.platform.consumerLag().catch(() => -1) : Promise.resolve(knownLag),
       runtime.queueing.config().catch(() => null),
+      runtime.waitingList.figures().catch(() => null),
     ]);
     const figures: SaleFigures = {
       waiting: room.waiting,
@@ -113,6 +117,8 @@ export class StatsSampler {
       held: counts?.held ?? 0,
       confirmed: counts?.confirmed ?? 0,
       failed: this.#failed.get(saleId) ?? 0,
+      waitingList: waitingList?.waiting ?? 0,
+      offersOutstanding: waitingList?.offered ?? 0,
       consumerLag: lag,
       sseConnections: this.hub.size,
     };
