@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  type AdmitInput,
   type Blocklist,
   BotGuard,
   type BotGuardOptionsInput,
@@ -19,7 +18,7 @@ import {
   Invitations,
   type JoinGuard,
   ProofOfWorkChallenges,
-  QueueingRoom,
+  type QueueingRoom,
   type QueueingStore,
   type RateLimiter,
   ReservationProcessor,
@@ -279,37 +278,9 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
   return platform;
 }
 
-/**
- * The SDK's admission tick calls the store's `admit`, which admits in arrival order. Routing it to
- * `admitNext` makes the tick follow the method the operator set live (a random draw under
- * `random`; those already waiting still admitted under `reject`), with the same bounds.
- */
-function methodAwareAdmission(store: QueueingStore, preQueue: boolean): QueueingStore {
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'admit') {
-        return async (input: AdmitInput) => {
-          // the tick only admits once the sale has opened: that is when the pre-queue is shuffled
-          if (preQueue) await target.openPreQueue({ saleId: input.saleId, now: input.now });
-          return target.admitNext(input);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      // the adapters keep private fields: their methods must run on the adapter itself
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 /** One sale: the SDK's `createSeatRush` over the shared ports, and the sale's lifecycle state. */
 class SdkSaleRuntime implements SaleRuntime {
   readonly seatRush: SeatRush;
-  /**
-   * Joins go through the queueing room so the operator's method (fifo, random, passthrough,
-   * reject) applies; it shares the SDK's store and token key, so its admissions are the ones the
-   * reservations accept and the SDK's waiting room sees the same queue.
-   */
-  private readonly queueingRoom: QueueingRoom;
   /** "N seats together" in one atomic hold; its events feed the sale's hooks too. */
   readonly groups: GroupReservations;
   /** Whether arrivals before `opensAt` wait in a pre-queue shuffled at the opening. */
@@ -333,7 +304,7 @@ class SdkSaleRuntime implements SaleRuntime {
     this.seatRush = createSeatRush({
       sale,
       ports: {
-        waitingRoom: methodAwareAdmission(ports.waitingRoomStore, this.preQueue),
+        waitingRoom: ports.waitingRoomStore,
         inventory: ports.inventory,
         publisher: ports.publisher,
         // the platform runs one worker for every sale (see `start`), so no sale starts its own
@@ -348,6 +319,7 @@ class SdkSaleRuntime implements SaleRuntime {
       admissionSecret: settings.tokenSecret,
       clock: ports.clock,
       guard: shared.guard,
+      queueing: queueingOptions,
       loops: {
         processor: false,
         admission: settings.saleLoops,
@@ -386,23 +358,18 @@ class SdkSaleRuntime implements SaleRuntime {
       alerts: ports.alerts,
       ...(settings.waitingListClaimMs === undefined ? {} : { claimMs: settings.waitingListClaimMs }),
     });
-    this.queueingRoom = new QueueingRoom({
-      sale,
-      store: ports.waitingRoomStore,
-      tokens: this.seatRush.tokens,
-      clock: ports.clock,
-      publisher: ports.publisher,
-      guard: shared.guard,
-      ...queueingOptions,
-    });
   }
 
   get waitingRoom(): WaitingRoom {
     return this.seatRush.waitingRoom;
   }
 
+  /**
+   * The SDK's queueing room: joins under the operator's method (fifo, random, passthrough,
+   * reject), the lanes of invitations, the pre-queue; the sale's admission loop ticks it.
+   */
   get queueing(): QueueingRoom {
-    return this.queueingRoom;
+    return this.seatRush.queue;
   }
 
   get reservations(): Reservations {
