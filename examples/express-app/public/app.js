@@ -2,6 +2,7 @@
 // position, choose seats on a live map, hold them, pay, and see the result pushed over SSE.
 // Every step is recovered from the server after a refresh: nothing important lives only here.
 import { ApiError, api, busy, money, newIdempotencyKey, show, toast } from './lib.js';
+import { createWaitingList } from './waiting-list.js';
 
 const state = {
   user: null,
@@ -24,6 +25,21 @@ const state = {
 const $ = (id) => document.getElementById(id);
 const saleId = new URLSearchParams(location.search).get('sale');
 const RESERVATION_KEY = 'seatrush.reservation';
+/** The waiting list after sell-out: its offer, once claimed, is followed like any other hold. */
+const waitingList = createWaitingList({
+  salePath: () => salePath(),
+  sale: () => state.sale,
+  skewMs: () => state.skewMs,
+  describe: (reservation) => describe(reservation),
+  onClaimed: (reservation) => {
+    localStorage.setItem(
+      RESERVATION_KEY,
+      JSON.stringify({ saleId: state.sale.id, reservationId: reservation.id }),
+    );
+    closeStreams();
+    showReservation(reservation);
+  },
+});
 
 boot().catch(fatal);
 
@@ -247,6 +263,7 @@ async function enterSeatMap() {
     ? `Your turn lasts until ${new Date(admittedUntil - state.skewMs).toLocaleTimeString()}.`
     : '';
   renderSeatMap();
+  await waitingList.start();
   const snapshot = await api('GET', `${salePath()}/seats`);
   applySeats(snapshot);
   const source = new EventSource(`${salePath()}/seats/stream`);
@@ -315,6 +332,7 @@ function applySeats(snapshot) {
   state.seatStates = snapshot.states;
   state.soldOut = snapshot.counts.available === 0;
   $('sold-out').classList.toggle('hidden', !state.soldOut);
+  waitingList.setSoldOut(state.soldOut);
   for (const id of [...state.selected]) if (state.seatStates[id]) state.selected.delete(id);
   if (state.sale.kind === 'general') {
     $('general-left').textContent = `${snapshot.counts.available} tickets left`;
