@@ -33,6 +33,12 @@ export interface KafkaEventConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** Within a batch, offsets are committed after this many handled messages, and at its end. Default 100. */
   commitEvery?: number;
+  /**
+   * When the handler has `handleBatch`, up to this many messages of a partition are handed to it
+   * at once (a reservation processor then inserts them in one statement and settles them
+   * concurrently instead of one after another). Default 50; 1 turns batching off.
+   */
+  batchSize?: number;
   /** Start a new group at the oldest message (true) or at the newest (false). Default true. */
   fromBeginning?: boolean;
   /** The broker drops a member silent this long, in ms. Default 30,000. */
@@ -65,6 +71,7 @@ const OptionsSchema = z.object({
   retry: RetryPolicySchema.optional(),
   partitionsConsumedConcurrently: z.number().int().min(1).max(1_000).optional(),
   commitEvery: z.number().int().min(1).max(100_000).optional(),
+  batchSize: z.number().int().min(1).max(10_000).optional(),
   fromBeginning: z.boolean().optional(),
   sessionTimeoutMs: z.number().int().min(6_000).max(300_000).optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).optional(),
@@ -79,7 +86,9 @@ const StartSchema = z.object({
   types: z
     .array(z.enum(EVENT_TYPES as [DomainEventType, ...DomainEventType[]]))
     .min(1, 'at least one event type'),
-  handler: z.object({ handle: aFunction, onDeadLetter: aFunction.optional() }).loose(),
+  handler: z
+    .object({ handle: aFunction, handleBatch: aFunction.optional(), onDeadLetter: aFunction.optional() })
+    .loose(),
   retry: RetryPolicySchema.optional(),
 });
 
@@ -292,19 +301,28 @@ export class KafkaEventConsumer implements EventConsumer {
         topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
       });
     };
+    // Without handleBatch (or with batchSize 1) each message is handled alone, strictly in order.
+    const chunkSize = running.handler.handleBatch ? (this.options.batchSize ?? 50) : 1;
     try {
-      for (const message of batch.messages) {
+      for (let start = 0; start < batch.messages.length; start += chunkSize) {
         await this.waitWhileOverloaded(running, live, heartbeat);
         if (!live()) break;
-        const origin: MessageOrigin = {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-        };
-        await this.handleMessage(running, message, origin, live, heartbeat);
-        resolveOffset(message.offset);
-        handled = message.offset;
-        sinceCommit += 1;
+        const chunk = batch.messages.slice(start, start + chunkSize);
+        const origins = chunk.map((message) => ({
+          message,
+          origin: { topic: batch.topic, partition: batch.partition, offset: message.offset },
+        }));
+        if (origins.length === 1) {
+          const [only] = origins as [(typeof origins)[number]];
+          await this.handleMessage(running, only.message, only.origin, live, heartbeat);
+        } else {
+          await this.handleChunk(running, origins, live, heartbeat);
+        }
+        // the chunk is handled (or dead-lettered) as a whole: its last offset is done
+        const last = chunk[chunk.length - 1]!.offset;
+        resolveOffset(last);
+        handled = last;
+        sinceCommit += chunk.length;
         if (sinceCommit >= commitEvery) await commit();
         await heartbeat();
       }
@@ -318,13 +336,59 @@ export class KafkaEventConsumer implements EventConsumer {
     if (!isStale()) await commit();
   }
 
-  /** Handles one message to its end: handled, or dead-lettered. Throws ABORTED when it must be left. */
+  /**
+   * Hands a chunk of one partition to `handleBatch`: unreadable messages go to the dead-letter
+   * topic at once, and what the batch could not finish (or all of it, when it threw) is retried
+   * one by one with the usual backoff, its batch try counted as the first attempt.
+   */
+  private async handleChunk(
+    running: Running,
+    chunk: Array<{ message: KafkaMessage; origin: MessageOrigin }>,
+    live: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const readable: Array<{ message: KafkaMessage; origin: MessageOrigin; event: DomainEvent }> = [];
+    for (const { message, origin } of chunk) {
+      const raw = bodyOf(message);
+      const decoded = decodeEvent(raw, this.topics.typeOf(origin.topic));
+      if (decoded.ok) readable.push({ message, origin, event: decoded.event });
+      else
+        await this.deadLetter(running, {
+          message,
+          origin,
+          event: null,
+          raw,
+          error: decoded.error,
+          attempts: 0,
+        });
+    }
+    if (readable.length === 0) return;
+    let failed: Map<string, unknown>;
+    try {
+      const outcome = await running.handler.handleBatch!(readable.map((r) => r.event));
+      failed = new Map(outcome.failed.map(({ event, error }) => [event.eventId, error]));
+    } catch (error) {
+      failed = new Map(readable.map((r) => [r.event.eventId, error]));
+    }
+    for (const { message, origin, event } of readable) {
+      if (!failed.has(event.eventId)) continue;
+      await this.handleMessage(running, message, origin, live, heartbeat, {
+        error: failed.get(event.eventId),
+      });
+    }
+  }
+
+  /**
+   * Handles one message to its end: handled, or dead-lettered. Throws ABORTED when it must be left.
+   * `failedOnce` is a batch attempt that already failed: it counts as the first try.
+   */
   private async handleMessage(
     running: Running,
     message: KafkaMessage,
     origin: MessageOrigin,
     live: () => boolean,
     heartbeat: () => Promise<void>,
+    failedOnce?: { error: unknown },
   ): Promise<void> {
     const raw = bodyOf(message);
     const decoded = decodeEvent(raw, this.topics.typeOf(origin.topic));
@@ -340,7 +404,15 @@ export class KafkaEventConsumer implements EventConsumer {
       return;
     }
     const { maxAttempts } = running.retry;
-    for (let attempt = 1; ; attempt += 1) {
+    if (failedOnce) {
+      if (maxAttempts <= 1) {
+        const error = describeError(failedOnce.error);
+        await this.deadLetter(running, { message, origin, event: decoded.event, raw, error, attempts: 1 });
+        return;
+      }
+      await this.sleepAlive(backoffDelay(running.retry, 1, this.options.random), live, heartbeat);
+    }
+    for (let attempt = failedOnce ? 2 : 1; ; attempt += 1) {
       try {
         await running.handler.handle(decoded.event, { attempt });
         return;

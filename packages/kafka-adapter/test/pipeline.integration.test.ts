@@ -352,3 +352,112 @@ function setupPublisherLike(like: KafkaEventPublisher): KafkaEventPublisher {
   cleanups.push(() => p.close());
   return p;
 }
+
+describe('KafkaEventConsumer with a batch handler (handleBatch)', () => {
+  it('hands over several events at once and retries one by one only what the batch could not finish', async () => {
+    const { publisher, consumer, topicPrefix } = setup({
+      retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 100 },
+    });
+    await publisher.connect();
+    // everything is on the topic before the consumer starts, so fetches bring full batches
+    await publisher.publish(Array.from({ length: 200 }, (_, i) => requested(i + 1)));
+    await rawSend(brokers, `${topicPrefix}.reservation.requested`, ['not json']);
+    const batchSizes: number[] = [];
+    const handledInBatch = new Set<string>();
+    const singles: Array<[string, number]> = [];
+    const handledAlone = new Set<string>();
+    const deadLetters: DeadLetter[] = [];
+    const c = consumer();
+    await c.start({
+      types: ['ReservationRequested'],
+      handler: {
+        async handleBatch(events) {
+          batchSizes.push(events.length);
+          const failed = [];
+          for (const event of events) {
+            if (event.eventId === 'e7' || event.eventId === 'e13') {
+              failed.push({ event, error: new Error('payment provider slow') });
+            } else handledInBatch.add(event.eventId);
+          }
+          return { failed };
+        },
+        async handle(event, { attempt }) {
+          singles.push([event.eventId, attempt]);
+          if (event.eventId === 'e13') throw new Error('payment provider down');
+          handledAlone.add(event.eventId);
+        },
+        async onDeadLetter(letter) {
+          deadLetters.push(letter);
+        },
+      },
+    });
+    await eventually(() => expect(deadLetters).toHaveLength(2));
+    await eventually(() => expect(handledInBatch.size + handledAlone.size).toBe(199));
+    expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+    expect([...handledAlone]).toEqual(['e7']);
+    // the batch try was the first attempt: the one-by-one retries go on from the second
+    expect(singles.sort()).toEqual([
+      ['e13', 2],
+      ['e13', 3],
+      ['e7', 2],
+    ]);
+    expect(deadLetters.map((d) => [d.error.code, d.event?.eventId ?? null, d.attempts]).sort()).toEqual([
+      ['HANDLER_FAILED', 'e13', 3],
+      ['INVALID_JSON', null, 0],
+    ]);
+    for (let n = 1; n <= 200; n += 1) {
+      if (n !== 13) expect(handledInBatch.has(`e${n}`) || handledAlone.has(`e${n}`)).toBe(true);
+    }
+    expect(await c.lag()).toBe(0);
+
+    // every offset was committed: the next member of the group starts after them
+    await c.stop();
+    const next = recorder();
+    await consumer().start({ types: ['ReservationRequested'], handler: next.handler });
+    await publisher.publish([requested(201)]);
+    await eventually(() => expect(ids(next.seen)).toEqual(['e201']));
+  });
+
+  it('retries every event of a batch that threw, one at a time', async () => {
+    const { publisher, consumer } = setup({ retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 } });
+    await publisher.publish(Array.from({ length: 30 }, (_, i) => requested(i + 1)));
+    const attempts = new Map<string, number[]>();
+    let batches = 0;
+    await consumer().start({
+      types: ['ReservationRequested'],
+      handler: {
+        async handleBatch() {
+          batches += 1;
+          throw new Error('the database refused the insert');
+        },
+        async handle(event, { attempt }) {
+          attempts.set(event.eventId, [...(attempts.get(event.eventId) ?? []), attempt]);
+        },
+      },
+    });
+    await eventually(() => expect(attempts.size).toBe(30));
+    expect(batches).toBeGreaterThan(0);
+    // each one was handled alone exactly once, as its second attempt (or alone from the start,
+    // when it was the only message of its fetch)
+    for (const tries of attempts.values()) expect(tries.length).toBe(1);
+  });
+
+  it('never calls handleBatch with batchSize 1', async () => {
+    const { publisher, consumer } = setup({ batchSize: 1 });
+    await publisher.publish(Array.from({ length: 20 }, (_, i) => requested(i + 1)));
+    const sink = recorder();
+    let batches = 0;
+    await consumer().start({
+      types: ['ReservationRequested'],
+      handler: {
+        ...sink.handler,
+        async handleBatch() {
+          batches += 1;
+          return { failed: [] };
+        },
+      },
+    });
+    await eventually(() => expect(sink.handled.size).toBe(20));
+    expect(batches).toBe(0);
+  });
+});

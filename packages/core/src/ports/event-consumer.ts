@@ -12,12 +12,24 @@ export interface DeadLetter {
   source: string;
 }
 
+/** What {@link EventHandler.handleBatch} could not finish: the consumer retries those one by one. */
+export interface BatchOutcome {
+  failed: Array<{ event: DomainEvent; error: unknown }>;
+}
+
 export interface EventHandler {
   /**
    * Handles one event. Throwing means "try again": the consumer retries with backoff, then
    * dead-letters it. Must be idempotent: a crash replays events already handled.
    */
   handle(event: DomainEvent, context: { attempt: number }): Promise<void>;
+  /**
+   * Optional: handles several events of one partition at once (the reservation processor writes
+   * them in ONE insert and settles them concurrently — the seed's batch write). The events it
+   * reports as `failed` are retried one by one through {@link handle}; throwing retries them all
+   * that way. Same idempotency as `handle`. Consumers that deliver one at a time never call it.
+   */
+  handleBatch?(events: DomainEvent[]): Promise<BatchOutcome>;
   /** Called once an event is dead-lettered (after the last retry or at once for poison). */
   onDeadLetter?(letter: DeadLetter): Promise<void>;
 }

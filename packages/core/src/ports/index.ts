@@ -3,7 +3,7 @@ export type { Blocklist } from './blocklist';
 export type { Challenge, ChallengeProvider } from './challenge';
 export { type Clock, systemClock } from './clock';
 export type { DistributedLock, Lease } from './distributed-lock';
-export type { DeadLetter, EventConsumer, EventHandler, RetryPolicy } from './event-consumer';
+export type { BatchOutcome, DeadLetter, EventConsumer, EventHandler, RetryPolicy } from './event-consumer';
 export type { EventPublisher } from './event-publisher';
 export type { IdempotencyClaim, IdempotencyStore } from './idempotency-store';
 export {
