@@ -24,6 +24,9 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 const saleId = new URLSearchParams(location.search).get('sale');
+/** A bypass or priority invitation from the operator's join link, sent with the join. */
+let invitation = new URLSearchParams(location.search).get('invitation');
+let preQueueTimer = null;
 const RESERVATION_KEY = 'seatrush.reservation';
 /** The waiting list after sell-out: its offer, once claimed, is followed like any other hold. */
 const waitingList = createWaitingList({
@@ -95,6 +98,8 @@ function showLogin() {
 
 function signedIn() {
   $('who-name').textContent = state.user.name;
+  // an operator's invitation is made out to this id
+  $('who-name').title = `Your user id: ${state.user.id}`;
   $('logout').classList.remove('hidden');
 }
 
@@ -154,10 +159,25 @@ async function join() {
     const answer = await solve(challenge.prompt);
     $('join-status').textContent = 'Joining…';
     try {
-      const { queue } = await api('POST', `${salePath()}/queue`, { challengeId: challenge.id, answer });
+      const { queue } = await api('POST', `${salePath()}/queue`, {
+        challengeId: challenge.id,
+        answer,
+        ...(invitation ? { invitation } : {}),
+      });
       $('join-status').textContent = '';
       return onQueue(queue);
     } catch (error) {
+      if (error instanceof ApiError && error.code === 'INVITATION_REFUSED') {
+        // nothing was queued: drop the invitation, so the next click joins the normal line
+        invitation = null;
+        const url = new URL(location.href);
+        url.searchParams.delete('invitation');
+        history.replaceState(null, '', url);
+        $('join-status').textContent = '';
+        throw new Error(
+          `Your invitation cannot be used (${error.body?.error?.reason ?? 'refused'}). Join again to queue normally.`,
+        );
+      }
       // an expired challenge is answered with a fresh one: solve that instead
       const fresh = error instanceof ApiError ? error.body?.error?.challenge : undefined;
       if (!fresh || attempt >= 3) {
@@ -193,6 +213,8 @@ function onQueue(queue) {
 }
 
 function renderQueue(queue) {
+  clearInterval(preQueueTimer);
+  if (queue.state === 'PRE_QUEUE') return renderPreQueue(queue);
   $('queue-ahead').textContent = queue.ahead.toLocaleString();
   $('queue-ticket').textContent = queue.ticket.toLocaleString();
   $('queue-served').textContent = queue.servedUpTo.toLocaleString();
@@ -205,6 +227,32 @@ function renderQueue(queue) {
     queue.saleState && queue.saleState !== 'OPEN'
       ? `The sale is ${queue.saleState.toLowerCase()}: your place is kept.`
       : 'We will take you to the seat map as soon as it is your turn.';
+}
+
+/**
+ * Before the opening: no number yet. Everyone who arrives before `opensAt` is given a place in a
+ * random draw at the opening, so there is no point in being first — only in being there.
+ */
+function renderPreQueue(queue) {
+  $('queue-ahead').textContent = '–';
+  $('queue-ticket').textContent = 'drawn at the opening';
+  $('queue-served').textContent = '–';
+  $('queue-progress').style.width = '2%';
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((queue.opensAt - (Date.now() + state.skewMs)) / 1000));
+    $('queue-eta').textContent = `opens in ${formatCountdown(left)}`;
+    $('queue-note').textContent =
+      'You are in the pre-queue: at the opening everyone here gets a place in a fair random order, then the line moves.';
+  };
+  tick();
+  preQueueTimer = setInterval(tick, 1000);
+}
+
+function formatCountdown(seconds) {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
 function formatEta(seconds) {
@@ -250,6 +298,7 @@ function closeStreams() {
   for (const source of state.streams) source.close();
   state.streams = [];
   clearInterval(state.heartbeatTimer);
+  clearInterval(preQueueTimer);
 }
 
 // ---- seat map -------------------------------------------------------------------------------
