@@ -125,6 +125,9 @@ describe('the waiting list after sell-out over HTTP', () => {
     const calView = (await cal!.request('GET', listPath(sale))).body.waitingList;
     expect(calView).toMatchObject({ state: 'WAITING', offer: null });
 
+    const malformed = await bea!.request('POST', claimPath(sale, 'not an id'));
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.code).toBe('INVALID_INPUT');
     const stolen = await cal!.request('POST', claimPath(sale, offer.offerId));
     expect(stolen.status).toBe(409);
     expect(stolen.body.error.code).toBe('NOT_OFFERED');
@@ -148,6 +151,32 @@ describe('the waiting list after sell-out over HTTP', () => {
       state: 'WAITING',
       ahead: 0,
     });
+  });
+
+  it('passes a declined offer on to the next party at once', async () => {
+    const sale = 'wl-decline';
+    await openSale(app.url, generalSale(sale, 1));
+    const gate = holdPayments(app);
+    const ann = await holder(app, sale, 'Decline-Ann', { quantity: 1 }, gate);
+    const [bo, cy] = await Promise.all([signedIn(app, 'Decline-Bo'), signedIn(app, 'Decline-Cy')]);
+    expect((await join(bo!, sale, { size: 1 })).status).toBe(201);
+    expect((await join(cy!, sale, { size: 1 })).status).toBe(201);
+    const boStream = await EventStream.open(bo!, `${listPath(sale)}/stream`);
+    const cyStream = await EventStream.open(cy!, `${listPath(sale)}/stream`);
+    streams.push(boStream, cyStream);
+
+    await ann.buyer.request('DELETE', `/api/sales/${sale}/reservations/${ann.reservationId}`);
+    gate.open();
+    const boOffer = await offerPushed(boStream);
+    expect((await bo!.request('DELETE', listPath(sale))).status).toBe(204);
+    const cyOffer = await offerPushed(cyStream);
+    expect(cyOffer.offerId).not.toBe(boOffer.offerId);
+    expect((await bo!.request('GET', listPath(sale))).body.waitingList.state).toBe('LAPSED');
+    const late = await bo!.request('POST', claimPath(sale, boOffer.offerId));
+    expect(late.body.error.code).toBe('OFFER_EXPIRED');
+    expect((await cy!.request('POST', claimPath(sale, cyOffer.offerId))).status).toBe(201);
+    expect((await cy!.waitForResult(sale, cyOffer.offerId)).status).toBe('CONFIRMED');
+    await expectStockConsistent(app, sale, 1);
   });
 
   it('gives a party of three three adjacent seats when they are freed together', async () => {
