@@ -26,11 +26,13 @@ function setup(consumerOptions: Partial<KafkaEventConsumerOptions> = {}) {
     provision: { partitions: 4 },
   });
   cleanups.push(() => publisher.close());
-  const consumer = (groupId = 'workers') => {
+  // Group names are per test: test files run in parallel, and two files' members in one group
+  // would be handed each other's partitions and never see their own events.
+  const consumer = (group = 'workers') => {
     const c = new KafkaEventConsumer({
       connection: { brokers },
       topicPrefix,
-      groupId,
+      groupId: `${topicPrefix}.${group}`,
       provision: { partitions: 4 },
       ...consumerOptions,
     });
@@ -142,7 +144,11 @@ describe('KafkaEventPublisher and KafkaEventConsumer on a real broker', () => {
     // and the dead-letter topic holds it with the same facts in its headers
     const inTopic = await readDeadLetters({ connection: { brokers }, topicPrefix });
     expect(inTopic).toHaveLength(1);
-    expect(inTopic[0]).toMatchObject({ attempts: 3, group: 'workers', error: { code: 'HANDLER_FAILED' } });
+    expect(inTopic[0]).toMatchObject({
+      attempts: 3,
+      group: `${topicPrefix}.workers`,
+      error: { code: 'HANDLER_FAILED' },
+    });
     expect(inTopic[0]?.origin.topic).toBe(`${topicPrefix}.reservation.requested`);
     expect(await c.lag()).toBe(0);
   });

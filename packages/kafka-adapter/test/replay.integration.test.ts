@@ -32,7 +32,7 @@ describe('dead-letter re-drive', () => {
     const consumer = new KafkaEventConsumer({
       connection,
       topicPrefix,
-      groupId: 'workers',
+      groupId: `${topicPrefix}.workers`,
       retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
     });
     cleanups.push(() => consumer.stop());
@@ -73,7 +73,7 @@ describe('dead-letter re-drive', () => {
     const publisher = publisherFor(topicPrefix);
     await publisher.connect();
     // poison letters are dead-lettered at once; nothing consumes re-driven ones here
-    const consumer = new KafkaEventConsumer({ connection, topicPrefix, groupId: 'workers' });
+    const consumer = new KafkaEventConsumer({ connection, topicPrefix, groupId: `${topicPrefix}.workers` });
     cleanups.push(() => consumer.stop());
     const seen: number[] = [];
     await consumer.start({
