@@ -251,6 +251,8 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
           types: ['ReservationRequested'],
           handler: {
             handle: (event) => processor.handle(event),
+            // a partition's backlog in one insert, settled concurrently (Kafka hands it over)
+            handleBatch: (events) => processor.handleBatch(events),
             onDeadLetter: async (letter) => {
               recordDeadLetter(letter);
               await processor.onDeadLetter(letter);
