@@ -1,8 +1,9 @@
 import { Invitations } from '@seatrush/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
+import { EventStream } from './support/event-stream';
 import { Buyer, Client, generalSale, operator, startTestApp } from './support/harness';
-import { createSale, joinWith, queueOf } from './support/queueing';
+import { createSale, joinWith, pollUntil, queueOf } from './support/queueing';
 
 const SECRET = 'test-invitation-secret-0123456789abcdef';
 /** A sale whose admission tick never comes during a test: only invitations let anyone in. */
@@ -98,6 +99,15 @@ describe('bypass and priority lanes by signed invitation, over HTTP', () => {
     });
     expect(joined.status).toBe(201);
     expect(joined.body.queue).toMatchObject({ state: 'WAITING', lane: 'priority' });
+    // the live stream tells the same: the serving counter says nothing about the priority lane
+    const stream = await EventStream.open(member, '/api/sales/inv-prio/queue/stream');
+    const queueEvents = () => stream.events.filter((e) => e.event === 'queue');
+    await pollUntil(
+      async () => queueEvents().length,
+      (count) => count >= 2,
+    );
+    for (const event of queueEvents())
+      expect(event.data).toMatchObject({ state: 'WAITING', lane: 'priority' });
 
     // room for one buyer at a time: whoever is let in first keeps the only place
     expect(
@@ -106,6 +116,10 @@ describe('bypass and priority lanes by signed invitation, over HTTP', () => {
     ).toBe(200);
     expect((await op.request('POST', '/api/operator/sales/inv-prio/resume')).status).toBe(200);
     await member.waitForAdmission('inv-prio');
+    expect((await stream.next((e) => e.data.state === 'ADMITTED')).data.admissionToken).toEqual(
+      expect.any(String),
+    );
+    stream.close();
     for (const buyer of early) {
       expect((await queueOf(buyer, 'inv-prio')).body.queue.state).toBe('WAITING');
     }

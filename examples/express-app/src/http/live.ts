@@ -40,7 +40,10 @@ export class LiveUpdates {
       this.#tickets.delete(`${runtime.sale.id}:${userId}`);
       return null;
     }
-    this.#tickets.set(`${runtime.sale.id}:${userId}`, status.ticket);
+    // the serving counter says where the normal line stands, not a lane: a priority or pre-queued
+    // buyer is looked up on every broadcast instead (their number says nothing about who is ahead)
+    if (status.lane) this.#tickets.delete(`${runtime.sale.id}:${userId}`);
+    else this.#tickets.set(`${runtime.sale.id}:${userId}`, status.ticket);
     const { opensAt } = runtime.sale;
     // the SDK's answer for non-browser clients: its state (PRE_QUEUE before the opening) and when to ask again
     const answer = waitingRoomAnswer({ kind: 'status', status }, { now: this.platform.now(), opensAt }).body;
