@@ -23,6 +23,7 @@ wire();
 setInterval(() => refresh().catch(() => {}), 2000);
 
 function wire() {
+  $('dash-sale').addEventListener('change', () => refresh().catch(() => {}));
   $('adaptive-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const change = { enabled: $('adaptive-enabled').checked };
@@ -58,9 +59,11 @@ function wire() {
 
 /** Reads the chosen sale's adaptive admission; fills the form once per sale, the figures always. */
 async function refresh() {
-  if (!saleId() || $('view-dashboard').classList.contains('hidden')) return;
+  const id = saleId();
+  if (!id || $('view-dashboard').classList.contains('hidden')) return;
   const { adaptive } = await api('GET', `${salePath()}/adaptive`);
-  show(adaptive, filledFor !== saleId());
+  // the operator may have picked another sale while this was on its way
+  if (id === saleId()) show(adaptive, filledFor !== id);
 }
 
 function show(adaptive, fill) {

@@ -1,0 +1,139 @@
+/// <reference lib="dom" />
+import { ManualClock } from '@seatrush/core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/ops/logger';
+import { memoryPorts } from '../src/platform/memory';
+import type { RunningApp } from '../src/server';
+import { Buyer, generalSale, OPERATOR_TOKEN, operator, startTestApp } from './support/harness';
+import { createSale, joinWith } from './support/queueing';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
+/** Nobody loses their place while the test's clock jumps ahead. */
+const admission = (extra: Record<string, number> = {}) => ({
+  usersPerInterval: 1_000,
+  intervalMs: 100,
+  maxActive: 1_000,
+  heartbeatTimeoutMs: 600_000,
+  ...extra,
+});
+
+describe('invitations, the pre-queue and adaptive admission in headless Chromium', () => {
+  const clock = new ManualClock(Date.now());
+  let app: RunningApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    app = await startTestApp(
+      { DEMO_SALE: 'none', ADAPTIVE_INTERVAL_MS: '3600000' },
+      { ports: { ...memoryPorts(createLogger('silent')), clock } },
+    );
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function signIn(name: string, path: string): Promise<{ page: Page; userId: string }> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(app.url + path);
+    await page.fill('#login-name', name);
+    await page.click('#login-button');
+    await page.waitForSelector('#view-sale:not(.hidden)');
+    // the id an operator's invitation is made out to, shown on the buyer's name
+    const title = (await page.getAttribute('#who-name', 'title')) ?? '';
+    return { page, userId: title.replace('Your user id: ', '') };
+  }
+
+  it('counts down in the pre-queue and moves on by itself at the opening', async () => {
+    const opensAt = clock.now() + 300_000;
+    await createSale(
+      app.url,
+      { ...generalSale('web-pre', 10, { opensAt, admission: admission() }), queueing: { preQueue: true } },
+      ['warm-up'],
+    );
+    const { page } = await signIn('Early', '/?sale=web-pre');
+    await page.click('#join-button');
+    await page.waitForSelector('#view-queue:not(.hidden)');
+    expect(await page.textContent('#queue-ticket')).toBe('drawn at the opening');
+    expect(await page.textContent('#queue-eta')).toMatch(/^opens in (4|5):\d\d$/);
+    clock.advance(300_000);
+    await page.waitForSelector('#view-seats:not(.hidden)', { timeout: 15_000 });
+  }, 60_000);
+
+  it('joins with the invitation of the join link, and says why a refused one cannot be used', async () => {
+    await createSale(
+      app.url,
+      generalSale('web-inv', 10, { admission: admission({ intervalMs: 3_600_000 }) }),
+      ['warm-up', 'open'],
+    );
+    const earlier = await new Buyer(app.url).login('Earlier');
+    expect((await joinWith(earlier, 'web-inv')).body.queue.state).toBe('WAITING');
+    const op = operator(app.url);
+    const invite = async (userId: string) =>
+      (
+        await op.request('POST', '/api/operator/sales/web-inv/invitations', {
+          body: { userId, lane: 'bypass', validForMs: 600_000 },
+        })
+      ).body.invitation.joinPath as string;
+
+    // someone else's link: refused with the reason, then the page joins the normal line
+    const { page: eve, userId: eveId } = await signIn('Eve', '/?sale=web-inv');
+    await eve.goto(app.url + (await invite(earlier.userId)));
+    await eve.waitForSelector('#view-sale:not(.hidden)');
+    await eve.click('#join-button');
+    await eve.waitForSelector('#toast');
+    expect(await eve.textContent('#toast')).toContain('WRONG_USER');
+    expect(new URL(eve.url()).searchParams.has('invitation')).toBe(false);
+    await eve.click('#join-button');
+    await eve.waitForSelector('#view-queue:not(.hidden)');
+
+    // her own link lets her straight in (a bypass with room), while the earlier arrival waits
+    const { page: vip } = await signIn('Vip', '/?sale=web-inv');
+    const vipId = (await vip.getAttribute('#who-name', 'title'))?.replace('Your user id: ', '') ?? '';
+    expect(vipId).not.toBe(eveId);
+    await vip.goto(app.url + (await invite(vipId)));
+    await vip.waitForSelector('#view-sale:not(.hidden)');
+    await vip.click('#join-button');
+    await vip.waitForSelector('#view-seats:not(.hidden)');
+    expect((await earlier.request('GET', '/api/sales/web-inv/queue')).body.queue.state).toBe('WAITING');
+  }, 60_000);
+
+  it('turns adaptive admission on from the dashboard and shows its decision', async () => {
+    await createSale(app.url, generalSale('web-ad', 10, { admission: admission({ usersPerInterval: 10 }) }), [
+      'warm-up',
+      'open',
+    ]);
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${app.url}/operator.html`);
+    await page.fill('#op-token', OPERATOR_TOKEN);
+    await page.click('#op-login-button');
+    await page.waitForSelector('#view-dashboard:not(.hidden)');
+    await page.selectOption('#dash-sale', 'web-ad');
+    await page.waitForFunction(
+      () => (document.getElementById('adaptive-max') as HTMLInputElement).value === '20',
+    );
+    await page.check('#adaptive-enabled');
+    await page.fill('#adaptive-min', '2');
+    await page.fill('#adaptive-max', '15');
+    await page.click('#adaptive-form button[type=submit]');
+    await page.waitForFunction(
+      () => document.getElementById('toast')?.textContent === 'Adaptive admission on.',
+    );
+    await page.click('#adaptive-adjust');
+    await page.waitForFunction(() =>
+      document.getElementById('adaptive-decision')?.textContent?.startsWith('healthy'),
+    );
+    // healthy: one step up from 10, held to the maximum of 15
+    expect(await page.textContent('#adaptive-rate')).toBe('15 per interval');
+    const { body } = await operator(app.url).request('GET', '/api/operator/sales/web-ad/adaptive');
+    expect(body.adaptive).toMatchObject({
+      enabled: true,
+      policy: { minUsersPerInterval: 2, maxUsersPerInterval: 15 },
+    });
+  }, 60_000);
+});
