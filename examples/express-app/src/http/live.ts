@@ -93,11 +93,16 @@ export class LiveUpdates {
   async #onQueueBroadcast(runtime: SaleRuntime, update: QueueBroadcast): Promise<void> {
     if (this.platform.sale(runtime.sale.id) !== runtime) return; // a replaced sale
     const prefix = `queue:${runtime.sale.id}:`;
-    for (const channel of this.hub.channels(prefix)) {
+    const channels = this.hub.channels(prefix);
+    if (channels.length === 0) return;
+    // under `random` the counter counts admissions, not tickets: anyone waiting may have been
+    // drawn, so each watcher is looked up (a store read each) instead of derived from the counter
+    const drawn = (await runtime.queueing.config().catch(() => null))?.method === 'random';
+    for (const channel of channels) {
       const userId = channel.slice(prefix.length);
       const ticket = this.#tickets.get(`${runtime.sale.id}:${userId}`);
       try {
-        if (ticket !== undefined && ticket > update.servedUpTo) {
+        if (!drawn && ticket !== undefined && ticket > update.servedUpTo) {
           const ahead = Math.max(0, ticket - update.servedUpTo - 1);
           const { etaMs } = runtime.waitingRoom.estimate(ahead);
           this.hub.broadcast(channel, 'queue', {
