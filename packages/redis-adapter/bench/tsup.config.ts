@@ -1,9 +1,13 @@
 import { defineConfig } from 'tsup';
 
-// The benchmark is a plain Node script: bundled from the workspace sources (the `@seatrush/source`
+// The benchmarks are plain Node scripts: bundled from the workspace sources (the `@seatrush/source`
 // export condition) into dist/bench, with ioredis left to Node.
 export default defineConfig({
-  entry: { 'hot-path': 'bench/hot-path.ts' },
+  entry: {
+    'hot-path': 'bench/hot-path.ts',
+    'pre-queue': 'bench/pre-queue.ts',
+    'group-reserve': 'bench/group-reserve.ts',
+  },
   outDir: 'dist/bench',
   format: ['esm'],
   target: 'node22',

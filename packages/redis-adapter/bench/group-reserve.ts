@@ -1,0 +1,213 @@
+/**
+ * Benchmark of group allocation: `reserve-group.lua` picks N seats side by side (or the closest
+ * ones) and holds them in ONE script. Many concurrent callers, each a different buyer, book
+ * groups through core's `GroupReservations` on one seated sale until it is sold out. The script
+ * walks the candidate rows, so it costs more as the venue fills up; for each venue and group
+ * size it prints:
+ *
+ * - groups held per second and the client's p50/p99 round trip;
+ * - the script's own run time as Redis measured it (SLOWLOG: p50, p99 and the longest, i.e. how
+ *   long one call blocks Redis), and how many groups were adjacent.
+ *
+ *   pnpm --filter @seatrush/redis-adapter bench:group-reserve
+ *   BENCH_VENUES=100x50,200x100 BENCH_GROUP_SIZES=2,4,8 BENCH_CLIENTS=64 pnpm --filter @seatrush/redis-adapter bench:group-reserve
+ *
+ * A venue `RxS` is one section of R rows of S seats (200x100 is the 20,000 candidate seats one
+ * call may scan). Runs on a private `redis-server` it starts (SLOWLOG must be ours);
+ * `BENCH_REDIS_URL` points it at another server instead. Prints figures; asserts nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type EventPublisher,
+  GroupReservations,
+  type GroupReserveResult,
+  MemoryAlertSink,
+  type SaleDefinitionInput,
+  systemClock,
+} from '@seatrush/core';
+import { Redis } from 'ioredis';
+import { RedisInventoryStore } from '../src/index';
+import { startRedis } from '../test/redis-process';
+
+const venues = (process.env.BENCH_VENUES ?? '100x50,200x100').split(',').map((venue) => {
+  const [rows, seats] = venue.split('x').map(Number);
+  return { rows: rows!, seats: seats! };
+});
+const groupSizes = (process.env.BENCH_GROUP_SIZES ?? '4').split(',').map(Number);
+const clientsCount = Number(process.env.BENCH_CLIENTS ?? 64);
+const connectionsCount = 8;
+
+const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
+
+function seatedSale(id: string, rows: number, seats: number): SaleDefinitionInput {
+  return {
+    id,
+    name: id,
+    inventory: {
+      kind: 'assigned',
+      sections: [
+        {
+          id: 'main',
+          name: 'Main floor',
+          rows: Array.from({ length: rows }, (_, r) => ({
+            id: `${r + 1}`,
+            seats: Array.from({ length: seats }, (_, s) => ({
+              id: `r${r + 1}s${s + 1}`,
+              label: `${r + 1}-${s + 1}`,
+              tier: 'std',
+            })),
+          })),
+        },
+      ],
+    },
+    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
+    opensAt: 0,
+    holdMs: 600_000,
+    admission: { usersPerInterval: 100, maxActive: 1_000 },
+    limits: { ticketsPerUser: 10 },
+  };
+}
+
+interface Figures {
+  requests: number;
+  held: number;
+  adjacent: number;
+  other: Record<string, number>;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+
+/** Books groups of `size` through `clientsCount` concurrent buyers until a call finds it sold out. */
+async function drive(services: GroupReservations[], size: number): Promise<Figures> {
+  const latencies: number[] = [];
+  const other: Record<string, number> = {};
+  let held = 0;
+  let adjacent = 0;
+  let next = 0;
+  let soldOut = false;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: clientsCount }, async (_, caller) => {
+      const service = services[caller % services.length]!;
+      while (!soldOut) {
+        const i = next++;
+        const t0 = process.hrtime.bigint();
+        const result: GroupReserveResult = await service.reserveGroup({
+          userId: `u${i}`,
+          idempotencyKey: `k${i}`,
+          size,
+        });
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (result.ok) {
+          held += 1;
+          if (result.adjacent) adjacent += 1;
+        } else {
+          other[result.code] = (other[result.code] ?? 0) + 1;
+          if (result.code === 'SOLD_OUT') soldOut = true;
+        }
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    held,
+    adjacent,
+    other,
+    seconds,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
+/** Every EVAL/EVALSHA's run time in the SLOWLOG, in ms, sorted (entries: [id, at, µs, args, …]). */
+async function scriptTimesMs(redis: Redis): Promise<number[]> {
+  const entries = (await redis.slowlog('GET', -1)) as Array<[number, number, number, string[]]>;
+  return entries
+    .filter((entry) => /^eval/i.test(String(entry[3]?.[0] ?? '')))
+    .map((entry) => Number(entry[2]) / 1_000)
+    .sort((a, b) => a - b);
+}
+
+async function main(): Promise<void> {
+  const own = process.env.BENCH_REDIS_URL ? undefined : await startRedis();
+  const url = process.env.BENCH_REDIS_URL ?? own!.url;
+  const keyPrefix = `bench_${randomBytes(3).toString('hex')}:`;
+  const connections = Array.from({ length: connectionsCount }, () => new Redis(url));
+  const admin = connections[0]!;
+  try {
+    await admin.config('SET', 'slowlog-log-slower-than', '0');
+    await admin.config('SET', 'slowlog-max-len', '200000');
+    const version = ((await admin.info('server')).match(/redis_version:(\S+)/) ?? [])[1];
+    console.log(
+      `SeatRush group reserve (reserve-group.lua) on Redis ${version} at ${url}${own ? ' (private server)' : ''}: ` +
+        `${clientsCount} concurrent buyers over ${connectionsCount} connections, one seated sale, until sold out`,
+    );
+    for (const venue of venues) {
+      for (const size of groupSizes) {
+        const saleId = `group-${venue.rows}x${venue.seats}-${size}`;
+        const sale = seatedSale(saleId, venue.rows, venue.seats);
+        const seatIds = Array.from({ length: venue.rows * venue.seats }, (_, n) => {
+          return `r${Math.floor(n / venue.seats) + 1}s${(n % venue.seats) + 1}`;
+        });
+        await new RedisInventoryStore(admin, { keyPrefix }).load({
+          saleId,
+          initialStock: seatIds.length,
+          available: seatIds.length,
+          seatIds,
+          confirmedSeatIds: [],
+          ticketsPerUser: 10,
+          confirmedPerUser: {},
+        });
+        const services = connections.map(
+          (redis) =>
+            new GroupReservations({
+              sale,
+              inventory: new RedisInventoryStore(redis, { keyPrefix }),
+              publisher: nullPublisher,
+              clock: systemClock,
+              alerts: new MemoryAlertSink(),
+              requireAdmission: false,
+            }),
+        );
+        await admin.slowlog('RESET');
+        const f = await drive(services, size);
+        const server = await scriptTimesMs(admin);
+        const others = Object.entries(f.other)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', ');
+        console.log(
+          `${`${venue.rows}x${venue.seats}`.padStart(7)} seats, groups of ${size}: ` +
+            `${(f.held / f.seconds).toFixed(0).padStart(6)} groups/s, client p50 ${f.p50.toFixed(2)} ms p99 ${f.p99.toFixed(2)} ms | ` +
+            `script p50 ${quantile(server, 0.5).toFixed(3)} ms p99 ${quantile(server, 0.99).toFixed(3)} ms max ${(server[server.length - 1] ?? 0).toFixed(3)} ms | ` +
+            `${f.held} held (${((100 * f.adjacent) / Math.max(1, f.held)).toFixed(0)}% adjacent), ${f.requests} calls${others ? `, ${others}` : ''}`,
+        );
+        await cleanup(admin, keyPrefix);
+      }
+    }
+  } finally {
+    await cleanup(admin, keyPrefix).catch(() => undefined);
+    await Promise.all(connections.map((c) => c.quit()));
+    await own?.destroy();
+  }
+}
+
+/** Deletes the benchmark's keys (SCAN + UNLINK), so runs leave nothing behind. */
+async function cleanup(redis: Redis, keyPrefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 5_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
