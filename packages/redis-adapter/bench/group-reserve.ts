@@ -28,6 +28,7 @@ import {
 import { Redis } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
 import { startRedis } from '../test/redis-process';
+import { cleanup, runBenchmark } from './support';
 
 const venues = (process.env.BENCH_VENUES ?? '100x50,200x100').split(',').map((venue) => {
   const [rows, seats] = venue.split('x').map(Number);
@@ -197,17 +198,4 @@ async function main(): Promise<void> {
   }
 }
 
-/** Deletes the benchmark's keys (SCAN + UNLINK), so runs leave nothing behind. */
-async function cleanup(redis: Redis, keyPrefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBenchmark(main);

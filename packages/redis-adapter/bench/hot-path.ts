@@ -23,6 +23,7 @@ import { Redis } from 'ioredis';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '../src/index';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
+import { cleanup, runBenchmark } from './support';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const clientsCount = Number(process.env.BENCH_CLIENTS ?? 64);
@@ -225,17 +226,4 @@ async function main(): Promise<void> {
   }
 }
 
-/** Deletes the benchmark's keys (SCAN + UNLINK), so runs leave nothing behind. */
-async function cleanup(redis: Redis, keyPrefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBenchmark(main);

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisWaitingRoomStore } from '../src/index';
 import { startRedis } from '../test/redis-process';
+import { cleanup, runBenchmark } from './support';
 
 const sizes = (process.env.BENCH_PREQUEUE ?? '10000,100000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -141,17 +142,4 @@ async function main(): Promise<void> {
   }
 }
 
-/** Deletes the benchmark's keys (SCAN + UNLINK), so runs leave nothing behind. */
-async function cleanup(redis: Redis, keyPrefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 5_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBenchmark(main);
