@@ -7,9 +7,10 @@
  * @seatrush/kafka-adapter bench:consume` (reads KAFKA_BROKERS; about 30 s).
  */
 import { performance } from 'node:perf_hooks';
-import type { DomainEvent, EventHandler, EventOf } from '@seatrush/core';
+import type { DomainEvent, EventHandler } from '@seatrush/core';
 import { logLevel } from 'kafkajs';
 import { KafkaEventConsumer, KafkaEventPublisher } from '../src';
+import { event } from './events';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2_000);
@@ -19,28 +20,6 @@ const PARTITIONS = 6;
 const CONCURRENCY = 16;
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function event(n: number): EventOf<'ReservationRequested'> {
-  return {
-    eventId: `bench-${n}`,
-    type: 'ReservationRequested',
-    version: 1,
-    saleId: 'bench-sale',
-    key: `r${n}`,
-    occurredAt: 1_700_000_000_000 + n,
-    idempotencyKey: `idem-${n}`,
-    payload: {
-      reservationId: `r${n}`,
-      userId: `user-${n}`,
-      quantity: 1,
-      seatIds: [],
-      idempotencyKey: `idem-${n}`,
-      amountCents: 12_000,
-      heldAt: 1_700_000_000_000,
-      expiresAt: 1_700_000_600_000,
-    },
-  };
-}
 
 async function run(label: string, batched: boolean): Promise<void> {
   const topicPrefix = `bench_${process.pid}_consume_${batched ? 'batch' : 'single'}`;

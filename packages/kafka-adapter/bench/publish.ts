@@ -7,37 +7,14 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { EventOf } from '@seatrush/core';
 import { logLevel } from 'kafkajs';
 import { createKafka, KafkaEventPublisher, type MicroBatcherOptions } from '../src';
+import { event } from './events';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 const repoRoot = process.env.SEATRUSH_ROOT ?? process.cwd();
-
-function event(n: number): EventOf<'ReservationRequested'> {
-  return {
-    eventId: `bench-${n}`,
-    type: 'ReservationRequested',
-    version: 1,
-    saleId: 'bench-sale',
-    key: `r${n}`,
-    occurredAt: 1_700_000_000_000 + n,
-    traceId: `trace-${n}`,
-    idempotencyKey: `idem-${n}`,
-    payload: {
-      reservationId: `r${n}`,
-      userId: `user-${n}`,
-      quantity: 2,
-      seatIds: ['A-1', 'A-2'],
-      idempotencyKey: `idem-${n}`,
-      amountCents: 12_000,
-      heldAt: 1_700_000_000_000,
-      expiresAt: 1_700_000_600_000,
-    },
-  };
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
