@@ -19,7 +19,7 @@ import { sendQueueAnswer } from './queue-answers';
 import { isFinal, type ReservationView, reservationChannel, reservationView } from './reservation-view';
 import { sessionOf } from './session';
 import type { SseHub } from './sse';
-import { parse } from './validate';
+import { IdParam, parse, saleOf } from './validate';
 
 /** Hot read data kept in the in-process cache. */
 export interface BuyerCaches {
@@ -74,10 +74,6 @@ export interface QueueView {
   refreshMs?: number | null;
 }
 
-/** A sale, seat, reservation or offer id in a path or body. */
-export const IdParam = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
 const JoinBody = z
   .object({
     challengeId: z.string().min(1).max(128),
@@ -187,12 +183,7 @@ export function buyerRoutes(deps: {
   const { platform, hub, caches, metrics } = deps;
   const router = Router();
 
-  const runtimeOf = (req: Request): SaleRuntime => {
-    const id = parse('sale id', IdParam, req.params.saleId);
-    const runtime = platform.sale(id);
-    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
-    return runtime;
-  };
+  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
 
   const ownReservation = async (req: Request, res: Response) => {
     const session = sessionOf(res);

@@ -4,9 +4,8 @@ import { type AdaptiveAdmissions, AdaptiveChange } from '../platform/adaptive-ad
 import type { Platform, SaleRuntime } from '../platform/types';
 import { HttpError } from './errors';
 import type { OperatorAuth } from './operator-routes';
-import { parse } from './validate';
+import { parse, saleOf } from './validate';
 
-const SaleParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
 /** At most 30 days: an invitation is for one sale, not a standing pass. */
 const MAX_VALIDITY_MS = 30 * 24 * 3_600_000;
 const InvitationBody = z
@@ -31,12 +30,7 @@ export function operatorQueueingRoutes(deps: {
   router.use('/sales/:saleId/invitations', deps.auth.guard());
   router.use('/sales/:saleId/adaptive', deps.auth.guard());
 
-  const runtimeOf = (req: Request): SaleRuntime => {
-    const id = parse('sale id', SaleParam, req.params.saleId);
-    const runtime = platform.sale(id);
-    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
-    return runtime;
-  };
+  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
 
   /**
    * Signs an invitation for one user of one sale: `bypass` (admitted at once when there is room,

@@ -8,10 +8,9 @@ import type { BuyerCaches } from './buyer-routes';
 import { HttpError } from './errors';
 import { readCookie } from './session';
 import type { SseHub } from './sse';
-import { parse } from './validate';
+import { IdParam, parse, saleOf } from './validate';
 
 const OPERATOR_COOKIE = 'sr_operator';
-const IdParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
 /** Body of `PUT …/queueing`: the method every instance uses from the next join and tick. */
 const QueueingBody = z.object({ method: QueueingMethod }).strict();
 
@@ -112,12 +111,7 @@ export function operatorRoutes(deps: {
     res.json({ ok: true });
   });
 
-  const runtimeOf = (req: Request): SaleRuntime => {
-    const id = parse('sale id', IdParam, req.params.saleId);
-    const runtime = platform.sale(id);
-    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
-    return runtime;
-  };
+  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
 
   router.get('/sales', (_req, res) => {
     res.json({

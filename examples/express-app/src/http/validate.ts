@@ -1,5 +1,7 @@
-import type { z } from '@seatrush/core';
-import { validate } from '@seatrush/core';
+import { validate, z } from '@seatrush/core';
+import type { Request } from 'express';
+import type { Platform, SaleRuntime } from '../platform/types';
+import { HttpError } from './errors';
 
 /**
  * Parses a request part with `schema` or throws the SDK's `ValidationError` (every issue listed,
@@ -7,4 +9,17 @@ import { validate } from '@seatrush/core';
  */
 export function parse<S extends z.ZodType>(what: string, schema: S, input: unknown): z.output<S> {
   return validate(what, schema, input);
+}
+
+/** A sale, seat, reservation, offer or dead-letter id in a path or body. */
+export const IdParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+
+/** The sale named by the `:saleId` path parameter: 400 for a malformed id, 404 UNKNOWN_SALE. */
+export function saleOf(platform: Platform, req: Request): SaleRuntime {
+  const id = parse('sale id', IdParam, req.params.saleId);
+  const runtime = platform.sale(id);
+  if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
+  return runtime;
 }

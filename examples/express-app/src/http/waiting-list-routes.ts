@@ -2,11 +2,11 @@ import { z } from '@seatrush/core';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Platform, SaleRuntime } from '../platform/types';
-import { type BuyerCaches, IdParam, loadReservation } from './buyer-routes';
+import { type BuyerCaches, loadReservation } from './buyer-routes';
 import { HttpError } from './errors';
 import { sessionOf } from './session';
 import type { SseHub } from './sse';
-import { parse } from './validate';
+import { IdParam, parse, saleOf } from './validate';
 
 /** A buyer's place on a sale's waiting list, as the client sees it. */
 export interface WaitingListView {
@@ -196,12 +196,7 @@ export function waitingListRoutes(deps: {
   const { platform, hub, caches, live } = deps;
   const router = Router();
 
-  const runtimeOf = (req: Request): SaleRuntime => {
-    const id = parse('sale id', IdParam, req.params.saleId);
-    const runtime = platform.sale(id);
-    if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
-    return runtime;
-  };
+  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
 
   const ownView = async (res: Response, runtime: SaleRuntime) => {
     const view = await loadWaitingListView(platform, runtime, sessionOf(res).userId);
