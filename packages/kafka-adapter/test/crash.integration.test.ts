@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName } from '@seatrush/test-support';
@@ -52,8 +52,8 @@ describe('at least once through a crash', () => {
   it(`handles all ${TOTAL} events exactly once in an idempotent sink after a SIGKILL mid-batch`, async () => {
     const topicPrefix = uniqueName('kx');
     const groupId = uniqueName('sink_writers');
-    const sink = join(work, 'sink');
-    mkdirSync(sink);
+    // a folder per attempt: a retried test must not find the last attempt's sink
+    const sink = mkdtempSync(join(work, 'sink-'));
     const publisher = new KafkaEventPublisher({
       connection: { brokers },
       topicPrefix,
