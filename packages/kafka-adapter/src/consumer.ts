@@ -349,18 +349,10 @@ export class KafkaEventConsumer implements EventConsumer {
   ): Promise<void> {
     const readable: Array<{ message: KafkaMessage; origin: MessageOrigin; event: DomainEvent }> = [];
     for (const { message, origin } of chunk) {
-      const raw = bodyOf(message);
-      const decoded = decodeEvent(raw, this.topics.typeOf(origin.topic));
+      const decoded = decodeEvent(bodyOf(message), this.topics.typeOf(origin.topic));
       if (decoded.ok) readable.push({ message, origin, event: decoded.event });
-      else
-        await this.deadLetter(running, {
-          message,
-          origin,
-          event: null,
-          raw,
-          error: decoded.error,
-          attempts: 0,
-        });
+      // unreadable: handleMessage sends it to the dead-letter topic at once, as for a single message
+      else await this.handleMessage(running, message, origin, live, heartbeat);
     }
     if (readable.length === 0) return;
     let failed: Map<string, unknown>;
