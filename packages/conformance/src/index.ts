@@ -39,6 +39,7 @@ export {
   runCheck,
   sleep,
 } from './harness';
+export { holdOutboxChecks } from './hold-outbox';
 export {
   describeIdempotencyStore,
   type IdempotencyStoreSubject,

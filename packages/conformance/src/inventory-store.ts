@@ -19,6 +19,7 @@ import {
   units,
 } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
+import { holdOutboxChecks } from './hold-outbox';
 import { InventoryModel, type ModelHold } from './inventory-model';
 
 /** The ports `describeInventoryStore` tests: the store and the waiting room it checks admission in. */
@@ -777,7 +778,10 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
  * @param factory fresh, isolated ports for each test
  */
 export function describeInventoryStore(name: string, factory: Factory<InventoryStoreSubject>): void {
-  registerChecks(`InventoryStore conformance: ${name}`, factory, inventoryStoreChecks);
+  registerChecks(`InventoryStore conformance: ${name}`, factory, [
+    ...inventoryStoreChecks,
+    ...holdOutboxChecks,
+  ]);
 }
 
 /** Random commands of the model-based check. `pick` chooses among earlier holds, `user` among four. */

@@ -248,19 +248,23 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
   },
   {
     category: 'behaviour',
-    name: 'compensates at once when the publish fails; the same request succeeds afterwards',
+    name: 'keeps an acknowledged hold when the publish fails: the outbox relays it and it is processed',
     timeoutMs: 60_000,
     async run(parts) {
       const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
       await withSale(sale, async ({ seatRush, admit, reserve, publisher, counts }) => {
         const tokens = await admit(['alice']);
         publisher.failNext = 1;
-        expect(await reserve('alice', tokens.get('alice'), units(2), 'alice-key')).toMatchObject({
-          ok: false,
-          code: 'PUBLISH_FAILED',
-        });
-        expect(await counts()).toMatchObject({ available: 5, held: 0 });
         const id = acceptedId(await reserve('alice', tokens.get('alice'), units(2), 'alice-key'));
+        expect(await counts()).toMatchObject({ available: 3, held: 2 });
+        // the double submit answers the same hold: durable, never undone by the failed publish
+        expect(await reserve('alice', tokens.get('alice'), units(2), 'alice-key')).toMatchObject({
+          ok: true,
+          replayed: true,
+          reservationId: id,
+        });
+        parts.clock.advance(1_000);
+        expect(await seatRush.relay.relayDue()).toBe(1);
         await seatRush.drain(drainTimeout);
         expect(await parts.repository.get(id)).toMatchObject({ status: 'CONFIRMED' });
         expect(await counts()).toMatchObject({ available: 3, confirmed: 2 });

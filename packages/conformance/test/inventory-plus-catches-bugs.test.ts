@@ -70,6 +70,8 @@ function withGroup(
       counts: (s) => inner.counts(s),
       seatStates: (s) => inner.seatStates(s),
       repair: (t) => inner.repair(t),
+      unrelayed: (i) => inner.unrelayed(i),
+      markRelayed: (i) => inner.markRelayed(i),
       reserveGroup: make(inner),
     };
     return { inventory, waitingRoom };

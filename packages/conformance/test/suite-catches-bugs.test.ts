@@ -29,6 +29,7 @@ import {
   type EventBusSubject,
   eventBusChecks,
   type Factory,
+  holdOutboxChecks,
   type InventoryStoreSubject,
   idempotencyStoreChecks,
   inventoryStoreChecks,
@@ -81,6 +82,22 @@ class ForwardingInventory implements InventoryStore {
   counts: InventoryStore['counts'] = (s) => this.inner.counts(s);
   seatStates: InventoryStore['seatStates'] = (s) => this.inner.seatStates(s);
   repair: InventoryStore['repair'] = (t) => this.inner.repair(t);
+  unrelayed: InventoryStore['unrelayed'] = (i) => this.inner.unrelayed(i);
+  markRelayed: InventoryStore['markRelayed'] = (i) => this.inner.markRelayed(i);
+}
+
+/**
+ * Holds without writing the outbox entry (as a store would that leaves publishing to the caller):
+ * a process that dies after the hold leaves a held seat the pipeline never hears of.
+ */
+class OutboxlessInventory extends ForwardingInventory {
+  override reserve: InventoryStore['reserve'] = async (request) => {
+    const outcome = await this.inner.reserve(request);
+    if (outcome.ok && !outcome.replayed) {
+      await this.inner.markRelayed({ saleId: request.saleId, reservationIds: [outcome.hold.reservationId] });
+    }
+    return outcome;
+  };
 }
 
 function fakeHold(request: ReserveRequest): ReserveOutcome {
@@ -203,6 +220,15 @@ describe('the conformance suites fail broken adapters', { timeout: 90_000 }, () 
       inventoryFactory((i) => new DoubleExpiringInventory(i)),
       inventoryStoreChecks,
       ['racing sweepers'],
+    );
+  });
+
+  it('InventoryStore: catches a hold written without its outbox entry', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new OutboxlessInventory(i)),
+      [...inventoryStoreChecks, ...holdOutboxChecks],
+      ['outbox: each new hold is written once'],
     );
   });
 

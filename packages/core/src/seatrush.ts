@@ -29,6 +29,7 @@ import { Invitations } from './queue/invitations';
 import { QueueingRoom, type QueueingRoomOptions } from './queue/queueing-room';
 import type { JoinGuard, WaitingRoom } from './queue/waiting-room';
 import { describeError } from './reservation/describe-error';
+import { HoldRelay, type HoldRelayOptions } from './reservation/hold-relay';
 import { ReservationProcessor } from './reservation/processor';
 import { Reservations, type ReserveStrategy } from './reservation/reservations';
 import { SaleDefinition, type SaleDefinitionInput } from './sale/definition';
@@ -63,6 +64,11 @@ export interface SeatRushLoops {
   processor?: boolean;
   /** The reconciler (default true, every `reconcileIntervalMs`). */
   reconciler?: boolean;
+  /**
+   * The outbox relay (default true; safe in every instance): publishes the holds whose hand-over
+   * failed or whose process died. At least one instance must run it.
+   */
+  relay?: boolean;
 }
 
 /**
@@ -124,6 +130,12 @@ export interface SeatRushOptions {
   reconcileIntervalMs?: number;
   /** See `ReservationProcessorOptions.paymentGraceMs`. */
   paymentGraceMs?: number;
+  /** Bound on the store's answer to a reserve (see `ReservationsOptions.answerWithinMs`); 2 s. */
+  answerWithinMs?: number;
+  /** The outbox gate (see `ReservationsOptions.relayLagLimitMs`); a quarter of the hold, ≤ 5 s. */
+  relayLagLimitMs?: number;
+  /** The outbox relay's timing (see {@link HoldRelayOptions}). */
+  relay?: Pick<HoldRelayOptions, 'intervalMs' | 'relayAfterMs' | 'handOverWaitMs' | 'batchSize'>;
   /**
    * `if-cold` (default): load the sale from the repository unless the store has it already (a
    * second instance must not reset the holds the first one made); `always`; `never` (only check).
@@ -169,6 +181,11 @@ export interface SeatRush {
    */
   readonly waitingRoom: WaitingRoom;
   readonly reservations: Reservations;
+  /**
+   * Hands the sale's holds to the pipeline from the store's outbox; pass it to the sale's
+   * `GroupReservations` and `WaitingList` so their holds go the same way.
+   */
+  readonly relay: HoldRelay;
   readonly processor: ReservationProcessor;
   readonly sweeper: HoldSweeper;
   readonly warmUp: WarmUp;
@@ -203,7 +220,7 @@ export interface SeatRush {
   /** The reservation as the source of truth has it (its final state once processed). */
   reservation(reservationId: string): Promise<ReservationRow | null>;
   /**
-   * Resolves once the consumer has processed everything published so far; rejects with
+   * Resolves once the outbox is empty and the consumer has processed everything published so far; rejects with
    * `InfrastructureError` after `timeoutMs` (default 10 s). For tests, scripts and graceful drains.
    */
   drain(timeoutMs?: number): Promise<void>;
@@ -241,7 +258,14 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
   if (strategy === 'lock' && (!ports.lock || !ports.steps)) {
     throw new ConfigurationError('the lock strategy needs the `lock` and `steps` ports');
   }
-  const loops = { admission: true, sweeper: true, processor: true, reconciler: true, ...options.loops };
+  const loops = {
+    admission: true,
+    sweeper: true,
+    processor: true,
+    reconciler: true,
+    relay: true,
+    ...options.loops,
+  };
   const tokens = new AdmissionTokens({
     secret: options.admissionSecret,
     ...(options.previousAdmissionSecrets ? { previousSecrets: options.previousAdmissionSecrets } : {}),
@@ -260,7 +284,19 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
   // users may queue before the sale opens, but nobody is admitted until it is OPEN
   waitingRoom.pause();
   let state: SaleState = 'DRAFT';
+  const relay = new HoldRelay({
+    ...options.relay,
+    sale,
+    inventory: ports.inventory,
+    publisher: ports.publisher,
+    alerts: ports.alerts,
+    clock,
+    timer,
+  });
   const reservations = new Reservations({
+    relay,
+    ...(options.answerWithinMs === undefined ? {} : { answerWithinMs: options.answerWithinMs }),
+    ...(options.relayLagLimitMs === undefined ? {} : { relayLagLimitMs: options.relayLagLimitMs }),
     sale,
     // an instance that does not run the admission loop opens lazily when the time has come
     isOpen: () => openIfDue().state === 'OPEN',
@@ -403,6 +439,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     queue,
     waitingRoom,
     reservations,
+    relay,
     processor,
     sweeper,
     warmUp,
@@ -429,6 +466,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
         consumerStarted = true;
       }
       if (loops.admission && state !== 'CLOSED') admission.start();
+      if (loops.relay) relay.start();
       if (loops.sweeper) sweeper.start();
       if (loops.reconciler) reconciler.start();
       running = true;
@@ -454,7 +492,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       return outcome;
     },
     async stop() {
-      await Promise.all([admission.stop(), sweeper.stop(), reconciler.stop()]);
+      await Promise.all([admission.stop(), sweeper.stop(), reconciler.stop(), relay.stop()]);
       if (consumerStarted) await ports.consumer.stop();
       consumerStarted = false;
       running = false;
@@ -486,7 +524,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
         timedOut = true;
       }, timeoutMs);
       try {
-        while ((await ports.consumer.lag()) > 0) {
+        await relay.flush();
+        while ((await relay.backlog(1)).holds > 0 || (await ports.consumer.lag()) > 0) {
           if (timedOut) throw new InfrastructureError(`the consumer did not drain within ${timeoutMs} ms`);
           await new Promise((resolve) => setTimeout(resolve, 2));
         }

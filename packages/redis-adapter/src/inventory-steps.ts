@@ -131,6 +131,7 @@ export class RedisInventorySteps implements InventorySteps {
         k.hold(h.reservationId),
         k.holdTimer(h.reservationId),
         k.fence,
+        k.outbox,
       ],
       [
         h.reservationId,

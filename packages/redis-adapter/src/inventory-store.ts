@@ -21,6 +21,7 @@ import {
   SeatId,
   type SeatState,
   UnknownSaleError,
+  type UnrelayedHold,
   UserId,
   ValidationError,
   validate,
@@ -158,6 +159,7 @@ export class RedisInventoryStore implements InventoryStore {
         r.now,
         this.context.retentionMs,
         this.expiryTimers ? '1' : '0',
+        r.relayLagLimitMs ?? 0,
         ...seatIds,
       ]),
       'reserve',
@@ -202,6 +204,7 @@ export class RedisInventoryStore implements InventoryStore {
         r.now,
         this.context.retentionMs,
         this.expiryTimers ? '1' : '0',
+        r.relayLagLimitMs ?? 0,
         ...r.rows.map((row) => row.join(',')),
       ]),
       'reserve-group',
@@ -223,6 +226,49 @@ export class RedisInventoryStore implements InventoryStore {
     const code = String(reply[1]) as GroupReserveRefusal;
     const seats = reply.slice(2).map(String);
     return seats.length > 0 ? { ok: false, code, seatIds: seats } : { ok: false, code };
+  }
+
+  /**
+   * The outbox's entries written at or before `enqueuedUpTo`, oldest first, each with its hold
+   * record (one ZRANGE, then the records in one pipeline).
+   */
+  async unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]> {
+    const i = validateFields(
+      'unrelayed',
+      { saleId: SaleId, enqueuedUpTo: EpochMs, limit: PositiveInt },
+      input,
+    );
+    const k = this.keys(i.saleId);
+    const { redis } = this.context;
+    const flat = await redis.zrangebyscore(
+      k.outbox,
+      '-inf',
+      i.enqueuedUpTo,
+      'WITHSCORES',
+      'LIMIT',
+      0,
+      i.limit,
+    );
+    const entries: Array<{ reservationId: string; enqueuedAt: number }> = [];
+    for (let j = 0; j < flat.length; j += 2) {
+      entries.push({ reservationId: flat[j]!, enqueuedAt: Number(flat[j + 1]) });
+    }
+    if (entries.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const entry of entries) pipeline.hgetall(k.hold(entry.reservationId));
+    const records = await exec(pipeline, 'unrelayed');
+    return entries.map((entry, j) => {
+      const fields = records[j] as Record<string, string>;
+      return { ...entry, hold: fields.reservationId ? publicHold(holdFrom(fields)) : null };
+    });
+  }
+
+  /** Removes entries from the outbox (ZREM): their events are durable in the pipeline. */
+  async markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void> {
+    const i = validateFields('relayed holds', { saleId: SaleId, reservationIds: anything }, input);
+    const ids = (i.reservationIds as unknown[]).map((id) => validate('reservation id', ReservationId, id));
+    if (ids.length === 0) return;
+    await this.context.redis.zrem(this.keys(i.saleId).outbox, ...ids);
   }
 
   /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
@@ -481,5 +527,6 @@ function holdingKeys(k: SaleKeys, reservationId: string): string[] {
     k.admitted,
     k.hold(reservationId),
     k.holdTimer(reservationId),
+    k.outbox,
   ];
 }

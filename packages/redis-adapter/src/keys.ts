@@ -27,6 +27,7 @@ export class KeySpace {
       users: `${base}users`,
       idempotency: `${base}idem`,
       expiry: `${base}expiry`,
+      outbox: `${base}outbox`,
       fence: `${base}fence`,
       admitted: `${base}admitted`,
       ticketSeq: `${base}wr:seq`,
@@ -87,6 +88,11 @@ export interface SaleKeys {
   idempotency: string;
   /** Sorted set: reservation id of each live hold, scored by its expiry. */
   expiry: string;
+  /**
+   * Sorted set: reservation id → when held, of every hold a buyer was told about and the
+   * pipeline does not have yet (the transactional outbox, written by the script that holds).
+   */
+  outbox: string;
   /** String: the highest fencing token the lock strategy's writes have seen. */
   fence: string;
   /** Sorted set: admitted user → admission expiry (shared by waiting room and reserve). */

@@ -133,7 +133,7 @@ export class RedisWaitingListStore implements WaitingListStore {
     const reply = asList(
       await this.store.context.scripts.run(
         'waiting-list-claim',
-        [k.order, k.expiry, k.entry, k.hold(c.offerId)],
+        [k.order, k.expiry, k.entry, k.hold(c.offerId), k.outbox],
         [c.userId, c.offerId, c.holdMs, c.now, this.store.context.retentionMs],
       ),
       'waiting-list-claim',

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type GroupReserveResult,
   type HoldRecord,
   headersFingerprintOf,
   type ReservationRow,
+  type ReserveResult,
   type SaleDefinition,
   type Selection,
   seatsOf,
@@ -326,18 +328,7 @@ export function buyerRoutes(deps: {
       ...(token ? { admissionToken: token } : {}),
     });
     metrics.reserveOutcomes.inc({ sale: runtime.sale.id, code: result.ok ? 'ACCEPTED' : result.code });
-    if (!result.ok) {
-      throw new HttpError(result.code, messageOf(result.code), {
-        ...(result.seatIds ? { seatIds: result.seatIds } : {}),
-        ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
-      });
-    }
-    caches.seats.invalidate(runtime.sale.id);
-    const view = (await loadReservation(platform, runtime, result.reservationId)) ?? {
-      ...reservationView(result.hold, null),
-      amountCents: result.amountCents,
-    };
-    res.status(result.replayed ? 200 : 201).json({ reservation: view, replayed: result.replayed });
+    await answerHold(req, res, runtime, result);
   });
 
   router.post('/sales/:saleId/group-reservations', async (req, res) => {
@@ -358,20 +349,7 @@ export function buyerRoutes(deps: {
       ...(token ? { admissionToken: token } : {}),
     });
     metrics.reserveOutcomes.inc({ sale: runtime.sale.id, code: result.ok ? 'ACCEPTED' : result.code });
-    if (!result.ok) {
-      throw new HttpError(result.code, messageOf(result.code), {
-        ...(result.seatIds ? { seatIds: result.seatIds } : {}),
-        ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
-      });
-    }
-    caches.seats.invalidate(runtime.sale.id);
-    const view = (await loadReservation(platform, runtime, result.reservationId)) ?? {
-      ...reservationView(result.hold, null),
-      amountCents: result.amountCents,
-    };
-    res
-      .status(result.replayed ? 200 : 201)
-      .json({ reservation: view, adjacent: result.adjacent, replayed: result.replayed });
+    await answerHold(req, res, runtime, result, result.ok ? { adjacent: result.adjacent } : {});
   });
 
   router.get('/sales/:saleId/reservations/:reservationId', async (req, res) => {
@@ -406,6 +384,53 @@ export function buyerRoutes(deps: {
     res.json({ reservation: view });
   });
 
+  /**
+   * The answer to a hold request, true to what happened: 201 (or 200 for a replay) for a hold,
+   * which is durable in the store's outbox when this is said; 202 when the store's answer did not
+   * come in time (the hold may exist: poll it, or retry with the same Idempotency-Key); a refusal
+   * otherwise, which changed nothing. A failing read of the row after the hold never turns the
+   * answer into an error: the hold stands, so the hold is what is answered.
+   */
+  async function answerHold(
+    req: Request,
+    res: Response,
+    runtime: SaleRuntime,
+    result: ReserveResult | GroupReserveResult,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
+    if (!result.ok && result.code === 'OUTCOME_UNKNOWN') {
+      const poll = `${req.baseUrl}/sales/${runtime.sale.id}/reservations/${result.reservationId}`;
+      res
+        .status(202)
+        .location(poll)
+        .set('Retry-After', '1')
+        .json({
+          reservation: { id: result.reservationId, saleId: runtime.sale.id, status: 'PENDING' },
+          message:
+            'the outcome is not known yet: poll the reservation, or retry with the same Idempotency-Key',
+          poll,
+        });
+      return;
+    }
+    if (!result.ok) {
+      throw new HttpError(result.code, messageOf(result.code), {
+        ...(result.seatIds ? { seatIds: result.seatIds } : {}),
+        ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
+        ...(result.code === 'PIPELINE_STALLED' ? { retryAfterMs: 2_000 } : {}),
+      });
+    }
+    caches.seats.invalidate(runtime.sale.id);
+    const held = { ...reservationView(result.hold, null), amountCents: result.amountCents };
+    // a new hold is answered as made; a replay as it stands now (confirmed, failed or expired since)
+    const view = result.replayed
+      ? await loadReservation(platform, runtime, result.reservationId).then(
+          (loaded) => loaded ?? held,
+          () => held,
+        )
+      : held;
+    res.status(result.replayed ? 200 : 201).json({ reservation: view, ...extra, replayed: result.replayed });
+  }
+
   return router;
 }
 
@@ -421,7 +446,7 @@ function messageOf(code: string): string {
     LIMIT_EXCEEDED: 'that would pass the tickets-per-user limit',
     IDEMPOTENCY_KEY_REUSED: 'this Idempotency-Key was used for a different request',
     SALE_NOT_WARM: 'the sale is not loaded yet',
-    PUBLISH_FAILED: 'the order could not be queued; nothing was held, try again',
+    PIPELINE_STALLED: 'orders are not being processed right now; nothing was held, try again shortly',
     BUSY: 'the sale is busy; try again',
   };
   return messages[code] ?? code;

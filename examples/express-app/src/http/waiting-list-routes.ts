@@ -291,7 +291,6 @@ export function waitingListRoutes(deps: {
         NOT_OFFERED: 'there is no such offer for you',
         ALREADY_CLAIMED: 'this offer was claimed already',
         OFFER_EXPIRED: 'the offer was not claimed in time and went to the next party',
-        PUBLISH_FAILED: 'the order could not be queued; nothing was held, try again',
       };
       // the party's own repeat (a double click) learns which reservation its claim became
       const own = result.code === 'ALREADY_CLAIMED' ? await runtime.waitingList.position(userId) : null;

@@ -349,6 +349,7 @@ class SdkSaleRuntime implements SaleRuntime {
       alerts: ports.alerts,
       tokens: this.seatRush.tokens,
       isOpen: () => this.seatRush.state === 'OPEN',
+      relay: this.seatRush.relay,
     });
     this.waitingList = new SaleWaitingList({
       sale,
@@ -358,6 +359,7 @@ class SdkSaleRuntime implements SaleRuntime {
       hooks: this.seatRush.hooks,
       clock: ports.clock,
       alerts: ports.alerts,
+      relay: this.seatRush.relay,
       ...(settings.waitingListClaimMs === undefined ? {} : { claimMs: settings.waitingListClaimMs }),
     });
   }

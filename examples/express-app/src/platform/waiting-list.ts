@@ -2,6 +2,7 @@ import {
   type AlertSink,
   type Clock,
   type EventPublisher,
+  type HoldRelay,
   type InventoryStore,
   type SaleDefinition,
   type SaleHookPayloads,
@@ -35,6 +36,8 @@ export interface SaleWaitingListOptions {
   alerts: AlertSink;
   /** How long an offered party has to claim; the SDK's default (10 minutes) when absent. */
   claimMs?: number;
+  /** The sale's outbox relay (`seatRush.relay`): a claimed offer reaches the pipeline through it. */
+  relay: HoldRelay;
 }
 
 /**
@@ -56,6 +59,7 @@ export class SaleWaitingList {
       hooks: options.hooks,
       clock: options.clock,
       alerts: options.alerts,
+      relay: options.relay,
       ...(options.claimMs === undefined ? {} : { claimMs: options.claimMs }),
     });
   }

@@ -16,6 +16,7 @@ import {
   type ReserveRefusal,
   ReserveRequest,
   type SeatState,
+  type UnrelayedHold,
 } from '../ports/inventory-store';
 import {
   WaitingListClaim,
@@ -41,6 +42,12 @@ const Truth = z.object({
   confirmedSeatIds: z.array(SeatId),
 });
 const FencingToken = z.number().int().nonnegative();
+const UnrelayedQuery = z.object({
+  saleId: SaleId,
+  enqueuedUpTo: EpochMs,
+  limit: z.number().int().positive().max(10_000),
+});
+const RelayedInput = z.object({ saleId: SaleId, reservationIds: z.array(ReservationId).max(10_000) });
 const StockChange = z.object({
   saleId: SaleId,
   quantity: z.number().int().positive(),
@@ -85,6 +92,11 @@ interface SaleState {
  */
 export class MemoryInventoryStore implements InventoryStore {
   readonly #sales = new Map<string, SaleState>();
+  /**
+   * Per sale: the outbox, reservation id → when it was written (kept apart from SaleState so a
+   * reload keeps it, as Redis does: what it holds was acknowledged to buyers).
+   */
+  readonly #outboxes = new Map<string, Map<string, number>>();
   /** Per sale: the waiting list (kept apart from SaleState so a reload keeps the list, as Redis does). */
   readonly #waitingLists = new Map<string, { seq: number; entries: Map<string, WaitingListEntry> }>();
   readonly #waitingRoom: WaitingRoomStore | undefined;
@@ -146,6 +158,7 @@ export class MemoryInventoryStore implements InventoryStore {
       const hold = sale.holds.get(prior.reservationId);
       if (hold) return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: true };
     }
+    if (this.#stalled(req)) return refuse('PIPELINE_STALLED');
     if (!admitted) return refuse('NOT_ADMITTED');
     const assigned = sale.seats.size > 0;
     if (assigned !== (req.selection.kind === 'seats')) return refuse('WRONG_SELECTION');
@@ -174,6 +187,7 @@ export class MemoryInventoryStore implements InventoryStore {
     };
     sale.available -= quantity;
     writeHold(sale, hold, fingerprint);
+    this.#enqueue(hold.saleId, hold.reservationId, req.now);
     return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false };
   }
 
@@ -201,6 +215,7 @@ export class MemoryInventoryStore implements InventoryStore {
           adjacent: isAdjacent(req.rows, hold.seatIds),
         };
     }
+    if (this.#stalled(req)) return { ok: false, code: 'PIPELINE_STALLED' };
     if (!admitted) return { ok: false, code: 'NOT_ADMITTED' };
     if (sale.seats.size === 0) return { ok: false, code: 'WRONG_SELECTION' };
     const unknown = req.rows.flat().filter((id) => !sale.seats.has(id));
@@ -229,6 +244,7 @@ export class MemoryInventoryStore implements InventoryStore {
     };
     sale.available -= req.size;
     writeHold(sale, hold, fingerprint);
+    this.#enqueue(hold.saleId, hold.reservationId, req.now);
     return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false, adjacent: picked.adjacent };
   }
 
@@ -359,6 +375,8 @@ export class MemoryInventoryStore implements InventoryStore {
   steps(): InventorySteps {
     const sales = this.#sales;
     const saleOf = (saleId: string) => this.#sale(saleId);
+    const enqueue = (saleId: string, reservationId: string, at: number) =>
+      this.#enqueue(saleId, reservationId, at);
     const fenced = (sale: SaleState, token: number): boolean => {
       if (token < sale.highestToken) return false;
       sale.highestToken = token;
@@ -407,6 +425,7 @@ export class MemoryInventoryStore implements InventoryStore {
         if (input.hold.seatIds.some((id) => sale.seats.get(id)?.state !== 'AVAILABLE')) return 'SEAT_TAKEN';
         assertReservationIdFree(sale, input.hold.reservationId);
         writeHold(sale, input.hold, input.fingerprint);
+        enqueue(input.hold.saleId, input.hold.reservationId, input.hold.heldAt);
         return 'HELD';
       },
       async isWarm(saleId) {
@@ -422,6 +441,8 @@ export class MemoryInventoryStore implements InventoryStore {
   waitingList(): WaitingListStore {
     const sales = this.#sales;
     const lists = this.#waitingLists;
+    const enqueue = (saleId: string, reservationId: string, at: number) =>
+      this.#enqueue(saleId, reservationId, at);
     const listOf = (saleId: string) => {
       let list = lists.get(saleId);
       if (!list) {
@@ -535,9 +556,44 @@ export class MemoryInventoryStore implements InventoryStore {
         }
         entry.state = 'CLAIMED';
         hold.expiresAt = c.now + c.holdMs;
+        enqueue(c.saleId, hold.reservationId, c.now);
         return { ok: true, hold: copyHold(hold) };
       },
     };
+  }
+
+  async unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]> {
+    const { saleId, enqueuedUpTo, limit } = validate('unrelayed query', UnrelayedQuery, input);
+    const entries = [...(this.#outboxes.get(saleId) ?? new Map<string, number>())]
+      .filter(([, at]) => at <= enqueuedUpTo)
+      .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1))
+      .slice(0, limit);
+    const holds = this.#sales.get(saleId)?.holds;
+    return entries.map(([reservationId, enqueuedAt]) => {
+      const hold = holds?.get(reservationId);
+      return { reservationId, enqueuedAt, hold: hold ? copyHold(hold) : null };
+    });
+  }
+
+  async markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void> {
+    const { saleId, reservationIds } = validate('relayed holds', RelayedInput, input);
+    const outbox = this.#outboxes.get(saleId);
+    for (const id of reservationIds) outbox?.delete(id);
+  }
+
+  /** Writes a hold's outbox entry; part of the atomic step that made or claimed the hold. */
+  #enqueue(saleId: string, reservationId: string, at: number): void {
+    const outbox = this.#outboxes.get(saleId) ?? new Map<string, number>();
+    this.#outboxes.set(saleId, outbox);
+    outbox.set(reservationId, at);
+  }
+
+  /** The outbox gate: the oldest entry is older than the request's `relayLagLimitMs`. */
+  #stalled(req: { saleId: string; now: number; relayLagLimitMs?: number | undefined }): boolean {
+    if (req.relayLagLimitMs === undefined) return false;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const at of this.#outboxes.get(req.saleId)?.values() ?? []) oldest = Math.min(oldest, at);
+    return req.now - oldest > req.relayLagLimitMs;
   }
 
   async #isAdmitted(req: { saleId: string; userId: string; now: number }): Promise<boolean> {

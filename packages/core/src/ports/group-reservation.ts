@@ -35,6 +35,8 @@ export const GroupReserveRequest = z
     /** When false the store skips the waiting-room admission check. */
     requireAdmission: z.boolean(),
     now: EpochMs,
+    /** The outbox gate, as `ReserveRequest.relayLagLimitMs`. */
+    relayLagLimitMs: z.number().int().positive().optional(),
   })
   .superRefine((request, ctx) => {
     const all = request.rows.flat();

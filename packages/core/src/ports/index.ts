@@ -21,6 +21,7 @@ export {
   ReserveRequest,
   type SeatState,
   Selection,
+  type UnrelayedHold,
 } from './inventory-store';
 export type { ChargeOutcome, PaymentGateway } from './payment-gateway';
 export {

@@ -22,6 +22,12 @@ export const ReserveRequest = z.object({
   /** When false the store skips the waiting-room admission check (e.g. passthrough queueing). */
   requireAdmission: z.boolean(),
   now: EpochMs,
+  /**
+   * The outbox gate: when set, a new hold is refused PIPELINE_STALLED while the oldest hold not
+   * yet handed to the pipeline was made more than this many ms before `now` (a replay is still
+   * answered). It keeps a stalled pipeline from piling up holds nobody processes.
+   */
+  relayLagLimitMs: z.number().int().positive().optional(),
 });
 export type ReserveRequest = z.infer<typeof ReserveRequest>;
 
@@ -51,7 +57,8 @@ export type ReserveRefusal =
   | 'WRONG_SELECTION' // seats asked of a general-admission sale, or a quantity of a seated one
   | 'LIMIT_EXCEEDED' // the user's tickets-per-user limit would be passed
   | 'IDEMPOTENCY_KEY_REUSED' // the key was used before for a different request
-  | 'SALE_NOT_WARM'; // the sale is not loaded (warm-up) in the store
+  | 'SALE_NOT_WARM' // the sale is not loaded (warm-up) in the store
+  | 'PIPELINE_STALLED'; // the outbox holds a hold older than `relayLagLimitMs`: the pipeline is behind
 
 /**
  * The hot path's answer. A replayed idempotency key answers the ORIGINAL outcome with
@@ -60,6 +67,17 @@ export type ReserveRefusal =
 export type ReserveOutcome =
   | { ok: true; code: 'HELD'; hold: HoldRecord; replayed: boolean }
   | { ok: false; code: ReserveRefusal; seatIds?: string[] };
+
+/**
+ * A hold in the outbox: made and acknowledged, not yet handed to the pipeline. `hold` is null when
+ * its record is gone (a reload, or retention ran out); the relay then drops the entry and alerts.
+ */
+export interface UnrelayedHold {
+  reservationId: string;
+  /** When the entry was written (the hold's `heldAt`, or the claim's time for a waiting-list offer). */
+  enqueuedAt: number;
+  hold: HoldRecord | null;
+}
 
 /** Outcome of an owner-only change to a hold (extend, release, confirm). */
 export type HoldChangeOutcome =
@@ -111,7 +129,10 @@ export type SeatState = 'AVAILABLE' | 'HELD' | 'CONFIRMED';
  * Invariant, whatever the concurrency: available + held + confirmed == initialStock.
  */
 export interface InventoryStore {
-  /** Writes a sale's snapshot and marks it warm. Replaces an earlier snapshot of the same sale. */
+  /**
+   * Writes a sale's snapshot and marks it warm. Replaces an earlier snapshot of the same sale; the
+   * outbox is kept (what it holds was acknowledged to buyers and must still reach the pipeline).
+   */
   load(snapshot: InventorySnapshot): Promise<void>;
   /** Whether the sale is loaded, and its counts when it is. */
   isWarm(saleId: string): Promise<boolean>;
@@ -164,6 +185,15 @@ export interface InventoryStore {
    * ordinary hold: extend, release, confirm, compensate and expiry treat it as any other.
    */
   reserveGroup?(request: GroupReserveRequest): Promise<GroupReserveOutcome>;
+  /**
+   * The outbox. Every hold a buyer is told about (by `reserve`, `reserveGroup`, the lock strategy's
+   * `writeHold` and a claimed waiting-list offer) is written here in the SAME atomic step as the
+   * hold itself, so "held" is never said of a hold the pipeline could miss. Answers up to `limit`
+   * entries written at or before `enqueuedUpTo`, oldest first.
+   */
+  unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]>;
+  /** Removes entries from the outbox once their events are durable in the pipeline. Idempotent. */
+  markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void>;
 }
 
 /** What the source of truth (PostgreSQL) says is sold, for `InventoryStore.repair`. */

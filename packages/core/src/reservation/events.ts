@@ -17,7 +17,14 @@ export interface ReservationRef {
  */
 export function reservationEventId(
   reservationId: string,
-  kind: 'requested' | 'confirmed' | 'failed' | 'expired' | 'stock-confirmed' | 'stock-compensated',
+  kind:
+    | 'requested'
+    | 'confirmed'
+    | 'failed'
+    | 'expired'
+    | 'stock-held'
+    | 'stock-confirmed'
+    | 'stock-compensated',
 ): string {
   const id = `${kind}-${reservationId}`;
   // event ids are at most 64 characters; a long reservation id is hashed instead

@@ -10,8 +10,14 @@ import { GroupFallback, type GroupReserveRefusal, GroupReserveRequest } from '..
 import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
-import { PriceList } from './price-list';
-import { publishHoldOrCompensate } from './publish-hold';
+import { HoldRelay } from './hold-relay';
+import {
+  DEFAULT_ANSWER_WITHIN_MS,
+  defaultRelayLagLimitMs,
+  holdAsOf,
+  storeAnswer,
+  UnknownOutcome,
+} from './store-answer';
 
 /** Input of {@link GroupReservations.reserveGroup}. */
 export const GroupReserveInput = z.object({
@@ -41,9 +47,11 @@ export type GroupReserveResult =
       adjacent: boolean;
       replayed: boolean;
     }
+  /** As for `Reservations.reserve`: retry with the same key, or poll `reservationId`. */
+  | { ok: false; code: 'OUTCOME_UNKNOWN'; reservationId: string }
   | {
       ok: false;
-      code: GroupReserveRefusal | 'PUBLISH_FAILED' | 'SALE_NOT_OPEN' | 'UNKNOWN_SECTION';
+      code: GroupReserveRefusal | 'SALE_NOT_OPEN' | 'UNKNOWN_SECTION';
       seatIds?: string[];
       tokenRefusal?: AdmissionTokenRefusal;
     };
@@ -66,19 +74,25 @@ export interface GroupReservationsOptions {
   /** Whether the sale takes reservations now; always open when omitted. */
   isOpen?: () => boolean;
   newReservationId?: () => string;
+  /** The sale's relay (`Reservations.relay`), so group holds reach the pipeline as any other. */
+  relay?: HoldRelay;
+  /** As `ReservationsOptions.answerWithinMs`. */
+  answerWithinMs?: number;
+  /** As `ReservationsOptions.relayLagLimitMs`. */
+  relayLagLimitMs?: number;
 }
 
 /**
  * Group allocation for buyers: "four seats together". The candidate rows come from the sale's
  * seat map (one section, or all, in map order); the store picks and holds the seats in ONE
  * atomic operation — adjacent in a row when some row has them — so a party never ends up with
- * half its seats held. Then, as {@link Reservations.reserve} does, it publishes
- * ReservationRequested (the processor takes payment) and compensates at once when the publish
- * fails.
+ * half its seats held, its outbox entry written in the same step. Then, as
+ * {@link Reservations.reserve} does, the relay hands it to the pipeline (the processor takes
+ * payment).
  */
 export class GroupReservations {
   readonly sale: SaleDefinition;
-  private readonly prices: PriceList;
+  private readonly relay: HoldRelay;
   private readonly holdMs: number;
   /** Section id → its rows' seat ids in map order; `*` → every section's rows. */
   private readonly rows = new Map<string, string[][]>();
@@ -88,7 +102,15 @@ export class GroupReservations {
     if (!options.inventory.reserveGroup) {
       throw new ConfigurationError('group allocation needs a store implementing reserveGroup');
     }
-    this.prices = new PriceList(this.sale);
+    this.relay =
+      options.relay ??
+      new HoldRelay({
+        sale: this.sale,
+        inventory: options.inventory,
+        publisher: options.publisher,
+        alerts: options.alerts,
+        clock: options.clock,
+      });
     this.holdMs = options.holdMs ?? this.sale.holdMs;
     if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
       throw new ConfigurationError('holdMs must be a positive integer');
@@ -135,29 +157,32 @@ export class GroupReservations {
       holdMs: this.holdMs,
       requireAdmission: this.options.requireAdmission ?? true,
       now,
+      relayLagLimitMs: this.options.relayLagLimitMs ?? defaultRelayLagLimitMs(this.holdMs),
     });
     // checked in the constructor
-    const outcome = await this.options.inventory.reserveGroup!(request);
+    const outcome = await storeAnswer(
+      this.options.inventory.reserveGroup!(request),
+      this.options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS,
+    );
+    if (outcome instanceof UnknownOutcome) {
+      return { ok: false, code: 'OUTCOME_UNKNOWN', reservationId: request.reservationId };
+    }
     if (!outcome.ok) {
       return outcome.seatIds
         ? { ok: false, code: outcome.code, seatIds: outcome.seatIds }
         : { ok: false, code: outcome.code };
     }
-    const { hold } = outcome;
-    const amountCents = this.prices.amountOf(hold);
-    const accepted = {
+    // a new hold goes to the pipeline at once; a replayed one was handed over by its first request
+    if (!outcome.replayed) await this.relay.handOver(outcome.hold, now);
+    const hold = holdAsOf(outcome.hold, this.options.clock.now());
+    return {
       ok: true,
       code: 'ACCEPTED',
       reservationId: hold.reservationId,
       hold,
-      amountCents,
+      amountCents: this.relay.amountOf(hold),
       adjacent: outcome.adjacent,
-    } as const;
-    // the original request was published already: answering again must not process it twice
-    if (outcome.replayed) return { ...accepted, replayed: true };
-    if (!(await publishHoldOrCompensate(this.options, hold, amountCents, now, 'group reservation'))) {
-      return { ok: false, code: 'PUBLISH_FAILED' };
-    }
-    return { ...accepted, replayed: false };
+      replayed: outcome.replayed,
+    };
   }
 }

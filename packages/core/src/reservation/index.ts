@@ -1,4 +1,5 @@
 export { reservationConfirmed, reservationEventId, reservationFailed, reservationRequested } from './events';
+export { HoldRelay, type HoldRelayOptions } from './hold-relay';
 export { PriceList } from './price-list';
 export {
   type BatchReport,

@@ -24,8 +24,14 @@ import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { holdStockChanged } from '../stock/audit';
 import { describeError as describe } from './describe-error';
-import { PriceList } from './price-list';
-import { publishHoldOrCompensate } from './publish-hold';
+import { HoldRelay } from './hold-relay';
+import {
+  DEFAULT_ANSWER_WITHIN_MS,
+  defaultRelayLagLimitMs,
+  holdAsOf,
+  storeAnswer,
+  UnknownOutcome,
+} from './store-answer';
 
 /** How the hot path is made safe under concurrency. */
 export type ReserveStrategy = 'atomic' | 'lock';
@@ -62,8 +68,6 @@ export type ReserveInput = z.input<typeof ReserveInput>;
 /** Why a reserve was refused. Every refusal leaves the store as it was. */
 export type ReserveFailureCode =
   | ReserveRefusal
-  /** The hold was made but the event could not be published, so it was compensated. */
-  | 'PUBLISH_FAILED'
   /** Lock strategy: the sale's lock could not be taken (or was lost) in time; retry. */
   | 'BUSY'
   /** The sale is not open (not yet, paused or closed): see `ReservationsOptions.isOpen`. */
@@ -73,13 +77,30 @@ export type ReserveFailureCode =
 export type ReserveResult =
   | {
       ok: true;
-      /** Held and handed to the processor: the final answer comes as ReservationConfirmed/Failed. */
+      /**
+       * Held, and durable: the hold is in the store's outbox, so the processor gets it whatever
+       * happens to this process or the pipeline; the final answer comes as
+       * ReservationConfirmed/Failed. `hold.status` is the hold's state as of the answer: a replay
+       * of a key whose hold has since expired, been released or confirmed says so (never HELD
+       * for an expired hold).
+       */
       code: 'ACCEPTED';
       reservationId: string;
       hold: HoldRecord;
       amountCents: number;
       /** True when this answer is the stored outcome of an earlier request with the same key. */
       replayed: boolean;
+    }
+  | {
+      ok: false;
+      /**
+       * The store did not answer within `answerWithinMs` (or the connection failed mid-call): the
+       * hold may or may not have been made. Not a failure: retry with the SAME idempotency key to
+       * learn the outcome, or poll `reservationId`. A hold made meanwhile is in the outbox and is
+       * processed like any other.
+       */
+      code: 'OUTCOME_UNKNOWN';
+      reservationId: string;
     }
   | {
       ok: false;
@@ -133,25 +154,44 @@ export interface ReservationsOptions {
   isOpen?: () => boolean;
   /** Makes reservation ids; random UUIDs by default. */
   newReservationId?: () => string;
+  /**
+   * Hands new holds to the pipeline and relays the outbox (shared with the sale's group
+   * reservations and waiting list); one over `publisher` by default, whose loop the host must then
+   * run (`createSeatRush` runs it).
+   */
+  relay?: HoldRelay;
+  /**
+   * Bound on the store's answer, in ms (default 2 s): past it the answer is OUTCOME_UNKNOWN, so a
+   * reserve answers within `answerWithinMs` plus the relay's `handOverWaitMs` whatever Redis does.
+   */
+  answerWithinMs?: number;
+  /**
+   * The outbox gate (see `ReserveRequest.relayLagLimitMs`): new holds are refused PIPELINE_STALLED
+   * while the pipeline is this far behind. Default a quarter of the hold time, at most 5 s.
+   */
+  relayLagLimitMs?: number;
 }
 
 /**
  * The buyer-facing side of a reservation: the hot path (reserve), then hold management (extend,
  * release, cancel).
  *
- * `reserve` holds the units in the store (atomically, or under a lock with the `lock` strategy),
- * publishes `ReservationRequested` and answers "accepted"; payment and confirmation happen in the
- * {@link ReservationProcessor}. When the publish fails the hold is compensated at once (stock back,
- * seats free, idempotency key cleared) and the answer is `PUBLISH_FAILED`, so nothing is held for
- * a request nobody will process.
+ * `reserve` holds the units in the store (atomically, or under a lock with the `lock` strategy)
+ * together with an outbox entry, in one step; the {@link HoldRelay} then publishes
+ * `ReservationRequested`, and payment and confirmation happen in the {@link ReservationProcessor}.
+ * So "accepted" is said only of a hold that is durable and cannot be undone by a failed publish;
+ * while the pipeline is stalled new holds are refused (PIPELINE_STALLED) instead of piling up.
  */
 export class Reservations {
   /** The validated sale. */
   readonly sale: SaleDefinition;
   /** The strategy in use. */
   readonly strategy: ReserveStrategy;
-  private readonly prices: PriceList;
+  /** Hands new holds to the pipeline; the loop relays what a hand-over left behind. */
+  readonly relay: HoldRelay;
   private readonly holdMs: number;
+  private readonly answerWithinMs: number;
+  private readonly relayLagLimitMs: number;
   /** Lock strategy: the end of this process's queue of requests waiting for the sale's lock. */
   private localTurn: Promise<unknown> = Promise.resolve();
   private readonly requireAdmission: boolean;
@@ -159,12 +199,28 @@ export class Reservations {
   constructor(private readonly options: ReservationsOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
     this.strategy = options.strategy ?? 'atomic';
-    this.prices = new PriceList(this.sale);
     this.holdMs = options.holdMs ?? this.sale.holdMs;
     this.requireAdmission = options.requireAdmission ?? true;
     if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
       throw new ConfigurationError('holdMs must be a positive integer');
     }
+    this.answerWithinMs = positiveInteger(
+      'answerWithinMs',
+      options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS,
+    );
+    this.relayLagLimitMs = positiveInteger(
+      'relayLagLimitMs',
+      options.relayLagLimitMs ?? defaultRelayLagLimitMs(this.holdMs),
+    );
+    this.relay =
+      options.relay ??
+      new HoldRelay({
+        sale: this.sale,
+        inventory: options.inventory,
+        publisher: options.publisher,
+        alerts: options.alerts,
+        clock: options.clock,
+      });
     if (this.strategy === 'lock') {
       if (!options.lock || !options.steps) {
         throw new ConfigurationError('the lock strategy needs `lock` and `steps`');
@@ -203,27 +259,28 @@ export class Reservations {
       holdMs: this.holdMs,
       requireAdmission: this.requireAdmission,
       now,
+      relayLagLimitMs: this.relayLagLimitMs,
     });
-    const outcome =
-      this.strategy === 'atomic'
-        ? await this.options.inventory.reserve(request)
-        : await this.reserveUnderLock(request);
+    const outcome = await storeAnswer(
+      this.strategy === 'atomic' ? this.options.inventory.reserve(request) : this.reserveUnderLock(request),
+      this.answerWithinMs,
+    );
+    if (outcome instanceof UnknownOutcome) {
+      await this.alertUnknown(request.reservationId, outcome);
+      return { ok: false, code: 'OUTCOME_UNKNOWN', reservationId: request.reservationId };
+    }
     if (!outcome.ok) return outcome.code === 'BUSY' ? { ok: false, code: 'BUSY' } : withSeats(outcome);
-    const { hold } = outcome;
-    const amountCents = this.prices.amountOf(hold);
-    const accepted = {
+    // a new hold goes to the pipeline at once; a replayed one was handed over by its first request
+    if (!outcome.replayed) await this.relay.handOver(outcome.hold, now);
+    const hold = holdAsOf(outcome.hold, this.options.clock.now());
+    return {
       ok: true,
       code: 'ACCEPTED',
       reservationId: hold.reservationId,
       hold,
-      amountCents,
-    } as const;
-    // the original request published already: answering again must not process the order twice
-    if (outcome.replayed) return { ...accepted, replayed: true };
-    if (!(await publishHoldOrCompensate(this.options, hold, amountCents, now, 'reservation'))) {
-      return { ok: false, code: 'PUBLISH_FAILED' };
-    }
-    return { ...accepted, replayed: false };
+      amountCents: this.relay.amountOf(hold),
+      replayed: outcome.replayed,
+    };
   }
 
   /** Owner only: pushes a live hold's expiry to now + holdMs (e.g. while the buyer pays). */
@@ -290,6 +347,15 @@ export class Reservations {
     const fingerprint = reserveFingerprint(request);
     const earlier = await steps.findOutcome(saleId, request.idempotencyKey);
     if (earlier) return replayOf(earlier, fingerprint);
+    // the outbox gate, as the atomic operation checks it (here a read before the lock)
+    if (request.relayLagLimitMs !== undefined) {
+      const stale = await this.options.inventory.unrelayed({
+        saleId,
+        enqueuedUpTo: request.now - request.relayLagLimitMs - 1,
+        limit: 1,
+      });
+      if (stale.length > 0) return { ok: false, code: 'PIPELINE_STALLED' };
+    }
     if (this.requireAdmission) {
       const admission = await this.options.waitingRoom!.admission({
         saleId,
@@ -392,6 +458,24 @@ export class Reservations {
       : { ok: false, code: 'BUSY' };
   }
 
+  private async alertUnknown(reservationId: string, outcome: UnknownOutcome): Promise<void> {
+    await this.options.alerts
+      .alert({
+        severity: 'warning',
+        code: 'RESERVE_OUTCOME_UNKNOWN',
+        message:
+          outcome.cause === undefined
+            ? `the store did not answer a reserve within ${this.answerWithinMs} ms`
+            : 'the store failed during a reserve; the hold may have been made',
+        context: {
+          saleId: this.sale.id,
+          reservationId,
+          ...(outcome.cause === undefined ? {} : { error: describe(outcome.cause) }),
+        },
+      })
+      .catch(() => undefined); // the alert sink itself is down: the answer still goes out
+  }
+
   /** Publishes audit events; a failure is alerted, never thrown, because the change itself stands. */
   private async publishAudit(events: DomainEvent[]): Promise<void> {
     try {
@@ -405,6 +489,12 @@ export class Reservations {
       });
     }
   }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ConfigurationError(`${name} must be a positive integer`);
+  return value;
 }
 
 function replayOf(earlier: { fingerprint: string; hold: HoldRecord }, fingerprint: string): ReserveOutcome {

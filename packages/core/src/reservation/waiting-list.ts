@@ -18,8 +18,7 @@ import type {
 } from '../ports/waiting-list-store';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { describeError } from './describe-error';
-import { PriceList } from './price-list';
-import { publishHoldOrCompensate } from './publish-hold';
+import { HoldRelay } from './hold-relay';
 
 /** Input of {@link WaitingList.join}. */
 export const WaitingListJoinInput = z.object({
@@ -38,7 +37,7 @@ export type WaitingListClaimInput = z.infer<typeof WaitingListClaimInput>;
 /** The answer of {@link WaitingList.claim}. */
 export type WaitingListClaimResult =
   | { ok: true; code: 'ACCEPTED'; reservationId: string; hold: HoldRecord; amountCents: number }
-  | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' | 'PUBLISH_FAILED' };
+  | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
 
 /** Options of {@link WaitingList}. */
 export interface WaitingListOptions {
@@ -65,6 +64,8 @@ export interface WaitingListOptions {
   intervalMs?: number;
   timer?: Timer;
   newOfferId?: () => string;
+  /** The sale's relay (`Reservations.relay`), so claimed offers reach the pipeline as any hold. */
+  relay?: HoldRelay;
 }
 
 /**
@@ -82,7 +83,7 @@ export interface WaitingListOptions {
  */
 export class WaitingList {
   readonly sale: SaleDefinition;
-  private readonly prices: PriceList;
+  private readonly relay: HoldRelay;
   private readonly rows: string[][];
   private readonly claimMs: number;
   private readonly holdMs: number;
@@ -95,7 +96,15 @@ export class WaitingList {
 
   constructor(private readonly options: WaitingListOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
-    this.prices = new PriceList(this.sale);
+    this.relay =
+      options.relay ??
+      new HoldRelay({
+        sale: this.sale,
+        inventory: options.inventory,
+        publisher: options.publisher,
+        alerts: options.alerts,
+        clock: options.clock,
+      });
     this.rows =
       this.sale.inventory.kind === 'assigned'
         ? this.sale.inventory.sections.flatMap((section) =>
@@ -188,8 +197,8 @@ export class WaitingList {
 
   /**
    * Claims an offer: exactly one of any number of racing claims wins. The winner's hold is then
-   * a reservation like any other: ReservationRequested is published and the processor takes the
-   * payment. When the publish fails the units are compensated and the answer is PUBLISH_FAILED.
+   * a reservation like any other: the claim writes its outbox entry in the same step, the relay
+   * publishes ReservationRequested and the processor takes the payment.
    */
   async claim(input: WaitingListClaimInput): Promise<WaitingListClaimResult> {
     const { userId, offerId } = validate('waiting list claim', WaitingListClaimInput, input);
@@ -203,11 +212,14 @@ export class WaitingList {
     });
     if (!outcome.ok) return outcome;
     const { hold } = outcome;
-    const amountCents = this.prices.amountOf(hold);
-    if (!(await publishHoldOrCompensate(this.options, hold, amountCents, now, 'claimed offer'))) {
-      return { ok: false, code: 'PUBLISH_FAILED' };
-    }
-    return { ok: true, code: 'ACCEPTED', reservationId: hold.reservationId, hold, amountCents };
+    await this.relay.handOver(hold, now);
+    return {
+      ok: true,
+      code: 'ACCEPTED',
+      reservationId: hold.reservationId,
+      hold,
+      amountCents: this.relay.amountOf(hold),
+    };
   }
 
   /** Starts the offer rounds: every `intervalMs`, and at once when hooks say units were freed. */

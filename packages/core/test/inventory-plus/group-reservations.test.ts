@@ -213,21 +213,28 @@ describe('GroupReservations', () => {
     });
   });
 
-  it('a failed publish compensates the whole group at once', async () => {
+  it('a failed publish leaves the acknowledged group held, in the outbox for the relay', async () => {
     const failing: EventPublisher = {
       publish: async () => Promise.reject(new Error('kafka down')),
       close: async () => {},
     };
-    const { groups, admit, seatRush } = await startSale(theatre(), failing);
+    const { groups, admit, seatRush, clock } = await startSale(theatre(), failing);
     const token = await admit('ivy');
-    expect(
-      await groups.reserveGroup({ userId: 'ivy', idempotencyKey: 'i', size: 4, admissionToken: token }),
-    ).toEqual({
-      ok: false,
-      code: 'PUBLISH_FAILED',
+    const result = await groups.reserveGroup({
+      userId: 'ivy',
+      idempotencyKey: 'i',
+      size: 4,
+      admissionToken: token,
     });
-    expect(await seatRush.memory.inventory.counts('sale-theatre')).toMatchObject({ held: 0, available: 16 });
-    expect(Object.values(await seatRush.memory.inventory.seatStates('sale-theatre'))).not.toContain('HELD');
+    expect(result).toMatchObject({ ok: true, code: 'ACCEPTED', replayed: false });
+    if (!result.ok) return;
+    expect(await seatRush.memory.inventory.counts('sale-theatre')).toMatchObject({ held: 4, available: 12 });
+    const outbox = await seatRush.memory.inventory.unrelayed({
+      saleId: 'sale-theatre',
+      enqueuedUpTo: clock.now(),
+      limit: 10,
+    });
+    expect(outbox.map((entry) => entry.hold?.seatIds)).toEqual([result.hold.seatIds]);
   });
 
   it('needs a store that implements reserveGroup', () => {
@@ -246,6 +253,8 @@ describe('GroupReservations', () => {
       counts: (s) => store.counts(s),
       seatStates: (s) => store.seatStates(s),
       repair: (t) => store.repair(t),
+      unrelayed: (i) => store.unrelayed(i),
+      markRelayed: (i) => store.markRelayed(i),
     };
     expect(
       () =>

@@ -137,7 +137,7 @@ describe('WaitingList', () => {
     });
   });
 
-  it('a failed publish of a claim compensates its units; bad input throws', async () => {
+  it('a failed publish of a claim keeps the claimed hold in the outbox; bad input throws', async () => {
     const failing: EventPublisher = {
       publish: async () => Promise.reject(new Error('kafka down')),
       close: async () => {},
@@ -160,10 +160,17 @@ describe('WaitingList', () => {
     clock.advance(1_000);
     await inventory.expireDue({ saleId: seatRush.sale.id, now: clock.now(), limit: 10 });
     const [offer] = await list.offerFreed();
-    expect(await list.claim({ userId: 'w1', offerId: offer!.offerId })).toEqual({
-      ok: false,
-      code: 'PUBLISH_FAILED',
+    expect(await list.claim({ userId: 'w1', offerId: offer!.offerId })).toMatchObject({
+      ok: true,
+      code: 'ACCEPTED',
+      reservationId: offer!.offerId,
     });
-    expect(await inventory.counts(seatRush.sale.id)).toMatchObject({ available: 1, held: 0 });
+    expect(await inventory.counts(seatRush.sale.id)).toMatchObject({ available: 0, held: 1 });
+    const outbox = await inventory.unrelayed({
+      saleId: seatRush.sale.id,
+      enqueuedUpTo: clock.now(),
+      limit: 10,
+    });
+    expect(outbox.map((entry) => entry.reservationId)).toContain(offer!.offerId);
   });
 });

@@ -92,17 +92,19 @@ describe('the whole pipeline in memory', () => {
   });
 
   describe('compensation (seed §실패 시나리오별 보상 처리)', () => {
-    it('publish fails: the hold is undone at once and the buyer is told PUBLISH_FAILED', async () => {
-      const { seatRush, admit, reserve } = await startSale(generalSale({ capacity: 5 }));
+    it('publish fails after the hold: the answer stands, and the outbox brings it to the processor', async () => {
+      const { seatRush, admit, reserve, clock } = await startSale(generalSale({ capacity: 5 }));
       const tokens = await admit(['alice']);
       seatRush.memory.bus.failNextPublishes(1);
-      expect(await reserve('alice', tokens.get('alice'), one)).toEqual({ ok: false, code: 'PUBLISH_FAILED' });
-      expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({
-        available: 5,
-        held: 0,
-      });
-      // the idempotency key was cleared: the same request succeeds once the broker is back
+      // the seed's compensation 1 is for requests never acknowledged; this one was, durably
       const id = accepted(await reserve('alice', tokens.get('alice'), one));
+      expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({
+        available: 4,
+        held: 1,
+      });
+      expect(await seatRush.reservation(id)).toBeNull();
+      clock.advance(1_000);
+      expect(await seatRush.relay.relayDue()).toBe(1);
       await seatRush.drain();
       expect(await seatRush.reservation(id)).toMatchObject({ status: 'CONFIRMED' });
       await seatRush.stop();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, MemoryInventoryStore, Reservations, ValidationError } from '../../src';
 import { generalSale, seatedSale } from './fixtures';
-import { servicesFor } from './harness';
+import { servicesFor, withOverrides } from './harness';
 
 describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strategy) => {
   it('holds the units, publishes ReservationRequested with a StockChanged audit and answers accepted', async () => {
@@ -140,7 +140,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
     expect(await s.inventory.seatStates(s.saleId)).toMatchObject({ A1: 'HELD', A5: 'HELD', A6: 'AVAILABLE' });
   });
 
-  it('compensates the hold and answers PUBLISH_FAILED when the event cannot be published', async () => {
+  it('keeps an acknowledged hold when the publish fails: the outbox hands it over later', async () => {
     const s = await servicesFor(seatedSale(), { strategy });
     const t = await s.admit('alice');
     const request = {
@@ -150,14 +150,74 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
       admissionToken: t.alice,
     };
     s.bus.failNextPublishes(1);
-    expect(await s.reservations.reserve(request)).toEqual({ ok: false, code: 'PUBLISH_FAILED' });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 8, held: 0 });
-    expect((await s.inventory.seatStates(s.saleId)).A1).toBe('AVAILABLE');
+    const first = await s.reservations.reserve(request);
+    expect(first).toMatchObject({ ok: true, code: 'ACCEPTED', replayed: false, hold: { status: 'HELD' } });
+    if (!first.ok) return;
+    // nothing undone: the hold stands, and its entry waits in the outbox
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 7, held: 1 });
     expect(s.published('ReservationRequested')).toHaveLength(0);
-    // the idempotency key was cleared, so the client's retry goes through
-    expect(await s.reservations.reserve(request)).toMatchObject({ ok: true, replayed: false });
+    expect(await s.inventory.unrelayed({ saleId: s.saleId, enqueuedUpTo: s.clock.now(), limit: 10 })).toEqual(
+      [
+        {
+          reservationId: first.reservationId,
+          enqueuedAt: s.clock.now(),
+          hold: expect.objectContaining({ status: 'HELD' }),
+        },
+      ],
+    );
+    // the double submit answers the same, durable hold
+    expect(await s.reservations.reserve(request)).toMatchObject({
+      ok: true,
+      replayed: true,
+      reservationId: first.reservationId,
+    });
+    s.clock.advance(1_000);
+    expect(await s.reservations.relay.relayDue()).toBe(1);
+    expect(s.requested(first.reservationId).payload).toMatchObject({ userId: 'alice', seatIds: ['A1'] });
+    expect(await s.inventory.unrelayed({ saleId: s.saleId, enqueuedUpTo: s.clock.now(), limit: 10 })).toEqual(
+      [],
+    );
   });
 
+  it('refuses new holds while the outbox is stalled past its limit, and still answers replays', async () => {
+    const s = await servicesFor(generalSale({ capacity: 10 }), { strategy });
+    const t = await s.admit('alice', 'bob');
+    const alice = {
+      userId: 'alice',
+      idempotencyKey: 'ka',
+      selection: { kind: 'quantity' as const, quantity: 1 },
+      admissionToken: t.alice,
+    };
+    s.bus.failNextPublishes(1);
+    expect(await s.reservations.reserve(alice)).toMatchObject({ ok: true });
+    // the default limit: a quarter of the 60 s hold, at most 5 s
+    s.clock.advance(5_001);
+    const bob = { ...alice, userId: 'bob', idempotencyKey: 'kb', admissionToken: t.bob };
+    expect(await s.reservations.reserve(bob)).toEqual({ ok: false, code: 'PIPELINE_STALLED' });
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 9, held: 1 });
+    expect(await s.reservations.reserve(alice)).toMatchObject({ ok: true, replayed: true });
+    await s.reservations.relay.relayDue();
+    expect(await s.reservations.reserve(bob)).toMatchObject({ ok: true, replayed: false });
+  });
+
+  it('never answers HELD for a hold whose time has passed', async () => {
+    const s = await servicesFor(generalSale(), { strategy });
+    const t = await s.admit('alice');
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity' as const, quantity: 1 },
+      admissionToken: t.alice,
+    };
+    expect(await s.reservations.reserve(request)).toMatchObject({ hold: { status: 'HELD' } });
+    s.clock.advance(60_000);
+    // not swept yet, but expired all the same
+    expect(await s.reservations.reserve(request)).toMatchObject({
+      ok: true,
+      replayed: true,
+      hold: { status: 'EXPIRED' },
+    });
+  });
   it('rejects bad input with every problem listed, and changes nothing', async () => {
     const s = await servicesFor(seatedSale(), { strategy });
     await s.admit('alice');
@@ -270,6 +330,69 @@ describe('Reservations (lock strategy) under contention', () => {
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
     await s.lock.release(other!);
     expect(await reservations.reserve(request)).toMatchObject({ ok: true, code: 'ACCEPTED' });
+  });
+});
+
+describe('Reservations when the store does not answer', () => {
+  async function withStore(
+    reserve: (real: MemoryInventoryStore['reserve']) => MemoryInventoryStore['reserve'],
+  ) {
+    const s = await servicesFor(generalSale());
+    const t = await s.admit('alice');
+    const inventory = withOverrides(s.inventory, { reserve: reserve(s.inventory.reserve.bind(s.inventory)) });
+    const reservations = new Reservations({
+      sale: generalSale(),
+      inventory,
+      publisher: s.bus,
+      clock: s.clock,
+      alerts: s.alerts,
+      answerWithinMs: 50,
+    });
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      reservationId: 'r-first',
+      selection: { kind: 'quantity', quantity: 1 } as const,
+      admissionToken: t.alice,
+    };
+    return { s, reservations, request };
+  }
+
+  it('answers OUTCOME_UNKNOWN within its bound, and the late hold still reaches the pipeline', async () => {
+    let finish: () => void = () => {};
+    const { s, reservations, request } = await withStore(
+      (real) => (r) => new Promise((resolve) => (finish = () => resolve(real(r)))),
+    );
+    const started = performance.now();
+    expect(await reservations.reserve(request)).toEqual({
+      ok: false,
+      code: 'OUTCOME_UNKNOWN',
+      reservationId: 'r-first',
+    });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(s.alerts.byCode('RESERVE_OUTCOME_UNKNOWN')).toHaveLength(1);
+    // the store answers at last: the hold is in the outbox, and the relay hands it over
+    finish();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    s.clock.advance(1_000);
+    expect(await reservations.relay.relayDue()).toBe(1);
+    expect(s.requested('r-first').payload).toMatchObject({ userId: 'alice' });
+    // the retry with the same key learns the outcome
+    expect(await s.reservations.reserve({ ...request, reservationId: 'r-retry' })).toMatchObject({
+      ok: true,
+      replayed: true,
+      reservationId: 'r-first',
+    });
+  });
+
+  it('answers OUTCOME_UNKNOWN, not a failure, when the call fails mid-flight', async () => {
+    const { s, reservations, request } = await withStore(() => async () => {
+      throw new Error('Connection is closed.');
+    });
+    expect(await reservations.reserve(request)).toMatchObject({ ok: false, code: 'OUTCOME_UNKNOWN' });
+    expect(s.alerts.byCode('RESERVE_OUTCOME_UNKNOWN')[0]?.context).toMatchObject({
+      error: expect.objectContaining({ message: 'Connection is closed.' }),
+    });
   });
 });
 

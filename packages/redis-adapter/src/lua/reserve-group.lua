@@ -3,7 +3,8 @@
   (warm, idempotency key, admission, assigned seating, unknown seats, tickets-per-user limit),
   then picks the seats: the first candidate row with `size` free seats side by side gives its
   leftmost such block; otherwise, with fallback 'split', the first `size` free seats in row order.
-  Then the stock and the reservation id, and the same writes as reserve.lua — or nothing at all,
+  Then the stock and the reservation id, and the same writes as reserve.lua (the outbox entry
+  and its gate included) — or nothing at all,
   so a refused group never leaves a stray hold. Logic uses ARGV now, never the server's clock.
 
   KEYS[1] meta        hash   initialStock, ticketsPerUser, kind, held, confirmed, warm
@@ -15,18 +16,20 @@
   KEYS[7] admitted    zset   userId -> admission expiry
   KEYS[8] hold        hash   the new hold record
   KEYS[9] hold timer  string real PX twin of the hold, for keyspace notifications
+  KEYS[10] outbox     zset   reservation id -> when held, of holds not yet handed to the pipeline
   ARGV[1] key base `…sr:{saleId}:` (builds the key of a replayed hold)
   ARGV[2] saleId   ARGV[3] userId   ARGV[4] reservationId   ARGV[5] idempotency key
   ARGV[6] request fingerprint   ARGV[7] size   ARGV[8] 'split' | 'refuse'
   ARGV[9] holdMs   ARGV[10] '1' to require admission   ARGV[11] now (ms)
   ARGV[12] retention (ms) for garbage collection   ARGV[13] '1' to set the hold timer
-  ARGV[14..] the candidate rows in preference order, each `seatId,seatId,…` in seat-map order
+  ARGV[14] the outbox gate: refuse PIPELINE_STALLED while the oldest entry is older (ms); 0 = off
+  ARGV[15..] the candidate rows in preference order, each `seatId,seatId,…` in seat-map order
   Returns {'HELD', '0'|'1' replayed, '0'|'1' adjacent, field, value, …}  (the hold record)
        or {'REFUSED', code, seatId…}
        or {'ERROR', 'RESERVATION_EXISTS'}
 ]]
-local meta, stock, seats, users, idem, expiry, admitted, holdKey, timerKey =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local meta, stock, seats, users, idem, expiry, admitted, holdKey, timerKey, outbox =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local base, saleId, userId, reservationId, idemKey, fingerprint =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local size = tonumber(ARGV[7])
@@ -36,6 +39,7 @@ local requireAdmission = ARGV[10] == '1'
 local now = tonumber(ARGV[11])
 local retention = tonumber(ARGV[12])
 local withTimer = ARGV[13] == '1'
+local relayLagLimit = tonumber(ARGV[14])
 
 local function answerHold(key, replayed)
   local reply = { 'HELD', replayed, redis.call('HGET', key, 'adjacent') or '0' }
@@ -56,6 +60,12 @@ if prior then
   end
 end
 
+-- the outbox gate: while the pipeline is this far behind, new holds would only pile up
+if relayLagLimit > 0 then
+  local oldest = redis.call('ZRANGE', outbox, 0, 0, 'WITHSCORES')
+  if oldest[2] and now - tonumber(oldest[2]) > relayLagLimit then return { 'REFUSED', 'PIPELINE_STALLED' } end
+end
+
 if requireAdmission then
   local admittedUntil = redis.call('ZSCORE', admitted, userId)
   if not admittedUntil or tonumber(admittedUntil) <= now then return { 'REFUSED', 'NOT_ADMITTED' } end
@@ -66,7 +76,7 @@ if sale[2] ~= 'assigned' then return { 'REFUSED', 'WRONG_SELECTION' } end
 -- every candidate seat's state, row by row
 local rows, states = {}, {}
 local unknown = { 'REFUSED', 'UNKNOWN_SEAT' }
-for i = 14, #ARGV do
+for i = 15, #ARGV do
   local row = {}
   for seatId in string.gmatch(ARGV[i], '[^,]+') do row[#row + 1] = seatId end
   -- in chunks: unpack of a very long row would overflow Lua's stack
@@ -135,5 +145,6 @@ redis.call('HSET', holdKey,
 redis.call('PEXPIRE', holdKey, holdMs + retention)
 redis.call('ZADD', expiry, string.format('%d', expiresAt), reservationId)
 redis.call('HSET', idem, idemKey, reservationId)
+redis.call('ZADD', outbox, ARGV[11], reservationId)
 if withTimer then redis.call('SET', timerKey, '1', 'PX', holdMs) end
 return answerHold(holdKey, '0')

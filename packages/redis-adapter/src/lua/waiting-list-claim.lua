@@ -2,15 +2,17 @@
   waiting-list-claim: the offered party claims its offer, exactly once however many claims race:
   the entry becomes CLAIMED and the offer's hold lives `holdMs` from now (time to pay). Claims
   by anyone else, for another offer id, after the deadline or after the hold expired change nothing.
+  The claimed hold is a reservation from then on: its outbox entry is written in the same step.
 
   KEYS[1] order   zset   userId -> place of live entries
   KEYS[2] expiry  zset   reservation id -> expiresAt of live holds
   KEYS[3] entry   hash   the claiming user's entry
   KEYS[4] hold    hash   the offer's hold record
+  KEYS[5] outbox  zset   reservation id -> when held, of holds not yet handed to the pipeline
   ARGV[1] userId   ARGV[2] offerId   ARGV[3] holdMs   ARGV[4] now (ms)   ARGV[5] retention (ms)
   Returns {'OK', field, value, …} (the hold) or {'REFUSED', code}
 ]]
-local order, expiry, entry, hold = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local order, expiry, entry, hold, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local userId, offerId = ARGV[1], ARGV[2]
 local holdMs, now, retention = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
@@ -27,6 +29,7 @@ redis.call('ZREM', order, userId)
 redis.call('HSET', hold, 'expiresAt', expiresAt)
 redis.call('PEXPIRE', hold, holdMs + retention)
 redis.call('ZADD', expiry, expiresAt, offerId)
+redis.call('ZADD', outbox, ARGV[4], offerId)
 local reply = { 'OK' }
 for _, v in ipairs(redis.call('HGETALL', hold)) do reply[#reply + 1] = v end
 return reply

@@ -1,0 +1,184 @@
+import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { HoldRecord, InventoryStore, UnrelayedHold } from '../ports/inventory-store';
+import type { SaleDefinition } from '../sale/definition';
+import { holdStockChanged } from '../stock/audit';
+import { describeError } from './describe-error';
+import { reservationEventId, reservationRequested } from './events';
+import { PriceList } from './price-list';
+
+/** Options of {@link HoldRelay}. */
+export interface HoldRelayOptions {
+  sale: SaleDefinition;
+  inventory: InventoryStore;
+  publisher: EventPublisher;
+  alerts: AlertSink;
+  clock: Clock;
+  /** Schedules the loop; the Node.js timer by default. */
+  timer?: Timer;
+  /** How often the loop looks for entries left behind; default 250 ms. */
+  intervalMs?: number;
+  /**
+   * Entries younger than this are left to the hand-over of the request that made them; the loop
+   * takes the rest (a failed or slow publish, a process that died). Default 1 s.
+   */
+  relayAfterMs?: number;
+  /** Entries per pass; default 500. */
+  batchSize?: number;
+  /** How long a request waits for its own hand-over before answering anyway; default 250 ms. */
+  handOverWaitMs?: number;
+}
+
+/**
+ * Hands holds from the outbox to the pipeline (the transactional outbox's relay).
+ *
+ * The store writes every hold a buyer is told about into its outbox in the same atomic step as
+ * the hold, so "held" is durable the moment it is said, and a failed publish can no longer undo
+ * an answer already given. The request that made a hold hands it over at once ({@link handOver},
+ * waiting at most `handOverWaitMs`, so the worker starts without delay); the loop
+ * ({@link relayDue}) publishes whatever is left behind: a publish that failed or took too long,
+ * or a process that died between the hold and the publish. An entry leaves the outbox only after
+ * its events are acknowledged, so every entry is published at least once; the events have ids
+ * derived from the reservation, and the processor is idempotent, so a second publish is harmless.
+ */
+export class HoldRelay {
+  readonly sale: SaleDefinition;
+  private readonly prices: PriceList;
+  private readonly task: PeriodicTask;
+  private readonly inFlight = new Set<Promise<boolean>>();
+  private readonly relayAfterMs: number;
+  private readonly batchSize: number;
+  private readonly handOverWaitMs: number;
+
+  constructor(private readonly options: HoldRelayOptions) {
+    this.sale = options.sale;
+    this.prices = new PriceList(options.sale);
+    this.relayAfterMs = options.relayAfterMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.handOverWaitMs = options.handOverWaitMs ?? 250;
+    this.task = new PeriodicTask({
+      intervalMs: options.intervalMs ?? 250,
+      timer: options.timer ?? systemTimer,
+      work: () => this.relayDue(),
+      onError: (error) =>
+        this.alert('warning', 'RELAY_FAILED', 'an outbox pass failed; the next one retries', error),
+    });
+  }
+
+  /** What a hold costs: the price list of the sale. */
+  amountOf(hold: Pick<HoldRecord, 'quantity' | 'seatIds'>): number {
+    return this.prices.amountOf(hold);
+  }
+
+  /**
+   * Publishes a new hold's events and takes it out of the outbox, waiting at most `handOverWaitMs`
+   * for that. Never throws: whatever is not acknowledged in time stays in the outbox for the loop.
+   */
+  async handOver(hold: HoldRecord, enqueuedAt: number): Promise<void> {
+    const publishing = this.publish([{ reservationId: hold.reservationId, enqueuedAt, hold }]).then(
+      (relayed) => relayed > 0,
+      () => false,
+    );
+    this.inFlight.add(publishing);
+    void publishing.finally(() => this.inFlight.delete(publishing));
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.handOverWaitMs);
+    });
+    await Promise.race([publishing, waited]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * One pass of the loop: publishes every outbox entry older than `relayAfterMs` (in batches),
+   * dropping, with a critical alert, an entry whose hold record is gone. Answers how many entries
+   * left the outbox; throws when the publisher fails (they stay for the next pass).
+   */
+  async relayDue(): Promise<number> {
+    let relayed = 0;
+    for (;;) {
+      const entries = await this.options.inventory.unrelayed({
+        saleId: this.sale.id,
+        enqueuedUpTo: this.options.clock.now() - this.relayAfterMs,
+        limit: this.batchSize,
+      });
+      if (entries.length === 0) return relayed;
+      relayed += await this.publish(entries);
+      if (entries.length < this.batchSize) return relayed;
+    }
+  }
+
+  /** How many holds wait in the outbox for the pipeline, up to `limit`, and how old the oldest is. */
+  async backlog(limit = 10_000): Promise<{ holds: number; oldestAgeMs: number | null }> {
+    const now = this.options.clock.now();
+    const entries = await this.options.inventory.unrelayed({
+      saleId: this.sale.id,
+      enqueuedUpTo: now,
+      limit,
+    });
+    const oldest = entries[0];
+    return { holds: entries.length, oldestAgeMs: oldest ? now - oldest.enqueuedAt : null };
+  }
+
+  /** Waits until every hand-over in flight has settled (acknowledged, or left to the loop). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Starts the loop; safe in every instance (a duplicate publish is deduplicated downstream). */
+  start(): void {
+    this.task.start();
+  }
+
+  /** Stops the loop and waits for the hand-overs in flight. */
+  async stop(): Promise<void> {
+    await this.task.stop();
+    await this.flush();
+  }
+
+  private async publish(entries: UnrelayedHold[]): Promise<number> {
+    const live = entries.filter(
+      (entry): entry is UnrelayedHold & { hold: HoldRecord } => entry.hold !== null,
+    );
+    const lost = entries.filter((entry) => entry.hold === null).map((entry) => entry.reservationId);
+    if (live.length > 0) {
+      await this.options.publisher.publish(
+        live.flatMap(({ hold, enqueuedAt }) => [
+          // the same ids and times on every publish of an entry: a second one is a duplicate
+          reservationRequested(hold, this.amountOf(hold), enqueuedAt),
+          holdStockChanged(hold, 'HELD', enqueuedAt, reservationEventId(hold.reservationId, 'stock-held')),
+        ]),
+      );
+    }
+    if (lost.length > 0) {
+      await this.alert(
+        'critical',
+        'OUTBOX_HOLD_MISSING',
+        `${lost.length} acknowledged holds lost their record before the pipeline had them`,
+        {
+          reservationIds: lost,
+        },
+      );
+    }
+    await this.options.inventory.markRelayed({
+      saleId: this.sale.id,
+      reservationIds: entries.map((entry) => entry.reservationId),
+    });
+    return entries.length;
+  }
+
+  private async alert(
+    severity: 'warning' | 'critical',
+    code: string,
+    message: string,
+    detail: unknown,
+  ): Promise<void> {
+    const context =
+      detail instanceof Error || typeof detail !== 'object' || detail === null
+        ? { saleId: this.sale.id, error: describeError(detail) }
+        : { saleId: this.sale.id, ...detail };
+    await this.options.alerts.alert({ severity, code, message, context }).catch(() => undefined);
+  }
+}
