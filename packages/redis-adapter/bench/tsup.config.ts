@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
+import { embedLua } from '../tsup.config';
 
 // The benchmarks are plain Node scripts: bundled from the workspace sources (the `@seatrush/source`
-// export condition) into dist/bench, with ioredis left to Node.
+// export condition) into dist/bench, with the Lua scripts embedded as in the package's build and
+// ioredis left to Node.
 export default defineConfig({
   entry: {
     'hot-path': 'bench/hot-path.ts',
@@ -16,6 +18,7 @@ export default defineConfig({
   dts: false,
   noExternal: [/^@seatrush\//],
   external: ['ioredis'],
+  esbuildPlugins: [embedLua()],
   esbuildOptions(options) {
     options.conditions = ['@seatrush/source'];
   },
