@@ -52,7 +52,10 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
     log,
     botGuard: options.botGuard ?? botGuardOptions(config),
   });
-  if (config.demoSale !== 'none') {
+  // the sales the source of truth has (a restart must not forget them), before the demo's own
+  const restored = await platform.restoreSales();
+  if (restored.length > 0) log.info({ sales: restored }, 'sales restored from the source of truth');
+  if (config.demoSale !== 'none' && !restored.includes(config.demoSaleId)) {
     const runtime = await platform.createSale(
       demoSale({
         id: config.demoSaleId,

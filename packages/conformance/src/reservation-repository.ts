@@ -60,6 +60,27 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
   },
   {
     category: 'behaviour',
+    name: 'lists every sale until it is recorded closed; the first close stands',
+    async run({ repository }) {
+      const open = await savedGeneralSale(repository);
+      const closing = await savedGeneralSale(repository);
+      const listed = async () => (await repository.listOpenSales()).map((sale) => sale.id);
+      expect(await listed()).toEqual(expect.arrayContaining([open, closing]));
+      expect((await repository.listOpenSales()).find((sale) => sale.id === open)).toEqual(
+        await repository.getSale(open),
+      );
+      const at = startOfTest();
+      await repository.recordSaleClosed(closing, at);
+      await repository.recordSaleClosed(closing, at + 1);
+      expect(await listed()).toContain(open);
+      expect(await listed()).not.toContain(closing);
+      // closed, not forgotten: its definition is still there
+      expect(await repository.getSale(closing)).not.toBeNull();
+      await expectValidationError(() => repository.recordSaleClosed('bad id', at));
+    },
+  },
+  {
+    category: 'behaviour',
     name: 'inserts new rows once, by reservation id and by idempotency key, reporting the rest as existing',
     async run({ repository }) {
       const saleId = await savedGeneralSale(repository);

@@ -212,7 +212,10 @@ export interface SeatRush {
   pause(): Promise<SaleCommandOutcome>;
   /** Sells again after a pause (refused with NOT_WARM when the store lost the sale). */
   resume(): Promise<SaleCommandOutcome>;
-  /** Ends the sale for good; reservations in flight are still processed. */
+  /**
+   * Ends the sale for good (recorded in the repository, so a restart does not serve it again);
+   * reservations in flight are still processed.
+   */
   close(): Promise<SaleCommandOutcome>;
   /** Stops every loop and the consumer, waiting for work in progress. */
   stop(): Promise<void>;
@@ -489,6 +492,19 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     async close() {
       const outcome = apply({ type: 'CLOSE' });
       await admission.stop();
+      if (outcome.ok) {
+        // the source of truth remembers it, so a restarted process does not serve it again
+        await ports.repository.recordSaleClosed(sale.id, clock.now()).catch((error: unknown) =>
+          ports.alerts
+            .alert({
+              severity: 'warning',
+              code: 'SALE_CLOSE_NOT_RECORDED',
+              message: 'the sale is closed here, but the source of truth could not record it',
+              context: { saleId: sale.id, error: describeError(error) },
+            })
+            .catch(() => undefined),
+        );
+      }
       return outcome;
     },
     async stop() {

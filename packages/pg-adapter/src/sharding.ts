@@ -56,6 +56,16 @@ export class ShardedReservationRepository implements ReservationRepository {
     return this.shardFor(saleId).getSale(saleId);
   }
 
+  /** Every shard's open sales. */
+  async listOpenSales(): Promise<SaleDefinition[]> {
+    return (await Promise.all(this.#shards.map((shard) => shard.listOpenSales()))).flat();
+  }
+
+  /** Records the close on the sale's shard. */
+  recordSaleClosed(saleId: string, at: number): Promise<void> {
+    return this.shardFor(saleId).recordSaleClosed(saleId, at);
+  }
+
   /** The warm-up snapshot, from the sale's shard. */
   loadSnapshot(saleId: string): Promise<InventorySnapshot | null> {
     return this.shardFor(saleId).loadSnapshot(saleId);

@@ -108,6 +108,9 @@ export interface PlatformSettings {
   log: Logger;
 }
 
+/** How long each shutdown step (a consumer leaving its group, a flush, a disconnect) may take. */
+const SHUTDOWN_STEP_MS = 5_000;
+
 /** Dead letters kept for the operator (the newest last, bounded). */
 const MAX_DEAD_LETTERS = 500;
 
@@ -169,9 +172,23 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
     );
   };
 
+  /** A runtime for `sale` over the shared ports, now served by this platform. */
+  const serve = (sale: SaleDefinition, queueing: SaleQueueing): SdkSaleRuntime => {
+    const runtime = new SdkSaleRuntime(
+      sale,
+      ports,
+      settings,
+      { guard, workerConsumer, invitations },
+      queueing,
+    );
+    runtimes.set(sale.id, runtime);
+    return runtime;
+  };
+
   /** Every instance hears every result (a group of its own) to push it to the buyers it serves. */
   const startNotifier = async () => {
     const notifier = ports.consumer(`seatrush-notify-${randomUUID().slice(0, 8)}`);
+    consumers.push(notifier);
     await notifier.start({
       types: ['ReservationConfirmed', 'ReservationFailed'],
       handler: {
@@ -181,7 +198,6 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
         },
       },
     });
-    consumers.push(notifier);
   };
 
   const platform: Platform = {
@@ -205,15 +221,19 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
       const previous = runtimes.get(sale.id);
       await previous?.stop();
       await ports.repository.saveSale(sale);
-      const runtime = new SdkSaleRuntime(
-        sale,
-        ports,
-        settings,
-        { guard, workerConsumer, invitations },
-        queueing,
-      );
-      runtimes.set(sale.id, runtime);
-      return runtime;
+      return serve(sale, queueing);
+    },
+    async restoreSales() {
+      const restored: string[] = [];
+      for (const sale of await ports.repository.listOpenSales()) {
+        if (runtimes.has(sale.id)) continue;
+        // `open` warms it up where the store is cold (another instance may have it warm) and opens
+        // it once its time has come; the operator's queueing options start from their defaults
+        const outcome = await serve(sale, {}).command('open');
+        if (outcome.ok) restored.push(sale.id);
+        else log.warn({ saleId: sale.id, code: outcome.code, message: outcome.message }, 'sale not restored');
+      }
+      return restored;
     },
     sale: (id) => runtimes.get(id),
     sales: () => [...runtimes.values()],
@@ -246,37 +266,49 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
     async start() {
       if (started) return;
       started = true;
-      if (settings.worker) {
-        await workerConsumer.start({
-          types: ['ReservationRequested'],
-          handler: {
-            handle: (event) => processor.handle(event),
-            // a partition's backlog in one insert, settled concurrently (Kafka hands it over)
-            handleBatch: (events) => processor.handleBatch(events),
-            onDeadLetter: async (letter) => {
-              recordDeadLetter(letter);
-              await processor.onDeadLetter(letter);
-            },
-          },
-        });
-        consumers.push(workerConsumer);
-        workerStarted = true;
-      }
-      if (settings.notify) await startNotifier();
+      // Joining a consumer group can take as long as the broker waits out a dead member (its
+      // session timeout): the consumers start in the background, so the API answers at once.
+      const inBackground = (what: string, starting: Promise<void>) =>
+        void starting.catch((error: unknown) => log.error({ err: error }, `${what} did not start`));
+      if (settings.worker) inBackground('the reservation worker', startWorker());
+      if (settings.notify) inBackground('the result notifier', startNotifier());
     },
 
     async close() {
       for (const runtime of runtimes.values()) await runtime.stop();
       for (const consumer of consumers.splice(0)) {
-        await consumer.stop().catch((error: unknown) => log.warn({ err: error }, 'consumer stop failed'));
+        await withinMs(consumer.stop(), SHUTDOWN_STEP_MS, 'consumer stop').catch((error: unknown) =>
+          log.warn({ err: error }, 'consumer stop failed'),
+        );
       }
       // flush what the publisher buffers before the connections go
-      await ports.publisher
-        .close()
-        .catch((error: unknown) => log.warn({ err: error }, 'publisher close failed'));
-      await ports.close();
+      await withinMs(ports.publisher.close(), SHUTDOWN_STEP_MS, 'publisher close').catch((error: unknown) =>
+        log.warn({ err: error }, 'publisher close failed'),
+      );
+      await withinMs(ports.close(), SHUTDOWN_STEP_MS, 'connections close').catch((error: unknown) =>
+        log.warn({ err: error }, 'closing the connections failed'),
+      );
     },
   };
+
+  async function startWorker(): Promise<void> {
+    // listed first, so a shutdown during the group join still stops it
+    consumers.push(workerConsumer);
+    await workerConsumer.start({
+      types: ['ReservationRequested'],
+      handler: {
+        handle: (event) => processor.handle(event),
+        // a partition's backlog in one insert, settled concurrently (Kafka hands it over)
+        handleBatch: (events) => processor.handleBatch(events),
+        onDeadLetter: async (letter) => {
+          recordDeadLetter(letter);
+          await processor.onDeadLetter(letter);
+        },
+      },
+    });
+    workerStarted = true;
+  }
+
   return platform;
 }
 
@@ -454,4 +486,13 @@ class SdkSaleRuntime implements SaleRuntime {
     await this.waitingList.stop();
     await this.seatRush.stop();
   }
+}
+
+/** `promise`, or a rejection once `ms` have passed: a shutdown step must not hang the process. */
+function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -52,7 +52,9 @@ export async function serverPorts(
   await migrate(pg.primary, { schema: namespace });
   const connection = { brokers: servers.kafkaBrokers, clientId: `seatrush-example-${namespace}` };
   const publisher = new KafkaEventPublisher({ connection, topicPrefix: namespace });
-  await publisher.connect();
+  // the first publish connects too: start-up must not wait for a broker that is down (holds go
+  // to the outbox meanwhile), it only warms the connection up
+  void publisher.connect().catch((error: unknown) => log.warn({ err: error }, 'kafka not reachable yet'));
   const admin = createKafka(connection).admin();
   let adminConnected = false;
 

@@ -104,6 +104,11 @@ export interface Platform {
   readonly invitations: Invitations;
   /** Creates (or replaces, while not open) a sale and saves it in the source of truth. */
   createSale(input: SaleDefinitionInput, queueing?: SaleQueueing): Promise<SaleRuntime>;
+  /**
+   * Serves again every sale the source of truth has that is not closed (after a restart): each
+   * is warmed where the store is cold, and opened when its time has come. Answers their ids.
+   */
+  restoreSales(): Promise<string[]>;
   sale(id: string): SaleRuntime | undefined;
   sales(): SaleRuntime[];
   /** Events published but not yet processed by the worker. */

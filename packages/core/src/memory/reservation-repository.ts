@@ -44,6 +44,8 @@ export class MemoryReservationRepository implements ReservationRepository {
   /** `saleId idempotencyKey` → reservation id: the unique constraint on the key. */
   readonly #byKey = new Map<string, string>();
   readonly #reconciliations: ReconciliationRecord[] = [];
+  /** Sale id → when it was recorded closed. */
+  readonly #closed = new Map<string, number>();
 
   /** Accepts the input form of a definition too: defaults are filled in, as a database default would. */
   async saveSale(sale: SaleDefinition | SaleDefinitionInput): Promise<void> {
@@ -54,6 +56,19 @@ export class MemoryReservationRepository implements ReservationRepository {
   async getSale(saleId: string): Promise<SaleDefinition | null> {
     const sale = this.#sales.get(validate('sale id', SaleId, saleId));
     return sale ? structuredClone(sale) : null;
+  }
+
+  async listOpenSales(): Promise<SaleDefinition[]> {
+    return [...this.#sales.values()]
+      .filter((sale) => !this.#closed.has(sale.id))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((sale) => structuredClone(sale));
+  }
+
+  async recordSaleClosed(saleId: string, at: number): Promise<void> {
+    const id = validate('sale id', SaleId, saleId);
+    validate('closing time', EpochMs, at);
+    if (!this.#closed.has(id)) this.#closed.set(id, at);
   }
 
   async loadSnapshot(saleId: string): Promise<InventorySnapshot | null> {

@@ -59,6 +59,13 @@ export interface ReservationRepository {
   /** Creates or replaces a sale's definition (and its seats). */
   saveSale(sale: SaleDefinition): Promise<void>;
   getSale(saleId: string): Promise<SaleDefinition | null>;
+  /**
+   * Every sale not recorded closed, by sale id: what a restarted process serves again
+   * (the source of truth knows the sales; a process must not forget them).
+   */
+  listOpenSales(): Promise<SaleDefinition[]>;
+  /** Records that a sale closed for good (idempotent: the first time stands). */
+  recordSaleClosed(saleId: string, at: number): Promise<void>;
   /** The sale's inventory for warm-up, from what is sold and pending. */
   loadSnapshot(saleId: string): Promise<InventorySnapshot | null>;
   /**

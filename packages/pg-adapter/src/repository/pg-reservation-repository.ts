@@ -195,6 +195,31 @@ export class PgReservationRepository implements ReservationRepository {
     return rows[0]?.definition ?? null;
   }
 
+  /** Every sale not recorded closed, by sale id. */
+  async listOpenSales(): Promise<SaleDefinition[]> {
+    const { rows } = await this.#query<{ definition: SaleDefinition }>(
+      this.#db.primary,
+      'open sales read',
+      `SELECT definition FROM ${this.#t.sales} WHERE closed_at IS NULL ORDER BY sale_id`,
+      [],
+    );
+    return rows.map((row) => row.definition);
+  }
+
+  /** Sets `closed_at` once (a later close keeps the first time). */
+  async recordSaleClosed(saleId: string, at: number): Promise<void> {
+    const id = checkSaleId(saleId);
+    if (!Number.isSafeInteger(at) || at < 0) {
+      throw new ValidationError('sale close', [{ path: 'at', message: 'must be epoch milliseconds' }]);
+    }
+    await this.#query(
+      this.#db.primary,
+      'sale close',
+      `UPDATE ${this.#t.sales} SET closed_at = coalesce(closed_at, $2) WHERE sale_id = $1`,
+      [id, at],
+    );
+  }
+
   /**
    * The sale's inventory for warm-up, read in ONE statement (one consistent snapshot) from the
    * primary: `available` is initial − confirmed − pending, never below zero; sold seats come from
