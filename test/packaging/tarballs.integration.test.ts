@@ -20,8 +20,8 @@ interface Tarball {
 
 async function pack(name: string, destination: string): Promise<Tarball> {
   const cwd = join(root, 'packages', name);
-  await run('pnpm', ['pack', '--pack-destination', destination], { cwd });
-  const tarball = join(destination, `seatrush-${name}-0.0.0.tgz`);
+  const packed = await run('pnpm', ['pack', '--json', '--pack-destination', destination], { cwd });
+  const tarball: string = JSON.parse(packed.stdout).filename;
   const read = async (path: string) => (await run('tar', ['-xzOf', tarball, `package/${path}`])).stdout;
   const files = (await run('tar', ['-tzf', tarball])).stdout.split('\n').filter(Boolean);
   return { files, manifest: JSON.parse(await read('package.json')), license: await read('LICENSE') };
@@ -59,7 +59,10 @@ describe('the tarballs pnpm pack makes', () => {
     const { manifest } = tarballs.get(name)!;
     expect(manifest.peerDependencies).toHaveProperty(client, expect.stringMatching(/^\^\d/));
     expect(manifest.dependencies).not.toHaveProperty(client);
-    expect(manifest.dependencies).toHaveProperty(['@seatrush/core'], '^0.0.0');
+    expect(manifest.dependencies).toHaveProperty(
+      ['@seatrush/core'],
+      `^${tarballs.get('core')!.manifest.version}`,
+    );
   });
 
   it('gives zod a semver range', () => {
