@@ -1,19 +1,21 @@
 // Bundles a benchmark's TypeScript (workspace sources included) with tsup and runs it with Node.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { build } from 'tsup';
 
 const entry = resolve(process.argv[2] ?? 'bench/publish.ts');
-const outDir = mkdtempSync(join(tmpdir(), 'seatrush-bench-'));
+// Inside the package, so the bundle finds @platformatic/kafka (left out of it: it loads its own
+// WebAssembly next to its modules) in node_modules.
+const outDir = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-bench-'));
 await build({
   entry: [entry],
   outDir,
   format: ['cjs'],
   platform: 'node',
   target: 'node22',
-  noExternal: [/.*/],
+  noExternal: [/^(?!@platformatic\/kafka)/],
+  external: ['@platformatic/kafka'],
   config: false,
   dts: false,
   silent: true,

@@ -1,12 +1,9 @@
-import type { Admin, CompressionTypes, Message, PartitionMetadata, Producer, TopicMessages } from 'kafkajs';
+import type { Admin, CompressionTypes, PartitionMetadata, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import type { Outgoing, OutgoingMessage } from './clients/types';
 import { retriable } from './retriable';
 
-/** One message bound for one topic. */
-export interface Outgoing {
-  topic: string;
-  message: Message;
-}
+export type { Outgoing } from './clients/types';
 
 /** Sending options: acks=all always; the rest as the publisher is configured. */
 export interface SendOptions {
@@ -103,7 +100,7 @@ export async function sendAcknowledged(
 }
 
 function groupByTopic(outgoing: Outgoing[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
+  const byTopic = new Map<string, OutgoingMessage[]>();
   for (const { topic, message } of outgoing) {
     const messages = byTopic.get(topic);
     if (messages) messages.push(message);

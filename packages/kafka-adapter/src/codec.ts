@@ -1,5 +1,5 @@
-import { DomainEvent, type DomainEventType } from '@seatrush/core';
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { DomainEvent, type DomainEventType, ValidationError, type ValidationIssue } from '@seatrush/core';
+import type { IncomingHeaders, IncomingMessage, OutgoingHeaders, OutgoingMessage } from './clients/types';
 
 /**
  * Header names of the message envelope. The body is the event itself (a versioned zod envelope);
@@ -25,9 +25,29 @@ export const HEADERS = {
  */
 export type KeyStrategy = 'event' | 'sale' | 'none';
 
+/**
+ * Checks events at the publisher's boundary, each against the envelope schema built once at load
+ * (not a `z.array` made per call), and passes them on as they are (no parsed copy is made).
+ * @throws ValidationError listing every issue, with the event's index first in each path.
+ */
+export function checkEvents(events: readonly DomainEvent[]): void {
+  let issues: ValidationIssue[] | undefined;
+  if (!Array.isArray(events))
+    throw new ValidationError('events', [{ path: '', message: 'expected an array' }]);
+  for (let i = 0; i < events.length; i += 1) {
+    const result = DomainEvent.safeParse(events[i]);
+    if (result.success) continue;
+    issues ??= [];
+    for (const issue of result.error.issues) {
+      issues.push({ path: [i, ...issue.path].map(String).join('.'), message: issue.message });
+    }
+  }
+  if (issues) throw new ValidationError('events', issues);
+}
+
 /** The Kafka message for an event: JSON body, key per strategy, envelope headers. */
-export function encodeEvent(event: DomainEvent, strategy: KeyStrategy = 'event'): Message {
-  const headers: IHeaders = {
+export function encodeEvent(event: DomainEvent, strategy: KeyStrategy = 'event'): OutgoingMessage {
+  const headers: OutgoingHeaders = {
     [HEADERS.eventId]: event.eventId,
     [HEADERS.type]: event.type,
     [HEADERS.version]: String(event.version),
@@ -75,12 +95,12 @@ export function decodeEvent(raw: string, expected?: DomainEventType): Decoded {
 }
 
 /** A message body as text (`''` for a tombstone). */
-export function bodyOf(message: Pick<KafkaMessage, 'value'>): string {
+export function bodyOf(message: Pick<IncomingMessage, 'value'>): string {
   return message.value?.toString('utf8') ?? '';
 }
 
 /** One header as text, or undefined. */
-export function headerOf(headers: IHeaders | undefined, name: string): string | undefined {
+export function headerOf(headers: IncomingHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   if (value === undefined) return undefined;
   const first = Array.isArray(value) ? value[0] : value;

@@ -11,7 +11,17 @@ import {
   validate,
   z,
 } from '@seatrush/core';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { KafkajsGroupConsumer, KafkajsProducer } from './clients/kafkajs';
+import { PlatformaticGroupConsumer, PlatformaticProducer } from './clients/platformatic';
+import {
+  DEFAULT_CLIENT,
+  type GroupConsumerDriver,
+  type IncomingMessage,
+  type KafkaClientName,
+  type PartitionBatch,
+  type ProducerDriver,
+} from './clients/types';
 import { bodyOf, decodeEvent } from './codec';
 import { createKafka, type KafkaConnection } from './connection';
 import { deadLetterMessage, describeOrigin, type MessageOrigin } from './dead-letter';
@@ -23,8 +33,20 @@ import { DEFAULT_TOPIC_PREFIX, EVENT_TYPES, TopicNames, TopicPrefix } from './to
 /** Options of {@link KafkaEventConsumer}. */
 export interface KafkaEventConsumerOptions {
   connection: KafkaConnection;
+  /**
+   * The client library: `platformatic` (@platformatic/kafka, default: the faster by the benchmark
+   * in the README, and the one with static membership) or `kafkajs`.
+   */
+  client?: KafkaClientName;
   /** The consumer group: each group receives every event once; its members share the partitions. */
   groupId: string;
+  /**
+   * Static group membership (KIP-345; platformatic client): a stable id per worker slot (a pod
+   * name, a host and process index). A member restarted with the same id takes its partitions
+   * back at once, without waiting for its old session to lapse — how a SIGKILLed worker is
+   * replaced within seconds. Without it, a killed member's partitions wait `sessionTimeoutMs`.
+   */
+  groupInstanceId?: string;
   /** Goes before every topic name. Default `seatrush`. */
   topicPrefix?: string;
   /** Retries when `start` names none. Default 5 tries, 200 ms doubling to 5 s, with jitter. */
@@ -41,7 +63,10 @@ export interface KafkaEventConsumerOptions {
   batchSize?: number;
   /** Start a new group at the oldest message (true) or at the newest (false). Default true. */
   fromBeginning?: boolean;
-  /** The broker drops a member silent this long, in ms. Default 30,000. */
+  /**
+   * The broker drops a member silent this long, in ms (at least the broker's
+   * `group.min.session.timeout.ms`, 6,000 by default). Default 30,000.
+   */
   sessionTimeoutMs?: number;
   /** How long a fetch waits on the broker for new messages, in ms (Kafka's `fetch.max.wait.ms`). Default 500. */
   maxWaitTimeMs?: number;
@@ -66,7 +91,12 @@ const GroupId = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,200}$/, 'group id must be 1-200 characters of A-Z a-z 0-9 . _ -');
 const OptionsSchema = z.object({
+  client: z.enum(['platformatic', 'kafkajs']).optional(),
   groupId: GroupId,
+  groupInstanceId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'group instance id must be 1-200 characters of A-Z a-z 0-9 . _ -')
+    .optional(),
   topicPrefix: TopicPrefix.optional(),
   retry: RetryPolicySchema.optional(),
   partitionsConsumedConcurrently: z.number().int().min(1).max(1_000).optional(),
@@ -97,8 +127,8 @@ const ABORTED = Symbol('aborted');
 
 /** The settled state of one running subscription. */
 interface Running {
-  consumer: Consumer;
-  deadLetters: Producer;
+  consumer: GroupConsumerDriver;
+  deadLetters: ProducerDriver;
   handler: EventHandler;
   retry: RetryPolicy;
   topics: string[];
@@ -117,6 +147,8 @@ export class KafkaEventConsumer implements EventConsumer {
   readonly topics: TopicNames;
   /** The consumer group. */
   readonly groupId: string;
+  /** The client library in use. */
+  readonly client: KafkaClientName;
   private readonly kafka: Kafka;
   private readonly options: KafkaEventConsumerOptions;
   private readonly provision: TopicSettings | false;
@@ -132,6 +164,10 @@ export class KafkaEventConsumer implements EventConsumer {
     this.kafka = createKafka(options.connection);
     this.options = options;
     this.groupId = valid.groupId;
+    this.client = valid.client ?? DEFAULT_CLIENT;
+    if (valid.groupInstanceId !== undefined && this.client === 'kafkajs') {
+      throw new ConfigurationError('static membership (groupInstanceId) needs the platformatic client');
+    }
     this.topics = new TopicNames(valid.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
     this.provision = valid.provision ?? {};
   }
@@ -150,18 +186,12 @@ export class KafkaEventConsumer implements EventConsumer {
     const valid = validate('consumer start', StartSchema, input);
     if (this.running) throw new ConfigurationError(`consumer group ${this.groupId} is already started`);
     const topics = [...new Set(valid.types)].map((type) => this.topics.of(type));
-    const consumer = this.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
-      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
-      allowAutoTopicCreation: false,
-    });
-    const deadLetters = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    const consumer = this.groupMember();
+    const producerSettings = { idempotent: true, compression: 'none' as const, ackTimeoutMs: 30_000 };
+    const deadLetters =
+      this.client === 'kafkajs'
+        ? new KafkajsProducer(this.kafka, producerSettings)
+        : new PlatformaticProducer(this.options.connection, producerSettings);
     const running: Running = {
       consumer,
       deadLetters,
@@ -178,27 +208,21 @@ export class KafkaEventConsumer implements EventConsumer {
           ensureTopics(admin, [...topics, this.topics.deadLetter], this.provision || {}),
         );
       await deadLetters.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning ?? true });
-      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      consumer.on(consumer.events.CRASH, (event) => {
-        const cause = event.payload.error;
-        this.report(
-          new InfrastructureError(
-            `Kafka consumer ${this.groupId} crashed (restart: ${event.payload.restart}): ${String(cause)}`,
-            { cause },
-          ),
-        );
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-        eachBatch: (payload) => this.trackBatch(this.handleBatch(running, payload)),
-      });
-      const patience = (this.options.sessionTimeoutMs ?? 30_000) * 2;
+      const patience = this.sessionTimeoutMs() * 2;
       await Promise.race([
-        joined,
+        consumer.run({
+          topics,
+          fromBeginning: this.options.fromBeginning ?? true,
+          concurrency: this.options.partitionsConsumedConcurrently ?? 3,
+          eachBatch: (batch) => this.trackBatch(this.handleBatch(running, batch)),
+          onCrash: (cause, restart) =>
+            this.report(
+              new InfrastructureError(
+                `Kafka consumer ${this.groupId} failed (restart: ${restart}): ${String(cause)}`,
+                { cause },
+              ),
+            ),
+        }),
         sleep(patience).then(() => {
           throw new InfrastructureError(
             `consumer group ${this.groupId} got no partitions within ${patience} ms`,
@@ -208,12 +232,29 @@ export class KafkaEventConsumer implements EventConsumer {
       this.subscribed = topics;
     } catch (cause) {
       this.running = undefined;
-      await Promise.allSettled([consumer.disconnect(), deadLetters.disconnect()]);
+      await Promise.allSettled([consumer.disconnect(), deadLetters.close()]);
       if (cause instanceof SeatRushError) throw cause;
       throw new InfrastructureError(`could not start Kafka consumer ${this.groupId}: ${String(cause)}`, {
         cause,
       });
     }
+  }
+
+  private groupMember(): GroupConsumerDriver {
+    const settings = {
+      groupId: this.groupId,
+      sessionTimeoutMs: this.sessionTimeoutMs(),
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeMs: this.options.maxWaitTimeMs ?? 500,
+      groupInstanceId: this.options.groupInstanceId,
+    };
+    return this.client === 'kafkajs'
+      ? new KafkajsGroupConsumer(this.kafka, settings)
+      : new PlatformaticGroupConsumer(this.options.connection, settings);
+  }
+
+  private sessionTimeoutMs(): number {
+    return this.options.sessionTimeoutMs ?? 30_000;
   }
 
   /**
@@ -230,7 +271,7 @@ export class KafkaEventConsumer implements EventConsumer {
       // Let batches in hand finish their message and commit before the member leaves the group.
       await Promise.allSettled([...this.batchesInFlight]);
       await running.consumer.disconnect();
-      await running.deadLetters.disconnect();
+      await running.deadLetters.close();
     } finally {
       this.running = undefined;
     }
@@ -269,7 +310,7 @@ export class KafkaEventConsumer implements EventConsumer {
     const running = this.running;
     if (!running || running.paused) return;
     running.paused = true;
-    running.consumer.pause(running.topics.map((topic) => ({ topic })));
+    running.consumer.pause(running.topics);
   }
 
   /** Resumes fetching after {@link pause} or back-pressure. */
@@ -277,7 +318,7 @@ export class KafkaEventConsumer implements EventConsumer {
     const running = this.running;
     if (!running?.paused) return;
     running.paused = false;
-    running.consumer.resume(running.topics.map((topic) => ({ topic })));
+    running.consumer.resume(running.topics);
   }
 
   private trackBatch(batch: Promise<void>): Promise<void> {
@@ -285,21 +326,16 @@ export class KafkaEventConsumer implements EventConsumer {
     return batch.finally(() => this.batchesInFlight.delete(batch));
   }
 
-  private async handleBatch(running: Running, payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary } = payload;
+  private async handleBatch(running: Running, batch: PartitionBatch): Promise<void> {
+    const { heartbeat, isRunning, isStale, resolveOffset } = batch;
     const live = () => isRunning() && !isStale() && !this.stopping;
     const commitEvery = this.options.commitEvery ?? 100;
     let handled: string | undefined;
     let sinceCommit = 0;
     const commit = async () => {
       if (handled === undefined || sinceCommit === 0) return;
-      const offset = (BigInt(handled) + 1n).toString();
       sinceCommit = 0;
-      // The payload's commit with explicit offsets goes straight to the group coordinator, also
-      // while the consumer is stopping (consumer.commitOffsets is a no-op by then).
-      await commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
-      });
+      await batch.commit((BigInt(handled) + 1n).toString());
     };
     // Without handleBatch (or with batchSize 1) each message is handled alone, strictly in order.
     const chunkSize = running.handler.handleBatch ? (this.options.batchSize ?? 50) : 1;
@@ -343,11 +379,11 @@ export class KafkaEventConsumer implements EventConsumer {
    */
   private async handleChunk(
     running: Running,
-    chunk: Array<{ message: KafkaMessage; origin: MessageOrigin }>,
+    chunk: Array<{ message: IncomingMessage; origin: MessageOrigin }>,
     live: () => boolean,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
-    const readable: Array<{ message: KafkaMessage; origin: MessageOrigin; event: DomainEvent }> = [];
+    const readable: Array<{ message: IncomingMessage; origin: MessageOrigin; event: DomainEvent }> = [];
     for (const { message, origin } of chunk) {
       const decoded = decodeEvent(bodyOf(message), this.topics.typeOf(origin.topic));
       if (decoded.ok) readable.push({ message, origin, event: decoded.event });
@@ -376,7 +412,7 @@ export class KafkaEventConsumer implements EventConsumer {
    */
   private async handleMessage(
     running: Running,
-    message: KafkaMessage,
+    message: IncomingMessage,
     origin: MessageOrigin,
     live: () => boolean,
     heartbeat: () => Promise<void>,
@@ -429,7 +465,7 @@ export class KafkaEventConsumer implements EventConsumer {
   private async deadLetter(
     running: Running,
     input: {
-      message: KafkaMessage;
+      message: IncomingMessage;
       origin: MessageOrigin;
       event: DomainEvent | null;
       raw: string;
@@ -439,11 +475,10 @@ export class KafkaEventConsumer implements EventConsumer {
   ): Promise<void> {
     const now = (this.options.now ?? Date.now)();
     try {
-      await running.deadLetters.send({
-        topic: this.topics.deadLetter,
-        acks: -1,
-        messages: [
-          deadLetterMessage({
+      const [error] = await running.deadLetters.send([
+        {
+          topic: this.topics.deadLetter,
+          message: deadLetterMessage({
             original: input.message,
             origin: input.origin,
             error: input.error,
@@ -451,8 +486,9 @@ export class KafkaEventConsumer implements EventConsumer {
             group: this.groupId,
             now,
           }),
-        ],
-      });
+        },
+      ]);
+      if (error !== undefined) throw error;
     } catch (cause) {
       // Not written to the dead-letter topic: the offset must not move, so the batch fails and
       // the message is delivered again.

@@ -1,5 +1,5 @@
 import type { DeadLetter, DomainEvent } from '@seatrush/core';
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { IncomingHeaders, IncomingMessage, OutgoingHeaders, OutgoingMessage } from './clients/types';
 import { bodyOf, decodeEvent, headerOf } from './codec';
 
 /** Headers a dead letter carries besides the original message's own. */
@@ -32,7 +32,7 @@ export interface DeadLetterRecord extends DeadLetter {
   position: MessageOrigin;
   /** The original message's key and headers, to re-drive it unchanged. */
   key: Buffer | null;
-  headers: IHeaders;
+  headers: OutgoingHeaders;
 }
 
 /** `topic/partition/offset`: the `source` string of core's `DeadLetter`. */
@@ -45,14 +45,14 @@ export function describeOrigin(origin: MessageOrigin): string {
  * can be re-driven as it was), plus the reason, the attempts and the origin.
  */
 export function deadLetterMessage(input: {
-  original: KafkaMessage;
+  original: IncomingMessage;
   origin: MessageOrigin;
   error: { code: string; message: string };
   attempts: number;
   group: string;
   now: number;
-}): Message {
-  const headers: IHeaders = { ...(input.original.headers ?? {}) };
+}): OutgoingMessage {
+  const headers: OutgoingHeaders = originalHeaders(input.original.headers);
   headers[DEAD_LETTER_HEADERS.errorCode] = input.error.code;
   // Headers are not meant for stack traces: the message is enough, bounded.
   headers[DEAD_LETTER_HEADERS.error] = input.error.message.slice(0, 2_000);
@@ -66,7 +66,7 @@ export function deadLetterMessage(input: {
 }
 
 /** Reads a message of the dead-letter topic back; the event is null when the body is unreadable. */
-export function readDeadLetter(message: KafkaMessage, position: MessageOrigin): DeadLetterRecord {
+export function readDeadLetter(message: IncomingMessage, position: MessageOrigin): DeadLetterRecord {
   const h = message.headers;
   const origin: MessageOrigin = {
     topic: headerOf(h, DEAD_LETTER_HEADERS.sourceTopic) ?? '',
@@ -94,8 +94,13 @@ export function readDeadLetter(message: KafkaMessage, position: MessageOrigin): 
   };
 }
 
-/** The headers the message had before it was dead-lettered. */
-export function originalHeaders(headers: IHeaders | undefined): IHeaders {
+/** The headers the message had before it was dead-lettered (a repeated header keeps its first value). */
+export function originalHeaders(headers: IncomingHeaders | undefined): OutgoingHeaders {
   const dlq = new Set<string>(Object.values(DEAD_LETTER_HEADERS));
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !dlq.has(name)));
+  const kept: OutgoingHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (!dlq.has(name) && first !== undefined) kept[name] = first;
+  }
+  return kept;
 }

@@ -1,5 +1,23 @@
 export { type Outgoing, PartitionAssigner, type SendOptions, sendAcknowledged } from './acknowledged-send';
-export { bodyOf, type Decoded, decodeEvent, encodeEvent, HEADERS, headerOf, type KeyStrategy } from './codec';
+export {
+  type Compression,
+  DEFAULT_CLIENT,
+  type IncomingHeaders,
+  type IncomingMessage,
+  type KafkaClientName,
+  type OutgoingHeaders,
+  type OutgoingMessage,
+} from './clients/types';
+export {
+  bodyOf,
+  checkEvents,
+  type Decoded,
+  decodeEvent,
+  encodeEvent,
+  HEADERS,
+  headerOf,
+  type KeyStrategy,
+} from './codec';
 export { createKafka, type KafkaConnection, KafkaConnectionSchema } from './connection';
 export { KafkaEventConsumer, type KafkaEventConsumerOptions } from './consumer';
 export {

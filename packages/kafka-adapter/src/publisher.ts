@@ -1,14 +1,22 @@
 import {
-  DomainEvent,
+  type DomainEvent,
   type DomainEventType,
   type EventPublisher,
   PublishError,
   validate,
   z,
 } from '@seatrush/core';
-import { type Admin, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import { type Outgoing, PartitionAssigner, sendAcknowledged } from './acknowledged-send';
-import { encodeEvent, type KeyStrategy } from './codec';
+import type { Kafka } from 'kafkajs';
+import { KafkajsProducer } from './clients/kafkajs';
+import { PlatformaticProducer } from './clients/platformatic';
+import {
+  type Compression,
+  DEFAULT_CLIENT,
+  type KafkaClientName,
+  type Outgoing,
+  type ProducerDriver,
+} from './clients/types';
+import { checkEvents, encodeEvent, type KeyStrategy } from './codec';
 import { createKafka, type KafkaConnection } from './connection';
 import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher';
 import { ensureTopics, type TopicSettings, TopicSettingsSchema } from './provision';
@@ -17,18 +25,27 @@ import { DEFAULT_TOPIC_PREFIX, EVENT_TYPES, TopicNames, TopicPrefix } from './to
 /** Options of {@link KafkaEventPublisher}. */
 export interface KafkaEventPublisherOptions {
   connection: KafkaConnection;
+  /**
+   * The client library: `platformatic` (@platformatic/kafka, default: the faster by the benchmark
+   * in the README) or `kafkajs`.
+   */
+  client?: KafkaClientName;
   /** Goes before every topic name. Default `seatrush`. */
   topicPrefix?: string;
   /**
-   * kafkajs's idempotent producer (no duplicates from its own retries). Default true: measured
-   * sound against Kafka 4.4 with the batcher keeping one request in flight (see README).
+   * The client's idempotent producer (no duplicates from its own retries). Default true: measured
+   * sound against Kafka 4.4 on both clients (see README).
    */
   idempotent?: boolean;
-  /** `gzip` is built into kafkajs; other codecs need kafkajs codec packages. Default `none`. */
-  compression?: 'none' | 'gzip';
   /**
-   * Groups concurrent publishes into one produce request. Default `{ lingerMs: 2,
-   * maxBatchCount: 1000, maxBatchBytes: 1 MiB, maxInFlight: 1 }`; `false` sends each call alone.
+   * Compression of produce requests. `lz4`, `snappy` and `zstd` need the platformatic client
+   * (kafkajs has `gzip` only). Default `none`: on this SDK's small events it did not pay (README).
+   */
+  compression?: Compression;
+  /**
+   * Groups concurrent publishes into one produce request (neither client lingers by itself on
+   * `send`). Default `{ lingerMs: 2, maxBatchCount: 1000, maxBatchBytes: 1 MiB, maxInFlight: 1 }`;
+   * `false` sends each call alone.
    */
   batching?: Partial<MicroBatcherOptions> | false;
   /** Key strategy per event type (default `event`: the event's key, i.e. the reservation id). */
@@ -41,9 +58,10 @@ export interface KafkaEventPublisherOptions {
 
 const KeyStrategySchema = z.enum(['event', 'sale', 'none']);
 const OptionsSchema = z.object({
+  client: z.enum(['platformatic', 'kafkajs']).optional(),
   topicPrefix: TopicPrefix.optional(),
   idempotent: z.boolean().optional(),
-  compression: z.enum(['none', 'gzip']).optional(),
+  compression: z.enum(['none', 'gzip', 'lz4', 'snappy', 'zstd']).optional(),
   batching: z
     .union([
       z.literal(false),
@@ -84,15 +102,13 @@ const UNBATCHED: MicroBatcherOptions = {
 export class KafkaEventPublisher implements EventPublisher {
   /** The topic names this publisher writes to. */
   readonly topics: TopicNames;
+  /** The client library in use. */
+  readonly client: KafkaClientName;
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private readonly producer: ProducerDriver;
   private readonly batcher: MicroBatcher<Outgoing>;
   private readonly keys: Partial<Record<DomainEventType, KeyStrategy>>;
-  private readonly compression: CompressionTypes;
-  private readonly ackTimeoutMs: number;
   private readonly provision: TopicSettings | false;
-  private readonly partitions = new PartitionAssigner(() => this.admin());
-  private adminClient: Promise<Admin> | undefined;
   private ready: Promise<void> | undefined;
   private closed = false;
 
@@ -101,16 +117,17 @@ export class KafkaEventPublisher implements EventPublisher {
     const valid = validate('Kafka publisher options', OptionsSchema, { ...options, connection: undefined });
     this.kafka = createKafka(options.connection);
     this.topics = new TopicNames(valid.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
-    const idempotent = valid.idempotent ?? true;
-    this.producer = this.kafka.producer({
-      idempotent,
-      // kafkajs requires one request in flight per broker for its idempotent sequence numbers.
-      maxInFlightRequests: idempotent ? 1 : undefined,
-      allowAutoTopicCreation: false,
-    });
+    this.client = valid.client ?? DEFAULT_CLIENT;
+    const settings = {
+      idempotent: valid.idempotent ?? true,
+      compression: valid.compression ?? 'none',
+      ackTimeoutMs: valid.ackTimeoutMs ?? 30_000,
+    };
+    this.producer =
+      this.client === 'kafkajs'
+        ? new KafkajsProducer(this.kafka, settings)
+        : new PlatformaticProducer(options.connection, settings);
     this.keys = valid.keys ?? {};
-    this.compression = valid.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    this.ackTimeoutMs = valid.ackTimeoutMs ?? 30_000;
     this.provision = valid.provision ?? {};
     const batching: MicroBatcherOptions =
       valid.batching === false
@@ -143,11 +160,11 @@ export class KafkaEventPublisher implements EventPublisher {
    *   PublishError when Kafka did not acknowledge them, or the publisher is closed.
    */
   async publish(events: DomainEvent[]): Promise<void> {
-    const valid = validate('events', z.array(DomainEvent), events);
+    checkEvents(events);
     if (this.closed) throw new PublishError('the publisher is closed');
-    if (valid.length === 0) return;
+    if (events.length === 0) return;
     await this.connect();
-    const outgoing = valid.map((event) => ({
+    const outgoing = events.map((event) => ({
       topic: this.topics.of(event.type),
       message: encodeEvent(event, this.keys[event.type] ?? 'event'),
     }));
@@ -158,36 +175,25 @@ export class KafkaEventPublisher implements EventPublisher {
   async close(): Promise<void> {
     this.closed = true;
     await this.batcher.flush();
-    await this.producer.disconnect();
-    const admin = await this.adminClient?.catch(() => undefined);
-    this.adminClient = undefined;
-    await admin?.disconnect();
+    await this.producer.close();
   }
 
   private async open(): Promise<void> {
-    if (this.provision !== false) await ensureTopics(await this.admin(), this.topics.all(), this.provision);
-    await this.producer.connect();
-  }
-
-  /** The publisher's admin client (topic creation, partition metadata), connected once. */
-  private admin(): Promise<Admin> {
-    this.adminClient ??= (async () => {
+    if (this.provision !== false) {
       const admin = this.kafka.admin();
       await admin.connect();
-      return admin;
-    })().catch((error: unknown) => {
-      this.adminClient = undefined;
-      throw error;
-    });
-    return this.adminClient;
+      try {
+        await ensureTopics(admin, this.topics.all(), this.provision);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    await this.producer.connect();
   }
 
   private async sendBatch(batch: Outgoing[]): Promise<unknown[]> {
     try {
-      const outcome = await sendAcknowledged(this.producer, await this.partitions.assign(batch), {
-        timeoutMs: this.ackTimeoutMs,
-        compression: this.compression,
-      });
+      const outcome = await this.producer.send(batch);
       return outcome.map((error) =>
         error === undefined
           ? undefined

@@ -1,6 +1,7 @@
 import { type DomainEventType, type EventOf, InfrastructureError, SaleId, validate, z } from '@seatrush/core';
-import { CompressionTypes, type Message } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import { sendAcknowledged } from './acknowledged-send';
+import type { OutgoingMessage } from './clients/types';
 import { bodyOf, decodeEvent } from './codec';
 import { createKafka, type KafkaConnection } from './connection';
 import { type DeadLetterRecord, describeOrigin, type MessageOrigin, readDeadLetter } from './dead-letter';
@@ -74,7 +75,7 @@ export async function redriveDeadLetters(options: {
   const letters = await readDeadLetters(options);
   const chosen = options.filter ? letters.filter(options.filter) : letters;
   const topics = new TopicNames(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
-  const byTopic = new Map<string, Message[]>();
+  const byTopic = new Map<string, OutgoingMessage[]>();
   for (const letter of chosen) {
     // Only topics of this prefix: a forged source header must not make us write elsewhere.
     if (topics.typeOf(letter.origin.topic) === undefined) continue;

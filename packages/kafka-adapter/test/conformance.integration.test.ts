@@ -2,28 +2,42 @@ import { describeEventBus } from '@seatrush/conformance';
 import { uniqueName } from '@seatrush/test-support';
 import { inject } from 'vitest';
 import { EVENT_TOPICS, KafkaEventConsumer, KafkaEventPublisher } from '../src';
+import { CLIENTS } from './clients';
 import { rawSend } from './fixtures';
 
 const brokers = inject('services').kafkaBrokers;
 
-describeEventBus('Kafka', async () => {
-  const topicPrefix = uniqueName('kc');
-  const connection = { brokers };
-  const publisher = new KafkaEventPublisher({ connection, topicPrefix, provision: { partitions: 3 } });
-  // Every topic exists before the suite publishes or sends raw messages.
-  await publisher.connect();
-  const consumers: KafkaEventConsumer[] = [];
-  return {
-    publisher,
-    consumer: (groupId: string) => {
-      const consumer = new KafkaEventConsumer({ connection, topicPrefix, groupId, provision: false });
-      consumers.push(consumer);
-      return consumer;
-    },
-    sendRaw: (body, key) => rawSend(brokers, `${topicPrefix}.${EVENT_TOPICS.UserAdmitted}`, [body], key),
-    dispose: async () => {
-      await Promise.all(consumers.map((c) => c.stop()));
-      await publisher.close();
-    },
-  };
-});
+for (const client of CLIENTS) {
+  describeEventBus(`Kafka (${client})`, async () => {
+    const topicPrefix = uniqueName('kc');
+    const connection = { brokers };
+    const publisher = new KafkaEventPublisher({
+      connection,
+      client,
+      topicPrefix,
+      provision: { partitions: 3 },
+    });
+    // Every topic exists before the suite publishes or sends raw messages.
+    await publisher.connect();
+    const consumers: KafkaEventConsumer[] = [];
+    return {
+      publisher,
+      consumer: (groupId: string) => {
+        const consumer = new KafkaEventConsumer({
+          connection,
+          client,
+          topicPrefix,
+          groupId,
+          provision: false,
+        });
+        consumers.push(consumer);
+        return consumer;
+      },
+      sendRaw: (body, key) => rawSend(brokers, `${topicPrefix}.${EVENT_TOPICS.UserAdmitted}`, [body], key),
+      dispose: async () => {
+        await Promise.all(consumers.map((c) => c.stop()));
+        await publisher.close();
+      },
+    };
+  });
+}

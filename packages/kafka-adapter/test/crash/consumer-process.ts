@@ -1,24 +1,37 @@
 /**
  * A worker process for the crash test: consumes `ReservationRequested` events into an idempotent
  * sink — one file per event id, created exclusively, so a replayed event changes nothing — and
- * appends every delivery to a log, duplicates included. The test SIGKILLs it mid-run.
+ * appends every delivery to a log, duplicates included. The test SIGKILLs it mid-run. It says
+ * 'loaded' once its code is loaded, starts consuming on the parent's message, then says 'started'.
  *
- * argv: brokers (comma-separated), topic prefix, group id, sink folder.
+ * argv: brokers (comma-separated), topic prefix, group id, sink folder, client.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KafkaEventConsumer } from '../../src';
 
+/** Resolves when the parent says 'start': a standby is loaded before the kill, as a supervisor's warm spare. */
+function startSignal(): Promise<void> {
+  return new Promise((resolve) => process.once('message', () => resolve()));
+}
+
 async function main(): Promise<void> {
-  const [brokers = '', topicPrefix = '', groupId = '', sink = ''] = process.argv.slice(2);
+  const start = startSignal();
+  process.send?.('loaded');
+  await start;
+  const [brokers = '', topicPrefix = '', groupId = '', sink = '', client = ''] = process.argv.slice(2);
   const consumer = new KafkaEventConsumer({
     connection: { brokers: brokers.split(','), clientId: 'crash-worker' },
+    client: client === 'kafkajs' ? 'kafkajs' : 'platformatic',
     topicPrefix,
     groupId,
     provision: false,
     commitEvery: 500,
-    // the killed member's partitions move on once its session lapses: keep that short
-    sessionTimeoutMs: 10_000,
+    // platformatic: the replacement takes the killed member's place at once (static membership);
+    // kafkajs has none, so the partitions wait for the killed session to lapse: the broker's minimum
+    ...(client === 'kafkajs'
+      ? { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 }
+      : { groupInstanceId: 'crash-worker-0', sessionTimeoutMs: 10_000 }),
   });
   await consumer.start({
     types: ['ReservationRequested'],

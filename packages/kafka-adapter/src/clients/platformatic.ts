@@ -1,0 +1,394 @@
+import {
+  type BaseOptions,
+  Consumer,
+  type GroupAssignment,
+  type Message,
+  type MessagesStream,
+  murmur2,
+  Producer,
+  type SASLOptions,
+} from '@platformatic/kafka';
+import { ConfigurationError } from '@seatrush/core';
+import type { KafkaConnection } from '../connection';
+import type {
+  GroupConsumerDriver,
+  GroupRun,
+  GroupSettings,
+  IncomingHeaders,
+  IncomingMessage,
+  Outgoing,
+  PartitionBatch,
+  ProducerDriver,
+  ProducerSettings,
+} from './types';
+
+type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** How long partition counts are trusted, as the clients' own `metadataMaxAge`. */
+const METADATA_MAX_AGE_MS = 300_000;
+
+/** The client options every @platformatic/kafka client of a connection shares. */
+export function platformaticOptions(connection: KafkaConnection): BaseOptions {
+  const options: BaseOptions = {
+    clientId: connection.clientId ?? 'seatrush',
+    bootstrapBrokers: connection.brokers,
+    connectTimeout: connection.connectionTimeoutMs ?? 3_000,
+    timeout: connection.requestTimeoutMs ?? 30_000,
+    requestTimeout: connection.requestTimeoutMs ?? 30_000,
+    retries: connection.retries ?? 5,
+    retryDelay: 200,
+  };
+  if (connection.ssl !== undefined && connection.ssl !== false) {
+    options.tls = connection.ssl === true ? {} : (connection.ssl as BaseOptions['tls']);
+  }
+  if (connection.sasl !== undefined) options.sasl = saslOf(connection.sasl);
+  return options;
+}
+
+/** kafkajs's `sasl` shape to @platformatic/kafka's, for the mechanisms both know. */
+function saslOf(sasl: NonNullable<KafkaConnection['sasl']>): SASLOptions {
+  const mechanism = sasl.mechanism.toUpperCase();
+  if ((mechanism === 'PLAIN' || mechanism.startsWith('SCRAM-')) && 'username' in sasl) {
+    return {
+      mechanism: mechanism as SASLOptions['mechanism'],
+      username: sasl.username,
+      password: sasl.password,
+    };
+  }
+  throw new ConfigurationError(
+    `SASL mechanism ${sasl.mechanism} is not mapped for the platformatic client; use client: 'kafkajs'`,
+  );
+}
+
+/**
+ * Java's default partitioner (murmur2 of the key, made positive, modulo the partition count) —
+ * the choice kafkajs's default partitioner makes too, so a key stays on its partition whichever
+ * client wrote it. @platformatic/kafka's own default (`murmur2 >>> 0`) differs for half the keys.
+ */
+export function javaPartition(key: string | Buffer, partitions: number): number {
+  return (murmur2(typeof key === 'string' ? Buffer.from(key) : key) & 0x7fffffff) % partitions;
+}
+
+/**
+ * @platformatic/kafka's idempotent producer: acks=all, its own retries and sequence numbers. The
+ * micro-batcher in front of it groups concurrent calls into one request. Messages get an explicit
+ * partition (Java's choice), so each one's acknowledgement is read from the answer.
+ */
+export class PlatformaticProducer implements ProducerDriver {
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly partitionCounts = new Map<string, { count: number; fetchedAt: number }>();
+  private roundRobin = 0;
+
+  constructor(connection: KafkaConnection, settings: ProducerSettings) {
+    const base = platformaticOptions(connection);
+    this.producer = new Producer({
+      ...base,
+      timeout: settings.ackTimeoutMs,
+      // The client retries without end when idempotent and given none; a publish must be bounded.
+      retries: typeof base.retries === 'number' && base.retries > 1 ? base.retries : 5,
+      idempotent: settings.idempotent,
+      acks: -1,
+      compression: settings.compression === 'none' ? undefined : settings.compression,
+      autocreateTopics: false,
+      strict: false,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.metadata({ topics: [] });
+  }
+
+  async send(outgoing: Outgoing[]): Promise<unknown[]> {
+    await this.refreshPartitionCounts(outgoing);
+    const partitions = outgoing.map(({ topic, message }) => {
+      if (message.partition !== undefined) return message.partition;
+      const count = this.partitionCounts.get(topic)?.count ?? 1;
+      if (message.key === null) return this.roundRobin++ % count;
+      return javaPartition(message.key, count);
+    });
+    const messages = outgoing.map(({ topic, message }, i) => ({
+      topic,
+      partition: partitions[i],
+      key: message.key === null ? undefined : toBuffer(message.key),
+      value: message.value === null ? undefined : toBuffer(message.value),
+      headers: toBufferHeaders(message.headers),
+      timestamp: message.timestamp === undefined ? undefined : BigInt(message.timestamp),
+    }));
+    let acknowledged: Set<string>;
+    let failure: unknown;
+    try {
+      const result = await this.producer.send({ messages });
+      acknowledged = new Set((result.offsets ?? []).map((o) => `${o.topic}/${o.partition}`));
+    } catch (error) {
+      // Requests to other leaders may have been answered: those partitions are acknowledged.
+      const produced = (error as { produced?: { offsets?: Array<{ topic: string; partition: number }> } })
+        .produced;
+      acknowledged = new Set((produced?.offsets ?? []).map((o) => `${o.topic}/${o.partition}`));
+      failure = error;
+    }
+    return outgoing.map(({ topic }, i) =>
+      acknowledged.has(`${topic}/${partitions[i]}`)
+        ? undefined
+        : (failure ?? new Error(`no acknowledgement for ${topic}/${partitions[i]}`)),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.producer.close(true);
+  }
+
+  private async refreshPartitionCounts(outgoing: Outgoing[]): Promise<void> {
+    const now = Date.now();
+    const stale = new Set<string>();
+    for (const { topic } of outgoing) {
+      if (
+        now - (this.partitionCounts.get(topic)?.fetchedAt ?? Number.NEGATIVE_INFINITY) >
+        METADATA_MAX_AGE_MS
+      )
+        stale.add(topic);
+    }
+    if (stale.size === 0) return;
+    const metadata = await this.producer.metadata({ topics: [...stale], forceUpdate: true });
+    for (const topic of stale) {
+      const count = metadata.topics.get(topic)?.partitionsCount;
+      if (count) this.partitionCounts.set(topic, { count, fetchedAt: now });
+    }
+  }
+}
+
+function toBuffer(value: string | Buffer): Buffer {
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+function toBufferHeaders(headers: Record<string, string | Buffer>): Map<Buffer, Buffer> {
+  const map = new Map<Buffer, Buffer>();
+  for (const name in headers) map.set(Buffer.from(name), toBuffer(headers[name]!));
+  return map;
+}
+
+/** Messages fetched ahead of the handlers before fetching pauses, and when it resumes. */
+const HIGH_WATER = 10_000;
+const LOW_WATER = 2_000;
+/** The most messages of one partition handed over at once. */
+const MAX_BATCH = 1_000;
+/** The pause before a failed batch is handed over again, in ms. */
+const RETRY_BATCH_MS = 1_000;
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  queue: RawMessage[];
+  /** The next offset not yet queued or handled here: older ones fetched again are skipped. */
+  next: bigint | undefined;
+  /** Bumped when the partition is taken away: a batch of an older epoch is stale. */
+  epoch: number;
+  assigned: boolean;
+  working: boolean;
+}
+
+/**
+ * A @platformatic/kafka consumer group member. The client fetches into one stream; here each
+ * partition gets its own queue and is handed over in order, up to `concurrency` partitions at
+ * once. The client heartbeats by itself; after a rebalance it fetches again from the committed
+ * offsets, so a partition's messages already handed over here are skipped, and batches of a
+ * partition that moved away end without committing.
+ */
+export class PlatformaticGroupConsumer implements GroupConsumerDriver {
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  private readonly partitions = new Map<string, PartitionState>();
+  private queued = 0;
+  private running = false;
+  private userPaused = false;
+  private flowPaused = false;
+  private activeWorkers = 0;
+  private readonly waitingWorkers: PartitionState[] = [];
+  private input: GroupRun | undefined;
+
+  constructor(connection: KafkaConnection, settings: GroupSettings) {
+    this.consumer = new Consumer({
+      ...platformaticOptions(connection),
+      groupId: settings.groupId,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(settings.sessionTimeoutMs, 10_000),
+      maxWaitTime: settings.maxWaitTimeMs,
+      groupInstanceId: settings.groupInstanceId,
+      autocommit: false,
+      autocreateTopics: false,
+      strict: false,
+    });
+  }
+
+  async run(input: GroupRun): Promise<void> {
+    this.input = input;
+    this.running = true;
+    const joined = new Promise<void>((resolve) => this.consumer.once('consumer:group:join', () => resolve()));
+    this.consumer.on('consumer:group:join', ({ assignments }: { assignments?: GroupAssignment[] }) =>
+      this.assign(assignments ?? []),
+    );
+    const stream = await this.consumer.consume({
+      topics: input.topics,
+      mode: 'committed',
+      fallbackMode: input.fromBeginning ? 'earliest' : 'latest',
+      autocommit: false,
+      highWaterMark: 1_024,
+    });
+    this.stream = stream;
+    this.assign(this.consumer.assignments ?? []);
+    stream.on('data', (message: RawMessage) => this.enqueue(message));
+    stream.on('error', (error: unknown) => input.onCrash(error, false));
+    await joined;
+  }
+
+  pause(_topics: string[]): void {
+    this.userPaused = true;
+    this.stream?.pause();
+  }
+
+  resume(_topics: string[]): void {
+    this.userPaused = false;
+    if (!this.flowPaused) this.stream?.resume();
+  }
+
+  async disconnect(): Promise<void> {
+    this.running = false;
+    for (const state of this.partitions.values()) this.drop(state);
+    await this.stream?.close().catch(() => undefined);
+    await this.consumer.close(true);
+  }
+
+  /** The group's new assignment: partitions not in it are stale; the rest start over from the client's fetch. */
+  private assign(assignments: GroupAssignment[]): void {
+    const owned = new Set(assignments.flatMap((a) => a.partitions.map((p) => `${a.topic}/${p}`)));
+    for (const [key, state] of this.partitions) {
+      if (owned.has(key)) continue;
+      this.drop(state);
+      state.assigned = false;
+      state.epoch += 1;
+      state.next = undefined;
+    }
+    for (const key of owned) {
+      const state = this.partitions.get(key);
+      if (state) state.assigned = true;
+    }
+  }
+
+  private drop(state: PartitionState): void {
+    this.queued -= state.queue.length;
+    state.queue = [];
+    this.flow();
+  }
+
+  private enqueue(message: RawMessage): void {
+    if (!this.running) return;
+    const key = `${message.topic}/${message.partition}`;
+    let state = this.partitions.get(key);
+    if (!state) {
+      state = {
+        topic: message.topic,
+        partition: message.partition,
+        queue: [],
+        next: undefined,
+        epoch: 0,
+        assigned: true,
+        working: false,
+      };
+      this.partitions.set(key, state);
+    }
+    if (!state.assigned) return;
+    if (state.next !== undefined && message.offset < state.next) return; // fetched again after a rejoin
+    state.next = message.offset + 1n;
+    state.queue.push(message);
+    this.queued += 1;
+    this.flow();
+    this.schedule(state);
+  }
+
+  /** Pauses fetching while too much waits for the handlers. */
+  private flow(): void {
+    if (!this.flowPaused && this.queued >= HIGH_WATER) {
+      this.flowPaused = true;
+      this.stream?.pause();
+    } else if (this.flowPaused && this.queued <= LOW_WATER) {
+      this.flowPaused = false;
+      if (!this.userPaused) this.stream?.resume();
+    }
+  }
+
+  private schedule(state: PartitionState): void {
+    if (state.working || state.queue.length === 0) return;
+    state.working = true;
+    if (this.activeWorkers >= (this.input?.concurrency ?? 1)) {
+      this.waitingWorkers.push(state);
+      return;
+    }
+    this.work(state);
+  }
+
+  private work(state: PartitionState): void {
+    this.activeWorkers += 1;
+    // After the I/O phase: every message of the fetch that woke the partition is queued by then,
+    // so the first batch is a whole fetch rather than its first message.
+    const drained = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain(state));
+    void drained.finally(() => {
+      this.activeWorkers -= 1;
+      state.working = false;
+      const next = this.waitingWorkers.shift();
+      if (next) this.work(next);
+      this.schedule(state);
+    });
+  }
+
+  /** Hands the partition's queue over, batch after batch, until it is empty. */
+  private async drain(state: PartitionState): Promise<void> {
+    while (this.running && state.queue.length > 0) {
+      const taken = state.queue.splice(0, MAX_BATCH);
+      this.queued -= taken.length;
+      this.flow();
+      const epoch = state.epoch;
+      const byOffset = new Map<string, RawMessage>();
+      const messages = taken.map((m) => {
+        const offset = m.offset.toString();
+        byOffset.set(offset, m);
+        return incoming(m, offset);
+      });
+      const batch: PartitionBatch = {
+        topic: state.topic,
+        partition: state.partition,
+        messages,
+        heartbeat: async () => {},
+        isRunning: () => this.running,
+        isStale: () => state.epoch !== epoch,
+        resolveOffset: () => {},
+        commit: async (next) => {
+          const handled = byOffset.get((BigInt(next) - 1n).toString());
+          await handled?.commit();
+        },
+      };
+      try {
+        await this.input?.eachBatch(batch);
+      } catch (error) {
+        // The batch failed without finishing (e.g. a dead letter could not be written): its
+        // messages are handed over again after a pause, as kafkajs re-reads from the last
+        // resolved offset. Those it had handled come again: delivery is at least once.
+        this.input?.onCrash(error, true);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_BATCH_MS));
+        if (state.epoch !== epoch || !this.running) return;
+        state.queue.unshift(...taken);
+        this.queued += taken.length;
+      }
+    }
+  }
+}
+
+function incoming(message: RawMessage, offset: string): IncomingMessage {
+  const headers: IncomingHeaders = {};
+  for (const [name, value] of message.headers) headers[name.toString()] = value;
+  return {
+    offset,
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers,
+  };
+}
