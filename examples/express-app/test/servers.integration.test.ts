@@ -45,7 +45,10 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     const ports: PlatformPorts = await serverPorts(servers, { namespace, log });
     // 4 s holds: the outbox gate stops new holds once the oldest waits more than 1 s
     app = await startTestApp({ ...env, NAMESPACE: namespace, HOLD_MS: '4000' }, { ports });
-    const [wren, yul] = await Promise.all([new Buyer(app.url).login('Wren'), new Buyer(app.url).login('Yul')]);
+    const [wren, yul] = await Promise.all([
+      new Buyer(app.url).login('Wren'),
+      new Buyer(app.url).login('Yul'),
+    ]);
     await Promise.all([wren.enter('demo'), yul.enter('demo')]);
 
     // the producer loses the broker: every publish is refused from now on
