@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka (KRaft) for SeatRush's tests: `kafka.sh up|down|status [single|cluster]`,
-# and for fault tests `kafka.sh kill-node N` / `kafka.sh start-node N` (cluster node 1-3).
+# and for fault tests `kafka.sh kill-node N` / `kafka.sh start-node N` (cluster node 1-3), and
+# `kafka.sh kill` (SIGKILL the single broker, keeping its data; `up` starts it again on that data).
 #
 # The broker is the real one: org.apache.kafka:kafka_2.13 and its dependencies are resolved from
 # Maven Central by scripts/services/kafka/pom.xml into .services/kafka/lib, the storage is
@@ -220,6 +221,12 @@ case "${1:-status}" in
   up) if [ "${2:-single}" = cluster ]; then up_cluster; else up_single; fi ;;
   down) down "${2:-single}" ;;
   status) status "${2:-single}" ;;
+  # Fault injection for the single broker: SIGKILL, as a crash would; `up` brings it back.
+  kill)
+    pidfile="$(node_dir "$SINGLE_NAME")/kafka.pid"
+    pid_alive "$pidfile" && kill -9 "$(cat "$pidfile")" && rm -f "$pidfile"
+    log "killed kafka $SINGLE_NAME"
+    ;;
   # Fault injection for the cluster: SIGKILL, as a crash would; start-node brings it back.
   kill-node)
     i="$(node_index "${2:-}")"
@@ -233,5 +240,5 @@ case "${1:-status}" in
     start_node "node$((i + 1))" "${CLUSTER_PORTS[$i]}" cluster
     wait_node "node$((i + 1))" "${CLUSTER_PORTS[$i]}"
     ;;
-  *) die "usage: kafka.sh up|down|status [single|cluster] | kill-node N | start-node N" ;;
+  *) die "usage: kafka.sh up|down|status [single|cluster] | kill | kill-node N | start-node N" ;;
 esac

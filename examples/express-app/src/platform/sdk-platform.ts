@@ -108,6 +108,14 @@ export interface PlatformSettings {
   log: Logger;
 }
 
+/**
+ * The worker's retries: about 45 s of backoff before a reservation is dead-lettered. A database
+ * restart or a failover takes seconds; a reservation dead-lettered meanwhile would be compensated
+ * while PostgreSQL cannot even record it, so the buyer's acknowledged hold would end with no row.
+ * A hold that expires while the worker waits ends FAILED (HOLD_EXPIRED) once the database is back.
+ */
+const WORKER_RETRY = { maxAttempts: 12, initialDelayMs: 200, maxDelayMs: 5_000 };
+
 /** How long each shutdown step (a consumer leaving its group, a flush, a disconnect) may take. */
 const SHUTDOWN_STEP_MS = 5_000;
 
@@ -296,6 +304,7 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
     consumers.push(workerConsumer);
     await workerConsumer.start({
       types: ['ReservationRequested'],
+      retry: WORKER_RETRY,
       handler: {
         handle: (event) => processor.handle(event),
         // a partition's backlog in one insert, settled concurrently (Kafka hands it over)
