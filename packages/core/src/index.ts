@@ -17,6 +17,7 @@ export * from './queue';
 export * from './reservation';
 export * from './reservation/group-reservations';
 export * from './reservation/waiting-list';
+export * from './runtime';
 export * from './sale/definition';
 export * from './seatrush';
 export * from './stock';

@@ -1,0 +1,367 @@
+import { ConfigurationError, InfrastructureError } from '../common/errors';
+import { validate } from '../common/validate';
+import type { DomainEvent } from '../events/events';
+import type { Timer } from '../hold/periodic';
+import { HookedPublisher } from '../hooks/hooked-publisher';
+import { MemoryAlertSink } from '../memory/alert-sink';
+import type { Alert, AlertSink } from '../ports/alert-sink';
+import { type Clock, systemClock } from '../ports/clock';
+import type { DeadLetter, EventConsumer, RetryPolicy } from '../ports/event-consumer';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { PaymentGateway } from '../ports/payment-gateway';
+import type { JoinGuard } from '../queue/waiting-room';
+import { describeError } from '../reservation/describe-error';
+import { GroupReservations } from '../reservation/group-reservations';
+import { ReservationProcessor } from '../reservation/processor';
+import type { ReserveStrategy } from '../reservation/reservations';
+import { WaitingList } from '../reservation/waiting-list';
+import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
+import { createSeatRush, type SeatRush, type SeatRushQueueingOptions } from '../seatrush';
+import { checkRuntimePorts, type RuntimePorts } from './runtime-ports';
+
+/** Which background work runs in this process. Defaults: all of it. */
+export interface RuntimeLoops {
+  /** The reservation worker (processor + consumer) for every sale. */
+  worker?: boolean;
+  /** Each sale's admission tick. */
+  admission?: boolean;
+  /** Each sale's hold sweeper (safe in every instance). */
+  sweeper?: boolean;
+  /** Each sale's reconciler. */
+  reconciler?: boolean;
+  /** Each sale's outbox relay (safe in every instance). */
+  relay?: boolean;
+  /** Each sale's waiting-list offer rounds (when the store has a waiting list). */
+  waitingList?: boolean;
+}
+
+/** Options of {@link createSeatRushRuntime}. */
+export interface SeatRushRuntimeOptions {
+  /** The adapters' bundles spread together (see {@link RuntimePorts}). */
+  ports: RuntimePorts;
+  /** Charges the buyers. */
+  payments: PaymentGateway;
+  /** The HMAC key of admission tokens: at least 32 bytes, the same on every instance. */
+  admissionSecret: string | Uint8Array;
+  /** Where operator alerts go; kept in memory (`runtime.alerts`) by default. */
+  alerts?: AlertSink;
+  clock?: Clock;
+  timer?: Timer;
+  loops?: RuntimeLoops;
+  /** `atomic` (default) or the seed's `lock` strategy (needs `steps` and `lock`). */
+  strategy?: ReserveStrategy;
+  /** Bot defence before each join (`botGuardHook(new BotGuard(…))`). */
+  guard?: JoinGuard;
+  /**
+   * The worker's retries before a reservation is dead-lettered; about 45 s of backoff by default,
+   * so a database restart does not compensate holds it cannot even record.
+   */
+  workerRetry?: RetryPolicy;
+  /** The worker's consumer group; `seatrush-reservation-worker` by default. */
+  workerGroup?: string;
+  /** Every shutdown step (a consumer leaving its group, a flush) is bounded by this; 5 s. */
+  shutdownStepMs?: number;
+}
+
+/** A sale the runtime serves: the whole sale, with its group allocation and waiting list. */
+export interface RuntimeSale extends SeatRush {
+  /** "N seats together" (assigned seating with a store that has `reserveGroup`). */
+  readonly groups: GroupReservations | null;
+  /** The waiting list after sell-out (when the store bundle has one). */
+  readonly waitingList: WaitingList | null;
+}
+
+/** Where the runtime stands, for a health endpoint. */
+export interface RuntimeHealth {
+  /** Whether the worker has joined its group (it joins in the background). */
+  worker: 'off' | 'starting' | 'running' | 'failed';
+  /** Events published and not yet processed by the worker. */
+  workerLag: number | null;
+  sales: Array<{ saleId: string; state: string; warm: boolean }>;
+}
+
+/** One process's SeatRush: every sale it serves, one worker for all of them, and their loops. */
+export interface SeatRushRuntime {
+  readonly ports: RuntimePorts;
+  readonly alerts: AlertSink;
+  readonly clock: Clock;
+  /**
+   * Saves a sale in the source of truth (replacing the one with its id), serves it, warms it up
+   * where the store is cold and opens it when `opensAt` has come. A sale served already is
+   * stopped and replaced.
+   */
+  define(sale: SaleDefinitionInput, options?: { queueing?: SeatRushQueueingOptions }): Promise<RuntimeSale>;
+  sale(saleId: string): RuntimeSale | undefined;
+  sales(): RuntimeSale[];
+  /**
+   * Verifies the bundles, serves again every sale the source of truth has that is not closed
+   * (after a restart), and starts the worker. The worker joins its consumer group in the
+   * background: this resolves without waiting for the group. Answers the ids of the restored sales.
+   */
+  start(): Promise<string[]>;
+  /** What the worker dead-lettered in this process (the newest last, at most 500). */
+  deadLetters(): DeadLetter[];
+  /**
+   * Resolves once every sale's outbox is empty and the worker has processed everything published
+   * so far; rejects with `InfrastructureError` after `timeoutMs` (default 10 s). For tests,
+   * scripts and graceful drains.
+   */
+  drain(timeoutMs?: number): Promise<void>;
+  health(): Promise<RuntimeHealth>;
+  /**
+   * Stops every sale and the worker, flushes the publisher and closes what the bundles opened,
+   * each step bounded; the host's own clients stay open (the host closes them).
+   */
+  close(): Promise<void>;
+}
+
+const MAX_DEAD_LETTERS = 500;
+const DEFAULT_WORKER_RETRY: RetryPolicy = { maxAttempts: 12, initialDelayMs: 200, maxDelayMs: 5_000 };
+
+/** Builds the runtime; the ports are checked here, and nothing runs until `start()`. */
+export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRushRuntime {
+  checkRuntimePorts(options.ports);
+  const { ports } = options;
+  const strategy = options.strategy ?? 'atomic';
+  if (strategy === 'lock' && (!ports.steps || !ports.lock)) {
+    throw new ConfigurationError('the lock strategy needs the `steps` and `lock` ports of the store bundle');
+  }
+  if (typeof options.payments?.charge !== 'function') {
+    throw new ConfigurationError('payments: a PaymentGateway (charge, refund) is required');
+  }
+  const clock = options.clock ?? systemClock;
+  const alerts = options.alerts ?? new MemoryAlertSink();
+  const loops = {
+    worker: true,
+    admission: true,
+    sweeper: true,
+    reconciler: true,
+    relay: true,
+    waitingList: true,
+    ...options.loops,
+  };
+  const stepMs = options.shutdownStepMs ?? 5_000;
+  const served = new Map<string, { sale: RuntimeSale; publisher: EventPublisher }>();
+  const deadLetters: DeadLetter[] = [];
+  let worker: { consumer: EventConsumer; state: RuntimeHealth['worker'] } | null = null;
+
+  /** The worker publishes results through the sale's hooked publisher, so hooks fire for them. */
+  const routedPublisher: EventPublisher = {
+    async publish(events: DomainEvent[]) {
+      const bySale = new Map<string, DomainEvent[]>();
+      for (const event of events) bySale.set(event.saleId, [...(bySale.get(event.saleId) ?? []), event]);
+      await Promise.all(
+        [...bySale].map(([saleId, own]) => (served.get(saleId)?.publisher ?? ports.publisher).publish(own)),
+      );
+    },
+    close: () => ports.publisher.close(),
+  };
+  const processor = new ReservationProcessor({
+    inventory: ports.inventory,
+    repository: ports.repository,
+    payments: options.payments,
+    publisher: routedPublisher,
+    alerts,
+    clock,
+  });
+
+  function serve(sale: SaleDefinition, queueing: SeatRushQueueingOptions | undefined): RuntimeSale {
+    const seatRush = createSeatRush({
+      sale,
+      ports: {
+        waitingRoom: ports.waitingRoom,
+        inventory: ports.inventory,
+        publisher: ports.publisher,
+        // the runtime's one worker serves every sale: no sale starts a processor of its own
+        consumer: { start: async () => {}, stop: async () => {}, lag: async () => 0 },
+        repository: ports.repository,
+        payments: options.payments,
+        alerts,
+        ...(ports.lock ? { lock: ports.lock } : {}),
+        ...(ports.steps ? { steps: ports.steps } : {}),
+      },
+      admissionSecret: options.admissionSecret,
+      clock,
+      ...(options.timer ? { timer: options.timer } : {}),
+      strategy,
+      ...(options.guard ? { guard: options.guard } : {}),
+      ...(queueing ? { queueing } : {}),
+      loops: {
+        processor: false,
+        admission: loops.admission,
+        sweeper: loops.sweeper,
+        reconciler: loops.reconciler,
+        relay: loops.relay,
+      },
+      warmUp: 'if-cold',
+    });
+    const publisher = new HookedPublisher({
+      publisher: ports.publisher,
+      hooks: seatRush.hooks,
+      inventory: ports.inventory,
+    });
+    const groups =
+      sale.inventory.kind === 'assigned' && ports.inventory.reserveGroup
+        ? new GroupReservations({
+            sale,
+            inventory: ports.inventory,
+            publisher,
+            clock,
+            alerts,
+            tokens: seatRush.tokens,
+            isOpen: () => seatRush.state === 'OPEN',
+            relay: seatRush.relay,
+          })
+        : null;
+    const waitingList = ports.waitingList
+      ? new WaitingList({
+          sale,
+          store: ports.waitingList,
+          inventory: ports.inventory,
+          publisher,
+          hooks: seatRush.hooks,
+          clock,
+          alerts,
+          relay: seatRush.relay,
+          ...(options.timer ? { timer: options.timer } : {}),
+        })
+      : null;
+    const stop = seatRush.stop.bind(seatRush);
+    const runtimeSale: RuntimeSale = Object.assign(seatRush, {
+      groups,
+      waitingList,
+      async stop() {
+        await waitingList?.stop();
+        await stop();
+      },
+    });
+    served.set(sale.id, { sale: runtimeSale, publisher });
+    return runtimeSale;
+  }
+
+  async function startSale(sale: RuntimeSale): Promise<void> {
+    await sale.start();
+    if (loops.waitingList) sale.waitingList?.start();
+  }
+
+  async function startWorker(): Promise<void> {
+    const consumer = ports.consumer(options.workerGroup ?? 'seatrush-reservation-worker');
+    worker = { consumer, state: 'starting' };
+    const current = worker;
+    try {
+      await consumer.start({
+        types: ['ReservationRequested'],
+        retry: options.workerRetry ?? DEFAULT_WORKER_RETRY,
+        handler: {
+          handle: (event) => processor.handle(event),
+          handleBatch: (events) => processor.handleBatch(events),
+          onDeadLetter: async (letter) => {
+            deadLetters.push(letter);
+            if (deadLetters.length > MAX_DEAD_LETTERS) deadLetters.shift();
+            await processor.onDeadLetter(letter);
+          },
+        },
+      });
+      current.state = 'running';
+    } catch (error) {
+      current.state = 'failed';
+      await alert({
+        severity: 'critical',
+        code: 'WORKER_START_FAILED',
+        message: 'the reservation worker could not join its consumer group',
+        context: { error: describeError(error) },
+      });
+    }
+  }
+
+  async function alert(entry: Alert): Promise<void> {
+    await alerts.alert(entry).catch(() => undefined); // the alert sink itself is down: nothing left to tell
+  }
+
+  return {
+    ports,
+    alerts,
+    clock,
+    async define(input, defineOptions = {}) {
+      const sale = validate('sale', SaleDefinition, input);
+      await served.get(sale.id)?.sale.stop();
+      await ports.repository.saveSale(sale);
+      const runtimeSale = serve(sale, defineOptions.queueing);
+      await startSale(runtimeSale);
+      return runtimeSale;
+    },
+    sale: (saleId) => served.get(saleId)?.sale,
+    sales: () => [...served.values()].map((s) => s.sale),
+    async start() {
+      await ports.verify?.();
+      const restored: string[] = [];
+      for (const sale of await ports.repository.listOpenSales()) {
+        if (served.has(sale.id)) continue;
+        try {
+          await startSale(serve(sale, undefined));
+          restored.push(sale.id);
+        } catch (error) {
+          served.delete(sale.id);
+          await alert({
+            severity: 'critical',
+            code: 'SALE_NOT_RESTORED',
+            message: `sale ${sale.id} from the source of truth could not be served again`,
+            context: { saleId: sale.id, error: describeError(error) },
+          });
+        }
+      }
+      if (loops.worker && !worker) void startWorker();
+      return restored;
+    },
+    deadLetters: () => [...deadLetters],
+    async drain(timeoutMs = 10_000) {
+      // a real timer, not the Clock: it bounds a real wait even while a test holds the clock still
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const backlogs = await Promise.all([...served.values()].map(({ sale }) => sale.relay.backlog(1)));
+        const lag = worker?.state === 'running' ? await worker.consumer.lag() : 0;
+        const waiting = backlogs.some((b) => b.holds > 0) || lag > 0 || worker?.state === 'starting';
+        if (!waiting) return;
+        if (Date.now() > deadline)
+          throw new InfrastructureError(`the runtime did not drain within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    async health() {
+      const sales = await Promise.all(
+        [...served.values()].map(async ({ sale }) => ({
+          saleId: sale.sale.id,
+          state: sale.state,
+          warm: await ports.inventory.isWarm(sale.sale.id).catch(() => false),
+        })),
+      );
+      const workerLag = worker?.state === 'running' ? await worker.consumer.lag().catch(() => null) : null;
+      return { worker: worker?.state ?? 'off', workerLag, sales };
+    },
+    async close() {
+      const bounded = async (what: string, step: Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${what} took more than ${stepMs} ms`)), stepMs);
+        });
+        try {
+          await Promise.race([step, late]);
+        } catch (error) {
+          await alert({
+            severity: 'warning',
+            code: 'SHUTDOWN_STEP_FAILED',
+            message: `${what} did not finish cleanly`,
+            context: { error: describeError(error) },
+          });
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      for (const { sale } of served.values()) await bounded(`stopping sale ${sale.sale.id}`, sale.stop());
+      if (worker) await bounded('stopping the worker', worker.consumer.stop());
+      worker = null;
+      await bounded('flushing the publisher', ports.publisher.close());
+      if (ports.close) await bounded('closing the bundles', ports.close());
+    },
+  };
+}
