@@ -1,4 +1,5 @@
 export { type Outgoing, PartitionAssigner, type SendOptions, sendAcknowledged } from './acknowledged-send';
+export { type KafkaPorts, type KafkaPortsOptions, kafkaPorts } from './bundle';
 export {
   type Compression,
   DEFAULT_CLIENT,

@@ -1,4 +1,5 @@
 export { RedisBlocklist } from './blocklist';
+export { type RedisPorts, type RedisPortsOptions, redisPorts } from './bundle';
 export {
   checkDurability,
   connectRedis,

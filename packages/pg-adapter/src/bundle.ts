@@ -1,0 +1,55 @@
+import { ConfigurationError, type ReservationRepository } from '@seatrush/core';
+import type pg from 'pg';
+import { usePools } from './connection';
+import { migrate, migrationStatus } from './migrations';
+import { PgReservationRepository } from './repository/pg-reservation-repository';
+
+/** Options of {@link pgPorts}. */
+export interface PgPortsOptions {
+  /** The schema holding SeatRush's tables (the namespace of one deployment); `seatrush` by default. */
+  schema?: string;
+  /** A read replica's pool, for lag-tolerant reads; the primary by default. */
+  replica?: pg.Pool;
+  /**
+   * `verify` (default): `verify()` refuses a schema with pending migrations (run `seatrush-pg
+   * migrate`, or `migrate: 'apply'`); `apply`: `verify()` applies them (safe with several
+   * instances: migrations take an advisory lock).
+   */
+  migrate?: 'verify' | 'apply';
+}
+
+/** The source-of-truth part of a runtime's ports: what `pgPorts` gives. */
+export interface PgPorts {
+  repository: ReservationRepository;
+  /** Checks (or applies) the schema's migrations. */
+  verify(): Promise<void>;
+}
+
+/**
+ * The PostgreSQL bundle of a `createSeatRushRuntime`: the reservation repository over a pool the
+ * host owns, in one schema. The host closes its pool; the bundle opens nothing of its own.
+ *
+ * @throws ConfigurationError when the schema name is invalid.
+ */
+export function pgPorts(pool: pg.Pool, options: PgPortsOptions = {}): PgPorts {
+  const connection = usePools({
+    primary: pool,
+    ...(options.replica ? { replica: options.replica } : {}),
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
+  return {
+    repository: new PgReservationRepository(connection),
+    async verify() {
+      if (options.migrate === 'apply') {
+        await migrate(pool, { schema: connection.schema });
+        return;
+      }
+      const { pending } = await migrationStatus(pool, { schema: connection.schema });
+      if (pending.length > 0) {
+        throw new ConfigurationError(
+          `PostgreSQL schema ${connection.schema} lacks migrations ${pending.map((m) => m.version).join(', ')}: run \`seatrush-pg migrate\` or pass migrate: 'apply'`,
+        );
+      }
+    },
+  };
+}

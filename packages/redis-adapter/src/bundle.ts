@@ -1,0 +1,83 @@
+import {
+  type Blocklist,
+  ConfigurationError,
+  type DistributedLock,
+  type InventorySteps,
+  type InventoryStore,
+  type QueueingStore,
+  type RateLimiter,
+  type WaitingListStore,
+} from '@seatrush/core';
+import { Cluster, type Redis } from 'ioredis';
+import { RedisBlocklist } from './blocklist';
+import { checkDurability, type DurabilityWarning } from './connect';
+import { RedisInventoryStore } from './inventory-store';
+import { RedisRateLimiter } from './rate-limiter';
+import { Redlock } from './redlock';
+import type { RedisClient } from './scripts';
+import { RedisWaitingRoomStore } from './waiting-room-store';
+
+/** Options of {@link redisPorts}. */
+export interface RedisPortsOptions {
+  /** Goes before every key (`<keyPrefix>sr:{sale}:…`): the namespace of one deployment. */
+  keyPrefix?: string;
+  /** Per-hold expiry timers, for a keyspace-notification listener (see `HoldExpiryListener`). */
+  expiryTimers?: boolean;
+  /**
+   * The lock strategy's Redlock nodes: independent masters. The bundle's client by default (one
+   * node is no Redlock, but it serves the strategy's comparison); a Cluster has no default.
+   */
+  lockNodes?: Redis[];
+  /** Told the durability settings that can lose acknowledged holds (no AOF, fsync everysec). */
+  onDurabilityWarning?: (warning: DurabilityWarning) => void;
+}
+
+/** The store part of a runtime's ports: what `redisPorts` gives. */
+export interface RedisPorts {
+  waitingRoom: QueueingStore;
+  inventory: InventoryStore;
+  waitingList: WaitingListStore;
+  steps: InventorySteps;
+  lock?: DistributedLock;
+  rateLimiter: RateLimiter;
+  blocklist: Blocklist;
+  /**
+   * Refuses a server whose `maxmemory-policy` evicts keys (an evicted stock key is an oversell);
+   * tells `onDurabilityWarning` (default: `console.warn`) of the rest.
+   */
+  verify(): Promise<void>;
+}
+
+/**
+ * The Redis bundle of a `createSeatRushRuntime`: every store port over one client the host owns
+ * (a single node, a Sentinel-managed master or a Cluster), under one key prefix. The host closes
+ * its client; the bundle opens nothing of its own.
+ */
+export function redisPorts(redis: RedisClient, options: RedisPortsOptions = {}): RedisPorts {
+  const shared = options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix };
+  const inventory = new RedisInventoryStore(redis, {
+    ...shared,
+    ...(options.expiryTimers === undefined ? {} : { expiryTimers: options.expiryTimers }),
+  });
+  const lockNodes = options.lockNodes ?? (redis instanceof Cluster ? [] : [redis as Redis]);
+  return {
+    waitingRoom: new RedisWaitingRoomStore(redis, shared),
+    inventory,
+    waitingList: inventory.waitingList(),
+    steps: inventory.steps(),
+    ...(lockNodes.length > 0 ? { lock: new Redlock(lockNodes, shared) } : {}),
+    rateLimiter: new RedisRateLimiter(redis, shared),
+    blocklist: new RedisBlocklist(redis, shared),
+    async verify() {
+      const warnings = await checkDurability(redis);
+      const evicting = warnings.filter((w) => w.code === 'EVICTING_POLICY');
+      if (evicting.length > 0) {
+        throw new ConfigurationError(`Redis: ${evicting.map((w) => `${w.server}: ${w.message}`).join('; ')}`);
+      }
+      const tell =
+        options.onDurabilityWarning ??
+        ((w: DurabilityWarning) => console.warn(`SeatRush: Redis ${w.server}: ${w.message}`));
+      for (const warning of warnings) tell(warning);
+    },
+  };
+}
