@@ -5,6 +5,7 @@ import { clusterAddressesFromEnv, uniqueName } from '@seatrush/test-support';
 import { ConfigResourceTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createKafka, KafkaEventPublisher, provisionTopics, readTopic } from '../src';
+import { CLIENTS } from './clients';
 import { requested } from './fixtures';
 
 const brokers = clusterAddressesFromEnv().kafkaClusterBrokers;
@@ -12,69 +13,72 @@ const repoRoot = join(import.meta.dirname, '../../..');
 const kafkaSh = (...args: string[]) =>
   execFileSync('bash', ['scripts/services/kafka.sh', ...args], { cwd: repoRoot, stdio: 'ignore' });
 
-describe('a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2)', () => {
-  it('loses no acknowledged event when the leader is killed mid-run', async () => {
-    const topicPrefix = uniqueName('kk');
-    const connection = { brokers, requestTimeoutMs: 10_000, retries: 8 };
-    await provisionTopics({
-      connection,
-      topicPrefix,
-      settings: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 },
-    });
-    const topic = `${topicPrefix}.reservation.requested`;
-    const admin = createKafka(connection).admin();
-    await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
-    });
-    await admin.disconnect();
-    expect(metadata.topics[0]?.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
-    expect(resources[0]?.configEntries[0]?.configValue).toBe('2');
-    const victim = metadata.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader;
-    expect([1, 2, 3]).toContain(victim);
+describe.each(CLIENTS)(
+  'a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2; %s)',
+  (client) => {
+    it('loses no acknowledged event when the leader is killed mid-run', async () => {
+      const topicPrefix = uniqueName('kk');
+      const connection = { brokers, requestTimeoutMs: 10_000, retries: 8 };
+      await provisionTopics({
+        connection,
+        topicPrefix,
+        settings: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 },
+      });
+      const topic = `${topicPrefix}.reservation.requested`;
+      const admin = createKafka(connection).admin();
+      await admin.connect();
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+      });
+      await admin.disconnect();
+      expect(metadata.topics[0]?.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
+      expect(resources[0]?.configEntries[0]?.configValue).toBe('2');
+      const victim = metadata.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader;
+      expect([1, 2, 3]).toContain(victim);
 
-    const publisher = new KafkaEventPublisher({ connection, topicPrefix, provision: false });
-    const acknowledged: string[] = [];
-    const refused: string[] = [];
-    let killed = false;
-    try {
-      // 60 rounds of 50 concurrent single-event publishes; the leader dies after round 15
-      for (let round = 0; round < 60; round += 1) {
-        if (round === 15) {
-          kafkaSh('kill-node', String(victim));
-          killed = true;
+      const publisher = new KafkaEventPublisher({ connection, client, topicPrefix, provision: false });
+      const acknowledged: string[] = [];
+      const refused: string[] = [];
+      let killed = false;
+      try {
+        // 60 rounds of 50 concurrent single-event publishes; the leader dies after round 15
+        for (let round = 0; round < 60; round += 1) {
+          if (round === 15) {
+            kafkaSh('kill-node', String(victim));
+            killed = true;
+          }
+          await Promise.all(
+            Array.from({ length: 50 }, async (_, i) => {
+              const event = requested(round * 50 + i);
+              try {
+                await publisher.publish([event]);
+                acknowledged.push(event.eventId);
+              } catch (error) {
+                // a refused publish is allowed (the caller compensates); a lost acknowledged one is not
+                expect(error).toBeInstanceOf(PublishError);
+                refused.push(event.eventId);
+              }
+            }),
+          );
         }
-        await Promise.all(
-          Array.from({ length: 50 }, async (_, i) => {
-            const event = requested(round * 50 + i);
-            try {
-              await publisher.publish([event]);
-              acknowledged.push(event.eventId);
-            } catch (error) {
-              // a refused publish is allowed (the caller compensates); a lost acknowledged one is not
-              expect(error).toBeInstanceOf(PublishError);
-              refused.push(event.eventId);
-            }
-          }),
-        );
+      } finally {
+        await publisher.close();
+        if (killed) kafkaSh('start-node', String(victim));
       }
-    } finally {
-      await publisher.close();
-      if (killed) kafkaSh('start-node', String(victim));
-    }
 
-    const stored = new Set<string>();
-    await readTopic(createKafka(connection), topic, {}, async (message) => {
-      stored.add(JSON.parse(message.value?.toString() ?? '{}').eventId);
-    });
-    const lost = acknowledged.filter((id) => !stored.has(id));
-    expect(lost).toEqual([]);
-    // the run went on through the failure: most publishes after the kill were acknowledged
-    expect(acknowledged.length).toBeGreaterThan(2_500);
-    console.info(
-      `broker ${victim} killed: ${acknowledged.length} acknowledged, ${refused.length} refused, 0 lost`,
-    );
-  }, 180_000);
-});
+      const stored = new Set<string>();
+      await readTopic(createKafka(connection), topic, {}, async (message) => {
+        stored.add(JSON.parse(message.value?.toString() ?? '{}').eventId);
+      });
+      const lost = acknowledged.filter((id) => !stored.has(id));
+      expect(lost).toEqual([]);
+      // the run went on through the failure: most publishes after the kill were acknowledged
+      expect(acknowledged.length).toBeGreaterThan(2_500);
+      console.info(
+        `broker ${victim} killed (${client}): ${acknowledged.length} acknowledged, ${refused.length} refused, 0 lost`,
+      );
+    }, 180_000);
+  },
+);

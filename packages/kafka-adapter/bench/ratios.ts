@@ -1,0 +1,301 @@
+/**
+ * SeatRush against Kafka's own tools on the same broker, as ratios: publishing 200,000 events
+ * through KafkaEventPublisher (each client) against `ProducerPerformance`, and consuming 200,000
+ * through KafkaEventConsumer against `ConsumerPerformance`. Each round runs SeatRush on every
+ * client and then the tool back to back; a ratio is SeatRush's rate over the tool's of the same
+ * round, and the median of 3 rounds is printed. Both sides: acks=all with idempotence, 6
+ * partitions, the same record bytes (the tool cannot send headers, so its value carries the
+ * headers' bytes too), a key per record. Every topic and group is deleted afterwards. Prints
+ * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
+ * KAFKA_BROKERS; about 4 minutes). BENCH_COMPRESSION=lz4|zstd|gzip compresses on both sides.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { DomainEvent, EventHandler } from '@seatrush/core';
+import { type Admin, logLevel } from 'kafkajs';
+import {
+  type Compression,
+  createKafka,
+  encodeEvent,
+  type KafkaClientName,
+  KafkaEventConsumer,
+  KafkaEventPublisher,
+  TopicNames,
+} from '../src';
+import { event } from './events';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
+const CALLERS = Number(process.env.BENCH_CALLERS ?? 2_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'none') as Compression;
+const CLIENTS: KafkaClientName[] = (process.env.BENCH_CLIENTS ?? 'platformatic,kafkajs')
+  .split(',')
+  .map((c) => c as KafkaClientName);
+/** `publish` or `consume` runs one side only. */
+const ONLY = process.env.BENCH_ONLY ?? '';
+const PARTITIONS = 6;
+const repoRoot = process.env.SEATRUSH_ROOT ?? process.cwd();
+const connection = { brokers, logLevel: logLevel.NOTHING };
+const run = `bench_${process.pid}`;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/** The bytes of one SeatRush record: body, key and headers. */
+function recordBytes(n: number): { value: number; key: number; headers: number } {
+  const message = encodeEvent(event(n));
+  const headers = Object.entries(message.headers).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+  return {
+    value: Buffer.byteLength(String(message.value)),
+    key: Buffer.byteLength(String(message.key)),
+    headers,
+  };
+}
+
+/** Payloads for ProducerPerformance: real event bodies followed by their headers' text. */
+function payloadFile(dir: string): string {
+  const file = join(dir, 'payloads.txt');
+  const lines: string[] = [];
+  for (let n = 0; n < 1_000; n += 1) {
+    const message = encodeEvent(event(n));
+    const headers = Object.entries(message.headers)
+      .map(([name, value]) => `${name}${value}`)
+      .join('');
+    lines.push(`${String(message.value)}${headers}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function java(tool: string, args: string[]): string {
+  return execFileSync(
+    'java',
+    [
+      '-Xmx512m',
+      `-Dlog4j2.configurationFile=${join(repoRoot, '.services/kafka/log4j2-quiet.properties')}`,
+      '-cp',
+      join(repoRoot, '.services/kafka/lib/*'),
+      `org.apache.kafka.tools.${tool}`,
+      ...args,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 },
+  );
+}
+
+async function createTopic(admin: Admin, topic: string): Promise<void> {
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+}
+
+/** Records per second of ProducerPerformance into a fresh topic. */
+async function producerPerformance(admin: Admin, payloads: string, round: number): Promise<number> {
+  const topic = `${run}_pp_${round}`;
+  await createTopic(admin, topic);
+  try {
+    const props = [`bootstrap.servers=${brokers.join(',')}`, 'acks=all', 'enable.idempotence=true'];
+    if (COMPRESSION !== 'none') props.push(`compression.type=${COMPRESSION}`);
+    const out = java('ProducerPerformance', [
+      '--topic',
+      topic,
+      '--num-records',
+      String(RECORDS),
+      '--payload-file',
+      payloads,
+      '--key-distribution',
+      'range',
+      '--record-key-range',
+      String(RECORDS),
+      '--throughput',
+      '-1',
+      '--command-property',
+      ...props,
+    ]);
+    const summary = out.trim().split('\n').pop() ?? '';
+    const rate = /([\d.]+) records\/sec/.exec(summary)?.[1];
+    if (!rate) throw new Error(`unexpected ProducerPerformance output: ${summary}`);
+    return Number(rate);
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  }
+}
+
+/** Events per second of KafkaEventPublisher, CALLERS callers each publishing one event at a time. */
+async function publishRate(admin: Admin, client: KafkaClientName, round: number): Promise<number> {
+  const topicPrefix = `${run}_pub_${client}_${round}`;
+  const publisher = new KafkaEventPublisher({
+    connection,
+    client,
+    topicPrefix,
+    compression: COMPRESSION,
+    provision: false,
+    ...(process.env.BENCH_BATCHING ? { batching: JSON.parse(process.env.BENCH_BATCHING) } : {}),
+  });
+  const topic = new TopicNames(topicPrefix).of('ReservationRequested');
+  await createTopic(admin, topic);
+  try {
+    await publisher.connect();
+    await publisher.publish([event(-1)]); // connections and metadata
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CALLERS }, async () => {
+        while (next < RECORDS) await publisher.publish([event(next++)]);
+      }),
+    );
+    return RECORDS / ((performance.now() - started) / 1_000);
+  } finally {
+    await publisher.close();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  }
+}
+
+/** Fills the consume benchmark's topic with RECORDS events. */
+async function fill(topicPrefix: string): Promise<void> {
+  const publisher = new KafkaEventPublisher({
+    connection,
+    topicPrefix,
+    compression: COMPRESSION,
+    provision: false,
+  });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < RECORDS) {
+        const from = next;
+        next += 500;
+        await publisher.publish(
+          Array.from({ length: Math.min(500, RECORDS - from) }, (_, i) => event(from + i)),
+        );
+      }
+    }),
+  );
+  await publisher.close();
+}
+
+/** Messages per second of ConsumerPerformance from the start, as it reports (`nMsg.sec`). */
+function consumerPerformance(topic: string, group: string): number {
+  const out = java('ConsumerPerformance', [
+    '--bootstrap-server',
+    brokers.join(','),
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--num-records',
+    String(RECORDS),
+    '--timeout',
+    '60000',
+  ]);
+  const [header, values] = out.trim().split('\n').slice(-2);
+  const columns = (header ?? '').split(',').map((c) => c.trim());
+  const rate = (values ?? '').split(',')[columns.indexOf('nMsg.sec')];
+  if (rate === undefined) throw new Error(`unexpected ConsumerPerformance output: ${out}`);
+  return Number(rate);
+}
+
+/** Messages per second of KafkaEventConsumer with an empty batch handler, from `start` to the last. */
+async function consumeRate(client: KafkaClientName, topicPrefix: string, group: string): Promise<number> {
+  let seen = 0;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const count = (n: number) => {
+    seen += n;
+    if (seen >= RECORDS) finish();
+  };
+  const handler: EventHandler = {
+    handle: async () => count(1),
+    handleBatch: async (events: DomainEvent[]) => {
+      count(events.length);
+      return { failed: [] };
+    },
+  };
+  const consumer = new KafkaEventConsumer({
+    connection,
+    client,
+    topicPrefix,
+    groupId: group,
+    provision: false,
+  });
+  const started = performance.now();
+  await consumer.start({ types: ['ReservationRequested'], handler });
+  await done;
+  const seconds = (performance.now() - started) / 1_000;
+  await consumer.stop();
+  return RECORDS / seconds;
+}
+
+function row(label: string, rates: number[], references: number[]): string {
+  const ratios = rates.map((rate, i) => rate / (references[i] ?? Number.NaN));
+  return `${label.padEnd(46)} ${String(Math.round(median(rates))).padStart(8)}/s  ${String(Math.round(median(references))).padStart(8)}/s  ${median(ratios).toFixed(2).padStart(5)}  (${ratios.map((r) => r.toFixed(2)).join(' ')})`;
+}
+
+async function main(): Promise<void> {
+  const bytes = recordBytes(RECORDS / 2);
+  console.log(
+    `${RECORDS} records per run: value ${bytes.value} B, key ${bytes.key} B, headers ${bytes.headers} B; ${PARTITIONS} partitions, acks=all, idempotent, compression ${COMPRESSION}; median of ${ROUNDS} rounds`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'seatrush-ratios-'));
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  const groups: string[] = [];
+  const consumeTopics = new TopicNames(`${run}_consume`);
+  try {
+    const payloads = payloadFile(dir);
+    const published = new Map<KafkaClientName, number[]>(CLIENTS.map((c) => [c, []]));
+    const producerRates: number[] = [];
+    for (let round = 0; round < ROUNDS && ONLY !== 'consume'; round += 1) {
+      for (const client of CLIENTS) published.get(client)?.push(await publishRate(admin, client, round));
+      if (!process.env.BENCH_NO_TOOL) producerRates.push(await producerPerformance(admin, payloads, round));
+    }
+
+    const consumed = new Map<KafkaClientName, number[]>(CLIENTS.map((c) => [c, []]));
+    const consumerRates: number[] = [];
+    if (ONLY !== 'publish') {
+      await createTopic(admin, consumeTopics.of('ReservationRequested'));
+      await fill(`${run}_consume`);
+    }
+    for (let round = 0; round < ROUNDS && ONLY !== 'publish'; round += 1) {
+      for (const client of CLIENTS) {
+        const group = `${run}_sr_${client}_${round}`;
+        groups.push(group);
+        consumed.get(client)?.push(await consumeRate(client, `${run}_consume`, group));
+      }
+      const group = `${run}_cp_${round}`;
+      groups.push(group);
+      consumerRates.push(consumerPerformance(consumeTopics.of('ReservationRequested'), group));
+    }
+
+    console.log(
+      `${'path'.padEnd(46)} ${'SeatRush'.padStart(10)}  ${'Kafka tool'.padStart(10)}  ratio  (each round)`,
+    );
+    for (const client of CLIENTS) {
+      if (ONLY === 'consume') break;
+      console.log(row(`publish, ${CALLERS} callers, ${client}`, published.get(client) ?? [], producerRates));
+    }
+    for (const client of CLIENTS) {
+      if (ONLY === 'publish') break;
+      console.log(row(`consume, empty batch handler, ${client}`, consumed.get(client) ?? [], consumerRates));
+    }
+    console.log('Kafka tools: ProducerPerformance and ConsumerPerformance (nMsg.sec) of the broker release');
+  } finally {
+    await admin.deleteTopics({ topics: [consumeTopics.of('ReservationRequested')] }).catch(() => undefined);
+    await admin.deleteGroups(groups).catch(() => undefined);
+    await admin.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
