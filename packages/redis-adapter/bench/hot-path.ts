@@ -20,7 +20,9 @@ import {
   systemClock,
 } from '@seatrush/core';
 import { Redis } from 'ioredis';
+import { holdArgs } from '../src/hold-calls';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '../src/index';
+import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
 import { cleanup, runBenchmark } from './support';
@@ -101,33 +103,22 @@ function print(f: Figures): void {
 /** `redis-benchmark` calling the reserve script by EVALSHA: what one Redis can do, no client at all. */
 function redisBenchmarkCeiling(sha: string, keyPrefix: string): string {
   const url = new URL(redisUrl);
-  const base = `${keyPrefix}sr:{ceiling}:`;
-  const keys = [
-    'meta',
-    'stock',
-    'seats',
-    'users',
-    'idem',
-    'expiry',
-    'admitted',
-    'hold:r__rand_int__',
-    'timer:r__rand_int__',
-  ].map((k) => base + k);
-  const args = [
-    base,
-    'ceiling',
-    'u__rand_int__',
-    'r__rand_int__',
-    'k__rand_int__',
-    'f',
-    'quantity',
-    '1',
-    '60000',
-    '0',
-    '1000',
-    '60000',
-    '0',
-  ];
+  const meta = new KeySpace(keyPrefix).sale('ceiling').meta;
+  // the arguments the adapter sends (see src/hold-calls.ts), a random user and ids per call
+  const args = holdArgs({
+    reservationId: 'r__rand_int__',
+    userId: 'u__rand_int__',
+    idempotencyKey: 'k__rand_int__',
+    fingerprint: 'u__rand_int__|q|1',
+    mode: 'q',
+    requireAdmission: false,
+    withTimer: false,
+    units: 1,
+    holdMs: 60_000,
+    now: 1_000,
+    retentionMs: 60_000,
+    relayLagLimitMs: 0,
+  });
   const out = execFileSync(
     'redis-benchmark',
     [
@@ -144,8 +135,8 @@ function redisBenchmarkCeiling(sha: string, keyPrefix: string): string {
       '-q',
       'EVALSHA',
       sha,
-      String(keys.length),
-      ...keys,
+      '1',
+      meta,
       ...args,
     ],
     { encoding: 'utf8' },

@@ -26,6 +26,7 @@ import {
   ValidationError,
   validate,
 } from '@seatrush/core';
+import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
 import { RedisInventorySteps } from './inventory-steps';
 import type { SaleKeys } from './keys';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
@@ -133,7 +134,10 @@ export class RedisInventoryStore implements InventoryStore {
     return (await this.context.redis.hget(this.keys(id).meta, 'warm')) === '1';
   }
 
-  /** The hot path: one script call (see `src/lua/reserve.lua`). */
+  /**
+   * The hot path: one script call (see `src/lua/reserve.lua`). The request is validated here,
+   * once; the script's reply is read by position, not validated again.
+   */
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
     const r = validate('reserve request', ReserveRequest, request);
     const seatIds = r.selection.kind === 'seats' ? r.selection.seatIds : [];
@@ -142,44 +146,26 @@ export class RedisInventoryStore implements InventoryStore {
         { path: 'selection.seatIds', message: 'a seat is asked for twice' },
       ]);
     }
-    const quantity = r.selection.kind === 'seats' ? seatIds.length : r.selection.quantity;
-    const k = this.keys(r.saleId);
+    const call = this.holdCall(
+      r,
+      r.selection.kind === 'seats' ? 's' : 'q',
+      r.selection.kind === 'seats' ? seatIds.length : r.selection.quantity,
+      reserveFingerprint(r),
+    );
     const reply = asList(
-      await this.context.scripts.run('reserve', holdingKeys(k, r.reservationId), [
-        k.base,
-        r.saleId,
-        r.userId,
-        r.reservationId,
-        r.idempotencyKey,
-        reserveFingerprint(r),
-        r.selection.kind,
-        quantity,
-        r.holdMs,
-        r.requireAdmission ? '1' : '0',
-        r.now,
-        this.context.retentionMs,
-        this.expiryTimers ? '1' : '0',
-        r.relayLagLimitMs ?? 0,
-        ...seatIds,
-      ]),
+      await this.context.scripts.run('reserve', [this.keys(r.saleId).meta], [...holdArgs(call), ...seatIds]),
       'reserve',
     );
-    if (reply[0] === 'HELD') {
-      return {
-        ok: true,
-        code: 'HELD',
-        hold: publicHold(holdFrom(pairs(reply, 2))),
-        replayed: reply[1] === '1',
-      };
-    }
+    if (reply[0] === 'HELD')
+      return { ok: true, code: 'HELD', hold: newHold(r.saleId, call, seatIds), replayed: false };
+    if (reply[0] === 'REPLAYED')
+      return { ok: true, code: 'HELD', hold: replayedHold(reply).hold, replayed: true };
     if (reply[0] === 'ERROR') {
       throw new ValidationError('reserve request', [
         { path: 'reservationId', message: `reservation ${r.reservationId} exists already` },
       ]);
     }
-    const code = String(reply[1]) as ReserveRefusal;
-    const seats = reply.slice(2).map(String);
-    return seats.length > 0 ? { ok: false, code, seatIds: seats } : { ok: false, code };
+    return refusal<ReserveRefusal>(reply);
   }
 
   /**
@@ -188,44 +174,58 @@ export class RedisInventoryStore implements InventoryStore {
    */
   async reserveGroup(request: GroupReserveRequest): Promise<GroupReserveOutcome> {
     const r = validate('group reserve request', GroupReserveRequest, request);
-    const k = this.keys(r.saleId);
+    const call = this.holdCall(r, r.fallback === 'split' ? 's' : 'r', r.size, groupReserveFingerprint(r));
     const reply = asList(
-      await this.context.scripts.run('reserve-group', holdingKeys(k, r.reservationId), [
-        k.base,
-        r.saleId,
-        r.userId,
-        r.reservationId,
-        r.idempotencyKey,
-        groupReserveFingerprint(r),
-        r.size,
-        r.fallback,
-        r.holdMs,
-        r.requireAdmission ? '1' : '0',
-        r.now,
-        this.context.retentionMs,
-        this.expiryTimers ? '1' : '0',
-        r.relayLagLimitMs ?? 0,
-        ...r.rows.map((row) => row.join(',')),
-      ]),
+      await this.context.scripts.run(
+        'reserve-group',
+        [this.keys(r.saleId).meta],
+        [...holdArgs(call), ...r.rows.map((row) => row.join(','))],
+      ),
       'reserve-group',
     );
     if (reply[0] === 'HELD') {
+      const picked = String(reply[2]).split(',');
       return {
         ok: true,
         code: 'HELD',
-        hold: publicHold(holdFrom(pairs(reply, 3))),
-        replayed: reply[1] === '1',
-        adjacent: reply[2] === '1',
+        hold: newHold(r.saleId, call, picked),
+        replayed: false,
+        adjacent: reply[1] === '1',
       };
+    }
+    if (reply[0] === 'REPLAYED') {
+      const { hold, adjacent } = replayedHold(reply);
+      return { ok: true, code: 'HELD', hold, replayed: true, adjacent };
     }
     if (reply[0] === 'ERROR') {
       throw new ValidationError('group reserve request', [
         { path: 'reservationId', message: `reservation ${r.reservationId} exists already` },
       ]);
     }
-    const code = String(reply[1]) as GroupReserveRefusal;
-    const seats = reply.slice(2).map(String);
-    return seats.length > 0 ? { ok: false, code, seatIds: seats } : { ok: false, code };
+    return refusal<GroupReserveRefusal>(reply);
+  }
+
+  /** The packed call of a hold-making script for a validated request. */
+  private holdCall(
+    r: ReserveRequest | GroupReserveRequest,
+    mode: string,
+    units: number,
+    fingerprint: string,
+  ): HoldCall {
+    return {
+      reservationId: r.reservationId,
+      userId: r.userId,
+      idempotencyKey: r.idempotencyKey,
+      fingerprint,
+      mode,
+      requireAdmission: r.requireAdmission,
+      withTimer: this.expiryTimers,
+      units,
+      holdMs: r.holdMs,
+      now: r.now,
+      retentionMs: this.context.retentionMs,
+      relayLagLimitMs: r.relayLagLimitMs ?? 0,
+    };
   }
 
   /**
@@ -515,18 +515,8 @@ export async function exec(
   });
 }
 
-/** KEYS of the scripts that make a new hold (reserve.lua, reserve-group.lua), in their order. */
-function holdingKeys(k: SaleKeys, reservationId: string): string[] {
-  return [
-    k.meta,
-    k.stock,
-    k.seats,
-    k.users,
-    k.idempotency,
-    k.expiry,
-    k.admitted,
-    k.hold(reservationId),
-    k.holdTimer(reservationId),
-    k.outbox,
-  ];
+/** A script's {'REFUSED', code, seatId…} as an outcome. */
+function refusal<Code extends string>(reply: unknown[]): { ok: false; code: Code; seatIds?: string[] } {
+  const code = reply[1] as Code;
+  return reply.length > 2 ? { ok: false, code, seatIds: reply.slice(2) as string[] } : { ok: false, code };
 }

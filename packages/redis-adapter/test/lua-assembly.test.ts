@@ -81,6 +81,19 @@ describe("the adapter's scripts", () => {
     }
   });
 
+  it('take the hold preamble and the hold writes (the outbox entry among them) from one include each', () => {
+    const scripts = loadLuaScripts();
+    for (const name of ['reserve', 'reserve-group'] as const) {
+      const script = scripts.get(name)!;
+      for (const include of ['hold-request', 'hold-preamble', 'hold-write']) {
+        for (const part of luaFile(`includes/${include}.lua`).split(/^--- @include.*$/m)) {
+          expect(script).toContain(part.trim());
+        }
+      }
+      expect(script.match(/'ZADD', base \.\. 'outbox'/g)).toHaveLength(1);
+    }
+  });
+
   it('are embedded by the build exactly as the sources assemble them', async () => {
     const output = await build({
       entryPoints: [new URL('../src/lua-files.ts', import.meta.url).pathname],
