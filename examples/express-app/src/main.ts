@@ -7,6 +7,9 @@ import { startApp } from './server';
  * configuration from the environment, the demo sale opened, the URL printed. SIGINT/SIGTERM shut
  * it down gracefully.
  */
+/** The longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_BOUND_MS = 15_000;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel);
@@ -33,6 +36,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // every step of close() is bounded; this bounds the whole, whatever a dependency does
+    setTimeout(() => {
+      log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, SHUTDOWN_BOUND_MS).unref();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

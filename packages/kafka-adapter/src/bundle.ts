@@ -4,6 +4,12 @@ import type { KafkaConnection } from './connection';
 import { KafkaEventConsumer, type KafkaEventConsumerOptions } from './consumer';
 import { KafkaEventPublisher, type KafkaEventPublisherOptions } from './publisher';
 
+/** A consumer's settings beyond what the bundle decides (connection, client, topics, group). */
+export type ConsumerSettings = Omit<
+  KafkaEventConsumerOptions,
+  'connection' | 'client' | 'topicPrefix' | 'groupId'
+>;
+
 /** Options of {@link kafkaPorts}. */
 export interface KafkaPortsOptions {
   /** Goes before every topic and consumer group name: the namespace of one deployment. */
@@ -12,8 +18,11 @@ export interface KafkaPortsOptions {
   client?: KafkaClientName;
   /** More publisher settings (batching, compression, provisioning, …). */
   publisher?: Omit<KafkaEventPublisherOptions, 'connection' | 'client' | 'topicPrefix'>;
-  /** More consumer settings; `groupInstanceId` makes a restarted worker take its partitions back at once. */
-  consumer?: Omit<KafkaEventConsumerOptions, 'connection' | 'client' | 'topicPrefix' | 'groupId'>;
+  /**
+   * More consumer settings, for every group or per group (`(group) => …`); `groupInstanceId`
+   * makes a restarted worker take its partitions back at once.
+   */
+  consumer?: ConsumerSettings | ((group: string) => ConsumerSettings);
 }
 
 /** The event part of a runtime's ports: what `kafkaPorts` gives. */

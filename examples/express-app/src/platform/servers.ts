@@ -2,20 +2,12 @@ import { systemClock } from '@seatrush/core';
 import {
   createKafka,
   type DeadLetterRecord,
-  KafkaEventConsumer,
-  KafkaEventPublisher,
+  kafkaPorts,
   readDeadLetters,
   redriveDeadLetters,
 } from '@seatrush/kafka-adapter';
-import { createPgConnection, migrate, PgReservationRepository } from '@seatrush/pg-adapter';
-import {
-  RedisBlocklist,
-  RedisInventorySteps,
-  RedisInventoryStore,
-  RedisRateLimiter,
-  RedisWaitingRoomStore,
-  Redlock,
-} from '@seatrush/redis-adapter';
+import { createPgConnection, pgPorts } from '@seatrush/pg-adapter';
+import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { LoggingAlertSink } from './alerts';
@@ -42,19 +34,31 @@ export async function serverPorts(
   const { namespace, log } = options;
   const redis = new Redis(servers.redisUrl, { maxRetriesPerRequest: 2, enableReadyCheck: true });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
-  const keyPrefix = `${namespace}:`;
   const pg = createPgConnection({
     connectionString: servers.databaseUrl,
     schema: namespace,
     applicationName: 'seatrush-example',
     pool: { max: 20 },
   });
-  await migrate(pg.primary, { schema: namespace });
   const connection = { brokers: servers.kafkaBrokers, clientId: `seatrush-example-${namespace}` };
-  const publisher = new KafkaEventPublisher({ connection, topicPrefix: namespace });
-  // the first publish connects too: start-up must not wait for a broker that is down (holds go
-  // to the outbox meanwhile), it only warms the connection up
-  void publisher.connect().catch((error: unknown) => log.warn({ err: error }, 'kafka not reachable yet'));
+  // the SDK's three bundles, one namespace: the Redis key prefix, the topic prefix, the schema
+  const store = redisPorts(redis, {
+    keyPrefix: `${namespace}:`,
+    onDurabilityWarning: (warning) => log.warn({ warning }, 'redis can lose acknowledged holds'),
+  });
+  const events = kafkaPorts(connection, {
+    topicPrefix: namespace,
+    consumer: (group) => ({
+      // the worker must see everything ever published; a notifier only what comes from now on
+      fromBeginning: !group.startsWith('seatrush-notify'),
+      onError: (error) => log.warn({ err: error, group }, 'kafka consumer error'),
+    }),
+  });
+  const truth = pgPorts(pg.primary, { schema: namespace, migrate: 'apply' });
+  await Promise.all([store.verify(), truth.verify()]);
+  // start-up must not wait for a broker that is down (holds go to the outbox meanwhile): the
+  // first publish connects too, this only warms the connection up
+  void events.verify().catch((error: unknown) => log.warn({ err: error }, 'kafka not reachable yet'));
   const admin = createKafka(connection).admin();
   let adminConnected = false;
 
@@ -81,30 +85,21 @@ export async function serverPorts(
     return { redis: redisHealth, postgres: pgHealth, kafka: kafkaHealth };
   };
 
-  const inventory = new RedisInventoryStore(redis, { keyPrefix });
   return {
     mode: 'servers',
     clock: systemClock,
-    waitingRoomStore: new RedisWaitingRoomStore(redis, { keyPrefix }),
-    inventory,
-    waitingListStore: inventory.waitingList(),
+    waitingRoomStore: store.waitingRoom,
+    inventory: store.inventory,
+    waitingListStore: store.waitingList,
     // the lock strategy over the one Redis here; production Redlock wants independent masters
-    lock: new Redlock([redis], { keyPrefix }),
-    steps: new RedisInventorySteps(inventory),
-    repository: new PgReservationRepository(pg),
-    publisher,
-    consumer: (group) =>
-      new KafkaEventConsumer({
-        connection,
-        groupId: `${namespace}.${group}`,
-        topicPrefix: namespace,
-        // the worker must see everything ever published; a notifier only what comes from now on
-        fromBeginning: !group.startsWith('seatrush-notify'),
-        onError: (error) => log.warn({ err: error, group }, 'kafka consumer error'),
-      }),
+    lock: store.lock!,
+    steps: store.steps,
+    repository: truth.repository,
+    publisher: events.publisher,
+    consumer: events.consumer,
     deadLetters: kafkaDeadLetters(connection, namespace),
-    rateLimiter: new RedisRateLimiter(redis, { keyPrefix }),
-    blocklist: new RedisBlocklist(redis, { keyPrefix }),
+    rateLimiter: store.rateLimiter,
+    blocklist: store.blocklist,
     alerts: new LoggingAlertSink(log),
     health,
     pools: () => ({
