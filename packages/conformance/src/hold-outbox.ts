@@ -61,6 +61,38 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     },
   },
   {
+    category: 'concurrency',
+    name: 'outbox: concurrent markRelayed calls over two sales each remove exactly their own entries',
+    async run({ inventory }) {
+      const sales = [await generalSale(inventory, 20), await generalSale(inventory, 20)];
+      const now = startOfTest();
+      const ids = new Map<string, string[]>();
+      for (const saleId of sales) {
+        const made = await Promise.all(
+          Array.from({ length: 12 }, async (_, i) => {
+            const request = reserveRequest(saleId, `u${i}`, units(1), now + i);
+            return heldOf(await inventory.reserve(request)).reservationId;
+          }),
+        );
+        ids.set(saleId, made);
+      }
+      // all in one burst: the first 9 of each sale, one call each, some twice
+      await Promise.all(
+        sales.flatMap((saleId) =>
+          [...ids.get(saleId)!.slice(0, 9), ids.get(saleId)![0]!].map((id) =>
+            inventory.markRelayed({ saleId, reservationIds: [id] }),
+          ),
+        ),
+      );
+      for (const saleId of sales) {
+        const left = (await inventory.unrelayed({ saleId, enqueuedUpTo: now + 100, limit: 20 })).map(
+          (e) => e.reservationId,
+        );
+        expect(left.sort()).toEqual(ids.get(saleId)!.slice(9).sort());
+      }
+    },
+  },
+  {
     category: 'behaviour',
     name: 'outbox: keeps its entries, and the hold in them, when the hold expires or is released',
     async run({ inventory }) {

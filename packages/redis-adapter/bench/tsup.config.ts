@@ -9,6 +9,8 @@ export default defineConfig({
     'hot-path': 'bench/hot-path.ts',
     'pre-queue': 'bench/pre-queue.ts',
     'group-reserve': 'bench/group-reserve.ts',
+    ratios: 'bench/ratios.ts',
+    'script-cost': 'bench/script-cost.ts',
   },
   outDir: 'dist/bench',
   format: ['esm'],

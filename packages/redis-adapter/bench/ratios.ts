@@ -1,0 +1,223 @@
+/**
+ * The SDK's reserve against the server's own ceiling, side by side in one run: core's
+ * `Reservations.reserve` on `RedisInventoryStore` (BENCH_CLIENTS callers over 8 connections, one
+ * sale, no publisher), with and without ioredis auto-pipelining, and `redis-benchmark` calling the
+ * SAME assembled reserve script by EVALSHA with the SAME packed arguments, `-c 50` and
+ * `-c 50 -P 16`. BENCH_PAIRS (3) back-to-back rounds; each ratio is the median of the rounds'
+ * ratios. Then what one call costs Redis: INFO commandstats (usec_per_call) and SLOWLOG (every
+ * call logged) over a sample of SDK reserves.
+ *
+ *   pnpm --filter @seatrush/redis-adapter bench:ratios
+ *   BENCH_REQUESTS=20000 BENCH_PAIRS=3 BENCH_CLIENTS=64 pnpm --filter @seatrush/redis-adapter bench:ratios
+ *
+ * Starts a private `redis-server` (BENCH_REDIS_URL to use another; the script resets its stats
+ * and slowlog settings). Prints figures; asserts nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  type EventPublisher,
+  MemoryAlertSink,
+  Reservations,
+  type SaleDefinitionInput,
+  systemClock,
+} from '@seatrush/core';
+import { Redis, type RedisOptions } from 'ioredis';
+import { holdArgs } from '../src/hold-calls';
+import { RedisInventoryStore } from '../src/index';
+import { KeySpace } from '../src/keys';
+import { luaSources } from '../src/scripts';
+import { startRedis } from '../test/redis-process';
+import { runBenchmark } from './support';
+
+const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const pairs = Number(process.env.BENCH_PAIRS ?? 3);
+const callers = Number(process.env.BENCH_CLIENTS ?? 64);
+const connectionsCount = 8;
+const benchmarkClients = 50;
+const STOCK = 10_000_000;
+
+const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
+
+function saleDefinition(id: string): SaleDefinitionInput {
+  return {
+    id,
+    name: id,
+    inventory: { kind: 'general', capacity: STOCK, tier: 'std' },
+    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
+    opensAt: 0,
+    admission: { usersPerInterval: 100, maxActive: 1_000 },
+    limits: { ticketsPerUser: 1 },
+  };
+}
+
+async function loadSale(redis: Redis, saleId: string): Promise<void> {
+  await new RedisInventoryStore(redis).load({
+    saleId,
+    initialStock: STOCK,
+    available: STOCK,
+    seatIds: [],
+    confirmedSeatIds: [],
+    ticketsPerUser: 1,
+    confirmedPerUser: {},
+  });
+}
+
+/** Reserves per second of `requests` reserves through `callers` concurrent callers (distinct users). */
+async function sdkRate(url: string, options: RedisOptions, saleId: string, round: number): Promise<number> {
+  const connections = Array.from({ length: connectionsCount }, () => new Redis(url, options));
+  try {
+    await loadSale(connections[0]!, saleId);
+    const services = connections.map(
+      (redis) =>
+        new Reservations({
+          sale: saleDefinition(saleId),
+          inventory: new RedisInventoryStore(redis),
+          publisher: nullPublisher,
+          clock: systemClock,
+          alerts: new MemoryAlertSink(),
+          requireAdmission: false,
+        }),
+    );
+    let next = 0;
+    let held = 0;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        const service = services[caller % services.length]!;
+        while (next < requests) {
+          const i = next++;
+          const result = await service.reserve({
+            userId: `u${round}x${i}`,
+            idempotencyKey: `k${round}x${i}`,
+            selection: { kind: 'quantity', quantity: 1 },
+          });
+          if (result.ok) held += 1;
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (held !== requests) console.log(`  (${requests - held} of ${requests} SDK reserves were refused)`);
+    return requests / seconds;
+  } finally {
+    await Promise.all(connections.map((c) => c.quit()));
+  }
+}
+
+/** `redis-benchmark` EVALSHA of the reserve script, with the arguments the SDK sends. */
+function evalshaRate(url: string, sha: string, saleId: string, pipeline: number): number {
+  const { hostname, port } = new URL(url);
+  const args = holdArgs({
+    reservationId: 'r__rand_int__',
+    userId: 'u__rand_int__',
+    idempotencyKey: 'k__rand_int__',
+    fingerprint: 'u__rand_int__|q|1',
+    mode: 'q',
+    requireAdmission: false,
+    withTimer: false,
+    units: 1,
+    holdMs: 600_000,
+    now: Date.now(),
+    retentionMs: 86_400_000,
+    relayLagLimitMs: 0,
+  });
+  const out = execFileSync(
+    'redis-benchmark',
+    [
+      ...['-h', hostname, '-p', port || '6379', '-c', String(benchmarkClients), '-n', String(requests)],
+      ...['-P', String(pipeline), '-r', '1000000000', '--csv'],
+      ...['EVALSHA', sha, '1', new KeySpace('').sale(saleId).meta, ...args],
+    ],
+    { encoding: 'utf8' },
+  );
+  // --csv: a header line, then "EVALSHA …","<requests per second>",…
+  const row = out.trim().split('\n').pop() ?? '';
+  return Number(JSON.parse(`[${row}]`)[1]);
+}
+
+/** Median of a list of numbers. */
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** usec_per_call of EVALSHA since the last CONFIG RESETSTAT. */
+async function evalshaUsecPerCall(admin: Redis): Promise<number> {
+  const info = await admin.info('commandstats');
+  const match = /cmdstat_evalsha:calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/.exec(info);
+  return match ? Number(match[3]) : Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const own = process.env.BENCH_REDIS_URL ? undefined : await startRedis();
+  const url = process.env.BENCH_REDIS_URL ?? own!.url;
+  const admin = new Redis(url);
+  try {
+    await admin.flushall();
+    const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1];
+    const sha = (await admin.script('LOAD', luaSources().get('reserve')!)) as string;
+    console.log(
+      `SeatRush reserve vs redis-benchmark EVALSHA of the same reserve.lua, Redis ${version}${own ? ' (private server)' : ''}: ` +
+        `${requests} requests a run, SDK ${callers} callers over ${connectionsCount} connections, ` +
+        `redis-benchmark -c ${benchmarkClients}; ${pairs} back-to-back rounds, medians`,
+    );
+    const rows: Record<string, number[]> = {};
+    const add = (name: string, value: number) => {
+      rows[name] ??= [];
+      rows[name].push(value);
+    };
+    for (let round = 0; round < pairs; round++) {
+      const plain = await sdkRate(url, {}, `plain${round}`, round);
+      const auto = await sdkRate(url, { enableAutoPipelining: true }, `auto${round}`, round);
+      await loadSale(admin, `ceiling${round}`);
+      const c50 = evalshaRate(url, sha, `ceiling${round}`, 1);
+      const p16 = evalshaRate(url, sha, `ceiling${round}`, 16);
+      add('SDK reserve', plain);
+      add('SDK reserve, enableAutoPipelining', auto);
+      add('EVALSHA -c 50', c50);
+      add('EVALSHA -c 50 -P 16', p16);
+      add('SDK / EVALSHA -c 50', plain / c50);
+      add('SDK / EVALSHA -c 50 -P 16', plain / p16);
+      add('SDK auto-pipelined / EVALSHA -c 50', auto / c50);
+      add('SDK auto-pipelined / EVALSHA -c 50 -P 16', auto / p16);
+      console.log(
+        `  round ${round + 1}: SDK ${plain.toFixed(0)}/s, auto-pipelined ${auto.toFixed(0)}/s, ` +
+          `EVALSHA -c 50 ${c50.toFixed(0)}/s, -P 16 ${p16.toFixed(0)}/s`,
+      );
+    }
+    for (const [name, values] of Object.entries(rows)) {
+      const ratio = name.includes(' / ');
+      const shown = ratio ? median(values).toFixed(2) : `${median(values).toFixed(0)} reserves/s`;
+      console.log(
+        `${name.padEnd(44)} ${shown.padStart(18)}   (${values.map((v) => v.toFixed(ratio ? 2 : 0)).join(', ')})`,
+      );
+    }
+
+    // what one call costs the server: commandstats over a whole run, SLOWLOG over a sample
+    await admin.config('SET', 'slowlog-log-slower-than', '0');
+    await admin.config('SET', 'slowlog-max-len', '2000');
+    await admin.config('RESETSTAT');
+    await admin.slowlog('RESET');
+    await sdkRate(url, {}, 'cost', pairs);
+    const usec = await evalshaUsecPerCall(admin);
+    const log = (await admin.slowlog('GET', 2000)) as Array<[number, number, number, string[]]>;
+    const durations = log
+      .filter((entry) => entry[3][0]?.toUpperCase() === 'EVALSHA')
+      .map((entry) => entry[2]);
+    durations.sort((a, b) => a - b);
+    const at = (q: number) => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))];
+    await admin.config('RESETSTAT');
+    await admin.set('probe', '0');
+    for (let i = 0; i < 2_000; i++) await admin.incr('probe');
+    const incr = /cmdstat_incr:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(
+      await admin.info('commandstats'),
+    );
+    console.log(
+      `server cost of one SDK reserve: INFO commandstats usec_per_call ${usec.toFixed(2)} µs ` +
+        `(INCR: ${incr?.[1]} µs); SLOWLOG of the last ${durations.length} calls: p50 ${at(0.5)} µs, p99 ${at(0.99)} µs, max ${at(1)} µs`,
+    );
+    await admin.config('SET', 'slowlog-log-slower-than', '10000');
+  } finally {
+    if (own) await admin.flushall();
+    await admin.quit();
+    await own?.destroy();
+  }
+}
+
+runBenchmark(main);
