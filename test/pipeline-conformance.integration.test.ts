@@ -39,7 +39,7 @@ describePipeline('Redis + Kafka + PostgreSQL', async () => {
   });
   const publisher = new KafkaEventPublisher({ connection, topicPrefix: namespace });
   const consumers: KafkaEventConsumer[] = [];
-  // every step runs whatever the one before did, so a failed check still leaves nothing behind
+  // every step runs even when one before it failed, so a failed check still leaves nothing behind
   const dispose = () =>
     inOrder([
       () => Promise.all(consumers.map((consumer) => consumer.stop())),
@@ -70,7 +70,7 @@ describePipeline('Redis + Kafka + PostgreSQL', async () => {
     waitingRoom: new RedisWaitingRoomStore(redis, { keyPrefix }),
     inventory,
     steps: new RedisInventorySteps(inventory),
-    // the lock strategy over the one Redis here, as the example app wires it
+    // the lock strategy over the one Redis here, as redisPorts does by default
     lock: new Redlock([redis], { keyPrefix }),
     publisher,
     consumer(group: string) {
