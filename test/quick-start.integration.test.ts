@@ -44,7 +44,8 @@ describe('the real-server quick start of the README', () => {
       for (const name of ['core', 'redis-adapter', 'kafka-adapter', 'pg-adapter']) {
         symlinkSync(join(root, 'packages', name), join(host, 'node_modules/@seatrush', name));
       }
-      for (const name of ['ioredis', 'pg']) symlinkSync(join(root, 'node_modules', name), join(host, 'node_modules', name));
+      for (const name of ['ioredis', 'pg'])
+        symlinkSync(join(root, 'node_modules', name), join(host, 'node_modules', name));
       copyFileSync(program, join(host, 'quick-start.mts'));
       const started = Date.now();
       const { stdout } = await promisify(execFile)(process.execPath, ['quick-start.mts'], {
