@@ -261,8 +261,14 @@ export class Reservations {
       now,
       relayLagLimitMs: this.relayLagLimitMs,
     });
+    // a real-time bound, not the Clock: it bounds a real wait even while a test holds the clock
+    // still. The lock strategy gives up a little before the answer's bound, so that a request
+    // still waiting for its turn or the lock answers BUSY (true: nothing held) rather than unknown.
+    const deadline = performance.now() + this.answerWithinMs * 0.9;
     const outcome = await storeAnswer(
-      this.strategy === 'atomic' ? this.options.inventory.reserve(request) : this.reserveUnderLock(request),
+      this.strategy === 'atomic'
+        ? this.options.inventory.reserve(request)
+        : this.reserveUnderLock(request, deadline),
       this.answerWithinMs,
     );
     if (outcome instanceof UnknownOutcome) {
@@ -339,6 +345,7 @@ export class Reservations {
    */
   private async reserveUnderLock(
     request: ReserveRequest,
+    deadline: number,
   ): Promise<ReserveOutcome | { ok: false; code: 'BUSY' }> {
     const steps = this.options.steps!;
     const lock = this.options.lock!;
@@ -368,6 +375,13 @@ export class Reservations {
     // contender at a time: its other callers wait their turn here instead of thousands spinning
     // on the distributed lock and drowning the lock's nodes (and the holder's own commands).
     return this.inLocalTurn(async () => {
+      // its turn came too late to answer in time: give up before touching the store, so the
+      // answer (BUSY) is true — nothing was held — instead of a hold nobody hears about
+      if (performance.now() >= deadline) return { ok: false, code: 'BUSY' } as const;
+      // a request with this key may have held while this one waited (a double submit): its
+      // answer is the replay, never a sold-out it caused itself
+      const held = await steps.findOutcome(saleId, request.idempotencyKey);
+      if (held) return replayOf(held, fingerprint);
       // Sold-out short-circuit: once the stock cannot cover a quantity the answer is SOLD_OUT with
       // or without the lock, so those who arrive after the sell-out leave at once. Only for
       // quantities: a seat request keeps its SEAT_TAKEN answer with the seats named.
@@ -377,8 +391,11 @@ export class Reservations {
           ? async () => (await this.options.inventory.counts(saleId)).available < selection.quantity
           : async () => false;
       if (await soldOut()) return { ok: false, code: 'SOLD_OUT' } as const;
-      const lease = await this.acquireLock(`sale:${saleId}`, soldOut);
-      if (lease === 'GAVE_UP') return { ok: false, code: 'SOLD_OUT' } as const;
+      const lease = await this.acquireLock(`sale:${saleId}`, soldOut, deadline);
+      if (lease === 'GAVE_UP') {
+        const meanwhile = await steps.findOutcome(saleId, request.idempotencyKey);
+        return meanwhile ? replayOf(meanwhile, fingerprint) : ({ ok: false, code: 'SOLD_OUT' } as const);
+      }
       if (!lease) return { ok: false, code: 'BUSY' } as const;
       try {
         return await this.holdUnderLease(request, fingerprint, lease);
@@ -398,16 +415,19 @@ export class Reservations {
   /**
    * Takes the sale's lock, trying again after a short random pause while another request holds
    * it (the port's implementations differ in how long they retry themselves). Between tries it
-   * asks `giveUp`, and answers GAVE_UP when that says waiting has become pointless.
+   * asks `giveUp`, and answers GAVE_UP when that says waiting has become pointless; past the
+   * answer's deadline it stops trying (null: BUSY).
    */
   private async acquireLock(
     resource: string,
     giveUp: () => Promise<boolean>,
+    deadline: number,
   ): Promise<Lease | null | 'GAVE_UP'> {
     const attempts = this.options.lockAttempts ?? 200;
     for (let attempt = 1; ; attempt++) {
       const lease = await this.options.lock!.acquire(resource, this.options.lockTtlMs ?? 2_000);
       if (lease || attempt >= attempts) return lease;
+      if (performance.now() >= deadline) return null; // BUSY: answered in time, nothing held
       await new Promise((resolve) => setTimeout(resolve, 1 + Math.floor(Math.random() * 5)));
       if (await giveUp()) return 'GAVE_UP';
     }

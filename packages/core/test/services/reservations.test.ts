@@ -50,6 +50,25 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 9, held: 1 });
   });
 
+  it('answers a double submit for the last unit with the same hold, never SOLD_OUT', async () => {
+    const s = await servicesFor(generalSale({ capacity: 1 }), { strategy });
+    const tokens = await s.admit('alice');
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k-last',
+      selection: { kind: 'quantity', quantity: 1 } as const,
+      admissionToken: tokens.alice,
+    };
+    const [first, second] = await Promise.all([
+      s.reservations.reserve(request),
+      s.reservations.reserve(request),
+    ]);
+    expect(first).toMatchObject({ ok: true, code: 'ACCEPTED' });
+    expect(second).toMatchObject({ ok: true, code: 'ACCEPTED' });
+    expect(first.ok && second.ok && first.reservationId === second.reservationId).toBe(true);
+    expect([first.ok && first.replayed, second.ok && second.replayed].sort()).toEqual([false, true]);
+  });
+
   it('refuses an idempotency key reused for a different request', async () => {
     const s = await servicesFor(generalSale(), { strategy });
     const tokens = await s.admit('alice');
@@ -330,6 +349,40 @@ describe('Reservations (lock strategy) under contention', () => {
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
     await s.lock.release(other!);
     expect(await reservations.reserve(request)).toMatchObject({ ok: true, code: 'ACCEPTED' });
+  });
+});
+
+describe('Reservations (lock strategy) past the answer bound', () => {
+  it('answers BUSY and holds nothing once the answer bound passes while the lock stays taken', async () => {
+    const s = await servicesFor(generalSale(), { strategy: 'lock' });
+    const t = await s.admit('alice');
+    const reservations = new Reservations({
+      sale: generalSale(),
+      inventory: s.inventory,
+      publisher: s.bus,
+      clock: s.clock,
+      alerts: s.alerts,
+      strategy: 'lock',
+      lock: s.lock,
+      steps: s.inventory.steps(),
+      waitingRoom: s.waitingRoomStore,
+      lockAttempts: 1_000_000,
+      answerWithinMs: 100,
+    });
+    const other = await s.lock.acquire('sale:sale-ga', 60_000);
+    const request = {
+      userId: 'alice',
+      idempotencyKey: 'k1',
+      selection: { kind: 'quantity', quantity: 1 } as const,
+    };
+    expect(await reservations.reserve({ ...request, admissionToken: t.alice })).toEqual({
+      ok: false,
+      code: 'BUSY',
+    });
+    await s.lock.release(other!);
+    // the attempt gave up: nothing is held late behind the answer
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
   });
 });
 
