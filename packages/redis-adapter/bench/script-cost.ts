@@ -4,7 +4,9 @@
  * `redis-benchmark -c 50 -n BENCH_REQUESTS` EVALSHA of one script with the arguments its adapter
  * sent (a random user, reservation and key per call, general admission, no gate, no admission),
  * alternated BENCH_ROUNDS times with INCR as the yardstick; INFO commandstats' usec_per_call per
- * run. Prints the minimum (the run least disturbed by other work on the machine) and the median.
+ * run, and the server's CPU time per request (INFO cpu, user + sys, command and network together),
+ * which other work on the machine does not inflate as it does wall-clock usec. Prints the
+ * minimum (the run least disturbed) and the median of each.
  *
  *   pnpm --filter @seatrush/redis-adapter bench:script-cost
  *   BENCH_BASELINE=<rev> BENCH_ROUNDS=7 BENCH_REQUESTS=20000 pnpm --filter @seatrush/redis-adapter bench:script-cost
@@ -93,44 +95,49 @@ async function main(): Promise<void> {
       confirmedPerUser: {},
     });
     const { port } = new URL(server.url);
-    const usecPerCall = async (command: string[], stat: string): Promise<number> => {
+    const cpuSeconds = async () => {
+      const info = await redis.info('cpu');
+      const of = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1]);
+      return of('used_cpu_user') + of('used_cpu_sys');
+    };
+    const usec: Record<string, number[]> = {};
+    const cpu: Record<string, number[]> = {};
+    const measure = async (name: string, command: string[], stat: string): Promise<void> => {
       await redis.config('RESETSTAT');
-      execFileSync('redis-benchmark', [
-        '-p',
-        port,
-        '-c',
-        '50',
-        '-n',
-        String(requests),
-        '-r',
-        '1000000000',
-        '-q',
-        ...command,
-      ]);
-      const line = new RegExp(`cmdstat_${stat}:calls=\\d+,usec=\\d+,usec_per_call=([\\d.]+)`).exec(
+      const before = await cpuSeconds();
+      const options = ['-p', port, '-c', '50', '-n', String(requests), '-r', '1000000000', '-q'];
+      execFileSync('redis-benchmark', [...options, ...command]);
+      const spent = ((await cpuSeconds()) - before) * 1e6;
+      const line = new RegExp(`cmdstat_${stat}:calls=(\\d+),usec=\\d+,usec_per_call=([\\d.]+)`).exec(
         await redis.info('commandstats'),
       );
-      return Number(line?.[1]);
+      (usec[name] ??= []).push(Number(line?.[2]));
+      (cpu[name] ??= []).push(spent / Number(line?.[1]));
     };
-    const figures: Record<string, number[]> = { baseline: [], today: [], INCR: [] };
     for (let round = 0; round < rounds; round++) {
-      figures.baseline!.push(await usecPerCall(['EVALSHA', shas.baseline, ...callOf('baseline')], 'evalsha'));
-      figures.today!.push(await usecPerCall(['EVALSHA', shas.today, ...callOf('today')], 'evalsha'));
-      figures.INCR!.push(await usecPerCall(['INCR', 'yardstick'], 'incr'));
+      await measure('baseline', ['EVALSHA', shas.baseline, ...callOf('baseline')], 'evalsha');
+      await measure('today', ['EVALSHA', shas.today, ...callOf('today')], 'evalsha');
+      await measure('INCR', ['INCR', 'yardstick'], 'incr');
     }
-    console.log(
-      `usec_per_call (INFO commandstats) of one reserve, ${rounds} alternated runs of redis-benchmark -c 50 -n ${requests}:`,
-    );
-    const incr = Math.min(...figures.INCR!);
-    for (const [name, values] of Object.entries(figures)) {
-      const label =
-        name === 'INCR' ? 'INCR' : name === 'baseline' ? `reserve.lua at ${baseline}` : 'reserve.lua today';
-      console.log(
-        `${label.padEnd(28)} min ${Math.min(...values)
-          .toFixed(2)
-          .padStart(7)} µs (${(Math.min(...values) / incr).toFixed(0).padStart(3)} INCRs)   ` +
-          `median ${median(values).toFixed(2).padStart(7)} µs   (${values.map((v) => v.toFixed(1)).join(', ')})`,
-      );
+    console.log(`one reserve on Redis, ${rounds} alternated runs of redis-benchmark -c 50 -n ${requests}:`);
+    const labels: Record<string, string> = {
+      baseline: `reserve.lua at ${baseline}`,
+      today: 'reserve.lua today',
+      INCR: 'INCR',
+    };
+    for (const [what, table] of [
+      ['usec_per_call', usec],
+      ['server CPU a request', cpu],
+    ] as const) {
+      const incr = Math.min(...table.INCR!);
+      for (const [name, values] of Object.entries(table)) {
+        const least = Math.min(...values);
+        console.log(
+          `${what.padEnd(21)} ${labels[name]!.padEnd(26)} min ${least.toFixed(2).padStart(7)} µs ` +
+            `(${(least / incr).toFixed(1).padStart(5)} INCRs)   median ${median(values).toFixed(2).padStart(7)} µs` +
+            `   (${values.map((v) => v.toFixed(1)).join(', ')})`,
+        );
+      }
     }
   } finally {
     await redis.quit();

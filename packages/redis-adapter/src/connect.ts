@@ -38,6 +38,9 @@ export type ExtraRedisOptions = Omit<RedisOptions, 'keyPrefix'>;
 /**
  * Opens the ioredis client for a deployment. The stores run unchanged on all three modes: every
  * script's keys share the sale's hash tag, so on a cluster each script runs in one slot.
+ * Auto-pipelining is on unless `extra` turns it off: the commands of concurrent requests leave in
+ * one write per tick, which measured 1.1-1.7x the reserves a second of one write per command
+ * (`bench:ratios`, docs/performance.md).
  */
 export function connectRedis(deployment: RedisDeployment, extra: ExtraRedisOptions = {}): RedisClient {
   if ((extra as RedisOptions).keyPrefix) {
@@ -53,6 +56,7 @@ export function connectRedis(deployment: RedisDeployment, extra: ExtraRedisOptio
   switch (deployment.mode) {
     case 'single': {
       const options: RedisOptions = {
+        enableAutoPipelining: true,
         ...extra,
         ...auth,
         ...(deployment.db !== undefined ? { db: deployment.db } : {}),
@@ -63,6 +67,7 @@ export function connectRedis(deployment: RedisDeployment, extra: ExtraRedisOptio
     case 'sentinel':
       if (deployment.sentinels.length === 0) throw new ConfigurationError('sentinel mode needs sentinels');
       return new Redis({
+        enableAutoPipelining: true,
         ...extra,
         ...auth,
         sentinels: deployment.sentinels,
@@ -73,7 +78,12 @@ export function connectRedis(deployment: RedisDeployment, extra: ExtraRedisOptio
       });
     case 'cluster': {
       if (deployment.nodes.length === 0) throw new ConfigurationError('cluster mode needs at least one node');
-      const options: ClusterOptions = { redisOptions: { ...extra, ...auth }, scaleReads: 'master' };
+      const { enableAutoPipelining = true, ...redisOptions } = extra;
+      const options: ClusterOptions = {
+        enableAutoPipelining,
+        redisOptions: { ...redisOptions, ...auth },
+        scaleReads: 'master',
+      };
       return new Cluster(deployment.nodes, options);
     }
     default:
