@@ -5,6 +5,7 @@ import { uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { startRedis } from '../../../packages/redis-adapter/test/redis-process';
 import { demoSale } from '../src/demo-sale';
 import { AnswerLog, auditAnswers } from './support/answer-audit';
 import { freePort, kafkaBroker, postgresServer } from './support/fault-servers';
@@ -148,6 +149,49 @@ describe('faults with buyers in flight: every answer agrees with PostgreSQL at t
       await app.close().catch(() => {});
       await truthDb.end();
       db.destroy();
+    }
+  }, 180_000);
+
+  it('SIGKILL of Redis mid-reserve (AOF, fsync always): a 5xx changed nothing, and every hold made reaches its final state', async () => {
+    const store = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const namespace = uniqueName('rediskill');
+    schemas.push(namespace);
+    const app = await startTestApp({
+      REDIS_URL: store.url,
+      DATABASE_URL: services.databaseUrl,
+      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      NAMESPACE: namespace,
+    });
+    const truthRedis = new Redis(store.url, { maxRetriesPerRequest: 2 });
+    truthRedis.on('error', () => {}); // it is down for a while on purpose
+    const log = new AnswerLog();
+    try {
+      const crowd = await buyers(app.url, 16, 'rk');
+      await Promise.all(crowd.slice(0, 6).map((b, i) => doubleSubmit(log, b, seatOf(i), `rk-${i}`)));
+      const inFlight = Promise.all(
+        crowd.slice(6, 12).map((b, i) => doubleSubmit(log, b, seatOf(i + 6), `rk-${i + 6}`)),
+      );
+      await store.kill();
+      await inFlight;
+      await Promise.all(crowd.slice(12).map((b, i) => doubleSubmit(log, b, seatOf(i + 12), `rk-${i + 12}`)));
+      await store.restart();
+
+      const finals = await auditAnswers(
+        log,
+        { db: shared, schema: namespace, redis: truthRedis, keyPrefix: `${namespace}:`, saleId: 'demo' },
+        90_000,
+      );
+      console.info('[faults] Redis SIGKILLed mid-reserve and restarted', {
+        answers: log.tally(),
+        finalStates: finals,
+        slowestAnswerMs: log.slowestMs(),
+      });
+      // an outage is a typed "unavailable" (nothing changed) or "unknown" (202), never an error
+      expect(log.answers.filter((a) => a.status === 500 || a.status === 0)).toEqual([]);
+    } finally {
+      await app.close().catch(() => {});
+      truthRedis.disconnect();
+      await store.destroy();
     }
   }, 180_000);
 

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@seatrush/core';
+import { ConfigurationError, InfrastructureError } from '@seatrush/core';
 import { KeySpace } from './keys';
 import { type RedisClient, Scripts } from './scripts';
 import { optional, PositiveInt, validateFields } from './validation';
@@ -62,9 +62,36 @@ export function storeContext(redis: RedisClient, options: RedisStoreOptions | un
     options ?? {},
   );
   return {
-    redis,
+    redis: failuresAsInfrastructure(redis),
     scripts: new Scripts(redis),
     keys: new KeySpace(parsed.keyPrefix ?? ''),
     retentionMs: parsed.retentionMs ?? 24 * 3_600_000,
   };
+}
+
+/**
+ * The client as the stores use it: a command that fails (the server is down, the connection
+ * dropped, retries ran out) rejects with an `InfrastructureError` carrying the original as
+ * `cause`, as the scripts' failures do, so a host answers it as "unavailable" (503) and never as
+ * an unexpected error. Commands are still sent by the host's own client.
+ */
+function failuresAsInfrastructure(redis: RedisClient): RedisClient {
+  return new Proxy(redis, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        return result instanceof Promise
+          ? result.catch((error: unknown) => {
+              throw error instanceof InfrastructureError
+                ? error
+                : new InfrastructureError(`Redis ${String(property)} failed: ${(error as Error).message}`, {
+                    cause: error,
+                  });
+            })
+          : result;
+      };
+    },
+  });
 }
