@@ -6,7 +6,8 @@
  * alternated BENCH_ROUNDS times with INCR as the yardstick; INFO commandstats' usec_per_call per
  * run, and the server's CPU time per request (INFO cpu, user + sys, command and network together),
  * which other work on the machine does not inflate as it does wall-clock usec. Prints the
- * minimum (the run least disturbed) and the median of each.
+ * minimum (the run least disturbed) and the median of each, and where today's script spends it:
+ * the same call answering before it reads anything, and after its checks (before the writes).
  *
  *   pnpm --filter @seatrush/redis-adapter bench:script-cost
  *   BENCH_BASELINE=<rev> BENCH_ROUNDS=7 BENCH_REQUESTS=20000 pnpm --filter @seatrush/redis-adapter bench:script-cost
@@ -81,9 +82,16 @@ async function main(): Promise<void> {
     const old = execFileSync('git', ['show', `${baseline}:packages/redis-adapter/src/lua/reserve.lua`], {
       encoding: 'utf8',
     });
+    const today = luaSources().get('reserve')!;
+    const writes = "return holdUnits(seatIds, {}) or { 'HELD' }";
+    if (!today.includes(writes))
+      throw new Error('reserve.lua no longer ends with its writes: update the breakdown');
     const shas = {
       baseline: (await redis.script('LOAD', old)) as string,
-      today: (await redis.script('LOAD', luaSources().get('reserve')!)) as string,
+      today: (await redis.script('LOAD', today)) as string,
+      // the breakdown: the same call answered before anything is read, and after the checks
+      call: (await redis.script('LOAD', `if true then return { 'HELD' } end\n${today}`)) as string,
+      checks: (await redis.script('LOAD', today.replace(writes, "return { 'HELD' }"))) as string,
     };
     await new RedisInventoryStore(redis).load({
       saleId,
@@ -117,12 +125,16 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       await measure('baseline', ['EVALSHA', shas.baseline, ...callOf('baseline')], 'evalsha');
       await measure('today', ['EVALSHA', shas.today, ...callOf('today')], 'evalsha');
+      await measure('call', ['EVALSHA', shas.call, ...callOf('today')], 'evalsha');
+      await measure('checks', ['EVALSHA', shas.checks, ...callOf('today')], 'evalsha');
       await measure('INCR', ['INCR', 'yardstick'], 'incr');
     }
     console.log(`one reserve on Redis, ${rounds} alternated runs of redis-benchmark -c 50 -n ${requests}:`);
     const labels: Record<string, string> = {
       baseline: `reserve.lua at ${baseline}`,
       today: 'reserve.lua today',
+      call: '  its call alone',
+      checks: '  its call and checks',
       INCR: 'INCR',
     };
     for (const [what, table] of [
