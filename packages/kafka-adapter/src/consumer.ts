@@ -127,12 +127,14 @@ const ABORTED = Symbol('aborted');
 
 /** The settled state of one running subscription. */
 interface Running {
+  /** The group member; replaced by a fresh one when its client gives up on it (see `rejoin`). */
   consumer: GroupConsumerDriver;
   deadLetters: ProducerDriver;
   handler: EventHandler;
   retry: RetryPolicy;
   topics: string[];
   paused: boolean;
+  rejoining?: boolean;
 }
 
 /**
@@ -210,19 +212,7 @@ export class KafkaEventConsumer implements EventConsumer {
       await deadLetters.connect();
       const patience = this.sessionTimeoutMs() * 2;
       await Promise.race([
-        consumer.run({
-          topics,
-          fromBeginning: this.options.fromBeginning ?? true,
-          concurrency: this.options.partitionsConsumedConcurrently ?? 3,
-          eachBatch: (batch) => this.trackBatch(this.handleBatch(running, batch)),
-          onCrash: (cause, restart) =>
-            this.report(
-              new InfrastructureError(
-                `Kafka consumer ${this.groupId} failed (restart: ${restart}): ${String(cause)}`,
-                { cause },
-              ),
-            ),
-        }),
+        consumer.run(this.runInput(running)),
         sleep(patience).then(() => {
           throw new InfrastructureError(
             `consumer group ${this.groupId} got no partitions within ${patience} ms`,
@@ -237,6 +227,62 @@ export class KafkaEventConsumer implements EventConsumer {
       throw new InfrastructureError(`could not start Kafka consumer ${this.groupId}: ${String(cause)}`, {
         cause,
       });
+    }
+  }
+
+  /** How a group member runs for `running`: the same for the first member and every rejoin. */
+  private runInput(running: Running): Parameters<GroupConsumerDriver['run']>[0] {
+    return {
+      topics: running.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+      concurrency: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (batch) => this.trackBatch(this.handleBatch(running, batch)),
+      onCrash: (cause, restart) => {
+        this.report(
+          new InfrastructureError(
+            `Kafka consumer ${this.groupId} failed (restart: ${restart}): ${String(cause)}`,
+            {
+              cause,
+            },
+          ),
+        );
+        // the client gave up on this member (e.g. the brokers were gone longer than its retries):
+        // a fresh member rejoins, so consumption resumes once the brokers are back
+        if (!restart) void this.rejoin(running);
+      },
+    };
+  }
+
+  /**
+   * Replaces a member its client gave up on with a fresh one, retrying with backoff (up to 5 s
+   * apart) until it joins or the consumer is stopped. Committed offsets carry over: the new
+   * member starts where the group left off, so nothing is skipped (a duplicate is deduplicated by
+   * idempotent handlers).
+   */
+  private async rejoin(running: Running): Promise<void> {
+    if (running.rejoining) return;
+    running.rejoining = true;
+    try {
+      for (let attempt = 1; !this.stopping && this.running === running; attempt += 1) {
+        await sleep(Math.min(5_000, 250 * 2 ** attempt));
+        if (this.stopping || this.running !== running) return;
+        await running.consumer.disconnect().catch(() => undefined);
+        const member = this.groupMember();
+        running.consumer = member;
+        try {
+          await member.run(this.runInput(running));
+          if (running.paused) member.pause(running.topics);
+          return;
+        } catch (cause) {
+          this.report(
+            new InfrastructureError(`Kafka consumer ${this.groupId} could not rejoin: ${String(cause)}`, {
+              cause,
+            }),
+          );
+        }
+      }
+    } finally {
+      running.rejoining = false;
     }
   }
 
