@@ -119,8 +119,8 @@ async function main(): Promise<void> {
       const line = new RegExp(`cmdstat_${stat}:calls=(\\d+),usec=\\d+,usec_per_call=([\\d.]+)`).exec(
         await redis.info('commandstats'),
       );
-      (usec[name] ??= []).push(Number(line?.[2]));
-      (cpu[name] ??= []).push(spent / Number(line?.[1]));
+      usec[name] = [...(usec[name] ?? []), Number(line?.[2])];
+      cpu[name] = [...(cpu[name] ?? []), spent / Number(line?.[1])];
     };
     for (let round = 0; round < rounds; round++) {
       await measure('baseline', ['EVALSHA', shas.baseline, ...callOf('baseline')], 'evalsha');
