@@ -1,11 +1,10 @@
 /**
  * Publish benchmark: throughput (events/s) and acks=all latency p50/p99 of KafkaEventPublisher
- * with and without its micro-batcher, then Kafka's own ProducerPerformance on the same broker and
- * record size as the ceiling. Prints figures; asserts nothing. Run: `pnpm --filter
+ * with and without its micro-batcher (default client). The comparison with Kafka's own
+ * ProducerPerformance is `bench:ratios` (200,000 records, both clients). Prints figures; asserts
+ * nothing. Run: `pnpm --filter
  * @seatrush/kafka-adapter bench` (reads KAFKA_BROKERS; about 25 s).
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { logLevel } from 'kafkajs';
 import { createKafka, KafkaEventPublisher, type MicroBatcherOptions } from '../src';
@@ -14,7 +13,6 @@ import { event } from './events';
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
-const repoRoot = process.env.SEATRUSH_ROOT ?? process.cwd();
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
@@ -97,41 +95,6 @@ async function rawIdempotentProbe(): Promise<void> {
   );
 }
 
-function producerPerformance(recordSize: number): void {
-  const lib = join(repoRoot, '.services/kafka/lib/*');
-  const topic = `bench_${process.pid}_producer_performance`;
-  try {
-    const out = execFileSync(
-      'java',
-      [
-        '-Xmx256m',
-        `-Dlog4j2.configurationFile=${join(repoRoot, '.services/kafka/log4j2-quiet.properties')}`,
-        '-cp',
-        lib,
-        'org.apache.kafka.tools.ProducerPerformance',
-        '--topic',
-        topic,
-        '--num-records',
-        String(EVENTS * 4),
-        '--record-size',
-        String(recordSize),
-        '--throughput',
-        '-1',
-        '--producer-props',
-        `bootstrap.servers=${brokers.join(',')}`,
-        'acks=all',
-        'enable.idempotence=true',
-        'linger.ms=5',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 },
-    );
-    const summary = out.trim().split('\n').pop() ?? '';
-    console.log(`${'Kafka ProducerPerformance (Java, ceiling)'.padEnd(44)} ${summary}`);
-  } catch (error) {
-    console.log(`Kafka ProducerPerformance could not run: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
-
 async function main(): Promise<void> {
   const recordSize = Buffer.byteLength(JSON.stringify(event(EVENTS)));
   console.log(
@@ -142,7 +105,6 @@ async function main(): Promise<void> {
   await run('micro-batcher linger 2 ms (default)', { lingerMs: 2 });
   await run('micro-batcher linger 10 ms', { lingerMs: 10 });
   await run('micro-batcher linger 2 ms, 4 in flight, not idempotent', { lingerMs: 2, maxInFlight: 4 }, false);
-  producerPerformance(recordSize);
   await rawIdempotentProbe();
 }
 

@@ -20,6 +20,7 @@ import {
   type Compression,
   createKafka,
   encodeEvent,
+  ensureTopics,
   type KafkaClientName,
   KafkaEventConsumer,
   KafkaEventPublisher,
@@ -89,7 +90,7 @@ function java(tool: string, args: string[]): string {
 }
 
 async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+  await ensureTopics(admin, [topic], { partitions: PARTITIONS });
 }
 
 /** Records per second of ProducerPerformance into a fresh topic. */

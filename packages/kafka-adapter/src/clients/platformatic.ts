@@ -382,13 +382,19 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   }
 }
 
+/** The message as the consumer reads it; headers are read only when asked for (dead letters). */
 function incoming(message: RawMessage, offset: string): IncomingMessage {
-  const headers: IncomingHeaders = {};
-  for (const [name, value] of message.headers) headers[name.toString()] = value;
+  let headers: IncomingHeaders | undefined;
   return {
     offset,
     key: message.key ?? null,
     value: message.value ?? null,
-    headers,
+    get headers(): IncomingHeaders {
+      if (headers === undefined) {
+        headers = {};
+        for (const [name, value] of message.headers) headers[name.toString()] = value;
+      }
+      return headers;
+    },
   };
 }
