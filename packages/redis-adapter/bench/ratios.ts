@@ -1,7 +1,8 @@
 /**
  * The SDK's reserve against the server's own ceiling, side by side in one run: core's
  * `Reservations.reserve` on `RedisInventoryStore` (BENCH_CLIENTS callers over 8 connections, one
- * sale, no publisher), with and without ioredis auto-pipelining, and `redis-benchmark` calling the
+ * sale, no publisher), with and without ioredis auto-pipelining, the store's `reserve` alone
+ * (auto-pipelined: one script call a reserve, as EVALSHA is), and `redis-benchmark` calling the
  * SAME assembled reserve script by EVALSHA with the SAME packed arguments, `-c 50` and
  * `-c 50 -P 16`. BENCH_PAIRS (3) back-to-back rounds; each ratio is the median of the rounds'
  * ratios. Then what one call costs Redis: INFO commandstats (usec_per_call) and SLOWLOG (every
@@ -35,6 +36,7 @@ const callers = Number(process.env.BENCH_CLIENTS ?? 64);
 const connectionsCount = 8;
 const benchmarkClients = 50;
 const STOCK = 10_000_000;
+const AUTO: RedisOptions = { enableAutoPipelining: true };
 
 const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
 
@@ -62,36 +64,70 @@ async function loadSale(redis: Redis, saleId: string): Promise<void> {
   });
 }
 
+/** One reserve of caller `i`, answering whether it held. */
+type ReserveOne = (i: number) => Promise<boolean>;
+
+/** The SDK as a host runs it: core's `Reservations` over the store (the relay marks each hold relayed). */
+function throughRuntime(saleId: string, round: number) {
+  return (redis: Redis): ReserveOne => {
+    const service = new Reservations({
+      sale: saleDefinition(saleId),
+      inventory: new RedisInventoryStore(redis),
+      publisher: nullPublisher,
+      clock: systemClock,
+      alerts: new MemoryAlertSink(),
+      requireAdmission: false,
+    });
+    return async (i) =>
+      (
+        await service.reserve({
+          userId: `u${round}x${i}`,
+          idempotencyKey: `k${round}x${i}`,
+          selection: { kind: 'quantity', quantity: 1 },
+        })
+      ).ok;
+  };
+}
+
+/** The adapter alone: `RedisInventoryStore.reserve`, one script call a reserve, as EVALSHA is. */
+function storeAlone(saleId: string, round: number) {
+  return (redis: Redis): ReserveOne => {
+    const store = new RedisInventoryStore(redis);
+    return async (i) =>
+      (
+        await store.reserve({
+          saleId,
+          userId: `u${round}x${i}`,
+          reservationId: `r${round}x${i}`,
+          idempotencyKey: `k${round}x${i}`,
+          selection: { kind: 'quantity', quantity: 1 },
+          holdMs: 600_000,
+          requireAdmission: false,
+          now: Date.now(),
+        })
+      ).ok;
+  };
+}
+
 /** Reserves per second of `requests` reserves through `callers` concurrent callers (distinct users). */
-async function sdkRate(url: string, options: RedisOptions, saleId: string, round: number): Promise<number> {
+async function sdkRate(
+  url: string,
+  options: RedisOptions,
+  saleId: string,
+  reserver: (redis: Redis) => ReserveOne,
+): Promise<number> {
   const connections = Array.from({ length: connectionsCount }, () => new Redis(url, options));
   try {
     await loadSale(connections[0]!, saleId);
-    const services = connections.map(
-      (redis) =>
-        new Reservations({
-          sale: saleDefinition(saleId),
-          inventory: new RedisInventoryStore(redis),
-          publisher: nullPublisher,
-          clock: systemClock,
-          alerts: new MemoryAlertSink(),
-          requireAdmission: false,
-        }),
-    );
+    const reserves = connections.map(reserver);
     let next = 0;
     let held = 0;
     const started = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: callers }, async (_, caller) => {
-        const service = services[caller % services.length]!;
+        const reserve = reserves[caller % reserves.length]!;
         while (next < requests) {
-          const i = next++;
-          const result = await service.reserve({
-            userId: `u${round}x${i}`,
-            idempotencyKey: `k${round}x${i}`,
-            selection: { kind: 'quantity', quantity: 1 },
-          });
-          if (result.ok) held += 1;
+          if (await reserve(next++)) held += 1;
         }
       }),
     );
@@ -163,8 +199,9 @@ async function main(): Promise<void> {
       rows[name].push(value);
     };
     for (let round = 0; round < pairs; round++) {
-      const plain = await sdkRate(url, {}, `plain${round}`, round);
-      const auto = await sdkRate(url, { enableAutoPipelining: true }, `auto${round}`, round);
+      const plain = await sdkRate(url, {}, `plain${round}`, throughRuntime(`plain${round}`, round));
+      const auto = await sdkRate(url, AUTO, `auto${round}`, throughRuntime(`auto${round}`, round));
+      const alone = await sdkRate(url, AUTO, `alone${round}`, storeAlone(`alone${round}`, round));
       await loadSale(admin, `ceiling${round}`);
       const c50 = evalshaRate(url, sha, `ceiling${round}`, 1);
       const p16 = evalshaRate(url, sha, `ceiling${round}`, 16);
@@ -176,8 +213,11 @@ async function main(): Promise<void> {
       add('SDK / EVALSHA -c 50 -P 16', plain / p16);
       add('SDK auto-pipelined / EVALSHA -c 50', auto / c50);
       add('SDK auto-pipelined / EVALSHA -c 50 -P 16', auto / p16);
+      add('store alone, auto-pipelined', alone);
+      add('store alone / EVALSHA -c 50', alone / c50);
+      add('store alone / EVALSHA -c 50 -P 16', alone / p16);
       console.log(
-        `  round ${round + 1}: SDK ${plain.toFixed(0)}/s, auto-pipelined ${auto.toFixed(0)}/s, ` +
+        `  round ${round + 1}: SDK ${plain.toFixed(0)}/s, auto-pipelined ${auto.toFixed(0)}/s, store alone ${alone.toFixed(0)}/s, ` +
           `EVALSHA -c 50 ${c50.toFixed(0)}/s, -P 16 ${p16.toFixed(0)}/s`,
       );
     }
@@ -194,7 +234,7 @@ async function main(): Promise<void> {
     await admin.config('SET', 'slowlog-max-len', '2000');
     await admin.config('RESETSTAT');
     await admin.slowlog('RESET');
-    await sdkRate(url, {}, 'cost', pairs);
+    await sdkRate(url, {}, 'cost', throughRuntime('cost', pairs));
     const usec = await evalshaUsecPerCall(admin);
     const log = (await admin.slowlog('GET', 2000)) as Array<[number, number, number, string[]]>;
     const durations = log
