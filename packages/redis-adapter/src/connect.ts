@@ -39,8 +39,8 @@ export type ExtraRedisOptions = Omit<RedisOptions, 'keyPrefix'>;
  * Opens the ioredis client for a deployment. The stores run unchanged on all three modes: every
  * script's keys share the sale's hash tag, so on a cluster each script runs in one slot.
  * Auto-pipelining is on unless `extra` turns it off: the commands of concurrent requests leave in
- * one write per tick, which gave 1.1-1.7x the reserves a second of one write per command in 8 of
- * 9 rounds of `bench:ratios`, 0.74x in one (docs/performance.md).
+ * one write per tick, which gave 1.1-1.7x the reserves a second of one write per command in 12 of
+ * 15 rounds of `bench:ratios`, 0.66-0.93x in the other 3 (docs/performance.md).
  */
 export function connectRedis(deployment: RedisDeployment, extra: ExtraRedisOptions = {}): RedisClient {
   if ((extra as RedisOptions).keyPrefix) {
