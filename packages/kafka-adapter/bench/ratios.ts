@@ -7,7 +7,10 @@
  * partitions, the same record bytes (the tool cannot send headers, so its value carries the
  * headers' bytes too), a key per record. Every topic and group is deleted afterwards. Prints
  * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
- * KAFKA_BROKERS; about 4 minutes). BENCH_COMPRESSION=lz4|zstd|gzip compresses on both sides.
+ * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
+ * BENCH_CLIENTS=platformatic,kafkajs, BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
+ * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_NO_TOOL=1 (SeatRush
+ * alone, e.g. under --cpu-prof).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -268,6 +271,7 @@ async function main(): Promise<void> {
         groups.push(group);
         consumed.get(client)?.push(await consumeRate(client, `${run}_consume`, group));
       }
+      if (process.env.BENCH_NO_TOOL) continue;
       const group = `${run}_cp_${round}`;
       groups.push(group);
       consumerRates.push(consumerPerformance(consumeTopics.of('ReservationRequested'), group));
