@@ -2,8 +2,9 @@ import { z } from '@seatrush/core';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Platform, SaleRuntime } from '../platform/types';
-import { type BuyerCaches, loadReservation } from './buyer-routes';
+import type { BuyerCaches } from './buyer-routes';
 import { HttpError } from './errors';
+import { reservationView } from './reservation-view';
 import { sessionOf } from './session';
 import type { SseHub } from './sse';
 import { IdParam, parse, saleOf } from './validate';
@@ -301,7 +302,8 @@ export function waitingListRoutes(deps: {
       );
     }
     caches.seats.invalidate(runtime.sale.id);
-    const reservation = await loadReservation(platform, runtime, result.reservationId);
+    // the claim is answered as made (a hold, in the outbox): never a 5xx for a failing read after it
+    const reservation = { ...reservationView(result.hold, null), amountCents: result.amountCents };
     await live.push(runtime, userId);
     res.status(201).json({ reservation });
   });

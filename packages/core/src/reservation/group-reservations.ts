@@ -10,11 +10,10 @@ import { GroupFallback, type GroupReserveRefusal, GroupReserveRequest } from '..
 import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
-import { HoldRelay } from './hold-relay';
+import { type HoldRelay, relayFor } from './hold-relay';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
-  holdAsOf,
   storeAnswer,
   UnknownOutcome,
 } from './store-answer';
@@ -102,15 +101,7 @@ export class GroupReservations {
     if (!options.inventory.reserveGroup) {
       throw new ConfigurationError('group allocation needs a store implementing reserveGroup');
     }
-    this.relay =
-      options.relay ??
-      new HoldRelay({
-        sale: this.sale,
-        inventory: options.inventory,
-        publisher: options.publisher,
-        alerts: options.alerts,
-        clock: options.clock,
-      });
+    this.relay = relayFor(this.sale, options);
     this.holdMs = options.holdMs ?? this.sale.holdMs;
     if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
       throw new ConfigurationError('holdMs must be a positive integer');
@@ -172,17 +163,6 @@ export class GroupReservations {
         ? { ok: false, code: outcome.code, seatIds: outcome.seatIds }
         : { ok: false, code: outcome.code };
     }
-    // a new hold goes to the pipeline at once; a replayed one was handed over by its first request
-    if (!outcome.replayed) await this.relay.handOver(outcome.hold, now);
-    const hold = holdAsOf(outcome.hold, this.options.clock.now());
-    return {
-      ok: true,
-      code: 'ACCEPTED',
-      reservationId: hold.reservationId,
-      hold,
-      amountCents: this.relay.amountOf(hold),
-      adjacent: outcome.adjacent,
-      replayed: outcome.replayed,
-    };
+    return { ...(await this.relay.accept(outcome, now)), adjacent: outcome.adjacent };
   }
 }

@@ -8,6 +8,7 @@ import { holdStockChanged } from '../stock/audit';
 import { describeError } from './describe-error';
 import { reservationEventId, reservationRequested } from './events';
 import { PriceList } from './price-list';
+import { holdAsOf } from './store-answer';
 
 /** Options of {@link HoldRelay}. */
 export interface HoldRelayOptions {
@@ -29,6 +30,31 @@ export interface HoldRelayOptions {
   batchSize?: number;
   /** How long a request waits for its own hand-over before answering anyway; default 250 ms. */
   handOverWaitMs?: number;
+}
+
+/** A hold a service accepted: what it answers once the hold is handed to the pipeline. */
+export interface AcceptedHold {
+  ok: true;
+  code: 'ACCEPTED';
+  reservationId: string;
+  /** The hold as of the answer (EXPIRED if its time has passed). */
+  hold: HoldRecord;
+  amountCents: number;
+  replayed: boolean;
+}
+
+/**
+ * The relay a service was given, or one over the service's own ports (the host must then run a
+ * relay loop for the sale somewhere: `createSeatRush` does).
+ */
+export function relayFor(
+  sale: SaleDefinition,
+  options: Pick<HoldRelayOptions, 'inventory' | 'publisher' | 'alerts' | 'clock'> & {
+    relay?: HoldRelay | undefined;
+  },
+): HoldRelay {
+  const { inventory, publisher, alerts, clock } = options;
+  return options.relay ?? new HoldRelay({ sale, inventory, publisher, alerts, clock });
 }
 
 /**
@@ -65,6 +91,23 @@ export class HoldRelay {
       onError: (error) =>
         this.alert('warning', 'RELAY_FAILED', 'an outbox pass failed; the next one retries', error),
     });
+  }
+
+  /**
+   * The answer to a hold the store made or replayed: a new one is handed over first (a replayed
+   * one was, by its first request), and the answer says the hold as it stands now.
+   */
+  async accept(made: { hold: HoldRecord; replayed: boolean }, enqueuedAt: number): Promise<AcceptedHold> {
+    if (!made.replayed) await this.handOver(made.hold, enqueuedAt);
+    const hold = holdAsOf(made.hold, this.options.clock.now());
+    return {
+      ok: true,
+      code: 'ACCEPTED',
+      reservationId: hold.reservationId,
+      hold,
+      amountCents: this.amountOf(hold),
+      replayed: made.replayed,
+    };
   }
 
   /** What a hold costs: the price list of the sale. */

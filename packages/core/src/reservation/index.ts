@@ -1,5 +1,5 @@
 export { reservationConfirmed, reservationEventId, reservationFailed, reservationRequested } from './events';
-export { HoldRelay, type HoldRelayOptions } from './hold-relay';
+export { type AcceptedHold, HoldRelay, type HoldRelayOptions } from './hold-relay';
 export { PriceList } from './price-list';
 export {
   type BatchReport,

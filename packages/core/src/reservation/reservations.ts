@@ -24,11 +24,10 @@ import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { holdStockChanged } from '../stock/audit';
 import { describeError as describe } from './describe-error';
-import { HoldRelay } from './hold-relay';
+import { type HoldRelay, relayFor } from './hold-relay';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
-  holdAsOf,
   storeAnswer,
   UnknownOutcome,
 } from './store-answer';
@@ -212,15 +211,7 @@ export class Reservations {
       'relayLagLimitMs',
       options.relayLagLimitMs ?? defaultRelayLagLimitMs(this.holdMs),
     );
-    this.relay =
-      options.relay ??
-      new HoldRelay({
-        sale: this.sale,
-        inventory: options.inventory,
-        publisher: options.publisher,
-        alerts: options.alerts,
-        clock: options.clock,
-      });
+    this.relay = relayFor(this.sale, options);
     if (this.strategy === 'lock') {
       if (!options.lock || !options.steps) {
         throw new ConfigurationError('the lock strategy needs `lock` and `steps`');
@@ -276,17 +267,7 @@ export class Reservations {
       return { ok: false, code: 'OUTCOME_UNKNOWN', reservationId: request.reservationId };
     }
     if (!outcome.ok) return outcome.code === 'BUSY' ? { ok: false, code: 'BUSY' } : withSeats(outcome);
-    // a new hold goes to the pipeline at once; a replayed one was handed over by its first request
-    if (!outcome.replayed) await this.relay.handOver(outcome.hold, now);
-    const hold = holdAsOf(outcome.hold, this.options.clock.now());
-    return {
-      ok: true,
-      code: 'ACCEPTED',
-      reservationId: hold.reservationId,
-      hold,
-      amountCents: this.relay.amountOf(hold),
-      replayed: outcome.replayed,
-    };
+    return this.relay.accept(outcome, now);
   }
 
   /** Owner only: pushes a live hold's expiry to now + holdMs (e.g. while the buyer pays). */

@@ -18,7 +18,7 @@ import type {
 } from '../ports/waiting-list-store';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { describeError } from './describe-error';
-import { HoldRelay } from './hold-relay';
+import { type HoldRelay, relayFor } from './hold-relay';
 
 /** Input of {@link WaitingList.join}. */
 export const WaitingListJoinInput = z.object({
@@ -96,15 +96,7 @@ export class WaitingList {
 
   constructor(private readonly options: WaitingListOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
-    this.relay =
-      options.relay ??
-      new HoldRelay({
-        sale: this.sale,
-        inventory: options.inventory,
-        publisher: options.publisher,
-        alerts: options.alerts,
-        clock: options.clock,
-      });
+    this.relay = relayFor(this.sale, options);
     this.rows =
       this.sale.inventory.kind === 'assigned'
         ? this.sale.inventory.sections.flatMap((section) =>
@@ -211,15 +203,7 @@ export class WaitingList {
       now,
     });
     if (!outcome.ok) return outcome;
-    const { hold } = outcome;
-    await this.relay.handOver(hold, now);
-    return {
-      ok: true,
-      code: 'ACCEPTED',
-      reservationId: hold.reservationId,
-      hold,
-      amountCents: this.relay.amountOf(hold),
-    };
+    return this.relay.accept({ hold: outcome.hold, replayed: false }, now);
   }
 
   /** Starts the offer rounds: every `intervalMs`, and at once when hooks say units were freed. */

@@ -320,7 +320,8 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
 });
 
 describe('Reservations (lock strategy) under contention', () => {
-  it('answers BUSY and changes nothing when the sale lock stays taken', async () => {
+  /** A lock-strategy service over `s` with `overrides`, and the sale's lock taken by another holder. */
+  async function lockedOut(overrides: Partial<ConstructorParameters<typeof Reservations>[0]>) {
     const s = await servicesFor(generalSale(), { strategy: 'lock' });
     const t = await s.admit('alice');
     const reservations = new Reservations({
@@ -333,7 +334,7 @@ describe('Reservations (lock strategy) under contention', () => {
       lock: s.lock,
       steps: s.inventory.steps(),
       waitingRoom: s.waitingRoomStore,
-      lockAttempts: 3,
+      ...overrides,
     });
     const other = await s.lock.acquire('sale:sale-ga', 60_000);
     expect(other).not.toBeNull();
@@ -341,45 +342,26 @@ describe('Reservations (lock strategy) under contention', () => {
       userId: 'alice',
       idempotencyKey: 'k1',
       selection: { kind: 'quantity', quantity: 1 } as const,
+      admissionToken: t.alice,
     };
-    expect(await reservations.reserve({ ...request, admissionToken: t.alice })).toEqual({
-      ok: false,
-      code: 'BUSY',
-    });
+    return { s, reservations, request, release: () => s.lock.release(other!) };
+  }
+
+  it('answers BUSY and changes nothing when the sale lock stays taken', async () => {
+    const { s, reservations, request, release } = await lockedOut({ lockAttempts: 3 });
+    expect(await reservations.reserve(request)).toEqual({ ok: false, code: 'BUSY' });
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
-    await s.lock.release(other!);
+    await release();
     expect(await reservations.reserve(request)).toMatchObject({ ok: true, code: 'ACCEPTED' });
   });
-});
 
-describe('Reservations (lock strategy) past the answer bound', () => {
   it('answers BUSY and holds nothing once the answer bound passes while the lock stays taken', async () => {
-    const s = await servicesFor(generalSale(), { strategy: 'lock' });
-    const t = await s.admit('alice');
-    const reservations = new Reservations({
-      sale: generalSale(),
-      inventory: s.inventory,
-      publisher: s.bus,
-      clock: s.clock,
-      alerts: s.alerts,
-      strategy: 'lock',
-      lock: s.lock,
-      steps: s.inventory.steps(),
-      waitingRoom: s.waitingRoomStore,
+    const { s, reservations, request, release } = await lockedOut({
       lockAttempts: 1_000_000,
       answerWithinMs: 100,
     });
-    const other = await s.lock.acquire('sale:sale-ga', 60_000);
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity', quantity: 1 } as const,
-    };
-    expect(await reservations.reserve({ ...request, admissionToken: t.alice })).toEqual({
-      ok: false,
-      code: 'BUSY',
-    });
-    await s.lock.release(other!);
+    expect(await reservations.reserve(request)).toEqual({ ok: false, code: 'BUSY' });
+    await release();
     // the attempt gave up: nothing is held late behind the answer
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
