@@ -287,13 +287,8 @@ export class RedisInventoryStore implements InventoryStore {
       batch = opened;
     }
     batch.ids.push(...ids);
-    try {
-      await batch.sent;
-    } catch (error) {
-      throw new InfrastructureError(`Redis ZREM of relayed holds failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    // a failed ZREM is already an InfrastructureError (see storeContext)
+    await batch.sent;
   }
 
   /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
