@@ -1,3 +1,3 @@
 export { clusterAddressesFromEnv } from './global-setup';
-export { uniqueName } from './isolation';
+export { freePort, uniqueName } from './isolation';
 export type { ClusterAddresses, ServiceAddresses } from './services';

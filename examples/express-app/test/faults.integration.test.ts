@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { uniqueName } from '@seatrush/test-support';
+import { freePort, uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startRedis } from '../../../packages/redis-adapter/test/redis-process';
 import { demoSale } from '../src/demo-sale';
 import { AnswerLog, auditAnswers } from './support/answer-audit';
-import { freePort, kafkaBroker, postgresServer } from './support/fault-servers';
-import { Buyer, openSale, operator, sleep, startTestApp } from './support/harness';
+import { kafkaBroker, postgresServer } from './support/fault-servers';
+import { Buyer, openSale, operator, sleep, startTestApp, TEST_APP_ENV } from './support/harness';
 
 /**
  * Faults on the real servers, with buyers' requests in flight: after each, every answer a buyer
@@ -203,23 +203,16 @@ describe('faults with buyers in flight: every answer agrees with PostgreSQL at t
     const port = await freePort();
     const env = {
       ...process.env,
+      ...TEST_APP_ENV,
       REDIS_URL: services.redisUrl,
       DATABASE_URL: services.databaseUrl,
       KAFKA_BROKERS: services.kafkaBrokers.join(','),
       NAMESPACE: namespace,
       PORT: String(port),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      OPERATOR_TOKEN: 'test-operator-token-0123456789',
+      // the restarted process must accept the buyers' session cookies of the first one
       SESSION_SECRET: 'fault-test-session-secret-0123456789abcdef',
-      POW_DIFFICULTY: '4',
       PAYMENT_LATENCY_MS: '300',
-      PAYMENT_FAILURE_RATE: '0',
-      ADMIT_PER_SECOND: '100',
-      ADMISSION_INTERVAL_MS: '100',
-      RATE_PER_IP: '100000',
-      RATE_PER_USER: '1000',
-      RATE_GLOBAL: '100000',
       DEMO_SALE: 'none',
     };
     const url = `http://127.0.0.1:${port}`;

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@seatrush/test-support';
 
 /**
  * Servers a fault test may kill: its own, never the shared ones the other tests use. Each starts
@@ -93,15 +93,4 @@ function postgresBin(): string {
   const newest = versions.at(-1);
   if (!newest) throw new Error('no PostgreSQL in /usr/lib/postgresql (scripts/services.sh installs it)');
   return join('/usr/lib/postgresql', newest, 'bin');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

@@ -37,6 +37,25 @@ export const TEST_BOT_GUARD: BotGuardOptionsInput = {
 };
 
 /**
+ * The app's settings in tests (in process, or as a child from dist/): an ephemeral loopback port,
+ * quick admission, an easy challenge, an instant payment simulator, no logs, defences wide open.
+ */
+export const TEST_APP_ENV: Readonly<Record<string, string>> = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  OPERATOR_TOKEN,
+  POW_DIFFICULTY: '4',
+  PAYMENT_LATENCY_MS: '0',
+  PAYMENT_FAILURE_RATE: '0',
+  ADMIT_PER_SECOND: '100',
+  ADMISSION_INTERVAL_MS: '100',
+  RATE_PER_IP: '100000',
+  RATE_PER_USER: '1000',
+  RATE_GLOBAL: '100000',
+};
+
+/**
  * Starts the app on an ephemeral loopback port with the in-memory default (unless `ports` is
  * given): quick admission, an easy challenge, an instant payment simulator, no logs.
  */
@@ -50,21 +69,7 @@ export async function startTestApp(
     log?: Logger;
   } = {},
 ): Promise<RunningApp> {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    OPERATOR_TOKEN,
-    POW_DIFFICULTY: '4',
-    PAYMENT_LATENCY_MS: '0',
-    PAYMENT_FAILURE_RATE: '0',
-    ADMIT_PER_SECOND: '100',
-    ADMISSION_INTERVAL_MS: '100',
-    RATE_PER_IP: '100000',
-    RATE_PER_USER: '1000',
-    RATE_GLOBAL: '100000',
-    ...env,
-  });
+  const config = loadConfig({ ...TEST_APP_ENV, ...env });
   return startApp(config, {
     log: options.log ?? createLogger('silent'),
     botGuard: options.botGuard ?? TEST_BOT_GUARD,
