@@ -1,7 +1,4 @@
 import {
-  FakePaymentGateway,
-  ManualClock,
-  MemoryAlertSink,
   MemoryBlocklist,
   MemoryDistributedLock,
   MemoryEventBus,
@@ -23,6 +20,7 @@ import {
   describeReservationRepository,
   describeWaitingRoomStore,
 } from '../src';
+import { memoryPipeline } from './memory-pipeline';
 
 // Every suite against the in-memory adapters: the executable specification passes its own spec.
 
@@ -57,20 +55,4 @@ describeEventBus('MemoryEventBus', async () => {
 describeReservationRepository('MemoryReservationRepository', async () => ({
   repository: new MemoryReservationRepository(),
 }));
-describePipeline('in-memory adapters', async () => {
-  const clock = new ManualClock();
-  const { inventory, waitingRoom } = memoryInventory();
-  const bus = new MemoryEventBus();
-  return {
-    waitingRoom,
-    inventory,
-    steps: inventory.steps(),
-    lock: new MemoryDistributedLock({ clock }),
-    publisher: bus,
-    consumer: (group: string) => bus.consumer(group),
-    repository: new MemoryReservationRepository(),
-    payments: new FakePaymentGateway(),
-    alerts: new MemoryAlertSink(),
-    clock,
-  };
-});
+describePipeline('in-memory adapters', memoryPipeline());

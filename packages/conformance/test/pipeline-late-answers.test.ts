@@ -1,17 +1,7 @@
-import {
-  FakePaymentGateway,
-  ManualClock,
-  MemoryAlertSink,
-  MemoryDistributedLock,
-  MemoryEventBus,
-  MemoryInventoryStore,
-  MemoryReservationRepository,
-  MemoryWaitingRoomStore,
-  type ReserveOutcome,
-  type ReserveRequest,
-} from '@seatrush/core';
+import { MemoryInventoryStore, type ReserveOutcome, type ReserveRequest } from '@seatrush/core';
 import { expect, it } from 'vitest';
-import { type Factory, type PipelineParts, pipelineChecks, runCheck, sleep } from '../src';
+import { pipelineChecks, runCheck, sleep } from '../src';
+import { memoryPipeline } from './memory-pipeline';
 
 // On real servers under load a crowd of buyers is told OUTCOME_UNKNOWN (the store answered after
 // `answerWithinMs`, 2 s by default) although the hold was made. The pipeline suite's buyers then do
@@ -31,24 +21,7 @@ class LateFirstAnswer extends MemoryInventoryStore {
   }
 }
 
-const lateStore: Factory<PipelineParts> = async () => {
-  const clock = new ManualClock();
-  const waitingRoom = new MemoryWaitingRoomStore();
-  const inventory = new LateFirstAnswer({ waitingRoom });
-  const bus = new MemoryEventBus();
-  return {
-    waitingRoom,
-    inventory,
-    steps: inventory.steps(),
-    lock: new MemoryDistributedLock({ clock }),
-    publisher: bus,
-    consumer: (group: string) => bus.consumer(group),
-    repository: new MemoryReservationRepository(),
-    payments: new FakePaymentGateway(),
-    alerts: new MemoryAlertSink(),
-    clock,
-  };
-};
+const lateStore = memoryPipeline({ store: (waitingRoom) => new LateFirstAnswer({ waitingRoom }) });
 
 it('confirms a hold whose first answer was OUTCOME_UNKNOWN: the buyer asks again, the relay hands it over', async () => {
   const happyPath = pipelineChecks.find((check) => check.name.startsWith('join → admit → reserve'));

@@ -1,13 +1,10 @@
 import {
   type DistributedLock,
   type EventConsumer,
-  FakePaymentGateway,
   type HoldRecord,
   type IdempotencyClaim,
   type IdempotencyStore,
   type InventoryStore,
-  ManualClock,
-  MemoryAlertSink,
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryIdempotencyStore,
@@ -33,13 +30,13 @@ import {
   type InventoryStoreSubject,
   idempotencyStoreChecks,
   inventoryStoreChecks,
-  type PipelineParts,
   pipelineChecks,
   rateLimiterChecks,
   reservationRepositoryChecks,
   runCheck,
   waitingRoomStoreChecks,
 } from '../src';
+import { memoryPipeline } from './memory-pipeline';
 
 // A suite that cannot fail proves nothing. Each test below breaks one adapter the way real adapters
 // break (a missing check, a read-modify-write race, a replay that is not one…) and shows that the
@@ -369,29 +366,9 @@ describe('the conformance suites fail broken adapters', { timeout: 90_000 }, () 
   });
 
   it('Pipeline: catches a store that skips the stock check, end to end', async () => {
-    const pipeline =
-      (wrap: (inner: InventoryStore) => InventoryStore): Factory<PipelineParts> =>
-      async () => {
-        const clock = new ManualClock();
-        const waitingRoom = new MemoryWaitingRoomStore();
-        const store = new MemoryInventoryStore({ waitingRoom });
-        const bus = new MemoryEventBus();
-        return {
-          waitingRoom,
-          inventory: wrap(store),
-          steps: store.steps(),
-          lock: new MemoryDistributedLock({ clock }),
-          publisher: bus,
-          consumer: (group: string) => bus.consumer(group),
-          repository: new MemoryReservationRepository(),
-          payments: new FakePaymentGateway(),
-          alerts: new MemoryAlertSink(),
-          clock,
-        };
-      };
     await expectCaught(
-      pipeline((inner) => inner),
-      pipeline((inner) => new OversellingInventory(inner)),
+      memoryPipeline(),
+      memoryPipeline({ wrap: (inner) => new OversellingInventory(inner) }),
       pipelineChecks,
       ['(atomic strategy)'],
     );

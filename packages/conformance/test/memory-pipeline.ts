@@ -1,0 +1,43 @@
+import {
+  FakePaymentGateway,
+  type InventoryStore,
+  ManualClock,
+  MemoryAlertSink,
+  MemoryDistributedLock,
+  MemoryEventBus,
+  MemoryInventoryStore,
+  MemoryReservationRepository,
+  MemoryWaitingRoomStore,
+} from '@seatrush/core';
+import type { Factory, PipelineParts } from '../src';
+
+/**
+ * The in-memory ports of a whole sale, for `describePipeline` and the tests that run its checks.
+ * `store` makes the inventory over the waiting room (a subclass that misbehaves, say); `wrap`
+ * puts a decorator in front of it. The lock strategy's steps are always the store's own.
+ */
+export function memoryPipeline(
+  options: {
+    store?: (waitingRoom: MemoryWaitingRoomStore) => MemoryInventoryStore;
+    wrap?: (inventory: InventoryStore) => InventoryStore;
+  } = {},
+): Factory<PipelineParts> {
+  return async () => {
+    const clock = new ManualClock();
+    const waitingRoom = new MemoryWaitingRoomStore();
+    const store = options.store?.(waitingRoom) ?? new MemoryInventoryStore({ waitingRoom });
+    const bus = new MemoryEventBus();
+    return {
+      waitingRoom,
+      inventory: options.wrap?.(store) ?? store,
+      steps: store.steps(),
+      lock: new MemoryDistributedLock({ clock }),
+      publisher: bus,
+      consumer: (group: string) => bus.consumer(group),
+      repository: new MemoryReservationRepository(),
+      payments: new FakePaymentGateway(),
+      alerts: new MemoryAlertSink(),
+      clock,
+    };
+  };
+}
