@@ -7,10 +7,10 @@ import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import { GroupFallback, type GroupReserveRefusal, GroupReserveRequest } from '../ports/group-reservation';
-import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
+import type { InventoryStore } from '../ports/inventory-store';
 import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
-import { type HoldRelay, relayFor } from './hold-relay';
+import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
@@ -36,16 +36,10 @@ export type GroupReserveInput = z.input<typeof GroupReserveInput>;
 
 /** The answer of {@link GroupReservations.reserveGroup}. */
 export type GroupReserveResult =
-  | {
-      ok: true;
-      code: 'ACCEPTED';
-      reservationId: string;
-      hold: HoldRecord;
-      amountCents: number;
+  | (AcceptedHold & {
       /** Whether the seats sit side by side in one row. */
       adjacent: boolean;
-      replayed: boolean;
-    }
+    })
   /** As for `Reservations.reserve`: retry with the same key, or poll `reservationId`. */
   | { ok: false; code: 'OUTCOME_UNKNOWN'; reservationId: string }
   | {

@@ -35,11 +35,20 @@ export interface HoldRelayOptions {
 /** A hold a service accepted: what it answers once the hold is handed to the pipeline. */
 export interface AcceptedHold {
   ok: true;
+  /**
+   * Held, and durable: the hold is in the store's outbox, so the processor gets it whatever
+   * happens to this process or the pipeline; the final answer comes as
+   * ReservationConfirmed/Failed.
+   */
   code: 'ACCEPTED';
   reservationId: string;
-  /** The hold as of the answer (EXPIRED if its time has passed). */
+  /**
+   * The hold as of the answer: a replay of a key whose hold has since expired, been released or
+   * confirmed says so (never HELD for an expired hold).
+   */
   hold: HoldRecord;
   amountCents: number;
+  /** True when this answer is the stored outcome of an earlier request with the same key. */
   replayed: boolean;
 }
 

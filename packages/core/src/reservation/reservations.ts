@@ -24,7 +24,7 @@ import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { holdStockChanged } from '../stock/audit';
 import { describeError as describe } from './describe-error';
-import { type HoldRelay, relayFor } from './hold-relay';
+import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
@@ -74,22 +74,7 @@ export type ReserveFailureCode =
 
 /** The answer of {@link Reservations.reserve}. */
 export type ReserveResult =
-  | {
-      ok: true;
-      /**
-       * Held, and durable: the hold is in the store's outbox, so the processor gets it whatever
-       * happens to this process or the pipeline; the final answer comes as
-       * ReservationConfirmed/Failed. `hold.status` is the hold's state as of the answer: a replay
-       * of a key whose hold has since expired, been released or confirmed says so (never HELD
-       * for an expired hold).
-       */
-      code: 'ACCEPTED';
-      reservationId: string;
-      hold: HoldRecord;
-      amountCents: number;
-      /** True when this answer is the stored outcome of an earlier request with the same key. */
-      replayed: boolean;
-    }
+  | AcceptedHold
   | {
       ok: false;
       /**

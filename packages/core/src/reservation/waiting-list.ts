@@ -9,7 +9,7 @@ import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import { GroupFallback } from '../ports/group-reservation';
-import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
+import type { InventoryStore } from '../ports/inventory-store';
 import type {
   WaitingListEntry,
   WaitingListJoinOutcome,
@@ -18,7 +18,7 @@ import type {
 } from '../ports/waiting-list-store';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { describeError } from './describe-error';
-import { type HoldRelay, relayFor } from './hold-relay';
+import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
 
 /** Input of {@link WaitingList.join}. */
 export const WaitingListJoinInput = z.object({
@@ -36,7 +36,7 @@ export type WaitingListClaimInput = z.infer<typeof WaitingListClaimInput>;
 
 /** The answer of {@link WaitingList.claim}. */
 export type WaitingListClaimResult =
-  | { ok: true; code: 'ACCEPTED'; reservationId: string; hold: HoldRecord; amountCents: number }
+  | AcceptedHold
   | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
 
 /** Options of {@link WaitingList}. */
