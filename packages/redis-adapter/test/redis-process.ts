@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
 
 /** A redis-server this test started itself (a Redlock node, or a node to crash), on a free port. */
@@ -16,6 +16,17 @@ export interface RedisProcess {
   restart(): Promise<void>;
   /** Kills it and removes its data directory. */
   destroy(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function waitForPing(url: string): Promise<void> {
