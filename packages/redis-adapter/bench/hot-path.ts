@@ -20,12 +20,11 @@ import {
   systemClock,
 } from '@seatrush/core';
 import { Redis } from 'ioredis';
-import { holdArgs } from '../src/hold-calls';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
-import { cleanup, runBenchmark } from './support';
+import { cleanup, randomReserveArgs, runBenchmark } from './support';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const clientsCount = Number(process.env.BENCH_CLIENTS ?? 64);
@@ -105,20 +104,7 @@ function redisBenchmarkCeiling(sha: string, keyPrefix: string): string {
   const url = new URL(redisUrl);
   const meta = new KeySpace(keyPrefix).sale('ceiling').meta;
   // the arguments the adapter sends (see src/hold-calls.ts), a random user and ids per call
-  const args = holdArgs({
-    reservationId: 'r__rand_int__',
-    userId: 'u__rand_int__',
-    idempotencyKey: 'k__rand_int__',
-    fingerprint: 'u__rand_int__|q|1',
-    mode: 'q',
-    requireAdmission: false,
-    withTimer: false,
-    units: 1,
-    holdMs: 60_000,
-    now: 1_000,
-    retentionMs: 60_000,
-    relayLagLimitMs: 0,
-  });
+  const args = randomReserveArgs({ holdMs: 60_000, now: 1_000, retentionMs: 60_000 });
   const out = execFileSync(
     'redis-benchmark',
     [

@@ -23,12 +23,11 @@ import {
   systemClock,
 } from '@seatrush/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { holdArgs } from '../src/hold-calls';
 import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
-import { runBenchmark } from './support';
+import { randomReserveArgs, runBenchmark } from './support';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const pairs = Number(process.env.BENCH_PAIRS ?? 3);
@@ -142,20 +141,7 @@ async function sdkRate(
 /** `redis-benchmark` EVALSHA of the reserve script, with the arguments the SDK sends. */
 function evalshaRate(url: string, sha: string, saleId: string, pipeline: number): number {
   const { hostname, port } = new URL(url);
-  const args = holdArgs({
-    reservationId: 'r__rand_int__',
-    userId: 'u__rand_int__',
-    idempotencyKey: 'k__rand_int__',
-    fingerprint: 'u__rand_int__|q|1',
-    mode: 'q',
-    requireAdmission: false,
-    withTimer: false,
-    units: 1,
-    holdMs: 600_000,
-    now: Date.now(),
-    retentionMs: 86_400_000,
-    relayLagLimitMs: 0,
-  });
+  const args = randomReserveArgs({ holdMs: 600_000, now: Date.now(), retentionMs: 86_400_000 });
   const out = execFileSync(
     'redis-benchmark',
     [

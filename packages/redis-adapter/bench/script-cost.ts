@@ -16,12 +16,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { holdArgs } from '../src/hold-calls';
 import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
-import { runBenchmark } from './support';
+import { randomReserveArgs, runBenchmark } from './support';
 
 const baseline = process.env.BENCH_BASELINE ?? 'f31fd82';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -33,20 +32,7 @@ const now = Date.now();
 function callOf(which: 'baseline' | 'today'): string[] {
   const keys = new KeySpace('').sale(saleId);
   if (which === 'today') {
-    const args = holdArgs({
-      reservationId: 'r__rand_int__',
-      userId: 'u__rand_int__',
-      idempotencyKey: 'k__rand_int__',
-      fingerprint: 'u__rand_int__|q|1',
-      mode: 'q',
-      requireAdmission: false,
-      withTimer: false,
-      units: 1,
-      holdMs: 600_000,
-      now,
-      retentionMs: 86_400_000,
-      relayLagLimitMs: 0,
-    });
+    const args = randomReserveArgs({ holdMs: 600_000, now, retentionMs: 86_400_000 });
     return ['1', keys.meta, ...args];
   }
   const hold = [keys.hold('r__rand_int__'), keys.holdTimer('r__rand_int__')];
