@@ -35,10 +35,12 @@ import {
   validate,
   type WaitingListStore,
   type WaitingRoom,
+  WORKER_RETRY_POLICY,
 } from '@seatrush/core';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
 import type { LoggingAlertSink } from './alerts';
+import { rejectAfter } from './deadline';
 import type {
   DeadLetterStore,
   DeadLetterView,
@@ -107,14 +109,6 @@ export interface PlatformSettings {
   payments: PaymentSimulator;
   log: Logger;
 }
-
-/**
- * The worker's retries: about 45 s of backoff before a reservation is dead-lettered. A database
- * restart or a failover takes seconds; a reservation dead-lettered meanwhile would be compensated
- * while PostgreSQL cannot even record it, so the buyer's acknowledged hold would end with no row.
- * A hold that expires while the worker waits ends FAILED (HOLD_EXPIRED) once the database is back.
- */
-const WORKER_RETRY = { maxAttempts: 12, initialDelayMs: 200, maxDelayMs: 5_000 };
 
 /** How long each shutdown step (a consumer leaving its group, a flush, a disconnect) may take. */
 const SHUTDOWN_STEP_MS = 5_000;
@@ -285,17 +279,23 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
     async close() {
       for (const runtime of runtimes.values()) await runtime.stop();
       for (const consumer of consumers.splice(0)) {
-        await withinMs(consumer.stop(), SHUTDOWN_STEP_MS, 'consumer stop').catch((error: unknown) =>
-          log.warn({ err: error }, 'consumer stop failed'),
-        );
+        await rejectAfter(
+          consumer.stop(),
+          SHUTDOWN_STEP_MS,
+          `consumer stop took more than ${SHUTDOWN_STEP_MS} ms`,
+        ).catch((error: unknown) => log.warn({ err: error }, 'consumer stop failed'));
       }
       // flush what the publisher buffers before the connections go
-      await withinMs(ports.publisher.close(), SHUTDOWN_STEP_MS, 'publisher close').catch((error: unknown) =>
-        log.warn({ err: error }, 'publisher close failed'),
-      );
-      await withinMs(ports.close(), SHUTDOWN_STEP_MS, 'connections close').catch((error: unknown) =>
-        log.warn({ err: error }, 'closing the connections failed'),
-      );
+      await rejectAfter(
+        ports.publisher.close(),
+        SHUTDOWN_STEP_MS,
+        `publisher close took more than ${SHUTDOWN_STEP_MS} ms`,
+      ).catch((error: unknown) => log.warn({ err: error }, 'publisher close failed'));
+      await rejectAfter(
+        ports.close(),
+        SHUTDOWN_STEP_MS,
+        `connections close took more than ${SHUTDOWN_STEP_MS} ms`,
+      ).catch((error: unknown) => log.warn({ err: error }, 'closing the connections failed'));
     },
   };
 
@@ -304,7 +304,8 @@ export async function createSdkPlatform(ports: PlatformPorts, settings: Platform
     consumers.push(workerConsumer);
     await workerConsumer.start({
       types: ['ReservationRequested'],
-      retry: WORKER_RETRY,
+      // about 45 s of backoff: a database restart does not dead-letter (and compensate) holds
+      retry: WORKER_RETRY_POLICY,
       handler: {
         handle: (event) => processor.handle(event),
         // a partition's backlog in one insert, settled concurrently (Kafka hands it over)
@@ -495,13 +496,4 @@ class SdkSaleRuntime implements SaleRuntime {
     await this.waitingList.stop();
     await this.seatRush.stop();
   }
-}
-
-/** `promise`, or a rejection once `ms` have passed: a shutdown step must not hang the process. */
-function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -11,6 +11,7 @@ import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { LoggingAlertSink } from './alerts';
+import { rejectAfter } from './deadline';
 import type { PlatformPorts } from './sdk-platform';
 import type { DeadLetterStore, DeadLetterView, DependencyHealth } from './types';
 
@@ -65,7 +66,7 @@ export async function serverPorts(
   const health = async (): Promise<Record<string, DependencyHealth>> => {
     const check = async (probe: () => Promise<unknown>, detail: string): Promise<DependencyHealth> => {
       try {
-        await withTimeout(probe(), 2_000);
+        await rejectAfter(probe(), 2_000, 'no answer within 2000 ms');
         return { ok: true, detail };
       } catch (error) {
         return { ok: false, detail: error instanceof Error ? error.message : String(error) };
@@ -149,12 +150,4 @@ function kafkaDeadLetters(
       return redriven > 0;
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

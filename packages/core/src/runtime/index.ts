@@ -7,4 +7,5 @@ export {
   type RuntimeSale,
   type SeatRushRuntime,
   type SeatRushRuntimeOptions,
+  WORKER_RETRY_POLICY,
 } from './seatrush-runtime';

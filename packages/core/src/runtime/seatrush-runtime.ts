@@ -116,7 +116,13 @@ export interface SeatRushRuntime {
 }
 
 const MAX_DEAD_LETTERS = 500;
-const DEFAULT_WORKER_RETRY: RetryPolicy = { maxAttempts: 12, initialDelayMs: 200, maxDelayMs: 5_000 };
+/**
+ * The reservation worker's retries: about 45 s of backoff before a reservation is dead-lettered.
+ * A database restart or a failover takes seconds; a reservation dead-lettered meanwhile would be
+ * compensated while PostgreSQL cannot even record it, so an acknowledged hold would end with no
+ * row. A hold that expires while the worker waits ends FAILED (HOLD_EXPIRED) once it is back.
+ */
+export const WORKER_RETRY_POLICY: RetryPolicy = { maxAttempts: 12, initialDelayMs: 200, maxDelayMs: 5_000 };
 
 /** Builds the runtime; the ports are checked here, and nothing runs until `start()`. */
 export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRushRuntime {
@@ -251,7 +257,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     try {
       await consumer.start({
         types: ['ReservationRequested'],
-        retry: options.workerRetry ?? DEFAULT_WORKER_RETRY,
+        retry: options.workerRetry ?? WORKER_RETRY_POLICY,
         handler: {
           handle: (event) => processor.handle(event),
           handleBatch: (events) => processor.handleBatch(events),
