@@ -1,4 +1,5 @@
-import { InfrastructureError } from '../common/errors';
+import type { Checkout, CheckoutFailureReason } from '../checkout/checkout';
+import { ConfigurationError, InfrastructureError } from '../common/errors';
 import type { DomainEvent, EventOf } from '../events/events';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
@@ -15,7 +16,18 @@ import { reservationConfirmed, reservationEventId, reservationFailed } from './e
 export interface ReservationProcessorOptions {
   inventory: InventoryStore;
   repository: ReservationRepository;
-  payments: PaymentGateway;
+  /**
+   * The auto-pay mode (`checkout: 'auto'`): the worker charges each hold at once through this
+   * one-step gateway, with no buyer action (the demo's and the older tests' mode). Give exactly one
+   * of `payments` and `checkout`.
+   */
+  payments?: PaymentGateway;
+  /**
+   * The buyer-driven mode: the worker records each hold and leaves its payment to the buyer's
+   * checkout (payment, 3-D Secure, the provider's webhook). It fails the holds that end unpaid:
+   * a hold found gone, and the `HoldExpired` and released `StockChanged` events it is given.
+   */
+  checkout?: Checkout;
   publisher: EventPublisher;
   alerts: AlertSink;
   clock: Clock;
@@ -46,13 +58,20 @@ export type ReservationFailureReason =
 
 type RequestedEvent = EventOf<'ReservationRequested'>;
 
+/** The events the buyer-driven worker consumes: holds recorded, holds that ended unpaid. */
+export const CHECKOUT_WORKER_EVENT_TYPES = ['ReservationRequested', 'HoldExpired', 'StockChanged'] as const;
+
 /** A reservation loop never needs more rounds than its states; more means someone else races. */
 const MAX_ROUNDS = 6;
 
 /**
- * The consumer side of a reservation (seed: 예매 처리 서비스): for each ReservationRequested it
- * persists the reservation (idempotently), charges the buyer, confirms the hold and publishes the
- * result. Every step is idempotent, so a crash anywhere and the at-least-once replay that follows
+ * The consumer side of a reservation (seed: 예매 처리 서비스). It runs in one of two modes:
+ *
+ * - buyer-driven (`checkout`): it persists each reservation (idempotently) and leaves the payment
+ *   to the buyer's {@link Checkout}; it fails, through the checkout, holds that ended unpaid.
+ * - auto-pay (`payments`, the runtime's `checkout: 'auto'`): for each ReservationRequested it
+ *   persists the reservation, charges the buyer at once, confirms the hold and publishes the
+ *   result. The rest of this comment is about this mode. Every step is idempotent, so a crash anywhere and the at-least-once replay that follows
  * never inserts twice, charges twice or confirms twice; a replay continues from the stored status.
  *
  * - payment declined → FAILED, stock and seats given back (→ COMPENSATED), ReservationFailed;
@@ -66,13 +85,31 @@ export class ReservationProcessor implements EventHandler {
 
   constructor(private readonly options: ReservationProcessorOptions) {
     this.graceMs = options.paymentGraceMs ?? 30_000;
+    if ((options.payments === undefined) === (options.checkout === undefined)) {
+      throw new ConfigurationError(
+        'the reservation processor takes exactly one of `payments` (auto-pay) and `checkout` (buyer-driven)',
+      );
+    }
   }
 
   /** Handles one event; other event types are ignored. Throws to ask the consumer for a retry. */
   async handle(event: DomainEvent): Promise<void> {
-    if (event.type !== 'ReservationRequested') return;
-    await this.options.repository.insertMany([this.rowOf(event)]);
-    await this.settle(event);
+    const { checkout } = this.options;
+    if (event.type === 'ReservationRequested') {
+      await this.options.repository.insertMany([this.rowOf(event)]);
+      await (checkout ? this.awaitBuyer(event, checkout) : this.settle(event));
+      return;
+    }
+    if (!checkout) return;
+    if (event.type === 'HoldExpired') {
+      await checkout.holdEnded(event.saleId, event.payload.reservationId, 'HOLD_EXPIRED');
+    } else if (
+      event.type === 'StockChanged' &&
+      event.payload.reason === 'RELEASED' &&
+      event.payload.reservationId
+    ) {
+      await checkout.holdEnded(event.saleId, event.payload.reservationId, 'HOLD_RELEASED');
+    }
   }
 
   /**
@@ -88,23 +125,56 @@ export class ReservationProcessor implements EventHandler {
       }
     }
     const requested = [...byId.values()];
-    if (requested.length === 0) return { settled: 0, failed: [] };
-    await this.options.repository.insertMany(requested.map((event) => this.rowOf(event)));
+    // in the buyer-driven mode, holds that ended come after the holds they end (one partition's order)
+    const ended = this.options.checkout
+      ? events.filter((event) => event.type !== 'ReservationRequested')
+      : [];
+    if (requested.length === 0 && ended.length === 0) return { settled: 0, failed: [] };
+    if (requested.length > 0) {
+      await this.options.repository.insertMany(requested.map((event) => this.rowOf(event)));
+    }
+    const { checkout } = this.options;
     const failed: BatchReport['failed'] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < requested.length) {
-        const event = requested[next++]!;
-        try {
-          await this.settle(event);
-        } catch (error) {
-          failed.push({ event, error });
+    const run = async (list: DomainEvent[], each: (event: DomainEvent) => Promise<void>) => {
+      let next = 0;
+      const worker = async () => {
+        while (next < list.length) {
+          const event = list[next++]!;
+          try {
+            await each(event);
+          } catch (error) {
+            failed.push({ event: event as RequestedEvent, error });
+          }
         }
-      }
+      };
+      const workers = Math.min(this.options.batchConcurrency ?? 16, list.length);
+      await Promise.all(Array.from({ length: workers }, worker));
     };
-    const workers = Math.min(this.options.batchConcurrency ?? 16, requested.length);
-    await Promise.all(Array.from({ length: workers }, worker));
-    return { settled: requested.length - failed.length, failed };
+    await run(requested, (event) =>
+      checkout ? this.awaitBuyer(event as RequestedEvent, checkout) : this.settle(event as RequestedEvent),
+    );
+    await run(ended, (event) => this.handle(event));
+    return { settled: requested.length + ended.length - failed.length, failed };
+  }
+
+  /**
+   * The buyer-driven mode's step: the reservation is recorded (HELD, the row's REQUESTED) and waits
+   * for its buyer's payment; only a hold already gone is failed here (the units go back).
+   */
+  private async awaitBuyer(event: RequestedEvent, checkout: Checkout): Promise<void> {
+    const { reservationId } = event.payload;
+    const row = await this.options.repository.get(reservationId);
+    if (!row) return this.refuseDuplicateKey(event);
+    if (row.status !== 'REQUESTED' && row.status !== 'PAYMENT_PENDING') return;
+    const hold = await this.options.inventory.getHold(event.saleId, reservationId);
+    const gone: CheckoutFailureReason | null = !hold
+      ? 'HOLD_NOT_FOUND'
+      : hold.status === 'RELEASED' || hold.status === 'COMPENSATED'
+        ? 'HOLD_RELEASED'
+        : hold.status === 'EXPIRED'
+          ? 'HOLD_EXPIRED'
+          : null;
+    if (gone) await checkout.holdEnded(event.saleId, reservationId, gone);
   }
 
   /**
@@ -202,7 +272,8 @@ export class ReservationProcessor implements EventHandler {
 
   /** Charges and confirms; false when the repository moved under us and the caller must look again. */
   private async payAndConfirm(row: ReservationRow, mayHaveCharged: boolean): Promise<boolean> {
-    const { inventory, payments, clock } = this.options;
+    const { inventory, clock } = this.options;
+    const payments = this.gateway();
     const ref = { saleId: row.saleId, reservationId: row.reservationId, userId: row.userId };
     const hold = await inventory.getHold(row.saleId, row.reservationId);
     const gone: ReservationFailureReason | null = !hold
@@ -267,14 +338,15 @@ export class ReservationProcessor implements EventHandler {
    * charge if there was one (and charges now if there was not), and either way it is refunded.
    */
   private async refundIfCharged(row: ReservationRow, reason: ReservationFailureReason): Promise<void> {
-    const charge = await this.options.payments.charge({
+    const payments = this.gateway();
+    const charge = await payments.charge({
       reservationId: row.reservationId,
       userId: row.userId,
       amountCents: row.amountCents,
       idempotencyKey: row.reservationId,
     });
     if (!charge.ok) return;
-    await this.options.payments.refund({
+    await payments.refund({
       paymentId: charge.paymentId,
       reason,
       idempotencyKey: `refund-${row.reservationId}`,
@@ -395,6 +467,12 @@ export class ReservationProcessor implements EventHandler {
       createdAt: event.occurredAt,
       updatedAt: this.options.clock.now(),
     };
+  }
+
+  /** The auto-pay gateway; the constructor made sure that one exists in the auto-pay mode. */
+  private gateway(): PaymentGateway {
+    if (!this.options.payments) throw new ConfigurationError('the buyer-driven worker does not charge');
+    return this.options.payments;
   }
 
   private async alert(code: string, message: string, context: Record<string, unknown>): Promise<void> {

@@ -1,0 +1,353 @@
+import { describe, expect, it } from 'vitest';
+import { WebhookSignatureError } from '../../src/checkout/errors';
+import { SIMULATOR_CARDS } from '../../src/memory/payment-simulator';
+import { ReservationProcessor } from '../../src/reservation/processor';
+import { checkoutHarness, HOLD_MS, SALE_ID } from './harness';
+
+describe('Checkout: begin', () => {
+  it('creates one payment at the price-list amount, moves the reservation to PAYMENT_PENDING and extends the hold', async () => {
+    const h = await checkoutHarness({ checkout: { paymentWindowMs: 120_000 } });
+    const { reservationId, request } = await h.hold('alice', { quantity: 2 });
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'REQUESTED' });
+    h.clock.advance(10_000);
+    const begun = await h.checkout.begin(request);
+    expect(begun).toMatchObject({
+      ok: true,
+      payment: {
+        reservationId,
+        provider: 'simulator',
+        amountCents: 10_000,
+        currency: 'eur',
+        expiresAt: h.clock.now() + 120_000,
+      },
+    });
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+    expect(await h.inventory.getHold(SALE_ID, reservationId)).toMatchObject({
+      expiresAt: h.clock.now() + 120_000,
+    });
+    const again = await h.checkout.begin(request);
+    expect(again.ok && again.payment.paymentId).toBe(begun.ok && begun.payment.paymentId);
+    expect(h.provider.payments()).toHaveLength(1);
+  });
+
+  it('writes the reservation from its hold when the buyer is faster than the worker, and the worker then changes nothing', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request, requested } = await h.hold('alice', { quantity: 3, record: false });
+    const begun = await h.checkout.begin(request);
+    expect(begun).toMatchObject({ ok: true, payment: { amountCents: 15_000 } });
+    await h.processor.handle(requested);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'PAYMENT_PENDING',
+      amountCents: 15_000,
+    });
+  });
+
+  it("refuses another buyer's reservation as NOT_FOUND and changes nothing", async () => {
+    const h = await checkoutHarness();
+    const { reservationId } = await h.hold('alice');
+    expect(await h.checkout.begin({ saleId: SALE_ID, reservationId, userId: 'mallory' })).toEqual({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
+    expect(h.provider.payments()).toEqual([]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'REQUESTED' });
+  });
+
+  it('refuses an expired hold with HOLD_EXPIRED and creates no payment', async () => {
+    const h = await checkoutHarness();
+    const { request } = await h.hold('alice');
+    h.clock.advance(HOLD_MS + 1);
+    expect(await h.checkout.begin(request)).toEqual({ ok: false, code: 'HOLD_EXPIRED' });
+    expect(h.provider.payments()).toEqual([]);
+  });
+
+  it('rejects bad input with a ValidationError before touching anything', async () => {
+    const h = await checkoutHarness();
+    await expect(
+      h.checkout.begin({ saleId: SALE_ID, reservationId: 'bad id!', userId: 'alice' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+  });
+
+  it('lets a provider outage throw, records nothing, and succeeds on the retry', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    h.provider.fail(1);
+    await expect(h.checkout.begin(request)).rejects.toMatchObject({ code: 'PAYMENT_UNAVAILABLE' });
+    expect(await h.store.payment(reservationId)).toBeNull();
+    expect(await h.checkout.begin(request)).toMatchObject({ ok: true });
+  });
+});
+
+describe('Checkout: hold extension while paying', () => {
+  it('never extends a hold past heldAt + maxHoldMs, and the countdown shows the bound', async () => {
+    const h = await checkoutHarness({ checkout: { paymentWindowMs: 50_000, maxHoldMs: 90_000 } });
+    const { reservationId, request } = await h.hold('alice');
+    const heldAt = h.clock.now();
+    await h.checkout.begin(request);
+    for (let i = 0; i < 5; i++) {
+      h.clock.advance(20_000);
+      const extended = await h.checkout.extend(request);
+      if (!extended.ok) break;
+      expect(extended.payment.expiresAt).toBeLessThanOrEqual(heldAt + 90_000);
+      expect(extended.payment.maxExpiresAt).toBe(heldAt + 90_000);
+    }
+    expect((await h.inventory.getHold(SALE_ID, reservationId))!.expiresAt).toBe(heldAt + 90_000);
+    h.clock.set(heldAt + 90_000);
+    expect(await h.checkout.extend(request)).toEqual({ ok: false, code: 'HOLD_EXPIRED' });
+    expect(await h.checkout.status(request)).toMatchObject({ state: 'PAYMENT_PENDING', expiresAt: null });
+  });
+
+  it('extends the hold when the bank asks for 3-D Secure', async () => {
+    const h = await checkoutHarness({ checkout: { paymentWindowMs: 30_000 } });
+    const { reservationId, request } = await h.hold('alice');
+    const { payment, confirmed } = await h.pay(request, SIMULATOR_CARDS.threeDSecure);
+    expect(confirmed).toEqual({ ok: true, status: 'REQUIRES_ACTION' });
+    h.clock.advance(HOLD_MS - 5_000);
+    expect(await h.deliverWebhooks()).toEqual(['EXTENDED']);
+    expect((await h.inventory.getHold(SALE_ID, reservationId))!.expiresAt).toBe(h.clock.now() + 30_000);
+    await h.provider.authenticate({
+      paymentId: payment.paymentId,
+      clientSecret: payment.clientSecret!,
+      approve: true,
+    });
+    expect(await h.deliverWebhooks()).toEqual(['CONFIRMED']);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'CONFIRMED',
+      paymentId: payment.paymentId,
+    });
+  });
+});
+
+describe('Checkout: webhooks', () => {
+  it('confirms a paid hold once: store, source of truth, notification and event, whatever the duplicates', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const { payment } = await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('DUPLICATE');
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'CONFIRMED',
+      paymentId: payment.paymentId,
+    });
+    expect(await h.inventory.getHold(SALE_ID, reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+    expect(h.outbox.all().map((n) => n.notificationId)).toEqual([`confirmed-${reservationId}`]);
+    expect(h.bus.published().filter((e) => e.type === 'ReservationConfirmed')).toHaveLength(1);
+    expect(h.provider.refunds()).toEqual([]);
+  });
+
+  it('lets a declined buyer try another card while the hold lasts', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const { payment, confirmed } = await h.pay(request, SIMULATOR_CARDS.declined);
+    expect(confirmed).toMatchObject({ ok: false, code: 'DECLINED' });
+    expect(await h.deliverWebhooks()).toEqual(['DECLINED']);
+    expect(await h.checkout.status(request)).toMatchObject({
+      state: 'PAYMENT_PENDING',
+      payment: { lastFailureCode: 'card_declined' },
+    });
+    await h.provider.confirm({
+      paymentId: payment.paymentId,
+      clientSecret: payment.clientSecret!,
+      card: SIMULATOR_CARDS.approved,
+    });
+    expect(await h.deliverWebhooks()).toEqual(['CONFIRMED']);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('ignores events that arrive out of order after the payment succeeded', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const { payment } = await h.pay(request, SIMULATOR_CARDS.threeDSecure);
+    const [requiresAction] = h.provider.takeWebhooks();
+    await h.provider.authenticate({
+      paymentId: payment.paymentId,
+      clientSecret: payment.clientSecret!,
+      approve: true,
+    });
+    const [succeeded] = h.provider.takeWebhooks();
+    expect((await h.checkout.handleWebhook(succeeded!)).outcome).toBe('CONFIRMED');
+    expect((await h.checkout.handleWebhook(requiresAction!)).outcome).toBe('NO_CHANGE');
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.inventory.getHold(SALE_ID, reservationId)).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('refunds a payment whose webhook arrives after the hold expired, once, and gives the unit back', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [late] = h.provider.takeWebhooks();
+    h.clock.advance(200_000);
+    expect(await h.sweep()).toBe(1);
+    // the worker's void found the payment paid: refunded at once, reservation failed
+    expect(h.provider.refunds()).toHaveLength(1);
+    expect((await h.checkout.handleWebhook(late!)).outcome).toBe('REFUNDED');
+    expect(h.provider.refunds()).toHaveLength(1);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_EXPIRED',
+    });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'REFUNDED' });
+    expect(await h.counts()).toMatchObject({ available: 5, held: 0, confirmed: 0 });
+    expect(h.outbox.all().map((n) => n.notificationId)).toEqual([`failed-${reservationId}`]);
+  });
+
+  it('refunds a late payment when the expired seat has been sold to someone else meanwhile', async () => {
+    const h = await checkoutHarness({ capacity: 1 });
+    const alice = await h.hold('alice');
+    await h.pay(alice.request);
+    const [late] = h.provider.takeWebhooks();
+    h.clock.advance(200_000); // past the extended hold
+    await h.inventory.expireDue({ saleId: SALE_ID, now: h.clock.now(), limit: 10 }); // swept, event not yet handled
+    const bob = await h.hold('bob');
+    await h.pay(bob.request);
+    expect(await h.deliverWebhooks()).toEqual(['CONFIRMED']);
+    expect((await h.checkout.handleWebhook(late!)).outcome).toBe('REFUNDED');
+    expect(await h.repository.get(alice.reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_EXPIRED',
+    });
+    expect(await h.repository.get(bob.reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.counts()).toMatchObject({ available: 0, held: 0, confirmed: 1 });
+  });
+
+  it('refuses a forged, tampered or stale webhook with WebhookSignatureError and changes nothing', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [real] = h.provider.takeWebhooks();
+    const payload = String(real!.payload);
+    const forged = [
+      { payload, headers: {} },
+      { payload: payload.replace('"amountCents":5000', '"amountCents":1'), headers: real!.headers },
+      { payload, headers: h.provider.signatureHeader(payload, h.clock.now() - 3_600_000) },
+      { payload: 'not json', headers: h.provider.signatureHeader('not json') },
+    ];
+    for (const delivery of forged) {
+      await expect(h.checkout.handleWebhook(delivery)).rejects.toBeInstanceOf(WebhookSignatureError);
+    }
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+    expect((await h.checkout.handleWebhook(real!)).outcome).toBe('CONFIRMED');
+  });
+
+  it('handles a webhook that is delivered again after a crash before its receipt was written', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    const recordReceipt = h.store.recordReceipt.bind(h.store);
+    h.store.recordReceipt = async () => {
+      throw new Error('crash before the receipt');
+    };
+    await expect(h.checkout.handleWebhook(delivery!)).rejects.toThrow('crash');
+    h.store.recordReceipt = recordReceipt;
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+    expect(
+      h.bus
+        .published()
+        .filter((e) => e.type === 'ReservationConfirmed')
+        .map((e) => e.eventId),
+    ).toEqual([`confirmed-${reservationId}`, `confirmed-${reservationId}`]);
+    expect(h.outbox.all()).toHaveLength(1);
+  });
+});
+
+describe('Checkout: compensation', () => {
+  it('voids the payment of an expired unpaid hold, fails the reservation and notifies the buyer', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const begun = await h.checkout.begin(request);
+    h.clock.advance(200_000);
+    await h.sweep();
+    expect(h.provider.payments()).toEqual([expect.objectContaining({ status: 'CANCELED' })]);
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'VOIDED' });
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_EXPIRED',
+    });
+    expect(await h.counts()).toMatchObject({ available: 5, held: 0 });
+    expect(h.bus.published().filter((e) => e.type === 'ReservationFailed')).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ reason: 'HOLD_EXPIRED' }) }),
+    ]);
+    // the canceled webhook that follows changes nothing
+    expect(await h.deliverWebhooks()).toEqual(['VOIDED']);
+    expect(begun.ok && (await h.checkout.status(request))).toMatchObject({
+      state: 'FAILED',
+      failureReason: 'HOLD_EXPIRED',
+    });
+  });
+
+  it('gives the seat back at once when the buyer leaves, and voids the payment', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    await h.checkout.begin(request);
+    expect(await h.checkout.cancel(request)).toBe('FAILED');
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'CHECKOUT_ABANDONED',
+    });
+    expect(await h.counts()).toMatchObject({ available: 5, held: 0 });
+    expect(h.provider.payments()[0]).toMatchObject({ status: 'CANCELED' });
+    expect(await h.checkout.cancel(request)).toBe('FAILED');
+    expect(
+      h.bus.published().filter((e) => e.type === 'StockChanged' && e.payload.reason === 'COMPENSATED'),
+    ).toHaveLength(1);
+  });
+
+  it('confirms instead of cancelling when the buyer had in fact paid', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    expect(await h.checkout.cancel(request)).toBe('CONFIRMED');
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.deliverWebhooks()).toEqual(['CONFIRMED']);
+    expect(h.provider.refunds()).toEqual([]);
+  });
+
+  it('fails a hold released before the worker saw it, without any payment', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, requested } = await h.hold('alice', { record: false });
+    await h.inventory.release({ saleId: SALE_ID, reservationId, userId: 'alice', now: h.clock.now() });
+    await h.processor.handle(requested);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_RELEASED',
+    });
+    expect(h.provider.payments()).toEqual([]);
+  });
+});
+
+describe('ReservationProcessor modes', () => {
+  it('takes exactly one of payments (auto-pay) and checkout (buyer-driven)', async () => {
+    const h = await checkoutHarness();
+    const base = {
+      inventory: h.inventory,
+      repository: h.repository,
+      publisher: h.bus,
+      alerts: h.alerts,
+      clock: h.clock,
+    };
+    expect(() => new ReservationProcessor(base)).toThrow(/exactly one/);
+    expect(
+      () =>
+        new ReservationProcessor({
+          ...base,
+          checkout: h.checkout,
+          payments: { charge: async () => ({ ok: true, paymentId: 'x' }), refund: async () => {} },
+        }),
+    ).toThrow(/exactly one/);
+  });
+
+  it('in the buyer-driven mode never confirms a hold by itself', async () => {
+    const h = await checkoutHarness();
+    const { reservationId } = await h.hold('alice');
+    h.clock.advance(10_000);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'REQUESTED' });
+    expect(await h.inventory.getHold(SALE_ID, reservationId)).toMatchObject({ status: 'HELD' });
+    expect(h.provider.payments()).toEqual([]);
+  });
+});
