@@ -4,12 +4,19 @@ import { defineConfig } from 'vitest/config';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // Tests run against the TypeScript sources of the workspace packages, never a stale dist/.
+// Listed most specific first: an alias matches its key and any path under it.
 const alias = {
+  '@seatrush/core/ports': here('./packages/core/src/subpaths/ports.ts'),
+  '@seatrush/core/services': here('./packages/core/src/subpaths/services.ts'),
+  '@seatrush/core/memory': here('./packages/core/src/subpaths/memory.ts'),
+  '@seatrush/core/testing': here('./packages/core/src/subpaths/testing.ts'),
   '@seatrush/core': here('./packages/core/src/index.ts'),
   '@seatrush/conformance': here('./packages/conformance/src/index.ts'),
   '@seatrush/redis-adapter': here('./packages/redis-adapter/src/index.ts'),
   '@seatrush/kafka-adapter': here('./packages/kafka-adapter/src/index.ts'),
   '@seatrush/pg-adapter': here('./packages/pg-adapter/src/index.ts'),
+  '@seatrush/simulation': here('./packages/simulation/src/index.ts'),
+  '@seatrush/http': here('./packages/http/src/index.ts'),
   '@seatrush/test-support': here('./test/support/index.ts'),
 };
 

@@ -1,5 +1,7 @@
 import { describePipeline, startOfTest } from '@seatrush/conformance';
-import { FakePaymentGateway, ManualClock, MemoryAlertSink } from '@seatrush/core';
+import { FakePaymentGateway } from '@seatrush/core';
+import { MemoryAlertSink } from '@seatrush/core/memory';
+import { ManualClock } from '@seatrush/core/testing';
 import {
   createKafka,
   type KafkaConnection,

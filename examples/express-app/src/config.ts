@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError, z } from '@seatrush/core';
+import { ConfigurationError } from '@seatrush/core';
+import { z } from '@seatrush/core/ports';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const ratio = z.coerce.number().min(0).max(1);

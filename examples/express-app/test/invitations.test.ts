@@ -1,4 +1,4 @@
-import { Invitations } from '@seatrush/core';
+import { Invitations } from '@seatrush/core/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
 import { EventStream } from './support/event-stream';

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { ManualClock } from '@seatrush/core';
+import { ManualClock } from '@seatrush/core/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/ops/logger';

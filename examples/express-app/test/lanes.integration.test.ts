@@ -1,4 +1,4 @@
-import { ManualClock } from '@seatrush/core';
+import { ManualClock } from '@seatrush/core/testing';
 import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { ManualClock } from '@seatrush/core';
+import { ManualClock } from '@seatrush/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/ops/logger';
 import { memoryPorts } from '../src/platform/memory';

@@ -1,4 +1,4 @@
-import { seatsOf } from '@seatrush/core';
+import { seatsOf } from '@seatrush/core/ports';
 import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

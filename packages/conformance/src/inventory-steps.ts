@@ -1,10 +1,5 @@
-import {
-  type HoldRecord,
-  type InventorySteps,
-  type InventoryStore,
-  reserveFingerprint,
-  type WaitingRoomStore,
-} from '@seatrush/core';
+import type { HoldRecord, InventorySteps, InventoryStore, WaitingRoomStore } from '@seatrush/core';
+import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
 import {
   assignedSnapshot,

@@ -1,13 +1,6 @@
-import {
-  AdmissionTokens,
-  type DomainEvent,
-  type EventPublisher,
-  Invitations,
-  ManualClock,
-  QueueingRoom,
-  type QueueingRoomOptions,
-  type QueueingStore,
-} from '@seatrush/core';
+import type { DomainEvent, EventPublisher, QueueingRoomOptions, QueueingStore } from '@seatrush/core';
+import { AdmissionTokens, Invitations, QueueingRoom } from '@seatrush/core/services';
+import { ManualClock } from '@seatrush/core/testing';
 import { expect } from 'vitest';
 import { freshId, generalSaleDefinition, startOfTest } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';

@@ -3,16 +3,15 @@ import {
   type AlertSink,
   type ChargeOutcome,
   createSeatRush,
-  HookedPublisher,
   type PaymentGateway,
   type ReserveResult,
   type ReserveStrategy,
   type SaleDefinitionInput,
   type SaleHookEvent,
   type SeatRush,
-  WaitingList,
   type WaitingListStore,
 } from '@seatrush/core';
+import { HookedPublisher, WaitingList } from '@seatrush/core/services';
 import { expect } from 'vitest';
 import { freshId, generalSaleDefinition, units } from './fixtures';
 import { type Check, eventually, type Factory, registerChecks } from './harness';

@@ -1,16 +1,15 @@
-import {
-  type GroupReserveOutcome,
-  type GroupReserveRequest,
-  type InventoryStore,
-  MemoryInventoryStore,
-  MemoryWaitingRoomStore,
-  pickGroupSeats,
-  type WaitingListClaim,
-  type WaitingListClaimOutcome,
-  type WaitingListOffer,
-  type WaitingListOfferRequest,
-  type WaitingListStore,
+import type {
+  GroupReserveOutcome,
+  GroupReserveRequest,
+  InventoryStore,
+  WaitingListClaim,
+  WaitingListClaimOutcome,
+  WaitingListOffer,
+  WaitingListOfferRequest,
+  WaitingListStore,
 } from '@seatrush/core';
+import { MemoryInventoryStore, MemoryWaitingRoomStore } from '@seatrush/core/memory';
+import { pickGroupSeats } from '@seatrush/core/ports';
 import { describe, expect, it } from 'vitest';
 import {
   type Check,

@@ -1,13 +1,13 @@
+import { FakePaymentGateway } from '@seatrush/core';
 import {
-  FakePaymentGateway,
-  ManualClock,
   MemoryAlertSink,
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryInventoryStore,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
-} from '@seatrush/core';
+} from '@seatrush/core/memory';
+import { ManualClock } from '@seatrush/core/testing';
 import { describeGroupReservation, describeSaleHooks, describeWaitingListStore } from '../src';
 
 // The inventory-plus suites (group allocation, waiting list, host hooks) against the in-memory adapters.

@@ -1,14 +1,14 @@
+import type { InventoryStore } from '@seatrush/core';
+import { FakePaymentGateway } from '@seatrush/core';
 import {
-  FakePaymentGateway,
-  type InventoryStore,
-  ManualClock,
   MemoryAlertSink,
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryInventoryStore,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
-} from '@seatrush/core';
+} from '@seatrush/core/memory';
+import { ManualClock } from '@seatrush/core/testing';
 import type { Factory, PipelineParts } from '../src';
 
 /**

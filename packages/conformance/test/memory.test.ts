@@ -7,7 +7,7 @@ import {
   MemoryRateLimiter,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
-} from '@seatrush/core';
+} from '@seatrush/core/memory';
 import {
   describeBlocklist,
   describeDistributedLock,

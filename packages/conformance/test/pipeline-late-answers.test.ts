@@ -1,4 +1,5 @@
-import { MemoryInventoryStore, type ReserveOutcome, type ReserveRequest } from '@seatrush/core';
+import type { ReserveOutcome, ReserveRequest } from '@seatrush/core';
+import { MemoryInventoryStore } from '@seatrush/core/memory';
 import { expect, it } from 'vitest';
 import { pipelineChecks, runCheck, sleep } from '../src';
 import { memoryPipeline } from './memory-pipeline';

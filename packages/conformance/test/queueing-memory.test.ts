@@ -1,4 +1,4 @@
-import { MemoryWaitingRoomStore } from '@seatrush/core';
+import { MemoryWaitingRoomStore } from '@seatrush/core/memory';
 import { describeQueueingRoom, describeQueueingStore } from '../src';
 
 describeQueueingStore('MemoryWaitingRoomStore', async () => ({ waitingRoom: new MemoryWaitingRoomStore() }));

@@ -1,7 +1,8 @@
 // The README's example, verbatim: a tiny Blocklist adapter proving itself with the suite.
 
 import { describeBlocklist } from '@seatrush/conformance';
-import { type Blocklist, validate, z } from '@seatrush/core';
+import type { Blocklist } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 
 const Block = z.object({
   subject: z.string().min(1),

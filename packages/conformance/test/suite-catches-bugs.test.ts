@@ -1,10 +1,17 @@
+import type {
+  DistributedLock,
+  EventConsumer,
+  HoldRecord,
+  IdempotencyClaim,
+  IdempotencyStore,
+  InventoryStore,
+  RateLimiter,
+  ReservationRepository,
+  ReserveOutcome,
+  ReserveRequest,
+  WaitingRoomStore,
+} from '@seatrush/core';
 import {
-  type DistributedLock,
-  type EventConsumer,
-  type HoldRecord,
-  type IdempotencyClaim,
-  type IdempotencyStore,
-  type InventoryStore,
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryIdempotencyStore,
@@ -12,12 +19,7 @@ import {
   MemoryRateLimiter,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
-  type RateLimiter,
-  type ReservationRepository,
-  type ReserveOutcome,
-  type ReserveRequest,
-  type WaitingRoomStore,
-} from '@seatrush/core';
+} from '@seatrush/core/memory';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,23 +1,68 @@
-/** The zod copy core validates with, so adapters' schemas compose with core's (zod is core's dependency). */
-export { z } from 'zod';
-export * from './bot';
-export * from './commands';
-export * from './common/errors';
-export * from './common/ids';
-export { validate } from './common/validate';
-export * from './events/events';
-export * from './hold';
-export * from './hooks';
-export * from './lifecycle';
-export * from './memory';
-export * from './ports';
-export * from './ports/group-reservation';
-export * from './ports/waiting-list-store';
-export * from './queue';
-export * from './reservation';
-export * from './reservation/group-reservations';
-export * from './reservation/waiting-list';
-export * from './runtime';
-export * from './sale/definition';
-export * from './seatrush';
-export * from './stock';
+/**
+ * `@seatrush/core`: what a host wires — the runtime, sale definitions, errors and every type.
+ *
+ * The building blocks live behind subpaths, so this entry stays small enough to learn:
+ * - `@seatrush/core/ports`: the port contracts' schemas, events, commands and state machines
+ *   (for adapter authors);
+ * - `@seatrush/core/services`: the services the runtime assembles (waiting room, reservations,
+ *   sweeper, reconciler, relay, …), for hosts that compose their own;
+ * - `@seatrush/core/memory`: the in-memory reference adapters;
+ * - `@seatrush/core/testing`: a clock that moves only when told, for tests.
+ *
+ * Every type of every subpath is exported here too: types cost a host nothing at run time.
+ */
+
+// bot defence a host switches on
+export { BotGuard } from './bot/bot-guard';
+export { solveProofOfWork } from './bot/proof-of-work';
+export * from './checkout';
+export type * from './common/errors';
+// the payment simulator (the embedded default) and errors
+export {
+  ConfigurationError,
+  InfrastructureError,
+  PublishError,
+  SeatRushError,
+  UnknownSaleError,
+  ValidationError,
+} from './common/errors';
+export type * from './common/ids';
+export { IdempotencyKey, ReservationId, SAFE_ID_PATTERN, SaleId, SeatId, UserId } from './common/ids';
+export { SALE_HOOK_NAMES } from './hooks/sale-hooks';
+export { RESERVATION_STATES } from './lifecycle/reservation';
+export { SALE_STATES } from './lifecycle/sale';
+export { FakePaymentGateway, PaymentUnavailableError } from './memory/payment-gateway';
+export { systemClock } from './ports/clock';
+export { MAX_GROUP_CANDIDATE_SEATS } from './ports/group-reservation';
+export { botGuardHook } from './queue/bot-guard-hook';
+export { PriceList } from './reservation/price-list';
+export type * from './runtime';
+// the runtime
+export {
+  checkRuntimePorts,
+  combineBundles,
+  createSeatRushRuntime,
+  memoryPorts,
+  WORKER_RETRY_POLICY,
+} from './runtime';
+export type * from './sale/definition';
+// sale definitions
+export {
+  AssignedSeating,
+  GeneralAdmission,
+  MAX_SEATS_PER_SALE,
+  PriceTier,
+  parseSaleDefinition,
+  SaleDefinition,
+  Seat,
+  SeatRow,
+  SeatSection,
+} from './sale/definition';
+export type * from './seatrush';
+export { createInMemorySeatRush, createSeatRush } from './seatrush';
+export { SaleNotWarmError } from './stock/warm-up';
+// every type
+export type * from './subpaths/memory';
+export type * from './subpaths/ports';
+export type * from './subpaths/services';
+export type * from './subpaths/testing';

@@ -1,4 +1,5 @@
-import { DomainEvent, type DomainEventType, ValidationError, type ValidationIssue } from '@seatrush/core';
+import { type DomainEventType, ValidationError, type ValidationIssue } from '@seatrush/core';
+import { DomainEvent } from '@seatrush/core/ports';
 import type { IncomingHeaders, IncomingMessage, OutgoingHeaders, OutgoingMessage } from './clients/types';
 
 /**

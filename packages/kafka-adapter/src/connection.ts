@@ -1,4 +1,5 @@
-import { ConfigurationError, validate, z } from '@seatrush/core';
+import { ConfigurationError } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
 /**

@@ -8,9 +8,8 @@ import {
   InfrastructureError,
   type RetryPolicy,
   SeatRushError,
-  validate,
-  z,
 } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 import type { Admin, Kafka } from 'kafkajs';
 import { KafkajsGroupConsumer, KafkajsProducer } from './clients/kafkajs';
 import { PlatformaticGroupConsumer, PlatformaticProducer } from './clients/platformatic';

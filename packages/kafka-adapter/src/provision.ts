@@ -1,4 +1,5 @@
-import { InfrastructureError, validate, z } from '@seatrush/core';
+import { InfrastructureError } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { createKafka, type KafkaConnection } from './connection';
 import { retriable } from './retriable';

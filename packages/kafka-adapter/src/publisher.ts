@@ -1,11 +1,5 @@
-import {
-  type DomainEvent,
-  type DomainEventType,
-  type EventPublisher,
-  PublishError,
-  validate,
-  z,
-} from '@seatrush/core';
+import { type DomainEvent, type DomainEventType, type EventPublisher, PublishError } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 import type { Kafka } from 'kafkajs';
 import { KafkajsProducer } from './clients/kafkajs';
 import { PlatformaticProducer } from './clients/platformatic';

@@ -1,4 +1,5 @@
-import { type DomainEventType, type EventOf, InfrastructureError, SaleId, validate, z } from '@seatrush/core';
+import { type DomainEventType, type EventOf, InfrastructureError, SaleId } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 import { CompressionTypes } from 'kafkajs';
 import { sendAcknowledged } from './acknowledged-send';
 import type { OutgoingMessage } from './clients/types';

@@ -1,4 +1,5 @@
-import { type RetryPolicy, z } from '@seatrush/core';
+import type { RetryPolicy } from '@seatrush/core';
+import { z } from '@seatrush/core/ports';
 
 /** The validated shape of core's `RetryPolicy`. */
 export const RetryPolicySchema = z

@@ -1,4 +1,5 @@
-import { type DomainEventType, z } from '@seatrush/core';
+import type { DomainEventType } from '@seatrush/core';
+import { z } from '@seatrush/core/ports';
 
 /**
  * The typed topic map: every event type has its own topic, so a consumer group subscribes to

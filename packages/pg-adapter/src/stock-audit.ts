@@ -1,4 +1,4 @@
-import { StockChanged, validate, z } from '@seatrush/core';
+import { StockChanged, validate, z } from '@seatrush/core/ports';
 import type { PgConnection } from './connection';
 import { translatePgError } from './errors';
 import { checkSaleId } from './repository/validation';

@@ -19,12 +19,12 @@
 import { randomBytes } from 'node:crypto';
 import {
   type EventPublisher,
-  GroupReservations,
   type GroupReserveResult,
-  MemoryAlertSink,
   type SaleDefinitionInput,
   systemClock,
 } from '@seatrush/core';
+import { MemoryAlertSink } from '@seatrush/core/memory';
+import { GroupReservations } from '@seatrush/core/services';
 import { Redis } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
 import { startRedis } from '../test/redis-process';

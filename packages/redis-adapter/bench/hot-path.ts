@@ -13,12 +13,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   type EventPublisher,
-  MemoryAlertSink,
-  Reservations,
   type ReserveResult,
   type SaleDefinitionInput,
   systemClock,
 } from '@seatrush/core';
+import { MemoryAlertSink } from '@seatrush/core/memory';
+import { Reservations } from '@seatrush/core/services';
 import { Redis } from 'ioredis';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '../src/index';
 import { KeySpace } from '../src/keys';

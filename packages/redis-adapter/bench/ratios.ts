@@ -15,13 +15,9 @@
  * and slowlog settings). Prints figures; asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  type EventPublisher,
-  MemoryAlertSink,
-  Reservations,
-  type SaleDefinitionInput,
-  systemClock,
-} from '@seatrush/core';
+import { type EventPublisher, type SaleDefinitionInput, systemClock } from '@seatrush/core';
+import { MemoryAlertSink } from '@seatrush/core/memory';
+import { Reservations } from '@seatrush/core/services';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';

@@ -1,6 +1,5 @@
 import {
   type HoldRecord,
-  HoldRecord as HoldRecordSchema,
   IdempotencyKey,
   type InventorySteps,
   SaleId,
@@ -10,6 +9,7 @@ import {
   UserId,
   ValidationError,
 } from '@seatrush/core';
+import { HoldRecord as HoldRecordSchema } from '@seatrush/core/ports';
 import { exec, type RedisInventoryStore } from './inventory-store';
 import type { StoreContext } from './options';
 import { holdFrom, publicHold } from './replies';

@@ -1,22 +1,16 @@
 import {
   type CompensateOutcome,
-  EpochMs,
   type GroupReserveOutcome,
   type GroupReserveRefusal,
-  GroupReserveRequest,
-  groupReserveFingerprint,
   type HoldChangeOutcome,
   type HoldRecord,
   InfrastructureError,
   type InventoryCounts,
-  InventorySnapshot,
   type InventoryStore,
   type InventoryTruth,
   ReservationId,
   type ReserveOutcome,
   type ReserveRefusal,
-  ReserveRequest,
-  reserveFingerprint,
   SaleId,
   SeatId,
   type SeatState,
@@ -24,8 +18,16 @@ import {
   type UnrelayedHold,
   UserId,
   ValidationError,
-  validate,
 } from '@seatrush/core';
+import {
+  EpochMs,
+  GroupReserveRequest,
+  groupReserveFingerprint,
+  InventorySnapshot,
+  ReserveRequest,
+  reserveFingerprint,
+  validate,
+} from '@seatrush/core/ports';
 import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
 import { RedisInventorySteps } from './inventory-steps';
 import type { SaleKeys } from './keys';

@@ -1,10 +1,5 @@
-import {
-  type RateLimitDecision,
-  type RateLimiter,
-  RateLimitPolicy,
-  ValidationError,
-  validate,
-} from '@seatrush/core';
+import { type RateLimitDecision, type RateLimiter, ValidationError } from '@seatrush/core';
+import { RateLimitPolicy, validate } from '@seatrush/core/ports';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
 import { asList } from './replies';
 import type { RedisClient } from './scripts';

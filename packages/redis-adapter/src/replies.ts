@@ -1,4 +1,5 @@
-import { type HoldRecord, HoldStatus, InfrastructureError } from '@seatrush/core';
+import { type HoldRecord, InfrastructureError } from '@seatrush/core';
+import { HoldStatus } from '@seatrush/core/ports';
 
 /** A flat `field, value, …` list (HGETALL's reply) as an object. */
 export function pairs(flat: unknown[], from = 0): Record<string, string> {

@@ -1,4 +1,5 @@
-import { EpochMs, ValidationError, type ValidationIssue } from '@seatrush/core';
+import { ValidationError, type ValidationIssue } from '@seatrush/core';
+import { EpochMs } from '@seatrush/core/ports';
 
 /** Anything with zod's `safeParse` (the package reuses core's zod schemas, it does not import zod). */
 interface Schema<T> {

@@ -1,19 +1,21 @@
 import {
-  GroupFallback,
   SaleId,
   UserId,
   ValidationError,
-  validate,
-  WaitingListClaim,
   type WaitingListClaimOutcome,
   type WaitingListEntry,
-  WaitingListJoin,
   type WaitingListJoinOutcome,
   type WaitingListOffer,
-  WaitingListOfferRequest,
-  WaitingListState,
   type WaitingListStore,
 } from '@seatrush/core';
+import {
+  GroupFallback,
+  validate,
+  WaitingListClaim,
+  WaitingListJoin,
+  WaitingListOfferRequest,
+  WaitingListState,
+} from '@seatrush/core/ports';
 import type { RedisInventoryStore } from './inventory-store';
 import { asList, holdFrom, pairs, publicHold } from './replies';
 import { validateFields } from './validation';

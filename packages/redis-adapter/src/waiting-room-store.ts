@@ -1,24 +1,26 @@
 import { randomInt } from 'node:crypto';
 import {
   type AdmitInput,
-  AdmitNextInput,
   type AdmitNextResult,
   type AdmitResult,
-  ConfigureQueueInput,
-  EnterInput,
   type EnterResult,
-  EpochMs,
   type OpenPreQueueResult,
   type QueueConfig,
   type QueueEntry,
-  QueueingMethod,
   type QueueingStore,
   type QueuePosition,
   SaleId,
   UserId,
-  validate,
   type WaitingRoomStats,
 } from '@seatrush/core';
+import {
+  AdmitNextInput,
+  ConfigureQueueInput,
+  EnterInput,
+  EpochMs,
+  QueueingMethod,
+  validate,
+} from '@seatrush/core/ports';
 import { exec } from './inventory-store';
 import type { SaleKeys } from './keys';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';

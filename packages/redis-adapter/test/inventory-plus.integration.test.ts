@@ -1,11 +1,7 @@
 import { describeGroupReservation, describeSaleHooks, describeWaitingListStore } from '@seatrush/conformance';
-import {
-  FakePaymentGateway,
-  ManualClock,
-  MemoryAlertSink,
-  MemoryEventBus,
-  MemoryReservationRepository,
-} from '@seatrush/core';
+import { FakePaymentGateway } from '@seatrush/core';
+import { MemoryAlertSink, MemoryEventBus, MemoryReservationRepository } from '@seatrush/core/memory';
+import { ManualClock } from '@seatrush/core/testing';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';

@@ -1,12 +1,11 @@
 import {
   type EventPublisher,
-  MemoryAlertSink,
-  MemoryEventBus,
-  Reservations,
   type ReserveResult,
   type SaleDefinitionInput,
   systemClock,
 } from '@seatrush/core';
+import { MemoryAlertSink, MemoryEventBus } from '@seatrush/core/memory';
+import { Reservations } from '@seatrush/core/services';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

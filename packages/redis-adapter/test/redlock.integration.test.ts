@@ -1,4 +1,4 @@
-import { ManualClock } from '@seatrush/core';
+import { ManualClock } from '@seatrush/core/testing';
 import { RedisInventoryStore, Redlock } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

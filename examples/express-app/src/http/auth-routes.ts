@@ -1,4 +1,4 @@
-import { z } from '@seatrush/core';
+import { z } from '@seatrush/core/ports';
 import { Router } from 'express';
 import { clearSessionCookie, type SessionCodec, sessionOf, setSessionCookie } from './session';
 import { parse } from './validate';

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type GroupReserveResult,
-  type HoldRecord,
-  headersFingerprintOf,
-  type ReservationRow,
-  type ReserveResult,
-  type SaleDefinition,
-  type Selection,
-  seatsOf,
-  z,
+import type {
+  GroupReserveResult,
+  HoldRecord,
+  ReservationRow,
+  ReserveResult,
+  SaleDefinition,
+  Selection,
 } from '@seatrush/core';
+import { seatsOf, z } from '@seatrush/core/ports';
+import { headersFingerprintOf } from '@seatrush/core/services';
 import { type Request, type Response, Router } from 'express';
 import type { QueueStatusCodes } from '../config';
 import type { AppMetrics } from '../ops/metrics';

@@ -1,4 +1,5 @@
-import { type RateLimitPolicy, subjectOf } from '@seatrush/core';
+import type { RateLimitPolicy } from '@seatrush/core';
+import { subjectOf } from '@seatrush/core/services';
 import type { Request, RequestHandler } from 'express';
 import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/types';

@@ -1,4 +1,5 @@
-import { type QueueBroadcast, waitingRoomAnswer } from '@seatrush/core';
+import type { QueueBroadcast } from '@seatrush/core';
+import { waitingRoomAnswer } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import type { AppMetrics } from '../ops/metrics';
 import type { StatsSampler } from '../ops/stats';

@@ -1,4 +1,6 @@
-import { InvitationLane, UserId, z } from '@seatrush/core';
+import { UserId } from '@seatrush/core';
+import { z } from '@seatrush/core/ports';
+import { InvitationLane } from '@seatrush/core/services';
 import { type Request, Router } from 'express';
 import { type AdaptiveAdmissions, AdaptiveChange } from '../platform/adaptive-admission';
 import type { Platform, SaleRuntime } from '../platform/types';

@@ -1,5 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { QueueingMethod, SaleDefinition, subjectOf, z } from '@seatrush/core';
+import { SaleDefinition } from '@seatrush/core';
+import { QueueingMethod, z } from '@seatrush/core/ports';
+import { subjectOf } from '@seatrush/core/services';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { StatsSampler } from '../ops/stats';
 import type { PaymentSimulatorSettings } from '../payment-simulator';

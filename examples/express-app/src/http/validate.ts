@@ -1,4 +1,4 @@
-import { validate, z } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
 import type { Request } from 'express';
 import type { Platform, SaleRuntime } from '../platform/types';
 import { HttpError } from './errors';

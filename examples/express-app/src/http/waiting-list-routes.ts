@@ -1,4 +1,4 @@
-import { z } from '@seatrush/core';
+import { z } from '@seatrush/core/ports';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Platform, SaleRuntime } from '../platform/types';

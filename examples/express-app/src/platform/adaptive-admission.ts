@@ -1,12 +1,6 @@
-import {
-  AdaptiveAdmission,
-  type AdaptiveDecision,
-  AdaptivePolicy,
-  type AdmissionControl,
-  HealthMeter,
-  validate,
-  z,
-} from '@seatrush/core';
+import type { AdaptiveDecision, AdmissionControl } from '@seatrush/core';
+import { validate, z } from '@seatrush/core/ports';
+import { AdaptiveAdmission, AdaptivePolicy, HealthMeter } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Platform, SaleRuntime } from './types';

@@ -1,3 +1,4 @@
+import { systemClock } from '@seatrush/core';
 import {
   MemoryBlocklist,
   MemoryDistributedLock,
@@ -6,8 +7,7 @@ import {
   MemoryRateLimiter,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
-  systemClock,
-} from '@seatrush/core';
+} from '@seatrush/core/memory';
 import type { Logger } from 'pino';
 import { LoggingAlertSink } from './alerts';
 import type { PlatformPorts } from './sdk-platform';

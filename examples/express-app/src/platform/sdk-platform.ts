@@ -11,17 +11,12 @@ import {
   type DomainEvent,
   type EventConsumer,
   type EventPublisher,
-  GroupReservations,
-  HookedPublisher,
   type InventorySteps,
   type InventoryStore,
-  Invitations,
   type JoinGuard,
-  ProofOfWorkChallenges,
   type QueueingRoom,
   type QueueingStore,
   type RateLimiter,
-  ReservationProcessor,
   type ReservationRepository,
   type Reservations,
   type ReserveStrategy,
@@ -31,12 +26,19 @@ import {
   type SaleCommandOutcome as SdkOutcome,
   type SeatRush,
   SeatRushError,
-  subjectOf,
-  validate,
   type WaitingListStore,
   type WaitingRoom,
   WORKER_RETRY_POLICY,
 } from '@seatrush/core';
+import { validate } from '@seatrush/core/ports';
+import {
+  GroupReservations,
+  HookedPublisher,
+  Invitations,
+  ProofOfWorkChallenges,
+  ReservationProcessor,
+  subjectOf,
+} from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
 import type { LoggingAlertSink } from './alerts';

@@ -1,18 +1,18 @@
-import {
-  type AlertSink,
-  type Clock,
-  type EventPublisher,
-  type HoldRelay,
-  type InventoryStore,
-  type SaleDefinition,
-  type SaleHookPayloads,
-  type SaleHooks,
-  WaitingList,
-  type WaitingListClaimResult,
-  type WaitingListEntry,
-  type WaitingListJoinOutcome,
-  type WaitingListStore,
+import type {
+  AlertSink,
+  Clock,
+  EventPublisher,
+  HoldRelay,
+  InventoryStore,
+  SaleDefinition,
+  SaleHookPayloads,
+  SaleHooks,
+  WaitingListClaimResult,
+  WaitingListEntry,
+  WaitingListJoinOutcome,
+  WaitingListStore,
 } from '@seatrush/core';
+import { WaitingList } from '@seatrush/core/services';
 
 /** What the operator sees of a sale's waiting list. */
 export interface WaitingListFigures {

@@ -1,9 +1,5 @@
-import {
-  type BotGuardOptionsInput,
-  checkProofOfWork,
-  ProofOfWorkPrompt,
-  solveProofOfWork,
-} from '@seatrush/core';
+import { type BotGuardOptionsInput, solveProofOfWork } from '@seatrush/core';
+import { checkProofOfWork, ProofOfWorkPrompt } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';

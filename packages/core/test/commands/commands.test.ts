@@ -1,4 +1,5 @@
-import { COMMAND_TYPES, type Command, parseCommand, ValidationError } from '@seatrush/core';
+import { type Command, ValidationError } from '@seatrush/core';
+import { COMMAND_TYPES, parseCommand } from '@seatrush/core/ports';
 import { describe, expect, it } from 'vitest';
 
 const base = { version: 1, saleId: 'concert-1', userId: 'user_42' } as const;

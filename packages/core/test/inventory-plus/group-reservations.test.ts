@@ -3,15 +3,14 @@ import {
   ConfigurationError,
   createInMemorySeatRush,
   type EventPublisher,
-  GroupReservations,
-  HookedPublisher,
   type InventoryStore,
-  ManualClock,
-  MemoryInventoryStore,
   type SaleDefinitionInput,
   type SaleHookEvent,
   ValidationError,
 } from '../../src';
+import { MemoryInventoryStore } from '../../src/subpaths/memory';
+import { GroupReservations, HookedPublisher } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from '../services/fixtures';
 
 /** Two sections (stalls: rows 1-2 of 6 seats; balcony: row 1 of 4), stalls 5,000 and balcony 3,000. */

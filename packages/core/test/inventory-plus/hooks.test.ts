@@ -3,15 +3,13 @@ import {
   createInMemorySeatRush,
   type DomainEvent,
   FakePaymentGateway,
-  HookedPublisher,
-  ManualClock,
-  MemoryEventBus,
-  MemoryInventoryStore,
   type SaleDefinitionInput,
   type SaleHookEvent,
-  SaleHooks,
   type Selection,
 } from '../../src';
+import { MemoryEventBus, MemoryInventoryStore } from '../../src/subpaths/memory';
+import { HookedPublisher, SaleHooks } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale } from '../services/fixtures';
 
 async function startSale(sale: SaleDefinitionInput) {

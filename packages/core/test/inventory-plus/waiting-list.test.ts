@@ -3,13 +3,12 @@ import {
   createInMemorySeatRush,
   type EventPublisher,
   FakePaymentGateway,
-  HookedPublisher,
-  ManualClock,
   type SaleDefinitionInput,
   type SaleHookPayloads,
   ValidationError,
-  WaitingList,
 } from '../../src';
+import { HookedPublisher, WaitingList } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET, seatedSale } from '../services/fixtures';
 
 async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) {

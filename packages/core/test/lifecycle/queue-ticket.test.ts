@@ -1,13 +1,12 @@
+import type { TicketEvent, TicketState } from '@seatrush/core';
 import {
   edgesOf,
   TICKET_EVENT_TYPES,
   TICKET_STATES,
   TICKET_TRANSITIONS,
-  type TicketEvent,
-  type TicketState,
   terminalStatesOf,
   transitionTicket,
-} from '@seatrush/core';
+} from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,17 +1,19 @@
 import {
-  edgesOf,
-  RESERVATION_EVENT_TYPES,
   RESERVATION_STATES,
-  RESERVATION_TRANSITIONS,
   type ReservationEvent,
   type ReservationEventType,
   type ReservationState,
+} from '@seatrush/core';
+import {
+  edgesOf,
+  RESERVATION_EVENT_TYPES,
+  RESERVATION_TRANSITIONS,
   ReservationStatus,
   sourcesOf,
   stateDiagramOf,
   terminalStatesOf,
   transitionReservation,
-} from '@seatrush/core';
+} from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,15 +1,12 @@
+import { SALE_STATES, type SaleEvent, type SaleEventType, type SaleState } from '@seatrush/core';
 import {
   edgesOf,
   SALE_EVENT_TYPES,
-  SALE_STATES,
   SALE_TRANSITIONS,
-  type SaleEvent,
-  type SaleEventType,
-  type SaleState,
   sourcesOf,
   terminalStatesOf,
   transitionSale,
-} from '@seatrush/core';
+} from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

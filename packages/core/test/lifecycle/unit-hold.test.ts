@@ -1,3 +1,4 @@
+import type { UnitEvent, UnitEventType, UnitHold, UnitStatus } from '@seatrush/core';
 import {
   edgesOf,
   terminalStatesOf,
@@ -5,11 +6,7 @@ import {
   UNIT_EVENT_TYPES,
   UNIT_STATES,
   UNIT_TRANSITIONS,
-  type UnitEvent,
-  type UnitEventType,
-  type UnitHold,
-  type UnitStatus,
-} from '@seatrush/core';
+} from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -3,15 +3,17 @@ import {
   ConfigurationError,
   type DomainEvent,
   type EventHandler,
-  ManualClock,
+  type ReservationRow,
+  ValidationError,
+} from '../../src';
+import {
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryRateLimiter,
   MemoryReservationRepository,
-  type ReservationRow,
-  retryDelayMs,
-  ValidationError,
-} from '../../src';
+} from '../../src/subpaths/memory';
+import { retryDelayMs } from '../../src/subpaths/ports';
+import { ManualClock } from '../../src/subpaths/testing';
 
 // Behaviour specific to the in-memory adapters, beyond what the conformance suites ask of all.
 

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FakePaymentGateway,
-  ManualClock,
-  MemoryAlertSink,
-  MemoryEventBus,
-  PaymentUnavailableError,
-  PublishError,
-  ValidationError,
-} from '../../src';
+import { FakePaymentGateway, PaymentUnavailableError, PublishError, ValidationError } from '../../src';
+import { MemoryAlertSink, MemoryEventBus } from '../../src/subpaths/memory';
+import { ManualClock } from '../../src/subpaths/testing';
 
 const charge = (reservationId: string, idempotencyKey = `pay-${reservationId}`) => ({
   reservationId,

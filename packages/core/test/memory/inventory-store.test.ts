@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type InventorySnapshot,
-  MemoryInventoryStore,
-  MemoryWaitingRoomStore,
-  type ReserveRequest,
-  UnknownSaleError,
-  ValidationError,
-} from '../../src';
+import { type InventorySnapshot, type ReserveRequest, UnknownSaleError, ValidationError } from '../../src';
+import { MemoryInventoryStore, MemoryWaitingRoomStore } from '../../src/subpaths/memory';
 
 // What the conformance suites leave to each adapter: the reference store's own stricter checks.
 

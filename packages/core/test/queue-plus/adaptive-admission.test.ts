@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { type DownstreamHealth, ValidationError } from '../../src';
+import { MemoryWaitingRoomStore } from '../../src/subpaths/memory';
 import {
   AdaptiveAdmission,
   AdaptivePolicy,
   AdmissionTokens,
-  type DownstreamHealth,
   HealthMeter,
-  ManualClock,
-  MemoryWaitingRoomStore,
   nextAdmission,
-  ValidationError,
   WaitingRoom,
-} from '../../src';
+} from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from '../services/fixtures';
 
 const policy = AdaptivePolicy.parse({

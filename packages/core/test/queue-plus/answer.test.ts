@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type WaitingStatus, waitingRoomAnswer } from '../../src';
+import { ValidationError, type WaitingStatus } from '../../src';
+import { waitingRoomAnswer } from '../../src/subpaths/services';
 
 const waiting: WaitingStatus = {
   saleId: 's1',

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fairShuffle, MemoryWaitingRoomStore, type RandomBelow } from '../../src';
+import type { RandomBelow } from '../../src';
+import { MemoryWaitingRoomStore } from '../../src/subpaths/memory';
+import { fairShuffle } from '../../src/subpaths/services';
 import { chiSquareCritical, chiSquareUniform } from './chi-square';
 
 const N = 10_000;

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AdmissionTokens,
-  Invitations,
-  ManualClock,
-  MemoryEventBus,
-  MemoryWaitingRoomStore,
-  type QueueingMethod,
-  QueueingRoom,
-  ValidationError,
-} from '../../src';
+import { type QueueingMethod, ValidationError } from '../../src';
+import { MemoryEventBus, MemoryWaitingRoomStore } from '../../src/subpaths/memory';
+import { AdmissionTokens, Invitations, QueueingRoom } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from '../services/fixtures';
 
 const OPENS_AT = 2_000_000;

@@ -1,11 +1,10 @@
 import {
-  initialStock,
   MAX_SEATS_PER_SALE,
   parseSaleDefinition,
   type SaleDefinitionInput,
-  seatsOf,
   ValidationError,
 } from '@seatrush/core';
+import { initialStock, seatsOf } from '@seatrush/core/ports';
 import { describe, expect, it } from 'vitest';
 
 const general = (): SaleDefinitionInput => ({

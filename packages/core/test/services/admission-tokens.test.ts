@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AdmissionTokens, ConfigurationError } from '../../src';
+import { ConfigurationError } from '../../src';
+import { AdmissionTokens } from '../../src/subpaths/services';
 import { SECRET } from './fixtures';
 
 const tokens = new AdmissionTokens({ secret: SECRET });

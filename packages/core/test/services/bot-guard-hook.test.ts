@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AdmissionTokens,
-  BotGuard,
-  botGuardHook,
-  ManualClock,
-  MemoryBlocklist,
-  MemoryRateLimiter,
-  MemoryWaitingRoomStore,
-  ProofOfWorkChallenges,
-  solveProofOfWork,
-  subjectOf,
-  WaitingRoom,
-} from '../../src';
+import { BotGuard, botGuardHook, solveProofOfWork } from '../../src';
+import { MemoryBlocklist, MemoryRateLimiter, MemoryWaitingRoomStore } from '../../src/subpaths/memory';
+import { AdmissionTokens, ProofOfWorkChallenges, subjectOf, WaitingRoom } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from './fixtures';
 
 function setup() {

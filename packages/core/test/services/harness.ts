@@ -1,22 +1,21 @@
+import type { DomainEvent, EventOf, ReserveStrategy, SaleDefinitionInput } from '../../src';
+import { FakePaymentGateway } from '../../src';
 import {
-  AdmissionTokens,
-  type DomainEvent,
-  type EventOf,
-  FakePaymentGateway,
-  ManualClock,
   MemoryAlertSink,
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryInventoryStore,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
+} from '../../src/subpaths/memory';
+import {
+  AdmissionTokens,
   ReservationProcessor,
   Reservations,
-  type ReserveStrategy,
-  type SaleDefinitionInput,
   WaitingRoom,
   WarmUp,
-} from '../../src';
+} from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { SECRET } from './fixtures';
 
 /**

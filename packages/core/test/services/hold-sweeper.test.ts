@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HoldSweeper, type InventoryStore, type Selection, type Timer, ValidationError } from '../../src';
+import { type InventoryStore, type Selection, type Timer, ValidationError } from '../../src';
+import { HoldSweeper } from '../../src/subpaths/services';
 import { generalSale, seatedSale } from './fixtures';
 import { servicesFor, withOverrides } from './harness';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HoldSweeper, type Selection } from '../../src';
+import type { Selection } from '../../src';
+import { HoldSweeper } from '../../src/subpaths/services';
 import { seatedSale } from './fixtures';
 import { servicesFor } from './harness';
 

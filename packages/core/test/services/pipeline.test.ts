@@ -7,7 +7,6 @@ import {
   FakePaymentGateway,
   InfrastructureError,
   type InMemorySeatRushOptions,
-  ManualClock,
   type ReservationRepository,
   type ReserveResult,
   type ReserveStrategy,
@@ -16,6 +15,7 @@ import {
   type Selection,
   ValidationError,
 } from '../../src';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET, seatedSale } from './fixtures';
 import { withOverrides } from './harness';
 

@@ -1,10 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  type DomainEvent,
-  InfrastructureError,
-  ReservationProcessor,
-  type ReservationRepository,
-} from '../../src';
+import { type DomainEvent, InfrastructureError, type ReservationRepository } from '../../src';
+import { ReservationProcessor } from '../../src/subpaths/services';
 import { generalSale } from './fixtures';
 import { servicesFor, withOverrides } from './harness';
 

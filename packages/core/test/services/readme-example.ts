@@ -1,5 +1,6 @@
 // The examples of packages/core/README.md, verbatim: readme-example.test.ts runs them.
-import { createInMemorySeatRush, Invitations } from '../../src';
+import { createInMemorySeatRush } from '../../src';
+import { Invitations } from '../../src/subpaths/services';
 
 export async function readmeExample(): Promise<string | undefined> {
   const sale = createInMemorySeatRush({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Reconciler, ValidationError } from '../../src';
+import { ValidationError } from '../../src';
+import { Reconciler } from '../../src/subpaths/services';
 import { generalSale, seatedSale } from './fixtures';
 import { servicesFor } from './harness';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, MemoryInventoryStore, Reservations, ValidationError } from '../../src';
+import { ConfigurationError, ValidationError } from '../../src';
+import { MemoryInventoryStore } from '../../src/subpaths/memory';
+import { Reservations } from '../../src/subpaths/services';
 import { generalSale, seatedSale } from './fixtures';
 import { servicesFor, withOverrides } from './harness';
 

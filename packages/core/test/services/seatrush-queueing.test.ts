@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createInMemorySeatRush,
   type InMemorySeatRushOptions,
-  Invitations,
-  ManualClock,
   type QueueingTickReport,
   type SaleHookPayloads,
   type SeatRush,
   type Timer,
   ValidationError,
 } from '../../src';
+import { Invitations } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale } from './fixtures';
 
 const OPENS_AT = 1_010_000;

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AdmissionTokens,
-  type DomainEvent,
-  type JoinGuard,
-  ManualClock,
-  MemoryEventBus,
-  MemoryWaitingRoomStore,
-  type QueueBroadcast,
-  ValidationError,
-  WaitingRoom,
-} from '../../src';
+import { type DomainEvent, type JoinGuard, type QueueBroadcast, ValidationError } from '../../src';
+import { MemoryEventBus, MemoryWaitingRoomStore } from '../../src/subpaths/memory';
+import { AdmissionTokens, WaitingRoom } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from './fixtures';
 
 function setup(

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { type InventoryStore, SaleNotWarmError, UnknownSaleError, ValidationError } from '../../src';
 import {
-  type InventoryStore,
-  ManualClock,
   MemoryAlertSink,
   MemoryEventBus,
   MemoryInventoryStore,
   MemoryReservationRepository,
-  SaleNotWarmError,
-  UnknownSaleError,
-  ValidationError,
-  WarmUp,
-} from '../../src';
+} from '../../src/subpaths/memory';
+import { WarmUp } from '../../src/subpaths/services';
+import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, seatedSale } from './fixtures';
 import { withOverrides } from './harness';
 

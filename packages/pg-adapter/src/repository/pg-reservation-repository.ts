@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   type InventorySnapshot,
-  initialStock,
   parseSaleDefinition,
   type ReconciliationRecord,
   ReservationId,
@@ -13,8 +12,8 @@ import {
   type SaleTotals,
   UnknownSaleError,
   ValidationError,
-  validate,
 } from '@seatrush/core';
+import { initialStock, validate } from '@seatrush/core/ports';
 import pg from 'pg';
 import { inTransaction, type PgConnection } from '../connection';
 import { translatePgError } from '../errors';

@@ -1,14 +1,5 @@
-import {
-  EpochMs,
-  ReservationId,
-  ReservationRow,
-  ReservationStatus,
-  SaleId,
-  ValidationError,
-  type ValidationIssue,
-  validate,
-  z,
-} from '@seatrush/core';
+import { ReservationId, SaleId, ValidationError, type ValidationIssue } from '@seatrush/core';
+import { EpochMs, ReservationRow, ReservationStatus, validate, z } from '@seatrush/core/ports';
 
 /** Input of `transition`, checked before anything reaches the database. */
 export const TransitionInput = z.object({

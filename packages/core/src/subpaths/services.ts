@@ -1,0 +1,15 @@
+/**
+ * `@seatrush/core/services`: the services the runtime assembles from the ports, for a host that
+ * composes its own (most hosts want `createSeatRushRuntime` from `@seatrush/core` instead).
+ */
+export * from '../bot';
+export * from '../hold';
+export * from '../hooks';
+export * from '../instances';
+export * from '../queue';
+export * from '../reservation/hold-relay';
+export * from '../reservation/processor';
+export * from '../reservation/reservations';
+export * from '../reservation/group-reservations';
+export * from '../reservation/waiting-list';
+export * from '../stock';

@@ -1,0 +1,2 @@
+/** `@seatrush/core/testing`: a clock that moves only when told. */
+export { ManualClock } from '../memory/manual-clock';
