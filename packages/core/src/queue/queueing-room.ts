@@ -109,6 +109,9 @@ export class QueueingRoom {
       this.started = undefined;
       throw error;
     });
+    // the caller of this start gets the failure; the copy kept for later joins must not become an
+    // unhandled rejection (Node ends the process on one) when no join or tick comes to await it
+    this.started.catch(() => undefined);
     return started;
   }
 
