@@ -1,0 +1,458 @@
+import type { AcceptedHold, JoinGuard, RuntimeSale, SeatRushRuntime } from '@seatrush/core';
+import { z } from 'zod';
+import { header } from './body';
+import { HttpError } from './errors';
+import { buyerOf, type Exchange, json, noContent, type RouteSpec, saleOf } from './exchange-context';
+import { Id, idempotencyKeyOf, parse } from './input';
+import type { LiveUpdates } from './live';
+import type { Route } from './router';
+import { scopedIdempotencyKey } from './scoped-key';
+import { frame } from './sse';
+import { queueView, reservationView, saleInfo } from './views';
+
+const JoinBody = z.strictObject({
+  challenge: z
+    .strictObject({ challengeId: z.string().min(1).max(128), answer: z.string().min(1).max(256) })
+    .optional(),
+  /** A signed invitation to the bypass or priority lane. */
+  invitation: z.string().min(1).max(2_048).optional(),
+});
+const ReserveBody = z.union([
+  z.strictObject({ seatIds: z.array(Id).min(1).max(100) }),
+  z.strictObject({ quantity: z.number().int().positive().max(100) }),
+]);
+const GroupBody = z.strictObject({
+  size: z.number().int().positive().max(100),
+  section: Id.optional(),
+  fallback: z.enum(['split', 'refuse']).optional(),
+});
+const WaitingListBody = z.strictObject({
+  size: z.number().int().positive().max(100),
+  fallback: z.enum(['split', 'refuse']).optional(),
+});
+const DEVICE = /^[A-Za-z0-9_-]{8,128}$/;
+
+const MESSAGES: Readonly<Record<string, string>> = {
+  NOT_ADMITTED: 'you are not admitted (join the queue and wait for your turn)',
+  SOLD_OUT: 'sold out',
+  SEAT_TAKEN: 'a seat you chose is taken',
+  NO_ADJACENT_SEATS: 'no row has that many seats side by side',
+  UNKNOWN_SECTION: 'no such section in the seat map',
+  UNKNOWN_SEAT: 'a seat you chose is not in the seat map',
+  WRONG_SELECTION: 'choose seats for a seated sale, a quantity for general admission',
+  LIMIT_EXCEEDED: 'that would pass the tickets-per-user limit',
+  IDEMPOTENCY_KEY_REUSED: 'this Idempotency-Key was used for a different request',
+  SALE_NOT_WARM: 'the sale is not loaded yet',
+  SALE_NOT_OPEN: 'the sale is not open',
+  PIPELINE_STALLED: 'orders are not being processed right now; nothing was held, try again shortly',
+  BUSY: 'the sale is busy; try again',
+};
+
+/** What the buyer routes need. */
+export interface BuyerRouteDeps {
+  runtime: SeatRushRuntime;
+  live: LiveUpdates;
+  bodyLimit: number;
+  joinGuard: JoinGuard | undefined;
+}
+
+/**
+ * The buyer API: sales and seat maps, the waiting room, reservations (single and group), the
+ * waiting list, and their SSE streams. The buyer is always the host's `identify`, never a body.
+ */
+export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
+  const { runtime, live } = deps;
+  const limit = deps.bodyLimit;
+  const route = (method: string, path: string, spec: RouteSpec): Route<RouteSpec> => ({
+    method,
+    path,
+    route: spec,
+  });
+
+  const ownHold = async (x: Exchange) => {
+    const sale = saleOf(runtime, x);
+    const reservationId = x.params.reservationId as string;
+    const hold = await runtime.ports.inventory.getHold(sale.sale.id, reservationId);
+    // someone else's reservation is answered as absent: ids are not an oracle
+    if (!hold || hold.userId !== buyerOf(x).id)
+      throw new HttpError('NOT_FOUND', `no reservation ${reservationId}`);
+    return { sale, hold, reservationId };
+  };
+
+  const answerHold = (
+    x: Exchange,
+    sale: RuntimeSale,
+    result:
+      | AcceptedHold
+      | { ok: false; code: string; reservationId?: string; seatIds?: string[]; tokenRefusal?: string },
+    extra: Record<string, unknown> = {},
+  ) => {
+    if (result.ok) {
+      live.seatsChanged(sale.sale.id);
+      const reservation = reservationView(result.hold, null, result.amountCents);
+      json(x, result.replayed ? 200 : 201, { reservation, ...extra, replayed: result.replayed });
+      return;
+    }
+    if (result.code === 'OUTCOME_UNKNOWN') {
+      const poll = `sales/${sale.sale.id}/reservations/${result.reservationId}`;
+      json(
+        x,
+        202,
+        {
+          reservation: { id: result.reservationId, saleId: sale.sale.id, status: 'PENDING' },
+          message:
+            'the outcome is not known yet: poll the reservation, or retry with the same Idempotency-Key',
+          poll,
+        },
+        { 'Retry-After': '1' },
+      );
+      return;
+    }
+    throw new HttpError(result.code, MESSAGES[result.code] ?? result.code, {
+      ...(result.seatIds ? { seatIds: result.seatIds } : {}),
+      ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
+      ...(result.code === 'PIPELINE_STALLED' ? { retryAfterMs: 2_000 } : {}),
+    });
+  };
+
+  const requireOpen = (sale: RuntimeSale) => {
+    if (sale.state !== 'OPEN')
+      throw new HttpError('SALE_NOT_OPEN', `the sale is ${sale.state.toLowerCase()}`);
+  };
+
+  const joinContext = (x: Exchange) => {
+    const device = header(x.request, 'x-device-fingerprint');
+    return {
+      ip: x.ip,
+      userAgent: (header(x.request, 'user-agent') ?? '').slice(0, 512),
+      ...(device && DEVICE.test(device) ? { deviceId: device } : {}),
+    };
+  };
+
+  return [
+    route('GET', '/sales', {
+      access: 'public',
+      handle: (x) =>
+        json(x, 200, {
+          sales: runtime.sales().map((s) => ({ id: s.sale.id, name: s.sale.name, state: s.state })),
+        }),
+    }),
+    route('GET', '/sales/:saleId', {
+      access: 'public',
+      handle: (x) => {
+        const sale = saleOf(runtime, x);
+        json(x, 200, { sale: { ...live.saleInfo(sale.sale, saleInfo), state: sale.state }, now: x.now });
+      },
+    }),
+    route('GET', '/sales/:saleId/seats', {
+      access: 'public',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const snapshot = await live.seats(sale.sale.id);
+        x.response.writeHead(200, { ...x.headers, 'Content-Type': 'application/json; charset=utf-8' });
+        x.response.end(snapshot.json);
+      },
+    }),
+    route('GET', '/sales/:saleId/seats/stream', {
+      access: 'public',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        live.hub.admit(x.address, null);
+        const snapshot = await live.seats(sale.sale.id);
+        const stream = live.hub.open(x.response, `seats:${sale.sale.id}`, x.address, null, x.headers);
+        stream.response.write(snapshot.frame);
+      },
+    }),
+
+    route('POST', '/sales/:saleId/queue', {
+      access: 'buyer',
+      joins: true,
+      bodyLimit: limit,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const body = parse('join', JoinBody, x.body);
+        if (sale.state === 'CLOSED') throw new HttpError('SALE_CLOSED', 'the sale is closed');
+        const outcome = await sale.queue.join({
+          userId: buyerOf(x).id,
+          context: joinContext(x),
+          ...(body.challenge ? { challenge: body.challenge } : {}),
+          ...(body.invitation ? { invitation: body.invitation } : {}),
+        });
+        if (!outcome.ok) {
+          const {
+            ok: _,
+            code,
+            message,
+            ...details
+          } = outcome as { ok: false; code: string; message?: string };
+          const retryAfterMs = (details as { retryAfterMs?: number }).retryAfterMs;
+          throw new HttpError(
+            code,
+            message ?? code,
+            details,
+            retryAfterMs === undefined
+              ? {}
+              : { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1_000))) } },
+          );
+        }
+        const view = queueView(sale, outcome.status, x.now);
+        json(
+          x,
+          outcome.alreadyJoined ? 200 : 201,
+          { queue: view, alreadyJoined: outcome.alreadyJoined },
+          queueHeaders(view.refreshMs),
+        );
+      },
+    }),
+    route('GET', '/sales/:saleId/queue', {
+      access: 'buyer',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const status = await sale.queue.status({ userId: buyerOf(x).id });
+        if (!status) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+        const view = queueView(sale, status, x.now);
+        json(x, 200, { queue: view }, queueHeaders(view.refreshMs));
+      },
+    }),
+    route('GET', '/sales/:saleId/queue/stream', {
+      access: 'buyer',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const buyer = buyerOf(x);
+        live.hub.admit(x.address, buyer.id);
+        const status = await sale.queue.status({ userId: buyer.id });
+        if (!status) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+        const view = queueView(sale, status, x.now);
+        const stream = live.hub.open(x.response, `queue:${sale.sale.id}`, x.address, buyer.id, x.headers);
+        live.watchQueue(sale, stream, buyer.id, status.lane ? Number.POSITIVE_INFINITY : view.ticket);
+        stream.response.write(frame('queue', view));
+      },
+    }),
+    route('POST', '/sales/:saleId/queue/heartbeat', {
+      access: 'buyer',
+      handle: async (x) => {
+        const beat = await saleOf(runtime, x).waitingRoom.heartbeat({ userId: buyerOf(x).id });
+        if (!beat.ok) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+        json(x, 200, { state: beat.state });
+      },
+    }),
+    route('DELETE', '/sales/:saleId/queue', {
+      access: 'buyer',
+      handle: async (x) => {
+        const { left } = await saleOf(runtime, x).waitingRoom.leave({ userId: buyerOf(x).id });
+        if (!left) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
+        noContent(x);
+      },
+    }),
+
+    route('POST', '/sales/:saleId/reservations', {
+      access: 'buyer',
+      bodyLimit: limit,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const buyer = buyerOf(x);
+        const key = idempotencyKeyOf(header(x.request, 'idempotency-key'));
+        const body = parse('reservation', ReserveBody, x.body);
+        requireOpen(sale);
+        const token = header(x.request, 'x-admission-token');
+        const result = await sale.reservations.reserve({
+          userId: buyer.id,
+          idempotencyKey: scopedIdempotencyKey(buyer.id, key),
+          selection:
+            'seatIds' in body
+              ? { kind: 'seats', seatIds: body.seatIds }
+              : { kind: 'quantity', quantity: body.quantity },
+          ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
+        });
+        answerHold(x, sale, result);
+      },
+    }),
+    route('POST', '/sales/:saleId/group-reservations', {
+      access: 'buyer',
+      bodyLimit: limit,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const buyer = buyerOf(x);
+        const key = idempotencyKeyOf(header(x.request, 'idempotency-key'));
+        const body = parse('group reservation', GroupBody, x.body);
+        if (!sale.groups) throw new HttpError('WRONG_SELECTION', 'group reservations are for seated sales');
+        requireOpen(sale);
+        const token = header(x.request, 'x-admission-token');
+        const result = await sale.groups.reserveGroup({
+          userId: buyer.id,
+          idempotencyKey: scopedIdempotencyKey(buyer.id, key),
+          size: body.size,
+          ...(body.section ? { section: body.section } : {}),
+          ...(body.fallback ? { fallback: body.fallback } : {}),
+          ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
+        });
+        answerHold(x, sale, result, result.ok ? { adjacent: result.adjacent } : {});
+      },
+    }),
+    route('GET', '/sales/:saleId/reservations/:reservationId', {
+      access: 'buyer',
+      handle: async (x) => {
+        const { sale, hold, reservationId } = await ownHold(x);
+        json(x, 200, { reservation: reservationView(hold, await sale.reservation(reservationId)) });
+      },
+    }),
+    route('GET', '/sales/:saleId/reservations/:reservationId/stream', {
+      access: 'buyer',
+      handle: async (x) => {
+        const buyer = buyerOf(x);
+        live.hub.admit(x.address, buyer.id);
+        const { sale, hold, reservationId } = await ownHold(x);
+        const view = reservationView(hold, await sale.reservation(reservationId));
+        const stream = live.hub.open(
+          x.response,
+          `reservation:${sale.sale.id}:${reservationId}`,
+          x.address,
+          buyer.id,
+          x.headers,
+        );
+        stream.response.write(frame('reservation', view));
+        if (view.status !== 'HELD') live.hub.end(stream);
+      },
+    }),
+    route('POST', '/sales/:saleId/reservations/:reservationId/extend', {
+      access: 'buyer',
+      handle: async (x) => {
+        const { sale, reservationId } = await ownHold(x);
+        const outcome = await sale.reservations.extendHold({ userId: buyerOf(x).id, reservationId });
+        if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be extended (${outcome.code})`);
+        const view = reservationView(outcome.hold, null);
+        live.reservationChanged(sale.sale.id, reservationId);
+        json(x, 200, { reservation: view });
+      },
+    }),
+    route('DELETE', '/sales/:saleId/reservations/:reservationId', {
+      access: 'buyer',
+      handle: async (x) => {
+        const { sale, reservationId } = await ownHold(x);
+        const outcome = await sale.reservations.releaseHold({ userId: buyerOf(x).id, reservationId });
+        if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be released (${outcome.code})`);
+        live.seatsChanged(sale.sale.id);
+        live.reservationChanged(sale.sale.id, reservationId);
+        json(x, 200, { reservation: reservationView(outcome.hold, null) });
+      },
+    }),
+
+    route('POST', '/sales/:saleId/waiting-list', {
+      access: 'buyer',
+      joins: true,
+      bodyLimit: limit,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const buyer = buyerOf(x);
+        const body = parse('waiting list', WaitingListBody, x.body);
+        const list = sale.waitingList;
+        if (!list) throw new HttpError('NOT_FOUND', 'this sale has no waiting list');
+        if (sale.state !== 'OPEN' && sale.state !== 'PAUSED') {
+          throw new HttpError('SALE_NOT_OPEN', `the sale is ${sale.state.toLowerCase()}`);
+        }
+        // the list is no way around the queue's bot guard
+        if (deps.joinGuard) {
+          const verdict = await deps.joinGuard({
+            userId: buyer.id,
+            context: joinContext(x),
+            saleId: sale.sale.id,
+            now: x.now,
+          });
+          if (!verdict.allowed) {
+            const { allowed: _, code, message, ...details } = verdict;
+            throw new HttpError(code, message ?? code, details);
+          }
+        }
+        const { available } = await runtime.ports.inventory.counts(sale.sale.id);
+        if (available >= body.size) {
+          throw new HttpError('NOT_SOLD_OUT', `${available} left: reserve them instead of waiting`, {
+            available,
+          });
+        }
+        const outcome = await list.join({
+          userId: buyer.id,
+          size: body.size,
+          ...(body.fallback ? { fallback: body.fallback } : {}),
+        });
+        if (!outcome.ok) throw new HttpError(outcome.code, MESSAGES[outcome.code] ?? outcome.code);
+        const place = await list.position(buyer.id);
+        json(x, outcome.created ? 201 : 200, {
+          waitingList: place && waitingListView(place),
+          alreadyJoined: !outcome.created,
+        });
+      },
+    }),
+    route('GET', '/sales/:saleId/waiting-list', {
+      access: 'buyer',
+      handle: async (x) => {
+        const list = saleOf(runtime, x).waitingList;
+        const place = await list?.position(buyerOf(x).id);
+        if (!place) throw new HttpError('NOT_ON_WAITING_LIST', 'you are not on the waiting list');
+        json(x, 200, { waitingList: waitingListView(place) }, { 'Cache-Control': 'no-store' });
+      },
+    }),
+    route('DELETE', '/sales/:saleId/waiting-list', {
+      access: 'buyer',
+      handle: async (x) => {
+        const list = saleOf(runtime, x).waitingList;
+        if (!list || !(await list.leave(buyerOf(x).id))) {
+          throw new HttpError('NOT_ON_WAITING_LIST', 'you are not waiting on the list');
+        }
+        noContent(x);
+      },
+    }),
+    route('POST', '/sales/:saleId/waiting-list/offers/:offerId/claim', {
+      access: 'buyer',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        if (!sale.waitingList) throw new HttpError('NOT_FOUND', 'this sale has no waiting list');
+        if (sale.state === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
+        const result = await sale.waitingList.claim({
+          userId: buyerOf(x).id,
+          offerId: x.params.offerId as string,
+        });
+        if (!result.ok) throw new HttpError(result.code, `the offer cannot be claimed (${result.code})`);
+        live.seatsChanged(sale.sale.id);
+        json(x, 201, { reservation: reservationView(result.hold, null, result.amountCents) });
+      },
+    }),
+  ];
+}
+
+function queueHeaders(refreshMs: number | null): Record<string, string> {
+  return refreshMs === null
+    ? { 'Cache-Control': 'no-store' }
+    : { 'Cache-Control': 'no-store', 'Retry-After': String(Math.ceil(refreshMs / 1_000)) };
+}
+
+function waitingListView(place: {
+  entry: {
+    state: string;
+    size: number;
+    fallback: string;
+    joinedAt: number;
+    offerId?: string;
+    deadline?: number;
+    seatIds?: string[];
+  };
+  ahead: number;
+}) {
+  const { entry, ahead } = place;
+  return {
+    state: entry.state,
+    size: entry.size,
+    fallback: entry.fallback,
+    joinedAt: entry.joinedAt,
+    ahead: entry.state === 'WAITING' ? ahead : null,
+    offer:
+      entry.state === 'OFFERED' && entry.offerId
+        ? {
+            offerId: entry.offerId,
+            quantity: entry.size,
+            seatIds: entry.seatIds ?? [],
+            deadline: entry.deadline ?? null,
+          }
+        : null,
+    reservationId: entry.state === 'CLAIMED' ? (entry.offerId ?? null) : null,
+  };
+}

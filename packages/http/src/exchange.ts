@@ -1,0 +1,30 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/**
+ * A request as the handlers see it, whatever the framework: node:http's `IncomingMessage` is one
+ * (and so are Express's `req` and Fastify's `request.raw`). The body is the raw stream: it is
+ * read only by the route that needs it, after authentication, up to the route's limit.
+ */
+export interface SeatRushRequest {
+  readonly method?: string | undefined;
+  /** Path and query, relative to where the API is mounted (`/sales/s1/queue?x=1`). */
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  /** The peer's address (the proxy's, behind one: see `trustProxy`). */
+  readonly socket?: { readonly remoteAddress?: string | undefined } | null;
+  /** The unread body. */
+  [Symbol.asyncIterator](): AsyncIterator<unknown>;
+}
+
+/**
+ * A response as the handlers write it: node:http's `ServerResponse` is one (and so are Express's
+ * `res` and Fastify's `reply.raw`). An SSE stream is a response left open and written to.
+ */
+export interface SeatRushResponse {
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
+  write(chunk: string | Uint8Array): boolean;
+  end(chunk?: string | Uint8Array): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}

@@ -1,0 +1,211 @@
+import type { QueueBroadcast, RuntimeSale, SaleDefinition, SeatRushRuntime } from '@seatrush/core';
+import { frame, type Stream, type StreamHub } from './sse';
+import { queueView, reservationView } from './views';
+
+/** A seat map snapshot, serialized once: the JSON answer and the SSE frame share it. */
+export interface SeatsSnapshot {
+  json: Buffer;
+  frame: Buffer;
+  at: number;
+  /** The states and counts without the time: what tells a change. */
+  signature: string;
+}
+
+const SEATS_TTL_MS = 250;
+
+/**
+ * Pushes live changes to the SSE streams, each serialized once per change and written as the same
+ * bytes to every watcher:
+ * - queue: each waiting-room broadcast becomes one `position` frame (the serving counter: a
+ *   client's place is its ticket minus it); only watchers whose ticket was reached are looked up,
+ *   to hand them their admission token;
+ * - seats: a sale with watchers is re-read every 500 ms (through a 250 ms cache) and sent when it
+ *   changed;
+ * - reservations: results are pushed on the sale's hooks, and open streams are re-checked every
+ *   2 s for what happened on other instances (an expiry, a confirmation);
+ * - stats: the operator's streams get each sale's health every second.
+ */
+export class LiveUpdates {
+  readonly hub: StreamHub;
+  readonly #runtime: SeatRushRuntime;
+  readonly #now: () => number;
+  readonly #seats = new Map<string, SeatsSnapshot>();
+  readonly #loading = new Map<string, Promise<SeatsSnapshot>>();
+  /** The signature of the seat map last pushed per sale. */
+  readonly #sent = new Map<string, string>();
+  readonly #info = new WeakMap<SaleDefinition, unknown>();
+  readonly #watched = new WeakSet<RuntimeSale>();
+  readonly #unsubscribe: Array<() => void> = [];
+  readonly #timers: NodeJS.Timeout[] = [];
+
+  constructor(runtime: SeatRushRuntime, hub: StreamHub) {
+    this.#runtime = runtime;
+    this.#now = () => runtime.clock.now();
+    this.hub = hub;
+    this.#timers.push(
+      every(500, () => this.#pushSeats()),
+      every(2_000, () => this.#recheckReservations()),
+      every(1_000, () => this.#pushStats()),
+    );
+  }
+
+  /** A sale's static description, built once per definition. */
+  saleInfo<T>(sale: SaleDefinition, build: (sale: SaleDefinition) => T): T {
+    let info = this.#info.get(sale) as T | undefined;
+    if (info === undefined) {
+      info = build(sale);
+      this.#info.set(sale, info);
+    }
+    return info;
+  }
+
+  /** The seat map (only the seats not available, plus the counts), cached for 250 ms. */
+  async seats(saleId: string): Promise<SeatsSnapshot> {
+    const cached = this.#seats.get(saleId);
+    if (cached && this.#now() - cached.at < SEATS_TTL_MS) return cached;
+    const pending = this.#loading.get(saleId);
+    if (pending) return pending;
+    const loading = this.#loadSeats(saleId).finally(() => this.#loading.delete(saleId));
+    this.#loading.set(saleId, loading);
+    return loading;
+  }
+
+  /** A write changed the seat map: the next read loads it again. */
+  seatsChanged(saleId: string): void {
+    this.#seats.delete(saleId);
+  }
+
+  /** Registers a queue watcher (its ticket; 0 for a lane, looked up on every broadcast). */
+  watchQueue(sale: RuntimeSale, stream: Stream, userId: string, ticket: number): void {
+    stream.userId = userId;
+    stream.ticket = Number.isFinite(ticket) ? ticket : 0;
+    if (this.#watched.has(sale)) return;
+    this.#watched.add(sale);
+    this.#unsubscribe.push(sale.waitingRoom.subscribe((update) => void this.#onQueue(sale, update)));
+    for (const hook of ['confirmed', 'failed', 'expired', 'released'] as const) {
+      this.#unsubscribe.push(sale.hooks.on(hook, (p) => this.reservationChanged(p.saleId, p.reservationId)));
+    }
+  }
+
+  /** Pushes a reservation's view to its streams; final views end them. */
+  reservationChanged(saleId: string, reservationId: string): void {
+    void this.#pushReservation(saleId, reservationId).catch(() => undefined); // the 2 s re-check retries
+  }
+
+  /** Stops the timers and subscriptions (the hub's streams are ended by the hub). */
+  close(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+  }
+
+  async #loadSeats(saleId: string): Promise<SeatsSnapshot> {
+    const { inventory } = this.#runtime.ports;
+    const [all, counts] = await Promise.all([inventory.seatStates(saleId), inventory.counts(saleId)]);
+    const states: Record<string, string> = {};
+    for (const id in all) if (all[id] !== 'AVAILABLE') states[id] = all[id] as string;
+    const now = this.#now();
+    const data = {
+      states,
+      counts: {
+        initialStock: counts.initialStock,
+        available: counts.available,
+        held: counts.held,
+        confirmed: counts.confirmed,
+      },
+      now,
+    };
+    const text = JSON.stringify(data);
+    const signature = JSON.stringify([data.states, data.counts]);
+    const snapshot = {
+      json: Buffer.from(text),
+      frame: Buffer.from(`event: seats\ndata: ${text}\n\n`),
+      at: now,
+      signature,
+    };
+    this.#seats.set(saleId, snapshot);
+    return snapshot;
+  }
+
+  async #onQueue(sale: RuntimeSale, update: QueueBroadcast): Promise<void> {
+    if (this.#runtime.sale(sale.sale.id) !== sale) return; // a replaced sale
+    const channel = `queue:${sale.sale.id}`;
+    const watchers = this.hub.streams(channel);
+    if (watchers.size === 0) return;
+    this.hub.broadcast(
+      channel,
+      frame('position', {
+        servedUpTo: update.servedUpTo,
+        waiting: update.waiting,
+        active: update.active,
+        admittedPerSecond: update.admittedPerSecond,
+        saleState: sale.state,
+      }),
+    );
+    // only watchers whose turn may have come are looked up (admitted, or evicted): one store read each
+    for (const stream of [...watchers]) {
+      if (stream.ticket < 0 || stream.ticket > update.servedUpTo) continue;
+      const status = await sale.queue.status({ userId: stream.userId }).catch(() => undefined);
+      if (status === undefined) continue;
+      if (status === null) {
+        stream.response.write(frame('gone', { reason: 'NOT_IN_QUEUE' }));
+        this.hub.end(stream);
+        continue;
+      }
+      stream.response.write(frame('queue', queueView(sale, status, this.#now())));
+      if (status.state === 'ADMITTED') stream.ticket = -1;
+      else if (!status.lane) stream.ticket = status.ticket;
+    }
+  }
+
+  async #pushSeats(): Promise<void> {
+    for (const channel of this.hub.channels('seats:')) {
+      const saleId = channel.slice('seats:'.length);
+      const snapshot = await this.seats(saleId);
+      if (this.#sent.get(saleId) === snapshot.signature) continue;
+      this.#sent.set(saleId, snapshot.signature);
+      this.hub.broadcast(channel, snapshot.frame);
+    }
+  }
+
+  async #pushReservation(saleId: string, reservationId: string): Promise<void> {
+    const channel = `reservation:${saleId}:${reservationId}`;
+    const streams = this.hub.streams(channel);
+    if (streams.size === 0) return;
+    const sale = this.#runtime.sale(saleId);
+    const hold = sale ? await this.#runtime.ports.inventory.getHold(saleId, reservationId) : null;
+    if (!sale || !hold) return;
+    const view = reservationView(hold, await sale.reservation(reservationId));
+    this.hub.broadcast(channel, frame('reservation', view));
+    if (view.status !== 'HELD') for (const stream of [...streams]) this.hub.end(stream);
+  }
+
+  async #recheckReservations(): Promise<void> {
+    for (const channel of this.hub.channels('reservation:')) {
+      const [, saleId, reservationId] = channel.split(':');
+      if (saleId && reservationId) await this.#pushReservation(saleId, reservationId).catch(() => undefined);
+    }
+  }
+
+  async #pushStats(): Promise<void> {
+    for (const channel of this.hub.channels('stats:')) {
+      const sale = this.#runtime.sale(channel.slice('stats:'.length));
+      if (sale) this.hub.broadcast(channel, frame('stats', await sale.health()));
+    }
+  }
+}
+
+/** Runs `work` every `ms`, never two at once; a failure waits for the next round. */
+function every(ms: number, work: () => Promise<void>): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    work()
+      .catch(() => undefined) // the next round tries again
+      .finally(() => {
+        running = false;
+      });
+  }, ms);
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,201 @@
+import type { Invitations, SeatRushRuntime } from '@seatrush/core';
+import { z } from 'zod';
+import { HttpError } from './errors';
+import { json, noContent, type RouteSpec, saleOf } from './exchange-context';
+import type { RequestGuard } from './guard/request-guard';
+import { Id, parse } from './input';
+import type { LiveUpdates } from './live';
+import type { Route } from './router';
+import { frame } from './sse';
+
+const RateBody = z
+  .strictObject({
+    usersPerInterval: z.number().int().positive().max(100_000).optional(),
+    maxActive: z.number().int().positive().max(10_000_000).optional(),
+  })
+  .refine(
+    (b) => b.usersPerInterval !== undefined || b.maxActive !== undefined,
+    'give usersPerInterval and/or maxActive',
+  );
+const QueueingBody = z.strictObject({ method: z.enum(['fifo', 'random', 'passthrough', 'reject']) });
+const InvitationBody = z.strictObject({
+  userId: Id,
+  lane: z.enum(['priority', 'bypass']),
+  validForMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(30 * 24 * 3_600_000),
+});
+const BlockBody = z.strictObject({
+  kind: z.enum(['ip', 'user']),
+  value: z.string().min(1).max(128),
+  reason: z.string().min(1).max(200),
+  ttlMs: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 24 * 3_600_000),
+});
+const UnblockBody = BlockBody.pick({ kind: true, value: true });
+
+/** What the operator routes need. */
+export interface OperatorRouteDeps {
+  runtime: SeatRushRuntime;
+  live: LiveUpdates;
+  guard: RequestGuard;
+  bodyLimit: number;
+  saleDefinitionLimit: number;
+  invitations: Invitations | undefined;
+  /** The guard subject of a blocklist entry (`ip:` entries are grouped as requests are). */
+  subjectOf(kind: 'ip' | 'user', value: string): string;
+}
+
+/**
+ * The operator API: sales and their lifecycle, the admission rate, the queueing method,
+ * invitations, stats (and their stream), reconciliation, dead letters and the blocklist. Every
+ * route runs after the host's `authorizeOperator`, and reads its body only then.
+ */
+export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>> {
+  const { runtime, live } = deps;
+  const route = (method: string, path: string, spec: Omit<RouteSpec, 'access'>): Route<RouteSpec> => ({
+    method,
+    path: `/operator${path}`,
+    route: { access: 'operator', ...spec },
+  });
+  const lifecycle = (name: 'open' | 'pause' | 'resume' | 'close') =>
+    route('POST', `/sales/:saleId/${name}`, {
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const outcome = await sale[name]();
+        if (!outcome.ok) {
+          const code = {
+            NOT_WARM: 'SALE_NOT_WARM',
+            ILLEGAL_TRANSITION: 'INVALID_TRANSITION',
+            TOO_EARLY: 'SALE_NOT_OPEN',
+          }[outcome.code];
+          throw new HttpError(code ?? outcome.code, `cannot ${name} a ${outcome.state} sale`, {
+            state: outcome.state,
+          });
+        }
+        live.seatsChanged(sale.sale.id);
+        await sale.waitingRoom.broadcast();
+        json(x, 200, { sale: { id: sale.sale.id, state: outcome.state } });
+      },
+    });
+
+  return [
+    route('GET', '/sales', {
+      handle: (x) =>
+        json(x, 200, {
+          sales: runtime.sales().map((s) => ({ id: s.sale.id, name: s.sale.name, state: s.state })),
+        }),
+    }),
+    route('POST', '/sales', {
+      bodyLimit: deps.saleDefinitionLimit,
+      handle: async (x) => {
+        const input = x.body as { id?: unknown };
+        const existing = isId(input?.id) ? runtime.sale(input.id) : undefined;
+        // a warmed sale lives in the store: only a sale still in DRAFT may be redefined
+        if (existing && existing.state !== 'DRAFT') {
+          throw new HttpError(
+            'INVALID_TRANSITION',
+            `sale ${existing.sale.id} is ${existing.state}: use a new id`,
+          );
+        }
+        const sale = await runtime.define(x.body as Parameters<SeatRushRuntime['define']>[0]);
+        json(x, 201, { sale: { id: sale.sale.id, name: sale.sale.name, state: sale.state } });
+      },
+    }),
+    lifecycle('open'),
+    lifecycle('pause'),
+    lifecycle('resume'),
+    lifecycle('close'),
+    route('PUT', '/sales/:saleId/admission-rate', {
+      bodyLimit: deps.bodyLimit,
+      handle: (x) => {
+        const sale = saleOf(runtime, x);
+        const body = parse('admission rate', RateBody, x.body);
+        const rate = {
+          ...(body.usersPerInterval === undefined ? {} : { usersPerInterval: body.usersPerInterval }),
+          ...(body.maxActive === undefined ? {} : { maxActive: body.maxActive }),
+        };
+        sale.waitingRoom.setAdmissionRate(rate);
+        json(x, 200, { admission: sale.waitingRoom.admissionRate });
+      },
+    }),
+    route('GET', '/sales/:saleId/queueing', {
+      handle: async (x) => json(x, 200, { queueing: await saleOf(runtime, x).queue.config() }),
+    }),
+    route('PUT', '/sales/:saleId/queueing', {
+      bodyLimit: deps.bodyLimit,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const body = parse('queueing', QueueingBody, x.body);
+        const config = await sale.queue.setMethod(body.method);
+        await sale.waitingRoom.broadcast();
+        json(x, 200, { queueing: config });
+      },
+    }),
+    route('POST', '/sales/:saleId/invitations', {
+      bodyLimit: deps.bodyLimit,
+      handle: (x) => {
+        const sale = saleOf(runtime, x);
+        const body = parse('invitation', InvitationBody, x.body);
+        if (!deps.invitations)
+          throw new HttpError('NOT_FOUND', 'invitations are not configured (options.invitations)');
+        const claims = {
+          saleId: sale.sale.id,
+          userId: body.userId,
+          lane: body.lane,
+          expiresAt: x.now + body.validForMs,
+        };
+        json(x, 201, { invitation: { ...claims, token: deps.invitations.issue(claims) } });
+      },
+    }),
+    route('GET', '/sales/:saleId/stats', {
+      handle: async (x) => json(x, 200, { stats: await saleOf(runtime, x).health() }),
+    }),
+    route('GET', '/sales/:saleId/stats/stream', {
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        live.hub.admit(x.address, null);
+        const stats = await sale.health();
+        const stream = live.hub.open(x.response, `stats:${sale.sale.id}`, x.address, null, x.headers);
+        stream.response.write(frame('stats', stats));
+      },
+    }),
+    route('POST', '/sales/:saleId/reconcile', {
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const report = await sale.reconciler.reconcile(sale.sale.id);
+        live.seatsChanged(sale.sale.id);
+        json(x, 200, { reconciliation: report });
+      },
+    }),
+    route('GET', '/dead-letters', {
+      handle: (x) => json(x, 200, { deadLetters: runtime.deadLetters() }),
+    }),
+    route('POST', '/blocklist', {
+      bodyLimit: deps.bodyLimit,
+      handle: async (x) => {
+        const body = parse('block', BlockBody, x.body);
+        const subject = deps.subjectOf(body.kind, body.value);
+        await deps.guard.block({ subject, reason: body.reason, ttlMs: body.ttlMs, now: x.now });
+        json(x, 201, { blocked: subject, until: x.now + body.ttlMs });
+      },
+    }),
+    route('DELETE', '/blocklist', {
+      bodyLimit: deps.bodyLimit,
+      handle: async (x) => {
+        const body = parse('unblock', UnblockBody, x.body);
+        await deps.guard.unblock(deps.subjectOf(body.kind, body.value));
+        noContent(x);
+      },
+    }),
+  ];
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 64;
+}

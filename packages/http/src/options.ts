@@ -1,0 +1,117 @@
+import type { Invitations, JoinGuard, SeatRushRuntime } from '@seatrush/core';
+import type { TrustProxy } from './client-address';
+import type { SeatRushRequest } from './exchange';
+import type { RequestGuard } from './guard/request-guard';
+import type { StreamLimits } from './sse';
+
+/** Who a request comes from, as the host's `identify` says. */
+export interface Buyer {
+  /** The buyer's id (1-64 characters of A-Z a-z 0-9 _ . -); never taken from a body or a path. */
+  id: string;
+  /** The sign-in this request belongs to: `SeatRushHttp.revoke` refuses it from then on. */
+  sessionId?: string;
+  /**
+   * Whether the identity came from a cookie (a browser sends it by itself): state changes then
+   * need a same-origin `Origin`, so another site cannot make the browser act for the buyer.
+   */
+  cookie?: boolean;
+}
+
+/** A steady rate with bursts: `perSecond` on average, up to `burst` at once. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
+/** The rate limits the guard applies, all charged in the one store call of a request. */
+export interface RateLimits {
+  /** Every request of a client address group (an IPv4 address, an IPv6 /64). */
+  perAddress: Rate;
+  /** Every request of a buyer. */
+  perBuyer: Rate;
+  /** Every request this API serves, on every instance (it protects the stores). */
+  global: Rate;
+  /** Joins (queue and waiting list) of a buyer, and of an address group. */
+  joins: Rate;
+  /** Every operator request of an address group. */
+  operator: Rate;
+  /** Failed operator authentications of an address group; once spent, the group is blocked. */
+  operatorFailures: Rate;
+}
+
+/** Body limits per kind of route, in bytes. */
+export interface BodyLimits {
+  /** Buyer routes (a join, a reservation); default 4 KiB. */
+  buyer: number;
+  /** Operator routes; default 16 KiB. */
+  operator: number;
+  /** An operator's sale definition (a seat map); default 1 MiB. */
+  saleDefinition: number;
+}
+
+/** Options of {@link createSeatRushHttp}. */
+export interface SeatRushHttpOptions {
+  runtime: SeatRushRuntime;
+  /**
+   * The host's identity: the buyer a request comes from, or null (answered 401). Throw an
+   * `HttpError` for a 4xx of your own. `SessionCookies.identify` is one.
+   */
+  identify(request: SeatRushRequest, now: number): Buyer | null | Promise<Buyer | null>;
+  /**
+   * The host's operator authentication (a bearer token, an SSO cookie…). It runs after the
+   * request guard and before any operator body is read; failures are throttled per address group.
+   */
+  authorizeOperator(request: SeatRushRequest): boolean | Promise<boolean>;
+  /** Where limits and blocks live; one process's memory by default (use `RedisRequestGuard` with several). */
+  guard?: RequestGuard;
+  /** Which proxies are believed about the client's address; none by default. */
+  trustProxy?: TrustProxy;
+  limits?: Partial<RateLimits>;
+  streams?: Partial<StreamLimits>;
+  bodyLimits?: Partial<BodyLimits>;
+  /**
+   * Origins allowed to change state with a cookie-authenticated request, besides the request's own
+   * host (`https://shop.example`).
+   */
+  allowedOrigins?: readonly string[];
+  /** Signs the operator's bypass/priority invitations (the same one the sales' queueing verifies with). */
+  invitations?: Invitations;
+  /**
+   * The bot guard given to the runtime: the waiting list runs it too, so the list is no way
+   * around the queue's defences.
+   */
+  joinGuard?: JoinGuard;
+  /**
+   * Headers sent with every answer; the defaults are a strict CSP for an API, nosniff, no framing,
+   * no referrer, HSTS. `false` sends none (a host whose proxy sets them).
+   */
+  securityHeaders?: Readonly<Record<string, string>> | false;
+}
+
+/** The defaults: generous for people, tight for scripts. */
+export const DEFAULT_LIMITS: RateLimits = {
+  perAddress: { perSecond: 50, burst: 100 },
+  perBuyer: { perSecond: 10, burst: 30 },
+  global: { perSecond: 50_000, burst: 100_000 },
+  joins: { perSecond: 0.5, burst: 5 },
+  operator: { perSecond: 20, burst: 60 },
+  operatorFailures: { perSecond: 0.1, burst: 10 },
+};
+
+export const DEFAULT_STREAMS: StreamLimits = {
+  perAddress: 20,
+  perBuyer: 6,
+  total: 50_000,
+  keepAliveMs: 25_000,
+};
+
+export const DEFAULT_BODY_LIMITS: BodyLimits = { buyer: 4_096, operator: 16_384, saleDefinition: 1_048_576 };
+
+export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+};

@@ -1,0 +1,122 @@
+import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConfigurationError } from '@seatrush/core';
+import { readCookie } from './cookies';
+import type { SeatRushRequest } from './exchange';
+import type { Buyer } from './options';
+
+/** Options of {@link SessionCookies}. */
+export interface SessionCookiesOptions {
+  /**
+   * The HMAC key of session cookies: at least 32 bytes, the same on every instance, and NOT the
+   * runtime's admission secret (a leaked one must not forge the other).
+   */
+  secret: string | Uint8Array;
+  /** Default `sr_session`. */
+  cookieName?: string;
+  /** Default 12 h. */
+  ttlMs?: number;
+  /** Verified cookies remembered for this long, so a hot client costs no HMAC; default 5 s. */
+  cacheMs?: number;
+  /** Default 10,000 verified cookies remembered. */
+  cacheSize?: number;
+}
+
+/** What a session cookie carries. */
+export interface SessionClaims {
+  userId: string;
+  /** A random id per sign-in: what logout revokes. */
+  sessionId: string;
+  issuedAt: number;
+}
+
+const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Stateless signed session cookies (`base64url(json).base64url(hmac)`) a host may use for its
+ * sign-in, with `identify` ready for {@link SeatRushHttpOptions.identify}. The HMAC key is created
+ * once; verified cookies are cached briefly; a revoked session (logout) is refused by the request
+ * guard through its `session:<id>` subject, in the same round trip as the rate limits.
+ */
+export class SessionCookies {
+  readonly cookieName: string;
+  readonly ttlMs: number;
+  readonly #key: KeyObject;
+  readonly #cacheMs: number;
+  readonly #cacheSize: number;
+  readonly #cache = new Map<string, { claims: SessionClaims; until: number }>();
+
+  constructor(options: SessionCookiesOptions) {
+    const secret = typeof options.secret === 'string' ? Buffer.from(options.secret) : options.secret;
+    if (!secret || secret.length < 32) throw new ConfigurationError('session secret: at least 32 bytes');
+    this.#key = createSecretKey(secret);
+    this.cookieName = options.cookieName ?? 'sr_session';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.cookieName)) throw new ConfigurationError('cookieName: a token');
+    this.ttlMs = options.ttlMs ?? 12 * 3_600_000;
+    this.#cacheMs = options.cacheMs ?? 5_000;
+    this.#cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  /** A new session for `userId`: its claims and the `Set-Cookie` header value. */
+  issue(
+    userId: string,
+    now: number,
+    options: { secure?: boolean } = {},
+  ): { claims: SessionClaims; setCookie: string } {
+    if (!USER_ID.test(userId)) throw new ConfigurationError('userId: 1-64 characters of A-Z a-z 0-9 _ . -');
+    const claims: SessionClaims = { userId, sessionId: randomBytes(12).toString('base64url'), issuedAt: now };
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const value = `${body}.${this.#mac(body)}`;
+    const secure = options.secure === false ? '' : '; Secure';
+    return {
+      claims,
+      setCookie: `${this.cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(this.ttlMs / 1_000)}${secure}`,
+    };
+  }
+
+  /** The `Set-Cookie` value that removes the cookie (pair it with `SeatRushHttp.revoke`). */
+  clear(): string {
+    return `${this.cookieName}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+  }
+
+  /** The claims of a cookie value; null when forged, malformed or expired. */
+  verify(value: string | undefined, now: number): SessionClaims | null {
+    if (!value || value.length > 1_024) return null;
+    const cached = this.#cache.get(value);
+    if (cached && cached.until > now) return cached.claims;
+    const dot = value.indexOf('.');
+    if (dot <= 0) return null;
+    const body = value.slice(0, dot);
+    const given = Buffer.from(value.slice(dot + 1));
+    const expected = Buffer.from(this.#mac(body));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    let claims: SessionClaims;
+    try {
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as SessionClaims;
+    } catch {
+      return null;
+    }
+    if (
+      typeof claims?.userId !== 'string' ||
+      !USER_ID.test(claims.userId) ||
+      typeof claims.sessionId !== 'string' ||
+      typeof claims.issuedAt !== 'number' ||
+      now - claims.issuedAt > this.ttlMs
+    ) {
+      return null;
+    }
+    if (this.#cache.size >= this.#cacheSize) this.#cache.clear();
+    this.#cache.set(value, { claims, until: Math.min(now + this.#cacheMs, claims.issuedAt + this.ttlMs) });
+    return claims;
+  }
+
+  /** The buyer of a request's session cookie, for `identify`; null without a valid cookie. */
+  identify(request: SeatRushRequest, now: number): Buyer | null {
+    const header = request.headers.cookie;
+    const claims = this.verify(readCookie(header, this.cookieName), now);
+    return claims ? { id: claims.userId, sessionId: claims.sessionId, cookie: true } : null;
+  }
+
+  #mac(body: string): string {
+    return createHmac('sha256', this.#key).update(body).digest('base64url');
+  }
+}

@@ -1,0 +1,169 @@
+import { HttpError } from './errors';
+import type { SeatRushResponse } from './exchange';
+
+/** Caps on Server-Sent Events streams: every stream holds a socket, so each is bounded. */
+export interface StreamLimits {
+  /** Open streams per client address group (an IPv4 address, an IPv6 /64); default 20. */
+  perAddress: number;
+  /** Open streams per buyer; default 6 (a few tabs). */
+  perBuyer: number;
+  /** Open streams in this process; default 50,000. */
+  total: number;
+  /** A comment is sent this often so proxies keep idle streams open; default 25 s. */
+  keepAliveMs: number;
+}
+
+/** One open stream: the response and what it counts against (kept small: there may be 50,000). */
+export interface Stream {
+  readonly response: SeatRushResponse;
+  readonly channel: string;
+  readonly address: string;
+  readonly buyer: string | null;
+  /** Per-channel data, e.g. a queue watcher's ticket. */
+  ticket: number;
+  userId: string;
+}
+
+const OPEN_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-store, no-transform',
+  // nginx and friends buffer responses by default, which would hold events back
+  'X-Accel-Buffering': 'no',
+  'X-Content-Type-Options': 'nosniff',
+};
+const RETRY = Buffer.from('retry: 2000\n\n');
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+
+/** An event frame: serialized once, written as the same bytes to every watcher. */
+export function frame(event: string, data: unknown): Buffer {
+  return Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/**
+ * Every open SSE stream by channel (a sale's queue, a sale's seat map, a reservation's result, the
+ * operator's stats). A broadcast is one frame serialized once and shared by every watcher; a
+ * stream over a cap is refused with 429 before it is opened.
+ */
+export class StreamHub {
+  readonly #channels = new Map<string, Set<Stream>>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #perBuyer = new Map<string, number>();
+  readonly #limits: StreamLimits;
+  readonly #keepAlive: NodeJS.Timeout;
+  #open = 0;
+  #accepting = true;
+
+  constructor(limits: StreamLimits) {
+    this.#limits = limits;
+    this.#keepAlive = setInterval(() => this.#writeAll(KEEP_ALIVE), limits.keepAliveMs);
+    this.#keepAlive.unref();
+  }
+
+  get size(): number {
+    return this.#open;
+  }
+
+  /** Refuses (429/503) a stream that would pass a cap, before anything is written. */
+  admit(address: string, buyer: string | null): void {
+    if (!this.#accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
+    if (this.#open >= this.#limits.total) throw tooMany('this server holds as many streams as it may');
+    if ((this.#perAddress.get(address) ?? 0) >= this.#limits.perAddress) {
+      throw tooMany('too many open streams from your address');
+    }
+    if (buyer !== null && (this.#perBuyer.get(buyer) ?? 0) >= this.#limits.perBuyer) {
+      throw tooMany('too many open streams for your session; close a tab');
+    }
+  }
+
+  /** Opens `response` as an event stream on `channel` (call {@link admit} first). */
+  open(
+    response: SeatRushResponse,
+    channel: string,
+    address: string,
+    buyer: string | null,
+    headers: Record<string, string>,
+  ): Stream {
+    this.admit(address, buyer);
+    response.writeHead(200, { ...headers, ...OPEN_HEADERS });
+    response.write(RETRY);
+    const stream: Stream = { response, channel, address, buyer, ticket: 0, userId: '' };
+    let set = this.#channels.get(channel);
+    if (!set) {
+      set = new Set();
+      this.#channels.set(channel, set);
+    }
+    set.add(stream);
+    this.#open++;
+    this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+    if (buyer !== null) this.#perBuyer.set(buyer, (this.#perBuyer.get(buyer) ?? 0) + 1);
+    response.once('close', () => this.#forget(stream));
+    return stream;
+  }
+
+  /** Writes one frame to every stream of `channel`. */
+  broadcast(channel: string, bytes: Buffer): void {
+    const set = this.#channels.get(channel);
+    if (set) for (const stream of set) stream.response.write(bytes);
+  }
+
+  /** The streams of a channel (for per-watcher messages). */
+  streams(channel: string): ReadonlySet<Stream> {
+    return this.#channels.get(channel) ?? EMPTY;
+  }
+
+  /** The channels with at least one stream whose name starts with `prefix`. */
+  channels(prefix: string): string[] {
+    const found: string[] = [];
+    for (const channel of this.#channels.keys()) if (channel.startsWith(prefix)) found.push(channel);
+    return found;
+  }
+
+  /** Ends a stream from the server side. */
+  end(stream: Stream): void {
+    if (!stream.response.writableEnded) stream.response.end();
+    this.#forget(stream);
+  }
+
+  /** Shutdown: refuses new streams, tells every client to reconnect elsewhere, ends every stream. */
+  close(): void {
+    this.#accepting = false;
+    clearInterval(this.#keepAlive);
+    const bye = frame('shutdown', { reconnectInMs: 2_000 });
+    for (const set of [...this.#channels.values()]) {
+      for (const stream of [...set]) {
+        stream.response.write(bye);
+        this.end(stream);
+      }
+    }
+  }
+
+  #writeAll(bytes: Buffer): void {
+    for (const set of this.#channels.values()) for (const stream of set) stream.response.write(bytes);
+  }
+
+  #forget(stream: Stream): void {
+    const set = this.#channels.get(stream.channel);
+    if (!set?.delete(stream)) return;
+    if (set.size === 0) this.#channels.delete(stream.channel);
+    this.#open--;
+    decrement(this.#perAddress, stream.address);
+    if (stream.buyer !== null) decrement(this.#perBuyer, stream.buyer);
+  }
+}
+
+const EMPTY: ReadonlySet<Stream> = new Set();
+
+function tooMany(message: string): HttpError {
+  return new HttpError(
+    'TOO_MANY_STREAMS',
+    message,
+    { retryAfterMs: 5_000 },
+    { headers: { 'Retry-After': '5' } },
+  );
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left <= 0) counts.delete(key);
+  else counts.set(key, left);
+}
