@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { EpochMs, UserId } from '../common/ids';
 import { validate } from '../common/validate';
+import { MemoryRecentActivityStore } from '../memory/recent-activity-store';
 import type { Blocklist } from '../ports/blocklist';
 import type { Challenge, ChallengeProvider } from '../ports/challenge';
 import type { RateLimiter } from '../ports/rate-limiter';
+import type { RecentActivityStore } from '../ports/recent-activity-store';
 import type { RateLimitPolicy } from '../sale/definition';
 import {
   type BotGuardOptionsInput,
@@ -11,8 +13,7 @@ import {
   parseBotGuardOptions,
   type SuspicionAction,
 } from './options';
-import { Expiring, RecentEvents, RecentMembers } from './recent';
-import { subjectOf } from './subjects';
+import { activityKeyOf, subjectOf } from './subjects';
 
 /** What the guard looks at: who asks, from where, with what. */
 export const BotRequest = z.strictObject({
@@ -82,6 +83,12 @@ export interface BotGuardPorts {
   blocklist: Blocklist;
   rateLimiter: RateLimiter;
   challenges: ChallengeProvider;
+  /**
+   * Where the pattern rules remember recent requests. Default: bounded memory of this process
+   * (`maxTrackedSubjects` keys per rule); several instances share a Redis store, so a bot spread
+   * over them is counted whole.
+   */
+  activity?: RecentActivityStore;
 }
 
 /**
@@ -97,30 +104,26 @@ export interface BotGuardPorts {
  *    everyone in `always` mode — unless the user solved a challenge within `challenge.passMs`;
  *    each sign can be configured to `block` or `allow` instead;
  * 6. otherwise `allow`.
- * The pattern rules remember recent requests in bounded per-process memory; blocks are shared
- * through the Blocklist port, so every instance enforces a block any instance decided.
+ * The pattern rules remember recent requests through the RecentActivityStore port (bounded per
+ * process by default, shared across instances in Redis); blocks are shared through the Blocklist
+ * port, so every instance enforces a block any instance decided. A failed store rejects with
+ * `InfrastructureError` (answer 503): the guard never lets a request through unjudged.
  */
 export class BotGuard {
   readonly settings: BotGuardSettings;
   readonly #ports: BotGuardPorts;
-  readonly #requestsByUser: RecentEvents;
-  readonly #requestsByIp: RecentEvents;
-  readonly #accountsByDevice: RecentMembers;
-  readonly #usersByHeaders: RecentMembers;
-  readonly #passed: Expiring;
-  readonly #failuresByUser: RecentEvents;
+  readonly #activity: RecentActivityStore;
+  /** The default in-process memory, when no store was given (its sizes are what `tracked` reports). */
+  readonly #ownMemory: MemoryRecentActivityStore | undefined;
 
   /** @throws ConfigurationError when an option is invalid. */
   constructor(ports: BotGuardPorts, options: BotGuardOptionsInput = {}) {
     this.settings = parseBotGuardOptions(options);
     this.#ports = ports;
-    const max = this.settings.maxTrackedSubjects;
-    this.#requestsByUser = new RecentEvents(max);
-    this.#requestsByIp = new RecentEvents(max);
-    this.#accountsByDevice = new RecentMembers(max);
-    this.#usersByHeaders = new RecentMembers(max);
-    this.#passed = new Expiring(max);
-    this.#failuresByUser = new RecentEvents(max);
+    this.#ownMemory = ports.activity
+      ? undefined
+      : new MemoryRecentActivityStore({ maxKeys: this.settings.maxTrackedSubjects });
+    this.#activity = ports.activity ?? (this.#ownMemory as MemoryRecentActivityStore);
   }
 
   /**
@@ -139,7 +142,7 @@ export class BotGuard {
     const blocked = await this.#blockInForce([subjects.user, subjects.ip, subjects.device], now);
     if (blocked) return { verdict: 'block', reason: 'BLOCKLISTED', until: blocked.until };
 
-    const pattern = this.#recordPatterns(request, subjects);
+    const pattern = await this.#recordPatterns(request, subjects);
     if ('subject' in pattern) {
       const ttlMs =
         pattern.reason === 'DEVICE_SHARED' ? this.settings.device.blockMs : this.settings.burst.blockMs;
@@ -183,35 +186,48 @@ export class BotGuard {
     const subject = subjectOf('user', userId);
     const ok = await this.#ports.challenges.verify({ subject, challengeId, answer, now });
     if (ok) {
-      this.#passed.set(userId, now + challenge.passMs);
+      await this.#activity.mark({
+        kind: 'challenge-passed',
+        key: subject,
+        until: now + challenge.passMs,
+        now,
+      });
       return { ok };
     }
-    const failures = this.#failuresByUser.record(
-      userId,
+    const failures = await this.#activity.countEvent({
+      kind: 'challenge-failures',
+      key: subject,
       now,
-      challenge.failureWindowMs,
-      challenge.maxFailures + 1,
-    );
+      windowMs: challenge.failureWindowMs,
+      keep: challenge.maxFailures + 1,
+    });
     if (failures <= challenge.maxFailures) return { ok };
     return { ok, verdict: await this.#block(subject, 'CHALLENGE_FAILED', challenge.blockMs, now) };
   }
 
-  /** Subjects each pattern rule remembers now (bounded by `maxTrackedSubjects`). */
-  tracked(): {
-    users: number;
-    ips: number;
-    devices: number;
-    headerPatterns: number;
-    passed: number;
-    failures: number;
-  } {
+  /**
+   * Subjects each pattern rule remembers now in this process (bounded by `maxTrackedSubjects`);
+   * undefined when the guard uses a shared store (whose keys expire with their windows instead).
+   */
+  tracked():
+    | {
+        users: number;
+        ips: number;
+        devices: number;
+        headerPatterns: number;
+        passed: number;
+        failures: number;
+      }
+    | undefined {
+    if (!this.#ownMemory) return undefined;
+    const sizes = this.#ownMemory.tracked();
     return {
-      users: this.#requestsByUser.size,
-      ips: this.#requestsByIp.size,
-      devices: this.#accountsByDevice.size,
-      headerPatterns: this.#usersByHeaders.size,
-      passed: this.#passed.size,
-      failures: this.#failuresByUser.size,
+      users: sizes['user-requests'],
+      ips: sizes['ip-requests'],
+      devices: sizes['device-accounts'],
+      headerPatterns: sizes['header-users'],
+      passed: sizes['challenge-passed'],
+      failures: sizes['challenge-failures'],
     };
   }
 
@@ -228,42 +244,48 @@ export class BotGuard {
     );
   }
 
-  /** Records the request in every pattern rule, then answers the first one it breaks. */
-  #recordPatterns(
+  /** Records the request in every pattern rule (at once), then answers the first one it breaks. */
+  async #recordPatterns(
     request: BotRequest,
     subjects: { user: string; ip: string; device: string | undefined },
-  ): { subject: string; reason: 'TOO_FAST' | 'DEVICE_SHARED' } | { sharedHeaders: boolean } {
+  ): Promise<{ subject: string; reason: 'TOO_FAST' | 'DEVICE_SHARED' } | { sharedHeaders: boolean }> {
     const { burst, device, headers } = this.settings;
     const { now } = request;
-    const userRate = this.#requestsByUser.record(
-      request.userId,
-      now,
-      burst.perUser.windowMs,
-      burst.perUser.maxRequests + 1,
-    );
-    const ipRate = this.#requestsByIp.record(
-      request.ip,
-      now,
-      burst.perIp.windowMs,
-      burst.perIp.maxRequests + 1,
-    );
-    const accounts =
-      request.deviceId === undefined
+    const activity = this.#activity;
+    const [userRate, ipRate, accounts, sharers] = await Promise.all([
+      activity.countEvent({
+        kind: 'user-requests',
+        key: subjects.user,
+        now,
+        windowMs: burst.perUser.windowMs,
+        keep: burst.perUser.maxRequests + 1,
+      }),
+      activity.countEvent({
+        kind: 'ip-requests',
+        key: subjects.ip,
+        now,
+        windowMs: burst.perIp.windowMs,
+        keep: burst.perIp.maxRequests + 1,
+      }),
+      subjects.device === undefined
         ? 0
-        : this.#accountsByDevice.record(
-            request.deviceId,
-            request.userId,
+        : activity.countMember({
+            kind: 'device-accounts',
+            key: subjects.device,
+            member: request.userId,
             now,
-            device.windowMs,
-            device.maxAccounts + 1,
-          );
-    const sharers = this.#usersByHeaders.record(
-      request.headersFingerprint,
-      request.userId,
-      now,
-      headers.windowMs,
-      headers.maxUsers + 1,
-    );
+            windowMs: device.windowMs,
+            keep: device.maxAccounts + 1,
+          }),
+      activity.countMember({
+        kind: 'header-users',
+        key: activityKeyOf(request.headersFingerprint),
+        member: request.userId,
+        now,
+        windowMs: headers.windowMs,
+        keep: headers.maxUsers + 1,
+      }),
+    ]);
     if (subjects.device !== undefined && accounts > device.maxAccounts)
       return { subject: subjects.device, reason: 'DEVICE_SHARED' };
     if (userRate > burst.perUser.maxRequests) return { subject: subjects.user, reason: 'TOO_FAST' };
@@ -311,7 +333,13 @@ export class BotGuard {
       .filter(([, action]) => action === 'challenge')
       .map(([sign]) => sign);
     if (challenge.mode === 'always') reasons.push('ALWAYS');
-    if (reasons.length === 0 || this.#passed.has(request.userId, request.now)) return { verdict: 'allow' };
+    if (reasons.length === 0) return { verdict: 'allow' };
+    const passed = await this.#activity.isMarked({
+      kind: 'challenge-passed',
+      key: userSubject,
+      now: request.now,
+    });
+    if (passed) return { verdict: 'allow' };
     if (wrongAnswer) reasons.push('WRONG_ANSWER');
     const issued = await this.#ports.challenges.issue({ subject: userSubject, now: request.now });
     return { verdict: 'challenge', challenge: issued, reasons };

@@ -1,9 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { z } from 'zod';
 import { ConfigurationError, SeatRushError } from '../common/errors';
 import { EpochMs } from '../common/ids';
 import { validate } from '../common/validate';
+import { MemorySingleUseStore } from '../memory/single-use-store';
 import type { Challenge, ChallengeProvider } from '../ports/challenge';
+import type { SingleUseStore } from '../ports/single-use-store';
 
 /** The algorithm name carried in every prompt, so a client knows what it is solving. */
 export const PROOF_OF_WORK_ALGORITHM = 'sha256-leading-zero-bits';
@@ -29,10 +38,24 @@ export const ProofOfWorkOptions = z.strictObject({
   difficulty: z.number().int().min(1).max(32).default(16),
   /** How long an issued challenge can be answered. */
   ttlMs: z.number().int().positive().default(120_000),
-  /** Random bytes in a prefix (hex-encoded): enough that prefixes never repeat. */
+  /** Bytes of a prompt's prefix (hex-encoded), derived from the challenge's random nonce. */
   prefixBytes: z.number().int().min(8).max(64).default(16),
-  /** Most unanswered challenges kept; beyond it the oldest are forgotten (memory stays bounded). */
+  /**
+   * Most answered, unexpired challenges the default in-process single-use memory keeps (past it,
+   * answers are refused rather than a used challenge forgotten). Unused with `singleUse`.
+   */
   maxOutstanding: z.number().int().positive().default(100_000),
+  /**
+   * The HMAC key challenges are signed with, at least 32 bytes; every instance that should verify
+   * another's challenges gets the same one. Default: a random key of this process.
+   */
+  secret: z
+    .union([z.string(), z.instanceof(Uint8Array), z.custom<KeyObject>((v) => v instanceof KeyObject)])
+    .optional(),
+  /** Where used challenge ids are remembered; shared (Redis) so a challenge is used once across instances. */
+  singleUse: z
+    .custom<SingleUseStore>((v) => typeof (v as SingleUseStore | undefined)?.use === 'function')
+    .optional(),
 });
 export type ProofOfWorkOptions = z.input<typeof ProofOfWorkOptions>;
 
@@ -44,11 +67,11 @@ const VerifyInput = z.strictObject({
   now: EpochMs,
 });
 
-interface Outstanding {
-  subject: string;
-  prompt: ProofOfWorkPrompt;
-  expiresAt: number;
-}
+/** Separates these signatures from any other HMAC made with the same key. */
+const DOMAIN = 'seatrush-pow-v1';
+const MIN_SECRET_BYTES = 32;
+/** `v1.<nonce>.<expiresAt base 36>.<difficulty>.<mac>`, every part base64url or digits. */
+const CHALLENGE_ID = /^v1\.([A-Za-z0-9_-]{22})\.([0-9a-z]{1,11})\.([0-9]{1,2})\.([A-Za-z0-9_-]{43})$/;
 
 /** Leading zero bits of a byte string (0 to 8 × length). */
 export function leadingZeroBits(bytes: Uint8Array): number {
@@ -91,44 +114,51 @@ export function solveProofOfWork(
 }
 
 /**
- * The built-in `ChallengeProvider` (a CAPTCHA service cannot be assumed): each challenge is a
- * random prefix and a difficulty, bound to the subject it was issued to, answerable once, until
- * it expires. State is per process and bounded by `maxOutstanding`; a host running several
- * instances routes a subject's answer to the instance that issued it, or plugs in a shared
- * provider.
+ * The built-in `ChallengeProvider` (a CAPTCHA service cannot be assumed). A challenge is
+ * stateless: its id carries a random nonce, its expiry and difficulty, and an HMAC over them and
+ * the subject it was issued to, and its prefix is derived from the nonce. So any instance holding
+ * the same `secret` verifies a challenge any instance issued, with nothing stored at issue time.
+ * Single use is enforced in the `singleUse` store (Redis `SET NX PX` in a deployment), which
+ * remembers an answered id only until the challenge expires: memory is bounded by the answers
+ * given within one `ttlMs`.
  */
 export class ProofOfWorkChallenges implements ChallengeProvider {
-  readonly #options: z.output<typeof ProofOfWorkOptions>;
-  readonly #outstanding = new Map<string, Outstanding>();
+  readonly #options: Omit<z.output<typeof ProofOfWorkOptions>, 'secret' | 'singleUse'>;
+  readonly #key: KeyObject;
+  readonly #singleUse: SingleUseStore;
 
+  /** @throws ConfigurationError when an option is invalid or the secret shorter than 32 bytes. */
   constructor(options: ProofOfWorkOptions = {}) {
     const parsed = ProofOfWorkOptions.safeParse(options);
     if (!parsed.success)
       throw new ConfigurationError(`invalid proof-of-work options: ${parsed.error.message}`);
-    this.#options = parsed.data;
+    const { secret, singleUse, ...rest } = parsed.data;
+    this.#options = rest;
+    this.#key = signingKey(secret);
+    this.#singleUse = singleUse ?? new MemorySingleUseStore({ maxEntries: rest.maxOutstanding });
   }
 
   async issue(input: { subject: string; now: number }): Promise<Challenge> {
     const { subject, now } = validate('challenge request', IssueInput, input);
-    this.#prune(now);
-    const id = randomBytes(16).toString('hex');
+    const nonce = randomBytes(16).toString('base64url');
+    const expiresAt = now + this.#options.ttlMs;
+    const { difficulty } = this.#options;
+    const mac = this.#sign(nonce, expiresAt, difficulty, subject);
+    const id = `v1.${nonce}.${expiresAt.toString(36)}.${difficulty}.${mac}`;
     const prompt: ProofOfWorkPrompt = {
       algorithm: PROOF_OF_WORK_ALGORITHM,
-      prefix: randomBytes(this.#options.prefixBytes).toString('hex'),
-      difficulty: this.#options.difficulty,
+      prefix: this.#prefixOf(mac),
+      difficulty,
     };
-    const expiresAt = now + this.#options.ttlMs;
-    this.#outstanding.set(id, { subject, prompt, expiresAt });
-    while (this.#outstanding.size > this.#options.maxOutstanding)
-      this.#outstanding.delete(this.#outstanding.keys().next().value as string);
-    return { id, prompt: { ...prompt }, expiresAt };
+    return { id, prompt, expiresAt };
   }
 
   /**
    * True once for a correct answer, given before expiry, by the subject the challenge was issued
-   * to. Any attempt by that subject spends the challenge, right or wrong, so answers cannot be
-   * guessed online; an attempt by another subject spends nothing (it cannot burn a stranger's
-   * challenge).
+   * to, on whichever instance. Any attempt by that subject spends the challenge, right or wrong,
+   * so answers cannot be guessed online; an attempt by another subject spends nothing (it cannot
+   * burn a stranger's challenge).
+   * @throws InfrastructureError when the single-use store fails (the answer is not accepted).
    */
   async verify(input: {
     subject: string;
@@ -137,24 +167,52 @@ export class ProofOfWorkChallenges implements ChallengeProvider {
     now: number;
   }): Promise<boolean> {
     const { subject, challengeId, answer, now } = validate('challenge answer', VerifyInput, input);
-    const challenge = this.#outstanding.get(challengeId);
-    if (!challenge || challenge.subject !== subject) return false;
-    this.#outstanding.delete(challengeId);
-    if (now >= challenge.expiresAt) return false;
-    return checkProofOfWork(challenge.prompt, answer);
+    const parts = CHALLENGE_ID.exec(challengeId);
+    if (!parts) return false;
+    const [, nonce, expiresIn36, difficultyText, mac] = parts as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const expiresAt = Number.parseInt(expiresIn36, 36);
+    const difficulty = Number(difficultyText);
+    const expected = Buffer.from(this.#sign(nonce, expiresAt, difficulty, subject), 'base64url');
+    const presented = Buffer.from(mac, 'base64url');
+    if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) return false;
+    if (now >= expiresAt || difficulty < 1 || difficulty > 32) return false;
+    if (!(await this.#singleUse.use({ scope: 'pow', id: challengeId, expiresAt, now }))) return false;
+    return checkProofOfWork(
+      { algorithm: PROOF_OF_WORK_ALGORITHM, prefix: this.#prefixOf(mac), difficulty },
+      answer,
+    );
   }
 
-  /** Challenges issued and not yet answered or pruned. */
-  get outstanding(): number {
-    return this.#outstanding.size;
+  #sign(nonce: string, expiresAt: number, difficulty: number, subject: string): string {
+    return createHmac('sha256', this.#key)
+      .update(`${DOMAIN}\n${nonce}\n${expiresAt}\n${difficulty}\n${subject}`, 'utf8')
+      .digest('base64url');
   }
 
-  #prune(now: number): void {
-    // issue order is expiry order (one ttl, callers' clocks move forward), so the expired ones
-    // are at the front; a challenge answered or pruned is gone, so a replayed answer finds nothing
-    for (const [id, challenge] of this.#outstanding) {
-      if (challenge.expiresAt > now) break;
-      this.#outstanding.delete(id);
-    }
+  #prefixOf(mac: string): string {
+    return createHmac('sha512', this.#key)
+      .update(`${DOMAIN}-prefix\n${mac}`, 'utf8')
+      .digest('hex')
+      .slice(0, this.#options.prefixBytes * 2);
   }
+}
+
+/** The HMAC key, made once: the host's secret, or a random one for a single process. */
+function signingKey(secret: string | Uint8Array | KeyObject | undefined): KeyObject {
+  if (secret === undefined) return createSecretKey(randomBytes(MIN_SECRET_BYTES));
+  const key =
+    secret instanceof KeyObject
+      ? secret
+      : createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret));
+  if (key.type !== 'secret' || (key.symmetricKeySize ?? 0) < MIN_SECRET_BYTES)
+    throw new ConfigurationError(
+      `the proof-of-work secret must be a secret key of at least ${MIN_SECRET_BYTES} bytes`,
+    );
+  return key;
 }

@@ -15,6 +15,15 @@ export function subjectOf(kind: SubjectKind, value: string): string {
   return `${kind}-${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 40)}`;
 }
 
+/**
+ * A store key for a value the host computed (a header fingerprint): kept when already short and
+ * safe, else its SHA-256 prefix, so any value fits `ActivityKey`.
+ */
+export function activityKeyOf(value: string): string {
+  if (/^[A-Za-z0-9_.-]{1,128}$/.test(value)) return value;
+  return `h-${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 40)}`;
+}
+
 /** Headers that tell browsers and scripts apart, in the order they are fingerprinted. */
 const FINGERPRINT_HEADERS = [
   'user-agent',

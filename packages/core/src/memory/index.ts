@@ -6,6 +6,7 @@ export { reserveFingerprint } from './fingerprint';
 export { groupReserveFingerprint } from './group-fingerprint';
 export { MemoryIdempotencyStore } from './idempotency-store';
 export { MemoryInventoryStore } from './inventory-store';
+export { MemoryLeaseStore, randomHolderId } from './lease-store';
 export { ManualClock } from './manual-clock';
 export {
   type FakeCharge,
@@ -14,5 +15,8 @@ export {
   PaymentUnavailableError,
 } from './payment-gateway';
 export { MemoryRateLimiter } from './rate-limiter';
+export { MemoryRecentActivityStore } from './recent-activity-store';
 export { MemoryReservationRepository } from './reservation-repository';
+export { MemorySaleControlStore } from './sale-control-store';
+export { MemorySingleUseStore } from './single-use-store';
 export { MemoryWaitingRoomStore } from './waiting-room-store';

@@ -23,6 +23,13 @@ export {
   Selection,
   type UnrelayedHold,
 } from './inventory-store';
+export {
+  AcquireLeaseInput,
+  LeaseGrant,
+  LeaseHolder,
+  LeaseName,
+  type LeaseStore,
+} from './lease-store';
 export type { ChargeOutcome, PaymentGateway } from './payment-gateway';
 export {
   AdmitNextInput,
@@ -38,12 +45,36 @@ export {
 } from './queueing-store';
 export type { RateLimitDecision, RateLimiter } from './rate-limiter';
 export {
+  ActivityKey,
+  ActivityKind,
+  CountEventInput,
+  CountMemberInput,
+  IsMarkedInput,
+  MarkInput,
+  MarkKind,
+  type RecentActivityStore,
+} from './recent-activity-store';
+export {
   type ReconciliationRecord,
   type ReservationRepository,
   ReservationRow,
   ReservationStatus,
   type SaleTotals,
 } from './reservation-repository';
+export {
+  ConfigureSaleInput,
+  InitializeSaleControlInput,
+  InvitationRevocationInput,
+  RecordAdaptiveDecisionInput,
+  RecordedAdaptiveDecision,
+  SaleAdmissionControl,
+  SaleControl,
+  type SaleControlStore,
+  type SaleControlWrite,
+  SaleStateChangeInput,
+  SaleStateSchema,
+} from './sale-control-store';
+export { SingleUseInput, type SingleUseStore } from './single-use-store';
 export type {
   AdmitInput,
   AdmitResult,

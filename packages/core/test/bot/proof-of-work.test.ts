@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import {
   ConfigurationError,
-  checkProofOfWork,
-  leadingZeroBits,
-  PROOF_OF_WORK_ALGORITHM,
-  ProofOfWorkChallenges,
   type ProofOfWorkPrompt,
   SeatRushError,
   solveProofOfWork,
   ValidationError,
 } from '@seatrush/core';
+import {
+  checkProofOfWork,
+  leadingZeroBits,
+  PROOF_OF_WORK_ALGORITHM,
+  ProofOfWorkChallenges,
+} from '@seatrush/core/services';
 import { describe, expect, it } from 'vitest';
 
 const NOW = 1_700_000_000_000;
@@ -89,27 +91,30 @@ describe('ProofOfWorkChallenges', () => {
     expect(await challenges.verify({ subject: 'user_a', challengeId: 'nope', answer, now: NOW })).toBe(false);
   });
 
-  it('keeps its memory bounded: expired challenges are pruned, the oldest beyond the cap forgotten', async () => {
-    const challenges = pow({ ttlMs: 1_000, maxOutstanding: 5 });
+  it('keeps its memory bounded: issuing stores nothing, and past the cap an answer is refused, not forgotten', async () => {
+    const challenges = pow({ ttlMs: 1_000, maxOutstanding: 2 });
     const issued = [];
-    for (let i = 0; i < 10; i += 1) issued.push(await challenges.issue({ subject: 'user_a', now: NOW }));
-    expect(challenges.outstanding).toBe(5);
-    const first = issued[0]!;
-    const answer = solveProofOfWork(first.prompt);
-    expect(await challenges.verify({ subject: 'user_a', challengeId: first.id, answer, now: NOW })).toBe(
-      false,
-    );
-    const last = issued[9]!;
+    for (let i = 0; i < 4; i += 1) issued.push(await challenges.issue({ subject: 'user_a', now: NOW }));
+    const answer = (n: number, now = NOW) =>
+      challenges.verify({
+        subject: 'user_a',
+        challengeId: issued[n]!.id,
+        answer: solveProofOfWork(issued[n]!.prompt),
+        now,
+      });
+    expect(await answer(3)).toBe(true);
+    expect(await answer(2)).toBe(true);
+    // two answered challenges fill the single-use memory: a third is refused until one expires
+    expect(await answer(1)).toBe(false);
+    const later = await challenges.issue({ subject: 'user_a', now: NOW + 1_000 });
     expect(
       await challenges.verify({
         subject: 'user_a',
-        challengeId: last.id,
-        answer: solveProofOfWork(last.prompt),
-        now: NOW,
+        challengeId: later.id,
+        answer: solveProofOfWork(later.prompt),
+        now: NOW + 1_000,
       }),
     ).toBe(true);
-    await challenges.issue({ subject: 'user_a', now: NOW + 1_000 });
-    expect(challenges.outstanding).toBe(1);
   });
 
   it('refuses bad options with a ConfigurationError and bad input with a ValidationError', async () => {

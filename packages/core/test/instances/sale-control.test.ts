@@ -1,0 +1,145 @@
+import {
+  ConfigurationError,
+  InfrastructureError,
+  type SaleControlStore,
+  UnknownSaleError,
+} from '@seatrush/core';
+import { MemorySaleControlStore } from '@seatrush/core/memory';
+import { SaleControlCache, SharedSaleLifecycle } from '@seatrush/core/services';
+import { ManualClock } from '@seatrush/core/testing';
+import { describe, expect, it } from 'vitest';
+
+const ADMISSION = { usersPerInterval: 50, intervalMs: 1_000, maxActive: 500 };
+
+/** A store that counts its reads and can be made to fail, as a lost Redis does. */
+function countingStore(inner: SaleControlStore = new MemorySaleControlStore()) {
+  const counts = { read: 0, revision: 0 };
+  let down = false;
+  const guard = () => {
+    if (down) throw new InfrastructureError('store down');
+  };
+  const store: SaleControlStore = {
+    initialize: (input) => inner.initialize(input),
+    read: async (saleId) => {
+      guard();
+      counts.read += 1;
+      return inner.read(saleId);
+    },
+    revision: async (saleId) => {
+      guard();
+      counts.revision += 1;
+      return inner.revision(saleId);
+    },
+    transition: (input) => inner.transition(input),
+    configure: (input) => inner.configure(input),
+    recordAdaptiveDecision: (input) => inner.recordAdaptiveDecision(input),
+    revokeInvitation: (input) => inner.revokeInvitation(input),
+    isInvitationRevoked: (input) => inner.isInvitationRevoked(input),
+  };
+  return { store, counts, setDown: (value: boolean) => void (down = value) };
+}
+
+describe('SaleControlCache', () => {
+  it('answers from memory within its age bound and checks only the revision after it', async () => {
+    const clock = new ManualClock();
+    const { store, counts } = countingStore();
+    await store.initialize({ saleId: 's1', admission: ADMISSION, now: clock.now() });
+    const cache = new SaleControlCache({ store, clock, maxAgeMs: 500 });
+    await cache.get('s1');
+    for (let i = 0; i < 100; i += 1) await cache.get('s1');
+    expect(counts).toEqual({ read: 1, revision: 0 });
+    clock.advance(500);
+    await cache.get('s1');
+    expect(counts).toEqual({ read: 1, revision: 1 });
+  });
+
+  it('shows a change made on another instance within one admission interval', async () => {
+    const clock = new ManualClock();
+    const shared = new MemorySaleControlStore();
+    await shared.initialize({ saleId: 's1', state: 'OPEN', admission: ADMISSION, now: clock.now() });
+    // maxAgeMs above the interval: the interval is the bound
+    const mine = new SaleControlCache({ store: shared, clock, maxAgeMs: 60_000 });
+    expect(mine.maxAgeOf((await mine.get('s1'))!)).toBe(1_000);
+    const otherInstance = new SharedSaleLifecycle({ store: shared, clock });
+    await otherInstance.apply('s1', { type: 'PAUSE' });
+    clock.advance(999);
+    expect((await mine.get('s1')).state).toBe('OPEN');
+    clock.advance(1);
+    expect((await mine.get('s1')).state).toBe('PAUSED');
+  });
+
+  it('never answers from its copy once the store fails: the error reaches the caller', async () => {
+    const clock = new ManualClock();
+    const { store, setDown } = countingStore();
+    await store.initialize({ saleId: 's1', admission: ADMISSION, now: clock.now() });
+    const cache = new SaleControlCache({ store, clock });
+    await cache.get('s1');
+    setDown(true);
+    clock.advance(1_000);
+    await expect(cache.get('s1')).rejects.toThrow(InfrastructureError);
+    await expect(cache.get('s1')).rejects.toThrow(InfrastructureError);
+    setDown(false);
+    expect((await cache.get('s1')).saleId).toBe('s1');
+  });
+
+  it('shares one refresh among concurrent callers', async () => {
+    const clock = new ManualClock();
+    const { store, counts } = countingStore();
+    await store.initialize({ saleId: 's1', admission: ADMISSION, now: clock.now() });
+    const cache = new SaleControlCache({ store, clock });
+    await Promise.all(Array.from({ length: 50 }, () => cache.get('s1')));
+    expect(counts.read).toBe(1);
+  });
+
+  it('refuses an unknown sale and a bad age bound', async () => {
+    const store = new MemorySaleControlStore();
+    await expect(new SaleControlCache({ store }).get('nope')).rejects.toThrow(UnknownSaleError);
+    expect(() => new SaleControlCache({ store, maxAgeMs: 0 })).toThrow(ConfigurationError);
+  });
+});
+
+describe('SharedSaleLifecycle', () => {
+  it('lets exactly one of many instances racing apply a pause; the others are refused from PAUSED', async () => {
+    const clock = new ManualClock();
+    const store = new MemorySaleControlStore();
+    await store.initialize({ saleId: 's1', state: 'OPEN', admission: ADMISSION, now: clock.now() });
+    const instances = Array.from({ length: 10 }, () => new SharedSaleLifecycle({ store, clock }));
+    const results = await Promise.all(instances.map((lifecycle) => lifecycle.apply('s1', { type: 'PAUSE' })));
+    const applied = results.filter((r) => r.ok);
+    expect(applied).toHaveLength(1);
+    expect(applied[0]).toMatchObject({ from: 'OPEN', state: 'PAUSED', effects: ['STOP_ADMISSION'] });
+    for (const refused of results.filter((r) => !r.ok))
+      expect(refused).toMatchObject({ code: 'ILLEGAL_TRANSITION', from: 'PAUSED' });
+    const control = await store.read('s1');
+    expect(control?.state).toBe('PAUSED');
+    expect(control?.revision).toBe(2);
+  });
+
+  it('decides again on the fresh state after losing a race, and updates its own cache at once', async () => {
+    const clock = new ManualClock();
+    const store = new MemorySaleControlStore();
+    await store.initialize({ saleId: 's1', state: 'OPEN', admission: ADMISSION, now: clock.now() });
+    const cache = new SaleControlCache({ store, clock, maxAgeMs: 60_000 });
+    expect((await cache.get('s1')).state).toBe('OPEN');
+    const lifecycle = new SharedSaleLifecycle({ store, cache, clock });
+    // a CLOSE racing a PAUSE: both are legal from OPEN, and CLOSE stays legal from PAUSED
+    const [pause, close] = await Promise.all([
+      lifecycle.apply('s1', { type: 'PAUSE' }),
+      lifecycle.apply('s1', { type: 'CLOSE' }),
+    ]);
+    expect(pause.ok && close.ok).toBe(true);
+    expect(close).toMatchObject({ from: 'PAUSED', state: 'CLOSED', effects: ['CLOSE_WAITING_ROOM'] });
+    expect((await cache.get('s1')).state).toBe('CLOSED');
+  });
+
+  it('refuses what the machine refuses and changes nothing', async () => {
+    const clock = new ManualClock();
+    const store = new MemorySaleControlStore();
+    await store.initialize({ saleId: 's1', state: 'READY', admission: ADMISSION, now: clock.now() });
+    const lifecycle = new SharedSaleLifecycle({ store, clock });
+    const refused = await lifecycle.apply('s1', { type: 'OPEN', at: 0, opensAt: 0, warm: false });
+    expect(refused).toMatchObject({ ok: false, code: 'NOT_WARM', from: 'READY' });
+    expect((await store.read('s1'))?.revision).toBe(1);
+    await expect(lifecycle.apply('nope', { type: 'PAUSE' })).rejects.toThrow(UnknownSaleError);
+  });
+});
