@@ -44,3 +44,10 @@ export {
 export { WebhookSignatureError } from './errors';
 export { NotificationRelay, type NotificationRelayOptions, type RelayRound } from './notification-relay';
 export { confirmedNotification, failedNotification, offerNotification } from './notifications';
+export {
+  buildRuntimeCheckout,
+  NO_AUTO_PAY,
+  type RuntimeCheckout,
+  type RuntimeCheckoutOptions,
+} from './runtime-checkout';
+export { type BuyerReservation, SaleCheckout } from './sale-checkout';

@@ -1,3 +1,10 @@
+import {
+  buildRuntimeCheckout,
+  NO_AUTO_PAY,
+  type RuntimeCheckout,
+  type RuntimeCheckoutOptions,
+} from '../checkout/runtime-checkout';
+import { SaleCheckout } from '../checkout/sale-checkout';
 import { ConfigurationError, InfrastructureError } from '../common/errors';
 import { validate } from '../common/validate';
 import type { DomainEvent } from '../events/events';
@@ -12,7 +19,7 @@ import type { PaymentGateway } from '../ports/payment-gateway';
 import type { JoinGuard } from '../queue/waiting-room';
 import { describeError } from '../reservation/describe-error';
 import { GroupReservations } from '../reservation/group-reservations';
-import { ReservationProcessor } from '../reservation/processor';
+import { CHECKOUT_WORKER_EVENT_TYPES, ReservationProcessor } from '../reservation/processor';
 import type { ReserveStrategy } from '../reservation/reservations';
 import { WaitingList } from '../reservation/waiting-list';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
@@ -33,14 +40,30 @@ export interface RuntimeLoops {
   relay?: boolean;
   /** Each sale's waiting-list offer rounds (when the store has a waiting list). */
   waitingList?: boolean;
+  /** The buyer-driven checkout's notification relay (safe in every instance). */
+  notifications?: boolean;
 }
 
 /** Options of {@link createSeatRushRuntime}. */
 export interface SeatRushRuntimeOptions {
   /** The adapters' bundles spread together (see {@link RuntimePorts}). */
   ports: RuntimePorts;
-  /** Charges the buyers. */
-  payments: PaymentGateway;
+  /**
+   * The one-step gateway of the auto-pay mode (`checkout: 'auto'`): the worker charges each hold
+   * at once. Required by that mode, unused by the buyer-driven one.
+   */
+  payments?: PaymentGateway;
+  /**
+   * How buyers pay.
+   * - `'auto'`: the worker charges every hold at once through `payments`, with no buyer step (the
+   *   demo's "the simulator pays at once", and the tests written before the checkout).
+   * - a {@link RuntimeCheckoutOptions} (`{}` for every embedded default): the buyer-driven checkout.
+   *   `sale.checkout.begin` creates the payment, the buyer confirms it on the client, the provider's
+   *   webhook goes to `runtime.checkout.handleWebhook`; the worker never charges.
+   *
+   * Default: `'auto'` when `payments` is given, else the buyer-driven checkout on the simulator.
+   */
+  checkout?: 'auto' | RuntimeCheckoutOptions;
   /** The HMAC key of admission tokens: at least 32 bytes, the same on every instance. */
   admissionSecret: string | Uint8Array;
   /** Where operator alerts go; kept in memory (`runtime.alerts`) by default. */
@@ -69,6 +92,8 @@ export interface RuntimeSale extends SeatRush {
   readonly groups: GroupReservations | null;
   /** The waiting list after sell-out (when the store bundle has one). */
   readonly waitingList: WaitingList | null;
+  /** The buyer's checkout of this sale (begin, extend, status, cancel); null in the auto-pay mode. */
+  readonly checkout: SaleCheckout | null;
 }
 
 /** Where the runtime stands, for a health endpoint. */
@@ -85,6 +110,8 @@ export interface SeatRushRuntime {
   readonly ports: RuntimePorts;
   readonly alerts: AlertSink;
   readonly clock: Clock;
+  /** The buyer-driven checkout (webhooks, provider, notifications); null in the auto-pay mode. */
+  readonly checkout: RuntimeCheckout | null;
   /**
    * Saves a sale in the source of truth (replacing the one with its id), serves it, warms it up
    * where the store is cold and opens it when `opensAt` has come. A sale served already is
@@ -132,8 +159,9 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
   if (strategy === 'lock' && (!ports.steps || !ports.lock)) {
     throw new ConfigurationError('the lock strategy needs the `steps` and `lock` ports of the store bundle');
   }
-  if (typeof options.payments?.charge !== 'function') {
-    throw new ConfigurationError('payments: a PaymentGateway (charge, refund) is required');
+  const checkoutMode = options.checkout ?? (options.payments ? 'auto' : {});
+  if (checkoutMode === 'auto' && typeof options.payments?.charge !== 'function') {
+    throw new ConfigurationError("payments: checkout 'auto' needs a PaymentGateway (charge, refund)");
   }
   const clock = options.clock ?? systemClock;
   const alerts = options.alerts ?? new MemoryAlertSink();
@@ -162,10 +190,22 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     },
     close: () => ports.publisher.close(),
   };
+  const runtimeCheckout: RuntimeCheckout | null =
+    checkoutMode === 'auto'
+      ? null
+      : buildRuntimeCheckout({
+          options: checkoutMode,
+          inventory: ports.inventory,
+          repository: ports.repository,
+          publisher: routedPublisher,
+          alerts,
+          clock,
+          ...(options.timer ? { timer: options.timer } : {}),
+        });
   const processor = new ReservationProcessor({
     inventory: ports.inventory,
     repository: ports.repository,
-    payments: options.payments,
+    ...(runtimeCheckout ? { checkout: runtimeCheckout.checkout } : { payments: options.payments! }),
     publisher: routedPublisher,
     alerts,
     clock,
@@ -181,7 +221,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         // the runtime's one worker serves every sale: no sale starts a processor of its own
         consumer: { start: async () => {}, stop: async () => {}, lag: async () => 0 },
         repository: ports.repository,
-        payments: options.payments,
+        payments: options.payments ?? NO_AUTO_PAY,
         alerts,
         ...(ports.lock ? { lock: ports.lock } : {}),
         ...(ports.steps ? { steps: ports.steps } : {}),
@@ -233,9 +273,11 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         })
       : null;
     const stop = seatRush.stop.bind(seatRush);
+    runtimeCheckout?.notifyOffers(seatRush.hooks);
     const runtimeSale: RuntimeSale = Object.assign(seatRush, {
       groups,
       waitingList,
+      checkout: runtimeCheckout ? new SaleCheckout(sale.id, runtimeCheckout.checkout) : null,
       async stop() {
         await waitingList?.stop();
         await stop();
@@ -256,7 +298,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     const current = worker;
     try {
       await consumer.start({
-        types: ['ReservationRequested'],
+        types: runtimeCheckout ? [...CHECKOUT_WORKER_EVENT_TYPES] : ['ReservationRequested'],
         retry: options.workerRetry ?? WORKER_RETRY_POLICY,
         handler: {
           handle: (event) => processor.handle(event),
@@ -288,6 +330,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     ports,
     alerts,
     clock,
+    checkout: runtimeCheckout,
     async define(input, defineOptions = {}) {
       const sale = validate('sale', SaleDefinition, input);
       await served.get(sale.id)?.sale.stop();
@@ -317,6 +360,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         }
       }
       if (loops.worker && !worker) void startWorker();
+      if (runtimeCheckout && loops.notifications !== false) runtimeCheckout.relay.start();
       return restored;
     },
     deadLetters: () => [...deadLetters],
@@ -365,6 +409,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       };
       for (const { sale } of served.values()) await bounded(`stopping sale ${sale.sale.id}`, sale.stop());
       if (worker) await bounded('stopping the worker', worker.consumer.stop());
+      if (runtimeCheckout) await bounded('stopping the notification relay', runtimeCheckout.relay.stop());
       worker = null;
       await bounded('flushing the publisher', ports.publisher.close());
       if (ports.close) await bounded('closing the bundles', ports.close());
