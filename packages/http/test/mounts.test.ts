@@ -1,0 +1,66 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expressMiddleware, fastifyPlugin } from '../src';
+import { startApi, type TestApi } from './support';
+
+describe('the framework mounts', () => {
+  let t: TestApi;
+  const closers: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await t?.close();
+  });
+
+  it('Express: serves the API under its mount path, reads bodies itself, and leaves other routes to the app', async () => {
+    t = await startApi();
+    const app = express();
+    app.use('/api', expressMiddleware(t.api));
+    app.get('/api/health', (_req, res) => void res.json({ ok: true }));
+    const server: Server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const joined = await fetch(`${base}/api/sales/ga/queue`, {
+      method: 'POST',
+      headers: { 'x-test-user': 'ana', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(joined.status).toBe(201);
+    expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ ok: true });
+    const tooBig = await fetch(`${base}/api/sales/ga/queue`, {
+      method: 'POST',
+      headers: { 'x-test-user': 'ben', 'content-type': 'application/json' },
+      body: JSON.stringify({ invitation: 'x'.repeat(10_000) }),
+    });
+    expect(tooBig.status).toBe(413);
+  });
+
+  it('Fastify: serves the API under the plugin prefix without Fastify parsing the bodies', async () => {
+    t = await startApi();
+    const app = Fastify();
+    await app.register(fastifyPlugin(t.api), { prefix: '/api' });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close());
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const joined = await fetch(`${base}/api/sales/ga/queue`, {
+      method: 'POST',
+      headers: { 'x-test-user': 'ana', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(joined.status).toBe(201);
+    const bad = await fetch(`${base}/api/sales/ga/queue`, {
+      method: 'POST',
+      headers: { 'x-test-user': 'ben', 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(bad.status).toBe(400);
+    expect((await fetch(`${base}/api/nope`)).status).toBe(404);
+  });
+});
