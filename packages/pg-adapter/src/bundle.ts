@@ -1,5 +1,11 @@
-import { ConfigurationError, type ReservationRepository } from '@seatrush/core';
+import {
+  type CheckoutStore,
+  ConfigurationError,
+  type NotificationOutbox,
+  type ReservationRepository,
+} from '@seatrush/core';
 import type pg from 'pg';
+import { PgCheckoutStore } from './checkout/pg-checkout-store';
 import { usePools } from './connection';
 import { migrate, migrationStatus } from './migrations';
 import { PgReservationRepository } from './repository/pg-reservation-repository';
@@ -21,6 +27,13 @@ export interface PgPortsOptions {
 /** The source-of-truth part of a runtime's ports: what `pgPorts` gives. */
 export interface PgPorts {
   repository: ReservationRepository;
+  /**
+   * The buyer-driven checkout's records (payments, webhook receipts, final steps with their
+   * notification): pass it as `checkout.store` of `createSeatRushRuntime`, with `notifications`.
+   */
+  checkout: CheckoutStore;
+  /** The notification outbox `checkout.settle` writes to: pass it as `checkout.outbox`. */
+  notifications: NotificationOutbox;
   /** Checks (or applies) the schema's migrations. */
   verify(): Promise<void>;
 }
@@ -37,8 +50,11 @@ export function pgPorts(pool: pg.Pool, options: PgPortsOptions = {}): PgPorts {
     ...(options.replica ? { replica: options.replica } : {}),
     ...(options.schema ? { schema: options.schema } : {}),
   });
+  const checkout = new PgCheckoutStore(connection);
   return {
     repository: new PgReservationRepository(connection),
+    checkout,
+    notifications: checkout,
     async verify() {
       if (options.migrate === 'apply') {
         await migrate(pool, { schema: connection.schema });

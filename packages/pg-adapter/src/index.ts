@@ -1,5 +1,6 @@
 export { type BatchWriteOutcome, type BatchWriterOptions, ReservationBatchWriter } from './batch-writer';
 export { type PgPorts, type PgPortsOptions, pgPorts } from './bundle';
+export { PgCheckoutStore } from './checkout/pg-checkout-store';
 export { type CliIo, runCli } from './cli/run';
 export type { PgAdapterOptions, ResolvedPgAdapterOptions } from './config';
 export { resolvePgAdapterOptions } from './config';

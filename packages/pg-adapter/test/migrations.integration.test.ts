@@ -34,6 +34,8 @@ describe('migrate', () => {
     const report = await migrate(connection.primary, { schema });
     expect(report).toEqual({ schema, applied: migrations.map((m) => m.version), alreadyApplied: [] });
     expect(await tablesOf(connection.primary, schema)).toEqual([
+      'checkout_payments',
+      'notification_outbox',
       'payments',
       'reconciliation_runs',
       'reservation_ids',
@@ -43,6 +45,7 @@ describe('migrate', () => {
       'seats',
       'sold_seats',
       'stock_changes',
+      'webhook_receipts',
     ]);
   });
 

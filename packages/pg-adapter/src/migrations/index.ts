@@ -6,6 +6,7 @@ import { MigrationError, translatePgError } from '../errors';
 import { checkSchemaName, qualified, quotedSchema } from '../sql-names';
 import { sql as salesAndReservations } from './0001-sales-and-reservations';
 import { sql as auditAndReconciliation } from './0002-audit-and-reconciliation';
+import { sql as checkout } from './0003-checkout';
 
 /** One versioned schema change. `sql` names the schema as `{{schema}}`. */
 export interface Migration {
@@ -18,6 +19,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'sales-and-reservations', sql: salesAndReservations },
   { version: 2, name: 'audit-and-reconciliation', sql: auditAndReconciliation },
+  { version: 3, name: 'checkout', sql: checkout },
 ];
 
 /** What `migrate` did. */
