@@ -8,3 +8,7 @@ export { MemoryInventoryStore } from '../memory/inventory-store';
 export { MemoryRateLimiter } from '../memory/rate-limiter';
 export { MemoryReservationRepository } from '../memory/reservation-repository';
 export { MemoryWaitingRoomStore } from '../memory/waiting-room-store';
+export { MemoryLeaseStore, randomHolderId } from '../memory/lease-store';
+export { MemoryRecentActivityStore } from '../memory/recent-activity-store';
+export { MemorySaleControlStore } from '../memory/sale-control-store';
+export { MemorySingleUseStore } from '../memory/single-use-store';

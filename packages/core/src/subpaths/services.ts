@@ -5,6 +5,7 @@
 export * from '../bot';
 export * from '../hold';
 export * from '../hooks';
+export * from '../instances';
 export * from '../queue';
 export * from '../reservation/hold-relay';
 export * from '../reservation/processor';
