@@ -33,7 +33,7 @@ const Window = {
   /** Only what happened within the last `windowMs` counts (and is kept). */
   windowMs: z.number().int().positive().max(86_400_000),
   /** Count at most this many (the guard needs "more than the threshold", no more): the memory bound per key. */
-  keep: z.number().int().positive().max(10_000),
+  keep: z.number().int().positive().max(100_000),
 };
 
 /** Input of {@link RecentActivityStore.countEvent}. */
