@@ -1,0 +1,23 @@
+// Bundles the simulator's CLI (workspace sources included) with esbuild and runs it with Node,
+// passing the arguments through: `pnpm simulate --seeds 200 --from 1`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const here = import.meta.dirname;
+const outDir = mkdtempSync(join(here, '../node_modules/.seatrush-simulate-'));
+const outfile = join(outDir, 'cli.mjs');
+await build({
+  entryPoints: [join(here, '../src/cli.ts')],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  conditions: ['@seatrush/source'],
+  logLevel: 'error',
+});
+const { status } = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], { stdio: 'inherit' });
+rmSync(outDir, { recursive: true, force: true });
+process.exit(status ?? 1);

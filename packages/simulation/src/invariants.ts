@@ -1,0 +1,285 @@
+import type {
+  DomainEvent,
+  FakePaymentGateway,
+  HoldRecord,
+  ReservationRow,
+  ReservationStatus,
+} from '@seatrush/core';
+import type { MemoryInventoryStore, MemoryReservationRepository } from '@seatrush/core/memory';
+
+/** An invariant that did not hold: its name (stable, for shrinking) and what was seen. */
+export class InvariantViolation extends Error {
+  constructor(
+    readonly invariant: string,
+    detail: string,
+  ) {
+    super(`${invariant}: ${detail}`);
+    this.name = 'InvariantViolation';
+  }
+}
+
+/** The shared state the checker reads: the servers, never a process's view of them. */
+export interface CheckedState {
+  saleId: string;
+  capacity: number;
+  inventory: MemoryInventoryStore;
+  repository: MemoryReservationRepository;
+  payments: FakePaymentGateway;
+}
+
+/** Moves of the source of truth's state machine; anything else is a reservation changing its end. */
+const ALLOWED: Record<ReservationStatus, readonly ReservationStatus[]> = {
+  REQUESTED: ['PAYMENT_PENDING', 'FAILED'],
+  PAYMENT_PENDING: ['CONFIRMED', 'FAILED'],
+  FAILED: ['COMPENSATED'],
+  CONFIRMED: [],
+  COMPENSATED: [],
+};
+/** Steps that only read: nothing the invariants look at can change in them. */
+const READS: ReadonlySet<string> = new Set([
+  'inventory.getHold',
+  'inventory.counts',
+  'inventory.seatStates',
+  'inventory.isWarm',
+  'inventory.unrelayed',
+  'waitingRoom.position',
+  'waitingRoom.admission',
+  'waitingRoom.stats',
+  'waitingRoom.queueConfig',
+  'waitingList.entry',
+  'waitingList.entries',
+  'repository.get',
+  'repository.getSale',
+  'repository.listOpenSales',
+  'repository.totals',
+  'repository.loadSnapshot',
+  'wait in queue',
+  'wait for an offer',
+  'arrive',
+  'choose',
+  'timeout',
+]);
+const FINAL: ReadonlySet<ReservationStatus> = new Set(['CONFIRMED', 'FAILED', 'COMPENSATED']);
+
+/**
+ * The invariants of a sale, checked after every step of a run and once more after it settled:
+ * - nothing oversold: stock never below zero, units conserved, no seat in two live holds or two
+ *   sold reservations, never more sold than the capacity;
+ * - every acknowledged reservation ends in exactly one final state, and a final state never changes;
+ * - no double charge: one charge per reservation at most, and after settling a charge kept only
+ *   for a confirmed reservation;
+ * - the store and the source of truth agree after settling (the reconciler's equation);
+ * - nobody is overtaken in the FIFO queue except through a documented lane.
+ */
+export class InvariantChecker {
+  /** Reservations the API answered ACCEPTED, with the buyer told. */
+  readonly acknowledged = new Map<string, { userId: string }>();
+  /** Every reservation the pipeline saw (ACCEPTED or not: an unknown outcome may have held). */
+  readonly known = new Set<string>();
+  /** Users admitted through a documented lane (priority, bypass): outside the FIFO order. */
+  readonly laned = new Set<string>();
+  readonly #statuses = new Map<string, ReservationStatus>();
+  #lastTicket = 0;
+  #lastTicketUser = '';
+
+  constructor(private readonly state: CheckedState) {}
+
+  /** Fed every event appended to the log. */
+  observe(event: DomainEvent): void {
+    if (event.type === 'ReservationRequested') this.known.add(event.payload.reservationId);
+  }
+
+  /**
+   * Fed, in the order the shared store made them, the users it admitted (a tick's admitNext, a
+   * checkout handing its place on): the order of the store, not of the events, which two paths
+   * publish at their own pace. In FIFO every admission outside a lane has a higher ticket than
+   * the one before it; a user who lapsed and came back has a new, higher ticket.
+   */
+  admittedInStore(entries: ReadonlyArray<{ userId: string; ticket: number }>): void {
+    for (const { userId, ticket } of entries) {
+      if (this.laned.has(userId)) continue;
+      if (ticket <= this.#lastTicket) {
+        fail(
+          'fifo',
+          `${userId} (ticket ${ticket}) admitted after ${this.#lastTicketUser} (ticket ${this.#lastTicket})`,
+        );
+      }
+      this.#lastTicket = ticket;
+      this.#lastTicketUser = userId;
+    }
+  }
+
+  /** A buyer was told ACCEPTED for `hold` at `now`. */
+  accepted(hold: HoldRecord, now: number): void {
+    if (hold.status === 'HELD' && hold.expiresAt <= now) {
+      throw new InvariantViolation('answers', `${hold.reservationId} answered HELD after it expired`);
+    }
+    this.acknowledged.set(hold.reservationId, { userId: hold.userId });
+    this.known.add(hold.reservationId);
+  }
+
+  /**
+   * The invariants that hold at every instant, after a step labelled `label`: a step that only
+   * read a port cannot have changed what they look at, so it is not checked again.
+   */
+  async afterStep(label?: string): Promise<void> {
+    if (label !== undefined && READS.has(label)) return;
+    const { inventory, saleId, capacity } = this.state;
+    if (!(await inventory.isWarm(saleId))) return;
+    const counts = await inventory.counts(saleId);
+    if (counts.available < 0 || counts.held < 0 || counts.confirmed < 0) {
+      fail('stock', `a count is negative: ${JSON.stringify(counts)}`);
+    }
+    const sum = counts.available + counts.held + counts.confirmed;
+    if (sum !== counts.initialStock) {
+      fail('stock', `available + held + confirmed = ${sum}, not ${counts.initialStock}`);
+    }
+    const holds = await this.#holds();
+    const seatHolder = new Map<string, string>();
+    for (const hold of holds) {
+      if (hold.status !== 'HELD' && hold.status !== 'CONFIRMED') continue;
+      for (const seat of hold.seatIds) {
+        const other = seatHolder.get(seat);
+        if (other) fail('seats', `seat ${seat} is in live holds ${other} and ${hold.reservationId}`);
+        seatHolder.set(seat, hold.reservationId);
+      }
+    }
+    const rows = this.state.repository.rowsOf(saleId);
+    let sold = 0;
+    const soldSeats = new Map<string, string>();
+    for (const row of rows) {
+      this.#checkMove(row);
+      if (row.status !== 'CONFIRMED') continue;
+      sold += row.quantity;
+      for (const seat of row.seatIds) {
+        const other = soldSeats.get(seat);
+        if (other) fail('oversold', `seat ${seat} sold to ${other} and ${row.reservationId}`);
+        soldSeats.set(seat, row.reservationId);
+      }
+    }
+    if (sold > capacity) fail('oversold', `${sold} units confirmed, capacity ${capacity}`);
+    const charged = new Map<string, number>();
+    for (const charge of this.state.payments.charges()) {
+      const times = (charged.get(charge.reservationId) ?? 0) + 1;
+      if (times > 1) fail('double-charge', `${charge.reservationId} charged ${times} times`);
+      charged.set(charge.reservationId, times);
+    }
+  }
+
+  /** The invariants of a settled sale: everything final, store and source of truth in agreement. */
+  async afterSettling(): Promise<void> {
+    await this.afterStep();
+    const { inventory, repository, saleId, payments } = this.state;
+    const rows = new Map(repository.rowsOf(saleId).map((row) => [row.reservationId, row]));
+    for (const [reservationId] of this.acknowledged) {
+      const row = rows.get(reservationId);
+      const hold = await inventory.getHold(saleId, reservationId);
+      if (!row) {
+        // refused by the source of truth (a reused key) is a final answer only if the units came back
+        if (hold && (hold.status === 'HELD' || hold.status === 'CONFIRMED')) {
+          fail('acknowledged', `${reservationId} was acknowledged, has no row and still holds units`);
+        }
+        if (!hold) fail('acknowledged', `${reservationId} was acknowledged and is nowhere`);
+        continue;
+      }
+      if (!FINAL.has(row.status)) fail('acknowledged', `${reservationId} ended ${row.status}`);
+    }
+    const refunded = new Set(payments.refunds().map((refund: { paymentId: string }) => refund.paymentId));
+    const kept = new Map<string, number>();
+    for (const charge of payments.charges()) {
+      if (!refunded.has(charge.paymentId))
+        kept.set(charge.reservationId, (kept.get(charge.reservationId) ?? 0) + 1);
+    }
+    let confirmedUnits = 0;
+    const confirmedSeats = new Set<string>();
+    for (const row of rows.values()) {
+      const hold = await inventory.getHold(saleId, row.reservationId);
+      if (row.status === 'CONFIRMED') {
+        confirmedUnits += row.quantity;
+        for (const seat of row.seatIds) confirmedSeats.add(seat);
+        if (hold?.status !== 'CONFIRMED') {
+          fail(
+            'agreement',
+            `${row.reservationId} is CONFIRMED in the source of truth, ${hold?.status ?? 'absent'} in the store`,
+          );
+        }
+        if (kept.get(row.reservationId) !== 1) {
+          fail(
+            'double-charge',
+            `${row.reservationId} is CONFIRMED with ${kept.get(row.reservationId) ?? 0} charges kept`,
+          );
+        }
+      } else {
+        if (hold?.status === 'CONFIRMED' || hold?.status === 'HELD') {
+          fail(
+            'agreement',
+            `${row.reservationId} is ${row.status} in the source of truth, ${hold.status} in the store`,
+          );
+        }
+        if (kept.has(row.reservationId)) {
+          fail('double-charge', `${row.reservationId} is ${row.status} and its charge was kept`);
+        }
+      }
+    }
+    for (const [reservationId] of kept) {
+      if (!rows.has(reservationId))
+        fail('double-charge', `${reservationId} was charged and has no reservation`);
+    }
+    // the reconciler's equation, on a settled sale with no live holds left
+    const counts = await inventory.counts(saleId);
+    if (counts.held !== 0) fail('agreement', `${counts.held} units still held after settling`);
+    if (counts.confirmed !== confirmedUnits || counts.available + confirmedUnits !== counts.initialStock) {
+      fail(
+        'agreement',
+        `store: available ${counts.available}, confirmed ${counts.confirmed}; source of truth: ${confirmedUnits} confirmed of ${counts.initialStock}`,
+      );
+    }
+    const seats = await inventory.seatStates(saleId);
+    for (const [seat, state] of Object.entries(seats)) {
+      if ((state === 'CONFIRMED') !== confirmedSeats.has(seat)) {
+        fail(
+          'agreement',
+          `seat ${seat} is ${state} in the store, ${confirmedSeats.has(seat) ? '' : 'not '}sold in the source of truth`,
+        );
+      }
+    }
+  }
+
+  /** Whether every reservation the pipeline knows is final and no hold is live. */
+  async settled(): Promise<boolean> {
+    const { inventory, repository, saleId } = this.state;
+    if ((await inventory.counts(saleId)).held > 0) return false;
+    const rows = new Map(repository.rowsOf(saleId).map((row) => [row.reservationId, row]));
+    for (const id of this.known) {
+      const row = rows.get(id);
+      if (row && !FINAL.has(row.status)) return false;
+      if (row?.status === 'FAILED') {
+        const hold = await inventory.getHold(saleId, id);
+        if (hold && hold.status !== 'COMPENSATED' && hold.status !== 'EXPIRED' && hold.status !== 'RELEASED')
+          return false;
+      }
+    }
+    return true;
+  }
+
+  async #holds(): Promise<HoldRecord[]> {
+    const holds: HoldRecord[] = [];
+    for (const id of this.known) {
+      const hold = await this.state.inventory.getHold(this.state.saleId, id);
+      if (hold) holds.push(hold);
+    }
+    return holds;
+  }
+
+  #checkMove(row: ReservationRow): void {
+    const before = this.#statuses.get(row.reservationId);
+    if (before !== undefined && before !== row.status && !ALLOWED[before].includes(row.status)) {
+      fail('final-state', `${row.reservationId} moved ${before} → ${row.status}`);
+    }
+    this.#statuses.set(row.reservationId, row.status);
+  }
+}
+
+function fail(invariant: string, detail: string): never {
+  throw new InvariantViolation(invariant, detail);
+}

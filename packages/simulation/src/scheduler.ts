@@ -1,0 +1,271 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Timer } from '@seatrush/core/services';
+import { ManualClock } from '@seatrush/core/testing';
+import type { Random } from './random';
+
+/**
+ * A simulated process (an API instance, a worker) or an actor (a buyer). Crashing one drops every
+ * step it was waiting for: its async work stops where it stood, as a killed process's does, while
+ * the shared stores keep what it wrote.
+ */
+export interface Component {
+  readonly name: string;
+  readonly alive: boolean;
+}
+
+interface MutableComponent extends Component {
+  alive: boolean;
+}
+
+interface Runnable {
+  seq: number;
+  component: MutableComponent;
+  label: string;
+  run: () => void;
+}
+
+interface TimerEntry extends Runnable {
+  at: number;
+  /** Set for a repeating timer (a `Timer.setInterval`). */
+  intervalMs?: number;
+  cancelled: boolean;
+}
+
+/** What {@link Scheduler.within} answers when the bound passed first. */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** Options of a {@link Scheduler}. */
+export interface SchedulerOptions {
+  random: Random;
+  /** Virtual start time (ms since the epoch). */
+  start: number;
+  /**
+   * Chance that a step lets time pass (fires the next timer) although steps are ready: work in
+   * flight then sees the clock move, as a slow call does.
+   */
+  advanceChance: number;
+}
+
+/**
+ * The seeded scheduler: every await of the system under test that touches a port is a step it
+ * chooses, in a seeded random order, and time is a virtual clock it moves. No real timer decides
+ * anything: between steps it only lets the microtasks of the step it ran settle.
+ */
+export class Scheduler {
+  readonly clock: ManualClock;
+  readonly random: Random;
+  readonly #advanceChance: number;
+  #ready: Runnable[] = [];
+  #timers: TimerEntry[] = [];
+  #seq = 0;
+  #steps = 0;
+  #hash = 0x811c9dc5;
+  readonly #components = new Map<string, MutableComponent>();
+  /** Which component the running code belongs to (async work keeps its component across awaits). */
+  readonly #current = new AsyncLocalStorage<MutableComponent>();
+  /** The last labels run, for a failure's report. */
+  readonly recent: string[] = [];
+
+  constructor(options: SchedulerOptions) {
+    this.random = options.random;
+    this.clock = new ManualClock(options.start);
+    this.#advanceChance = options.advanceChance;
+  }
+
+  /** The label of the last step run. */
+  lastLabel = '';
+
+  /** Steps run so far. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** Steps run, by label (where a run's time goes). */
+  readonly stepsByLabel = new Map<string, number>();
+
+  /** A hash of every step run and its time: two runs with the same fingerprint ran alike. */
+  get fingerprint(): string {
+    return (this.#hash >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** Steps waiting to run (not counting timers). */
+  get readyCount(): number {
+    return this.#ready.length;
+  }
+
+  /** A new component, alive. Names are unique: a restarted process is a new component. */
+  component(name: string): Component {
+    if (this.#components.has(name)) throw new Error(`component ${name} exists already`);
+    const component: MutableComponent = { name, alive: true };
+    this.#components.set(name, component);
+    return component;
+  }
+
+  /** Runs `work` as `component`'s: what it awaits, and the timers it sets, belong to that component. */
+  run<T>(component: Component, work: () => T): T {
+    return this.#current.run(this.#own(component), work);
+  }
+
+  /**
+   * Replaces the global `setTimeout`/`clearTimeout` with virtual ones for the length of a run:
+   * core bounds some waits with them (a hold's hand-over, the store's answer), and a real timer
+   * would make a run depend on the machine's speed. A timer belongs to the component whose code
+   * set it, so a crashed process's timers never fire. Answers the function that restores them.
+   */
+  installVirtualTimers(fallback: Component): () => void {
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const owner = this.#own(fallback);
+    const virtual = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const component = this.#current.getStore() ?? owner;
+      const entry = this.#addTimer({
+        component,
+        label: 'setTimeout',
+        run: () => this.#current.run(component, () => callback(...args)),
+        at: this.clock.now() + Math.max(0, Math.floor(ms ?? 0)),
+      });
+      if (!component.alive) entry.cancelled = true;
+      return Object.assign(entry, { unref: () => entry, ref: () => entry, hasRef: () => false });
+    };
+    globalThis.setTimeout = virtual as unknown as typeof setTimeout;
+    globalThis.clearTimeout = ((handle: unknown) => {
+      if (handle && typeof handle === 'object' && 'cancelled' in handle)
+        (handle as TimerEntry).cancelled = true;
+      else realClearTimeout(handle as Parameters<typeof clearTimeout>[0]);
+    }) as typeof clearTimeout;
+    return () => {
+      globalThis.setTimeout = realSetTimeout;
+      globalThis.clearTimeout = realClearTimeout;
+    };
+  }
+
+  /** Kills a component: what it waits for never comes, its timers never fire. */
+  crash(component: Component): void {
+    const dead = this.#own(component);
+    dead.alive = false;
+    this.#ready = this.#ready.filter((r) => r.component !== dead);
+    for (const timer of this.#timers) if (timer.component === dead) timer.cancelled = true;
+  }
+
+  /** A scheduling point: resolves when the scheduler picks this step (never, once crashed). */
+  gate(component: Component, label: string): Promise<void> {
+    const owner = this.#own(component);
+    return new Promise<void>((resolve) => {
+      if (!owner.alive) return;
+      this.#ready.push({ seq: this.#seq++, component: owner, label, run: resolve });
+    });
+  }
+
+  /** Resolves after `ms` of virtual time (never, once crashed). */
+  sleep(component: Component, ms: number, label: string): Promise<void> {
+    const owner = this.#own(component);
+    return new Promise<void>((resolve) => {
+      if (!owner.alive) return;
+      this.#addTimer({ component: owner, label, run: resolve, at: this.clock.now() + Math.max(0, ms) });
+    });
+  }
+
+  /** The promise's value, or {@link TIMED_OUT} once `ms` of virtual time passed first. */
+  within<T>(component: Component, promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+    const owner = this.#own(component);
+    let entry: TimerEntry | undefined;
+    const late = new Promise<typeof TIMED_OUT>((resolve) => {
+      if (!owner.alive) return;
+      entry = this.#addTimer({
+        component: owner,
+        label: 'timeout',
+        run: () => resolve(TIMED_OUT),
+        at: this.clock.now() + ms,
+      });
+    });
+    const settled = promise.finally(() => {
+      if (entry) entry.cancelled = true; // an answer in time leaves no timer behind
+    });
+    return Promise.race([settled, late]);
+  }
+
+  /** The `Timer` port over virtual time, for one component's loops. */
+  timer(component: Component): Timer {
+    const owner = this.#own(component);
+    return {
+      setInterval: (callback, ms) => {
+        if (!owner.alive) return null;
+        return this.#addTimer({
+          component: owner,
+          label: 'interval',
+          run: () => this.#current.run(owner, callback),
+          at: this.clock.now() + ms,
+          intervalMs: ms,
+        });
+      },
+      clearInterval: (handle) => {
+        if (handle) (handle as TimerEntry).cancelled = true;
+      },
+    };
+  }
+
+  /**
+   * Runs one step: a ready step chosen at random or, when none is ready (or by chance), the next
+   * timer with the clock moved to its time. False when nothing is left to run.
+   */
+  async step(): Promise<boolean> {
+    while (this.#timers[0]?.cancelled) this.#timers.shift();
+    const timeFirst = this.#timers.length > 0 && this.random.chance(this.#advanceChance);
+    let runnable: Runnable | undefined;
+    if (this.#ready.length > 0 && !timeFirst) {
+      const index = this.random.below(this.#ready.length);
+      runnable = this.#ready[index]!;
+      this.#ready[index] = this.#ready[this.#ready.length - 1]!;
+      this.#ready.pop();
+    } else {
+      let timer = this.#timers.shift();
+      while (timer?.cancelled) timer = this.#timers.shift();
+      if (!timer) return false;
+      if (timer.at > this.clock.now()) this.clock.set(timer.at);
+      if (timer.intervalMs !== undefined) {
+        // the same entry goes back in, so the handle `clearInterval` got still cancels it
+        timer.at += timer.intervalMs;
+        timer.seq = this.#seq++;
+        this.#insert(timer);
+      }
+      runnable = timer;
+    }
+    this.#steps += 1;
+    if (this.recent.length >= 20) this.recent.shift();
+    this.lastLabel = runnable.label;
+    this.stepsByLabel.set(runnable.label, (this.stepsByLabel.get(runnable.label) ?? 0) + 1);
+    const entry = `${runnable.component.name}:${runnable.label}@${this.clock.now()}`;
+    this.recent.push(entry);
+    for (let i = 0; i < entry.length; i++)
+      this.#hash = Math.imul(this.#hash ^ entry.charCodeAt(i), 0x01000193);
+    runnable.run();
+    // the step's continuation runs to its next scheduling point before anything else is chosen
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return true;
+  }
+
+  #addTimer(input: Omit<TimerEntry, 'seq' | 'cancelled'>): TimerEntry {
+    const entry: TimerEntry = { ...input, seq: this.#seq++, cancelled: false };
+    this.#insert(entry);
+    return entry;
+  }
+
+  #insert(entry: TimerEntry): void {
+    // sorted by time, then by creation: equal times fire in the order they were set
+    let low = 0;
+    let high = this.#timers.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const other = this.#timers[mid]!;
+      if (other.at < entry.at || (other.at === entry.at && other.seq < entry.seq)) low = mid + 1;
+      else high = mid;
+    }
+    this.#timers.splice(low, 0, entry);
+  }
+
+  #own(component: Component): MutableComponent {
+    const own = this.#components.get(component.name);
+    if (own !== component) throw new Error(`component ${component.name} is not this scheduler's`);
+    return own;
+  }
+}
