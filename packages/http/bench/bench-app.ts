@@ -1,0 +1,70 @@
+import type { AddressInfo } from 'node:net';
+import {
+  createSeatRushRuntime,
+  memoryPorts,
+  type PaymentGateway,
+  type SeatRushRuntime,
+} from '@seatrush/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createSeatRushHttp, fastifyPlugin, type SeatRushHttp } from '../src';
+
+export const BUYERS = 5_000;
+const payments: PaymentGateway = {
+  charge: async (c) => ({ ok: true, paymentId: `pay-${c.reservationId}` }),
+  refund: async () => undefined,
+};
+
+/** A Fastify server with the package under /api (an in-memory runtime, one big sale) and bare routes beside it. */
+export async function benchApp(options: { streamsPerAddress?: number } = {}): Promise<{
+  app: FastifyInstance;
+  api: SeatRushHttp;
+  runtime: SeatRushRuntime;
+  base: string;
+  tokens: string[];
+}> {
+  const runtime = createSeatRushRuntime({
+    ports: memoryPorts(),
+    payments,
+    admissionSecret: 'bench-admission-secret-0123456789abcdef',
+    loops: { admission: false },
+  });
+  await runtime.start();
+  const sale = await runtime.define({
+    id: 'ga',
+    name: 'Bench',
+    inventory: { kind: 'general', capacity: 1_000_000, tier: 'std' },
+    tiers: [{ id: 'std', name: 'Standard', priceCents: 1_000 }],
+    opensAt: 0,
+    holdMs: 600_000,
+    admission: { usersPerInterval: BUYERS, intervalMs: 1_000, maxActive: BUYERS * 2, sessionMs: 3_600_000 },
+    limits: { ticketsPerUser: 100 },
+  });
+  const tokens: string[] = [];
+  for (let i = 0; i < BUYERS; i++) await sale.queue.join({ userId: `b${i}` });
+  await sale.queue.tick();
+  for (let i = 0; i < BUYERS; i++)
+    tokens.push((await sale.waitingRoom.status({ userId: `b${i}` }))?.admissionToken ?? '');
+  const many = { perSecond: 1e9, burst: 1e9 };
+  const api = createSeatRushHttp({
+    runtime,
+    identify: (request) => {
+      const id = request.headers['x-buyer'];
+      return typeof id === 'string' ? { id } : null;
+    },
+    authorizeOperator: () => false,
+    limits: { perAddress: many, perBuyer: many, global: many },
+    streams: { perAddress: options.streamsPerAddress ?? 20, total: 100_000 },
+  });
+  const app = Fastify();
+  app.post('/bare/reserve', async () => ({ reservation: { id: 'r', status: 'HELD' } }));
+  app.get('/bare/read', async () => ({ sale: { id: 'ga', state: 'OPEN' } }));
+  await app.register(fastifyPlugin(api), { prefix: '/api' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    api,
+    runtime,
+    tokens,
+    base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+  };
+}
