@@ -3,12 +3,12 @@
  * `describe*` function registers vitest blocks and takes a name and a factory of fresh ports.
  */
 export { type BlocklistSubject, blocklistChecks, describeBlocklist } from './blocklist';
+export { type CheckoutStoreSubject, checkoutStoreChecks, describeCheckoutStore } from './checkout-store';
 export {
   type DistributedLockSubject,
   describeDistributedLock,
   distributedLockChecks,
 } from './distributed-lock';
-export { type CheckoutStoreSubject, checkoutStoreChecks, describeCheckoutStore } from './checkout-store';
 export { admittedEvent, describeEventBus, type EventBusSubject, eventBusChecks } from './event-bus';
 export {
   assignedSaleDefinition,
@@ -55,17 +55,29 @@ export {
   type InventoryStoreSubject,
   inventoryStoreChecks,
 } from './inventory-store';
+export { describeLeaseStore, type LeaseStoreSubject, leaseStoreChecks } from './lease-store';
 export { describePipeline, type PipelineParts, pipelineChecks } from './pipeline';
 export { describeQueueingRoom, type QueueingRoomSubject, queueingRoomChecks } from './queueing-room';
 export { describeQueueingStore, type QueueingStoreSubject, queueingStoreChecks } from './queueing-store';
 export { describeRateLimiter, type RateLimiterSubject, rateLimiterChecks } from './rate-limiter';
+export {
+  describeRecentActivityStore,
+  type RecentActivityStoreSubject,
+  recentActivityStoreChecks,
+} from './recent-activity-store';
 export {
   describeReservationRepository,
   type ReservationRepositorySubject,
   reservationRepositoryChecks,
   reservationRow,
 } from './reservation-repository';
+export {
+  describeSaleControlStore,
+  type SaleControlStoreSubject,
+  saleControlStoreChecks,
+} from './sale-control-store';
 export { describeSaleHooks, type SaleHooksParts, saleHooksChecks } from './sale-hooks';
+export { describeSingleUseStore, type SingleUseStoreSubject, singleUseStoreChecks } from './single-use-store';
 export { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
 export {
   describeWaitingListStore,

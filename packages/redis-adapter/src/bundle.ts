@@ -4,17 +4,25 @@ import {
   type DistributedLock,
   type InventorySteps,
   type InventoryStore,
+  type LeaseStore,
   type QueueingStore,
   type RateLimiter,
+  type RecentActivityStore,
+  type SaleControlStore,
+  type SingleUseStore,
   type WaitingListStore,
 } from '@seatrush/core';
 import { Cluster, type Redis } from 'ioredis';
 import { RedisBlocklist } from './blocklist';
 import { checkDurability, type DurabilityWarning } from './connect';
 import { RedisInventoryStore } from './inventory-store';
+import { RedisLeaseStore } from './lease-store';
 import { RedisRateLimiter } from './rate-limiter';
+import { RedisRecentActivityStore } from './recent-activity-store';
 import { Redlock } from './redlock';
+import { RedisSaleControlStore } from './sale-control-store';
 import type { RedisClient } from './scripts';
+import { RedisSingleUseStore } from './single-use-store';
 import { RedisWaitingRoomStore } from './waiting-room-store';
 
 /** Options of {@link redisPorts}. */
@@ -41,6 +49,14 @@ export interface RedisPorts {
   lock?: DistributedLock;
   rateLimiter: RateLimiter;
   blocklist: Blocklist;
+  /** Each sale's lifecycle state, rates, method, adaptive policy and revocations, shared by every instance. */
+  saleControl: SaleControlStore;
+  /** Leases of the loops (admission tick, sweeper, reconciler, waiting-list rounds), with fencing tokens. */
+  leases: LeaseStore;
+  /** Used proof-of-work challenge ids (`ProofOfWorkChallenges`' `singleUse`). */
+  singleUse: SingleUseStore;
+  /** The bot guard's recent activity (`BotGuard`'s `activity` port). */
+  activity: RecentActivityStore;
   /**
    * Refuses a server whose `maxmemory-policy` evicts keys (an evicted stock key is an oversell);
    * tells `onDurabilityWarning` (default: `console.warn`) of the rest.
@@ -68,6 +84,10 @@ export function redisPorts(redis: RedisClient, options: RedisPortsOptions = {}):
     ...(lockNodes.length > 0 ? { lock: new Redlock(lockNodes, shared) } : {}),
     rateLimiter: new RedisRateLimiter(redis, shared),
     blocklist: new RedisBlocklist(redis, shared),
+    saleControl: new RedisSaleControlStore(redis, shared),
+    leases: new RedisLeaseStore(redis, shared),
+    singleUse: new RedisSingleUseStore(redis, shared),
+    activity: new RedisRecentActivityStore(redis, shared),
     async verify() {
       const warnings = await checkDurability(redis);
       const evicting = warnings.filter((w) => w.code === 'EVICTING_POLICY');

@@ -36,6 +36,8 @@ export class KeySpace {
       heartbeats: `${base}wr:hb`,
       served: `${base}wr:served`,
       queueConfig: `${base}wr:config`,
+      control: `${base}control`,
+      revokedInvitations: `${base}revoked`,
       hold: (reservationId: string) => `${base}hold:${reservationId}`,
       holdTimer: (reservationId: string) => `${base}timer:${reservationId}`,
     };
@@ -54,6 +56,25 @@ export class KeySpace {
   /** An idempotency record of the general-purpose store (reserve keeps its own, per sale). */
   idempotency(scope: string, key: string): string {
     return `${this.root}idem:{${scope}:${key}}`;
+  }
+
+  /**
+   * A loop's lease and its fencing counter. A name carrying a hash tag (`sale:{s1}:admission`)
+   * keeps it: the lease shares the sale's slot. Any other name becomes its own tag.
+   */
+  lease(name: string): { lease: string; fence: string } {
+    const tagged = name.includes('{') ? name : `{${name}}`;
+    return { lease: `${this.root}lease:${tagged}`, fence: `${this.root}lease:${tagged}:fence` };
+  }
+
+  /** A used single-use token (a proof-of-work challenge id). */
+  singleUse(scope: string, id: string): string {
+    return `${this.root}once:{${scope}:${id}}`;
+  }
+
+  /** The bot guard's recent activity or mark of one kind and key. */
+  activity(kind: string, key: string): string {
+    return `${this.root}bot:${kind}:{${key}}`;
   }
 
   /** A Redlock resource on one lock node, and its fencing counter. */
@@ -109,6 +130,13 @@ export interface SaleKeys {
   served: string;
   /** Hash: method (fifo|random|passthrough|reject), preQueue ('1' while collecting), arrivals. */
   queueConfig: string;
+  /**
+   * Hash: the sale's shared controls — revision, state, rate, interval, maxActive, paused,
+   * method, policy (JSON or ''), decision (JSON or ''), fence, updatedAt.
+   */
+  control: string;
+  /** Hash: userId → 1, whose invitations to the sale were revoked. */
+  revokedInvitations: string;
   /** Hash: one hold record. */
   hold: (reservationId: string) => string;
   /** String with a real PX: its expiry event makes hold expiry prompt (optional). */

@@ -33,6 +33,15 @@ export const SCRIPT_NAMES = [
   'lock-acquire',
   'lock-release',
   'lock-raise-fence',
+  'lease-acquire',
+  'lease-renew',
+  'lease-release',
+  'sale-control-init',
+  'sale-control-transition',
+  'sale-control-configure',
+  'sale-control-decide',
+  'sale-control-revoke',
+  'record-recent',
 ] as const;
 
 /** The name of one of the adapter's scripts. */

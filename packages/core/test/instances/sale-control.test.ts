@@ -36,7 +36,10 @@ function countingStore(inner: SaleControlStore = new MemorySaleControlStore()) {
     revokeInvitation: (input) => inner.revokeInvitation(input),
     isInvitationRevoked: (input) => inner.isInvitationRevoked(input),
   };
-  return { store, counts, setDown: (value: boolean) => void (down = value) };
+  const setDown = (value: boolean) => {
+    down = value;
+  };
+  return { store, counts, setDown };
 }
 
 describe('SaleControlCache', () => {
