@@ -18,6 +18,7 @@ const alias = {
   '@seatrush/http': here('./packages/http/src/index.ts'),
   '@seatrush/simulation': here('./packages/simulation/src/index.ts'),
   '@seatrush/http': here('./packages/http/src/index.ts'),
+  '@seatrush/stripe-adapter': here('./packages/stripe-adapter/src/index.ts'),
   '@seatrush/test-support': here('./test/support/index.ts'),
 };
 

@@ -1,0 +1,1 @@
+export { METADATA, paymentOf, type StripePaymentsOptions, stripePayments } from './stripe-payments';
