@@ -14,6 +14,7 @@ const { values } = parseArgs({
     from: { type: 'string' },
     seed: { type: 'string' },
     buyers: { type: 'string' },
+    'buyer-ids': { type: 'string' },
     instances: { type: 'string' },
     steps: { type: 'string' },
     faults: { type: 'string' },
@@ -39,6 +40,10 @@ function configOf(seed: number): SimulationConfig {
   const instances = int(values.instances);
   const steps = int(values.steps);
   if (buyers !== undefined) config.buyers = buyers;
+  if (values['buyer-ids'] !== undefined) {
+    config.buyerIds = values['buyer-ids'].split(',').map((id) => Number.parseInt(id, 10));
+    config.buyers = config.buyerIds.length;
+  }
   if (instances !== undefined) config.instances = instances;
   if (steps !== undefined) config.maxSteps = steps;
   if (faults !== undefined) config.faults = faults;
@@ -52,7 +57,7 @@ async function report(result: SimulationResult): Promise<void> {
   if (values['no-shrink']) return;
   const { result: short, runs } = await shrinkFailure(result);
   console.log(
-    `  shrunk in ${runs} runs to ${short.config.buyers} buyers, ${short.failure!.step} steps, faults [${short.config.faults.join(',')}]`,
+    `  shrunk in ${runs} runs to ${short.config.buyerIds.length} buyers, ${short.failure!.step} steps, faults [${short.config.faults.join(',')}]`,
   );
   console.log(`  replay the short one: ${replayCommand(short.config)}`);
 }

@@ -4,4 +4,11 @@ export { FAULT_KINDS, FaultInjector, type FaultKind, type FaultRates, simulatedP
 export { InvariantChecker, InvariantViolation } from './invariants';
 export { Random } from './random';
 export { Scheduler, TIMED_OUT } from './scheduler';
-export { resolveConfig, runSimulation, type SimulationConfig, type SimulationResult } from './simulation';
+export { replayCommand, type ShrinkOptions, shrinkFailure } from './shrink';
+export {
+  type ResolvedConfig,
+  resolveConfig,
+  runSimulation,
+  type SimulationConfig,
+  type SimulationResult,
+} from './simulation';

@@ -6,6 +6,7 @@ import {
   memoryPorts,
   PaymentUnavailableError,
   PublishError,
+  type ReservationRepository,
   type RuntimePorts,
   type RuntimeSale,
   type SaleDefinitionInput,
@@ -25,6 +26,11 @@ export interface SimulationConfig {
   seed: number;
   /** Buyers in the sale (5-30, from the seed, by default). */
   buyers?: number;
+  /**
+   * Which buyers take part, by index (all of `0 … buyers − 1` by default): shrinking removes
+   * single buyers, and each keeps the choices its own stream gives it.
+   */
+  buyerIds?: readonly number[];
   /** The run stops after this many steps (checking only the instant invariants); default 60,000. */
   maxSteps?: number;
   /** The fault kinds injected; all by default. */
@@ -36,10 +42,12 @@ export interface SimulationConfig {
    * catches a broken adapter. Not part of a replay command.
    */
   inventory?: (store: InventoryStore, world: { steps: NonNullable<RuntimePorts['steps']> }) => InventoryStore;
+  /** Replaces the shared source of truth as every instance sees it (see `inventory`). */
+  repository?: (repository: ReservationRepository) => ReservationRepository;
 }
 
 /** A config with every choice made. */
-export type ResolvedConfig = Required<Omit<SimulationConfig, 'inventory'>>;
+export type ResolvedConfig = Required<Omit<SimulationConfig, 'inventory' | 'repository'>>;
 
 /** How a run ended. */
 export interface SimulationResult {
@@ -79,6 +87,7 @@ export function resolveConfig(config: SimulationConfig): ResolvedConfig {
   return {
     seed: config.seed,
     buyers: config.buyers ?? buyers,
+    buyerIds: config.buyerIds ?? Array.from({ length: config.buyers ?? buyers }, (_, i) => i),
     instances: config.instances ?? instances,
     maxSteps: config.maxSteps ?? 60_000,
     faults: config.faults ?? FAULT_KINDS,
@@ -224,6 +233,7 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       ? input.inventory(shared.inventory, { steps: shared.steps! })
       : shared.inventory;
 
+    const repository = input.repository ? input.repository(shared.repository) : shared.repository;
     const instances: Instance[] = [];
     let generation = 0;
     let crashes = 0;
@@ -252,7 +262,7 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
           rates: { before: faults.rates.publishDrop, after: faults.rates.publishAmbiguous },
         }),
         consumer: (group) => log.consumer(component, group),
-        repository: port(shared.repository, 'repository', 'repository'),
+        repository: port(repository, 'repository', 'repository'),
       };
       const runtime = createSeatRushRuntime({
         ports,

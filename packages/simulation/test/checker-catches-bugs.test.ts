@@ -1,0 +1,46 @@
+import type { InventorySteps, InventoryStore } from '@seatrush/core';
+import { describe, expect, it } from 'vitest';
+import { replayCommand, shrinkFailure } from '../src/shrink';
+import { runSimulation, type SimulationConfig } from '../src/simulation';
+
+/**
+ * A store that takes the stock twice for every new hold: the second DECRBY goes through the lock
+ * strategy's `takeStock`, as a careless refactor of the script might do.
+ */
+function doubleDecrementing(store: InventoryStore, { steps }: { steps: InventorySteps }): InventoryStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'reserve') return typeof value === 'function' ? value.bind(target) : value;
+      return async (request: Parameters<InventoryStore['reserve']>[0]) => {
+        const outcome = await target.reserve(request);
+        if (outcome.ok && !outcome.replayed)
+          await steps.takeStock(request.saleId, outcome.hold.quantity, 1e9);
+        return outcome;
+      };
+    },
+  });
+}
+
+async function firstFailing(config: Omit<SimulationConfig, 'seed'>, seeds: number[]) {
+  for (const seed of seeds) {
+    const result = await runSimulation({ ...config, seed });
+    if (!result.ok) return result;
+  }
+  throw new Error('no seed caught the broken store');
+}
+
+describe('the checker catches a broken store', () => {
+  it('fails a store that double-decrements, and shrinks the run to a few buyers, one instance, no faults', async () => {
+    const failing = await firstFailing({ inventory: doubleDecrementing }, [1, 2, 3]);
+    expect(failing.failure?.invariant).toBe('stock');
+    expect(replayCommand(failing.config)).toMatch(/^pnpm simulate --seed \d+ --buyers \d+/);
+    const { result } = await shrinkFailure(failing, { base: { inventory: doubleDecrementing } });
+    expect(result.failure?.invariant).toBe('stock');
+    expect(result.config.buyerIds.length).toBeLessThanOrEqual(Math.min(3, failing.config.buyerIds.length));
+    expect(result.config.instances).toBe(1);
+    expect(result.config.faults).toEqual([]);
+    expect(result.failure!.step).toBeLessThan(failing.failure!.step + 1);
+    expect(result.config.maxSteps).toBe(result.failure!.step);
+  });
+});
