@@ -119,10 +119,15 @@ export async function runBuyer(
     // the buyer double-submits at once, through another instance
     let answer = null as Awaited<ReturnType<typeof reserveOnce>>;
     for (let retry = 0; retry < 5; retry++) {
-      const double = random.chance(0.1) ? reserveOnce() : null;
-      answer = await reserveOnce();
+      // each answer is judged at the instant it came, not when the buyer looks at both
+      const judged = (request: ReturnType<typeof reserveOnce>) =>
+        request.then((a) => {
+          if (a?.ok) accepted(a.hold, a.reservationId, reservationId);
+          return a;
+        });
+      const double = random.chance(0.1) ? judged(reserveOnce()) : null;
+      answer = await judged(reserveOnce());
       const other = double ? await double : null;
-      for (const a of [answer, other]) if (a?.ok) accepted(a.hold, a.reservationId, reservationId);
       if (!answer?.ok && other?.ok) answer = other;
       if (answer && answer.code !== 'OUTCOME_UNKNOWN') break;
       await pause(100, 1_500, 'reserve retry');
