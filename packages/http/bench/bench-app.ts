@@ -26,7 +26,8 @@ export async function benchApp(options: { streamsPerAddress?: number } = {}): Pr
     ports: memoryPorts(),
     payments,
     admissionSecret: 'bench-admission-secret-0123456789abcdef',
-    loops: { admission: false },
+    // BENCH_WORKER=0: no reservation worker in this process (what a host running it elsewhere sees)
+    loops: { admission: false, worker: process.env.BENCH_WORKER !== '0' },
   });
   await runtime.start();
   const sale = await runtime.define({
@@ -58,6 +59,18 @@ export async function benchApp(options: { streamsPerAddress?: number } = {}): Pr
   const app = Fastify();
   app.post('/bare/reserve', async () => ({ reservation: { id: 'r', status: 'HELD' } }));
   app.get('/bare/read', async () => ({ sale: { id: 'ga', state: 'OPEN' } }));
+  // the SDK's reserve behind a bare route (no guard, no checks): the floor the package stands on
+  app.post('/bare/sdk-reserve', async (request, reply) => {
+    const result = await sale.reservations.reserve({
+      userId: String(request.headers['x-buyer']),
+      idempotencyKey: String(request.headers['idempotency-key']),
+      selection: { kind: 'quantity', quantity: (request.body as { quantity: number }).quantity },
+      admissionToken: String(request.headers['x-admission-token']),
+    });
+    return reply
+      .code(result.ok ? 201 : 409)
+      .send(result.ok ? { reservationId: result.reservationId } : result);
+  });
   await app.register(fastifyPlugin(api), { prefix: '/api' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return {

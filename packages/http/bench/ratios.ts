@@ -1,92 +1,156 @@
 /**
  * The package against a bare route of the same framework (Fastify), side by side in one run, on
  * the in-memory runtime: reserve (POST, a fresh Idempotency-Key each) and a read (GET a sale).
- * Then the memory of an idle SSE stream, measured in a separate server process.
+ * The load comes from a child process (autocannon in `load.ts`), so the server measured here
+ * keeps its event loop to itself. Then the memory of an idle SSE stream, measured in a separate
+ * server process.
  *
  *   pnpm --filter @seatrush/http bench          (BENCH_SECONDS=5 BENCH_CONNECTIONS=50 BENCH_STREAMS=2000)
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof packages/http/dist/bench/ratios.js   (profiles the server)
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import type { SeatRushRuntime } from '@seatrush/core';
+import type { SeatRushRequest, SeatRushResponse } from '../src';
 import { BUYERS, benchApp } from './bench-app';
+import type { LoadJob, LoadResult } from './load';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const streams = Number(process.env.BENCH_STREAMS ?? 2_000);
+const only = process.env.BENCH_ONLY; // 'throughput' or 'streams'
 
-async function load(url: string, options: Partial<autocannon.Options> = {}) {
-  const result = await autocannon({ url, connections, duration: seconds, ...options });
-  const bad = result.non2xx + result.errors + result.timeouts;
-  return { rps: Math.round(result.requests.average), p99: result.latency.p99, bad };
+interface Measured extends LoadResult {
+  /** CPU time of this (the server's) process per answer, in µs: steady on a machine shared with others. */
+  cpuPerRequestUs: number;
+}
+
+/** Runs one load job in a child process (never profiled: `execArgv: []`), timing this process's CPU. */
+async function load(job: Omit<LoadJob, 'connections' | 'seconds'> & { warmUp?: boolean }): Promise<Measured> {
+  const { warmUp, ...rest } = job;
+  const child = fork(fileURLToPath(new URL('./load.js', import.meta.url)), [], { execArgv: [] });
+  const cpu = process.cpuUsage();
+  child.send({ ...rest, connections, seconds: warmUp ? 1 : seconds } satisfies LoadJob);
+  const [result] = (await once(child, 'message')) as [LoadResult];
+  const used = process.cpuUsage(cpu);
+  return { ...result, cpuPerRequestUs: Math.round((used.user + used.system) / Math.max(1, result.total)) };
 }
 
 async function throughput(): Promise<void> {
   const { app, api, runtime, base, tokens } = await benchApp();
-  let n = 0;
-  const reserve = {
-    method: 'POST' as const,
-    path: '/api/sales/ga/reservations',
-    setupRequest: (req: autocannon.Request) => {
-      const i = n++ % BUYERS;
-      return {
-        ...req,
-        headers: {
-          'content-type': 'application/json',
-          'x-buyer': `b${i}`,
-          'x-admission-token': tokens[i] as string,
-          'idempotency-key': `k${n}`,
-        },
-        body: '{"quantity":1}',
-      };
-    },
-  };
-  const bareReserve = {
-    method: 'POST' as const,
-    path: '/bare/reserve',
-    headers: { 'content-type': 'application/json' },
-    body: '{"quantity":1}',
-  };
-  const rows: Array<
-    [string, { rps: number; p99: number; bad: number }, { rps: number; p99: number; bad: number }]
-  > = [];
-  rows.push([
-    'reserve',
-    await load(base, { requests: [reserve] }),
-    await load(base, { requests: [bareReserve] }),
-  ]);
-  rows.push(['read', await load(`${base}/api/sales/ga`), await load(`${base}/bare/read`)]);
-  // the SDK alone, no HTTP: what the runtime itself allows on this machine now
-  const sale = runtime.sale('ga');
-  let calls = 0;
-  const started = performance.now();
-  const caller = async () => {
-    while (sale && performance.now() - started < seconds * 1_000) {
-      const i = calls++ % BUYERS;
-      await sale.reservations.reserve({
-        userId: `b${i}`,
-        idempotencyKey: `direct-${calls}`,
-        selection: { kind: 'quantity', quantity: 1 },
-        admissionToken: tokens[i] as string,
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, caller));
-  const direct = Math.round(calls / seconds);
-  console.log(`in memory, Fastify, autocannon -c ${connections} -d ${seconds} (in this process)`);
+  const buyers = tokens.map((token, i): [string, string] => [`b${i}`, token]);
+  const rows: Array<[string, Measured, Measured]> = [];
+  const reserveJob = { url: base, kind: 'reserve', path: '/api/sales/ga/reservations', buyers } as const;
+  await load({ ...reserveJob, warmUp: true }); // JIT and heap first: the first run would pay for them
+  await load({ url: base, kind: 'post-json', path: '/bare/reserve', warmUp: true });
+  const reserve = await load(reserveJob);
+  const bareReserve = await load({ url: base, kind: 'post-json', path: '/bare/reserve' });
+  rows.push(['reserve', reserve, bareReserve]);
+  const sdkReserve = await load({ ...reserveJob, path: '/bare/sdk-reserve' });
+  rows.push(['SDK reserve behind a bare route', sdkReserve, bareReserve]);
+  const read = await load({ url: base, kind: 'get', path: '/api/sales/ga' });
+  const bareRead = await load({ url: base, kind: 'get', path: '/bare/read' });
+  rows.push(['read', read, bareRead]);
+  // the runtime's own loops (sweeper, relay, reconciler…) spend CPU per second, not per request
+  const idle = await idleCpu(runtime);
+  // where a reserve's CPU goes, without sockets: the SDK alone, then the package over it
+  const sdk = await inProcess(async (n) => {
+    const result = await runtime.sale('ga')?.reservations.reserve({
+      userId: `b${n % BUYERS}`,
+      idempotencyKey: `direct-${n}`,
+      selection: { kind: 'quantity', quantity: 1 },
+      admissionToken: tokens[n % BUYERS] as string,
+    });
+    if (!result?.ok) throw new Error(`the SDK refused a reserve: ${result?.code}`);
+  });
+  const handled = await inProcess(async (n) => {
+    const response = new MemoryResponse();
+    await api.handle(reserveRequest(`b${n % BUYERS}`, tokens[n % BUYERS] as string, `handle-${n}`), response);
+    if (response.status !== 201) throw new Error(`the package answered ${response.status}`);
+  });
+  console.log(`in memory, Fastify, autocannon -c ${connections} -d ${seconds} (in a child process)`);
   console.log(
-    `reserve through the SDK alone (no HTTP, ${connections} concurrent callers): ${direct} calls/s`,
+    `this process idle, with ${idle.holds} holds in the store: ${idle.msPerSecond} ms of CPU per second (the runtime's loops)`,
   );
-  console.log('route    | SeatRush rps (p99 ms, non-2xx) | bare Fastify rps (p99 ms) | ratio');
+  console.log(
+    `reserve without sockets (${connections} concurrent callers, CPU of this process per call): the SDK alone ${sdk.cpuUs} µs (${sdk.perSecond}/s); api.handle ${handled.cpuUs} µs (${handled.perSecond}/s): the package adds ${handled.cpuUs - sdk.cpuUs} µs`,
+  );
+  console.log(
+    'route                           | SeatRush rps (p99 ms, non-2xx, server CPU/request) | bare Fastify rps (p99 ms, CPU/request) | ratio (rps) | ratio (CPU)',
+  );
   for (const [name, ours, bare] of rows) {
     console.log(
-      `${name.padEnd(8)} | ${String(ours.rps).padStart(7)} (${ours.p99} ms, ${ours.bad}) | ${String(bare.rps).padStart(7)} (${bare.p99} ms) | ${(ours.rps / bare.rps).toFixed(2)}`,
+      `${name.padEnd(31)} | ${String(ours.rps).padStart(7)} (${ours.p99} ms, ${ours.bad}, ${ours.cpuPerRequestUs} µs) | ${String(bare.rps).padStart(7)} (${bare.p99} ms, ${bare.cpuPerRequestUs} µs) | ${(ours.rps / bare.rps).toFixed(2)} | ${(bare.cpuPerRequestUs / ours.cpuPerRequestUs).toFixed(2)}`,
     );
   }
   api.close();
   await app.close();
   await runtime.close();
+}
+
+/** CPU this process spends per second while no request comes. */
+async function idleCpu(runtime: SeatRushRuntime): Promise<{ msPerSecond: number; holds: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const used = process.cpuUsage(cpu);
+  const elapsed = (performance.now() - started) / 1_000;
+  const { held } = await runtime.ports.inventory.counts('ga');
+  return { msPerSecond: Math.round((used.user + used.system) / 1_000 / elapsed), holds: held };
+}
+
+/** Runs `call` with `connections` concurrent callers for `seconds`: CPU µs per call and calls per second. */
+async function inProcess(call: (n: number) => Promise<void>): Promise<{ cpuUs: number; perSecond: number }> {
+  let calls = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const caller = async () => {
+    while (performance.now() - started < seconds * 1_000) await call(calls++);
+  };
+  await Promise.all(Array.from({ length: connections }, caller));
+  const used = process.cpuUsage(cpu);
+  const elapsed = (performance.now() - started) / 1_000;
+  return { cpuUs: Math.round((used.user + used.system) / calls), perSecond: Math.round(calls / elapsed) };
+}
+
+/** A reserve as node:http would hand it over, without a socket. */
+function reserveRequest(buyer: string, token: string, key: string): SeatRushRequest {
+  const body = Buffer.from('{"quantity":1}');
+  return Object.assign(Readable.from([body]), {
+    method: 'POST',
+    url: '/sales/ga/reservations',
+    headers: {
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+      'x-buyer': buyer,
+      'x-admission-token': token,
+      'idempotency-key': key,
+    },
+    socket: { remoteAddress: '127.0.0.1' },
+  });
+}
+
+/** A response that keeps its status and drops its bytes. */
+class MemoryResponse implements SeatRushResponse {
+  status = 0;
+  headersSent = false;
+  writableEnded = false;
+  writeHead(status: number) {
+    this.status = status;
+    this.headersSent = true;
+  }
+  write() {
+    return true;
+  }
+  end() {
+    this.writableEnded = true;
+  }
+  once() {
+    return this;
+  }
 }
 
 /** Opens `count` idle seat-map streams on a server in another process and reports its memory per stream. */
@@ -130,5 +194,5 @@ async function streamMemory(): Promise<void> {
   child.kill();
 }
 
-await throughput();
-await streamMemory();
+if (only !== 'streams') await throughput();
+if (only !== 'throughput') await streamMemory();

@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 /** The benchmarks, bundled with the package's sources (run: `pnpm --filter @seatrush/http bench`). */
 export default defineConfig({
-  entry: { ratios: 'bench/ratios.ts', 'sse-server': 'bench/sse-server.ts' },
+  entry: { ratios: 'bench/ratios.ts', 'sse-server': 'bench/sse-server.ts', load: 'bench/load.ts' },
   outDir: 'dist/bench',
   format: ['esm'],
   target: 'node22',

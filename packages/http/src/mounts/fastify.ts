@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { SeatRushHttp } from '../http';
 
 /**
@@ -12,7 +12,9 @@ export function fastifyPlugin(api: SeatRushHttp): FastifyPluginAsync {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     const prefix = app.prefix;
-    app.all('/*', (request, reply) => {
+    // handed over in the route's onRequest hook: Fastify's body parsing and validation steps,
+    // which would only pass the body through untouched, are skipped (a hijacked reply ends them)
+    const serve = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       reply.hijack();
       const raw = request.raw;
       const url = raw.url ?? '/';
@@ -22,6 +24,8 @@ export function fastifyPlugin(api: SeatRushHttp): FastifyPluginAsync {
         reply.raw.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8' });
         reply.raw.end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');
       });
-    });
+      done();
+    };
+    app.all('/*', { onRequest: serve }, () => undefined);
   };
 }
