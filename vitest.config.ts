@@ -15,7 +15,6 @@ const alias = {
   '@seatrush/redis-adapter': here('./packages/redis-adapter/src/index.ts'),
   '@seatrush/kafka-adapter': here('./packages/kafka-adapter/src/index.ts'),
   '@seatrush/pg-adapter': here('./packages/pg-adapter/src/index.ts'),
-  '@seatrush/http': here('./packages/http/src/index.ts'),
   '@seatrush/simulation': here('./packages/simulation/src/index.ts'),
   '@seatrush/http': here('./packages/http/src/index.ts'),
   '@seatrush/stripe-adapter': here('./packages/stripe-adapter/src/index.ts'),

@@ -1,13 +1,13 @@
 import {
   combineBundles,
   createSeatRushRuntime,
-  MemoryNotificationSender,
   type RuntimeSale,
   type SeatRushRuntime,
-  SIMULATOR_CARDS,
   SimulatedPaymentProvider,
   type WebhookDelivery,
 } from '@seatrush/core';
+import { MemoryNotificationSender } from '@seatrush/core/memory';
+import { SIMULATOR_CARDS } from '@seatrush/core/ports';
 import { createKafka, kafkaPorts } from '@seatrush/kafka-adapter';
 import { pgPorts } from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';

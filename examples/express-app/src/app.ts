@@ -17,8 +17,7 @@ import { SseHub } from './http/sse';
 import { WaitingListLive, waitingListRoutes } from './http/waiting-list-routes';
 import { AppMetrics } from './ops/metrics';
 import { StatsSampler } from './ops/stats';
-import { AdaptiveAdmissions } from './platform/adaptive-admission';
-import type { Platform } from './platform/types';
+import type { Platform } from './platform/platform';
 
 /**
  * The web client's files: `public/` at the package root, found from this module's own location,
@@ -55,12 +54,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const waitingListLive = new WaitingListLive(platform, hub, log);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
-  const adaptive = new AdaptiveAdmissions({
-    platform,
-    intervalMs: config.adaptiveIntervalMs,
-    registry: metrics.registry,
-    log,
-  });
+  metrics.watchAdaptive(() => platform.runtime.sales());
 
   const app = express();
   app.disable('x-powered-by');
@@ -87,12 +81,9 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   });
 
   app.get('/health', async (_req, res) => {
-    const dependencies = await platform.health();
-    const sales = await Promise.all(
-      platform
-        .sales()
-        .map(async (r) => ({ id: r.sale.id, state: r.state(), warm: await r.warm().catch(() => false) })),
-    );
+    const health = await platform.runtime.health();
+    const { dependencies } = health;
+    const sales = health.sales.map(({ saleId, state, warm }) => ({ id: saleId, state, warm }));
     const ok = Object.values(dependencies).every((d) => d.ok);
     res
       .status(ok ? 200 : 503)
@@ -107,7 +98,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api/operator', express.json({ limit: '10mb' }));
   app.use('/api', express.json({ limit: '64kb' }));
   app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats, caches }));
-  app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth, adaptive }));
+  app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth }));
   app.use('/api', sessionReader(codec, now));
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
@@ -115,7 +106,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   // adaptive admission's health meter hears every reserve answer and its latency
   app.post(
     ['/api/sales/:saleId/reservations', '/api/sales/:saleId/group-reservations'],
-    reserveHealthRecorder(adaptive),
+    reserveHealthRecorder(platform.runtime),
   );
   app.use(
     '/api',
@@ -143,13 +134,11 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     start() {
       stats.start();
       live.start();
-      adaptive.start();
       waitingListLive.start();
     },
     async drain() {
       hub.drain();
       live.stop();
-      adaptive.stop();
       waitingListLive.stop();
       await stats.stop();
     },

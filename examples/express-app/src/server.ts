@@ -1,14 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BotGuardOptionsInput } from '@seatrush/core';
+import { type BotGuardOptionsInput, memoryPorts } from '@seatrush/core';
 import type { Logger } from 'pino';
 import { createApp, type SeatRushApp } from './app';
 import type { AppConfig } from './config';
 import { demoSale } from './demo-sale';
 import { PaymentSimulator } from './payment-simulator';
-import { memoryPorts } from './platform/memory';
-import { createSdkPlatform, type PlatformPorts } from './platform/sdk-platform';
-import type { Platform } from './platform/types';
+import { type AppPorts, createPlatform, type Platform } from './platform/platform';
 
 /** A started app: its address, its parts (for tests and tooling) and how to stop it. */
 export interface RunningApp {
@@ -25,7 +23,7 @@ export interface RunningApp {
 export interface StartOptions {
   log: Logger;
   /** The ports to run on; the configuration decides (memory or servers) when absent. */
-  ports?: PlatformPorts;
+  ports?: AppPorts;
   botGuard?: BotGuardOptionsInput;
   /** Random source of the payment simulator (tests make failures deterministic). */
   random?: () => number;
@@ -39,13 +37,13 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
   const { log } = options;
   const ports = options.ports ?? (await portsFor(config, log));
   const payments = new PaymentSimulator(config.payment, options.random);
-  const platform = await createSdkPlatform(ports, {
+  const platform = createPlatform(ports, {
     tokenSecret: config.sessionSecret,
     invitationSecret: config.invitationSecret,
     worker: config.worker,
     saleLoops: config.saleLoops,
-    notify: true,
     powDifficulty: config.powDifficulty,
+    adaptiveIntervalMs: config.adaptiveIntervalMs,
     strategy: config.strategy,
     waitingListClaimMs: config.waitingListClaimMs,
     payments,
@@ -53,10 +51,10 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
     botGuard: options.botGuard ?? botGuardOptions(config),
   });
   // the sales the source of truth has (a restart must not forget them), before the demo's own
-  const restored = await platform.restoreSales();
+  const restored = await platform.runtime.start();
   if (restored.length > 0) log.info({ sales: restored }, 'sales restored from the source of truth');
   if (config.demoSale !== 'none' && !restored.includes(config.demoSaleId)) {
-    const runtime = await platform.createSale(
+    const runtime = await platform.runtime.define(
       demoSale({
         id: config.demoSaleId,
         kind: config.demoSale,
@@ -65,13 +63,13 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
         admissionIntervalMs: config.admissionIntervalMs,
         holdMs: config.holdMs,
       }),
+      { start: false },
     );
     for (const command of ['warm-up', 'open'] as const) {
       const outcome = await runtime.command(command);
       if (!outcome.ok) throw new Error(`demo sale ${command} failed: ${outcome.code} ${outcome.message}`);
     }
   }
-  await platform.start();
   const seatrush = createApp({ config, platform, log });
   seatrush.start();
   const server = createServer(seatrush.app);
@@ -119,8 +117,8 @@ function botGuardOptions(config: AppConfig): BotGuardOptionsInput {
 }
 
 /** The ports the configuration asks for: the real servers when their URLs are set, else memory. */
-async function portsFor(config: AppConfig, log: Logger): Promise<PlatformPorts> {
-  if (!config.servers) return memoryPorts(log);
+async function portsFor(config: AppConfig, log: Logger): Promise<AppPorts> {
+  if (!config.servers) return memoryPorts();
   const { serverPorts } = await import('./platform/servers');
   return serverPorts(config.servers, { namespace: config.namespace, log });
 }

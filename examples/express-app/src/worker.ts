@@ -5,7 +5,7 @@ import { loadConfig } from './config';
 import { createLogger } from './ops/logger';
 import { AppMetrics } from './ops/metrics';
 import { PaymentSimulator } from './payment-simulator';
-import { createSdkPlatform } from './platform/sdk-platform';
+import { createPlatform } from './platform/platform';
 
 /**
  * The worker on its own (`node dist/worker.js`): the Kafka consumer side of the pipeline — the
@@ -22,26 +22,25 @@ async function main(): Promise<void> {
   }
   const { serverPorts } = await import('./platform/servers');
   const ports = await serverPorts(config.servers, { namespace: config.namespace, log });
-  const platform = await createSdkPlatform(ports, {
+  const platform = createPlatform(ports, {
     tokenSecret: config.sessionSecret,
     worker: true,
     saleLoops: false,
-    notify: false,
     powDifficulty: config.powDifficulty,
     payments: new PaymentSimulator(config.payment),
     log,
   });
-  await platform.start();
+  await platform.runtime.start();
 
   const metrics = new AppMetrics();
   const app = express();
   app.get('/health', async (_req, res) => {
-    const dependencies = await platform.health();
+    const { dependencies } = await platform.runtime.health();
     const ok = Object.values(dependencies).every((d) => d.ok);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', role: 'worker', dependencies });
   });
   app.get('/metrics', async (_req, res) => {
-    metrics.consumerLag.set(await platform.consumerLag().catch(() => -1));
+    metrics.consumerLag.set(await platform.runtime.workerLag().catch(() => -1));
     for (const [pool, usage] of Object.entries(platform.pools())) {
       for (const state of ['total', 'idle', 'waiting'] as const)
         metrics.poolUsage.set({ pool, state }, usage[state]);

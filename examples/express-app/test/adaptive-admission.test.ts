@@ -1,7 +1,6 @@
 import type { EventConsumer } from '@seatrush/core';
+import { memoryPorts } from '@seatrush/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/ops/logger';
-import { memoryPorts } from '../src/platform/memory';
 import type { RunningApp } from '../src/server';
 import { Buyer, Client, generalSale, openSale, operator, startTestApp } from './support/harness';
 import { joinWith, queueOf } from './support/queueing';
@@ -35,7 +34,7 @@ describe('adaptive admission, steered by the operator over HTTP', () => {
   const backlog = { lag: 0 };
   let app: RunningApp;
   beforeAll(async () => {
-    const ports = memoryPorts(createLogger('silent'));
+    const ports = memoryPorts();
     const consumer = ports.consumer.bind(ports);
     app = await startTestApp(
       // no periodic adjustment during the tests: each one is asked for, so every step is known

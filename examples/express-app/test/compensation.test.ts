@@ -1,6 +1,5 @@
+import { memoryPorts } from '@seatrush/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/ops/logger';
-import { memoryPorts } from '../src/platform/memory';
 import type { RunningApp } from '../src/server';
 import { Buyer, startTestApp } from './support/harness';
 
@@ -51,7 +50,7 @@ describe('failures end with the stock and the seat given back', () => {
     app = await startTestApp({ PAYMENT_FAILURE_RATE: '1', PAYMENT_LATENCY_MS: '300' });
     const buyer = await new Buyer(app.url).login('Rae');
     await buyer.enter('demo');
-    const initial = await app.platform.inventory.counts('demo');
+    const initial = await app.platform.runtime.ports.inventory.counts('demo');
     const held = await buyer.reserve('demo', { seatIds: ['balcony-F1', 'balcony-F2'] }, 'rae-1');
     expect(held.status).toBe(201);
     const id = held.body.reservation.id;
@@ -64,10 +63,10 @@ describe('failures end with the stock and the seat given back', () => {
     const final = events.at(-1)!.data as { status: string; reason: string };
     expect(final).toMatchObject({ status: 'FAILED', reason: 'PAYMENT_DECLINED' });
 
-    const seats = await app.platform.inventory.seatStates('demo');
+    const seats = await app.platform.runtime.ports.inventory.seatStates('demo');
     expect([seats['balcony-F1'], seats['balcony-F2']]).toEqual(['AVAILABLE', 'AVAILABLE']);
-    expect(await app.platform.inventory.counts('demo')).toEqual(initial);
-    expect((await app.platform.repository.get(id))?.status).toMatch(/FAILED|COMPENSATED/);
+    expect(await app.platform.runtime.ports.inventory.counts('demo')).toEqual(initial);
+    expect((await app.platform.runtime.ports.repository.get(id))?.status).toMatch(/FAILED|COMPENSATED/);
 
     // the seat is really back on sale: someone else can buy it
     app.platform.payments.settings = { latencyMs: 0, failureRate: 0 };
@@ -79,7 +78,7 @@ describe('failures end with the stock and the seat given back', () => {
   });
 
   it('a failed publish after the hold still answers 201: the outbox brings the hold to the worker', async () => {
-    const ports = memoryPorts(createLogger('silent'));
+    const ports = memoryPorts();
     app = await startTestApp({}, { ports });
     const buyer = await new Buyer(app.url).login('Tia');
     await buyer.enter('demo');
@@ -87,7 +86,7 @@ describe('failures end with the stock and the seat given back', () => {
     const held = await buyer.reserve('demo', { seatIds: ['floor-B7'] }, 'tia-1');
     expect(held.status).toBe(201);
     expect(held.body.reservation).toMatchObject({ status: 'HELD', seatIds: ['floor-B7'] });
-    expect((await app.platform.inventory.seatStates('demo'))['floor-B7']).toBe('HELD');
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['floor-B7']).toBe('HELD');
     // the double submit hears the same hold
     const again = await buyer.reserve('demo', { seatIds: ['floor-B7'] }, 'tia-1');
     expect(again.status).toBe(200);

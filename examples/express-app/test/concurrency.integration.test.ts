@@ -77,7 +77,7 @@ describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and Post
     let admitted = 0;
     for (let round = 0; round < 50 && admitted < MAX_ACTIVE; round++) {
       await sleep(200);
-      admitted = (await app.platform.sale(saleId)!.waitingRoom.broadcast()).active;
+      admitted = (await app.platform.runtime.sale(saleId)!.waitingRoom.broadcast()).active;
     }
     expect(admitted).toBe(MAX_ACTIVE);
     await pool(buyers, CONCURRENCY, async (buyer) => {
@@ -97,10 +97,10 @@ describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and Post
 
     // the worker drains: every accepted reservation ends CONFIRMED in PostgreSQL
     const deadline = Date.now() + 60_000;
-    let totals = await app.platform.repository.totals(saleId);
+    let totals = await app.platform.runtime.ports.repository.totals(saleId);
     while ((totals.confirmedUnits < UNITS || totals.pendingUnits > 0) && Date.now() < deadline) {
       await sleep(250);
-      totals = await app.platform.repository.totals(saleId);
+      totals = await app.platform.runtime.ports.repository.totals(saleId);
     }
     expect(totals).toMatchObject({ initialStock: UNITS, confirmedUnits: UNITS, pendingUnits: 0 });
     const rows = await db.query<{ status: string; n: string; users: string }>(
@@ -111,7 +111,7 @@ describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and Post
     expect(rows.rows).toEqual([{ status: 'CONFIRMED', n: String(UNITS), users: String(UNITS) }]);
 
     // Redis agrees with PostgreSQL: stock + confirmed == initial, nothing held, nothing oversold
-    const counts = await app.platform.inventory.counts(saleId);
+    const counts = await app.platform.runtime.ports.inventory.counts(saleId);
     expect(counts).toMatchObject({ initialStock: UNITS, available: 0, held: 0, confirmed: UNITS });
     const reconciled = await operator(app.url).request('POST', `/api/operator/sales/${saleId}/reconcile`);
     expect(reconciled.body.reconciliation.consistent).toBe(true);

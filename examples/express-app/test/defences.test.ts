@@ -34,13 +34,13 @@ describe('bad input, identity and defences', () => {
     const answer = await buyer.reserve('demo', { seatIds: ['floor-A5'], userId: 'u-victim' }, 'lee-1');
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('INVALID_INPUT');
-    expect((await app.platform.inventory.seatStates('demo'))['floor-A5']).toBe('AVAILABLE');
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['floor-A5']).toBe('AVAILABLE');
   });
 
   it('lists every problem of bad input with 400 INVALID_INPUT and changes nothing', async () => {
     const buyer = await new Buyer(app.url).login('Max');
     await buyer.enter('demo');
-    const before = await app.platform.inventory.counts('demo');
+    const before = await app.platform.runtime.ports.inventory.counts('demo');
 
     const noKey = await buyer.request('POST', '/api/sales/demo/reservations', {
       body: { seatIds: ['floor-A6'] },
@@ -83,7 +83,7 @@ describe('bad input, identity and defences', () => {
     expect(nowhere.status).toBe(404);
     expect(nowhere.body.error.code).toBe('NOT_FOUND');
 
-    expect(await app.platform.inventory.counts('demo')).toEqual(before);
+    expect(await app.platform.runtime.ports.inventory.counts('demo')).toEqual(before);
   });
 
   it('refuses to join without a correct proof-of-work answer', async () => {

@@ -64,7 +64,7 @@ describe('the web client in headless Chromium', () => {
     await alice.waitForSelector('#view-result:not(.hidden)', { timeout: 15_000 });
     expect(await alice.getAttribute('#result-detail', 'data-status')).toBe('CONFIRMED');
     expect(await alice.textContent('#result-title')).toBe('You have your tickets!');
-    const heldOrSold = Object.values(await app.platform.inventory.seatStates('demo')).filter(
+    const heldOrSold = Object.values(await app.platform.runtime.ports.inventory.seatStates('demo')).filter(
       (s) => s !== 'AVAILABLE',
     );
     expect(heldOrSold).toEqual(['CONFIRMED']);
@@ -113,7 +113,7 @@ describe('the web client in headless Chromium', () => {
       expect(await page.textContent('#hold-countdown')).toMatch(/^0:0[0-3]$/);
       await page.waitForSelector('#view-result:not(.hidden)', { timeout: 15_000 });
       expect(await page.getAttribute('#result-detail', 'data-status')).toBe('EXPIRED');
-      expect((await idle.platform.inventory.seatStates('demo'))['lower-C1']).toBe('AVAILABLE');
+      expect((await idle.platform.runtime.ports.inventory.seatStates('demo'))['lower-C1']).toBe('AVAILABLE');
     } finally {
       await idle.close();
     }

@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
+
+import { memoryPorts } from '@seatrush/core';
 import { ManualClock } from '@seatrush/core/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/ops/logger';
-import { memoryPorts } from '../src/platform/memory';
 import type { RunningApp } from '../src/server';
 import { Buyer, generalSale, OPERATOR_TOKEN, operator, startTestApp } from './support/harness';
 import { createSale, joinWith } from './support/queueing';
@@ -26,7 +26,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
   beforeAll(async () => {
     app = await startTestApp(
       { DEMO_SALE: 'none', ADAPTIVE_INTERVAL_MS: '3600000' },
-      { ports: { ...memoryPorts(createLogger('silent')), clock } },
+      { ports: { ...memoryPorts(), clock } },
     );
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

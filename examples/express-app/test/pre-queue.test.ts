@@ -1,7 +1,6 @@
+import { memoryPorts } from '@seatrush/core';
 import { ManualClock } from '@seatrush/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/ops/logger';
-import { memoryPorts } from '../src/platform/memory';
 import type { RunningApp } from '../src/server';
 import { Buyer, generalSale, operator, startTestApp } from './support/harness';
 import { createSale, joinWith, queueOf } from './support/queueing';
@@ -11,10 +10,7 @@ describe('a scheduled sale with a pre-queue, over HTTP', () => {
   const clock = new ManualClock(Date.now());
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startTestApp(
-      { DEMO_SALE: 'none' },
-      { ports: { ...memoryPorts(createLogger('silent')), clock } },
-    );
+    app = await startTestApp({ DEMO_SALE: 'none' }, { ports: { ...memoryPorts(), clock } });
   });
   afterAll(async () => {
     await app?.close();

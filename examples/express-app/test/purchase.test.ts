@@ -31,7 +31,7 @@ describe('a purchase over HTTP on the embedded default', () => {
     expect(result.status).toBe('CONFIRMED');
     expect(result.paymentId).toMatch(/^pay_/);
 
-    const row = await app.platform.repository.get(held.body.reservation.id);
+    const row = await app.platform.runtime.ports.repository.get(held.body.reservation.id);
     expect(row).toMatchObject({ status: 'CONFIRMED', userId: buyer.userId, seatIds: ['floor-A1'] });
 
     const someoneElse = await new Buyer(app.url).login('Bob');
@@ -60,7 +60,7 @@ describe('a purchase over HTTP on the embedded default', () => {
       answers.push(await b.reserve('tiny', { quantity: 1 }, `tiny-${i}`));
     expect(answers.map((a) => a.status)).toEqual([201, 201, 409]);
     expect(answers[2]!.body.error.code).toBe('SOLD_OUT');
-    const counts = await app.platform.inventory.counts('tiny');
+    const counts = await app.platform.runtime.ports.inventory.counts('tiny');
     expect(counts.available).toBe(0);
     expect(counts.held + counts.confirmed).toBe(2);
   });
@@ -98,26 +98,26 @@ describe('a purchase over HTTP on the embedded default', () => {
     const forged = `${insider.admissionToken.split('.')[0]}.AAAA`;
     const refused = await insider.reserve('demo', { seatIds: ['balcony-H20'] }, 'gus-1', forged);
     expect(refused.body.error).toMatchObject({ code: 'NOT_ADMITTED', tokenRefusal: 'BAD_SIGNATURE' });
-    expect((await app.platform.inventory.seatStates('demo'))['balcony-H20']).toBe('AVAILABLE');
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['balcony-H20']).toBe('AVAILABLE');
   });
 
   it('answers the original outcome when the same Idempotency-Key is replayed, and refuses it for another request', async () => {
     const buyer = await new Buyer(app.url).login('Hal');
     await buyer.enter('demo');
-    const before = await app.platform.inventory.counts('demo');
+    const before = await app.platform.runtime.ports.inventory.counts('demo');
     const first = await buyer.reserve('demo', { seatIds: ['lower-C5'] }, 'hal-key');
     const replay = await buyer.reserve('demo', { seatIds: ['lower-C5'] }, 'hal-key');
     expect(first.status).toBe(201);
     expect(replay.status).toBe(200);
     expect(replay.body.replayed).toBe(true);
     expect(replay.body.reservation.id).toBe(first.body.reservation.id);
-    const after = await app.platform.inventory.counts('demo');
+    const after = await app.platform.runtime.ports.inventory.counts('demo');
     expect(before.available - after.available).toBeLessThanOrEqual(1);
 
     const other = await buyer.reserve('demo', { seatIds: ['lower-C6'] }, 'hal-key');
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect((await app.platform.inventory.seatStates('demo'))['lower-C6']).toBe('AVAILABLE');
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['lower-C6']).toBe('AVAILABLE');
   });
 
   it('lets only the owner see, extend or release a reservation', async () => {
@@ -139,14 +139,14 @@ describe('a purchase over HTTP on the embedded default', () => {
         expect(answer.status, `${method} ${path}`).toBe(403);
         expect(answer.body.error.code).toBe('NOT_OWNER');
       }
-      const hold = await app.platform.inventory.getHold('demo', id);
+      const hold = await app.platform.runtime.ports.inventory.getHold('demo', id);
       expect(hold?.status).toBe('HELD');
       const extended = await owner.request('POST', `/api/sales/demo/reservations/${id}/extend`);
       expect(extended.status).toBe(200);
       const released = await owner.request('DELETE', `/api/sales/demo/reservations/${id}`);
       expect(released.status).toBe(200);
       expect(released.body.reservation.status).toBe('RELEASED');
-      expect((await app.platform.inventory.seatStates('demo'))['lower-D1']).toBe('AVAILABLE');
+      expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['lower-D1']).toBe('AVAILABLE');
     } finally {
       app.platform.payments.settings = { latencyMs: 0, failureRate: 0 };
     }

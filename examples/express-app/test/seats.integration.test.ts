@@ -48,7 +48,7 @@ describe(`${BUYERS} buyers racing for the ${SEATS} seats of a seat map on the re
     expect(buyers.filter((b) => b.admissionToken)).toHaveLength(MAX_ACTIVE);
 
     // each buyer picks a free seat from the live map and tries again when someone was faster
-    const allSeats = seatsOf(app.platform.sale('demo')!.sale).map((seat) => seat.id);
+    const allSeats = seatsOf(app.platform.runtime.sale('demo')!.sale).map((seat) => seat.id);
     const outcomes = await Promise.all(
       buyers.map(async (buyer, i) => {
         for (let attempt = 0; attempt < 40; attempt++) {
@@ -74,10 +74,10 @@ describe(`${BUYERS} buyers racing for the ${SEATS} seats of a seat map on the re
 
     // the worker settles everything; every seat is sold once, to one reservation
     const deadline = Date.now() + 60_000;
-    let totals = await app.platform.repository.totals('demo');
+    let totals = await app.platform.runtime.ports.repository.totals('demo');
     while ((totals.confirmedUnits < SEATS || totals.pendingUnits > 0) && Date.now() < deadline) {
       await sleep(250);
-      totals = await app.platform.repository.totals('demo');
+      totals = await app.platform.runtime.ports.repository.totals('demo');
     }
     expect(totals).toMatchObject({ confirmedUnits: SEATS, pendingUnits: 0 });
     expect(new Set(totals.confirmedSeatIds).size).toBe(SEATS);
@@ -90,9 +90,9 @@ describe(`${BUYERS} buyers racing for the ${SEATS} seats of a seat map on the re
         WHERE sale_id = 'demo' AND status = 'CONFIRMED' GROUP BY seat HAVING count(*) > 1`,
     );
     expect(rows.rows).toEqual([]);
-    const states = Object.values(await app.platform.inventory.seatStates('demo'));
+    const states = Object.values(await app.platform.runtime.ports.inventory.seatStates('demo'));
     expect(states.filter((s) => s === 'CONFIRMED')).toHaveLength(SEATS);
-    const counts = await app.platform.inventory.counts('demo');
+    const counts = await app.platform.runtime.ports.inventory.counts('demo');
     expect(counts.available + counts.confirmed).toBe(counts.initialStock);
   }, 180_000);
 });

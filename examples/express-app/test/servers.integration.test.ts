@@ -4,9 +4,8 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/ops/logger';
 import { PaymentSimulator } from '../src/payment-simulator';
-import { createSdkPlatform, type PlatformPorts } from '../src/platform/sdk-platform';
+import { type AppPorts, createPlatform, type Platform } from '../src/platform/platform';
 import { serverPorts } from '../src/platform/servers';
-import type { Platform } from '../src/platform/types';
 import type { RunningApp } from '../src/server';
 import { Buyer, operator, sleep, startTestApp } from './support/harness';
 
@@ -42,7 +41,7 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     const namespace = uniqueName('pubfail');
     schemas.push(namespace);
     const log = createLogger('silent');
-    const ports: PlatformPorts = await serverPorts(servers, { namespace, log });
+    const ports: AppPorts = await serverPorts(servers, { namespace, log });
     // 4 s holds: the outbox gate stops new holds once the oldest waits more than 1 s
     app = await startTestApp({ ...env, NAMESPACE: namespace, HOLD_MS: '4000' }, { ports });
     const [wren, yul] = await Promise.all([
@@ -61,13 +60,13 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     expect(again.body.reservation.id).toBe(held.body.reservation.id);
 
     await sleep(1_200);
-    const before = await app.platform.inventory.counts('demo');
+    const before = await app.platform.runtime.ports.inventory.counts('demo');
     const refused = await yul.reserve('demo', { seatIds: ['floor-A4'] }, 'yul-1');
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe('PIPELINE_STALLED');
     expect(refused.headers.get('retry-after')).toBe('2');
-    expect((await app.platform.inventory.seatStates('demo'))['floor-A4']).toBe('AVAILABLE');
-    expect(await app.platform.inventory.counts('demo')).toEqual(before);
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['floor-A4']).toBe('AVAILABLE');
+    expect(await app.platform.runtime.ports.inventory.counts('demo')).toEqual(before);
   });
 
   it('lists what the worker dead-lettered (from the dead-letter topic) and re-drives it', async () => {
@@ -115,7 +114,7 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     expect([a.status, b.status].sort()).toEqual([201, 409]);
     const [winner, answer] = a.status === 201 ? [first, a] : [second, b];
     expect((await winner.waitForResult('demo', answer.body.reservation.id, 30_000)).status).toBe('CONFIRMED');
-    expect((await app.platform.inventory.seatStates('demo'))['floor-B1']).toBe('CONFIRMED');
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['floor-B1']).toBe('CONFIRMED');
   });
 
   it('settles reservations in a separate worker when the API runs with WORKER=false', async () => {
@@ -124,24 +123,23 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     app = await startTestApp({ ...env, NAMESPACE: namespace, WORKER: 'false' });
     const log = createLogger('silent');
     // what dist/worker.js runs: the processor alone, on the same servers and namespace
-    worker = await createSdkPlatform(await serverPorts(servers, { namespace, log }), {
+    worker = createPlatform(await serverPorts(servers, { namespace, log }), {
       tokenSecret: 'x'.repeat(32),
       worker: true,
       saleLoops: false,
-      notify: false,
       powDifficulty: 4,
       payments: new PaymentSimulator({ latencyMs: 0, failureRate: 0 }),
       log,
     });
-    await worker.start();
+    await worker.runtime.start();
 
     const buyer = await new Buyer(app.url).login('Xan');
     await buyer.enter('demo');
     const held = await buyer.reserve('demo', { seatIds: ['lower-E9'] }, 'xan-1');
     expect(held.status).toBe(201);
-    expect(await app.platform.consumerLag()).toBe(0); // the API process consumes nothing itself
+    expect(await app.platform.runtime.workerLag()).toBe(0); // the API process consumes nothing itself
     const result = await buyer.waitForResult('demo', held.body.reservation.id, 30_000);
     expect(result.status).toBe('CONFIRMED');
-    expect((await app.platform.inventory.seatStates('demo'))['lower-E9']).toBe('CONFIRMED');
+    expect((await app.platform.runtime.ports.inventory.seatStates('demo'))['lower-E9']).toBe('CONFIRMED');
   });
 });

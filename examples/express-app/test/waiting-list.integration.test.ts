@@ -72,20 +72,20 @@ describe('the waiting list on Redis, Kafka and PostgreSQL', () => {
     const platform = app.platform;
     await waitUntil(
       async () => {
-        const totals = await platform.repository.totals(sale);
-        const counts = await platform.inventory.counts(sale);
+        const totals = await platform.runtime.ports.repository.totals(sale);
+        const counts = await platform.runtime.ports.inventory.counts(sale);
         return totals.confirmedUnits === 1 && totals.pendingUnits === 0 && counts.held === 0;
       },
       'the worker to settle',
       60_000,
     );
-    expect(await platform.inventory.counts(sale)).toMatchObject({
+    expect(await platform.runtime.ports.inventory.counts(sale)).toMatchObject({
       initialStock: 1,
       available: 0,
       held: 0,
       confirmed: 1,
     });
-    expect((await platform.repository.get(offerId))?.userId).toBe(winner.userId);
+    expect((await platform.runtime.ports.repository.get(offerId))?.userId).toBe(winner.userId);
     const reconciled = await operator(app.url).request('POST', `/api/operator/sales/${sale}/reconcile`);
     expect(reconciled.body.reconciliation.consistent).toBe(true);
   });

@@ -50,10 +50,10 @@ async function offerPushed(stream: EventStream) {
 /** Stock adds up: every unit is available, held or confirmed, none twice. */
 async function expectStockConsistent(app: RunningApp, sale: string, confirmed: number) {
   await waitUntil(async () => {
-    const counts = await app.platform.inventory.counts(sale);
+    const counts = await app.platform.runtime.ports.inventory.counts(sale);
     return counts.confirmed === confirmed && counts.held === 0;
   }, `${confirmed} confirmed and nothing held in ${sale}`);
-  const counts = await app.platform.inventory.counts(sale);
+  const counts = await app.platform.runtime.ports.inventory.counts(sale);
   expect(counts.available + counts.held + counts.confirmed).toBe(counts.initialStock);
 }
 
@@ -214,7 +214,7 @@ describe('the waiting list after sell-out over HTTP', () => {
     expect(claimed.status).toBe(201);
     expect(claimed.body.reservation.seatIds).toEqual(['hall-B2', 'hall-B3', 'hall-B4']);
     expect((await trio!.waitForResult(sale, trioOffer.offerId)).status).toBe('CONFIRMED');
-    const seats = await app.platform.inventory.seatStates(sale);
+    const seats = await app.platform.runtime.ports.inventory.seatStates(sale);
     expect(['hall-B2', 'hall-B3', 'hall-B4'].map((id) => seats[id])).toEqual([
       'CONFIRMED',
       'CONFIRMED',
@@ -255,7 +255,7 @@ describe('the waiting list after sell-out over HTTP', () => {
 
     expect((await winner.waitForResult(sale, offer.offerId)).status).toBe('CONFIRMED');
     await expectStockConsistent(app, sale, 1);
-    const counts = await app.platform.inventory.counts(sale);
+    const counts = await app.platform.runtime.ports.inventory.counts(sale);
     expect(counts).toMatchObject({ initialStock: 1, available: 0, held: 0, confirmed: 1 });
     for (const other of others.slice(0, 5)) {
       expect((await other.request('GET', listPath(sale))).body.waitingList.state).toBe('WAITING');
@@ -296,7 +296,7 @@ describe('an offer not claimed in time', () => {
     expect((await bo!.request('GET', listPath(sale))).body.waitingList.state).toBe('LAPSED');
     boStream.close();
     cyStream.close();
-    const counts = await app.platform.inventory.counts(sale);
+    const counts = await app.platform.runtime.ports.inventory.counts(sale);
     expect(counts.available + counts.held + counts.confirmed).toBe(1);
   });
 });

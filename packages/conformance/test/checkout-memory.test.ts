@@ -1,5 +1,8 @@
-import { MemoryCheckoutStore, MemoryNotificationOutbox } from '@seatrush/core';
-import { MemoryReservationRepository } from '@seatrush/core/memory';
+import {
+  MemoryCheckoutStore,
+  MemoryNotificationOutbox,
+  MemoryReservationRepository,
+} from '@seatrush/core/memory';
 import { describeCheckoutStore } from '../src';
 
 // The checkout store suite against its in-memory reference (beside the in-memory repository).

@@ -12,12 +12,11 @@
  * Every type of every subpath is exported here too: types cost a host nothing at run time.
  */
 
-// bot defence a host switches on
 export { BotGuard } from './bot/bot-guard';
 export { solveProofOfWork } from './bot/proof-of-work';
-export * from './checkout';
+export type * from './checkout';
+export { WebhookSignatureError } from './checkout/errors';
 export type * from './common/errors';
-// the payment simulator (the embedded default) and errors
 export {
   ConfigurationError,
   InfrastructureError,
@@ -32,21 +31,21 @@ export { SALE_HOOK_NAMES } from './hooks/sale-hooks';
 export { RESERVATION_STATES } from './lifecycle/reservation';
 export { SALE_STATES } from './lifecycle/sale';
 export { FakePaymentGateway, PaymentUnavailableError } from './memory/payment-gateway';
+export { SimulatedPaymentProvider } from './memory/payment-simulator';
 export { systemClock } from './ports/clock';
 export { MAX_GROUP_CANDIDATE_SEATS } from './ports/group-reservation';
 export { botGuardHook } from './queue/bot-guard-hook';
 export { PriceList } from './reservation/price-list';
 export type * from './runtime';
-// the runtime
 export {
   checkRuntimePorts,
   combineBundles,
   createSeatRushRuntime,
   memoryPorts,
+  SALE_COMMANDS,
   WORKER_RETRY_POLICY,
 } from './runtime';
 export type * from './sale/definition';
-// sale definitions
 export {
   AssignedSeating,
   GeneralAdmission,
@@ -61,7 +60,6 @@ export {
 export type * from './seatrush';
 export { createInMemorySeatRush, createSeatRush } from './seatrush';
 export { SaleNotWarmError } from './stock/warm-up';
-// every type
 export type * from './subpaths/memory';
 export type * from './subpaths/ports';
 export type * from './subpaths/services';

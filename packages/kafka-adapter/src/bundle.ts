@@ -1,7 +1,10 @@
-import type { EventConsumer, EventPublisher } from '@seatrush/core';
+import type { DeadLetterStore, DependencyHealth, EventConsumer, EventPublisher } from '@seatrush/core';
+import { probeDependency, RESULT_LISTENER_GROUP_PREFIX } from '@seatrush/core/ports';
+import type { Admin } from 'kafkajs';
 import type { KafkaClientName } from './clients/types';
-import type { KafkaConnection } from './connection';
+import { createKafka, type KafkaConnection } from './connection';
 import { KafkaEventConsumer, type KafkaEventConsumerOptions } from './consumer';
+import { kafkaDeadLetterStore } from './dead-letter-store';
 import { KafkaEventPublisher, type KafkaEventPublisherOptions } from './publisher';
 
 /** A consumer's settings beyond what the bundle decides (connection, client, topics, group). */
@@ -32,8 +35,12 @@ export interface KafkaPorts {
   consumer(group: string): EventConsumer;
   /** Connects the publisher and provisions the topics (fails fast when the brokers are unreachable). */
   verify(): Promise<void>;
-  /** Flushes and closes the publisher the bundle opened. */
+  /** Flushes and closes the publisher (and the health probe's connection) the bundle opened. */
   close(): Promise<void>;
+  /** `kafka`: whether the cluster answers (its metadata), within 2 s. */
+  health(): Promise<Record<string, DependencyHealth>>;
+  /** The dead-letter topic of this prefix: every worker's letters, listed and redriven. */
+  deadLetterStore: DeadLetterStore;
 }
 
 /**
@@ -45,17 +52,43 @@ export function kafkaPorts(connection: KafkaConnection, options: KafkaPortsOptio
   const topicPrefix = options.topicPrefix ?? 'seatrush';
   const client = options.client === undefined ? {} : { client: options.client };
   const publisher = new KafkaEventPublisher({ ...options.publisher, connection, topicPrefix, ...client });
+  const settingsOf = (group: string): ConsumerSettings => ({
+    // a result listener hears what happens from now on; every other group, everything ever published
+    fromBeginning: !group.startsWith(RESULT_LISTENER_GROUP_PREFIX),
+    ...(typeof options.consumer === 'function' ? options.consumer(group) : options.consumer),
+  });
+  let admin: Promise<Admin> | null = null;
+  const connectedAdmin = () => {
+    admin ??= (async () => {
+      const created = createKafka(connection).admin();
+      await created.connect();
+      return created;
+    })().catch((error: unknown) => {
+      admin = null; // the next probe connects afresh
+      throw error;
+    });
+    return admin;
+  };
   return {
     publisher,
     consumer: (group) =>
       new KafkaEventConsumer({
-        ...options.consumer,
+        ...settingsOf(group),
         connection,
         topicPrefix,
         groupId: `${topicPrefix}.${group}`,
         ...client,
       }),
     verify: () => publisher.connect(),
-    close: () => publisher.close(),
+    async close() {
+      const opened = admin;
+      admin = null;
+      await Promise.all([publisher.close(), opened?.then((a) => a.disconnect()).catch(() => undefined)]);
+    },
+    async health() {
+      const probe = async () => (await connectedAdmin()).describeCluster();
+      return { kafka: await probeDependency(probe, connection.brokers.join(',')) };
+    },
+    deadLetterStore: kafkaDeadLetterStore(connection, topicPrefix),
   };
 }

@@ -30,6 +30,7 @@ export {
   originalHeaders,
   readDeadLetter,
 } from './dead-letter';
+export { kafkaDeadLetterStore } from './dead-letter-store';
 export { type BatchOutcome, MicroBatcher, type MicroBatcherOptions } from './micro-batcher';
 export {
   ensureTopics,

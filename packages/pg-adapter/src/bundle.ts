@@ -1,9 +1,11 @@
 import {
   type CheckoutStore,
   ConfigurationError,
+  type DependencyHealth,
   type NotificationOutbox,
   type ReservationRepository,
 } from '@seatrush/core';
+import { probeDependency } from '@seatrush/core/ports';
 import type pg from 'pg';
 import { PgCheckoutStore } from './checkout/pg-checkout-store';
 import { usePools } from './connection';
@@ -36,6 +38,8 @@ export interface PgPorts {
   notifications: NotificationOutbox;
   /** Checks (or applies) the schema's migrations. */
   verify(): Promise<void>;
+  /** `postgres`: whether the primary answers a query within 2 s. */
+  health(): Promise<Record<string, DependencyHealth>>;
 }
 
 /**
@@ -66,6 +70,9 @@ export function pgPorts(pool: pg.Pool, options: PgPortsOptions = {}): PgPorts {
           `PostgreSQL schema ${connection.schema} lacks migrations ${pending.map((m) => m.version).join(', ')}: run \`seatrush-pg migrate\` or pass migrate: 'apply'`,
         );
       }
+    },
+    async health() {
+      return { postgres: await probeDependency(() => pool.query('SELECT 1'), `schema ${connection.schema}`) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import {
   type Blocklist,
   ConfigurationError,
+  type DependencyHealth,
   type DistributedLock,
   type InventorySteps,
   type InventoryStore,
@@ -12,6 +13,7 @@ import {
   type SingleUseStore,
   type WaitingListStore,
 } from '@seatrush/core';
+import { probeDependency } from '@seatrush/core/ports';
 import { Cluster, type Redis } from 'ioredis';
 import { RedisBlocklist } from './blocklist';
 import { checkDurability, type DurabilityWarning } from './connect';
@@ -62,6 +64,8 @@ export interface RedisPorts {
    * tells `onDurabilityWarning` (default: `console.warn`) of the rest.
    */
   verify(): Promise<void>;
+  /** `redis`: whether the server (a Cluster: every master it knows) answers a PING within 2 s. */
+  health(): Promise<Record<string, DependencyHealth>>;
 }
 
 /**
@@ -98,6 +102,11 @@ export function redisPorts(redis: RedisClient, options: RedisPortsOptions = {}):
         options.onDurabilityWarning ??
         ((w: DurabilityWarning) => console.warn(`SeatRush: Redis ${w.server}: ${w.message}`));
       for (const warning of warnings) tell(warning);
+    },
+    async health() {
+      const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+      const where = redis instanceof Cluster ? `cluster of ${servers.length} masters` : 'redis';
+      return { redis: await probeDependency(() => Promise.all(servers.map((node) => node.ping())), where) };
     },
   };
 }

@@ -1,15 +1,13 @@
-import {
-  Checkout,
-  MemoryCheckoutStore,
-  MemoryNotificationOutbox,
-  WebhookSignatureError,
-} from '@seatrush/core';
+import { WebhookSignatureError } from '@seatrush/core';
 import {
   MemoryAlertSink,
+  MemoryCheckoutStore,
   MemoryEventBus,
   MemoryInventoryStore,
+  MemoryNotificationOutbox,
   MemoryReservationRepository,
 } from '@seatrush/core/memory';
+import { Checkout } from '@seatrush/core/services';
 import { ManualClock } from '@seatrush/core/testing';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';

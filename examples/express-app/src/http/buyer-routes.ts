@@ -4,6 +4,7 @@ import type {
   HoldRecord,
   ReservationRow,
   ReserveResult,
+  RuntimeSale,
   SaleDefinition,
   Selection,
 } from '@seatrush/core';
@@ -12,7 +13,7 @@ import { headersFingerprintOf } from '@seatrush/core/services';
 import { type Request, type Response, Router } from 'express';
 import type { QueueStatusCodes } from '../config';
 import type { AppMetrics } from '../ops/metrics';
-import type { Platform, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import type { TtlCache } from './cache';
 import { clientIp, deviceFingerprint } from './defences';
 import { HttpError } from './errors';
@@ -135,8 +136,8 @@ export function amountOf(sale: SaleDefinition, hold: { quantity: number; seatIds
 /** Reads the live seat map from the store (the caller caches it). */
 export async function loadSeats(platform: Platform, saleId: string): Promise<SeatSnapshot> {
   const [all, counts] = await Promise.all([
-    platform.inventory.seatStates(saleId),
-    platform.inventory.counts(saleId),
+    platform.runtime.ports.inventory.seatStates(saleId),
+    platform.runtime.ports.inventory.counts(saleId),
   ]);
   const states: SeatSnapshot['states'] = {};
   for (const [id, state] of Object.entries(all)) if (state !== 'AVAILABLE') states[id] = state;
@@ -155,18 +156,18 @@ export async function loadSeats(platform: Platform, saleId: string): Promise<Sea
 /** A reservation's view, or null when the store does not know it. */
 export async function loadReservation(
   platform: Platform,
-  runtime: SaleRuntime,
+  runtime: RuntimeSale,
   reservationId: string,
 ): Promise<ReservationView | null> {
   const [hold, row] = await Promise.all([
-    platform.inventory.getHold(runtime.sale.id, reservationId),
-    platform.repository.get(reservationId),
+    platform.runtime.ports.inventory.getHold(runtime.sale.id, reservationId),
+    platform.runtime.ports.repository.get(reservationId),
   ]);
   return hold ? viewOf(runtime, hold, row) : null;
 }
 
 /** The buyer's view of a hold and its row, priced from the sale when the row does not exist yet. */
-function viewOf(runtime: SaleRuntime, hold: HoldRecord, row: ReservationRow | null): ReservationView {
+function viewOf(runtime: RuntimeSale, hold: HoldRecord, row: ReservationRow | null): ReservationView {
   const view = reservationView(hold, row);
   return { ...view, amountCents: view.amountCents ?? amountOf(runtime.sale, hold) };
 }
@@ -177,38 +178,38 @@ export function buyerRoutes(deps: {
   hub: SseHub;
   caches: BuyerCaches;
   metrics: AppMetrics;
-  queueView: (runtime: SaleRuntime, userId: string) => Promise<QueueView | null>;
+  queueView: (runtime: RuntimeSale, userId: string) => Promise<QueueView | null>;
   /** HTTP status per waiting-room state of join and status answers (unset: 201/200). */
   queueStatusCodes?: QueueStatusCodes;
 }): Router {
   const { platform, hub, caches, metrics } = deps;
   const router = Router();
 
-  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
+  const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 
   const ownReservation = async (req: Request, res: Response) => {
     const session = sessionOf(res);
     const runtime = runtimeOf(req);
     const reservationId = parse('reservation id', IdParam, req.params.reservationId);
-    const hold = await platform.inventory.getHold(runtime.sale.id, reservationId);
+    const hold = await platform.runtime.ports.inventory.getHold(runtime.sale.id, reservationId);
     if (!hold) throw new HttpError('NOT_FOUND', `no reservation ${reservationId}`);
     // only the owner may see or change a reservation, whatever id a client guesses
     if (hold.userId !== session.userId)
       throw new HttpError('NOT_OWNER', 'this reservation belongs to someone else');
-    const view = viewOf(runtime, hold, await platform.repository.get(reservationId));
+    const view = viewOf(runtime, hold, await platform.runtime.ports.repository.get(reservationId));
     return { session, runtime, reservationId, view };
   };
 
   router.get('/sales', (_req, res) => {
     res.json({
-      sales: platform.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state() })),
+      sales: platform.runtime.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state })),
     });
   });
 
   router.get('/sales/:saleId', async (req, res) => {
     const runtime = runtimeOf(req);
     const info = await caches.saleInfo.get(runtime.sale.id, async () => saleInfoOf(runtime.sale));
-    res.json({ sale: { ...info, state: runtime.state() }, now: platform.now() });
+    res.json({ sale: { ...info, state: runtime.state }, now: platform.now() });
   });
 
   router.get('/sales/:saleId/seats', async (req, res) => {
@@ -234,9 +235,9 @@ export function buyerRoutes(deps: {
     const session = sessionOf(res);
     const runtime = runtimeOf(req);
     const { invitation, ...challenge } = parse('join', JoinBody, req.body ?? {});
-    if (runtime.state() === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
+    if (runtime.state === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
     const device = deviceFingerprint(req);
-    const outcome = await runtime.queueing.join({
+    const outcome = await runtime.queue.join({
       userId: session.userId,
       challenge,
       ...(invitation ? { invitation } : {}),
@@ -312,7 +313,7 @@ export function buyerRoutes(deps: {
     const runtime = runtimeOf(req);
     const idempotencyKey = parse('Idempotency-Key header', IdempotencyHeader, req.get('idempotency-key'));
     const body = parse('reservation', ReserveBody, req.body ?? {});
-    const state = runtime.state();
+    const state = runtime.state;
     if (state !== 'OPEN') throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
     const selection: Selection =
       'seatIds' in body
@@ -335,9 +336,12 @@ export function buyerRoutes(deps: {
     const runtime = runtimeOf(req);
     const idempotencyKey = parse('Idempotency-Key header', IdempotencyHeader, req.get('idempotency-key'));
     const body = parse('group reservation', GroupBody, req.body ?? {});
-    const state = runtime.state();
+    const state = runtime.state;
     if (state !== 'OPEN') throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
     const token = req.get('x-admission-token');
+    // N seats together need assigned seating: a general-admission sale has no groups
+    if (!runtime.groups)
+      throw new HttpError('WRONG_SELECTION', 'group reservations need an assigned-seating sale');
     const result = await runtime.groups.reserveGroup({
       userId: session.userId,
       idempotencyKey,
@@ -393,7 +397,7 @@ export function buyerRoutes(deps: {
   async function answerHold(
     req: Request,
     res: Response,
-    runtime: SaleRuntime,
+    runtime: RuntimeSale,
     result: ReserveResult | GroupReserveResult,
     extra: Record<string, unknown> = {},
   ): Promise<void> {

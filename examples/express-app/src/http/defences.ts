@@ -2,7 +2,7 @@ import type { RateLimitPolicy } from '@seatrush/core';
 import { subjectOf } from '@seatrush/core/services';
 import type { Request, RequestHandler } from 'express';
 import type { AppMetrics } from '../ops/metrics';
-import type { Platform } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import { HttpError } from './errors';
 import type { Session } from './session';
 

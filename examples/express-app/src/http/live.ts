@@ -1,9 +1,9 @@
-import type { QueueBroadcast } from '@seatrush/core';
+import type { QueueBroadcast, ReservationResult, RuntimeSale } from '@seatrush/core';
 import { waitingRoomAnswer } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import type { AppMetrics } from '../ops/metrics';
 import type { StatsSampler } from '../ops/stats';
-import type { Platform, ReservationResult, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import { type BuyerCaches, loadReservation, loadSeats, type QueueView } from './buyer-routes';
 import { isFinal, reservationChannel } from './reservation-view';
 import type { SseHub } from './sse';
@@ -22,7 +22,7 @@ export class LiveUpdates {
   readonly #tickets = new Map<string, number>();
   readonly #lastSeats = new Map<string, string>();
   readonly #unsubscribe: Array<() => void> = [];
-  #subscribed = new WeakSet<SaleRuntime>();
+  #subscribed = new WeakSet<RuntimeSale>();
   #timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -35,7 +35,7 @@ export class LiveUpdates {
   ) {}
 
   /** A buyer's view of their place in the queue, or null when they are not in the room. */
-  async queueView(runtime: SaleRuntime, userId: string): Promise<QueueView | null> {
+  async queueView(runtime: RuntimeSale, userId: string): Promise<QueueView | null> {
     const status = await runtime.waitingRoom.status({ userId });
     if (!status) {
       this.#tickets.delete(`${runtime.sale.id}:${userId}`);
@@ -54,7 +54,7 @@ export class LiveUpdates {
       ahead: status.ahead,
       servedUpTo: status.servedUpTo,
       etaSeconds: status.estimate.etaMs === null ? null : Math.ceil(status.estimate.etaMs / 1000),
-      saleState: runtime.state(),
+      saleState: runtime.state,
       refreshMs: answer.refreshAfterMs,
     };
     if (status.lane) view.lane = status.lane;
@@ -65,7 +65,7 @@ export class LiveUpdates {
   }
 
   start(): void {
-    this.#unsubscribe.push(this.platform.onResult((result) => void this.#onResult(result)));
+    this.#unsubscribe.push(this.platform.runtime.onResult((result) => void this.#onResult(result)));
     this.#timers.push(this.#every(500, () => this.#pushSeats()));
     this.#timers.push(this.#every(2_000, () => this.#recheckReservations()));
     this.#timers.push(this.#every(1_000, async () => this.watchSales()));
@@ -77,12 +77,12 @@ export class LiveUpdates {
     this.#timers = [];
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe.length = 0;
-    this.#subscribed = new WeakSet<SaleRuntime>();
+    this.#subscribed = new WeakSet<RuntimeSale>();
   }
 
   /** Subscribes to the waiting-room broadcasts of sales created since the last look. */
   watchSales(): void {
-    for (const runtime of this.platform.sales()) {
+    for (const runtime of this.platform.runtime.sales()) {
       if (this.#subscribed.has(runtime)) continue;
       this.#subscribed.add(runtime);
       this.#unsubscribe.push(
@@ -91,14 +91,14 @@ export class LiveUpdates {
     }
   }
 
-  async #onQueueBroadcast(runtime: SaleRuntime, update: QueueBroadcast): Promise<void> {
-    if (this.platform.sale(runtime.sale.id) !== runtime) return; // a replaced sale
+  async #onQueueBroadcast(runtime: RuntimeSale, update: QueueBroadcast): Promise<void> {
+    if (this.platform.runtime.sale(runtime.sale.id) !== runtime) return; // a replaced sale
     const prefix = `queue:${runtime.sale.id}:`;
     const channels = this.hub.channels(prefix);
     if (channels.length === 0) return;
     // under `random` the counter counts admissions, not tickets: anyone waiting may have been
     // drawn, so each watcher is looked up (a store read each) instead of derived from the counter
-    const drawn = (await runtime.queueing.config().catch(() => null))?.method === 'random';
+    const drawn = (await runtime.queue.config().catch(() => null))?.method === 'random';
     for (const channel of channels) {
       const userId = channel.slice(prefix.length);
       const ticket = this.#tickets.get(`${runtime.sale.id}:${userId}`);
@@ -112,7 +112,7 @@ export class LiveUpdates {
             ahead,
             servedUpTo: update.servedUpTo,
             etaSeconds: etaMs === null ? null : Math.ceil(etaMs / 1000),
-            saleState: runtime.state(),
+            saleState: runtime.state,
           } satisfies QueueView);
           continue;
         }
@@ -129,7 +129,7 @@ export class LiveUpdates {
   async #pushSeats(): Promise<void> {
     for (const channel of this.hub.channels('seats:')) {
       const saleId = channel.slice('seats:'.length);
-      if (!this.platform.sale(saleId)) continue;
+      if (!this.platform.runtime.sale(saleId)) continue;
       const snapshot = await this.caches.seats.get(saleId, () => loadSeats(this.platform, saleId));
       const signature = JSON.stringify([snapshot.states, snapshot.counts]);
       if (this.#lastSeats.get(saleId) === signature) continue;
@@ -157,7 +157,7 @@ export class LiveUpdates {
     const channel = reservationChannel(saleId, reservationId);
     const clients = this.hub.clients(channel);
     if (clients.length === 0) return;
-    const runtime = this.platform.sale(saleId);
+    const runtime = this.platform.runtime.sale(saleId);
     if (!runtime) return;
     try {
       const view = await loadReservation(this.platform, runtime, reservationId);

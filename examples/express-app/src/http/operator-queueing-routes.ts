@@ -1,9 +1,8 @@
-import { UserId } from '@seatrush/core';
+import { type RuntimeSale, UserId } from '@seatrush/core';
 import { z } from '@seatrush/core/ports';
-import { InvitationLane } from '@seatrush/core/services';
+import { AdaptiveChange, InvitationLane } from '@seatrush/core/services';
 import { type Request, Router } from 'express';
-import { type AdaptiveAdmissions, AdaptiveChange } from '../platform/adaptive-admission';
-import type { Platform, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import { HttpError } from './errors';
 import type { OperatorAuth } from './operator-routes';
 import { parse, saleOf } from './validate';
@@ -22,17 +21,13 @@ const InvitationBody = z
  * The operator's queueing controls beyond the method and the rate: signed invitations to the
  * bypass and priority lanes, and adaptive admission (on/off, bounds, one adjustment on demand).
  */
-export function operatorQueueingRoutes(deps: {
-  platform: Platform;
-  auth: OperatorAuth;
-  adaptive: AdaptiveAdmissions;
-}): Router {
-  const { platform, adaptive } = deps;
+export function operatorQueueingRoutes(deps: { platform: Platform; auth: OperatorAuth }): Router {
+  const { platform } = deps;
   const router = Router();
   router.use('/sales/:saleId/invitations', deps.auth.guard());
   router.use('/sales/:saleId/adaptive', deps.auth.guard());
 
-  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
+  const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 
   /**
    * Signs an invitation for one user of one sale: `bypass` (admitted at once when there is room,
@@ -56,21 +51,21 @@ export function operatorQueueingRoutes(deps: {
   });
 
   router.get('/sales/:saleId/adaptive', (req, res) => {
-    res.json({ adaptive: adaptive.view(runtimeOf(req)) });
+    res.json({ adaptive: runtimeOf(req).adaptive.view() });
   });
 
   router.put('/sales/:saleId/adaptive', (req, res) => {
     const runtime = runtimeOf(req);
     const change = parse('adaptive admission', AdaptiveChange, req.body ?? {});
-    res.json({ adaptive: adaptive.configure(runtime, change) });
+    res.json({ adaptive: runtime.adaptive.configure(change) });
   });
 
   /** One adjustment now (besides the periodic ones), e.g. to see a change of health at once. */
   router.post('/sales/:saleId/adaptive/adjust', async (req, res) => {
     const runtime = runtimeOf(req);
-    const decision = await adaptive.adjust(runtime);
+    const decision = await runtime.adaptive.adjust();
     if (!decision) throw new HttpError('ADAPTIVE_OFF', 'adaptive admission is off for this sale');
-    res.json({ decision, adaptive: adaptive.view(runtime) });
+    res.json({ decision, adaptive: runtime.adaptive.view() });
   });
 
   return router;

@@ -1,11 +1,12 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { RuntimeSale, SaleCommand } from '@seatrush/core';
 import { SaleDefinition } from '@seatrush/core';
 import { QueueingMethod, z } from '@seatrush/core/ports';
 import { subjectOf } from '@seatrush/core/services';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { StatsSampler } from '../ops/stats';
 import type { PaymentSimulatorSettings } from '../payment-simulator';
-import type { Platform, SaleCommand, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import type { BuyerCaches } from './buyer-routes';
 import { HttpError } from './errors';
 import { readCookie } from './session';
@@ -113,11 +114,11 @@ export function operatorRoutes(deps: {
     res.json({ ok: true });
   });
 
-  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
+  const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 
   router.get('/sales', (_req, res) => {
     res.json({
-      sales: platform.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state() })),
+      sales: platform.runtime.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state })),
     });
   });
 
@@ -125,18 +126,18 @@ export function operatorRoutes(deps: {
     const { queueing: queueingInput, ...definitionInput } = (req.body ?? {}) as Record<string, unknown>;
     const queueing = parse('sale queueing', SaleQueueingBody, queueingInput ?? {});
     const definition = parse('sale', SaleDefinition, definitionInput);
-    const existing = platform.sale(definition.id);
+    const existing = platform.runtime.sale(definition.id);
     // a sale that was warmed up lives in the store: replacing its definition would leave the store
     // on the old one, so only a sale still in DRAFT may be redefined
-    if (existing && existing.state() !== 'DRAFT') {
+    if (existing && existing.state !== 'DRAFT') {
       throw new HttpError(
         'INVALID_TRANSITION',
-        `sale ${definition.id} is ${existing.state()}: use a new sale id`,
+        `sale ${definition.id} is ${existing.state}: use a new sale id`,
       );
     }
-    const runtime = await platform.createSale(definition, queueing);
+    const runtime = await platform.runtime.define(definition, { queueing, start: false });
     caches.saleInfo.invalidate(definition.id);
-    res.status(201).json({ sale: { id: runtime.sale.id, name: runtime.sale.name, state: runtime.state() } });
+    res.status(201).json({ sale: { id: runtime.sale.id, name: runtime.sale.name, state: runtime.state } });
   });
 
   const command = (name: SaleCommand) => async (req: Request, res: Response) => {
@@ -162,19 +163,19 @@ export function operatorRoutes(deps: {
     };
     runtime.waitingRoom.setAdmissionRate(rate);
     // the queueing room admits passthrough joins under the same bound
-    runtime.queueing.room.setAdmissionRate(rate);
+    runtime.queue.room.setAdmissionRate(rate);
     res.json({ admission: runtime.waitingRoom.admissionRate });
   });
 
   router.get('/sales/:saleId/queueing', async (req, res) => {
     const runtime = runtimeOf(req);
-    res.json({ queueing: await runtime.queueing.config() });
+    res.json({ queueing: await runtime.queue.config() });
   });
 
   router.put('/sales/:saleId/queueing', async (req, res) => {
     const runtime = runtimeOf(req);
     const body = parse('queueing', QueueingBody, req.body ?? {});
-    const config = await runtime.queueing.setMethod(body.method);
+    const config = await runtime.queue.setMethod(body.method);
     await runtime.waitingRoom.broadcast();
     res.json({ queueing: config });
   });
@@ -193,22 +194,23 @@ export function operatorRoutes(deps: {
 
   router.post('/sales/:saleId/reconcile', async (req, res) => {
     const runtime = runtimeOf(req);
-    const record = await runtime.reconcile();
+    const record = await runtime.reconciler.reconcile(runtime.sale.id);
     caches.seats.invalidate(runtime.sale.id);
     res.json({ reconciliation: record });
   });
 
   router.get('/alerts', (_req, res) => {
-    res.json({ alerts: platform.recentAlerts().reverse() });
+    res.json({ alerts: [...platform.alerts.recent].reverse() });
   });
 
   router.get('/dead-letters', async (_req, res) => {
-    res.json({ deadLetters: await platform.deadLetters() });
+    res.json({ deadLetters: await platform.runtime.listDeadLetters() });
   });
 
   router.post('/dead-letters/:letterId/redrive', async (req, res) => {
     const id = parse('dead letter id', IdParam, req.params.letterId);
-    if (!(await platform.redrive(id))) throw new HttpError('NOT_FOUND', `no re-drivable dead letter ${id}`);
+    if (!(await platform.runtime.redrive(id)))
+      throw new HttpError('NOT_FOUND', `no re-drivable dead letter ${id}`);
     res.json({ redriven: id });
   });
 

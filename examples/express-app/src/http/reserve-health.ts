@@ -1,5 +1,5 @@
+import type { SeatRushRuntime } from '@seatrush/core';
 import type { RequestHandler } from 'express';
-import type { AdaptiveAdmissions } from '../platform/adaptive-admission';
 
 /**
  * Feeds adaptive admission's health meter with every reserve answer that reached the stock path:
@@ -7,7 +7,7 @@ import type { AdaptiveAdmissions } from '../platform/adaptive-admission';
  * latency. Refusals before the stock path (bad input, not admitted, rate limited) say nothing
  * about the pipeline's health and are left out.
  */
-export function reserveHealthRecorder(adaptive: AdaptiveAdmissions): RequestHandler {
+export function reserveHealthRecorder(runtime: SeatRushRuntime): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const saleId = req.params.saleId;
@@ -15,7 +15,7 @@ export function reserveHealthRecorder(adaptive: AdaptiveAdmissions): RequestHand
       const status = res.statusCode;
       if (typeof saleId !== 'string' || !(status < 300 || status === 409 || status >= 500)) return;
       const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-      adaptive.record(saleId, { held: status < 300, latencyMs });
+      runtime.sale(saleId)?.adaptive.record({ held: status < 300, latencyMs });
     });
     next();
   };

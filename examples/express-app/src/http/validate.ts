@@ -1,6 +1,7 @@
+import type { RuntimeSale } from '@seatrush/core';
 import { validate, z } from '@seatrush/core/ports';
 import type { Request } from 'express';
-import type { Platform, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import { HttpError } from './errors';
 
 /**
@@ -17,9 +18,9 @@ export const IdParam = z
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
 
 /** The sale named by the `:saleId` path parameter: 400 for a malformed id, 404 UNKNOWN_SALE. */
-export function saleOf(platform: Platform, req: Request): SaleRuntime {
+export function saleOf(platform: Platform, req: Request): RuntimeSale {
   const id = parse('sale id', IdParam, req.params.saleId);
-  const runtime = platform.sale(id);
+  const runtime = platform.runtime.sale(id);
   if (!runtime) throw new HttpError('UNKNOWN_SALE', `unknown sale: ${id}`);
   return runtime;
 }

@@ -1,7 +1,8 @@
+import type { RuntimeSale } from '@seatrush/core';
 import { z } from '@seatrush/core/ports';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
-import type { Platform, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import type { BuyerCaches } from './buyer-routes';
 import { HttpError } from './errors';
 import { reservationView } from './reservation-view';
@@ -47,17 +48,19 @@ export function waitingListChannel(saleId: string, userId: string): string {
 /** The buyer's waiting-list view, or null when the buyer is not (and never was) on the list. */
 export async function loadWaitingListView(
   platform: Platform,
-  runtime: SaleRuntime,
+  runtime: RuntimeSale,
   userId: string,
 ): Promise<WaitingListView | null> {
-  const place = await runtime.waitingList.position(userId);
+  const place = await runtime.waitingList!.position(userId);
   if (!place) return null;
   const { entry, ahead } = place;
   const now = platform.now();
   let state = entry.state;
   if (state === 'OFFERED') {
     // the store lapses an offer at its next round; the buyer is told as soon as it is over
-    const hold = entry.offerId ? await platform.inventory.getHold(runtime.sale.id, entry.offerId) : null;
+    const hold = entry.offerId
+      ? await platform.runtime.ports.inventory.getHold(runtime.sale.id, entry.offerId)
+      : null;
     if ((entry.deadline ?? 0) <= now || hold?.status !== 'HELD') state = 'LAPSED';
   }
   return {
@@ -89,7 +92,7 @@ export async function loadWaitingListView(
 export class WaitingListLive {
   readonly #unsubscribe: Array<() => void> = [];
   readonly #last = new Map<string, string>();
-  #subscribed = new WeakSet<SaleRuntime>();
+  #subscribed = new WeakSet<RuntimeSale>();
   #timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -108,11 +111,11 @@ export class WaitingListLive {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
-    this.#subscribed = new WeakSet<SaleRuntime>();
+    this.#subscribed = new WeakSet<RuntimeSale>();
   }
 
   /** Sends the buyer's current view to their streams (when it changed since the last one). */
-  async push(runtime: SaleRuntime, userId: string, force = false): Promise<void> {
+  async push(runtime: RuntimeSale, userId: string, force = false): Promise<void> {
     const channel = waitingListChannel(runtime.sale.id, userId);
     if (this.hub.clients(channel).length === 0) {
       this.#last.delete(channel);
@@ -135,22 +138,22 @@ export class WaitingListLive {
    * A stream opened: its sale's offers are heard from now on (not only from the next look at the
    * sales), and what it was sent first is remembered, so the re-check only sends changes.
    */
-  opened(runtime: SaleRuntime, channel: string, view: WaitingListView): void {
+  opened(runtime: RuntimeSale, channel: string, view: WaitingListView): void {
     this.#watch(runtime);
     const { now: _now, ...rest } = view;
     this.#last.set(channel, JSON.stringify(rest));
   }
 
   #watchSales(): void {
-    for (const runtime of this.platform.sales()) this.#watch(runtime);
+    for (const runtime of this.platform.runtime.sales()) this.#watch(runtime);
   }
 
-  #watch(runtime: SaleRuntime): void {
+  #watch(runtime: RuntimeSale): void {
     if (this.#subscribed.has(runtime)) return;
     this.#subscribed.add(runtime);
     this.#unsubscribe.push(
-      runtime.waitingList.onOffered((offer) => {
-        if (this.platform.sale(runtime.sale.id) !== runtime) return; // a replaced sale
+      runtime.hooks.on('offered', (offer) => {
+        if (this.platform.runtime.sale(runtime.sale.id) !== runtime) return; // a replaced sale
         void this.push(runtime, offer.userId, true);
       }),
     );
@@ -159,7 +162,7 @@ export class WaitingListLive {
   async #recheck(): Promise<void> {
     for (const channel of this.hub.channels('waiting-list:')) {
       const [, saleId, userId] = channel.split(':');
-      const runtime = saleId ? this.platform.sale(saleId) : undefined;
+      const runtime = saleId ? this.platform.runtime.sale(saleId) : undefined;
       if (runtime && userId) await this.push(runtime, userId);
     }
     for (const channel of this.#last.keys()) {
@@ -197,9 +200,9 @@ export function waitingListRoutes(deps: {
   const { platform, hub, caches, live } = deps;
   const router = Router();
 
-  const runtimeOf = (req: Request): SaleRuntime => saleOf(platform, req);
+  const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 
-  const ownView = async (res: Response, runtime: SaleRuntime) => {
+  const ownView = async (res: Response, runtime: RuntimeSale) => {
     const view = await loadWaitingListView(platform, runtime, sessionOf(res).userId);
     if (!view) throw new HttpError('NOT_ON_WAITING_LIST', 'you are not on the waiting list');
     return view;
@@ -212,7 +215,7 @@ export function waitingListRoutes(deps: {
     if (body.fallback && runtime.sale.inventory.kind !== 'assigned') {
       throw new HttpError('WRONG_SELECTION', 'fallback is for seated sales only');
     }
-    const state = runtime.state();
+    const state = runtime.state;
     // a paused sale keeps its list working (the host may pause public sale after the sell-out)
     if (state !== 'OPEN' && state !== 'PAUSED') {
       throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
@@ -222,13 +225,13 @@ export function waitingListRoutes(deps: {
       res.status(200).json({ waitingList: before, alreadyJoined: true });
       return;
     }
-    const { available } = await platform.inventory.counts(runtime.sale.id);
+    const { available } = await platform.runtime.ports.inventory.counts(runtime.sale.id);
     if (available >= body.size) {
       throw new HttpError('NOT_SOLD_OUT', `${available} left: reserve them instead of waiting`, {
         available,
       });
     }
-    const outcome = await runtime.waitingList.join({
+    const outcome = await runtime.waitingList!.join({
       userId,
       size: body.size,
       ...(body.fallback ? { fallback: body.fallback } : {}),
@@ -267,7 +270,7 @@ export function waitingListRoutes(deps: {
     const { userId } = sessionOf(res);
     const runtime = runtimeOf(req);
     const view = await ownView(res, runtime);
-    if (view.state !== 'WAITING' || !(await runtime.waitingList.leave(userId))) {
+    if (view.state !== 'WAITING' || !(await runtime.waitingList!.leave(userId))) {
       // an outstanding offer (perhaps made since the read) is declined: releasing its units
       // fires `released`, and the next round offers them to the next party at once
       const offered = view.state === 'WAITING' ? await ownView(res, runtime) : view;
@@ -285,8 +288,8 @@ export function waitingListRoutes(deps: {
     const { userId } = sessionOf(res);
     const runtime = runtimeOf(req);
     const offerId = parse('offer id', IdParam, req.params.offerId);
-    if (runtime.state() === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
-    const result = await runtime.waitingList.claim({ userId, offerId });
+    if (runtime.state === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
+    const result = await runtime.waitingList!.claim({ userId, offerId });
     if (!result.ok) {
       const messages: Record<typeof result.code, string> = {
         NOT_OFFERED: 'there is no such offer for you',
@@ -294,7 +297,7 @@ export function waitingListRoutes(deps: {
         OFFER_EXPIRED: 'the offer was not claimed in time and went to the next party',
       };
       // the party's own repeat (a double click) learns which reservation its claim became
-      const own = result.code === 'ALREADY_CLAIMED' ? await runtime.waitingList.position(userId) : null;
+      const own = result.code === 'ALREADY_CLAIMED' ? await runtime.waitingList!.position(userId) : null;
       throw new HttpError(
         result.code,
         messages[result.code],

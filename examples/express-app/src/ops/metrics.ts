@@ -1,3 +1,4 @@
+import type { RuntimeSale } from '@seatrush/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -79,5 +80,50 @@ export class AppMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  /**
+   * Adaptive admission's figures of every sale where an operator turned it on, read from the
+   * SDK at each scrape: the rate in force, whether the controller holds admission paused, and
+   * its decisions by health.
+   */
+  watchAdaptive(sales: () => RuntimeSale[]): void {
+    const registers = [this.registry];
+    const adaptive = () =>
+      sales().filter((sale) => sale.adaptive.enabled || sale.adaptive.view().decisions > 0);
+    new Gauge({
+      name: 'seatrush_adaptive_users_per_interval',
+      help: 'Admission rate (users per interval) of sales under adaptive admission',
+      labelNames: ['sale'] as const,
+      registers,
+      collect() {
+        for (const sale of adaptive())
+          this.set({ sale: sale.sale.id }, sale.adaptive.view().rate.usersPerInterval);
+      },
+    });
+    new Gauge({
+      name: 'seatrush_adaptive_paused',
+      help: '1 while adaptive admission holds a sale paused (critical downstream health)',
+      labelNames: ['sale'] as const,
+      registers,
+      collect() {
+        for (const sale of adaptive())
+          this.set({ sale: sale.sale.id }, sale.adaptive.view().pausedByController ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'seatrush_adaptive_decisions_total',
+      help: 'Adaptive admission decisions by health (healthy, degraded, critical, recovering)',
+      labelNames: ['sale', 'health'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const sale of adaptive()) {
+          for (const [health, count] of Object.entries(sale.adaptive.view().decisionsByHealth)) {
+            if (count > 0) this.inc({ sale: sale.sale.id, health }, count);
+          }
+        }
+      },
+    });
   }
 }

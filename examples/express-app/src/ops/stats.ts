@@ -1,6 +1,6 @@
-import type { QueueingMethod, SaleState } from '@seatrush/core';
+import type { QueueingMethod, RuntimeSale, SaleState } from '@seatrush/core';
 import type { SseHub } from '../http/sse';
-import type { Platform, SaleRuntime } from '../platform/types';
+import type { Platform } from '../platform/platform';
 import type { AppMetrics } from './metrics';
 
 /** The live figures of one sale, as the dashboard shows them. */
@@ -80,14 +80,14 @@ export class StatsSampler {
 
   /** Samples every sale, records history and pushes to dashboards. */
   async sampleAll(): Promise<void> {
-    const lag = await this.platform.consumerLag().catch(() => -1);
+    const lag = await this.platform.runtime.workerLag().catch(() => -1);
     this.metrics.consumerLag.set(lag);
     for (const [pool, usage] of Object.entries(this.platform.pools())) {
       this.metrics.poolUsage.set({ pool, state: 'total' }, usage.total);
       this.metrics.poolUsage.set({ pool, state: 'idle' }, usage.idle);
       this.metrics.poolUsage.set({ pool, state: 'waiting' }, usage.waiting);
     }
-    for (const runtime of this.platform.sales()) {
+    for (const runtime of this.platform.runtime.sales()) {
       const stats = await this.sample(runtime, lag);
       const history = this.#histories.get(runtime.sale.id) ?? [];
       history.push({ at: stats.at, ...stats.figures });
@@ -98,14 +98,14 @@ export class StatsSampler {
   }
 
   /** The figures of one sale now. */
-  async sample(runtime: SaleRuntime, knownLag?: number): Promise<SaleStats> {
+  async sample(runtime: RuntimeSale, knownLag?: number): Promise<SaleStats> {
     const saleId = runtime.sale.id;
     const [room, counts, lag, queueConfig, waitingList] = await Promise.all([
       runtime.waitingRoom.broadcast(),
-      this.platform.inventory.counts(saleId).catch(() => null),
-      knownLag === undefined ? this.platform.consumerLag().catch(() => -1) : Promise.resolve(knownLag),
-      runtime.queueing.config().catch(() => null),
-      runtime.waitingList.figures().catch(() => null),
+      this.platform.runtime.ports.inventory.counts(saleId).catch(() => null),
+      knownLag === undefined ? this.platform.runtime.workerLag().catch(() => -1) : Promise.resolve(knownLag),
+      runtime.queue.config().catch(() => null),
+      runtime.waitingList?.figures().catch(() => null) ?? null,
     ]);
     const figures: SaleFigures = {
       waiting: room.waiting,
@@ -132,7 +132,7 @@ export class StatsSampler {
     return {
       saleId,
       name: runtime.sale.name,
-      state: runtime.state(),
+      state: runtime.state,
       at: this.platform.now(),
       admission: runtime.waitingRoom.admissionRate,
       queueing: { method: queueConfig?.method ?? null },

@@ -3,7 +3,7 @@ import { checkProofOfWork, ProofOfWorkPrompt } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';
-import type { PlatformPorts } from '../../src/platform/sdk-platform';
+import type { AppPorts } from '../../src/platform/platform';
 import { type RunningApp, startApp } from '../../src/server';
 
 /** An answer that does NOT solve the prompt: a fixed string solves a low difficulty by chance. */
@@ -58,7 +58,7 @@ export const TEST_APP_ENV: Readonly<Record<string, string>> = {
 export async function startTestApp(
   env: Record<string, string> = {},
   options: {
-    ports?: PlatformPorts;
+    ports?: AppPorts;
     random?: () => number;
     botGuard?: BotGuardOptionsInput;
     /** The app's logger (default: silent). */

@@ -2,6 +2,7 @@ export type { Alert, AlertSink } from './alert-sink';
 export type { Blocklist } from './blocklist';
 export type { Challenge, ChallengeProvider } from './challenge';
 export { type Clock, systemClock } from './clock';
+export type { DeadLetterStore, DeadLetterView } from './dead-letter-store';
 export type { DistributedLock, Lease } from './distributed-lock';
 export type { BatchOutcome, DeadLetter, EventConsumer, EventHandler, RetryPolicy } from './event-consumer';
 export type { EventPublisher } from './event-publisher';

@@ -43,6 +43,12 @@ export {
   SessionEndReason,
 } from './queueing-room';
 export {
+  AdaptiveChange,
+  type AdaptiveView,
+  SaleAdaptiveAdmission,
+  type SaleAdaptiveAdmissionOptions,
+} from './sale-adaptive-admission';
+export {
   type AdmittedUser,
   JoinContext,
   type JoinGuard,

@@ -39,6 +39,14 @@ export type WaitingListClaimResult =
   | AcceptedHold
   | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
 
+/** What an operator sees of a sale's waiting list. */
+export interface WaitingListFigures {
+  /** Parties waiting for an offer. */
+  waiting: number;
+  /** Offers made and neither claimed nor lapsed yet. */
+  offered: number;
+}
+
 /** Options of {@link WaitingList}. */
 export interface WaitingListOptions {
   sale: SaleDefinitionInput;
@@ -147,6 +155,19 @@ export class WaitingList {
     if (!entry) return null;
     const entries = await this.options.store.entries(this.sale.id);
     return { entry, ahead: entries.filter((e) => e.seq < entry.seq).length };
+  }
+
+  /** Parties waiting for an offer, and offers neither claimed nor lapsed (for an operator's view). */
+  async figures(): Promise<WaitingListFigures> {
+    const entries = await this.options.store.entries(this.sale.id);
+    const now = this.options.clock.now();
+    let waiting = 0;
+    let offered = 0;
+    for (const entry of entries) {
+      if (entry.state === 'WAITING') waiting += 1;
+      else if (entry.state === 'OFFERED' && (entry.deadline ?? 0) > now) offered += 1;
+    }
+    return { waiting, offered };
   }
 
   /**

@@ -1,5 +1,13 @@
 export { type MemoryRuntimePorts, memoryPorts } from './memory-ports';
-export { checkRuntimePorts, combineBundles, type RuntimePorts } from './runtime-ports';
+export { RESULT_LISTENER_GROUP_PREFIX, type ReservationResult } from './result-notifier';
+export {
+  checkRuntimePorts,
+  combineBundles,
+  type DependencyHealth,
+  probeDependency,
+  type RuntimePorts,
+} from './runtime-ports';
+export { runSaleCommand, SALE_COMMANDS, type SaleCommand, type SaleCommandAnswer } from './sale-command';
 export {
   createSeatRushRuntime,
   type RuntimeHealth,

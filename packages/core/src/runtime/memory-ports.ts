@@ -41,5 +41,6 @@ export function memoryPorts(options: { clock?: Clock; random?: RandomBelow } = {
     publisher: bus,
     consumer: (group) => bus.consumer(group),
     repository: new MemoryReservationRepository(),
+    health: async () => ({ memory: { ok: true, detail: 'in-memory, this process' } }),
   };
 }

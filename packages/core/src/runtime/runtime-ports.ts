@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../common/errors';
 import type { Blocklist } from '../ports/blocklist';
+import type { DeadLetterStore } from '../ports/dead-letter-store';
 import type { DistributedLock } from '../ports/distributed-lock';
 import type { EventConsumer } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -42,6 +43,43 @@ export interface RuntimePorts {
   verify?(): Promise<void>;
   /** Closes what the bundles opened (their own producers, listeners); never the host's clients. */
   close?(): Promise<void>;
+  /**
+   * Probes each server a bundle depends on, by name (`redis`, `postgres`, `kafka`), each probe
+   * bounded; for a health endpoint. Bundles spread together answer every probe.
+   */
+  health?(): Promise<Record<string, DependencyHealth>>;
+  /** The event bundle: where dead letters outlive the process (Kafka's dead-letter topic). */
+  deadLetterStore?: DeadLetterStore;
+}
+
+/** One server's state for a health endpoint. */
+export interface DependencyHealth {
+  ok: boolean;
+  /** Where it is (an address without credentials), or why it failed. */
+  detail?: string;
+}
+
+/**
+ * Probes one dependency for a bundle's `health()`: `ok` when `probe` answers within `withinMs`,
+ * else why not. Never throws.
+ */
+export async function probeDependency(
+  probe: () => Promise<unknown>,
+  detail: string,
+  withinMs = 2_000,
+): Promise<DependencyHealth> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${withinMs} ms`)), withinMs);
+  });
+  try {
+    await Promise.race([probe(), late]);
+    return { ok: true, detail };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What each port must have, by name: a wrong port is refused at construction, not at start. */
@@ -88,8 +126,8 @@ export function checkRuntimePorts(ports: RuntimePorts): void {
 }
 
 /**
- * Spreads bundles together keeping every bundle's `verify` and `close` (a plain spread would keep
- * only the last one's).
+ * Spreads bundles together keeping every bundle's `verify`, `close` and `health` (a plain spread
+ * would keep only the last one's).
  */
 export function combineBundles<T extends object[]>(...bundles: T): RuntimePorts {
   const merged = Object.assign({}, ...bundles) as RuntimePorts;
@@ -97,6 +135,11 @@ export function combineBundles<T extends object[]>(...bundles: T): RuntimePorts 
     'verify' in b && typeof b.verify === 'function' ? [b.verify] : [],
   );
   const closes = bundles.flatMap((b) => ('close' in b && typeof b.close === 'function' ? [b.close] : []));
+  const healths = bundles.flatMap((b) =>
+    'health' in b && typeof b.health === 'function'
+      ? [b.health as () => Promise<Record<string, DependencyHealth>>]
+      : [],
+  );
   return {
     ...merged,
     async verify() {
@@ -106,6 +149,9 @@ export function combineBundles<T extends object[]>(...bundles: T): RuntimePorts 
       const results = await Promise.allSettled(closes.map((close) => close()));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+    },
+    async health() {
+      return Object.assign({}, ...(await Promise.all(healths.map((health) => health()))));
     },
   };
 }

@@ -8,14 +8,16 @@ import { SaleCheckout } from '../checkout/sale-checkout';
 import { ConfigurationError, InfrastructureError } from '../common/errors';
 import { validate } from '../common/validate';
 import type { DomainEvent } from '../events/events';
-import type { Timer } from '../hold/periodic';
+import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
 import { HookedPublisher } from '../hooks/hooked-publisher';
 import { MemoryAlertSink } from '../memory/alert-sink';
 import type { Alert, AlertSink } from '../ports/alert-sink';
 import { type Clock, systemClock } from '../ports/clock';
+import type { DeadLetterView } from '../ports/dead-letter-store';
 import type { DeadLetter, EventConsumer, RetryPolicy } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { PaymentGateway } from '../ports/payment-gateway';
+import { SaleAdaptiveAdmission } from '../queue/sale-adaptive-admission';
 import type { JoinGuard } from '../queue/waiting-room';
 import { describeError } from '../reservation/describe-error';
 import { GroupReservations } from '../reservation/group-reservations';
@@ -24,7 +26,10 @@ import type { ReserveStrategy } from '../reservation/reservations';
 import { WaitingList } from '../reservation/waiting-list';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { createSeatRush, type SeatRush, type SeatRushQueueingOptions } from '../seatrush';
-import { checkRuntimePorts, type RuntimePorts } from './runtime-ports';
+import { DeadLetterViews } from './dead-letter-views';
+import { type ReservationResult, ResultNotifier } from './result-notifier';
+import { checkRuntimePorts, type DependencyHealth, type RuntimePorts } from './runtime-ports';
+import { runSaleCommand, type SaleCommand, type SaleCommandAnswer } from './sale-command';
 
 /** Which background work runs in this process. Defaults: all of it. */
 export interface RuntimeLoops {
@@ -42,6 +47,8 @@ export interface RuntimeLoops {
   waitingList?: boolean;
   /** The buyer-driven checkout's notification relay (safe in every instance). */
   notifications?: boolean;
+  /** Adaptive admission's adjustments, for the sales where an operator turned it on. */
+  adaptive?: boolean;
 }
 
 /** Options of {@link createSeatRushRuntime}. */
@@ -84,6 +91,27 @@ export interface SeatRushRuntimeOptions {
   workerGroup?: string;
   /** Every shutdown step (a consumer leaving its group, a flush) is bounded by this; 5 s. */
   shutdownStepMs?: number;
+  /**
+   * Queueing options every sale starts with (the invitations' key, the pre-queue, a method), a
+   * restored one too; `define`'s own options go on top.
+   */
+  queueing?: SeatRushQueueingOptions;
+  /** How often adaptive admission adjusts the sales where it is on; 1 s. */
+  adaptiveIntervalMs?: number;
+  /** How often each sale's reconciler compares the store with the source of truth; 60 s. */
+  reconcileIntervalMs?: number;
+  /** How long a waiting-list party has to claim an offer; 10 minutes. */
+  waitingListClaimMs?: number;
+  /**
+   * Whether a confirmed reservation ends its buyer's waiting-room session, handing the place to
+   * the next buyer at once (default true; the buyer queues again to buy again).
+   */
+  endSessionOnCheckout?: boolean;
+  /**
+   * Called with each sale as the runtime starts serving it, defined or restored after a restart,
+   * before it starts: the place to attach hooks (`sale.hooks.on…`) to every sale.
+   */
+  onServe?: (sale: RuntimeSale) => void;
 }
 
 /** A sale the runtime serves: the whole sale, with its group allocation and waiting list. */
@@ -94,6 +122,12 @@ export interface RuntimeSale extends SeatRush {
   readonly waitingList: WaitingList | null;
   /** The buyer's checkout of this sale (begin, extend, status, cancel); null in the auto-pay mode. */
   readonly checkout: SaleCheckout | null;
+  /** Adaptive admission, off until an operator turns it on; feed it every reserve answer (`record`). */
+  readonly adaptive: SaleAdaptiveAdmission;
+  /** An operator's lifecycle command, answered with a typed outcome (see {@link runSaleCommand}). */
+  command(command: SaleCommand): Promise<SaleCommandAnswer>;
+  /** Whether warm-up loaded the sale into the store and it verifies. */
+  isWarm(): Promise<boolean>;
 }
 
 /** Where the runtime stands, for a health endpoint. */
@@ -103,6 +137,8 @@ export interface RuntimeHealth {
   /** Events published and not yet processed by the worker. */
   workerLag: number | null;
   sales: Array<{ saleId: string; state: string; warm: boolean }>;
+  /** Each server the bundles depend on, probed now (empty when no bundle can probe). */
+  dependencies: Record<string, DependencyHealth>;
 }
 
 /** One process's SeatRush: every sale it serves, one worker for all of them, and their loops. */
@@ -117,7 +153,14 @@ export interface SeatRushRuntime {
    * where the store is cold and opens it when `opensAt` has come. A sale served already is
    * stopped and replaced.
    */
-  define(sale: SaleDefinitionInput, options?: { queueing?: SeatRushQueueingOptions }): Promise<RuntimeSale>;
+  define(
+    sale: SaleDefinitionInput,
+    options?: {
+      queueing?: SeatRushQueueingOptions;
+      /** `false` leaves the sale DRAFT until an operator's `warm-up` or `open` command. */
+      start?: boolean;
+    },
+  ): Promise<RuntimeSale>;
   sale(saleId: string): RuntimeSale | undefined;
   sales(): RuntimeSale[];
   /**
@@ -128,6 +171,18 @@ export interface SeatRushRuntime {
   start(): Promise<string[]>;
   /** What the worker dead-lettered in this process (the newest last, at most 500). */
   deadLetters(): DeadLetter[];
+  /** Every worker's dead letters when the event bundle keeps them (Kafka), else this process's. */
+  listDeadLetters(): Promise<DeadLetterView[]>;
+  /** Publishes a dead-lettered event again; false when there is no such letter (or no event in it). */
+  redrive(id: string): Promise<boolean>;
+  /** Events published and not yet processed by this process's worker (0 without one). */
+  workerLag(): Promise<number>;
+  /**
+   * Calls `listener` with every reservation result from now on, whichever instance's worker made
+   * it (a consumer group of this process's own starts with the first listener); answers the
+   * unsubscribe function.
+   */
+  onResult(listener: (result: ReservationResult) => void): () => void;
   /**
    * Resolves once every sale's outbox is empty and the worker has processed everything published
    * so far; rejects with `InfrastructureError` after `timeoutMs` (default 10 s). For tests,
@@ -142,7 +197,6 @@ export interface SeatRushRuntime {
   close(): Promise<void>;
 }
 
-const MAX_DEAD_LETTERS = 500;
 /**
  * The reservation worker's retries: about 45 s of backoff before a reservation is dead-lettered.
  * A database restart or a failover takes seconds; a reservation dead-lettered meanwhile would be
@@ -172,11 +226,47 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     reconciler: true,
     relay: true,
     waitingList: true,
+    adaptive: true,
     ...options.loops,
   };
   const stepMs = options.shutdownStepMs ?? 5_000;
   const served = new Map<string, { sale: RuntimeSale; publisher: EventPublisher }>();
-  const deadLetters: DeadLetter[] = [];
+  const deadLetters = new DeadLetterViews({
+    ...(ports.deadLetterStore ? { store: ports.deadLetterStore } : {}),
+    publisher: ports.publisher,
+    now: () => clock.now(),
+  });
+  let running = false;
+  const results = new ResultNotifier({
+    consumer: ports.consumer,
+    running: () => running,
+    onError: (error) =>
+      void alert({
+        severity: 'warning',
+        code: 'RESULT_LISTENER_FAILED',
+        message: 'the reservation results could not be heard in this process',
+        context: { error: describeError(error) },
+      }),
+  });
+  const adaptiveTimer = new PeriodicTask({
+    intervalMs: options.adaptiveIntervalMs ?? 1_000,
+    timer: options.timer ?? systemTimer,
+    onError: () => undefined, // each sale's failure is alerted below
+    work: async () => {
+      for (const { sale } of served.values()) {
+        if (sale.state !== 'OPEN' && sale.state !== 'PAUSED') continue;
+        await sale.adaptive.adjust().catch((error: unknown) =>
+          alert({
+            severity: 'warning',
+            code: 'ADAPTIVE_ADJUSTMENT_FAILED',
+            message: `adaptive admission could not adjust sale ${sale.sale.id}`,
+            context: { saleId: sale.sale.id, error: describeError(error) },
+          }),
+        );
+      }
+    },
+  });
+  const workerLag = async () => (worker?.state === 'running' ? worker.consumer.lag() : 0);
   let worker: { consumer: EventConsumer; state: RuntimeHealth['worker'] } | null = null;
 
   /** The worker publishes results through the sale's hooked publisher, so hooks fire for them. */
@@ -231,7 +321,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       ...(options.timer ? { timer: options.timer } : {}),
       strategy,
       ...(options.guard ? { guard: options.guard } : {}),
-      ...(queueing ? { queueing } : {}),
+      ...(queueing || options.queueing ? { queueing: { ...options.queueing, ...queueing } } : {}),
       loops: {
         processor: false,
         admission: loops.admission,
@@ -240,6 +330,12 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         relay: loops.relay,
       },
       warmUp: 'if-cold',
+      ...(options.endSessionOnCheckout === undefined
+        ? {}
+        : { endSessionOnCheckout: options.endSessionOnCheckout }),
+      ...(options.reconcileIntervalMs === undefined
+        ? {}
+        : { reconcileIntervalMs: options.reconcileIntervalMs }),
     });
     const publisher = new HookedPublisher({
       publisher: ports.publisher,
@@ -270,6 +366,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
           alerts,
           relay: seatRush.relay,
           ...(options.timer ? { timer: options.timer } : {}),
+          ...(options.waitingListClaimMs === undefined ? {} : { claimMs: options.waitingListClaimMs }),
         })
       : null;
     const stop = seatRush.stop.bind(seatRush);
@@ -278,12 +375,22 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       groups,
       waitingList,
       checkout: runtimeCheckout ? new SaleCheckout(sale.id, runtimeCheckout.checkout) : null,
+      adaptive: new SaleAdaptiveAdmission({
+        room: seatRush.waitingRoom,
+        state: () => seatRush.state,
+        usersPerInterval: sale.admission.usersPerInterval,
+        consumerLag: workerLag,
+        clock,
+      }),
+      command: (command: SaleCommand) => runSaleCommand(seatRush, command, () => startSale(runtimeSale)),
+      isWarm: () => ports.inventory.isWarm(sale.id),
       async stop() {
         await waitingList?.stop();
         await stop();
       },
     });
     served.set(sale.id, { sale: runtimeSale, publisher });
+    options.onServe?.(runtimeSale);
     return runtimeSale;
   }
 
@@ -304,8 +411,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
           handle: (event) => processor.handle(event),
           handleBatch: (events) => processor.handleBatch(events),
           onDeadLetter: async (letter) => {
-            deadLetters.push(letter);
-            if (deadLetters.length > MAX_DEAD_LETTERS) deadLetters.shift();
+            deadLetters.keep(letter);
             await processor.onDeadLetter(letter);
           },
         },
@@ -336,13 +442,14 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       await served.get(sale.id)?.sale.stop();
       await ports.repository.saveSale(sale);
       const runtimeSale = serve(sale, defineOptions.queueing);
-      await startSale(runtimeSale);
+      if (defineOptions.start !== false) await startSale(runtimeSale);
       return runtimeSale;
     },
     sale: (saleId) => served.get(saleId)?.sale,
     sales: () => [...served.values()].map((s) => s.sale),
     async start() {
       await ports.verify?.();
+      running = true;
       const restored: string[] = [];
       for (const sale of await ports.repository.listOpenSales()) {
         if (served.has(sale.id)) continue;
@@ -361,9 +468,15 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       }
       if (loops.worker && !worker) void startWorker();
       if (runtimeCheckout && loops.notifications !== false) runtimeCheckout.relay.start();
+      if (loops.adaptive) adaptiveTimer.start();
+      results.ensureStarted();
       return restored;
     },
-    deadLetters: () => [...deadLetters],
+    deadLetters: () => deadLetters.local(),
+    listDeadLetters: () => deadLetters.list(),
+    redrive: (id) => deadLetters.redrive(id),
+    workerLag,
+    onResult: (listener) => results.subscribe(listener),
     async drain(timeoutMs = 10_000) {
       // a real timer, not the Clock: it bounds a real wait even while a test holds the clock still
       const deadline = Date.now() + timeoutMs;
@@ -385,8 +498,11 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
           warm: await ports.inventory.isWarm(sale.sale.id).catch(() => false),
         })),
       );
-      const workerLag = worker?.state === 'running' ? await worker.consumer.lag().catch(() => null) : null;
-      return { worker: worker?.state ?? 'off', workerLag, sales };
+      const [lag, dependencies] = await Promise.all([
+        worker?.state === 'running' ? worker.consumer.lag().catch(() => null) : null,
+        ports.health ? ports.health() : {},
+      ]);
+      return { worker: worker?.state ?? 'off', workerLag: lag, sales, dependencies };
     },
     async close() {
       const bounded = async (what: string, step: Promise<unknown>) => {
@@ -407,7 +523,10 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
           clearTimeout(timer);
         }
       };
+      running = false;
+      await adaptiveTimer.stop();
       for (const { sale } of served.values()) await bounded(`stopping sale ${sale.sale.id}`, sale.stop());
+      await bounded('stopping the result listener', results.stop());
       if (worker) await bounded('stopping the worker', worker.consumer.stop());
       if (runtimeCheckout) await bounded('stopping the notification relay', runtimeCheckout.relay.stop());
       worker = null;

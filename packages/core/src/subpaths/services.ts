@@ -3,13 +3,18 @@
  * composes its own (most hosts want `createSeatRushRuntime` from `@seatrush/core` instead).
  */
 export * from '../bot';
+export { Checkout } from '../checkout/checkout';
+export { NotificationRelay } from '../checkout/notification-relay';
+export { buildRuntimeCheckout, NO_AUTO_PAY } from '../checkout/runtime-checkout';
+export { SaleCheckout } from '../checkout/sale-checkout';
 export * from '../hold';
 export * from '../hooks';
 export * from '../instances';
 export * from '../queue';
+export * from '../reservation/group-reservations';
 export * from '../reservation/hold-relay';
 export * from '../reservation/processor';
 export * from '../reservation/reservations';
-export * from '../reservation/group-reservations';
 export * from '../reservation/waiting-list';
+export { runSaleCommand } from '../runtime';
 export * from '../stock';

@@ -4,16 +4,17 @@ import {
   type BotRequest,
   type Challenge,
   ConfigurationError,
-  checkProofOfWork,
-  headersFingerprintOf,
-  MemoryBlocklist,
-  MemoryRateLimiter,
-  ProofOfWorkChallenges,
-  ProofOfWorkPrompt,
   solveProofOfWork,
-  subjectOf,
   ValidationError,
 } from '@seatrush/core';
+import { MemoryBlocklist, MemoryRateLimiter } from '@seatrush/core/memory';
+import {
+  checkProofOfWork,
+  headersFingerprintOf,
+  ProofOfWorkChallenges,
+  ProofOfWorkPrompt,
+  subjectOf,
+} from '@seatrush/core/services';
 import { describe, expect, it } from 'vitest';
 
 const NOW = 1_700_000_000_000;

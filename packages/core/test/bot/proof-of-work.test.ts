@@ -93,7 +93,7 @@ describe('ProofOfWorkChallenges', () => {
 
   it('keeps its memory bounded: issuing stores nothing, and past the cap an answer is refused, not forgotten', async () => {
     const challenges = pow({ ttlMs: 1_000, maxOutstanding: 2 });
-    const issued = [];
+    const issued: Awaited<ReturnType<typeof challenges.issue>>[] = [];
     for (let i = 0; i < 4; i += 1) issued.push(await challenges.issue({ subject: 'user_a', now: NOW }));
     const answer = (n: number, now = NOW) =>
       challenges.verify({

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Blocklist,
+  BotGuard,
+  type BotGuardOptionsInput,
+  botGuardHook,
+  type ChallengeProvider,
+  type Clock,
+  createSeatRushRuntime,
+  type RateLimiter,
+  type ReserveStrategy,
+  type RuntimePorts,
+  type SeatRushRuntime,
+} from '@seatrush/core';
+import { Invitations, ProofOfWorkChallenges, subjectOf } from '@seatrush/core/services';
+import type { Logger } from 'pino';
+import type { PaymentSimulator } from '../payment-simulator';
+import { LoggingAlertSink } from './alerts';
+
+/** A connection pool's usage, for the metrics. */
+export interface PoolUsage {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/**
+ * What the app runs on: the SDK's ports (`memoryPorts()` by default, or the three bundles over
+ * the app's clients, see `servers.ts`) and the clients behind them, which the app owns.
+ */
+export type AppPorts = RuntimePorts & {
+  mode?: 'memory' | 'servers';
+  clock?: Clock;
+  pools?(): Record<string, PoolUsage>;
+  /** Closes the clients the app opened for these ports, once the runtime has closed. */
+  closeClients?(): Promise<void>;
+};
+
+/** Settings of the app's runtime: which loops run here, and its defences. */
+export interface PlatformSettings {
+  /** Signs admission tokens: at least 32 bytes, shared by every instance. */
+  tokenSecret: string;
+  /** Signs the bypass and priority invitations (random when absent: a worker never sees one). */
+  invitationSecret?: string;
+  /** Run the reservation worker in this process. */
+  worker: boolean;
+  /** Run the sale loops (admission, sweeper, reconciler, waiting-list offers, adaptive admission). */
+  saleLoops: boolean;
+  powDifficulty: number;
+  strategy?: ReserveStrategy;
+  botGuard?: BotGuardOptionsInput;
+  reconcileEveryMs?: number;
+  adaptiveIntervalMs?: number;
+  waitingListClaimMs?: number;
+  payments: PaymentSimulator;
+  log: Logger;
+}
+
+/** The SDK's runtime with what the app adds around it: its defences' ports, alerts, payments. */
+export interface Platform {
+  readonly mode: 'memory' | 'servers';
+  readonly runtime: SeatRushRuntime;
+  readonly rateLimiter: RateLimiter;
+  readonly blocklist: Blocklist;
+  readonly challenges: ChallengeProvider;
+  readonly invitations: Invitations;
+  readonly payments: PaymentSimulator;
+  readonly alerts: LoggingAlertSink;
+  now(): number;
+  pools(): Record<string, PoolUsage>;
+  /** Closes the runtime (loops, worker, publisher flush), then the app's clients. */
+  close(): Promise<void>;
+}
+
+/**
+ * The app's SeatRush: one `createSeatRushRuntime` over the ports, with the SDK's bot guard (proof
+ * of work before joining) and one invitation key for every sale. Every sale it serves, defined
+ * or restored, logs its hooks.
+ */
+export function createPlatform(ports: AppPorts, settings: PlatformSettings): Platform {
+  const { log } = settings;
+  const { rateLimiter, blocklist } = ports;
+  if (!rateLimiter || !blocklist)
+    throw new Error('the app needs the store bundle’s rate limiter and blocklist');
+  const challenges = new ProofOfWorkChallenges({ difficulty: Math.max(1, settings.powDifficulty) });
+  const bot = new BotGuard(
+    { blocklist, rateLimiter, challenges },
+    { challenge: { mode: 'always' }, ...settings.botGuard },
+  );
+  const invitations = new Invitations({ secret: settings.invitationSecret ?? randomBytes(32) });
+  const alerts = new LoggingAlertSink(log);
+  const loops = settings.saleLoops;
+  const runtime = createSeatRushRuntime({
+    ports,
+    payments: settings.payments,
+    admissionSecret: settings.tokenSecret,
+    alerts,
+    ...(ports.clock ? { clock: ports.clock } : {}),
+    strategy: settings.strategy ?? 'atomic',
+    guard: botGuardHook(bot),
+    queueing: { invitations },
+    // the demo's buyers stay admitted after a purchase and may buy again within their session
+    endSessionOnCheckout: false,
+    loops: {
+      worker: settings.worker,
+      ...{ admission: loops, sweeper: loops, reconciler: loops, waitingList: loops, adaptive: loops },
+    },
+    ...(settings.reconcileEveryMs ? { reconcileIntervalMs: settings.reconcileEveryMs } : {}),
+    ...(settings.adaptiveIntervalMs ? { adaptiveIntervalMs: settings.adaptiveIntervalMs } : {}),
+    ...(settings.waitingListClaimMs ? { waitingListClaimMs: settings.waitingListClaimMs } : {}),
+    // the hooks as log lines: per-buyer ones at debug (a rush makes thousands), the rest at info
+    onServe: (sale) =>
+      sale.hooks.onAny((event) => {
+        const level = event.type === 'admitted' || event.type === 'held' ? 'debug' : 'info';
+        log[level]({ hook: event }, `sale hook ${event.type}`);
+      }),
+  });
+  const clock = runtime.clock;
+  return {
+    mode: ports.mode ?? 'memory',
+    runtime,
+    rateLimiter,
+    blocklist,
+    challenges: {
+      // challenges are bound to the same subject the guard verifies them with
+      issue: (input) => challenges.issue({ subject: subjectOf('user', input.subject), now: input.now }),
+      verify: (input) => challenges.verify({ ...input, subject: subjectOf('user', input.subject) }),
+    },
+    invitations,
+    payments: settings.payments,
+    alerts,
+    now: () => clock.now(),
+    pools: () => ports.pools?.() ?? {},
+    async close() {
+      await runtime.close();
+      await ports
+        .closeClients?.()
+        .catch((error: unknown) => log.warn({ err: error }, 'closing the clients failed'));
+    },
+  };
+}
