@@ -154,8 +154,8 @@ class MemoryResponse implements SeatRushResponse {
 }
 
 /** Opens `count` idle seat-map streams on a server in another process and reports its memory per stream. */
-async function streamMemory(): Promise<void> {
-  const child = fork(fileURLToPath(new URL('./sse-server.js', import.meta.url)), [], {
+async function streamMemory(server: string, label: string): Promise<void> {
+  const child = fork(fileURLToPath(new URL(server, import.meta.url)), [], {
     execArgv: ['--expose-gc'],
   });
   const [ready] = (await once(child, 'message')) as [{ port: number }];
@@ -188,11 +188,14 @@ async function streamMemory(): Promise<void> {
   }
   const after = await ask();
   console.log(
-    `idle SSE streams: ${after.streams} open; per stream: heap ${((after.heap - before.heap) / streams / 1024).toFixed(1)} KiB, rss ${((after.rss - before.rss) / streams / 1024).toFixed(1)} KiB (server process, after GC)`,
+    `${label}: ${after.streams} idle SSE streams open; per stream: heap ${((after.heap - before.heap) / streams / 1024).toFixed(1)} KiB, rss ${((after.rss - before.rss) / streams / 1024).toFixed(1)} KiB (server process, after GC)`,
   );
   for (const close of sockets) close();
   child.kill();
 }
 
 if (only !== 'streams') await throughput();
-if (only !== 'throughput') await streamMemory();
+if (only !== 'throughput') {
+  await streamMemory('./sse-server.js', 'SeatRush (seat-map stream through Fastify)');
+  await streamMemory('./bare-sse-server.js', 'bare node:http, the floor');
+}

@@ -1,10 +1,13 @@
 /** The SSE memory benchmark's server: reports its memory (after GC) when asked over IPC. */
+import { writeHeapSnapshot } from 'node:v8';
 import { benchApp } from './bench-app';
 
 const { app, api } = await benchApp({ streamsPerAddress: 1_000 });
 const { port } = app.server.address() as { port: number };
 process.send?.({ port });
-process.on('message', () => {
+process.on('message', (message) => {
+  // 'snapshot': a heap snapshot, to see what a stream holds (its path is the answer)
+  if (message === 'snapshot') return void process.send?.(writeHeapSnapshot());
   (globalThis as { gc?: () => void }).gc?.();
   const { heapUsed, rss } = process.memoryUsage();
   process.send?.({ heap: heapUsed, rss, streams: api.streams });

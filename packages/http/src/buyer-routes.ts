@@ -159,7 +159,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         const sale = saleOf(runtime, x);
         live.hub.admit(x.address, null);
         const snapshot = await live.seats(sale.sale.id);
-        const stream = live.hub.open(x.response, `seats:${sale.sale.id}`, x.address, null, x.headers);
+        const stream = live.hub.open(x.response, `seats:${sale.sale.id}`, x.address, null);
         stream.response.write(snapshot.frame);
       },
     }),
@@ -223,7 +223,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         const status = await sale.queue.status({ userId: buyer.id });
         if (!status) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
         const view = queueView(sale, status, x.now);
-        const stream = live.hub.open(x.response, `queue:${sale.sale.id}`, x.address, buyer.id, x.headers);
+        const stream = live.hub.open(x.response, `queue:${sale.sale.id}`, x.address, buyer.id);
         live.watchQueue(sale, stream, buyer.id, status.lane ? Number.POSITIVE_INFINITY : view.ticket);
         stream.response.write(frame('queue', view));
       },
@@ -308,7 +308,6 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
           `reservation:${sale.sale.id}:${reservationId}`,
           x.address,
           buyer.id,
-          x.headers,
         );
         stream.response.write(frame('reservation', view));
         if (view.status !== 'HELD') live.hub.end(stream);

@@ -161,7 +161,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         const sale = saleOf(runtime, x);
         live.hub.admit(x.address, null);
         const stats = await sale.health();
-        const stream = live.hub.open(x.response, `stats:${sale.sale.id}`, x.address, null, x.headers);
+        const stream = live.hub.open(x.response, `stats:${sale.sale.id}`, x.address, null);
         stream.response.write(frame('stats', stats));
       },
     }),

@@ -222,6 +222,17 @@ describe('the abuse suite: every finding of issue 19, replayed', () => {
       expect(res.headers.get('x-frame-options')).toBe('DENY');
     }
   });
+
+  it('keeps an event stream to its own few headers (each one is held for the stream’s life), nosniff included', async () => {
+    t = await startApi();
+    const controller = new AbortController();
+    const res = await fetch(`${t.base}/sales/ga/seats/stream`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('no-store, no-transform');
+    expect(res.headers.get('content-security-policy')).toBeNull();
+    controller.abort();
+  });
 });
 
 const ROUTES: Array<[method: string, path: string]> = [

@@ -1,0 +1,20 @@
+/**
+ * The floor of the SSE memory benchmark: node:http alone holding event streams (no SeatRush), in
+ * its own process, reporting its memory (after GC) when asked over IPC, as `sse-server.ts` does.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const held = new Set<ServerResponse>();
+const server = createServer((_request, response) => {
+  response.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' });
+  response.write('retry: 2000\n\n');
+  held.add(response);
+  response.once('close', () => held.delete(response));
+});
+server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+process.on('message', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  process.send?.({ heap: heapUsed, rss, streams: held.size });
+});
