@@ -1,4 +1,11 @@
-import type { AcceptedHold, JoinGuard, RuntimeSale, SeatRushRuntime } from '@seatrush/core';
+import type {
+  AcceptedHold,
+  ChallengeProvider,
+  JoinGuard,
+  RuntimeSale,
+  SeatRushRuntime,
+} from '@seatrush/core';
+import { headersFingerprintOf, subjectOf } from '@seatrush/core/services';
 import { z } from 'zod';
 import { header } from './body';
 import { HttpError } from './errors';
@@ -54,6 +61,7 @@ export interface BuyerRouteDeps {
   live: LiveUpdates;
   bodyLimit: number;
   joinGuard: JoinGuard | undefined;
+  challenges: ChallengeProvider | undefined;
 }
 
 /**
@@ -125,6 +133,8 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
     return {
       ip: x.ip,
       userAgent: (header(x.request, 'user-agent') ?? '').slice(0, 512),
+      // the bot guard's "many users, one header pattern" rule; without it the guard refuses the join
+      headersFingerprint: headersFingerprintOf(x.request.rawHeaders ?? x.request.headers),
       ...(device && DEVICE.test(device) ? { deviceId: device } : {}),
     };
   };
@@ -164,6 +174,19 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
       },
     }),
 
+    route('POST', '/sales/:saleId/challenge', {
+      access: 'buyer',
+      // issuing costs the server an HMAC and a random nonce: it spends the join budget
+      joins: true,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        if (!deps.challenges) throw new HttpError('NOT_FOUND', 'this server issues no challenges');
+        // bound to the subject the bot guard verifies answers for: the buyer's user subject
+        const subject = subjectOf('user', buyerOf(x).id);
+        const challenge = await deps.challenges.issue({ subject, now: x.now });
+        json(x, 201, { challenge, saleId: sale.sale.id }, { 'Cache-Control': 'no-store' });
+      },
+    }),
     route('POST', '/sales/:saleId/queue', {
       access: 'buyer',
       joins: true,

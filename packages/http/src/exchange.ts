@@ -10,6 +10,8 @@ export interface SeatRushRequest {
   /** Path and query, relative to where the API is mounted (`/sales/s1/queue?x=1`). */
   readonly url?: string | undefined;
   readonly headers: IncomingHttpHeaders;
+  /** The headers as sent, names and values alternating (node:http's): their order feeds the bot guard. */
+  readonly rawHeaders?: readonly string[] | undefined;
   /** The peer's address (the proxy's, behind one: see `trustProxy`). */
   readonly socket?: { readonly remoteAddress?: string | undefined } | null;
   /** The unread body. */

@@ -72,7 +72,13 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
   const live = new LiveUpdates(runtime, hub);
   const now = () => runtime.clock.now();
   const router = new Router<RouteSpec>([
-    ...buyerRoutes({ runtime, live, bodyLimit: bodyLimits.buyer, joinGuard: options.joinGuard }),
+    ...buyerRoutes({
+      runtime,
+      live,
+      bodyLimit: bodyLimits.buyer,
+      joinGuard: options.joinGuard,
+      challenges: options.challenges,
+    }),
     ...operatorRoutes({
       runtime,
       live,

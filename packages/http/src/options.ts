@@ -1,4 +1,4 @@
-import type { Invitations, JoinGuard, SeatRushRuntime } from '@seatrush/core';
+import type { ChallengeProvider, Invitations, JoinGuard, SeatRushRuntime } from '@seatrush/core';
 import type { TrustProxy } from './client-address';
 import type { SeatRushRequest } from './exchange';
 import type { RequestGuard } from './guard/request-guard';
@@ -81,6 +81,12 @@ export interface SeatRushHttpOptions {
    * around the queue's defences.
    */
   joinGuard?: JoinGuard;
+  /**
+   * The challenge provider the host's `BotGuard` verifies answers with (`ProofOfWorkChallenges`
+   * from `@seatrush/core/services`, or a CAPTCHA): `POST /sales/:id/challenge` issues one ahead
+   * of the join, bound to the buyer, so a client can solve it before joining.
+   */
+  challenges?: ChallengeProvider;
   /**
    * Headers sent with every answer; the defaults are a strict CSP for an API, nosniff, no framing,
    * no referrer, HSTS. `false` sends none (a host whose proxy sets them).

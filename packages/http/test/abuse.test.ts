@@ -51,6 +51,7 @@ describe('the abuse suite: every finding of issue 19, replayed', () => {
     for (const [method, path] of [
       ['GET', '/sales/ga/queue'],
       ['POST', '/sales/ga/queue'],
+      ['POST', '/sales/ga/challenge'],
       ['POST', '/sales/ga/reservations'],
     ]) {
       const res = await raw(t, method as string, path as string, { cookie: 'sr_session=%E0%A4%A' });
@@ -237,6 +238,7 @@ describe('the abuse suite: every finding of issue 19, replayed', () => {
 
 const ROUTES: Array<[method: string, path: string]> = [
   ['POST', '/sales/ga/queue'],
+  ['POST', '/sales/ga/challenge'],
   ['POST', '/sales/ga/reservations'],
   ['POST', '/sales/seated/reservations'],
   ['POST', '/sales/seated/group-reservations'],
