@@ -26,8 +26,10 @@ export async function benchApp(options: { streamsPerAddress?: number } = {}): Pr
     ports: memoryPorts(),
     payments,
     admissionSecret: 'bench-admission-secret-0123456789abcdef',
-    // BENCH_WORKER=0: no reservation worker in this process (what a host running it elsewhere sees)
-    loops: { admission: false, worker: process.env.BENCH_WORKER !== '0' },
+    // no reservation worker by default: it would confirm each hold and end its buyer's session
+    // (endSessionOnCheckout), and every later reserve of that buyer would be NOT_ADMITTED;
+    // BENCH_WORKER=1 runs it in this process anyway (refusals are then counted, not failed)
+    loops: { admission: false, worker: process.env.BENCH_WORKER === '1' },
   });
   await runtime.start();
   const sale = await runtime.define({
