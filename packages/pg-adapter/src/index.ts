@@ -21,6 +21,7 @@ export {
   migrationStatus,
   migrations,
 } from './migrations';
+export * from './read-side';
 export { PgReservationRepository, partitionNameOf } from './repository/pg-reservation-repository';
 export { PgSaleMaintenance, REPORTING_INDEXES } from './sale-maintenance';
 export { ShardedReservationRepository, shardOfSale } from './sharding';

@@ -46,6 +46,19 @@ export {
 } from './queueing-store';
 export type { RateLimitDecision, RateLimiter } from './rate-limiter';
 export {
+  type BuyerHistoryEntry,
+  BuyerHistoryQuery,
+  type ReadModel,
+  ReadReservationState,
+  type SaleCounters,
+  SaleStatsQuery,
+  type SaleStatsView,
+  type SeatAuditEntry,
+  SeatAuditQuery,
+  SeatMapQuery,
+  type SeatView,
+} from './read-model';
+export {
   ActivityKey,
   ActivityKind,
   CountEventInput,

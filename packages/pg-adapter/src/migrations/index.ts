@@ -7,6 +7,7 @@ import { checkSchemaName, qualified, quotedSchema } from '../sql-names';
 import { sql as salesAndReservations } from './0001-sales-and-reservations';
 import { sql as auditAndReconciliation } from './0002-audit-and-reconciliation';
 import { sql as checkout } from './0003-checkout';
+import { sql as readSide } from './0004-read-side';
 
 /** One versioned schema change. `sql` names the schema as `{{schema}}`. */
 export interface Migration {
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'sales-and-reservations', sql: salesAndReservations },
   { version: 2, name: 'audit-and-reconciliation', sql: auditAndReconciliation },
   { version: 3, name: 'checkout', sql: checkout },
+  { version: 4, name: 'read-side', sql: readSide },
 ];
 
 /** What `migrate` did. */
