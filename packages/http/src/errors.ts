@@ -41,7 +41,6 @@ const STATUS: Readonly<Record<string, number>> = Object.assign(
     NOT_SOLD_OUT: 409,
     NOT_OFFERED: 409,
     ALREADY_CLAIMED: 409,
-    ALREADY_REDRIVEN: 409,
     OFFER_EXPIRED: 410,
     PAYLOAD_TOO_LARGE: 413,
     IDEMPOTENCY_KEY_REUSED: 422,

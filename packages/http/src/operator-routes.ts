@@ -58,8 +58,6 @@ export interface OperatorRouteDeps {
  */
 export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>> {
   const { runtime, live } = deps;
-  /** Event ids this process redrove (the runtime's list is per process too). */
-  const redriven = new Set<string>();
   const route = (method: string, path: string, spec: Omit<RouteSpec, 'access'>): Route<RouteSpec> => ({
     method,
     path: `/operator${path}`,
@@ -176,37 +174,18 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
       },
     }),
     route('GET', '/dead-letters', {
-      handle: (x) =>
-        json(x, 200, {
-          deadLetters: runtime.deadLetters().map((letter) => ({
-            ...letter,
-            redriven: letter.event !== null && redriven.has(letter.event.eventId),
-          })),
-        }),
+      // every worker's when the event bundle keeps them (Kafka's dead-letter topic), else this process's
+      handle: async (x) => json(x, 200, { deadLetters: await runtime.listDeadLetters() }),
     }),
-    route('POST', '/dead-letters/:eventId/redrive', {
+    route('POST', '/dead-letters/:letterId/redrive', {
       handle: async (x) => {
-        const eventId = x.params.eventId as string;
-        const letter = runtime.deadLetters().find((l) => l.event?.eventId === eventId);
-        if (!letter?.event) {
-          // a poison message has no event to send again; its raw body is in the list for a human
-          throw new HttpError(
-            'NOT_FOUND',
-            `no dead letter with event ${eventId} (poison messages cannot be redriven)`,
-          );
-        }
-        if (redriven.has(eventId))
-          throw new HttpError('ALREADY_REDRIVEN', `event ${eventId} was redriven already`);
+        const id = x.params.letterId as string;
         // published again as it was (same event id): the worker's handling is idempotent, and a
         // reservation compensated on dead-lettering ends FAILED again, its result published again
-        await runtime.ports.publisher.publish([letter.event]);
-        redriven.add(eventId);
-        // remember only letters the runtime still keeps (it keeps the newest 500)
-        if (redriven.size > 1_000) {
-          const kept = new Set(runtime.deadLetters().map((l) => l.event?.eventId));
-          for (const id of redriven) if (!kept.has(id)) redriven.delete(id);
+        if (!(await runtime.redrive(id))) {
+          throw new HttpError('NOT_FOUND', `no dead letter ${id} to redrive (gone, or a poison message)`);
         }
-        json(x, 202, { redriven: { eventId, type: letter.event.type } });
+        json(x, 202, { redriven: id });
       },
     }),
     route('POST', '/blocklist', {
