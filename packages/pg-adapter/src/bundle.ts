@@ -10,6 +10,8 @@ import type pg from 'pg';
 import { PgCheckoutStore } from './checkout/pg-checkout-store';
 import { usePools } from './connection';
 import { migrate, migrationStatus } from './migrations';
+import { PgProjector } from './read-side/pg-projector';
+import { PgReadModel } from './read-side/pg-read-model';
 import { PgReservationRepository } from './repository/pg-reservation-repository';
 
 /** Options of {@link pgPorts}. */
@@ -36,6 +38,16 @@ export interface PgPorts {
   checkout: CheckoutStore;
   /** The notification outbox `checkout.settle` writes to: pass it as `checkout.outbox`. */
   notifications: NotificationOutbox;
+  /**
+   * The read side's views (seat map, sale stats, buyer history, seat audit), read through the
+   * replica pool when one is given: serve reads from it, never from the hot store.
+   */
+  readModel: PgReadModel;
+  /**
+   * Builds those views: run it on a consumer group of its own, e.g.
+   * `ports.consumer('seatrush-projector').start({ types: [...PROJECTED_EVENT_TYPES], handler: projector })`.
+   */
+  projector: PgProjector;
   /** Checks (or applies) the schema's migrations. */
   verify(): Promise<void>;
   /** `postgres`: whether the primary answers a query within 2 s. */
@@ -59,6 +71,8 @@ export function pgPorts(pool: pg.Pool, options: PgPortsOptions = {}): PgPorts {
     repository: new PgReservationRepository(connection),
     checkout,
     notifications: checkout,
+    readModel: new PgReadModel(connection),
+    projector: new PgProjector(connection),
     async verify() {
       if (options.migrate === 'apply') {
         await migrate(pool, { schema: connection.schema });

@@ -1,0 +1,134 @@
+import { combineBundles, createSeatRushRuntime, type DomainEvent, FakePaymentGateway } from '@seatrush/core';
+import { bodyOf, createKafka, decodeEvent, kafkaPorts, readTopic, TopicNames } from '@seatrush/kafka-adapter';
+import { PROJECTED_EVENT_TYPES, pgPorts, rebuildReadSide, usePools } from '@seatrush/pg-adapter';
+import { redisPorts } from '@seatrush/redis-adapter';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { uniqueName } from './support';
+
+/**
+ * End to end on the real servers: a runtime sells seats (Redis decides, Kafka carries the events,
+ * PostgreSQL records them), then the projector on a consumer group of its own reads the topics
+ * from offset 0, and the read model agrees with the repository; a rebuild from the topics' offset
+ * 0 into a fresh schema then builds the same views.
+ */
+describe('the projector behind a real runtime', () => {
+  const services = inject('services');
+  const schemas: string[] = [];
+  const redis = new Redis(services.redisUrl);
+  const db = new pg.Pool({ connectionString: services.databaseUrl, max: 6 });
+  afterAll(async () => {
+    for (const schema of schemas)
+      await db.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    await Promise.all([redis.quit(), db.end()]);
+  });
+
+  it('builds a seat map, stats and histories that agree with the source of truth', async () => {
+    const ns = uniqueName('readside'); // one per attempt: a retried test starts from scratch
+    schemas.push(ns, `${ns}_rebuilt`);
+    const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
+    const ports = combineBundles(
+      redisPorts(redis, { keyPrefix: `${ns}:` }),
+      pgBundle,
+      kafkaPorts({ brokers: services.kafkaBrokers }, { topicPrefix: ns }),
+    );
+    const runtime = createSeatRushRuntime({
+      ports,
+      payments: new FakePaymentGateway(),
+      admissionSecret: 'x'.repeat(32),
+    });
+    await runtime.start();
+    const seats = Array.from({ length: 8 }, (_, i) => ({
+      id: `A${i + 1}`,
+      label: `A ${i + 1}`,
+      tier: 'std',
+    }));
+    const sale = await runtime.define({
+      id: 'hall',
+      name: 'Hall',
+      opensAt: Date.now(),
+      admission: { usersPerInterval: 50, maxActive: 500 },
+      inventory: { kind: 'assigned', sections: [{ id: 'main', name: 'Main', rows: [{ id: 'A', seats }] }] },
+      tiers: [{ id: 'std', name: 'Std', priceCents: 5_000 }],
+    });
+    const buyers = ['ann', 'bob', 'cat', 'dan'];
+    for (const userId of buyers) await sale.queue.join({ userId });
+    await sale.queue.tick();
+    const held = new Map<string, string>();
+    for (const [i, userId] of buyers.entries()) {
+      const answer = await sale.reservations.reserve({
+        userId,
+        idempotencyKey: `k-${userId}`,
+        selection: { kind: 'seats', seatIds: [`A${i + 1}`, `A${i + 5}`] },
+        admissionToken: (await sale.queue.status({ userId }))?.admissionToken,
+      });
+      expect(answer.ok).toBe(true);
+      if (answer.ok) held.set(userId, answer.reservationId);
+    }
+    await runtime.drain();
+
+    const consumer = ports.consumer('seatrush-projector');
+    await consumer.start({ types: [...PROJECTED_EVENT_TYPES], handler: pgBundle.projector });
+    try {
+      const deadline = Date.now() + 30_000;
+      let stats = await pgBundle.readModel.saleStats({ saleId: 'hall' });
+      const settled = () => stats.totals.unitsSold === 8 && stats.totals.confirmed === 4;
+      while ((!settled() || (await consumer.lag()) > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        stats = await pgBundle.readModel.saleStats({ saleId: 'hall' });
+      }
+      expect(await consumer.lag()).toBe(0);
+      expect(stats.totals).toMatchObject({
+        requested: 4,
+        confirmed: 4,
+        unitsSold: 8,
+        revenueCents: 8 * 5_000,
+      });
+
+      const map = await pgBundle.readModel.seatMap({ saleId: 'hall' });
+      for (const [userId, reservationId] of held) {
+        const truth = await pgBundle.repository.get(reservationId);
+        expect(truth?.status).toBe('CONFIRMED');
+        for (const seatId of truth?.seatIds ?? []) {
+          expect(map.find((seat) => seat.seatId === seatId)).toMatchObject({
+            state: 'SOLD',
+            userId,
+            reservationId,
+          });
+        }
+        expect(await pgBundle.readModel.buyerHistory({ userId })).toMatchObject([
+          { saleId: 'hall', reservationId, state: 'CONFIRMED', seatIds: truth?.seatIds },
+        ]);
+      }
+      const audit = await pgBundle.readModel.auditOfSeat({ saleId: 'hall', seatId: 'A2' });
+      expect(audit.map((entry) => entry.userId)).toEqual(audit.map(() => 'bob'));
+      expect(audit.map((entry) => entry.action)).toEqual(
+        expect.arrayContaining(['ReservationRequested', 'StockChanged:HELD', 'ReservationConfirmed']),
+      );
+
+      // the rebuild: every projected topic read from offset 0, as a host's rebuild command would
+      await consumer.stop();
+      const kafka = createKafka({ brokers: services.kafkaBrokers });
+      const topics = new TopicNames(ns);
+      const stream: DomainEvent[] = [];
+      for (const type of PROJECTED_EVENT_TYPES) {
+        await readTopic(kafka, topics.of(type), {}, async (message) => {
+          const decoded = decodeEvent(bodyOf(message), type);
+          if (decoded.ok) stream.push(decoded.event);
+        });
+      }
+      const rebuilt = await rebuildReadSide({
+        saleId: 'hall',
+        events: stream,
+        live: usePools({ primary: db, schema: ns }),
+        into: usePools({ primary: db, schema: `${ns}_rebuilt` }),
+      });
+      expect(rebuilt.applied).toBe(pgBundle.projector.progress().applied);
+      expect(rebuilt.differences).toEqual([]);
+    } finally {
+      await consumer.stop();
+      await runtime.close();
+    }
+  }, 90_000);
+});
