@@ -1,6 +1,7 @@
 // The buyer's page: sign in, join the queue (after a proof-of-work challenge), wait with a live
 // position, choose seats on a live map, hold them, pay, and see the result pushed over SSE.
 // Every step is recovered from the server after a refresh: nothing important lives only here.
+import { createCheckout } from './checkout.js';
 import { ApiError, api, busy, money, newIdempotencyKey, show, toast } from './lib.js';
 import { createWaitingList } from './waiting-list.js';
 
@@ -42,6 +43,19 @@ const waitingList = createWaitingList({
     closeStreams();
     showReservation(reservation);
   },
+});
+
+/** CHECKOUT=buyer: the buyer pays within the hold (card form, 3-D Secure); else the server charges. */
+const checkout = createCheckout({
+  checkoutPath: (id) => `${reservationPath(id)}/checkout`,
+  onReservation: (reservation) => {
+    closeStreams();
+    showReservation(reservation);
+  },
+  onExpiresAt: (expiresAt) => {
+    if (state.reservation) state.reservation.expiresAt = expiresAt;
+  },
+  skewMs: () => state.skewMs,
 });
 
 boot().catch(fatal);
@@ -479,6 +493,7 @@ function showReservation(reservation) {
       tick();
       state.countdownTimer = setInterval(tick, 250);
       watchReservation();
+      openCheckout(reservation).catch(fatal);
       return true;
     case 'CONFIRMED':
     case 'FAILED':
@@ -539,7 +554,17 @@ async function extend() {
   toast('Your hold was extended.', 'info');
 }
 
+/** In the buyer checkout the page takes the payment; the server never charges by itself. */
+async function openCheckout(reservation) {
+  if (!(await checkout.buyerPays())) return;
+  $('extend-button').classList.add('hidden');
+  $('hold-payment').textContent =
+    reservation.processing === 'PAYMENT_PENDING' ? 'Payment in progress' : 'Awaiting your payment';
+  await checkout.open(reservation);
+}
+
 async function release() {
+  if (checkout.active()) return checkout.leave();
   const { reservation } = await api('DELETE', reservationPath(state.reservation.id));
   closeStreams();
   localStorage.removeItem(RESERVATION_KEY);
@@ -548,6 +573,7 @@ async function release() {
 
 function showResult(reservation) {
   clearInterval(state.countdownTimer);
+  checkout.stop();
   show('view-result');
   const ok = reservation.status === 'CONFIRMED';
   $('result-icon').textContent = ok ? '✓' : '✕';
@@ -558,7 +584,10 @@ function showResult(reservation) {
     EXPIRED: 'Your hold expired',
     RELEASED: 'You gave the seats back',
   };
-  $('result-title').textContent = titles[reservation.status] ?? reservation.status;
+  $('result-title').textContent =
+    reservation.reason === 'CHECKOUT_ABANDONED'
+      ? 'You left the checkout'
+      : (titles[reservation.status] ?? reservation.status);
   $('result-detail').textContent = ok
     ? `${describe(reservation)} · ${money(reservation.amountCents)} · payment ${reservation.paymentId ?? ''}`
     : `${describe(reservation)} went back on sale${reservation.reason ? ` (${reservation.reason})` : ''}.`;

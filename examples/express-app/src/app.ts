@@ -6,6 +6,8 @@ import type { AppConfig } from './config';
 import { authRoutes } from './http/auth-routes';
 import { type BuyerCaches, buyerRoutes, type SaleInfo, type SeatSnapshot } from './http/buyer-routes';
 import { TtlCache } from './http/cache';
+import { CheckoutActivity } from './http/checkout-activity';
+import { checkoutRoutes, operatorCheckoutRoutes, paymentWebhookRoute } from './http/checkout-routes';
 import { blocklistCheck, rateLimits } from './http/defences';
 import { errorHandler, notFound } from './http/errors';
 import { LiveUpdates } from './http/live';
@@ -54,6 +56,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const waitingListLive = new WaitingListLive(platform, hub, log);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
+  const checkoutActivity = new CheckoutActivity(platform);
   metrics.watchAdaptive(() => platform.runtime.sales());
 
   const app = express();
@@ -94,11 +97,14 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     res.send(await metrics.registry.metrics());
   });
 
+  // the provider signs the raw body: its webhook is read before any JSON parser
+  app.use('/api', paymentWebhookRoute({ platform }));
   // a sale definition carries its whole seat map; buyers' bodies are a few hundred bytes
   app.use('/api/operator', express.json({ limit: '10mb' }));
   app.use('/api', express.json({ limit: '64kb' }));
   app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats, caches }));
   app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth }));
+  app.use('/api/operator', operatorCheckoutRoutes({ auth: operatorAuth, activity: checkoutActivity }));
   app.use('/api', sessionReader(codec, now));
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
@@ -120,6 +126,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     }),
   );
   app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));
+  app.use('/api', checkoutRoutes({ platform, hub, caches, activity: checkoutActivity }));
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1m' }));
   app.use(notFound);

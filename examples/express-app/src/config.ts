@@ -52,6 +52,11 @@ const Env = z.object({
   PAYMENT_LATENCY_MS: ms.default(800),
   PAYMENT_FAILURE_RATE: ratio.default(0.05),
   /**
+   * Who pays: `auto` (the worker charges the simulator above as soon as a hold is made) or `buyer`
+   * (the buyer pays within the hold: card form, 3-D Secure, signed webhooks; see docs/checkout.md).
+   */
+  CHECKOUT: z.enum(['auto', 'buyer']).default('auto'),
+  /**
    * How the hot path is made safe: `atomic` (one store operation, the default) or `lock` (the
    * seed's distributed lock → check → DECR → SET NX PX), to compare the two under load.
    */
@@ -124,6 +129,8 @@ export interface AppConfig {
   worker: boolean;
   saleLoops: boolean;
   payment: { latencyMs: number; failureRate: number };
+  /** `auto`: the worker charges at once; `buyer`: the buyer pays within the hold. */
+  checkout: 'auto' | 'buyer';
   strategy: 'atomic' | 'lock';
   demoSale: 'seated' | 'general' | 'none';
   demoSaleId: string;
@@ -183,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     worker: e.WORKER,
     saleLoops: e.SALE_LOOPS,
     payment: { latencyMs: e.PAYMENT_LATENCY_MS, failureRate: e.PAYMENT_FAILURE_RATE },
+    checkout: e.CHECKOUT,
     strategy: e.RESERVE_STRATEGY,
     demoSale: e.DEMO_SALE,
     demoSaleId: e.DEMO_SALE_ID,

@@ -47,6 +47,7 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
     strategy: config.strategy,
     waitingListClaimMs: config.waitingListClaimMs,
     payments,
+    checkout: config.checkout,
     log,
     botGuard: options.botGuard ?? botGuardOptions(config),
   });

@@ -5,17 +5,22 @@ import {
   type BotGuardOptionsInput,
   botGuardHook,
   type ChallengeProvider,
+  type CheckoutStore,
   type Clock,
   createSeatRushRuntime,
+  type NotificationOutbox,
   type RateLimiter,
   type ReserveStrategy,
+  type RuntimeCheckoutOptions,
   type RuntimePorts,
   type SeatRushRuntime,
+  SimulatedPaymentProvider,
 } from '@seatrush/core';
 import { Invitations, ProofOfWorkChallenges, subjectOf } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
 import { LoggingAlertSink } from './alerts';
+import { deliverAfterAnswer } from './webhook-delivery';
 
 /** A connection pool's usage, for the metrics. */
 export interface PoolUsage {
@@ -32,6 +37,9 @@ export type AppPorts = RuntimePorts & {
   mode?: 'memory' | 'servers';
   clock?: Clock;
   pools?(): Record<string, PoolUsage>;
+  /** The buyer-driven checkout's records and outbox on the real servers (in memory when absent). */
+  checkoutStore?: CheckoutStore;
+  notificationOutbox?: NotificationOutbox;
   /** Closes the clients the app opened for these ports, once the runtime has closed. */
   closeClients?(): Promise<void>;
 };
@@ -53,6 +61,11 @@ export interface PlatformSettings {
   adaptiveIntervalMs?: number;
   waitingListClaimMs?: number;
   payments: PaymentSimulator;
+  /**
+   * `auto` (default): the worker charges `payments` as soon as a hold is made. `buyer`: the buyer
+   * pays within the hold through the SDK's checkout, on the simulator provider.
+   */
+  checkout?: 'auto' | 'buyer';
   log: Logger;
 }
 
@@ -65,6 +78,8 @@ export interface Platform {
   readonly challenges: ChallengeProvider;
   readonly invitations: Invitations;
   readonly payments: PaymentSimulator;
+  /** The provider the buyer's payment form talks to, in the `buyer` checkout; null in `auto`. */
+  readonly paymentProvider: SimulatedPaymentProvider | null;
   readonly alerts: LoggingAlertSink;
   now(): number;
   pools(): Record<string, PoolUsage>;
@@ -90,9 +105,18 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
   const invitations = new Invitations({ secret: settings.invitationSecret ?? randomBytes(32) });
   const alerts = new LoggingAlertSink(log);
   const loops = settings.saleLoops;
+  // in-process webhooks: the simulator signs each one and hands it to the runtime's handler
+  const paymentProvider =
+    settings.checkout === 'buyer'
+      ? new SimulatedPaymentProvider({
+          ...(ports.clock ? { clock: ports.clock } : {}),
+          deliver: deliverAfterAnswer((delivery) => runtime.checkout!.handleWebhook(delivery), log),
+        })
+      : null;
   const runtime = createSeatRushRuntime({
     ports,
     payments: settings.payments,
+    checkout: paymentProvider ? buyerCheckout(paymentProvider, ports, log) : 'auto',
     admissionSecret: settings.tokenSecret,
     alerts,
     ...(ports.clock ? { clock: ports.clock } : {}),
@@ -128,6 +152,7 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
     },
     invitations,
     payments: settings.payments,
+    paymentProvider,
     alerts,
     now: () => clock.now(),
     pools: () => ports.pools?.() ?? {},
@@ -137,5 +162,21 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
         .closeClients?.()
         .catch((error: unknown) => log.warn({ err: error }, 'closing the clients failed'));
     },
+  };
+}
+
+/** The buyer-driven checkout on the simulator; notifications to buyers are log lines here. */
+function buyerCheckout(
+  provider: SimulatedPaymentProvider,
+  ports: AppPorts,
+  log: Logger,
+): RuntimeCheckoutOptions {
+  return {
+    provider,
+    currency: 'usd', // the currency the web client shows prices in
+    ...(ports.checkoutStore && ports.notificationOutbox
+      ? { store: ports.checkoutStore, outbox: ports.notificationOutbox }
+      : {}),
+    sender: { send: async (notification: unknown) => log.info({ notification }, 'notification sent') },
   };
 }

@@ -53,6 +53,8 @@ export async function serverPorts(
     ...combineBundles(store, truth, eventsUnverified),
     verify: async () => {}, // verified above, the broker in the background
     mode: 'servers',
+    checkoutStore: truth.checkout,
+    notificationOutbox: truth.notifications,
     pools: () => ({
       postgres: {
         total: pg.primary.totalCount,
