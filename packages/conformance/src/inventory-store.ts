@@ -86,6 +86,26 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   },
   {
     category: 'behaviour',
+    name: 'refuses every write to a sale that is not loaded with SALE_NOT_WARM, and writes nothing',
+    async run({ inventory }) {
+      const saleId = freshId('cold');
+      const now = startOfTest();
+      const ref = { saleId, reservationId: freshId('r'), userId: 'u1', now };
+      const refused = { ok: false, code: 'SALE_NOT_WARM' };
+      expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now))).toEqual(refused);
+      expect(await inventory.extend({ ...ref, holdMs: 1_000 })).toEqual(refused);
+      expect(await inventory.release(ref)).toEqual(refused);
+      expect(await inventory.confirm(ref)).toEqual(refused);
+      expect(await inventory.compensate({ saleId, reservationId: ref.reservationId })).toEqual(refused);
+      expect(await inventory.expireDue({ saleId, now: now + 1_000_000, limit: 10 })).toEqual([]);
+      // nothing was made: the sale is still cold, with no counts and no hold
+      expect(await inventory.isWarm(saleId)).toBe(false);
+      await expect(inventory.counts(saleId)).rejects.toMatchObject({ code: 'UNKNOWN_SALE' });
+      expect(await inventory.getHold(saleId, ref.reservationId)).toBeNull();
+    },
+  },
+  {
+    category: 'behaviour',
     name: 'holds general-admission units until now + holdMs and takes them from the stock',
     async run({ inventory }) {
       const saleId = await generalSale(inventory, { stock: 10 });

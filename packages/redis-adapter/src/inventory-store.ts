@@ -306,7 +306,7 @@ export class RedisInventoryStore implements InventoryStore {
     return holdChange(
       await this.context.scripts.run(
         'extend-hold',
-        [k.hold(i.reservationId), k.expiry, k.holdTimer(i.reservationId)],
+        [k.hold(i.reservationId), k.expiry, k.holdTimer(i.reservationId), k.meta],
         [i.userId, i.holdMs, i.now, this.context.retentionMs, this.expiryTimers ? '1' : '0'],
       ),
     );
@@ -378,7 +378,8 @@ export class RedisInventoryStore implements InventoryStore {
       ),
       'compensate',
     );
-    if (reply[0] !== 'OK') return { ok: false, code: 'NOT_FOUND' };
+    if (reply[0] !== 'OK')
+      return { ok: false, code: reply[1] === 'SALE_NOT_WARM' ? 'SALE_NOT_WARM' : 'NOT_FOUND' };
     return { ok: true, restored: reply[1] === '1', hold: publicHold(holdFrom(pairs(reply, 2))) };
   }
 
@@ -493,7 +494,7 @@ const HOLD_OWNER = { saleId: SaleId, reservationId: ReservationId, userId: UserI
 function holdChange(raw: unknown): HoldChangeOutcome {
   const reply = asList(raw, 'hold change');
   if (reply[0] === 'OK') return { ok: true, hold: publicHold(holdFrom(pairs(reply, 1))) };
-  return { ok: false, code: String(reply[1]) as 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' };
+  return { ok: false, code: String(reply[1]) as Extract<HoldChangeOutcome, { ok: false }>['code'] };
 }
 
 /** Rules the snapshot schema cannot state alone. */

@@ -135,13 +135,16 @@ export class RedisWaitingListStore implements WaitingListStore {
     const reply = asList(
       await this.store.context.scripts.run(
         'waiting-list-claim',
-        [k.order, k.expiry, k.entry, k.hold(c.offerId), k.outbox],
+        [k.order, k.expiry, k.entry, k.hold(c.offerId), k.outbox, k.meta],
         [c.userId, c.offerId, c.holdMs, c.now, this.store.context.retentionMs],
       ),
       'waiting-list-claim',
     );
     if (reply[0] === 'OK') return { ok: true, hold: publicHold(holdFrom(pairs(reply, 1))) };
-    return { ok: false, code: String(reply[1]) as 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
+    return {
+      ok: false,
+      code: String(reply[1]) as 'SALE_NOT_WARM' | 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED',
+    };
   }
 }
 

@@ -300,8 +300,9 @@ export class MemoryInventoryStore implements InventoryStore {
   async compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome> {
     const { saleId, reservationId } = validate('compensate input', HoldRef, input);
     const sale = this.#sales.get(saleId);
-    const hold = sale?.holds.get(reservationId);
-    if (!sale || !hold) return { ok: false, code: 'NOT_FOUND' };
+    if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
+    const hold = sale.holds.get(reservationId);
+    if (!hold) return { ok: false, code: 'NOT_FOUND' };
     // Only a hold that still has its units gives them back: an expired or released one already did.
     const restored = hold.status === 'HELD' || hold.status === 'CONFIRMED';
     if (restored) giveBack(sale, hold, 'COMPENSATED');
@@ -547,6 +548,7 @@ export class MemoryInventoryStore implements InventoryStore {
       },
       async claim(input): Promise<WaitingListClaimOutcome> {
         const c = validate('waiting list claim', WaitingListClaim, input);
+        if (!sales.has(c.saleId)) return { ok: false, code: 'SALE_NOT_WARM' };
         const entry = lists.get(c.saleId)?.entries.get(c.userId);
         const hold = sales.get(c.saleId)?.holds.get(c.offerId);
         if (!entry || entry.offerId !== c.offerId || !hold) return { ok: false, code: 'NOT_OFFERED' };
@@ -620,10 +622,11 @@ export class MemoryInventoryStore implements InventoryStore {
     now: number,
   ):
     | { ok: true; sale: SaleState; hold: HoldRecord }
-    | { ok: false; code: 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' } {
+    | { ok: false; code: 'SALE_NOT_WARM' | 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' } {
     const sale = this.#sales.get(saleId);
-    const hold = sale?.holds.get(reservationId);
-    if (!sale || !hold) return { ok: false, code: 'NOT_FOUND' };
+    if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
+    const hold = sale.holds.get(reservationId);
+    if (!hold) return { ok: false, code: 'NOT_FOUND' };
     if (hold.userId !== userId) return { ok: false, code: 'NOT_OWNER' };
     if (hold.status === 'EXPIRED') return { ok: false, code: 'EXPIRED' };
     if (hold.status !== 'HELD') return { ok: false, code: 'NOT_HELD' };

@@ -79,15 +79,23 @@ export interface UnrelayedHold {
   hold: HoldRecord | null;
 }
 
-/** Outcome of an owner-only change to a hold (extend, release, confirm). */
-export type HoldChangeOutcome =
-  | { ok: true; hold: HoldRecord }
-  | { ok: false; code: 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' };
+/**
+ * Why an owner-only change to a hold was refused. SALE_NOT_WARM: the sale is not loaded in the
+ * store (a wiped or restarted store before its rebuild); nothing was written, and the hold may
+ * come back with the rebuild, so it is no answer about the hold itself.
+ */
+export type HoldChangeRefusal = 'SALE_NOT_WARM' | 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED';
 
-/** Outcome of compensation: `restored` is false when an earlier call already compensated. */
+/** Outcome of an owner-only change to a hold (extend, release, confirm). */
+export type HoldChangeOutcome = { ok: true; hold: HoldRecord } | { ok: false; code: HoldChangeRefusal };
+
+/**
+ * Outcome of compensation: `restored` is false when an earlier call already compensated.
+ * SALE_NOT_WARM: the sale is not loaded in the store; nothing was written (retry after the rebuild).
+ */
 export type CompensateOutcome =
   | { ok: true; restored: boolean; hold: HoldRecord }
-  | { ok: false; code: 'NOT_FOUND' };
+  | { ok: false; code: 'SALE_NOT_WARM' | 'NOT_FOUND' };
 
 /** A sale's inventory as warm-up writes it into the store. */
 export const InventorySnapshot = z.object({

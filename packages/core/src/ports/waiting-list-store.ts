@@ -79,8 +79,11 @@ export type WaitingListClaim = z.infer<typeof WaitingListClaim>;
 
 export type WaitingListClaimOutcome =
   | { ok: true; hold: HoldRecord }
-  /** NOT_OFFERED: no such offer for this user; CLAIMED: claimed before; EXPIRED: past the deadline. */
-  | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
+  /**
+   * SALE_NOT_WARM: the sale is not loaded in the store (nothing written); NOT_OFFERED: no such
+   * offer for this user; CLAIMED: claimed before; EXPIRED: past the deadline.
+   */
+  | { ok: false; code: 'SALE_NOT_WARM' | 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
 
 /**
  * A sale's waiting list after sell-out (pretix's waiting list, group-aware). It lives with the

@@ -37,7 +37,8 @@ export type WaitingListClaimInput = z.infer<typeof WaitingListClaimInput>;
 /** The answer of {@link WaitingList.claim}. */
 export type WaitingListClaimResult =
   | AcceptedHold
-  | { ok: false; code: 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
+  /** SALE_NOT_WARM: the store lost the sale and it is being rebuilt; retry shortly. */
+  | { ok: false; code: 'SALE_NOT_WARM' | 'NOT_OFFERED' | 'ALREADY_CLAIMED' | 'OFFER_EXPIRED' };
 
 /** What an operator sees of a sale's waiting list. */
 export interface WaitingListFigures {

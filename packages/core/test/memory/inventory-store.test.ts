@@ -97,9 +97,10 @@ describe('MemoryInventoryStore', () => {
     await expect(store.seatStates('nope')).rejects.toBeInstanceOf(UnknownSaleError);
     await expect(store.steps().takeStock('nope', 1, 1)).rejects.toBeInstanceOf(UnknownSaleError);
     expect(await store.expireDue({ saleId: 'nope', now: NOW, limit: 5 })).toEqual([]);
+    // a compensation of a sale that is not loaded writes nothing (issue 20: no half-made sale)
     expect(await store.compensate({ saleId: 'nope', reservationId: 'r1' })).toEqual({
       ok: false,
-      code: 'NOT_FOUND',
+      code: 'SALE_NOT_WARM',
     });
   });
 

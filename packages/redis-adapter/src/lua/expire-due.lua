@@ -2,7 +2,8 @@
   expire-due: expires up to `limit` holds whose expiry (by ARGV now) has passed. Each one is
   taken off the expiry index and checked HELD inside this one atomic call, so its stock comes
   back exactly once even when sweepers and the notification listener race. The idempotency
-  outcome stays: a replay of the key answers the expired hold.
+  outcome stays: a replay of the key answers the expired hold. A sale that is not warm expires
+  nothing (its holds come back with the rebuild, which expires what is due).
 
   KEYS[1] meta   KEYS[2] stock   KEYS[3] seats   KEYS[4] users   KEYS[5] idempotency (unused,
   kept so every hold script declares the same keys)   KEYS[6] expiry
@@ -11,6 +12,7 @@
 ]]
 local meta, stock, seats, users, idem, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, now, limit, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('HGET', meta, 'warm') ~= '1' then return {} end
 local due = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, limit)
 local expired = {}
 for _, reservationId in ipairs(due) do

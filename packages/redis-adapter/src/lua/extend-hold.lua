@@ -1,11 +1,14 @@
 --[[
-  extend-hold: owner only; pushes a live hold's expiry to now + holdMs.
+  extend-hold: owner only; pushes a live hold's expiry to now + holdMs. Refused SALE_NOT_WARM,
+  writing nothing, while the sale is not warm.
 
-  KEYS[1] hold record   KEYS[2] expiry index (zset)   KEYS[3] hold timer
+  KEYS[1] hold record   KEYS[2] expiry index (zset)   KEYS[3] hold timer   KEYS[4] meta
   ARGV[1] userId   ARGV[2] holdMs   ARGV[3] now   ARGV[4] retention (ms)   ARGV[5] '1' timer on
-  Returns {'OK', field, value, …} (the hold) or {'REFUSED', NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
+  Returns {'OK', field, value, …} (the hold) or
+          {'REFUSED', SALE_NOT_WARM|NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
 ]]
-local hold, expiry, timer = KEYS[1], KEYS[2], KEYS[3]
+local hold, expiry, timer, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 local holdMs, now = tonumber(ARGV[2]), tonumber(ARGV[3])
 local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId')
 if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end

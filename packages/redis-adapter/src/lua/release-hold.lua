@@ -1,15 +1,16 @@
 --[[
   release-hold: owner only; gives a live hold back: stock and seats returned, the user's count
   lowered, the expiry entry and the idempotency key cleared, the record kept as RELEASED for
-  `retention` ms.
+  `retention` ms. Refused SALE_NOT_WARM, writing nothing, while the sale is not warm.
 
   KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
   KEYS[6] idempotency   KEYS[7] expiry   KEYS[8] hold timer
   ARGV[1] userId   ARGV[2] now   ARGV[3] retention (ms)
-  Returns {'OK', field, value, …} or {'REFUSED', NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
+  Returns {'OK', field, value, …} or {'REFUSED', SALE_NOT_WARM|NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
 ]]
 local hold, meta, stock, seats, users, idem, expiry, timer =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId', 'quantity',
   'seatIds', 'idempotencyKey')
 if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end

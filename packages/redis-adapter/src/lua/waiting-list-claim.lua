@@ -3,16 +3,19 @@
   the entry becomes CLAIMED and the offer's hold lives `holdMs` from now (time to pay). Claims
   by anyone else, for another offer id, after the deadline or after the hold expired change nothing.
   The claimed hold is a reservation from then on: its outbox entry is written in the same step.
+  Refused SALE_NOT_WARM, writing nothing, while the sale is not warm.
 
   KEYS[1] order   zset   userId -> place of live entries
   KEYS[2] expiry  zset   reservation id -> expiresAt of live holds
   KEYS[3] entry   hash   the claiming user's entry
   KEYS[4] hold    hash   the offer's hold record
   KEYS[5] outbox  zset   reservation id -> when held, of holds not yet handed to the pipeline
+  KEYS[6] meta    hash   the sale's meta (warm)
   ARGV[1] userId   ARGV[2] offerId   ARGV[3] holdMs   ARGV[4] now (ms)   ARGV[5] retention (ms)
   Returns {'OK', field, value, …} (the hold) or {'REFUSED', code}
 ]]
-local order, expiry, entry, hold, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local order, expiry, entry, hold, outbox, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 local userId, offerId = ARGV[1], ARGV[2]
 local holdMs, now, retention = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 
