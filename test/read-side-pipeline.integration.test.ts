@@ -1,10 +1,17 @@
-import { combineBundles, createSeatRushRuntime, type DomainEvent, FakePaymentGateway } from '@seatrush/core';
+import {
+  combineBundles,
+  createSeatRushRuntime,
+  type DomainEvent,
+  type EventHandler,
+  FakePaymentGateway,
+} from '@seatrush/core';
 import { bodyOf, createKafka, decodeEvent, kafkaPorts, readTopic, TopicNames } from '@seatrush/kafka-adapter';
 import { PROJECTED_EVENT_TYPES, pgPorts, rebuildReadSide, usePools } from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { seatedScenario } from '../packages/pg-adapter/test/read-side-scenario';
 import { uniqueName } from './support';
 
 /**
@@ -131,4 +138,62 @@ describe('the projector behind a real runtime', () => {
       await runtime.close();
     }
   }, 90_000);
+});
+
+/**
+ * The projector's rate against the consumer's raw rate, side by side on the same backlog (run it
+ * with READ_SIDE_BENCH=1; it prints, it asserts no timing). Both groups read every projected topic
+ * from offset 0, one after the other, so they never share the machine.
+ */
+describe.skipIf(!process.env.READ_SIDE_BENCH)('projector throughput', () => {
+  const services = inject('services');
+  const db = new pg.Pool({ connectionString: services.databaseUrl, max: 6 });
+  const ns = uniqueName('readbench');
+  afterAll(async () => {
+    await db.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(ns)} CASCADE`);
+    await db.end();
+  });
+
+  it('prints events/s of a no-op handler and of the projector', async () => {
+    const batchSize = Number(process.env.READ_SIDE_BENCH_BATCH ?? 50); // the consumer's default is 50
+    const kafka = kafkaPorts(
+      { brokers: services.kafkaBrokers },
+      { topicPrefix: ns, consumer: { batchSize } },
+    );
+    const bundle = pgPorts(db, { schema: ns, migrate: 'apply' });
+    await Promise.all([kafka.verify(), bundle.verify()]);
+    const events = seatedScenario('bench', { seats: 600, rounds: 2, partitions: 3, seed: 1 }).events;
+    for (let i = 0; i < events.length; i += 500) await kafka.publisher.publish(events.slice(i, i + 500));
+    const drain = async (group: string, handler: EventHandler, applied: () => number) => {
+      const consumer = kafka.consumer(group);
+      const started = performance.now();
+      await consumer.start({ types: [...PROJECTED_EVENT_TYPES], handler });
+      while (applied() < events.length && performance.now() - started < 120_000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const seconds = (performance.now() - started) / 1_000;
+      await consumer.stop();
+      return applied() / seconds;
+    };
+    let seen = 0;
+    const raw = await drain(
+      'raw',
+      {
+        handle: async () => {
+          seen += 1;
+        },
+        handleBatch: async (batch) => {
+          seen += batch.length;
+          return { failed: [] };
+        },
+      },
+      () => seen,
+    );
+    const projected = await drain('projector', bundle.projector, () => bundle.projector.progress().applied);
+    console.log(
+      `${events.length} events, batches of ${batchSize}: raw consumer ${raw.toFixed(0)} events/s, projector ${projected.toFixed(0)} events/s, ratio ${(projected / raw).toFixed(2)}`,
+    );
+    expect(bundle.projector.progress().applied).toBe(events.length);
+    await kafka.close();
+  }, 300_000);
 });
