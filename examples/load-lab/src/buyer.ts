@@ -77,6 +77,13 @@ export interface BuyerBehaviour {
   popularitySkew: number;
   /** Share of reserve requests repeated with the same Idempotency-Key (a double click). */
   replayRate: number;
+  /**
+   * The buyer checkout (the app's `CHECKOUT=buyer`): share of holders who leave the payment page,
+   * whose first card is declined (they try another), and whose bank asks for 3-D Secure.
+   */
+  abandonCheckout: number;
+  declineFirstCard: number;
+  threeDSecure: number;
   /** How long to wait for the final result of a hold before reading it directly. */
   resultTimeoutMs: number;
   /** How often a waiting buyer sends its heartbeat (the web client: every 15 s). */
@@ -95,6 +102,9 @@ export const DEFAULT_BEHAVIOUR: BuyerBehaviour = {
   maxAttempts: 4,
   popularitySkew: 3,
   replayRate: 0.05,
+  abandonCheckout: 0.1,
+  declineFirstCard: 0.1,
+  threeDSecure: 0.3,
   resultTimeoutMs: 30_000,
   heartbeatMs: 15_000,
   queueTimeoutMs: 90_000,
@@ -116,6 +126,11 @@ export interface BuyerResult {
   reserveAttempts: number;
   /** A replayed reserve that did not answer the original reservation (must never happen). */
   replayMismatch: boolean;
+  /**
+   * The buyer checkout: this buyer sent an approving payment (an approved card, or its approval of
+   * the bank's 3-D Secure step), answered or not. A seat confirmed without one is a bug.
+   */
+  paid: boolean;
 }
 
 /** What a buyer needs from the run. */
@@ -131,6 +146,8 @@ export interface BuyerContext {
   /** Set to stop every buyer (the run's deadline); they end as ABANDONED. */
   signal: AbortSignal;
   random?: () => number;
+  /** `buyer`: the app takes no payment by itself; each holder pays (or leaves) on the checkout. */
+  checkout?: 'auto' | 'buyer';
   /** Watchers only join and hold their queue stream until `signal` aborts. */
   watchOnly?: boolean;
   /** Called on every queue event (watchers count fan-out). */
@@ -148,6 +165,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
+
+/** The app's payment simulator's test cards (the SDK's SIMULATOR_CARDS; the lab has no SDK dependency). */
+const CARDS = {
+  approved: '4242424242424242',
+  threeDSecure: '4000002760003184',
+  declined: '4000000000000002',
+};
 
 const codeOf = (answer: HttpAnswer): string =>
   answer.status < 300
@@ -187,6 +211,7 @@ export class VirtualBuyer {
       lastCode: null,
       reserveAttempts: 0,
       replayMismatch: false,
+      paid: false,
     };
   }
 
@@ -478,6 +503,7 @@ export class VirtualBuyer {
       if (released.status === 200) this.#move('RELEASED');
     }
     if (this.result.state !== 'HOLDING') return;
+    if (this.#ctx.checkout === 'buyer') await this.#pay(`${path}/checkout`);
     const started = performance.now();
     const final = await new Promise<string | null>((resolve) => {
       let done = false;
@@ -510,6 +536,61 @@ export class VirtualBuyer {
       this.#move(status);
     } else {
       this.#fail('NO_FINAL_RESULT');
+    }
+  }
+
+  /**
+   * The buyer checkout, as a person at the payment page: begin, think, maybe leave (the seats go
+   * back), maybe a declined card first, maybe the bank's 3-D Secure step. The result is not read
+   * here: it comes over the reservation's stream, as for everyone.
+   */
+  async #pay(checkoutPath: string): Promise<void> {
+    try {
+      await this.#checkout(checkoutPath);
+    } catch (error) {
+      // an answer that never came (a timeout at the spike) ends nothing: the server decides, and
+      // its result comes over the reservation's stream as for everyone
+      this.result.lastCode = errorCode(error);
+    }
+  }
+
+  async #checkout(checkoutPath: string): Promise<void> {
+    const { recorder, behaviour } = this.#ctx;
+    const begun = await recorder.time('checkout_begin', () => this.#request('POST', checkoutPath), codeOf);
+    if (begun.status !== 200) {
+      // the hold ended first (it expired, or the sale closed): the result stream says how
+      this.result.lastCode = codeOf(begun);
+      return;
+    }
+    const { paymentId, clientSecret } = (
+      begun.body as { payment: { paymentId: string; clientSecret: string } }
+    ).payment;
+    const simulator = `/api/simulator/payments/${encodeURIComponent(paymentId)}`;
+    const step = (action: string, body: Record<string, unknown>) =>
+      recorder.time(
+        'payment',
+        () => this.#request('POST', `${simulator}/${action}`, { body: { clientSecret, ...body } }),
+        codeOf,
+      );
+    await this.#think();
+    if (this.#random() < behaviour.abandonCheckout) {
+      await this.#request('DELETE', checkoutPath);
+      return;
+    }
+    if (this.#random() < behaviour.declineFirstCard) {
+      await step('confirm', { card: CARDS.declined });
+      await this.#think();
+    }
+    if (this.#random() < behaviour.threeDSecure) {
+      const asked = await step('confirm', { card: CARDS.threeDSecure });
+      if (asked.status !== 200) return;
+      await this.#think();
+      // paid from the moment the approval is sent: its answer may be lost, the payment is not
+      this.result.paid = true;
+      await step('authenticate', { approve: true });
+    } else {
+      this.result.paid = true;
+      await step('confirm', { card: CARDS.approved });
     }
   }
 

@@ -22,6 +22,8 @@ export interface InvariantInput {
   reconciliation: Reconciliation | null;
   /** The server's status of every accepted reservation, read with its owner's cookie. */
   serverStatus: Map<string, string | null>;
+  /** The app ran the buyer checkout: no seat may be confirmed without its buyer's payment. */
+  buyerCheckout?: boolean;
 }
 
 const HOLD_FINAL = new Set(['CONFIRMED', 'FAILED', 'EXPIRED', 'RELEASED']);
@@ -95,6 +97,15 @@ export function checkInvariant(input: InvariantInput): InvariantReport {
           .join('; ')}`,
   );
   add('no hold left once settled', f.held === 0, `held ${f.held}`);
+
+  if (input.buyerCheckout) {
+    const unpaid = confirmed.filter((b) => !b.paid);
+    add(
+      'no seat confirmed without its buyer paying',
+      unpaid.length === 0,
+      `${confirmed.length} confirmed, ${unpaid.length} of them not paid by their buyer`,
+    );
+  }
 
   const mismatches = buyers.filter((b) => b.replayMismatch).length;
   add('replayed reserves answer the original', mismatches === 0, `${mismatches} mismatches`);

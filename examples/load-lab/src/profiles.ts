@@ -30,6 +30,11 @@ export interface ProfileParams {
   powDifficulty: number;
   paymentLatencyMs: number;
   paymentFailureRate: number;
+  /**
+   * 1 → the app runs the buyer checkout (`CHECKOUT=buyer`): every holder pays on the card form,
+   * with think time and some abandonment (`behaviour.abandonCheckout`, …); 0 → the worker pays.
+   */
+  checkout: number;
   /** Client side: loopback source addresses, request sockets, concurrent setups (watchers). */
   sourceAddresses: number;
   requestSockets: number;
@@ -61,6 +66,7 @@ const BASE: ProfileParams = {
   powDifficulty: 4,
   paymentLatencyMs: 200,
   paymentFailureRate: 0.05,
+  checkout: 0,
   sourceAddresses: 4,
   requestSockets: 2_048,
   setupConcurrency: 64,

@@ -11,6 +11,8 @@ export const STEPS = [
   'admission_wait',
   'seat_map',
   'reserve',
+  'checkout_begin',
+  'payment',
   'result_wait',
   'end_to_end',
 ] as const;

@@ -115,6 +115,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
     paymentLatencyMs: params.paymentLatencyMs,
     paymentFailureRate: params.paymentFailureRate,
     strategy,
+    ...(params.checkout ? { env: { CHECKOUT: 'buyer' } } : {}),
   });
   const client = new LabHttpClient(app.baseUrl, {
     sourceAddresses: params.sourceAddresses,
@@ -158,6 +159,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
         saleId,
         seatIds,
         behaviour: params.behaviour,
+        checkout: params.checkout ? 'buyer' : 'auto',
         source: i % params.sourceAddresses,
         signal: abort.signal,
         watchOnly,
@@ -267,7 +269,13 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
     await probe.sample();
     probe.stop();
     const invariant = figures
-      ? checkInvariant({ buyers, figures, reconciliation, serverStatus })
+      ? checkInvariant({
+          buyers,
+          figures,
+          reconciliation,
+          serverStatus,
+          buyerCheckout: params.checkout === 1,
+        })
       : {
           ok: false,
           checks: [{ name: 'sale figures readable', ok: false, detail: 'the stats call failed' }],

@@ -171,3 +171,80 @@ describe('a small spike profile on the embedded default', () => {
     expect(result.server.some((s) => s.appRssMb !== null && s.appRssMb > 0)).toBe(true);
   }, 120_000);
 });
+
+describe('virtual buyers paying on the buyer checkout (CHECKOUT=buyer)', () => {
+  let app: AppProcess;
+  let client: LabHttpClient;
+  let operator: OperatorApi;
+
+  beforeAll(async () => {
+    app = await startApp({
+      servers: null,
+      powDifficulty: 4,
+      paymentLatencyMs: 0,
+      paymentFailureRate: 0,
+      strategy: 'atomic',
+      env: { CHECKOUT: 'buyer' },
+    });
+    client = new LabHttpClient(app.baseUrl, { sourceAddresses: 2 });
+    operator = new OperatorApi(client, app.operatorToken);
+  }, 120_000);
+
+  afterAll(async () => {
+    client?.close();
+    await app?.stop();
+  });
+
+  it('confirms the seats of those who paid (after a decline, through 3-D Secure), frees those who left', async () => {
+    await operator.prepare({
+      id: 'pay',
+      seats: 5,
+      admitPerTick: 50,
+      tickMs: 100,
+      maxActive: 50,
+      holdMs: 30_000,
+    });
+    const recorder = new Recorder();
+    const abort = new AbortController();
+    const buyer = (i: number, abandonCheckout: number) =>
+      new VirtualBuyer(`pay-${i}`, {
+        client,
+        recorder,
+        saleId: 'pay',
+        seatIds: labSeatIds(5),
+        behaviour: {
+          ...DEFAULT_BEHAVIOUR,
+          thinkMs: [0, 20],
+          abandonWhileWaiting: 0,
+          abandonAfterAdmission: 0,
+          replayRate: 0,
+          popularitySkew: 1,
+          abandonCheckout,
+          declineFirstCard: 1,
+          threeDSecure: 1,
+        },
+        checkout: 'buyer',
+        source: i,
+        signal: abort.signal,
+      }).run();
+    const results = await Promise.all([buyer(0, 0), buyer(1, 0), buyer(2, 0), buyer(3, 1), buyer(4, 1)]);
+    for (const b of results) expectLegalTrace(b);
+    expect(results.map((b) => [b.state, b.paid])).toEqual([
+      ['CONFIRMED', true],
+      ['CONFIRMED', true],
+      ['CONFIRMED', true],
+      ['FAILED', false],
+      ['FAILED', false],
+    ]);
+    const steps = recorder.steps(1_000);
+    expect(steps.checkout_begin?.count).toBe(5);
+    // three buyers: a declined card, then the 3-D Secure card and the bank's approval
+    expect(steps.payment?.codes).toEqual({ OK: 6, PAYMENT_DECLINED: 3 });
+    expect(await operator.stats('pay')).toMatchObject({
+      initialStock: 5,
+      confirmed: 3,
+      held: 0,
+      available: 2,
+    });
+  }, 60_000);
+});

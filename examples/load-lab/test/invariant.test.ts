@@ -16,6 +16,7 @@ const buyer = (id: string, state: BuyerResult['state'], seat?: string): BuyerRes
   lastCode: null,
   reserveAttempts: 1,
   replayMismatch: false,
+  paid: state === 'CONFIRMED',
 });
 
 const figures = (over: Partial<SaleFiguresView> = {}): SaleFiguresView => ({
@@ -59,6 +60,15 @@ describe('end-of-run invariant', () => {
     const report = checkInvariant(consistentRun());
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.ok).toBe(true);
+  });
+
+  it('catches, in the buyer checkout, a seat confirmed that its buyer never paid', () => {
+    const input = { ...consistentRun(), buyerCheckout: true };
+    expect(checkInvariant(input).ok).toBe(true);
+    input.buyers[0] = { ...input.buyers[0]!, paid: false };
+    const failing = checkInvariant(input).checks.filter((c) => !c.ok);
+    expect(failing.map((c) => c.name)).toEqual(['no seat confirmed without its buyer paying']);
+    expect(failing[0]?.detail).toBe('2 confirmed, 1 of them not paid by their buyer');
   });
 
   it('catches a seat sold twice', () => {
