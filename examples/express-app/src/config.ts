@@ -54,6 +54,8 @@ const Env = z.object({
   /**
    * Who pays: `auto` (the worker charges the simulator above as soon as a hold is made) or `buyer`
    * (the buyer pays within the hold: card form, 3-D Secure, signed webhooks; see docs/checkout.md).
+   * `buyer` runs on the SDK's payment simulator, whose payments live in this process: one API
+   * instance with its worker inside (WORKER=true). A real provider has no such limit.
    */
   CHECKOUT: z.enum(['auto', 'buyer']).default('auto'),
   /**
@@ -165,6 +167,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (serverUrls !== 0 && serverUrls !== 3) {
     throw new ConfigurationError(
       'set all of REDIS_URL, KAFKA_BROKERS and DATABASE_URL (real servers) or none (in-memory)',
+    );
+  }
+  if (e.CHECKOUT === 'buyer' && !e.WORKER) {
+    throw new ConfigurationError(
+      'CHECKOUT=buyer needs WORKER=true: the payment simulator and the worker that voids its payments share this process',
     );
   }
   const servers =

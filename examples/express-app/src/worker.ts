@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   if (!config.servers) {
     throw new Error('the worker consumes from Kafka: set REDIS_URL, KAFKA_BROKERS and DATABASE_URL');
   }
+  // the buyer checkout's simulator keeps its payments in the API process: a worker here would void none
+  if (config.checkout === 'buyer')
+    throw new Error('CHECKOUT=buyer runs the worker inside the API (WORKER=true)');
   const { serverPorts } = await import('./platform/servers');
   const ports = await serverPorts(config.servers, { namespace: config.namespace, log });
   const platform = createPlatform(ports, {

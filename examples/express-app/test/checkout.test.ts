@@ -1,5 +1,6 @@
 import { SIMULATOR_CARDS } from '@seatrush/core/ports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
 import type { RunningApp } from '../src/server';
 import { Buyer, operator, sleep, startTestApp } from './support/harness';
 
@@ -250,5 +251,16 @@ describe('the checkout routes when the worker pays at once (CHECKOUT=auto, the d
     const hook = await buyer.request('POST', '/api/webhooks/payments', { rawBody: '{}' });
     expect(hook.status).toBe(409);
     expect((await buyer.waitForResult('demo', reservationId)).status).toBe('CONFIRMED');
+  });
+});
+
+describe('the CHECKOUT setting', () => {
+  it('defaults to auto, and refuses the buyer checkout without the worker in the process', () => {
+    expect(loadConfig({}).checkout).toBe('auto');
+    expect(loadConfig({ CHECKOUT: 'buyer' }).checkout).toBe('buyer');
+    expect(() => loadConfig({ CHECKOUT: 'buyer', WORKER: 'false' })).toThrow(
+      /CHECKOUT=buyer needs WORKER=true/,
+    );
+    expect(() => loadConfig({ CHECKOUT: 'card' })).toThrow(/CHECKOUT/);
   });
 });
