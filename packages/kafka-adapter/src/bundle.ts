@@ -17,14 +17,20 @@ export type ConsumerSettings = Omit<
 export interface KafkaPortsOptions {
   /** Goes before every topic and consumer group name: the namespace of one deployment. */
   topicPrefix?: string;
-  /** The client library (`platformatic`, the default, or `kafkajs`). */
+  /** The client library (`kafkajs`, the default, or `platformatic`). */
   client?: KafkaClientName;
+  /**
+   * This worker process's stable slot name (a pod name, `HOSTNAME-<index>`, a supervisor's
+   * process number), the same after a restart and never shared by two live processes. Each
+   * consumer gets `groupInstanceId` `<instanceId>` (the second of the same group in this bundle
+   * `<instanceId>-1`, …): static membership, so a SIGKILLed worker's replacement takes its
+   * partitions back within a second instead of after the session timeout. Without it, a killed
+   * worker's partitions wait `sessionTimeoutMs` (10 s by default).
+   */
+  instanceId?: string;
   /** More publisher settings (batching, compression, provisioning, …). */
   publisher?: Omit<KafkaEventPublisherOptions, 'connection' | 'client' | 'topicPrefix'>;
-  /**
-   * More consumer settings, for every group or per group (`(group) => …`); `groupInstanceId`
-   * makes a restarted worker take its partitions back at once.
-   */
+  /** More consumer settings, for every group or per group (`(group) => …`); they win over `instanceId`. */
   consumer?: ConsumerSettings | ((group: string) => ConsumerSettings);
 }
 
@@ -52,9 +58,17 @@ export function kafkaPorts(connection: KafkaConnection, options: KafkaPortsOptio
   const topicPrefix = options.topicPrefix ?? 'seatrush';
   const client = options.client === undefined ? {} : { client: options.client };
   const publisher = new KafkaEventPublisher({ ...options.publisher, connection, topicPrefix, ...client });
+  const membersOf = new Map<string, number>();
+  const slotOf = (group: string): Pick<ConsumerSettings, 'groupInstanceId'> => {
+    if (options.instanceId === undefined) return {};
+    const earlier = membersOf.get(group) ?? 0;
+    membersOf.set(group, earlier + 1);
+    return { groupInstanceId: earlier === 0 ? options.instanceId : `${options.instanceId}-${earlier}` };
+  };
   const settingsOf = (group: string): ConsumerSettings => ({
     // a result listener hears what happens from now on; every other group, everything ever published
     fromBeginning: !group.startsWith(RESULT_LISTENER_GROUP_PREFIX),
+    ...slotOf(group),
     ...(typeof options.consumer === 'function' ? options.consumer(group) : options.consumer),
   });
   let admin: Promise<Admin> | null = null;

@@ -41,10 +41,13 @@ export interface KafkaEventConsumerOptions {
   /** The consumer group: each group receives every event once; its members share the partitions. */
   groupId: string;
   /**
-   * Static group membership (KIP-345; platformatic client): a stable id per worker slot (a pod
-   * name, a host and process index). A member restarted with the same id takes its partitions
+   * Static group membership: a stable id per worker slot (a pod name, a host and process index),
+   * never shared by two live processes. A member restarted with the same id takes its partitions
    * back at once, without waiting for its old session to lapse — how a SIGKILLed worker is
-   * replaced within seconds. Without it, a killed member's partitions wait `sessionTimeoutMs`.
+   * replaced within a second. Without it, a killed member's partitions wait `sessionTimeoutMs`.
+   * On platformatic it is Kafka's `group.instance.id` (KIP-345). kafkajs has none, so it is
+   * emulated: the member's client id names the slot, and once it has asked to join, the slot's
+   * earlier members are removed from the group (LeaveGroup by member id).
    */
   groupInstanceId?: string;
   /** Goes before every topic name. Default `seatrush`. */
@@ -65,12 +68,14 @@ export interface KafkaEventConsumerOptions {
   fromBeginning?: boolean;
   /**
    * The broker drops a member silent this long, in ms (at least the broker's
-   * `group.min.session.timeout.ms`, 6,000 by default). Default 30,000.
+   * `group.min.session.timeout.ms`, 6,000 by default). Default 10,000
+   * ({@link DEFAULT_SESSION_TIMEOUT_MS}). A replaced member with `groupInstanceId` does not wait
+   * for it.
    */
   sessionTimeoutMs?: number;
   /** How long a fetch waits on the broker for new messages, in ms (Kafka's `fetch.max.wait.ms`). Default 500. */
   maxWaitTimeMs?: number;
-  /** Heartbeats this often, also during retry waits, in ms. Default 3,000. */
+  /** Heartbeats this often, also during retry waits, in ms. Default 1,000. */
   heartbeatIntervalMs?: number;
   /**
    * Back-pressure: while it answers true, fetching pauses and no further message is started;
@@ -122,6 +127,16 @@ const StartSchema = z.object({
   retry: RetryPolicySchema.optional(),
 });
 
+/**
+ * A member silent this long is dropped and its partitions move, in ms: what a killed worker that
+ * is not replaced (no `groupInstanceId`, or none restarted) costs. 10 s is ten heartbeats, so a
+ * loaded machine's event-loop stalls of a second or two do not cost a rebalance; the broker
+ * refuses less than its `group.min.session.timeout.ms` (6 s by default).
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/** Heartbeats this often, in ms: surviving members hear of a rebalance within a second. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+
 /** Raised inside a batch when it must end without committing (stopping, or the partition moved). */
 const ABORTED = Symbol('aborted');
 
@@ -167,9 +182,6 @@ export class KafkaEventConsumer implements EventConsumer {
     this.options = options;
     this.groupId = valid.groupId;
     this.client = valid.client ?? DEFAULT_CLIENT;
-    if (valid.groupInstanceId !== undefined && this.client === 'kafkajs') {
-      throw new ConfigurationError('static membership (groupInstanceId) needs the platformatic client');
-    }
     this.topics = new TopicNames(valid.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
     this.provision = valid.provision ?? {};
   }
@@ -290,17 +302,21 @@ export class KafkaEventConsumer implements EventConsumer {
     const settings = {
       groupId: this.groupId,
       sessionTimeoutMs: this.sessionTimeoutMs(),
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3_000,
+      heartbeatIntervalMs: this.heartbeatIntervalMs(),
       maxWaitTimeMs: this.options.maxWaitTimeMs ?? 500,
       groupInstanceId: this.options.groupInstanceId,
     };
     return this.client === 'kafkajs'
-      ? new KafkajsGroupConsumer(this.kafka, settings)
+      ? new KafkajsGroupConsumer(this.options.connection, settings)
       : new PlatformaticGroupConsumer(this.options.connection, settings);
   }
 
   private sessionTimeoutMs(): number {
-    return this.options.sessionTimeoutMs ?? 30_000;
+    return this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+  }
+
+  private heartbeatIntervalMs(): number {
+    return this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   }
 
   /**
@@ -576,7 +592,7 @@ export class KafkaEventConsumer implements EventConsumer {
 
   /** Waits `ms`, heartbeating; throws ABORTED as soon as the consumer stops or loses the partition. */
   private async sleepAlive(ms: number, live: () => boolean, heartbeat: () => Promise<void>): Promise<void> {
-    const interval = this.options.heartbeatIntervalMs ?? 3_000;
+    const interval = this.heartbeatIntervalMs();
     let left = ms;
     while (left > 0) {
       if (!live()) throw ABORTED;

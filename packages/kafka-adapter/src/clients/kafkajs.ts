@@ -1,6 +1,8 @@
 import { ConfigurationError } from '@seatrush/core';
 import { type Admin, CompressionTypes, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { PartitionAssigner, sendAcknowledged } from '../acknowledged-send';
+import { createKafka, type KafkaConnection } from '../connection';
+import { EmulatedStaticMembership } from './kafkajs-static-membership';
 import type {
   GroupConsumerDriver,
   GroupRun,
@@ -74,14 +76,24 @@ export class KafkajsProducer implements ProducerDriver {
   }
 }
 
-/** A kafkajs consumer group member (`eachBatch`, manual commits). */
+/**
+ * A kafkajs consumer group member (`eachBatch`, manual commits). kafkajs has no static
+ * membership; with `groupInstanceId` it is emulated ({@link EmulatedStaticMembership}).
+ */
 export class KafkajsGroupConsumer implements GroupConsumerDriver {
   private readonly consumer: Consumer;
+  private readonly membership: EmulatedStaticMembership | undefined;
+  private readonly sessionTimeoutMs: number;
 
-  constructor(kafka: Kafka, settings: GroupSettings) {
-    if (settings.groupInstanceId !== undefined) {
-      throw new ConfigurationError('static membership (groupInstanceId) needs the platformatic client');
-    }
+  constructor(connection: KafkaConnection, settings: GroupSettings) {
+    this.membership =
+      settings.groupInstanceId === undefined
+        ? undefined
+        : new EmulatedStaticMembership(connection, settings.groupId, settings.groupInstanceId);
+    const kafka: Kafka = createKafka(
+      this.membership ? { ...connection, clientId: this.membership.clientId } : connection,
+    );
+    this.sessionTimeoutMs = settings.sessionTimeoutMs;
     this.consumer = kafka.consumer({
       groupId: settings.groupId,
       sessionTimeout: settings.sessionTimeoutMs,
@@ -95,8 +107,18 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
     const consumer = this.consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: input.topics, fromBeginning: input.fromBeginning });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    let hasJoined = false;
+    const joined = new Promise<void>((resolve) =>
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        hasJoined = true;
+        resolve();
+      }),
+    );
     consumer.on(consumer.events.CRASH, (event) => input.onCrash(event.payload.error, event.payload.restart));
+    // runs beside the join, which waits for the slot's dead predecessor until it is evicted
+    const eviction = this.membership
+      ?.evictPredecessors(() => hasJoined, this.sessionTimeoutMs)
+      .catch((error: unknown) => input.onCrash(error, true));
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -119,6 +141,7 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
         }),
     });
     await joined;
+    await eviction;
   }
 
   pause(topics: string[]): void {

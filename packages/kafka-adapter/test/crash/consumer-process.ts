@@ -1,10 +1,10 @@
 /**
  * A worker process for the crash test: consumes `ReservationRequested` events into an idempotent
  * sink — one file per event id, created exclusively, so a replayed event changes nothing — and
- * appends every delivery to a log, duplicates included. The test SIGKILLs it mid-run. It says
+ * appends every delivery to a log (`<worker> <event id>`), duplicates included. The test SIGKILLs it mid-run. It says
  * 'loaded' once its code is loaded, starts consuming on the parent's message, then says 'started'.
  *
- * argv: brokers (comma-separated), topic prefix, group id, sink folder, client.
+ * argv: brokers (comma-separated), topic prefix, group id, sink folder, client, worker name.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const start = startSignal();
   process.send?.('loaded');
   await start;
-  const [brokers = '', topicPrefix = '', groupId = '', sink = '', client = ''] = process.argv.slice(2);
+  const [brokers = '', topicPrefix = '', groupId = '', sink = '', client = '', name = ''] =
+    process.argv.slice(2);
   const consumer = new KafkaEventConsumer({
     connection: { brokers: brokers.split(','), clientId: 'crash-worker' },
     client: client === 'kafkajs' ? 'kafkajs' : 'platformatic',
@@ -27,17 +28,14 @@ async function main(): Promise<void> {
     groupId,
     provision: false,
     commitEvery: 500,
-    // platformatic: the replacement takes the killed member's place at once (static membership);
-    // kafkajs has none, so the partitions wait for the killed session to lapse: the broker's minimum
-    ...(client === 'kafkajs'
-      ? { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 }
-      : { groupInstanceId: 'crash-worker-0', sessionTimeoutMs: 10_000 }),
+    // the replacement takes the killed member's slot (static membership, emulated on kafkajs)
+    groupInstanceId: 'crash-worker-0',
   });
   await consumer.start({
     types: ['ReservationRequested'],
     handler: {
       async handle(event) {
-        appendFileSync(`${sink}.deliveries`, `${event.eventId}\n`);
+        appendFileSync(`${sink}.deliveries`, `${name} ${event.eventId}\n`);
         try {
           writeFileSync(join(sink, event.eventId), event.key, { flag: 'wx' });
         } catch (error) {
