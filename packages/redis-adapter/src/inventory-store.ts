@@ -49,6 +49,8 @@ export interface RedisInventoryStoreOptions extends RedisStoreOptions {
 
 const SEAT_STATE: Record<string, SeatState> = { A: 'AVAILABLE', H: 'HELD', C: 'CONFIRMED' };
 const SEAT_CHUNK = 1_000;
+/** How long a rebuild's claim lives at most (a crashed rebuilder's claim frees itself). */
+const RESTORE_CLAIM_MS = 30_000;
 
 /**
  * The hot path on Redis: holds, stock and idempotency of every sale, each operation ONE Lua script
@@ -97,35 +99,112 @@ export class RedisInventoryStore implements InventoryStore {
   async load(snapshot: InventorySnapshot): Promise<void> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
     checkSnapshot(s);
-    const k = this.keys(s.saleId);
-    const confirmed = s.initialStock - s.available;
     const tx = this.context.redis.multi();
+    this.writeSnapshot(tx, s);
+    await exec(tx, 'load');
+    await this.verifyLoad(s);
+  }
+
+  /**
+   * The rebuild's load: writes the snapshot (its holds in flight among them) only while the sale
+   * is not warm. A short claim (`…:rebuild`, SET NX PX) lets one caller at a time check and load,
+   * and the check is made again under the claim, so instances racing to rebuild a wiped sale load
+   * it once and none overwrites a store that serves again. The claim is gone afterwards: the sale
+   * has only the keys a warm-up writes.
+   */
+  async restore(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'> {
+    const s = validate('inventory snapshot', InventorySnapshot, snapshot);
+    checkSnapshot(s);
+    const k = this.keys(s.saleId);
+    const { redis } = this.context;
+    const claim = `${k.base}rebuild`;
+    const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+    // a claim outlives no crash by more than its PX; a loser answers ALREADY_WARM only once the
+    // winner made the sale warm, so it waits for the claim to go first
+    for (let attempt = 0; ; attempt++) {
+      if ((await redis.hget(k.meta, 'warm')) === '1') return 'ALREADY_WARM';
+      if ((await redis.set(claim, token, 'PX', RESTORE_CLAIM_MS, 'NX')) === 'OK') break;
+      if (attempt >= RESTORE_CLAIM_MS / 50) {
+        throw new InfrastructureError(`the rebuild of sale ${s.saleId} is claimed by another caller`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    try {
+      if ((await redis.hget(k.meta, 'warm')) === '1') return 'ALREADY_WARM';
+      const tx = redis.multi();
+      this.writeSnapshot(tx, s);
+      await exec(tx, 'restore');
+      await this.verifyLoad(s);
+      return 'RESTORED';
+    } finally {
+      if ((await redis.get(claim)) === token) await redis.del(claim);
+    }
+  }
+
+  /**
+   * Queues a snapshot's writes on `tx` (the sale's old keys are replaced; `warm` is written last,
+   * in the same transaction). Restored holds are written as reserve.lua writes holds, without a
+   * TTL (every HELD hold ends through expiry, release, confirm or compensation, which set one) and
+   * without an outbox entry (their rows are in the source of truth already).
+   */
+  private writeSnapshot(tx: ReturnType<RedisClient['multi']>, s: InventorySnapshot): void {
+    const k = this.keys(s.saleId);
+    const holds = s.holds ?? [];
+    const held = holds.reduce((sum, hold) => sum + hold.quantity, 0);
     // the fence survives a reload: a lock holder from before must stay refused
     tx.del(k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry);
     tx.hset(k.meta, {
       initialStock: s.initialStock,
       ticketsPerUser: s.ticketsPerUser,
       kind: s.seatIds.length > 0 ? 'assigned' : 'general',
-      held: 0,
-      confirmed,
+      held,
+      confirmed: s.initialStock - s.available - held,
       warm: 0,
     });
     const sold = new Set(s.confirmedSeatIds);
+    const onHold = new Set(holds.flatMap((hold) => hold.seatIds));
     for (let i = 0; i < s.seatIds.length; i += SEAT_CHUNK) {
       const chunk: Record<string, string> = {};
-      for (const seatId of s.seatIds.slice(i, i + SEAT_CHUNK)) chunk[seatId] = sold.has(seatId) ? 'C' : 'A';
+      for (const seatId of s.seatIds.slice(i, i + SEAT_CHUNK)) {
+        chunk[seatId] = sold.has(seatId) ? 'C' : onHold.has(seatId) ? 'H' : 'A';
+      }
       tx.hset(k.seats, chunk);
     }
+    // the snapshot's per-user units count the holds in flight already
     const perUser = Object.entries(s.confirmedPerUser).filter(([, units]) => units > 0);
     if (perUser.length > 0) tx.hset(k.users, Object.fromEntries(perUser));
+    for (const hold of holds) {
+      const key = k.hold(hold.reservationId);
+      tx.del(key);
+      tx.hset(key, {
+        reservationId: hold.reservationId,
+        saleId: s.saleId,
+        userId: hold.userId,
+        idempotencyKey: hold.idempotencyKey,
+        quantity: hold.quantity,
+        seatIds: hold.seatIds.join(','),
+        status: 'HELD',
+        heldAt: hold.heldAt,
+        expiresAt: hold.expiresAt,
+        fingerprint: hold.fingerprint,
+      });
+      tx.zadd(k.expiry, hold.expiresAt, hold.reservationId);
+      tx.hset(k.idempotency, hold.idempotencyKey, hold.reservationId);
+    }
     tx.set(k.stock, s.available);
     tx.hset(k.meta, 'warm', 1);
-    await exec(tx, 'load');
+  }
+
+  /** Reads a loaded snapshot back: it must say what was written. */
+  private async verifyLoad(s: InventorySnapshot): Promise<void> {
+    const k = this.keys(s.saleId);
     const counts = await this.counts(s.saleId);
     const seats = await this.context.redis.hlen(k.seats);
+    const held = (s.holds ?? []).reduce((sum, hold) => sum + hold.quantity, 0);
     if (
       counts.available !== s.available ||
       counts.initialStock !== s.initialStock ||
+      counts.held !== held ||
       seats !== s.seatIds.length
     ) {
       throw new InfrastructureError(`warm-up of sale ${s.saleId} did not verify: ${JSON.stringify(counts)}`);
@@ -514,6 +593,7 @@ function checkSnapshot(s: InventorySnapshot): void {
   } else if (s.confirmedSeatIds.length > 0) {
     issues.push({ path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' });
   }
+  issues.push(...restoredHoldIssues(s, seats));
   if (issues.length > 0) throw new ValidationError('inventory snapshot', issues);
 }
 
@@ -542,4 +622,43 @@ export async function exec(
 function refusal<Code extends string>(reply: unknown[]): { ok: false; code: Code; seatIds?: string[] } {
   const code = reply[1] as Code;
   return reply.length > 2 ? { ok: false, code, seatIds: reply.slice(2) as string[] } : { ok: false, code };
+}
+
+/** A snapshot's restored holds must fit it: units, seats, ids (the in-memory store checks the same). */
+function restoredHoldIssues(
+  s: InventorySnapshot,
+  seats: Set<string>,
+): Array<{ path: string; message: string }> {
+  const holds = s.holds ?? [];
+  const issues: Array<{ path: string; message: string }> = [];
+  if (holds.length === 0) return issues;
+  if (holds.reduce((sum, hold) => sum + hold.quantity, 0) > s.initialStock - s.available) {
+    issues.push({ path: 'holds', message: 'hold more units than are not available' });
+  }
+  const sold = new Set(s.confirmedSeatIds);
+  const taken = new Set<string>();
+  const ids = new Set<string>();
+  for (const hold of holds) {
+    if (ids.has(hold.reservationId)) issues.push({ path: 'holds', message: `${hold.reservationId} repeats` });
+    ids.add(hold.reservationId);
+    if (seats.size > 0 && hold.seatIds.length !== hold.quantity) {
+      issues.push({
+        path: 'holds',
+        message: `${hold.reservationId} holds ${hold.seatIds.length} seats for ${hold.quantity} units`,
+      });
+    }
+    if (seats.size === 0 && hold.seatIds.length > 0) {
+      issues.push({ path: 'holds', message: 'a general-admission sale has no seats' });
+    }
+    for (const id of hold.seatIds) {
+      if (seats.size > 0 && (!seats.has(id) || sold.has(id) || taken.has(id))) {
+        issues.push({
+          path: 'holds',
+          message: `seat ${id} of ${hold.reservationId} is unknown, sold or held twice`,
+        });
+      }
+      taken.add(id);
+    }
+  }
+  return issues;
 }

@@ -117,20 +117,39 @@ export class MemoryInventoryStore implements InventoryStore {
     const seats = new Map<string, Seat>(
       parsed.seatIds.map((id) => [id, { state: confirmedSeats.has(id) ? 'CONFIRMED' : 'AVAILABLE' }]),
     );
-    this.#sales.set(parsed.saleId, {
+    const restored = parsed.holds ?? [];
+    const held = restored.reduce((sum, hold) => sum + hold.quantity, 0);
+    const sale: SaleState = {
       initialStock: parsed.initialStock,
       available: parsed.available,
-      held: 0,
-      // What is not available is sold or pending in the source of truth: count it confirmed so the
-      // invariant holds from the first moment.
-      confirmed: parsed.initialStock - parsed.available,
+      held,
+      // What is not available nor held again is sold or pending in the source of truth: count it
+      // confirmed so the invariant holds from the first moment.
+      confirmed: parsed.initialStock - parsed.available - held,
       ticketsPerUser: parsed.ticketsPerUser,
       seats,
       holds: new Map(),
+      // the snapshot's per-user units count the restored holds already
       unitsPerUser: new Map(Object.entries(parsed.confirmedPerUser).filter(([, units]) => units > 0)),
       outcomes: new Map(),
       highestToken: this.#sales.get(parsed.saleId)?.highestToken ?? 0,
-    });
+    };
+    for (const { fingerprint, ...fields } of restored) {
+      const hold: HoldRecord = { ...fields, saleId: parsed.saleId, status: 'HELD' };
+      for (const id of hold.seatIds) seats.set(id, { state: 'HELD', reservationId: hold.reservationId });
+      sale.holds.set(hold.reservationId, hold);
+      sale.outcomes.set(hold.idempotencyKey, { fingerprint, reservationId: hold.reservationId });
+    }
+    this.#sales.set(parsed.saleId, sale);
+  }
+
+  /** Loads the snapshot only while the sale is not loaded (see `InventoryStore.restore`). */
+  async restore(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'> {
+    const parsed = validate('inventory snapshot', InventorySnapshot, snapshot);
+    // no await between the check and the load: one atomic step, as the Redis adapter's
+    if (this.#sales.has(parsed.saleId)) return 'ALREADY_WARM';
+    await this.load(parsed);
+    return 'RESTORED';
   }
 
   async isWarm(saleId: string): Promise<boolean> {
@@ -727,6 +746,45 @@ function snapshotIssues(snapshot: InventorySnapshot): ValidationIssue[] {
     }
   } else if (snapshot.confirmedSeatIds.length > 0) {
     issues.push({ path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' });
+  }
+  issues.push(...restoredHoldIssues(snapshot));
+  return issues;
+}
+
+/** A snapshot's restored holds must fit it: units, seats, ids (the Redis adapter checks the same). */
+function restoredHoldIssues(snapshot: InventorySnapshot): ValidationIssue[] {
+  const holds = snapshot.holds ?? [];
+  const issues: ValidationIssue[] = [];
+  if (holds.length === 0) return issues;
+  const units = holds.reduce((sum, hold) => sum + hold.quantity, 0);
+  if (units > snapshot.initialStock - snapshot.available) {
+    issues.push({ path: 'holds', message: 'hold more units than are not available' });
+  }
+  const seats = new Set(snapshot.seatIds);
+  const sold = new Set(snapshot.confirmedSeatIds);
+  const taken = new Set<string>();
+  const ids = new Set<string>();
+  for (const hold of holds) {
+    if (ids.has(hold.reservationId)) issues.push({ path: 'holds', message: `${hold.reservationId} repeats` });
+    ids.add(hold.reservationId);
+    if (seats.size > 0 && hold.seatIds.length !== hold.quantity) {
+      issues.push({
+        path: 'holds',
+        message: `${hold.reservationId} holds ${hold.seatIds.length} seats for ${hold.quantity} units`,
+      });
+    }
+    if (seats.size === 0 && hold.seatIds.length > 0) {
+      issues.push({ path: 'holds', message: 'a general-admission sale has no seats' });
+    }
+    for (const id of hold.seatIds) {
+      if (seats.size > 0 && (!seats.has(id) || sold.has(id) || taken.has(id))) {
+        issues.push({
+          path: 'holds',
+          message: `seat ${id} of ${hold.reservationId} is unknown, sold or held twice`,
+        });
+      }
+      taken.add(id);
+    }
   }
   return issues;
 }

@@ -133,6 +133,15 @@ export class MemoryReservationRepository implements ReservationRepository {
     return row ? { ...row, seatIds: [...row.seatIds] } : null;
   }
 
+  /** The sale's REQUESTED and PAYMENT_PENDING reservations, oldest first (for a rebuild). */
+  async listInFlight(saleId: string): Promise<ReservationRow[]> {
+    const id = validate('sale id', SaleId, saleId);
+    return [...this.#rows.values()]
+      .filter((row) => row.saleId === id && PENDING.has(row.status))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.reservationId < b.reservationId ? -1 : 1))
+      .map((row) => ({ ...row, seatIds: [...row.seatIds] }));
+  }
+
   async totals(saleId: string): Promise<SaleTotals> {
     const sale = this.#sales.get(validate('sale id', SaleId, saleId));
     if (!sale) throw new UnknownSaleError(saleId);

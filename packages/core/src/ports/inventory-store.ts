@@ -97,6 +97,24 @@ export type CompensateOutcome =
   | { ok: true; restored: boolean; hold: HoldRecord }
   | { ok: false; code: 'SALE_NOT_WARM' | 'NOT_FOUND' };
 
+/**
+ * A hold in flight brought back by a rebuild (issue 20): a REQUESTED or PAYMENT_PENDING
+ * reservation of the source of truth, HELD again for its buyer until `expiresAt` (which may have
+ * passed: the sweeper then expires it as it would have). `fingerprint` is what a replay of its
+ * idempotency key must match (see `reserveFingerprint`).
+ */
+export const RestoredHold = z.object({
+  reservationId: ReservationId,
+  userId: UserId,
+  idempotencyKey: IdempotencyKey,
+  quantity: z.number().int().positive(),
+  seatIds: z.array(SeatId),
+  heldAt: EpochMs,
+  expiresAt: EpochMs,
+  fingerprint: z.string().min(1).max(1024),
+});
+export type RestoredHold = z.infer<typeof RestoredHold>;
+
 /** A sale's inventory as warm-up writes it into the store. */
 export const InventorySnapshot = z.object({
   saleId: SaleId,
@@ -109,8 +127,16 @@ export const InventorySnapshot = z.object({
   /** Seats already sold (from the source of truth). */
   confirmedSeatIds: z.array(SeatId),
   ticketsPerUser: z.number().int().positive(),
-  /** Units already bought per user, so the per-user limit survives a restart. */
+  /**
+   * Units already bought or in flight per user, so the per-user limit survives a restart (the
+   * units of `holds` are counted here already).
+   */
   confirmedPerUser: z.record(z.string(), z.number().int().nonnegative()),
+  /**
+   * Holds in flight to write as HELD (a rebuild); their units are neither `available` nor
+   * confirmed. Absent or empty for a warm-up before opening.
+   */
+  holds: z.array(RestoredHold).optional(),
 });
 export type InventorySnapshot = z.infer<typeof InventorySnapshot>;
 
@@ -202,6 +228,12 @@ export interface InventoryStore {
   unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]>;
   /** Removes entries from the outbox once their events are durable in the pipeline. Idempotent. */
   markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void>;
+  /**
+   * The rebuild's load (optional; issue 20): writes the snapshot, its `holds` among them, ONLY
+   * while the sale is not warm, as one atomic step, so instances racing to rebuild a wiped sale
+   * load it once and none overwrites a store that is serving again. `ALREADY_WARM` changes nothing.
+   */
+  restore?(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'>;
 }
 
 /** What the source of truth (PostgreSQL) says is sold, for `InventoryStore.repair`. */

@@ -86,6 +86,11 @@ export interface ReservationRepository {
     now: number;
   }): Promise<boolean>;
   get(reservationId: string): Promise<ReservationRow | null>;
+  /**
+   * The sale's reservations in flight (REQUESTED or PAYMENT_PENDING), oldest first (optional): what
+   * a rebuild of a wiped store holds again for their buyers (issue 20).
+   */
+  listInFlight?(saleId: string): Promise<ReservationRow[]>;
   totals(saleId: string): Promise<SaleTotals>;
   recordReconciliation(record: ReconciliationRecord): Promise<void>;
 }

@@ -1,4 +1,5 @@
 export { holdStockChanged, stockChanged } from './audit';
+export { type RebuildReport, RebuildService, type RebuildServiceOptions } from './rebuild';
 export {
   Reconciler,
   type ReconcilerOptions,

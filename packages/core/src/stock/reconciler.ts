@@ -13,6 +13,7 @@ import type {
 } from '../ports/reservation-repository';
 import { describeError } from '../reservation/describe-error';
 import { stockChanged } from './audit';
+import type { RebuildService } from './rebuild';
 
 /** One reconciliation: the record stored in the repository, with what was found and done. */
 export interface ReconciliationReport extends ReconciliationRecord {
@@ -30,6 +31,12 @@ export interface ReconcilerOptions {
   clock: Clock;
   /** Receives a StockChanged(REPAIRED) event per repair. */
   publisher?: EventPublisher;
+  /**
+   * Rebuilds a sale the store has lost (issue 20). With it, a check that finds the sale not
+   * loaded rebuilds it from the repository and then compares as usual; without it, such a check
+   * only reports the sale cold.
+   */
+  rebuild?: RebuildService;
   /** For the loop: the sales to check, how often (default 60 s) and with which timer. */
   saleIds?: string[];
   intervalMs?: number;
@@ -92,6 +99,7 @@ export class Reconciler {
     const { inventory, repository, clock } = this.options;
     const totals = await repository.totals(id);
     const ranAt = clock.now();
+    if (this.options.rebuild && !(await inventory.isWarm(id))) await this.options.rebuild.rebuildIfCold(id);
     if (!(await inventory.isWarm(id))) {
       // nothing to repair: loading a sale is the warm-up's job, which checks it too
       const report: ReconciliationReport = {

@@ -400,6 +400,23 @@ export class PgReservationRepository implements ReservationRepository {
   }
 
   /**
+   * The sale's reservations in flight (REQUESTED or PAYMENT_PENDING), oldest first: what a rebuild
+   * of a wiped store holds again for their buyers (issue 20). From the primary: a replica may lag.
+   */
+  async listInFlight(saleId: string): Promise<ReservationRow[]> {
+    const id = checkSaleId(saleId);
+    const { rows } = await this.#query<ReservationRecord>(
+      this.#db.primary,
+      'in-flight read',
+      `SELECT ${RESERVATION_COLUMNS} FROM ${this.#t.reservations}
+       WHERE sale_id = $1 AND status IN ('REQUESTED', 'PAYMENT_PENDING')
+       ORDER BY created_at, reservation_id`,
+      [id],
+    );
+    return rows.map(toReservationRow);
+  }
+
+  /**
    * What the reconciler trusts, in one statement: units confirmed and pending, and the sold seats.
    * Read from the replica when one is configured.
    * @throws UnknownSaleError when the sale was never saved.

@@ -1,0 +1,192 @@
+import { ConfigurationError, InfrastructureError, UnknownSaleError } from '../common/errors';
+import { SaleId } from '../common/ids';
+import { validate } from '../common/validate';
+import { reserveFingerprint } from '../memory/fingerprint';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { InventoryCounts, InventorySnapshot, InventoryStore } from '../ports/inventory-store';
+import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
+import type { SaleDefinition } from '../sale/definition';
+
+/** A hold in flight as the rebuild writes it (`InventorySnapshot['holds']`). */
+type RestoredHold = NonNullable<InventorySnapshot['holds']>[number];
+
+/** What one call of {@link RebuildService.rebuildIfCold} or {@link RebuildService.rebuild} did. */
+export interface RebuildReport {
+  saleId: string;
+  /**
+   * RESTORED: this call loaded the sale from the source of truth; ALREADY_WARM: the store serves
+   * the sale (it was warm, or another caller rebuilt it first) and nothing was written.
+   */
+  outcome: 'RESTORED' | 'ALREADY_WARM';
+  /** Holds in flight written back (REQUESTED and PAYMENT_PENDING rows), 0 unless RESTORED. */
+  holdsRestored: number;
+  /** Of those, holds whose time had already run out: the sweeper expires them as it would have. */
+  holdsAlreadyDue: number;
+  /** The store's counts after the call, when the sale is warm. */
+  counts: InventoryCounts | null;
+  /** From the first read of the repository to the verified store, in ms of the clock. */
+  durationMs: number;
+}
+
+/** Options of {@link RebuildService}. */
+export interface RebuildServiceOptions {
+  /** Needs `listInFlight` (the holds in flight) and `getSale` (each sale's hold time). */
+  repository: ReservationRepository;
+  /** Needs `restore` (a load that only writes a sale that is not warm). */
+  inventory: InventoryStore;
+  clock: Clock;
+  /** Told (warning) each time a sale is rebuilt, so an operator knows the store was lost. */
+  alerts?: AlertSink;
+  /**
+   * How long a PAYMENT_PENDING hold lives after its payment began (the row's `updatedAt`): the
+   * checkout's `paymentWindowMs`, 120 s by default. The store is the only record of a hold's
+   * extensions, so a rebuild gives a paying buyer this window again.
+   */
+  paymentWindowMs?: number;
+  /** The checkout's `maxHoldMs`: no restored hold lives past `heldAt + maxHoldMs` (900 s by default). */
+  maxHoldMs?: number;
+}
+
+/**
+ * Rebuilds a sale the store has lost (issue 20; the seed's failure scenario 4: Redis gone, then
+ * re-synced from the RDBMS, the source of truth). Without an operator: the runtime calls
+ * {@link rebuildIfCold} from its reconciler loop and whenever a store answers `SALE_NOT_WARM`.
+ *
+ * From the repository it restores stock and seats (sold seats CONFIRMED), confirmed reservations
+ * and the per-user counts, and every reservation in flight (REQUESTED or PAYMENT_PENDING) as a
+ * HELD hold for its buyer, with its idempotency key, until its expiry. The source of truth keeps
+ * no hold expiry, so it is derived: a REQUESTED row's hold ends `holdMs` (the sale's) after the
+ * row was written (`createdAt`, the moment its ReservationRequested was published, which is at or
+ * after the hold was made: never shorter than the buyer was told); a PAYMENT_PENDING row's hold
+ * lives `paymentWindowMs` after its payment began, never past `heldAt + maxHoldMs`.
+ *
+ * Not restored: holds the pipeline had not recorded yet (the store's outbox, lost with it), and
+ * the waiting room (queue and admissions live in the store only).
+ *
+ * The store writes the sale only while it is not warm (`InventoryStore.restore`), so instances
+ * racing to rebuild load it once, and a store that serves again is never overwritten.
+ */
+export class RebuildService {
+  readonly #o: RebuildServiceOptions;
+  readonly #paymentWindowMs: number;
+  readonly #maxHoldMs: number;
+  /** One rebuild per sale at a time in this process: a burst of SALE_NOT_WARM answers waits on it. */
+  readonly #running = new Map<string, Promise<RebuildReport>>();
+
+  constructor(options: RebuildServiceOptions) {
+    if (!options.inventory.restore) {
+      throw new ConfigurationError('the rebuild needs an inventory store with restore()');
+    }
+    if (!options.repository.listInFlight) {
+      throw new ConfigurationError('the rebuild needs a reservation repository with listInFlight()');
+    }
+    this.#o = options;
+    this.#paymentWindowMs = positive('paymentWindowMs', options.paymentWindowMs ?? 120_000);
+    this.#maxHoldMs = positive('maxHoldMs', options.maxHoldMs ?? 900_000);
+  }
+
+  /**
+   * Rebuilds the sale when the store does not hold it (one read of the store when it does). Calls
+   * for the same sale made while one runs share its answer.
+   * @throws UnknownSaleError when the repository has no such sale; InfrastructureError when the
+   *   repository or the store fails (nothing half-written: the store's load is one transaction).
+   */
+  async rebuildIfCold(saleId: string): Promise<RebuildReport> {
+    const id = validate('sale id', SaleId, saleId);
+    const running = this.#running.get(id);
+    if (running) return running;
+    const started = this.#o.clock.now();
+    if (await this.#o.inventory.isWarm(id)) {
+      return {
+        saleId: id,
+        outcome: 'ALREADY_WARM',
+        holdsRestored: 0,
+        holdsAlreadyDue: 0,
+        counts: null,
+        durationMs: 0,
+      };
+    }
+    return this.rebuild(id, started);
+  }
+
+  /** Rebuilds the sale unless the store is (or becomes, by another caller) warm. */
+  async rebuild(saleId: string, startedAt?: number): Promise<RebuildReport> {
+    const id = validate('sale id', SaleId, saleId);
+    const running = this.#running.get(id);
+    if (running) return running;
+    const work = this.#rebuild(id, startedAt ?? this.#o.clock.now()).finally(() => this.#running.delete(id));
+    this.#running.set(id, work);
+    return work;
+  }
+
+  async #rebuild(saleId: string, startedAt: number): Promise<RebuildReport> {
+    const { repository, inventory, clock } = this.#o;
+    const [sale, snapshot, inFlight] = await Promise.all([
+      repository.getSale(saleId),
+      repository.loadSnapshot(saleId),
+      repository.listInFlight!(saleId),
+    ]);
+    if (!sale || !snapshot) throw new UnknownSaleError(saleId);
+    const holds = inFlight.map((row) => this.#holdOf(row, sale));
+    const outcome = await inventory.restore!({ ...snapshot, holds });
+    const counts = await inventory.counts(saleId);
+    const total = counts.available + counts.held + counts.confirmed;
+    if (total !== counts.initialStock || counts.available < 0) {
+      throw new InfrastructureError(`the rebuilt sale ${saleId} does not add up: ${JSON.stringify(counts)}`);
+    }
+    const now = clock.now();
+    const report: RebuildReport = {
+      saleId,
+      outcome,
+      holdsRestored: outcome === 'RESTORED' ? holds.length : 0,
+      holdsAlreadyDue: outcome === 'RESTORED' ? holds.filter((hold) => hold.expiresAt <= now).length : 0,
+      counts,
+      durationMs: now - startedAt,
+    };
+    if (outcome === 'RESTORED') {
+      await this.#o.alerts
+        ?.alert({
+          severity: 'warning',
+          code: 'SALE_REBUILT',
+          message: `sale ${saleId} was rebuilt in the store from the source of truth`,
+          context: { ...report },
+        })
+        .catch(() => undefined); // the rebuild stands whether or not anyone could be told
+    }
+    return report;
+  }
+
+  /** A row in flight as the hold its buyer was told about (see the class comment for the expiry). */
+  #holdOf(row: ReservationRow, sale: SaleDefinition): RestoredHold {
+    const heldAt = row.createdAt;
+    const held = heldAt + sale.holdMs;
+    const expiresAt =
+      row.status === 'PAYMENT_PENDING'
+        ? Math.min(Math.max(held, row.updatedAt + this.#paymentWindowMs), heldAt + this.#maxHoldMs)
+        : held;
+    const selection =
+      row.seatIds.length > 0
+        ? { kind: 'seats' as const, seatIds: row.seatIds }
+        : { kind: 'quantity' as const, quantity: row.quantity };
+    return {
+      reservationId: row.reservationId,
+      userId: row.userId,
+      idempotencyKey: row.idempotencyKey,
+      quantity: row.quantity,
+      seatIds: row.seatIds,
+      heldAt,
+      expiresAt: Math.max(expiresAt, heldAt + 1),
+      // a retry of the buyer's reserve with the same key replays this hold (a group reserve's
+      // fingerprint is not recoverable: its retry is answered IDEMPOTENCY_KEY_REUSED, a 4xx)
+      fingerprint: reserveFingerprint({ userId: row.userId, selection }),
+    };
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a positive whole number of ms, got ${value}`);
+  }
+  return value;
+}
