@@ -295,6 +295,7 @@ export function waitingListRoutes(deps: {
         NOT_OFFERED: 'there is no such offer for you',
         ALREADY_CLAIMED: 'this offer was claimed already',
         OFFER_EXPIRED: 'the offer was not claimed in time and went to the next party',
+        SALE_NOT_WARM: 'the sale is being restored: try again in a few seconds',
       };
       // the party's own repeat (a double click) learns which reservation its claim became
       const own = result.code === 'ALREADY_CLAIMED' ? await runtime.waitingList!.position(userId) : null;
