@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '../common/ids';
-import type { HoldRecord, ReserveRefusal } from './inventory-store';
+import type { HoldRecord, ReserveRefusal } from './hold';
 
 /** Most seats a group request may consider (a few sections of a big venue). */
 export const MAX_GROUP_CANDIDATE_SEATS = 20_000;
