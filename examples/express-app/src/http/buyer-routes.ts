@@ -17,7 +17,7 @@ import type { Platform } from '../platform/platform';
 import type { TtlCache } from './cache';
 import { clientIp, deviceFingerprint } from './defences';
 import { HttpError } from './errors';
-import { sendQueueAnswer } from './queue-answers';
+import { type QueueView, sendQueueAnswer } from './queue-answers';
 import { isFinal, type ReservationView, reservationChannel, reservationView } from './reservation-view';
 import { sessionOf } from './session';
 import type { SseHub } from './sse';
@@ -51,29 +51,6 @@ export interface SeatSnapshot {
   states: Record<string, 'HELD' | 'CONFIRMED'>;
   counts: { initialStock: number; available: number; held: number; confirmed: number };
   now: number;
-}
-
-/** A waiting-room status as the client sees it. */
-export interface QueueView {
-  /** `PRE_QUEUE`: joined before the opening; the order is drawn at `opensAt` (no ticket until then). */
-  state: 'WAITING' | 'ADMITTED' | 'PRE_QUEUE';
-  /** `priority`: joined with a priority invitation (admitted before the normal line). */
-  lane?: 'priority' | 'pre-queue';
-  /** The sale's opening, for a pre-queued buyer's countdown. */
-  opensAt?: number;
-  ticket: number;
-  ahead: number;
-  servedUpTo: number;
-  etaSeconds: number | null;
-  saleState: string;
-  admissionToken?: string;
-  admittedUntil?: number;
-  /**
-   * When to ask again, in ms (the SDK's `waitingRoomAnswer`: a quarter of the ETA, 1-30 s); null
-   * once admitted. Also sent as `Retry-After` (seconds) by the join and status answers, for non-browser clients
-   * (the SSE stream pushes changes, so its views leave it out).
-   */
-  refreshMs?: number | null;
 }
 
 const JoinBody = z

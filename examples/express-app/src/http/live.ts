@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { AppMetrics } from '../ops/metrics';
 import type { StatsSampler } from '../ops/stats';
 import type { Platform } from '../platform/platform';
-import { type BuyerCaches, loadReservation, loadSeats, type QueueView } from './buyer-routes';
+import { type BuyerCaches, loadReservation, loadSeats } from './buyer-routes';
+import type { QueueView } from './queue-answers';
 import { isFinal, reservationChannel } from './reservation-view';
 import type { SseHub } from './sse';
 

@@ -1,6 +1,28 @@
 import type { Response } from 'express';
 import type { QueueStatusCodes } from '../config';
-import type { QueueView } from './buyer-routes';
+
+/** A waiting-room status as the client sees it. */
+export interface QueueView {
+  /** `PRE_QUEUE`: joined before the opening; the order is drawn at `opensAt` (no ticket until then). */
+  state: 'WAITING' | 'ADMITTED' | 'PRE_QUEUE';
+  /** `priority`: joined with a priority invitation (admitted before the normal line). */
+  lane?: 'priority' | 'pre-queue';
+  /** The sale's opening, for a pre-queued buyer's countdown. */
+  opensAt?: number;
+  ticket: number;
+  ahead: number;
+  servedUpTo: number;
+  etaSeconds: number | null;
+  saleState: string;
+  admissionToken?: string;
+  admittedUntil?: number;
+  /**
+   * When to ask again, in ms (the SDK's `waitingRoomAnswer`: a quarter of the ETA, 1-30 s); null
+   * once admitted. Also sent as `Retry-After` (seconds) by the join and status answers, for non-browser clients
+   * (the SSE stream pushes changes, so its views leave it out).
+   */
+  refreshMs?: number | null;
+}
 
 /**
  * Sends a buyer's place in the waiting room (join and status answers) the same way to every
