@@ -10,7 +10,7 @@ import {
 import { ManualClock } from '@seatrush/core/testing';
 import { describeGroupReservation, describeSaleHooks, describeWaitingListStore } from '../src';
 
-// The inventory-plus suites (group allocation, waiting list, host hooks) against the in-memory adapters.
+// The group-allocation, waiting-list and host-hooks suites against the in-memory adapters.
 
 function memoryInventory() {
   const waitingRoom = new MemoryWaitingRoomStore();

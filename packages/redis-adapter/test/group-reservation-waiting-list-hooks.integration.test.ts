@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { isolatedPrefix } from './helpers';
 
-// The inventory-plus suites (group allocation, waiting list, host hooks) on the real Redis server.
+// The group-allocation, waiting-list and host-hooks suites on the real Redis server.
 
 function fresh() {
   const redis = new Redis(inject('services').redisUrl);
