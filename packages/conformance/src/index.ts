@@ -80,6 +80,11 @@ export { describeSaleHooks, type SaleHooksParts, saleHooksChecks } from './sale-
 export { describeSingleUseStore, type SingleUseStoreSubject, singleUseStoreChecks } from './single-use-store';
 export { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
 export {
+  describeStripedInventoryStore,
+  perStripeInventoryChecks,
+  stripedInventoryChecks,
+} from './striped-inventory';
+export {
   describeWaitingListStore,
   type WaitingListStoreSubject,
   waitingListStoreChecks,

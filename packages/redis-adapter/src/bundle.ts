@@ -25,12 +25,19 @@ import { Redlock } from './redlock';
 import { RedisSaleControlStore } from './sale-control-store';
 import type { RedisClient } from './scripts';
 import { RedisSingleUseStore } from './single-use-store';
+import { RedisStripedInventoryStore } from './striped-inventory-store';
 import { RedisWaitingRoomStore } from './waiting-room-store';
 
 /** Options of {@link redisPorts}. */
 export interface RedisPortsOptions {
   /** Goes before every key (`<keyPrefix>sr:{sale}:…`): the namespace of one deployment. */
   keyPrefix?: string;
+  /**
+   * How many stripes a general-admission sale's stock spreads over, each in its own hash slot (on
+   * a Redis Cluster, on its own master): see {@link RedisStripedInventoryStore}. 1 to 64; default
+   * 1, the unstriped {@link RedisInventoryStore}.
+   */
+  stripes?: number;
   /** Per-hold expiry timers, for a keyspace-notification listener (see `HoldExpiryListener`). */
   expiryTimers?: boolean;
   /**
@@ -75,10 +82,14 @@ export interface RedisPorts {
  */
 export function redisPorts(redis: RedisClient, options: RedisPortsOptions = {}): RedisPorts {
   const shared = options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix };
-  const inventory = new RedisInventoryStore(redis, {
+  const inventoryOptions = {
     ...shared,
     ...(options.expiryTimers === undefined ? {} : { expiryTimers: options.expiryTimers }),
-  });
+  };
+  const inventory =
+    options.stripes !== undefined && options.stripes !== 1
+      ? new RedisStripedInventoryStore(redis, { ...inventoryOptions, stripes: options.stripes })
+      : new RedisInventoryStore(redis, inventoryOptions);
   const lockNodes = options.lockNodes ?? (redis instanceof Cluster ? [] : [redis as Redis]);
   return {
     waitingRoom: new RedisWaitingRoomStore(redis, shared),

@@ -14,6 +14,12 @@ export interface HoldCall {
   /** The script's mode letter: reserve 'q' | 's', reserve-group 's' (split) | 'r' (refuse). */
   mode: string;
   requireAdmission: boolean;
+  /**
+   * Overrides the admission letter: '2' when the caller checked the admitted set itself and found
+   * the user not admitted (a stripe of a striped sale has no admitted set; the script then
+   * answers NOT_ADMITTED after the replay and the gate, where it checks admission).
+   */
+  admission?: '0' | '1' | '2';
   withTimer: boolean;
   units: number;
   holdMs: number;
@@ -25,7 +31,8 @@ export interface HoldCall {
 
 /** ARGV[1..5] of a hold-making script; the script's own arguments (seats, rows) follow. */
 export function holdArgs(c: HoldCall): string[] {
-  const settings = `${c.mode}${c.requireAdmission ? 1 : 0}${c.withTimer ? 1 : 0}:${c.units}:${c.holdMs}:${c.now}:${c.retentionMs}:${c.relayLagLimitMs}`;
+  const admission = c.admission ?? (c.requireAdmission ? '1' : '0');
+  const settings = `${c.mode}${admission}${c.withTimer ? 1 : 0}:${c.units}:${c.holdMs}:${c.now}:${c.retentionMs}:${c.relayLagLimitMs}`;
   return [c.reservationId, c.userId, c.idempotencyKey, c.fingerprint, settings];
 }
 

@@ -22,5 +22,10 @@ export { Redlock, type RedlockOptions } from './redlock';
 export { RedisSaleControlStore } from './sale-control-store';
 export type { RedisClient } from './scripts';
 export { RedisSingleUseStore } from './single-use-store';
+export { homeStripe, slotOfTag } from './stripe-layout';
+export {
+  RedisStripedInventoryStore,
+  type RedisStripedInventoryStoreOptions,
+} from './striped-inventory-store';
 export { RedisWaitingListStore } from './waiting-list-store';
 export { RedisWaitingRoomStore } from './waiting-room-store';

@@ -577,7 +577,7 @@ function holdChange(raw: unknown): HoldChangeOutcome {
 }
 
 /** Rules the snapshot schema cannot state alone. */
-function checkSnapshot(s: InventorySnapshot): void {
+export function checkSnapshot(s: InventorySnapshot): void {
   const issues: Array<{ path: string; message: string }> = [];
   if (s.available > s.initialStock) issues.push({ path: 'available', message: 'is more than initialStock' });
   const seats = new Set(s.seatIds);

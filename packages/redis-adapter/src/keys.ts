@@ -88,7 +88,8 @@ export class KeySpace {
    */
   parseHoldTimer(key: string): { saleId: string; reservationId: string } | null {
     if (!key.startsWith(`${this.root}{`)) return null;
-    const match = /^\{([^}]+)\}:timer:(.+)$/.exec(key.slice(this.root.length));
+    // a stripe of a striped sale is tagged `{saleId~stripe}`: the sale is the part before `~`
+    const match = /^\{([^}~]+)(?:~[^}]*)?\}:timer:(.+)$/.exec(key.slice(this.root.length));
     return match ? { saleId: match[1]!, reservationId: match[2]! } : null;
   }
 }

@@ -42,6 +42,10 @@ export const SCRIPT_NAMES = [
   'sale-control-decide',
   'sale-control-revoke',
   'record-recent',
+  'stripe-take',
+  'stripe-credit',
+  'stripe-freeze',
+  'stripe-adjust',
 ] as const;
 
 /** The name of one of the adapter's scripts. */

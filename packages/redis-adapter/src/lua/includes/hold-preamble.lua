@@ -29,6 +29,7 @@ if lagArg ~= '0' then
   if oldest[2] and now - tonumber(oldest[2]) > tonumber(lagArg) then return { 'REFUSED', 'PIPELINE_STALLED' } end
 end
 
+if admissionFlag == '2' then return { 'REFUSED', 'NOT_ADMITTED' } end
 if admissionFlag == '1' then
   local admittedUntil = redis.call('ZSCORE', base .. 'admitted', userId)
   if not admittedUntil or tonumber(admittedUntil) <= now then return { 'REFUSED', 'NOT_ADMITTED' } end

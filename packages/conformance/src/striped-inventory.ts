@@ -1,0 +1,303 @@
+import type { InventoryStore, ReserveRequest } from '@seatrush/core';
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import { freshId, generalSnapshot, reserveRequest, startOfTest, units } from './fixtures';
+import { type Check, type Factory, registerChecks } from './harness';
+import { holdOutboxChecks } from './hold-outbox';
+import { InventoryModel } from './inventory-model';
+import { expectInvariant, heldOf, type InventoryStoreSubject, inventoryStoreChecks } from './inventory-store';
+
+/**
+ * The checks of `describeInventoryStore` whose promise a striped store keeps per stripe, not per
+ * sale, and so does not pass as written: an idempotency key is the user's (it lives on the user's
+ * home stripe), and the outbox gate reads the home stripe's outbox. The striped suite replaces
+ * them with `stripedInventoryChecks`.
+ */
+export const perStripeInventoryChecks: readonly string[] = [
+  'refuses IDEMPOTENCY_KEY_REUSED when a key comes back with another payload, changing nothing',
+  'outbox gate: refuses PIPELINE_STALLED past the lag limit and changes nothing; a replay is still answered',
+  // its random commands reuse a key from another user; stripedInventoryChecks has a model check
+  // whose reuses are the same user's
+  'agrees with the reference model on random command sequences (general admission and seats)',
+];
+
+type Subject = InventoryStoreSubject;
+
+/** Checks of a store that spreads a general-admission sale over stripes, each with its own stock. */
+export const stripedInventoryChecks: readonly Check<Subject>[] = [
+  {
+    category: 'behaviour',
+    name: 'striped: a key back from its user with another payload is refused IDEMPOTENCY_KEY_REUSED; another user never gets the first hold',
+    async run({ inventory }) {
+      const saleId = freshId('ga');
+      await inventory.load(generalSnapshot(saleId, { stock: 10 }));
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', units(1), now);
+      const first = heldOf(await inventory.reserve(request));
+      const before = await inventory.counts(saleId);
+      const changed = { ...request, reservationId: freshId('r'), selection: units(2) };
+      expect(await inventory.reserve(changed)).toEqual({ ok: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+      expect(await inventory.counts(saleId)).toEqual(before);
+      const other = await inventory.reserve({ ...request, reservationId: freshId('r'), userId: 'u2' });
+      if (other.ok) {
+        expect(other.replayed, 'another user is never answered the first hold').toBe(false);
+        expect(other.hold.reservationId).not.toBe(first.reservationId);
+      } else {
+        expect(other.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      }
+      await expectInvariant(inventory, saleId);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'striped: one user buys every unit one at a time (the home stripe borrows the rest), then SOLD_OUT',
+    async run({ inventory }) {
+      const saleId = freshId('ga');
+      await inventory.load(generalSnapshot(saleId, { stock: 25, ticketsPerUser: 100 }));
+      const now = startOfTest();
+      for (let i = 0; i < 25; i++)
+        heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
+      expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now))).toEqual({
+        ok: false,
+        code: 'SOLD_OUT',
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 0, held: 25, confirmed: 0 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'striped: a quantity larger than any one stripe holds is gathered from several',
+    async run({ inventory }) {
+      const saleId = freshId('ga');
+      await inventory.load(generalSnapshot(saleId, { stock: 9, ticketsPerUser: 100 }));
+      const now = startOfTest();
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(8), now)));
+      expect(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now))).toEqual({
+        ok: false,
+        code: 'SOLD_OUT',
+      });
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u3', units(1), now)));
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 0, held: 9 });
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'striped: 400 concurrent buyers of 1-3 units for 150 units, 4 a user: no oversell, limits exact, retries answered alike',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = freshId('ga');
+      await inventory.load(generalSnapshot(saleId, { stock: 150, ticketsPerUser: 4 }));
+      const now = startOfTest();
+      const requests = Array.from({ length: 400 }, (_, i) =>
+        reserveRequest(saleId, `u${i % 90}`, units(1 + (i % 3)), now),
+      );
+      // every request twice, at once: the second is a retry of the first
+      const outcomes = await Promise.all([...requests, ...requests].map((r) => inventory.reserve(r)));
+      const perUser = new Map<string, number>();
+      const byKey = new Map<string, string>();
+      for (const [i, outcome] of outcomes.entries()) {
+        const request = requests[i % requests.length]!;
+        if (!outcome.ok) {
+          expect(['SOLD_OUT', 'LIMIT_EXCEEDED']).toContain(outcome.code);
+          continue;
+        }
+        const seen = byKey.get(request.idempotencyKey);
+        if (seen) expect(outcome.hold.reservationId, 'a retry answers the same hold').toBe(seen);
+        else {
+          byKey.set(request.idempotencyKey, outcome.hold.reservationId);
+          perUser.set(request.userId, (perUser.get(request.userId) ?? 0) + outcome.hold.quantity);
+        }
+      }
+      const sold = [...perUser.values()].reduce((a, b) => a + b, 0);
+      for (const [user, count] of perUser) expect(count, `units of ${user}`).toBeLessThanOrEqual(4);
+      expect(sold).toBeLessThanOrEqual(150);
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 150 - sold, held: sold });
+      await expectInvariant(inventory, saleId);
+    },
+  },
+  {
+    category: 'model',
+    name: 'striped: agrees with the reference model on random command sequences (general admission)',
+    timeoutMs: 120_000,
+    async run({ inventory }) {
+      await fc.assert(
+        fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }), (commands) =>
+          runModel(inventory, commands),
+        ),
+        { numRuns: 30 },
+      );
+    },
+  },
+];
+
+/**
+ * Registers the InventoryStore conformance suite for a store that stripes general-admission stock:
+ * every check of `describeInventoryStore` but `perStripeInventoryChecks`, and
+ * `stripedInventoryChecks` in their place.
+ */
+export function describeStripedInventoryStore(name: string, factory: Factory<InventoryStoreSubject>): void {
+  registerChecks(`InventoryStore conformance, striped: ${name}`, factory, [
+    ...[...inventoryStoreChecks, ...holdOutboxChecks].filter(
+      (c) => !perStripeInventoryChecks.includes(c.name),
+    ),
+    ...stripedInventoryChecks,
+  ]);
+}
+
+type Command =
+  | { kind: 'reserve'; user: number; quantity: number }
+  | { kind: 'replay' | 'reuse'; pick: number }
+  | { kind: 'release' | 'confirm' | 'extend'; pick: number; asOwner: boolean }
+  | { kind: 'compensate'; pick: number }
+  | { kind: 'advance'; steps: number }
+  | { kind: 'expire'; limit: number };
+
+const USERS = 6;
+const HOLD_MS = 1_000;
+const STEP_MS = 333;
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      user: fc.nat(USERS - 1),
+      quantity: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constantFrom('replay' as const, 'reuse' as const), pick: fc.nat() }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('release' as const, 'confirm' as const, 'extend' as const),
+      pick: fc.nat(),
+      asOwner: fc.nat(4).map((n) => n > 0),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compensate' as const), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), steps: fc.integer({ min: 1, max: 4 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('expire' as const), limit: fc.integer({ min: 1, max: 3 }) }),
+  },
+);
+
+/** The reference model's run, general admission, with key reuses by the key's own user. */
+async function runModel(inventory: InventoryStore, commands: Command[]): Promise<void> {
+  const saleId = freshId('model');
+  const snapshot = generalSnapshot(saleId, { stock: 12, ticketsPerUser: 4 });
+  await inventory.load(snapshot);
+  const model = new InventoryModel(snapshot);
+  const requests: ReserveRequest[] = [];
+  let now = startOfTest();
+  const pickHold = (pick: number) => {
+    const holds = [...model.holds.values()];
+    return holds.length === 0 ? undefined : holds[pick % holds.length];
+  };
+  const reserve = async (request: ReserveRequest) => {
+    const expected = model.expectReserve(request);
+    const outcome = await inventory.reserve(request);
+    if (expected.kind === 'replay') {
+      expect(outcome).toMatchObject({
+        ok: true,
+        replayed: true,
+        hold: { reservationId: expected.reservationId },
+      });
+    } else if (expected.kind === 'hold') {
+      expect(outcome).toMatchObject({
+        ok: true,
+        replayed: false,
+        hold: { reservationId: request.reservationId },
+      });
+      model.applyHold(request);
+      requests.push(request);
+    } else {
+      expect(outcome.ok, `expected one of ${[...expected.codes]}`).toBe(false);
+      if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
+    }
+  };
+  for (const c of commands) {
+    switch (c.kind) {
+      case 'reserve':
+        await reserve(reserveRequest(saleId, `u${c.user}`, units(c.quantity), now, { holdMs: HOLD_MS }));
+        break;
+      case 'replay':
+      case 'reuse': {
+        const candidates = requests.filter((r) => {
+          const mapped = model.keys.get(r.idempotencyKey);
+          const status = mapped && model.holds.get(mapped.reservationId)?.status;
+          return c.kind === 'replay' ? status !== 'EXPIRED' : status === 'HELD' || status === 'CONFIRMED';
+        });
+        const original = candidates[c.pick % Math.max(1, candidates.length)];
+        if (!original) break;
+        const selection =
+          c.kind === 'reuse' && original.selection.kind === 'quantity'
+            ? units((original.selection.quantity % 3) + 1)
+            : original.selection;
+        await reserve({ ...original, selection, reservationId: freshId('r'), now });
+        break;
+      }
+      case 'release':
+      case 'confirm':
+      case 'extend': {
+        const hold = pickHold(c.pick);
+        if (!hold) break;
+        const userId = c.asOwner ? hold.userId : `u${(Number(hold.userId.slice(1)) + 1) % USERS}`;
+        const expected = model.expectOwnerChange(hold.reservationId, userId, now);
+        const ref = { saleId, reservationId: hold.reservationId, userId, now };
+        const outcome =
+          c.kind === 'extend'
+            ? await inventory.extend({ ...ref, holdMs: HOLD_MS })
+            : await inventory[c.kind](ref);
+        if (expected.kind === 'ok') {
+          expect(outcome).toMatchObject({ ok: true });
+          if (c.kind === 'extend') model.extend(hold.reservationId, now + HOLD_MS);
+          else model[c.kind](hold.reservationId);
+        } else {
+          expect(outcome.ok).toBe(false);
+          if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
+        }
+        break;
+      }
+      case 'compensate': {
+        const hold = pickHold(c.pick);
+        if (!hold) break;
+        const restored = model.compensate(hold.reservationId);
+        expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
+          ok: true,
+          restored,
+        });
+        break;
+      }
+      case 'advance':
+        now += c.steps * STEP_MS;
+        break;
+      case 'expire': {
+        const due = new Set(model.due(now).map((h) => h.reservationId));
+        const expired = await inventory.expireDue({ saleId, now, limit: c.limit });
+        expect(expired).toHaveLength(Math.min(c.limit, due.size));
+        for (const hold of expired) {
+          expect(due.has(hold.reservationId)).toBe(true);
+          due.delete(hold.reservationId);
+          model.expire(hold.reservationId);
+        }
+        break;
+      }
+    }
+    expect(await inventory.counts(saleId)).toEqual({ saleId, ...model.counts() });
+  }
+  for (const hold of model.holds.values()) {
+    expect(await inventory.getHold(saleId, hold.reservationId)).toMatchObject({
+      userId: hold.userId,
+      quantity: hold.quantity,
+      status: hold.status,
+      expiresAt: hold.expiresAt,
+    });
+  }
+}
