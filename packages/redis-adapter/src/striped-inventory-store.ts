@@ -61,6 +61,12 @@ const LAYOUT_TTL_MS = 1_000;
 const REMEMBERED_HOLDS = 50_000;
 /** A repair's freeze of transfers outlives a crashed repairer by at most this. */
 const FREEZE_MS = 10_000;
+/** How often a reserve counts the stripes again before it answers SOLD_OUT under contention. */
+const MAX_RECOUNTS = 20;
+/** How many times a reserve tries its home stripe at most (each try after units came in). */
+const MAX_ROUNDS = 200;
+/** stripe-take's answer while a repair freezes the giver. */
+const FROZEN = -1;
 /** How long a rebuild's claim lives at most (as RedisInventoryStore's). */
 const RESTORE_CLAIM_MS = 30_000;
 
@@ -336,7 +342,9 @@ export class RedisStripedInventoryStore implements InventoryStore {
     );
     let giver = 0;
     let misses = 0;
-    for (let round = 0; round < 4 * stripes + call.units; round++) {
+    let recounts = 0;
+    // bounded: under extreme contention borrowed units can keep going to other borrowers first
+    for (let round = 0; round < MAX_ROUNDS; round++) {
       const reply = asList(
         await this.context.scripts.run('reserve', [layout.keys[home]!.meta], args),
         'reserve',
@@ -358,14 +366,27 @@ export class RedisStripedInventoryStore implements InventoryStore {
       // sold out at home: borrow from the next giver that has units (each giver is asked until
       // it has none, and every giver is asked twice before the sale is called sold out)
       let moved = 0;
-      while (moved === 0 && misses < 2 * givers.length) {
+      let frozenSince: number | undefined;
+      while (moved <= 0 && misses < 2 * givers.length) {
         moved = await this.transfer(layout, givers[giver % givers.length]!, home, call.units, r.now);
-        if (moved === 0) {
+        if (moved === FROZEN) {
+          // a repair is counting the stripes: wait for it rather than answer SOLD_OUT
+          frozenSince ??= Date.now();
+          if (Date.now() - frozenSince > FREEZE_MS) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        } else if (moved === 0) {
           misses += 1;
           giver += 1;
         }
       }
-      if (moved === 0) return { ok: false, code: 'SOLD_OUT' };
+      if (moved > 0) continue;
+      // every giver was asked twice and had nothing: units may be in flight between other
+      // stripes (a borrower's take is done, its credit not yet). SOLD_OUT only when the stripes'
+      // free units and those in flight are fewer than asked; else ask again.
+      const free = (await this.readStripes(layout)).reduce((n, s) => n + s.available + s.inFlight, 0);
+      if (free < call.units || ++recounts > MAX_RECOUNTS) return { ok: false, code: 'SOLD_OUT' };
+      misses = 0;
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
     return { ok: false, code: 'SOLD_OUT' };
   }
@@ -384,7 +405,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
   /**
    * Moves up to `want` units (or half the giver's) from stripe `from` to stripe `to`: taken and
    * recorded in flight on the giver, credited once on the receiver, then the record removed.
-   * Answers the units moved.
+   * Answers the units moved, or FROZEN while a repair counts the stripes.
    */
   private async transfer(
     layout: Layout,
@@ -397,7 +418,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
     const taken = Number(
       await this.context.scripts.run('stripe-take', [layout.keys[from]!.meta], [id, to, want, now]),
     );
-    if (taken <= 0) return 0;
+    if (taken <= 0) return taken;
     await this.settle(layout, from, id, `${to}:${taken}`);
     return taken;
   }
