@@ -226,6 +226,38 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
     },
   },
   {
+    category: 'behaviour',
+    name: 'answers the latest reconciliation of a sale, null before the first',
+    async run({ repository }) {
+      const lastReconciliation = repository.lastReconciliation?.bind(repository);
+      expect(lastReconciliation, 'the repository implements lastReconciliation').toBeTypeOf('function');
+      const saleId = await savedGeneralSale(repository);
+      expect(await lastReconciliation!(saleId)).toBeNull();
+      const run = {
+        saleId,
+        ranAt: startOfTest(),
+        storeAvailable: 8,
+        storeHeld: 1,
+        storeConfirmed: 1,
+        truthConfirmed: 1,
+        truthPending: 1,
+        consistent: true,
+        repaired: false,
+      };
+      await repository.recordReconciliation(run);
+      const later = {
+        ...run,
+        ranAt: run.ranAt + 60_000,
+        storeConfirmed: 2,
+        consistent: false,
+        repaired: true,
+      };
+      await repository.recordReconciliation(later);
+      expect(await lastReconciliation!(saleId)).toEqual(later);
+      expect(await lastReconciliation!(await savedGeneralSale(repository))).toBeNull();
+    },
+  },
+  {
     category: 'bad input',
     name: 'rejects a batch with an invalid row as a whole: nothing is inserted',
     async run({ repository }) {

@@ -123,4 +123,9 @@ export class ShardedReservationRepository implements ReservationRepository {
   recordReconciliation(record: ReconciliationRecord): Promise<void> {
     return this.shardFor(record?.saleId).recordReconciliation(record);
   }
+
+  /** The sale's latest run, from its shard. */
+  async lastReconciliation(saleId: string): Promise<ReconciliationRecord | null> {
+    return (await this.shardFor(saleId).lastReconciliation?.(saleId)) ?? null;
+  }
 }

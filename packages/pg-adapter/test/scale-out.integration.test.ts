@@ -92,6 +92,27 @@ describe('ShardedReservationRepository', () => {
     expect(await sharded.get('nowhere')).toBeNull();
   });
 
+  it("records a sale's reconciliation on its shard and answers the latest from there", async () => {
+    const [a, b] = salesOnEachShard();
+    await sharded.saveSale(generalSale(a));
+    await sharded.saveSale(generalSale(b));
+    const run = {
+      saleId: b,
+      ranAt: 1_000,
+      storeAvailable: 100,
+      storeHeld: 0,
+      storeConfirmed: 0,
+      truthConfirmed: 0,
+      truthPending: 0,
+      consistent: true,
+      repaired: false,
+    };
+    await sharded.recordReconciliation(run);
+    expect(await countRows(shards[1]!.connection, 'reconciliation_runs')).toBe(1);
+    expect(await sharded.lastReconciliation(b)).toEqual(run);
+    expect(await sharded.lastReconciliation(a)).toBeNull();
+  });
+
   it('refuses a batch with a bad row before writing to any shard', async () => {
     const [a, b] = salesOnEachShard();
     await sharded.saveSale(generalSale(a));

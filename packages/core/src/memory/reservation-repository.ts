@@ -152,6 +152,12 @@ export class MemoryReservationRepository implements ReservationRepository {
     this.#reconciliations.push(validate('reconciliation record', Reconciliation, record));
   }
 
+  async lastReconciliation(saleId: string): Promise<ReconciliationRecord | null> {
+    const id = validate('sale id', SaleId, saleId);
+    const last = this.#reconciliations.findLast((r) => r.saleId === id);
+    return last ? { ...last } : null;
+  }
+
   /** The reconciliations recorded for `saleId` (every sale's when omitted), oldest first. */
   reconciliations(saleId?: string): ReconciliationRecord[] {
     return this.#reconciliations

@@ -93,4 +93,9 @@ export interface ReservationRepository {
   listInFlight?(saleId: string): Promise<ReservationRow[]>;
   totals(saleId: string): Promise<SaleTotals>;
   recordReconciliation(record: ReconciliationRecord): Promise<void>;
+  /**
+   * The sale's latest recorded reconciliation, whichever instance ran it, or null before the first
+   * (optional): what an operator's dashboard shows as the last run.
+   */
+  lastReconciliation?(saleId: string): Promise<ReconciliationRecord | null>;
 }

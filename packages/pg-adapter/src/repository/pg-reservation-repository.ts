@@ -474,6 +474,12 @@ export class PgReservationRepository implements ReservationRepository {
     );
   }
 
+  /** The sale's latest reconciliation run, or null before the first (from the replica when configured). */
+  async lastReconciliation(saleId: string): Promise<ReconciliationRecord | null> {
+    const [last] = await this.reconciliations(saleId, 1);
+    return last ?? null;
+  }
+
   /** The sale's latest reconciliation runs, newest first (from the replica when configured). */
   async reconciliations(saleId: string, limit = 100): Promise<ReconciliationRecord[]> {
     const id = checkSaleId(saleId);
