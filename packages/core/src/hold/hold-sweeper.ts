@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
-import { SaleId } from '../common/ids';
+import { EpochMs, SaleId } from '../common/ids';
 import { validate } from '../common/validate';
 import type { DomainEvent, EventOf } from '../events/events';
 import type { AlertSink } from '../ports/alert-sink';
@@ -91,7 +91,7 @@ export class HoldSweeper {
    * HoldExpired and a StockChanged event for each. Safe to run concurrently with other sweepers.
    */
   async sweepOnce(now: number = this.options.clock.now()): Promise<SweepReport> {
-    const at = validate('sweep time', z.number().int().nonnegative(), now);
+    const at = validate('sweep time', EpochMs, now);
     const expired: HoldRecord[] = [];
     for (const saleId of this.saleIds) {
       for (;;) {

@@ -24,6 +24,7 @@ const StartInput = z.object({
   ),
   retry: RetryPolicySchema.optional(),
 });
+const DomainEvents = z.array(DomainEvent);
 const GroupName = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'group must be 1-128 characters of A-Z a-z 0-9 _ . -');
@@ -68,7 +69,7 @@ export class MemoryEventBus implements EventPublisher {
 
   async publish(events: DomainEvent[]): Promise<void> {
     if (this.#closed) throw new PublishError('the event bus is closed');
-    const valid = validate('events', z.array(DomainEvent), events);
+    const valid = validate('events', DomainEvents, events);
     const failure = this.#failures.shift();
     if (failure) throw new PublishError(`publish failed: ${failure.message}`, { cause: failure });
     for (const event of valid) this.#log.push({ key: event.key, raw: JSON.stringify(event), event });

@@ -33,6 +33,9 @@ import { reserveFingerprint } from './fingerprint';
 import { groupReserveFingerprint } from './group-fingerprint';
 
 const HoldRef = z.object({ saleId: SaleId, reservationId: ReservationId });
+const OutcomeRef = z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey });
+const UserRef = z.object({ saleId: SaleId, userId: UserId });
+const SeatRef = z.object({ saleId: SaleId, seatIds: z.array(SeatId) });
 const OwnerChange = HoldRef.extend({ userId: UserId, now: EpochMs });
 const ExtendInput = OwnerChange.extend({ holdMs: z.number().int().positive() });
 const ExpireInput = z.object({ saleId: SaleId, now: EpochMs, limit: z.number().int().positive() });
@@ -404,24 +407,18 @@ export class MemoryInventoryStore implements InventoryStore {
     };
     return {
       async findOutcome(saleId, idempotencyKey) {
-        validate('outcome reference', z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey }), {
-          saleId,
-          idempotencyKey,
-        });
+        validate('outcome reference', OutcomeRef, { saleId, idempotencyKey });
         const sale = sales.get(saleId);
         const outcome = sale?.outcomes.get(idempotencyKey);
         const hold = outcome && sale?.holds.get(outcome.reservationId);
         return outcome && hold ? { fingerprint: outcome.fingerprint, hold: copyHold(hold) } : null;
       },
       async unitsOfUser(saleId, userId) {
-        validate('user reference', z.object({ saleId: SaleId, userId: UserId }), { saleId, userId });
+        validate('user reference', UserRef, { saleId, userId });
         return sales.get(saleId)?.unitsPerUser.get(userId) ?? 0;
       },
       async seatStatesOf(saleId, seatIds) {
-        validate('seat reference', z.object({ saleId: SaleId, seatIds: z.array(SeatId) }), {
-          saleId,
-          seatIds,
-        });
+        validate('seat reference', SeatRef, { saleId, seatIds });
         const sale = saleOf(saleId);
         return seatIds.map((id) => sale.seats.get(id)?.state);
       },
@@ -499,18 +496,14 @@ export class MemoryInventoryStore implements InventoryStore {
         return { ok: true, entry: copyEntry(entry), created: true };
       },
       async leave(input) {
-        const { saleId, userId } = validate(
-          'waiting list leave',
-          z.object({ saleId: SaleId, userId: UserId }),
-          input,
-        );
+        const { saleId, userId } = validate('waiting list leave', UserRef, input);
         const list = lists.get(saleId);
         if (list?.entries.get(userId)?.state !== 'WAITING') return false;
         list.entries.delete(userId);
         return true;
       },
       async entry(saleId, userId) {
-        validate('waiting list entry', z.object({ saleId: SaleId, userId: UserId }), { saleId, userId });
+        validate('waiting list entry', UserRef, { saleId, userId });
         const entry = lists.get(saleId)?.entries.get(userId);
         return entry ? copyEntry(entry) : null;
       },

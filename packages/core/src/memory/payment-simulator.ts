@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { WebhookSignatureError } from '../checkout/errors';
 import { SeatRushError } from '../common/errors';
@@ -95,7 +95,8 @@ interface SimulatedPayment extends ProviderPayment {
  */
 export class SimulatedPaymentProvider implements PaymentProvider {
   readonly name = 'simulator';
-  readonly #secret: string;
+  /** The webhook secret as a key object, made once. */
+  readonly #secret: KeyObject;
   readonly #clock: Clock;
   readonly #deliver: SimulatedPaymentProviderOptions['deliver'];
   readonly #toleranceMs: number;
@@ -107,7 +108,10 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   #events = 0;
 
   constructor(options: SimulatedPaymentProviderOptions = {}) {
-    this.#secret = options.webhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`;
+    this.#secret = createSecretKey(
+      options.webhookSecret ?? `whsec_${randomBytes(24).toString('hex')}`,
+      'utf8',
+    );
     this.#clock = options.clock ?? systemClock;
     this.#deliver = options.deliver;
     this.#toleranceMs = options.toleranceMs ?? 300_000;

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { EpochMs, SaleId, UserId } from '../common/ids';
@@ -35,16 +35,18 @@ const DOMAIN = 'seatrush-invitation-v1.';
  * operator signed for you. Nobody can jump the queue otherwise.
  */
 export class Invitations {
-  private readonly keys: Buffer[];
+  /** Key objects made once (a raw key would be turned into one on every HMAC). */
+  private readonly keys: KeyObject[];
 
   /** @param options.secret at least 32 bytes; `previousSecrets` still verify during a rotation. */
   constructor(options: { secret: string | Uint8Array; previousSecrets?: Array<string | Uint8Array> }) {
-    this.keys = [options.secret, ...(options.previousSecrets ?? [])].map((secret) =>
+    const keys = [options.secret, ...(options.previousSecrets ?? [])].map((secret) =>
       typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret),
     );
-    if (this.keys.some((key) => key.length < MIN_SECRET_BYTES)) {
+    if (keys.some((key) => key.length < MIN_SECRET_BYTES)) {
       throw new ConfigurationError(`invitation secrets must be at least ${MIN_SECRET_BYTES} bytes`);
     }
+    this.keys = keys.map((key) => createSecretKey(key));
   }
 
   /** Signs an invitation (validated: bad claims throw a ZodError-backed ValidationError). */
@@ -86,6 +88,6 @@ export class Invitations {
   }
 }
 
-function sign(key: Buffer, payload: string): Buffer {
+function sign(key: KeyObject, payload: string): Buffer {
   return createHmac('sha256', key).update(DOMAIN).update(payload).digest();
 }

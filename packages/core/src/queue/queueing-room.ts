@@ -64,6 +64,7 @@ export type QueueingJoinOutcome =
 /** Why a session ended on purpose. */
 export const SessionEndReason = z.enum(['CHECKOUT', 'CANCEL', 'LEAVE']);
 export type SessionEndReason = z.infer<typeof SessionEndReason>;
+const EndSessionInput = z.object({ userId: UserId, reason: SessionEndReason });
 
 /** A {@link QueueingRoom.tick} report: the base one plus the pre-queue opening and lapsed places. */
 export interface QueueingTickReport extends TickReport {
@@ -239,11 +240,7 @@ export class QueueingRoom {
     reason: SessionEndReason;
     next: AdmittedUser[];
   }> {
-    const { userId, reason } = validate(
-      'end session',
-      z.object({ userId: UserId, reason: SessionEndReason }),
-      input,
-    );
+    const { userId, reason } = validate('end session', EndSessionInput, input);
     const now = this.options.clock.now();
     const ended = await this.options.store.leave({ saleId: this.room.sale.id, userId });
     const rate = this.room.admissionRate;
