@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
-import { IdempotencyKey, ReservationId, UserId } from '../common/ids';
-import { validate } from '../common/validate';
+import { EpochMs, IdempotencyKey, ReservationId, UserId } from '../common/ids';
+import { validate, vouch } from '../common/validate';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -89,6 +89,12 @@ export class GroupReservations {
   private readonly holdMs: number;
   /** Section id → its rows' seat ids in map order; `*` → every section's rows. */
   private readonly rows = new Map<string, string[][]>();
+  /**
+   * Rows key → whether a store request with those rows and this service's set-up is valid:
+   * checked once per key (the rows can be thousands of seat ids), so a group reserve checks only
+   * the parts that change per call before vouching for the request it built.
+   */
+  private readonly setUpValid = new Map<string, boolean>();
 
   constructor(private readonly options: GroupReservationsOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
@@ -131,10 +137,11 @@ export class GroupReservations {
       });
       if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
     }
-    const request = validate('group reserve request', GroupReserveRequest, {
+    const reservationId = command.reservationId ?? (this.options.newReservationId ?? randomUUID)();
+    const built: GroupReserveRequest = {
       saleId: this.sale.id,
       userId: command.userId,
-      reservationId: command.reservationId ?? (this.options.newReservationId ?? randomUUID)(),
+      reservationId,
       idempotencyKey: command.idempotencyKey,
       size: command.size,
       rows,
@@ -143,7 +150,16 @@ export class GroupReservations {
       requireAdmission: this.options.requireAdmission ?? true,
       now,
       relayLagLimitMs: this.options.relayLagLimitMs ?? defaultRelayLagLimitMs(this.holdMs),
-    });
+    };
+    // As Reservations.reserve: the user's parts are validated above, the set-up's once per rows;
+    // anything off is parsed in full, for the same ValidationError as ever.
+    const trusted =
+      this.setUpIsValid(built, command.section ?? '*') &&
+      (command.reservationId !== undefined || ReservationId.safeParse(reservationId).success) &&
+      EpochMs.safeParse(now).success;
+    const request = trusted
+      ? vouch(GroupReserveRequest, built)
+      : validate('group reserve request', GroupReserveRequest, built);
     // checked in the constructor
     const outcome = await storeAnswer(
       this.options.inventory.reserveGroup!(request),
@@ -158,5 +174,25 @@ export class GroupReservations {
         : { ok: false, code: outcome.code };
     }
     return { ...(await this.relay.accept(outcome, now)), adjacent: outcome.adjacent };
+  }
+
+  /** Whether `request` is valid with its per-call parts set to known-good values; cached by rows. */
+  private setUpIsValid(request: GroupReserveRequest, rows: string): boolean {
+    // the options are read per call, so they are part of the key
+    const key = `${request.requireAdmission}|${request.relayLagLimitMs}|${rows}`;
+    let valid = this.setUpValid.get(key);
+    if (valid === undefined) {
+      valid = GroupReserveRequest.safeParse({
+        ...request,
+        userId: 'u',
+        reservationId: 'r',
+        idempotencyKey: 'k',
+        size: 1,
+        fallback: 'split',
+        now: 0,
+      }).success;
+      this.setUpValid.set(key, valid);
+    }
+    return valid;
   }
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
-import { IdempotencyKey, ReservationId, UserId } from '../common/ids';
-import { validate } from '../common/validate';
+import { EpochMs, IdempotencyKey, ReservationId, UserId } from '../common/ids';
+import { validate, vouch } from '../common/validate';
 import type { DomainEvent } from '../events/events';
 import { reserveFingerprint } from '../memory/fingerprint';
 import type { AlertSink } from '../ports/alert-sink';
@@ -31,6 +31,14 @@ import {
   storeAnswer,
   UnknownOutcome,
 } from './store-answer';
+
+/** The parts of a store request that come from a service's set-up, checked once. */
+const RequestSetUp = ReserveRequest.pick({
+  saleId: true,
+  holdMs: true,
+  requireAdmission: true,
+  relayLagLimitMs: true,
+});
 
 /** How the hot path is made safe under concurrency. */
 export type ReserveStrategy = 'atomic' | 'lock';
@@ -179,6 +187,12 @@ export class Reservations {
   /** Lock strategy: the end of this process's queue of requests waiting for the sale's lock. */
   private localTurn: Promise<unknown> = Promise.resolve();
   private readonly requireAdmission: boolean;
+  /**
+   * Whether the parts of every store request that come from this service's set-up (sale id,
+   * hold time, admission, outbox gate) are valid: checked once, so a reserve checks only the parts
+   * that change per call before vouching for the request it built.
+   */
+  private readonly setUpValid: boolean;
 
   constructor(private readonly options: ReservationsOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
@@ -196,6 +210,12 @@ export class Reservations {
       'relayLagLimitMs',
       options.relayLagLimitMs ?? defaultRelayLagLimitMs(this.holdMs),
     );
+    this.setUpValid = RequestSetUp.safeParse({
+      saleId: this.sale.id,
+      holdMs: this.holdMs,
+      requireAdmission: this.requireAdmission,
+      relayLagLimitMs: this.relayLagLimitMs,
+    }).success;
     this.relay = relayFor(this.sale, options);
     if (this.strategy === 'lock') {
       if (!options.lock || !options.steps) {
@@ -226,17 +246,28 @@ export class Reservations {
       });
       if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
     }
-    const request = validate('reserve request', ReserveRequest, {
+    const reservationId = command.reservationId ?? (this.options.newReservationId ?? randomUUID)();
+    const built: ReserveRequest = {
       saleId: this.sale.id,
       userId: command.userId,
-      reservationId: command.reservationId ?? (this.options.newReservationId ?? randomUUID)(),
+      reservationId,
       idempotencyKey: command.idempotencyKey,
       selection: command.selection,
       holdMs: this.holdMs,
       requireAdmission: this.requireAdmission,
       now,
       relayLagLimitMs: this.relayLagLimitMs,
-    });
+    };
+    // The user's parts were validated above and the set-up's once; only a generated id and the
+    // clock's time are new. Vouched for, the request is not parsed again, here or by the store.
+    // Anything off is parsed in full, for the same ValidationError as ever.
+    const trusted =
+      this.setUpValid &&
+      (command.reservationId !== undefined || ReservationId.safeParse(reservationId).success) &&
+      EpochMs.safeParse(now).success;
+    const request = trusted
+      ? vouch(ReserveRequest, built)
+      : validate('reserve request', ReserveRequest, built);
     // a real-time bound, not the Clock: it bounds a real wait even while a test holds the clock
     // still. The lock strategy gives up a little before the answer's bound, so that a request
     // still waiting for its turn or the lock answers BUSY (true: nothing held) rather than unknown.
