@@ -32,6 +32,13 @@ export interface HoldRelayOptions {
   handOverWaitMs?: number;
 }
 
+/** Hand-overs published together (see `HoldRelay.gather`). */
+interface HandOverBatch {
+  entries: UnrelayedHold[];
+  /** Settles once the batch is published, or left to the loop, or `handOverWaitMs` passed. */
+  answered: Promise<void>;
+}
+
 /** A hold a service accepted: what it answers once the hold is handed to the pipeline. */
 export interface AcceptedHold {
   ok: true;
@@ -83,6 +90,8 @@ export class HoldRelay {
   private readonly prices: PriceList;
   private readonly task: PeriodicTask;
   private readonly inFlight = new Set<Promise<boolean>>();
+  /** The hand-overs gathered since the last microtask turn: published together, in one call. */
+  private gathering: HandOverBatch | null = null;
   private readonly relayAfterMs: number;
   private readonly batchSize: number;
   private readonly handOverWaitMs: number;
@@ -129,18 +138,41 @@ export class HoldRelay {
    * for that. Never throws: whatever is not acknowledged in time stays in the outbox for the loop.
    */
   async handOver(hold: HoldRecord, enqueuedAt: number): Promise<void> {
-    const publishing = this.publish([{ reservationId: hold.reservationId, enqueuedAt, hold }]).then(
-      (relayed) => relayed > 0,
-      () => false,
-    );
-    this.inFlight.add(publishing);
-    void publishing.finally(() => this.inFlight.delete(publishing));
-    let timer: NodeJS.Timeout | undefined;
+    const batch = this.gathering ?? this.gather();
+    batch.entries.push({ reservationId: hold.reservationId, enqueuedAt, hold });
+    await batch.answered;
+  }
+
+  /**
+   * Opens a batch of hand-overs: the holds handed over until the microtasks queued now have run
+   * (the replies of one Redis read, say, whose requests advance in step) are published in one
+   * call and marked relayed in one, instead of one publish and one outbox write per hold. The
+   * batch's wait is bounded by one timer, set when the first hold joined it, so no hold waits
+   * longer than `handOverWaitMs`.
+   */
+  private gather(): HandOverBatch {
+    const entries: UnrelayedHold[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.handOverWaitMs);
     });
-    await Promise.race([publishing, waited]);
-    clearTimeout(timer);
+    const publishing = new Promise<void>((resolve) => queueMicrotask(resolve))
+      .then(() => {
+        this.gathering = null;
+        return this.publish(entries);
+      })
+      .then(
+        (relayed) => relayed > 0,
+        () => false,
+      );
+    this.inFlight.add(publishing);
+    void publishing.finally(() => {
+      this.inFlight.delete(publishing);
+      clearTimeout(timer);
+    });
+    const batch: HandOverBatch = { entries, answered: Promise.race([publishing.then(() => {}), waited]) };
+    this.gathering = batch;
+    return batch;
   }
 
   /**
