@@ -1,15 +1,31 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { FAULT_KINDS, type FaultKind } from './faults';
 import { replayCommand, shrinkFailure } from './shrink';
 import { runSimulation, type SimulationConfig, type SimulationResult } from './simulation';
 
 /**
- * `pnpm simulate --seeds N --from S`: explores N seeds and prints the sales per minute;
+ * `pnpm simulate --seeds N --from S [--workers W]`: explores N seeds and prints the sales per
+ * minute, and per minute of CPU; the seeds are shared out over W worker threads (one per core by
+ * default: runs are independent, each thread has its own globals and virtual timers);
  * `pnpm simulate --seed S [--buyers B --instances I --steps M --faults a,b]`: replays one run.
  * A failure prints its seed and the one-line command that replays it, then shrinks it.
  */
+
+/** What an exploring worker thread is given: its seeds and the command line's options. */
+interface WorkerTask {
+  seeds: number[];
+  argv: string[];
+}
+
+/** What it sends back, one message per seed. */
+type WorkerMessage = { result: SimulationResult };
+
 const { values } = parseArgs({
+  args: isMainThread ? process.argv.slice(2) : (workerData as WorkerTask).argv,
   options: {
+    workers: { type: 'string' },
     seeds: { type: 'string' },
     from: { type: 'string' },
     seed: { type: 'string' },
@@ -62,7 +78,45 @@ async function report(result: SimulationResult): Promise<void> {
   console.log(`  replay the short one: ${replayCommand(short.config)}`);
 }
 
-if (values.seed !== undefined) {
+/** Runs `seeds` on `workers` threads (here when 1), calling `onResult` with each run's result. */
+async function explore(
+  seeds: number[],
+  workers: number,
+  onResult: (result: SimulationResult) => Promise<void>,
+): Promise<void> {
+  if (workers <= 1) {
+    for (const seed of seeds) await onResult(await runSimulation(configOf(seed)));
+    return;
+  }
+  // failures are reported (and shrunk) here, one at a time, in the order they arrive
+  let reporting = Promise.resolve();
+  await Promise.all(
+    Array.from({ length: workers }, (_, index) => {
+      const task: WorkerTask = {
+        seeds: seeds.filter((_, i) => i % workers === index),
+        argv: process.argv.slice(2),
+      };
+      const worker = new Worker(new URL(import.meta.url), { workerData: task });
+      worker.on('message', (message: WorkerMessage) => {
+        reporting = reporting.then(() => onResult(message.result));
+      });
+      return new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        worker.once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`simulation worker exited with ${code}`)),
+        );
+      });
+    }),
+  );
+  await reporting;
+}
+
+if (!isMainThread) {
+  for (const seed of (workerData as WorkerTask).seeds) {
+    const message: WorkerMessage = { result: await runSimulation(configOf(seed)) };
+    parentPort!.postMessage(message);
+  }
+} else if (values.seed !== undefined) {
   const result = await runSimulation(configOf(Number.parseInt(values.seed, 10)));
   console.log(JSON.stringify({ ...result, failure: result.failure ?? null }, null, 2));
   if (!result.ok) await report(result);
@@ -70,22 +124,28 @@ if (values.seed !== undefined) {
 } else {
   const count = int(values.seeds) ?? 100;
   const from = int(values.from) ?? 1;
+  const workers = Math.max(1, Math.min(count, int(values.workers) ?? availableParallelism()));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let failures = 0;
   let completed = 0;
   let steps = 0;
-  for (let seed = from; seed < from + count; seed++) {
-    const result = await runSimulation(configOf(seed));
+  const seeds = Array.from({ length: count }, (_, i) => from + i);
+  await explore(seeds, workers, async (result) => {
     steps += result.steps;
     if (result.completed) completed += 1;
     if (!result.ok) {
       failures += 1;
       await report(result);
     }
-  }
+  });
   const seconds = (performance.now() - started) / 1_000;
+  // CPU time of every thread: on a shared machine the wall-clock rate moves with the neighbours'
+  // load, the rate per CPU-minute much less
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `${count} sales (seeds ${from}-${from + count - 1}) in ${seconds.toFixed(1)} s: ${Math.round((count / seconds) * 60)} sales/minute, ${Math.round(steps / seconds)} steps/s; ${completed} settled, ${failures} failed`,
+    `${count} sales (seeds ${from}-${from + count - 1}) in ${seconds.toFixed(1)} s on ${workers} thread${workers === 1 ? '' : 's'}: ${Math.round((count / seconds) * 60)} sales/minute, ${Math.round(steps / seconds)} steps/s; CPU ${cpuSeconds.toFixed(1)} s, ${Math.round((count / cpuSeconds) * 60)} sales per CPU-minute; ${completed} settled, ${failures} failed`,
   );
   process.exitCode = failures > 0 ? 1 : 0;
 }
