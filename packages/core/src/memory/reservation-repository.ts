@@ -12,6 +12,7 @@ import {
 } from '../ports/reservation-repository';
 import { initialStock, SaleDefinition, type SaleDefinitionInput, seatsOf } from '../sale/definition';
 
+const ReservationRows = z.array(ReservationRow);
 const TransitionInput = z.object({
   reservationId: ReservationId,
   from: z.array(ReservationStatus).min(1),
@@ -94,7 +95,7 @@ export class MemoryReservationRepository implements ReservationRepository {
 
   async insertMany(rows: ReservationRow[]): Promise<{ inserted: string[]; existing: string[] }> {
     // Every row is checked before any is written: all or nothing.
-    const valid = validate('reservation rows', z.array(ReservationRow), rows);
+    const valid = validate('reservation rows', ReservationRows, rows);
     const inserted: string[] = [];
     const existing: string[] = [];
     for (const row of valid) {
