@@ -62,12 +62,9 @@ boot().catch(fatal);
 
 async function boot() {
   wire();
-  try {
-    state.user = (await api('GET', '/api/me')).user;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return showLogin();
-    throw error;
-  }
+  // a 200 either way: not being signed in yet is no error (a 401 would be logged by the browser)
+  state.user = (await api('GET', '/api/session')).user;
+  if (!state.user) return showLogin();
   signedIn();
   await loadSale();
   await resume();
@@ -146,13 +143,9 @@ async function resume() {
     }
     localStorage.removeItem(RESERVATION_KEY);
   }
-  try {
-    const { queue } = await api('GET', `${salePath()}/queue`);
-    onQueue(queue);
-  } catch (error) {
-    if (error instanceof ApiError && error.code === 'NOT_IN_QUEUE') return show('view-sale');
-    throw error;
-  }
+  const { queue } = await api('GET', `${salePath()}/queue/place`);
+  if (!queue) return show('view-sale');
+  onQueue(queue);
 }
 
 /** Server clock minus ours, read from a server time taken while a request was in flight. */

@@ -1,6 +1,6 @@
 // The operator dashboard: live figures of a sale over SSE, a chart of them over time, and the
 // controls (warm up, open, pause, resume, close, admission rate, reconcile, dead letters).
-import { ApiError, api, busy, show, toast } from './lib.js';
+import { api, busy, show, toast } from './lib.js';
 
 const $ = (id) => document.getElementById(id);
 const SERIES = [
@@ -28,18 +28,30 @@ const CARDS = [
 ];
 const HISTORY_MS = 5 * 60 * 1000;
 
-const state = { saleId: null, history: [], stream: null, formsFilled: false };
+const state = {
+  saleId: null,
+  history: [],
+  stream: null,
+  formsFilled: false,
+  commands: [],
+  reconciliation: null,
+};
+/** The lifecycle buttons, by the operator command each one sends. */
+const COMMAND_BUTTONS = {
+  'warm-up': 'op-warm',
+  open: 'op-open',
+  pause: 'op-pause',
+  resume: 'op-resume',
+  close: 'op-close',
+};
 
 boot().catch((error) => toast(error.message));
 
 async function boot() {
   wire();
-  try {
-    await api('GET', '/api/operator/session');
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return show('view-op-login');
-    throw error;
-  }
+  // a 200 either way: not being signed in yet is no error (a 401 would be logged by the browser)
+  const { signedIn } = await api('GET', '/api/operator/session');
+  if (!signedIn) return show('view-op-login');
   await dashboard();
 }
 
@@ -51,26 +63,22 @@ function wire() {
       await dashboard();
     }).catch((error) => toast(error.message));
   });
-  const actions = {
-    'op-warm': 'warm-up',
-    'op-open': 'open',
-    'op-pause': 'pause',
-    'op-resume': 'resume',
-    'op-close': 'close',
-  };
-  for (const [id, action] of Object.entries(actions)) {
+  for (const [action, id] of Object.entries(COMMAND_BUTTONS)) {
     $(id).addEventListener('click', () =>
       busy($(id), async () => {
         if (action === 'close' && !confirm('Close the sale for good?')) return;
         await api('POST', `${salePath()}/${action}`);
         toast(`Done: ${action}`, 'info');
-      }).catch((error) => toast(`${error.code ?? ''} ${error.message}`)),
+      })
+        .catch((error) => toast(`${error.code ?? ''} ${error.message}`))
+        // busy() enables the button again; the sale's state decides (the next sample brings it)
+        .finally(showCommands),
     );
   }
   $('op-reconcile').addEventListener('click', () =>
     busy($('op-reconcile'), async () => {
-      const result = await api('POST', `${salePath()}/reconcile`);
-      $('reconcile-result').textContent = JSON.stringify(result, null, 2);
+      const { reconciliation } = await api('POST', `${salePath()}/reconcile`);
+      showReconciliation(reconciliation);
     }).catch((error) => toast(error.message)),
   );
   $('rate-form').addEventListener('submit', (event) => {
@@ -124,6 +132,8 @@ async function dashboard() {
 async function selectSale(id) {
   state.saleId = id;
   state.formsFilled = false;
+  state.reconciliation = null;
+  $('reconcile-result').textContent = 'Not run yet.';
   const { stats, history } = await api('GET', `${salePath()}/stats`);
   state.history = history;
   render(stats);
@@ -143,6 +153,9 @@ function render(stats) {
   const badge = $('dash-state');
   badge.textContent = stats.state;
   badge.className = `badge ${stats.state}`;
+  state.commands = stats.commands;
+  showCommands();
+  if (stats.reconciliation) showReconciliation(stats.reconciliation);
   const cards = $('cards');
   cards.replaceChildren(
     ...CARDS.map(([key, label]) => {
@@ -175,6 +188,26 @@ function render(stats) {
     state.formsFilled = true;
   }
   draw();
+}
+
+/** Enables the lifecycle buttons the sale's state allows (Open and Warm up are off on an open sale). */
+function showCommands() {
+  for (const [command, id] of Object.entries(COMMAND_BUTTONS)) {
+    if (!$(id).classList.contains('loading')) $(id).disabled = !state.commands.includes(command);
+  }
+}
+
+/**
+ * Shows a reconciliation run: the loop's (every minute, from the samples) or the operator's (from
+ * the Reconcile answer), whichever ran last.
+ */
+function showReconciliation(run) {
+  if (state.reconciliation && state.reconciliation.ranAt > run.ranAt) return;
+  state.reconciliation = run;
+  const verdict = run.consistent ? 'consistent' : run.repaired ? 'repaired' : 'inconsistent';
+  const summary = `${new Date(run.ranAt).toLocaleTimeString()}: ${verdict}`;
+  $('reconcile-result').textContent = `${summary}\n${JSON.stringify(run, null, 2)}`;
+  $('reconcile-result').dataset.ranAt = String(run.ranAt);
 }
 
 /** Draws the history as one line per series on a canvas, scaled to the largest value shown. */

@@ -136,10 +136,36 @@ describe('the web client in headless Chromium', () => {
     expect(await second.textContent('#general-left')).toBe('0 tickets left');
   });
 
+  /** The page's console errors and uncaught exceptions, as they come. */
+  function consoleErrorsOf(page: Page): string[] {
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    return errors;
+  }
+
+  it('logs no console error for the expected states: signed out, then not in the queue', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const errors = consoleErrorsOf(page);
+    await page.goto(app.url);
+    await page.waitForSelector('#view-login:not(.hidden)');
+    await page.fill('#login-name', 'Gina');
+    await page.click('#login-button');
+    await page.waitForSelector('#view-sale:not(.hidden)');
+    // a reload of a signed-in buyer who has not joined asks where they are: nowhere, no error
+    await page.reload();
+    await page.waitForSelector('#view-sale:not(.hidden)');
+    expect(errors).toEqual([]);
+  });
+
   it('shows the operator dashboard with live figures', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    const errors = consoleErrorsOf(page);
     await page.goto(`${app.url}/operator.html`);
+    await page.waitForSelector('#view-op-login:not(.hidden)');
     await page.fill('#op-token', 'test-operator-token-0123456789');
     await page.click('#op-login-button');
     await page.waitForSelector('#view-dashboard:not(.hidden)');
@@ -148,5 +174,32 @@ describe('the web client in headless Chromium', () => {
     await page.waitForFunction(
       () => Number(document.querySelector('[data-figure="confirmed"] .value')?.textContent) >= 1,
     );
+    // the buttons follow the lifecycle: an open sale can be paused or closed, not opened or warmed
+    expect(await page.isDisabled('#op-open')).toBe(true);
+    expect(await page.isDisabled('#op-warm')).toBe(true);
+    expect(await page.isDisabled('#op-resume')).toBe(true);
+    expect(await page.isEnabled('#op-pause')).toBe(true);
+    expect(await page.isEnabled('#op-close')).toBe(true);
+    await page.click('#op-pause');
+    await page.waitForFunction(() => document.getElementById('dash-state')?.textContent === 'PAUSED');
+    await page.waitForSelector('#op-resume:enabled');
+    expect(await page.isDisabled('#op-pause')).toBe(true);
+    expect(await page.isDisabled('#op-open')).toBe(true);
+    await page.click('#op-resume');
+    await page.waitForFunction(() => document.getElementById('dash-state')?.textContent === 'OPEN');
+    await page.waitForSelector('#op-pause:enabled');
+    expect(await page.isDisabled('#op-open')).toBe(true);
+    expect(await page.isDisabled('#op-warm')).toBe(true);
+    // a run of the reconciler, as its loop makes one (not the Reconcile button), reaches the page
+    const demo = app.platform.runtime.sale('demo');
+    if (!demo) throw new Error('the demo sale is not served');
+    const run = await demo.reconciler.reconcile('demo');
+    await page.waitForFunction(
+      (ranAt) => Number(document.getElementById('reconcile-result')?.dataset.ranAt) >= ranAt,
+      run.ranAt,
+      { timeout: 15_000 },
+    );
+    expect(await page.textContent('#reconcile-result')).not.toContain('Not run yet');
+    expect(errors).toEqual([]);
   });
 });

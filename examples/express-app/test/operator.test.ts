@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningApp } from '../src/server';
 import { Buyer, Client, generalSale, operator, startTestApp } from './support/harness';
 
@@ -83,6 +83,65 @@ describe('the operator API and the operations endpoints', () => {
     const answer = await operator(app.url).request('POST', '/api/operator/sales/demo/reconcile');
     expect(answer.status).toBe(200);
     expect(answer.body.reconciliation).toMatchObject({ saleId: 'demo', consistent: true, repaired: false });
+  });
+
+  it('shows the last reconciliation in the stats, whoever ran it', async () => {
+    const op = operator(app.url);
+    const demo = app.platform.runtime.sale('demo');
+    if (!demo) throw new Error('the demo sale is not served');
+    // a run as the reconciler's loop makes it, not through the operator route
+    const run = await demo.reconciler.reconcile('demo');
+    await vi.waitFor(
+      async () => {
+        const { stats } = (await op.request('GET', '/api/operator/sales/demo/stats')).body;
+        expect(stats.reconciliation).toMatchObject({ saleId: 'demo', ranAt: run.ranAt });
+      },
+      { timeout: 10_000, interval: 250 },
+    );
+  });
+
+  it("says which lifecycle commands the sale's state allows", async () => {
+    const op = operator(app.url);
+    const commandsOf = async (id: string) =>
+      (await op.request('GET', `/api/operator/sales/${id}/stats`)).body.stats.commands;
+    expect(await commandsOf('demo')).toEqual(['pause', 'close']);
+    const created = await op.request('POST', '/api/operator/sales', { body: generalSale('later', 5) });
+    expect(created.status).toBe(201);
+    expect(await commandsOf('later')).toEqual(['warm-up', 'open', 'close']);
+    expect((await op.request('POST', '/api/operator/sales/later/warm-up')).status).toBe(200);
+    expect((await op.request('POST', '/api/operator/sales/later/pause')).status).toBe(200);
+    expect(await commandsOf('later')).toEqual(['resume', 'close']);
+    expect((await op.request('POST', '/api/operator/sales/later/close')).status).toBe(200);
+    expect(await commandsOf('later')).toEqual([]);
+  });
+
+  it("answers the pages' first questions with a 200 whatever the answer", async () => {
+    const anonymous = new Client(app.url);
+    expect(await anonymous.request('GET', '/api/operator/session')).toMatchObject({
+      status: 200,
+      body: { signedIn: false },
+    });
+    expect((await operator(app.url).request('GET', '/api/operator/session')).body).toEqual({
+      signedIn: true,
+    });
+    expect(await anonymous.request('GET', '/api/session')).toMatchObject({
+      status: 200,
+      body: { user: null },
+    });
+    expect((await anonymous.request('GET', '/api/me')).status).toBe(401);
+    const buyer = await new Buyer(app.url).login('Quinn');
+    expect((await buyer.request('GET', '/api/session')).body).toEqual({
+      user: { id: buyer.userId, name: 'Quinn' },
+    });
+    expect(await buyer.request('GET', '/api/sales/demo/queue/place')).toMatchObject({
+      status: 200,
+      body: { queue: null },
+    });
+    expect((await buyer.request('GET', '/api/sales/demo/queue')).status).toBe(404);
+    expect((await buyer.join('demo')).status).toBe(201);
+    const place = await buyer.request('GET', '/api/sales/demo/queue/place');
+    expect(place.status).toBe(200);
+    expect(place.body.queue.ticket).toBeGreaterThan(0);
   });
 
   it('changes the payment simulator and lists dead letters', async () => {

@@ -1,6 +1,6 @@
 import { z } from '@seatrush/core/ports';
 import { Router } from 'express';
-import { clearSessionCookie, type SessionCodec, sessionOf, setSessionCookie } from './session';
+import { clearSessionCookie, type Session, type SessionCodec, sessionOf, setSessionCookie } from './session';
 import { parse } from './validate';
 
 const LoginBody = z
@@ -32,6 +32,13 @@ export function authRoutes(codec: SessionCodec, now: () => number): Router {
   router.post('/logout', (_req, res) => {
     clearSessionCookie(res);
     res.status(204).end();
+  });
+
+  // the page's first question, answered 200 either way: not being signed in yet is an expected
+  // state, and a 401 would show in the browser's console as an error (`/me` still answers 401)
+  router.get('/session', (_req, res) => {
+    const session = res.locals.session as Session | null | undefined;
+    res.json({ user: session ? { id: session.userId, name: session.name } : null });
   });
 
   router.get('/me', (_req, res) => {

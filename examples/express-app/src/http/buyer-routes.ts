@@ -259,6 +259,15 @@ export function buyerRoutes(deps: {
     });
   });
 
+  // where the buyer is, if anywhere: what the page asks when it loads, so not being in the queue
+  // is an answer (`queue: null`), not a 404 the browser would log as an error
+  router.get('/sales/:saleId/queue/place', async (req, res) => {
+    const session = sessionOf(res);
+    const runtime = runtimeOf(req);
+    res.set('Cache-Control', 'no-store');
+    res.json({ queue: await deps.queueView(runtime, session.userId) });
+  });
+
   router.get('/sales/:saleId/queue/stream', async (req, res) => {
     const session = sessionOf(res);
     const runtime = runtimeOf(req);

@@ -69,15 +69,22 @@ export class OperatorAuth {
     return this.#cookieValue;
   }
 
+  /** Whether the request carries the token or the operator cookie. */
+  signedIn(req: Request): boolean {
+    const header = req.get('authorization');
+    if (header?.startsWith('Bearer ') && this.accepts(header.slice(7).trim())) return true;
+    const cookie = readCookie(req, OPERATOR_COOKIE);
+    return (
+      cookie !== undefined &&
+      cookie.length === this.#cookieValue.length &&
+      timingSafeEqual(Buffer.from(cookie), Buffer.from(this.#cookieValue))
+    );
+  }
+
   /** 401 unless the request carries the token or the operator cookie. */
   guard(): RequestHandler {
     return (req, _res, next) => {
-      const header = req.get('authorization');
-      if (header?.startsWith('Bearer ') && this.accepts(header.slice(7).trim())) return next();
-      const cookie = readCookie(req, OPERATOR_COOKIE);
-      if (cookie && cookie.length === this.#cookieValue.length) {
-        if (timingSafeEqual(Buffer.from(cookie), Buffer.from(this.#cookieValue))) return next();
-      }
+      if (this.signedIn(req)) return next();
       throw new HttpError('UNAUTHENTICATED', 'operator token required (Authorization: Bearer …)');
     };
   }
@@ -108,11 +115,13 @@ export function operatorRoutes(deps: {
     res.json({ ok: true });
   });
 
-  router.use(auth.guard());
-
-  router.get('/session', (_req, res) => {
-    res.json({ ok: true });
+  // the dashboard's first question, answered 200 either way: not being signed in yet is an
+  // expected state, and a 401 would show in the browser's console as an error
+  router.get('/session', (req, res) => {
+    res.json({ signedIn: auth.signedIn(req) });
   });
+
+  router.use(auth.guard());
 
   const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 

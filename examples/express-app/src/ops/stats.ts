@@ -1,4 +1,10 @@
-import type { QueueingMethod, RuntimeSale, SaleState } from '@seatrush/core';
+import type {
+  QueueingMethod,
+  ReconciliationRecord,
+  RuntimeSale,
+  SaleCommand,
+  SaleState,
+} from '@seatrush/core';
 import type { SseHub } from '../http/sse';
 import type { Platform } from '../platform/platform';
 import type { AppMetrics } from './metrics';
@@ -32,7 +38,31 @@ export interface SaleStats {
   queueing: { method: QueueingMethod | null };
   payment: { latencyMs: number; failureRate: number };
   figures: SaleFigures;
+  /** The operator commands the sale's state allows now: the dashboard enables just these buttons. */
+  commands: SaleCommand[];
+  /**
+   * The latest reconciliation recorded in the source of truth, whichever instance ran it (the
+   * reconciler's loop or an operator); null before the first or when the repository cannot say.
+   */
+  reconciliation: ReconciliationRecord | null;
 }
+
+/**
+ * What `runSaleCommand` accepts in each state: `warm-up` starts a DRAFT sale only; `open` warms a
+ * DRAFT sale first and is a no-op on an OPEN one (so it is not offered there); `pause`, `resume`
+ * and `close` follow the sale's transitions (core's SALE_TRANSITIONS).
+ */
+const COMMANDS_IN: Record<SaleState, SaleCommand[]> = {
+  DRAFT: ['warm-up', 'open', 'close'],
+  WARMING: ['close'],
+  READY: ['open', 'close'],
+  OPEN: ['pause', 'close'],
+  PAUSED: ['resume', 'close'],
+  CLOSED: [],
+};
+
+/** How long a read of the last reconciliation is reused: the loop runs every minute or so. */
+const RECONCILIATION_READ_MS = 5_000;
 
 const HISTORY_MS = 5 * 60 * 1000;
 
@@ -45,6 +75,7 @@ const HISTORY_MS = 5 * 60 * 1000;
 export class StatsSampler {
   readonly #histories = new Map<string, Array<{ at: number } & SaleFigures>>();
   readonly #failed = new Map<string, number>();
+  readonly #reconciliations = new Map<string, { readAt: number; record: ReconciliationRecord | null }>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
 
@@ -100,12 +131,13 @@ export class StatsSampler {
   /** The figures of one sale now. */
   async sample(runtime: RuntimeSale, knownLag?: number): Promise<SaleStats> {
     const saleId = runtime.sale.id;
-    const [room, counts, lag, queueConfig, waitingList] = await Promise.all([
+    const [room, counts, lag, queueConfig, waitingList, reconciliation] = await Promise.all([
       runtime.waitingRoom.broadcast(),
       this.platform.runtime.ports.inventory.counts(saleId).catch(() => null),
       knownLag === undefined ? this.platform.runtime.workerLag().catch(() => -1) : Promise.resolve(knownLag),
       runtime.queue.config().catch(() => null),
       runtime.waitingList?.figures().catch(() => null) ?? null,
+      this.lastReconciliation(saleId),
     ]);
     const figures: SaleFigures = {
       waiting: room.waiting,
@@ -138,7 +170,20 @@ export class StatsSampler {
       queueing: { method: queueConfig?.method ?? null },
       payment: { ...this.platform.payments.settings },
       figures,
+      commands: COMMANDS_IN[runtime.state],
+      reconciliation,
     };
+  }
+
+  /** The sale's last reconciliation from the repository, read at most every few seconds. */
+  async lastReconciliation(saleId: string): Promise<ReconciliationRecord | null> {
+    const now = this.platform.now();
+    const cached = this.#reconciliations.get(saleId);
+    if (cached && now - cached.readAt < RECONCILIATION_READ_MS) return cached.record;
+    const { repository } = this.platform.runtime.ports;
+    const record = (await repository.lastReconciliation?.(saleId).catch(() => null)) ?? null;
+    this.#reconciliations.set(saleId, { readAt: now, record });
+    return record;
   }
 
   /** The last five minutes of samples of a sale. */
