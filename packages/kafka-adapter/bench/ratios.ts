@@ -9,7 +9,7 @@
  * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
  * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
  * BENCH_CLIENTS=platformatic,kafkajs, BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
- * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_NO_TOOL=1 (SeatRush
+ * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_PRODUCERS, BENCH_NO_TOOL=1 (SeatRush
  * alone, e.g. under --cpu-prof).
  */
 import { execFileSync } from 'node:child_process';
@@ -93,7 +93,9 @@ function java(tool: string, args: string[]): string {
 }
 
 async function createTopic(admin: Admin, topic: string): Promise<void> {
-  await ensureTopics(admin, [topic], { partitions: PARTITIONS });
+  // Kept forever: the events' timestamps are of 2023, so the broker's time retention would delete
+  // a round's records minutes after they were written, under a consumer still waiting for them.
+  await ensureTopics(admin, [topic], { partitions: PARTITIONS, retentionMs: -1 });
 }
 
 /** Records per second of ProducerPerformance into a fresh topic. */
@@ -138,6 +140,7 @@ async function publishRate(admin: Admin, client: KafkaClientName, round: number)
     compression: COMPRESSION,
     provision: false,
     ...(process.env.BENCH_BATCHING ? { batching: JSON.parse(process.env.BENCH_BATCHING) } : {}),
+    ...(process.env.BENCH_PRODUCERS ? { producers: Number(process.env.BENCH_PRODUCERS) } : {}),
   });
   const topic = new TopicNames(topicPrefix).of('ReservationRequested');
   await createTopic(admin, topic);

@@ -34,7 +34,9 @@ export class PartitionAssigner {
   /** The messages with `partition` set (a message that has one keeps it). */
   async assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
     const now = Date.now();
-    const stale = [...new Set(outgoing.map((o) => o.topic))].filter(
+    const stale = [
+      ...new Set(outgoing.filter((o) => o.message.partition === undefined).map((o) => o.topic)),
+    ].filter(
       (t) => now - (this.metadata.get(t)?.fetchedAt ?? Number.NEGATIVE_INFINITY) > METADATA_MAX_AGE_MS,
     );
     if (stale.length > 0) {

@@ -39,7 +39,11 @@ export {
   type TopicSettings,
   TopicSettingsSchema,
 } from './provision';
-export { KafkaEventPublisher, type KafkaEventPublisherOptions } from './publisher';
+export {
+  DEFAULT_PUBLISHER_PRODUCERS,
+  KafkaEventPublisher,
+  type KafkaEventPublisherOptions,
+} from './publisher';
 export {
   REDRIVEN_FROM_HEADER,
   type RedriveResult,

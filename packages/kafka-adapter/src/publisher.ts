@@ -42,6 +42,15 @@ export interface KafkaEventPublisherOptions {
    * `false` sends each call alone.
    */
   batching?: Partial<MicroBatcherOptions> | false;
+  /**
+   * Idempotent producers the partitions are striped over, each with its own connections,
+   * producer id and micro-batcher. An idempotent producer keeps one request in flight per
+   * connection on both clients (Java's keeps 5), so one producer waits on the broker most of the
+   * time; with several, that many requests are in flight. A partition is always written by the
+   * same producer, so order per partition (per key) is kept. Default
+   * {@link DEFAULT_PUBLISHER_PRODUCERS}.
+   */
+  producers?: number;
   /** Key strategy per event type (default `event`: the event's key, i.e. the reservation id). */
   keys?: Partial<Record<DomainEventType, KeyStrategy>>;
   /** Milliseconds the brokers have to acknowledge a produce request. Default 30,000. */
@@ -76,6 +85,7 @@ const OptionsSchema = z.object({
     .partialRecord(z.enum(EVENT_TYPES as [DomainEventType, ...DomainEventType[]]), KeyStrategySchema)
     .optional(),
   ackTimeoutMs: z.number().int().positive().optional(),
+  producers: z.number().int().min(1).max(32).optional(),
   provision: z.union([z.literal(false), TopicSettingsSchema]).optional(),
 });
 
@@ -86,6 +96,18 @@ const UNBATCHED: MicroBatcherOptions = {
   maxBatchBytes: Number.MAX_SAFE_INTEGER,
   maxInFlight: 64,
 };
+
+/**
+ * Producers a publisher stripes partitions over when `producers` is not given: measured by
+ * `bench:ratios` (README).
+ */
+export const DEFAULT_PUBLISHER_PRODUCERS = 4;
+
+/** One producer with the micro-batcher in front of it; it writes its share of the partitions. */
+interface Lane {
+  producer: ProducerDriver;
+  batcher: MicroBatcher<Outgoing>;
+}
 
 /**
  * Publishes domain events to Kafka with acks=all. Concurrent `publish` calls are grouped by a
@@ -99,8 +121,9 @@ export class KafkaEventPublisher implements EventPublisher {
   /** The client library in use. */
   readonly client: KafkaClientName;
   private readonly kafka: Kafka;
-  private readonly producer: ProducerDriver;
-  private readonly batcher: MicroBatcher<Outgoing>;
+  private readonly lanes: Lane[];
+  /** Each topic's first lane, so the topics' partitions 0 do not all land on lane 0. */
+  private readonly laneOffsets = new Map<string, number>();
   private readonly keys: Partial<Record<DomainEventType, KeyStrategy>>;
   private readonly provision: TopicSettings | false;
   private ready: Promise<void> | undefined;
@@ -117,10 +140,6 @@ export class KafkaEventPublisher implements EventPublisher {
       compression: valid.compression ?? 'none',
       ackTimeoutMs: valid.ackTimeoutMs ?? 30_000,
     };
-    this.producer =
-      this.client === 'kafkajs'
-        ? new KafkajsProducer(this.kafka, settings)
-        : new PlatformaticProducer(options.connection, settings);
     this.keys = valid.keys ?? {};
     this.provision = valid.provision ?? {};
     const batching: MicroBatcherOptions =
@@ -132,7 +151,16 @@ export class KafkaEventPublisher implements EventPublisher {
             maxBatchBytes: valid.batching?.maxBatchBytes ?? 1024 * 1024,
             maxInFlight: valid.batching?.maxInFlight ?? 1,
           };
-    this.batcher = new MicroBatcher(batching, (batch) => this.sendBatch(batch), sizeOf);
+    this.lanes = Array.from({ length: valid.producers ?? DEFAULT_PUBLISHER_PRODUCERS }, () => {
+      const producer =
+        this.client === 'kafkajs'
+          ? new KafkajsProducer(this.kafka, settings)
+          : new PlatformaticProducer(options.connection, settings);
+      return {
+        producer,
+        batcher: new MicroBatcher<Outgoing>(batching, (batch) => this.sendBatch(producer, batch), sizeOf),
+      };
+    });
   }
 
   /**
@@ -162,14 +190,25 @@ export class KafkaEventPublisher implements EventPublisher {
       topic: this.topics.of(event.type),
       message: encodeEvent(event, this.keys[event.type] ?? 'event'),
     }));
-    await Promise.all(outgoing.map((o) => this.batcher.add(o)));
+    const lanes = this.lanes;
+    if (lanes.length === 1) {
+      await Promise.all(outgoing.map((o) => lanes[0]!.batcher.add(o)));
+      return;
+    }
+    let assigned: Outgoing[];
+    try {
+      assigned = await lanes[0]!.producer.assign(outgoing);
+    } catch (cause) {
+      throw new PublishError(`could not read the partitions of the topics: ${String(cause)}`, { cause });
+    }
+    await Promise.all(assigned.map((o) => this.laneOf(o).batcher.add(o)));
   }
 
   /** Sends what is buffered, waits for its acknowledgements, and disconnects; later publishes are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.batcher.flush();
-    await this.producer.close();
+    await Promise.all(this.lanes.map((lane) => lane.batcher.flush()));
+    await Promise.all(this.lanes.map((lane) => lane.producer.close()));
   }
 
   private async open(): Promise<void> {
@@ -182,12 +221,22 @@ export class KafkaEventPublisher implements EventPublisher {
         await admin.disconnect();
       }
     }
-    await this.producer.connect();
+    await Promise.all(this.lanes.map((lane) => lane.producer.connect()));
   }
 
-  private async sendBatch(batch: Outgoing[]): Promise<unknown[]> {
+  /** The lane that writes the message's partition: always the same one for a partition. */
+  private laneOf({ topic, message }: Outgoing): Lane {
+    let offset = this.laneOffsets.get(topic);
+    if (offset === undefined) {
+      offset = this.laneOffsets.size;
+      this.laneOffsets.set(topic, offset);
+    }
+    return this.lanes[((message.partition ?? 0) + offset) % this.lanes.length]!;
+  }
+
+  private async sendBatch(producer: ProducerDriver, batch: Outgoing[]): Promise<unknown[]> {
     try {
-      const outcome = await this.producer.send(batch);
+      const outcome = await producer.send(batch);
       return outcome.map((error) =>
         error === undefined
           ? undefined

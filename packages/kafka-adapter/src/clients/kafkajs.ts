@@ -48,6 +48,10 @@ export class KafkajsProducer implements ProducerDriver {
     return this.producer.connect();
   }
 
+  assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
+    return this.partitions.assign(outgoing);
+  }
+
   async send(outgoing: Outgoing[]): Promise<unknown[]> {
     return sendAcknowledged(this.producer, await this.partitions.assign(outgoing), {
       timeoutMs: this.ackTimeoutMs,

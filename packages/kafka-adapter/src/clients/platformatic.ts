@@ -98,14 +98,20 @@ export class PlatformaticProducer implements ProducerDriver {
     await this.producer.metadata({ topics: [] });
   }
 
-  async send(outgoing: Outgoing[]): Promise<unknown[]> {
+  async assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
     await this.refreshPartitionCounts(outgoing);
-    const partitions = outgoing.map(({ topic, message }) => {
-      if (message.partition !== undefined) return message.partition;
-      const count = this.partitionCounts.get(topic)?.count ?? 1;
-      if (message.key === null) return this.roundRobin++ % count;
-      return javaPartition(message.key, count);
+    return outgoing.map((o) => {
+      if (o.message.partition !== undefined) return o;
+      const count = this.partitionCounts.get(o.topic)?.count ?? 1;
+      const partition =
+        o.message.key === null ? this.roundRobin++ % count : javaPartition(o.message.key, count);
+      return { topic: o.topic, message: { ...o.message, partition } };
     });
+  }
+
+  async send(unassigned: Outgoing[]): Promise<unknown[]> {
+    const outgoing = await this.assign(unassigned);
+    const partitions = outgoing.map(({ message }) => message.partition as number);
     const messages = outgoing.map(({ topic, message }, i) => ({
       topic,
       partition: partitions[i],
@@ -140,10 +146,10 @@ export class PlatformaticProducer implements ProducerDriver {
   private async refreshPartitionCounts(outgoing: Outgoing[]): Promise<void> {
     const now = Date.now();
     const stale = new Set<string>();
-    for (const { topic } of outgoing) {
+    for (const { topic, message } of outgoing) {
       if (
-        now - (this.partitionCounts.get(topic)?.fetchedAt ?? Number.NEGATIVE_INFINITY) >
-        METADATA_MAX_AGE_MS
+        message.partition === undefined &&
+        now - (this.partitionCounts.get(topic)?.fetchedAt ?? Number.NEGATIVE_INFINITY) > METADATA_MAX_AGE_MS
       )
         stale.add(topic);
     }

@@ -48,6 +48,11 @@ export interface IncomingMessage {
 export interface ProducerDriver {
   connect(): Promise<void>;
   /**
+   * The messages with `partition` set to the one Java's default partitioner chooses (murmur2 of
+   * the key, round robin without one); a message that has one keeps it.
+   */
+  assign(outgoing: Outgoing[]): Promise<Outgoing[]>;
+  /**
    * Sends the messages and says, message by message (same order), whether the in-sync replicas
    * acknowledged it: `undefined` when they did, else the error.
    */
