@@ -60,7 +60,8 @@ const Env = z.object({
   CHECKOUT: z.enum(['auto', 'buyer']).default('auto'),
   /**
    * How the hot path is made safe: `atomic` (one store operation, the default) or `lock` (the
-   * seed's distributed lock → check → DECR → SET NX PX), to compare the two under load.
+   * distributed lock → check → DECR → SET NX PX of docs/design.md §Holds and stock), to compare the
+   * two under load.
    */
   RESERVE_STRATEGY: z.enum(['atomic', 'lock']).default('atomic'),
   /** The demo sale created on start (`none` to start without one). */

@@ -483,9 +483,9 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
 
 /**
  * Registers the end-to-end suite: a whole sale over `createSeatRush` on the factory's ports — the
- * happy path, every compensation of the seed's failure scenarios (publish fails, payment declined,
- * gateway outage then dead letter, hold expired), duplicate requests, and hundreds of concurrent
- * buyers under both strategies with the invariants checked against the source of truth.
+ * happy path, every compensation of docs/design.md §Failure handling (publish fails, payment
+ * declined, gateway outage then dead letter, hold expired), duplicate requests, and hundreds of
+ * concurrent buyers under both strategies with the invariants checked against the source of truth.
  */
 export function describePipeline(name: string, factory: Factory<PipelineParts>): void {
   registerChecks(`Pipeline conformance: ${name}`, factory, pipelineChecks);

@@ -28,8 +28,8 @@ interface Pending {
 /**
  * Collects single reservation writes from many concurrent callers (for example one per Kafka
  * message) and writes them with `insertMany`, one round trip per batch, flushing when a batch is
- * full or when its oldest row has waited `maxDelayMs` — the seed's "collect by count or by time,
- * then write in one go", with small batches so transactions stay short.
+ * full or when its oldest row has waited `maxDelayMs` — collect by count or by time, then write in
+ * one go (docs/design.md §Database write path), with small batches so transactions stay short.
  *
  * Each caller learns its own row's outcome. A bad row is refused to its caller alone before it
  * joins a batch; when the database refuses a batch for one row's sake (unknown sale, seat already

@@ -4,9 +4,9 @@ import { SCHEMA_NAME } from './sql-names';
 
 /**
  * How the adapter connects to PostgreSQL. Every value has a default that works on a laptop; the
- * pool settings follow the seed's HikariCP advice in `pg` terms: `max` is the number of workers
- * that touch the database at once plus a little headroom, and `connectionTimeoutMs` bounds the
- * wait for a free connection so waiting callers fail fast instead of piling up.
+ * pool settings follow docs/design.md §Database write path in `pg` terms: `max` is the number of
+ * workers that touch the database at once plus a little headroom, and `connectionTimeoutMs` bounds
+ * the wait for a free connection so waiting callers fail fast instead of piling up.
  */
 export interface PgAdapterOptions {
   /** `postgres://user:password@host:port/db` of the primary: every write goes here. */

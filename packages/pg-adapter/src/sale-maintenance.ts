@@ -7,8 +7,8 @@ import { qualified } from './sql-names';
 
 /**
  * The indexes reports need on a sale's reservations, built only after the sale closes: while it
- * runs, every extra index is one more write per reservation (the seed's "minimal indexes during
- * the event, add them afterwards").
+ * runs, every extra index is one more write per reservation (minimal indexes during the sale, the
+ * rest afterwards: docs/design.md §Database write path).
  */
 export const REPORTING_INDEXES: ReadonlyArray<{ suffix: string; columns: string }> = [
   { suffix: 'by_user', columns: 'user_id, created_at' },

@@ -21,10 +21,10 @@ export function shardOfSale(saleId: string, shardCount: number): number {
 }
 
 /**
- * Sharding by sale id (the seed's "이벤트 단위 샤딩"): each sale's rows live on one shard — its own
- * PostgreSQL server (or schema), each a `PgReservationRepository` — so write load spreads across
- * servers while every per-sale invariant (one confirmed reservation per seat, unique idempotency
- * key, totals) stays inside one database.
+ * Sharding by sale id (docs/design.md §Database write path): each sale's rows live on one shard —
+ * its own PostgreSQL server (or schema), each a `PgReservationRepository` — so write load spreads
+ * across servers while every per-sale invariant (one confirmed reservation per seat, unique
+ * idempotency key, totals) stays inside one database.
  *
  * Calls that name a sale go to its shard. `get` and `transition` know only a reservation id, so
  * they ask every shard at once (the id lives on one; the guarded update matches nowhere else).

@@ -1,5 +1,5 @@
 /**
- * Benchmark of the hot path: the atomic one-script reserve against the seed's lock strategy
+ * Benchmark of the hot path: the atomic one-script reserve against the lock strategy
  * (Redlock over 3 independent Redis nodes, then the fenced steps), both driven through core's
  * `Reservations` by N concurrent callers on one sale (full contention), plus the
  * `redis-benchmark` EVALSHA rate of the same reserve script as the ceiling.

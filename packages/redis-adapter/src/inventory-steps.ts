@@ -21,11 +21,11 @@ const NewHold = HoldRecordSchema.refine((hold) => hold.status === 'HELD', 'a new
 const SEAT_STATE: Record<string, SeatState> = { A: 'AVAILABLE', H: 'HELD', C: 'CONFIRMED' };
 
 /**
- * The seed's lock-based strategy, step by step (check → DECR → SET NX PX), over the same keys as
- * {@link RedisInventoryStore}. Each step is atomic alone, not with the others: a caller is only
- * correct while it holds the sale's lock. The writes check the lock's fencing token in Lua and
- * refuse one older than the highest seen (`sr:{sale}:fence`), so a holder that paused past its
- * lease cannot write late.
+ * The lock strategy (docs/design.md §Holds and stock), step by step (check → DECR → SET NX PX),
+ * over the same keys as {@link RedisInventoryStore}. Each step is atomic alone, not with the
+ * others: a caller is only correct while it holds the sale's lock. The writes check the lock's
+ * fencing token in Lua and refuse one older than the highest seen (`sr:{sale}:fence`), so a holder
+ * that paused past its lease cannot write late.
  */
 export class RedisInventorySteps implements InventorySteps {
   private readonly context: StoreContext;

@@ -61,7 +61,7 @@ function seatedSale(id: string, seats: number): SaleDefinitionInput {
   };
 }
 
-/** The seed's pipeline over Redis: Redlock on 3 independent nodes, then the fenced steps. */
+/** The lock strategy over Redis: Redlock on 3 independent nodes, then the fenced steps. */
 function lockStrategy(redis: Redis, keyPrefix: string, sale: SaleDefinitionInput, publisher: EventPublisher) {
   const inventory = new RedisInventoryStore(redis, { keyPrefix });
   return new Reservations({

@@ -92,7 +92,8 @@ export interface BotGuardPorts {
 }
 
 /**
- * Bot and macro defence (seed §봇/매크로 방어) in front of the waiting room and the hot path.
+ * Bot and macro defence (docs/design.md §Traffic control and bot defence) in front of the waiting
+ * room and the hot path.
  * `inspect` answers, in this order:
  * 1. `block` when the user, the IP or the device is on the blocklist;
  * 2. `block` (written to the blocklist with a TTL) for a device behind too many accounts, or a

@@ -16,11 +16,12 @@ export const SuspicionAction = z.enum(['allow', 'challenge', 'block']);
 export type SuspicionAction = z.infer<typeof SuspicionAction>;
 
 /**
- * The bot guard's thresholds (seed §봇/매크로 방어). Every field has a default that suits a large
- * public sale; hosts tighten or loosen them, validated once at construction.
+ * The bot guard's thresholds (docs/design.md §Traffic control and bot defence). Every field has a
+ * default that suits a large public sale; hosts tighten or loosen them, validated once at
+ * construction.
  */
 export const BotGuardOptions = z.strictObject({
-  /** Abnormally fast repeats (seed: 비정상적으로 빠른 반복 요청): such a subject is blocked. */
+  /** Abnormally fast repeats: such a subject is blocked. */
   burst: z
     .strictObject({
       /** Per user: a person clicks a few times a second at most. */
@@ -31,18 +32,18 @@ export const BotGuardOptions = z.strictObject({
       blockMs: z.number().int().positive().default(300_000),
     })
     .prefault({}),
-  /** Device fingerprinting (seed: Device Fingerprinting): one device behind many accounts. */
+  /** Device fingerprinting: one device behind many accounts. */
   device: z
     .strictObject({
       /** Accounts one device may use within `windowMs`; one more blocks the device. */
       maxAccounts: z.number().int().positive().max(1_000).default(3),
       windowMs: z.number().int().positive().default(600_000),
-      /** The seed's `SET blocked:{…} 1 EX 3600`. */
+      /** How long a block lasts: an hour, as `SET blocked:{ip} 1 EX 3600` (docs/design.md). */
       blockMs: z.number().int().positive().default(3_600_000),
     })
     .prefault({}),
   /**
-   * Identical header fingerprints across many users (seed: 동일 헤더 패턴) within `windowMs`:
+   * Identical header fingerprints across many users within `windowMs`:
    * one script with many accounts. Real browsers of one build can share a fingerprint too, so the
    * default answer is a challenge, which a person passes and a farm pays for.
    */
@@ -91,22 +92,22 @@ export const BotGuardOptions = z.strictObject({
     })
     .prefault({}),
   /**
-   * Rate limits through the RateLimiter port (seed: 사용자별, IP별, 전체 요청별), `null` to turn one
+   * Rate limits through the RateLimiter port, per user, per IP and global, `null` to turn one
    * off; a refused request is answered `block` until it may retry.
    */
   rateLimits: z
     .strictObject({
       perUser: RateLimitPolicy.nullable().default({ kind: 'token-bucket', capacity: 20, refillPerSecond: 5 }),
       perIp: RateLimitPolicy.nullable().default({ kind: 'sliding-window', limit: 600, windowMs: 10_000 }),
-      /** Everything together (seed: 전체 요청별): off by default, as only the host knows its capacity. */
+      /** Everything together: off by default, as only the host knows its capacity. */
       global: RateLimitPolicy.nullable().default(null),
     })
     .prefault({}),
   challenge: z
     .strictObject({
       /**
-       * `suspicious`: only requests showing a sign are challenged (seed: 의심스러운 패턴 감지 시);
-       * `always`: everyone is, once (seed: 예매 시작 전).
+       * `suspicious`: only requests showing a sign are challenged;
+       * `always`: everyone is, once, before joining.
        */
       mode: z.enum(['suspicious', 'always']).default('suspicious'),
       /** How long a solved challenge spares its user further challenges (not blocks). */

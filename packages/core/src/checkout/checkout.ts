@@ -33,8 +33,8 @@ export interface CheckoutOptions {
    */
   paymentWindowMs?: number;
   /**
-   * The bound of those extensions: a hold never lives past `heldAt + maxHoldMs` (the seed's "too long
-   * a TTL keeps others out"); 15 min by default.
+   * The bound of those extensions: a hold never lives past `heldAt + maxHoldMs` (too long a hold
+   * keeps others out: docs/design.md §Checkout); 15 min by default.
    */
   maxHoldMs?: number;
 }
@@ -107,8 +107,8 @@ export type CheckoutFailureReason =
 const Request = z.object({ saleId: SaleId, reservationId: ReservationId, userId: UserId });
 
 /**
- * The buyer-driven checkout: the saga reserve → payment → confirm → notify (seed §결제 처리 연동,
- * §실패 시나리오별 보상 처리).
+ * The buyer-driven checkout: the saga reserve → payment → confirm → notify (docs/design.md
+ * §Checkout, §Failure handling).
  *
  * 1. `begin`: the buyer's held reservation gets ONE payment at the provider (amount from the
  *    sale's price list, idempotency key from the reservation), recorded with the reservation moved

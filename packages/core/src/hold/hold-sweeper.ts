@@ -36,7 +36,7 @@ export interface SweepReport {
 }
 
 /**
- * Returns the stock of holds whose time has passed (seed: "TTL 만료 시 … 스케줄러로 재고 원복").
+ * Returns the stock of holds whose time has passed (docs/design.md §Holds and stock: expiry).
  *
  * Redis keyspace notifications are fire-and-forget and lost while nobody listens, so this sweep
  * over the store's expiry index is the guarantee. Several sweepers may run at once (one per API

@@ -14,9 +14,9 @@ export type TicketState = (typeof TICKET_STATES)[number];
 
 /** What can happen to a ticket. */
 export type TicketEvent =
-  /** The admission tick let the user in (seed §진입 허용 메커니즘). */
+  /** The admission tick let the user in (docs/design.md §Waiting room). */
   | { type: 'ADMIT' }
-  /** The client is still there (seed §예매 대기 UX: 하트비트). */
+  /** The client is still there (a heartbeat; docs/design.md §Waiting room). */
   | { type: 'HEARTBEAT' }
   /** The admission was spent: the user finished reserving. */
   | { type: 'USE' }

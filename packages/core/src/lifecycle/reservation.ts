@@ -19,7 +19,7 @@ export const RESERVATION_STATES = [
 /** Where a reservation stands; the same values as the repository's `ReservationStatus`. */
 export type ReservationState = (typeof RESERVATION_STATES)[number];
 
-/** What can happen to a reservation on the consumer side (seed §예매 처리 서비스). */
+/** What can happen to a reservation on the consumer side (docs/design.md §Reservation and hold). */
 export type ReservationEvent =
   /** Persisted; the payment is being charged. */
   | { type: 'START_PAYMENT' }
@@ -27,7 +27,7 @@ export type ReservationEvent =
   | { type: 'PAYMENT_DECLINED'; reason: string }
   /** Processing gave up (last retry failed, the hold expired first, a poison message). */
   | { type: 'FAIL'; reason: string }
-  /** The reservation's stock and seats were given back (seed §실패 시나리오별 보상 처리). */
+  /** The reservation's stock and seats were given back (docs/design.md §Failure handling). */
   | { type: 'COMPENSATE' };
 /** The type tags of `ReservationEvent`. */
 export type ReservationEventType = ReservationEvent['type'];

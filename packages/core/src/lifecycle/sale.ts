@@ -14,7 +14,7 @@ export type SaleState = (typeof SALE_STATES)[number];
 
 /** What can happen to a sale; the operator (or a scheduler) sends these. */
 export type SaleEvent =
-  /** Load the sale from the source of truth into the store (seed §캐시 워밍업). */
+  /** Load the sale from the source of truth into the store (docs/design.md §Cache warming). */
   | { type: 'START_WARMUP' }
   /** The store holds the sale and verification matched the source of truth. */
   | { type: 'WARMUP_SUCCEEDED' }
@@ -44,8 +44,8 @@ export const SALE_EVENT_TYPES = [
 /**
  * The sale lifecycle: DRAFT → WARMING → READY → OPEN ⇄ PAUSED → CLOSED. Decisions beyond the
  * happy path, and why:
- * - WARMING → DRAFT on a failed warm-up: the sale is not warm, so it must not open (the seed's
- *   "지연 오픈"); the operator fixes the cause and warms again.
+ * - WARMING → DRAFT on a failed warm-up: the sale is not warm, so it must not open (the opening
+ *   is delayed: docs/design.md §Cache warming); the operator fixes the cause and warms again.
  * - READY → WARMING and PAUSED → WARMING: re-warm after the definition changed or the store lost
  *   its data (a Redis restart). A paused sale that was re-warmed goes through READY and OPEN again.
  * - Any state but CLOSED → CLOSED: a sale may be cancelled before it opens. CLOSED is terminal.

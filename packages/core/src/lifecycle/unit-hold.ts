@@ -26,7 +26,7 @@ export type UnitHold =
  * user sends it, the acting user `actor`; `EXPIRE` and `COMPENSATE` come from the system.
  */
 export type UnitEvent =
-  /** Take the unit for `holdMs` (seed §좌석 임시 확보: `SET … NX PX`). */
+  /** Take the unit for `holdMs` (docs/design.md §Holds and stock). */
   | { type: 'HOLD'; actor: string; at: number; holdMs: number }
   /** Owner only, live holds only: expiry becomes `max(expiresAt, at + holdMs)`. */
   | { type: 'EXTEND'; actor: string; at: number; holdMs: number }

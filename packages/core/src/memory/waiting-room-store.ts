@@ -88,7 +88,8 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     const room = this.#room(saleId);
     const present = presentEntry(room, userId, now);
     if (present) return { entry: present, alreadyJoined: true };
-    // A lapsed admission is gone: the user starts again at the back, as in the seed's design.
+    // A lapsed admission is gone: the user starts again at the back
+    // (docs/design.md §Waiting-room ticket).
     room.admitted.delete(userId);
     // while the pre-queue collects, no join path may get a ticket ahead of the opening shuffle
     const lane = room.preQueueOn ? 'pre-queue' : 'normal';

@@ -12,7 +12,7 @@ export interface Lease {
   validUntil: number;
 }
 
-/** A distributed lock for the seed's lock-based strategy (Redlock in Redis). */
+/** A distributed lock for the lock strategy (Redlock in Redis; docs/design.md §Holds and stock). */
 export interface DistributedLock {
   /** Tries to take the lock, retrying with jitter; null when it could not within its retries. */
   acquire(resource: string, ttlMs: number): Promise<Lease | null>;

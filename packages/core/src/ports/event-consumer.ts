@@ -25,9 +25,10 @@ export interface EventHandler {
   handle(event: DomainEvent, context: { attempt: number }): Promise<void>;
   /**
    * Optional: handles several events of one partition at once (the reservation processor writes
-   * them in ONE insert and settles them concurrently — the seed's batch write). The events it
-   * reports as `failed` are retried one by one through {@link handle}; throwing retries them all
-   * that way. Same idempotency as `handle`. Consumers that deliver one at a time never call it.
+   * them in ONE insert and settles them concurrently: docs/design.md §Database write path). The
+   * events it reports as `failed` are retried one by one through {@link handle}; throwing retries
+   * them all that way. Same idempotency as `handle`. Consumers that deliver one at a time never
+   * call it.
    */
   handleBatch?(events: DomainEvent[]): Promise<BatchOutcome>;
   /** Called once an event is dead-lettered (after the last retry or at once for poison). */

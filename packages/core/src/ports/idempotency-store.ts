@@ -1,7 +1,7 @@
 /**
  * Remembers the outcome of a request under a client's idempotency key, for the commands other than
  * reserve (pay, cancel, …); reserve stores its outcome inside its own atomic operation.
- * A key is claimed after validation and just before the state change (seed §중복 예매 방지).
+ * A key is claimed after validation and just before the state change (docs/design.md §Idempotency).
  */
 export type IdempotencyClaim<T> =
   | { state: 'claimed' } // new key: the caller does the work, then `complete`s or `abandon`s

@@ -218,12 +218,12 @@ export interface InventoryTruth {
 }
 
 /**
- * The building blocks of the seed's lock-based strategy (distributed lock → check → DECR → SET NX
- * PX). Each step is atomic alone but not with the others, so a caller is only correct while it
- * holds the sale's lock; the writes take the lock's fencing token and refuse a token older than
- * one already seen (Kleppmann's objection to Redlock: a paused holder must not write late).
- * They write the same state as `InventoryStore.reserve`, so expiry, confirm and compensation work
- * whichever strategy made the hold.
+ * The building blocks of the lock strategy (distributed lock → check → DECR → SET NX PX;
+ * docs/design.md §Holds and stock). Each step is atomic alone but not with the others, so a caller
+ * is only correct while it holds the sale's lock; the writes take the lock's fencing token and
+ * refuse a token older than one already seen (Kleppmann's objection to Redlock: a paused holder
+ * must not write late). They write the same state as `InventoryStore.reserve`, so expiry, confirm
+ * and compensation work whichever strategy made the hold.
  */
 export interface InventorySteps {
   /** The outcome stored under an idempotency key, with the request fingerprint it was stored with. */

@@ -33,7 +33,7 @@ export interface ReservationProcessorOptions {
   clock: Clock;
   /**
    * Before charging, a hold that would expire within this many ms is extended to now + this, so a
-   * slow payment does not lose the seat (seed: "결제 진행 중 TTL 연장"). Default 30 s; 0 disables.
+   * slow payment does not lose the seat (docs/design.md §Checkout). Default 30 s; 0 disables.
    */
   paymentGraceMs?: number;
   /** handleBatch settles this many reservations at once; default 16. */
@@ -65,7 +65,8 @@ export const CHECKOUT_WORKER_EVENT_TYPES = ['ReservationRequested', 'HoldExpired
 const MAX_ROUNDS = 6;
 
 /**
- * The consumer side of a reservation (seed: 예매 처리 서비스). It runs in one of two modes:
+ * The consumer side of a reservation (docs/design.md §Reservation and hold). It runs in one of two
+ * modes:
  *
  * - buyer-driven (`checkout`): it persists each reservation (idempotently) and leaves the payment
  *   to the buyer's {@link Checkout}; it fails, through the checkout, holds that ended unpaid.
@@ -113,9 +114,9 @@ export class ReservationProcessor implements EventHandler {
   }
 
   /**
-   * Handles many events with ONE insert for all of them (the seed's batch write), then settles
-   * each. A failed insert throws (retry the batch); a reservation that fails later is reported in
-   * `failed` so the caller retries only those.
+   * Handles many events with ONE insert for all of them (docs/design.md §Database write path), then
+   * settles each. A failed insert throws (retry the batch); a reservation that fails later is
+   * reported in `failed` so the caller retries only those.
    */
   async handleBatch(events: DomainEvent[]): Promise<BatchReport> {
     const byId = new Map<string, RequestedEvent>();
@@ -198,7 +199,7 @@ export class ReservationProcessor implements EventHandler {
     context.reservationId = reservationId;
     context.userId = userId;
     // the units go back first, on their own: the usual reason for a dead letter is that the
-    // database is down, and the stock must not wait for it (seed: 재처리 횟수 초과 시 재고 원복)
+    // database is down, and the stock must not wait for it (docs/design.md §Failure handling, 2)
     try {
       const hold = await this.options.inventory.getHold(event.saleId, reservationId);
       if (hold?.status === 'CONFIRMED') {

@@ -121,7 +121,10 @@ export interface ReservationsOptions {
   clock: Clock;
   /** Told when a compensation or an audit event fails. */
   alerts: AlertSink;
-  /** `atomic` (default): one store operation. `lock`: the seed's lock → check → DECR → SET NX PX. */
+  /**
+   * `atomic` (default): one store operation. `lock`: lock → check → DECR → SET NX PX
+   * (docs/design.md §Holds and stock).
+   */
   strategy?: ReserveStrategy;
   /** Lock strategy: the distributed lock (Redlock in production). */
   lock?: DistributedLock;
@@ -336,7 +339,8 @@ export class Reservations {
   }
 
   /**
-   * The seed's pipeline: admission → lock → idempotency → checks → DECR → SET NX PX → unlock.
+   * The lock strategy (docs/design.md §Holds and stock): admission → lock → idempotency → checks →
+   * DECR → SET NX PX → unlock.
    * Every write carries the lease's fencing token, so a holder paused past its lease cannot
    * write late; the outcomes are the same values the atomic operation answers.
    */

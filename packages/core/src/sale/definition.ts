@@ -61,11 +61,11 @@ export const SlidingWindowPolicy = z.strictObject({
   limit: z.number().int().positive(),
   windowMs: z.number().int().positive(),
 });
-/** A rate-limit policy (seed §트래픽 제어): token bucket or sliding window. */
+/** A rate-limit policy: token bucket or sliding window (docs/design.md §Traffic control and bot defence). */
 export const RateLimitPolicy = z.discriminatedUnion('kind', [TokenBucketPolicy, SlidingWindowPolicy]);
 export type RateLimitPolicy = z.infer<typeof RateLimitPolicy>;
 
-/** How the waiting room lets users in (seed §대기열 §진입 허용 메커니즘). */
+/** How the waiting room lets users in (docs/design.md §Waiting room). */
 export const AdmissionSettings = z.strictObject({
   /** Users admitted per tick. The operator may change it while the sale runs. */
   usersPerInterval: z.number().int().positive(),

@@ -49,8 +49,8 @@ export interface RebuildServiceOptions {
 }
 
 /**
- * Rebuilds a sale the store has lost (issue 20; the seed's failure scenario 4: Redis gone, then
- * re-synced from the RDBMS, the source of truth). Without an operator: the runtime calls
+ * Rebuilds a sale the store has lost (issue 20; docs/design.md §Rebuild of a lost sale: Redis gone,
+ * then re-synced from the RDBMS, the source of truth). Without an operator: the runtime calls
  * {@link rebuildIfCold} from its reconciler loop and whenever a store answers `SALE_NOT_WARM`.
  *
  * From the repository it restores stock and seats (sold seats CONFIRMED), confirmed reservations

@@ -44,7 +44,7 @@ export interface ReconcilerOptions {
 }
 
 /**
- * The periodic consistency check (seed §실패 시나리오별 보상 처리 5): the store's counts must add
+ * The periodic consistency check (docs/design.md §Reconciliation): the store's counts must add
  * up (available + held + confirmed == initial stock) and agree with the source of truth.
  *
  * "Agree" allows for reservations in flight: the processor confirms the hold in the store a moment

@@ -48,9 +48,9 @@ export interface WarmUpOptions {
 }
 
 /**
- * Cache warming (seed §캐시 워밍업): loads a sale's inventory from the source of truth into the
- * store before it opens, then checks the store says exactly what was loaded. A sale whose check
- * fails does not open — {@link assertReady} throws {@link SaleNotWarmError} — and the health
+ * Cache warming (docs/design.md §Cache warming): loads a sale's inventory from the source of truth
+ * into the store before it opens, then checks the store says exactly what was loaded. A sale whose
+ * check fails does not open — {@link assertReady} throws {@link SaleNotWarmError} — and the health
  * report says why, so a cold store never sends the opening rush to the database.
  */
 export class WarmUp {

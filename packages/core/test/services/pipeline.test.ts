@@ -91,12 +91,13 @@ describe('the whole pipeline in memory', () => {
     await seatRush.stop();
   });
 
-  describe('compensation (seed §실패 시나리오별 보상 처리)', () => {
+  describe('compensation (docs/design.md §Failure handling)', () => {
     it('publish fails after the hold: the answer stands, and the outbox brings it to the processor', async () => {
       const { seatRush, admit, reserve, clock } = await startSale(generalSale({ capacity: 5 }));
       const tokens = await admit(['alice']);
       seatRush.memory.bus.failNextPublishes(1);
-      // the seed's compensation 1 is for requests never acknowledged; this one was, durably
+      // scenario 1's compensation (docs/design.md §Failure handling) is for requests never
+      // acknowledged; this one was, durably
       const id = accepted(await reserve('alice', tokens.get('alice'), one));
       expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({
         available: 4,
