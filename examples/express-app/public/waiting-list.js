@@ -34,13 +34,9 @@ export function createWaitingList(options) {
     const sizes = Array.from({ length: sale.ticketsPerUser }, (_, i) => i + 1);
     $('wl-size').replaceChildren(...sizes.map((n) => new Option(String(n), String(n))));
     $('wl-together-label').classList.toggle('hidden', sale.kind !== 'assigned');
-    try {
-      apply((await api('GET', path())).waitingList);
-      watch();
-    } catch (error) {
-      if (!(error instanceof ApiError && error.code === 'NOT_ON_WAITING_LIST')) throw error;
-      apply(null);
-    }
+    const { waitingList } = await api('GET', `${path()}/place`);
+    apply(waitingList);
+    if (waitingList) watch();
   }
 
   /** The seat map says whether anything is left: the join form only makes sense when not. */

@@ -146,7 +146,7 @@ describe('the web client in headless Chromium', () => {
     return errors;
   }
 
-  it('logs no console error for the expected states: signed out, then not in the queue', async () => {
+  it('logs no console error for the expected states: signed out, not in the queue, not on the waiting list', async () => {
     const page = await (await browser.newContext()).newPage();
     const errors = consoleErrorsOf(page);
     await page.goto(app.url);
@@ -157,6 +157,10 @@ describe('the web client in headless Chromium', () => {
     // a reload of a signed-in buyer who has not joined asks where they are: nowhere, no error
     await page.reload();
     await page.waitForSelector('#view-sale:not(.hidden)');
+    // the seat map asks for the buyer's waiting-list entry: none, no error
+    await page.click('#join-button');
+    await page.waitForSelector('#view-seats:not(.hidden)');
+    await page.waitForSelector('[data-seat="floor-A2"][data-state]');
     expect(errors).toEqual([]);
   });
 

@@ -94,6 +94,11 @@ describe('the waiting list after sell-out over HTTP', () => {
     expect(fallback.status).toBe(400);
     expect(fallback.body.error.code).toBe('WRONG_SELECTION');
     expect((await bea!.request('GET', listPath(sale))).status).toBe(404);
+    // the seat map's question answers 200 either way
+    expect(await bea!.request('GET', `${listPath(sale)}/place`)).toMatchObject({
+      status: 200,
+      body: { waitingList: null },
+    });
     const tooMany = await join(bea!, sale, { size: 3 });
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.error.code).toBe('LIMIT_EXCEEDED');
@@ -105,6 +110,10 @@ describe('the waiting list after sell-out over HTTP', () => {
     const again = await join(bea!, sale, { size: 1 });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ alreadyJoined: true, waitingList: { size: 2, ahead: 0 } });
+    expect((await bea!.request('GET', `${listPath(sale)}/place`)).body.waitingList).toMatchObject({
+      state: 'WAITING',
+      size: 2,
+    });
     expect((await join(dot!, sale, { size: 1 })).status).toBe(201);
     expect((await dot!.request('DELETE', listPath(sale))).status).toBe(204);
     expect((await dot!.request('GET', listPath(sale))).body.error.code).toBe('NOT_ON_WAITING_LIST');

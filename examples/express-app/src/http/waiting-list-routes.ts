@@ -255,6 +255,14 @@ export function waitingListRoutes(deps: {
     res.json({ waitingList: view });
   });
 
+  // the buyer's entry if any: what the seat map asks when it opens, so not being on the list is an
+  // answer (`waitingList: null`), not a 404 the browser would log as an error
+  router.get('/sales/:saleId/waiting-list/place', async (req, res) => {
+    const runtime = runtimeOf(req);
+    res.set('Cache-Control', 'no-store');
+    res.json({ waitingList: await loadWaitingListView(platform, runtime, sessionOf(res).userId) });
+  });
+
   router.get('/sales/:saleId/waiting-list/stream', async (req, res) => {
     const { userId } = sessionOf(res);
     const runtime = runtimeOf(req);
