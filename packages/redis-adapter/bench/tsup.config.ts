@@ -11,6 +11,7 @@ export default defineConfig({
     'group-reserve': 'bench/group-reserve.ts',
     ratios: 'bench/ratios.ts',
     'script-cost': 'bench/script-cost.ts',
+    stripes: 'bench/stripes.ts',
   },
   outDir: 'dist/bench',
   format: ['esm'],

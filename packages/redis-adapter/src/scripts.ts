@@ -14,21 +14,40 @@ export function luaSources(): Map<ScriptName, string> {
   return sources;
 }
 
-const commandName = (name: ScriptName) => `seatrush_${name.replaceAll('-', '_')}`;
+/**
+ * The command of a script called with `keys` keys. Each (script, key count) is its own command,
+ * defined with a fixed `numberOfKeys`, so a call's first argument is its first KEY: ioredis'
+ * Cluster auto-pipelining groups commands by the slot of their first argument, and with the key
+ * count first (a command defined without `numberOfKeys`) it grouped every script by the slot of
+ * "1", then refused the pipeline ("All keys in the pipeline should belong to the same slots
+ * allocation group"; ioredis issue #2109).
+ */
+const commandName = (name: ScriptName, keys: number) => `seatrush_${name.replaceAll('-', '_')}_${keys}`;
 
-type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown>;
+type ScriptCommand = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
+
+/** The number of KEYS a script declares: the highest `KEYS[n]` of its source. */
+function keyCount(lua: string): number {
+  return Math.max(0, ...[...lua.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1])));
+}
 
 /**
  * Runs the adapter's scripts on one client. Each script is registered once per client with
- * ioredis `defineCommand`, which sends EVALSHA and falls back to EVAL on NOSCRIPT (a restarted or
- * failed-over server has an empty script cache).
+ * ioredis `defineCommand` for the key count its source declares, which sends EVALSHA and falls
+ * back to EVAL on NOSCRIPT (a restarted or failed-over server has an empty script cache). All are
+ * defined up front: an auto-pipeline made before a command was defined lacks that command.
  */
 export class Scripts {
   constructor(private readonly redis: RedisClient) {
-    const target = redis as unknown as Record<string, unknown>;
-    for (const [name, lua] of luaSources()) {
-      if (typeof target[commandName(name)] !== 'function') redis.defineCommand(commandName(name), { lua });
+    for (const [name, lua] of luaSources()) this.define(name, keyCount(lua));
+  }
+
+  private define(name: ScriptName, keys: number): string {
+    const command = commandName(name, keys);
+    if (typeof (this.redis as unknown as Record<string, unknown>)[command] !== 'function') {
+      this.redis.defineCommand(command, { lua: luaSources().get(name)!, numberOfKeys: keys });
     }
+    return command;
   }
 
   /**
@@ -36,9 +55,9 @@ export class Scripts {
    * server or the connection becomes an `InfrastructureError` with the original as `cause`.
    */
   async run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
-    const command = (this.redis as unknown as Record<string, ScriptCommand>)[commandName(name)]!;
+    const command = (this.redis as unknown as Record<string, ScriptCommand>)[this.define(name, keys.length)]!;
     try {
-      return await command.call(this.redis, keys.length, ...keys, ...args);
+      return await command.call(this.redis, ...keys, ...args);
     } catch (error) {
       throw new InfrastructureError(`Redis script ${name} failed: ${(error as Error).message}`, {
         cause: error,

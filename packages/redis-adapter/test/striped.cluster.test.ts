@@ -1,6 +1,7 @@
 import { describeStripedInventoryStore } from '@seatrush/conformance';
 import type { ReserveOutcome, ReserveRequest } from '@seatrush/core';
 import {
+  connectRedis,
   RedisStripedInventoryStore,
   RedisWaitingRoomStore,
   redisPorts,
@@ -74,6 +75,41 @@ describe('striped stock on a 3-master Redis Cluster', () => {
       expect(redisPorts(redis, { keyPrefix, stripes: 3 }).inventory).toBeInstanceOf(
         RedisStripedInventoryStore,
       );
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it('runs its scripts through an auto-pipelined Cluster client (connectRedis), striped and not', async () => {
+    // ioredis groups an auto-pipeline by the slot of a command's first argument: a script's
+    // first argument must be its first key (ioredis issue #2109)
+    const redis = connectRedis({ mode: 'cluster', nodes: clusterAddressesFromEnv().redisClusterNodes });
+    try {
+      const keyPrefix = isolatedPrefix();
+      const store = new RedisStripedInventoryStore(redis, { keyPrefix, stripes: 3 });
+      const sales = ['pipelined-a', 'pipelined-b', 'pipelined-c'];
+      await Promise.all(sales.map((saleId) => store.load(generalSale(saleId, 300, 1))));
+      await store.single.load(generalSale('pipelined-single', 300, 1));
+      const outcomes = await Promise.all(
+        [...sales, 'pipelined-single'].flatMap((saleId) =>
+          Array.from({ length: 300 }, (_, i) =>
+            store.reserve({
+              saleId,
+              userId: `u${i}`,
+              reservationId: `r${i}`,
+              idempotencyKey: `k${i}`,
+              selection: { kind: 'quantity', quantity: 1 },
+              holdMs: 60_000,
+              requireAdmission: false,
+              now: 1_000,
+            }),
+          ),
+        ),
+      );
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(1_200);
+      for (const saleId of [...sales, 'pipelined-single']) {
+        expect(await store.counts(saleId)).toMatchObject({ available: 0, held: 300 });
+      }
     } finally {
       await redis.quit();
     }
