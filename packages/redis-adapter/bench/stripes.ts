@@ -5,6 +5,7 @@
  * - the SDK: `RedisStripedInventoryStore.reserve` of 1 unit by distinct users, BENCH_CLIENTS (64)
  *   callers over BENCH_CONNECTIONS (4) auto-pipelined Cluster clients, on a sale of 3 stripes
  *   (one a master) and on a sale of 1 stripe (one slot, one master);
+ * - ioredis alone: the same clients and callers calling reserve.lua by EVALSHA, no SeatRush code;
  * - the servers: `redis-benchmark` calling the SAME reserve.lua by EVALSHA, `-c 50 -P 16`, on the
  *   single slot's master alone, then one redis-benchmark per stripe at once, each on its stripe's
  *   master: what the masters can take when the client is not Node.
@@ -172,6 +173,40 @@ async function cleanupEach(node: Redis, keyPrefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/**
+ * Node without the store: ioredis (the same 4 auto-pipelined Cluster clients, the same callers)
+ * calling reserve.lua by EVALSHA on the given stripes' keys in turn, with redis-benchmark's
+ * random ids. What the client library and the host allow, before any SeatRush code.
+ */
+async function rawRate(keyPrefix: string, tags: string[]): Promise<number> {
+  const clients = Array.from({ length: connectionsCount }, connect);
+  try {
+    const keys = new KeySpace(keyPrefix);
+    const metas = tags.map((tag) => keys.sale(tag).meta);
+    const lua = luaSources().get('reserve')!;
+    for (const c of clients) c.defineCommand('benchReserve', { lua, numberOfKeys: 1 });
+    type Reserve = (meta: string, ...args: string[]) => Promise<unknown>;
+    const call = (c: Cluster) => (c as unknown as { benchReserve: Reserve }).benchReserve.bind(c);
+    const base = randomReserveArgs({ holdMs: 600_000, now: Date.now(), retentionMs: 86_400_000 });
+    await Promise.all(clients.map((c) => Promise.all(metas.map((meta) => c.exists(meta)))));
+    let next = 0;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: callers }, async (_, caller) => {
+        const reserve = call(clients[caller % clients.length]!);
+        while (next < requests) {
+          const i = next++;
+          const id = `raw${i}`;
+          await reserve(metas[i % metas.length]!, ...base.map((a) => a.replaceAll('__rand_int__', id)));
+        }
+      }),
+    );
+    return requests / (Number(process.hrtime.bigint() - started) / 1e9);
+  } finally {
+    await Promise.all(clients.map((c) => c.quit()));
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -233,11 +268,19 @@ async function main(): Promise<void> {
       add('servers, single slot (1 redis-benchmark)', servers.single!);
       add(`servers, ${STRIPES} stripes (${STRIPES} redis-benchmark at once)`, servers.striped!);
       add('servers striped / single-slot', servers.striped! / servers.single!);
+      const raw: Record<string, number> = {};
+      for (const which of serverOrder) {
+        raw[which] = await rawRate(keyPrefix, which === 'striped' ? tags : [tags[0]!]);
+      }
+      add('ioredis alone, single slot', raw.single!);
+      add(`ioredis alone, ${STRIPES} stripes`, raw.striped!);
+      add('ioredis alone striped / single-slot', raw.striped! / raw.single!);
       console.log(
         `  round ${round + 1}: SDK single ${single.rate.toFixed(0)}/s (client CPU ${single.cpu.toFixed(2)}), ` +
           `striped ${striped.rate.toFixed(0)}/s (client CPU ${striped.cpu.toFixed(2)}); busiest master ` +
           `${single.busiestMicros.toFixed(1)} vs ${striped.busiestMicros.toFixed(1)} µs a reserve; ` +
-          `servers single ${servers.single!.toFixed(0)}/s, striped ${servers.striped!.toFixed(0)}/s`,
+          `servers single ${servers.single!.toFixed(0)}/s, striped ${servers.striped!.toFixed(0)}/s; ` +
+          `ioredis alone single ${raw.single!.toFixed(0)}/s, striped ${raw.striped!.toFixed(0)}/s`,
       );
     }
     for (const [name, values] of Object.entries(rows)) {
