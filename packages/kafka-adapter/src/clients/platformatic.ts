@@ -172,6 +172,15 @@ function toBufferHeaders(headers: Record<string, string | Buffer>): Map<Buffer, 
   return map;
 }
 
+/**
+ * Bytes of one fetch response, and of one partition in it. The client's defaults (50 MiB each)
+ * make a response of hundreds of socket chunks, and its reader finds a position by walking the
+ * chunk list from the start on every read: decoding a response is quadratic in its size. At
+ * 1 MiB a response is a few chunks.
+ */
+const FETCH_MAX_BYTES = 1_048_576;
+const FETCH_MAX_BYTES_PER_PARTITION = 262_144;
+
 /** Messages fetched ahead of the handlers before fetching pauses, and when it resumes. */
 const HIGH_WATER = 10_000;
 const LOW_WATER = 2_000;
@@ -239,6 +248,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       fallbackMode: input.fromBeginning ? 'earliest' : 'latest',
       autocommit: false,
       highWaterMark: 1_024,
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
     });
     this.stream = stream;
     this.assign(this.consumer.assignments ?? []);
