@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { UnknownSaleError, ValidationError, type ValidationIssue } from '../common/errors';
-import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '../common/ids';
+import {
+  EpochMs,
+  IdempotencyKey,
+  ReservationId,
+  SAFE_ID_PATTERN,
+  SaleId,
+  SeatId,
+  UserId,
+} from '../common/ids';
 import { validate } from '../common/validate';
 import { type GroupReserveOutcome, GroupReserveRequest, pickGroupSeats } from '../ports/group-reservation';
 import {
@@ -347,7 +355,10 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async getHold(saleId: string, reservationId: string): Promise<HoldRecord | null> {
-    validate('hold reference', HoldRef, { saleId, reservationId });
+    // HoldRef is two safe ids: when both are, its parse is skipped (a checker reads every hold
+    // after every step); anything else is parsed, for the same ValidationError
+    if (!isSafeId(saleId) || !isSafeId(reservationId))
+      validate('hold reference', HoldRef, { saleId, reservationId });
     const hold = this.#sales.get(saleId)?.holds.get(reservationId);
     return hold ? copyHold(hold) : null;
   }
@@ -650,6 +661,10 @@ export class MemoryInventoryStore implements InventoryStore {
 
 function copyEntry(entry: WaitingListEntry): WaitingListEntry {
   return entry.seatIds ? { ...entry, seatIds: [...entry.seatIds] } : { ...entry };
+}
+
+function isSafeId(value: unknown): boolean {
+  return typeof value === 'string' && SAFE_ID_PATTERN.test(value);
 }
 
 /** Whether `seatIds` sit side by side, in this order, in one of `rows`. */
