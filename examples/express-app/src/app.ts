@@ -87,10 +87,12 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     const health = await platform.runtime.health();
     const { dependencies } = health;
     const sales = health.sales.map(({ saleId, state, warm }) => ({ id: saleId, state, warm }));
+    // which sales' leased loops (admission, reconciler) this instance runs now
+    const loops = health.sales.map(({ saleId, loops }) => ({ id: saleId, ...loops }));
     const ok = Object.values(dependencies).every((d) => d.ok);
     res
       .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'degraded', mode: platform.mode, dependencies, sales });
+      .json({ status: ok ? 'ok' : 'degraded', mode: platform.mode, dependencies, sales, loops });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);

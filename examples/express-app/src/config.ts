@@ -43,9 +43,10 @@ const Env = z.object({
   /** Run the reservation worker in this process (the default) or only in `dist/worker.js`. */
   WORKER: flag.default(true),
   /**
-   * Run the sales' loops (admission tick, hold sweeper, reconciler) here. With several API
-   * instances on the same servers, keep them in one instance: every instance ticking would admit
-   * faster than the configured rate.
+   * Run the sales' loops (admission tick, hold sweeper, reconciler) here. Any number of API
+   * instances on the same servers may: each sale's admission and reconciler loops run in one of
+   * them at a time, under a lease in Redis, and another takes them over within two leases when
+   * it dies (docs/runtime.md, "Several instances"). Off: this instance never runs them.
    */
   SALE_LOOPS: flag.default(true),
   /** The payment simulator: latency and the share of charges that are declined. */

@@ -6,6 +6,8 @@ import { HoldSweeper } from './hold/hold-sweeper';
 import { PeriodicTask, systemTimer, type Timer } from './hold/periodic';
 import { HookedPublisher } from './hooks/hooked-publisher';
 import { describeHookError, SaleHooks } from './hooks/sale-hooks';
+import { LeasedLoop, saleLoopLease } from './instances/leased-loop';
+import { SaleControlSync } from './instances/sale-control-sync';
 import { type SaleEvent, type SaleState, transitionSale } from './lifecycle/sale';
 import { MemoryAlertSink } from './memory/alert-sink';
 import { MemoryDistributedLock } from './memory/distributed-lock';
@@ -20,9 +22,12 @@ import type { DistributedLock } from './ports/distributed-lock';
 import type { EventConsumer, RetryPolicy } from './ports/event-consumer';
 import type { EventPublisher } from './ports/event-publisher';
 import type { InventorySteps, InventoryStore } from './ports/inventory-store';
+import type { LeaseGrant, LeaseStore } from './ports/lease-store';
 import type { PaymentGateway } from './ports/payment-gateway';
 import { QueueingMethod, type QueueingStore } from './ports/queueing-store';
 import type { ReservationRepository, ReservationRow } from './ports/reservation-repository';
+import type { SaleControlStore } from './ports/sale-control-store';
+import type { AdaptiveDecision } from './queue/adaptive-admission';
 import { AdmissionTokens } from './queue/admission-tokens';
 import type { RandomBelow } from './queue/fair-shuffle';
 import { Invitations } from './queue/invitations';
@@ -52,9 +57,19 @@ export interface SeatRushPorts {
   alerts: AlertSink;
   lock?: DistributedLock;
   steps?: InventorySteps;
+  /**
+   * The sale's behaviour in the shared store (lifecycle, admission rate, adaptive pause): with
+   * it, every instance serving the sale follows one state (see {@link SaleControlSync}).
+   */
+  saleControl?: SaleControlStore;
+  /** With it, the admission and reconciler loops run in one instance at a time, under a lease. */
+  leases?: LeaseStore;
 }
 
-/** Which background work this instance runs. With several API instances, run `admission` in one. */
+/**
+ * Which background work this instance competes for. With `leases`, any number of instances may
+ * turn every loop on: the admission and reconciler loops run in one of them at a time.
+ */
 export interface SeatRushLoops {
   /** The admission tick every `intervalMs` (default true). */
   admission?: boolean;
@@ -95,13 +110,24 @@ export interface SeatRushOptions {
   ports: SeatRushPorts;
   /** The HMAC key of admission tokens: at least 32 bytes, the same on every instance. */
   admissionSecret: string | Uint8Array;
+  /**
+   * How long a loop's lease lasts (with `leases`): renewed every third of it, so an owner that
+   * dies is replaced within 4/3 of it; 2 s.
+   */
+  loopLeaseMs?: number;
+  /**
+   * The clock leases are measured with: the wall clock (a lease store's expiry is real time) even
+   * when `clock` is a test's or a simulation's; a simulation whose lease store runs on its virtual
+   * clock passes that clock here too.
+   */
+  leaseClock?: Clock;
   /** Keys still accepted while a rotation rolls out. */
   previousAdmissionSecrets?: Array<string | Uint8Array>;
   /** The wall clock by default. */
   clock?: Clock;
   /** Schedules the loops; the Node.js timer by default. */
   timer?: Timer;
-  /** `atomic` (default): one store operation per reserve. `lock`: the seed's lock-based pipeline. */
+  /** `atomic` (default): one store operation per reserve. `lock`: the lock-based pipeline (docs/design.md §Holds and stock). */
   strategy?: ReserveStrategy;
   /** Bot defence run before each join (the BotGuard plugs in here). */
   guard?: JoinGuard;
@@ -212,6 +238,21 @@ export interface SeatRush {
   pause(): Promise<SaleCommandOutcome>;
   /** Sells again after a pause (refused with NOT_WARM when the store lost the sale). */
   resume(): Promise<SaleCommandOutcome>;
+  /** Changes the admission rate here and, with `saleControl`, on every instance. */
+  setAdmissionRate(rate: { usersPerInterval?: number; maxActive?: number }): Promise<void>;
+  /** This instance's lease on a loop, or null when another instance runs it (or without `leases`). */
+  loopLease(loop: 'admission' | 'reconciler'): LeaseGrant | null;
+  /**
+   * Shares an adaptive admission decision with every instance (fenced by this instance's
+   * admission lease); false when this instance does not own the admission loop.
+   */
+  recordAdaptiveDecision(decision: AdaptiveDecision): Promise<boolean>;
+  /**
+   * Revokes `userId`'s invitations to this sale on every instance: a lane their signed invitation
+   * would open is refused (INVITATION_REFUSED, reason REVOKED) from now on.
+   * @throws ConfigurationError without the `saleControl` port.
+   */
+  revokeInvitation(userId: string): Promise<void>;
   /**
    * Ends the sale for good (recorded in the repository, so a restart does not serve it again);
    * reservations in flight are still processed.
@@ -281,6 +322,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     clock,
     publisher: ports.publisher,
     ...(options.guard ? { guard: options.guard } : {}),
+    ...(ports.saleControl ? { revocations: ports.saleControl } : {}),
     ...queueing,
   });
   const waitingRoom = queue.room;
@@ -349,9 +391,30 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     intervalMs: options.reconcileIntervalMs ?? 60_000,
     timer,
   });
-  const admission = new PeriodicTask({
+  const leases = ports.leases;
+  const leaseMs = options.loopLeaseMs ?? 2_000;
+  const leasedLoops = new Map<string, LeasedLoop>();
+  /** A loop of this sale: under a lease when the ports have leases (one instance at a time), else here. */
+  function saleLoop(
+    name: 'admission' | 'reconciler',
+    loop: { intervalMs: number; work: () => Promise<unknown>; onError: (error: unknown) => void },
+  ): { start(): void; stop(): Promise<void> } {
+    if (!leases) return new PeriodicTask({ ...loop, timer });
+    const leased = new LeasedLoop({
+      leases,
+      name: saleLoopLease(sale.id, name),
+      leaseMs: Math.max(leaseMs, 50),
+      intervalMs: loop.intervalMs,
+      task: () => loop.work(),
+      onError: loop.onError,
+      clock: options.leaseClock ?? systemClock,
+      timer,
+    });
+    leasedLoops.set(name, leased);
+    return leased;
+  }
+  const admission = saleLoop('admission', {
     intervalMs: sale.admission.intervalMs,
-    timer,
     work: async () => {
       openIfDue(); // the scheduled opening
       // the queueing room's tick: the pre-queue shuffle at opensAt, lapsed places, the method
@@ -396,6 +459,23 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
 
   let running = false;
   let consumerStarted = false;
+  const reconcileLoop = leases
+    ? saleLoop('reconciler', {
+        intervalMs: options.reconcileIntervalMs ?? 60_000,
+        work: () => reconciler.reconcile(sale.id),
+        onError: (error) => alertLoopFailed('RECONCILIATION_FAILED', 'a reconciliation failed', error),
+      })
+    : reconciler;
+  function alertLoopFailed(code: string, message: string, error: unknown): void {
+    void ports.alerts
+      .alert({
+        severity: 'warning',
+        code,
+        message,
+        context: { saleId: sale.id, error: describeError(error) },
+      })
+      .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+  }
 
   /** Applies a lifecycle event and performs its effects on the waiting room (synchronously). */
   function apply(event: SaleEvent): SaleCommandOutcome {
@@ -429,6 +509,26 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     }
     apply({ type: 'WARMUP_SUCCEEDED' });
   };
+
+  const sync = ports.saleControl
+    ? new SaleControlSync({
+        sale,
+        store: ports.saleControl,
+        local: { state: () => state, apply, room: waitingRoom },
+        clock,
+        timer,
+        onError: (error) =>
+          alertLoopFailed(
+            'SALE_CONTROL_UNREACHABLE',
+            'this instance could not follow the sale’s shared state',
+            error,
+          ),
+      })
+    : null;
+  /** A lifecycle command: decided in the shared store when there is one, else here. */
+  const command = (event: SaleEvent): Promise<SaleCommandOutcome> | SaleCommandOutcome =>
+    // before the sale joined the shared store (DRAFT, warming up) its lifecycle is this instance's own
+    sync?.joined ? sync.command(event) : apply(event);
 
   /** Opens a READY sale once `opensAt` has come; the store was verified warm when it became READY. */
   const openIfDue = (): SaleCommandOutcome =>
@@ -468,15 +568,20 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
         });
         consumerStarted = true;
       }
+      if (sync) {
+        openIfDue();
+        await sync.join();
+        sync.start();
+      }
       if (loops.admission && state !== 'CLOSED') admission.start();
       if (loops.relay) relay.start();
       if (loops.sweeper) sweeper.start();
-      if (loops.reconciler) reconciler.start();
+      if (loops.reconciler) reconcileLoop.start();
       running = true;
       openIfDue();
     },
     async open() {
-      return apply({
+      return command({
         type: 'OPEN',
         at: clock.now(),
         opensAt: sale.opensAt,
@@ -484,13 +589,29 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       });
     },
     async pause() {
-      return apply({ type: 'PAUSE' });
+      return command({ type: 'PAUSE' });
     },
     async resume() {
-      return apply({ type: 'RESUME', warm: await ports.inventory.isWarm(sale.id) });
+      return command({ type: 'RESUME', warm: await ports.inventory.isWarm(sale.id) });
+    },
+    async setAdmissionRate(rate) {
+      if (sync) await sync.setAdmissionRate(rate);
+      else waitingRoom.setAdmissionRate(rate);
+    },
+    loopLease: (loop) => leasedLoops.get(loop)?.lease ?? null,
+    async recordAdaptiveDecision(decision) {
+      const lease = leasedLoops.get('admission')?.lease;
+      if (!sync || !lease) return !leases; // without leases, this instance decides alone
+      return sync.recordAdaptiveDecision(decision, lease.fencingToken);
+    },
+    async revokeInvitation(userId) {
+      if (!ports.saleControl) {
+        throw new ConfigurationError('revoking invitations needs the `saleControl` port (the store bundle)');
+      }
+      await ports.saleControl.revokeInvitation({ saleId: sale.id, userId });
     },
     async close() {
-      const outcome = apply({ type: 'CLOSE' });
+      const outcome = await command({ type: 'CLOSE' });
       await admission.stop();
       if (outcome.ok) {
         // the source of truth remembers it, so a restarted process does not serve it again
@@ -508,7 +629,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       return outcome;
     },
     async stop() {
-      await Promise.all([admission.stop(), sweeper.stop(), reconciler.stop(), relay.stop()]);
+      await Promise.all([admission.stop(), sweeper.stop(), reconcileLoop.stop(), relay.stop(), sync?.stop()]);
       if (consumerStarted) await ports.consumer.stop();
       consumerStarted = false;
       running = false;

@@ -113,14 +113,14 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
     lifecycle('close'),
     route('PUT', '/sales/:saleId/admission-rate', {
       bodyLimit: deps.bodyLimit,
-      handle: (x) => {
+      handle: async (x) => {
         const sale = saleOf(runtime, x);
         const body = parse('admission rate', RateBody, x.body);
         const rate = {
           ...(body.usersPerInterval === undefined ? {} : { usersPerInterval: body.usersPerInterval }),
           ...(body.maxActive === undefined ? {} : { maxActive: body.maxActive }),
         };
-        sale.waitingRoom.setAdmissionRate(rate);
+        await sale.setAdmissionRate(rate);
         json(x, 200, { admission: sale.waitingRoom.admissionRate });
       },
     }),

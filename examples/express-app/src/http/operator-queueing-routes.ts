@@ -54,10 +54,10 @@ export function operatorQueueingRoutes(deps: { platform: Platform; auth: Operato
     res.json({ adaptive: runtimeOf(req).adaptive.view() });
   });
 
-  router.put('/sales/:saleId/adaptive', (req, res) => {
+  router.put('/sales/:saleId/adaptive', async (req, res) => {
     const runtime = runtimeOf(req);
     const change = parse('adaptive admission', AdaptiveChange, req.body ?? {});
-    res.json({ adaptive: runtime.adaptive.configure(change) });
+    res.json({ adaptive: await runtime.adaptive.configure(change) });
   });
 
   /** One adjustment now (besides the periodic ones), e.g. to see a change of health at once. */

@@ -163,16 +163,15 @@ export function operatorRoutes(deps: {
   router.post('/sales/:saleId/resume', command('resume'));
   router.post('/sales/:saleId/close', command('close'));
 
-  router.put('/sales/:saleId/admission-rate', (req, res) => {
+  router.put('/sales/:saleId/admission-rate', async (req, res) => {
     const runtime = runtimeOf(req);
     const body = parse('admission rate', RateBody, req.body ?? {});
     const rate = {
       ...(body.usersPerInterval === undefined ? {} : { usersPerInterval: body.usersPerInterval }),
       ...(body.maxActive === undefined ? {} : { maxActive: body.maxActive }),
     };
-    runtime.waitingRoom.setAdmissionRate(rate);
-    // the queueing room admits passthrough joins under the same bound
-    runtime.queue.room.setAdmissionRate(rate);
+    // every instance serving the sale follows (passthrough joins are admitted under the same bound)
+    await runtime.setAdmissionRate(rate);
     res.json({ admission: runtime.waitingRoom.admissionRate });
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   type Blocklist,
   BotGuard,
@@ -19,8 +19,8 @@ import {
 import { Invitations, ProofOfWorkChallenges, subjectOf } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
+import { deliverAfterAnswer } from '../webhook-delivery';
 import { LoggingAlertSink } from './alerts';
-import { deliverAfterAnswer } from './webhook-delivery';
 
 /** A connection pool's usage, for the metrics. */
 export interface PoolUsage {
@@ -97,9 +97,14 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
   const { rateLimiter, blocklist } = ports;
   if (!rateLimiter || !blocklist)
     throw new Error('the app needs the store bundle’s rate limiter and blocklist');
-  const challenges = new ProofOfWorkChallenges({ difficulty: Math.max(1, settings.powDifficulty) });
+  // signed and single-use in the shared store: a challenge one instance issued is answered at any other
+  const challenges = new ProofOfWorkChallenges({
+    difficulty: Math.max(1, settings.powDifficulty),
+    secret: createHmac('sha256', settings.tokenSecret).update('proof-of-work challenges').digest(),
+    ...(ports.singleUse ? { singleUse: ports.singleUse } : {}),
+  });
   const bot = new BotGuard(
-    { blocklist, rateLimiter, challenges },
+    { blocklist, rateLimiter, challenges, ...(ports.activity ? { activity: ports.activity } : {}) },
     { challenge: { mode: 'always' }, ...settings.botGuard },
   );
   const invitations = new Invitations({ secret: settings.invitationSecret ?? randomBytes(32) });

@@ -16,8 +16,17 @@ export const InvitationClaims = z.object({
 });
 export type InvitationClaims = z.infer<typeof InvitationClaims>;
 
-/** Why an invitation was refused. Stable codes, safe to send to the client. */
-export type InvitationRefusal = 'EXPIRED' | 'BAD_SIGNATURE' | 'WRONG_USER' | 'WRONG_SALE' | 'MALFORMED';
+/**
+ * Why an invitation was refused. Stable codes, safe to send to the client. REVOKED comes from the
+ * room, not from {@link Invitations.verify}: the operator revoked the user's invitations to the sale.
+ */
+export type InvitationRefusal =
+  | 'EXPIRED'
+  | 'BAD_SIGNATURE'
+  | 'WRONG_USER'
+  | 'WRONG_SALE'
+  | 'MALFORMED'
+  | 'REVOKED';
 
 /** The answer of {@link Invitations.verify}. */
 export type InvitationVerdict =

@@ -7,6 +7,7 @@ import { validate } from '../common/validate';
 import type { EventOf } from '../events/events';
 import type { EventHandler } from '../ports/event-consumer';
 import { type QueueConfig, QueueingMethod, type QueueingStore } from '../ports/queueing-store';
+import type { SaleControlStore } from '../ports/sale-control-store';
 import type { QueueEntry } from '../ports/waiting-room-store';
 import type { AdmissionTokenVerdict } from './admission-tokens';
 import type { InvitationRefusal, Invitations } from './invitations';
@@ -41,6 +42,11 @@ export interface QueueingRoomOptions extends Omit<WaitingRoomOptions, 'store'> {
   graceMs?: number;
   /** Verifies bypass and priority invitations; without it, invitations are refused. */
   invitations?: Invitations;
+  /**
+   * Where the operator's revocations live (the shared sale-control store): a signed invitation of a
+   * revoked user is refused on every instance, although its signature is still good.
+   */
+  revocations?: Pick<SaleControlStore, 'isInvitationRevoked'>;
   /** The code a `reject`-method room answers new arrivals with: SOLD_OUT (default) or SALE_CLOSED. */
   rejectCode?: 'SOLD_OUT' | 'SALE_CLOSED';
 }
@@ -173,11 +179,14 @@ export class QueueingRoom {
         userId: request.userId,
         now,
       }) ?? { ok: false as const, code: 'BAD_SIGNATURE' as const };
-      if (!verdict.ok) {
+      const revoked =
+        verdict.ok &&
+        ((await this.options.revocations?.isInvitationRevoked({ saleId, userId: request.userId })) ?? false);
+      if (!verdict.ok || revoked) {
         return {
           ok: false,
           code: 'INVITATION_REFUSED',
-          reason: verdict.code,
+          reason: verdict.ok ? 'REVOKED' : verdict.code,
           message: 'this invitation cannot be used; join without it to queue normally',
         };
       }

@@ -60,6 +60,11 @@ export interface SaleAdaptiveAdmissionOptions {
   /** The worker's backlog, one of the controller's signals. */
   consumerLag: () => Promise<number>;
   clock: Clock;
+  /**
+   * Shares each decision with the other instances serving the sale (the runtime records it in
+   * the shared store); false when this instance may not decide (another one owns the admission loop).
+   */
+  share?: (decision: AdaptiveDecision) => Promise<boolean>;
 }
 
 /**
@@ -113,9 +118,10 @@ export class SaleAdaptiveAdmission {
 
   /**
    * Turns adaptive admission on or off and changes its bounds; validated before anything changes.
-   * Turning it off leaves the rate where it is and lifts a pause the controller made.
+   * Turning it off leaves the rate where it is and lifts a pause the controller made (on every
+   * instance: the lifted pause is shared like a decision).
    */
-  configure(change: AdaptiveChange): AdaptiveView {
+  async configure(change: AdaptiveChange): Promise<AdaptiveView> {
     const { enabled, ...bounds } = validate('adaptive admission', AdaptiveChange, change);
     const policy = validate('adaptive policy', AdaptivePolicy, { ...this.#policy, ...bounds });
     this.#policy = policy;
@@ -133,15 +139,21 @@ export class SaleAdaptiveAdmission {
     }
     if (!on && this.#controller) {
       this.#controller = null;
-      if (this.#pausedByController) this.#control().resume();
+      if (this.#pausedByController) {
+        this.#control().resume();
+        const { usersPerInterval } = this.options.room.admissionRate;
+        const reasons = ['adaptive admission turned off: its pause lifted'];
+        await this.options.share?.({ usersPerInterval, paused: false, health: 'healthy', reasons });
+      }
     }
     return this.view();
   }
 
-  /** One adjustment now; null while off. */
+  /** One adjustment now, shared with the other instances; null while off. */
   async adjust(): Promise<AdaptiveDecision | null> {
     if (!this.#controller) return null;
     const decision = await this.#controller.adjust();
+    await this.options.share?.(decision);
     this.#lastDecision = { ...decision, at: this.options.clock.now() };
     this.#decisions[decision.health] += 1;
     return decision;

@@ -5,9 +5,13 @@ import type { DistributedLock } from '../ports/distributed-lock';
 import type { EventConsumer } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { InventorySteps, InventoryStore } from '../ports/inventory-store';
+import type { LeaseStore } from '../ports/lease-store';
 import type { QueueingStore } from '../ports/queueing-store';
 import type { RateLimiter } from '../ports/rate-limiter';
+import type { RecentActivityStore } from '../ports/recent-activity-store';
 import type { ReservationRepository } from '../ports/reservation-repository';
+import type { SaleControlStore } from '../ports/sale-control-store';
+import type { SingleUseStore } from '../ports/single-use-store';
 import type { WaitingListStore } from '../ports/waiting-list-store';
 
 /**
@@ -29,6 +33,17 @@ export interface RuntimePorts {
   /** The store bundle: rate limits and the blocklist, for the host's defences. */
   rateLimiter?: RateLimiter;
   blocklist?: Blocklist;
+  /**
+   * The store bundle: each sale's behaviour shared by every instance (lifecycle, admission rate,
+   * adaptive pause). Without it, each process keeps its own: run one API instance.
+   */
+  saleControl?: SaleControlStore;
+  /** The store bundle: loop leases, so each sale's admission and reconciler run in one instance at a time. */
+  leases?: LeaseStore;
+  /** The store bundle: used proof-of-work challenges (`ProofOfWorkChallenges`' `singleUse`). */
+  singleUse?: SingleUseStore;
+  /** The store bundle: the bot guard's recent activity (`BotGuard`'s `activity`). */
+  activity?: RecentActivityStore;
   /** The event bundle: durable events. */
   publisher: EventPublisher;
   /** The event bundle: a consumer in consumer group `group` (a new member each call). */
@@ -95,6 +110,9 @@ const OPTIONAL: Record<string, readonly string[]> = {
   lock: ['acquire', 'release'],
   rateLimiter: ['consume'],
   blocklist: ['check', 'block'],
+  saleControl: ['initialize', 'read', 'transition', 'configure', 'recordAdaptiveDecision'],
+  leases: ['acquire', 'renew', 'release'],
+  singleUse: ['use'],
 };
 
 /**

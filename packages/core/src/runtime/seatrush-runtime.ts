@@ -49,6 +49,8 @@ export interface RuntimeLoops {
   notifications?: boolean;
   /** Adaptive admission's adjustments, for the sales where an operator turned it on. */
   adaptive?: boolean;
+  /** Serving the sales other instances define, every `discoverIntervalMs` (safe in every instance). */
+  discover?: boolean;
 }
 
 /** Options of {@link createSeatRushRuntime}. */
@@ -78,7 +80,7 @@ export interface SeatRushRuntimeOptions {
   clock?: Clock;
   timer?: Timer;
   loops?: RuntimeLoops;
-  /** `atomic` (default) or the seed's `lock` strategy (needs `steps` and `lock`). */
+  /** `atomic` (default) or the `lock` strategy (docs/design.md §Holds and stock; needs `steps` and `lock`). */
   strategy?: ReserveStrategy;
   /** Bot defence before each join (`botGuardHook(new BotGuard(…))`). */
   guard?: JoinGuard;
@@ -96,8 +98,17 @@ export interface SeatRushRuntimeOptions {
    * restored one too; `define`'s own options go on top.
    */
   queueing?: SeatRushQueueingOptions;
+  /**
+   * How long a loop's lease lasts (with the store bundle's `leases`): an instance that dies hands
+   * each sale's admission and reconciler loops to another within 4/3 of it; 2 s.
+   */
+  loopLeaseMs?: number;
+  /** The clock leases are measured with (see `SeatRushOptions.leaseClock`); the wall clock. */
+  leaseClock?: Clock;
   /** How often adaptive admission adjusts the sales where it is on; 1 s. */
   adaptiveIntervalMs?: number;
+  /** How often the runtime looks for sales other instances defined (see `loops.discover`); 1 s. */
+  discoverIntervalMs?: number;
   /** How often each sale's reconciler compares the store with the source of truth; 60 s. */
   reconcileIntervalMs?: number;
   /** How long a waiting-list party has to claim an offer; 10 minutes. */
@@ -136,7 +147,13 @@ export interface RuntimeHealth {
   worker: 'off' | 'starting' | 'running' | 'failed';
   /** Events published and not yet processed by the worker. */
   workerLag: number | null;
-  sales: Array<{ saleId: string; state: string; warm: boolean }>;
+  /** Each sale: its state here, whether the store holds it, and which of its leased loops this instance runs. */
+  sales: Array<{
+    saleId: string;
+    state: string;
+    warm: boolean;
+    loops: { admission: boolean; reconciler: boolean };
+  }>;
   /** Each server the bundles depend on, probed now (empty when no bundle can probe). */
   dependencies: Record<string, DependencyHealth>;
 }
@@ -227,6 +244,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     relay: true,
     waitingList: true,
     adaptive: true,
+    discover: true,
     ...options.loops,
   };
   const stepMs = options.shutdownStepMs ?? 5_000;
@@ -255,6 +273,8 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     work: async () => {
       for (const { sale } of served.values()) {
         if (sale.state !== 'OPEN' && sale.state !== 'PAUSED') continue;
+        // with leases, the admission loop's owner decides for every instance
+        if (ports.leases && !sale.loopLease('admission')) continue;
         await sale.adaptive.adjust().catch((error: unknown) =>
           alert({
             severity: 'warning',
@@ -265,6 +285,43 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         );
       }
     },
+  });
+  /**
+   * Serves the sales the source of truth has that this instance does not serve yet: after a
+   * restart, and every `discoverIntervalMs` for the sales other instances define. A sale is
+   * started (warmed where the store is cold, opened on time) once it runs anywhere: without a
+   * shared store, at once; with one, when some instance has started it (a sale an operator keeps
+   * in DRAFT stays DRAFT here too, and follows as soon as it is warmed up anywhere).
+   */
+  async function discover(): Promise<string[]> {
+    const started: string[] = [];
+    for (const sale of await ports.repository.listOpenSales()) {
+      const known = served.get(sale.id)?.sale;
+      // without a shared store, a sale this instance keeps in DRAFT is its operator's to start
+      if (known && (known.state !== 'DRAFT' || !ports.saleControl)) continue;
+      try {
+        const runsElsewhere = !ports.saleControl || (await ports.saleControl.read(sale.id)) !== null;
+        const runtimeSale = known ?? serve(sale, undefined);
+        if (!runsElsewhere) continue;
+        await startSale(runtimeSale);
+        started.push(sale.id);
+      } catch (error) {
+        if (!known) served.delete(sale.id);
+        await alert({
+          severity: 'critical',
+          code: 'SALE_NOT_RESTORED',
+          message: `sale ${sale.id} from the source of truth could not be served here`,
+          context: { saleId: sale.id, error: describeError(error) },
+        });
+      }
+    }
+    return started;
+  }
+  const discovery = new PeriodicTask({
+    intervalMs: options.discoverIntervalMs ?? 1_000,
+    timer: options.timer ?? systemTimer,
+    work: () => discover(),
+    onError: () => undefined, // the source of truth blinked: the next round tries again
   });
   const workerLag = async () => (worker?.state === 'running' ? worker.consumer.lag() : 0);
   let worker: { consumer: EventConsumer; state: RuntimeHealth['worker'] } | null = null;
@@ -315,8 +372,12 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         alerts,
         ...(ports.lock ? { lock: ports.lock } : {}),
         ...(ports.steps ? { steps: ports.steps } : {}),
+        ...(ports.saleControl ? { saleControl: ports.saleControl } : {}),
+        ...(ports.leases ? { leases: ports.leases } : {}),
       },
       admissionSecret: options.admissionSecret,
+      ...(options.loopLeaseMs === undefined ? {} : { loopLeaseMs: options.loopLeaseMs }),
+      ...(options.leaseClock ? { leaseClock: options.leaseClock } : {}),
       clock,
       ...(options.timer ? { timer: options.timer } : {}),
       strategy,
@@ -381,6 +442,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         usersPerInterval: sale.admission.usersPerInterval,
         consumerLag: workerLag,
         clock,
+        share: (decision) => seatRush.recordAdaptiveDecision(decision),
       }),
       command: (command: SaleCommand) => runSaleCommand(seatRush, command, () => startSale(runtimeSale)),
       isWarm: () => ports.inventory.isWarm(sale.id),
@@ -450,22 +512,8 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     async start() {
       await ports.verify?.();
       running = true;
-      const restored: string[] = [];
-      for (const sale of await ports.repository.listOpenSales()) {
-        if (served.has(sale.id)) continue;
-        try {
-          await startSale(serve(sale, undefined));
-          restored.push(sale.id);
-        } catch (error) {
-          served.delete(sale.id);
-          await alert({
-            severity: 'critical',
-            code: 'SALE_NOT_RESTORED',
-            message: `sale ${sale.id} from the source of truth could not be served again`,
-            context: { saleId: sale.id, error: describeError(error) },
-          });
-        }
-      }
+      const restored = await discover();
+      if (loops.discover) discovery.start();
       if (loops.worker && !worker) void startWorker();
       if (runtimeCheckout && loops.notifications !== false) runtimeCheckout.relay.start();
       if (loops.adaptive) adaptiveTimer.start();
@@ -496,6 +544,11 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
           saleId: sale.sale.id,
           state: sale.state,
           warm: await ports.inventory.isWarm(sale.sale.id).catch(() => false),
+          // without leases every instance runs its loops; with them, only the lease holder does
+          loops: {
+            admission: !ports.leases || sale.loopLease('admission') !== null,
+            reconciler: !ports.leases || sale.loopLease('reconciler') !== null,
+          },
         })),
       );
       const [lag, dependencies] = await Promise.all([
@@ -524,7 +577,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         }
       };
       running = false;
-      await adaptiveTimer.stop();
+      await Promise.all([adaptiveTimer.stop(), discovery.stop()]);
       for (const { sale } of served.values()) await bounded(`stopping sale ${sale.sale.id}`, sale.stop());
       await bounded('stopping the result listener', results.stop());
       if (worker) await bounded('stopping the worker', worker.consumer.stop());
