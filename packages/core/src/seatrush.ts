@@ -27,7 +27,7 @@ import type { PaymentGateway } from './ports/payment-gateway';
 import { QueueingMethod, type QueueingStore } from './ports/queueing-store';
 import type { ReservationRepository, ReservationRow } from './ports/reservation-repository';
 import type { SaleControlStore } from './ports/sale-control-store';
-import type { AdaptiveDecision } from './queue/adaptive-admission';
+import type { AdaptiveDecision, AdaptivePolicy } from './queue/adaptive-admission';
 import { AdmissionTokens } from './queue/admission-tokens';
 import type { RandomBelow } from './queue/fair-shuffle';
 import { Invitations } from './queue/invitations';
@@ -38,6 +38,8 @@ import { HoldRelay, type HoldRelayOptions } from './reservation/hold-relay';
 import { ReservationProcessor } from './reservation/processor';
 import { Reservations, type ReserveStrategy } from './reservation/reservations';
 import { SaleDefinition, type SaleDefinitionInput } from './sale/definition';
+import { ColdSaleRebuilder, watchNotWarm, watchStepsNotWarm } from './stock/cold-sale';
+import { type RebuildReport, RebuildService } from './stock/rebuild';
 import { Reconciler } from './stock/reconciler';
 import { WarmUp, type WarmUpReport } from './stock/warm-up';
 
@@ -247,6 +249,13 @@ export interface SeatRush {
    * admission lease); false when this instance does not own the admission loop.
    */
   recordAdaptiveDecision(decision: AdaptiveDecision): Promise<boolean>;
+  /** Shares the operator's adaptive policy (null: off) with every instance; a no-op without `saleControl`. */
+  setAdaptivePolicy(policy: AdaptivePolicy | null): Promise<void>;
+  /**
+   * The adaptive policy in the shared record as this instance last read it (null: off), or
+   * undefined without `saleControl` (each instance keeps its own then).
+   */
+  sharedAdaptivePolicy(): AdaptivePolicy | null | undefined;
   /**
    * Revokes `userId`'s invitations to this sale on every instance: a lane their signed invitation
    * would open is refused (INVITATION_REFUSED, reason REVOKED) from now on.
@@ -260,6 +269,13 @@ export interface SeatRush {
   close(): Promise<SaleCommandOutcome>;
   /** Stops every loop and the consumer, waiting for work in progress. */
   stop(): Promise<void>;
+  /**
+   * Rebuilds the sale from the source of truth when the store lost it (issue 20; the services do
+   * it themselves on a `SALE_NOT_WARM` answer, and the reconciler on its runs). Only while the sale
+   * runs here and the ports can rebuild (`InventoryStore.restore`, `ReservationRepository.listInFlight`);
+   * one at a time. Answers the rebuild's report, or null when none was started; never rejects.
+   */
+  rebuildIfCold(): Promise<RebuildReport | null>;
   health(): Promise<SeatRushHealth>;
   /** The reservation as the source of truth has it (its final state once processed). */
   reservation(reservationId: string): Promise<ReservationRow | null>;
@@ -298,6 +314,26 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
   };
   const clock = options.clock ?? systemClock;
   const timer = options.timer ?? systemTimer;
+  // issue 20: a sale the store lost is rebuilt from the source of truth without an operator, by
+  // the reconciler and at once when a store answer says it is not warm (the ports permitting)
+  const { inventory: store, repository } = options.ports;
+  const rebuild =
+    store.restore && repository.listInFlight
+      ? new RebuildService({ repository, inventory: store, clock, alerts: ports.alerts })
+      : null;
+  const coldSale = rebuild
+    ? new ColdSaleRebuilder({
+        rebuild,
+        alerts: ports.alerts,
+        clock,
+        serving: (saleId) => saleId === sale.id && running && state !== 'DRAFT',
+      })
+    : null;
+  if (coldSale) {
+    const onNotWarm = (saleId: string) => void coldSale.trigger(saleId);
+    ports.inventory = watchNotWarm(ports.inventory, onNotWarm);
+    if (ports.steps) ports.steps = watchStepsNotWarm(ports.steps, onNotWarm);
+  }
   const strategy = options.strategy ?? 'atomic';
   if (strategy === 'lock' && (!ports.lock || !ports.steps)) {
     throw new ConfigurationError('the lock strategy needs the `lock` and `steps` ports');
@@ -387,6 +423,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     alerts: ports.alerts,
     clock,
     publisher: ports.publisher,
+    ...(rebuild ? { rebuild } : {}),
     saleIds: [sale.id],
     intervalMs: options.reconcileIntervalMs ?? 60_000,
     timer,
@@ -604,6 +641,10 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       if (!sync || !lease) return !leases; // without leases, this instance decides alone
       return sync.recordAdaptiveDecision(decision, lease.fencingToken);
     },
+    async setAdaptivePolicy(policy) {
+      await sync?.setAdaptivePolicy(policy);
+    },
+    sharedAdaptivePolicy: () => (sync ? sync.adaptivePolicy : undefined),
     async revokeInvitation(userId) {
       if (!ports.saleControl) {
         throw new ConfigurationError('revoking invitations needs the `saleControl` port (the store bundle)');
@@ -634,6 +675,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       consumerStarted = false;
       running = false;
     },
+    rebuildIfCold: () => coldSale?.trigger(sale.id) ?? Promise.resolve(null),
     async health() {
       const [report, broadcast] = await Promise.all([warmUp.health(sale.id), waitingRoom.broadcast()]);
       return {

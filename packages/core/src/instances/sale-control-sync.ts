@@ -1,8 +1,8 @@
 import { PeriodicTask, type Timer } from '../hold/periodic';
 import type { SaleEvent, SaleState } from '../lifecycle/sale';
 import type { Clock } from '../ports/clock';
-import type { SaleControlStore } from '../ports/sale-control-store';
-import type { AdaptiveDecision } from '../queue/adaptive-admission';
+import type { SaleControl, SaleControlStore } from '../ports/sale-control-store';
+import type { AdaptiveDecision, AdaptivePolicy } from '../queue/adaptive-admission';
 import type { WaitingRoom } from '../queue/waiting-room';
 import type { SaleDefinition } from '../sale/definition';
 import { SaleControlCache } from './sale-control-cache';
@@ -53,6 +53,7 @@ export class SaleControlSync {
   readonly #follow: PeriodicTask;
   readonly #intervalMs: number;
   #joined = false;
+  #latest: SaleControl | null = null;
 
   constructor(private readonly options: SaleControlSyncOptions) {
     this.#intervalMs = Math.min(1_000, options.sale.admission.intervalMs);
@@ -96,7 +97,7 @@ export class SaleControlSync {
       },
       now: clock.now(),
     });
-    this.#cache.remember(control);
+    this.#remember(control);
     this.#joined = true;
     await this.follow();
   }
@@ -129,8 +130,20 @@ export class SaleControlSync {
   async setAdmissionRate(rate: { usersPerInterval?: number; maxActive?: number }): Promise<void> {
     const { sale, store, clock, local } = this.options;
     const write = await store.configure({ saleId: sale.id, admission: rate, now: clock.now() });
-    this.#cache.remember(write.control);
+    this.#remember(write.control);
     local.room.setAdmissionRate(rate);
+  }
+
+  /** The adaptive policy in the shared record as this instance last read it (null: off). */
+  get adaptivePolicy(): AdaptivePolicy | null {
+    return this.#latest?.adaptivePolicy ?? null;
+  }
+
+  /** Shares the operator's adaptive policy (null: off) with every instance. */
+  async setAdaptivePolicy(policy: AdaptivePolicy | null): Promise<void> {
+    const { sale, store, clock } = this.options;
+    const write = await store.configure({ saleId: sale.id, adaptivePolicy: policy, now: clock.now() });
+    this.#remember(write.control);
   }
 
   /** Records adaptive admission's decision for every instance; refused for a replaced loop owner. */
@@ -147,14 +160,20 @@ export class SaleControlSync {
       fencingToken,
       now: clock.now(),
     });
-    this.#cache.remember(write.control);
+    this.#remember(write.control);
     return write.applied;
+  }
+
+  #remember(control: SaleControl): void {
+    this.#cache.remember(control);
+    this.#latest = control;
   }
 
   /** Brings this instance in line with the store: lifecycle, rate, adaptive pause. */
   async follow(): Promise<void> {
     const { sale, store, local, clock } = this.options;
     let control = await this.#cache.get(sale.id);
+    this.#latest = control;
     const here = local.state();
     if (here === 'OPEN' && !LIVE_STATES.includes(control.state)) {
       // this instance's admission loop opened the sale on time: every instance opens with it
@@ -164,7 +183,7 @@ export class SaleControlSync {
         to: 'OPEN',
         now: clock.now(),
       });
-      this.#cache.remember(write.control);
+      this.#remember(write.control);
       control = write.control;
     }
     if (LIVE_STATES.includes(control.state)) this.#converge(control.state);

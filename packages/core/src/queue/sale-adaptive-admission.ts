@@ -65,6 +65,11 @@ export interface SaleAdaptiveAdmissionOptions {
    * the shared store); false when this instance may not decide (another one owns the admission loop).
    */
   share?: (decision: AdaptiveDecision) => Promise<boolean>;
+  /**
+   * Shares the operator's policy (null: off) with the other instances, so the one that owns the
+   * admission loop adjusts with it wherever the operator turned it on.
+   */
+  sharePolicy?: (policy: AdaptivePolicy | null) => Promise<void>;
 }
 
 /**
@@ -124,29 +129,51 @@ export class SaleAdaptiveAdmission {
   async configure(change: AdaptiveChange): Promise<AdaptiveView> {
     const { enabled, ...bounds } = validate('adaptive admission', AdaptiveChange, change);
     const policy = validate('adaptive policy', AdaptivePolicy, { ...this.#policy, ...bounds });
-    this.#policy = policy;
     const on = enabled ?? this.enabled;
-    if (on && this.#controller) this.#controller.setPolicy(policy);
-    if (on && !this.#controller) {
+    const liftedPause = this.#apply(on ? policy : null, policy);
+    await this.options.sharePolicy?.(on ? policy : null);
+    if (liftedPause) {
+      const { usersPerInterval } = this.options.room.admissionRate;
+      const reasons = ['adaptive admission turned off: its pause lifted'];
+      await this.options.share?.({ usersPerInterval, paused: false, health: 'healthy', reasons });
+    }
+    return this.view();
+  }
+
+  /**
+   * Follows a policy an operator set on another instance (null: off), without sharing it again;
+   * the runtime calls it with the shared record's policy.
+   */
+  follow(policy: AdaptivePolicy | null): void {
+    const same =
+      policy === null
+        ? !this.enabled
+        : this.enabled && JSON.stringify(policy) === JSON.stringify(this.#policy);
+    if (!same) this.#apply(policy, policy ?? this.#policy);
+  }
+
+  /** Turns the controller on with `active` or off (null); true when that lifted the controller's pause. */
+  #apply(active: AdaptivePolicy | null, policy: AdaptivePolicy): boolean {
+    this.#policy = policy;
+    if (active && this.#controller) this.#controller.setPolicy(active);
+    if (active && !this.#controller) {
       this.#controller = new AdaptiveAdmission({
         room: this.#control(),
         probe: this.meter.probe({
           now: () => this.options.clock.now(),
           consumer: { lag: () => this.options.consumerLag() },
         }),
-        policy,
+        policy: active,
       });
     }
-    if (!on && this.#controller) {
+    if (!active && this.#controller) {
       this.#controller = null;
       if (this.#pausedByController) {
         this.#control().resume();
-        const { usersPerInterval } = this.options.room.admissionRate;
-        const reasons = ['adaptive admission turned off: its pause lifted'];
-        await this.options.share?.({ usersPerInterval, paused: false, health: 'healthy', reasons });
+        return true;
       }
     }
-    return this.view();
+    return false;
   }
 
   /** One adjustment now, shared with the other instances; null while off. */

@@ -26,6 +26,7 @@ import type { ReserveStrategy } from '../reservation/reservations';
 import { WaitingList } from '../reservation/waiting-list';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { createSeatRush, type SeatRush, type SeatRushQueueingOptions } from '../seatrush';
+import { watchNotWarm } from '../stock/cold-sale';
 import { DeadLetterViews } from './dead-letter-views';
 import { type ReservationResult, ResultNotifier } from './result-notifier';
 import { checkRuntimePorts, type DependencyHealth, type RuntimePorts } from './runtime-ports';
@@ -272,6 +273,9 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     onError: () => undefined, // each sale's failure is alerted below
     work: async () => {
       for (const { sale } of served.values()) {
+        // the policy an operator set on any instance (turned on there, adjusted by the loop's owner)
+        const policy = sale.sharedAdaptivePolicy();
+        if (policy !== undefined) sale.adaptive.follow(policy);
         if (sale.state !== 'OPEN' && sale.state !== 'PAUSED') continue;
         // with leases, the admission loop's owner decides for every instance
         if (ports.leases && !sale.loopLease('admission')) continue;
@@ -337,12 +341,15 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     },
     close: () => ports.publisher.close(),
   };
+  // the worker, the checkout, groups and the waiting list start the rebuild of a sale served here
+  // that the store lost, as each sale's own services do (see SeatRush.rebuildIfCold)
+  const inventory = watchNotWarm(ports.inventory, (saleId) => void served.get(saleId)?.sale.rebuildIfCold());
   const runtimeCheckout: RuntimeCheckout | null =
     checkoutMode === 'auto'
       ? null
       : buildRuntimeCheckout({
           options: checkoutMode,
-          inventory: ports.inventory,
+          inventory,
           repository: ports.repository,
           publisher: routedPublisher,
           alerts,
@@ -350,7 +357,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
           ...(options.timer ? { timer: options.timer } : {}),
         });
   const processor = new ReservationProcessor({
-    inventory: ports.inventory,
+    inventory,
     repository: ports.repository,
     ...(runtimeCheckout ? { checkout: runtimeCheckout.checkout } : { payments: options.payments! }),
     publisher: routedPublisher,
@@ -407,7 +414,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       sale.inventory.kind === 'assigned' && ports.inventory.reserveGroup
         ? new GroupReservations({
             sale,
-            inventory: ports.inventory,
+            inventory,
             publisher,
             clock,
             alerts,
@@ -420,7 +427,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       ? new WaitingList({
           sale,
           store: ports.waitingList,
-          inventory: ports.inventory,
+          inventory,
           publisher,
           hooks: seatRush.hooks,
           clock,
@@ -443,6 +450,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         consumerLag: workerLag,
         clock,
         share: (decision) => seatRush.recordAdaptiveDecision(decision),
+        sharePolicy: (policy) => seatRush.setAdaptivePolicy(policy),
       }),
       command: (command: SaleCommand) => runSaleCommand(seatRush, command, () => startSale(runtimeSale)),
       isWarm: () => ports.inventory.isWarm(sale.id),

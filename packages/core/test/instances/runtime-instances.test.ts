@@ -26,6 +26,7 @@ describe('several runtimes over the same shared stores act as one sale', () => {
       admissionSecret: SECRET,
       loopLeaseMs: LEASE_MS,
       discoverIntervalMs: 50,
+      adaptiveIntervalMs: 50,
       queueing: { invitations },
       loops: { worker },
     });
@@ -123,6 +124,15 @@ describe('several runtimes over the same shared stores act as one sale', () => {
       .poll(() => other.waitingRoom.admissionRate.paused, { timeout: 1_500, interval: 20 })
       .toBe(true);
     expect(other.state).toBe('OPEN');
+  });
+
+  it('adaptive admission turned on at one instance is on at the other, and off again everywhere', async () => {
+    const { onA, onB } = await twoInstances();
+    await onB.adaptive.configure({ enabled: true, maxUsersPerInterval: 9 });
+    await expect.poll(() => onA.adaptive.enabled, { timeout: 1_500, interval: 20 }).toBe(true);
+    expect(onA.adaptive.view().policy.maxUsersPerInterval).toBe(9);
+    await onA.adaptive.configure({ enabled: false });
+    await expect.poll(() => onB.adaptive.enabled, { timeout: 1_500, interval: 20 }).toBe(false);
   });
 
   it('an invitation revoked on one instance is refused on the other', async () => {
