@@ -16,7 +16,8 @@ const SERIES = [
 const CARDS = [
   ['waiting', 'Waiting'],
   ['admittedPerSecond', 'Admitted / s'],
-  ['active', 'Active buyers'],
+  // admitted sessions: a buyer who checked out keeps theirs until it lapses (the demo lets them buy again)
+  ['active', 'Admitted sessions'],
   ['available', 'Stock left'],
   ['held', 'Holds'],
   ['confirmed', 'Confirmed'],
