@@ -2,32 +2,13 @@ import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { Buyer, generalSale, openSale, operator, sleep, startTestApp } from './support/harness';
+import { Buyer, generalSale, openSale, operator, pool, sleep, startTestApp } from './support/harness';
 
 const BUYERS = 2_000;
 const UNITS = 200;
 /** Buyers admitted at once: the rest stay WAITING and must be told NOT_ADMITTED. */
 const MAX_ACTIVE = 1_500;
 const CONCURRENCY = 200;
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function pool<T, R>(
-  items: T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]!, index);
-      }
-    }),
-  );
-  return results;
-}
 
 describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and PostgreSQL`, () => {
   const services = inject('services');

@@ -8,31 +8,12 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { AnswerLog, auditAnswers } from './support/answer-audit';
-import { Buyer, generalSale, openSale, operator, sleep, TEST_APP_ENV } from './support/harness';
+import { Buyer, generalSale, openSale, operator, pool, sleep, TEST_APP_ENV } from './support/harness';
 
 const INSTANCES = 3;
 const BUYERS = Number(process.env.INSTANCES_BUYERS ?? 2_000);
 const UNITS = 200;
 const CONCURRENCY = 100;
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function pool<T, R>(
-  items: T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]!, index);
-      }
-    }),
-  );
-  return results;
-}
 
 /** A round-robin proxy on loopback: each request (an SSE stream too) goes to the next live instance. */
 function roundRobin(upstreams: () => number[]): Promise<{ server: Server; url: string }> {

@@ -249,3 +249,22 @@ export async function openSale(baseUrl: string, definition: unknown): Promise<vo
       throw new Error(`${step} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
 }
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}
