@@ -47,6 +47,15 @@ const STATUS: Record<string, number> = {
   SHUTTING_DOWN: 503,
 };
 
+/**
+ * When to try again after a refusal that passes on its own, for answers that do not say it
+ * themselves: SALE_NOT_WARM is a sale the store lost being rebuilt from the source of truth
+ * (issue 20), which starts at the refusal and takes seconds.
+ */
+const RETRY_AFTER_MS: Record<string, number> = {
+  SALE_NOT_WARM: 1_000,
+};
+
 /** HTTP status for a stable code; 500 for a code the table does not know. */
 export function statusOf(code: string): number {
   return STATUS[code] ?? 500;
@@ -104,7 +113,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (status >= 500) log.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) return;
     // a refusal that says when to try again says it to every HTTP client too
-    const retryAfterMs = body.error.retryAfterMs;
+    const retryAfterMs = body.error.retryAfterMs ?? RETRY_AFTER_MS[body.error.code];
+    if (body.error.retryAfterMs === undefined && retryAfterMs !== undefined)
+      body.error.retryAfterMs = retryAfterMs;
     if (typeof retryAfterMs === 'number' && retryAfterMs >= 0) {
       res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1_000))));
     }

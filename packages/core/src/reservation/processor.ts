@@ -5,10 +5,11 @@ import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { DeadLetter, EventHandler } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
-import type { CompensateOutcome, InventoryStore } from '../ports/inventory-store';
+import type { CompensateOutcome, HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { PaymentGateway } from '../ports/payment-gateway';
 import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
 import { holdStockChanged } from '../stock/audit';
+import { SaleNotWarmError } from '../stock/warm-up';
 import { describeError } from './describe-error';
 import { reservationConfirmed, reservationEventId, reservationFailed } from './events';
 
@@ -79,6 +80,8 @@ const MAX_ROUNDS = 6;
  * - hold expired before payment → FAILED HOLD_EXPIRED without charging; expired during payment →
  *   refunded, then FAILED HOLD_EXPIRED;
  * - gateway or database unreachable → the error is rethrown so the consumer retries with backoff;
+ * - the store lost the sale (a wiped Redis, issue 20) → `SaleNotWarmError`, retried the same way:
+ *   the hold is not "not found", it comes back with the rebuild from the row just recorded;
  * - retries exhausted → {@link onDeadLetter}: compensation, FAILED, and an operator alert.
  */
 export class ReservationProcessor implements EventHandler {
@@ -167,7 +170,7 @@ export class ReservationProcessor implements EventHandler {
     const row = await this.options.repository.get(reservationId);
     if (!row) return this.refuseDuplicateKey(event);
     if (row.status !== 'REQUESTED' && row.status !== 'PAYMENT_PENDING') return;
-    const hold = await this.options.inventory.getHold(event.saleId, reservationId);
+    const hold = await this.holdOf(event.saleId, reservationId);
     const gone: CheckoutFailureReason | null = !hold
       ? 'HOLD_NOT_FOUND'
       : hold.status === 'RELEASED' || hold.status === 'COMPENSATED'
@@ -276,7 +279,7 @@ export class ReservationProcessor implements EventHandler {
     const { inventory, clock } = this.options;
     const payments = this.gateway();
     const ref = { saleId: row.saleId, reservationId: row.reservationId, userId: row.userId };
-    const hold = await inventory.getHold(row.saleId, row.reservationId);
+    const hold = await this.holdOf(row.saleId, row.reservationId);
     const gone: ReservationFailureReason | null = !hold
       ? 'HOLD_NOT_FOUND'
       : hold.status === 'RELEASED' || hold.status === 'COMPENSATED'
@@ -293,7 +296,9 @@ export class ReservationProcessor implements EventHandler {
       const now = clock.now();
       if (this.graceMs > 0 && hold!.expiresAt - now < this.graceMs) {
         // if this fails the hold has just expired, and the confirm below says so
-        await inventory.extend({ ...ref, holdMs: this.graceMs, now });
+        const extended = await inventory.extend({ ...ref, holdMs: this.graceMs, now });
+        // the store lost the sale: retry after the rebuild rather than charge a hold not there now
+        if (!extended.ok && extended.code === 'SALE_NOT_WARM') throw notWarm(row.saleId);
       }
     }
     // idempotent by reservation id: a replay (or a retry after a timeout) is charged once
@@ -308,6 +313,9 @@ export class ReservationProcessor implements EventHandler {
     }
     if (!alreadyConfirmed) {
       const confirmed = await inventory.confirm({ ...ref, now: clock.now() });
+      // the store lost the sale after the charge: the retry charges under the same key (the
+      // gateway answers this charge again) and confirms the hold the rebuild brought back
+      if (!confirmed.ok && confirmed.code === 'SALE_NOT_WARM') throw notWarm(row.saleId);
       if (!confirmed.ok) {
         const now = await inventory.getHold(row.saleId, row.reservationId);
         // a concurrent duplicate of this event confirmed it first: that is success
@@ -331,6 +339,20 @@ export class ReservationProcessor implements EventHandler {
     if (!moved) return false;
     await this.publishConfirmed(row, charge.paymentId);
     return true;
+  }
+
+  /**
+   * The store's hold of a reservation recorded in the source of truth. Missing from a sale the
+   * store does not hold (wiped, not yet rebuilt), it is not gone: `SaleNotWarmError` asks the
+   * consumer to retry once the rebuild has brought it back from the row. A rebuild may end
+   * between the two reads, so a warm sale is asked once more.
+   */
+  private async holdOf(saleId: string, reservationId: string): Promise<HoldRecord | null> {
+    const { inventory } = this.options;
+    const hold = await inventory.getHold(saleId, reservationId);
+    if (hold) return hold;
+    if (!(await inventory.isWarm(saleId))) throw notWarm(saleId);
+    return inventory.getHold(saleId, reservationId);
   }
 
   /**
@@ -479,4 +501,9 @@ export class ReservationProcessor implements EventHandler {
   private async alert(code: string, message: string, context: Record<string, unknown>): Promise<void> {
     await this.options.alerts.alert({ severity: 'critical', code, message, context });
   }
+}
+
+/** The retriable error of a reservation met while the store does not hold its sale. */
+function notWarm(saleId: string): SaleNotWarmError {
+  return new SaleNotWarmError(saleId, ['the store lost the sale; retried once it is rebuilt']);
 }

@@ -1,4 +1,10 @@
 export { holdStockChanged, stockChanged } from './audit';
+export {
+  ColdSaleRebuilder,
+  type ColdSaleRebuilderOptions,
+  watchNotWarm,
+  watchStepsNotWarm,
+} from './cold-sale';
 export { type RebuildReport, RebuildService, type RebuildServiceOptions } from './rebuild';
 export {
   Reconciler,
