@@ -39,7 +39,11 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
 
 interface Message {
   key: string;
-  raw: string;
+  /**
+   * The body as delivered; for a published event, written out only when a dead letter needs it
+   * (the event is never changed once logged: consumers get copies).
+   */
+  raw?: string;
   /** Null for a poison message (a body that is not a valid DomainEvent). */
   event: DomainEvent | null;
   /** Why the body is poison. */
@@ -72,7 +76,7 @@ export class MemoryEventBus implements EventPublisher {
     const valid = validate('events', DomainEvents, events);
     const failure = this.#failures.shift();
     if (failure) throw new PublishError(`publish failed: ${failure.message}`, { cause: failure });
-    for (const event of valid) this.#log.push({ key: event.key, raw: JSON.stringify(event), event });
+    for (const event of valid) this.#log.push({ key: event.key, event });
     this.#wake();
   }
 
@@ -229,7 +233,11 @@ class MemoryEventConsumer implements EventConsumer {
   ): Promise<boolean> {
     if (!message.event) {
       const error = { code: 'POISON_MESSAGE', message: message.problem ?? 'not a domain event' };
-      await this.#deadLetter(handler, { event: null, raw: message.raw, error, attempts: 0, source }, retry);
+      await this.#deadLetter(
+        handler,
+        { event: null, raw: rawOf(message), error, attempts: 0, source },
+        retry,
+      );
       return true;
     }
     if (!types.has(message.event.type)) return true;
@@ -241,7 +249,7 @@ class MemoryEventConsumer implements EventConsumer {
         if (attempt >= retry.maxAttempts) {
           const letter = {
             event: message.event,
-            raw: message.raw,
+            raw: rawOf(message),
             error: describe(error),
             attempts: attempt,
             source,
@@ -276,6 +284,12 @@ class MemoryEventConsumer implements EventConsumer {
     clearTimeout(timer);
     return this.#running;
   }
+}
+
+/** A message's body: the raw one it came with, or its event written out (once). */
+function rawOf(message: Message): string {
+  message.raw ??= JSON.stringify(message.event);
+  return message.raw;
 }
 
 function describe(error: unknown): { code: string; message: string } {
