@@ -23,6 +23,7 @@ export { RedisSaleControlStore } from './sale-control-store';
 export type { RedisClient } from './scripts';
 export { RedisSingleUseStore } from './single-use-store';
 export { homeStripe, slotOfTag } from './stripe-layout';
+export { RedisStripedInventorySteps } from './striped-inventory-steps';
 export {
   RedisStripedInventoryStore,
   type RedisStripedInventoryStoreOptions,

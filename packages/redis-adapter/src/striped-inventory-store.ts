@@ -28,13 +28,13 @@ import {
   validate,
 } from '@seatrush/core/ports';
 import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
-import type { RedisInventorySteps } from './inventory-steps';
 import { checkSnapshot, exec, RedisInventoryStore, type RedisInventoryStoreOptions } from './inventory-store';
 import { KeySpace, type SaleKeys } from './keys';
 import { type StoreContext, storeContext } from './options';
 import { asList, holdFrom, publicHold } from './replies';
 import type { RedisClient } from './scripts';
 import { homeStripe, stripeTags } from './stripe-layout';
+import { RedisStripedInventorySteps } from './striped-inventory-steps';
 import { anything, Count, optional, PositiveInt, validateFields } from './validation';
 import type { RedisWaitingListStore } from './waiting-list-store';
 
@@ -112,8 +112,9 @@ class StripeKeySpace extends KeySpace {
  * - **Per stripe, not per sale:** the outbox gate (`relayLagLimitMs`) looks at the home stripe's
  *   outbox; admission is read from the sale's admitted set just before the script (one ZSCORE, on
  *   stripe 0's slot) for users whose home is another stripe.
- * - **Not striped:** sales with seats (and so group reservations), the lock strategy's `steps()`
- *   and the waiting list's offers use stripe 0 only, as {@link RedisInventoryStore} does.
+ * - **Not striped:** sales with seats (and so group reservations) and the waiting list's offers
+ *   use stripe 0 only, as {@link RedisInventoryStore} does. The lock strategy's `steps()` hold on
+ *   stripe 0 and borrow into it from the others.
  *
  * A sale loaded with one stripe (or any seated sale) is stored, and served, exactly as
  * {@link RedisInventoryStore} serves it.
@@ -154,9 +155,41 @@ export class RedisStripedInventoryStore implements InventoryStore {
     this.expiryTimers = this.single.expiryTimers;
   }
 
-  /** The lock strategy's building blocks: stripe 0 only (see the class comment). */
-  steps(): RedisInventorySteps {
-    return this.single.steps();
+  /**
+   * The lock strategy's building blocks: its holds on stripe 0, which borrows from the other
+   * stripes when its stock runs short (see {@link RedisStripedInventorySteps}).
+   */
+  steps(): RedisStripedInventorySteps {
+    return new RedisStripedInventorySteps(this.single.steps(), {
+      borrowIntoStripeZero: (saleId, units) => this.borrowInto(saleId, 0, units),
+      freeUnits: async (saleId) => {
+        const layout = await this.layout(saleId);
+        if (!layout) return 0;
+        return (await this.readStripes(layout)).reduce((n, s) => n + s.available + s.inFlight, 0);
+      },
+    });
+  }
+
+  /**
+   * Moves at least `units` (or what is left) from the other stripes into stripe `to`, giver after
+   * giver; answers the units moved, 0 when the others had none (or the sale has one stripe).
+   */
+  private async borrowInto(saleId: string, to: number, units: number): Promise<number> {
+    const layout = await this.layout(saleId);
+    if (!layout || layout.keys.length === 1) return 0;
+    let moved = 0;
+    for (let giver = 0; giver < layout.keys.length && moved < units; giver++) {
+      if (giver === to) continue;
+      for (let waited = 0; waited < FREEZE_MS; waited += 10) {
+        const taken = await this.transfer(layout, giver, to, units - moved, Date.now());
+        if (taken !== FROZEN) {
+          moved += taken;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    return moved;
   }
 
   /** The waiting list: stripe 0 only (see the class comment). */

@@ -1,4 +1,4 @@
-import { describeStripedInventoryStore } from '@seatrush/conformance';
+import { describeInventorySteps, describeStripedInventoryStore } from '@seatrush/conformance';
 import { RedisStripedInventoryStore, RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
@@ -16,3 +16,8 @@ async function stripedParts() {
 }
 
 describeStripedInventoryStore('RedisStripedInventoryStore, 3 stripes on one Redis', stripedParts);
+// the lock strategy's steps: holds on stripe 0, which borrows from the others
+describeInventorySteps('RedisStripedInventorySteps, 3 stripes on one Redis', async () => {
+  const parts = await stripedParts();
+  return { ...parts, steps: parts.inventory.steps() };
+});

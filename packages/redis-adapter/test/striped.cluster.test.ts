@@ -1,4 +1,4 @@
-import { describeStripedInventoryStore } from '@seatrush/conformance';
+import { describeInventorySteps, describeStripedInventoryStore } from '@seatrush/conformance';
 import type { ReserveOutcome, ReserveRequest } from '@seatrush/core';
 import {
   connectRedis,
@@ -28,6 +28,18 @@ describeStripedInventoryStore(
     };
   },
 );
+
+describeInventorySteps('RedisStripedInventorySteps, 3 stripes on a 3-master Redis Cluster', async () => {
+  const redis = cluster();
+  const keyPrefix = isolatedPrefix();
+  const inventory = new RedisStripedInventoryStore(redis, { keyPrefix, stripes: 3 });
+  return {
+    inventory,
+    waitingRoom: new RedisWaitingRoomStore(redis, { keyPrefix }),
+    steps: inventory.steps(),
+    dispose: async () => void (await redis.quit()),
+  };
+});
 
 /** One buyer's step of the concurrent model run. */
 type Step =
