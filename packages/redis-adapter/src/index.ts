@@ -28,5 +28,6 @@ export {
   RedisStripedInventoryStore,
   type RedisStripedInventoryStoreOptions,
 } from './striped-inventory-store';
+export { RedisStripedWaitingListStore } from './striped-waiting-list';
 export { RedisWaitingListStore } from './waiting-list-store';
 export { RedisWaitingRoomStore } from './waiting-room-store';

@@ -35,8 +35,8 @@ import { asList, holdFrom, publicHold } from './replies';
 import type { RedisClient } from './scripts';
 import { homeStripe, stripeTags } from './stripe-layout';
 import { RedisStripedInventorySteps } from './striped-inventory-steps';
+import { RedisStripedWaitingListStore } from './striped-waiting-list';
 import { anything, Count, optional, PositiveInt, validateFields } from './validation';
-import type { RedisWaitingListStore } from './waiting-list-store';
 
 /** Options of {@link RedisStripedInventoryStore}. */
 export interface RedisStripedInventoryStoreOptions extends RedisInventoryStoreOptions {
@@ -112,8 +112,9 @@ class StripeKeySpace extends KeySpace {
  * - **Per stripe, not per sale:** the outbox gate (`relayLagLimitMs`) looks at the home stripe's
  *   outbox; admission is read from the sale's admitted set just before the script (one ZSCORE, on
  *   stripe 0's slot) for users whose home is another stripe.
- * - **Not striped:** sales with seats (and so group reservations) and the waiting list's offers
- *   use stripe 0 only, as {@link RedisInventoryStore} does. The lock strategy's `steps()` hold on
+ * - **Not striped:** sales with seats (and so group reservations) use stripe 0 only, as
+ *   {@link RedisInventoryStore} does. The waiting list serves unstriped sales and refuses joins
+ *   to a striped one (see {@link RedisStripedWaitingListStore}). The lock strategy's `steps()` hold on
  *   stripe 0 and borrow into it from the others.
  *
  * A sale loaded with one stripe (or any seated sale) is stored, and served, exactly as
@@ -192,9 +193,12 @@ export class RedisStripedInventoryStore implements InventoryStore {
     return moved;
   }
 
-  /** The waiting list: stripe 0 only (see the class comment). */
-  waitingList(): RedisWaitingListStore {
-    return this.single.waitingList();
+  /** The waiting list of unstriped sales; a striped sale refuses joins (see the class). */
+  waitingList(): RedisStripedWaitingListStore {
+    return new RedisStripedWaitingListStore(this.single.waitingList(), async (saleId) => {
+      const layout = SaleId.safeParse(saleId).success ? await this.layout(saleId) : null;
+      return (layout?.keys.length ?? 1) > 1;
+    });
   }
 
   /** A store whose sale keys are stripe `i`'s. */
