@@ -28,6 +28,29 @@ export interface AppSettings {
   cpuProfileDir?: string;
   /** Extra environment (wins over the lab's defaults). */
   env?: Record<string, string>;
+  /**
+   * The identity several instances share (one sale over the same servers): same NAMESPACE, the
+   * same session, invitation and operator secrets. Unset: a fresh one for this app alone.
+   */
+  identity?: AppIdentity;
+}
+
+/** What every instance of one run shares: its namespace and secrets. */
+export interface AppIdentity {
+  namespace: string;
+  operatorToken: string;
+  sessionSecret: string;
+  invitationSecret: string;
+}
+
+/** A fresh identity: a namespace no other run uses, random secrets. */
+export function newIdentity(): AppIdentity {
+  return {
+    namespace: `lab_${randomBytes(4).toString('hex')}`,
+    operatorToken: `lab-${randomBytes(12).toString('hex')}`,
+    sessionSecret: randomBytes(32).toString('hex'),
+    invitationSecret: randomBytes(32).toString('hex'),
+  };
 }
 
 /** A running app child. */
@@ -36,6 +59,10 @@ export interface AppProcess {
   pid: number;
   operatorToken: string;
   namespace: string;
+  /** False once the process has exited (stopped, crashed or killed). */
+  alive(): boolean;
+  /** SIGKILLs the process (the lab's fault injection); resolves when it has exited. */
+  kill(): Promise<number | null>;
   /** The last lines the app wrote to stderr/stdout (for error messages). */
   output(): string;
   stop(): Promise<number | null>;
@@ -85,15 +112,16 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
     throw new Error(`${APP_ENTRY} is missing: run pnpm --filter @seatrush/example-express-app build`);
   }
   const port = await freePort();
-  const operatorToken = `lab-${randomBytes(12).toString('hex')}`;
-  const namespace = `lab_${randomBytes(4).toString('hex')}`;
+  const identity = settings.identity ?? newIdentity();
+  const { operatorToken, namespace } = identity;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     PORT: String(port),
     HOST: '127.0.0.1',
     OPERATOR_TOKEN: operatorToken,
-    SESSION_SECRET: randomBytes(32).toString('hex'),
+    SESSION_SECRET: identity.sessionSecret,
+    INVITATION_SECRET: identity.invitationSecret,
     NAMESPACE: namespace,
     DEMO_SALE: 'none',
     POW_DIFFICULTY: String(settings.powDifficulty),
@@ -135,6 +163,7 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   let exitCode: number | null | undefined;
+  let killed = false;
   exited.then((code) => {
     exitCode = code;
   });
@@ -157,6 +186,14 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
     operatorToken,
     namespace,
     output: () => tail.join('\n'),
+    // a killed instance leaves the rotation at once, before its exit is reported
+    alive: () => exitCode === undefined && !killed,
+    async kill() {
+      if (exitCode !== undefined) return exitCode;
+      killed = true;
+      child.kill('SIGKILL');
+      return exited;
+    },
     async stop() {
       if (exitCode !== undefined) return exitCode;
       child.kill('SIGTERM');
@@ -166,4 +203,28 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
       return code;
     },
   };
+}
+
+/**
+ * Starts `count` instances of the app on the same servers as one sale: the same namespace and
+ * secrets (a session cookie, a challenge or an operator token from one is valid at every other),
+ * each on its own port. Only on the real servers: the embedded default keeps the sale in each
+ * process's memory, so several of them would be several separate sales.
+ */
+export async function startInstances(settings: AppSettings, count: number): Promise<AppProcess[]> {
+  if (count > 1 && !settings.servers) {
+    throw new Error(
+      `${count} instances need the real servers (set REDIS_URL, KAFKA_BROKERS and DATABASE_URL): the embedded default keeps each sale in its own process's memory, so ${count} processes would be ${count} separate sales`,
+    );
+  }
+  const identity = settings.identity ?? newIdentity();
+  // one at a time: each startup creates the namespace's schema and topics, and two CPUs are shared
+  const started: AppProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) started.push(await startApp({ ...settings, identity }));
+  } catch (error) {
+    await Promise.all(started.map((app) => app.stop()));
+    throw error;
+  }
+  return started;
 }

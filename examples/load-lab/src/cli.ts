@@ -10,6 +10,10 @@ const USAGE = `usage: node examples/load-lab/dist/cli.js <profile> [options]
 profiles: ${PROFILES.join(', ')}
 options:  --embedded            run the app on its in-memory default even when REDIS_URL… are set
           --out DIR             where to write result.json, report.html, summary.txt
+          --instances N         N app instances as one sale behind a round-robin proxy in the lab
+                                (real servers only; 1, the default, talks to one app directly)
+          --kill-owner-at S     with --instances ≥ 2: SIGKILL the admission loop's owner S seconds
+                                after the first buyer, report the takeover time
           --<param> VALUE       any profile parameter, e.g. --buyers 2000 --seats 200,
                                 --rampSteps 100,200,400 --behaviour.thinkMs 100,800
 The app runs on Redis + Kafka + PostgreSQL when REDIS_URL, KAFKA_BROKERS and DATABASE_URL are set
@@ -47,15 +51,22 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return flags.has('help') ? 0 : 2;
   }
-  const { out, ...overrides } = values;
+  const { out, 'kill-owner-at': killOwnerAt, ...overrides } = values;
+  if (killOwnerAt !== undefined) overrides.killOwnerAt = killOwnerAt;
   const params = applyOverrides(PROFILE_DEFAULTS[profile], overrides);
   const servers = flags.has('embedded') ? null : serversFromEnv();
+  if (params.instances > 1 && !servers) {
+    console.error(
+      `--instances ${params.instances} runs on the real servers only: the embedded default keeps each sale in its own process's memory, so ${params.instances} processes would be ${params.instances} separate sales. Set REDIS_URL, KAFKA_BROKERS and DATABASE_URL (set -a; . .services/env; set +a) and drop --embedded.`,
+    );
+    return 2;
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const dir =
     out ?? join(process.cwd(), 'reports', 'load-lab', `${stamp}-${compare ? 'compare-' : ''}${profile}`);
   const log = (line: string) => console.error(line);
   console.error(
-    `load lab: ${compare ? 'comparing strategies on ' : ''}${profile} on ${servers ? 'Redis + Kafka + PostgreSQL' : 'the embedded default'}`,
+    `load lab: ${compare ? 'comparing strategies on ' : ''}${profile} on ${servers ? 'Redis + Kafka + PostgreSQL' : 'the embedded default'}${params.instances > 1 ? `, ${params.instances} instances behind a round-robin proxy` : ''}`,
   );
   if (!compare) {
     const result = await runProfile({

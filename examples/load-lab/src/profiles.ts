@@ -41,6 +41,16 @@ export interface ProfileParams {
   setupConcurrency: number;
   /** 1 → the app runs under `--cpu-prof`; the report lists its hottest functions. */
   cpuProfile: number;
+  /**
+   * App instances acting as one sale behind a round-robin proxy in the lab (real servers only);
+   * 1 → the buyers talk to the one app directly, as before instances existed.
+   */
+  instances: number;
+  /**
+   * With several instances: SIGKILL the one that owns the sale's admission loop this many seconds
+   * after the first buyer, and time until another one owns it (0 → never).
+   */
+  killOwnerAt: number;
   /** Every run stops by itself: buyers still going after this are stopped (ABANDONED). */
   maxRunSeconds: number;
   /** After the load: how long to wait for holds and the consumer to drain before the invariant check. */
@@ -71,6 +81,8 @@ const BASE: ProfileParams = {
   requestSockets: 2_048,
   setupConcurrency: 64,
   cpuProfile: 0,
+  instances: 1,
+  killOwnerAt: 0,
   maxRunSeconds: 110,
   settleSeconds: 30,
   behaviour: DEFAULT_BEHAVIOUR,

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppProcess, type ServerEnv, startApp, strategySupported } from './app-process';
+import { type AppProcess, type ServerEnv, startInstances, strategySupported } from './app-process';
 import { type BuyerResult, VirtualBuyer } from './buyer';
 import { type CpuProfileSummary, summariseCpuProfile } from './cpu-profile';
 import { LabHttpClient } from './http-client';
 import { checkInvariant, type InvariantReport } from './invariant';
 import { machine, ServerProbe, type ServerSample } from './probe';
 import type { ProfileName, ProfileParams } from './profiles';
+import { type RoundRobinProxy, startRoundRobinProxy } from './proxy';
 import { Recorder, type Step, type StepFigures, type TimelinePoint } from './recorder';
 import { labSeatIds, OperatorApi, type Reconciliation, type SaleFiguresView } from './sale';
 
@@ -41,12 +42,46 @@ export interface RunResult {
   watchers?: WatchersFigures;
   /** The app's hottest functions and areas, when run with `--cpuProfile 1`. */
   cpuProfile?: CpuProfileSummary | null;
+  /**
+   * With `instances` > 1: each instance's own figures (the run's `server` samples are those of
+   * `figuresFrom`, the instance the sale figures were read from).
+   */
+  instances?: InstanceFigures[];
+  /** With `killOwnerAt`: the admission loop's owner SIGKILLed and the takeover timed. */
+  failover?: FailoverFigures;
   soak?: {
     rssStartMb: number | null;
     rssEndMb: number | null;
     fdsStart: number | null;
     fdsEnd: number | null;
   };
+}
+
+/** One app instance of a multi-instance run. */
+export interface InstanceFigures {
+  index: number;
+  pid: number;
+  baseUrl: string;
+  /** Requests (streams included) the round-robin proxy sent it. */
+  forwarded: number;
+  /** Whether the sale figures and the run's `server` samples come from this instance. */
+  figuresFrom: boolean;
+  /** Seconds after the run started when the lab SIGKILLed it, if it did. */
+  killedAtS: number | null;
+  samples: ServerSample[];
+}
+
+/** The admission loop's owner SIGKILLed mid-run. */
+export interface FailoverFigures {
+  /** The instance killed (its index), or null when no instance reported owning the loop. */
+  killed: number | null;
+  /** Seconds after the first buyer when it was killed. */
+  killedAtS: number;
+  /** From the SIGKILL until another instance's /health reports owning the loop; null: never (30 s). */
+  takeoverMs: number | null;
+  newOwner: number | null;
+  /** Requests that found the killed instance gone (502 or a cut connection at the proxy). */
+  upstreamErrors: number;
 }
 
 /** What the watchers profile measured. */
@@ -108,29 +143,55 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
   const profileDir = params.cpuProfile
     ? (options.profileDir ?? (await mkdtemp(join(tmpdir(), 'load-lab-profile-'))))
     : undefined;
-  const app: AppProcess = await startApp({
-    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
-    servers: options.servers,
-    powDifficulty: params.powDifficulty,
-    paymentLatencyMs: params.paymentLatencyMs,
-    paymentFailureRate: params.paymentFailureRate,
-    strategy,
-    ...(params.checkout ? { env: { CHECKOUT: 'buyer' } } : {}),
-  });
-  const client = new LabHttpClient(app.baseUrl, {
-    sourceAddresses: params.sourceAddresses,
-    requestSockets: params.requestSockets,
-  });
-  // the probe has a connection of its own: behind the buyers' pool it would see nothing when it matters
-  const probeClient = new LabHttpClient(app.baseUrl, { requestSockets: 2, timeoutMs: 2_000 });
-  const probe = new ServerProbe(probeClient, {
-    pid: app.pid,
-    redisUrl: options.servers?.REDIS_URL ?? null,
-    startedAt: t0,
-  });
+  if (!Number.isInteger(params.instances) || params.instances < 1) {
+    throw new Error(`--instances must be a whole number of at least 1: ${params.instances}`);
+  }
+  if (params.killOwnerAt > 0 && params.instances < 2) {
+    throw new Error('--kill-owner-at needs --instances 2 or more: someone must take the loop over');
+  }
+  const apps: AppProcess[] = await startInstances(
+    {
+      ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+      servers: options.servers,
+      powDifficulty: params.powDifficulty,
+      paymentLatencyMs: params.paymentLatencyMs,
+      paymentFailureRate: params.paymentFailureRate,
+      strategy,
+      ...(params.checkout ? { env: { CHECKOUT: 'buyer' } } : {}),
+    },
+    params.instances,
+  );
+  const multi = apps.length > 1;
+  // several instances: the buyers go through a round-robin front that skips a killed instance
+  let proxy: RoundRobinProxy | null = null;
+  let client: LabHttpClient;
+  try {
+    if (multi)
+      proxy = await startRoundRobinProxy(
+        apps.map((a) => a.baseUrl),
+        (i) => apps[i]!.alive(),
+      );
+    client = new LabHttpClient(proxy?.url ?? apps[0]!.baseUrl, {
+      sourceAddresses: params.sourceAddresses,
+      requestSockets: params.requestSockets,
+    });
+  } catch (error) {
+    await Promise.all(apps.map((a) => a.stop()));
+    throw error;
+  }
+  // the probes have connections of their own: behind the buyers' pool they would see nothing when it matters
+  const probeClients = apps.map((a) => new LabHttpClient(a.baseUrl, { requestSockets: 2, timeoutMs: 2_000 }));
+  // the operator talks to one instance directly (the one that defines the sale), not through the front
+  const operatorClients = multi
+    ? apps.map((a) => new LabHttpClient(a.baseUrl, { requestSockets: 8 }))
+    : [client];
+  const operatorAt = (i: number) => new OperatorApi(operatorClients[i]!, apps[0]!.operatorToken);
+  let probes: ServerProbe[] = [];
+  let figuresFrom = 0;
+  let app: AppProcess = apps[0]!;
   let result: RunResult;
   try {
-    const operator = new OperatorApi(client, app.operatorToken);
+    let operator = operatorAt(0);
     const saleId = `lab-${randomBytes(3).toString('hex')}`;
     await operator.prepare({
       id: saleId,
@@ -140,9 +201,28 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
       maxActive: params.maxActive,
       holdMs: params.holdMs,
     });
+    if (multi) {
+      await awaitDiscovery(operatorClients, saleId);
+      // the sale's figures come from an instance that will not be killed
+      if (params.killOwnerAt > 0) {
+        const owner = await admissionOwner(probeClients, apps, saleId, 10_000);
+        figuresFrom = owner === 0 ? 1 : 0;
+      }
+      app = apps[figuresFrom]!;
+      operator = operatorAt(figuresFrom);
+    }
+    probes = apps.map(
+      (a, i) =>
+        new ServerProbe(probeClients[i]!, {
+          pid: a.pid,
+          redisUrl: i === figuresFrom ? (options.servers?.REDIS_URL ?? null) : null,
+          startedAt: t0,
+        }),
+    );
+    const probe = probes[figuresFrom]!;
     const recorder = new Recorder();
     client.onConnect = (ms) => recorder.record('tcp_connect', ms);
-    probe.start();
+    for (const p of probes) p.start();
     await sleep(1_100); // a baseline sample before the first buyer
     const abort = new AbortController();
     const deadline = setTimeout(() => abort.abort(), params.maxRunSeconds * 1_000);
@@ -178,10 +258,23 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
       log(
         `  t=${((performance.now() - t0) / 1000).toFixed(0)}s started ${index} done ${buyers.length} ` +
           `sse ${s?.sseConnections ?? '?'} waiting ${s?.queueWaiting ?? '?'} held ${s?.held ?? '?'} ` +
-          `confirmed ${s?.confirmed ?? '?'} app cpu ${s?.appCpuPct?.toFixed(0) ?? '?'}% rss ${s?.appRssMb?.toFixed(0) ?? '?'} MB`,
+          `confirmed ${s?.confirmed ?? '?'} app cpu ${s?.appCpuPct?.toFixed(0) ?? '?'}% rss ${s?.appRssMb?.toFixed(0) ?? '?'} MB` +
+          (multi
+            ? ` · instances cpu ${probes.map((p, i) => (apps[i]!.alive() ? `${p.samples.at(-1)?.appCpuPct?.toFixed(0) ?? '?'}%` : 'killed')).join('/')}`
+            : ''),
       );
     }, 5_000);
     const loadStarted = performance.now();
+    let failover: FailoverFigures | undefined;
+    const killedAt = apps.map((): number | null => null);
+    const killer =
+      params.killOwnerAt > 0
+        ? sleep(params.killOwnerAt * 1_000).then(async () => {
+            failover = await killOwner(probeClients, apps, saleId, log);
+            failover.killedAtS = (performance.now() - loadStarted) / 1_000;
+            if (failover.killed !== null) killedAt[failover.killed] = (performance.now() - t0) / 1_000;
+          })
+        : Promise.resolve();
     let watchers: WatchersFigures | undefined;
     const work = async () => {
       if (profile === 'spike') {
@@ -237,6 +330,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
         }),
       ]);
       clearTimeout(hardStop);
+      await killer;
     } finally {
       clearTimeout(deadline);
       clearInterval(progress);
@@ -266,8 +360,9 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
         );
       },
     );
-    await probe.sample();
-    probe.stop();
+    await Promise.all(probes.filter((_, i) => apps[i]!.alive()).map((p) => p.sample()));
+    for (const p of probes) p.stop();
+    if (failover) failover.upstreamErrors = proxy?.upstreamErrors ?? 0;
     const invariant = figures
       ? checkInvariant({
           buyers,
@@ -317,6 +412,20 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
       reconciliation,
       invariant,
       ...(watchers ? { watchers } : {}),
+      ...(multi
+        ? {
+            instances: apps.map((a, i) => ({
+              index: i,
+              pid: a.pid,
+              baseUrl: a.baseUrl,
+              forwarded: proxy?.forwarded[i] ?? 0,
+              figuresFrom: i === figuresFrom,
+              killedAtS: killedAt[i] ?? null,
+              samples: probes[i]!.samples,
+            })),
+          }
+        : {}),
+      ...(failover ? { failover } : {}),
       ...(profile === 'soak'
         ? {
             soak: {
@@ -329,14 +438,86 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
         : {}),
     };
   } finally {
-    probe.stop();
+    for (const p of probes) p.stop();
     client.close();
-    probeClient.close();
-    await app.stop();
+    for (const c of [...probeClients, ...operatorClients]) c.close();
+    await proxy?.close();
+    await Promise.all(apps.map((a) => a.stop()));
   }
   // the profile is written when the app exits
   if (profileDir) result.cpuProfile = await summariseCpuProfile(profileDir);
   return result;
+}
+
+/** Waits until every instance lists the sale at GET /api/sales (the others discover it within 1 s). */
+async function awaitDiscovery(clients: LabHttpClient[], saleId: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (const [i, c] of clients.entries()) {
+    for (;;) {
+      const answer = await c.request('GET', '/api/sales').catch(() => null);
+      const sales = (answer?.body as { sales?: Array<{ id: string }> } | null)?.sales ?? [];
+      if (sales.some((s) => s.id === saleId)) break;
+      if (performance.now() > deadline) throw new Error(`instance ${i} never served the sale ${saleId}`);
+      await sleep(100);
+    }
+  }
+}
+
+/** Which live instance's /health says it owns the sale's admission loop now (null: none). */
+async function ownerNow(
+  clients: LabHttpClient[],
+  apps: AppProcess[],
+  saleId: string,
+): Promise<number | null> {
+  const answers = await Promise.all(
+    clients.map((c, i) => (apps[i]!.alive() ? c.request('GET', '/health').catch(() => null) : null)),
+  );
+  const index = answers.findIndex(
+    (a) =>
+      (a?.body as { loops?: Array<{ id: string; admission?: boolean }> } | null)?.loops?.find(
+        (l) => l.id === saleId,
+      )?.admission === true,
+  );
+  return index < 0 ? null : index;
+}
+
+/** Polls {@link ownerNow} until an owner shows up or `timeoutMs` passes. */
+async function admissionOwner(
+  clients: LabHttpClient[],
+  apps: AppProcess[],
+  saleId: string,
+  timeoutMs: number,
+  except: number | null = null,
+): Promise<number | null> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const owner = await ownerNow(clients, apps, saleId);
+    if (owner !== null && owner !== except) return owner;
+    if (performance.now() > deadline) return null;
+    await sleep(20);
+  }
+}
+
+/** SIGKILLs the admission loop's owner and times the takeover (another instance owning it). */
+async function killOwner(
+  clients: LabHttpClient[],
+  apps: AppProcess[],
+  saleId: string,
+  log: (line: string) => void,
+): Promise<FailoverFigures> {
+  const owner = await admissionOwner(clients, apps, saleId, 5_000);
+  if (owner === null) {
+    log('  kill-owner: no instance reports owning the admission loop; nobody killed');
+    return { killed: null, killedAtS: 0, takeoverMs: null, newOwner: null, upstreamErrors: 0 };
+  }
+  const killedAt = performance.now();
+  void apps[owner]!.kill();
+  const newOwner = await admissionOwner(clients, apps, saleId, 30_000, owner);
+  const takeoverMs = newOwner === null ? null : performance.now() - killedAt;
+  log(
+    `  kill-owner: instance ${owner} SIGKILLed; ${newOwner === null ? 'no takeover within 30 s' : `instance ${newOwner} owns the loop after ${takeoverMs!.toFixed(0)} ms`}`,
+  );
+  return { killed: owner, killedAtS: 0, takeoverMs, newOwner, upstreamErrors: 0 };
 }
 
 /**

@@ -117,6 +117,21 @@ function charts(result: RunResult): string {
         serverSeries(result, 'load1 × 100', (s) => s.load1 * 100),
       ],
     }),
+    ...(result.instances
+      ? [
+          lineChart({
+            title: 'CPU per instance (% of one core)',
+            xLabel: t,
+            yLabel: '%',
+            series: result.instances.map((i) => ({
+              name: `instance ${i.index}`,
+              points: i.samples
+                .filter((s) => s.appCpuPct !== null)
+                .map((s) => [s.t, s.appCpuPct!] as [number, number]),
+            })),
+          }),
+        ]
+      : []),
     lineChart({
       title: 'Connections and queue',
       xLabel: t,

@@ -19,7 +19,39 @@ export function serverStat(samples: ServerSample[], pick: (s: ServerSample) => n
 
 /** The run's mode in words. */
 export function modeOf(result: RunResult): string {
-  return result.meta.mode === 'servers' ? 'Redis + Kafka + PostgreSQL' : 'embedded in-memory';
+  const base = result.meta.mode === 'servers' ? 'Redis + Kafka + PostgreSQL' : 'embedded in-memory';
+  const n = result.instances?.length ?? 1;
+  return n > 1 ? `${base} · ${n} instances behind a round-robin proxy` : base;
+}
+
+/**
+ * One line per instance of a multi-instance run (CPU, RSS, event loop, SSE streams, requests the
+ * proxy sent it), their CPU summed, and the takeover when the loop's owner was killed.
+ */
+export function instanceLines(result: RunResult): string[] {
+  const list = result.instances ?? [];
+  if (list.length === 0) return [];
+  const f = (v: number | undefined, d = 0) => (v === undefined ? '?' : v.toFixed(d));
+  const lines = list.map((i) => {
+    const cpu = serverStat(i.samples, (s) => s.appCpuPct);
+    const rss = serverStat(i.samples, (s) => s.appRssMb);
+    const loop = serverStat(i.samples, (s) => s.eventLoopP99Ms);
+    const sse = serverStat(i.samples, (s) => s.sseConnections);
+    return `  instance ${i.index} (pid ${i.pid}${i.figuresFrom ? ', sale figures' : ''}${i.killedAtS !== null ? `, SIGKILLed at ${i.killedAtS.toFixed(1)} s` : ''}): CPU mean ${f(cpu?.mean)}% peak ${f(cpu?.peak)}% · RSS ${f(rss?.first)} → peak ${f(rss?.peak)} MB · event-loop p99 peak ${f(loop?.peak, 1)} ms · SSE peak ${f(sse?.peak)} · ${i.forwarded} requests via the proxy`;
+  });
+  const total = list.reduce((sum, i) => sum + (serverStat(i.samples, (s) => s.appCpuPct)?.mean ?? 0), 0);
+  lines.unshift(
+    `instances: ${list.length}, CPU mean summed ${total.toFixed(0)}% (of ${result.meta.machine.cpus * 100}%)`,
+  );
+  const x = result.failover;
+  if (x) {
+    lines.push(
+      x.killed === null
+        ? '  loop owner kill: no instance reported owning the admission loop; nobody killed'
+        : `  loop owner kill: instance ${x.killed} SIGKILLed ${x.killedAtS.toFixed(1)} s into the load; ${x.takeoverMs === null ? 'NO takeover within 30 s' : `instance ${x.newOwner} owned the admission loop ${x.takeoverMs.toFixed(0)} ms later`}; ${x.upstreamErrors} requests found it gone at the proxy`,
+    );
+  }
+  return lines;
 }
 
 /** The one-screen text summary of a run. */
@@ -78,6 +110,7 @@ export function textSummary(result: RunResult): string {
     `app: CPU mean ${f(cpu?.mean)}% peak ${f(cpu?.peak)}% (lab ${f(lab?.mean)}%) · RSS ${f(rss?.first)} → peak ${f(rss?.peak)} MB · event-loop p99 peak ${f(loop?.peak, 1)} ms · SSE peak ${f(sse?.peak)}`,
     `pipeline: Kafka lag peak ${f(lag?.peak)} · PG pool waiting peak ${f(pg?.peak)}${redis ? ` · Redis used ${f(redis.peak, 1)} MB, ops/s peak ${f(ops?.peak)}` : ''}`,
   );
+  lines.push(...instanceLines(result));
   if (result.figures) {
     const x = result.figures;
     lines.push(
@@ -133,10 +166,16 @@ export function compareText(results: RunResult[]): string {
     ['holds /s', (r) => r.throughput.holdsPerSecond.toFixed(1)],
     ['end-to-end p99', (r) => ms(r.steps.end_to_end?.p99 ?? 0)],
     ['confirmed', (r) => String(r.figures?.confirmed ?? '?')],
-    ['app CPU mean %', (r) => (serverStat(r.server, (s) => s.appCpuPct)?.mean ?? 0).toFixed(0)],
+    ['app CPU mean %', (r) => appCpuMean(r).toFixed(0)],
     ['invariant', (r) => (r.invariant.ok ? 'holds' : 'VIOLATED')],
   ];
   return rows
     .map(([name, value]) => `${name.padEnd(16)}${results.map((r) => value(r).padStart(22)).join('')}`)
     .join('\n');
+}
+
+/** The app's mean CPU (% of one core): summed over the instances of a multi-instance run. */
+export function appCpuMean(result: RunResult): number {
+  const samples = result.instances?.map((i) => i.samples) ?? [result.server];
+  return samples.reduce((sum, list) => sum + (serverStat(list, (s) => s.appCpuPct)?.mean ?? 0), 0);
 }
