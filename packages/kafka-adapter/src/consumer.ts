@@ -33,7 +33,7 @@ import { DEFAULT_TOPIC_PREFIX, EVENT_TYPES, TopicNames, TopicPrefix } from './to
 export interface KafkaEventConsumerOptions {
   connection: KafkaConnection;
   /**
-   * The client library: `kafkajs` (default: it consumed twice as fast through this adapter in the
+   * The client library: `kafkajs` (default: it consumed faster through this adapter in the
    * README's benchmark) or `platformatic` (@platformatic/kafka: maintained, and the one with
    * static membership, `groupInstanceId`).
    */

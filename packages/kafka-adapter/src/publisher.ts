@@ -48,7 +48,7 @@ export interface KafkaEventPublisherOptions {
    * connection on both clients (Java's keeps 5), so one producer waits on the broker most of the
    * time; with several, that many requests are in flight. A partition is always written by the
    * same producer, so order per partition (per key) is kept. Default
-   * {@link DEFAULT_PUBLISHER_PRODUCERS}.
+   * {@link DEFAULT_PUBLISHER_PRODUCERS}; 1 is a single producer.
    */
   producers?: number;
   /** Key strategy per event type (default `event`: the event's key, i.e. the reservation id). */
@@ -98,8 +98,9 @@ const UNBATCHED: MicroBatcherOptions = {
 };
 
 /**
- * Producers a publisher stripes partitions over when `producers` is not given: measured by
- * `bench:ratios` (README).
+ * Producers a publisher stripes partitions over when `producers` is not given: several produce
+ * requests in flight, as Java's producer keeps 5 per connection. On the loaded 2-core bench
+ * machine it measured within noise of 1 (README: the CPU, not the broker, was the limit there).
  */
 export const DEFAULT_PUBLISHER_PRODUCERS = 4;
 

@@ -10,8 +10,11 @@ import { requested } from './fixtures';
 
 const brokers = clusterAddressesFromEnv().kafkaClusterBrokers;
 const repoRoot = join(import.meta.dirname, '../../..');
+// SEATRUSH_KAFKA_SH: the fault script of another cluster than the repository's (a private one on
+// other ports, when the shared ports are another checkout's): it kills and restarts that one's nodes.
+const kafkaScript = process.env.SEATRUSH_KAFKA_SH ?? 'scripts/services/kafka.sh';
 const kafkaSh = (...args: string[]) =>
-  execFileSync('bash', ['scripts/services/kafka.sh', ...args], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync('bash', [kafkaScript, ...args], { cwd: repoRoot, stdio: 'ignore' });
 
 describe.each(CLIENTS)(
   'a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2; %s)',
