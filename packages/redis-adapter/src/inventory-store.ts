@@ -133,8 +133,23 @@ export class RedisInventoryStore implements InventoryStore {
       if ((await redis.hget(k.meta, 'warm')) === '1') return 'ALREADY_WARM';
       const tx = redis.multi();
       this.writeSnapshot(tx, s);
-      await exec(tx, 'restore');
-      await this.verifyLoad(s);
+      // read back in the same transaction: once warm, buyers' reserves change what a later read sees
+      tx.hmget(k.meta, 'initialStock', 'held');
+      tx.get(k.stock);
+      tx.hlen(k.seats);
+      const results = await exec(tx, 'restore');
+      const [[initialStock, held], stock, seats] = results.slice(-3) as [[string, string], string, number];
+      const written = (s.holds ?? []).reduce((sum, hold) => sum + hold.quantity, 0);
+      if (
+        Number(initialStock) !== s.initialStock ||
+        Number(held) !== written ||
+        Number(stock) !== s.available ||
+        seats !== s.seatIds.length
+      ) {
+        throw new InfrastructureError(
+          `the rebuild of sale ${s.saleId} did not verify: ${JSON.stringify({ initialStock, held, stock, seats })}`,
+        );
+      }
       return 'RESTORED';
     } finally {
       if ((await redis.get(claim)) === token) await redis.del(claim);
