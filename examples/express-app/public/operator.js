@@ -111,6 +111,10 @@ function wire() {
       .then(() => toast('Payment simulator changed.', 'info'))
       .catch((error) => toast(error.message));
   });
+  $('seat-audit-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy($('seat-audit-button'), loadSeatHistory).catch((error) => toast(error.message));
+  });
   $('dash-sale').addEventListener('change', () => selectSale($('dash-sale').value));
   window.addEventListener('resize', draw);
 }
@@ -333,6 +337,40 @@ async function loadAlerts() {
         alert.severity,
         alert.code,
         alert.message,
+      ]) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
+}
+
+/** The seat audit: every reservation that held or bought the seat, oldest first, from the read side. */
+async function loadSeatHistory() {
+  const seatId = $('seat-audit-seat').value.trim();
+  const answer = await api('GET', `${salePath()}/seats/${encodeURIComponent(seatId)}/history`);
+  const time = (at) => (at === null ? '–' : new Date(at).toLocaleTimeString());
+  const staleness = answer.stalenessMs === null ? 'unknown' : `${(answer.stalenessMs / 1000).toFixed(1)} s`;
+  $('seat-audit-note').textContent =
+    `Seat ${answer.seatId}: ${answer.holders.length} reservation(s), ${answer.events.length} event(s); read side at most ${staleness} behind.`;
+  const body = $('seat-audit');
+  if (!answer.holders.length) {
+    body.innerHTML = '<tr><td colspan="5" class="muted">Nobody has held this seat.</td></tr>';
+    return;
+  }
+  body.replaceChildren(
+    ...answer.holders.map((holder) => {
+      const row = document.createElement('tr');
+      row.dataset.reservation = holder.reservationId;
+      const outcome = holder.reason ? `${holder.state} (${holder.reason})` : holder.state;
+      for (const text of [
+        holder.userId ?? '–',
+        holder.reservationId,
+        time(holder.heldAt),
+        outcome,
+        time(holder.settledAt),
       ]) {
         const cell = document.createElement('td');
         cell.textContent = text;

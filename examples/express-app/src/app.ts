@@ -58,6 +58,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const operatorAuth = new OperatorAuth(config.operatorToken);
   const checkoutActivity = new CheckoutActivity(platform);
   metrics.watchAdaptive(() => platform.runtime.sales());
+  if (platform.readSide) metrics.watchReadSide(platform.readSide);
 
   const app = express();
   app.disable('x-powered-by');

@@ -10,6 +10,7 @@ import type {
 } from '@seatrush/core';
 import { seatsOf, z } from '@seatrush/core/ports';
 import { headersFingerprintOf } from '@seatrush/core/services';
+import type { PgReadModel } from '@seatrush/pg-adapter';
 import { type Request, type Response, Router } from 'express';
 import type { QueueStatusCodes } from '../config';
 import type { AppMetrics } from '../ops/metrics';
@@ -110,8 +111,59 @@ export function amountOf(sale: SaleDefinition, hold: { quantity: number; seatIds
   return hold.seatIds.reduce((sum, id) => sum + (prices.get(tierOf.get(id) ?? '') ?? 0), 0);
 }
 
-/** Reads the live seat map from the store (the caller caches it). */
+/**
+ * The seat map a buyer sees (the caller caches it for 250 ms). On the real servers it is read
+ * from the read side (PostgreSQL, through the replica pool: no hot-store read), as stale as
+ * `readSide.stalenessMs()` and never more than MAX_STALENESS_MS (5 s): beyond that it is read
+ * from the hot store and counted as a fallback. In memory it is read from the store.
+ */
 export async function loadSeats(platform: Platform, saleId: string): Promise<SeatSnapshot> {
+  const readSide = platform.readSide;
+  const sale = platform.runtime.sale(saleId)?.sale;
+  if (readSide && sale) {
+    if (readSide.fresh()) return loadSeatsFromReadSide(readSide.model, sale, platform.now());
+    readSide.countFallback();
+  }
+  return loadSeatsFromStore(platform, saleId);
+}
+
+/**
+ * The seat map from the read side's views: seats no event touched are available, a hold past its
+ * expiry counts as available (its HoldExpired event may not be applied yet); general admission's
+ * counts come from the sale's stats (units held and sold).
+ */
+export async function loadSeatsFromReadSide(
+  model: PgReadModel,
+  sale: SaleDefinition,
+  now: number,
+): Promise<SeatSnapshot> {
+  const states: SeatSnapshot['states'] = {};
+  let held = 0;
+  let confirmed = 0;
+  let initialStock: number;
+  if (sale.inventory.kind === 'assigned') {
+    initialStock = seatsOf(sale).length;
+    for (const seat of await model.seatMap({ saleId: sale.id })) {
+      if (seat.state === 'SOLD') {
+        states[seat.seatId] = 'CONFIRMED';
+        confirmed += 1;
+      } else if (seat.state === 'HELD' && (seat.expiresAt === null || seat.expiresAt > now)) {
+        states[seat.seatId] = 'HELD';
+        held += 1;
+      }
+    }
+  } else {
+    initialStock = sale.inventory.capacity;
+    const stats = await model.saleStats({ saleId: sale.id });
+    held = stats.unitsHeld;
+    confirmed = stats.totals.unitsSold;
+  }
+  const available = Math.max(0, initialStock - held - confirmed);
+  return { states, counts: { initialStock, available, held, confirmed }, now };
+}
+
+/** Reads the live seat map from the hot store. */
+export async function loadSeatsFromStore(platform: Platform, saleId: string): Promise<SeatSnapshot> {
   const [all, counts] = await Promise.all([
     platform.runtime.ports.inventory.seatStates(saleId),
     platform.runtime.ports.inventory.counts(saleId),

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RuntimeSale, SaleCommand } from '@seatrush/core';
 import { SaleDefinition } from '@seatrush/core';
-import { QueueingMethod, z } from '@seatrush/core/ports';
+import { QueueingMethod, seatsOf, z } from '@seatrush/core/ports';
 import { subjectOf } from '@seatrush/core/services';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { StatsSampler } from '../ops/stats';
@@ -188,9 +188,52 @@ export function operatorRoutes(deps: {
     res.json({ queueing: config });
   });
 
+  // on the real servers the stock and sales figures come from the read side (PostgreSQL through
+  // the replica pool) with their staleness; the waiting room's figures are the queue's own
   router.get('/sales/:saleId/stats', async (req, res) => {
     const runtime = runtimeOf(req);
-    res.json({ stats: await stats.sample(runtime), history: stats.history(runtime.sale.id) });
+    const sample = await stats.sample(runtime);
+    const readSide = platform.readSide;
+    if (!readSide) {
+      res.json({ stats: sample, history: stats.history(runtime.sale.id), readSide: null });
+      return;
+    }
+    const view = await readSide.model.saleStats({ saleId: runtime.sale.id });
+    const { initialStock } = sample.figures;
+    const held = view.unitsHeld;
+    const confirmed = view.totals.unitsSold;
+    const figures = {
+      ...sample.figures,
+      held,
+      confirmed,
+      available: Math.max(0, initialStock - held - confirmed),
+      failed: view.totals.failed,
+    };
+    res.json({
+      stats: { ...sample, figures },
+      history: stats.history(runtime.sale.id),
+      readSide: { ...view, lag: readSide.lag(), stalenessMs: finiteOrNull(readSide.stalenessMs()) },
+    });
+  });
+
+  // the seat audit: who held or bought the seat, and when (from the read side's events)
+  router.get('/sales/:saleId/seats/:seatId/history', async (req, res) => {
+    const runtime = runtimeOf(req);
+    const seatId = parse('seat id', IdParam, req.params.seatId);
+    if (!seatsOf(runtime.sale).some((seat) => seat.id === seatId))
+      throw new HttpError('UNKNOWN_SEAT', `no seat ${seatId} in sale ${runtime.sale.id}`);
+    const readSide = platform.readSide;
+    if (!readSide)
+      throw new HttpError(
+        'NOT_FOUND',
+        'no seat audit here: it is read from the read side (the real servers)',
+      );
+    const query = { saleId: runtime.sale.id, seatId };
+    const [holders, events] = await Promise.all([
+      readSide.model.seatHolders(query),
+      readSide.model.auditOfSeat(query),
+    ]);
+    res.json({ ...query, holders, events, stalenessMs: finiteOrNull(readSide.stalenessMs()) });
   });
 
   router.get('/sales/:saleId/stats/stream', async (req, res) => {
@@ -242,6 +285,11 @@ export function operatorRoutes(deps: {
   });
 
   return router;
+}
+
+/** A staleness for JSON: Infinity (never caught up yet) is null. */
+function finiteOrNull(ms: number): number | null {
+  return Number.isFinite(ms) ? ms : null;
 }
 
 /** Lifecycle refusals keep their machine code, mapped to the API's codes. */

@@ -1,5 +1,6 @@
 import type { RuntimeSale } from '@seatrush/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ReadSide } from '../read-side';
 
 /**
  * The app's Prometheus metrics, on a registry of its own (two apps in one process — as in the
@@ -123,6 +124,53 @@ export class AppMetrics {
             if (count > 0) this.inc({ sale: sale.sale.id, health }, count);
           }
         }
+      },
+    });
+  }
+
+  /**
+   * The read side's projector (issue 21), read at each scrape: its consumer lag in events (-1
+   * while unknown), how stale the views may be, events applied, and seat-map reads that fell
+   * back to the hot store because the views were staler than the bound.
+   */
+  watchReadSide(readSide: ReadSide): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'seatrush_projector_lag',
+      help: 'Events published but not yet applied by the read-side projector (its consumer lag; -1 unknown)',
+      registers,
+      collect() {
+        this.set(readSide.lag());
+      },
+    });
+    new Gauge({
+      name: 'seatrush_read_side_staleness_seconds',
+      help: 'How far the read-side views may be behind the event topics (since the projector last had no lag)',
+      registers,
+      collect() {
+        const ms = readSide.stalenessMs();
+        this.set(Number.isFinite(ms) ? ms / 1_000 : -1);
+      },
+    });
+    new Counter({
+      name: 'seatrush_projector_events_total',
+      help: 'Events the read-side projector applied (first time) and skipped (already applied)',
+      labelNames: ['outcome'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const { applied, duplicates } = readSide.progress();
+        this.inc({ outcome: 'applied' }, applied);
+        this.inc({ outcome: 'duplicate' }, duplicates);
+      },
+    });
+    new Counter({
+      name: 'seatrush_read_side_fallbacks_total',
+      help: 'Seat-map reads served from the hot store because the read side was staler than its bound',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(readSide.fallbacks());
       },
     });
   }

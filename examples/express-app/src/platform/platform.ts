@@ -19,6 +19,7 @@ import {
 import { Invitations, ProofOfWorkChallenges, subjectOf } from '@seatrush/core/services';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
+import type { ReadSide } from '../read-side';
 import { deliverAfterAnswer } from '../webhook-delivery';
 import { LoggingAlertSink } from './alerts';
 
@@ -40,6 +41,8 @@ export type AppPorts = RuntimePorts & {
   /** The buyer-driven checkout's records and outbox on the real servers (in memory when absent). */
   checkoutStore?: CheckoutStore;
   notificationOutbox?: NotificationOutbox;
+  /** The read side on the real servers (seat map, stats, audit); the hot store serves reads when absent. */
+  readSide?: ReadSide;
   /** Closes the clients the app opened for these ports, once the runtime has closed. */
   closeClients?(): Promise<void>;
 };
@@ -81,6 +84,8 @@ export interface Platform {
   /** The provider the buyer's payment form talks to, in the `buyer` checkout; null in `auto`. */
   readonly paymentProvider: SimulatedPaymentProvider | null;
   readonly alerts: LoggingAlertSink;
+  /** Where seat maps, stats and audits are read on the real servers; null in memory. */
+  readonly readSide: ReadSide | null;
   now(): number;
   pools(): Record<string, PoolUsage>;
   /** Closes the runtime (loops, worker, publisher flush), then the app's clients. */
@@ -159,6 +164,7 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
     payments: settings.payments,
     paymentProvider,
     alerts,
+    readSide: ports.readSide ?? null,
     now: () => clock.now(),
     pools: () => ports.pools?.() ?? {},
     async close() {

@@ -4,6 +4,7 @@ import { createPgConnection, pgPorts } from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { PROJECTOR_GROUP, ReadSide } from '../read-side';
 import type { AppPorts } from './platform';
 
 /** Where the real servers are. */
@@ -49,12 +50,17 @@ export async function serverPorts(
   // first publish connects too, this only warms the connection up
   void events.verify().catch((error: unknown) => log.warn({ err: error }, 'kafka not reachable yet'));
   const { verify: _verified, ...eventsUnverified } = events;
+  // the read side (issue 21): seat maps and stats are read from views the projector builds
+  const { readModel: model, projector } = truth;
+  const readSide = new ReadSide({ model, projector, consumer: events.consumer(PROJECTOR_GROUP), log });
+  readSide.start();
   return {
     ...combineBundles(store, truth, eventsUnverified),
     verify: async () => {}, // verified above, the broker in the background
     mode: 'servers',
     checkoutStore: truth.checkout,
     notificationOutbox: truth.notifications,
+    readSide,
     pools: () => ({
       postgres: {
         total: pg.primary.totalCount,
@@ -63,6 +69,7 @@ export async function serverPorts(
       },
     }),
     async closeClients() {
+      await readSide.stop().catch((error: unknown) => log.warn({ err: error }, 'projector stop failed'));
       await pg.close().catch(() => {});
       await redis.quit().catch(() => {});
     },

@@ -20,6 +20,21 @@ import type { PgConnection } from '../connection';
 import { translatePgError } from '../errors';
 import { qualified } from '../sql-names';
 
+/** One reservation that held or bought a seat: who, and when it began and ended. */
+export interface SeatHolder {
+  reservationId: string;
+  userId: string | null;
+  /** The furthest state the reservation reached (CONFIRMED: the seat was bought). */
+  state: ReadReservationState;
+  heldAt: number;
+  /** The hold's expiry as it was granted; null when no event said it. */
+  expiresAt: number | null;
+  /** When it was confirmed, released, expired or failed; null while HELD. */
+  settledAt: number | null;
+  /** A FAILED reservation's reason code. */
+  reason: string | null;
+}
+
 /**
  * The read side's views in PostgreSQL, read through the replica pool when one is configured (the
  * primary otherwise). Answers are as fresh as the projector: its consumer lag plus the replica's
@@ -153,6 +168,40 @@ export class PgReadModel implements ReadModel {
       action: r.action,
       reservationId: r.reservation_id,
       userId: r.user_id,
+    }));
+  }
+
+  /**
+   * Who held or bought the seat, and when: every reservation that named it, oldest first, one row
+   * each (the events behind them are {@link auditOfSeat}).
+   * @throws ValidationError for a malformed sale or seat id; InfrastructureError when PostgreSQL fails.
+   */
+  async seatHolders(input: z.input<typeof SeatAuditQuery>): Promise<SeatHolder[]> {
+    const { saleId, seatId } = validate('seat holders query', SeatAuditQuery, input);
+    const rows = await this.#query<{
+      reservation_id: string;
+      user_id: string | null;
+      state: ReadReservationState;
+      held_at: string;
+      expires_at: string | null;
+      settled_at: string | null;
+      reason: string | null;
+    }>(
+      'seat holders',
+      `SELECT reservation_id, user_id, state, held_at, expires_at, settled_at, reason
+       FROM ${this.#table('read_reservations')}
+       WHERE sale_id = $1 AND seat_ids @> ARRAY[$2::text]
+       ORDER BY held_at, reservation_id`,
+      [saleId, seatId],
+    );
+    return rows.map((r) => ({
+      reservationId: r.reservation_id,
+      userId: r.user_id,
+      state: r.state,
+      heldAt: Number(r.held_at),
+      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+      settledAt: r.settled_at === null ? null : Number(r.settled_at),
+      reason: r.reason,
     }));
   }
 }

@@ -1,0 +1,219 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { uniqueName } from '@seatrush/test-support';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { loadSeatsFromStore } from '../src/http/buyer-routes';
+import type { RunningApp } from '../src/server';
+import { Buyer, operator, pool, sleep, startTestApp } from './support/harness';
+
+/** Which request (or control read) issued a Redis command: the tag of the async context it ran in. */
+const origin = new AsyncLocalStorage<string>();
+/** Every Redis command the app issued while a tagged request ran, by tag. */
+const commandsBy = new Map<string, Array<{ name: string; args: string[] }>>();
+
+/**
+ * Counts the commands of every ioredis client in this process (the app runs in process) and files
+ * each under the request that issued it: a command is sent in the async context of the code that
+ * called it, so AsyncLocalStorage says which request that was. No MONITOR, no mock: the app's own
+ * client, observed.
+ */
+function observeRedis(): () => void {
+  const prototype = Redis.prototype as unknown as { sendCommand: (command: unknown) => unknown };
+  const original = prototype.sendCommand;
+  prototype.sendCommand = function (this: unknown, command: unknown) {
+    const tag = origin.getStore();
+    if (tag !== undefined) {
+      const { name, args } = command as { name: string; args: unknown[] };
+      const list = commandsBy.get(tag) ?? [];
+      list.push({ name, args: args.map((arg) => String(arg)) });
+      commandsBy.set(tag, list);
+    }
+    return original.call(this, command);
+  };
+  return () => {
+    prototype.sendCommand = original;
+  };
+}
+
+/** Runs every request of the app's server in an async context tagged with its method and path. */
+function tagRequests(app: RunningApp): void {
+  const handlers = app.server.listeners('request') as Array<
+    (req: IncomingMessage, res: ServerResponse) => void
+  >;
+  app.server.removeAllListeners('request');
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '').split('?')[0];
+    origin.run(`${req.method} ${path}`, () => {
+      for (const handler of handlers) handler(req, res);
+    });
+  });
+}
+
+/** The commands of a tag that name a key of the sale (its seats, stock, holds: the hot store's reads). */
+function saleKeyCommands(tag: string, saleId: string) {
+  return (commandsBy.get(tag) ?? []).filter((c) => c.args.some((arg) => arg.includes(`{${saleId}}`)));
+}
+
+describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
+  const services = inject('services');
+  const env = {
+    REDIS_URL: services.redisUrl,
+    DATABASE_URL: services.databaseUrl,
+    KAFKA_BROKERS: services.kafkaBrokers.join(','),
+  };
+  const schemas: string[] = [];
+  let app: RunningApp | undefined;
+  const restoreRedis = observeRedis();
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    commandsBy.clear();
+  });
+  afterAll(async () => {
+    restoreRedis();
+    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
+    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await db.end();
+  });
+
+  it('serves seat maps from the read side during a rush (no Redis read of the sale), reports the projector lag, and answers who bought a seat', async () => {
+    const namespace = uniqueName('readapp');
+    schemas.push(namespace);
+    app = await startTestApp({ ...env, NAMESPACE: namespace });
+    const readSide = app.platform.readSide;
+    expect(readSide).not.toBeNull();
+    tagRequests(app);
+    // the projector joins its group and catches up with the demo sale's warm-up
+    const caughtUp = Date.now() + 30_000;
+    while (!readSide!.fresh() && Date.now() < caughtUp) await sleep(100);
+    expect(readSide!.fresh()).toBe(true);
+
+    // the control: the hot store's seat map, read in a tagged context, is seen reading the sale's keys
+    await origin.run('control', () => loadSeatsFromStore(app!.platform, 'demo'));
+    expect(saleKeyCommands('control', 'demo').length).toBeGreaterThan(0);
+
+    // the rush: 24 buyers enter and each reserves a seat of their own while seat maps are read
+    const buyers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => new Buyer(app!.url).login(`Rush ${i}`)),
+    );
+    const watcher = await new Buyer(app.url).login('Watcher');
+    let rushing = true;
+    let seatMapReads = 0;
+    const reading = (async () => {
+      while (rushing) {
+        const map = await watcher.request('GET', '/api/sales/demo/seats');
+        expect(map.status).toBe(200);
+        seatMapReads += 1;
+        await sleep(20);
+      }
+    })();
+    // the stream's first message is a seat map read too
+    const stream = new AbortController();
+    const streamed = await fetch(`${app.url}/api/sales/demo/seats/stream`, {
+      headers: {
+        accept: 'text/event-stream',
+        cookie: [...watcher.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
+      signal: stream.signal,
+    });
+    expect(streamed.status).toBe(200);
+    const reader = streamed.body!.getReader();
+    let received = '';
+    while (!received.includes('event: seats')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      received += new TextDecoder().decode(chunk.value);
+    }
+    expect(received).toContain('event: seats');
+    stream.abort();
+
+    const seatOf = (i: number) => (i < 12 ? `floor-A${i + 1}` : `floor-B${i - 11}`);
+    const reservations = await pool(buyers, 8, async (buyer, i) => {
+      await buyer.enter('demo');
+      const held = await buyer.reserve('demo', { seatIds: [seatOf(i)] }, `rush-${i}`);
+      expect(held.status).toBe(201);
+      return held.body.reservation.id as string;
+    });
+    for (const [i, buyer] of buyers.entries()) {
+      expect((await buyer.waitForResult('demo', reservations[i]!, 30_000)).status).toBe('CONFIRMED');
+    }
+    rushing = false;
+    await reading;
+    expect(seatMapReads).toBeGreaterThan(5);
+
+    // the rush's holds read the sale's keys (the counter works) …
+    expect(saleKeyCommands('POST /api/sales/demo/reservations', 'demo').length).toBeGreaterThan(0);
+    // … and no seat-map read did: whatever they sent (rate limits, blocklist) named no key of the sale
+    expect(saleKeyCommands('GET /api/sales/demo/seats', 'demo')).toEqual([]);
+    expect(saleKeyCommands('GET /api/sales/demo/seats/stream', 'demo')).toEqual([]);
+    expect(readSide!.fallbacks()).toBe(0);
+
+    // once the projector has caught up, the read side's map is the store's
+    const settled = Date.now() + 30_000;
+    const soldIn = async () => {
+      const answer = await watcher.request('GET', '/api/sales/demo/seats');
+      return Object.values(answer.body.states).filter((s) => s === 'CONFIRMED').length;
+    };
+    while ((await soldIn()) < buyers.length && Date.now() < settled) await sleep(200);
+    const map = await watcher.request('GET', '/api/sales/demo/seats');
+    const truth = await app.platform.runtime.ports.inventory.seatStates('demo');
+    const unavailable = Object.fromEntries(
+      Object.entries(truth).filter(([, state]) => state !== 'AVAILABLE'),
+    );
+    expect(map.body.states).toEqual(unavailable);
+    expect(map.body.counts).toEqual(expect.objectContaining({ confirmed: buyers.length, held: 0 }));
+
+    // the operator's stats come from the read side, with its lag and staleness
+    const op = operator(app.url);
+    const stats = await op.request('GET', '/api/operator/sales/demo/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.body.readSide.totals).toMatchObject({ requested: buyers.length, confirmed: buyers.length });
+    expect(stats.body.stats.figures.confirmed).toBe(buyers.length);
+    expect(stats.body.readSide.stalenessMs).toBeLessThanOrEqual(5_000);
+
+    // the audit: who held or bought seat floor-A3, and when
+    const history = await op.request('GET', '/api/operator/sales/demo/seats/floor-A3/history');
+    expect(history.status).toBe(200);
+    expect(history.body.holders).toEqual([
+      expect.objectContaining({
+        reservationId: reservations[2],
+        userId: buyers[2]!.userId,
+        state: 'CONFIRMED',
+        heldAt: expect.any(Number),
+        settledAt: expect.any(Number),
+      }),
+    ]);
+    expect(history.body.holders[0].settledAt).toBeGreaterThanOrEqual(history.body.holders[0].heldAt);
+    expect(history.body.events.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining(['ReservationRequested', 'StockChanged:HELD', 'ReservationConfirmed']),
+    );
+    expect(new Set(history.body.events.map((e: { userId: string }) => e.userId))).toEqual(
+      new Set([buyers[2]!.userId]),
+    );
+    const untouched = await op.request('GET', '/api/operator/sales/demo/seats/lower-C9/history');
+    expect(untouched.body.holders).toEqual([]);
+    const unknown = await op.request('GET', '/api/operator/sales/demo/seats/nowhere-1/history');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('UNKNOWN_SEAT');
+
+    // the projector's lag in the app's metrics
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^seatrush_projector_lag \d+$/m);
+    expect(metrics).toMatch(/^seatrush_projector_events_total\{outcome="applied"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^seatrush_read_side_fallbacks_total 0$/m);
+  }, 120_000);
+
+  it('keeps the hot store path in memory, where the seat audit is not offered', async () => {
+    app = await startTestApp();
+    expect(app.platform.readSide).toBeNull();
+    const map = await new Buyer(app.url).request('GET', '/api/sales/demo/seats');
+    expect(map.status).toBe(200);
+    expect(map.body.counts.available).toBe(map.body.counts.initialStock);
+    const history = await operator(app.url).request('GET', '/api/operator/sales/demo/seats/floor-A1/history');
+    expect(history.status).toBe(404);
+    expect((await (await fetch(`${app.url}/metrics`)).text()).includes('seatrush_projector_lag')).toBe(false);
+  });
+});
