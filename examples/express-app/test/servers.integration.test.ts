@@ -86,12 +86,14 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     }
     const op = operator(app.url);
     let letters: Array<{ id: string; eventType: string | null; error: { code: string } }> = [];
-    for (let i = 0; i < 100 && letters.length === 0; i++) {
+    // two groups read the topic, each dead-letters it: the worker's and the read side's projector
+    for (let i = 0; i < 100 && letters.length < 2; i++) {
       await sleep(200);
       letters = (await op.request('GET', '/api/operator/dead-letters')).body.deadLetters;
     }
-    expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ eventType: null, error: { code: 'INVALID_JSON' } });
+    expect(letters).toHaveLength(2);
+    for (const letter of letters)
+      expect(letter).toMatchObject({ eventType: null, error: { code: 'INVALID_JSON' } });
     const redriven = await op.request('POST', `/api/operator/dead-letters/${letters[0]!.id}/redrive`);
     expect(redriven.status).toBe(200);
     expect((await op.request('POST', '/api/operator/dead-letters/9-999999/redrive')).status).toBe(404);
