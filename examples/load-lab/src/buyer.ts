@@ -126,6 +126,8 @@ export interface BuyerResult {
   reserveAttempts: number;
   /** A replayed reserve that did not answer the original reservation (must never happen). */
   replayMismatch: boolean;
+  /** What the mismatched replay answered: status, code, whether it was marked replayed. */
+  replayAnswer?: string;
   /**
    * The buyer checkout: this buyer sent an approving payment (an approved card, or its approval of
    * the bank's 3-D Secure step), answered or not. A seat confirmed without one is a bug.
@@ -468,6 +470,7 @@ export class VirtualBuyer {
           const body = again.body as { reservation?: { id: string }; replayed?: boolean } | null;
           if (again.status !== 200 || body?.reservation?.id !== reservation.id || body?.replayed !== true) {
             this.result.replayMismatch = true;
+            this.result.replayAnswer = `${again.status} ${codeOf(again)} replayed=${body?.replayed} same id=${body?.reservation?.id === reservation.id}`;
           }
         }
         return;

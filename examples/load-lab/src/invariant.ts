@@ -107,8 +107,13 @@ export function checkInvariant(input: InvariantInput): InvariantReport {
     );
   }
 
-  const mismatches = buyers.filter((b) => b.replayMismatch).length;
-  add('replayed reserves answer the original', mismatches === 0, `${mismatches} mismatches`);
+  const mismatched = buyers.filter((b) => b.replayMismatch);
+  const answers = mismatched.map((b) => b.replayAnswer).filter(Boolean);
+  add(
+    'replayed reserves answer the original',
+    mismatched.length === 0,
+    `${mismatched.length} mismatches${answers.length > 0 ? ` (answered: ${answers.slice(0, 3).join('; ')})` : ''}`,
+  );
 
   if (r) {
     add(

@@ -7,7 +7,7 @@ export interface RoundRobinProxy {
   readonly url: string;
   /** Requests (SSE streams included) sent to each upstream so far, by its index. */
   readonly forwarded: number[];
-  /** Requests that found their instance gone (connection refused or reset): answered 502 or cut. */
+  /** Requests whose instance refused, reset or went away: the client's connection was cut. */
   readonly upstreamErrors: number;
   close(): Promise<void>;
 }
@@ -16,9 +16,8 @@ export interface RoundRobinProxy {
  * A small round-robin HTTP proxy in the lab's process: each request goes to the next live
  * upstream (`live(i)` false leaves instance i out, e.g. once it has been SIGKILLed). Answers are
  * piped as they arrive, so SSE streams flow through event by event; a client closing its stream
- * closes the upstream one. An upstream that fails before answering gets the client a 502, one
- * that fails mid-answer cuts the client's connection (its outcome is unknown, as it would be
- * behind a real load balancer). Each forwarded request opens its own upstream connection: with
+ * closes the upstream one. An upstream that refuses, resets or dies cuts the client's connection,
+ * as a direct connection would have been cut. Each forwarded request opens its own upstream connection: with
  * pooled (keep-alive) upstream sockets a few requests a run were answered a bare HTTP 400 by the
  * app (a parse error on a reused socket, not diagnosed further), which a direct run never shows.
  */
@@ -64,13 +63,12 @@ export async function startRoundRobinProxy(
         up.on('error', () => res.destroy());
       },
     );
+    // the instance refused, reset or died: the buyer's connection is cut, as a direct connection
+    // to that instance would have been (the lab's client retries a reset before any answer, as it
+    // does without the proxy; a 502 instead would turn the app's full accept queue into answers)
     out.on('error', () => {
       upstreamErrors++;
-      if (res.headersSent) res.destroy();
-      else {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'UPSTREAM_FAILED', message: 'the instance went away' } }));
-      }
+      res.destroy();
     });
     // the client went away (a closed SSE stream, a timeout): let go of the upstream request too
     res.on('close', () => {

@@ -47,6 +47,8 @@ export interface RunResult {
    * `figuresFrom`, the instance the sale figures were read from).
    */
   instances?: InstanceFigures[];
+  /** With `instances` > 1: requests whose instance refused, reset or died (the buyer's connection was cut). */
+  proxyUpstreamErrors?: number;
   /** With `killOwnerAt`: the admission loop's owner SIGKILLed and the takeover timed. */
   failover?: FailoverFigures;
   soak?: {
@@ -426,6 +428,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
           }
         : {}),
       ...(failover ? { failover } : {}),
+      ...(proxy ? { proxyUpstreamErrors: (proxy as RoundRobinProxy).upstreamErrors } : {}),
       ...(profile === 'soak'
         ? {
             soak: {

@@ -41,7 +41,7 @@ export function instanceLines(result: RunResult): string[] {
   });
   const total = list.reduce((sum, i) => sum + (serverStat(i.samples, (s) => s.appCpuPct)?.mean ?? 0), 0);
   lines.unshift(
-    `instances: ${list.length}, CPU mean summed ${total.toFixed(0)}% (of ${result.meta.machine.cpus * 100}%)`,
+    `instances: ${list.length}, CPU mean summed ${total.toFixed(0)}% (of ${result.meta.machine.cpus * 100}%) · proxy: ${result.proxyUpstreamErrors ?? 0} requests cut (instance refused, reset or gone)`,
   );
   const x = result.failover;
   if (x) {
