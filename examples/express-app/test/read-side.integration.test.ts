@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { chromium } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadSeatsFromStore } from '../src/http/buyer-routes';
 import type { RunningApp } from '../src/server';
@@ -198,6 +199,28 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     const unknown = await op.request('GET', '/api/operator/sales/demo/seats/nowhere-1/history');
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('UNKNOWN_SEAT');
+
+    // the operator page's seat history panel shows the same answer
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${app.url}/operator.html`);
+      await page.waitForSelector('#view-op-login:not(.hidden)');
+      await page.fill('#op-token', 'test-operator-token-0123456789');
+      await page.click('#op-login-button');
+      await page.waitForSelector('#view-dashboard:not(.hidden)');
+      await page.fill('#seat-audit-seat', 'floor-A3');
+      await page.click('#seat-audit-button');
+      const row = await page.waitForSelector(`#seat-audit tr[data-reservation="${reservations[2]}"]`);
+      const cells = await row.$$eval('td', (tds) => tds.map((td) => td.textContent));
+      expect(cells[0]).toBe(buyers[2]!.userId);
+      expect(cells[3]).toBe('CONFIRMED');
+    } finally {
+      await browser.close();
+    }
 
     // the projector's lag in the app's metrics
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
