@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PublishError } from '@seatrush/core';
 import { clusterAddressesFromEnv, uniqueName } from '@seatrush/test-support';
@@ -16,6 +17,24 @@ const kafkaScript = process.env.SEATRUSH_KAFKA_SH ?? 'scripts/services/kafka.sh'
 const kafkaSh = (...args: string[]) =>
   execFileSync('bash', [kafkaScript, ...args], { cwd: repoRoot, stdio: 'ignore' });
 
+/** Whether nothing listens on host:port any more (the broker really died), within `withinMs`. */
+async function stopsListening(host: string, port: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    if (refused) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 describe.each(CLIENTS)(
   'a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2; %s)',
   (client) => {
@@ -31,6 +50,7 @@ describe.each(CLIENTS)(
       const admin = createKafka(connection).admin();
       await admin.connect();
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      const cluster = await admin.describeCluster();
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
         resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
@@ -40,6 +60,8 @@ describe.each(CLIENTS)(
       expect(resources[0]?.configEntries[0]?.configValue).toBe('2');
       const victim = metadata.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader;
       expect([1, 2, 3]).toContain(victim);
+      const victimAddress = cluster.brokers.find((b) => b.nodeId === victim);
+      expect(victimAddress).toBeDefined();
 
       const publisher = new KafkaEventPublisher({ connection, client, topicPrefix, provision: false });
       const acknowledged: string[] = [];
@@ -51,6 +73,8 @@ describe.each(CLIENTS)(
           if (round === 15) {
             kafkaSh('kill-node', String(victim));
             killed = true;
+            // the fault script belongs to this cluster: the leader is gone, not a no-op kill
+            expect(await stopsListening(victimAddress!.host, victimAddress!.port, 10_000)).toBe(true);
           }
           await Promise.all(
             Array.from({ length: 50 }, async (_, i) => {
