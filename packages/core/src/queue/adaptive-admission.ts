@@ -12,6 +12,8 @@ export interface DownstreamHealth {
   holdSuccessRate?: number;
   /** The API's 99th-percentile latency in milliseconds. */
   apiP99Ms?: number;
+  /** The circuit breakers open now (`payments`, `repository`, `publisher`): each is critical. */
+  openBreakers?: readonly string[];
 }
 
 /** The operator's bounds and targets for {@link AdaptiveAdmission}. */
@@ -86,6 +88,7 @@ export function nextAdmission(
     if (health.apiP99Ms >= policy.pauseApiP99Ms) critical.push(`API p99 ${health.apiP99Ms} ms`);
     else if (health.apiP99Ms > policy.targetApiP99Ms) degraded.push(`API p99 ${health.apiP99Ms} ms`);
   }
+  for (const breaker of health.openBreakers ?? []) critical.push(`${breaker} circuit breaker open`);
   if (health.holdSuccessRate !== undefined && health.holdSuccessRate < policy.minHoldSuccessRate) {
     degraded.push(`hold success rate ${health.holdSuccessRate}`);
   }

@@ -59,6 +59,8 @@ export interface SaleAdaptiveAdmissionOptions {
   usersPerInterval: number;
   /** The worker's backlog, one of the controller's signals. */
   consumerLag: () => Promise<number>;
+  /** The circuit breakers open now, another signal: admission pauses while any is open. */
+  openBreakers?: () => readonly string[];
   clock: Clock;
   /**
    * Shares each decision with the other instances serving the sale (the runtime records it in
@@ -157,12 +159,17 @@ export class SaleAdaptiveAdmission {
     this.#policy = policy;
     if (active && this.#controller) this.#controller.setPolicy(active);
     if (active && !this.#controller) {
+      const probe = this.meter.probe({
+        now: () => this.options.clock.now(),
+        consumer: { lag: () => this.options.consumerLag() },
+      });
       this.#controller = new AdaptiveAdmission({
         room: this.#control(),
-        probe: this.meter.probe({
-          now: () => this.options.clock.now(),
-          consumer: { lag: () => this.options.consumerLag() },
-        }),
+        probe: async () => {
+          const health = await probe();
+          const openBreakers = this.options.openBreakers?.() ?? [];
+          return openBreakers.length > 0 ? { ...health, openBreakers } : health;
+        },
         policy: active,
       });
     }

@@ -11,6 +11,7 @@ import type { DomainEvent } from '../events/events';
 import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
 import { HookedPublisher } from '../hooks/hooked-publisher';
 import { MemoryAlertSink } from '../memory/alert-sink';
+import { SimulatedPaymentProvider } from '../memory/payment-simulator';
 import type { Alert, AlertSink } from '../ports/alert-sink';
 import { type Clock, systemClock } from '../ports/clock';
 import type { DeadLetterView } from '../ports/dead-letter-store';
@@ -24,6 +25,12 @@ import { GroupReservations } from '../reservation/group-reservations';
 import { CHECKOUT_WORKER_EVENT_TYPES, ReservationProcessor } from '../reservation/processor';
 import type { ReserveStrategy } from '../reservation/reservations';
 import { WaitingList } from '../reservation/waiting-list';
+import {
+  type BreakerName,
+  type BreakerOptions,
+  type BreakerView,
+  RuntimeBreakers,
+} from '../resilience/breakers';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { createSeatRush, type SeatRush, type SeatRushQueueingOptions } from '../seatrush';
 import { watchNotWarm } from '../stock/cold-sale';
@@ -124,6 +131,14 @@ export interface SeatRushRuntimeOptions {
    * before it starts: the place to attach hooks (`sale.hooks.on…`) to every sale.
    */
   onServe?: (sale: RuntimeSale) => void;
+  /**
+   * Circuit breakers and per-call timeouts around the payment provider (or gateway), the
+   * repository and the publisher (see {@link BreakerOptions}); on with every default when
+   * omitted, `false` for none. A call an open breaker refuses rejects with `CircuitOpenError` (an
+   * `InfrastructureError`, 503, with `retryAfterMs`); where adaptive admission is on, it pauses
+   * admission while a breaker is open. Each opening is alerted (`BREAKER_OPEN`).
+   */
+  breakers?: BreakerOptions | false;
 }
 
 /** A sale the runtime serves: the whole sale, with its group allocation and waiting list. */
@@ -157,6 +172,8 @@ export interface RuntimeHealth {
   }>;
   /** Each server the bundles depend on, probed now (empty when no bundle can probe). */
   dependencies: Record<string, DependencyHealth>;
+  /** Each circuit breaker that is on: its state, since when, failures (empty with `breakers: false`). */
+  breakers: Partial<Record<BreakerName, BreakerView>>;
 }
 
 /** One process's SeatRush: every sale it serves, one worker for all of them, and their loops. */
@@ -208,6 +225,8 @@ export interface SeatRushRuntime {
    */
   drain(timeoutMs?: number): Promise<void>;
   health(): Promise<RuntimeHealth>;
+  /** The circuit breakers' states now, without probing anything: for a metrics scrape. */
+  breakers(): Partial<Record<BreakerName, BreakerView>>;
   /**
    * Stops every sale and the worker, flushes the publisher and closes what the bundles opened,
    * each step bounded; the host's own clients stay open (the host closes them).
@@ -226,7 +245,32 @@ export const WORKER_RETRY_POLICY: RetryPolicy = { maxAttempts: 12, initialDelayM
 /** Builds the runtime; the ports are checked here, and nothing runs until `start()`. */
 export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRushRuntime {
   checkRuntimePorts(options.ports);
-  const { ports } = options;
+  const breakers =
+    options.breakers === false
+      ? null
+      : new RuntimeBreakers({
+          ...options.breakers,
+          onStateChange: (change) => {
+            if (change.to === 'open') {
+              void alert({
+                severity: 'warning',
+                code: 'BREAKER_OPEN',
+                message: `the ${change.breaker} circuit breaker opened: its calls are refused for a while`,
+                context: { breaker: change.breaker, reason: change.reason ?? null },
+              });
+            }
+            if (options.breakers) options.breakers.onStateChange?.(change);
+          },
+        });
+  // the runtime and everything it builds reach the repository and the publisher through their breakers
+  const ports: RuntimePorts = breakers
+    ? {
+        ...options.ports,
+        repository: breakers.repository(options.ports.repository),
+        publisher: breakers.publisher(options.ports.publisher),
+      }
+    : options.ports;
+  const payments = options.payments && breakers ? breakers.gateway(options.payments) : options.payments;
   const strategy = options.strategy ?? 'atomic';
   if (strategy === 'lock' && (!ports.steps || !ports.lock)) {
     throw new ConfigurationError('the lock strategy needs the `steps` and `lock` ports of the store bundle');
@@ -236,6 +280,14 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     throw new ConfigurationError("payments: checkout 'auto' needs a PaymentGateway (charge, refund)");
   }
   const clock = options.clock ?? systemClock;
+  // the checkout's provider behind the payments breaker (the embedded simulator too)
+  const guardedCheckout: 'auto' | RuntimeCheckoutOptions =
+    checkoutMode !== 'auto' && breakers?.get('payments')
+      ? {
+          ...checkoutMode,
+          provider: breakers.provider(checkoutMode.provider ?? new SimulatedPaymentProvider({ clock })),
+        }
+      : checkoutMode;
   const alerts = options.alerts ?? new MemoryAlertSink();
   const loops = {
     worker: true,
@@ -345,10 +397,10 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
   // that the store lost, as each sale's own services do (see SeatRush.rebuildIfCold)
   const inventory = watchNotWarm(ports.inventory, (saleId) => void served.get(saleId)?.sale.rebuildIfCold());
   const runtimeCheckout: RuntimeCheckout | null =
-    checkoutMode === 'auto'
+    guardedCheckout === 'auto'
       ? null
       : buildRuntimeCheckout({
-          options: checkoutMode,
+          options: guardedCheckout,
           inventory,
           repository: ports.repository,
           publisher: routedPublisher,
@@ -359,7 +411,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
   const processor = new ReservationProcessor({
     inventory,
     repository: ports.repository,
-    ...(runtimeCheckout ? { checkout: runtimeCheckout.checkout } : { payments: options.payments! }),
+    ...(runtimeCheckout ? { checkout: runtimeCheckout.checkout } : { payments: payments! }),
     publisher: routedPublisher,
     alerts,
     clock,
@@ -375,7 +427,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         // the runtime's one worker serves every sale: no sale starts a processor of its own
         consumer: { start: async () => {}, stop: async () => {}, lag: async () => 0 },
         repository: ports.repository,
-        payments: options.payments ?? NO_AUTO_PAY,
+        payments: payments ?? NO_AUTO_PAY,
         alerts,
         ...(ports.lock ? { lock: ports.lock } : {}),
         ...(ports.steps ? { steps: ports.steps } : {}),
@@ -448,6 +500,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         state: () => seatRush.state,
         usersPerInterval: sale.admission.usersPerInterval,
         consumerLag: workerLag,
+        openBreakers: () => breakers?.open() ?? [],
         clock,
         share: (decision) => seatRush.recordAdaptiveDecision(decision),
         sharePolicy: (policy) => seatRush.setAdaptivePolicy(policy),
@@ -563,8 +616,10 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         worker?.state === 'running' ? worker.consumer.lag().catch(() => null) : null,
         ports.health ? ports.health() : {},
       ]);
-      return { worker: worker?.state ?? 'off', workerLag: lag, sales, dependencies };
+      const breakerViews = breakers?.views() ?? {};
+      return { worker: worker?.state ?? 'off', workerLag: lag, sales, dependencies, breakers: breakerViews };
     },
+    breakers: () => breakers?.views() ?? {},
     async close() {
       const bounded = async (what: string, step: Promise<unknown>) => {
         let timer: NodeJS.Timeout | undefined;
