@@ -22,6 +22,7 @@ export {
   InfrastructureError,
   PublishError,
   SeatRushError,
+  StoreUnavailableError,
   UnknownSaleError,
   ValidationError,
 } from './common/errors';

@@ -1,4 +1,4 @@
-import { InfrastructureError } from '@seatrush/core';
+import { InfrastructureError, StoreUnavailableError } from '@seatrush/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { ScriptName } from './lua-assembly';
 import { loadLuaScripts } from './lua-files';
@@ -24,6 +24,18 @@ export function luaSources(): Map<ScriptName, string> {
  */
 const commandName = (name: ScriptName, keys: number) => `seatrush_${name.replaceAll('-', '_')}_${keys}`;
 
+/** Clients that were ready once: only a link that was up and is lost fails fast. */
+const everReady = new WeakSet<RedisClient>();
+const watched = new WeakSet<RedisClient>();
+
+/** One 'ready' listener per client, however many stores share it. */
+function watchFirstReady(redis: RedisClient): void {
+  if (redis.status === 'ready') everReady.add(redis);
+  if (everReady.has(redis) || watched.has(redis)) return;
+  watched.add(redis);
+  redis.once('ready', () => everReady.add(redis));
+}
+
 type ScriptCommand = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
 /** The number of KEYS a script declares: the highest `KEYS[n]` of its source. */
@@ -40,6 +52,7 @@ function keyCount(lua: string): number {
 export class Scripts {
   constructor(private readonly redis: RedisClient) {
     for (const [name, lua] of luaSources()) this.define(name, keyCount(lua));
+    watchFirstReady(redis);
   }
 
   private define(name: ScriptName, keys: number): string {
@@ -55,6 +68,15 @@ export class Scripts {
    * server or the connection becomes an `InfrastructureError` with the original as `cause`.
    */
   async run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
+    // A client that lost its link queues commands and sends them when it is back, long after the
+    // caller was answered (a buyer told "unknown" while their reserve waits to run). A script is
+    // never queued for a lost link: it is refused at once, unsent, so the caller knows nothing
+    // changed. Before the first connection (start-up) the client's own queue is kept.
+    if (this.redis.status !== 'ready' && everReady.has(this.redis)) {
+      throw new StoreUnavailableError(
+        `Redis is not reachable (${this.redis.status}): script ${name} not sent`,
+      );
+    }
     const command = (this.redis as unknown as Record<string, ScriptCommand>)[this.define(name, keys.length)]!;
     try {
       return await command.call(this.redis, ...keys, ...args);

@@ -46,6 +46,14 @@ export class InfrastructureError extends SeatRushError {
   }
 }
 
+/**
+ * The store could not be reached and the call was never sent: nothing changed. Thrown instead of
+ * queueing a command for a connection that was lost (the command would run whenever the link
+ * comes back, long after its caller was answered), so a hold request is refused (HTTP 503, try
+ * again) rather than answered "outcome unknown".
+ */
+export class StoreUnavailableError extends InfrastructureError {}
+
 /** An event could not be published. The caller compensates what it had changed. */
 export class PublishError extends SeatRushError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,4 @@
-import { ValidationError } from '../common/errors';
+import { StoreUnavailableError, ValidationError } from '../common/errors';
 import type { HoldRecord } from '../ports/inventory-store';
 
 /** Default bound on the store's answer to a hold request (see `ReservationsOptions.answerWithinMs`). */
@@ -25,7 +25,8 @@ export async function storeAnswer<T>(operation: Promise<T>, ms: number): Promise
   try {
     return await Promise.race([operation, late]);
   } catch (error) {
-    if (error instanceof ValidationError) throw error;
+    // refused before anything was written: bad input, or a store the call never reached
+    if (error instanceof ValidationError || error instanceof StoreUnavailableError) throw error;
     return new UnknownOutcome(error);
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, ValidationError } from '../../src';
+import { ConfigurationError, StoreUnavailableError, ValidationError } from '../../src';
 import { MemoryInventoryStore } from '../../src/subpaths/memory';
 import { Reservations } from '../../src/subpaths/services';
 import { generalSale, seatedSale } from './fixtures';
@@ -429,6 +429,19 @@ describe('Reservations when the store does not answer', () => {
     expect(await reservations.reserve(request)).toMatchObject({ ok: false, code: 'OUTCOME_UNKNOWN' });
     expect(s.alerts.byCode('RESERVE_OUTCOME_UNKNOWN')[0]?.context).toMatchObject({
       error: expect.objectContaining({ message: 'Connection is closed.' }),
+    });
+  });
+
+  it('refuses with StoreUnavailableError, not OUTCOME_UNKNOWN, when the call never reached the store', async () => {
+    const { s, reservations, request } = await withStore(() => async () => {
+      throw new StoreUnavailableError('Redis is not reachable (reconnecting): script reserve not sent');
+    });
+    await expect(reservations.reserve(request)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(s.alerts.byCode('RESERVE_OUTCOME_UNKNOWN')).toHaveLength(0);
+    // nothing was held: the retry with the same key reserves afresh
+    expect(await s.reservations.reserve({ ...request, reservationId: 'r-retry' })).toMatchObject({
+      ok: true,
+      reservationId: 'r-retry',
     });
   });
 });
