@@ -14,6 +14,32 @@ const Env = z.object({
   PORT: port.default(3000),
   /** Loopback by default: the demo is not meant to face the network unless asked. */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The listen backlog: connections the kernel completes and queues before the app accepts them.
+   * Node's default is 511; a spike of sign-ins overflows it (the kernel then drops the handshake's
+   * last ACK and the client waits for retransmits, seconds). Linux caps it at
+   * `net.core.somaxconn` (4096 by default since 5.4): raise that too for a higher value.
+   */
+  LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4_096),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than a load balancer's idle timeout
+   * (60 s on most), and than the waiting room's 15 s heartbeat, so a waiting buyer keeps its
+   * connection instead of opening one per heartbeat.
+   */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(65_000),
+  /**
+   * HTTP processes serving the port (each a whole instance of the app, as several instances act as
+   * one sale over the real servers). More than 1 needs the real servers: the in-memory stores are
+   * per process, so N processes would be N separate sales.
+   */
+  PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * How several processes share the port: `reuseport` (each process listens with SO_REUSEPORT and
+   * has its own accept queue; the kernel spreads connections by their address hash; Linux) or
+   * `cluster` (node:cluster's round robin: the primary process accepts every connection and hands
+   * it to the next process).
+   */
+  PROCESS_SHARING: z.enum(['reuseport', 'cluster']).default('reuseport'),
   /** Real servers: all three set → Redis, Kafka and PostgreSQL; none → the in-memory default. */
   REDIS_URL: z.string().url().optional(),
   KAFKA_BROKERS: z.string().min(1).optional(),
@@ -118,6 +144,11 @@ function statusCodesOf(list: string | undefined): QueueStatusCodes {
 export interface AppConfig {
   port: number;
   host: string;
+  /** The front door: listen backlog, idle keep-alive timeout, processes sharing the port and how. */
+  listenBacklog: number;
+  keepAliveTimeoutMs: number;
+  processes: number;
+  processSharing: 'reuseport' | 'cluster';
   /** Present when the app runs on the real servers. */
   servers: { redisUrl: string; kafkaBrokers: string[]; databaseUrl: string } | null;
   operatorToken: string;
@@ -176,6 +207,16 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       'CHECKOUT=buyer needs WORKER=true: the payment simulator and the worker that voids its payments share this process',
     );
   }
+  if (e.PROCESSES > 1 && serverUrls === 0) {
+    throw new ConfigurationError(
+      `PROCESSES=${e.PROCESSES} needs the real servers (REDIS_URL, KAFKA_BROKERS, DATABASE_URL): the in-memory stores live in each process, so ${e.PROCESSES} processes would be ${e.PROCESSES} separate sales`,
+    );
+  }
+  if (e.PROCESSES > 1 && e.CHECKOUT === 'buyer') {
+    throw new ConfigurationError(
+      `PROCESSES=${e.PROCESSES} with CHECKOUT=buyer: the payment simulator's payments live in one process; use PROCESSES=1`,
+    );
+  }
   const servers =
     e.REDIS_URL && e.KAFKA_BROKERS && e.DATABASE_URL
       ? {
@@ -189,6 +230,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   return {
     port: e.PORT,
     host: e.HOST,
+    listenBacklog: e.LISTEN_BACKLOG,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    processes: e.PROCESSES,
+    processSharing: e.PROCESS_SHARING,
     servers,
     operatorToken: e.OPERATOR_TOKEN ?? randomBytes(18).toString('base64url'),
     operatorTokenGenerated: e.OPERATOR_TOKEN === undefined,

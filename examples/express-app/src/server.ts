@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, ListenOptions } from 'node:net';
 import { type BotGuardOptionsInput, memoryPorts } from '@seatrush/core';
 import type { Logger } from 'pino';
 import { createApp, type SeatRushApp } from './app';
@@ -77,10 +77,11 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
   // SSE streams are long-lived: no request timeout, but headers must still arrive promptly
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // idle keep-alive connections outlive a load balancer's idle timeout and the queue's heartbeat
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    server.listen(listenOptions(config), () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -104,6 +105,20 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * What the server listens with: the configured backlog (the kernel caps it at
+ * `net.core.somaxconn`) and, when several processes share the port with `reuseport`, SO_REUSEPORT
+ * (each process its own socket and accept queue). Under `cluster` the primary holds the socket.
+ */
+export function listenOptions(config: AppConfig): ListenOptions {
+  return {
+    port: config.port,
+    host: config.host,
+    backlog: config.listenBacklog,
+    ...(config.processes > 1 && config.processSharing === 'reuseport' ? { reusePort: true } : {}),
   };
 }
 
