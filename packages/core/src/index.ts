@@ -28,6 +28,8 @@ export {
 } from './common/errors';
 export type * from './common/ids';
 export { IdempotencyKey, ReservationId, SAFE_ID_PATTERN, SaleId, SeatId, UserId } from './common/ids';
+export type { RefusalCode } from './common/refusals';
+export { isRefusalCode, REFUSAL_CODES, REFUSAL_HTTP_STATUS, refusalStatus } from './common/refusals';
 export { SALE_HOOK_NAMES } from './hooks/sale-hooks';
 export { RESERVATION_STATES } from './lifecycle/reservation';
 export { SALE_STATES } from './lifecycle/sale';

@@ -8,7 +8,7 @@ import { HookedPublisher } from './hooks/hooked-publisher';
 import { describeHookError, SaleHooks } from './hooks/sale-hooks';
 import { LeasedLoop, saleLoopLease } from './instances/leased-loop';
 import { SaleControlSync } from './instances/sale-control-sync';
-import { type SaleEvent, type SaleState, transitionSale } from './lifecycle/sale';
+import { type SaleEvent, type SaleRefusal, type SaleState, transitionSale } from './lifecycle/sale';
 import { MemoryAlertSink } from './memory/alert-sink';
 import { MemoryDistributedLock } from './memory/distributed-lock';
 import { MemoryEventBus } from './memory/event-bus';
@@ -189,8 +189,8 @@ export interface SeatRushHealth {
 /** The answer of a lifecycle command ({@link SeatRush.open}, `pause`, `resume`, `close`). */
 export type SaleCommandOutcome =
   | { ok: true; state: SaleState }
-  /** ILLEGAL_TRANSITION, NOT_WARM or TOO_EARLY; the state is unchanged. */
-  | { ok: false; code: string; state: SaleState };
+  /** INVALID_TRANSITION, SALE_NOT_WARM or TOO_EARLY (see `RefusalCode`); the state is unchanged. */
+  | { ok: false; code: SaleRefusal; state: SaleState };
 
 /** A whole sale wired from ports: the services, and the loops that run them. */
 export interface SeatRush {
@@ -234,11 +234,11 @@ export interface SeatRush {
    * the sale once `opensAt` has come (the admission loop opens it when the time comes).
    */
   start(): Promise<void>;
-  /** Opens a READY sale: refused with TOO_EARLY before `opensAt`, NOT_WARM when the store is cold. */
+  /** Opens a READY sale: refused with TOO_EARLY before `opensAt`, SALE_NOT_WARM when the store is cold. */
   open(): Promise<SaleCommandOutcome>;
   /** Stops admitting and reserving for a while (an incident, a repair); holds keep expiring. */
   pause(): Promise<SaleCommandOutcome>;
-  /** Sells again after a pause (refused with NOT_WARM when the store lost the sale). */
+  /** Sells again after a pause (refused with SALE_NOT_WARM when the store lost the sale). */
   resume(): Promise<SaleCommandOutcome>;
   /** Changes the admission rate here and, with `saleControl`, on every instance. */
   setAdmissionRate(rate: { usersPerInterval?: number; maxActive?: number }): Promise<void>;

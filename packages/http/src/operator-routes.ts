@@ -69,12 +69,8 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         const sale = saleOf(runtime, x);
         const outcome = await sale[name]();
         if (!outcome.ok) {
-          const code = {
-            NOT_WARM: 'SALE_NOT_WARM',
-            ILLEGAL_TRANSITION: 'INVALID_TRANSITION',
-            TOO_EARLY: 'SALE_NOT_OPEN',
-          }[outcome.code];
-          throw new HttpError(code ?? outcome.code, `cannot ${name} a ${outcome.state} sale`, {
+          // the lifecycle's codes are the API's (one vocabulary: RefusalCode in @seatrush/core)
+          throw new HttpError(outcome.code, `cannot ${name} a ${outcome.state} sale`, {
             state: outcome.state,
           });
         }

@@ -1,51 +1,6 @@
-import { SeatRushError, ValidationError } from '@seatrush/core';
+import { refusalStatus, SeatRushError, ValidationError } from '@seatrush/core';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-
-/**
- * HTTP status of every stable `code` the API answers. Expected business outcomes keep the SDK's
- * codes (`SOLD_OUT`, `SEAT_TAKEN`, …) so clients switch on the same names the SDK documents.
- */
-const STATUS: Record<string, number> = {
-  INVALID_INPUT: 400,
-  WRONG_SELECTION: 400,
-  UNKNOWN_SEAT: 400,
-  UNKNOWN_SECTION: 400,
-  CONTEXT_REQUIRED: 400,
-  UNAUTHENTICATED: 401,
-  NOT_ADMITTED: 403,
-  NOT_OWNER: 403,
-  FORBIDDEN: 403,
-  BLOCKED: 403,
-  CHALLENGE_REQUIRED: 403,
-  INVITATION_REFUSED: 403,
-  NOT_FOUND: 404,
-  UNKNOWN_SALE: 404,
-  NOT_IN_QUEUE: 404,
-  NOT_ON_WAITING_LIST: 404,
-  SOLD_OUT: 409,
-  SEAT_TAKEN: 409,
-  NO_ADJACENT_SEATS: 409,
-  LIMIT_EXCEEDED: 409,
-  NOT_HELD: 409,
-  SALE_NOT_OPEN: 409,
-  SALE_CLOSED: 409,
-  IN_PROGRESS: 409,
-  INVALID_TRANSITION: 409,
-  ADAPTIVE_OFF: 409,
-  NOT_SOLD_OUT: 409,
-  NOT_OFFERED: 409,
-  ALREADY_CLAIMED: 409,
-  EXPIRED: 410,
-  OFFER_EXPIRED: 410,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  RATE_LIMITED: 429,
-  SALE_NOT_WARM: 503,
-  BUSY: 503,
-  PIPELINE_STALLED: 503,
-  INFRASTRUCTURE: 503,
-  SHUTTING_DOWN: 503,
-};
 
 /**
  * When to try again after a refusal that passes on its own, for answers that do not say it
@@ -56,9 +11,14 @@ const RETRY_AFTER_MS: Record<string, number> = {
   SALE_NOT_WARM: 1_000,
 };
 
-/** HTTP status for a stable code; 500 for a code the table does not know. */
+/**
+ * HTTP status for a stable code: the SDK's one vocabulary (`REFUSAL_HTTP_STATUS` in
+ * `@seatrush/core`, which `@seatrush/http` answers with too). Expected business outcomes keep the
+ * SDK's codes (`SOLD_OUT`, `SEAT_TAKEN`, …) so clients switch on the names the SDK documents; a
+ * code outside the vocabulary is 500.
+ */
 export function statusOf(code: string): number {
-  return STATUS[code] ?? 500;
+  return refusalStatus(code) ?? 500;
 }
 
 /** An answer other than success, raised by a route: a stable `code`, a message and details. */

@@ -1,5 +1,5 @@
 import { PeriodicTask, type Timer } from '../hold/periodic';
-import type { SaleEvent, SaleState } from '../lifecycle/sale';
+import type { SaleEvent, SaleRefusal, SaleState } from '../lifecycle/sale';
 import type { Clock } from '../ports/clock';
 import type { SaleControl, SaleControlStore } from '../ports/sale-control-store';
 import type { AdaptiveDecision, AdaptivePolicy } from '../queue/adaptive-admission';
@@ -11,7 +11,7 @@ import { SharedSaleLifecycle } from './sale-lifecycle';
 /** The answer of a lifecycle command decided in the shared store. */
 export type SharedCommandOutcome =
   | { ok: true; state: SaleState }
-  | { ok: false; code: string; state: SaleState };
+  | { ok: false; code: SaleRefusal; state: SaleState };
 
 /** What the sync drives in this instance: the sale's own lifecycle and its waiting room. */
 export interface LocalSale {

@@ -59,7 +59,7 @@ export class SharedSaleLifecycle {
       control = write.control;
       this.#cache?.remember(control);
       if (attempt >= MAX_ATTEMPTS)
-        return { ok: false, code: 'ILLEGAL_TRANSITION', from: control.state, control };
+        return { ok: false, code: 'INVALID_TRANSITION', from: control.state, control };
     }
   }
 

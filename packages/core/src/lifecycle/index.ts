@@ -1,6 +1,7 @@
 export {
   edgesOf,
   type IllegalTransition,
+  type InvalidTransition,
   sourcesOf,
   stateDiagramOf,
   type TableEdge,

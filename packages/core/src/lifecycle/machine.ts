@@ -7,14 +7,20 @@
 
 /**
  * A machine's transition table: for each state, the events it accepts and the state each one
- * leads to. A pair missing from the table is illegal and refused with `ILLEGAL_TRANSITION`.
+ * leads to. A pair missing from the table is illegal and refused with `INVALID_TRANSITION`.
  */
 export type TransitionTable<S extends string, E extends string> = {
   readonly [state in S]: Readonly<Partial<Record<E, S>>>;
 };
 
-/** A refusal every machine can give: the event is not accepted in this state at all. */
-export type IllegalTransition = 'ILLEGAL_TRANSITION';
+/**
+ * A refusal every machine can give: the event is not accepted in this state at all. The code is the
+ * SDK's one name for it (see `RefusalCode`), answered as is over HTTP.
+ */
+export type InvalidTransition = 'INVALID_TRANSITION';
+
+/** @deprecated the former name of {@link InvalidTransition}. */
+export type IllegalTransition = InvalidTransition;
 
 /** The event was accepted: the new state, and what the caller must do about it (in order). */
 export interface TransitionAccepted<S, F extends string> {
@@ -24,7 +30,7 @@ export interface TransitionAccepted<S, F extends string> {
 }
 
 /**
- * The event was refused; nothing changed. `code` is `ILLEGAL_TRANSITION` for a pair the table
+ * The event was refused; nothing changed. `code` is `INVALID_TRANSITION` for a pair the table
  * does not list, or a machine-specific guard (`NOT_OWNER`, `EXPIRED`, …) for a listed pair whose
  * condition does not hold.
  */

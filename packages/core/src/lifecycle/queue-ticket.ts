@@ -1,6 +1,6 @@
 import {
   accept,
-  type IllegalTransition,
+  type InvalidTransition,
   refuse,
   type TransitionResult,
   type TransitionTable,
@@ -49,7 +49,7 @@ export const TICKET_TRANSITIONS: TransitionTable<TicketState, TicketEventType> =
 };
 
 /** Why a ticket event was refused. */
-export type TicketRefusal = IllegalTransition;
+export type TicketRefusal = InvalidTransition;
 
 /** What the caller must do after an accepted ticket transition. */
 export type TicketEffect =
@@ -68,7 +68,7 @@ export type TicketTransition = TransitionResult<TicketState, TicketEvent, Ticket
 /** Applies `event` to a ticket in `state`. Pure: it decides, the caller performs the effects. */
 export function transitionTicket(state: TicketState, event: TicketEvent): TicketTransition {
   const to = targetOf(TICKET_TRANSITIONS, state, event.type);
-  if (to === undefined) return refuse('ILLEGAL_TRANSITION', state, event);
+  if (to === undefined) return refuse('INVALID_TRANSITION', state, event);
   switch (event.type) {
     case 'ADMIT':
       return accept(to, ['ISSUE_ADMISSION_TOKEN']);

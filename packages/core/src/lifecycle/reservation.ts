@@ -1,7 +1,7 @@
 import type { ReservationStatus } from '../ports/reservation-repository';
 import {
   accept,
-  type IllegalTransition,
+  type InvalidTransition,
   refuse,
   type TransitionResult,
   type TransitionTable,
@@ -61,7 +61,7 @@ export const RESERVATION_TRANSITIONS: TransitionTable<ReservationState, Reservat
 };
 
 /** Why a reservation event was refused. */
-export type ReservationRefusal = IllegalTransition;
+export type ReservationRefusal = InvalidTransition;
 
 /** What the caller must do after an accepted reservation transition. */
 export type ReservationEffect =
@@ -95,6 +95,6 @@ export function transitionReservation(
   event: ReservationEvent,
 ): ReservationTransition {
   const to = targetOf(RESERVATION_TRANSITIONS, state, event.type);
-  if (to === undefined) return refuse('ILLEGAL_TRANSITION', state, event);
+  if (to === undefined) return refuse('INVALID_TRANSITION', state, event);
   return accept(to, RESERVATION_EFFECTS[event.type]);
 }

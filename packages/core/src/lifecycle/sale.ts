@@ -1,6 +1,6 @@
 import {
   accept,
-  type IllegalTransition,
+  type InvalidTransition,
   refuse,
   type TransitionResult,
   type TransitionTable,
@@ -60,10 +60,11 @@ export const SALE_TRANSITIONS: TransitionTable<SaleState, SaleEventType> = {
 };
 
 /**
- * Why a sale event was refused: not legal in this state, the store is not warm, or the opening
- * time has not come.
+ * Why a sale event was refused: not legal in this state (`INVALID_TRANSITION`), the store has not
+ * loaded the sale (`SALE_NOT_WARM`, the store's own code), or the opening time has not come
+ * (`TOO_EARLY`). Codes of the SDK's one vocabulary (`RefusalCode`), answered as they are.
  */
-export type SaleRefusal = IllegalTransition | 'NOT_WARM' | 'TOO_EARLY';
+export type SaleRefusal = InvalidTransition | 'SALE_NOT_WARM' | 'TOO_EARLY';
 
 /** What the caller must do after an accepted sale transition. */
 export type SaleEffect =
@@ -99,14 +100,14 @@ function saleEffects(from: SaleState, event: SaleEvent): SaleEffect[] {
 
 /**
  * Applies `event` to a sale in `state`. Pure: it decides, the caller performs the effects.
- * OPEN is refused with NOT_WARM when the store is not warm and TOO_EARLY before `opensAt`;
- * RESUME with NOT_WARM.
+ * OPEN is refused with SALE_NOT_WARM when the store is not warm and TOO_EARLY before `opensAt`;
+ * RESUME with SALE_NOT_WARM.
  */
 export function transitionSale(state: SaleState, event: SaleEvent): SaleTransition {
   const to = targetOf(SALE_TRANSITIONS, state, event.type);
-  if (to === undefined) return refuse('ILLEGAL_TRANSITION', state, event);
+  if (to === undefined) return refuse('INVALID_TRANSITION', state, event);
   if ((event.type === 'OPEN' || event.type === 'RESUME') && !event.warm)
-    return refuse('NOT_WARM', state, event);
+    return refuse('SALE_NOT_WARM', state, event);
   if (event.type === 'OPEN' && event.at < event.opensAt) return refuse('TOO_EARLY', state, event);
   return accept(to, saleEffects(state, event));
 }

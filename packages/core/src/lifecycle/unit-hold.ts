@@ -1,6 +1,6 @@
 import {
   accept,
-  type IllegalTransition,
+  type InvalidTransition,
   refuse,
   type TransitionResult,
   type TransitionTable,
@@ -71,7 +71,7 @@ export const UNIT_TRANSITIONS: TransitionTable<UnitStatus, UnitEventType> = {
 
 /**
  * Why a unit event was refused:
- * - `ILLEGAL_TRANSITION`: not legal in this status at all;
+ * - `INVALID_TRANSITION`: not legal in this status at all;
  * - `NOT_OWNER`: another user tried to extend, release or confirm the hold;
  * - `EXPIRED`: the owner was too late (`at >= expiresAt`);
  * - `SEAT_TAKEN`: a hold on a unit whose live hold belongs to someone (the owner included);
@@ -79,7 +79,7 @@ export const UNIT_TRANSITIONS: TransitionTable<UnitStatus, UnitEventType> = {
  * - `INVALID_DURATION`: `holdMs` is not a positive integer.
  */
 export type UnitRefusal =
-  | IllegalTransition
+  | InvalidTransition
   | 'NOT_OWNER'
   | 'EXPIRED'
   | 'SEAT_TAKEN'
@@ -107,7 +107,7 @@ const validDuration = (ms: number) => Number.isSafeInteger(ms) && ms > 0;
  */
 export function transitionUnit(unit: UnitHold, event: UnitEvent): UnitTransition {
   const to = targetOf(UNIT_TRANSITIONS, unit.status, event.type);
-  if (to === undefined) return refuse('ILLEGAL_TRANSITION', unit, event);
+  if (to === undefined) return refuse('INVALID_TRANSITION', unit, event);
   switch (event.type) {
     case 'HOLD': {
       if (!validDuration(event.holdMs)) return refuse('INVALID_DURATION', unit, event);
@@ -126,7 +126,7 @@ export function transitionUnit(unit: UnitHold, event: UnitEvent): UnitTransition
     case 'EXTEND':
     case 'RELEASE':
     case 'CONFIRM': {
-      if (unit.status !== 'HELD') return refuse('ILLEGAL_TRANSITION', unit, event);
+      if (unit.status !== 'HELD') return refuse('INVALID_TRANSITION', unit, event);
       if (unit.owner !== event.actor) return refuse('NOT_OWNER', unit, event);
       if (!isLive(unit, event.at)) return refuse('EXPIRED', unit, event);
       if (event.type === 'RELEASE') return accept({ status: 'AVAILABLE' }, ['RETURN_STOCK']);

@@ -30,7 +30,7 @@ export async function runSaleCommand(
   const warmUp = async (): Promise<SaleCommandAnswer> => {
     if (sale.state !== 'DRAFT') {
       const message = `the sale is ${sale.state}: already warmed up`;
-      return { ok: false, code: 'ILLEGAL_TRANSITION', message, state: sale.state };
+      return { ok: false, code: 'INVALID_TRANSITION', message, state: sale.state };
     }
     try {
       await start();

@@ -112,7 +112,7 @@ describe('SharedSaleLifecycle', () => {
     expect(applied).toHaveLength(1);
     expect(applied[0]).toMatchObject({ from: 'OPEN', state: 'PAUSED', effects: ['STOP_ADMISSION'] });
     for (const refused of results.filter((r) => !r.ok))
-      expect(refused).toMatchObject({ code: 'ILLEGAL_TRANSITION', from: 'PAUSED' });
+      expect(refused).toMatchObject({ code: 'INVALID_TRANSITION', from: 'PAUSED' });
     const control = await store.read('s1');
     expect(control?.state).toBe('PAUSED');
     expect(control?.revision).toBe(2);
@@ -141,7 +141,7 @@ describe('SharedSaleLifecycle', () => {
     await store.initialize({ saleId: 's1', state: 'READY', admission: ADMISSION, now: clock.now() });
     const lifecycle = new SharedSaleLifecycle({ store, clock });
     const refused = await lifecycle.apply('s1', { type: 'OPEN', at: 0, opensAt: 0, warm: false });
-    expect(refused).toMatchObject({ ok: false, code: 'NOT_WARM', from: 'READY' });
+    expect(refused).toMatchObject({ ok: false, code: 'SALE_NOT_WARM', from: 'READY' });
     expect((await store.read('s1'))?.revision).toBe(1);
     await expect(lifecycle.apply('nope', { type: 'PAUSE' })).rejects.toThrow(UnknownSaleError);
   });

@@ -36,10 +36,10 @@ describe('queue ticket lifecycle', () => {
     });
   });
 
-  it.each(illegal)('%s refuses %s with ILLEGAL_TRANSITION', (state, type) => {
+  it.each(illegal)('%s refuses %s with INVALID_TRANSITION', (state, type) => {
     expect(transitionTicket(state, { type })).toEqual({
       ok: false,
-      code: 'ILLEGAL_TRANSITION',
+      code: 'INVALID_TRANSITION',
       from: state,
       event: { type },
     });

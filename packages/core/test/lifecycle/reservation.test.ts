@@ -69,11 +69,11 @@ describe('reservation lifecycle', () => {
     });
   });
 
-  it.each(illegal)('%s refuses %s with ILLEGAL_TRANSITION', (state, type) => {
+  it.each(illegal)('%s refuses %s with INVALID_TRANSITION', (state, type) => {
     const event = sample(type);
     expect(transitionReservation(state, event)).toEqual({
       ok: false,
-      code: 'ILLEGAL_TRANSITION',
+      code: 'INVALID_TRANSITION',
       from: state,
       event,
     });

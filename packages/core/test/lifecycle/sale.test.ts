@@ -56,11 +56,11 @@ describe('sale lifecycle', () => {
     expect(result).toMatchObject({ ok: true, state: SALE_TRANSITIONS[state][type as never] });
   });
 
-  it.each(illegal)('%s refuses %s with ILLEGAL_TRANSITION', (state, type) => {
+  it.each(illegal)('%s refuses %s with INVALID_TRANSITION', (state, type) => {
     const event = passing(type);
     expect(transitionSale(state, event)).toEqual({
       ok: false,
-      code: 'ILLEGAL_TRANSITION',
+      code: 'INVALID_TRANSITION',
       from: state,
       event,
     });
@@ -70,7 +70,7 @@ describe('sale lifecycle', () => {
     const cold = { type: 'OPEN', at: OPENS_AT, opensAt: OPENS_AT, warm: false } as const;
     expect(transitionSale('READY', cold)).toEqual({
       ok: false,
-      code: 'NOT_WARM',
+      code: 'SALE_NOT_WARM',
       from: 'READY',
       event: cold,
     });
@@ -78,13 +78,13 @@ describe('sale lifecycle', () => {
     expect(transitionSale('READY', early)).toMatchObject({ ok: false, code: 'TOO_EARLY' });
     expect(transitionSale('PAUSED', { type: 'RESUME', warm: false })).toMatchObject({
       ok: false,
-      code: 'NOT_WARM',
+      code: 'SALE_NOT_WARM',
     });
   });
 
   it('an illegal event is refused before its guards are looked at', () => {
     expect(transitionSale('DRAFT', { type: 'OPEN', at: 0, opensAt: 1, warm: false })).toMatchObject({
-      code: 'ILLEGAL_TRANSITION',
+      code: 'INVALID_TRANSITION',
     });
   });
 

@@ -60,11 +60,11 @@ describe('unit hold lifecycle', () => {
     if (result.ok) expect(result.state.status).toBe(UNIT_TRANSITIONS[status][type as never]);
   });
 
-  it.each(illegal)('%s refuses %s with ILLEGAL_TRANSITION', (status, type) => {
+  it.each(illegal)('%s refuses %s with INVALID_TRANSITION', (status, type) => {
     const event = passing(type, status);
     expect(transitionUnit(unitIn[status], event)).toEqual({
       ok: false,
-      code: 'ILLEGAL_TRANSITION',
+      code: 'INVALID_TRANSITION',
       from: unitIn[status],
       event,
     });

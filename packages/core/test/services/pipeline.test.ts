@@ -447,7 +447,7 @@ describe('createSeatRush', () => {
     expect(await reserve('k2')).toMatchObject({ ok: true });
     expect(await seatRush.close()).toEqual({ ok: true, state: 'CLOSED' });
     expect(await reserve('k3')).toEqual({ ok: false, code: 'SALE_NOT_OPEN' });
-    expect(await seatRush.resume()).toEqual({ ok: false, code: 'ILLEGAL_TRANSITION', state: 'CLOSED' });
+    expect(await seatRush.resume()).toEqual({ ok: false, code: 'INVALID_TRANSITION', state: 'CLOSED' });
     await seatRush.drain(); // the reservations accepted before closing are still processed
     expect(seatRush.memory.repository.rowsOf(seatRush.sale.id).map((row) => row.status)).toEqual([
       'CONFIRMED',
