@@ -5,8 +5,13 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The example app's built entry (`pnpm --filter @seatrush/example-express-app build`). */
-export const APP_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../express-app/dist/main.js');
+/**
+ * The example app's built entry (`pnpm --filter @seatrush/example-express-app build`), or
+ * `LOAD_LAB_APP`: a copy of that dist/ kept beside it, so a series of runs compared side by side
+ * runs one build even when the shared dist/ is rebuilt meanwhile.
+ */
+export const APP_ENTRY =
+  process.env.LOAD_LAB_APP ?? join(dirname(fileURLToPath(import.meta.url)), '../../express-app/dist/main.js');
 
 /** Real servers' addresses, as the app reads them. */
 export interface ServerEnv {
@@ -24,6 +29,11 @@ export interface AppSettings {
   paymentFailureRate: number;
   /** Passed as RESERVE_STRATEGY; see {@link strategySupported}. */
   strategy: 'atomic' | 'lock';
+  /**
+   * The front door (see the app's LISTEN_BACKLOG, PROCESSES, PROCESS_SHARING): unset → the app's
+   * defaults (one process). Several processes need the real servers.
+   */
+  frontDoor?: { listenBacklog?: number; processes?: number; sharing?: 'reuseport' | 'cluster' };
   /** When set, the app runs under `--cpu-prof` and writes its profile here on exit. */
   cpuProfileDir?: string;
   /** Extra environment (wins over the lab's defaults). */
@@ -101,6 +111,17 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The app's environment for the front-door settings that are set. */
+export function frontDoorEnv(frontDoor: AppSettings['frontDoor']): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (frontDoor?.listenBacklog) env.LISTEN_BACKLOG = String(frontDoor.listenBacklog);
+  if (frontDoor?.processes && frontDoor.processes > 1) {
+    env.PROCESSES = String(frontDoor.processes);
+    env.PROCESS_SHARING = frontDoor.sharing ?? 'reuseport';
+  }
+  return env;
+}
+
 /**
  * Starts the example app from its dist/ as a child process on a free loopback port with the lab's
  * settings: no demo sale (the lab creates its own), the defences opened wide enough for one
@@ -134,6 +155,7 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
     BOT_PER_IP_PER_SECOND: '10000',
     RESERVE_STRATEGY: settings.strategy,
     LOG_LEVEL: 'warn',
+    ...frontDoorEnv(settings.frontDoor),
     ...(settings.servers ?? {}),
     ...settings.env,
   };
@@ -212,6 +234,12 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
  * process's memory, so several of them would be several separate sales.
  */
 export async function startInstances(settings: AppSettings, count: number): Promise<AppProcess[]> {
+  const processes = settings.frontDoor?.processes ?? 1;
+  if (processes > 1 && !settings.servers) {
+    throw new Error(
+      `--processes ${processes} needs the real servers (set REDIS_URL, KAFKA_BROKERS and DATABASE_URL): the app's in-memory stores live in each process, so ${processes} processes would be ${processes} separate sales`,
+    );
+  }
   if (count > 1 && !settings.servers) {
     throw new Error(
       `${count} instances need the real servers (set REDIS_URL, KAFKA_BROKERS and DATABASE_URL): the embedded default keeps each sale in its own process's memory, so ${count} processes would be ${count} separate sales`,

@@ -49,7 +49,13 @@ export class LabHttpClient {
 
   constructor(
     baseUrl: string,
-    options: { sourceAddresses?: number; requestSockets?: number; timeoutMs?: number } = {},
+    options: {
+      sourceAddresses?: number;
+      requestSockets?: number;
+      timeoutMs?: number;
+      /** false → one connection per request (a client without keep-alive); default true. */
+      keepAlive?: boolean;
+    } = {},
   ) {
     this.#url = assertLoopback(baseUrl);
     const sources = Math.max(1, options.sourceAddresses ?? 1);
@@ -59,7 +65,7 @@ export class LabHttpClient {
       { length: sources },
       (_, i) =>
         new http.Agent({
-          keepAlive: true,
+          keepAlive: options.keepAlive ?? true,
           maxSockets: Math.ceil((options.requestSockets ?? 256) / sources),
           ...address(i),
         }),

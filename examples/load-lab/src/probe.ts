@@ -33,6 +33,8 @@ export interface ServerSample {
    * queue was full, and SYNs sent again — a full backlog turns into seconds of connect time.
    */
   listenOverflows: number | null;
+  /** Connections the kernel dropped at a listening socket (overflows included): TcpExtListenDrops. */
+  listenDrops?: number | null;
   synRetrans: number | null;
   /** How long /metrics took to answer: the app's responsiveness under load. */
   metricsMs: number | null;
@@ -69,6 +71,28 @@ export async function cpuTicks(pid: number): Promise<number | null> {
   // the command name may contain spaces: fields are counted after its closing parenthesis
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * A process and its descendants (the app's node:cluster workers with `PROCESSES` > 1), from
+ * /proc/<pid>/task/<tid>/children; just the process where the kernel does not list children.
+ */
+export async function processTree(pid: number): Promise<number[]> {
+  const tree = [pid];
+  for (let i = 0; i < tree.length && tree.length < 256; i++) {
+    const tasks = await readdir(`/proc/${tree[i]}/task`).catch(() => [] as string[]);
+    for (const task of tasks) {
+      const text = await readFile(`/proc/${tree[i]}/task/${task}/children`, 'utf8').catch(() => '');
+      for (const child of text.split(/\s+/).filter(Boolean)) tree.push(Number(child));
+    }
+  }
+  return tree;
+}
+
+/** Sums a per-process figure over processes; null when none could be read. */
+async function summed(pids: number[], read: (pid: number) => Promise<number | null>): Promise<number | null> {
+  const values = (await Promise.all(pids.map(read))).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
 }
 
 /** VmRSS of a process in MB, from /proc/<pid>/status. */
@@ -156,19 +180,21 @@ export class ServerProbe {
     try {
       const now = performance.now();
       const { pid, redisUrl } = this.options;
+      // the app and its worker processes, if it forked any: CPU, RSS and descriptors are summed
+      const pids = pid ? await processTree(pid) : [];
       const metricsStarted = performance.now();
       const [metrics, ticks, rss, fds, info, tcp] = await Promise.all([
         this.client
           .request('GET', '/metrics', { headers: { accept: 'text/plain' } })
           .then((a) => (a.body as { text?: string } | null)?.text ?? null)
           .catch(() => null),
-        pid ? cpuTicks(pid) : Promise.resolve(null),
-        pid ? rssMb(pid) : Promise.resolve(null),
-        pid
-          ? readdir(`/proc/${pid}/fd`)
-              .then((l) => l.length)
-              .catch(() => null)
-          : Promise.resolve(null),
+        summed(pids, cpuTicks),
+        summed(pids, rssMb),
+        summed(pids, (p) =>
+          readdir(`/proc/${p}/fd`)
+            .then((l) => l.length)
+            .catch(() => null),
+        ),
         redisUrl ? redisInfo(redisUrl).catch(() => null) : Promise.resolve(null),
         tcpCounters(),
       ]);
@@ -207,6 +233,7 @@ export class ServerProbe {
         redisOpsPerSec: info?.instantaneous_ops_per_sec ? Number(info.instantaneous_ops_per_sec) : null,
         redisClients: info?.connected_clients ? Number(info.connected_clients) : null,
         listenOverflows: tcp.ListenOverflows ?? null,
+        listenDrops: tcp.ListenDrops ?? null,
         synRetrans: tcp.TCPSynRetrans ?? null,
         metricsMs,
       };

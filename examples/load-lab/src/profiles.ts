@@ -39,6 +39,16 @@ export interface ProfileParams {
   sourceAddresses: number;
   requestSockets: number;
   setupConcurrency: number;
+  /**
+   * The app's front door: its listen backlog (`LISTEN_BACKLOG`; 0 → the app's default), HTTP
+   * processes sharing its port (`PROCESSES`, real servers only) and how (`roundRobin` 1 →
+   * node:cluster's round robin, 0 → SO_REUSEPORT), and whether the buyers' requests keep their
+   * connections alive (`keepAlive` 0 → one connection per request, as a client without keep-alive).
+   */
+  listenBacklog: number;
+  processes: number;
+  roundRobin: number;
+  keepAlive: number;
   /** 1 → the app runs under `--cpu-prof`; the report lists its hottest functions. */
   cpuProfile: number;
   /**
@@ -80,6 +90,10 @@ const BASE: ProfileParams = {
   sourceAddresses: 4,
   requestSockets: 2_048,
   setupConcurrency: 64,
+  listenBacklog: 0,
+  processes: 1,
+  roundRobin: 0,
+  keepAlive: 1,
   cpuProfile: 0,
   instances: 1,
   killOwnerAt: 0,

@@ -159,6 +159,11 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
       paymentLatencyMs: params.paymentLatencyMs,
       paymentFailureRate: params.paymentFailureRate,
       strategy,
+      frontDoor: {
+        listenBacklog: params.listenBacklog,
+        processes: params.processes,
+        sharing: params.roundRobin ? 'cluster' : 'reuseport',
+      },
       ...(params.checkout ? { env: { CHECKOUT: 'buyer' } } : {}),
     },
     params.instances,
@@ -176,6 +181,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
     client = new LabHttpClient(proxy?.url ?? apps[0]!.baseUrl, {
       sourceAddresses: params.sourceAddresses,
       requestSockets: params.requestSockets,
+      keepAlive: params.keepAlive !== 0,
     });
   } catch (error) {
     await Promise.all(apps.map((a) => a.stop()));

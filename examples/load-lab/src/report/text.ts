@@ -54,6 +54,13 @@ export function instanceLines(result: RunResult): string[] {
   return lines;
 }
 
+/** The app's front door as the run set it (listen backlog, processes, client keep-alive). */
+export function frontDoorLine(result: RunResult): string {
+  const p = result.meta.params;
+  const processes = p.processes ?? 1;
+  return `front door: listen backlog ${p.listenBacklog ? p.listenBacklog : "app's default"} · ${processes} process${processes > 1 ? `es (${p.roundRobin ? 'node:cluster round robin' : 'SO_REUSEPORT'})` : ''} · client keep-alive ${p.keepAlive === 0 ? 'off' : 'on'}`;
+}
+
 /** The one-screen text summary of a run. */
 export function textSummary(result: RunResult): string {
   const { meta } = result;
@@ -101,11 +108,15 @@ export function textSummary(result: RunResult): string {
   const sse = serverStat(result.server, (s) => s.sseConnections);
   const overflows = serverStat(result.server, (s) => s.listenOverflows);
   const syn = serverStat(result.server, (s) => s.synRetrans);
+  const drops = serverStat(result.server, (s) => s.listenDrops ?? null);
   if (overflows && syn && (overflows.last > overflows.first || syn.last > syn.first)) {
     lines.push(
-      `kernel (whole machine): ${overflows.last - overflows.first} accept-queue overflows, ${syn.last - syn.first} SYN retransmits during the run`,
+      `kernel (whole machine): ${overflows.last - overflows.first} accept-queue overflows${drops ? ` (${drops.last - drops.first} listen drops)` : ''}, ${syn.last - syn.first} SYN retransmits during the run`,
     );
+  } else if (overflows && syn) {
+    lines.push('kernel (whole machine): no accept-queue overflow, no SYN retransmit during the run');
   }
+  lines.push(frontDoorLine(result));
   lines.push(
     `app: CPU mean ${f(cpu?.mean)}% peak ${f(cpu?.peak)}% (lab ${f(lab?.mean)}%) · RSS ${f(rss?.first)} → peak ${f(rss?.peak)} MB · event-loop p99 peak ${f(loop?.peak, 1)} ms · SSE peak ${f(sse?.peak)}`,
     `pipeline: Kafka lag peak ${f(lag?.peak)} · PG pool waiting peak ${f(pg?.peak)}${redis ? ` · Redis used ${f(redis.peak, 1)} MB, ops/s peak ${f(ops?.peak)}` : ''}`,

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { frontDoorEnv, startInstances } from '../src/app-process';
+import { LabHttpClient } from '../src/http-client';
+import { processTree } from '../src/probe';
+import { applyOverrides, PROFILE_DEFAULTS } from '../src/profiles';
+
+describe('the front door of a lab run', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it('passes the backlog and the processes to the app only when set', () => {
+    expect(frontDoorEnv(undefined)).toEqual({});
+    expect(frontDoorEnv({ listenBacklog: 0, processes: 1, sharing: 'reuseport' })).toEqual({});
+    expect(frontDoorEnv({ listenBacklog: 511, processes: 2, sharing: 'cluster' })).toEqual({
+      LISTEN_BACKLOG: '511',
+      PROCESSES: '2',
+      PROCESS_SHARING: 'cluster',
+    });
+    const params = applyOverrides(PROFILE_DEFAULTS.spike, {
+      listenBacklog: '511',
+      processes: '2',
+      roundRobin: '1',
+      keepAlive: '0',
+    });
+    expect(params).toMatchObject({ listenBacklog: 511, processes: 2, roundRobin: 1, keepAlive: 0 });
+    expect(PROFILE_DEFAULTS.spike).toMatchObject({ listenBacklog: 0, processes: 1, keepAlive: 1 });
+  });
+
+  it('refuses several app processes on the embedded default', async () => {
+    await expect(
+      startInstances(
+        {
+          servers: null,
+          powDifficulty: 4,
+          paymentLatencyMs: 0,
+          paymentFailureRate: 0,
+          strategy: 'atomic',
+          frontDoor: { processes: 2 },
+        },
+        1,
+      ),
+    ).rejects.toThrow(/--processes 2 needs the real servers/);
+  });
+
+  it('samples the app with the processes it forked', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    cleanups.push(() => child.kill('SIGKILL'));
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const tree = await processTree(process.pid);
+    expect(tree[0]).toBe(process.pid);
+    expect(tree).toContain(child.pid);
+  });
+
+  it('opens one connection per request without keep-alive, and reuses one with it', async () => {
+    let connections = 0;
+    const server = createServer((_req, res) => res.end('{}'));
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const keepAlive of [false, true]) {
+      connections = 0;
+      const client = new LabHttpClient(url, { keepAlive, requestSockets: 1 });
+      for (let i = 0; i < 4; i++) expect((await client.request('GET', '/')).status).toBe(200);
+      client.close();
+      expect(connections).toBe(keepAlive ? 1 : 4);
+    }
+  });
+});
