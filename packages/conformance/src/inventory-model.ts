@@ -130,8 +130,8 @@ export class InventoryModel {
 
   release(reservationId: string): void {
     const hold = this.#hold(reservationId);
+    // the key stays spent: a replay answers the released hold
     this.#giveBack(hold, 'RELEASED');
-    this.keys.delete(hold.idempotencyKey);
   }
 
   confirm(reservationId: string): void {
@@ -147,8 +147,7 @@ export class InventoryModel {
     const hold = this.#hold(reservationId);
     const restored = hold.status === 'HELD' || hold.status === 'CONFIRMED';
     if (restored) this.#giveBack(hold, 'COMPENSATED');
-    if (this.keys.get(hold.idempotencyKey)?.reservationId === reservationId)
-      this.keys.delete(hold.idempotencyKey);
+    // the key stays spent: a replay answers the compensated reservation
     return restored;
   }
 

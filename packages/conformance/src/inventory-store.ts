@@ -347,7 +347,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   },
   {
     category: 'behaviour',
-    name: 'releases a hold: stock and seat come back, and its idempotency key may be used afresh',
+    name: 'releases a hold: stock and seat come back; its idempotency key answers the released hold',
     async run({ inventory }) {
       const saleId = await assignedSale(inventory);
       const now = startOfTest();
@@ -368,8 +368,14 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
         ok: false,
         code: 'NOT_HELD',
       });
+      // the key stays spent: a replay answers the released hold, and nothing is held again
       const again = await inventory.reserve({ ...request, reservationId: freshId('r') });
-      expect(again).toMatchObject({ ok: true, replayed: false });
+      expect(again).toMatchObject({
+        ok: true,
+        replayed: true,
+        hold: { reservationId: hold.reservationId, status: 'RELEASED' },
+      });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
     },
   },
   {
@@ -414,10 +420,13 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       expect(second).toMatchObject({ ok: true, restored: false });
       expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
       expect((await inventory.seatStates(saleId)).A3).toBe('AVAILABLE');
-      // Its key is cleared: the same request holds anew.
+      // Its key stays spent: the same request answers the compensated hold and holds nothing.
       expect(await inventory.reserve({ ...request, reservationId: freshId('r') })).toMatchObject({
-        replayed: false,
+        ok: true,
+        replayed: true,
+        hold: { reservationId: held.reservationId, status: 'COMPENSATED' },
       });
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
       expect(await inventory.compensate({ saleId, reservationId: freshId('r') })).toEqual({
         ok: false,
         code: 'NOT_FOUND',
@@ -667,6 +676,74 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     },
   },
   {
+    category: 'behaviour',
+    name: 'a key whose hold ended (released, compensated, expired) answers that hold, replayed, even once another buyer has its seat',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const ended = async (seat: string, end: (hold: HoldRecord) => Promise<unknown>, status: string) => {
+        const request = reserveRequest(saleId, 'u1', seats(seat), now, { holdMs: 1_000 });
+        const hold = heldOf(await inventory.reserve(request));
+        await end(hold);
+        // the seat came back and another buyer took it
+        heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', seats(seat), now + 1_500)));
+        const replay = await inventory.reserve({ ...request, reservationId: freshId('r'), now: now + 1_600 });
+        expect(replay, `a replay after the hold was ${status}`).toMatchObject({
+          ok: true,
+          code: 'HELD',
+          replayed: true,
+          hold: { reservationId: hold.reservationId, userId: 'u1', seatIds: [seat], status },
+        });
+      };
+      const ref = (hold: HoldRecord) => ({ saleId, reservationId: hold.reservationId });
+      await ended('A1', (h) => inventory.release({ ...ref(h), userId: 'u1', now: now + 1 }), 'RELEASED');
+      await ended('A2', (h) => inventory.compensate(ref(h)), 'COMPENSATED');
+      await ended('A3', () => inventory.expireDue({ saleId, now: now + 1_000, limit: 10 }), 'EXPIRED');
+      // the replays held nothing: u1 has no units, u2 holds the three seats
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 7, held: 3, confirmed: 0 });
+      expect(await inventory.seatStates(saleId)).toMatchObject({ A1: 'HELD', A2: 'HELD', A3: 'HELD' });
+      await expectInvariant(inventory, saleId);
+    },
+  },
+  {
+    category: 'concurrency',
+    name: 'replays racing the compensation of their hold and 20 buyers for its seat all answer that hold, never SEAT_TAKEN',
+    timeoutMs: 60_000,
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory);
+      const now = startOfTest();
+      const request = reserveRequest(saleId, 'u1', seats('B1'), now);
+      const hold = heldOf(await inventory.reserve(request));
+      const replay = () => inventory.reserve({ ...request, reservationId: freshId('r'), now: now + 1 });
+      const [replays, compensated, buyers] = await Promise.all([
+        Promise.all(Array.from({ length: 40 }, replay)),
+        inventory.compensate({ saleId, reservationId: hold.reservationId }),
+        Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            inventory.reserve(reserveRequest(saleId, `buyer${i}`, seats('B1'), now + 1)),
+          ),
+        ),
+        Promise.all(Array.from({ length: 40 }, replay)),
+      ]).then(([early, compensation, others, late]) => [[...early, ...late], compensation, others] as const);
+      expect(compensated).toMatchObject({ ok: true, restored: true });
+      for (const outcome of replays) {
+        expect(outcome).toMatchObject({
+          ok: true,
+          replayed: true,
+          hold: { reservationId: hold.reservationId },
+        });
+        expect(['HELD', 'COMPENSATED']).toContain(heldOf(outcome).status);
+      }
+      // after the race, a replay says what the hold became
+      expect(heldOf(await replay()).status).toBe('COMPENSATED');
+      // at most one other buyer got the seat once it came back; u1 holds nothing
+      expect(buyers.filter((o) => o.ok)).toHaveLength(buyers.some((o) => o.ok) ? 1 : 0);
+      const taken = buyers.some((o) => o.ok) ? 1 : 0;
+      expect(await inventory.counts(saleId)).toMatchObject({ available: 10 - taken, held: taken });
+      await expectInvariant(inventory, saleId);
+    },
+  },
+  {
     category: 'concurrency',
     name: 'holds once for 100 concurrent requests with the same idempotency key; the rest replay it',
     timeoutMs: 60_000,
@@ -871,6 +948,9 @@ async function runModel(inventory: InventoryStore, assigned: boolean, commands: 
         replayed: true,
         hold: { reservationId: expected.reservationId },
       });
+      // an ended hold is answered as it ended (a live one's time may have passed unswept)
+      const status = model.holds.get(expected.reservationId)?.status;
+      if (status !== 'HELD') expect(outcome).toMatchObject({ hold: { status } });
     } else if (expected.kind === 'hold') {
       expect(outcome).toMatchObject({
         ok: true,
@@ -905,13 +985,11 @@ async function runModel(inventory: InventoryStore, assigned: boolean, commands: 
       }
       case 'replay':
       case 'reuse': {
-        // Only keys whose hold still has its units: what an expired hold's key answers is left open.
+        // A replay of any key used, its hold live or ended; a reuse of a key whose hold has units.
         const candidates = requests.filter((r) => {
           const mapped = model.keys.get(r.idempotencyKey);
           const status = mapped && model.holds.get(mapped.reservationId)?.status;
-          return command.kind === 'replay'
-            ? status !== 'EXPIRED'
-            : status === 'HELD' || status === 'CONFIRMED';
+          return command.kind === 'replay' || status === 'HELD' || status === 'CONFIRMED';
         });
         const original = candidates[command.pick % Math.max(1, candidates.length)];
         if (!original) break;

@@ -140,6 +140,35 @@ class ForgetfulInventory extends ForwardingInventory {
   };
 }
 
+/**
+ * Clears a hold's idempotency key when the hold is released or compensated (the Redis scripts did
+ * until issue 17's replay finding): a replay after that runs as a new request, so it holds again or
+ * is refused SEAT_TAKEN for the seat another buyer took since.
+ */
+class KeyClearingInventory extends ForwardingInventory {
+  readonly #cleared = new Map<string, number>();
+  override reserve: InventoryStore['reserve'] = async (request) => {
+    const round = this.#cleared.get(request.idempotencyKey);
+    return this.inner.reserve(
+      round === undefined ? request : { ...request, idempotencyKey: `${request.idempotencyKey}.${round}` },
+    );
+  };
+  #clear = (hold: HoldRecord) => {
+    const base = hold.idempotencyKey.replace(/\.\d+$/, '');
+    this.#cleared.set(base, (this.#cleared.get(base) ?? 0) + 1);
+  };
+  override release: InventoryStore['release'] = async (input) => {
+    const outcome = await this.inner.release(input);
+    if (outcome.ok) this.#clear(outcome.hold);
+    return outcome;
+  };
+  override compensate: InventoryStore['compensate'] = async (input) => {
+    const outcome = await this.inner.compensate(input);
+    if (outcome.ok) this.#clear(outcome.hold);
+    return outcome;
+  };
+}
+
 /** Answers success to extend without extending: a subtle bug only a later expiry reveals. */
 class LazyExtendInventory extends ForwardingInventory {
   override extend: InventoryStore['extend'] = async (input) => {
@@ -201,6 +230,15 @@ describe('the conformance suites fail broken adapters', { timeout: 90_000 }, () 
       inventoryFactory((i) => new ForgetfulInventory(i)),
       inventoryStoreChecks,
       ['returns the original outcome', 'same idempotency key'],
+    );
+  });
+
+  it('InventoryStore: catches a key cleared when its hold is released or compensated', async () => {
+    await expectCaught(
+      goodInventory,
+      inventoryFactory((i) => new KeyClearingInventory(i)),
+      inventoryStoreChecks,
+      ['releases a hold', 'compensates once', 'a key whose hold ended', 'replays racing the compensation'],
     );
   });
 

@@ -406,7 +406,7 @@ export class RedisInventoryStore implements InventoryStore {
     );
   }
 
-  /** Owner only: gives a live hold back (stock returned, idempotency key cleared). */
+  /** Owner only: gives a live hold back (stock returned; its key keeps answering it, RELEASED). */
   async release(input: {
     saleId: string;
     reservationId: string;

@@ -172,13 +172,30 @@ describe('RedisInventoryStore on one Redis', () => {
       },
     );
     expect(await store.counts('sale1')).toMatchObject({ available: 5, held: 0 });
-    // the key was cleared: the same key makes a new hold
-    expect(await store.reserve(request({ reservationId: 'r2', now: T0 + 30 }))).toMatchObject({
+    // the key stays spent: the same key answers the released hold and holds nothing
+    const again = request({
+      reservationId: 'r9',
+      selection: { kind: 'quantity', quantity: 3 },
+      now: T0 + 25,
+    });
+    expect(await store.reserve(again)).toMatchObject({
+      ok: true,
+      replayed: true,
+      hold: { reservationId: 'r1', status: 'RELEASED' },
+    });
+    expect(await store.counts('sale1')).toMatchObject({ available: 5, held: 0 });
+    // a new key makes a new hold
+    expect(
+      await store.reserve(request({ reservationId: 'r2', idempotencyKey: 'k2', now: T0 + 30 })),
+    ).toMatchObject({
       ok: true,
       replayed: false,
     });
     const compensated = await store.compensate({ saleId: 'sale1', reservationId: 'r2' });
     expect(compensated).toMatchObject({ ok: true, restored: true, hold: { status: 'COMPENSATED' } });
+    expect(
+      await store.reserve(request({ reservationId: 'r8', idempotencyKey: 'k2', now: T0 + 35 })),
+    ).toMatchObject({ ok: true, replayed: true, hold: { reservationId: 'r2', status: 'COMPENSATED' } });
     expect(await store.compensate({ saleId: 'sale1', reservationId: 'r2' })).toMatchObject({
       ok: true,
       restored: false,

@@ -301,8 +301,8 @@ export class MemoryInventoryStore implements InventoryStore {
     const { saleId, reservationId, userId, now } = validate('release input', OwnerChange, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
+    // the key's outcome stays: a replay answers the released hold, never a second hold
     giveBack(found.sale, found.hold, 'RELEASED');
-    found.sale.outcomes.delete(found.hold.idempotencyKey);
     return { ok: true, hold: copyHold(found.hold) };
   }
 
@@ -336,9 +336,7 @@ export class MemoryInventoryStore implements InventoryStore {
     // Only a hold that still has its units gives them back: an expired or released one already did.
     const restored = hold.status === 'HELD' || hold.status === 'CONFIRMED';
     if (restored) giveBack(sale, hold, 'COMPENSATED');
-    if (sale.outcomes.get(hold.idempotencyKey)?.reservationId === reservationId) {
-      sale.outcomes.delete(hold.idempotencyKey);
-    }
+    // the key's outcome stays: a replay answers this reservation, never a second hold
     return { ok: true, restored, hold: copyHold(hold) };
   }
 

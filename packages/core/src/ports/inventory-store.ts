@@ -36,7 +36,11 @@ export type ReserveRequest = z.infer<typeof ReserveRequest>;
 
 /**
  * The hot path's answer. A replayed idempotency key answers the ORIGINAL outcome with
- * `replayed: true`, never an error (as Stripe's Idempotency-Key does).
+ * `replayed: true`, never an error (as Stripe's Idempotency-Key does), whatever became of the hold
+ * since: its record as it stands (HELD, CONFIRMED, or RELEASED, EXPIRED, COMPENSATED once it
+ * ended). A key stays spent once it held (the source of truth keeps it unique per sale): ending
+ * the hold never frees it for a second hold. A store may forget a key together with its hold
+ * record once the record's retention has passed.
  */
 export type ReserveOutcome =
   | { ok: true; code: 'HELD'; hold: HoldRecord; replayed: boolean }
@@ -154,7 +158,10 @@ export interface InventoryStore {
     holdMs: number;
     now: number;
   }): Promise<HoldChangeOutcome>;
-  /** Owner only: gives a live hold back (stock returned, idempotency key cleared). */
+  /**
+   * Owner only: gives a live hold back (stock returned). Its idempotency key keeps answering it:
+   * a replay says RELEASED.
+   */
   release(input: {
     saleId: string;
     reservationId: string;
@@ -170,7 +177,8 @@ export interface InventoryStore {
   }): Promise<HoldChangeOutcome>;
   /**
    * Undo a reservation whatever its state (failed publish, failed payment, refund): returns its
-   * stock and seats once, marks it COMPENSATED and clears its idempotency key. Idempotent.
+   * stock and seats once and marks it COMPENSATED; its idempotency key keeps answering it (a replay
+   * says COMPENSATED, or the status it ended with). Idempotent.
    */
   compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome>;
   /**

@@ -48,9 +48,8 @@ export const ReserveInput = z
   .object({
     userId: UserId,
     /**
-     * Required: a retry with the same key answers the original outcome. Use a fresh key for a
-     * new attempt after a failure: a failed reservation keeps its key in the source of truth, so a
-     * reused key gets a hold that the processor then refuses (DUPLICATE_IDEMPOTENCY_KEY).
+     * Required: a retry with the same key answers the original outcome, also once that hold has
+     * ended (released, expired, failed). Use a fresh key for a new attempt: a key stays spent.
      */
     idempotencyKey: IdempotencyKey,
     selection: Selection,
@@ -302,9 +301,9 @@ export class Reservations {
   }
 
   /**
-   * Owner only: gives a live hold back at once (stock returned, seats free, idempotency key
-   * cleared), with a StockChanged audit event. If the reservation was already handed to the
-   * processor, its confirmation will find the hold gone and fail it without charging.
+   * Owner only: gives a live hold back at once (stock returned, seats free; its idempotency key
+   * answers the released hold), with a StockChanged audit event. If the reservation was already
+   * handed to the processor, its confirmation will find the hold gone and fail it without charging.
    */
   async releaseHold(input: OwnerRequest): Promise<HoldChangeOutcome> {
     const { userId, reservationId } = validate('release hold', OwnerRequest, input);

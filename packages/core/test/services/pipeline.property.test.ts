@@ -90,8 +90,9 @@ describe('the pipeline under random interleavings (fast-check)', () => {
         for (const { id } of accepted) await s.processor.handle(s.requested(id));
         await checkStore();
 
-        // a key reused after its reservation failed (the store forgets the key on compensation, the
-        // source of truth keeps it unique) gets no row of its own: it ends failed, units given back
+        // a key reused after its reservation ended is a replay of it (the store keeps the key); one
+        // the store forgot would get no row of its own (the source of truth keeps keys unique): it
+        // ends failed, units given back
         const refusedAsDuplicate = new Set(
           s.bus
             .published()

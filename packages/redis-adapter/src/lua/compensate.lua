@@ -1,19 +1,21 @@
 --[[
   compensate: undoes a reservation whatever its state (failed publish, failed payment, refund).
   A HELD or CONFIRMED one gives its stock and seats back and becomes COMPENSATED; a RELEASED or
-  EXPIRED one already gave them back and keeps its status. The idempotency key is cleared either
-  way. A second call restores nothing. Refused SALE_NOT_WARM, writing nothing, while the sale is
-  not warm: stock given back into a wiped sale would recreate a partial meta.
+  EXPIRED one already gave them back and keeps its status. The idempotency outcome stays either
+  way, as expire-due's does: a replay of the key answers this reservation (marked replayed), never
+  a second hold under a key the source of truth keeps unique. A second call restores nothing.
+  Refused SALE_NOT_WARM, writing nothing, while the sale is not warm: stock given back into a
+  wiped sale would recreate a partial meta.
 
   KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
-  KEYS[6] idempotency   KEYS[7] expiry   KEYS[8] hold timer
+  KEYS[6] idempotency (unused, kept so every hold script declares the same keys)
+  KEYS[7] expiry   KEYS[8] hold timer
   ARGV[1] retention (ms)
   Returns {'OK', '1'|'0' restored, field, value, …} or {'REFUSED', 'SALE_NOT_WARM'|'NOT_FOUND'}
 ]]
-local hold, meta, stock, seats, users, idem, expiry, timer =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local hold, meta, stock, seats, users, expiry, timer = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
 if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
-local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds', 'idempotencyKey')
+local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds')
 if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end
 local restored = '0'
 if h[2] == 'HELD' or h[2] == 'CONFIRMED' then
@@ -33,7 +35,6 @@ if restored == '1' then
   redis.call('PEXPIRE', hold, tonumber(ARGV[1]))
   redis.call('DEL', timer)
 end
-if redis.call('HGET', idem, h[6]) == h[3] then redis.call('HDEL', idem, h[6]) end
 local reply = { 'OK', restored }
 for _, v in ipairs(redis.call('HGETALL', hold)) do reply[#reply + 1] = v end
 return reply

@@ -1,18 +1,19 @@
 --[[
   release-hold: owner only; gives a live hold back: stock and seats returned, the user's count
-  lowered, the expiry entry and the idempotency key cleared, the record kept as RELEASED for
-  `retention` ms. Refused SALE_NOT_WARM, writing nothing, while the sale is not warm.
+  lowered, the expiry entry cleared, the record kept as RELEASED for `retention` ms. The
+  idempotency outcome stays, as expire-due's does: a replay of the key answers the released hold
+  (marked replayed), never a second hold under a key the source of truth keeps unique. Refused
+  SALE_NOT_WARM, writing nothing, while the sale is not warm.
 
   KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
-  KEYS[6] idempotency   KEYS[7] expiry   KEYS[8] hold timer
+  KEYS[6] idempotency (unused, kept so every hold script declares the same keys)
+  KEYS[7] expiry   KEYS[8] hold timer
   ARGV[1] userId   ARGV[2] now   ARGV[3] retention (ms)
   Returns {'OK', field, value, …} or {'REFUSED', SALE_NOT_WARM|NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
 ]]
-local hold, meta, stock, seats, users, idem, expiry, timer =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local hold, meta, stock, seats, users, expiry, timer = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
 if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
-local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId', 'quantity',
-  'seatIds', 'idempotencyKey')
+local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId', 'quantity', 'seatIds')
 if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end
 if h[1] ~= ARGV[1] then return { 'REFUSED', 'NOT_OWNER' } end
 if h[2] == 'EXPIRED' then return { 'REFUSED', 'EXPIRED' } end
@@ -26,7 +27,6 @@ end
 redis.call('HINCRBY', users, h[1], -quantity)
 redis.call('HINCRBY', meta, 'held', -quantity)
 redis.call('ZREM', expiry, h[4])
-if redis.call('HGET', idem, h[7]) == h[4] then redis.call('HDEL', idem, h[7]) end
 redis.call('HSET', hold, 'status', 'RELEASED')
 redis.call('PEXPIRE', hold, tonumber(ARGV[3]))
 redis.call('DEL', timer)
