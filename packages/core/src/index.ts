@@ -39,6 +39,7 @@ export { systemClock } from './ports/clock';
 export { MAX_GROUP_CANDIDATE_SEATS } from './ports/group-reservation';
 export { botGuardHook } from './queue/bot-guard-hook';
 export { PriceList } from './reservation/price-list';
+export { CircuitOpenError } from './resilience/breakers';
 export type * from './runtime';
 export {
   checkRuntimePorts,

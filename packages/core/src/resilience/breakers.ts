@@ -39,12 +39,12 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface BreakerSettings {
   /** Consecutive failed calls (errors or timeouts) that open the breaker; 5. */
   failures?: number;
-  /** How long an open breaker refuses every call before it lets a trial through; 5 s. */
+  /** How long an open breaker refuses every call before it lets a trial through; 2 s. */
   halfOpenAfterMs?: number;
   /**
    * Each call's bound: a call that has not answered by then rejects with `InfrastructureError`
    * and counts as a failure (the call itself may still land: every guarded port is idempotent or
-   * retried with its idempotency key). Defaults: payments 10 s, repository 5 s, publisher 10 s.
+   * retried with its idempotency key); 10 s.
    */
   timeoutMs?: number;
 }
@@ -104,10 +104,15 @@ export class CircuitOpenError extends InfrastructureError {
   }
 }
 
+/**
+ * The defaults. A trial every 2 s: a hold lasts minutes and the outbox's gate refuses new holds
+ * after 5 s of a stalled pipeline, so a breaker must not keep a recovered server away for longer.
+ * Timeouts of 10 s: a bound for a call that hangs, far above a healthy call even on a loaded host.
+ */
 const DEFAULTS: Record<BreakerName, Required<BreakerSettings>> = {
-  payments: { failures: 5, halfOpenAfterMs: 5_000, timeoutMs: 10_000 },
-  repository: { failures: 5, halfOpenAfterMs: 5_000, timeoutMs: 5_000 },
-  publisher: { failures: 5, halfOpenAfterMs: 5_000, timeoutMs: 10_000 },
+  payments: { failures: 5, halfOpenAfterMs: 2_000, timeoutMs: 10_000 },
+  repository: { failures: 5, halfOpenAfterMs: 2_000, timeoutMs: 10_000 },
+  publisher: { failures: 5, halfOpenAfterMs: 2_000, timeoutMs: 10_000 },
 };
 
 /**

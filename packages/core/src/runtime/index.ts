@@ -1,3 +1,11 @@
+export type {
+  BreakerName,
+  BreakerOptions,
+  BreakerSettings,
+  BreakerState,
+  BreakerStateChange,
+  BreakerView,
+} from '../resilience/breakers';
 export { type MemoryRuntimePorts, memoryPorts } from './memory-ports';
 export { RESULT_LISTENER_GROUP_PREFIX, type ReservationResult } from './result-notifier';
 export {

@@ -16,5 +16,6 @@ export * from '../reservation/hold-relay';
 export * from '../reservation/processor';
 export * from '../reservation/reservations';
 export * from '../reservation/waiting-list';
+export { BREAKER_NAMES, DependencyBreaker, RuntimeBreakers } from '../resilience/breakers';
 export { runSaleCommand } from '../runtime';
 export * from '../stock';
