@@ -179,6 +179,8 @@ function render(stats) {
       return card;
     }),
   );
+  $('stats-source').textContent = sourceText(stats.stock);
+  $('stats-source').dataset.source = stats.stock?.source ?? '';
   // the values in force, live (another operator or instance may change them)
   $('rate-current').textContent =
     `${stats.admission.usersPerInterval} per ${stats.admission.intervalMs} ms, max ${stats.admission.maxActive}` +
@@ -193,6 +195,17 @@ function render(stats) {
     state.formsFilled = true;
   }
   draw();
+}
+
+/** Where the stock figures were read: the read side (and how stale it may be) or the hot store. */
+function sourceText(stock) {
+  if (!stock) return '–';
+  if (stock.source === 'hot-store')
+    return stock.projectorLag === null
+      ? 'Stock figures from the store.'
+      : 'Stock figures from the hot store: the read side is behind its 5 s bound.';
+  const staleness = stock.stalenessMs === null ? 'unknown' : `${(stock.stalenessMs / 1000).toFixed(1)} s`;
+  return `Stock figures from the read side: at most ${staleness} behind (projector lag ${stock.projectorLag} events).`;
 }
 
 /** Enables the lifecycle buttons the sale's state allows (Open and Warm up are off on an open sale). */

@@ -12,6 +12,12 @@ export const PROJECTOR_GROUP = 'seatrush-projector';
  */
 export const MAX_STALENESS_MS = 5_000;
 
+/**
+ * The reads served from the read side: buyers' seat maps (GET and stream), and the operator stats'
+ * stock figures (the sampler's tick and the dashboard's reads).
+ */
+export type ReadSideRead = 'seat-map' | 'stats';
+
 /** How often the projector's consumer lag is measured. */
 const LAG_POLL_MS = 500;
 /** How long to wait before starting the projector again when Kafka refused. */
@@ -43,7 +49,7 @@ export class ReadSide {
    * so this is conservative; with several instances sharing the group, very much so).
    */
   readonly #targets: Array<{ at: number; handled: number }> = [];
-  #fallbacks = 0;
+  readonly #fallbacks: Record<ReadSideRead, number> = { 'seat-map': 0, stats: 0 };
   #timer: NodeJS.Timeout | null = null;
   #restart: NodeJS.Timeout | null = null;
   #started = false;
@@ -154,14 +160,17 @@ export class ReadSide {
     return this.stalenessMs() <= MAX_STALENESS_MS;
   }
 
-  /** Counts a read served from the hot store because the views were too stale. */
-  countFallback(): void {
-    this.#fallbacks += 1;
+  /** Counts a read of `read` served from the hot store because the views were too stale. */
+  countFallback(read: ReadSideRead = 'seat-map'): void {
+    this.#fallbacks[read] += 1;
   }
 
-  /** Reads served from the hot store because the views were too stale, since start. */
-  fallbacks(): number {
-    return this.#fallbacks;
+  /**
+   * Reads served from the hot store because the views were too stale, since start: of one kind,
+   * or of both when `read` is absent.
+   */
+  fallbacks(read?: ReadSideRead): number {
+    return read === undefined ? this.#fallbacks['seat-map'] + this.#fallbacks.stats : this.#fallbacks[read];
   }
 
   /** Events the projector applied (first time) and skipped as already applied, since start. */

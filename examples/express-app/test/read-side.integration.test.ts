@@ -6,6 +6,7 @@ import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadSeatsFromStore } from '../src/http/buyer-routes';
+import { runRebuildReadSide } from '../src/ops/rebuild-read-side';
 import type { RunningApp } from '../src/server';
 import { Buyer, operator, pool, sleep, startTestApp } from './support/harness';
 
@@ -38,23 +39,43 @@ function observeRedis(): () => void {
   };
 }
 
-/** Runs every request of the app's server in an async context tagged with its method and path. */
+/** Requests seen, by route (`GET /path`). */
+const requestsSeen = new Map<string, number>();
+
+/**
+ * Runs every request of the app's server in an async context tagged with its method, path and
+ * number (`GET /path #3`), so each request's commands can be told apart.
+ */
 function tagRequests(app: RunningApp): void {
   const handlers = app.server.listeners('request') as Array<
     (req: IncomingMessage, res: ServerResponse) => void
   >;
   app.server.removeAllListeners('request');
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '').split('?')[0];
-    origin.run(`${req.method} ${path}`, () => {
+    const route = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+    const n = (requestsSeen.get(route) ?? 0) + 1;
+    requestsSeen.set(route, n);
+    origin.run(`${route} #${n}`, () => {
       for (const handler of handlers) handler(req, res);
     });
   });
 }
 
-/** The commands of a tag that name a key of the sale (its seats, stock, holds: the hot store's reads). */
-function saleKeyCommands(tag: string, saleId: string) {
-  return (commandsBy.get(tag) ?? []).filter((c) => c.args.some((arg) => arg.includes(`{${saleId}}`)));
+/** The tags of a route's requests (or the one tag given, for a control read) that sent commands. */
+function tagsOf(route: string): string[] {
+  return [...commandsBy.keys()].filter((tag) => tag === route || tag.startsWith(`${route} #`));
+}
+
+/** The commands of a route's requests (or of a tag) that name a key of the sale (its seats, stock, holds: the hot store's reads). */
+function saleKeyCommands(route: string, saleId: string) {
+  return tagsOf(route).flatMap((tag) =>
+    commandsBy.get(tag)!.filter((c) => c.args.some((arg) => arg.includes(`{${saleId}}`))),
+  );
+}
+
+/** How many of a route's requests sent at least one command naming a key of the sale. */
+function requestsReadingSale(route: string, saleId: string): number {
+  return tagsOf(route).filter((tag) => saleKeyCommands(tag, saleId).length > 0).length;
 }
 
 describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
@@ -72,6 +93,7 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     await app?.close();
     app = undefined;
     commandsBy.clear();
+    requestsSeen.clear();
   });
   afterAll(async () => {
     restoreRedis();
@@ -147,10 +169,18 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
 
     // the rush's holds read the sale's keys (the counter works) …
     expect(saleKeyCommands('POST /api/sales/demo/reservations', 'demo').length).toBeGreaterThan(0);
-    // … and no seat-map read did: whatever they sent (rate limits, blocklist) named no key of the sale
-    expect(saleKeyCommands('GET /api/sales/demo/seats', 'demo')).toEqual([]);
-    expect(saleKeyCommands('GET /api/sales/demo/seats/stream', 'demo')).toEqual([]);
-    expect(readSide!.fallbacks()).toBe(0);
+    // … and a seat-map read did only when it fell back, counted, because the views were staler
+    // than the 5 s bound (a loaded machine: a shared CI host at load 20 saw about a third fall
+    // back); every other read (rate limits, blocklist) named no key of the sale
+    const fellBack = readSide!.fallbacks('seat-map');
+    const mapReadsOnRedis =
+      requestsReadingSale('GET /api/sales/demo/seats', 'demo') +
+      requestsReadingSale('GET /api/sales/demo/seats/stream', 'demo');
+    console.log(
+      `seat-map requests: ${requestsSeen.get('GET /api/sales/demo/seats')}, read the hot store: ${mapReadsOnRedis}, fallbacks counted: ${fellBack}`,
+    );
+    expect(mapReadsOnRedis).toBeLessThanOrEqual(fellBack);
+    expect(requestsSeen.get('GET /api/sales/demo/seats')! - mapReadsOnRedis).toBeGreaterThan(0);
 
     // once the projector has caught up, the read side's map is the store's
     const settled = Date.now() + 30_000;
@@ -161,19 +191,103 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     while ((await soldIn()) < buyers.length && Date.now() < settled) await sleep(200);
     const map = await watcher.request('GET', '/api/sales/demo/seats');
     const truth = await app.platform.runtime.ports.inventory.seatStates('demo');
+    const truthCounts = await app.platform.runtime.ports.inventory.counts('demo');
     const unavailable = Object.fromEntries(
       Object.entries(truth).filter(([, state]) => state !== 'AVAILABLE'),
     );
     expect(map.body.states).toEqual(unavailable);
     expect(map.body.counts).toEqual(expect.objectContaining({ confirmed: buyers.length, held: 0 }));
 
-    // the operator's stats come from the read side, with its lag and staleness
+    // the operator's stats come from the read side, with its lag and staleness (the rush is over:
+    // the projector catches up and stays fresh)
+    const fresh = Date.now() + 30_000;
+    while (!readSide!.fresh() && Date.now() < fresh) await sleep(100);
+    const statsFallbacks = readSide!.fallbacks('stats');
     const op = operator(app.url);
     const stats = await op.request('GET', '/api/operator/sales/demo/stats');
     expect(stats.status).toBe(200);
     expect(stats.body.readSide.totals).toMatchObject({ requested: buyers.length, confirmed: buyers.length });
-    expect(stats.body.stats.figures.confirmed).toBe(buyers.length);
+    expect(stats.body.stats.figures).toMatchObject({
+      initialStock: truthCounts.initialStock,
+      confirmed: buyers.length,
+      held: 0,
+      available: truthCounts.initialStock - buyers.length,
+    });
+    expect(stats.body.stats.stock).toEqual({
+      source: 'read-side',
+      stalenessMs: expect.any(Number),
+      projectorLag: expect.any(Number),
+    });
+    expect(stats.body.stats.stock.stalenessMs).toBeLessThanOrEqual(5_000);
     expect(stats.body.readSide.stalenessMs).toBeLessThanOrEqual(5_000);
+    // the dashboard's stream: its first sample, then the sampler's tick (run here in a tagged
+    // context, as the timer runs it) pushing the next
+    const statsStream = new AbortController();
+    const opened = await fetch(`${app.url}/api/operator/sales/demo/stats/stream`, {
+      headers: { accept: 'text/event-stream', authorization: 'Bearer test-operator-token-0123456789' },
+      signal: statsStream.signal,
+    });
+    expect(opened.status).toBe(200);
+    const statsReader = opened.body!.getReader();
+    const samples: Array<{ figures: { confirmed: number }; stock: { source: string } }> = [];
+    let pending = '';
+    const ticking = origin.run('stats tick', () => app!.seatrush.stats.sampleAll());
+    while (samples.length < 2) {
+      const chunk = await statsReader.read();
+      if (chunk.done) break;
+      pending += new TextDecoder().decode(chunk.value);
+      const frames = pending.split('\n\n');
+      pending = frames.pop()!;
+      for (const frame of frames) {
+        const data = frame.split('\n').find((line) => line.startsWith('data: '));
+        if (frame.includes('event: stats') && data) samples.push(JSON.parse(data.slice(6)));
+      }
+    }
+    statsStream.abort();
+    await ticking;
+    expect(samples).toHaveLength(2);
+    for (const sample of samples) {
+      expect(sample.stock.source).toBe('read-side');
+      expect(sample.figures.confirmed).toBe(buyers.length);
+    }
+    // no dashboard read named a key of the sale; the tick read the queue's figures (the waiting
+    // room's counters it broadcasts to buyers, the queueing method, the waiting list) and no stock
+    expect(saleKeyCommands('GET /api/operator/sales/demo/stats', 'demo')).toEqual([]);
+    expect(saleKeyCommands('GET /api/operator/sales/demo/stats/stream', 'demo')).toEqual([]);
+    const tickKeys = saleKeyCommands('stats tick', 'demo').flatMap((c) =>
+      c.args.filter((a) => a.includes('{demo}')),
+    );
+    expect(tickKeys.length).toBeGreaterThan(0);
+    expect(tickKeys.filter((key) => /\{demo\}:(stock|seats|meta|hold:|users)/.test(key))).toEqual([]);
+    expect(readSide!.fallbacks('stats')).toBe(statsFallbacks);
+
+    // the rebuild command: the sale's events from offset 0 of the topics into a new schema give
+    // the views the projector built live (once it has no lag)
+    const drained = Date.now() + 30_000;
+    while (readSide!.lag() !== 0 && Date.now() < drained) await sleep(100);
+    expect(readSide!.lag()).toBe(0);
+    const lines: string[] = [];
+    const io = { env: { ...env, NAMESPACE: namespace }, out: (l: string) => lines.push(l), now: Date.now };
+    const rebuilt = `${namespace}_rebuilt`;
+    schemas.push(rebuilt);
+    const code = await runRebuildReadSide(['demo', '--into', rebuilt], { ...io, err: (l) => lines.push(l) });
+    expect(lines.at(-1), lines.join('\n')).toBe('the rebuilt views equal the live ones');
+    expect(code).toBe(0);
+    expect(lines[0]).toMatch(
+      new RegExp(`^sale demo: \\d+ events read from offset 0 \\(\\d+ distinct\\) into schema ${rebuilt}$`),
+    );
+    // the new schema is dropped afterwards; an existing one is refused, untouched
+    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
+    const schemaCount = async (name: string) =>
+      (await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name])).rowCount;
+    expect(await schemaCount(rebuilt)).toBe(0);
+    const refusals: string[] = [];
+    expect(
+      await runRebuildReadSide(['demo', '--into', namespace], { ...io, err: (l) => refusals.push(l) }),
+    ).toBe(2);
+    expect(await runRebuildReadSide([], { ...io, err: (l) => refusals.push(l) })).toBe(2);
+    expect(await schemaCount(namespace)).toBe(1);
+    await db.end();
 
     // the audit: who held or bought seat floor-A3, and when
     const history = await op.request('GET', '/api/operator/sales/demo/seats/floor-A3/history');
@@ -212,6 +326,11 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
       await page.fill('#op-token', 'test-operator-token-0123456789');
       await page.click('#op-login-button');
       await page.waitForSelector('#view-dashboard:not(.hidden)');
+      // the stats panel says where its stock figures come from and how stale they may be
+      const source = await page.waitForSelector('#stats-source[data-source="read-side"]');
+      expect(await source.textContent()).toMatch(
+        /^Stock figures from the read side: at most \d+\.\d s behind/,
+      );
       await page.fill('#seat-audit-seat', 'floor-A3');
       await page.click('#seat-audit-button');
       const row = await page.waitForSelector(`#seat-audit tr[data-reservation="${reservations[2]}"]`);
@@ -226,7 +345,8 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/^seatrush_projector_lag \d+$/m);
     expect(metrics).toMatch(/^seatrush_projector_events_total\{outcome="applied"\} [1-9]\d*$/m);
-    expect(metrics).toMatch(/^seatrush_read_side_fallbacks_total 0$/m);
+    expect(metrics).toMatch(/^seatrush_read_side_fallbacks_total\{read="seat-map"\} \d+$/m);
+    expect(metrics).toMatch(/^seatrush_read_side_fallbacks_total\{read="stats"\} \d+$/m);
   }, 120_000);
 
   it('keeps the hot store path in memory, where the seat audit is not offered', async () => {
@@ -237,6 +357,9 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     expect(map.body.counts.available).toBe(map.body.counts.initialStock);
     const history = await operator(app.url).request('GET', '/api/operator/sales/demo/seats/floor-A1/history');
     expect(history.status).toBe(404);
+    const stats = await operator(app.url).request('GET', '/api/operator/sales/demo/stats');
+    expect(stats.body.stats.stock).toEqual({ source: 'hot-store', stalenessMs: 0, projectorLag: null });
+    expect(stats.body.readSide).toBeNull();
     expect((await (await fetch(`${app.url}/metrics`)).text()).includes('seatrush_projector_lag')).toBe(false);
   });
 });

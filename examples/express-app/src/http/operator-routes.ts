@@ -188,31 +188,23 @@ export function operatorRoutes(deps: {
     res.json({ queueing: config });
   });
 
-  // on the real servers the stock and sales figures come from the read side (PostgreSQL through
-  // the replica pool) with their staleness; the waiting room's figures are the queue's own
+  // on the real servers the stock figures come from the read side (PostgreSQL through the replica
+  // pool) while it is fresh, with its staleness (stats.stock), and the queue's figures from the
+  // sampler's latest tick: a dashboard's read sends nothing to the hot store (ops/stats.ts)
   router.get('/sales/:saleId/stats', async (req, res) => {
     const runtime = runtimeOf(req);
-    const sample = await stats.sample(runtime);
     const readSide = platform.readSide;
-    if (!readSide) {
-      res.json({ stats: sample, history: stats.history(runtime.sale.id), readSide: null });
-      return;
-    }
-    const view = await readSide.model.saleStats({ saleId: runtime.sale.id });
-    const { initialStock } = sample.figures;
-    const held = view.unitsHeld;
-    const confirmed = view.totals.unitsSold;
-    const figures = {
-      ...sample.figures,
-      held,
-      confirmed,
-      available: Math.max(0, initialStock - held - confirmed),
-      failed: view.totals.failed,
-    };
+    const [sample, view] = await Promise.all([
+      stats.sample(runtime),
+      readSide?.model.saleStats({ saleId: runtime.sale.id }).catch(() => null) ?? null,
+    ]);
     res.json({
-      stats: { ...sample, figures },
+      stats: sample,
       history: stats.history(runtime.sale.id),
-      readSide: { ...view, lag: readSide.lag(), stalenessMs: finiteOrNull(readSide.stalenessMs()) },
+      readSide:
+        readSide && view
+          ? { ...view, lag: readSide.lag(), stalenessMs: finiteOrNull(readSide.stalenessMs()) }
+          : null,
     });
   });
 

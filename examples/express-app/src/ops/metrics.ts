@@ -130,8 +130,8 @@ export class AppMetrics {
 
   /**
    * The read side's projector (issue 21), read at each scrape: its consumer lag in events (-1
-   * while unknown), how stale the views may be, events applied, and seat-map reads that fell
-   * back to the hot store because the views were staler than the bound.
+   * while unknown), how stale the views may be, events applied, and reads that fell back to the
+   * hot store because the views were staler than the bound, by read (seat map, operator stats).
    */
   watchReadSide(readSide: ReadSide): void {
     const registers = [this.registry];
@@ -166,11 +166,12 @@ export class AppMetrics {
     });
     new Counter({
       name: 'seatrush_read_side_fallbacks_total',
-      help: 'Seat-map reads served from the hot store because the read side was staler than its bound',
+      help: 'Reads (seat map, operator stats) served from the hot store because the read side was staler than its bound',
+      labelNames: ['read'] as const,
       registers,
       collect() {
         this.reset();
-        this.inc(readSide.fallbacks());
+        for (const read of ['seat-map', 'stats'] as const) this.inc({ read }, readSide.fallbacks(read));
       },
     });
   }

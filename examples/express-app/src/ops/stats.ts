@@ -5,6 +5,7 @@ import type {
   SaleCommand,
   SaleState,
 } from '@seatrush/core';
+import { seatsOf } from '@seatrush/core/ports';
 import type { SseHub } from '../http/sse';
 import type { Platform } from '../platform/platform';
 import type { AppMetrics } from './metrics';
@@ -27,6 +28,20 @@ export interface SaleFigures {
   sseConnections: number;
 }
 
+/**
+ * Where a sample's stock figures (initialStock, available, held, confirmed, failed) were read.
+ * On the real servers they come from the read side's views (PostgreSQL through the replica pool)
+ * while its staleness is within MAX_STALENESS_MS, the seat map's rule; beyond it, or when
+ * PostgreSQL fails, from the hot store, counted as a stats fallback. In memory: the store.
+ */
+export interface StockSource {
+  source: 'read-side' | 'hot-store';
+  /** How far behind the events the figures may be, in ms: 0 from the hot store; null when unknown. */
+  stalenessMs: number | null;
+  /** The read-side projector's consumer lag in events (-1 unknown); null without a read side. */
+  projectorLag: number | null;
+}
+
 /** One sample of a sale: its state, settings and figures at `at`. */
 export interface SaleStats {
   saleId: string;
@@ -38,6 +53,8 @@ export interface SaleStats {
   queueing: { method: QueueingMethod | null };
   payment: { latencyMs: number; failureRate: number };
   figures: SaleFigures;
+  /** Where the stock figures were read and how stale they may be. */
+  stock: StockSource;
   /** The operator commands the sale's state allows now: the dashboard enables just these buttons. */
   commands: SaleCommand[];
   /**
@@ -66,16 +83,36 @@ const RECONCILIATION_READ_MS = 5_000;
 
 const HISTORY_MS = 5 * 60 * 1000;
 
+/** The waiting room's and waiting list's figures of a sale: the queue's own state, in the hot store. */
+interface QueueFigures {
+  room: Awaited<ReturnType<RuntimeSale['waitingRoom']['broadcast']>>;
+  method: QueueingMethod | null;
+  waitingList: { waiting: number; offered: number } | null;
+}
+
+/** The stock part of a sample. */
+type StockFigures = Pick<SaleFigures, 'initialStock' | 'available' | 'held' | 'confirmed' | 'failed'>;
+
 /**
  * Samples every sale once a second: feeds the Prometheus gauges, keeps five minutes of history
  * for the dashboard chart (so a reload shows the past, not an empty chart) and pushes each sample
  * to the dashboards watching over SSE. Sampling also broadcasts the waiting room's counters, which
  * refreshes every waiting buyer's position and ETA.
+ *
+ * With a read side (the real servers, issue 21) the stock figures come from its views, never from
+ * the hot store while they are fresh (see {@link StockSource}), and a dashboard's own reads (the
+ * stats route, the stream's first sample) send nothing to the hot store: their queue figures are
+ * those of the latest tick, which reads the waiting room once a second for its buyers anyway,
+ * however many dashboards watch. In memory every sample reads the store, as before.
  */
 export class StatsSampler {
   readonly #histories = new Map<string, Array<{ at: number } & SaleFigures>>();
   readonly #failed = new Map<string, number>();
   readonly #reconciliations = new Map<string, { readAt: number; record: ReconciliationRecord | null }>();
+  /** The queue figures each sale's latest tick read. */
+  readonly #queues = new Map<string, QueueFigures>();
+  /** The worker's consumer lag at the latest tick; null before the first. */
+  #lag: number | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
 
@@ -109,9 +146,10 @@ export class StatsSampler {
     await this.#running;
   }
 
-  /** Samples every sale, records history and pushes to dashboards. */
+  /** Samples every sale (reading its queue figures), records history and pushes to dashboards. */
   async sampleAll(): Promise<void> {
     const lag = await this.platform.runtime.workerLag().catch(() => -1);
+    this.#lag = lag;
     this.metrics.consumerLag.set(lag);
     for (const [pool, usage] of Object.entries(this.platform.pools())) {
       this.metrics.poolUsage.set({ pool, state: 'total' }, usage.total);
@@ -119,7 +157,8 @@ export class StatsSampler {
       this.metrics.poolUsage.set({ pool, state: 'waiting' }, usage.waiting);
     }
     for (const runtime of this.platform.runtime.sales()) {
-      const stats = await this.sample(runtime, lag);
+      const queue = await this.#readQueue(runtime);
+      const stats = await this.#compose(runtime, queue, lag);
       const history = this.#histories.get(runtime.sale.id) ?? [];
       history.push({ at: stats.at, ...stats.figures });
       while (history.length > 0 && history[0]!.at < stats.at - HISTORY_MS) history.shift();
@@ -128,27 +167,43 @@ export class StatsSampler {
     }
   }
 
-  /** The figures of one sale now. */
-  async sample(runtime: RuntimeSale, knownLag?: number): Promise<SaleStats> {
-    const saleId = runtime.sale.id;
-    const [room, counts, lag, queueConfig, waitingList, reconciliation] = await Promise.all([
+  /**
+   * The figures of one sale now, for a dashboard's read. With a read side, the queue figures are
+   * the latest tick's (read from the store only before the sale's first tick) and the stock
+   * figures the read side's; in memory, everything is read from the store.
+   */
+  async sample(runtime: RuntimeSale): Promise<SaleStats> {
+    const kept = this.platform.readSide ? this.#queues.get(runtime.sale.id) : undefined;
+    const queue = kept ?? (await this.#readQueue(runtime));
+    const lag = this.#lag ?? (await this.platform.runtime.workerLag().catch(() => -1));
+    return this.#compose(runtime, queue, lag);
+  }
+
+  /** Reads the queue's figures from the store (broadcasting the room's counters to its buyers). */
+  async #readQueue(runtime: RuntimeSale): Promise<QueueFigures> {
+    const [room, config, waitingList] = await Promise.all([
       runtime.waitingRoom.broadcast(),
-      this.platform.runtime.ports.inventory.counts(saleId).catch(() => null),
-      knownLag === undefined ? this.platform.runtime.workerLag().catch(() => -1) : Promise.resolve(knownLag),
       runtime.queue.config().catch(() => null),
       runtime.waitingList?.figures().catch(() => null) ?? null,
+    ]);
+    const queue = { room, method: config?.method ?? null, waitingList };
+    this.#queues.set(runtime.sale.id, queue);
+    return queue;
+  }
+
+  async #compose(runtime: RuntimeSale, queue: QueueFigures, lag: number): Promise<SaleStats> {
+    const saleId = runtime.sale.id;
+    const [{ figures: stock, source }, reconciliation] = await Promise.all([
+      this.#stock(runtime),
       this.lastReconciliation(saleId),
     ]);
+    const { room, waitingList } = queue;
     const figures: SaleFigures = {
       waiting: room.waiting,
       active: room.active,
       servedUpTo: room.servedUpTo,
       admittedPerSecond: room.admittedPerSecond,
-      initialStock: counts?.initialStock ?? 0,
-      available: counts?.available ?? 0,
-      held: counts?.held ?? 0,
-      confirmed: counts?.confirmed ?? 0,
-      failed: this.#failed.get(saleId) ?? 0,
+      ...stock,
       waitingList: waitingList?.waiting ?? 0,
       offersOutstanding: waitingList?.offered ?? 0,
       consumerLag: lag,
@@ -167,11 +222,55 @@ export class StatsSampler {
       state: runtime.state,
       at: this.platform.now(),
       admission: runtime.waitingRoom.admissionRate,
-      queueing: { method: queueConfig?.method ?? null },
+      queueing: { method: queue.method },
       payment: { ...this.platform.payments.settings },
       figures,
+      stock: source,
       commands: COMMANDS_IN[runtime.state],
       reconciliation,
+    };
+  }
+
+  /**
+   * The stock figures: from the read side while it is fresh (the seat map's rule), else from the
+   * hot store, counted as a stats fallback (PostgreSQL failing counts as one too).
+   */
+  async #stock(runtime: RuntimeSale): Promise<{ figures: StockFigures; source: StockSource }> {
+    const { sale } = runtime;
+    const readSide = this.platform.readSide;
+    if (readSide) {
+      const stalenessMs = readSide.stalenessMs();
+      if (readSide.fresh()) {
+        const view = await readSide.model.saleStats({ saleId: sale.id }).catch(() => null);
+        if (view) {
+          const initialStock =
+            sale.inventory.kind === 'assigned' ? seatsOf(sale).length : sale.inventory.capacity;
+          const held = view.unitsHeld;
+          const confirmed = view.totals.unitsSold;
+          return {
+            figures: {
+              initialStock,
+              available: Math.max(0, initialStock - held - confirmed),
+              held,
+              confirmed,
+              failed: view.totals.failed,
+            },
+            source: { source: 'read-side', stalenessMs, projectorLag: readSide.lag() },
+          };
+        }
+      }
+      readSide.countFallback('stats');
+    }
+    const counts = await this.platform.runtime.ports.inventory.counts(sale.id).catch(() => null);
+    return {
+      figures: {
+        initialStock: counts?.initialStock ?? 0,
+        available: counts?.available ?? 0,
+        held: counts?.held ?? 0,
+        confirmed: counts?.confirmed ?? 0,
+        failed: this.#failed.get(sale.id) ?? 0,
+      },
+      source: { source: 'hot-store', stalenessMs: 0, projectorLag: readSide ? readSide.lag() : null },
     };
   }
 
