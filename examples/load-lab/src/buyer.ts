@@ -150,6 +150,8 @@ export interface BuyerContext {
   random?: () => number;
   /** `buyer`: the app takes no payment by itself; each holder pays (or leaves) on the checkout. */
   checkout?: 'auto' | 'buyer';
+  /** The front door alone: the buyer signs in and leaves (ABANDONED), nothing more. */
+  signInOnly?: boolean;
   /** Watchers only join and hold their queue stream until `signal` aborts. */
   watchOnly?: boolean;
   /** Called on every queue event (watchers count fan-out). */
@@ -291,6 +293,10 @@ export class VirtualBuyer {
     this.result.cookie = login.setCookie;
     this.#move('SIGNED_IN');
     if (signal.aborted) throw new Stop();
+    if (this.#ctx.signInOnly) {
+      this.#move('ABANDONED');
+      return;
+    }
 
     const challenge = await recorder.time(
       'challenge',

@@ -47,6 +47,8 @@ export interface ProfileParams {
    */
   listenBacklog: number;
   processes: number;
+  /** 1 → each buyer only signs in (one request on a new connection) and leaves: the front door alone. */
+  signInOnly: number;
   roundRobin: number;
   keepAlive: number;
   /** 1 → the app runs under `--cpu-prof`; the report lists its hottest functions. */
@@ -92,6 +94,7 @@ const BASE: ProfileParams = {
   setupConcurrency: 64,
   listenBacklog: 0,
   processes: 1,
+  signInOnly: 0,
   roundRobin: 0,
   keepAlive: 1,
   cpuProfile: 0,

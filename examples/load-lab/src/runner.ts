@@ -251,6 +251,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
         source: i % params.sourceAddresses,
         signal: abort.signal,
         watchOnly,
+        signInOnly: params.signInOnly !== 0,
         onQueueEvent: () => {
           queueEvents++;
           onEvent?.();

@@ -6,6 +6,8 @@ import { frontDoorEnv, startInstances } from '../src/app-process';
 import { LabHttpClient } from '../src/http-client';
 import { processTree } from '../src/probe';
 import { applyOverrides, PROFILE_DEFAULTS } from '../src/profiles';
+import { textSummary } from '../src/report/text';
+import { runProfile } from '../src/runner';
 
 describe('the front door of a lab run', () => {
   const cleanups: Array<() => void> = [];
@@ -71,4 +73,24 @@ describe('the front door of a lab run', () => {
       expect(connections).toBe(keepAlive ? 1 : 4);
     }
   });
+
+  it('runs the front door alone: every buyer signs in once and leaves, nothing is sold', async () => {
+    const params = applyOverrides(PROFILE_DEFAULTS.spike, {
+      buyers: '40',
+      seats: '5',
+      signInOnly: '1',
+      listenBacklog: '128',
+      settleSeconds: '0',
+      maxRunSeconds: '30',
+    });
+    const result = await runProfile({ profile: 'spike', params, servers: null });
+    expect(result.steps.login?.count).toBe(40);
+    expect(result.steps.challenge).toBeUndefined();
+    expect(result.outcomes).toEqual({ ABANDONED: 40 });
+    expect(result.figures?.confirmed).toBe(0);
+    expect(result.invariant.ok).toBe(true);
+    expect(textSummary(result)).toContain(
+      'front door: listen backlog 128 · 1 process · client keep-alive on · sign-in only',
+    );
+  }, 90_000);
 });

@@ -58,7 +58,7 @@ export function instanceLines(result: RunResult): string[] {
 export function frontDoorLine(result: RunResult): string {
   const p = result.meta.params;
   const processes = p.processes ?? 1;
-  return `front door: listen backlog ${p.listenBacklog ? p.listenBacklog : "app's default"} · ${processes} process${processes > 1 ? `es (${p.roundRobin ? 'node:cluster round robin' : 'SO_REUSEPORT'})` : ''} · client keep-alive ${p.keepAlive === 0 ? 'off' : 'on'}`;
+  return `front door: listen backlog ${p.listenBacklog ? p.listenBacklog : "app's default"} · ${processes} process${processes > 1 ? `es (${p.roundRobin ? 'node:cluster round robin' : 'SO_REUSEPORT'})` : ''} · client keep-alive ${p.keepAlive === 0 ? 'off' : 'on'}${p.signInOnly ? ' · sign-in only' : ''}`;
 }
 
 /** The one-screen text summary of a run. */
