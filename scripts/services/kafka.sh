@@ -20,8 +20,14 @@ LIB_DIR="$KAFKA_DIR/lib"
 SINGLE_PORT="${SEATRUSH_KAFKA_PORT:-9092}"
 # Another name (and port) gives a test its own broker to stop, e.g. SEATRUSH_KAFKA_NAME=doomed
 SINGLE_NAME="${SEATRUSH_KAFKA_NAME:-single}"
-CLUSTER_PORTS=(9192 9193 9194)
-CLUSTER_CONTROLLER_PORTS=(9292 9293 9294)
+# Another name and port gives a fault test a 3-broker cluster of its own to break, e.g.
+# SEATRUSH_KAFKA_CLUSTER_NAME=faults SEATRUSH_KAFKA_CLUSTER_PORT=9592 (controllers at port + 100)
+CLUSTER_NAME="${SEATRUSH_KAFKA_CLUSTER_NAME:-cluster}"
+CLUSTER_PORT="${SEATRUSH_KAFKA_CLUSTER_PORT:-9192}"
+CLUSTER_PORTS=("$CLUSTER_PORT" $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2)))
+CLUSTER_CONTROLLER_PORTS=($((CLUSTER_PORT + 100)) $((CLUSTER_PORT + 101)) $((CLUSTER_PORT + 102)))
+# the shared cluster's nodes are node1-3 (as before); another cluster's are <name>-node1-3
+cluster_node() { if [ "$CLUSTER_NAME" = cluster ]; then echo "node$1"; else echo "$CLUSTER_NAME-node$1"; fi; }
 HEAP="${SEATRUSH_KAFKA_HEAP:-512m}"
 
 ensure_runtime() {
@@ -173,7 +179,7 @@ cluster_complete() {
 }
 
 configure_cluster_node() { # INDEX(0-2)
-  write_config "node$(($1 + 1))" $(($1 + 1)) "${CLUSTER_PORTS[$1]}" "${CLUSTER_CONTROLLER_PORTS[$1]}" \
+  write_config "$(cluster_node $(($1 + 1)))" $(($1 + 1)) "${CLUSTER_PORTS[$1]}" "${CLUSTER_CONTROLLER_PORTS[$1]}" \
     "$(cluster_voters)" 3 2
 }
 
@@ -183,10 +189,10 @@ up_cluster() {
   local i
   for i in 0 1 2; do
     configure_cluster_node "$i"
-    start_node "node$((i + 1))" "${CLUSTER_PORTS[$i]}" cluster
+    start_node "$(cluster_node $((i + 1)))" "${CLUSTER_PORTS[$i]}" "$CLUSTER_NAME"
   done
-  for i in 0 1 2; do wait_node "node$((i + 1))" "${CLUSTER_PORTS[$i]}"; done
-  wait_until 90 "the 3-broker kafka cluster" "$(node_dir node1)/server.log" cluster_complete
+  for i in 0 1 2; do wait_node "$(cluster_node $((i + 1)))" "${CLUSTER_PORTS[$i]}"; done
+  wait_until 90 "the 3-broker kafka cluster" "$(node_dir "$(cluster_node 1)")/server.log" cluster_complete
   echo "KAFKA_CLUSTER_BROKERS=$(cluster_bootstrap)"
 }
 
@@ -196,8 +202,9 @@ down() {
     rm -rf "$(node_dir "$SINGLE_NAME")" "$KAFKA_DIR/cluster-id-$SINGLE_NAME"
     return
   fi
-  for i in 1 2 3; do stop_pidfile "$(node_dir "node$i")/kafka.pid" "kafka node$i"; done
-  rm -rf "$KAFKA_DIR"/node{1,2,3} "$KAFKA_DIR/cluster-id-cluster"
+  for i in 1 2 3; do stop_pidfile "$(node_dir "$(cluster_node "$i")")/kafka.pid" "kafka $(cluster_node "$i")"; done
+  for i in 1 2 3; do rm -rf "$(node_dir "$(cluster_node "$i")")"; done
+  rm -f "$KAFKA_DIR/cluster-id-$CLUSTER_NAME"
 }
 
 status() {
@@ -230,15 +237,15 @@ case "${1:-status}" in
   # Fault injection for the cluster: SIGKILL, as a crash would; start-node brings it back.
   kill-node)
     i="$(node_index "${2:-}")"
-    pidfile="$(node_dir "node$((i + 1))")/kafka.pid"
+    pidfile="$(node_dir "$(cluster_node $((i + 1)))")/kafka.pid"
     pid_alive "$pidfile" && kill -9 "$(cat "$pidfile")" && rm -f "$pidfile"
-    log "killed kafka node$((i + 1))"
+    log "killed kafka $(cluster_node $((i + 1)))"
     ;;
   start-node)
     i="$(node_index "${2:-}")"
     ensure_runtime
-    start_node "node$((i + 1))" "${CLUSTER_PORTS[$i]}" cluster
-    wait_node "node$((i + 1))" "${CLUSTER_PORTS[$i]}"
+    start_node "$(cluster_node $((i + 1)))" "${CLUSTER_PORTS[$i]}" "$CLUSTER_NAME"
+    wait_node "$(cluster_node $((i + 1)))" "${CLUSTER_PORTS[$i]}"
     ;;
   *) die "usage: kafka.sh up|down|status [single|cluster] | kill | kill-node N | start-node N" ;;
 esac
