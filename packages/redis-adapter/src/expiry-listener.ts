@@ -1,5 +1,6 @@
 import { type Clock, type HoldRecord, systemClock } from '@seatrush/core';
 import { Cluster, type Redis } from 'ioredis';
+import { contextOf } from './inventory-context';
 import type { RedisInventoryStore } from './inventory-store';
 import type { RedisClient } from './scripts';
 
@@ -61,7 +62,7 @@ export class HoldExpiryListener {
   }
 
   private async onExpiredKey(key: string): Promise<void> {
-    const timer = this.store.context.keys.parseHoldTimer(key);
+    const timer = contextOf(this.store).keys.parseHoldTimer(key);
     if (!timer) return;
     try {
       const holds = await this.store.expireDue({ saleId: timer.saleId, now: this.clock.now(), limit: 100 });

@@ -2,6 +2,7 @@ import {
   type HoldRecord,
   IdempotencyKey,
   type InventorySteps,
+  type InventoryStore,
   SaleId,
   SeatId,
   type SeatState,
@@ -10,8 +11,8 @@ import {
   ValidationError,
 } from '@seatrush/core';
 import { HoldRecord as HoldRecordSchema } from '@seatrush/core/ports';
-import { exec, type RedisInventoryStore } from './inventory-store';
-import type { StoreContext } from './options';
+import { contextOf } from './inventory-context';
+import { exec, type StoreContext } from './options';
 import { holdFrom, publicHold } from './replies';
 import { boundedText, EpochMs, PositiveInt, validateFields } from './validation';
 
@@ -22,7 +23,7 @@ const SEAT_STATE: Record<string, SeatState> = { A: 'AVAILABLE', H: 'HELD', C: 'C
 
 /**
  * The lock strategy (docs/design.md §Holds and stock), step by step (check → DECR → SET NX PX),
- * over the same keys as {@link RedisInventoryStore}. Each step is atomic alone, not with the
+ * over the same keys as `RedisInventoryStore`. Each step is atomic alone, not with the
  * others: a caller is only correct while it holds the sale's lock. The writes check the lock's
  * fencing token in Lua and refuse one older than the highest seen (`sr:{sale}:fence`), so a holder
  * that paused past its lease cannot write late.
@@ -31,10 +32,14 @@ export class RedisInventorySteps implements InventorySteps {
   private readonly context: StoreContext;
   private readonly expiryTimers: boolean;
 
-  /** Steps over the state of `store` (same client, key prefix and options). */
-  constructor(store: RedisInventoryStore) {
-    this.context = store.context;
-    this.expiryTimers = store.expiryTimers;
+  /**
+   * Steps over the state of `store`, a `RedisInventoryStore` (same client, key prefix and
+   * options); a ConfigurationError for any other store.
+   */
+  constructor(store: InventoryStore) {
+    const context = contextOf(store);
+    this.context = context;
+    this.expiryTimers = context.expiryTimers;
   }
 
   /** The outcome stored under an idempotency key, with its request fingerprint. */

@@ -29,23 +29,21 @@ import {
   validate,
 } from '@seatrush/core/ports';
 import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
+import {
+  attachContext,
+  type InventoryContext,
+  inventoryContext,
+  type RedisInventoryStoreOptions,
+} from './inventory-context';
 import { RedisInventorySteps } from './inventory-steps';
 import type { SaleKeys } from './keys';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { exec } from './options';
 import { asList, holdFrom, pairs, publicHold } from './replies';
 import type { RedisClient } from './scripts';
-import { anything, Bool, Count, optional, PositiveInt, validateFields } from './validation';
+import { anything, Count, PositiveInt, validateFields } from './validation';
 import { RedisWaitingListStore } from './waiting-list-store';
 
-/** Options of {@link RedisInventoryStore}. */
-export interface RedisInventoryStoreOptions extends RedisStoreOptions {
-  /**
-   * Also write a twin key with a real PX per hold (`sr:{sale}:timer:<id>`), whose expiry event a
-   * {@link HoldExpiryListener} turns into a prompt release. Off by default: the sweeper over the
-   * expiry index is the guarantee, the timers only make release prompt.
-   */
-  expiryTimers?: boolean;
-}
+export type { RedisInventoryStoreOptions } from './inventory-context';
 
 const SEAT_STATE: Record<string, SeatState> = { A: 'AVAILABLE', H: 'HELD', C: 'CONFIRMED' };
 const SEAT_CHUNK = 1_000;
@@ -60,22 +58,16 @@ const RESTORE_CLAIM_MS = 30_000;
  * Invariant, whatever the concurrency: available + held + confirmed == initialStock.
  */
 export class RedisInventoryStore implements InventoryStore {
-  /** @internal shared with {@link RedisInventorySteps} */
-  readonly context: StoreContext;
-  /** @internal */
-  readonly expiryTimers: boolean;
+  /** The client, scripts, key space and options, shared with the steps and the waiting list. */
+  private readonly context: InventoryContext;
+  private readonly expiryTimers: boolean;
   /** Outbox entries marked relayed and not yet sent, per sale: one ZREM for them all. */
   private readonly relayedBatches = new Map<string, { ids: string[]; sent?: Promise<unknown> }>();
 
   constructor(redis: RedisClient, options: RedisInventoryStoreOptions = {}) {
-    const { expiryTimers, ...storeOptions } = validateFields(
-      'Redis inventory store options',
-      // keyPrefix and retentionMs are checked by storeContext
-      { expiryTimers: optional(Bool), keyPrefix: anything, retentionMs: anything },
-      options,
-    );
-    this.context = storeContext(redis, storeOptions as RedisStoreOptions);
-    this.expiryTimers = expiryTimers ?? false;
+    this.context = inventoryContext(redis, options);
+    this.expiryTimers = this.context.expiryTimers;
+    attachContext(this, this.context);
   }
 
   /** The lock strategy's building blocks over this store's state. */
@@ -610,27 +602,6 @@ export function checkSnapshot(s: InventorySnapshot): void {
   }
   issues.push(...restoredHoldIssues(s, seats));
   if (issues.length > 0) throw new ValidationError('inventory snapshot', issues);
-}
-
-/** Runs a MULTI and answers its results, throwing on any failed command. */
-export async function exec(
-  tx: { exec(): Promise<Array<[Error | null, unknown]> | null> },
-  what: string,
-): Promise<unknown[]> {
-  let results: Array<[Error | null, unknown]> | null;
-  try {
-    results = await tx.exec();
-  } catch (error) {
-    throw new InfrastructureError(`Redis transaction ${what} failed: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (!results) throw new InfrastructureError(`Redis transaction ${what} was aborted`);
-  return results.map(([error, value]) => {
-    if (error)
-      throw new InfrastructureError(`Redis transaction ${what} failed: ${error.message}`, { cause: error });
-    return value;
-  });
 }
 
 /** A script's {'REFUSED', code, seatId…} as an outcome. */

@@ -95,3 +95,24 @@ function failuresAsInfrastructure(redis: RedisClient): RedisClient {
     },
   });
 }
+
+/** Runs a MULTI (or pipeline) and answers its results, throwing on any failed command. */
+export async function exec(
+  tx: { exec(): Promise<Array<[Error | null, unknown]> | null> },
+  what: string,
+): Promise<unknown[]> {
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    results = await tx.exec();
+  } catch (error) {
+    throw new InfrastructureError(`Redis transaction ${what} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!results) throw new InfrastructureError(`Redis transaction ${what} was aborted`);
+  return results.map(([error, value]) => {
+    if (error)
+      throw new InfrastructureError(`Redis transaction ${what} failed: ${error.message}`, { cause: error });
+    return value;
+  });
+}

@@ -28,9 +28,10 @@ import {
   validate,
 } from '@seatrush/core/ports';
 import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
-import { checkSnapshot, exec, RedisInventoryStore, type RedisInventoryStoreOptions } from './inventory-store';
+import { contextOf } from './inventory-context';
+import { checkSnapshot, RedisInventoryStore, type RedisInventoryStoreOptions } from './inventory-store';
 import { KeySpace, type SaleKeys } from './keys';
-import { type StoreContext, storeContext } from './options';
+import { exec, type StoreContext, storeContext } from './options';
 import { asList, holdFrom, publicHold } from './replies';
 import type { RedisClient } from './scripts';
 import { homeStripe, stripeTags } from './stripe-layout';
@@ -153,7 +154,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
       ...(this.storeOptions.keyPrefix === undefined ? {} : { keyPrefix: this.storeOptions.keyPrefix }),
       ...(this.storeOptions.retentionMs === undefined ? {} : { retentionMs: this.storeOptions.retentionMs }),
     });
-    this.expiryTimers = this.single.expiryTimers;
+    this.expiryTimers = contextOf(this.single).expiryTimers;
   }
 
   /**
@@ -207,7 +208,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
     if (!store) {
       store = new RedisInventoryStore(this.redis, this.storeOptions);
       // the stripe's scripts are the unstriped ones, over the stripe's keys
-      store.context.keys = new StripeKeySpace(this.storeOptions.keyPrefix ?? '', i, (saleId) =>
+      contextOf(store).keys = new StripeKeySpace(this.storeOptions.keyPrefix ?? '', i, (saleId) =>
         this.tags.get(saleId),
       );
       this.perStripe[i] = store;

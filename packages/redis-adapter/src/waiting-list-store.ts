@@ -1,4 +1,5 @@
 import {
+  type InventoryStore,
   SaleId,
   UserId,
   ValidationError,
@@ -16,12 +17,12 @@ import {
   WaitingListOfferRequest,
   WaitingListState,
 } from '@seatrush/core/ports';
-import type { RedisInventoryStore } from './inventory-store';
+import { contextOf, type InventoryContext } from './inventory-context';
 import { asList, holdFrom, pairs, publicHold } from './replies';
 import { validateFields } from './validation';
 
 /**
- * A sale's waiting list on Redis, over the same keys as its {@link RedisInventoryStore} (one hash
+ * A sale's waiting list on Redis, over the same keys as its `RedisInventoryStore` (one hash
  * slot per sale): every operation is one Lua script, so an offer takes freed units and holds them
  * for a waiting party atomically, and exactly one of any number of racing claims wins.
  *
@@ -29,10 +30,18 @@ import { validateFields } from './validation';
  * hash per entry, `sr:{sale}:wl:e:<userId>`.
  */
 export class RedisWaitingListStore implements WaitingListStore {
-  constructor(private readonly store: RedisInventoryStore) {}
+  private readonly context: InventoryContext;
+
+  /**
+   * The waiting list over the state of `store`, a `RedisInventoryStore`; a ConfigurationError for
+   * any other store.
+   */
+  constructor(store: InventoryStore) {
+    this.context = contextOf(store);
+  }
 
   private keys(saleId: string, userId?: string) {
-    const k = this.store.context.keys.sale(saleId);
+    const k = this.context.keys.sale(saleId);
     return {
       ...k,
       order: `${k.base}wl:order`,
@@ -45,7 +54,7 @@ export class RedisWaitingListStore implements WaitingListStore {
     const j = validate('waiting list join', WaitingListJoin, input);
     const k = this.keys(j.saleId, j.userId);
     const reply = asList(
-      await this.store.context.scripts.run(
+      await this.context.scripts.run(
         'waiting-list-join',
         [k.meta, k.users, k.order, k.seq, k.entry],
         [j.userId, j.size, j.fallback, j.now],
@@ -60,19 +69,19 @@ export class RedisWaitingListStore implements WaitingListStore {
   async leave(input: { saleId: string; userId: string }): Promise<boolean> {
     const i = validateFields('waiting list leave', { saleId: SaleId, userId: UserId }, input);
     const k = this.keys(i.saleId, i.userId);
-    return (await this.store.context.scripts.run('waiting-list-leave', [k.order, k.entry], [i.userId])) === 1;
+    return (await this.context.scripts.run('waiting-list-leave', [k.order, k.entry], [i.userId])) === 1;
   }
 
   async entry(saleId: string, userId: string): Promise<WaitingListEntry | null> {
     const i = validateFields('waiting list entry', { saleId: SaleId, userId: UserId }, { saleId, userId });
-    const fields = await this.store.context.redis.hgetall(this.keys(i.saleId, i.userId).entry);
+    const fields = await this.context.redis.hgetall(this.keys(i.saleId, i.userId).entry);
     return fields.userId ? entryFrom(fields) : null;
   }
 
   async entries(saleId: string): Promise<WaitingListEntry[]> {
     const { saleId: id } = validateFields('waiting list', { saleId: SaleId }, { saleId });
     const k = this.keys(id);
-    const users = await this.store.context.redis.zrange(k.order, 0, -1);
+    const users = await this.context.redis.zrange(k.order, 0, -1);
     const entries = await Promise.all(users.map((userId) => this.entry(id, userId)));
     return entries.filter(
       (e): e is WaitingListEntry => e !== null && (e.state === 'WAITING' || e.state === 'OFFERED'),
@@ -85,7 +94,7 @@ export class RedisWaitingListStore implements WaitingListStore {
     let reply: unknown[];
     try {
       reply = asList(
-        await this.store.context.scripts.run(
+        await this.context.scripts.run(
           'waiting-list-offer',
           [k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry, k.order],
           [
@@ -93,7 +102,7 @@ export class RedisWaitingListStore implements WaitingListStore {
             r.saleId,
             r.now,
             r.claimMs,
-            this.store.context.retentionMs,
+            this.context.retentionMs,
             r.offerIds.length,
             ...r.offerIds,
             ...r.rows.map((row) => row.join(',')),
@@ -133,10 +142,10 @@ export class RedisWaitingListStore implements WaitingListStore {
     const c = validate('waiting list claim', WaitingListClaim, input);
     const k = this.keys(c.saleId, c.userId);
     const reply = asList(
-      await this.store.context.scripts.run(
+      await this.context.scripts.run(
         'waiting-list-claim',
         [k.order, k.expiry, k.entry, k.hold(c.offerId), k.outbox, k.meta],
-        [c.userId, c.offerId, c.holdMs, c.now, this.store.context.retentionMs],
+        [c.userId, c.offerId, c.holdMs, c.now, this.context.retentionMs],
       ),
       'waiting-list-claim',
     );

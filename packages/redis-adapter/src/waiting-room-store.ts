@@ -21,9 +21,8 @@ import {
   QueueingMethod,
   validate,
 } from '@seatrush/core/ports';
-import { exec } from './inventory-store';
 import type { SaleKeys } from './keys';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { exec, type RedisStoreOptions, type StoreContext, storeContext } from './options';
 import { asList } from './replies';
 import type { RedisClient } from './scripts';
 import { Bool, Count, optional, PositiveInt, validateFields } from './validation';

@@ -1,5 +1,5 @@
 import type { HoldRecord, ReserveOutcome } from '@seatrush/core';
-import { RedisInventoryStore } from '@seatrush/redis-adapter';
+import { KeySpace, RedisInventoryStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { generalSale, isolatedPrefix, keysUnder } from './helpers';
@@ -69,7 +69,7 @@ describe('durability: SIGKILL in the middle of a spike (appendonly yes, appendfs
         expect(counts.held).toBe(heldUnits);
         expect(counts.available + counts.held + counts.confirmed).toBe(2_000);
         expect(counts.available).toBeGreaterThanOrEqual(0);
-        expect(await after.zcard(store.context.keys.sale('crash').expiry)).toBe(survivors.length);
+        expect(await after.zcard(new KeySpace(keyPrefix).sale('crash').expiry)).toBe(survivors.length);
       } finally {
         await after.quit();
       }

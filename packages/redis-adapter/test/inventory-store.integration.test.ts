@@ -1,5 +1,5 @@
 import { ConfigurationError, type ReserveOutcome, UnknownSaleError, ValidationError } from '@seatrush/core';
-import { RedisInventoryStore, RedisWaitingRoomStore } from '@seatrush/redis-adapter';
+import { KeySpace, RedisInventoryStore, RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connections, generalSale, isolatedPrefix, keysUnder, seatedSale } from './helpers';
@@ -28,7 +28,8 @@ const request = (over: Partial<Parameters<RedisInventoryStore['reserve']>[0]> = 
 
 describe('RedisInventoryStore on one Redis', () => {
   it('holds, replays by idempotency key, confirms, and keeps the stock invariant', async () => {
-    const store = new RedisInventoryStore(redis, { keyPrefix: isolatedPrefix() });
+    const keyPrefix = isolatedPrefix();
+    const store = new RedisInventoryStore(redis, { keyPrefix });
     await store.load(generalSale('sale1', 10));
     const first = await store.reserve(request({ selection: { kind: 'quantity', quantity: 2 } }));
     expect(first).toMatchObject({ ok: true, code: 'HELD', replayed: false });
@@ -59,7 +60,7 @@ describe('RedisInventoryStore on one Redis', () => {
     });
     expect(confirmed).toMatchObject({ ok: true, hold: { status: 'CONFIRMED' } });
     expect(await store.counts('sale1')).toMatchObject({ available: 8, held: 0, confirmed: 2 });
-    expect(await redis.pttl(`${store.context.keys.sale('sale1').hold('r1')}`)).toBe(-1);
+    expect(await redis.pttl(`${new KeySpace(keyPrefix).sale('sale1').hold('r1')}`)).toBe(-1);
   });
 
   it('refuses without admission, and admits through the shared admitted set', async () => {
@@ -280,7 +281,7 @@ describe('oversell under contention (real Redis, many connections)', () => {
       const stores = clients.map((c) => new RedisInventoryStore(c, { keyPrefix }));
       await stores[0]!.load(generalSale('spike', 100, 1));
       // a watcher on its own connection samples the stock all through the spike
-      const stockKey = stores[0]!.context.keys.sale('spike').stock;
+      const stockKey = new KeySpace(keyPrefix).sale('spike').stock;
       const samples: number[] = [];
       let spiking = true;
       const watching = (async () => {
@@ -306,7 +307,7 @@ describe('oversell under contention (real Redis, many connections)', () => {
         held: 100,
         confirmed: 0,
       });
-      expect(await redis.get(stores[0]!.context.keys.sale('spike').stock)).toBe('0');
+      expect(await redis.get(new KeySpace(keyPrefix).sale('spike').stock)).toBe('0');
     } finally {
       await closeAll();
     }
