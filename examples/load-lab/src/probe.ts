@@ -24,6 +24,15 @@ export interface ServerSample {
   queueActive: number | null;
   held: number | null;
   confirmed: number | null;
+  /**
+   * The app's read side (issue 21; absent in memory): the projector's consumer lag (-1 unknown),
+   * how stale its views may be (s; -1 before it first caught up), and reads served from the hot
+   * store because they were staler than the bound, since the app started (counters).
+   */
+  projectorLag?: number | null;
+  readSideStalenessS?: number | null;
+  seatMapFallbacks?: number | null;
+  statsFallbacks?: number | null;
   /** Redis INFO (whole server: shared with anything else using it). */
   redisUsedMb: number | null;
   redisOpsPerSec: number | null;
@@ -229,6 +238,10 @@ export class ServerProbe {
         queueActive: m('seatrush_queue_active'),
         held: m('seatrush_stock_units', { state: 'held' }),
         confirmed: m('seatrush_stock_units', { state: 'confirmed' }),
+        projectorLag: m('seatrush_projector_lag'),
+        readSideStalenessS: m('seatrush_read_side_staleness_seconds'),
+        seatMapFallbacks: m('seatrush_read_side_fallbacks_total', { read: 'seat-map' }),
+        statsFallbacks: m('seatrush_read_side_fallbacks_total', { read: 'stats' }),
         redisUsedMb: info?.used_memory ? Number(info.used_memory) / 1024 / 1024 : null,
         redisOpsPerSec: info?.instantaneous_ops_per_sec ? Number(info.instantaneous_ops_per_sec) : null,
         redisClients: info?.connected_clients ? Number(info.connected_clients) : null,

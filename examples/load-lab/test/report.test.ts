@@ -6,7 +6,7 @@ import { applyOverrides, PROFILE_DEFAULTS } from '../src/profiles';
 import { Recorder } from '../src/recorder';
 import { compareReport, htmlReport } from '../src/report/html';
 import { lineChart } from '../src/report/svg';
-import { textSummary } from '../src/report/text';
+import { readSideLine, textSummary } from '../src/report/text';
 import type { RunResult } from '../src/runner';
 
 function fixture(over: Partial<RunResult['meta']> = {}): RunResult {
@@ -100,6 +100,33 @@ describe('reports', () => {
     expect(text).toContain('Redis + Kafka + PostgreSQL');
     expect(text).toContain('connection retries: ECONNRESET 4');
     expect(text).toContain('20 accept-queue overflows, 0 SYN retransmits');
+  });
+
+  it("report the app's read side from its /metrics: lag, staleness and the run's fallbacks, summed over instances", () => {
+    const run = fixture();
+    expect(textSummary(run)).not.toContain('read side:');
+    const readSide = (fallbacks: number[]) =>
+      run.server.map((sample, i) => ({
+        ...sample,
+        projectorLag: [0, 40, 3][i]!,
+        readSideStalenessS: [0.4, 6.2, 0.9][i]!,
+        seatMapFallbacks: fallbacks[i]!,
+        statsFallbacks: 2,
+      }));
+    run.server = readSide([5, 9, 12]);
+    const line = textSummary(run)
+      .split('\n')
+      .find((l) => l.startsWith('read side:'));
+    expect(line).toBe(
+      'read side: projector lag peak 40 · staleness peak 6.2 s · reads from the hot store (views past the bound) during the run: seat map 7, stats 0',
+    );
+    expect(readSideLine([readSide([5, 9, 12]), readSide([0, 1, 3])])).toContain('seat map 10, stats 0');
+    const metrics = [
+      'seatrush_read_side_fallbacks_total{read="seat-map"} 7',
+      'seatrush_read_side_fallbacks_total{read="stats"} 3',
+    ].join('\n');
+    expect(promValue(metrics, 'seatrush_read_side_fallbacks_total', { read: 'seat-map' })).toBe(7);
+    expect(promValue(metrics, 'seatrush_read_side_fallbacks_total', { read: 'stats' })).toBe(3);
   });
 
   it('say so when a comparison run could not apply the strategy it asked for', () => {

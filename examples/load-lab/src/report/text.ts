@@ -122,6 +122,8 @@ export function textSummary(result: RunResult): string {
     `pipeline: Kafka lag peak ${f(lag?.peak)} · PG pool waiting peak ${f(pg?.peak)}${redis ? ` · Redis used ${f(redis.peak, 1)} MB, ops/s peak ${f(ops?.peak)}` : ''}`,
   );
   lines.push(...instanceLines(result));
+  const readSide = readSideLine(result.instances?.map((i) => i.samples) ?? [result.server]);
+  if (readSide) lines.push(readSide);
   if (result.figures) {
     const x = result.figures;
     lines.push(
@@ -189,4 +191,24 @@ export function compareText(results: RunResult[]): string {
 export function appCpuMean(result: RunResult): number {
   const samples = result.instances?.map((i) => i.samples) ?? [result.server];
   return samples.reduce((sum, list) => sum + (serverStat(list, (s) => s.appCpuPct)?.mean ?? 0), 0);
+}
+
+/**
+ * The app's read side over the run (real servers only), from each instance's samples: the
+ * projector's lag and the views' staleness at their peak, and the reads served from the hot store
+ * during the run because the views were staler than the bound (counters: last sample minus first,
+ * summed over instances). Null without a read side.
+ */
+export function readSideLine(instances: ServerSample[][]): string | null {
+  const all = instances.flat();
+  const lag = serverStat(all, (s) => s.projectorLag ?? null);
+  if (!lag) return null;
+  const staleness = serverStat(all, (s) => s.readSideStalenessS ?? null);
+  const during = (pick: (s: ServerSample) => number | null) => {
+    const stats = instances.map((samples) => serverStat(samples, pick));
+    return stats.some((x) => x === null)
+      ? '?'
+      : String(stats.reduce((sum, x) => sum + x!.last - x!.first, 0));
+  };
+  return `read side: projector lag peak ${lag.peak} · staleness peak ${staleness ? `${staleness.peak.toFixed(1)} s` : '?'} · reads from the hot store (views past the bound) during the run: seat map ${during((s) => s.seatMapFallbacks ?? null)}, stats ${during((s) => s.statsFallbacks ?? null)}`;
 }
