@@ -102,9 +102,8 @@ const UNBATCHED: MicroBatcherOptions = {
  * requests in flight, as Java's producer keeps 5 per connection. On the loaded 2-core bench
  * machine it measured within noise of 1 (README: the CPU, not the broker, was the limit there).
  */
-// 1 until striping is understood on kafkajs: with 4, the broker-crash test (leader SIGKILLed
-// mid-run, a real kill) lost about two thirds of the acknowledged events on kafkajs; with 1 it
-// loses none, and 4 measured within noise of 1 here.
+// 1: 4 measured within noise of 1 here. (The "loss" once seen with 4 on kafkajs was the broker's
+// time retention deleting test events stamped in 2023; see the README.)
 export const DEFAULT_PUBLISHER_PRODUCERS = 1;
 
 /** One producer with the micro-batcher in front of it; it writes its share of the partitions. */

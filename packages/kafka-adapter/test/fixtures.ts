@@ -1,6 +1,15 @@
 import type { DomainEvent, EventOf } from '@seatrush/core';
 import { Kafka, logLevel } from 'kafkajs';
 
+/**
+ * The fixtures' event time: a minute before this process loaded them, to the second. Message
+ * timestamps are the events' `occurredAt`, and the brokers delete by time (`log.retention.hours`
+ * 6 in scripts/services/kafka.sh): records stamped years ago are deleted at the broker's next
+ * retention check, every 5 minutes, and a test reading them back then finds them gone (the
+ * broker-failure test "lost" two thirds of its acknowledged events that way, 2026-12-05).
+ */
+export const BASE_TIME = Math.floor((Date.now() - 60_000) / 1000) * 1000;
+
 /** A valid `ReservationRequested` event; `n` makes ids unique, `key` groups events for ordering. */
 export function requested(
   n: number,
@@ -13,7 +22,7 @@ export function requested(
     version: 1,
     saleId: overrides.saleId ?? 'sale1',
     key: reservationId,
-    occurredAt: 1_700_000_000_000 + n,
+    occurredAt: BASE_TIME + n,
     traceId: `t${n}`,
     idempotencyKey: `idem${n}`,
     payload: {
@@ -23,8 +32,8 @@ export function requested(
       seatIds: [],
       idempotencyKey: `idem${n}`,
       amountCents: 1_000,
-      heldAt: 1_700_000_000_000,
-      expiresAt: 1_700_000_600_000,
+      heldAt: BASE_TIME,
+      expiresAt: BASE_TIME + 600_000,
     },
   };
 }
@@ -37,7 +46,7 @@ export function stockChanged(n: number, saleId: string, delta: number): EventOf<
     version: 1,
     saleId,
     key: `r${n}`,
-    occurredAt: 1_700_000_000_000 + n,
+    occurredAt: BASE_TIME + n,
     payload: {
       reason: delta < 0 ? 'HELD' : 'RELEASED',
       delta,

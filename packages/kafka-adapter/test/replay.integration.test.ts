@@ -8,7 +8,7 @@ import {
   redriveDeadLetters,
   replayEvents,
 } from '../src';
-import { eventually, rawSend, requested, stockChanged } from './fixtures';
+import { BASE_TIME, eventually, rawSend, requested, stockChanged } from './fixtures';
 
 const brokers = inject('services').kafkaBrokers;
 const connection = { brokers };
@@ -103,7 +103,7 @@ describe('audit replay', () => {
   it("rebuilds a sale's stock from the audit topic, from the start or from a time", async () => {
     const topicPrefix = uniqueName('kr');
     const publisher = publisherFor(topicPrefix);
-    // sale A: -1 ×10 then +1 ×3; sale B: -1 ×5; occurredAt = 1_700_000_000_000 + n
+    // sale A: -1 ×10 then +1 ×3; sale B: -1 ×5; occurredAt = BASE_TIME + n
     const a = [
       ...Array.from({ length: 10 }, (_, n) => stockChanged(n, 'saleA', -1)),
       ...Array.from({ length: 3 }, (_, n) => stockChanged(100 + n, 'saleA', 1)),
@@ -129,7 +129,7 @@ describe('audit replay', () => {
       topicPrefix,
       type: 'StockChanged',
       saleId: 'saleA',
-      from: { timestamp: 1_700_000_000_100 },
+      from: { timestamp: BASE_TIME + 100 },
       onEvent: (event) => {
         sinceReleases += event.payload.delta;
       },
