@@ -1,6 +1,6 @@
 import { replayCommand, runSimulation } from '@seatrush/simulation';
 
-// one whole sale under seed 42: buyers, two or three API instances, faults, crashes
+// one whole sale under seed 42: buyers, one to three API instances, faults, crashes
 const result = await runSimulation({ seed: 42 });
 if (!result.ok) {
   console.error(`${result.failure?.message}\nreplay: ${replayCommand(result.config)}`);

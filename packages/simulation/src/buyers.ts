@@ -1,4 +1,11 @@
-import type { FakePaymentGateway, HoldRecord, RuntimePorts, RuntimeSale } from '@seatrush/core';
+import type {
+  FakePaymentGateway,
+  HoldRecord,
+  RuntimePorts,
+  RuntimeSale,
+  SimulatedPaymentProvider,
+} from '@seatrush/core';
+import { SIMULATOR_CARDS } from '@seatrush/core/ports';
 import type { InvariantChecker } from './invariants';
 import type { Random } from './random';
 import { type Component, type Scheduler, TIMED_OUT } from './scheduler';
@@ -7,8 +14,10 @@ import { type Component, type Scheduler, TIMED_OUT } from './scheduler';
 export interface BuyerWorld {
   scheduler: Scheduler;
   checker: InvariantChecker;
-  /** The buyers' cards: a declining card is scripted before the reservation is made. */
-  payments: FakePaymentGateway;
+  /** Auto-pay: the worker charges; a buyer's declining card is scripted before the reservation is made. */
+  payments: FakePaymentGateway | null;
+  /** Buyer-driven checkout: the provider the buyer's browser confirms the payment with. */
+  provider: SimulatedPaymentProvider | null;
   /** A live instance's sale and ports, chosen at random; null while none is up. */
   anyInstance(random: Random): ServingInstance | null;
   seated: boolean;
@@ -29,7 +38,11 @@ export type BuyerEnd =
   | 'abandoned'
   | 'waiting-list-claimed'
   | 'waiting-list-lapsed'
-  | 'no-stock';
+  | 'no-stock'
+  | 'paid'
+  | 'payment-declined'
+  | 'payment-abandoned'
+  | 'checkout-refused';
 
 /** Every request of a buyer is bounded: a lost or slow answer is a timeout, then a retry. */
 const REQUEST_MS = 3_000;
@@ -90,7 +103,7 @@ export async function runBuyer(
   for (let attempt = 1; attempt <= 4; attempt++) {
     const reservationId = `r${index}-${attempt}`;
     const idempotencyKey = `k${index}-${attempt}`;
-    if (declines) world.payments.decline({ reservationId });
+    if (declines) world.payments?.decline({ reservationId });
     const size = random.between(1, Math.min(3, world.ticketsPerUser));
     const group = world.seated && random.chance(0.4);
     const seats = world.seated && !group ? await pickSeats(size) : [];
@@ -133,7 +146,7 @@ export async function runBuyer(
       await pause(100, 1_500, 'reserve retry');
     }
     if (answer?.ok) {
-      if (!abandons) return 'accepted';
+      if (!abandons) return world.provider ? pay(world.provider, reservationId) : 'accepted';
       await pause(0, 5_000, 'abandon');
       await ask((sale) => sale.reservations.cancel({ userId, reservationId }));
       return 'abandoned';
@@ -148,6 +161,60 @@ export async function runBuyer(
   function accepted(hold: HoldRecord, answered: string, asked: string): void {
     if (answered !== asked) throw new Error(`asked ${asked}, answered ${answered}`);
     world.checker.accepted(hold, scheduler.clock.now());
+  }
+
+  /**
+   * The buyer-driven checkout: begin (the payment, the hold extended), then the card in the
+   * browser, straight to the provider: approved, 3-D Secure (passed or failed), declined then
+   * another card, declined for good, too slow (paying after the hold may have ended), or leaving.
+   */
+  async function pay(provider: SimulatedPaymentProvider, reservationId: string): Promise<BuyerEnd> {
+    const plan = random.pick(['approved', 'approved', '3ds', 'retry', 'declined', 'slow', 'leave'] as const);
+    let payment: { paymentId: string; clientSecret: string | null } | null = null;
+    for (let attempt = 0; attempt < 4 && !payment; attempt++) {
+      const begun = await ask(async (sale) => sale.checkout?.begin({ userId, reservationId }) ?? null);
+      if (begun?.ok) payment = begun.payment;
+      else if (begun)
+        return 'checkout-refused'; // the hold ended meanwhile
+      else await pause(200, 1_500, 'begin retry');
+    }
+    if (!payment?.clientSecret) return 'checkout-refused';
+    const { paymentId, clientSecret } = payment;
+    if (plan === 'leave') {
+      await pause(0, 3_000, 'leave checkout');
+      await ask(async (sale) => sale.checkout?.cancel({ userId, reservationId }) ?? null);
+      return 'payment-abandoned';
+    }
+    if (plan === 'slow') await pause(5_000, 40_000, 'pay slowly');
+    else await pause(0, 3_000, 'type the card');
+    if (random.chance(0.3))
+      await ask(async (sale) => sale.checkout?.extend({ userId, reservationId }) ?? null);
+    // the browser talks to the provider, not to an instance
+    const browser = async <T>(label: string, call: () => Promise<T>): Promise<T | null> => {
+      await scheduler.gate(me, label);
+      return call().catch(() => null);
+    };
+    const card = (number: string) =>
+      browser('provider.confirm', () => provider.confirm({ paymentId, clientSecret, card: number }));
+    let outcome = await card(
+      plan === '3ds'
+        ? SIMULATOR_CARDS.threeDSecure
+        : plan === 'approved' || plan === 'slow'
+          ? SIMULATOR_CARDS.approved
+          : random.pick([SIMULATOR_CARDS.declined, SIMULATOR_CARDS.insufficientFunds]),
+    );
+    if (outcome?.ok && outcome.status === 'REQUIRES_ACTION') {
+      await pause(0, 3_000, '3-D Secure');
+      const approve = random.chance(0.75);
+      outcome = await browser('provider.authenticate', () =>
+        provider.authenticate({ paymentId, clientSecret, approve }),
+      );
+    }
+    if (!outcome?.ok && (plan === 'retry' || plan === '3ds')) {
+      await pause(500, 3_000, 'another card');
+      outcome = await card(SIMULATOR_CARDS.approved);
+    }
+    return outcome?.ok ? 'paid' : 'payment-declined';
   }
 
   async function pickSeats(size: number): Promise<string[]> {

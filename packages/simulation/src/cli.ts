@@ -9,7 +9,8 @@ import { runSimulation, type SimulationConfig, type SimulationResult } from './s
  * `pnpm simulate --seeds N --from S [--workers W]`: explores N seeds and prints the sales per
  * minute, and per minute of CPU; the seeds are shared out over W worker threads (one per core by
  * default: runs are independent, each thread has its own globals and virtual timers);
- * `pnpm simulate --seed S [--buyers B --instances I --steps M --faults a,b]`: replays one run.
+ * `pnpm simulate --seed S [--buyers B --instances I --checkout auto|buyer --steps M --faults a,b]`:
+ * replays one run.
  * A failure prints its seed and the one-line command that replays it, then shrinks it.
  */
 
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     instances: { type: 'string' },
     steps: { type: 'string' },
     faults: { type: 'string' },
+    checkout: { type: 'string' },
     'no-shrink': { type: 'boolean' },
   },
 });
@@ -63,6 +65,11 @@ function configOf(seed: number): SimulationConfig {
   if (instances !== undefined) config.instances = instances;
   if (steps !== undefined) config.maxSteps = steps;
   if (faults !== undefined) config.faults = faults;
+  if (values.checkout !== undefined) {
+    if (values.checkout !== 'auto' && values.checkout !== 'buyer')
+      throw new Error(`--checkout is auto or buyer, not ${values.checkout}`);
+    config.checkout = values.checkout;
+  }
   return config;
 }
 

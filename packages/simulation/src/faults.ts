@@ -3,8 +3,8 @@ import type { Component, Scheduler } from './scheduler';
 
 /**
  * The kinds of fault a run may inject; a run's config lists those it enables, and shrinking drops
- * them one by one. New kinds (leases, webhooks, the Redis rebuild) are new names here and a
- * decorator over their port: the scheduler and the checker do not change.
+ * them one by one. A new kind is a name here and a decorator over its port (or an actor, as the
+ * operator's pause): the scheduler does not change.
  */
 export const FAULT_KINDS = [
   /** store calls (Redis) fail before running, or run and lose their answer */
@@ -19,8 +19,14 @@ export const FAULT_KINDS = [
   'payments',
   /** calls are slow: a step waits virtual time before it runs */
   'slow',
-  /** API instances crash (every step they wait for is lost) and restart */
+  /** API instances crash (every step they wait for is lost) and restart; their loop leases lapse */
   'crash',
+  /** the provider's webhooks are dropped (retried later, rarely never), duplicated, reordered, late */
+  'webhook',
+  /** the store loses the sale mid-sale (a flushed Redis): rebuilt from the source of truth */
+  'wipe',
+  /** an operator pauses the sale on one instance and resumes it a few seconds later */
+  'operator',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -36,6 +42,20 @@ export interface FaultRates {
   deliveryDelay: number;
   /** Per step: the chance that an instance crashes. */
   crash: number;
+  /** Per webhook delivery attempt: lost (the provider retries it later). */
+  webhookDrop: number;
+  /** Per webhook: never delivered at all (the provider gave up). */
+  webhookLost: number;
+  /** Per webhook: delivered twice. */
+  webhookDuplicate: number;
+  /** Per webhook: held back a little (reordered with the next ones). */
+  webhookDelay: number;
+  /** Per webhook: delivered late, after the hold may have ended. */
+  webhookLate: number;
+  /** Per run: the chance that the store is wiped once, mid-sale. */
+  wipe: number;
+  /** Per step: the chance that an operator pauses the sale (while it is open and not paused). */
+  pause: number;
 }
 
 /** Draws a run's fault rates: from calm to stormy, so seeds cover both. */
@@ -51,6 +71,13 @@ export function drawFaultRates(random: Random): FaultRates {
     deliveryDuplicate: 0.05 * storm,
     deliveryDelay: 0.05 * storm,
     crash: 0.0002 * storm,
+    webhookDrop: 0.05 * storm,
+    webhookLost: 0.01 * storm,
+    webhookDuplicate: 0.1 * storm,
+    webhookDelay: 0.2 * storm,
+    webhookLate: 0.05 * storm,
+    wipe: 0.5,
+    pause: 0.0001 * storm,
   };
 }
 
@@ -105,6 +132,8 @@ export interface SimulatedPortOptions {
   rates?: { before: number; after: number };
   /** Only these methods are decorated (all functions by default). */
   methods?: readonly string[];
+  /** Never slow (a port whose timing an invariant bounds); still a scheduling point. */
+  calm?: boolean;
 }
 
 /**
@@ -129,12 +158,14 @@ export function simulatedPort<T extends object>(inner: T, options: SimulatedPort
         const label = `${name}.${String(property)}`;
         decorated = async (...args: unknown[]) => {
           await scheduler.gate(component, label);
-          const delay = faults.slowness();
+          const delay = options.calm ? 0 : faults.slowness();
           if (delay > 0) await scheduler.sleep(component, delay, `${label} (slow)`);
           if (kind && faults.roll(kind, before)) {
             throw fail(`simulated: ${label} failed before running`);
           }
-          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          // the method as the server has it now (a wiped store is another object behind the port)
+          const method = Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>;
+          const result = await method.apply(target, args);
           if (kind && faults.roll(kind, after)) {
             throw fail(`simulated: ${label} ran, its answer was lost`);
           }

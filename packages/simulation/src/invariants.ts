@@ -1,11 +1,11 @@
 import type {
   DomainEvent,
-  FakePaymentGateway,
   HoldRecord,
+  InventoryStore,
   ReservationRow,
   ReservationStatus,
 } from '@seatrush/core';
-import type { MemoryInventoryStore, MemoryReservationRepository } from '@seatrush/core/memory';
+import type { MemoryReservationRepository } from '@seatrush/core/memory';
 
 /** An invariant that did not hold: its name (stable, for shrinking) and what was seen. */
 export class InvariantViolation extends Error {
@@ -18,13 +18,30 @@ export class InvariantViolation extends Error {
   }
 }
 
+/**
+ * The money as the payment provider sees it: the charges that went through (a paid payment) and
+ * the refunds. Both checkouts map onto it: the auto-pay gateway's charges, and the buyer-driven
+ * provider's SUCCEEDED payments.
+ */
+export interface MoneyView {
+  charges(): ReadonlyArray<{ reservationId: string; paymentId: string }>;
+  refunds(): ReadonlyArray<{ paymentId: string }>;
+  /** Buyer-driven checkout: every payment created, whatever its status. */
+  payments?(): ReadonlyArray<{ reservationId: string | null; paymentId: string; status: string }>;
+}
+
 /** The shared state the checker reads: the servers, never a process's view of them. */
 export interface CheckedState {
   saleId: string;
   capacity: number;
-  inventory: MemoryInventoryStore;
+  inventory: InventoryStore;
   repository: MemoryReservationRepository;
-  payments: FakePaymentGateway;
+  payments: MoneyView;
+  /**
+   * Whether an acknowledged reservation's hold was lost with a wiped store before the pipeline
+   * recorded it (documented: the outbox goes with the store, docs/design.md §Rebuild of a lost sale).
+   */
+  lostInWipe?: (reservationId: string) => Promise<boolean>;
 }
 
 /** Moves of the source of truth's state machine; anything else is a reservation changing its end. */
@@ -53,6 +70,25 @@ const READS: ReadonlySet<string> = new Set([
   'repository.listOpenSales',
   'repository.totals',
   'repository.loadSnapshot',
+  // the shared controls, the leases and the notification outbox hold nothing the invariants read
+  'saleControl.read',
+  'saleControl.revision',
+  'leases.acquire',
+  'leases.renew',
+  'leases.release',
+  'notifications.claim',
+  'notifications.markSent',
+  'checkoutStore.payment',
+  'checkoutStore.hasReceipt',
+  'payments.getPayment',
+  // a timer firing runs its callback up to its first port call, which is a step of its own
+  'interval',
+  'webhook late',
+  'webhook held back',
+  'webhook retry',
+  'type the card',
+  'pay slowly',
+  'leave checkout',
   'wait in queue',
   'wait for an offer',
   'arrive',
@@ -66,8 +102,9 @@ const FINAL: ReadonlySet<ReservationStatus> = new Set(['CONFIRMED', 'FAILED', 'C
  * - nothing oversold: stock never below zero, units conserved, no seat in two live holds or two
  *   sold reservations, never more sold than the capacity;
  * - every acknowledged reservation ends in exactly one final state, and a final state never changes;
- * - no double charge: one charge per reservation at most, and after settling a charge kept only
- *   for a confirmed reservation;
+ * - no double charge: one charge per reservation at most, a reservation CONFIRMED only once paid,
+ *   and after settling a charge kept only for a confirmed reservation (confirmed iff paid), every
+ *   other payment voided or refunded;
  * - the store and the source of truth agree after settling (the reconciler's equation);
  * - nobody is overtaken in the FIFO queue except through a documented lane.
  */
@@ -125,6 +162,29 @@ export class InvariantChecker {
   async afterStep(label?: string): Promise<void> {
     if (label !== undefined && READS.has(label)) return;
     const { inventory, saleId, capacity } = this.state;
+    // the source of truth and the money first: they hold while the store is cold (wiped) too
+    const charged = new Map<string, number>();
+    for (const charge of this.state.payments.charges()) {
+      const times = (charged.get(charge.reservationId) ?? 0) + 1;
+      if (times > 1) fail('double-charge', `${charge.reservationId} charged ${times} times`);
+      charged.set(charge.reservationId, times);
+    }
+    const rows = this.state.repository.rowsOf(saleId);
+    let sold = 0;
+    const soldSeats = new Map<string, string>();
+    for (const row of rows) {
+      this.#checkMove(row);
+      if (row.status !== 'CONFIRMED') continue;
+      if (!charged.has(row.reservationId))
+        fail('paid', `${row.reservationId} is CONFIRMED and was never paid`);
+      sold += row.quantity;
+      for (const seat of row.seatIds) {
+        const other = soldSeats.get(seat);
+        if (other) fail('oversold', `seat ${seat} sold to ${other} and ${row.reservationId}`);
+        soldSeats.set(seat, row.reservationId);
+      }
+    }
+    if (sold > capacity) fail('oversold', `${sold} units confirmed, capacity ${capacity}`);
     if (!(await inventory.isWarm(saleId))) return;
     const counts = await inventory.counts(saleId);
     if (counts.available < 0 || counts.held < 0 || counts.confirmed < 0) {
@@ -144,26 +204,6 @@ export class InvariantChecker {
         seatHolder.set(seat, hold.reservationId);
       }
     }
-    const rows = this.state.repository.rowsOf(saleId);
-    let sold = 0;
-    const soldSeats = new Map<string, string>();
-    for (const row of rows) {
-      this.#checkMove(row);
-      if (row.status !== 'CONFIRMED') continue;
-      sold += row.quantity;
-      for (const seat of row.seatIds) {
-        const other = soldSeats.get(seat);
-        if (other) fail('oversold', `seat ${seat} sold to ${other} and ${row.reservationId}`);
-        soldSeats.set(seat, row.reservationId);
-      }
-    }
-    if (sold > capacity) fail('oversold', `${sold} units confirmed, capacity ${capacity}`);
-    const charged = new Map<string, number>();
-    for (const charge of this.state.payments.charges()) {
-      const times = (charged.get(charge.reservationId) ?? 0) + 1;
-      if (times > 1) fail('double-charge', `${charge.reservationId} charged ${times} times`);
-      charged.set(charge.reservationId, times);
-    }
   }
 
   /** The invariants of a settled sale: everything final, store and source of truth in agreement. */
@@ -179,7 +219,8 @@ export class InvariantChecker {
         if (hold && (hold.status === 'HELD' || hold.status === 'CONFIRMED')) {
           fail('acknowledged', `${reservationId} was acknowledged, has no row and still holds units`);
         }
-        if (!hold) fail('acknowledged', `${reservationId} was acknowledged and is nowhere`);
+        if (!hold && !(await this.state.lostInWipe?.(reservationId)))
+          fail('acknowledged', `${reservationId} was acknowledged and is nowhere`);
         continue;
       }
       if (!FINAL.has(row.status)) fail('acknowledged', `${reservationId} ended ${row.status}`);
@@ -197,7 +238,11 @@ export class InvariantChecker {
       if (row.status === 'CONFIRMED') {
         confirmedUnits += row.quantity;
         for (const seat of row.seatIds) confirmedSeats.add(seat);
-        if (hold?.status !== 'CONFIRMED') {
+        // a store rebuilt after a wipe keeps a confirmed reservation as sold units and seats, not as a hold
+        if (
+          hold?.status !== 'CONFIRMED' &&
+          !(hold === null && (await this.state.lostInWipe?.(row.reservationId)))
+        ) {
           fail(
             'agreement',
             `${row.reservationId} is CONFIRMED in the source of truth, ${hold?.status ?? 'absent'} in the store`,
@@ -225,6 +270,19 @@ export class InvariantChecker {
       if (!rows.has(reservationId))
         fail('double-charge', `${reservationId} was charged and has no reservation`);
     }
+    // buyer-driven checkout: a payment whose reservation did not end CONFIRMED was voided or refunded
+    for (const payment of payments.payments?.() ?? []) {
+      const row = payment.reservationId ? rows.get(payment.reservationId) : undefined;
+      if (row?.status === 'CONFIRMED') continue;
+      const settled =
+        payment.status === 'CANCELED' || (payment.status === 'SUCCEEDED' && refunded.has(payment.paymentId));
+      if (!settled) {
+        fail(
+          'voided',
+          `payment ${payment.paymentId} of ${payment.reservationId} (${row?.status ?? 'no reservation'}) is ${payment.status}, neither voided nor refunded`,
+        );
+      }
+    }
     // the reconciler's equation, on a settled sale with no live holds left
     const counts = await inventory.counts(saleId);
     if (counts.held !== 0) fail('agreement', `${counts.held} units still held after settling`);
@@ -247,19 +305,36 @@ export class InvariantChecker {
 
   /** Whether every reservation the pipeline knows is final and no hold is live. */
   async settled(): Promise<boolean> {
+    return (await this.unsettled()) === null;
+  }
+
+  /** Why the sale is not settled yet, or null. */
+  async unsettled(): Promise<string | null> {
     const { inventory, repository, saleId } = this.state;
-    if ((await inventory.counts(saleId)).held > 0) return false;
+    if (!(await inventory.isWarm(saleId))) return 'cold'; // wiped, not rebuilt yet
     const rows = new Map(repository.rowsOf(saleId).map((row) => [row.reservationId, row]));
+    const { held } = await inventory.counts(saleId);
+    if (held > 0) {
+      for (const id of new Set([...this.known, ...rows.keys()])) {
+        const hold = await inventory.getHold(saleId, id);
+        if (hold?.status === 'HELD')
+          return `${id} held until ${hold.expiresAt} (${rows.get(id)?.status ?? 'no row'})`;
+      }
+      return `${held} units held by holds nobody knows`;
+    }
     for (const id of this.known) {
       const row = rows.get(id);
-      if (row && !FINAL.has(row.status)) return false;
+      if (row && !FINAL.has(row.status)) {
+        const hold = await inventory.getHold(saleId, id);
+        return `${id} is ${row.status}, its hold ${hold ? `${hold.status} until ${hold.expiresAt}` : 'absent'}`;
+      }
       if (row?.status === 'FAILED') {
         const hold = await inventory.getHold(saleId, id);
         if (hold && hold.status !== 'COMPENSATED' && hold.status !== 'EXPIRED' && hold.status !== 'RELEASED')
-          return false;
+          return `${id} FAILED, hold ${hold.status}`;
       }
     }
-    return true;
+    return null;
   }
 
   async #holds(): Promise<HoldRecord[]> {

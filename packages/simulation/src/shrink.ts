@@ -14,7 +14,7 @@ export function replayCommand(config: ResolvedConfig): string {
     : ` --buyer-ids ${config.buyerIds.join(',')}`;
   const faults =
     config.faults.length === FAULT_KINDS.length ? '' : ` --faults ${config.faults.join(',') || 'none'}`;
-  return `pnpm simulate --seed ${config.seed}${buyers} --instances ${config.instances} --steps ${config.maxSteps}${faults}`;
+  return `pnpm simulate --seed ${config.seed}${buyers} --instances ${config.instances} --checkout ${config.checkout} --steps ${config.maxSteps}${faults}`;
 }
 
 /** Options of {@link shrinkFailure}. */

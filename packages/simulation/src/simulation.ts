@@ -11,15 +11,22 @@ import {
   type RuntimeSale,
   type SaleDefinitionInput,
   type SeatRushRuntime,
+  SimulatedPaymentProvider,
 } from '@seatrush/core';
-import { MemoryAlertSink } from '@seatrush/core/memory';
+import {
+  MemoryAlertSink,
+  MemoryCheckoutStore,
+  MemoryInventoryStore,
+  MemoryNotificationOutbox,
+} from '@seatrush/core/memory';
 
 import { type BuyerEnd, runBuyer, type ServingInstance } from './buyers';
 import { SimulatedEventLog } from './event-log';
 import { drawFaultRates, FAULT_KINDS, FaultInjector, type FaultKind, simulatedPort } from './faults';
-import { InvariantChecker, InvariantViolation } from './invariants';
+import { InvariantChecker, InvariantViolation, type MoneyView } from './invariants';
 import { Random } from './random';
-import { type Component, Scheduler } from './scheduler';
+import { type Component, Scheduler, TIMED_OUT } from './scheduler';
+import { WebhookChannel } from './webhooks';
 
 /** What a run is: everything else is drawn from the seed. */
 export interface SimulationConfig {
@@ -35,8 +42,13 @@ export interface SimulationConfig {
   maxSteps?: number;
   /** The fault kinds injected; all by default. */
   faults?: readonly FaultKind[];
-  /** API instances sharing the stores (1-3, from the seed, by default). */
+  /** API instances sharing the stores (1-3, from the seed, by default; 3 most often). */
   instances?: number;
+  /**
+   * How buyers pay: `auto` (the worker charges at once) or `buyer` (the buyer-driven checkout:
+   * begin, the card at the provider, its webhooks); from the seed by default.
+   */
+  checkout?: CheckoutMode;
   /**
    * Replaces the shared inventory store as every instance sees it: how a test proves the checker
    * catches a broken adapter. Not part of a replay command.
@@ -45,6 +57,9 @@ export interface SimulationConfig {
   /** Replaces the shared source of truth as every instance sees it (see `inventory`). */
   repository?: (repository: ReservationRepository) => ReservationRepository;
 }
+
+/** How the buyers of a run pay. */
+export type CheckoutMode = 'auto' | 'buyer';
 
 /** A config with every choice made. */
 export type ResolvedConfig = Required<Omit<SimulationConfig, 'inventory' | 'repository'>>;
@@ -55,6 +70,8 @@ export interface SimulationResult {
   config: ResolvedConfig;
   /** Whether the sale ran to its end and settled (false: stopped by `maxSteps`). */
   completed: boolean;
+  /** What a run stopped by `maxSteps` after the last buyer still waited for. */
+  unsettled?: string;
   steps: number;
   /** Virtual time the sale took. */
   virtualMs: number;
@@ -68,6 +85,16 @@ export interface SimulationResult {
     faults: Record<FaultKind, number>;
     crashes: number;
     deadLetters: number;
+    /** Loop leases taken over from another instance (a crashed or slow owner's). */
+    takeovers: number;
+    /** Operator pauses that reached every instance. */
+    pauses: number;
+    /** Store wipes, each followed by the rebuild. */
+    wipes: number;
+    /** Buyer-driven checkout: webhooks attempted, dropped, duplicated, late, never delivered. */
+    webhooks: WebhookChannel['stats'] | null;
+    /** Operator alerts raised, by code. */
+    alerts: Record<string, number>;
     /** The ten most frequent kinds of step. */
     busiest: Array<[string, number]>;
   };
@@ -78,17 +105,30 @@ const SALE_ID = 'sim-sale';
 const START = 1_767_225_600_000;
 /** After the buyers are done, the faults stop and the sale has this long (virtual) to settle. */
 const SETTLE_MS = 15 * 60_000;
+/**
+ * The admission loop and the reconciler run under leases this long (the runtime's default is 2 s;
+ * longer here, so the keepers' renewals do not crowd the steps of a run).
+ */
+const LEASE_MS = 6_000;
+/**
+ * A change of the sale's shared state (a pause, a resume, the opening) reaches every instance
+ * within this much virtual time: each follows the store every admission interval (at most 1 s);
+ * the rest is the slack of a busy scheduler.
+ */
+const FOLLOW_BOUND_MS = 5_000;
 
 /** Fills in what the config leaves to the seed. */
 export function resolveConfig(config: SimulationConfig): ResolvedConfig {
   const random = new Random(config.seed, 1);
   const buyers = random.between(5, 30);
-  const instances = random.between(1, 3);
+  const instances = random.pick([1, 2, 3, 3]);
+  const checkout = random.pick(['auto', 'buyer'] as const);
   return {
     seed: config.seed,
     buyers: config.buyers ?? buyers,
     buyerIds: config.buyerIds ?? Array.from({ length: config.buyers ?? buyers }, (_, i) => i),
     instances: config.instances ?? instances,
+    checkout: config.checkout ?? checkout,
     maxSteps: config.maxSteps ?? 60_000,
     faults: config.faults ?? FAULT_KINDS,
   };
@@ -141,6 +181,40 @@ interface Instance {
   runtime: SeatRushRuntime;
   ports: RuntimePorts;
   sale: RuntimeSale | null;
+  /** When it began serving the sale (virtual ms). */
+  servingSince: number;
+}
+
+/** The loops that run under a lease, each in one instance at a time. */
+const LEASED_LOOPS = ['admission', 'reconciler'] as const;
+
+/**
+ * The store's server, as a flushed Redis: `wipe()` swaps in an empty store (holds, stock, outbox
+ * and waiting lists gone; the waiting room, a store of its own here, stays). Every instance and
+ * the checker go through it; the stores wiped are kept to tell what was lost with them.
+ */
+function wipeableInventory(first: MemoryInventoryStore, make: () => MemoryInventoryStore) {
+  let current = first;
+  let waitingList = first.waitingList();
+  const wiped: MemoryInventoryStore[] = [];
+  const forward = <T extends object>(target: () => T) =>
+    new Proxy({} as T, {
+      get(_, property) {
+        const self = target();
+        const value = Reflect.get(self, property, self);
+        return typeof value === 'function' ? value.bind(self) : value;
+      },
+    });
+  return {
+    inventory: forward<MemoryInventoryStore>(() => current),
+    waitingList: forward<ReturnType<MemoryInventoryStore['waitingList']>>(() => waitingList),
+    wiped,
+    wipe(): void {
+      wiped.push(current);
+      current = make();
+      waitingList = current.waitingList();
+    },
+  };
 }
 
 /**
@@ -183,8 +257,48 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       broker,
       sessionTimeoutMs: 3_000,
     });
-    const shared = memoryPorts({ clock: scheduler.clock });
-    const payments = new FakePaymentGateway();
+    const shared = memoryPorts({ clock: scheduler.clock, leaseClock: scheduler.clock });
+    const store = wipeableInventory(
+      shared.inventory,
+      () => new MemoryInventoryStore({ waitingRoom: shared.waitingRoom }),
+    );
+    const buyerDriven = config.checkout === 'buyer';
+    const gateway = buyerDriven ? null : new FakePaymentGateway();
+    const webhooks = buyerDriven
+      ? new WebhookChannel({
+          scheduler,
+          faults,
+          random: new Random(config.seed, 9),
+          broker,
+          endpoint: (random) => {
+            const up = instances.filter((i) => i.component.alive && i.sale && i.runtime.checkout);
+            if (up.length === 0) return null;
+            const chosen = random.pick(up);
+            return {
+              component: chosen.component,
+              handle: (delivery) => chosen.runtime.checkout!.handleWebhook(delivery),
+            };
+          },
+        })
+      : null;
+    const provider = webhooks
+      ? new SimulatedPaymentProvider({
+          clock: scheduler.clock,
+          webhookSecret: 'whsec_simulation',
+          deliver: webhooks.deliver,
+        })
+      : null;
+    const money: MoneyView = provider
+      ? {
+          charges: () =>
+            provider
+              .payments()
+              .filter((p) => p.status === 'SUCCEEDED')
+              .map((p) => ({ reservationId: p.reservationId ?? '', paymentId: p.paymentId })),
+          refunds: () => provider.refunds(),
+          payments: () => provider.payments(),
+        }
+      : gateway!;
     const alerts = new MemoryAlertSink();
     const capacity =
       sale.inventory.kind === 'general'
@@ -193,9 +307,13 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
     const checker = new InvariantChecker({
       saleId: SALE_ID,
       capacity,
-      inventory: shared.inventory,
+      inventory: store.inventory,
       repository: shared.repository,
-      payments,
+      payments: money,
+      lostInWipe: async (reservationId) => {
+        for (const old of store.wiped) if (await old.getHold(SALE_ID, reservationId)) return true;
+        return false;
+      },
     });
     let violation: InvariantViolation | null = null;
     log.observe((event) => {
@@ -229,14 +347,38 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         };
       },
     });
+    // the sale's shared state as the store has it, and since when (every instance must follow it)
+    const control = { state: '', since: 0 };
+    const controlServer = new Proxy(shared.saleControl!, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        if (property !== 'initialize' && property !== 'transition') return value.bind(target);
+        return async (...args: unknown[]) => {
+          const result = await value.apply(target, args);
+          const state = (result as { control: { state: string } }).control.state;
+          if (state !== control.state) {
+            control.state = state;
+            control.since = scheduler.clock.now();
+          }
+          return result;
+        };
+      },
+    });
     const inventory = input.inventory
-      ? input.inventory(shared.inventory, { steps: shared.steps! })
-      : shared.inventory;
+      ? input.inventory(store.inventory, { steps: shared.steps! })
+      : store.inventory;
 
     const repository = input.repository ? input.repository(shared.repository) : shared.repository;
+    // the checkout's records and the notification outbox live beside the source of truth
+    const notifications = new MemoryNotificationOutbox();
+    const checkoutStore = new MemoryCheckoutStore(repository, notifications);
     const instances: Instance[] = [];
     let generation = 0;
     let crashes = 0;
+    let takeovers = 0;
+    let pauses = 0;
+    let wipes = 0;
     const infra = (message: string) => new InfrastructureError(message);
 
     const launch = (index: number, define: boolean): Promise<void> => {
@@ -250,7 +392,16 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       const ports: RuntimePorts = {
         waitingRoom: port(waitingRoomServer, 'waitingRoom', 'store'),
         inventory: port(inventory, 'inventory', 'store'),
-        waitingList: port(shared.waitingList!, 'waitingList', 'store'),
+        waitingList: port(store.waitingList, 'waitingList', 'store'),
+        // the shared controls never slow: how fast a pause reaches every instance is an invariant
+        saleControl: simulatedPort(controlServer, {
+          name: 'saleControl',
+          component,
+          scheduler,
+          faults,
+          calm: true,
+        }),
+        leases: port(shared.leases!, 'leases', 'store'),
         publisher: simulatedPort(log, {
           name: 'publisher',
           component,
@@ -264,24 +415,49 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         consumer: (group) => log.consumer(component, group),
         repository: port(repository, 'repository', 'repository'),
       };
-      const runtime = createSeatRushRuntime({
-        ports,
-        payments: simulatedPort(payments, {
+      const paymentsPort = <T extends object>(inner: T, methods?: readonly string[]) =>
+        simulatedPort(inner, {
           name: 'payments',
           component,
           scheduler,
           faults,
           kind: 'payments',
           error: (m) => new PaymentUnavailableError(m),
-        }),
+          ...(methods ? { methods } : {}),
+        });
+      const runtime = createSeatRushRuntime({
+        ports,
+        ...(provider
+          ? {
+              checkout: {
+                provider: paymentsPort(provider, [
+                  'createPayment',
+                  'getPayment',
+                  'cancelPayment',
+                  'refundPayment',
+                ]),
+                store: port(checkoutStore, 'checkoutStore', 'repository'),
+                outbox: port(notifications, 'notifications', 'repository'),
+                paymentWindowMs: 10_000,
+                maxHoldMs: 30_000,
+                relay: { intervalMs: 2_000 },
+              },
+            }
+          : { payments: paymentsPort(gateway!) }),
         admissionSecret: SECRET,
         alerts,
         clock: scheduler.clock,
         timer: scheduler.timer(component),
-        // one admission loop and one reconciler (no leases yet); sweeper, relay and a standby worker everywhere
-        loops: index === 0 ? {} : { admission: false, reconciler: false },
+        // every instance runs every loop; the admission loop and the reconciler under leases
+        loopLeaseMs: LEASE_MS,
+        leaseClock: scheduler.clock,
+        reconcileIntervalMs: 10_000,
+        discoverIntervalMs: 5_000,
+        // a lapsed offer's units come back while the buyers still wait (they wait 5-20 s)
+        waitingListClaimMs: 15_000,
+        loops: { adaptive: false },
       });
-      const instance: Instance = { index, component, runtime, ports, sale: null };
+      const instance: Instance = { index, component, runtime, ports, sale: null, servingSince: 0 };
       instances[index] = instance;
       // a start that fails (a store failing during warm-up) is retried, as a supervisor restarts a process
       for (;;) {
@@ -289,7 +465,10 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
           if (define) await runtime.define(sale);
           await runtime.start();
           instance.sale = runtime.sale(SALE_ID) ?? null;
-          if (instance.sale) return;
+          if (instance.sale) {
+            instance.servingSince = scheduler.clock.now();
+            return;
+          }
         } catch {
           // retried below
         }
@@ -297,14 +476,16 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       }
     };
 
+    const serving = () => instances.filter((i) => i.component.alive && i.sale);
     const world = {
       scheduler,
       checker,
-      payments,
+      payments: gateway,
+      provider,
       seated: sale.inventory.kind === 'assigned',
       ticketsPerUser: sale.limits?.ticketsPerUser ?? 4,
       anyInstance(random: Random): ServingInstance | null {
-        const up = instances.filter((i) => i.component.alive && i.sale);
+        const up = serving();
         if (up.length === 0) return null;
         const chosen = random.pick(up);
         return { sale: chosen.sale!, ports: chosen.ports };
@@ -346,6 +527,86 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         .then(() => launch(instance.index, false));
     };
 
+    // the operator: pauses the sale on one instance, resumes it on another a few seconds later
+    const operator = scheduler.component('operator');
+    const operatorRandom = new Random(config.seed, 10);
+    let operating = false;
+    const command = async (what: 'pause' | 'resume'): Promise<boolean> => {
+      const up = serving();
+      if (up.length === 0) return false;
+      const on = operatorRandom.pick(up);
+      const answer = await scheduler
+        .within(
+          operator,
+          scheduler.run(on.component, () => on.sale!.command(what)),
+          3_000,
+        )
+        .catch(() => null);
+      return answer !== null && answer !== TIMED_OUT && answer.ok;
+    };
+    const pauseAndResume = async () => {
+      operating = true;
+      if (await command('pause')) {
+        pauses += 1;
+        await scheduler.sleep(operator, operatorRandom.between(FOLLOW_BOUND_MS, 12_000), 'paused');
+        // the operator insists until the sale is open again
+        while (control.state === 'PAUSED' && !(await command('resume')))
+          await scheduler.sleep(operator, 1_000, 'resume again');
+      }
+      operating = false;
+    };
+
+    // loop leases: at most one believing owner of each loop at any instant, each fencing token
+    // granted to one process only, and every new grant's token above all before it
+    const tokens = new Map<string, { holder: string; token: number }>();
+    const checkLeases = () => {
+      const now = scheduler.clock.now();
+      for (const loop of LEASED_LOOPS) {
+        let owner: Instance | null = null;
+        for (const instance of serving()) {
+          const lease = instance.sale!.loopLease(loop);
+          // a grant past its validUntil is not believed any more (the loop drops it at its next tick)
+          if (!lease || now >= lease.validUntil) continue;
+          const seen = tokens.get(loop);
+          if (!seen || seen.token !== lease.fencingToken) {
+            if (seen && lease.fencingToken < seen.token) {
+              fail(
+                'lease',
+                `${instance.component.name} holds ${loop} with token ${lease.fencingToken} after ${seen.token}`,
+              );
+            }
+            if (seen && seen.holder !== instance.component.name) takeovers += 1;
+            tokens.set(loop, { holder: instance.component.name, token: lease.fencingToken });
+          } else if (seen.holder !== instance.component.name) {
+            fail(
+              'lease',
+              `${loop} token ${lease.fencingToken} held by ${seen.holder} and ${instance.component.name}`,
+            );
+          }
+          if (owner)
+            fail('lease', `${loop} runs on ${owner.component.name} and ${instance.component.name} at once`);
+          owner = instance;
+        }
+      }
+    };
+    // the sale's shared state reaches every instance within the bound
+    const checkFollowing = () => {
+      if (control.state === '') return;
+      const now = scheduler.clock.now();
+      for (const instance of serving()) {
+        if (now < Math.max(control.since, instance.servingSince) + FOLLOW_BOUND_MS) continue;
+        if (instance.sale!.state !== control.state) {
+          fail(
+            'follows',
+            `${instance.component.name} is ${instance.sale!.state}, the sale is ${control.state} since ${now - control.since} ms`,
+          );
+        }
+      }
+    };
+
+    // the store wipe: once, at a step drawn from the seed, while buyers come
+    const wipeAt = faults.roll('wipe', faults.rates.wipe) ? faultRandom.between(300, 4_000) : -1;
+
     let completed = false;
     let settleBy: number | null = null;
     while (!violation && scheduler.steps < config.maxSteps) {
@@ -356,6 +617,8 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       }
       try {
         await checker.afterStep(scheduler.lastLabel);
+        checkLeases();
+        checkFollowing();
       } catch (error) {
         violation = asViolation(error);
         break;
@@ -364,26 +627,39 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         violation = new InvariantViolation('unhandled-rejection', describe(unhandled));
         break;
       }
-      const up = instances.filter((i) => i.component.alive && i.sale);
+      const up = serving();
       if (up.length > 0 && faults.roll('crash', faults.rates.crash)) crash(crashRandom.pick(up));
+      if (scheduler.steps === wipeAt && settleBy === null) {
+        wipes += 1;
+        store.wipe();
+      }
+      if (
+        !operating &&
+        control.state === 'OPEN' &&
+        settleBy === null &&
+        faults.roll('operator', faults.rates.pause)
+      )
+        void scheduler.run(operator, pauseAndResume);
       if (buyersLeft === 0 && settleBy === null) {
         faults.healed = true; // the storm is over: the sale must now converge
         settleBy = scheduler.clock.now() + SETTLE_MS;
       }
       if (settleBy !== null && scheduler.steps % 16 === 0) {
-        if (await isSettled()) {
+        const unsettled = await whyUnsettled();
+        if (unsettled === null) {
           completed = true;
           break;
         }
         if (scheduler.clock.now() > settleBy) {
           violation = new InvariantViolation(
             'settles',
-            `the sale did not settle within ${SETTLE_MS} ms after the last buyer`,
+            `the sale did not settle within ${SETTLE_MS} ms after the last buyer (${unsettled})`,
           );
           break;
         }
       }
     }
+    const unsettled = !completed && settleBy !== null ? await whyUnsettled() : null;
     if (!violation && completed) {
       try {
         await checker.afterSettling();
@@ -392,15 +668,21 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       }
     }
 
-    async function isSettled(): Promise<boolean> {
-      if (instances.some((i) => !i.component.alive || !i.sale)) return false;
+    /** Null once the sale has settled, else what it still waits for. */
+    async function whyUnsettled(): Promise<string | null> {
+      const down = instances.find((i) => !i.component.alive || !i.sale);
+      if (down) return `${down.component.name} is not serving`;
+      if (operating) return 'the operator is pausing';
+      if ((webhooks?.pending ?? 0) > 0) return `${webhooks!.pending} webhooks on their way`;
+      if (!(await store.inventory.isWarm(SALE_ID))) return 'the store is cold';
       if (
-        (await shared.inventory.unrelayed({ saleId: SALE_ID, enqueuedUpTo: scheduler.clock.now(), limit: 1 }))
+        (await store.inventory.unrelayed({ saleId: SALE_ID, enqueuedUpTo: scheduler.clock.now(), limit: 1 }))
           .length > 0
       )
-        return false;
-      if (log.lag('seatrush-reservation-worker') > 0) return false;
-      return checker.settled();
+        return 'holds not relayed';
+      const lag = log.lag('seatrush-reservation-worker');
+      if (lag > 0) return `worker lag ${lag}`;
+      return checker.unsettled();
     }
 
     const rows = shared.repository.rowsOf(SALE_ID);
@@ -411,6 +693,7 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       steps: scheduler.steps,
       virtualMs: scheduler.clock.now() - START,
       fingerprint: scheduler.fingerprint,
+      ...(unsettled ? { unsettled } : {}),
       ...(violation
         ? {
             failure: {
@@ -428,10 +711,24 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         faults: { ...faults.injected },
         crashes,
         deadLetters: log.deadLetters.length,
+        takeovers,
+        pauses,
+        wipes,
+        webhooks: webhooks ? { ...webhooks.stats } : null,
+        alerts: Object.fromEntries([
+          ...alerts.alerts.reduce(
+            (m, a) => m.set(a.code, (m.get(a.code) ?? 0) + 1),
+            new Map<string, number>(),
+          ),
+        ]),
         busiest: [...scheduler.stepsByLabel].sort((a, b) => b[1] - a[1]).slice(0, 10),
       },
     };
   }
+}
+
+function fail(invariant: string, detail: string): never {
+  throw new InvariantViolation(invariant, detail);
 }
 
 function asViolation(error: unknown): InvariantViolation {
