@@ -1,0 +1,222 @@
+import type { InventoryStore, ReserveRequest, SeatState } from '@seatrush/core';
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import {
+  assignedSnapshot,
+  freshId,
+  generalSnapshot,
+  reserveRequest,
+  seatIds,
+  seats,
+  startOfTest,
+  units,
+} from './fixtures';
+import { InventoryModel, type ModelHold } from './inventory-model';
+
+/**
+ * The model-based check of `describeInventoryStore`: random command sequences (reserve, replay,
+ * reuse of a key, release, confirm, extend, compensate, time passing, expiry) run against a store
+ * and {@link InventoryModel}, which must agree on every answer, the counts after every step and
+ * every hold at the end. 30 sequences of 5 to 40 commands, half on general admission, half seated.
+ */
+export async function checkAgainstModel(inventory: InventoryStore): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.boolean(),
+      fc.array(commandArbitrary, { minLength: 5, maxLength: 40, size: 'max' }),
+      (assigned, commands) => runModel(inventory, assigned, commands),
+    ),
+    { numRuns: 30 },
+  );
+}
+
+/** Random commands of the model-based check. `pick` chooses among earlier holds, `user` among four. */
+type Command =
+  | { kind: 'reserve'; user: number; quantity: number; seats: number[]; wrongKind: boolean }
+  | { kind: 'replay'; pick: number }
+  | { kind: 'reuse'; pick: number }
+  | { kind: 'release' | 'confirm' | 'extend'; pick: number; asOwner: boolean }
+  | { kind: 'compensate'; pick: number }
+  | { kind: 'advance'; steps: number }
+  | { kind: 'expire'; limit: number };
+
+const USERS = 4;
+const HOLD_MS = 1_000;
+/** Time moves in 333 ms steps: never exactly onto an expiry (1 000 ms), so no boundary ambiguity. */
+const STEP_MS = 333;
+const MODEL_SEATS = seatIds(2, 4);
+
+const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      user: fc.nat(USERS - 1),
+      quantity: fc.integer({ min: 1, max: 3 }),
+      seats: fc.uniqueArray(fc.nat(MODEL_SEATS.length), { minLength: 1, maxLength: 3 }),
+      wrongKind: fc.nat(9).map((n) => n === 0),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuse' as const), pick: fc.nat() }) },
+  ...(['release', 'confirm', 'extend', 'extend'] as const).map((kind) => ({
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant(kind), pick: fc.nat(), asOwner: fc.nat(4).map((n) => n > 0) }),
+  })),
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compensate' as const), pick: fc.nat() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), steps: fc.integer({ min: 1, max: 4 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('expire' as const), limit: fc.integer({ min: 1, max: 3 }) }),
+  },
+);
+
+async function runModel(inventory: InventoryStore, assigned: boolean, commands: Command[]): Promise<void> {
+  const saleId = freshId('model');
+  const snapshot = assigned
+    ? assignedSnapshot(saleId, { rows: 2, perRow: 4, ticketsPerUser: 3 })
+    : generalSnapshot(saleId, { stock: 8, ticketsPerUser: 3 });
+  await inventory.load(snapshot);
+  const model = new InventoryModel(snapshot);
+  const requests: ReserveRequest[] = [];
+  let now = startOfTest();
+  const pickHold = (pick: number) => {
+    const holds = [...model.holds.values()];
+    return holds.length === 0 ? undefined : holds[pick % holds.length];
+  };
+
+  const reserve = async (request: ReserveRequest) => {
+    const expected = model.expectReserve(request);
+    const outcome = await inventory.reserve(request);
+    if (expected.kind === 'replay') {
+      expect(outcome).toMatchObject({
+        ok: true,
+        replayed: true,
+        hold: { reservationId: expected.reservationId },
+      });
+      // an ended hold is answered as it ended (a live one's time may have passed unswept)
+      const status = model.holds.get(expected.reservationId)?.status;
+      if (status !== 'HELD') expect(outcome).toMatchObject({ hold: { status } });
+    } else if (expected.kind === 'hold') {
+      expect(outcome).toMatchObject({
+        ok: true,
+        replayed: false,
+        hold: { reservationId: request.reservationId },
+      });
+      model.applyHold(request);
+      requests.push(request);
+    } else {
+      expect(outcome.ok, `expected one of ${[...expected.codes]}`).toBe(false);
+      if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
+    }
+  };
+
+  for (const command of commands) {
+    switch (command.kind) {
+      case 'reserve': {
+        const seatSelection = seats(...command.seats.map((i) => MODEL_SEATS[i] ?? 'Z9'));
+        const useSeats = assigned !== command.wrongKind;
+        await reserve(
+          reserveRequest(
+            saleId,
+            `u${command.user}`,
+            useSeats ? seatSelection : units(command.quantity),
+            now,
+            {
+              holdMs: HOLD_MS,
+            },
+          ),
+        );
+        break;
+      }
+      case 'replay':
+      case 'reuse': {
+        // A replay of any key used, its hold live or ended; a reuse of a key whose hold has units.
+        const candidates = requests.filter((r) => {
+          const mapped = model.keys.get(r.idempotencyKey);
+          const status = mapped && model.holds.get(mapped.reservationId)?.status;
+          return command.kind === 'replay' || status === 'HELD' || status === 'CONFIRMED';
+        });
+        const original = candidates[command.pick % Math.max(1, candidates.length)];
+        if (!original) break;
+        const userId =
+          command.kind === 'reuse' ? `u${(Number(original.userId.slice(1)) + 1) % USERS}` : original.userId;
+        await reserve({ ...original, userId, reservationId: freshId('r'), now });
+        break;
+      }
+      case 'release':
+      case 'confirm':
+      case 'extend': {
+        const hold = pickHold(command.pick);
+        if (!hold) break;
+        const userId = command.asOwner ? hold.userId : `u${(Number(hold.userId.slice(1)) + 1) % USERS}`;
+        const expected = model.expectOwnerChange(hold.reservationId, userId, now);
+        const ref = { saleId, reservationId: hold.reservationId, userId, now };
+        const outcome =
+          command.kind === 'extend'
+            ? await inventory.extend({ ...ref, holdMs: HOLD_MS })
+            : await inventory[command.kind](ref);
+        if (expected.kind === 'ok') {
+          expect(outcome, `${command.kind} by the owner of a live hold`).toMatchObject({ ok: true });
+          if (command.kind === 'extend') model.extend(hold.reservationId, now + HOLD_MS);
+          else model[command.kind](hold.reservationId);
+        } else {
+          expect(outcome.ok, `expected one of ${[...expected.codes]}`).toBe(false);
+          if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
+        }
+        break;
+      }
+      case 'compensate': {
+        const hold = pickHold(command.pick);
+        if (!hold) break;
+        const restored = model.compensate(hold.reservationId);
+        expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
+          ok: true,
+          restored,
+        });
+        break;
+      }
+      case 'advance':
+        now += command.steps * STEP_MS;
+        break;
+      case 'expire': {
+        const due = new Set(model.due(now).map((h) => h.reservationId));
+        const expired = await inventory.expireDue({ saleId, now, limit: command.limit });
+        expect(expired).toHaveLength(Math.min(command.limit, due.size));
+        for (const hold of expired) {
+          expect(due.has(hold.reservationId), `${hold.reservationId} was not due`).toBe(true);
+          due.delete(hold.reservationId);
+          model.expire(hold.reservationId);
+        }
+        break;
+      }
+    }
+    expect(await inventory.counts(saleId)).toEqual({ saleId, ...model.counts() });
+    if (assigned) {
+      expect(await inventory.seatStates(saleId)).toEqual(model.seatStates() as Record<string, SeatState>);
+    }
+    if ('pick' in command) {
+      const touched = pickHold(command.pick);
+      if (touched) await expectHoldAsModelled(inventory, saleId, touched);
+    }
+  }
+  for (const hold of model.holds.values()) await expectHoldAsModelled(inventory, saleId, hold);
+}
+
+async function expectHoldAsModelled(
+  inventory: InventoryStore,
+  saleId: string,
+  hold: ModelHold,
+): Promise<void> {
+  const stored = await inventory.getHold(saleId, hold.reservationId);
+  expect(stored, `hold ${hold.reservationId}`).toMatchObject({
+    userId: hold.userId,
+    quantity: hold.quantity,
+    status: hold.status,
+    expiresAt: hold.expiresAt,
+  });
+  expect([...(stored?.seatIds ?? [])].sort()).toEqual([...hold.seatIds].sort());
+}
