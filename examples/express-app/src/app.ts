@@ -58,6 +58,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const operatorAuth = new OperatorAuth(config.operatorToken);
   const checkoutActivity = new CheckoutActivity(platform);
   metrics.watchAdaptive(() => platform.runtime.sales());
+  metrics.watchBreakers(() => platform.runtime.breakers());
   if (platform.readSide) metrics.watchReadSide(platform.readSide);
 
   const app = express();
@@ -86,14 +87,15 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
 
   app.get('/health', async (_req, res) => {
     const health = await platform.runtime.health();
-    const { dependencies } = health;
+    // the SDK's circuit breakers: an open one refuses its dependency's calls for a while (issue 20)
+    const { dependencies, breakers } = health;
     const sales = health.sales.map(({ saleId, state, warm }) => ({ id: saleId, state, warm }));
     // which sales' leased loops (admission, reconciler) this instance runs now
     const loops = health.sales.map(({ saleId, loops }) => ({ id: saleId, ...loops }));
     const ok = Object.values(dependencies).every((d) => d.ok);
     res
       .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'degraded', mode: platform.mode, dependencies, sales, loops });
+      .json({ status: ok ? 'ok' : 'degraded', mode: platform.mode, dependencies, breakers, sales, loops });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);

@@ -38,9 +38,11 @@ async function main(): Promise<void> {
   const metrics = new AppMetrics();
   const app = express();
   app.get('/health', async (_req, res) => {
-    const { dependencies } = await platform.runtime.health();
+    const { dependencies, breakers } = await platform.runtime.health();
     const ok = Object.values(dependencies).every((d) => d.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', role: 'worker', dependencies });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'degraded', role: 'worker', dependencies, breakers });
   });
   app.get('/metrics', async (_req, res) => {
     metrics.consumerLag.set(await platform.runtime.workerLag().catch(() => -1));

@@ -1,4 +1,4 @@
-import { refusalStatus, SeatRushError, ValidationError } from '@seatrush/core';
+import { CircuitOpenError, refusalStatus, SeatRushError, ValidationError } from '@seatrush/core';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
@@ -60,6 +60,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     } else if (err instanceof SeatRushError) {
       status = statusOf(err.code);
       body = { error: { code: err.code, message: err.message } };
+      // a call an open circuit breaker refused says when to try again (CircuitOpenError)
+      if (err instanceof CircuitOpenError) body.error.retryAfterMs = err.retryAfterMs;
     } else if (bodyParserErrorType(err) === 'entity.parse.failed') {
       status = 400;
       body = { error: { code: 'INVALID_INPUT', message: 'request body is not valid JSON', issues: [] } };

@@ -1,4 +1,4 @@
-import type { RuntimeSale } from '@seatrush/core';
+import type { BreakerView, RuntimeSale } from '@seatrush/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ReadSide } from '../read-side';
 
@@ -124,6 +124,24 @@ export class AppMetrics {
             if (count > 0) this.inc({ sale: sale.sale.id, health }, count);
           }
         }
+      },
+    });
+  }
+
+  /**
+   * The SDK's circuit breakers (issue 20), read at each scrape: 0 closed, 1 half-open (the next
+   * call is a trial), 2 open (calls refused, adaptive admission pauses).
+   */
+  watchBreakers(breakers: () => Partial<Record<string, BreakerView>>): void {
+    const level = { closed: 0, 'half-open': 1, open: 2 } as const;
+    new Gauge({
+      name: 'seatrush_breaker_state',
+      help: 'Circuit breaker state by dependency (payments, repository, publisher): 0 closed, 1 half-open, 2 open',
+      labelNames: ['dependency'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [dependency, view] of Object.entries(breakers()))
+          if (view) this.set({ dependency }, level[view.state]);
       },
     });
   }

@@ -15,6 +15,7 @@ import type { ReservationRepository } from '../../src/ports/reservation-reposito
 import { nextAdmission } from '../../src/queue/adaptive-admission';
 import { CircuitOpenError, DependencyBreaker, RuntimeBreakers } from '../../src/resilience/breakers';
 import { generalSale, SECRET } from '../services/fixtures';
+import { readmeBreakersExample } from './readme-breakers-example';
 
 const boom = () => Promise.reject(new Error('connection refused'));
 
@@ -290,5 +291,14 @@ describe('createSeatRushRuntime with breakers', () => {
     expect(await sale.reservation(held.ok ? held.reservationId : '')).toMatchObject({ status: 'CONFIRMED' });
     expect(runtime.breakers().payments).toMatchObject({ state: 'closed' });
     expect(runtime.breakers().payments?.opened).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the README example', () => {
+  it('runs: health shows the breakers that are on, a refusal answers 503 with when to retry', async () => {
+    const { breakers, refused } = await readmeBreakersExample();
+    expect(Object.keys(breakers).sort()).toEqual(['payments', 'repository']);
+    expect(breakers.payments).toMatchObject({ state: 'closed', failures: 0, opened: 0, lastFailure: null });
+    expect(refused).toEqual({ status: 503, retryAfterSeconds: 2 });
   });
 });
