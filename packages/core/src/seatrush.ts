@@ -31,8 +31,7 @@ import type { AdaptiveDecision, AdaptivePolicy } from './queue/adaptive-admissio
 import { AdmissionTokens } from './queue/admission-tokens';
 import type { RandomBelow } from './queue/fair-shuffle';
 import { Invitations } from './queue/invitations';
-import { QueueingRoom, type QueueingRoomOptions } from './queue/queueing-room';
-import type { JoinGuard, WaitingRoom } from './queue/waiting-room';
+import { type JoinGuard, WaitingRoom, type WaitingRoomOptions } from './queue/waiting-room';
 import { describeError } from './reservation/describe-error';
 import { HoldRelay, type HoldRelayOptions } from './reservation/hold-relay';
 import { ReservationProcessor } from './reservation/processor';
@@ -89,12 +88,12 @@ export interface SeatRushLoops {
 }
 
 /**
- * The operator's queueing controls of a sale (see {@link QueueingRoomOptions}): the method the room
+ * The operator's queueing controls of a sale (see {@link WaitingRoomOptions}): the method the room
  * starts with, the pre-queue shuffled at `opensAt`, the grace period of silent buyers, the
  * invitations of the bypass and priority lanes, and the refusal of a `reject` room.
  */
 export type SeatRushQueueingOptions = Pick<
-  QueueingRoomOptions,
+  WaitingRoomOptions,
   'method' | 'preQueue' | 'graceMs' | 'invitations' | 'rejectCode'
 >;
 
@@ -201,11 +200,11 @@ export interface SeatRush {
    * method switched live, the pre-queue opened at `opensAt`, session ends. The admission loop
    * ticks it, so the method in force is the one the loop follows.
    */
-  readonly queue: QueueingRoom;
+  readonly queue: WaitingRoom;
   /**
-   * The base room under {@link queue} (the same object as `queue.room`): status, heartbeat,
-   * tokens, broadcasts, the admission rate. Its `join` ignores the method, lanes and passthrough;
-   * join through `queue.join`.
+   * The same room as {@link queue} (one room, one `join`, which honours the method, lanes and
+   * passthrough whichever name it is called by): status, heartbeat, tokens, broadcasts, the
+   * admission rate.
    */
   readonly waitingRoom: WaitingRoom;
   readonly reservations: Reservations;
@@ -351,7 +350,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     ...(options.previousAdmissionSecrets ? { previousSecrets: options.previousAdmissionSecrets } : {}),
   });
   const queueing = validate('queueing options', QueueingOptionsSchema, options.queueing ?? {});
-  const queue = new QueueingRoom({
+  const queue = new WaitingRoom({
     sale,
     store: ports.waitingRoom,
     tokens,
@@ -361,7 +360,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     ...(ports.saleControl ? { revocations: ports.saleControl } : {}),
     ...queueing,
   });
-  const waitingRoom = queue.room;
+  const waitingRoom = queue;
   // users may queue before the sale opens, but nobody is admitted until it is OPEN
   waitingRoom.pause();
   let state: SaleState = 'DRAFT';

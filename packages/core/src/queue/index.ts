@@ -40,7 +40,6 @@ export {
   QueueingRoom,
   type QueueingRoomOptions,
   type QueueingTickReport,
-  SessionEndReason,
 } from './queueing-room';
 export {
   AdaptiveChange,
@@ -57,6 +56,7 @@ export {
   JoinInput,
   type JoinOutcome,
   type QueueBroadcast,
+  SessionEndReason,
   type TickReport,
   type WaitEstimate,
   WaitingRoom,

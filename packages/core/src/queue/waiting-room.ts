@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ChallengeAnswer } from '../commands/commands';
-import { ValidationError } from '../common/errors';
+import { ConfigurationError, ValidationError } from '../common/errors';
 import { UserId } from '../common/ids';
 import { validate } from '../common/validate';
 import type { EventOf } from '../events/events';
 import type { Challenge } from '../ports/challenge';
 import type { Clock } from '../ports/clock';
+import type { EventHandler } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
-import type { QueueEntry, QueuePosition, WaitingRoomStore } from '../ports/waiting-room-store';
+import { type QueueConfig, QueueingMethod, type QueueingStore } from '../ports/queueing-store';
+import type { SaleControlStore } from '../ports/sale-control-store';
+import type { QueueEntry, QueuePosition } from '../ports/waiting-room-store';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { AdmissionRateMeter } from './admission-rate';
 import type { AdmissionTokens, AdmissionTokenVerdict } from './admission-tokens';
+import type { InvitationRefusal, Invitations } from './invitations';
 
 /** What a client sends with a join, for the bot guard: where it comes from and what it answered. */
 export const JoinContext = z.object({
@@ -24,16 +28,18 @@ export const JoinContext = z.object({
 });
 export type JoinContext = z.infer<typeof JoinContext>;
 
-/** Input of {@link WaitingRoom.join}. */
+/** Input of {@link WaitingRoom.join}: who joins, what the bot guard needs, and a lane invitation. */
 export const JoinInput = z.object({
   userId: UserId,
   context: JoinContext.optional(),
   challenge: ChallengeAnswer.optional(),
+  /** A signed invitation for the bypass or priority lane (see `Invitations`). */
+  invitation: z.string().min(1).max(2048).optional(),
 });
 export type JoinInput = z.infer<typeof JoinInput>;
 
-/** What the guard is asked about one join. */
-export interface JoinGuardRequest extends JoinInput {
+/** What the guard is asked about one join (the invitation is the room's to check, not the guard's). */
+export interface JoinGuardRequest extends Omit<JoinInput, 'invitation'> {
   saleId: string;
   now: number;
 }
@@ -65,17 +71,33 @@ export interface WaitingStatus extends QueuePosition {
   admissionToken?: string;
 }
 
-/** The answer of {@link WaitingRoom.join}. */
+/** The answer of {@link WaitingRoom.join}: the user's place, the guard's refusal, or the room's. */
 export type JoinOutcome =
   | { ok: true; alreadyJoined: boolean; status: WaitingStatus }
   | {
       ok: false;
-      /** The guard's code, e.g. BLOCKED, CHALLENGE_REQUIRED, RATE_LIMITED. */
+      /** The guard's code, e.g. BLOCKED, CHALLENGE_REQUIRED, RATE_LIMITED (or NOT_IN_ROOM). */
       code: string;
       message?: string;
       retryAfterMs?: number;
       challenge?: Challenge;
+    }
+  /** A `reject`-method room takes nobody new. */
+  | { ok: false; code: 'SOLD_OUT' | 'SALE_CLOSED'; message: string; retryAfterMs?: never; challenge?: never }
+  /** The invitation was forged, expired, for someone else, or revoked: the buyer is told, not queued. */
+  | {
+      ok: false;
+      code: 'INVITATION_REFUSED';
+      reason: InvitationRefusal;
+      message: string;
+      retryAfterMs?: never;
+      challenge?: never;
     };
+
+/** Why a session ended on purpose. */
+export const SessionEndReason = z.enum(['CHECKOUT', 'CANCEL', 'LEAVE']);
+export type SessionEndReason = z.infer<typeof SessionEndReason>;
+const EndSessionInput = z.object({ userId: UserId, reason: SessionEndReason });
 
 /** A user admitted by a tick, with the token the client needs. */
 export interface AdmittedUser extends QueueEntry {
@@ -88,6 +110,10 @@ export interface TickReport {
   skipped?: 'NOT_OPEN' | 'PAUSED';
   admitted: AdmittedUser[];
   evicted: string[];
+  /** Users who lost their place: silent past the grace period when their turn came. */
+  lapsed: string[];
+  /** Set on the tick that opened the pre-queue: how many were shuffled into tickets. */
+  openedPreQueue?: { shuffled: number; firstTicket: number; lastTicket: number };
   servedUpTo: number;
   active: number;
   /** Set when the UserAdmitted events could not be published (the admissions stand). */
@@ -111,7 +137,8 @@ export interface QueueBroadcast {
 /** Options of {@link WaitingRoom}. */
 export interface WaitingRoomOptions {
   sale: SaleDefinitionInput;
-  store: WaitingRoomStore;
+  /** The room's state, with its queueing method, pre-queue and lanes (every store implements it). */
+  store: QueueingStore;
   tokens: AdmissionTokens;
   clock: Clock;
   /** Receives a UserAdmitted event per admission; optional (a pure queue needs no bus). */
@@ -122,6 +149,30 @@ export interface WaitingRoomOptions {
   rateWindowMs?: number;
   /** At most this many silent users are evicted per tick; default 1,000. */
   evictBatch?: number;
+  /**
+   * The method {@link WaitingRoom.start} sets when the room has none yet (a method switched live
+   * by the operator is kept); omitted: whatever the room has (FIFO by default).
+   */
+  method?: QueueingMethod;
+  /**
+   * Arrivals before `opensAt` wait in a pre-queue and are shuffled into a random order at the
+   * opening (default false: they queue FIFO).
+   */
+  preQueue?: boolean;
+  /**
+   * How long a waiting user may go silent (no heartbeat) and keep their place; past it, they lose
+   * it when their turn comes. Default: the sale's `heartbeatTimeoutMs`.
+   */
+  graceMs?: number;
+  /** Verifies bypass and priority invitations; without it, invitations are refused. */
+  invitations?: Invitations;
+  /**
+   * Where the operator's revocations live (the shared sale-control store): a signed invitation of a
+   * revoked user is refused on every instance, although its signature is still good.
+   */
+  revocations?: Pick<SaleControlStore, 'isInvitationRevoked'>;
+  /** The code a `reject`-method room answers new arrivals with: SOLD_OUT (default) or SALE_CLOSED. */
+  rejectCode?: 'SOLD_OUT' | 'SALE_CLOSED';
 }
 
 const AdmissionRate = z
@@ -137,27 +188,48 @@ const StatusInput = z.object({ userId: UserId, exact: z.boolean().optional() });
 const UserInput = z.object({ userId: UserId });
 
 /**
- * A sale's virtual waiting room: users join in strict first-come order, a tick admits the first
- * `usersPerInterval` of them (never more than `maxActive` at once), and each admitted user gets a
- * signed admission token bound to them and to the sale.
+ * A sale's virtual waiting room, with the operator's controls. Users join (after the bot guard),
+ * a tick admits the next `usersPerInterval` of them (never more than `maxActive` at once), and each
+ * admitted user gets a signed admission token bound to them and to the sale.
+ *
+ * One room, one `join`: every join goes through the room's queueing method — FIFO (the default),
+ * random, passthrough or reject, switchable while the sale runs ({@link setMethod}) — a scheduled
+ * opening with a fairly shuffled pre-queue, and bypass/priority lanes opened only by signed
+ * invitations. Sessions end at once on checkout or cancel ({@link endSession}: the next buyer gets
+ * the place), and buyers who disappear lose their place after a grace period.
  *
  * Users queue before the sale opens; admission starts at `opensAt`. The rate can be changed while
- * the sale runs, and admission can be paused.
+ * the sale runs, and admission can be paused. The store is shared, so every API instance sees the
+ * same method, pre-queue and places.
  */
 export class WaitingRoom {
   /** The validated sale. */
   readonly sale: SaleDefinition;
   private readonly meter: AdmissionRateMeter;
   private readonly listeners = new Set<(update: QueueBroadcast) => void>();
+  private readonly graceMs: number;
   private usersPerInterval: number;
   private maxActive: number;
   private paused = false;
+  private started: Promise<QueueConfig> | undefined;
 
   constructor(private readonly options: WaitingRoomOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
     this.meter = new AdmissionRateMeter(options.rateWindowMs ?? 60_000);
     this.usersPerInterval = this.sale.admission.usersPerInterval;
     this.maxActive = this.sale.admission.maxActive;
+    this.graceMs = options.graceMs ?? this.sale.admission.heartbeatTimeoutMs;
+    if (!Number.isInteger(this.graceMs) || this.graceMs <= 0) {
+      throw new ConfigurationError('graceMs must be a positive whole number of milliseconds');
+    }
+  }
+
+  /**
+   * The room itself.
+   * @deprecated `WaitingRoom` and `QueueingRoom` are one room now: use the room directly.
+   */
+  get room(): WaitingRoom {
+    return this;
   }
 
   /** The admission settings in force now. */
@@ -171,28 +243,123 @@ export class WaitingRoom {
   }
 
   /**
-   * Puts a user in the queue, after the guard allows it. Idempotent: joining again (a refresh, a
-   * second tab) keeps the original place and answers `alreadyJoined: true`.
+   * Applies the configured method and, before the opening, turns the pre-queue on. The first
+   * join or tick does it if the host did not (several instances may; the pre-queue is only ever
+   * turned on before `opensAt`, so a late instance never reopens it).
+   */
+  start(): Promise<QueueConfig> {
+    const started = this.configureRoom();
+    this.started = started.catch((error: unknown) => {
+      // a failed start (server down) is tried again by the next join or tick
+      this.started = undefined;
+      throw error;
+    });
+    // the caller of this start gets the failure; the copy kept for later joins must not become an
+    // unhandled rejection (Node ends the process on one) when no join or tick comes to await it
+    this.started.catch(() => undefined);
+    return started;
+  }
+
+  private ensureStarted(): Promise<unknown> {
+    return this.started ?? this.start();
+  }
+
+  private async configureRoom(): Promise<QueueConfig> {
+    const now = this.options.clock.now();
+    const preQueue = this.options.preQueue === true && now < this.sale.opensAt ? true : undefined;
+    if (this.options.method === undefined && preQueue === undefined) {
+      return this.options.store.queueConfig({ saleId: this.sale.id });
+    }
+    return this.options.store.configure({
+      saleId: this.sale.id,
+      // an instance starting later (scale-out, restart) must not undo an operator's live switch
+      ...(this.options.method === undefined ? {} : { method: this.options.method, keepExistingMethod: true }),
+      ...(preQueue === undefined ? {} : { preQueue }),
+    });
+  }
+
+  /** The room's method and pre-queue state, as every instance sees them. */
+  config(): Promise<QueueConfig> {
+    return this.options.store.queueConfig({ saleId: this.sale.id });
+  }
+
+  /** Switches the queueing method while the sale runs: the next join and the next tick use it. */
+  async setMethod(method: QueueingMethod): Promise<QueueConfig> {
+    const parsed = validate('queueing method', QueueingMethod, method);
+    return this.options.store.configure({ saleId: this.sale.id, method: parsed });
+  }
+
+  /**
+   * Puts a user in the room under its method: the guard first, then the invitation (if any) picks
+   * the lane. Idempotent: joining again (a refresh, a second tab) keeps the original place and
+   * answers `alreadyJoined: true`, even under `reject`.
+   *
+   * A refused invitation is answered as such rather than silently queued, so the buyer knows. A
+   * passthrough or bypass join is admitted at once only while admission runs (the sale has opened
+   * and the room is not paused); otherwise it queues, and an at-once admission publishes its
+   * UserAdmitted event as a tick's admissions do.
    */
   async join(input: JoinInput): Promise<JoinOutcome> {
     const request = validate('join', JoinInput, input);
+    await this.ensureStarted();
     const now = this.options.clock.now();
+    const saleId = this.sale.id;
     if (this.options.guard) {
-      const verdict = await this.options.guard({ ...request, saleId: this.sale.id, now });
+      const { invitation: _, ...guarded } = request;
+      const verdict = await this.options.guard({ ...guarded, saleId, now });
       if (!verdict.allowed) {
-        const { allowed: _, ...refusal } = verdict;
+        const { allowed: __, ...refusal } = verdict;
         return { ok: false, ...refusal };
       }
     }
-    const { alreadyJoined } = await this.options.store.join({
-      saleId: this.sale.id,
+    let lane: 'normal' | 'priority' | 'bypass' = 'normal';
+    if (request.invitation !== undefined) {
+      const verdict = this.options.invitations?.verify({
+        invitation: request.invitation,
+        saleId,
+        userId: request.userId,
+        now,
+      }) ?? { ok: false as const, code: 'BAD_SIGNATURE' as const };
+      const revoked =
+        verdict.ok &&
+        ((await this.options.revocations?.isInvitationRevoked({ saleId, userId: request.userId })) ?? false);
+      if (!verdict.ok || revoked) {
+        return {
+          ok: false,
+          code: 'INVITATION_REFUSED',
+          reason: verdict.ok ? 'REVOKED' : verdict.code,
+          message: 'this invitation cannot be used; join without it to queue normally',
+        };
+      }
+      lane = verdict.claims.lane;
+    }
+    const result = await this.options.store.enter({
+      saleId,
       userId: request.userId,
       now,
+      lane,
+      maxActive: this.maxActive,
+      sessionMs: this.sale.admission.sessionMs,
+      // a passthrough or bypass join is admitted at once only while admission runs, as a tick is
+      admit: !this.paused && now >= this.sale.opensAt,
     });
+    if (result.outcome === 'JOINED' && !result.alreadyJoined && result.entry.state === 'ADMITTED') {
+      // an at-once admission is an admission like a tick's: the UserAdmitted event (and the
+      // host's `admitted` hook) must not depend on which path let the buyer in
+      await this.admitted([result.entry], now);
+    }
+    if (result.outcome === 'REJECTED') {
+      const code = this.options.rejectCode ?? 'SOLD_OUT';
+      return {
+        ok: false,
+        code,
+        message: code === 'SOLD_OUT' ? 'sorry, this sale is sold out' : 'this sale takes no new buyers',
+      };
+    }
     const status = await this.status({ userId: request.userId });
     // the user was evicted between the two calls: extremely unlikely, and a retry simply rejoins
     if (!status) return { ok: false, code: 'NOT_IN_ROOM', message: 'left the room while joining' };
-    return { ok: true, alreadyJoined, status };
+    return { ok: true, alreadyJoined: result.alreadyJoined, status };
   }
 
   /**
@@ -236,8 +403,9 @@ export class WaitingRoom {
   }
 
   /**
-   * Keeps a user's place: a waiting user's heartbeat, an admitted user's session renewal.
-   * Users silent longer than `heartbeatTimeoutMs` are evicted by the tick.
+   * Keeps a user's place: a waiting user's heartbeat, an admitted user's session renewal to a full
+   * `sessionMs` from now. Users silent longer than the grace period lose their place; a lapsed
+   * session cannot be renewed (the place went to someone else).
    */
   async heartbeat(input: {
     userId: string;
@@ -250,6 +418,11 @@ export class WaitingRoom {
       return { ok: true, state: 'ADMITTED' };
     if (await this.options.store.heartbeat({ saleId, userId, now })) return { ok: true, state: 'WAITING' };
     return { ok: false, code: 'NOT_IN_ROOM' };
+  }
+
+  /** The same as {@link heartbeat}: keeps the session. */
+  renew(input: { userId: string }) {
+    return this.heartbeat(input);
   }
 
   /** Leaves the queue, or gives an admission back so the next user gets the place. */
@@ -287,50 +460,112 @@ export class WaitingRoom {
   }
 
   /**
-   * One admission tick: evicts silent waiting users, admits the next `usersPerInterval` (bounded by
-   * `maxActive`), publishes a UserAdmitted event per admission and broadcasts the serving counter.
+   * Ends a session at once — checkout done, cancelled, or left — and hands the freed capacity to
+   * the next buyer right away rather than at the next tick (unless admission is paused or the
+   * sale has not opened). Returns whether there was a session and who got the place.
+   */
+  async endSession(input: { userId: string; reason: SessionEndReason }): Promise<{
+    ended: boolean;
+    reason: SessionEndReason;
+    next: AdmittedUser[];
+  }> {
+    const { userId, reason } = validate('end session', EndSessionInput, input);
+    const now = this.options.clock.now();
+    const ended = await this.options.store.leave({ saleId: this.sale.id, userId });
+    if (!ended || this.paused || now < this.sale.opensAt) return { ended, reason, next: [] };
+    const step = await this.options.store.admitNext({
+      saleId: this.sale.id,
+      max: 1,
+      maxActive: this.maxActive,
+      sessionMs: this.sale.admission.sessionMs,
+      now,
+      silentSince: now - this.graceMs,
+    });
+    const next = await this.admitted(step.admitted, now);
+    if (next.length > 0) await this.broadcast();
+    return { ended, reason, next };
+  }
+
+  /**
+   * An event handler that ends a buyer's session as soon as their reservation is confirmed
+   * (checkout done): subscribe it to `ReservationConfirmed` on the bus, and the capacity goes to
+   * the next buyer without waiting for the session to lapse. Idempotent: a replayed event finds
+   * no session and changes nothing. Events of other sales are ignored.
+   */
+  sessionEnder(): EventHandler {
+    return {
+      handle: async (event) => {
+        if (event.type !== 'ReservationConfirmed' || event.saleId !== this.sale.id) return;
+        await this.endSession({ userId: event.payload.userId, reason: 'CHECKOUT' });
+      },
+    };
+  }
+
+  /**
+   * One admission tick: at the opening, shuffles the pre-queue into tickets (atomically, in the
+   * store); then admits the next `usersPerInterval` under the room's method (bounded by
+   * `maxActive`), dropping users silent past the grace period when their turn comes, evicts other
+   * silent users, publishes a UserAdmitted event per admission and broadcasts the serving counter.
    * Run it every `intervalMs` from ONE place (the SeatRush instance that owns the loop); the store
    * makes concurrent ticks safe, but they would admit faster than the configured rate.
    */
   async tick(): Promise<TickReport> {
+    await this.ensureStarted();
     const now = this.options.clock.now();
     const saleId = this.sale.id;
     const skipped = now < this.sale.opensAt ? 'NOT_OPEN' : this.paused ? 'PAUSED' : undefined;
+    const report: TickReport = { admitted: [], evicted: [], lapsed: [], servedUpTo: 0, active: 0 };
+    if (!skipped || skipped === 'PAUSED') {
+      // the opening happens even while paused: the order is fixed at opensAt, whatever the rate
+      const opened = await this.options.store.openPreQueue({ saleId, now });
+      if (opened.opened) {
+        report.openedPreQueue = {
+          shuffled: opened.shuffled,
+          firstTicket: opened.firstTicket,
+          lastTicket: opened.lastTicket,
+        };
+      }
+    }
     if (skipped) {
       const stats = await this.options.store.stats({ saleId, now });
       this.meter.record(now, stats.servedUpTo);
-      return { skipped, admitted: [], evicted: [], servedUpTo: stats.servedUpTo, active: stats.active };
+      return { ...report, skipped, servedUpTo: stats.servedUpTo, active: stats.active };
     }
-    const evicted = await this.options.store.evictSilent({
-      saleId,
-      silentSince: now - this.sale.admission.heartbeatTimeoutMs,
-      limit: this.options.evictBatch ?? 1_000,
-    });
-    const result = await this.options.store.admit({
+    const silentSince = now - this.graceMs;
+    const step = await this.options.store.admitNext({
       saleId,
       max: this.usersPerInterval,
       maxActive: this.maxActive,
       sessionMs: this.sale.admission.sessionMs,
       now,
+      silentSince,
     });
-    this.meter.record(now, result.servedUpTo);
-    const admitted = result.admitted.map((entry) => ({
-      ...entry,
-      admissionToken: this.options.tokens.issue({
-        saleId,
-        userId: entry.userId,
-        until: entry.admittedUntil ?? now + this.sale.admission.sessionMs,
-      }),
-    }));
-    const report: TickReport = { admitted, evicted, servedUpTo: result.servedUpTo, active: result.active };
-    if (admitted.length > 0 && this.options.publisher) {
+    this.meter.record(now, step.servedUpTo);
+    report.lapsed = step.lapsed;
+    report.evicted = await this.options.store.evictSilent({
+      saleId,
+      silentSince,
+      limit: this.options.evictBatch ?? 1_000,
+    });
+    report.servedUpTo = step.servedUpTo;
+    report.active = step.active;
+    report.admitted = step.admitted.map((entry) => this.withToken(entry, now));
+    if (report.admitted.length > 0 && this.options.publisher) {
       try {
-        await this.options.publisher.publish(admitted.map((entry) => this.userAdmitted(entry, now)));
+        await this.options.publisher.publish(report.admitted.map((entry) => this.userAdmitted(entry, now)));
       } catch (error) {
+        // the admissions stand; the report says the events are missing
         report.publishError = error;
       }
     }
-    if (admitted.length > 0 || evicted.length > 0) await this.broadcast();
+    if (
+      report.admitted.length > 0 ||
+      report.evicted.length > 0 ||
+      report.lapsed.length > 0 ||
+      report.openedPreQueue
+    ) {
+      await this.broadcast();
+    }
     return report;
   }
 
@@ -364,6 +599,28 @@ export class WaitingRoom {
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
+    };
+  }
+
+  private async admitted(entries: QueueEntry[], now: number): Promise<AdmittedUser[]> {
+    const users = entries.map((entry) => this.withToken(entry, now));
+    if (users.length > 0 && this.options.publisher) {
+      // the admission stands even when the event cannot be published; the tick's report says so
+      await this.options.publisher
+        .publish(users.map((entry) => this.userAdmitted(entry, now)))
+        .catch(() => {});
+    }
+    return users;
+  }
+
+  private withToken(entry: QueueEntry, now: number): AdmittedUser {
+    return {
+      ...entry,
+      admissionToken: this.options.tokens.issue({
+        saleId: this.sale.id,
+        userId: entry.userId,
+        until: entry.admittedUntil ?? now + this.sale.admission.sessionMs,
+      }),
     };
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type QueueingMethod, ValidationError } from '../../src';
+import { createInMemorySeatRush, type QueueingMethod, ValidationError } from '../../src';
 import { MemoryEventBus, MemoryWaitingRoomStore } from '../../src/subpaths/memory';
-import { AdmissionTokens, Invitations, QueueingRoom } from '../../src/subpaths/services';
+import { AdmissionTokens, Invitations, QueueingRoom, WaitingRoom } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from '../services/fixtures';
 
@@ -15,7 +15,7 @@ function setup(
   const store = new MemoryWaitingRoomStore();
   const bus = new MemoryEventBus();
   const invitations = new Invitations({ secret: INVITE_SECRET });
-  const room = new QueueingRoom({
+  const room = new WaitingRoom({
     sale: generalSale({
       opensAt: OPENS_AT,
       admission: {
@@ -34,11 +34,11 @@ function setup(
     ...(options.preQueue === undefined ? {} : { preQueue: options.preQueue }),
     ...(options.method === undefined ? {} : { method: options.method }),
   });
-  const saleId = room.room.sale.id;
+  const saleId = room.sale.id;
   return { clock, store, bus, invitations, room, saleId };
 }
 
-describe('QueueingRoom: queueing methods', () => {
+describe('WaitingRoom: queueing methods', () => {
   it('keeps FIFO by default and switches method live: reject answers SOLD_OUT, fifo reopens', async () => {
     const { room } = setup();
     expect(await room.start()).toEqual({ method: 'fifo', preQueue: false, preQueued: 0 });
@@ -69,7 +69,7 @@ describe('QueueingRoom: queueing methods', () => {
   });
 });
 
-describe('QueueingRoom: scheduled sale with a pre-queue', () => {
+describe('WaitingRoom: scheduled sale with a pre-queue', () => {
   it('pre-queues arrivals before the opening, shuffles them at the first tick from opensAt, then FIFO', async () => {
     const { room, clock, bus } = setup({ preQueue: true, now: OPENS_AT - 60_000 });
     expect(await room.start()).toMatchObject({ preQueue: true });
@@ -96,7 +96,7 @@ describe('QueueingRoom: scheduled sale with a pre-queue', () => {
   });
 });
 
-describe('QueueingRoom: starting', () => {
+describe('WaitingRoom: starting', () => {
   it('starts itself on the first join: a scheduled room pre-queues even if the host never called start', async () => {
     const { room } = setup({ preQueue: true, method: 'random', now: OPENS_AT - 1_000 });
     expect(await room.join({ userId: 'a' })).toMatchObject({ ok: true, status: { lane: 'pre-queue' } });
@@ -104,7 +104,7 @@ describe('QueueingRoom: starting', () => {
   });
 });
 
-describe('QueueingRoom: sessions', () => {
+describe('WaitingRoom: sessions', () => {
   it('ends a session on checkout and hands the capacity to the next buyer at once', async () => {
     const { room, bus } = setup({ maxActive: 1 });
     await room.start();
@@ -201,7 +201,7 @@ describe('QueueingRoom: sessions', () => {
   });
 });
 
-describe('QueueingRoom: bypass and priority lanes', () => {
+describe('WaitingRoom: bypass and priority lanes', () => {
   it('opens a lane only with a valid invitation bound to the buyer and the sale', async () => {
     const { room, invitations, saleId, clock } = setup({ maxActive: 1 });
     await room.start();
@@ -253,7 +253,7 @@ describe('QueueingRoom: bypass and priority lanes', () => {
 
   it('refuses every invitation when the room has no Invitations verifier', async () => {
     const clock = new ManualClock(OPENS_AT);
-    const room = new QueueingRoom({
+    const room = new WaitingRoom({
       sale: generalSale({ opensAt: OPENS_AT }),
       store: new MemoryWaitingRoomStore(),
       tokens: new AdmissionTokens({ secret: SECRET }),
@@ -269,5 +269,41 @@ describe('QueueingRoom: bypass and priority lanes', () => {
       ok: false,
       reason: 'BAD_SIGNATURE',
     });
+  });
+});
+
+describe('WaitingRoom: one room, one join', () => {
+  it('the runtime answers one room by both names, whose join follows the method whichever is used', async () => {
+    const clock = new ManualClock(1_000_000);
+    const seatRush = createInMemorySeatRush({
+      sale: generalSale({ opensAt: 0 }),
+      clock,
+      loops: { admission: false, sweeper: false, reconciler: false },
+    });
+    await seatRush.start();
+    try {
+      expect(seatRush.waitingRoom).toBe(seatRush.queue);
+      // the former name builds the same room
+      expect(QueueingRoom).toBe(WaitingRoom);
+      expect(await seatRush.waitingRoom.join({ userId: 'a' })).toMatchObject({ ok: true });
+      await seatRush.queue.setMethod('reject');
+      // the trap of issue 22: the base room's join queued this buyer under `reject`
+      expect(await seatRush.waitingRoom.join({ userId: 'b' })).toMatchObject({ ok: false, code: 'SOLD_OUT' });
+      expect(await seatRush.waitingRoom.status({ userId: 'b' })).toBeNull();
+      await seatRush.queue.setMethod('passthrough');
+      // passthrough while nobody waits is admitted at once: 'a' is still waiting, so 'c' queues
+      expect(await seatRush.waitingRoom.join({ userId: 'c' })).toMatchObject({
+        ok: true,
+        status: { state: 'WAITING', ticket: 2 },
+      });
+      // an invitation is checked on this join too (the room has no verifier: refused, not queued)
+      expect(await seatRush.waitingRoom.join({ userId: 'd', invitation: 'forged.token' })).toMatchObject({
+        ok: false,
+        code: 'INVITATION_REFUSED',
+        reason: 'BAD_SIGNATURE',
+      });
+    } finally {
+      await seatRush.stop();
+    }
   });
 });
