@@ -10,7 +10,9 @@
  * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
  * BENCH_CLIENTS=platformatic,kafkajs, BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
  * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_PRODUCERS, BENCH_NO_TOOL=1 (SeatRush
- * alone, e.g. under --cpu-prof).
+ * alone, e.g. under --cpu-prof). Publishing also prints CPU µs per record of the publishing
+ * process (SeatRush's, and the Java tool's from bash's `times`), which the load moves far less
+ * than the rates.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,10 +79,17 @@ function payloadFile(dir: string): string {
   return file;
 }
 
+/** CPU seconds (user + system) of the last tool run, as bash's `times` reports its children's. */
+let lastToolCpuSeconds = Number.NaN;
+
 function java(tool: string, args: string[]): string {
-  return execFileSync(
-    'java',
+  // bash runs the tool, then `times`: the second line is its children's user and system time
+  const out = execFileSync(
+    'bash',
     [
+      '-c',
+      'java "$@"; status=$?; echo "::times"; times; exit $status',
+      'bash',
       '-Xmx512m',
       `-Dlog4j2.configurationFile=${join(repoRoot, '.services/kafka/log4j2-quiet.properties')}`,
       '-cp',
@@ -90,6 +99,16 @@ function java(tool: string, args: string[]): string {
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 },
   );
+  const [toolOut = '', times = ''] = out.split('::times\n');
+  const children = (times.trim().split('\n')[1] ?? '').split(/\s+/).map(minutesSeconds);
+  lastToolCpuSeconds = (children[0] ?? Number.NaN) + (children[1] ?? Number.NaN);
+  return toolOut;
+}
+
+/** `1m2.500s` → 62.5 */
+function minutesSeconds(text: string): number {
+  const match = /^(\d+)m([\d.]+)s$/.exec(text);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : Number.NaN;
 }
 
 async function createTopic(admin: Admin, topic: string): Promise<void> {
@@ -98,8 +117,14 @@ async function createTopic(admin: Admin, topic: string): Promise<void> {
   await ensureTopics(admin, [topic], { partitions: PARTITIONS, retentionMs: -1 });
 }
 
+/** A publishing run: records per second, and the publishing process's CPU µs per record. */
+interface PublishRun {
+  rate: number;
+  cpuUs: number;
+}
+
 /** Records per second of ProducerPerformance into a fresh topic. */
-async function producerPerformance(admin: Admin, payloads: string, round: number): Promise<number> {
+async function producerPerformance(admin: Admin, payloads: string, round: number): Promise<PublishRun> {
   const topic = `${run}_pp_${round}`;
   await createTopic(admin, topic);
   try {
@@ -124,14 +149,15 @@ async function producerPerformance(admin: Admin, payloads: string, round: number
     const summary = out.trim().split('\n').pop() ?? '';
     const rate = /([\d.]+) records\/sec/.exec(summary)?.[1];
     if (!rate) throw new Error(`unexpected ProducerPerformance output: ${summary}`);
-    return Number(rate);
+    // the JVM's start-up is in it too: a few hundred ms of CPU, ~1-2 µs a record at 200,000
+    return { rate: Number(rate), cpuUs: (lastToolCpuSeconds * 1e6) / RECORDS };
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   }
 }
 
 /** Events per second of KafkaEventPublisher, CALLERS callers each publishing one event at a time. */
-async function publishRate(admin: Admin, client: KafkaClientName, round: number): Promise<number> {
+async function publishRate(admin: Admin, client: KafkaClientName, round: number): Promise<PublishRun> {
   const topicPrefix = `${run}_pub_${client}_${round}`;
   const publisher = new KafkaEventPublisher({
     connection,
@@ -149,12 +175,15 @@ async function publishRate(admin: Admin, client: KafkaClientName, round: number)
     await publisher.publish([event(-1)]); // connections and metadata
     let next = 0;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(
       Array.from({ length: CALLERS }, async () => {
         while (next < RECORDS) await publisher.publish([event(next++)]);
       }),
     );
-    return RECORDS / ((performance.now() - started) / 1_000);
+    const rate = RECORDS / ((performance.now() - started) / 1_000);
+    const used = process.cpuUsage(cpu);
+    return { rate, cpuUs: (used.user + used.system) / RECORDS };
   } finally {
     await publisher.close();
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
@@ -255,12 +284,13 @@ async function main(): Promise<void> {
   const consumeTopics = new TopicNames(`${run}_consume`);
   try {
     const payloads = payloadFile(dir);
-    const published = new Map<KafkaClientName, number[]>(CLIENTS.map((c) => [c, []]));
-    const producerRates: number[] = [];
+    const published = new Map<KafkaClientName, PublishRun[]>(CLIENTS.map((c) => [c, []]));
+    const producerRuns: PublishRun[] = [];
     for (let round = 0; round < ROUNDS && ONLY !== 'consume'; round += 1) {
       for (const client of CLIENTS) published.get(client)?.push(await publishRate(admin, client, round));
-      if (!process.env.BENCH_NO_TOOL) producerRates.push(await producerPerformance(admin, payloads, round));
+      if (!process.env.BENCH_NO_TOOL) producerRuns.push(await producerPerformance(admin, payloads, round));
     }
+    const producerRates = producerRuns.map((r) => r.rate);
 
     const consumed = new Map<KafkaClientName, number[]>(CLIENTS.map((c) => [c, []]));
     const consumerRates: number[] = [];
@@ -285,7 +315,28 @@ async function main(): Promise<void> {
     );
     for (const client of CLIENTS) {
       if (ONLY === 'consume') break;
-      console.log(row(`publish, ${CALLERS} callers, ${client}`, published.get(client) ?? [], producerRates));
+      const runs = published.get(client) ?? [];
+      console.log(
+        row(
+          `publish, ${CALLERS} callers, ${client}`,
+          runs.map((r) => r.rate),
+          producerRates,
+        ),
+      );
+    }
+    // CPU per record: on a loaded machine the rate follows it (each process gets its share of the cores)
+    for (const client of CLIENTS) {
+      if (ONLY === 'consume') break;
+      const cpu = (published.get(client) ?? []).map((r) => r.cpuUs);
+      console.log(
+        `publish CPU per record, ${client.padEnd(12)} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
+      );
+    }
+    if (ONLY !== 'consume' && producerRuns.length > 0) {
+      const cpu = producerRuns.map((r) => r.cpuUs);
+      console.log(
+        `publish CPU per record, ProducerPerformance ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
+      );
     }
     for (const client of CLIENTS) {
       if (ONLY === 'publish') break;

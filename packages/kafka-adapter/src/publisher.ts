@@ -188,12 +188,20 @@ export class KafkaEventPublisher implements EventPublisher {
     checkEvents(events);
     if (this.closed) throw new PublishError('the publisher is closed');
     if (events.length === 0) return;
-    await this.connect();
+    await (this.ready ?? this.connect());
+    const lanes = this.lanes;
+    if (lanes.length === 1 && events.length === 1) {
+      // the common call (one event): no array of one outgoing message, no Promise.all over it
+      const event = events[0]!;
+      return lanes[0]!.batcher.add({
+        topic: this.topics.of(event.type),
+        message: encodeEvent(event, this.keys[event.type] ?? 'event'),
+      });
+    }
     const outgoing = events.map((event) => ({
       topic: this.topics.of(event.type),
       message: encodeEvent(event, this.keys[event.type] ?? 'event'),
     }));
-    const lanes = this.lanes;
     if (lanes.length === 1) {
       await Promise.all(outgoing.map((o) => lanes[0]!.batcher.add(o)));
       return;

@@ -4,6 +4,7 @@ import {
   type GroupAssignment,
   type Message,
   type MessagesStream,
+  type MessageToProduce,
   murmur2,
   Producer,
   type SASLOptions,
@@ -111,15 +112,21 @@ export class PlatformaticProducer implements ProducerDriver {
 
   async send(unassigned: Outgoing[]): Promise<unknown[]> {
     const outgoing = await this.assign(unassigned);
-    const partitions = outgoing.map(({ message }) => message.partition as number);
-    const messages = outgoing.map(({ topic, message }, i) => ({
-      topic,
-      partition: partitions[i],
-      key: message.key === null ? undefined : toBuffer(message.key),
-      value: message.value === null ? undefined : toBuffer(message.value),
-      headers: toBufferHeaders(message.headers),
-      timestamp: message.timestamp === undefined ? undefined : BigInt(message.timestamp),
-    }));
+    const partitions: number[] = new Array(outgoing.length);
+    const messages: Array<MessageToProduce<Buffer, Buffer, Buffer, Buffer>> = new Array(outgoing.length);
+    for (let i = 0; i < outgoing.length; i += 1) {
+      const { topic, message } = outgoing[i]!;
+      const partition = message.partition as number;
+      partitions[i] = partition;
+      messages[i] = {
+        topic,
+        partition,
+        key: message.key === null ? undefined : toBuffer(message.key),
+        value: message.value === null ? undefined : toBuffer(message.value),
+        headers: toBufferHeaders(message.headers),
+        timestamp: message.timestamp === undefined ? undefined : BigInt(message.timestamp),
+      };
+    }
     let acknowledged: Set<string>;
     let failure: unknown;
     try {
@@ -166,9 +173,21 @@ function toBuffer(value: string | Buffer): Buffer {
   return typeof value === 'string' ? Buffer.from(value) : value;
 }
 
+/** Header names as bytes, made once: every message carries the same few (`HEADERS`). */
+const headerNames = new Map<string, Buffer>();
+const HEADER_NAMES_CACHED = 64;
+
 function toBufferHeaders(headers: Record<string, string | Buffer>): Map<Buffer, Buffer> {
   const map = new Map<Buffer, Buffer>();
-  for (const name in headers) map.set(Buffer.from(name), toBuffer(headers[name]!));
+  for (const name in headers) {
+    let bytes = headerNames.get(name);
+    if (bytes === undefined) {
+      bytes = Buffer.from(name);
+      // bounded: a host's own header names beyond the first few are converted each time
+      if (headerNames.size < HEADER_NAMES_CACHED) headerNames.set(name, bytes);
+    }
+    map.set(bytes, toBuffer(headers[name]!));
+  }
   return map;
 }
 
