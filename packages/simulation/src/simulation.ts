@@ -456,6 +456,9 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         // a lapsed offer's units come back while the buyers still wait (they wait 5-20 s)
         waitingListClaimMs: 15_000,
         loops: { adaptive: false },
+        // no circuit breakers: they keep wall-clock time (cockatiel's Date.now), which would make a
+        // seed's run depend on the host's speed; the simulation's faults test the ports bare
+        breakers: false,
       });
       const instance: Instance = { index, component, runtime, ports, sale: null, servingSince: 0 };
       instances[index] = instance;
