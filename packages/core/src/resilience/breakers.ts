@@ -255,25 +255,26 @@ export class DependencyBreaker {
 }
 
 /**
- * Wraps the named methods of `port` in `breaker` (the others, and every property, pass through,
- * called on the port itself so classes with private fields keep working).
+ * Wraps the named methods of `port` in `breaker`; the others, and every property, pass through,
+ * called on the port itself so classes with private fields keep working. Each call looks the
+ * method up on the port then, so a method the host replaces later (a test's gate) is the one called.
  */
 function guardMethods<T extends object>(port: T, methods: readonly string[], breaker: DependencyBreaker): T {
   const guarded = new Set(methods);
-  const cache = new Map<PropertyKey, unknown>();
+  const wrappers = new Map<PropertyKey, (...args: unknown[]) => Promise<unknown>>();
+  const call = (target: T, property: PropertyKey, args: unknown[]) =>
+    (Reflect.get(target, property, target) as (...a: unknown[]) => unknown).apply(target, args);
   return new Proxy(port, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
-      let wrapped = cache.get(property);
-      if (wrapped === undefined) {
-        const method = value as (...args: unknown[]) => unknown;
-        wrapped = guarded.has(String(property))
-          ? (...args: unknown[]) => breaker.execute(async () => method.apply(target, args))
-          : method.bind(target);
-        cache.set(property, wrapped);
+      if (!guarded.has(String(property))) return (value as (...a: unknown[]) => unknown).bind(target);
+      let wrapper = wrappers.get(property);
+      if (!wrapper) {
+        wrapper = (...args: unknown[]) => breaker.execute(async () => call(target, property, args));
+        wrappers.set(property, wrapper);
       }
-      return wrapped;
+      return wrapper;
     },
   });
 }

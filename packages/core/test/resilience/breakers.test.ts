@@ -302,3 +302,14 @@ describe('the README example', () => {
     expect(refused).toEqual({ status: 503, retryAfterSeconds: 2 });
   });
 });
+
+describe('a guarded port', () => {
+  it('calls the method the port has at call time (a host may replace one later)', async () => {
+    const gateway = new FakePaymentGateway();
+    const guarded = new RuntimeBreakers().gateway(gateway);
+    const input = { reservationId: 'r1', userId: 'u1', amountCents: 100, idempotencyKey: 'k1' };
+    expect(await guarded.charge(input)).toMatchObject({ ok: true });
+    gateway.charge = async () => ({ ok: false, code: 'DECLINED' });
+    expect(await guarded.charge({ ...input, idempotencyKey: 'k2' })).toEqual({ ok: false, code: 'DECLINED' });
+  });
+});
