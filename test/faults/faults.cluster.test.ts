@@ -27,8 +27,8 @@ import { freePort, uniqueName } from '../support';
 // to 30 s), as the app's Retry-After asks. After each fault every answer so far is held against
 // PostgreSQL and Redis (`auditAnswers`): nothing oversold or sold twice, nothing acknowledged lost,
 // no hold left by a 5xx, Redis's counts add up and agree with PostgreSQL. Each step prints its
-// recovery: `serviceMs`, from the fault to the first hold acknowledged after it, and `pipelineMs`,
-// from the fault to the first of those holds CONFIRMED in PostgreSQL.
+// recovery: `serviceMs`, from the fault to the first hold acknowledged to a request sent after it,
+// and `pipelineMs`, from the fault to the first of those holds CONFIRMED in PostgreSQL.
 //
 // The short form (the default, in CI) runs 30 buyers a step and every fault but the Kafka broker's;
 // `pnpm faults` (FAULTS=full) runs 200 a step and adds the SIGKILL of one broker of a 3-broker Kafka
@@ -123,6 +123,8 @@ class AppProcess {
 /** When each answer came, to find the first acknowledged hold after a fault. */
 interface Timed {
   at: number;
+  /** When the request was sent. */
+  sentAt: number;
   status: number;
   code: string | null;
   reservationId: string | null;
@@ -232,6 +234,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form): every invariant holds a
       const answer = await log.reserve(buyer, SALE, { quantity: 1 }, key);
       timed.push({
         at: Date.now(),
+        sentAt: Date.now() - answer.ms,
         status: answer.status,
         code: answer.code,
         reservationId: answer.reservationId,
@@ -288,7 +291,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form): every invariant holds a
       const watch = (async () => {
         while (watching && Date.now() - faultAt < 120_000) {
           const after = timed
-            .filter((t) => t.at > faultAt && t.reservationId && (t.status === 201 || t.status === 200))
+            .filter((t) => t.sentAt > faultAt && t.reservationId && (t.status === 201 || t.status === 200))
             .map((t) => t.reservationId!);
           if (after.length > 0) {
             const { rows } = await truthDb
@@ -308,7 +311,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'} form): every invariant holds a
       const afterwards = await injectFault(step);
       const faultDoneMs = Date.now() - faultAt;
       await spike;
-      const firstHeld = timed.find((t) => t.at > faultAt && (t.status === 201 || t.status === 200));
+      const firstHeld = timed.find((t) => t.sentAt > faultAt && (t.status === 201 || t.status === 200));
       await watch;
       watching = false;
 
