@@ -22,7 +22,7 @@ export interface ShrinkOptions {
   /** Runs tried at most (each is a whole run); default 60. */
   maxRuns?: number;
   /** What `inventory` the failing run had (a test's broken adapter), kept for every try. */
-  base?: Pick<SimulationConfig, 'inventory' | 'repository'>;
+  base?: Pick<SimulationConfig, 'inventory' | 'repository' | 'leases' | 'saleControl'>;
 }
 
 /**

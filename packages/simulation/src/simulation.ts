@@ -19,6 +19,7 @@ import {
   MemoryInventoryStore,
   MemoryNotificationOutbox,
 } from '@seatrush/core/memory';
+import type { LeaseStore, SaleControlStore } from '@seatrush/core/ports';
 
 import { type BuyerEnd, runBuyer, type ServingInstance } from './buyers';
 import { SimulatedEventLog } from './event-log';
@@ -56,13 +57,19 @@ export interface SimulationConfig {
   inventory?: (store: InventoryStore, world: { steps: NonNullable<RuntimePorts['steps']> }) => InventoryStore;
   /** Replaces the shared source of truth as every instance sees it (see `inventory`). */
   repository?: (repository: ReservationRepository) => ReservationRepository;
+  /** Replaces the shared lease store as every instance sees it (see `inventory`). */
+  leases?: (leases: LeaseStore) => LeaseStore;
+  /** Replaces the shared store of the sale's controls as every instance sees it (see `inventory`). */
+  saleControl?: (store: SaleControlStore) => SaleControlStore;
 }
 
 /** How the buyers of a run pay. */
 export type CheckoutMode = 'auto' | 'buyer';
 
 /** A config with every choice made. */
-export type ResolvedConfig = Required<Omit<SimulationConfig, 'inventory' | 'repository'>>;
+export type ResolvedConfig = Required<
+  Omit<SimulationConfig, 'inventory' | 'repository' | 'leases' | 'saleControl'>
+>;
 
 /** How a run ended. */
 export interface SimulationResult {
@@ -394,14 +401,14 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         inventory: port(inventory, 'inventory', 'store'),
         waitingList: port(store.waitingList, 'waitingList', 'store'),
         // the shared controls never slow: how fast a pause reaches every instance is an invariant
-        saleControl: simulatedPort(controlServer, {
+        saleControl: simulatedPort(input.saleControl ? input.saleControl(controlServer) : controlServer, {
           name: 'saleControl',
           component,
           scheduler,
           faults,
           calm: true,
         }),
-        leases: port(shared.leases!, 'leases', 'store'),
+        leases: port(input.leases ? input.leases(shared.leases!) : shared.leases!, 'leases', 'store'),
         publisher: simulatedPort(log, {
           name: 'publisher',
           component,

@@ -1,4 +1,5 @@
 import type { InventorySteps, InventoryStore } from '@seatrush/core';
+import type { LeaseStore, SaleControlStore } from '@seatrush/core/ports';
 import { describe, expect, it } from 'vitest';
 import { replayCommand, shrinkFailure } from '../src/shrink';
 import { runSimulation, type SimulationConfig } from '../src/simulation';
@@ -42,5 +43,65 @@ describe('the checker catches a broken store', () => {
     expect(result.config.faults).toEqual([]);
     expect(result.failure!.step).toBeLessThan(failing.failure!.step + 1);
     expect(result.config.maxSteps).toBe(result.failure!.step);
+  });
+});
+
+/** A lease store that grants a lease even while another holder's is live (a lost NX, say). */
+function grantingTwice(leases: LeaseStore): LeaseStore {
+  return new Proxy(leases, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'acquire') return typeof value === 'function' ? value.bind(target) : value;
+      return async (input: Parameters<LeaseStore['acquire']>[0]) => {
+        const granted = await target.acquire(input);
+        if (granted) return granted;
+        // the live holder's lease is overwritten, its token reused
+        const live = await (
+          target as unknown as { holderOf(name: string): Promise<{ fencingToken: number } | null> }
+        ).holderOf(input.name);
+        return live
+          ? {
+              name: input.name,
+              holder: input.holder,
+              fencingToken: live.fencingToken,
+              validUntil: Date.now() * 2,
+            }
+          : null;
+      };
+    },
+  });
+}
+
+/** A store of the sale's controls whose reads never show a change after the first record. */
+function neverFollowed(store: SaleControlStore): SaleControlStore {
+  let first: Awaited<ReturnType<SaleControlStore['read']>> = null;
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property === 'read')
+        return async (saleId: string) => {
+          first ??= await target.read(saleId);
+          return first;
+        };
+      if (property === 'revision')
+        return async (saleId: string) => first?.revision ?? target.revision(saleId);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('the checker catches broken instance coordination', () => {
+  it('fails a lease store that lets two instances own one loop', async () => {
+    const failing = await firstFailing({ leases: grantingTwice, instances: 3, faults: [] }, [1, 2, 3]);
+    expect(failing.failure?.invariant).toBe('lease');
+  });
+
+  it("fails a store of the sale's controls that instances cannot follow", async () => {
+    // the operator's pause is the change the other instances miss
+    const failing = await firstFailing(
+      { saleControl: neverFollowed, instances: 3, faults: ['operator'] },
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect(failing.failure?.invariant).toBe('follows');
   });
 });

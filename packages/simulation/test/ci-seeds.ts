@@ -3,16 +3,14 @@ import { replayCommand } from '../src/shrink';
 import { runSimulation } from '../src/simulation';
 
 /**
- * Seeds that fail on core bugs the simulator found and the lead was told of (issue 23's note);
- * each is pinned in `regressions/known-core-bugs.test.ts`, which fails once core is fixed: then
- * remove the seed here.
+ * Seeds that fail on a core bug the simulator found and the lead was told of (issue 23's note,
+ * docs/simulation.md §Findings), left out of CI's run until core is fixed. A run's course moves
+ * with core's code, so after a core change other seeds may meet these bugs: replay, check the
+ * failure is one of them, and update this list.
  */
 export const KNOWN_CORE_BUGS: ReadonlyMap<number, string> = new Map([
-  [5, 'the rebuild refuses a snapshot whose in-flight row claims a seat resold since: cold forever'],
-  [12, 'a HoldExpired lost to a failed publish leaves a PAYMENT_PENDING reservation forever'],
-  [20, 'the reconciler repairs from totals read before the counts: a confirmed seat freed and resold'],
-  [22, 'the same: a lost HoldExpired leaves a waiting-list offer REQUESTED, its hold EXPIRED'],
-  [43, 'a duplicate success webhook after a rebuild refunds a CONFIRMED reservation (LATE_PAYMENT)'],
+  [13, 'a HoldExpired lost to a failed publish leaves a PAYMENT_PENDING reservation forever'],
+  [62, 'a HoldExpired lost to a failed publish leaves a REQUESTED reservation forever'],
 ]);
 
 /** CI's 64 seeds (1, 2, 3 … without the known bugs' seeds), in `parts` interleaved shares. */

@@ -11,6 +11,15 @@ describe('replay', () => {
     expect(second.stats).toEqual(first.stats);
   });
 
+  it('replays three instances with the buyer-driven checkout and its webhooks exactly', async () => {
+    const config = { seed: 2, instances: 3, checkout: 'buyer' as const };
+    const first = await runSimulation(config);
+    expect(first.stats.webhooks!.attempts).toBeGreaterThan(0);
+    const second = await runSimulation(config);
+    expect(second.fingerprint).toBe(first.fingerprint);
+    expect(second.stats).toEqual(first.stats);
+  });
+
   it('runs another seed another way', async () => {
     const [a, b] = [await runSimulation({ seed: 7 }), await runSimulation({ seed: 8 })];
     expect(a.fingerprint).not.toBe(b.fingerprint);
