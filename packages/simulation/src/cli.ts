@@ -37,8 +37,13 @@ const { values } = parseArgs({
     faults: { type: 'string' },
     checkout: { type: 'string' },
     'no-shrink': { type: 'boolean' },
+    help: { type: 'boolean' },
   },
 });
+
+const USAGE = `pnpm simulate --seeds N [--from S] [--workers W] [--no-shrink]   explore N seeds from S
+pnpm simulate --seed S [--buyers B | --buyer-ids 1,2] [--instances 1-3] [--checkout auto|buyer]
+              [--steps M] [--faults ${FAULT_KINDS.join(',')}|none]   replay one run as JSON`;
 
 const int = (value: string | undefined) => (value === undefined ? undefined : Number.parseInt(value, 10));
 const faults = values.faults === undefined ? undefined : parseFaults(values.faults);
@@ -118,7 +123,9 @@ async function explore(
   await reporting;
 }
 
-if (!isMainThread) {
+if (values.help) {
+  console.log(USAGE);
+} else if (!isMainThread) {
   for (const seed of (workerData as WorkerTask).seeds) {
     const message: WorkerMessage = { result: await runSimulation(configOf(seed)) };
     parentPort!.postMessage(message);
