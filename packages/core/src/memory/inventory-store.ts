@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UnknownSaleError, ValidationError, type ValidationIssue } from '../common/errors';
+import { ValidationError, type ValidationIssue } from '../common/errors';
 import {
   EpochMs,
   IdempotencyKey,
@@ -26,24 +26,27 @@ import {
   type SeatState,
   type UnrelayedHold,
 } from '../ports/inventory-store';
-import {
-  WaitingListClaim,
-  type WaitingListClaimOutcome,
-  type WaitingListEntry,
-  WaitingListJoin,
-  type WaitingListJoinOutcome,
-  type WaitingListOffer,
-  WaitingListOfferRequest,
-  type WaitingListStore,
-} from '../ports/waiting-list-store';
+import type { WaitingListStore } from '../ports/waiting-list-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
 import { reserveFingerprint } from './fingerprint';
 import { groupReserveFingerprint } from './group-fingerprint';
+import {
+  assertReservationIdFree,
+  copyHold,
+  countsOf,
+  giveBack,
+  MemoryInventoryState,
+  type SaleState,
+  type Seat,
+  writeHold,
+} from './inventory-state';
+import { memoryInventorySteps } from './inventory-steps';
+import { memoryWaitingListStore } from './waiting-list-store';
 
 const HoldRef = z.object({ saleId: SaleId, reservationId: ReservationId });
-const OutcomeRef = z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey });
-const UserRef = z.object({ saleId: SaleId, userId: UserId });
-const SeatRef = z.object({ saleId: SaleId, seatIds: z.array(SeatId) });
+const _OutcomeRef = z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey });
+const _UserRef = z.object({ saleId: SaleId, userId: UserId });
+const _SeatRef = z.object({ saleId: SaleId, seatIds: z.array(SeatId) });
 const OwnerChange = HoldRef.extend({ userId: UserId, now: EpochMs });
 const ExtendInput = OwnerChange.extend({ holdMs: z.number().int().positive() });
 const ExpireInput = z.object({ saleId: SaleId, now: EpochMs, limit: z.number().int().positive() });
@@ -59,39 +62,16 @@ const UnrelayedQuery = z.object({
   limit: z.number().int().positive().max(10_000),
 });
 const RelayedInput = z.object({ saleId: SaleId, reservationIds: z.array(ReservationId).max(10_000) });
-const StockChange = z.object({
+const _StockChange = z.object({
   saleId: SaleId,
   quantity: z.number().int().positive(),
   fencingToken: FencingToken,
 });
-const WriteHoldInput = z.object({
+const _WriteHoldInput = z.object({
   hold: HoldRecord.refine((hold) => hold.status === 'HELD', 'a new hold has status HELD'),
   fingerprint: z.string().min(1).max(1024),
   fencingToken: FencingToken,
 });
-
-interface Seat {
-  state: SeatState;
-  /** The hold or purchase that has the seat, when it is not AVAILABLE. */
-  reservationId?: string;
-}
-
-interface SaleState {
-  initialStock: number;
-  available: number;
-  held: number;
-  confirmed: number;
-  ticketsPerUser: number;
-  /** Empty for general admission. */
-  seats: Map<string, Seat>;
-  holds: Map<string, HoldRecord>;
-  /** Units each user holds or has confirmed: the tickets-per-user limit. */
-  unitsPerUser: Map<string, number>;
-  /** Idempotency key → the request's fingerprint and the hold it made. */
-  outcomes: Map<string, { fingerprint: string; reservationId: string }>;
-  /** Highest fencing token a lock-strategy write has shown for this sale. */
-  highestToken: number;
-}
 
 /**
  * Holds, stock and idempotency in memory: the executable specification of `InventoryStore`.
@@ -102,22 +82,25 @@ interface SaleState {
  * Invariant, whatever the concurrency: available + held + confirmed == initialStock.
  */
 export class MemoryInventoryStore implements InventoryStore {
-  readonly #sales = new Map<string, SaleState>();
-  /**
-   * Per sale: the outbox, reservation id → when it was written (kept apart from SaleState so a
-   * reload keeps it, as Redis does: what it holds was acknowledged to buyers).
-   */
-  readonly #outboxes = new Map<string, Map<string, number>>();
-  /** Per sale: the waiting list (kept apart from SaleState so a reload keeps the list, as Redis does). */
-  readonly #waitingLists = new Map<string, { seq: number; entries: Map<string, WaitingListEntry> }>();
-  readonly #waitingRoom: WaitingRoomStore | undefined;
+  /** The state this store's ports share (the steps and the waiting list are over it too). */
+  readonly #state: MemoryInventoryState;
 
   /**
    * @param options.waitingRoom answers the admission check of `reserve` when the request has
    *   `requireAdmission: true`; without one, such requests are refused NOT_ADMITTED.
    */
   constructor(options: { waitingRoom?: WaitingRoomStore } = {}) {
-    this.#waitingRoom = options.waitingRoom;
+    this.#state = new MemoryInventoryState(options.waitingRoom);
+  }
+
+  /** The lock strategy's building blocks over this same state (see `memoryInventorySteps`). */
+  steps(): InventorySteps {
+    return memoryInventorySteps(this.#state);
+  }
+
+  /** The sale's waiting list over this same state (see `memoryWaitingListStore`). */
+  waitingList(): WaitingListStore {
+    return memoryWaitingListStore(this.#state);
   }
 
   async load(snapshot: InventorySnapshot): Promise<void> {
@@ -143,7 +126,7 @@ export class MemoryInventoryStore implements InventoryStore {
       // the snapshot's per-user units count the restored holds already
       unitsPerUser: new Map(Object.entries(parsed.confirmedPerUser).filter(([, units]) => units > 0)),
       outcomes: new Map(),
-      highestToken: this.#sales.get(parsed.saleId)?.highestToken ?? 0,
+      highestToken: this.#state.sales.get(parsed.saleId)?.highestToken ?? 0,
     };
     for (const { fingerprint, ...fields } of restored) {
       const hold: HoldRecord = { ...fields, saleId: parsed.saleId, status: 'HELD' };
@@ -151,20 +134,20 @@ export class MemoryInventoryStore implements InventoryStore {
       sale.holds.set(hold.reservationId, hold);
       sale.outcomes.set(hold.idempotencyKey, { fingerprint, reservationId: hold.reservationId });
     }
-    this.#sales.set(parsed.saleId, sale);
+    this.#state.sales.set(parsed.saleId, sale);
   }
 
   /** Loads the snapshot only while the sale is not loaded (see `InventoryStore.restore`). */
   async restore(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'> {
     const parsed = validate('inventory snapshot', InventorySnapshot, snapshot);
     // no await between the check and the load: one atomic step, as the Redis adapter's
-    if (this.#sales.has(parsed.saleId)) return 'ALREADY_WARM';
+    if (this.#state.sales.has(parsed.saleId)) return 'ALREADY_WARM';
     await this.load(parsed);
     return 'RESTORED';
   }
 
   async isWarm(saleId: string): Promise<boolean> {
-    return this.#sales.has(validate('sale id', SaleId, saleId));
+    return this.#state.sales.has(validate('sale id', SaleId, saleId));
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
@@ -177,9 +160,9 @@ export class MemoryInventoryStore implements InventoryStore {
         ]);
       }
     }
-    const admitted = req.requireAdmission ? await this.#isAdmitted(req) : true;
+    const admitted = req.requireAdmission ? await this.#state.isAdmitted(req) : true;
     // From here on no await: the checks and the change are one atomic step.
-    const sale = this.#sales.get(req.saleId);
+    const sale = this.#state.sales.get(req.saleId);
     if (!sale) return refuse('SALE_NOT_WARM');
     const fingerprint = reserveFingerprint(req);
     const prior = sale.outcomes.get(req.idempotencyKey);
@@ -188,7 +171,7 @@ export class MemoryInventoryStore implements InventoryStore {
       const hold = sale.holds.get(prior.reservationId);
       if (hold) return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: true };
     }
-    if (this.#stalled(req)) return refuse('PIPELINE_STALLED');
+    if (this.#state.stalled(req)) return refuse('PIPELINE_STALLED');
     if (!admitted) return refuse('NOT_ADMITTED');
     const assigned = sale.seats.size > 0;
     if (assigned !== (req.selection.kind === 'seats')) return refuse('WRONG_SELECTION');
@@ -217,7 +200,7 @@ export class MemoryInventoryStore implements InventoryStore {
     };
     sale.available -= quantity;
     writeHold(sale, hold, fingerprint);
-    this.#enqueue(hold.saleId, hold.reservationId, req.now);
+    this.#state.enqueue(hold.saleId, hold.reservationId, req.now);
     return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false };
   }
 
@@ -227,9 +210,9 @@ export class MemoryInventoryStore implements InventoryStore {
    */
   async reserveGroup(request: GroupReserveRequest): Promise<GroupReserveOutcome> {
     const req = validate('group reserve request', GroupReserveRequest, request);
-    const admitted = req.requireAdmission ? await this.#isAdmitted(req) : true;
+    const admitted = req.requireAdmission ? await this.#state.isAdmitted(req) : true;
     // From here on no await: the checks and the change are one atomic step.
-    const sale = this.#sales.get(req.saleId);
+    const sale = this.#state.sales.get(req.saleId);
     if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
     const fingerprint = groupReserveFingerprint(req);
     const prior = sale.outcomes.get(req.idempotencyKey);
@@ -245,7 +228,7 @@ export class MemoryInventoryStore implements InventoryStore {
           adjacent: isAdjacent(req.rows, hold.seatIds),
         };
     }
-    if (this.#stalled(req)) return { ok: false, code: 'PIPELINE_STALLED' };
+    if (this.#state.stalled(req)) return { ok: false, code: 'PIPELINE_STALLED' };
     if (!admitted) return { ok: false, code: 'NOT_ADMITTED' };
     if (sale.seats.size === 0) return { ok: false, code: 'WRONG_SELECTION' };
     const unknown = req.rows.flat().filter((id) => !sale.seats.has(id));
@@ -274,7 +257,7 @@ export class MemoryInventoryStore implements InventoryStore {
     };
     sale.available -= req.size;
     writeHold(sale, hold, fingerprint);
-    this.#enqueue(hold.saleId, hold.reservationId, req.now);
+    this.#state.enqueue(hold.saleId, hold.reservationId, req.now);
     return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false, adjacent: picked.adjacent };
   }
 
@@ -329,7 +312,7 @@ export class MemoryInventoryStore implements InventoryStore {
 
   async compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome> {
     const { saleId, reservationId } = validate('compensate input', HoldRef, input);
-    const sale = this.#sales.get(saleId);
+    const sale = this.#state.sales.get(saleId);
     if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
     const hold = sale.holds.get(reservationId);
     if (!hold) return { ok: false, code: 'NOT_FOUND' };
@@ -342,7 +325,7 @@ export class MemoryInventoryStore implements InventoryStore {
 
   async expireDue(input: { saleId: string; now: number; limit: number }): Promise<HoldRecord[]> {
     const { saleId, now, limit } = validate('expire input', ExpireInput, input);
-    const sale = this.#sales.get(saleId);
+    const sale = this.#state.sales.get(saleId);
     if (!sale) return [];
     const due = [...sale.holds.values()]
       .filter((hold) => hold.status === 'HELD' && hold.expiresAt <= now)
@@ -357,22 +340,22 @@ export class MemoryInventoryStore implements InventoryStore {
     // after every step); anything else is parsed, for the same ValidationError
     if (!isSafeId(saleId) || !isSafeId(reservationId))
       validate('hold reference', HoldRef, { saleId, reservationId });
-    const hold = this.#sales.get(saleId)?.holds.get(reservationId);
+    const hold = this.#state.sales.get(saleId)?.holds.get(reservationId);
     return hold ? copyHold(hold) : null;
   }
 
   async counts(saleId: string): Promise<InventoryCounts> {
-    return countsOf(saleId, this.#sale(saleId));
+    return countsOf(saleId, this.#state.sale(saleId));
   }
 
   async seatStates(saleId: string): Promise<Record<string, SeatState>> {
-    const sale = this.#sale(saleId);
+    const sale = this.#state.sale(saleId);
     return Object.fromEntries([...sale.seats].map(([id, seat]) => [id, seat.state]));
   }
 
   async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
     const parsed = validate('inventory truth', Truth, truth);
-    const sale = this.#sale(parsed.saleId);
+    const sale = this.#state.sale(parsed.saleId);
     const unknown = parsed.confirmedSeatIds.filter((id) => !sale.seats.has(id));
     const issues: ValidationIssue[] = unknown.map((id) => ({
       path: 'confirmedSeatIds',
@@ -400,198 +383,13 @@ export class MemoryInventoryStore implements InventoryStore {
     return { before, after: countsOf(parsed.saleId, sale) };
   }
 
-  /**
-   * The lock strategy's building blocks over this same state. Each step is atomic alone; writes
-   * refuse a fencing token lower than the highest one seen for the sale.
-   */
-  steps(): InventorySteps {
-    const sales = this.#sales;
-    const saleOf = (saleId: string) => this.#sale(saleId);
-    const enqueue = (saleId: string, reservationId: string, at: number) =>
-      this.#enqueue(saleId, reservationId, at);
-    const fenced = (sale: SaleState, token: number): boolean => {
-      if (token < sale.highestToken) return false;
-      sale.highestToken = token;
-      return true;
-    };
-    return {
-      async findOutcome(saleId, idempotencyKey) {
-        validate('outcome reference', OutcomeRef, { saleId, idempotencyKey });
-        const sale = sales.get(saleId);
-        const outcome = sale?.outcomes.get(idempotencyKey);
-        const hold = outcome && sale?.holds.get(outcome.reservationId);
-        return outcome && hold ? { fingerprint: outcome.fingerprint, hold: copyHold(hold) } : null;
-      },
-      async unitsOfUser(saleId, userId) {
-        validate('user reference', UserRef, { saleId, userId });
-        return sales.get(saleId)?.unitsPerUser.get(userId) ?? 0;
-      },
-      async seatStatesOf(saleId, seatIds) {
-        validate('seat reference', SeatRef, { saleId, seatIds });
-        const sale = saleOf(saleId);
-        return seatIds.map((id) => sale.seats.get(id)?.state);
-      },
-      async takeStock(saleId, quantity, fencingToken) {
-        validate('stock change', StockChange, { saleId, quantity, fencingToken });
-        const sale = saleOf(saleId);
-        if (!fenced(sale, fencingToken)) return 'STALE_TOKEN';
-        if (sale.available < quantity) return 'SOLD_OUT';
-        sale.available -= quantity;
-        return 'TAKEN';
-      },
-      async returnStock(saleId, quantity) {
-        validate('stock change', StockChange.omit({ fencingToken: true }), { saleId, quantity });
-        const sale = saleOf(saleId);
-        sale.available = Math.min(sale.available + quantity, sale.initialStock - sale.held - sale.confirmed);
-      },
-      async writeHold(hold, fingerprint, fencingToken) {
-        const input = validate('hold write', WriteHoldInput, { hold, fingerprint, fencingToken });
-        const sale = saleOf(input.hold.saleId);
-        if (!fenced(sale, input.fencingToken)) return 'STALE_TOKEN';
-        if (input.hold.seatIds.some((id) => sale.seats.get(id)?.state !== 'AVAILABLE')) return 'SEAT_TAKEN';
-        assertReservationIdFree(sale, input.hold.reservationId);
-        writeHold(sale, input.hold, input.fingerprint);
-        enqueue(input.hold.saleId, input.hold.reservationId, input.hold.heldAt);
-        return 'HELD';
-      },
-      async isWarm(saleId) {
-        return sales.has(validate('sale id', SaleId, saleId));
-      },
-    };
-  }
-
-  /**
-   * The sale's waiting list over this same state: offers take freed units out of `available` and
-   * hold them for waiting parties in one atomic step (no await between check and change).
-   */
-  waitingList(): WaitingListStore {
-    const sales = this.#sales;
-    const lists = this.#waitingLists;
-    const enqueue = (saleId: string, reservationId: string, at: number) =>
-      this.#enqueue(saleId, reservationId, at);
-    const listOf = (saleId: string) => {
-      let list = lists.get(saleId);
-      if (!list) {
-        list = { seq: 0, entries: new Map() };
-        lists.set(saleId, list);
-      }
-      return list;
-    };
-    const live = (entry: WaitingListEntry | undefined) =>
-      entry !== undefined && (entry.state === 'WAITING' || entry.state === 'OFFERED');
-    const ordered = (saleId: string) =>
-      [...(lists.get(saleId)?.entries.values() ?? [])].filter(live).sort((a, b) => a.seq - b.seq);
-    return {
-      async join(input): Promise<WaitingListJoinOutcome> {
-        const j = validate('waiting list join', WaitingListJoin, input);
-        const sale = sales.get(j.saleId);
-        if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
-        const list = listOf(j.saleId);
-        const existing = list.entries.get(j.userId);
-        if (existing && live(existing)) return { ok: true, entry: copyEntry(existing), created: false };
-        if ((sale.unitsPerUser.get(j.userId) ?? 0) + j.size > sale.ticketsPerUser) {
-          return { ok: false, code: 'LIMIT_EXCEEDED' };
-        }
-        list.seq += 1;
-        const entry: WaitingListEntry = {
-          userId: j.userId,
-          size: j.size,
-          fallback: j.fallback,
-          seq: list.seq,
-          joinedAt: j.now,
-          state: 'WAITING',
-        };
-        list.entries.set(j.userId, entry);
-        return { ok: true, entry: copyEntry(entry), created: true };
-      },
-      async leave(input) {
-        const { saleId, userId } = validate('waiting list leave', UserRef, input);
-        const list = lists.get(saleId);
-        if (list?.entries.get(userId)?.state !== 'WAITING') return false;
-        list.entries.delete(userId);
-        return true;
-      },
-      async entry(saleId, userId) {
-        validate('waiting list entry', UserRef, { saleId, userId });
-        const entry = lists.get(saleId)?.entries.get(userId);
-        return entry ? copyEntry(entry) : null;
-      },
-      async entries(saleId) {
-        validate('sale id', SaleId, saleId);
-        return ordered(saleId).map(copyEntry);
-      },
-      async offer(request): Promise<WaitingListOffer[]> {
-        const r = validate('waiting list offer', WaitingListOfferRequest, request);
-        const sale = sales.get(r.saleId);
-        if (!sale) return [];
-        const offers: WaitingListOffer[] = [];
-        for (const entry of ordered(r.saleId)) {
-          if (entry.state === 'OFFERED' && (entry.deadline ?? 0) <= r.now) entry.state = 'LAPSED';
-        }
-        const isFree = (id: string) => sale.seats.get(id)?.state === 'AVAILABLE';
-        for (const entry of ordered(r.saleId)) {
-          if (offers.length === r.offerIds.length || sale.available === 0) break;
-          if (entry.state !== 'WAITING' || sale.available < entry.size) continue;
-          if ((sale.unitsPerUser.get(entry.userId) ?? 0) + entry.size > sale.ticketsPerUser) continue;
-          let seatIds: string[] = [];
-          let adjacent = false;
-          if (sale.seats.size > 0) {
-            const picked = pickGroupSeats(r.rows, isFree, entry.size, entry.fallback);
-            if (!picked) continue;
-            ({ seatIds, adjacent } = picked);
-          }
-          const offerId = r.offerIds[offers.length]!;
-          assertReservationIdFree(sale, offerId);
-          const hold: HoldRecord = {
-            reservationId: offerId,
-            saleId: r.saleId,
-            userId: entry.userId,
-            idempotencyKey: `wl.${offerId}`,
-            quantity: entry.size,
-            seatIds,
-            status: 'HELD',
-            heldAt: r.now,
-            expiresAt: r.now + r.claimMs,
-          };
-          sale.available -= entry.size;
-          writeHold(sale, hold, 'waiting-list');
-          Object.assign(entry, { state: 'OFFERED', offerId, deadline: hold.expiresAt, seatIds });
-          offers.push({
-            offerId,
-            userId: entry.userId,
-            quantity: entry.size,
-            seatIds,
-            adjacent,
-            deadline: hold.expiresAt,
-          });
-        }
-        return offers;
-      },
-      async claim(input): Promise<WaitingListClaimOutcome> {
-        const c = validate('waiting list claim', WaitingListClaim, input);
-        if (!sales.has(c.saleId)) return { ok: false, code: 'SALE_NOT_WARM' };
-        const entry = lists.get(c.saleId)?.entries.get(c.userId);
-        const hold = sales.get(c.saleId)?.holds.get(c.offerId);
-        if (!entry || entry.offerId !== c.offerId || !hold) return { ok: false, code: 'NOT_OFFERED' };
-        if (entry.state === 'CLAIMED') return { ok: false, code: 'ALREADY_CLAIMED' };
-        if (entry.state !== 'OFFERED' || hold.status !== 'HELD' || (entry.deadline ?? 0) <= c.now) {
-          return { ok: false, code: 'OFFER_EXPIRED' };
-        }
-        entry.state = 'CLAIMED';
-        hold.expiresAt = c.now + c.holdMs;
-        enqueue(c.saleId, hold.reservationId, c.now);
-        return { ok: true, hold: copyHold(hold) };
-      },
-    };
-  }
-
   async unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]> {
     const { saleId, enqueuedUpTo, limit } = validate('unrelayed query', UnrelayedQuery, input);
-    const entries = [...(this.#outboxes.get(saleId) ?? new Map<string, number>())]
+    const entries = [...(this.#state.outboxes.get(saleId) ?? new Map<string, number>())]
       .filter(([, at]) => at <= enqueuedUpTo)
       .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1))
       .slice(0, limit);
-    const holds = this.#sales.get(saleId)?.holds;
+    const holds = this.#state.sales.get(saleId)?.holds;
     return entries.map(([reservationId, enqueuedAt]) => {
       const hold = holds?.get(reservationId);
       return { reservationId, enqueuedAt, hold: hold ? copyHold(hold) : null };
@@ -600,39 +398,8 @@ export class MemoryInventoryStore implements InventoryStore {
 
   async markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void> {
     const { saleId, reservationIds } = validate('relayed holds', RelayedInput, input);
-    const outbox = this.#outboxes.get(saleId);
+    const outbox = this.#state.outboxes.get(saleId);
     for (const id of reservationIds) outbox?.delete(id);
-  }
-
-  /** Writes a hold's outbox entry; part of the atomic step that made or claimed the hold. */
-  #enqueue(saleId: string, reservationId: string, at: number): void {
-    const outbox = this.#outboxes.get(saleId) ?? new Map<string, number>();
-    this.#outboxes.set(saleId, outbox);
-    outbox.set(reservationId, at);
-  }
-
-  /** The outbox gate: the oldest entry is older than the request's `relayLagLimitMs`. */
-  #stalled(req: { saleId: string; now: number; relayLagLimitMs?: number | undefined }): boolean {
-    if (req.relayLagLimitMs === undefined) return false;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const at of this.#outboxes.get(req.saleId)?.values() ?? []) oldest = Math.min(oldest, at);
-    return req.now - oldest > req.relayLagLimitMs;
-  }
-
-  async #isAdmitted(req: { saleId: string; userId: string; now: number }): Promise<boolean> {
-    if (!this.#waitingRoom) return false;
-    const { admitted } = await this.#waitingRoom.admission({
-      saleId: req.saleId,
-      userId: req.userId,
-      now: req.now,
-    });
-    return admitted;
-  }
-
-  #sale(saleId: string): SaleState {
-    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
-    if (!sale) throw new UnknownSaleError(saleId);
-    return sale;
   }
 
   /** The owner's live hold, or why an owner-only change is refused. */
@@ -644,7 +411,7 @@ export class MemoryInventoryStore implements InventoryStore {
   ):
     | { ok: true; sale: SaleState; hold: HoldRecord }
     | { ok: false; code: 'SALE_NOT_WARM' | 'NOT_FOUND' | 'NOT_OWNER' | 'NOT_HELD' | 'EXPIRED' } {
-    const sale = this.#sales.get(saleId);
+    const sale = this.#state.sales.get(saleId);
     if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
     const hold = sale.holds.get(reservationId);
     if (!hold) return { ok: false, code: 'NOT_FOUND' };
@@ -655,10 +422,6 @@ export class MemoryInventoryStore implements InventoryStore {
     if (hold.expiresAt <= now) return { ok: false, code: 'EXPIRED' };
     return { ok: true, sale, hold };
   }
-}
-
-function copyEntry(entry: WaitingListEntry): WaitingListEntry {
-  return entry.seatIds ? { ...entry, seatIds: [...entry.seatIds] } : { ...entry };
 }
 
 function isSafeId(value: unknown): boolean {
@@ -675,60 +438,6 @@ function isAdjacent(rows: readonly (readonly string[])[], seatIds: readonly stri
 
 function refuse(code: ReserveRefusal, seatIds?: string[]): ReserveOutcome {
   return seatIds ? { ok: false, code, seatIds } : { ok: false, code };
-}
-
-function copyHold(hold: HoldRecord): HoldRecord {
-  return { ...hold, seatIds: [...hold.seatIds] };
-}
-
-function countsOf(saleId: string, sale: SaleState): InventoryCounts {
-  return {
-    saleId,
-    initialStock: sale.initialStock,
-    available: sale.available,
-    held: sale.held,
-    confirmed: sale.confirmed,
-  };
-}
-
-/** Records a new hold whose stock was already taken from `available`. */
-function writeHold(sale: SaleState, hold: HoldRecord, fingerprint: string): void {
-  sale.held += hold.quantity;
-  for (const id of hold.seatIds) sale.seats.set(id, { state: 'HELD', reservationId: hold.reservationId });
-  sale.unitsPerUser.set(hold.userId, (sale.unitsPerUser.get(hold.userId) ?? 0) + hold.quantity);
-  sale.holds.set(hold.reservationId, copyHold(hold));
-  sale.outcomes.set(hold.idempotencyKey, { fingerprint, reservationId: hold.reservationId });
-}
-
-/** Returns a HELD or CONFIRMED hold's units and seats to the sale, once. */
-function giveBack(sale: SaleState, hold: HoldRecord, status: 'RELEASED' | 'EXPIRED' | 'COMPENSATED'): void {
-  if (hold.status === 'HELD') {
-    const back = Math.min(hold.quantity, sale.held);
-    sale.held -= back;
-    sale.available += back;
-  } else if (hold.status === 'CONFIRMED') {
-    const back = Math.min(hold.quantity, sale.confirmed);
-    sale.confirmed -= back;
-    sale.available += back;
-  }
-  for (const id of hold.seatIds) {
-    const seat = sale.seats.get(id);
-    if (seat?.reservationId === hold.reservationId) sale.seats.set(id, { state: 'AVAILABLE' });
-  }
-  const units = (sale.unitsPerUser.get(hold.userId) ?? 0) - hold.quantity;
-  if (units > 0) sale.unitsPerUser.set(hold.userId, units);
-  else sale.unitsPerUser.delete(hold.userId);
-  hold.status = status;
-}
-
-/** A reservation id in use by a live hold is a caller's bug (ids are made fresh per request). */
-function assertReservationIdFree(sale: SaleState, reservationId: string): void {
-  const existing = sale.holds.get(reservationId);
-  if (existing && (existing.status === 'HELD' || existing.status === 'CONFIRMED')) {
-    throw new ValidationError('reserve request', [
-      { path: 'reservationId', message: `reservation ${reservationId} already exists` },
-    ]);
-  }
 }
 
 /** What zod cannot see: a snapshot whose numbers and seats do not agree with each other. */
