@@ -21,6 +21,7 @@ export const SCRIPT_NAMES = [
   'leave-queue',
   'heartbeat',
   'renew-admission',
+  'readmit',
   'enter',
   'admit-next',
   'open-pre-queue',

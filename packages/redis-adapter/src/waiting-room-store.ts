@@ -9,6 +9,8 @@ import {
   type QueueEntry,
   type QueueingStore,
   type QueuePosition,
+  type ReadmitInput,
+  type ReadmitResult,
   SaleId,
   UserId,
   type WaitingRoomStats,
@@ -218,6 +220,29 @@ export class RedisWaitingRoomStore implements QueueingStore {
         [i.userId, i.sessionMs, i.now],
       )) === 1
     );
+  }
+
+  /**
+   * Puts back a lost admission for a user whose admission token the caller verified, bounded by
+   * `maxActive` (see `src/lua/readmit.lua`).
+   */
+  async readmit(input: ReadmitInput): Promise<ReadmitResult> {
+    const i = validateFields(
+      'readmit',
+      { ...SALE_USER, until: EpochMs, maxActive: PositiveInt, now: EpochMs },
+      input,
+    );
+    const k = this.keys(i.saleId);
+    const [outcome, until] = asList(
+      await this.context.scripts.run(
+        'readmit',
+        [k.queue, k.admitted],
+        [i.userId, i.until, i.maxActive, i.now],
+      ),
+      'readmit',
+    ).map(String);
+    if (outcome === 'READMITTED') return { outcome, until: Number(until) };
+    return outcome === 'FULL' ? { outcome: 'FULL' } : { outcome: 'PRESENT' };
   }
 
   /** Joins under the room's method, pre-queue and lane (see `src/lua/enter.lua`). */

@@ -76,6 +76,8 @@ export const REFUSAL_HTTP_STATUS = {
   PIPELINE_STALLED: 503,
   INFRASTRUCTURE: 503,
   SHUTTING_DOWN: 503,
+  /** A re-admission from a valid token while the room holds `maxActive` live admissions. */
+  ROOM_FULL: 503,
 } as const satisfies Readonly<Record<string, number>>;
 
 /** Every refusal code of the SDK and its HTTP layers (see {@link REFUSAL_HTTP_STATUS}). */

@@ -17,6 +17,8 @@ import type {
   AdmitResult,
   QueueEntry,
   QueuePosition,
+  ReadmitInput,
+  ReadmitResult,
   WaitingRoomStats,
 } from '../ports/waiting-room-store';
 import { cryptoRandomBelow, fairShuffle, type RandomBelow } from '../queue/fair-shuffle';
@@ -33,6 +35,7 @@ const AdmitSchema = z.object({
   now: EpochMs,
 });
 const RenewInput = UserInSale.extend({ sessionMs: z.number().int().positive() });
+const ReadmitSchema = UserInSale.extend({ until: EpochMs, maxActive: z.number().int().positive() });
 const StatsInput = z.object({ saleId: SaleId, now: EpochMs });
 const SaleOnly = z.object({ saleId: SaleId });
 const OpenInput = z.object({ saleId: SaleId, now: EpochMs });
@@ -385,6 +388,19 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     if (!admitted || admitted.until <= now) return false;
     admitted.until = Math.max(admitted.until, now + sessionMs);
     return true;
+  }
+
+  async readmit(input: ReadmitInput): Promise<ReadmitResult> {
+    const { saleId, userId, until, maxActive, now } = validate('readmit input', ReadmitSchema, input);
+    const room = this.#room(saleId);
+    const admitted = room.admitted.get(userId);
+    if ((admitted && admitted.until > now) || waitingOf(room, userId)) return { outcome: 'PRESENT' };
+    let active = 0;
+    for (const other of room.admitted.values()) if (other.until > now) active += 1;
+    if (active >= maxActive) return { outcome: 'FULL' };
+    // the ticket is lost with the room: 0, as for a pre-queued place
+    room.admitted.set(userId, { ticket: 0, until });
+    return { outcome: 'READMITTED', until };
   }
 
   async stats(input: { saleId: string; now: number }): Promise<WaitingRoomStats> {

@@ -94,6 +94,8 @@ export type {
   AdmitResult,
   QueueEntry,
   QueuePosition,
+  ReadmitInput,
+  ReadmitResult,
   WaitingRoomStats,
   WaitingRoomStore,
 } from './waiting-room-store';

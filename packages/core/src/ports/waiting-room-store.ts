@@ -41,6 +41,26 @@ export interface AdmitResult {
   active: number;
 }
 
+/** Input of {@link WaitingRoomStore.readmit}. */
+export interface ReadmitInput {
+  saleId: string;
+  userId: string;
+  /** The expiry the buyer's verified admission token carries. */
+  until: number;
+  /** The room's admission bound: nobody is re-admitted while this many admissions are live. */
+  maxActive: number;
+  now: number;
+}
+
+/**
+ * The answer of {@link WaitingRoomStore.readmit}: `READMITTED` until then; `PRESENT` when the room
+ * knows the user (waiting or admitted: nothing changed); `FULL` when `maxActive` admissions are live.
+ */
+export type ReadmitResult =
+  | { outcome: 'READMITTED'; until: number }
+  | { outcome: 'PRESENT' }
+  | { outcome: 'FULL' };
+
 export interface WaitingRoomStats {
   waiting: number;
   active: number;
@@ -81,5 +101,12 @@ export interface WaitingRoomStore {
   }): Promise<{ admitted: boolean; until?: number }>;
   /** Renews a live admission to `now + sessionMs`. False when it had lapsed. */
   renew(input: { saleId: string; userId: string; sessionMs: number; now: number }): Promise<boolean>;
+  /**
+   * Puts back an admission the store lost (a wiped Redis, a failover that lost the last writes) for
+   * a user whose signed admission token the caller has verified: admitted until `until`, unless
+   * the room knows the user already or holds `maxActive` live admissions, atomically. Optional:
+   * a store without it cannot re-admit (`WaitingRoom.readmit` says so).
+   */
+  readmit?(input: ReadmitInput): Promise<ReadmitResult>;
   stats(input: { saleId: string; now: number }): Promise<WaitingRoomStats>;
 }

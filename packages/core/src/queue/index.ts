@@ -56,6 +56,7 @@ export {
   JoinInput,
   type JoinOutcome,
   type QueueBroadcast,
+  type ReadmitOutcome,
   SessionEndReason,
   type TickReport,
   type WaitEstimate,

@@ -14,7 +14,7 @@ import type { SaleControlStore } from '../ports/sale-control-store';
 import type { QueueEntry, QueuePosition } from '../ports/waiting-room-store';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { AdmissionRateMeter } from './admission-rate';
-import type { AdmissionTokens, AdmissionTokenVerdict } from './admission-tokens';
+import type { AdmissionTokenRefusal, AdmissionTokens, AdmissionTokenVerdict } from './admission-tokens';
 import type { InvitationRefusal, Invitations } from './invitations';
 
 /** What a client sends with a join, for the bot guard: where it comes from and what it answered. */
@@ -35,11 +35,17 @@ export const JoinInput = z.object({
   challenge: ChallengeAnswer.optional(),
   /** A signed invitation for the bypass or priority lane (see `Invitations`). */
   invitation: z.string().min(1).max(2048).optional(),
+  /**
+   * The buyer's admission token, if they hold one: a room that lost its state (a wiped Redis)
+   * re-admits a buyer whose token is still valid instead of queueing them again (see
+   * {@link WaitingRoom.readmit}).
+   */
+  admissionToken: z.string().min(1).max(2048).optional(),
 });
 export type JoinInput = z.infer<typeof JoinInput>;
 
 /** What the guard is asked about one join (the invitation is the room's to check, not the guard's). */
-export interface JoinGuardRequest extends Omit<JoinInput, 'invitation'> {
+export interface JoinGuardRequest extends Omit<JoinInput, 'invitation' | 'admissionToken'> {
   saleId: string;
   now: number;
 }
@@ -73,7 +79,8 @@ export interface WaitingStatus extends QueuePosition {
 
 /** The answer of {@link WaitingRoom.join}: the user's place, the guard's refusal, or the room's. */
 export type JoinOutcome =
-  | { ok: true; alreadyJoined: boolean; status: WaitingStatus }
+  /** `readmitted`: admitted again from the buyer's valid admission token (the room had lost them). */
+  | { ok: true; alreadyJoined: boolean; status: WaitingStatus; readmitted?: boolean }
   | {
       ok: false;
       /** The guard's code, e.g. BLOCKED, CHALLENGE_REQUIRED, RATE_LIMITED (or NOT_IN_ROOM). */
@@ -93,6 +100,16 @@ export type JoinOutcome =
       retryAfterMs?: never;
       challenge?: never;
     };
+
+/**
+ * The answer of {@link WaitingRoom.readmit}. `readmitted` false: the room knows the buyer already
+ * (nothing changed). NOT_ADMITTED: the token is not valid (`tokenRefusal` says why); ROOM_FULL:
+ * `maxActive` admissions are live, try again as sessions end.
+ */
+export type ReadmitOutcome =
+  | { ok: true; readmitted: boolean; status: WaitingStatus }
+  | { ok: false; code: 'NOT_ADMITTED'; tokenRefusal: AdmissionTokenRefusal }
+  | { ok: false; code: 'ROOM_FULL' };
 
 /** Why a session ended on purpose. */
 export const SessionEndReason = z.enum(['CHECKOUT', 'CANCEL', 'LEAVE']);
@@ -186,6 +203,7 @@ const AdmissionRate = z
 // The per-call inputs, built once: a zod schema costs far more to build than to run.
 const StatusInput = z.object({ userId: UserId, exact: z.boolean().optional() });
 const UserInput = z.object({ userId: UserId });
+const ReadmitInput = z.object({ userId: UserId, token: z.unknown() });
 
 /**
  * A sale's virtual waiting room, with the operator's controls. Users join (after the bot guard),
@@ -305,11 +323,19 @@ export class WaitingRoom {
     const now = this.options.clock.now();
     const saleId = this.sale.id;
     if (this.options.guard) {
-      const { invitation: _, ...guarded } = request;
+      const { invitation: _, admissionToken: _token, ...guarded } = request;
       const verdict = await this.options.guard({ ...guarded, saleId, now });
       if (!verdict.allowed) {
         const { allowed: __, ...refusal } = verdict;
         return { ok: false, ...refusal };
+      }
+    }
+    if (request.admissionToken !== undefined) {
+      // a buyer the room lost (a wiped store) comes back admitted on a valid token; any other
+      // answer (a token no longer valid, a full room, a buyer the room knows) joins as usual
+      const back = await this.readmit({ userId: request.userId, token: request.admissionToken });
+      if (back.ok && back.readmitted) {
+        return { ok: true, alreadyJoined: false, readmitted: true, status: back.status };
       }
     }
     let lane: 'normal' | 'priority' | 'bypass' = 'normal';
@@ -418,6 +444,33 @@ export class WaitingRoom {
       return { ok: true, state: 'ADMITTED' };
     if (await this.options.store.heartbeat({ saleId, userId, now })) return { ok: true, state: 'WAITING' };
     return { ok: false, code: 'NOT_IN_ROOM' };
+  }
+
+  /**
+   * Re-admits a buyer the room no longer knows, from their signed admission token: after the
+   * room's state was lost (a wiped Redis, a failover that lost the last second of writes), a buyer
+   * whose token is still valid (HMAC-signed for this sale and user, not expired) is admitted again
+   * until the token's expiry (never past a full session from now), bounded by `maxActive` like any
+   * admission. A buyer the room knows (waiting or admitted) is left as they are. A token cannot be
+   * forged, so this admits nobody who was not admitted; a token lives one session at most.
+   *
+   * The queue itself is not rebuilt from tokens: a waiting buyer holds no token, and rejoins at the
+   * back of the line (see docs/design.md, failure handling).
+   */
+  async readmit(input: { userId: string; token: unknown }): Promise<ReadmitOutcome> {
+    const { userId, token } = validate('readmit', ReadmitInput, input);
+    const readmit = this.options.store.readmit?.bind(this.options.store);
+    if (!readmit) throw new ConfigurationError('this waiting-room store cannot re-admit (no `readmit`)');
+    const now = this.options.clock.now();
+    const verdict = this.options.tokens.verify({ token, saleId: this.sale.id, userId, now });
+    if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
+    const until = Math.min(verdict.claims.until, now + this.sale.admission.sessionMs);
+    const result = await readmit({ saleId: this.sale.id, userId, until, maxActive: this.maxActive, now });
+    if (result.outcome === 'FULL') return { ok: false, code: 'ROOM_FULL' };
+    const status = await this.status({ userId });
+    // gone between the two calls (left, lapsed): as for a join, a retry settles it
+    if (!status) return { ok: false, code: 'ROOM_FULL' };
+    return { ok: true, readmitted: result.outcome === 'READMITTED', status };
   }
 
   /** The same as {@link heartbeat}: keeps the session. */

@@ -5,6 +5,7 @@ import {
   isRefusalCode,
   REFUSAL_CODES,
   REFUSAL_HTTP_STATUS,
+  type ReadmitOutcome,
   type RefusalCode,
   type ReserveFailureCode,
   refusalStatus,
@@ -81,6 +82,7 @@ const SERVICE_REFUSALS = {
     ALREADY_CLAIMED: true,
     OFFER_EXPIRED: true,
   } satisfies Record<CodeOf<WaitingListClaimResult>, true>,
+  readmit: { NOT_ADMITTED: true, ROOM_FULL: true } satisfies Record<CodeOf<ReadmitOutcome>, true>,
   saleCommand: {
     INVALID_TRANSITION: true,
     SALE_NOT_WARM: true,
@@ -98,6 +100,7 @@ const typed: RefusalCode[] = [] as Array<
   | CodeOf<WaitingListJoinOutcome>
   | CodeOf<WaitingListClaimResult>
   | CodeOf<SaleCommandOutcome>
+  | CodeOf<ReadmitOutcome>
 >;
 
 describe('the refusal vocabulary', () => {
