@@ -152,7 +152,7 @@ export function operatorRoutes(deps: {
   const command = (name: SaleCommand) => async (req: Request, res: Response) => {
     const runtime = runtimeOf(req);
     const outcome = await runtime.command(name);
-    if (!outcome.ok) throw new HttpError(codeOf(outcome.code), outcome.message, { state: outcome.state });
+    if (!outcome.ok) throw new HttpError(outcome.code, outcome.message, { state: outcome.state });
     caches.seats.invalidate(runtime.sale.id);
     await runtime.waitingRoom.broadcast();
     res.json({ sale: { id: runtime.sale.id, state: outcome.state } });
@@ -282,12 +282,4 @@ export function operatorRoutes(deps: {
 /** A staleness for JSON: Infinity (never caught up yet) is null. */
 function finiteOrNull(ms: number): number | null {
   return Number.isFinite(ms) ? ms : null;
-}
-
-/** Lifecycle refusals keep their machine code, mapped to the API's codes. */
-function codeOf(code: string): string {
-  if (code === 'NOT_WARM') return 'SALE_NOT_WARM';
-  if (code === 'ILLEGAL_TRANSITION') return 'INVALID_TRANSITION';
-  if (code === 'TOO_EARLY') return 'SALE_NOT_OPEN';
-  return code;
 }
