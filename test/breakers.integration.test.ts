@@ -1,13 +1,12 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { combineBundles, createSeatRushRuntime, FakePaymentGateway, type RuntimeSale } from '@seatrush/core';
 import { MemoryAlertSink } from '@seatrush/core/memory';
-import { createKafka, kafkaPorts } from '@seatrush/kafka-adapter';
+import { kafkaPorts } from '@seatrush/kafka-adapter';
 import { pgPorts } from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort, uniqueName } from './support';
+import { CuttableHop, freePort, removeNamespace, uniqueName } from './support';
 
 // Issue 20 item 3 on the real servers: PostgreSQL becomes unreachable mid-sale (a loopback TCP
 // hop in front of it stops listening and drops its connections, so the pg driver sees real
@@ -15,38 +14,6 @@ import { freePort, uniqueName } from './support';
 // shows it, adaptive admission pauses; once PostgreSQL is reachable again the breaker closes, the
 // pause lifts and the acknowledged hold is confirmed in PostgreSQL.
 const services = inject('services');
-
-/** A TCP hop to PostgreSQL that can be cut (listener closed, connections destroyed) and restored. */
-class CuttableHop {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-
-  constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.#server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 describe('circuit breakers on the real servers', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -85,15 +52,10 @@ describe('circuit breakers on the real servers', () => {
     });
     cleanups.push(async () => {
       await runtime.close();
+      await removeNamespace(ns, { redis, db: truth, kafkaBrokers: services.kafkaBrokers });
       await redis.quit();
-      await truth.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(ns)} CASCADE`);
       await truth.end();
       await db.end();
-      const admin = createKafka({ brokers: services.kafkaBrokers, clientId: ns }).admin();
-      await admin.connect();
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(ns));
-      if (topics.length > 0) await admin.deleteTopics({ topics });
-      await admin.disconnect();
     });
     await runtime.start();
     const sale: RuntimeSale = await runtime.define({

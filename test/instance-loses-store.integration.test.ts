@@ -1,4 +1,3 @@
-import { createServer, type Server, Socket } from 'node:net';
 import {
   combineBundles,
   createSeatRushRuntime,
@@ -8,57 +7,22 @@ import {
   type SeatRushRuntime,
   StoreUnavailableError,
 } from '@seatrush/core';
-import { createKafka, kafkaPorts } from '@seatrush/kafka-adapter';
+import { kafkaPorts } from '@seatrush/kafka-adapter';
 import { pgPorts } from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { uniqueName } from './support';
+import { CuttableHop, freePort, removeNamespace, uniqueName } from './support';
 
 // Issue 17: "an instance that loses the shared store answers 503 and sells nothing. It never falls
 // back to a local copy of the sale's state." Two runtimes share Redis, Kafka and PostgreSQL, as two
-// API instances do; instance B reaches Redis through a TCP relay this test cuts, as a network
+// API instances do; instance B reaches Redis through a TCP hop this test cuts, as a network
 // partition would. While cut, B sells nothing, its operator command is refused rather than applied
-// to its copy, and A keeps selling and pauses the sale; once the relay is back, B follows the pause
+// to its copy, and A keeps selling and pauses the sale; once the hop is back, B follows the pause
 // by itself and the books agree with PostgreSQL.
 const services = inject('services');
 const SECRET = 'instance-loses-store-secret-0123456789ab';
-
-/** A loopback TCP relay to Redis that can be cut (every connection reset, new ones refused). */
-class CuttableRelay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(port = 0): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      upstream.connect(this.target.port, this.target.host);
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    this.server = server;
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : port;
-    return this.port;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.resetAndDestroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 describe('an instance that loses the shared store', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -69,11 +33,14 @@ describe('an instance that loses the shared store', () => {
   it('sells nothing and is not steered by its own copy while cut off; it follows the shared state once back', async () => {
     const ns = uniqueName('lost');
     const redisUrl = new URL(services.redisUrl);
-    const relay = new CuttableRelay({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-    await relay.open();
+    const hop = new CuttableHop(await freePort(), {
+      host: redisUrl.hostname,
+      port: Number(redisUrl.port || 6379),
+    });
+    await hop.up();
     // the example app's client settings: a command waits for at most two reconnections
     const redisA = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
-    const redisB = new Redis({ host: '127.0.0.1', port: relay.port, maxRetriesPerRequest: 2 });
+    const redisB = new Redis({ host: '127.0.0.1', port: hop.port, maxRetriesPerRequest: 2 });
     redisB.on('error', () => undefined);
     const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
     const kafka = { brokers: services.kafkaBrokers, clientId: ns };
@@ -85,19 +52,12 @@ describe('an instance that loses the shared store', () => {
       );
     const runtimes: SeatRushRuntime[] = [];
     cleanups.push(async () => {
-      await relay.cut();
+      await hop.cut();
       for (const runtime of runtimes.reverse()) await runtime.close().catch(() => undefined);
-      const keys = await redisA.keys(`${ns}:*`);
-      if (keys.length > 0) await redisA.del(...keys);
+      await removeNamespace(ns, { redis: redisA, db, kafkaBrokers: services.kafkaBrokers });
       redisB.disconnect();
       await redisA.quit();
-      await db.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(ns)} CASCADE`);
       await db.end();
-      const admin = createKafka(kafka).admin();
-      await admin.connect();
-      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(ns));
-      if (topics.length > 0) await admin.deleteTopics({ topics });
-      await admin.disconnect();
     });
     const instance = (redis: Redis, worker: boolean, migrate: 'apply' | 'verify') => {
       const runtime = createSeatRushRuntime({
@@ -149,7 +109,7 @@ describe('an instance that loses the shared store', () => {
     expect((await reserve(onB, 'buyer-0')).ok).toBe(true);
     expect((await reserve(onA, 'buyer-1')).ok).toBe(true);
 
-    await relay.cut();
+    await hop.cut();
     await expect.poll(() => redisB.status, { timeout: 5_000, interval: 10 }).not.toBe('ready');
     // B, cut off, concurrently: ten buyers reserve. None is told they have a seat, nor "unknown":
     // the reserve never left B, so it is refused as an unreachable store (HTTP 503), at once
@@ -178,7 +138,7 @@ describe('an instance that loses the shared store', () => {
     await expect(reserve(onB, 'buyer-30')).rejects.toBeInstanceOf(StoreUnavailableError);
 
     // the link comes back: B follows the shared state by itself, within seconds
-    await relay.open(relay.port);
+    await hop.up();
     await expect.poll(() => onB.state, { timeout: 10_000, interval: 50 }).toBe('PAUSED');
     const afterPause = await reserve(onB, 'buyer-31');
     expect(afterPause).toMatchObject({ ok: false, code: 'SALE_NOT_OPEN' });
