@@ -6,7 +6,9 @@ import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { CuttableHop, freePort, removeNamespace, uniqueName } from './support';
+import { freePort, uniqueName } from './support';
+import { CuttableHop } from './support/cuttable-hop';
+import { removeNamespace } from './support/namespace';
 
 // Issue 20 item 3 on the real servers: PostgreSQL becomes unreachable mid-sale (a loopback TCP
 // hop in front of it stops listening and drops its connections, so the pg driver sees real

@@ -13,7 +13,9 @@ import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { CuttableHop, freePort, removeNamespace, uniqueName } from './support';
+import { freePort, uniqueName } from './support';
+import { CuttableHop } from './support/cuttable-hop';
+import { removeNamespace } from './support/namespace';
 
 // Issue 17: "an instance that loses the shared store answers 503 and sells nothing. It never falls
 // back to a local copy of the sale's state." Two runtimes share Redis, Kafka and PostgreSQL, as two

@@ -1,3 +1,5 @@
+// Not re-exported from ./index: it needs @seatrush/kafka-adapter, which not every package that
+// shares test/support depends on (their typecheck includes what the index exports).
 import { createKafka } from '@seatrush/kafka-adapter';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
