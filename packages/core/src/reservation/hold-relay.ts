@@ -35,7 +35,10 @@ export interface HoldRelayOptions {
 /** Hand-overs published together (see `HoldRelay.gather`). */
 interface HandOverBatch {
   entries: UnrelayedHold[];
-  /** Settles once the batch is published, or left to the loop, or `handOverWaitMs` passed. */
+  /**
+   * Settles once the batch's events are acknowledged, or it is left to the loop, or
+   * `handOverWaitMs` passed. Not its removal from the outbox: that follows in the background.
+   */
   answered: Promise<void>;
 }
 
@@ -135,7 +138,12 @@ export class HoldRelay {
 
   /**
    * Publishes a new hold's events and takes it out of the outbox, waiting at most `handOverWaitMs`
-   * for that. Never throws: whatever is not acknowledged in time stays in the outbox for the loop.
+   * for the publish. Never throws: whatever is not acknowledged in time stays in the outbox for the
+   * loop. The wait ends when the events are acknowledged, not when the entry has left the outbox:
+   * the hold was durable before (it is in the outbox), and an entry whose removal is late or fails
+   * is only published again by the loop, a duplicate the pipeline drops. So a reserve answers after
+   * one store round trip and the publish, not a second round trip for the removal ({@link flush}
+   * and {@link stop} still wait for it).
    */
   async handOver(hold: HoldRecord, enqueuedAt: number): Promise<void> {
     const batch = this.gathering ?? this.gather();
@@ -156,10 +164,14 @@ export class HoldRelay {
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.handOverWaitMs);
     });
+    let published!: () => void;
+    const acknowledged = new Promise<void>((resolve) => {
+      published = resolve;
+    });
     const publishing = new Promise<void>((resolve) => queueMicrotask(resolve))
       .then(() => {
         this.gathering = null;
-        return this.publish(entries);
+        return this.publish(entries, published);
       })
       .then(
         (relayed) => relayed > 0,
@@ -168,9 +180,10 @@ export class HoldRelay {
     this.inFlight.add(publishing);
     void publishing.finally(() => {
       this.inFlight.delete(publishing);
+      published(); // failed before the acknowledgement: the answer need not wait for the timer
       clearTimeout(timer);
     });
-    const batch: HandOverBatch = { entries, answered: Promise.race([publishing.then(() => {}), waited]) };
+    const batch: HandOverBatch = { entries, answered: Promise.race([acknowledged, waited]) };
     this.gathering = batch;
     return batch;
   }
@@ -222,7 +235,12 @@ export class HoldRelay {
     await this.flush();
   }
 
-  private async publish(entries: UnrelayedHold[]): Promise<number> {
+  /**
+   * Publishes the live entries' events, alerts the lost ones, then takes them all out of the
+   * outbox. `acknowledged` is called once the events are acknowledged (or there were none), before
+   * the removal.
+   */
+  private async publish(entries: UnrelayedHold[], acknowledged?: () => void): Promise<number> {
     const live = entries.filter(
       (entry): entry is UnrelayedHold & { hold: HoldRecord } => entry.hold !== null,
     );
@@ -236,6 +254,7 @@ export class HoldRelay {
         ]),
       );
     }
+    acknowledged?.();
     if (lost.length > 0) {
       await this.alert(
         'critical',
