@@ -23,6 +23,11 @@ const JoinBody = z.strictObject({
     .optional(),
   /** A signed invitation to the bypass or priority lane. */
   invitation: z.string().min(1).max(2_048).optional(),
+  /**
+   * The admission token the buyer holds from an earlier admission: a room that lost its state (a
+   * wiped store) admits them again while it is valid, instead of queueing them at the back.
+   */
+  admissionToken: z.string().min(1).max(2_048).optional(),
 });
 const ReserveBody = z.union([
   z.strictObject({ seatIds: z.array(Id).min(1).max(100) }),
@@ -200,6 +205,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
           context: joinContext(x),
           ...(body.challenge ? { challenge: body.challenge } : {}),
           ...(body.invitation ? { invitation: body.invitation } : {}),
+          ...(body.admissionToken ? { admissionToken: body.admissionToken } : {}),
         });
         if (!outcome.ok) {
           const {
@@ -235,6 +241,21 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         if (!status) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
         const view = queueView(sale, status, x.now);
         json(x, 200, { queue: view }, queueHeaders(view.refreshMs));
+      },
+    }),
+    // where the buyer is, if anywhere: what a page asks when it loads, so not being in the queue is
+    // an answer (`queue: null`), not a 404 a browser logs as an error
+    route('GET', '/sales/:saleId/queue/place', {
+      access: 'buyer',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const status = await sale.queue.status({ userId: buyerOf(x).id });
+        json(
+          x,
+          200,
+          { queue: status ? queueView(sale, status, x.now) : null },
+          { 'Cache-Control': 'no-store' },
+        );
       },
     }),
     route('GET', '/sales/:saleId/queue/stream', {
@@ -278,15 +299,20 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         const body = parse('reservation', ReserveBody, x.body);
         requireOpen(sale);
         const token = header(x.request, 'x-admission-token');
-        const result = await sale.reservations.reserve({
-          userId: buyer.id,
-          idempotencyKey: scopedIdempotencyKey(buyer.id, key),
-          selection:
-            'seatIds' in body
-              ? { kind: 'seats', seatIds: body.seatIds }
-              : { kind: 'quantity', quantity: body.quantity },
-          ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
-        });
+        const started = performance.now();
+        const result = await healthOf(
+          sale,
+          started,
+          sale.reservations.reserve({
+            userId: buyer.id,
+            idempotencyKey: scopedIdempotencyKey(buyer.id, key),
+            selection:
+              'seatIds' in body
+                ? { kind: 'seats', seatIds: body.seatIds }
+                : { kind: 'quantity', quantity: body.quantity },
+            ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
+          }),
+        );
         answerHold(x, sale, result);
       },
     }),
@@ -301,14 +327,19 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         if (!sale.groups) throw new HttpError('WRONG_SELECTION', 'group reservations are for seated sales');
         requireOpen(sale);
         const token = header(x.request, 'x-admission-token');
-        const result = await sale.groups.reserveGroup({
-          userId: buyer.id,
-          idempotencyKey: scopedIdempotencyKey(buyer.id, key),
-          size: body.size,
-          ...(body.section ? { section: body.section } : {}),
-          ...(body.fallback ? { fallback: body.fallback } : {}),
-          ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
-        });
+        const started = performance.now();
+        const result = await healthOf(
+          sale,
+          started,
+          sale.groups.reserveGroup({
+            userId: buyer.id,
+            idempotencyKey: scopedIdempotencyKey(buyer.id, key),
+            size: body.size,
+            ...(body.section ? { section: body.section } : {}),
+            ...(body.fallback ? { fallback: body.fallback } : {}),
+            ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
+          }),
+        );
         answerHold(x, sale, result, result.ok ? { adjacent: result.adjacent } : {});
       },
     }),
@@ -413,6 +444,14 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         json(x, 200, { waitingList: waitingListView(place) }, { 'Cache-Control': 'no-store' });
       },
     }),
+    // the buyer's entry if any (`waitingList: null` when not on the list), as queue/place
+    route('GET', '/sales/:saleId/waiting-list/place', {
+      access: 'buyer',
+      handle: async (x) => {
+        const place = await saleOf(runtime, x).waitingList?.position(buyerOf(x).id);
+        json(x, 200, { waitingList: place ? waitingListView(place) : null }, { 'Cache-Control': 'no-store' });
+      },
+    }),
     route('DELETE', '/sales/:saleId/waiting-list', {
       access: 'buyer',
       handle: async (x) => {
@@ -439,6 +478,35 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
       },
     }),
   ];
+}
+
+/** Refusals that reached the stock path: they say the pipeline answered, just not with a hold. */
+const STOCK_REFUSALS = new Set(['SOLD_OUT', 'SEAT_TAKEN', 'NO_ADJACENT_SEATS', 'LIMIT_EXCEEDED']);
+/** Refusals that say the pipeline is struggling. */
+const STRAINED = new Set(['BUSY', 'PIPELINE_STALLED', 'OUTCOME_UNKNOWN']);
+
+/**
+ * Feeds adaptive admission's health meter with a reserve that reached the stock path: a hold or
+ * not, and its latency. Refusals before it (bad input, not admitted, a reused key) say nothing of
+ * the pipeline's health and are left out; a store that failed counts as no hold.
+ */
+async function healthOf<R extends { ok: boolean; code?: string }>(
+  sale: RuntimeSale,
+  started: number,
+  pending: Promise<R>,
+): Promise<R> {
+  let result: R;
+  try {
+    result = await pending;
+  } catch (error) {
+    sale.adaptive.record({ held: false, latencyMs: performance.now() - started });
+    throw error;
+  }
+  const code = result.ok ? '' : (result.code ?? '');
+  if (result.ok || STOCK_REFUSALS.has(code) || STRAINED.has(code)) {
+    sale.adaptive.record({ held: result.ok, latencyMs: performance.now() - started });
+  }
+  return result;
 }
 
 function queueHeaders(refreshMs: number | null): Record<string, string> {

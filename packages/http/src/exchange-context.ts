@@ -32,6 +32,11 @@ export interface RouteSpec {
   joins?: boolean;
   /** Reads a JSON body of at most this many bytes; routes without it never read one. */
   bodyLimit?: number;
+  /**
+   * Reads the body as raw bytes (a `Buffer` in `exchange.body`) of at most this many bytes, never
+   * parsed: a payment provider's webhook, whose signature covers the bytes as sent.
+   */
+  rawBodyLimit?: number;
   handle: RouteHandler;
 }
 

@@ -1,6 +1,7 @@
 import { ConfigurationError, SeatRushError, UnknownSaleError, ValidationError } from '@seatrush/core';
-import { header, readJson } from './body';
+import { header, readBody, readJson } from './body';
 import { buyerRoutes } from './buyer-routes';
+import { checkoutRoutes } from './checkout-routes';
 import { addressGroup, clientAddressResolver } from './client-address';
 import { type ErrorBody, HttpError } from './errors';
 import type { SeatRushRequest, SeatRushResponse } from './exchange';
@@ -78,6 +79,12 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       bodyLimit: bodyLimits.buyer,
       joinGuard: options.joinGuard,
       challenges: options.challenges,
+    }),
+    ...checkoutRoutes({
+      runtime,
+      live,
+      webhookLimit: bodyLimits.webhook,
+      onPayment: options.onPayment,
     }),
     ...operatorRoutes({
       runtime,
@@ -186,7 +193,12 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       }
       await admit(subjects, charges, at);
     }
-    const body = spec.bodyLimit === undefined ? EMPTY_BODY : await readJson(request, spec.bodyLimit);
+    const body =
+      spec.rawBodyLimit !== undefined
+        ? await readBody(request, spec.rawBodyLimit)
+        : spec.bodyLimit === undefined
+          ? EMPTY_BODY
+          : await readJson(request, spec.bodyLimit);
     const exchange: Exchange = { request, response, params, ip, address, now: at, buyer, body, headers };
     await spec.handle(exchange);
   }

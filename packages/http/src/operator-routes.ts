@@ -99,8 +99,20 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
             `sale ${existing.sale.id} is ${existing.state}: use a new id`,
           );
         }
-        const sale = await runtime.define(x.body as Parameters<SeatRushRuntime['define']>[0]);
+        // `?start=false` leaves it in DRAFT (not loaded into the store) until `warm-up`
+        const start = !/[?&]start=false(&|$)/.test(x.request.url ?? '');
+        const sale = await runtime.define(x.body as Parameters<SeatRushRuntime['define']>[0], { start });
         json(x, 201, { sale: { id: sale.sale.id, name: sale.sale.name, state: sale.state } });
+      },
+    }),
+    route('POST', '/sales/:saleId/warm-up', {
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        // loads a DRAFT sale (one defined with `?start=false`) into the store from the source of truth
+        const outcome = await sale.command('warm-up');
+        if (!outcome.ok) throw new HttpError(outcome.code, outcome.message, { state: outcome.state });
+        live.seatsChanged(sale.sale.id);
+        json(x, 200, { sale: { id: sale.sale.id, state: outcome.state } });
       },
     }),
     lifecycle('open'),

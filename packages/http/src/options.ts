@@ -1,4 +1,10 @@
-import type { ChallengeProvider, Invitations, JoinGuard, SeatRushRuntime } from '@seatrush/core';
+import type {
+  ChallengeProvider,
+  CheckoutPayment,
+  Invitations,
+  JoinGuard,
+  SeatRushRuntime,
+} from '@seatrush/core';
 import type { TrustProxy } from './client-address';
 import type { SeatRushRequest } from './exchange';
 import type { RequestGuard } from './guard/request-guard';
@@ -47,6 +53,8 @@ export interface BodyLimits {
   operator: number;
   /** An operator's sale definition (a seat map); default 1 MiB. */
   saleDefinition: number;
+  /** The payment provider's webhook (raw bytes, never parsed here); default 64 KiB. */
+  webhook: number;
 }
 
 /** Options of {@link createSeatRushHttp}. */
@@ -92,6 +100,11 @@ export interface SeatRushHttpOptions {
    * no referrer, HSTS. `false` sends none (a host whose proxy sets them).
    */
   securityHeaders?: Readonly<Record<string, string>> | false;
+  /**
+   * Told of every payment a buyer began or kept alive through the checkout routes (a host's
+   * payments panel, its metrics); it must not throw.
+   */
+  onPayment?: (event: { saleId: string; userId: string; payment: CheckoutPayment }) => void;
 }
 
 /** The defaults: generous for people, tight for scripts. */
@@ -111,7 +124,12 @@ export const DEFAULT_STREAMS: StreamLimits = {
   keepAliveMs: 25_000,
 };
 
-export const DEFAULT_BODY_LIMITS: BodyLimits = { buyer: 4_096, operator: 16_384, saleDefinition: 1_048_576 };
+export const DEFAULT_BODY_LIMITS: BodyLimits = {
+  buyer: 4_096,
+  operator: 16_384,
+  saleDefinition: 1_048_576,
+  webhook: 65_536,
+};
 
 export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { generalSale, OPERATOR_TOKEN, startApi, type TestApi } from './support';
+
+describe('the buyer API: where a buyer is, coming back, and the health it feeds', () => {
+  let t: TestApi;
+  afterEach(async () => t?.close());
+
+  it('answers where the buyer is with 200 either way: queue/place and waiting-list/place', async () => {
+    t = await startApi();
+    const nowhere = await t.call('GET', '/sales/ga/queue/place', { user: 'ana' });
+    expect(nowhere.status).toBe(200);
+    expect(nowhere.headers.get('cache-control')).toBe('no-store');
+    expect(await nowhere.json()).toEqual({ queue: null });
+    await t.call('POST', '/sales/ga/queue', { user: 'ana', body: {} });
+    const waiting = (await (await t.call('GET', '/sales/ga/queue/place', { user: 'ana' })).json()) as {
+      queue: { state: string; ticket: number };
+    };
+    expect(waiting.queue).toMatchObject({ state: 'WAITING', ticket: 1 });
+    const list = await t.call('GET', '/sales/ga/waiting-list/place', { user: 'ana' });
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ waitingList: null });
+    expect((await t.call('GET', '/sales/ga/queue/place')).status).toBe(401);
+  });
+
+  it('admits a buyer the room lost again from their admission token on a rejoin, and only them', async () => {
+    t = await startApi();
+    const token = await t.admit('ana');
+    // the room forgets ana (as a wiped store would): she is no longer in it
+    expect((await t.call('DELETE', '/sales/ga/queue', { user: 'ana' })).status).toBe(204);
+    expect((await t.call('GET', '/sales/ga/queue', { user: 'ana' })).status).toBe(404);
+    // another buyer's join with ana's token is queued as anyone's
+    const thief = await t.call('POST', '/sales/ga/queue', { user: 'ben', body: { admissionToken: token } });
+    expect(thief.status).toBe(201);
+    expect(((await thief.json()) as { queue: { state: string } }).queue.state).toBe('WAITING');
+    const back = await t.call('POST', '/sales/ga/queue', { user: 'ana', body: { admissionToken: token } });
+    expect(back.status).toBe(201);
+    const { queue } = (await back.json()) as { queue: { state: string; admissionToken?: string } };
+    expect(queue.state).toBe('ADMITTED');
+    expect(queue.admissionToken).toBeTruthy();
+    const held = await t.call('POST', '/sales/ga/reservations', {
+      user: 'ana',
+      headers: { 'idempotency-key': 'k1', 'x-admission-token': queue.admissionToken as string },
+      body: { quantity: 1 },
+    });
+    expect(held.status).toBe(201);
+    // a token that is not one is bad input, and queues nobody
+    const bad = await t.call('POST', '/sales/ga/queue', { user: 'cy', body: { admissionToken: '' } });
+    expect(bad.status).toBe(400);
+    expect((await t.call('GET', '/sales/ga/queue', { user: 'cy' })).status).toBe(404);
+  });
+
+  it("feeds adaptive admission's health meter with the reserves that reached the stock", async () => {
+    t = await startApi({ sales: [generalSale({ capacity: 1 })], worker: false });
+    const recorded: Array<{ held: boolean }> = [];
+    const sale = t.sale();
+    const record = sale.adaptive.record.bind(sale.adaptive);
+    sale.adaptive.record = (sample) => {
+      recorded.push({ held: sample.held });
+      expect(sample.latencyMs).toBeGreaterThanOrEqual(0);
+      return record(sample);
+    };
+    const reserve = (user: string, token: string, key: string) =>
+      t.call('POST', '/sales/ga/reservations', {
+        user,
+        headers: { 'idempotency-key': key, 'x-admission-token': token },
+        body: { quantity: 1 },
+      });
+    const ana = await t.admit('ana');
+    const ben = await t.admit('ben');
+    expect((await reserve('ana', ana, 'a')).status).toBe(201);
+    expect((await reserve('ben', ben, 'b')).status).toBe(409); // SOLD_OUT: reached the stock
+    expect((await reserve('cy', 'not-a-token', 'c')).status).toBe(403); // NOT_ADMITTED: did not
+    expect(recorded).toEqual([{ held: true }, { held: false }]);
+  });
+
+  it('defines a sale as DRAFT with ?start=false and warms it up on the operator route', async () => {
+    t = await startApi();
+    const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+    const defined = await t.call('POST', '/operator/sales?start=false', {
+      headers: operator,
+      body: generalSale({ id: 'later' }),
+    });
+    expect(defined.status).toBe(201);
+    expect(((await defined.json()) as { sale: { state: string } }).sale.state).toBe('DRAFT');
+    expect(await t.sale('later').isWarm()).toBe(false);
+    const warmed = await t.call('POST', '/operator/sales/later/warm-up', { headers: operator });
+    expect(warmed.status).toBe(200);
+    expect(await t.sale('later').isWarm()).toBe(true);
+    const twice = await t.call('POST', '/operator/sales/later/warm-up', { headers: operator });
+    expect(twice.status).toBe(409);
+    expect(((await twice.json()) as { error: { code: string } }).error.code).toBe('INVALID_TRANSITION');
+    expect((await t.call('POST', '/operator/sales/later/warm-up')).status).toBe(401);
+  });
+});
