@@ -1,0 +1,126 @@
+// Measures the simulator of this working tree against the simulator of a git revision, side by
+// side in one run: `node packages/simulation/bin/compare.mjs --base HEAD --seeds 40 --from 1`. Both are bundled over
+// this tree's core (so only the simulator differs), run the same seeds at the same time, one
+// process each (so they share the machine's load), and print the CPU per sale of each, their
+// ratio, and whether every run went the same way (fingerprint, steps, verdict): a change that only
+// makes the simulator cheaper keeps every run identical.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string', default: 'HEAD' },
+    seeds: { type: 'string', default: '40' },
+    from: { type: 'string', default: '1' },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help) {
+  console.log('node packages/simulation/bin/compare.mjs [--base <git revision>] [--seeds N] [--from S]');
+  process.exit(0);
+}
+const count = Number.parseInt(values.seeds, 10);
+const from = Number.parseInt(values.from, 10);
+const here = import.meta.dirname;
+const packageDir = join(here, '..');
+// under the package's node_modules, so both bundles resolve @seatrush/core to this tree's
+const work = mkdtempSync(join(packageDir, 'node_modules/.seatrush-compare-'));
+
+/** Runs the seeds one after another and prints one JSON line: CPU, wall time, each run's outcome. */
+const DRIVER = `
+import { runSimulation } from './src/simulation';
+const [from, count] = process.argv.slice(2).map(Number);
+const runs = [];
+const cpu = process.cpuUsage();
+const started = performance.now();
+for (let seed = from; seed < from + count; seed++) {
+  const r = await runSimulation({ seed });
+  runs.push({ seed, ok: r.ok, completed: r.completed, steps: r.steps, fingerprint: r.fingerprint, failure: r.failure ? r.failure.invariant + '@' + r.failure.step : null });
+}
+const used = process.cpuUsage(cpu);
+console.log(JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (performance.now() - started) / 1e3, runs }));
+`;
+
+async function bundle(side, sources) {
+  const dir = join(work, side);
+  mkdirSync(dir, { recursive: true });
+  sources(join(dir, 'src'));
+  writeFileSync(join(dir, 'driver.ts'), DRIVER);
+  await build({
+    entryPoints: [join(dir, 'driver.ts')],
+    outfile: join(dir, 'driver.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    conditions: ['@seatrush/source'],
+    logLevel: 'error',
+  });
+  return join(dir, 'driver.mjs');
+}
+
+function run(file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file, String(from), String(count)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) reject(new Error(`${file} exited with ${code}`));
+      else resolve(JSON.parse(line));
+    });
+  });
+}
+
+try {
+  const revision = spawnSync('git', ['rev-parse', '--short', values.base], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  if (!revision) throw new Error(`unknown revision ${values.base}`);
+  const base = await bundle('base', (src) => {
+    mkdirSync(src, { recursive: true });
+    const tar = spawnSync('git', ['archive', '--format=tar', `${values.base}:packages/simulation/src`], {
+      cwd: join(packageDir, '../..'),
+      maxBuffer: 1 << 28,
+    });
+    if (tar.status !== 0) throw new Error(tar.stderr.toString());
+    const untar = spawnSync('tar', ['-x', '-C', src], { input: tar.stdout });
+    if (untar.status !== 0) throw new Error(untar.stderr.toString());
+  });
+  const current = await bundle('current', (src) => {
+    spawnSync('cp', ['-r', join(packageDir, 'src'), src]);
+  });
+  const [before, after] = await Promise.all([run(base), run(current)]);
+  const line = (name, r) => {
+    const steps = r.runs.reduce((n, x) => n + x.steps, 0);
+    const settled = r.runs.filter((x) => x.completed).length;
+    const failed = r.runs.filter((x) => !x.ok).length;
+    const failures = r.runs
+      .filter((x) => !x.ok)
+      .map((x) => `${x.seed} ${x.failure}`)
+      .join(', ');
+    return `${name}: ${count} sales (seeds ${from}-${from + count - 1}), ${steps} steps, CPU ${r.cpuSeconds.toFixed(1)} s, wall ${r.wallSeconds.toFixed(1)} s: ${Math.round((count / r.cpuSeconds) * 60)} sales per CPU-minute, ${Math.round(steps / r.cpuSeconds)} steps per CPU-second; ${settled} settled, ${failed} failed${failures ? ` (${failures})` : ''}`;
+  };
+  console.log(line(`base ${revision}`, before));
+  console.log(line('this tree', after));
+  console.log(`CPU per sale, this tree / base: ${(after.cpuSeconds / before.cpuSeconds).toFixed(2)}`);
+  const differing = before.runs.filter((b, i) => {
+    const a = after.runs[i];
+    return b.fingerprint !== a.fingerprint || b.steps !== a.steps || b.ok !== a.ok || b.failure !== a.failure;
+  });
+  console.log(`runs identical (fingerprint, steps, verdict): ${count - differing.length}/${count}`);
+  for (const b of differing) {
+    const a = after.runs.find((x) => x.seed === b.seed);
+    console.log(`  seed ${b.seed}: base ${JSON.stringify(b)}, this tree ${JSON.stringify(a)}`);
+  }
+  process.exitCode = differing.length > 0 ? 1 : 0;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
