@@ -125,6 +125,8 @@ export class RedisInventoryStore implements InventoryStore {
       if ((await redis.hget(k.meta, 'warm')) === '1') return 'ALREADY_WARM';
       const tx = redis.multi();
       this.writeSnapshot(tx, s);
+      // the mark of a rebuild (InventoryStore.wasRebuilt), in the same transaction as the load
+      tx.hset(k.meta, 'rebuilt', 1);
       // read back in the same transaction: once warm, buyers' reserves change what a later read sees
       tx.hmget(k.meta, 'initialStock', 'held');
       tx.get(k.stock);
@@ -216,6 +218,12 @@ export class RedisInventoryStore implements InventoryStore {
     ) {
       throw new InfrastructureError(`warm-up of sale ${s.saleId} did not verify: ${JSON.stringify(counts)}`);
     }
+  }
+
+  /** Whether the sale was loaded by {@link restore} (a rebuild), not a warm-up's {@link load}. */
+  async wasRebuilt(saleId: string): Promise<boolean> {
+    const { saleId: id } = validateFields('sale', { saleId: SaleId }, { saleId });
+    return (await this.context.redis.hget(this.keys(id).meta, 'rebuilt')) === '1';
   }
 
   /** Whether the sale is loaded (warm-up finished and verified). */

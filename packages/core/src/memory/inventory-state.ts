@@ -26,6 +26,8 @@ export interface SaleState {
   outcomes: Map<string, { fingerprint: string; reservationId: string }>;
   /** Highest fencing token a lock-strategy write has shown for this sale. */
   highestToken: number;
+  /** Loaded by `restore` (a rebuild), not by a warm-up's `load`: see `InventoryStore.wasRebuilt`. */
+  rebuilt?: boolean;
 }
 
 /**

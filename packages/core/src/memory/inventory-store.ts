@@ -143,7 +143,12 @@ export class MemoryInventoryStore implements InventoryStore {
     // no await between the check and the load: one atomic step, as the Redis adapter's
     if (this.#state.sales.has(parsed.saleId)) return 'ALREADY_WARM';
     await this.load(parsed);
+    this.#state.sale(parsed.saleId).rebuilt = true;
     return 'RESTORED';
+  }
+
+  async wasRebuilt(saleId: string): Promise<boolean> {
+    return this.#state.sales.get(validate('sale id', SaleId, saleId))?.rebuilt === true;
   }
 
   async isWarm(saleId: string): Promise<boolean> {

@@ -216,6 +216,15 @@ export interface InventoryStore {
    * load it once and none overwrites a store that is serving again. `ALREADY_WARM` changes nothing.
    */
   restore?(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'>;
+  /**
+   * Whether the sale's state was loaded by {@link restore} (a rebuild after the store lost it)
+   * rather than by a warm-up's {@link load} (optional; issue 20). The reservation worker reads it
+   * to tell a hold the store LOST (missing from a rebuilt sale before its expiry: its record, kept
+   * at least until then, went with the store) from a hold that never was or ended long ago; it then
+   * holds it again from its event (docs/design.md §Rebuild of a lost sale). False for a sale the
+   * store does not hold.
+   */
+  wasRebuilt?(saleId: string): Promise<boolean>;
 }
 
 /** What the source of truth (PostgreSQL) says is sold, for `InventoryStore.repair`. */

@@ -120,6 +120,7 @@ export function watchNotWarm(inventory: InventoryStore, onNotWarm: (saleId: stri
     watched.reserveGroup = async (request) => seen(request.saleId, await reserveGroup(request));
   }
   if (inventory.restore) watched.restore = inventory.restore.bind(inventory);
+  if (inventory.wasRebuilt) watched.wasRebuilt = inventory.wasRebuilt.bind(inventory);
   return watched;
 }
 
