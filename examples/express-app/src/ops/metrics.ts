@@ -1,6 +1,6 @@
 import type { BreakerView, RuntimeSale } from '@seatrush/core';
+import type { ReadSide } from '@seatrush/pg-adapter';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ReadSide } from '../read-side';
 
 /**
  * The app's Prometheus metrics, on a registry of its own (two apps in one process — as in the

@@ -17,9 +17,9 @@ import {
   SimulatedPaymentProvider,
 } from '@seatrush/core';
 import { Invitations, ProofOfWorkChallenges, subjectOf } from '@seatrush/core/services';
+import type { ReadSide } from '@seatrush/pg-adapter';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
-import type { ReadSide } from '../read-side';
 import { deliverAfterAnswer } from '../webhook-delivery';
 import { LoggingAlertSink } from './alerts';
 

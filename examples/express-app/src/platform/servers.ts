@@ -1,10 +1,9 @@
 import { combineBundles } from '@seatrush/core';
 import { kafkaPorts } from '@seatrush/kafka-adapter';
-import { createPgConnection, pgPorts } from '@seatrush/pg-adapter';
+import { createPgConnection, PROJECTOR_GROUP, pgPorts, ReadSide } from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { PROJECTOR_GROUP, ReadSide } from '../read-side';
 import type { AppPorts } from './platform';
 
 /** Where the real servers are. */
@@ -52,7 +51,12 @@ export async function serverPorts(
   const { verify: _verified, ...eventsUnverified } = events;
   // the read side (issue 21): seat maps and stats are read from views the projector builds
   const { readModel: model, projector } = truth;
-  const readSide = new ReadSide({ model, projector, consumer: events.consumer(PROJECTOR_GROUP), log });
+  const readSide = new ReadSide({
+    model,
+    projector,
+    consumer: events.consumer(PROJECTOR_GROUP),
+    onWarning: (message, error) => log.warn({ err: error }, message),
+  });
   readSide.start();
   return {
     ...combineBundles(store, truth, eventsUnverified),
