@@ -59,6 +59,9 @@ export type ReservationFailureReason =
 
 type RequestedEvent = EventOf<'ReservationRequested'>;
 
+/** Why a hold the store does not have ended (see `ReservationProcessor.holdOf`). */
+type MissingHold = 'HOLD_NOT_FOUND' | 'HOLD_EXPIRED';
+
 /** The events the buyer-driven worker consumes: holds recorded, holds that ended unpaid. */
 export const CHECKOUT_WORKER_EVENT_TYPES = ['ReservationRequested', 'HoldExpired', 'StockChanged'] as const;
 
@@ -82,6 +85,9 @@ const MAX_ROUNDS = 6;
  * - gateway or database unreachable → the error is rethrown so the consumer retries with backoff;
  * - the store lost the sale (a wiped Redis, issue 20) → `SaleNotWarmError`, retried the same way:
  *   the hold is not "not found", it comes back with the rebuild from the row just recorded;
+ * - the hold is missing from a sale the store rebuilt (it was lost before its row was written, so
+ *   the rebuild could not restore it) → held again from the event, as one atomic reserve, unless
+ *   its time has run out (HOLD_EXPIRED) or its units went to others since (HOLD_NOT_FOUND);
  * - retries exhausted → {@link onDeadLetter}: compensation, FAILED, and an operator alert.
  */
 export class ReservationProcessor implements EventHandler {
@@ -170,14 +176,15 @@ export class ReservationProcessor implements EventHandler {
     const row = await this.options.repository.get(reservationId);
     if (!row) return this.refuseDuplicateKey(event);
     if (row.status !== 'REQUESTED' && row.status !== 'PAYMENT_PENDING') return;
-    const hold = await this.holdOf(event.saleId, reservationId);
-    const gone: CheckoutFailureReason | null = !hold
-      ? 'HOLD_NOT_FOUND'
-      : hold.status === 'RELEASED' || hold.status === 'COMPENSATED'
-        ? 'HOLD_RELEASED'
-        : hold.status === 'EXPIRED'
-          ? 'HOLD_EXPIRED'
-          : null;
+    const found = await this.holdOf(event);
+    const gone: CheckoutFailureReason | null =
+      'gone' in found
+        ? found.gone
+        : found.hold.status === 'RELEASED' || found.hold.status === 'COMPENSATED'
+          ? 'HOLD_RELEASED'
+          : found.hold.status === 'EXPIRED'
+            ? 'HOLD_EXPIRED'
+            : null;
     if (gone) await checkout.holdEnded(event.saleId, reservationId, gone);
   }
 
@@ -267,7 +274,7 @@ export class ReservationProcessor implements EventHandler {
           continue; // look again: moved by us or by a concurrent duplicate
         case 'PAYMENT_PENDING':
           if (round === 0) mayHaveCharged = true;
-          if (await this.payAndConfirm(row, mayHaveCharged)) return;
+          if (await this.payAndConfirm(row, event, mayHaveCharged)) return;
           continue;
       }
     }
@@ -275,22 +282,30 @@ export class ReservationProcessor implements EventHandler {
   }
 
   /** Charges and confirms; false when the repository moved under us and the caller must look again. */
-  private async payAndConfirm(row: ReservationRow, mayHaveCharged: boolean): Promise<boolean> {
+  private async payAndConfirm(
+    row: ReservationRow,
+    event: RequestedEvent,
+    mayHaveCharged: boolean,
+  ): Promise<boolean> {
     const { inventory, clock } = this.options;
     const payments = this.gateway();
     const ref = { saleId: row.saleId, reservationId: row.reservationId, userId: row.userId };
-    const hold = await this.holdOf(row.saleId, row.reservationId);
-    const gone: ReservationFailureReason | null = !hold
-      ? 'HOLD_NOT_FOUND'
-      : hold.status === 'RELEASED' || hold.status === 'COMPENSATED'
-        ? 'HOLD_RELEASED'
-        : hold.status === 'EXPIRED' || (hold.status === 'HELD' && hold.expiresAt <= clock.now())
-          ? 'HOLD_EXPIRED'
-          : null;
-    if (gone) {
-      if (mayHaveCharged) await this.refundIfCharged(row, gone);
-      return this.fail(row, gone);
+    const found = await this.holdOf(event);
+    const gone: ReservationFailureReason | null =
+      'gone' in found
+        ? found.gone
+        : found.hold.status === 'RELEASED' || found.hold.status === 'COMPENSATED'
+          ? 'HOLD_RELEASED'
+          : found.hold.status === 'EXPIRED' ||
+              (found.hold.status === 'HELD' && found.hold.expiresAt <= clock.now())
+            ? 'HOLD_EXPIRED'
+            : null;
+    if (gone || !('hold' in found)) {
+      const reason = gone ?? 'HOLD_NOT_FOUND';
+      if (mayHaveCharged) await this.refundIfCharged(row, reason);
+      return this.fail(row, reason);
     }
+    const { hold } = found;
     const alreadyConfirmed = hold!.status === 'CONFIRMED';
     if (!alreadyConfirmed) {
       const now = clock.now();
@@ -342,17 +357,72 @@ export class ReservationProcessor implements EventHandler {
   }
 
   /**
-   * The store's hold of a reservation recorded in the source of truth. Missing from a sale the
-   * store does not hold (wiped, not yet rebuilt), it is not gone: `SaleNotWarmError` asks the
-   * consumer to retry once the rebuild has brought it back from the row. A rebuild may end
-   * between the two reads, so a warm sale is asked once more.
+   * The store's hold of a reservation recorded in the source of truth, or why there is none.
+   *
+   * - Missing from a sale the store does not hold (wiped, not yet rebuilt): not gone;
+   *   `SaleNotWarmError` asks the consumer to retry once the rebuild has brought it back from the
+   *   row. A rebuild may end between the two reads, so a warm sale is asked once more.
+   * - Missing from a sale the store REBUILT ({@link InventoryStore.wasRebuilt}): the store lost it
+   *   (a hold's record stays at least until its expiry, so one missing before then went with the
+   *   store, and the rebuild, which reads PostgreSQL, came before this row was written). It is
+   *   held again from its event ({@link holdAgain}), or ends as it would have had its time run out.
+   * - Missing otherwise: HOLD_NOT_FOUND.
    */
-  private async holdOf(saleId: string, reservationId: string): Promise<HoldRecord | null> {
+  private async holdOf(event: RequestedEvent): Promise<{ hold: HoldRecord } | { gone: MissingHold }> {
     const { inventory } = this.options;
+    const { saleId } = event;
+    const { reservationId } = event.payload;
     const hold = await inventory.getHold(saleId, reservationId);
-    if (hold) return hold;
+    if (hold) return { hold };
     if (!(await inventory.isWarm(saleId))) throw notWarm(saleId);
-    return inventory.getHold(saleId, reservationId);
+    const again = await inventory.getHold(saleId, reservationId);
+    if (again) return { hold: again };
+    if (!inventory.wasRebuilt || !(await inventory.wasRebuilt(saleId))) return { gone: 'HOLD_NOT_FOUND' };
+    return this.holdAgain(event);
+  }
+
+  /**
+   * Holds again, from its event, a hold a wiped store lost before this worker wrote its row (so
+   * the rebuild could not restore it): ONE atomic reserve with the hold's reservation id, buyer,
+   * units or seats and idempotency key, until the event's expiry, without the admission check (the
+   * buyer was admitted when it was made; the room may have lost them too). It takes only free
+   * units, so it cannot oversell. Its outcomes:
+   *
+   * - held: the hold is back (its outbox entry is dropped: its events are the ones being handled);
+   * - replayed for this reservation: a duplicate of the event, or another worker, held it first;
+   * - the event's expiry has passed: HOLD_EXPIRED, as the sweeper would have ended it (a hold is
+   *   extended only once its row exists, and then the rebuild restores it);
+   * - its units, seats or the buyer's limit went to other holds since the rebuild, or its key now
+   *   names another hold (the buyer's retry after the wipe): HOLD_NOT_FOUND, it cannot come back.
+   */
+  private async holdAgain(event: RequestedEvent): Promise<{ hold: HoldRecord } | { gone: MissingHold }> {
+    const { inventory, clock } = this.options;
+    const { saleId, payload } = event;
+    const now = clock.now();
+    if (payload.expiresAt <= now) return { gone: 'HOLD_EXPIRED' };
+    const outcome = await inventory.reserve({
+      saleId,
+      userId: payload.userId,
+      reservationId: payload.reservationId,
+      idempotencyKey: payload.idempotencyKey,
+      selection:
+        payload.seatIds.length > 0
+          ? { kind: 'seats', seatIds: payload.seatIds }
+          : { kind: 'quantity', quantity: payload.quantity },
+      holdMs: payload.expiresAt - now,
+      requireAdmission: false,
+      now,
+    });
+    if (!outcome.ok) {
+      if (outcome.code === 'SALE_NOT_WARM') throw notWarm(saleId);
+      return { gone: 'HOLD_NOT_FOUND' };
+    }
+    if (outcome.hold.reservationId !== payload.reservationId) return { gone: 'HOLD_NOT_FOUND' };
+    if (!outcome.replayed) {
+      // the relay would publish this reservation's events again: they are the ones being handled
+      await inventory.markRelayed({ saleId, reservationIds: [payload.reservationId] }).catch(() => undefined);
+    }
+    return { hold: outcome.hold };
   }
 
   /**
