@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SeatRushHttp } from '@seatrush/http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
@@ -7,13 +8,14 @@ import { authRoutes } from './http/auth-routes';
 import { type BuyerCaches, buyerRoutes, type SaleInfo, type SeatSnapshot } from './http/buyer-routes';
 import { TtlCache } from './http/cache';
 import { CheckoutActivity } from './http/checkout-activity';
-import { checkoutRoutes, operatorCheckoutRoutes, paymentWebhookRoute } from './http/checkout-routes';
+import { checkoutRoutes, operatorCheckoutRoutes } from './http/checkout-routes';
 import { blocklistCheck, rateLimits } from './http/defences';
 import { errorHandler, notFound } from './http/errors';
 import { LiveUpdates } from './http/live';
 import { operatorQueueingRoutes } from './http/operator-queueing-routes';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
 import { reserveHealthRecorder } from './http/reserve-health';
+import { createSeatRushApi, packageRoutes } from './http/seatrush-api';
 import { SessionCodec, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
 import { WaitingListLive, waitingListRoutes } from './http/waiting-list-routes';
@@ -31,6 +33,8 @@ export const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'p
 /** The assembled HTTP application and the pieces its owner starts and stops. */
 export interface SeatRushApp {
   app: Express;
+  /** The API of `@seatrush/http` the app mounts. */
+  api: SeatRushHttp;
   hub: SseHub;
   metrics: AppMetrics;
   stats: StatsSampler;
@@ -102,8 +106,16 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     res.send(await metrics.registry.metrics());
   });
 
-  // the provider signs the raw body: its webhook is read before any JSON parser
-  app.use('/api', paymentWebhookRoute({ platform }));
+  // @seatrush/http serves the API's routes (it reads each body itself, after authentication, so
+  // it comes before any body parser), with the demo's login as its identity
+  const api = createSeatRushApi({
+    config,
+    platform,
+    codec,
+    operatorSignedIn: (headers) => operatorAuth.signedInBy(headers),
+    activity: checkoutActivity,
+  });
+  app.use('/api', packageRoutes(api));
   // a sale definition carries its whole seat map; buyers' bodies are a few hundred bytes
   app.use('/api/operator', express.json({ limit: '10mb' }));
   app.use('/api', express.json({ limit: '64kb' }));
@@ -131,7 +143,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     }),
   );
   app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));
-  app.use('/api', checkoutRoutes({ platform, hub, caches, activity: checkoutActivity }));
+  app.use('/api', checkoutRoutes({ platform, activity: checkoutActivity }));
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1m' }));
   app.use(notFound);
@@ -139,6 +151,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
 
   return {
     app,
+    api,
     hub,
     metrics,
     stats,
@@ -149,6 +162,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
       waitingListLive.start();
     },
     async drain() {
+      api.close();
       hub.drain();
       live.stop();
       waitingListLive.stop();

@@ -1,16 +1,11 @@
-import type { CheckoutOutcome, CheckoutPayment, CheckoutRefusal, RuntimeSale } from '@seatrush/core';
-import { SeatRushError, WebhookSignatureError } from '@seatrush/core';
+import { SeatRushError } from '@seatrush/core';
 import { SIMULATOR_CARDS, z } from '@seatrush/core/ports';
-import express, { type Request, type Response, Router } from 'express';
+import { type Response, Router } from 'express';
 import type { Platform } from '../platform/platform';
-import { type BuyerCaches, loadReservation } from './buyer-routes';
 import type { CheckoutActivity } from './checkout-activity';
 import { HttpError } from './errors';
 import type { OperatorAuth } from './operator-routes';
-import { reservationChannel } from './reservation-view';
-import { sessionOf } from './session';
-import type { SseHub } from './sse';
-import { IdParam, parse, saleOf } from './validate';
+import { IdParam, parse } from './validate';
 
 /**
  * A checkout answer with its own HTTP status: the SDK's refusal codes are kept as they are
@@ -24,14 +19,6 @@ class CheckoutHttpError extends HttpError {
     this.status = status;
   }
 }
-
-const REFUSALS: Record<CheckoutRefusal, { status: number; message: string }> = {
-  NOT_FOUND: { status: 404, message: 'no such reservation of yours' },
-  HOLD_EXPIRED: { status: 410, message: 'the hold ran out: the seats went back on sale' },
-  HOLD_RELEASED: { status: 409, message: 'the seats were given back' },
-  ALREADY_PAID: { status: 409, message: 'this reservation is paid' },
-  FAILED: { status: 409, message: 'this reservation is over' },
-};
 
 const CardBody = z
   .object({
@@ -51,36 +38,15 @@ export interface CheckoutConfig {
 }
 
 /**
- * The buyer's checkout over HTTP (`CHECKOUT=buyer`), after the hold: begin the payment, keep the
- * hold alive while paying (bounded by the SDK), read where it stands, leave. The card form and the
- * 3-D Secure step talk to the simulator as Stripe.js talks to Stripe: the payment's client secret
- * is their authority, not the session. In `auto` mode the routes answer 409 `CHECKOUT_OFF`.
+ * The demo's side of the buyer-driven checkout (`CHECKOUT=buyer`); the checkout itself (begin,
+ * extend, status, leave, the webhook) is `@seatrush/http`'s. Here: what the page needs to know
+ * before a hold (who pays, and the simulator's test cards), and the simulator's client side, which
+ * the card form and the 3-D Secure step talk to as Stripe.js talks to Stripe: the payment's
+ * client secret is their authority, not the session.
  */
-export function checkoutRoutes(deps: {
-  platform: Platform;
-  hub: SseHub;
-  caches: BuyerCaches;
-  activity: CheckoutActivity;
-}): Router {
-  const { platform, hub, caches, activity } = deps;
+export function checkoutRoutes(deps: { platform: Platform; activity: CheckoutActivity }): Router {
+  const { platform, activity } = deps;
   const router = Router();
-
-  /** The buyer's reservation named by the path, in a sale with a buyer-driven checkout. */
-  const buyerReservation = (req: Request, res: Response) => {
-    const session = sessionOf(res);
-    const runtime = saleOf(platform, req);
-    const reservationId = parse('reservation id', IdParam, req.params.reservationId);
-    if (!runtime.checkout) throw checkoutOff();
-    return { runtime, checkout: runtime.checkout, buyer: { userId: session.userId, reservationId } };
-  };
-
-  /** Pushes the reservation's view to its stream (the countdown moved, or it ended). */
-  const pushReservation = async (runtime: RuntimeSale, reservationId: string) => {
-    caches.seats.invalidate(runtime.sale.id);
-    const view = await loadReservation(platform, runtime, reservationId);
-    if (view) hub.broadcast(reservationChannel(runtime.sale.id, reservationId), 'reservation', view);
-    return view;
-  };
 
   router.get('/checkout', (_req, res) => {
     const provider = platform.paymentProvider;
@@ -89,41 +55,6 @@ export function checkoutRoutes(deps: {
       provider: provider?.name ?? null,
       testCards: provider ? SIMULATOR_CARDS : null,
     } satisfies CheckoutConfig);
-  });
-
-  const path = '/sales/:saleId/reservations/:reservationId/checkout';
-
-  // begin: one payment per reservation (a repeat answers the same one, the countdown refreshed)
-  router.post(path, async (req, res) => {
-    const { runtime, checkout, buyer } = buyerReservation(req, res);
-    const payment = paymentOf(await provided(() => checkout.begin(buyer)));
-    activity.begun(runtime.sale.id, buyer.userId, payment);
-    await pushReservation(runtime, buyer.reservationId);
-    res.json({ payment });
-  });
-
-  router.get(path, async (req, res) => {
-    const { checkout, buyer } = buyerReservation(req, res);
-    const status = await checkout.status(buyer);
-    if (!status) throw new CheckoutHttpError(404, 'NOT_FOUND', REFUSALS.NOT_FOUND.message);
-    res.json({ checkout: status });
-  });
-
-  // the payment page's heartbeat: the hold lives on while the buyer pays, never past its bound
-  router.post(`${path}/extend`, async (req, res) => {
-    const { runtime, checkout, buyer } = buyerReservation(req, res);
-    const payment = paymentOf(await checkout.extend(buyer));
-    activity.begun(runtime.sale.id, buyer.userId, payment);
-    await pushReservation(runtime, buyer.reservationId);
-    res.json({ payment });
-  });
-
-  // the buyer leaves: the payment is voided and the seats go back at once (unless already paid)
-  router.delete(path, async (req, res) => {
-    const { runtime, checkout, buyer } = buyerReservation(req, res);
-    const outcome = await provided(() => checkout.cancel(buyer));
-    if (outcome === 'NOT_FOUND') throw new CheckoutHttpError(404, 'NOT_FOUND', REFUSALS.NOT_FOUND.message);
-    res.json({ outcome, reservation: await pushReservation(runtime, buyer.reservationId) });
   });
 
   // ---- the simulator's client side (what Stripe.js would call at Stripe) --------------------
@@ -147,34 +78,6 @@ export function checkoutRoutes(deps: {
   return router;
 }
 
-/**
- * The provider's webhook endpoint: the raw body (a re-serialised JSON body would fail the
- * signature) and the headers go to the SDK, which verifies and applies them idempotently. Mount it
- * before any JSON body parser. A forged, tampered or stale delivery is a 400 that changes nothing;
- * any other failure is a 5xx, so the provider delivers it again.
- */
-export function paymentWebhookRoute(deps: { platform: Platform }): Router {
-  const router = Router();
-  router.post(
-    '/webhooks/payments',
-    express.raw({ type: () => true, limit: '64kb' }),
-    async (req: Request, res: Response) => {
-      const checkout = deps.platform.runtime.checkout;
-      if (!checkout) throw checkoutOff();
-      const payload: Uint8Array = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      try {
-        const handled = await checkout.handleWebhook({ payload, headers: req.headers });
-        res.json({ received: true, ...handled });
-      } catch (error) {
-        if (error instanceof WebhookSignatureError)
-          throw new CheckoutHttpError(400, error.code, error.message);
-        throw error;
-      }
-    },
-  );
-  return router;
-}
-
 /** `GET /api/operator/checkout`: payments in progress and the recent failures. */
 export function operatorCheckoutRoutes(deps: { auth: OperatorAuth; activity: CheckoutActivity }): Router {
   const router = Router();
@@ -190,12 +93,6 @@ function checkoutOff(): HttpError {
     'CHECKOUT_OFF',
     'this app takes payment itself as soon as a hold is made (CHECKOUT=auto)',
   );
-}
-
-function paymentOf(outcome: CheckoutOutcome): CheckoutPayment {
-  if (outcome.ok) return outcome.payment;
-  const { status, message } = REFUSALS[outcome.code];
-  throw new CheckoutHttpError(status, outcome.code, message);
 }
 
 /** The simulator's own client-side API, which exists only in the buyer checkout. */

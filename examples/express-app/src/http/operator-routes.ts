@@ -3,13 +3,13 @@ import type { RuntimeSale, SaleCommand } from '@seatrush/core';
 import { SaleDefinition } from '@seatrush/core';
 import { QueueingMethod, seatsOf, z } from '@seatrush/core/ports';
 import { subjectOf } from '@seatrush/core/services';
+import { readCookie } from '@seatrush/http';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { StatsSampler } from '../ops/stats';
 import type { PaymentSimulatorSettings } from '../payment-simulator';
 import type { Platform } from '../platform/platform';
 import type { BuyerCaches } from './buyer-routes';
 import { HttpError } from './errors';
-import { readCookie } from './session';
 import type { SseHub } from './sse';
 import { IdParam, parse, saleOf } from './validate';
 
@@ -71,9 +71,14 @@ export class OperatorAuth {
 
   /** Whether the request carries the token or the operator cookie. */
   signedIn(req: Request): boolean {
-    const header = req.get('authorization');
+    return this.signedInBy({ authorization: req.get('authorization'), cookie: req.headers.cookie });
+  }
+
+  /** Whether these headers carry the token or the operator cookie (a malformed cookie is 400 BAD_COOKIE). */
+  signedInBy(headers: { authorization?: string | undefined; cookie?: string | undefined }): boolean {
+    const header = headers.authorization;
     if (header?.startsWith('Bearer ') && this.accepts(header.slice(7).trim())) return true;
-    const cookie = readCookie(req, OPERATOR_COOKIE);
+    const cookie = readCookie(headers.cookie, OPERATOR_COOKIE);
     return (
       cookie !== undefined &&
       cookie.length === this.#cookieValue.length &&

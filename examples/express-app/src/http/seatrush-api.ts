@@ -1,0 +1,69 @@
+import {
+  createSeatRushHttp,
+  type ExpressMiddleware,
+  expressMiddleware,
+  readCookie,
+  type SeatRushHttp,
+} from '@seatrush/http';
+import type { RequestHandler } from 'express';
+import type { AppConfig } from '../config';
+import type { Platform } from '../platform/platform';
+import type { CheckoutActivity } from './checkout-activity';
+import { SESSION_COOKIE, type SessionCodec } from './session';
+
+/**
+ * The buyer and operator API of `@seatrush/http` over the platform's runtime, with the demo's
+ * identity: the demo login's signed cookie is the buyer, the operator token (or the dashboard's
+ * cookie) the operator. Everything else (the routes, their defences, their streams) is the
+ * package's.
+ */
+export function createSeatRushApi(deps: {
+  config: AppConfig;
+  platform: Platform;
+  codec: SessionCodec;
+  operatorSignedIn: (headers: { authorization?: string | undefined; cookie?: string | undefined }) => boolean;
+  activity: CheckoutActivity;
+}): SeatRushHttp {
+  const { config, platform, codec } = deps;
+  const { rates } = config;
+  // a steady rate with bursts of twice it, as the demo's own limits had
+  const rate = (perSecond: number) => ({ perSecond, burst: Math.max(1, Math.ceil(perSecond * 2)) });
+  return createSeatRushHttp({
+    runtime: platform.runtime,
+    identify: (request, now) => {
+      const session = codec.read(readCookie(request.headers.cookie, SESSION_COOKIE), now);
+      return session ? { id: session.userId, cookie: true } : null;
+    },
+    authorizeOperator: (request) => {
+      const { authorization, cookie } = request.headers;
+      return deps.operatorSignedIn({
+        authorization: typeof authorization === 'string' ? authorization : undefined,
+        cookie: typeof cookie === 'string' ? cookie : undefined,
+      });
+    },
+    limits: { perAddress: rate(rates.perIp), perBuyer: rate(rates.perUser), global: rate(rates.global) },
+    // the demo listens on loopback by default: X-Forwarded-For is not believed unless configured
+    trustProxy: false,
+    invitations: platform.invitations,
+    onPayment: ({ saleId, userId, payment }) => deps.activity.begun(saleId, userId, payment),
+  });
+}
+
+/**
+ * The route groups of the API the example serves through the package (paths relative to `/api`);
+ * the others are still the example's own routes, mounted after it.
+ */
+export const PACKAGE_ROUTES: readonly RegExp[] = [
+  // the buyer-driven checkout and the provider's webhook
+  /^\/sales\/[^/]+\/reservations\/[^/]+\/checkout(\/extend)?\/?$/,
+  /^\/webhooks\/payments\/?$/,
+];
+
+/** Mounts the package for the paths of {@link PACKAGE_ROUTES}; every other path goes on. */
+export function packageRoutes(api: SeatRushHttp, routes = PACKAGE_ROUTES): RequestHandler {
+  const serve: ExpressMiddleware = expressMiddleware(api);
+  return (req, res, next) => {
+    if (routes.some((route) => route.test(req.path))) serve(req, res, next);
+    else next();
+  };
+}
