@@ -1,0 +1,216 @@
+import {
+  combineBundles,
+  createSeatRushRuntime,
+  FakePaymentGateway,
+  type ReservationRepository,
+  type RuntimeSale,
+} from '@seatrush/core';
+import { MemoryAlertSink } from '@seatrush/core/memory';
+import { kafkaPorts } from '@seatrush/kafka-adapter';
+import { pgPorts } from '@seatrush/pg-adapter';
+import { redisPorts } from '@seatrush/redis-adapter';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { uniqueName } from './support';
+import { removeNamespace } from './support/namespace';
+
+// Issue 20: a wiped Redis loses no acknowledged hold. Many buyers hold at once; in the middle of the
+// rush every key of the sale (inventory, outbox, waiting room) is deleted. The worker is kept from
+// writing rows until the runtime has rebuilt the sale (its database writes wait on a gate), so
+// EVERY hold acknowledged before the wipe is one the rebuild, which reads PostgreSQL, cannot know:
+// the worker must hold each again from its event. Units are plenty, so none may end
+// HOLD_NOT_FOUND: at the end every buyer told HELD is CONFIRMED, nothing is oversold, nobody has
+// two, and Redis agrees with PostgreSQL.
+const services = inject('services');
+const SALE = 'rehold';
+const BUYERS = 120;
+const CAPACITY = 200;
+const CONCURRENCY = 24;
+
+type Answer = { userId: string; code: string; reservationId?: string; at: number };
+
+describe('a wiped Redis loses no acknowledged hold: the worker holds again what the rebuild could not know', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('every buyer told HELD before, during and after the wipe is CONFIRMED; Redis agrees with PostgreSQL', async () => {
+    const ns = uniqueName('rhw');
+    const redis = new Redis(services.redisUrl);
+    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
+    const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
+    const ports = combineBundles(
+      redisPorts(redis, { keyPrefix: `${ns}:` }),
+      pgBundle,
+      kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
+    );
+    // the worker's row writes wait until the gate opens: it lags behind the wipe and the rebuild
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const real = ports.repository;
+    const insertMany = real.insertMany.bind(real);
+    const repository: ReservationRepository = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property === 'insertMany') {
+          return async (rows: Parameters<ReservationRepository['insertMany']>[0]) => {
+            await gate;
+            return insertMany(rows);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const payments = new FakePaymentGateway();
+    const alerts = new MemoryAlertSink();
+    const runtime = createSeatRushRuntime({
+      ports: { ...ports, repository },
+      alerts,
+      admissionSecret: 'rehold-after-wipe-integration-secret-0123',
+      payments,
+      checkout: 'auto',
+      loops: { admission: false },
+      reconcileIntervalMs: 3_600_000,
+    });
+    cleanups.push(async () => {
+      openGate();
+      await runtime.close();
+      await removeNamespace(ns, { redis, db, kafkaBrokers: services.kafkaBrokers });
+      await redis.quit();
+      await db.end();
+    });
+    await runtime.start();
+    const sale: RuntimeSale = await runtime.define({
+      id: SALE,
+      name: 'Wiped mid-rush',
+      inventory: { kind: 'general', capacity: CAPACITY, tier: 'std' },
+      tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
+      opensAt: 0,
+      holdMs: 120_000,
+      admission: { usersPerInterval: 1_000, intervalMs: 1_000, maxActive: 1_000, sessionMs: 600_000 },
+      limits: { ticketsPerUser: 1 },
+    });
+
+    const users = Array.from({ length: BUYERS }, (_, i) => `b${i.toString().padStart(3, '0')}`);
+    const tokens = new Map<string, string>();
+    for (const userId of users) await sale.queue.join({ userId });
+    await sale.queue.tick();
+    for (const userId of users) tokens.set(userId, (await sale.queue.status({ userId }))!.admissionToken!);
+
+    const answers: Answer[] = [];
+    let wiped = false;
+    // a buyer's reserve, retried with the same key on a retriable answer; told NOT_ADMITTED (the
+    // room was wiped too), the buyer rejoins with their admission token and tries again
+    async function buy(userId: string): Promise<void> {
+      const started = Date.now();
+      while (Date.now() - started < 30_000) {
+        const answer = await sale.reservations.reserve({
+          userId,
+          idempotencyKey: `k-${userId}`,
+          selection: { kind: 'quantity', quantity: 1 },
+          admissionToken: tokens.get(userId)!,
+        });
+        answers.push({
+          userId,
+          code: answer.ok ? 'HELD' : answer.code,
+          ...(answer.ok ? { reservationId: answer.reservationId } : {}),
+          at: Date.now(),
+        });
+        if (answer.ok) return;
+        if (answer.code === 'NOT_ADMITTED') {
+          const back = await sale.queue.join({ userId, admissionToken: tokens.get(userId)! });
+          if (back.ok && back.status.admissionToken) tokens.set(userId, back.status.admissionToken);
+        } else if (answer.code !== 'SALE_NOT_WARM' && answer.code !== 'PIPELINE_STALLED') {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    let next = 0;
+    const rush = Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < users.length) await buy(users[next++]!);
+      }),
+    );
+    // the wipe strikes once a third of the buyers were told HELD
+    while (answers.filter((a) => a.code === 'HELD').length < BUYERS / 3) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [following, found] = await redis.scan(cursor, 'MATCH', `${ns}:sr:{${SALE}}:*`, 'COUNT', 1000);
+      cursor = following;
+      keys.push(...found);
+    } while (cursor !== '0');
+    const wipedAt = Date.now();
+    await redis.del(...keys);
+    wiped = true;
+    const heldBeforeWipe = answers.filter((a) => a.code === 'HELD' && a.at <= wipedAt).length;
+    // the runtime rebuilds the sale on the first SALE_NOT_WARM; only then may the worker write rows
+    await expect
+      .poll(() => runtime.ports.inventory.isWarm(SALE), { timeout: 20_000, interval: 5 })
+      .toBe(true);
+    const warmAt = Date.now();
+    expect(await runtime.ports.repository.listInFlight!(SALE)).toEqual([]);
+    openGate();
+    await rush;
+    await runtime.drain(60_000);
+    expect(wiped).toBe(true);
+
+    const held = new Map<string, string>();
+    for (const a of answers) if (a.code === 'HELD') held.set(a.reservationId!, a.userId);
+    const tally: Record<string, number> = {};
+    for (const a of answers) tally[a.code] = (tally[a.code] ?? 0) + 1;
+    console.info(
+      `[rehold] ${keys.length} keys wiped after ${heldBeforeWipe} holds acknowledged; warm again in ` +
+        `${warmAt - wipedAt} ms; answers ${JSON.stringify(tally)}`,
+    );
+    // every answer was HELD or retriable; every buyer ended with exactly one acknowledged hold
+    for (const code of Object.keys(tally)) {
+      expect(['HELD', 'SALE_NOT_WARM', 'NOT_ADMITTED', 'PIPELINE_STALLED']).toContain(code);
+    }
+    expect(new Set(held.values()).size).toBe(BUYERS);
+    expect(heldBeforeWipe).toBeGreaterThanOrEqual(BUYERS / 3);
+    expect(alerts.alerts.filter((a) => a.code === 'SALE_REBUILT')).toHaveLength(1);
+
+    // every acknowledged hold CONFIRMED in PostgreSQL (none HOLD_NOT_FOUND: the units were free)
+    const { rows } = await db.query<{
+      reservation_id: string;
+      user_id: string;
+      status: string;
+      failure_reason: string | null;
+    }>(`SELECT reservation_id, user_id, status, failure_reason FROM ${pg.escapeIdentifier(ns)}.reservations`);
+    const byId = new Map(rows.map((row) => [row.reservation_id, row]));
+    const notSold = [...held.keys()]
+      .filter((id) => byId.get(id)?.status !== 'CONFIRMED')
+      .map((id) => byId.get(id) ?? id);
+    expect(notSold, 'acknowledged holds not sold').toEqual([]);
+    // nobody has two, nothing sold that nobody was told of
+    const confirmed = rows.filter((row) => row.status === 'CONFIRMED');
+    expect(new Set(confirmed.map((row) => row.user_id)).size).toBe(confirmed.length);
+    expect(confirmed.length).toBe(BUYERS);
+    expect(new Set(payments.charges().map((c) => c.idempotencyKey))).toEqual(new Set(held.keys()));
+
+    // Redis agrees with PostgreSQL, and the re-held holds left nothing in the outbox
+    const counts = await runtime.ports.inventory.counts(SALE);
+    expect(counts).toEqual({
+      saleId: SALE,
+      initialStock: CAPACITY,
+      available: CAPACITY - BUYERS,
+      held: 0,
+      confirmed: BUYERS,
+    });
+    for (const id of held.keys()) {
+      expect(await runtime.ports.inventory.getHold(SALE, id)).toMatchObject({ status: 'CONFIRMED' });
+    }
+    expect(rows.filter((row) => row.status !== 'CONFIRMED')).toEqual([]);
+    expect(
+      await runtime.ports.inventory.unrelayed({ saleId: SALE, enqueuedUpTo: Date.now(), limit: 10 }),
+    ).toEqual([]);
+  }, 120_000);
+});
