@@ -24,6 +24,7 @@ export function reservationEventId(
     | 'expired'
     | 'stock-held'
     | 'stock-confirmed'
+    | 'stock-expired'
     | 'stock-compensated',
 ): string {
   const id = `${kind}-${reservationId}`;
