@@ -21,12 +21,31 @@ export interface RebuildReport {
   outcome: 'RESTORED' | 'ALREADY_WARM';
   /** Holds in flight written back (REQUESTED and PAYMENT_PENDING rows), 0 unless RESTORED. */
   holdsRestored: number;
-  /** Of those, holds whose time had already run out: the sweeper expires them as it would have. */
+  /**
+   * Of those, holds whose time ran out while the rebuild ran (rows already expired when it read
+   * them are left out, see `holdsLeftOut`): the sweeper expires them as it would have.
+   */
   holdsAlreadyDue: number;
+  /**
+   * Rows in flight NOT written back as holds, 0 unless RESTORED: their hold had ended at the
+   * rebuild's clock, or a seat of theirs is sold or held by a later hold (the seat went back on
+   * sale when their hold ended). The sweeper's check of rows in flight ends them (`HoldExpired`,
+   * see `HoldSweeper`); their units are counted available.
+   */
+  holdsLeftOut: number;
   /** The store's counts after the call, when the sale is warm. */
   counts: InventoryCounts | null;
   /** From the first read of the repository to the verified store, in ms of the clock. */
   durationMs: number;
+}
+
+/** Options of one call of {@link RebuildService.rebuildIfCold} or {@link RebuildService.rebuild}. */
+export interface RebuildCall {
+  /**
+   * The call warms the sale up as a process starts (`warmUp: 'if-cold'`): a sale with nothing sold
+   * and nothing in flight is loaded without the SALE_REBUILT alert (a first warm-up lost nothing).
+   */
+  warmUp?: boolean;
 }
 
 /** Options of {@link RebuildService}. */
@@ -61,6 +80,13 @@ export interface RebuildServiceOptions {
  * after the hold was made: never shorter than the buyer was told); a PAYMENT_PENDING row's hold
  * lives `paymentWindowMs` after its payment began, never past `heldAt + maxHoldMs`.
  *
+ * A row whose hold has ended at the rebuild's clock is NOT held again, nor one whose seat is sold
+ * or held by a later row (its hold ended and the seat was sold on; `HoldExpired` may have been
+ * lost): its units are counted available and the sweeper's check of rows in flight
+ * (`HoldSweeper`, `strandedCheckMs`) publishes its `HoldExpired`, so the worker fails it. So the
+ * snapshot the rebuild writes is consistent whatever the rows in flight say, and a rebuild never
+ * refuses its own snapshot.
+ *
  * Not restored: holds the pipeline had not recorded yet (the store's outbox, lost with it), and
  * the waiting room (queue and admissions live in the store only).
  *
@@ -92,7 +118,7 @@ export class RebuildService {
    * @throws UnknownSaleError when the repository has no such sale; InfrastructureError when the
    *   repository or the store fails (nothing half-written: the store's load is one transaction).
    */
-  async rebuildIfCold(saleId: string): Promise<RebuildReport> {
+  async rebuildIfCold(saleId: string, call: RebuildCall = {}): Promise<RebuildReport> {
     const id = validate('sale id', SaleId, saleId);
     const running = this.#running.get(id);
     if (running) return running;
@@ -103,48 +129,73 @@ export class RebuildService {
         outcome: 'ALREADY_WARM',
         holdsRestored: 0,
         holdsAlreadyDue: 0,
+        holdsLeftOut: 0,
         counts: null,
         durationMs: 0,
       };
     }
-    return this.rebuild(id, started);
+    return this.rebuild(id, started, call);
   }
 
   /** Rebuilds the sale unless the store is (or becomes, by another caller) warm. */
-  async rebuild(saleId: string, startedAt?: number): Promise<RebuildReport> {
+  async rebuild(saleId: string, startedAt?: number, call: RebuildCall = {}): Promise<RebuildReport> {
     const id = validate('sale id', SaleId, saleId);
     const running = this.#running.get(id);
     if (running) return running;
-    const work = this.#rebuild(id, startedAt ?? this.#o.clock.now()).finally(() => this.#running.delete(id));
+    const work = this.#rebuild(id, startedAt ?? this.#o.clock.now(), call.warmUp === true).finally(() =>
+      this.#running.delete(id),
+    );
     this.#running.set(id, work);
     return work;
   }
 
-  async #rebuild(saleId: string, startedAt: number): Promise<RebuildReport> {
+  async #rebuild(saleId: string, startedAt: number, quietWhenFresh: boolean): Promise<RebuildReport> {
     const { repository, inventory, clock } = this.#o;
-    const [sale, snapshot, inFlight] = await Promise.all([
+    // the rows in flight first, then what is sold: a row confirmed between the two reads is sold in
+    // the second and its hold is left out, never the other way round (a sold seat held again)
+    const [sale, inFlight] = await Promise.all([
       repository.getSale(saleId),
-      repository.loadSnapshot(saleId),
       repository.listInFlight!(saleId),
     ]);
-    if (!sale || !snapshot) throw new UnknownSaleError(saleId);
-    const holds = inFlight.map((row) => this.#holdOf(row, sale));
-    const outcome = await inventory.restore!({ ...snapshot, holds });
+    if (!sale) throw new UnknownSaleError(saleId);
+    const snapshot = await repository.loadSnapshot(saleId);
+    if (!snapshot) throw new UnknownSaleError(saleId);
+    const confirmedUnits =
+      snapshot.seatIds.length > 0
+        ? snapshot.confirmedSeatIds.length
+        : (await repository.totals(saleId)).confirmedUnits;
+    const { holds, leftOut } = this.#holdsInFlight(inFlight, sale, snapshot, clock.now());
+    const held = holds.reduce((sum, hold) => sum + hold.quantity, 0);
+    const confirmedPerUser = { ...snapshot.confirmedPerUser };
+    for (const row of leftOut) {
+      // the snapshot counted the row against its buyer's limit; its hold is over
+      confirmedPerUser[row.userId] = Math.max(0, (confirmedPerUser[row.userId] ?? 0) - row.quantity);
+    }
+    const outcome = await inventory.restore!({
+      ...snapshot,
+      // what is neither sold nor held again: the left-out rows' units go back on sale
+      available: Math.max(0, snapshot.initialStock - confirmedUnits - held),
+      confirmedPerUser,
+      holds,
+    });
     const counts = await inventory.counts(saleId);
     const total = counts.available + counts.held + counts.confirmed;
     if (total !== counts.initialStock || counts.available < 0) {
       throw new InfrastructureError(`the rebuilt sale ${saleId} does not add up: ${JSON.stringify(counts)}`);
     }
     const now = clock.now();
+    const restored = outcome === 'RESTORED';
     const report: RebuildReport = {
       saleId,
       outcome,
-      holdsRestored: outcome === 'RESTORED' ? holds.length : 0,
-      holdsAlreadyDue: outcome === 'RESTORED' ? holds.filter((hold) => hold.expiresAt <= now).length : 0,
+      holdsRestored: restored ? holds.length : 0,
+      holdsAlreadyDue: restored ? holds.filter((hold) => hold.expiresAt <= now).length : 0,
+      holdsLeftOut: restored ? leftOut.length : 0,
       counts,
       durationMs: now - startedAt,
     };
-    if (outcome === 'RESTORED') {
+    const fresh = inFlight.length === 0 && confirmedUnits === 0;
+    if (restored && !(quietWhenFresh && fresh)) {
       await this.#o.alerts
         ?.alert({
           severity: 'warning',
@@ -157,14 +208,47 @@ export class RebuildService {
     return report;
   }
 
+  /**
+   * The holds the rebuild writes back: rows in flight whose hold has not ended at `now` (its
+   * derived expiry, see the class comment) and whose seats are neither sold nor held by a later
+   * row. A seat is held by one hold at a time, so of two rows claiming one, the earlier one's hold
+   * ended first (the seat went back on sale, then to the later buyer): the later row keeps it.
+   */
+  #holdsInFlight(
+    inFlight: ReservationRow[],
+    sale: SaleDefinition,
+    snapshot: InventorySnapshot,
+    now: number,
+  ): { holds: RestoredHold[]; leftOut: ReservationRow[] } {
+    const taken = new Set(snapshot.confirmedSeatIds);
+    const known = new Set(snapshot.seatIds);
+    const holds: RestoredHold[] = [];
+    const leftOut: ReservationRow[] = [];
+    const latestFirst = [...inFlight].sort(
+      (a, b) => b.createdAt - a.createdAt || (a.reservationId < b.reservationId ? 1 : -1),
+    );
+    for (const row of latestFirst) {
+      const hold = this.#holdOf(row, sale);
+      const claimable = row.seatIds.every((id) => known.has(id) && !taken.has(id));
+      if (hold.expiresAt <= now || !claimable) {
+        leftOut.push(row);
+        continue;
+      }
+      for (const id of row.seatIds) taken.add(id);
+      holds.push(hold);
+    }
+    // oldest first, as the repository lists them
+    holds.reverse();
+    return { holds, leftOut };
+  }
+
   /** A row in flight as the hold its buyer was told about (see the class comment for the expiry). */
   #holdOf(row: ReservationRow, sale: SaleDefinition): RestoredHold {
     const heldAt = row.createdAt;
-    const held = heldAt + sale.holdMs;
-    const expiresAt =
-      row.status === 'PAYMENT_PENDING'
-        ? Math.min(Math.max(held, row.updatedAt + this.#paymentWindowMs), heldAt + this.#maxHoldMs)
-        : held;
+    const expiresAt = inFlightExpiry(row, sale.holdMs, {
+      paymentWindowMs: this.#paymentWindowMs,
+      maxHoldMs: this.#maxHoldMs,
+    });
     const selection =
       row.seatIds.length > 0
         ? { kind: 'seats' as const, seatIds: row.seatIds }
@@ -176,12 +260,34 @@ export class RebuildService {
       quantity: row.quantity,
       seatIds: row.seatIds,
       heldAt,
-      expiresAt: Math.max(expiresAt, heldAt + 1),
+      expiresAt,
       // a retry of the buyer's reserve with the same key replays this hold (a group reserve's
       // fingerprint is not recoverable: its retry is answered IDEMPOTENCY_KEY_REUSED, a 4xx)
       fingerprint: reserveFingerprint({ userId: row.userId, selection }),
     };
   }
+}
+
+/**
+ * When the hold of a row in flight ends, as far as the source of truth can tell (it keeps no hold
+ * expiry): a REQUESTED row's hold `holdMs` after the row's `createdAt` (the hold's time, or later:
+ * never shorter than the buyer was told); a PAYMENT_PENDING row's `paymentWindowMs` after its
+ * payment began (`updatedAt`), at least that, never past `createdAt + maxHoldMs`. The rebuild
+ * restores a row's hold until then, and the sweeper's check of rows in flight takes a row whose
+ * hold record is gone for ended from then on.
+ */
+export function inFlightExpiry(
+  row: Pick<ReservationRow, 'status' | 'createdAt' | 'updatedAt'>,
+  holdMs: number,
+  bounds: { paymentWindowMs: number; maxHoldMs: number },
+): number {
+  const heldAt = row.createdAt;
+  const held = heldAt + holdMs;
+  const expiresAt =
+    row.status === 'PAYMENT_PENDING'
+      ? Math.min(Math.max(held, row.updatedAt + bounds.paymentWindowMs), heldAt + bounds.maxHoldMs)
+      : held;
+  return Math.max(expiresAt, heldAt + 1);
 }
 
 function positive(name: string, value: number): number {
