@@ -85,15 +85,20 @@ describe('HoldSweeper', () => {
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 20, held: 0 });
   });
 
-  it('keeps the expiries and alerts when the audit events cannot be published', async () => {
+  it('keeps the expiries, alerts, and publishes the events at the next sweep when they cannot be published', async () => {
     const s = await withHolds(1);
     const sweeper = new HoldSweeper({ saleIds: [s.saleId], ...s, publisher: s.bus });
     s.bus.failNextPublishes(1);
     const report = await sweeper.sweepOnce(2_000_000);
     expect(report.expired).toHaveLength(1);
     expect(report.publishError).toBeInstanceOf(Error);
-    expect(s.alerts.byCode('AUDIT_PUBLISH_FAILED')).toHaveLength(1);
+    expect(s.alerts.byCode('EXPIRY_PUBLISH_FAILED')).toHaveLength(1);
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ held: 0 });
+    expect(s.bus.published().filter((e) => e.type === 'HoldExpired')).toEqual([]);
+    const next = await sweeper.sweepOnce(2_001_000);
+    expect(next).toMatchObject({ expired: [] });
+    expect(next.publishError).toBeUndefined();
+    expect(s.bus.published().filter((e) => e.type === 'HoldExpired')).toHaveLength(1);
   });
 
   it('sweeps on its timer with the clock time between start and stop', async () => {
