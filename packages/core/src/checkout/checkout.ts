@@ -432,10 +432,24 @@ export class Checkout {
     }
     const ref = { saleId: row.saleId, reservationId: row.reservationId, userId: row.userId };
     const confirmed = await inventory.confirm({ ...ref, now: clock.now() });
+    // the store lost the sale (a wipe, before its rebuild): no answer about the hold, so not late;
+    // "not handled" makes the provider deliver it again once the rebuild brought the hold back
+    if (!confirmed.ok && confirmed.code === 'SALE_NOT_WARM') {
+      throw new InfrastructureError(
+        `sale ${row.saleId} is not loaded in the store; retry the payment's webhook`,
+      );
+    }
     if (!confirmed.ok) {
       const hold = await inventory.getHold(row.saleId, row.reservationId);
       // a replay after a crash between the store's confirm and the record: that is success
       if (hold?.status !== 'CONFIRMED' || hold.userId !== row.userId) {
+        // the source of truth decides before any refund: a reservation CONFIRMED there with this
+        // payment is a duplicate of its success (a rebuilt store keeps it as sold seats, not as a
+        // hold), and nothing changes
+        if (await this.#confirmedWith(row.reservationId, paymentId)) {
+          await this.#publishConfirmed(row, paymentId);
+          return 'CONFIRMED';
+        }
         await this.#refund(paymentId, row, 'LATE_PAYMENT');
         await this.#fail(
           row,
@@ -465,6 +479,23 @@ export class Checkout {
     await store.updatePayment({ reservationId: row.reservationId, from: ['PENDING'], to: 'SUCCEEDED', now });
     await this.#publishConfirmed(row, paymentId);
     return 'CONFIRMED';
+  }
+
+  /**
+   * Whether the source of truth has the reservation CONFIRMED with this payment (its one paid
+   * payment), whatever the caller read before: such a payment is never refunded.
+   */
+  async #confirmedWith(reservationId: string, paymentId: string): Promise<boolean> {
+    const current = await this.#o.repository.get(reservationId);
+    if (current?.status !== 'CONFIRMED') return false;
+    if (current.paymentId !== null && current.paymentId !== paymentId) return false;
+    await this.#o.store.updatePayment({
+      reservationId,
+      from: ['PENDING'],
+      to: 'SUCCEEDED',
+      now: this.#o.clock.now(),
+    });
+    return true;
   }
 
   async #refund(paymentId: string, row: ReservationRow, reason: string, recorded = true): Promise<void> {

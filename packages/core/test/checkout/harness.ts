@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/memory/manual-clock';
 import { MemoryNotificationOutbox } from '../../src/memory/notification-outbox';
 import { SIMULATOR_CARDS, SimulatedPaymentProvider } from '../../src/memory/payment-simulator';
 import { MemoryReservationRepository } from '../../src/memory/reservation-repository';
+import type { InventoryStore } from '../../src/ports/inventory-store';
 import { reservationRequested } from '../../src/reservation/events';
 import { PriceList } from '../../src/reservation/price-list';
 import { ReservationProcessor } from '../../src/reservation/processor';
@@ -20,6 +21,8 @@ export async function checkoutHarness(
   options: {
     capacity?: number;
     checkout?: Partial<Pick<CheckoutOptions, 'paymentWindowMs' | 'maxHoldMs'>>;
+    /** What the checkout and the worker see of the store (the store itself by default). */
+    wrapInventory?: (store: MemoryInventoryStore) => InventoryStore;
   } = {},
 ) {
   const clock = new ManualClock();
@@ -35,8 +38,9 @@ export async function checkoutHarness(
   });
   const repository = new MemoryReservationRepository();
   await repository.saveSale(sale);
-  const inventory = new MemoryInventoryStore();
-  await inventory.load((await repository.loadSnapshot(SALE_ID))!);
+  const memoryStore = new MemoryInventoryStore();
+  await memoryStore.load((await repository.loadSnapshot(SALE_ID))!);
+  const inventory = options.wrapInventory ? options.wrapInventory(memoryStore) : memoryStore;
   const bus = new MemoryEventBus();
   const alerts = new MemoryAlertSink();
   const outbox = new MemoryNotificationOutbox();

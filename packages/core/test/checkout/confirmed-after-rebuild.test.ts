@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { InfrastructureError } from '../../src/common/errors';
+import { MemoryInventoryStore } from '../../src/memory/inventory-store';
+import type { InventoryStore } from '../../src/ports/inventory-store';
+import { RebuildService } from '../../src/stock/rebuild';
+import { checkoutHarness, SALE_ID } from './harness';
+
+/**
+ * The checkout over a store that can be wiped (a flushed Redis: no sale at all) and rebuilt, with
+ * a hook to run something in the middle of one store call.
+ */
+async function wipeableCheckout() {
+  let current: MemoryInventoryStore | undefined;
+  const interceptors: Partial<Record<keyof InventoryStore, (...args: unknown[]) => Promise<unknown>>> = {};
+  const h = await checkoutHarness({
+    wrapInventory: (store) => {
+      current = store;
+      return new Proxy({} as InventoryStore, {
+        get(_, property) {
+          const intercepted = interceptors[property as keyof InventoryStore];
+          if (intercepted) return intercepted;
+          const value = Reflect.get(current!, property, current);
+          return typeof value === 'function' ? value.bind(current) : value;
+        },
+      });
+    },
+  });
+  const rebuild = new RebuildService({ repository: h.repository, inventory: h.inventory, clock: h.clock });
+  return {
+    h,
+    interceptors,
+    store: () => current!,
+    wipe: () => {
+      current = new MemoryInventoryStore();
+    },
+    rebuild: () => rebuild.rebuild(SALE_ID),
+  };
+}
+
+// docs/simulation.md §Findings, "a duplicate success webhook after a rebuild refunds a confirmed
+// reservation": a rebuilt store keeps a confirmed reservation as sold units, not as a hold, so a
+// copy of payment.succeeded that had read the reservation in flight found no hold, took the
+// payment for a late one and refunded it: the buyer kept the seat and got the money back.
+describe('Checkout: a confirmed reservation is never refunded', () => {
+  it('a duplicate success webhook that read the reservation in flight, then met a rebuilt store, changes nothing', async () => {
+    const w = await wipeableCheckout();
+    const { h } = w;
+    const { reservationId, request } = await h.hold('alice');
+    const { payment } = await w.h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    // the second copy reaches the store's confirm having read the row PAYMENT_PENDING; meanwhile
+    // the first copy confirms the reservation, and the store is wiped and rebuilt
+    w.interceptors.confirm = async (...args: unknown[]) => {
+      delete w.interceptors.confirm;
+      expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+      w.wipe();
+      expect(await w.rebuild()).toMatchObject({ outcome: 'RESTORED', holdsRestored: 0 });
+      return w.store().confirm(args[0] as Parameters<InventoryStore['confirm']>[0]);
+    };
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+
+    expect(h.provider.refunds()).toEqual([]);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'CONFIRMED',
+      paymentId: payment.paymentId,
+    });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+    expect(h.outbox.all().map((n) => n.notificationId)).toEqual([`confirmed-${reservationId}`]);
+    expect(h.bus.published().filter((e) => e.type === 'ReservationFailed')).toEqual([]);
+  });
+
+  it('a success webhook while the store has lost the sale is not handled (retried), then confirms after the rebuild', async () => {
+    const w = await wipeableCheckout();
+    const { h } = w;
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    w.wipe();
+    await expect(h.checkout.handleWebhook(delivery!)).rejects.toThrow(InfrastructureError);
+    expect(h.provider.refunds()).toEqual([]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+
+    // the rebuild holds it again for the paying buyer; the provider's next delivery confirms it
+    expect(await w.rebuild()).toMatchObject({ outcome: 'RESTORED', holdsRestored: 1 });
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+    expect(h.provider.refunds()).toEqual([]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+  });
+
+  it('a hold ending while a copy of the success is in flight across a rebuild keeps the confirmed payment', async () => {
+    const w = await wipeableCheckout();
+    const { h } = w;
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    // the buyer's "leave" reads the reservation in flight; as it voids the payment, the success
+    // confirms it and the store is wiped and rebuilt, so the provider answers "already paid"
+    const cancelPayment = h.provider.cancelPayment.bind(h.provider);
+    h.provider.cancelPayment = async (input) => {
+      h.provider.cancelPayment = cancelPayment;
+      expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+      w.wipe();
+      await w.rebuild();
+      return cancelPayment(input);
+    };
+    expect(await h.checkout.cancel(request)).toBe('CONFIRMED');
+    expect(h.provider.refunds()).toEqual([]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+});
