@@ -408,6 +408,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     clock,
     timer,
     intervalMs: options.sweepIntervalMs ?? 1_000,
+    // its check of the rows in flight publishes again a HoldExpired that was lost
+    ...(repository.listInFlight ? { repository } : {}),
   });
   const warmUp = new WarmUp({
     repository: ports.repository,
@@ -415,6 +417,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     clock,
     publisher: ports.publisher,
     alerts: ports.alerts,
+    // an if-cold start loads through the rebuild's atomic restore, holds in flight kept
+    ...(rebuild ? { rebuild } : {}),
   });
   const reconciler = new Reconciler({
     repository: ports.repository,
@@ -534,10 +538,11 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       return;
     }
     const mode = options.warmUp ?? 'if-cold';
-    const load = mode === 'always' || (mode === 'if-cold' && !(await ports.inventory.isWarm(sale.id)));
     apply({ type: 'START_WARMUP' });
     try {
-      if (load) await warmUp.warm(sale.id);
+      if (mode === 'always') await warmUp.warm(sale.id);
+      // one atomic check-and-load that keeps the holds in flight of a sale the store lost
+      else if (mode === 'if-cold') await warmUp.warmIfCold(sale.id);
       await warmUp.assertReady(sale.id);
     } catch (error) {
       apply({ type: 'WARMUP_FAILED', reason: describeError(error).message });

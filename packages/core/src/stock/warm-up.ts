@@ -8,6 +8,7 @@ import type { InventoryCounts, InventorySnapshot, InventoryStore } from '../port
 import type { ReservationRepository } from '../ports/reservation-repository';
 import { describeError } from '../reservation/describe-error';
 import { stockChanged } from './audit';
+import type { RebuildService } from './rebuild';
 
 /** A sale is not (correctly) loaded into the store, so it must not open. */
 export class SaleNotWarmError extends SeatRushError {
@@ -45,6 +46,12 @@ export interface WarmUpOptions {
   publisher?: EventPublisher;
   /** Told when a warm-up fails its verification. */
   alerts?: AlertSink;
+  /**
+   * The rebuild, over the same store and repository: {@link WarmUp.warmIfCold} loads through its
+   * atomic `restore`, holds in flight included. Without it (a store with no `restore`),
+   * `warmIfCold` checks `isWarm`, then loads.
+   */
+  rebuild?: RebuildService;
 }
 
 /**
@@ -84,6 +91,38 @@ export class WarmUp {
     report.warmedAt = now;
     await this.publishBaseline(snapshot, now);
     return report;
+  }
+
+  /**
+   * Warms the sale up unless the store holds it (a process starting: `warmUp: 'if-cold'`), with
+   * the check and the load ONE atomic step: the rebuild's `restore` writes the sale only while it
+   * is not warm, so a second instance starting never resets the holds the first one made. And it
+   * writes the rebuild's snapshot, the holds in flight (REQUESTED and PAYMENT_PENDING rows) among
+   * them: a process starting while the store has lost a sale that was open keeps its buyers' holds,
+   * where {@link warm}'s snapshot would drop them. A sale with nothing sold and nothing in flight
+   * (a first warm-up) is loaded without the rebuild's SALE_REBUILT alert. Answers whether this
+   * call loaded the sale; {@link assertReady} checks it after.
+   * @throws UnknownSaleError when the repository has no such sale.
+   */
+  async warmIfCold(saleId: string): Promise<{ loaded: boolean }> {
+    const id = validate('sale id', SaleId, saleId);
+    const { rebuild, inventory } = this.options;
+    if (!rebuild) {
+      // a store without restore: the check and the load are two steps (documented on the option)
+      if (await inventory.isWarm(id)) return { loaded: false };
+      await this.warm(id);
+      return { loaded: true };
+    }
+    const report = await rebuild.rebuildIfCold(id, { warmUp: true });
+    if (report.outcome !== 'RESTORED' || !report.counts) return { loaded: false };
+    const now = this.options.clock.now();
+    this.warmedAt.set(id, now);
+    const { counts } = report;
+    await this.publishBaseline(
+      { saleId: id, available: counts.available, initialStock: counts.initialStock },
+      now,
+    );
+    return { loaded: true };
   }
 
   /**
@@ -159,7 +198,10 @@ export class WarmUp {
     };
   }
 
-  private async publishBaseline(snapshot: InventorySnapshot, now: number): Promise<void> {
+  private async publishBaseline(
+    snapshot: Pick<InventorySnapshot, 'saleId' | 'available' | 'initialStock'>,
+    now: number,
+  ): Promise<void> {
     if (!this.options.publisher) return;
     try {
       await this.options.publisher.publish([
