@@ -8,7 +8,7 @@ import { libraryBuild } from '../../tsup.base';
  * at run time (what vitest runs), is replaced by a module returning it as a string, so the package
  * and a host's bundle of it need no file beside them.
  */
-function embedLua(): Plugin {
+export function embedLua(): Plugin {
   return {
     name: 'seatrush-http-embed-lua',
     setup(build) {

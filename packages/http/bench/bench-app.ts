@@ -7,6 +7,7 @@ import {
 } from '@seatrush/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createSeatRushHttp, fastifyPlugin, type SeatRushHttp } from '../src';
+import { serverPorts } from './server-ports';
 
 export const BUYERS = 5_000;
 const payments: PaymentGateway = {
@@ -15,15 +16,21 @@ const payments: PaymentGateway = {
 };
 
 /** A Fastify server with the package under /api (an in-memory runtime, one big sale) and bare routes beside it. */
-export async function benchApp(options: { streamsPerAddress?: number } = {}): Promise<{
+export async function benchApp(options: { streamsPerAddress?: number; memory?: boolean } = {}): Promise<{
   app: FastifyInstance;
   api: SeatRushHttp;
   runtime: SeatRushRuntime;
   base: string;
   tokens: string[];
+  /** `memory`, or `servers` (Redis + PostgreSQL + Kafka, and the Redis request guard). */
+  store: 'memory' | 'servers';
+  /** Closes the server, the runtime and (on the servers) deletes the run's keys and schema. */
+  close(): Promise<void>;
 }> {
+  // BENCH_STORE=servers: the real servers (the addresses from the environment, .services/env)
+  const servers = process.env.BENCH_STORE === 'servers' && !options.memory ? await serverPorts() : null;
   const runtime = createSeatRushRuntime({
-    ports: memoryPorts(),
+    ports: servers?.ports ?? memoryPorts(),
     payments,
     admissionSecret: 'bench-admission-secret-0123456789abcdef',
     // no reservation worker by default: it would confirm each hold and end its buyer's session
@@ -57,6 +64,7 @@ export async function benchApp(options: { streamsPerAddress?: number } = {}): Pr
     authorizeOperator: () => false,
     limits: { perAddress: many, perBuyer: many, global: many },
     streams: { perAddress: options.streamsPerAddress ?? 20, total: 100_000 },
+    ...(servers ? { guard: servers.guard } : {}),
   });
   const app = Fastify();
   app.post('/bare/reserve', async () => ({ reservation: { id: 'r', status: 'HELD' } }));
@@ -80,6 +88,13 @@ export async function benchApp(options: { streamsPerAddress?: number } = {}): Pr
     api,
     runtime,
     tokens,
+    store: servers ? 'servers' : 'memory',
+    async close() {
+      api.close();
+      await app.close();
+      await runtime.close();
+      await servers?.close();
+    },
     base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
   };
 }

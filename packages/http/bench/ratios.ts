@@ -1,11 +1,13 @@
 /**
  * The package against a bare route of the same framework (Fastify), side by side in one run, on
- * the in-memory runtime: reserve (POST, a fresh Idempotency-Key each) and a read (GET a sale).
+ * the in-memory runtime, or on the real servers with `BENCH_STORE=servers` (REDIS_URL,
+ * DATABASE_URL, KAFKA_BROKERS from the environment; the Redis request guard): reserve (POST, a fresh Idempotency-Key each) and a read (GET a sale).
  * The load comes from a child process (autocannon in `load.ts`), so the server measured here
  * keeps its event loop to itself. Then the memory of an idle SSE stream, measured in a separate
  * server process.
  *
  *   pnpm --filter @seatrush/http bench          (BENCH_SECONDS=5 BENCH_CONNECTIONS=50 BENCH_STREAMS=2000)
+ *   BENCH_STORE=servers pnpm --filter @seatrush/http bench:ratios    (after `. .services/env`)
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof packages/http/dist/bench/ratios.js   (profiles the server)
  */
 import { fork } from 'node:child_process';
@@ -40,7 +42,7 @@ async function load(job: Omit<LoadJob, 'connections' | 'seconds'> & { warmUp?: b
 }
 
 async function throughput(): Promise<void> {
-  const { app, api, runtime, base, tokens } = await benchApp();
+  const { api, runtime, base, tokens, store, close } = await benchApp();
   const buyers = tokens.map((token, i): [string, string] => [`b${i}`, token]);
   const rows: Array<[string, Measured, Measured]> = [];
   const reserveJob = { url: base, kind: 'reserve', path: '/api/sales/ga/reservations', buyers } as const;
@@ -72,7 +74,9 @@ async function throughput(): Promise<void> {
     await api.handle(reserveRequest(`b${n % BUYERS}`, tokens[n % BUYERS] as string, `handle-${n}`), response);
     if (response.status !== 201) refused.handle++;
   });
-  console.log(`in memory, Fastify, autocannon -c ${connections} -d ${seconds} (in a child process)`);
+  console.log(
+    `${store === 'servers' ? 'on the real servers (Redis, PostgreSQL, Kafka; the Redis request guard)' : 'in memory'}, Fastify, autocannon -c ${connections} -d ${seconds} (in a child process)`,
+  );
   console.log(
     `this process idle, with ${idle.holds} holds in the store: ${idle.msPerSecond} ms of CPU per second (the runtime's loops)`,
   );
@@ -87,9 +91,7 @@ async function throughput(): Promise<void> {
       `${name.padEnd(31)} | ${String(ours.rps).padStart(7)} (${ours.p99} ms, ${ours.bad}, ${ours.cpuPerRequestUs} µs) | ${String(bare.rps).padStart(7)} (${bare.p99} ms, ${bare.cpuPerRequestUs} µs) | ${(ours.rps / bare.rps).toFixed(2)} | ${(bare.cpuPerRequestUs / ours.cpuPerRequestUs).toFixed(2)}`,
     );
   }
-  api.close();
-  await app.close();
-  await runtime.close();
+  await close();
 }
 
 /** CPU this process spends per second while no request comes. */

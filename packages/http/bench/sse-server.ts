@@ -2,7 +2,7 @@
 import { writeHeapSnapshot } from 'node:v8';
 import { benchApp } from './bench-app';
 
-const { app, api } = await benchApp({ streamsPerAddress: 1_000 });
+const { app, api } = await benchApp({ streamsPerAddress: 1_000, memory: true }); // a stream's memory is the process's, not the store's
 const { port } = app.server.address() as { port: number };
 process.send?.({ port });
 process.on('message', (message) => {

@@ -363,6 +363,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
           x.address,
           buyer.id,
         );
+        live.watchReservations(sale);
         stream.response.write(frame('reservation', view));
         if (view.status !== 'HELD') live.hub.end(stream);
       },

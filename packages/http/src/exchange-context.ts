@@ -28,6 +28,8 @@ export type RouteHandler = (exchange: Exchange) => Promise<void> | void;
 /** A route's needs: who may call it, whether it spends the join budget, how big its body may be. */
 export interface RouteSpec {
   access: 'public' | 'buyer' | 'operator';
+  /** The route's path pattern (set by the router from the route's `path`). */
+  pattern?: string;
   /** Spends the join budget (queue and waiting-list joins). */
   joins?: boolean;
   /** Reads a JSON body of at most this many bytes; routes without it never read one. */

@@ -19,7 +19,7 @@ import {
   type RateLimits,
   type SeatRushHttpOptions,
 } from './options';
-import { isSafeId, Router } from './router';
+import { isSafeId, type Route, Router } from './router';
 import { StreamHub } from './sse';
 
 /** The API, ready to mount: {@link SeatRushHttp.handle} answers a request, or leaves it to the next handler. */
@@ -72,7 +72,8 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
   const hub = new StreamHub({ ...DEFAULT_STREAMS, ...options.streams });
   const live = new LiveUpdates(runtime, hub);
   const now = () => runtime.clock.now();
-  const router = new Router<RouteSpec>([
+  const observe = options.observe;
+  const routes: Array<Route<RouteSpec>> = [
     ...buyerRoutes({
       runtime,
       live,
@@ -95,7 +96,9 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       invitations: options.invitations,
       subjectOf: (kind, value) => (kind === 'ip' ? `ip:${addressGroup(value)}` : `user:${value}`),
     }),
-  ]);
+  ];
+  // each route knows its pattern, for `observe` (metrics by route, never by raw path)
+  const router = new Router<RouteSpec>(routes.map((r) => ({ ...r, route: { ...r.route, pattern: r.path } })));
   const limit = (scope: string, key: string, b: Budget): GuardLimit => ({ scope, key, ...b });
 
   /** Checks the blocklist and charges every budget of the request: one store call. */
@@ -203,11 +206,12 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
     await spec.handle(exchange);
   }
 
-  function fail(response: SeatRushResponse, error: unknown): void {
+  /** Answers what a route threw; the answer's code. */
+  function fail(response: SeatRushResponse, error: unknown): string {
     const { status, body, extra } = answerOf(error);
     if (response.headersSent) {
       if (!response.writableEnded) response.end();
-      return;
+      return body.error.code;
     }
     const payload = JSON.stringify(body);
     response.writeHead(status, {
@@ -220,6 +224,7 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       ...(status === 413 || status === 415 ? { Connection: 'close' } : {}),
     });
     response.end(payload);
+    return body.error.code;
   }
 
   return {
@@ -228,14 +233,27 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       return hub.size;
     },
     async handle(request, response) {
+      const started = observe ? performance.now() : 0;
+      let match: ReturnType<typeof router.match> = null;
+      let code: string | undefined;
       try {
         const url = request.url ?? '/';
         const query = url.indexOf('?');
-        const match = router.match(request.method ?? 'GET', query < 0 ? url : url.slice(0, query));
+        match = router.match(request.method ?? 'GET', query < 0 ? url : url.slice(0, query));
         if (!match) return false;
         await run(request, response, match.route, match.params);
       } catch (error) {
-        fail(response, error);
+        code = fail(response, error);
+      }
+      if (observe) {
+        observe({
+          method: request.method ?? 'GET',
+          route: match?.route.pattern ?? 'unmatched',
+          params: match?.params ?? {},
+          status: (response as { statusCode?: number }).statusCode ?? 0,
+          code,
+          durationMs: performance.now() - started,
+        });
       }
       return true;
     },

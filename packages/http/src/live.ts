@@ -35,6 +35,7 @@ export class LiveUpdates {
   readonly #sent = new Map<string, string>();
   readonly #info = new WeakMap<SaleDefinition, unknown>();
   readonly #watched = new WeakSet<RuntimeSale>();
+  readonly #hooked = new WeakSet<RuntimeSale>();
   readonly #unsubscribe: Array<() => void> = [];
   readonly #timers: NodeJS.Timeout[] = [];
 
@@ -79,9 +80,16 @@ export class LiveUpdates {
   watchQueue(sale: RuntimeSale, stream: Stream, userId: string, ticket: number): void {
     stream.userId = userId;
     stream.ticket = Number.isFinite(ticket) ? ticket : 0;
+    this.watchReservations(sale);
     if (this.#watched.has(sale)) return;
     this.#watched.add(sale);
     this.#unsubscribe.push(sale.waitingRoom.subscribe((update) => void this.#onQueue(sale, update)));
+  }
+
+  /** Pushes the sale's reservation results (its hooks) to their streams from now on. */
+  watchReservations(sale: RuntimeSale): void {
+    if (this.#hooked.has(sale)) return;
+    this.#hooked.add(sale);
     for (const hook of ['confirmed', 'failed', 'expired', 'released'] as const) {
       this.#unsubscribe.push(sale.hooks.on(hook, (p) => this.reservationChanged(p.saleId, p.reservationId)));
     }

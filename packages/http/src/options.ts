@@ -105,6 +105,24 @@ export interface SeatRushHttpOptions {
    * payments panel, its metrics); it must not throw.
    */
   onPayment?: (event: { saleId: string; userId: string; payment: CheckoutPayment }) => void;
+  /**
+   * Told of every answer the API gave (a host's metrics and logs): once the status is written
+   * (an event stream: once it is open). It must not throw.
+   */
+  observe?: (answer: AnswerEvent) => void;
+}
+
+/** One answer of the API, for {@link SeatRushHttpOptions.observe}. */
+export interface AnswerEvent {
+  method: string;
+  /** The route's pattern (`/sales/:saleId/reservations`), never the raw path: bounded cardinality. */
+  route: string;
+  /** The path parameters (`saleId`, `reservationId`, …), every one a safe id. */
+  params: Readonly<Record<string, string>>;
+  status: number;
+  /** The refusal's code (`SOLD_OUT`, `RATE_LIMITED`, …); undefined for a success. */
+  code: string | undefined;
+  durationMs: number;
 }
 
 /** The defaults: generous for people, tight for scripts. */

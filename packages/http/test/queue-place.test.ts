@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AnswerEvent } from '../src';
 import { generalSale, OPERATOR_TOKEN, startApi, type TestApi } from './support';
 
 describe('the buyer API: where a buyer is, coming back, and the health it feeds', () => {
@@ -90,5 +91,26 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
     expect(twice.status).toBe(409);
     expect(((await twice.json()) as { error: { code: string } }).error.code).toBe('INVALID_TRANSITION');
     expect((await t.call('POST', '/operator/sales/later/warm-up')).status).toBe(401);
+  });
+
+  it('tells observe of every answer, by route pattern and with the refusal code', async () => {
+    const answers: AnswerEvent[] = [];
+    t = await startApi({ http: { observe: (answer) => answers.push(answer) } });
+    await t.call('GET', '/sales/ga');
+    await t.call('GET', '/sales/ga/queue', { user: 'ana' });
+    await t.call('GET', '/not-ours');
+    expect(
+      answers.map(({ method, route, params, status, code }) => ({ method, route, params, status, code })),
+    ).toEqual([
+      { method: 'GET', route: '/sales/:saleId', params: { saleId: 'ga' }, status: 200, code: undefined },
+      {
+        method: 'GET',
+        route: '/sales/:saleId/queue',
+        params: { saleId: 'ga' },
+        status: 404,
+        code: 'NOT_IN_QUEUE',
+      },
+    ]);
+    expect(answers.every((a) => a.durationMs >= 0)).toBe(true);
   });
 });
