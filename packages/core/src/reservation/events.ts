@@ -25,6 +25,7 @@ export function reservationEventId(
     | 'stock-held'
     | 'stock-confirmed'
     | 'stock-expired'
+    | 'stock-released'
     | 'stock-compensated',
 ): string {
   const id = `${kind}-${reservationId}`;
