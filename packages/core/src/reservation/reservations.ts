@@ -24,6 +24,7 @@ import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { holdStockChanged } from '../stock/audit';
 import { describeError as describe } from './describe-error';
+import { reservationEventId } from './events';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
@@ -314,7 +315,12 @@ export class Reservations {
       userId,
       now,
     });
-    if (outcome.ok) await this.publishAudit([holdStockChanged(outcome.hold, 'RELEASED', now)]);
+    // the id derived from the reservation: the sweeper's check of rows in flight publishes this
+    // event again when it was lost (the buyer-driven worker fails the reservation on it)
+    if (outcome.ok) {
+      const eventId = reservationEventId(outcome.hold.reservationId, 'stock-released');
+      await this.publishAudit([holdStockChanged(outcome.hold, 'RELEASED', now, eventId)]);
+    }
     return outcome;
   }
 
