@@ -193,6 +193,14 @@ export class Checkout {
     }
     if (record.status !== 'PENDING')
       return { ok: false, code: record.status === 'SUCCEEDED' ? 'ALREADY_PAID' : 'FAILED' };
+    // the hold may have ended while the payment was being created (its HoldExpired handled, the
+    // reservation failed before this payment was recorded): a failed reservation keeps no open
+    // payment. holdEnded looks again after it fails one, so whichever comes second closes it
+    const current = await this.#o.repository.get(row.reservationId);
+    if (current?.status === 'FAILED' || current?.status === 'COMPENSATED') {
+      await this.#closePaymentOfEnded(current);
+      return { ok: false, code: 'FAILED' };
+    }
     const expiresAt = await this.#extendBounded(hold);
     if (expiresAt === null) return { ok: false, code: 'HOLD_EXPIRED' };
     return { ok: true, payment: this.#view(record, hold, expiresAt) };
@@ -311,7 +319,34 @@ export class Checkout {
       });
     }
     await this.#fail(row, reason);
+    // a payment `begin` recorded after the read above (it looks again after recording one)
+    const ended = await this.#o.repository.get(reservationId);
+    if (ended?.status === 'FAILED' || ended?.status === 'COMPENSATED') await this.#closePaymentOfEnded(ended);
     return 'FAILED';
+  }
+
+  /**
+   * Voids the open payment of a reservation that has ended unpaid (FAILED or COMPENSATED), or
+   * refunds it when the provider says it was paid meanwhile (the seat is gone: a late payment).
+   * Nothing when its payment is not open. Idempotent (the provider's keys).
+   */
+  async #closePaymentOfEnded(row: ReservationRow): Promise<void> {
+    const record = await this.#o.store.payment(row.reservationId);
+    if (record?.status !== 'PENDING') return;
+    const provider = await this.#o.provider.cancelPayment({
+      paymentId: record.paymentId,
+      idempotencyKey: `seatrush-void-${row.reservationId}`,
+    });
+    if (provider.status === 'SUCCEEDED') {
+      await this.#refund(record.paymentId, row, 'LATE_PAYMENT');
+      return;
+    }
+    await this.#o.store.updatePayment({
+      reservationId: row.reservationId,
+      from: ['PENDING'],
+      to: 'VOIDED',
+      now: this.#o.clock.now(),
+    });
   }
 
   async #apply(event: PaymentWebhookEvent): Promise<WebhookOutcome> {

@@ -34,7 +34,9 @@ export interface HoldSweeperOptions {
    * ended (EXPIRED in the store, or its record gone once its derived expiry passed) more than
    * `strandedGraceMs` ago gets its `HoldExpired` published again, so the worker fails it even when
    * the first publish was lost (a failed publish, a process that died between the store's expiry
-   * and the publish, a wiped store). Without it, only the in-process retry below.
+   * and the publish, a wiped store); one whose hold was RELEASED at two checks in a row gets its
+   * `StockChanged(RELEASED)` again (the release's publish was lost). Without it, only the
+   * in-process retry of the sweep's own events.
    */
   repository?: ReservationRepository;
   /** How often the rows in flight are checked (see `repository`); default 30 s. */
@@ -95,6 +97,8 @@ export class HoldSweeper {
   private unpublished: DomainEvent[] = [];
   /** When the rows in flight were last checked (clock ms). */
   private lastCheck = Number.NEGATIVE_INFINITY;
+  /** Rows in flight whose hold the last check found RELEASED (a release has no time of its own). */
+  private releasedAtLastCheck = new Set<string>();
   /** Each sale's hold time, for the derived expiry of a row whose hold record is gone. */
   private readonly holdMsOf = new Map<string, number>();
 
@@ -187,9 +191,11 @@ export class HoldSweeper {
       this.lastCheck = at;
       // this sweep's own expiries were just published (or wait for the next sweep's retry)
       const own = new Set(events.map((event) => event.key));
+      const released = new Set<string>();
       for (const saleId of this.saleIds) {
-        report.stranded.push(...(await this.checkInFlight(saleId, at, own)));
+        report.stranded.push(...(await this.checkInFlight(saleId, at, own, released)));
       }
+      this.releasedAtLastCheck = released;
     }
     return report;
   }
@@ -197,10 +203,16 @@ export class HoldSweeper {
   /**
    * Publishes again the HoldExpired of each row in flight whose hold ended more than
    * `strandedGraceMs` before `now`: EXPIRED in the store, or its record gone (a rebuild left it out,
-   * the store lost it) once the row's derived expiry passed. A live, due, confirmed or released
-   * hold is left to its own path. Answers the reservations concerned.
+   * the store lost it) once the row's derived expiry passed; and the StockChanged(RELEASED) of a
+   * row whose hold was RELEASED at two checks in a row (the worker fails the row on either). A
+   * live, due or confirmed hold is left to its own path. Answers the reservations concerned.
    */
-  private async checkInFlight(saleId: string, now: number, own: ReadonlySet<string>): Promise<string[]> {
+  private async checkInFlight(
+    saleId: string,
+    now: number,
+    own: ReadonlySet<string>,
+    released: Set<string>,
+  ): Promise<string[]> {
     const { inventory, repository } = this.options;
     // a sale the store lost is the rebuild's: it leaves out the rows whose hold ended, and the
     // next check, once the store is warm, finds them here
@@ -217,6 +229,16 @@ export class HoldSweeper {
       if (hold && hold.status === 'EXPIRED' && hold.expiresAt + this.strandedGraceMs <= now) {
         stranded.push(row.reservationId);
         events.push(...expiryEvents(hold, now, true));
+      } else if (hold?.status === 'RELEASED') {
+        // its buyer gave it back, and the StockChanged(RELEASED) the worker fails it on was lost;
+        // a release keeps no time, so it must have been seen at the previous check already
+        released.add(row.reservationId);
+        if (this.releasedAtLastCheck.has(row.reservationId)) {
+          stranded.push(row.reservationId);
+          events.push(
+            holdStockChanged(hold, 'RELEASED', now, reservationEventId(hold.reservationId, 'stock-released')),
+          );
+        }
       } else if (!hold && inFlightExpiry(row, holdMs, this.bounds) + this.strandedGraceMs <= now) {
         // no record: nothing went back to the stock here (the rebuild counted its units available)
         stranded.push(row.reservationId);
@@ -229,7 +251,7 @@ export class HoldSweeper {
       .alert({
         severity: 'warning',
         code: 'HOLD_EXPIRY_REPUBLISHED',
-        message: `${stranded.length} reservations stayed in flight after their hold ended; their HoldExpired was published again`,
+        message: `${stranded.length} reservations stayed in flight after their hold ended; their HoldExpired (or release) was published again`,
         context: { saleId, reservationIds: stranded },
       })
       .catch(() => undefined); // the events are out: the alert is for the operator only

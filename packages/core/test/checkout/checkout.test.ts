@@ -257,6 +257,42 @@ describe('Checkout: webhooks', () => {
 });
 
 describe('Checkout: compensation', () => {
+  it('voids a payment begun while the hold ended: a failed reservation keeps no open payment', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    // the hold ends (its HoldExpired handled) while the provider creates the payment: the worker
+    // fails the reservation before the payment is recorded
+    const createPayment = h.provider.createPayment.bind(h.provider);
+    h.provider.createPayment = async (input) => {
+      const created = await createPayment(input);
+      expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
+      return created;
+    };
+    expect(await h.checkout.begin(request)).toEqual({ ok: false, code: 'FAILED' });
+    expect(h.provider.payments()).toEqual([expect.objectContaining({ status: 'CANCELED' })]);
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'VOIDED' });
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
+  });
+
+  it('voids a payment recorded while the hold ended: holdEnded looks again after failing the reservation', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    // holdEnded reads no payment; the buyer's begin records one before the reservation is failed
+    const payment = h.store.payment.bind(h.store);
+    let first = true;
+    h.store.payment = async (id) => {
+      const found = await payment(id);
+      if (first) {
+        first = false;
+        expect(await h.checkout.begin(request)).toMatchObject({ ok: true });
+      }
+      return found;
+    };
+    expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
+    expect(h.provider.payments()).toEqual([expect.objectContaining({ status: 'CANCELED' })]);
+    expect(await payment(reservationId)).toMatchObject({ status: 'VOIDED' });
+  });
+
   it('voids the payment of an expired unpaid hold, fails the reservation and notifies the buyer', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');

@@ -105,4 +105,32 @@ describe('a HoldExpired the sweeper could not publish is not lost', () => {
     expect(report.stranded).toEqual([]);
     expect(await h.inventory.getHold(SALE_ID, reservationId)).toMatchObject({ status: 'HELD' });
   });
+
+  it('publishes again the release of a hold whose StockChanged(RELEASED) was lost, once seen at two checks', async () => {
+    const { h, reservationId, sweeper } = await paying();
+    const s = sweeper();
+    // the buyer gave the hold back; the event the worker fails the reservation on was lost
+    const released = await h.inventory.release({
+      saleId: SALE_ID,
+      reservationId,
+      userId: 'alice',
+      now: h.clock.now(),
+    });
+    expect(released.ok).toBe(true);
+    h.clock.advance(HOLD_MS + 20_000);
+    expect((await s.sweepOnce()).stranded).toEqual([]);
+    h.clock.advance(30_000);
+    expect((await s.sweepOnce()).stranded).toEqual([reservationId]);
+    const releases = h.bus
+      .published()
+      .filter((e) => e.type === 'StockChanged' && e.payload.reason === 'RELEASED');
+    expect(releases.map((e) => e.eventId)).toEqual([`stock-released-${reservationId}`]);
+    for (const event of releases) await h.processor.handle(event);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_RELEASED',
+    });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'VOIDED' });
+    expect(await h.counts()).toMatchObject({ available: 5, held: 0 });
+  });
 });
