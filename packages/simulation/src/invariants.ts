@@ -6,6 +6,7 @@ import type {
   ReservationStatus,
 } from '@seatrush/core';
 import type { MemoryReservationRepository } from '@seatrush/core/memory';
+import type { ServerChanges } from './changes';
 
 /** An invariant that did not hold: its name (stable, for shrinking) and what was seen. */
 export class InvariantViolation extends Error {
@@ -42,6 +43,17 @@ export interface CheckedState {
    * recorded it (documented: the outbox goes with the store, docs/design.md §Rebuild of a lost sale).
    */
   lostInWipe?: (reservationId: string) => Promise<boolean>;
+  /**
+   * The writes to the store, the source of truth and the provider, counted (see `countWrites`):
+   * given, each step re-checks only the invariants whose inputs changed since they last held;
+   * without, every invariant is re-checked after every step.
+   */
+  changes?: Readonly<ServerChanges>;
+  /**
+   * Proves the counting sound (slow; for tests): after every step, a change of the state the
+   * invariants read with no write counted fails the run (`unnoticed-write`).
+   */
+  verifyChanges?: boolean;
 }
 
 /** Moves of the source of truth's state machine; anything else is a reservation changing its end. */
@@ -118,6 +130,16 @@ export class InvariantChecker {
   readonly #statuses = new Map<string, ReservationStatus>();
   #lastTicket = 0;
   #lastTicketUser = '';
+  /** The write counts the money and source-of-truth invariants last held on (-1: never checked). */
+  #heldOnMoney = -1;
+  #heldOnTruth = -1;
+  /** The write count and known reservations the store's invariants last held on. */
+  #heldOnStore = -1;
+  #heldOnKnown = -1;
+  /** With `verifyChanges`: the state the invariants read, as text, and the counts it was seen at. */
+  #seen: { truth: string; store: string; known: number; changes: ServerChanges } | null = null;
+  /** The last answer of {@link unsettled}, and the state it was given on. */
+  #unsettled: { store: number; truth: number; known: number; answer: string | null } | null = null;
 
   constructor(private readonly state: CheckedState) {}
 
@@ -157,12 +179,70 @@ export class InvariantChecker {
 
   /**
    * The invariants that hold at every instant, after a step labelled `label`: a step that only
-   * read a port cannot have changed what they look at, so it is not checked again.
+   * read a port cannot have changed what they look at, so it is not checked again; with the
+   * servers' writes counted (`changes`), only the invariants whose inputs changed are.
    */
   async afterStep(label?: string): Promise<void> {
-    if (label !== undefined && READS.has(label)) return;
-    const { inventory, saleId, capacity } = this.state;
-    // the source of truth and the money first: they hold while the store is cold (wiped) too
+    await this.check(label);
+  }
+
+  /** {@link afterStep}, answering null (nothing to wait for) when nothing needed checking. */
+  check(label?: string): Promise<void> | null {
+    if (this.state.verifyChanges && this.state.changes)
+      return this.#verifyChanges(this.state.changes).then(() => this.#checkChanged(label) ?? undefined);
+    return this.#checkChanged(label);
+  }
+
+  #checkChanged(label?: string): Promise<void> | null {
+    if (label !== undefined && READS.has(label)) return null;
+    const { changes } = this.state;
+    if (!changes) {
+      this.#checkMoneyAndTruth();
+      return this.#checkStore();
+    }
+    const { money, truth, store } = changes;
+    if (money !== this.#heldOnMoney || truth !== this.#heldOnTruth) {
+      this.#checkMoneyAndTruth();
+      this.#heldOnMoney = money;
+      this.#heldOnTruth = truth;
+    }
+    const known = this.known.size;
+    if (store === this.#heldOnStore && known === this.#heldOnKnown) return null;
+    return this.#checkStore().then(() => {
+      this.#heldOnStore = store;
+      this.#heldOnKnown = known;
+    });
+  }
+
+  /** Fails when the state the invariants read changed since the last step and no write was counted. */
+  async #verifyChanges(changes: Readonly<ServerChanges>): Promise<void> {
+    const { inventory, repository, payments, saleId } = this.state;
+    const truth = JSON.stringify([
+      payments.charges(),
+      payments.refunds(),
+      payments.payments?.() ?? null,
+      repository.rowsOf(saleId),
+    ]);
+    let store = 'cold';
+    if (await inventory.isWarm(saleId)) {
+      const holds: unknown[] = [];
+      for (const id of this.known) holds.push(await inventory.getHold(saleId, id));
+      store = JSON.stringify([await inventory.counts(saleId), holds]);
+    }
+    const seen = this.#seen;
+    const known = this.known.size;
+    this.#seen = { truth, store, known, changes: { ...changes } };
+    if (!seen) return;
+    if (truth !== seen.truth && changes.truth === seen.changes.truth && changes.money === seen.changes.money)
+      fail('unnoticed-write', 'the source of truth or the payments changed and no write was counted');
+    // a reservation newly known brings its hold (written, and counted, in an earlier step) into the text
+    if (store !== seen.store && changes.store === seen.changes.store && known === seen.known)
+      fail('unnoticed-write', 'the store changed and no write was counted');
+  }
+
+  /** The source of truth and the money: they hold while the store is cold (wiped) too. */
+  #checkMoneyAndTruth(): void {
+    const { saleId, capacity } = this.state;
     const charged = new Map<string, number>();
     for (const charge of this.state.payments.charges()) {
       const times = (charged.get(charge.reservationId) ?? 0) + 1;
@@ -185,6 +265,11 @@ export class InvariantChecker {
       }
     }
     if (sold > capacity) fail('oversold', `${sold} units confirmed, capacity ${capacity}`);
+  }
+
+  /** The store: stock never negative and conserved, no seat in two live holds. */
+  async #checkStore(): Promise<void> {
+    const { inventory, saleId } = this.state;
     if (!(await inventory.isWarm(saleId))) return;
     const counts = await inventory.counts(saleId);
     if (counts.available < 0 || counts.held < 0 || counts.confirmed < 0) {
@@ -194,10 +279,10 @@ export class InvariantChecker {
     if (sum !== counts.initialStock) {
       fail('stock', `available + held + confirmed = ${sum}, not ${counts.initialStock}`);
     }
-    const holds = await this.#holds();
     const seatHolder = new Map<string, string>();
-    for (const hold of holds) {
-      if (hold.status !== 'HELD' && hold.status !== 'CONFIRMED') continue;
+    for (const id of this.known) {
+      const hold = await inventory.getHold(saleId, id);
+      if (!hold || (hold.status !== 'HELD' && hold.status !== 'CONFIRMED')) continue;
       for (const seat of hold.seatIds) {
         const other = seatHolder.get(seat);
         if (other) fail('seats', `seat ${seat} is in live holds ${other} and ${hold.reservationId}`);
@@ -208,7 +293,8 @@ export class InvariantChecker {
 
   /** The invariants of a settled sale: everything final, store and source of truth in agreement. */
   async afterSettling(): Promise<void> {
-    await this.afterStep();
+    this.#checkMoneyAndTruth();
+    await this.#checkStore();
     const { inventory, repository, saleId, payments } = this.state;
     const rows = new Map(repository.rowsOf(saleId).map((row) => [row.reservationId, row]));
     for (const [reservationId] of this.acknowledged) {
@@ -310,6 +396,19 @@ export class InvariantChecker {
 
   /** Why the sale is not settled yet, or null. */
   async unsettled(): Promise<string | null> {
+    const { changes } = this.state;
+    if (!changes) return this.#whyUnsettled();
+    // the answer reads the store, the source of truth and the known reservations only
+    const { store, truth } = changes;
+    const known = this.known.size;
+    const last = this.#unsettled;
+    if (last && last.store === store && last.truth === truth && last.known === known) return last.answer;
+    const answer = await this.#whyUnsettled();
+    this.#unsettled = { store, truth, known, answer };
+    return answer;
+  }
+
+  async #whyUnsettled(): Promise<string | null> {
     const { inventory, repository, saleId } = this.state;
     if (!(await inventory.isWarm(saleId))) return 'cold'; // wiped, not rebuilt yet
     const rows = new Map(repository.rowsOf(saleId).map((row) => [row.reservationId, row]));
@@ -335,15 +434,6 @@ export class InvariantChecker {
       }
     }
     return null;
-  }
-
-  async #holds(): Promise<HoldRecord[]> {
-    const holds: HoldRecord[] = [];
-    for (const id of this.known) {
-      const hold = await this.state.inventory.getHold(this.state.saleId, id);
-      if (hold) holds.push(hold);
-    }
-    return holds;
   }
 
   #checkMove(row: ReservationRow): void {

@@ -24,6 +24,13 @@ interface Runnable {
   run: () => void;
 }
 
+/** A step run, as a failure's report prints it (built into text only then). */
+interface RecentStep {
+  component: string;
+  label: string;
+  at: number;
+}
+
 interface TimerEntry extends Runnable {
   at: number;
   /** Set for a repeating timer (a `Timer.setInterval`). */
@@ -37,6 +44,9 @@ interface TimerEntry extends Runnable {
  * copy N entries (5 % of the CPU by the 80th seed).
  */
 const CURRENT_COMPONENT = new AsyncLocalStorage<MutableComponent>();
+
+/** How many of the last steps a failure's report shows. */
+const RECENT = 20;
 
 /** What {@link Scheduler.within} answers when the bound passed first. */
 export const TIMED_OUT: unique symbol = Symbol('timed out');
@@ -63,15 +73,21 @@ export class Scheduler {
   readonly random: Random;
   readonly #advanceChance: number;
   #ready: Runnable[] = [];
-  #timers: TimerEntry[] = [];
+  /**
+   * The timers, a binary min-heap on (time, creation): the order a sorted list gives, at a cost
+   * of log n per timer set or fired (a run keeps about fifty, most of them bounds that never fire).
+   */
+  readonly #timers: TimerEntry[] = [];
   #seq = 0;
   #steps = 0;
   #hash = 0x811c9dc5;
   readonly #components = new Map<string, MutableComponent>();
+  /** The components this scheduler made (a component of another scheduler is refused). */
+  readonly #owned = new WeakSet<Component>();
   /** Which component the running code belongs to (async work keeps its component across awaits). */
   readonly #current = CURRENT_COMPONENT;
-  /** The last labels run, for a failure's report. */
-  readonly recent: string[] = [];
+  /** The last steps run, a ring of {@link RECENT}, for a failure's report. */
+  readonly #recent: RecentStep[] = [];
 
   constructor(options: SchedulerOptions) {
     this.random = options.random;
@@ -82,13 +98,27 @@ export class Scheduler {
   /** The label of the last step run. */
   lastLabel = '';
 
+  /** The last steps run (at most twenty, oldest first), as `component:label@time`, for a failure's report. */
+  get recent(): string[] {
+    const start = this.#steps % RECENT;
+    const ordered =
+      this.#recent.length < RECENT
+        ? this.#recent
+        : [...this.#recent.slice(start), ...this.#recent.slice(0, start)];
+    return ordered.map((step) => `${step.component}:${step.label}@${step.at}`);
+  }
+
   /** Steps run so far. */
   get steps(): number {
     return this.#steps;
   }
 
   /** Steps run, by label (where a run's time goes). */
-  readonly stepsByLabel = new Map<string, number>();
+  get stepsByLabel(): Map<string, number> {
+    return new Map([...this.#stepsByLabel].map(([label, count]) => [label, count.steps]));
+  }
+
+  readonly #stepsByLabel = new Map<string, { steps: number }>();
 
   /** A hash of every step run and its time: two runs with the same fingerprint ran alike. */
   get fingerprint(): string {
@@ -105,6 +135,7 @@ export class Scheduler {
     if (this.#components.has(name)) throw new Error(`component ${name} exists already`);
     const component: MutableComponent = { name, alive: true };
     this.#components.set(name, component);
+    this.#owned.add(component);
     return component;
   }
 
@@ -126,7 +157,7 @@ export class Scheduler {
     const virtual = (callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       // a component of this run's (another run's cannot be current here, but the storage is shared)
       const current = this.#current.getStore();
-      const component = current && this.#components.get(current.name) === current ? current : owner;
+      const component = current && this.#owned.has(current) ? current : owner;
       const entry = this.#addTimer({
         component,
         label: 'setTimeout',
@@ -153,6 +184,7 @@ export class Scheduler {
     const dead = this.#own(component);
     dead.alive = false;
     this.#ready = this.#ready.filter((r) => r.component !== dead);
+    // its timers stay in the heap, cancelled, and are dropped when they come up
     for (const timer of this.#timers) if (timer.component === dead) timer.cancelled = true;
   }
 
@@ -218,8 +250,19 @@ export class Scheduler {
    * timer with the clock moved to its time. False when nothing is left to run.
    */
   async step(): Promise<boolean> {
-    while (this.#timers[0]?.cancelled) this.#timers.shift();
-    const timeFirst = this.#timers.length > 0 && this.random.chance(this.#advanceChance);
+    if (!this.runNext()) return false;
+    await settled();
+    return true;
+  }
+
+  /**
+   * Starts one step (see {@link step}) without waiting for its continuation: the caller awaits
+   * {@link settled} before anything else is chosen. False when nothing is left to run.
+   */
+  runNext(): boolean {
+    const timers = this.#timers;
+    while (timers.length > 0 && timers[0]!.cancelled) this.#popTimer();
+    const timeFirst = timers.length > 0 && this.random.chance(this.#advanceChance);
     let runnable: Runnable | undefined;
     if (this.#ready.length > 0 && !timeFirst) {
       const index = this.random.below(this.#ready.length);
@@ -227,54 +270,129 @@ export class Scheduler {
       this.#ready[index] = this.#ready[this.#ready.length - 1]!;
       this.#ready.pop();
     } else {
-      let timer = this.#timers.shift();
-      while (timer?.cancelled) timer = this.#timers.shift();
+      let timer = this.#popTimer();
+      while (timer?.cancelled) timer = this.#popTimer();
       if (!timer) return false;
       if (timer.at > this.clock.now()) this.clock.set(timer.at);
       if (timer.intervalMs !== undefined) {
         // the same entry goes back in, so the handle `clearInterval` got still cancels it
         timer.at += timer.intervalMs;
         timer.seq = this.#seq++;
-        this.#insert(timer);
+        this.#pushTimer(timer);
       }
       runnable = timer;
     }
+    const { label } = runnable;
+    const name = runnable.component.name;
+    const now = this.clock.now();
+    const slot = this.#steps % RECENT;
     this.#steps += 1;
-    if (this.recent.length >= 20) this.recent.shift();
-    this.lastLabel = runnable.label;
-    this.stepsByLabel.set(runnable.label, (this.stepsByLabel.get(runnable.label) ?? 0) + 1);
-    const entry = `${runnable.component.name}:${runnable.label}@${this.clock.now()}`;
-    this.recent.push(entry);
-    for (let i = 0; i < entry.length; i++)
-      this.#hash = Math.imul(this.#hash ^ entry.charCodeAt(i), 0x01000193);
+    const recent = this.#recent[slot];
+    if (recent) {
+      recent.component = name;
+      recent.label = label;
+      recent.at = now;
+    } else this.#recent[slot] = { component: name, label, at: now };
+    this.lastLabel = label;
+    const count = this.#stepsByLabel.get(label);
+    if (count) count.steps += 1;
+    else this.#stepsByLabel.set(label, { steps: 1 });
+    // the hash of `${component}:${label}@${now}`, fed piece by piece
+    let hash = this.#hash;
+    hash = fnv(hash, name);
+    hash = Math.imul(hash ^ 58, 0x01000193); // ':'
+    hash = fnv(hash, label);
+    hash = Math.imul(hash ^ 64, 0x01000193); // '@'
+    this.#hash = fnvDecimal(hash, now);
     runnable.run();
-    // the step's continuation runs to its next scheduling point before anything else is chosen
-    await new Promise<void>((resolve) => setImmediate(resolve));
     return true;
   }
 
   #addTimer(input: Omit<TimerEntry, 'seq' | 'cancelled'>): TimerEntry {
-    const entry: TimerEntry = { ...input, seq: this.#seq++, cancelled: false };
-    this.#insert(entry);
+    const entry = input as TimerEntry;
+    entry.seq = this.#seq++;
+    entry.cancelled = false;
+    this.#pushTimer(entry);
     return entry;
   }
 
-  #insert(entry: TimerEntry): void {
-    // sorted by time, then by creation: equal times fire in the order they were set
-    let low = 0;
-    let high = this.#timers.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const other = this.#timers[mid]!;
-      if (other.at < entry.at || (other.at === entry.at && other.seq < entry.seq)) low = mid + 1;
-      else high = mid;
+  /** Adds to the heap: by time, then by creation, so equal times fire in the order they were set. */
+  #pushTimer(entry: TimerEntry): void {
+    const heap = this.#timers;
+    let index = heap.length;
+    heap.push(entry);
+    while (index > 0) {
+      const up = (index - 1) >>> 1;
+      const parent = heap[up]!;
+      if (!earlier(entry, parent)) break;
+      heap[index] = parent;
+      index = up;
     }
-    this.#timers.splice(low, 0, entry);
+    heap[index] = entry;
+  }
+
+  /** Takes the earliest timer off the heap. */
+  #popTimer(): TimerEntry | undefined {
+    const heap = this.#timers;
+    const first = heap[0];
+    const last = heap.pop();
+    if (first === undefined || last === undefined || heap.length === 0) return first;
+    let index = 0;
+    const size = heap.length;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= size) break;
+      const right = left + 1;
+      const child = right < size && earlier(heap[right]!, heap[left]!) ? right : left;
+      if (!earlier(heap[child]!, last)) break;
+      heap[index] = heap[child]!;
+      index = child;
+    }
+    heap[index] = last;
+    return first;
   }
 
   #own(component: Component): MutableComponent {
-    const own = this.#components.get(component.name);
-    if (own !== component) throw new Error(`component ${component.name} is not this scheduler's`);
-    return own;
+    if (!this.#owned.has(component)) throw new Error(`component ${component.name} is not this scheduler's`);
+    return component as MutableComponent;
   }
+}
+
+/** Whether timer `a` fires before timer `b`: earlier time, or the same time and set first. */
+function earlier(a: TimerEntry, b: TimerEntry): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/** FNV-1a over the characters of `text`, from `hash`. */
+function fnv(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** The digits of a decimal, one per place, reused by {@link fnvDecimal}. */
+const DIGITS = new Uint8Array(24);
+
+/** FNV-1a over the characters of `String(value)`, from `hash`, without making the string. */
+function fnvDecimal(hash: number, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) return fnv(hash, String(value));
+  let rest = value;
+  let length = 0;
+  do {
+    const digit = rest % 10;
+    DIGITS[length++] = digit;
+    rest = (rest - digit) / 10;
+  } while (rest > 0);
+  let h = hash;
+  while (length > 0) h = Math.imul(h ^ (48 + DIGITS[--length]!), 0x01000193);
+  return h;
+}
+
+/**
+ * Resolves once the microtasks queued now (a step's continuation up to its next scheduling point)
+ * have run: a step's code never waits for anything but the scheduler, so one turn of the event
+ * loop lets it finish.
+ */
+export function settled(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -22,11 +22,12 @@ import {
 import type { LeaseStore, SaleControlStore } from '@seatrush/core/ports';
 
 import { type BuyerEnd, runBuyer, type ServingInstance } from './buyers';
+import { countWrites, MONEY_READS, type ServerChanges, STORE_READS, TRUTH_READS } from './changes';
 import { SimulatedEventLog } from './event-log';
 import { drawFaultRates, FAULT_KINDS, FaultInjector, type FaultKind, simulatedPort } from './faults';
 import { InvariantChecker, InvariantViolation, type MoneyView } from './invariants';
 import { Random } from './random';
-import { type Component, Scheduler, TIMED_OUT } from './scheduler';
+import { type Component, Scheduler, settled, TIMED_OUT } from './scheduler';
 import { WebhookChannel } from './webhooks';
 
 /** What a run is: everything else is drawn from the seed. */
@@ -61,6 +62,12 @@ export interface SimulationConfig {
   leases?: (leases: LeaseStore) => LeaseStore;
   /** Replaces the shared store of the sale's controls as every instance sees it (see `inventory`). */
   saleControl?: (store: SaleControlStore) => SaleControlStore;
+  /**
+   * Proves the checker's change counting sound (slow; for tests): after every step, the state the
+   * invariants read is compared with the writes counted, and a change nobody counted fails the
+   * run (`unnoticed-write`). Not part of a replay command.
+   */
+  verifyChanges?: boolean;
 }
 
 /** How the buyers of a run pay. */
@@ -68,7 +75,7 @@ export type CheckoutMode = 'auto' | 'buyer';
 
 /** A config with every choice made. */
 export type ResolvedConfig = Required<
-  Omit<SimulationConfig, 'inventory' | 'repository' | 'leases' | 'saleControl'>
+  Omit<SimulationConfig, 'inventory' | 'repository' | 'leases' | 'saleControl' | 'verifyChanges'>
 >;
 
 /** How a run ended. */
@@ -198,30 +205,52 @@ const LEASED_LOOPS = ['admission', 'reconciler'] as const;
 /**
  * The store's server, as a flushed Redis: `wipe()` swaps in an empty store (holds, stock, outbox
  * and waiting lists gone; the waiting room, a store of its own here, stays). Every instance and
- * the checker go through it; the stores wiped are kept to tell what was lost with them.
+ * the checker go through it, its writes counted in `changes.store`; the stores wiped are kept to
+ * tell what was lost with them.
  */
-function wipeableInventory(first: MemoryInventoryStore, make: () => MemoryInventoryStore) {
+function wipeableInventory(
+  first: MemoryInventoryStore,
+  make: () => MemoryInventoryStore,
+  changes: ServerChanges,
+) {
   let current = first;
   let waitingList = first.waitingList();
   const wiped: MemoryInventoryStore[] = [];
-  const forward = <T extends object>(target: () => T) =>
-    new Proxy({} as T, {
-      get(_, property) {
-        const self = target();
-        const value = Reflect.get(self, property, self);
-        return typeof value === 'function' ? value.bind(self) : value;
-      },
-    });
   return {
-    inventory: forward<MemoryInventoryStore>(() => current),
-    waitingList: forward<ReturnType<MemoryInventoryStore['waitingList']>>(() => waitingList),
+    inventory: countWrites(() => current, 'store', changes, STORE_READS),
+    waitingList: countWrites(() => waitingList, 'store', changes, STORE_READS),
     wiped,
     wipe(): void {
       wiped.push(current);
       current = make();
       waitingList = current.waitingList();
+      changes.store += 1;
     },
   };
+}
+
+/**
+ * `server` with its methods bound once (a port decorator reaches them on every call), and the
+ * calls of those named in `observed` passed to `around`.
+ */
+function observedServer<T extends object>(
+  server: T,
+  observed: ReadonlySet<PropertyKey>,
+  around: (method: (...args: unknown[]) => Promise<unknown>, args: unknown[]) => Promise<unknown>,
+): T {
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(server, {
+    get(target, property, receiver) {
+      const known = bound.get(property);
+      if (known !== undefined) return known;
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+      const wrapped = observed.has(property) ? (...args: unknown[]) => around(method, args) : method;
+      bound.set(property, wrapped);
+      return wrapped;
+    },
+  });
 }
 
 /**
@@ -265,12 +294,19 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       sessionTimeoutMs: 3_000,
     });
     const shared = memoryPorts({ clock: scheduler.clock, leaseClock: scheduler.clock });
+    // the writes to the servers the invariants read, counted: the checker re-checks what changed
+    const changes: ServerChanges = { store: 0, truth: 0, money: 0 };
     const store = wipeableInventory(
       shared.inventory,
       () => new MemoryInventoryStore({ waitingRoom: shared.waitingRoom }),
+      changes,
     );
+    const steps = shared.steps!;
+    const storeSteps = countWrites(() => steps, 'store', changes, STORE_READS);
+    const truth = countWrites(() => shared.repository, 'truth', changes, TRUTH_READS);
     const buyerDriven = config.checkout === 'buyer';
-    const gateway = buyerDriven ? null : new FakePaymentGateway();
+    const gatewayServer = buyerDriven ? null : new FakePaymentGateway();
+    const gateway = gatewayServer && countWrites(() => gatewayServer, 'money', changes, MONEY_READS);
     const webhooks = buyerDriven
       ? new WebhookChannel({
           scheduler,
@@ -288,13 +324,14 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
           },
         })
       : null;
-    const provider = webhooks
+    const providerServer = webhooks
       ? new SimulatedPaymentProvider({
           clock: scheduler.clock,
           webhookSecret: 'whsec_simulation',
           deliver: webhooks.deliver,
         })
       : null;
+    const provider = providerServer && countWrites(() => providerServer, 'money', changes, MONEY_READS);
     const money: MoneyView = provider
       ? {
           charges: () =>
@@ -321,6 +358,8 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         for (const old of store.wiped) if (await old.getHold(SALE_ID, reservationId)) return true;
         return false;
       },
+      changes,
+      verifyChanges: input.verifyChanges ?? false,
     });
     let violation: InvariantViolation | null = null;
     log.observe((event) => {
@@ -331,52 +370,46 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       }
     });
     // the admissions as the store makes them, in its own order (a script's order in Redis)
-    const waitingRoomServer = new Proxy(shared.waitingRoom, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        if (property !== 'admitNext' && property !== 'admit' && property !== 'enter')
-          return value.bind(target);
-        return async (...args: unknown[]) => {
-          const result = await value.apply(target, args);
-          const admitted =
-            'admitted' in result
-              ? result.admitted
-              : result.entry?.state === 'ADMITTED' && !result.alreadyJoined
-                ? [result.entry]
-                : [];
-          try {
-            checker.admittedInStore(admitted);
-          } catch (error) {
-            violation ??= asViolation(error);
-          }
-          return result;
-        };
+    const waitingRoomServer = observedServer(
+      shared.waitingRoom,
+      new Set(['admitNext', 'admit', 'enter']),
+      async (method, args) => {
+        // biome-ignore lint/suspicious/noExplicitAny: the three answers differ; read as the store gives them
+        const result: any = await method(...args);
+        const admitted =
+          'admitted' in result
+            ? result.admitted
+            : result.entry?.state === 'ADMITTED' && !result.alreadyJoined
+              ? [result.entry]
+              : [];
+        try {
+          checker.admittedInStore(admitted);
+        } catch (error) {
+          violation ??= asViolation(error);
+        }
+        return result;
       },
-    });
+    );
     // the sale's shared state as the store has it, and since when (every instance must follow it)
     const control = { state: '', since: 0 };
-    const controlServer = new Proxy(shared.saleControl!, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        if (property !== 'initialize' && property !== 'transition') return value.bind(target);
-        return async (...args: unknown[]) => {
-          const result = await value.apply(target, args);
-          const state = (result as { control: { state: string } }).control.state;
-          if (state !== control.state) {
-            control.state = state;
-            control.since = scheduler.clock.now();
-          }
-          return result;
-        };
+    const controlServer = observedServer(
+      shared.saleControl!,
+      new Set(['initialize', 'transition']),
+      async (method, args) => {
+        const result = await method(...args);
+        const state = (result as { control: { state: string } }).control.state;
+        if (state !== control.state) {
+          control.state = state;
+          control.since = scheduler.clock.now();
+        }
+        return result;
       },
-    });
+    );
     const inventory = input.inventory
-      ? input.inventory(store.inventory, { steps: shared.steps! })
+      ? input.inventory(store.inventory, { steps: storeSteps })
       : store.inventory;
 
-    const repository = input.repository ? input.repository(shared.repository) : shared.repository;
+    const repository = input.repository ? input.repository(truth) : truth;
     // the checkout's records and the notification outbox live beside the source of truth
     const notifications = new MemoryNotificationOutbox();
     const checkoutStore = new MemoryCheckoutStore(repository, notifications);
@@ -569,11 +602,11 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
     // loop leases: at most one believing owner of each loop at any instant, each fencing token
     // granted to one process only, and every new grant's token above all before it
     const tokens = new Map<string, { holder: string; token: number }>();
-    const checkLeases = () => {
+    const checkLeases = (up: readonly Instance[]) => {
       const now = scheduler.clock.now();
       for (const loop of LEASED_LOOPS) {
         let owner: Instance | null = null;
-        for (const instance of serving()) {
+        for (const instance of up) {
           const lease = instance.sale!.loopLease(loop);
           // a grant past its validUntil is not believed any more (the loop drops it at its next tick)
           if (!lease || now >= lease.validUntil) continue;
@@ -600,10 +633,10 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       }
     };
     // the sale's shared state reaches every instance within the bound
-    const checkFollowing = () => {
+    const checkFollowing = (up: readonly Instance[]) => {
       if (control.state === '') return;
       const now = scheduler.clock.now();
-      for (const instance of serving()) {
+      for (const instance of up) {
         if (now < Math.max(control.since, instance.servingSince) + FOLLOW_BOUND_MS) continue;
         if (instance.sale!.state !== control.state) {
           fail(
@@ -620,15 +653,20 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
     let completed = false;
     let settleBy: number | null = null;
     while (!violation && scheduler.steps < config.maxSteps) {
-      if (!(await scheduler.step())) {
+      if (!scheduler.runNext()) {
         // nothing scheduled yet: let the async work started outside a step reach its first point
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!(await scheduler.step())) break;
+        await settled();
+        if (!scheduler.runNext()) break;
       }
+      // the step's continuation runs to its next scheduling point before anything else is chosen
+      await settled();
+      let up: Instance[];
       try {
-        await checker.afterStep(scheduler.lastLabel);
-        checkLeases();
-        checkFollowing();
+        const checking = checker.check(scheduler.lastLabel);
+        if (checking) await checking;
+        up = serving();
+        checkLeases(up);
+        checkFollowing(up);
       } catch (error) {
         violation = asViolation(error);
         break;
@@ -637,7 +675,6 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         violation = new InvariantViolation('unhandled-rejection', describe(unhandled));
         break;
       }
-      const up = serving();
       if (up.length > 0 && faults.roll('crash', faults.rates.crash)) crash(crashRandom.pick(up));
       if (scheduler.steps === wipeAt && settleBy === null) {
         wipes += 1;
