@@ -40,6 +40,7 @@ describe('migrate', () => {
       'read_events',
       'read_reservations',
       'read_sale_minutes',
+      'read_seat_reservations',
       'read_seats',
       'reconciliation_runs',
       'reservation_ids',
@@ -85,6 +86,26 @@ describe('migrate', () => {
     const later = await migrate(connection.primary, { schema });
     expect(later.alreadyApplied).toEqual([1]);
     expect(later.applied).toEqual(migrations.slice(1).map((m) => m.version));
+  });
+
+  it('links the seats of the reservations projected before the read side had seat links (migration 5)', async () => {
+    const { schema, connection } = setUp();
+    await migrate(connection.primary, { schema, migrations: migrations.filter((m) => m.version <= 4) });
+    await connection.primary.query(
+      `INSERT INTO ${schema}.read_reservations (sale_id, reservation_id, quantity, seat_ids, state, state_rank, held_at)
+       VALUES ('s1', 'r1', 2, '{A1,A2}', 'HELD', 1, 1000), ('s1', 'r2', 1, '{A2}', 'EXPIRED', 2, 900),
+              ('s2', 'r3', 1, '{}', 'CONFIRMED', 4, 800)`,
+    );
+    expect((await migrate(connection.primary, { schema })).applied).toEqual([5]);
+    const { rows } = await connection.primary.query(
+      `SELECT sale_id, seat_id, reservation_id FROM ${schema}.read_seat_reservations
+       ORDER BY sale_id, seat_id, reservation_id`,
+    );
+    expect(rows).toEqual([
+      { sale_id: 's1', seat_id: 'A1', reservation_id: 'r1' },
+      { sale_id: 's1', seat_id: 'A2', reservation_id: 'r1' },
+      { sale_id: 's1', seat_id: 'A2', reservation_id: 'r2' },
+    ]);
   });
 
   it('refuses a migration edited after it was applied, and changes nothing', async () => {

@@ -8,6 +8,7 @@ import { sql as salesAndReservations } from './0001-sales-and-reservations';
 import { sql as auditAndReconciliation } from './0002-audit-and-reconciliation';
 import { sql as checkout } from './0003-checkout';
 import { sql as readSide } from './0004-read-side';
+import { sql as readSideSeatLinks } from './0005-read-side-seat-links';
 
 /** One versioned schema change. `sql` names the schema as `{{schema}}`. */
 export interface Migration {
@@ -22,6 +23,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'audit-and-reconciliation', sql: auditAndReconciliation },
   { version: 3, name: 'checkout', sql: checkout },
   { version: 4, name: 'read-side', sql: readSide },
+  { version: 5, name: 'read-side-seat-links', sql: readSideSeatLinks },
 ];
 
 /** What `migrate` did. */

@@ -188,10 +188,11 @@ export class PgReadModel implements ReadModel {
       reason: string | null;
     }>(
       'seat holders',
-      `SELECT reservation_id, user_id, state, held_at, expires_at, settled_at, reason
-       FROM ${this.#table('read_reservations')}
-       WHERE sale_id = $1 AND seat_ids @> ARRAY[$2::text]
-       ORDER BY held_at, reservation_id`,
+      `SELECT r.reservation_id, r.user_id, r.state, r.held_at, r.expires_at, r.settled_at, r.reason
+       FROM ${this.#table('read_seat_reservations')} l
+       JOIN ${this.#table('read_reservations')} r ON r.sale_id = l.sale_id AND r.reservation_id = l.reservation_id
+       WHERE l.sale_id = $1 AND l.seat_id = $2 AND r.seat_ids @> ARRAY[$2::text]
+       ORDER BY r.held_at, r.reservation_id`,
       [saleId, seatId],
     );
     return rows.map((r) => ({

@@ -2,8 +2,10 @@ import type { DomainEvent, DomainEventType, ReadReservationState, StockChangeRea
 
 /**
  * What one event contributes to the read tables, worked out in memory so a batch's SQL is a few
- * set-based statements. Every contribution merges commutatively (ranks, sums, least/greatest), so
- * the views depend on which events were applied, never on their order.
+ * set-based statements (the per-minute counters are summed in SQL, over the events recorded).
+ * Every contribution merges commutatively (ranks, sums, least/greatest), so the views depend on
+ * which events were applied, never on their order; a reservation's merge is also idempotent, so
+ * merging an event again changes nothing.
  */
 
 /** Every event type the projector reads. */
@@ -54,22 +56,8 @@ export const STATE_RANK: Record<ReadReservationState, number> = {
   CONFIRMED: 4,
 };
 
-/** Additive counters of one sale and minute (merged into `read_sale_minutes`). */
-export interface MinuteCounters {
-  saleId: string;
-  minute: number;
-  requested: number;
-  confirmed: number;
-  failed: number;
-  expired: number;
-  admitted: number;
-  availableDelta: number;
-  unitsSold: number;
-  revenueCents: number;
-  lastEventAt: number;
-}
-
-const MINUTE_MS = 60_000;
+/** The width of a `read_sale_minutes` bucket: counters are kept per sale and minute of event time. */
+export const MINUTE_MS = 60_000;
 
 export function eventRowOf(event: DomainEvent): EventRow {
   const base = {
@@ -228,54 +216,4 @@ export function reservationContributions(events: DomainEvent[]): ReservationCont
     byReservation.set(key, known ? mergeContributions(known, contribution) : contribution);
   }
   return [...byReservation.values()];
-}
-
-/** The events' counters, summed per sale and minute of event time. */
-export function minuteCounters(events: DomainEvent[]): MinuteCounters[] {
-  const byMinute = new Map<string, MinuteCounters>();
-  for (const event of events) {
-    const minute = event.occurredAt - (event.occurredAt % MINUTE_MS);
-    const key = `${event.saleId}\u0000${minute}`;
-    let counters = byMinute.get(key);
-    if (!counters) {
-      counters = {
-        saleId: event.saleId,
-        minute,
-        requested: 0,
-        confirmed: 0,
-        failed: 0,
-        expired: 0,
-        admitted: 0,
-        availableDelta: 0,
-        unitsSold: 0,
-        revenueCents: 0,
-        lastEventAt: event.occurredAt,
-      };
-      byMinute.set(key, counters);
-    }
-    counters.lastEventAt = Math.max(counters.lastEventAt, event.occurredAt);
-    switch (event.type) {
-      case 'ReservationRequested':
-        counters.requested += 1;
-        break;
-      case 'ReservationConfirmed':
-        counters.confirmed += 1;
-        counters.revenueCents += event.payload.amountCents;
-        break;
-      case 'ReservationFailed':
-        counters.failed += 1;
-        break;
-      case 'HoldExpired':
-        counters.expired += 1;
-        break;
-      case 'UserAdmitted':
-        counters.admitted += 1;
-        break;
-      case 'StockChanged':
-        counters.availableDelta += event.payload.delta;
-        counters.unitsSold += event.payload.confirmedDelta;
-        break;
-    }
-  }
-  return [...byMinute.values()];
 }
