@@ -9,7 +9,11 @@
  * call logged) over a sample of SDK reserves.
  *
  *   pnpm --filter @seatrush/redis-adapter bench:ratios
- *   BENCH_REQUESTS=20000 BENCH_PAIRS=3 BENCH_CLIENTS=64 pnpm --filter @seatrush/redis-adapter bench:ratios
+ *   BENCH_REQUESTS=20000 BENCH_PAIRS=3 BENCH_CLIENTS=64 BENCH_WARMUP=1 pnpm --filter @seatrush/redis-adapter bench:ratios
+ *   BENCH_ONLY=runtime node --cpu-prof dist/bench/ratios.js   # the runtime and the store alone, to profile
+ *
+ * BENCH_WARMUP (1) untimed runs of each SDK path come first, so the rounds measure the code V8
+ * has compiled (a host's process serves reserves for hours), not its first seconds.
  *
  * Starts a private `redis-server` (BENCH_REDIS_URL to use another; the script resets its stats
  * and slowlog settings). Prints figures; asserts nothing.
@@ -28,6 +32,7 @@ import { randomReserveArgs, runBenchmark } from './support';
 const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const pairs = Number(process.env.BENCH_PAIRS ?? 3);
 const callers = Number(process.env.BENCH_CLIENTS ?? 64);
+const warmups = Number(process.env.BENCH_WARMUP ?? 1);
 const connectionsCount = 8;
 const benchmarkClients = 50;
 const STOCK = 10_000_000;
@@ -104,13 +109,19 @@ function storeAlone(saleId: string, round: number) {
   };
 }
 
+/** A run of the SDK: reserves per second, and the CPU time of this process per reserve, in µs. */
+interface SdkRun {
+  rate: number;
+  cpuUs: number;
+}
+
 /** Reserves per second of `requests` reserves through `callers` concurrent callers (distinct users). */
 async function sdkRate(
   url: string,
   options: RedisOptions,
   saleId: string,
   reserver: (redis: Redis) => ReserveOne,
-): Promise<number> {
+): Promise<SdkRun> {
   const connections = Array.from({ length: connectionsCount }, () => new Redis(url, options));
   try {
     await loadSale(connections[0]!, saleId);
@@ -118,6 +129,7 @@ async function sdkRate(
     let next = 0;
     let held = 0;
     const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     await Promise.all(
       Array.from({ length: callers }, async (_, caller) => {
         const reserve = reserves[caller % reserves.length]!;
@@ -127,8 +139,9 @@ async function sdkRate(
       }),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
     if (held !== requests) console.log(`  (${requests - held} of ${requests} SDK reserves were refused)`);
-    return requests / seconds;
+    return { rate: requests / seconds, cpuUs: (used.user + used.system) / requests };
   } finally {
     await Promise.all(connections.map((c) => c.quit()));
   }
@@ -173,41 +186,91 @@ async function main(): Promise<void> {
     console.log(
       `SeatRush reserve vs redis-benchmark EVALSHA of the same reserve.lua, Redis ${version}${own ? ' (private server)' : ''}: ` +
         `${requests} requests a run, SDK ${callers} callers over ${connectionsCount} connections, ` +
-        `redis-benchmark -c ${benchmarkClients}; ${pairs} back-to-back rounds, medians`,
+        `redis-benchmark -c ${benchmarkClients}; ${warmups} untimed warm-up run(s) of each SDK path, ` +
+        `then ${pairs} back-to-back rounds, medians`,
     );
     const rows: Record<string, number[]> = {};
     const add = (name: string, value: number) => {
       rows[name] ??= [];
       rows[name].push(value);
     };
+    // One untimed run of each SDK path first: its first 20,000 reserves run while V8 is still
+    // compiling the path (round 1 made half of round 3 in a cold process), and redis-benchmark,
+    // in C, has nothing to warm up.
+    for (let w = 0; w < warmups; w++) {
+      await sdkRate(url, {}, `warm${w}`, throughRuntime(`warm${w}`, -1 - w));
+      await sdkRate(url, AUTO, `warmauto${w}`, throughRuntime(`warmauto${w}`, -1 - w));
+      await sdkRate(url, AUTO, `warmalone${w}`, storeAlone(`warmalone${w}`, -1 - w));
+    }
+    if (process.env.BENCH_ONLY === 'runtime') {
+      // for a CPU profile of the runtime's reserve alone (node --cpu-prof dist/bench/ratios.js)
+      for (let round = 0; round < pairs; round++) {
+        const rate = (await sdkRate(url, AUTO, `only${round}`, throughRuntime(`only${round}`, round))).rate;
+        const alone = (await sdkRate(url, AUTO, `onlyalone${round}`, storeAlone(`onlyalone${round}`, round)))
+          .rate;
+        console.log(
+          `  round ${round + 1}: SDK auto-pipelined ${rate.toFixed(0)}/s, store alone ${alone.toFixed(0)}/s`,
+        );
+      }
+      return;
+    }
     for (let round = 0; round < pairs; round++) {
-      const plain = await sdkRate(url, {}, `plain${round}`, throughRuntime(`plain${round}`, round));
-      const auto = await sdkRate(url, AUTO, `auto${round}`, throughRuntime(`auto${round}`, round));
-      const alone = await sdkRate(url, AUTO, `alone${round}`, storeAlone(`alone${round}`, round));
-      await loadSale(admin, `ceiling${round}`);
-      const c50 = evalshaRate(url, sha, `ceiling${round}`, 1);
-      const p16 = evalshaRate(url, sha, `ceiling${round}`, 16);
-      add('SDK reserve', plain);
-      add('SDK reserve, enableAutoPipelining', auto);
+      // each round runs its five measurements in turn, odd rounds in the reverse order, so that a
+      // load that rises or falls during a round weighs on both sides of each ratio alike
+      let plain = { rate: 0, cpuUs: 0 };
+      let auto = { rate: 0, cpuUs: 0 };
+      let alone = { rate: 0, cpuUs: 0 };
+      let c50 = 0;
+      let p16 = 0;
+      const steps: Array<() => Promise<void>> = [
+        async () => {
+          await loadSale(admin, `ceiling${round}`);
+          c50 = evalshaRate(url, sha, `ceiling${round}`, 1);
+        },
+        async () => {
+          auto = await sdkRate(url, AUTO, `auto${round}`, throughRuntime(`auto${round}`, round));
+        },
+        async () => {
+          plain = await sdkRate(url, {}, `plain${round}`, throughRuntime(`plain${round}`, round));
+        },
+        async () => {
+          alone = await sdkRate(url, AUTO, `alone${round}`, storeAlone(`alone${round}`, round));
+        },
+        async () => {
+          await loadSale(admin, `ceilingP${round}`);
+          p16 = evalshaRate(url, sha, `ceilingP${round}`, 16);
+        },
+      ];
+      for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
+      add('SDK reserve', plain.rate);
+      add('SDK reserve, enableAutoPipelining', auto.rate);
       add('EVALSHA -c 50', c50);
       add('EVALSHA -c 50 -P 16', p16);
-      add('SDK / EVALSHA -c 50', plain / c50);
-      add('SDK / EVALSHA -c 50 -P 16', plain / p16);
-      add('SDK auto-pipelined / EVALSHA -c 50', auto / c50);
-      add('SDK auto-pipelined / EVALSHA -c 50 -P 16', auto / p16);
-      add('store alone, auto-pipelined', alone);
-      add('store alone / EVALSHA -c 50', alone / c50);
-      add('store alone / EVALSHA -c 50 -P 16', alone / p16);
+      add('SDK / EVALSHA -c 50', plain.rate / c50);
+      add('SDK / EVALSHA -c 50 -P 16', plain.rate / p16);
+      add('SDK auto-pipelined / EVALSHA -c 50', auto.rate / c50);
+      add('SDK auto-pipelined / EVALSHA -c 50 -P 16', auto.rate / p16);
+      add('store alone, auto-pipelined', alone.rate);
+      add('store alone / EVALSHA -c 50', alone.rate / c50);
+      add('store alone / EVALSHA -c 50 -P 16', alone.rate / p16);
+      add('CPU µs a reserve, SDK', plain.cpuUs);
+      add('CPU µs a reserve, SDK auto-pipelined', auto.cpuUs);
+      add('CPU µs a reserve, store alone', alone.cpuUs);
       console.log(
-        `  round ${round + 1}: SDK ${plain.toFixed(0)}/s, auto-pipelined ${auto.toFixed(0)}/s, store alone ${alone.toFixed(0)}/s, ` +
+        `  round ${round + 1}: SDK ${plain.rate.toFixed(0)}/s, auto-pipelined ${auto.rate.toFixed(0)}/s, store alone ${alone.rate.toFixed(0)}/s, ` +
           `EVALSHA -c 50 ${c50.toFixed(0)}/s, -P 16 ${p16.toFixed(0)}/s`,
       );
     }
     for (const [name, values] of Object.entries(rows)) {
       const ratio = name.includes(' / ');
-      const shown = ratio ? median(values).toFixed(2) : `${median(values).toFixed(0)} reserves/s`;
+      const cpu = name.startsWith('CPU');
+      const shown = ratio
+        ? median(values).toFixed(2)
+        : cpu
+          ? `${median(values).toFixed(1)} µs`
+          : `${median(values).toFixed(0)} reserves/s`;
       console.log(
-        `${name.padEnd(44)} ${shown.padStart(18)}   (${values.map((v) => v.toFixed(ratio ? 2 : 0)).join(', ')})`,
+        `${name.padEnd(44)} ${shown.padStart(18)}   (${values.map((v) => v.toFixed(ratio ? 2 : cpu ? 1 : 0)).join(', ')})`,
       );
     }
 

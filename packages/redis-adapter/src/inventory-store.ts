@@ -11,6 +11,7 @@ import {
   ReservationId,
   type ReserveOutcome,
   type ReserveRefusal,
+  SAFE_ID_PATTERN,
   SaleId,
   SeatId,
   type SeatState,
@@ -369,7 +370,11 @@ export class RedisInventoryStore implements InventoryStore {
    */
   async markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void> {
     const i = validateFields('relayed holds', { saleId: SaleId, reservationIds: anything }, input);
-    const ids = (i.reservationIds as unknown[]).map((id) => validate('reservation id', ReservationId, id));
+    // every reserve marks its hold relayed: ReservationId's rule tested directly (a zod parse per
+    // id was a measurable part of a reserve's CPU), the full parse only for its error
+    for (const id of i.reservationIds as unknown[])
+      if (typeof id !== 'string' || !SAFE_ID_PATTERN.test(id)) validate('reservation id', ReservationId, id);
+    const ids = i.reservationIds as string[];
     if (ids.length === 0) return;
     let batch = this.relayedBatches.get(i.saleId);
     if (!batch) {

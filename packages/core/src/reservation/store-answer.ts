@@ -17,20 +17,23 @@ export class UnknownOutcome {
  * anything is written. An operation that did run later is not lost: its hold is in the outbox,
  * and the relay hands it to the pipeline.
  */
-export async function storeAnswer<T>(operation: Promise<T>, ms: number): Promise<T | UnknownOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<UnknownOutcome>((resolve) => {
-    timer = setTimeout(() => resolve(new UnknownOutcome(undefined)), ms);
+export function storeAnswer<T>(operation: Promise<T>, ms: number): Promise<T | UnknownOutcome> {
+  // One promise and one timer a call (not a race of two promises): this runs on every reserve.
+  return new Promise<T | UnknownOutcome>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(new UnknownOutcome(undefined)), ms);
+    operation.then(
+      (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        // refused before anything was written: bad input, or a store the call never reached
+        if (error instanceof ValidationError || error instanceof StoreUnavailableError) reject(error);
+        else resolve(new UnknownOutcome(error));
+      },
+    );
   });
-  try {
-    return await Promise.race([operation, late]);
-  } catch (error) {
-    // refused before anything was written: bad input, or a store the call never reached
-    if (error instanceof ValidationError || error instanceof StoreUnavailableError) throw error;
-    return new UnknownOutcome(error);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
