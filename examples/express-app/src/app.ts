@@ -14,7 +14,6 @@ import { errorHandler, notFound } from './http/errors';
 import { LiveUpdates } from './http/live';
 import { operatorQueueingRoutes } from './http/operator-queueing-routes';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
-import { reserveHealthRecorder } from './http/reserve-health';
 import { createSeatRushApi, packageRoutes } from './http/seatrush-api';
 import { SessionCodec, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
@@ -72,6 +71,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      if (res.locals.seatrushApi) return; // timed by the package's observe, by route pattern
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
@@ -114,6 +114,8 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     codec,
     operatorSignedIn: (headers) => operatorAuth.signedInBy(headers),
     activity: checkoutActivity,
+    metrics,
+    log,
   });
   app.use('/api', packageRoutes(api));
   // a sale definition carries its whole seat map; buyers' bodies are a few hundred bytes
@@ -126,18 +128,12 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
   app.use('/api', authRoutes(codec, now));
-  // adaptive admission's health meter hears every reserve answer and its latency
-  app.post(
-    ['/api/sales/:saleId/reservations', '/api/sales/:saleId/group-reservations'],
-    reserveHealthRecorder(platform.runtime),
-  );
   app.use(
     '/api',
     buyerRoutes({
       platform,
       hub,
       caches,
-      metrics,
       queueView: (runtime, userId) => live.queueView(runtime, userId),
       queueStatusCodes: config.queueStatusCodes,
     }),

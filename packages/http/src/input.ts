@@ -30,7 +30,12 @@ export function idempotencyKeyOf(value: string | undefined): string {
       'INVALID_INPUT',
       'Idempotency-Key: 1-128 characters of A-Z a-z 0-9 _ . - is required',
       {
-        issues: [{ path: 'Idempotency-Key', message: 'required, 1-128 safe characters' }],
+        issues: [
+          {
+            path: 'Idempotency-Key',
+            message: 'the Idempotency-Key header is required: 1-128 characters of A-Z a-z 0-9 _ . -',
+          },
+        ],
       },
     );
   }

@@ -1,28 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import type {
-  GroupReserveResult,
-  HoldRecord,
-  ReservationRow,
-  ReserveResult,
-  RuntimeSale,
-  SaleDefinition,
-  Selection,
-} from '@seatrush/core';
+import type { RuntimeSale, SaleDefinition } from '@seatrush/core';
 import { seatsOf, z } from '@seatrush/core/ports';
 import { headersFingerprintOf } from '@seatrush/core/services';
 import type { PgReadModel } from '@seatrush/pg-adapter';
-import { type Request, type Response, Router } from 'express';
+import { type Request, Router } from 'express';
 import type { QueueStatusCodes } from '../config';
-import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/platform';
 import type { TtlCache } from './cache';
 import { clientIp, deviceFingerprint } from './defences';
 import { HttpError } from './errors';
 import { type QueueView, sendQueueAnswer } from './queue-answers';
-import { isFinal, type ReservationView, reservationChannel, reservationView } from './reservation-view';
 import { sessionOf } from './session';
 import type { SseHub } from './sse';
-import { IdParam, parse, saleOf } from './validate';
+import { parse, saleOf } from './validate';
 
 /** Hot read data kept in the in-process cache. */
 export interface BuyerCaches {
@@ -62,22 +51,6 @@ const JoinBody = z
     invitation: z.string().min(1).max(2048).optional(),
   })
   .strict();
-const ReserveBody = z.union([
-  z.object({ seatIds: z.array(IdParam).min(1).max(100) }).strict(),
-  z.object({ quantity: z.number().int().positive().max(100) }).strict(),
-]);
-const GroupBody = z
-  .object({
-    size: z.number().int().positive().max(100),
-    section: IdParam.optional(),
-    /** `split` (default): the closest free seats when no row has them side by side; `refuse`: NO_ADJACENT_SEATS. */
-    fallback: z.enum(['split', 'refuse']).optional(),
-  })
-  .strict();
-const IdempotencyHeader = z
-  .string({ error: 'the Idempotency-Key header is required' })
-  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 _ . -');
-
 /** Builds the static description of a sale for clients. */
 export function saleInfoOf(sale: SaleDefinition): SaleInfo {
   return {
@@ -101,14 +74,6 @@ export function saleInfoOf(sale: SaleDefinition): SaleInfo {
           }))
         : [],
   };
-}
-
-/** The amount of a hold from the sale's price list. */
-export function amountOf(sale: SaleDefinition, hold: { quantity: number; seatIds: string[] }): number {
-  const prices = new Map(sale.tiers.map((t) => [t.id, t.priceCents]));
-  if (sale.inventory.kind === 'general') return (prices.get(sale.inventory.tier) ?? 0) * hold.quantity;
-  const tierOf = new Map(seatsOf(sale).map((s) => [s.id, s.tier]));
-  return hold.seatIds.reduce((sum, id) => sum + (prices.get(tierOf.get(id) ?? '') ?? 0), 0);
 }
 
 /**
@@ -182,52 +147,19 @@ export async function loadSeatsFromStore(platform: Platform, saleId: string): Pr
   };
 }
 
-/** A reservation's view, or null when the store does not know it. */
-export async function loadReservation(
-  platform: Platform,
-  runtime: RuntimeSale,
-  reservationId: string,
-): Promise<ReservationView | null> {
-  const [hold, row] = await Promise.all([
-    platform.runtime.ports.inventory.getHold(runtime.sale.id, reservationId),
-    platform.runtime.ports.repository.get(reservationId),
-  ]);
-  return hold ? viewOf(runtime, hold, row) : null;
-}
-
-/** The buyer's view of a hold and its row, priced from the sale when the row does not exist yet. */
-function viewOf(runtime: RuntimeSale, hold: HoldRecord, row: ReservationRow | null): ReservationView {
-  const view = reservationView(hold, row);
-  return { ...view, amountCents: view.amountCents ?? amountOf(runtime.sale, hold) };
-}
-
 /** The buyer API: sale info, seat map, waiting room, reservations, and their SSE streams. */
 export function buyerRoutes(deps: {
   platform: Platform;
   hub: SseHub;
   caches: BuyerCaches;
-  metrics: AppMetrics;
   queueView: (runtime: RuntimeSale, userId: string) => Promise<QueueView | null>;
   /** HTTP status per waiting-room state of join and status answers (unset: 201/200). */
   queueStatusCodes?: QueueStatusCodes;
 }): Router {
-  const { platform, hub, caches, metrics } = deps;
+  const { platform, hub, caches } = deps;
   const router = Router();
 
   const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
-
-  const ownReservation = async (req: Request, res: Response) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const reservationId = parse('reservation id', IdParam, req.params.reservationId);
-    const hold = await platform.runtime.ports.inventory.getHold(runtime.sale.id, reservationId);
-    if (!hold) throw new HttpError('NOT_FOUND', `no reservation ${reservationId}`);
-    // only the owner may see or change a reservation, whatever id a client guesses
-    if (hold.userId !== session.userId)
-      throw new HttpError('NOT_OWNER', 'this reservation belongs to someone else');
-    const view = viewOf(runtime, hold, await platform.runtime.ports.repository.get(reservationId));
-    return { session, runtime, reservationId, view };
-  };
 
   router.get('/sales', (_req, res) => {
     res.json({
@@ -346,149 +278,5 @@ export function buyerRoutes(deps: {
     res.status(204).end();
   });
 
-  router.post('/sales/:saleId/reservations', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const idempotencyKey = parse('Idempotency-Key header', IdempotencyHeader, req.get('idempotency-key'));
-    const body = parse('reservation', ReserveBody, req.body ?? {});
-    const state = runtime.state;
-    if (state !== 'OPEN') throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
-    const selection: Selection =
-      'seatIds' in body
-        ? { kind: 'seats', seatIds: body.seatIds }
-        : { kind: 'quantity', quantity: body.quantity };
-    const token = req.get('x-admission-token');
-    const result = await runtime.reservations.reserve({
-      userId: session.userId,
-      idempotencyKey,
-      selection,
-      reservationId: randomUUID(),
-      ...(token ? { admissionToken: token } : {}),
-    });
-    metrics.reserveOutcomes.inc({ sale: runtime.sale.id, code: result.ok ? 'ACCEPTED' : result.code });
-    await answerHold(req, res, runtime, result);
-  });
-
-  router.post('/sales/:saleId/group-reservations', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const idempotencyKey = parse('Idempotency-Key header', IdempotencyHeader, req.get('idempotency-key'));
-    const body = parse('group reservation', GroupBody, req.body ?? {});
-    const state = runtime.state;
-    if (state !== 'OPEN') throw new HttpError('SALE_NOT_OPEN', `the sale is ${state.toLowerCase()}`);
-    const token = req.get('x-admission-token');
-    // N seats together need assigned seating: a general-admission sale has no groups
-    if (!runtime.groups)
-      throw new HttpError('WRONG_SELECTION', 'group reservations need an assigned-seating sale');
-    const result = await runtime.groups.reserveGroup({
-      userId: session.userId,
-      idempotencyKey,
-      size: body.size,
-      ...(body.section ? { section: body.section } : {}),
-      ...(body.fallback ? { fallback: body.fallback } : {}),
-      reservationId: randomUUID(),
-      ...(token ? { admissionToken: token } : {}),
-    });
-    metrics.reserveOutcomes.inc({ sale: runtime.sale.id, code: result.ok ? 'ACCEPTED' : result.code });
-    await answerHold(req, res, runtime, result, result.ok ? { adjacent: result.adjacent } : {});
-  });
-
-  router.get('/sales/:saleId/reservations/:reservationId', async (req, res) => {
-    const { view } = await ownReservation(req, res);
-    res.json({ reservation: view });
-  });
-
-  router.get('/sales/:saleId/reservations/:reservationId/stream', async (req, res) => {
-    const { view, reservationId, runtime } = await ownReservation(req, res);
-    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
-    const client = hub.open(req, res, reservationChannel(runtime.sale.id, reservationId));
-    client.send('reservation', view);
-    if (isFinal(view)) client.close();
-  });
-
-  router.post('/sales/:saleId/reservations/:reservationId/extend', async (req, res) => {
-    const { session, runtime, reservationId } = await ownReservation(req, res);
-    const outcome = await runtime.reservations.extendHold({ userId: session.userId, reservationId });
-    if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be extended (${outcome.code})`);
-    const view = await loadReservation(platform, runtime, reservationId);
-    hub.broadcast(reservationChannel(runtime.sale.id, reservationId), 'reservation', view);
-    res.json({ reservation: view });
-  });
-
-  router.delete('/sales/:saleId/reservations/:reservationId', async (req, res) => {
-    const { session, runtime, reservationId } = await ownReservation(req, res);
-    const outcome = await runtime.reservations.releaseHold({ userId: session.userId, reservationId });
-    if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be released (${outcome.code})`);
-    caches.seats.invalidate(runtime.sale.id);
-    const view = await loadReservation(platform, runtime, reservationId);
-    hub.broadcast(reservationChannel(runtime.sale.id, reservationId), 'reservation', view);
-    res.json({ reservation: view });
-  });
-
-  /**
-   * The answer to a hold request, true to what happened: 201 (or 200 for a replay) for a hold,
-   * which is durable in the store's outbox when this is said; 202 when the store's answer did not
-   * come in time (the hold may exist: poll it, or retry with the same Idempotency-Key); a refusal
-   * otherwise, which changed nothing. A failing read of the row after the hold never turns the
-   * answer into an error: the hold stands, so the hold is what is answered.
-   */
-  async function answerHold(
-    req: Request,
-    res: Response,
-    runtime: RuntimeSale,
-    result: ReserveResult | GroupReserveResult,
-    extra: Record<string, unknown> = {},
-  ): Promise<void> {
-    if (!result.ok && result.code === 'OUTCOME_UNKNOWN') {
-      const poll = `${req.baseUrl}/sales/${runtime.sale.id}/reservations/${result.reservationId}`;
-      res
-        .status(202)
-        .location(poll)
-        .set('Retry-After', '1')
-        .json({
-          reservation: { id: result.reservationId, saleId: runtime.sale.id, status: 'PENDING' },
-          message:
-            'the outcome is not known yet: poll the reservation, or retry with the same Idempotency-Key',
-          poll,
-        });
-      return;
-    }
-    if (!result.ok) {
-      throw new HttpError(result.code, messageOf(result.code), {
-        ...(result.seatIds ? { seatIds: result.seatIds } : {}),
-        ...(result.tokenRefusal ? { tokenRefusal: result.tokenRefusal } : {}),
-        ...(result.code === 'PIPELINE_STALLED' ? { retryAfterMs: 2_000 } : {}),
-      });
-    }
-    caches.seats.invalidate(runtime.sale.id);
-    const held = { ...reservationView(result.hold, null), amountCents: result.amountCents };
-    // a new hold is answered as made; a replay as it stands now (confirmed, failed or expired since)
-    const view = result.replayed
-      ? await loadReservation(platform, runtime, result.reservationId).then(
-          (loaded) => loaded ?? held,
-          () => held,
-        )
-      : held;
-    res.status(result.replayed ? 200 : 201).json({ reservation: view, ...extra, replayed: result.replayed });
-  }
-
   return router;
-}
-
-function messageOf(code: string): string {
-  const messages: Record<string, string> = {
-    NOT_ADMITTED: 'you are not admitted (join the queue and wait for your turn)',
-    SOLD_OUT: 'sold out',
-    SEAT_TAKEN: 'a seat you chose is taken',
-    NO_ADJACENT_SEATS: 'no row has that many seats side by side',
-    UNKNOWN_SECTION: 'no such section in the seat map',
-    UNKNOWN_SEAT: 'a seat you chose is not in the seat map',
-    WRONG_SELECTION: 'choose seats for a seated sale, a quantity for general admission',
-    LIMIT_EXCEEDED: 'that would pass the tickets-per-user limit',
-    IDEMPOTENCY_KEY_REUSED: 'this Idempotency-Key was used for a different request',
-    SALE_NOT_WARM: 'the sale is not loaded yet',
-    PIPELINE_STALLED: 'orders are not being processed right now; nothing was held, try again shortly',
-    BUSY: 'the sale is busy; try again',
-  };
-  return messages[code] ?? code;
 }

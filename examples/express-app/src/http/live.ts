@@ -4,9 +4,8 @@ import type { Logger } from 'pino';
 import type { AppMetrics } from '../ops/metrics';
 import type { StatsSampler } from '../ops/stats';
 import type { Platform } from '../platform/platform';
-import { type BuyerCaches, loadReservation, loadSeats } from './buyer-routes';
+import { type BuyerCaches, loadSeats } from './buyer-routes';
 import type { QueueView } from './queue-answers';
-import { isFinal, reservationChannel } from './reservation-view';
 import type { SseHub } from './sse';
 
 /**
@@ -16,8 +15,7 @@ import type { SseHub } from './sse';
  *   looked up (to hand them their admission token), so a broadcast costs no per-user store call;
  * - seats: the seat map of a sale with watchers is re-read (through the cache) and sent when it
  *   changed;
- * - reservations: the worker's results are pushed to the buyer's stream at once, and open
- *   streams are re-checked now and then for changes without an event (a hold that expired).
+ * - reservations: the worker's results are counted (the streams are @seatrush/http's).
  */
 export class LiveUpdates {
   readonly #tickets = new Map<string, number>();
@@ -68,7 +66,6 @@ export class LiveUpdates {
   start(): void {
     this.#unsubscribe.push(this.platform.runtime.onResult((result) => void this.#onResult(result)));
     this.#timers.push(this.#every(500, () => this.#pushSeats()));
-    this.#timers.push(this.#every(2_000, () => this.#recheckReservations()));
     this.#timers.push(this.#every(1_000, async () => this.watchSales()));
     this.watchSales();
   }
@@ -144,32 +141,6 @@ export class LiveUpdates {
     this.metrics.reservationResults.inc({ sale: result.saleId, result: confirmed ? 'CONFIRMED' : 'FAILED' });
     if (!confirmed) this.stats.countFailure(result.saleId);
     this.caches.seats.invalidate(result.saleId);
-    await this.#pushReservation(result.saleId, result.payload.reservationId);
-  }
-
-  async #recheckReservations(): Promise<void> {
-    for (const channel of this.hub.channels('reservation:')) {
-      const [, saleId, reservationId] = channel.split(':');
-      if (saleId && reservationId) await this.#pushReservation(saleId, reservationId);
-    }
-  }
-
-  async #pushReservation(saleId: string, reservationId: string): Promise<void> {
-    const channel = reservationChannel(saleId, reservationId);
-    const clients = this.hub.clients(channel);
-    if (clients.length === 0) return;
-    const runtime = this.platform.runtime.sale(saleId);
-    if (!runtime) return;
-    try {
-      const view = await loadReservation(this.platform, runtime, reservationId);
-      if (!view) return;
-      this.hub.broadcast(channel, 'reservation', view);
-      if (isFinal(view)) {
-        for (const client of clients) client.close();
-      }
-    } catch (error) {
-      this.log.warn({ err: error, reservationId }, 'reservation update failed');
-    }
   }
 
   #every(ms: number, work: () => Promise<void> | void): NodeJS.Timeout {

@@ -50,13 +50,3 @@ export function reservationView(hold: HoldRecord, row: ReservationRow | null): R
       return { ...base, status: 'HELD', processing: row?.status ?? 'REQUESTED' };
   }
 }
-
-/** Whether a view is final (no further change will come). */
-export function isFinal(view: ReservationView): boolean {
-  return view.status !== 'HELD';
-}
-
-/** The SSE channel of one reservation's result. */
-export function reservationChannel(saleId: string, reservationId: string): string {
-  return `reservation:${saleId}:${reservationId}`;
-}

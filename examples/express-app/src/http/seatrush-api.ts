@@ -6,7 +6,9 @@ import {
   type SeatRushHttp,
 } from '@seatrush/http';
 import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
+import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/platform';
 import type { CheckoutActivity } from './checkout-activity';
 import { SESSION_COOKIE, type SessionCodec } from './session';
@@ -23,6 +25,8 @@ export function createSeatRushApi(deps: {
   codec: SessionCodec;
   operatorSignedIn: (headers: { authorization?: string | undefined; cookie?: string | undefined }) => boolean;
   activity: CheckoutActivity;
+  metrics: AppMetrics;
+  log: Logger;
 }): SeatRushHttp {
   const { config, platform, codec } = deps;
   const { rates } = config;
@@ -46,8 +50,29 @@ export function createSeatRushApi(deps: {
     trustProxy: false,
     invitations: platform.invitations,
     onPayment: ({ saleId, userId, payment }) => deps.activity.begun(saleId, userId, payment),
+    observe: (answer) => {
+      const { metrics } = deps;
+      const status = String(answer.status);
+      if (answer.status >= 500 || answer.route.startsWith('/operator')) {
+        const ms = Math.round(answer.durationMs);
+        deps.log.info(
+          { method: answer.method, route: `/api${answer.route}`, status: answer.status, ms },
+          'request',
+        );
+      }
+      metrics.httpDuration.observe(
+        { method: answer.method, route: `/api${answer.route}`, status },
+        answer.durationMs / 1_000,
+      );
+      if (RESERVE_ROUTES.has(answer.route) && answer.params.saleId) {
+        const code = answer.code ?? (answer.status === 202 ? 'OUTCOME_UNKNOWN' : 'ACCEPTED');
+        metrics.reserveOutcomes.inc({ sale: answer.params.saleId, code });
+      }
+    },
   });
 }
+
+const RESERVE_ROUTES = new Set(['/sales/:saleId/reservations', '/sales/:saleId/group-reservations']);
 
 /**
  * The route groups of the API the example serves through the package (paths relative to `/api`);
@@ -57,13 +82,21 @@ export const PACKAGE_ROUTES: readonly RegExp[] = [
   // the buyer-driven checkout and the provider's webhook
   /^\/sales\/[^/]+\/reservations\/[^/]+\/checkout(\/extend)?\/?$/,
   /^\/webhooks\/payments\/?$/,
+  // reservations: reserve, a group of seats together, and a reservation's view, stream, extension, release
+  /^\/sales\/[^/]+\/(group-)?reservations\/?$/,
+  /^\/sales\/[^/]+\/reservations\/[^/]+(\/stream|\/extend)?\/?$/,
 ];
 
-/** Mounts the package for the paths of {@link PACKAGE_ROUTES}; every other path goes on. */
+/**
+ * Mounts the package for the paths of {@link PACKAGE_ROUTES}; every other path goes on. The
+ * package's answers are timed by its `observe` (by route pattern), so `res.locals.seatrushApi`
+ * tells the app's own timing to leave them out.
+ */
 export function packageRoutes(api: SeatRushHttp, routes = PACKAGE_ROUTES): RequestHandler {
   const serve: ExpressMiddleware = expressMiddleware(api);
   return (req, res, next) => {
-    if (routes.some((route) => route.test(req.path))) serve(req, res, next);
-    else next();
+    if (!routes.some((route) => route.test(req.path))) return next();
+    res.locals.seatrushApi = true;
+    serve(req, res, next);
   };
 }
