@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { BatchOutcome, DomainEvent, EventHandler } from '@seatrush/core';
 import { DomainEvent as DomainEventSchema, validate, z } from '@seatrush/core/ports';
 import type pg from 'pg';
@@ -107,6 +108,15 @@ export class PgProjector implements EventHandler {
   }
 
   /**
+   * A prepared statement's name, one per schema (a pooled connection may serve projectors of
+   * several): a batch's statements are parsed and planned once per connection, not per batch
+   * (planning the record statement alone took about 5 ms).
+   */
+  #statementName(statement: 'record' | 'seats'): string {
+    return `seatrush-projector-${statement}-${createHash('sha1').update(this.#db.schema).digest('hex').slice(0, 12)}`;
+  }
+
+  /**
    * Records the events, counts the newly recorded ones per sale and minute, and merges every
    * event's reservation contribution: one statement.
    * @returns the ids of the events recorded for the first time
@@ -121,8 +131,9 @@ export class PgProjector implements EventHandler {
     // `ahead`: the incoming row outranks the stored one (same order as mergeContributions)
     const ahead = `(excluded.state_rank, excluded.state, -coalesce(excluded.settled_at, 0))
                    > (r.state_rank, r.state, -coalesce(r.settled_at, 0))`;
-    const { rows: inserted } = await client.query<{ event_id: string }>(
-      `WITH e AS (
+    const { rows: inserted } = await client.query<{ event_id: string }>({
+      name: this.#statementName('record'),
+      text: `WITH e AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
                               $8::int[], $9::int[], $10::bigint[], $11::bigint[])
            AS e(event_id, sale_id, type, reason, reservation_id, user_id, seat_ids, delta, confirmed_delta,
@@ -201,7 +212,7 @@ export class PgProjector implements EventHandler {
                          ELSE coalesce(r.reason, CASE WHEN r.state = excluded.state THEN excluded.reason END) END
        )
        SELECT event_id FROM recorded`,
-      [
+      values: [
         rows.map((r) => r.eventId),
         rows.map((r) => r.saleId),
         rows.map((r) => r.type),
@@ -225,7 +236,7 @@ export class PgProjector implements EventHandler {
         merged.map((c) => c.settledAt),
         merged.map((c) => c.reason),
       ],
-    );
+    });
     return new Set(inserted.map((r) => r.event_id));
   }
 
@@ -241,8 +252,9 @@ export class PgProjector implements EventHandler {
     }
     if (pairs.size === 0) return;
     const seats = [...pairs.values()].sort(([a, x], [b, y]) => (a === b ? compare(x, y) : compare(a, b)));
-    await client.query(
-      `WITH a AS (SELECT * FROM unnest($1::text[], $2::text[]) AS a(sale_id, seat_id)),
+    await client.query({
+      name: this.#statementName('seats'),
+      text: `WITH a AS (SELECT * FROM unnest($1::text[], $2::text[]) AS a(sale_id, seat_id)),
        -- each seat's reservations, by its links; the lookup of a reservation is planned alone
        -- (OFFSET 0): a primary-key probe whatever the statistics say. Fresh tables (a rebuild, a
        -- new sale) have none, and the planner then read every reservation of the sale per seat.
@@ -279,8 +291,8 @@ export class PgProjector implements EventHandler {
        ON CONFLICT (sale_id, seat_id) DO UPDATE SET
          state = excluded.state, reservation_id = excluded.reservation_id, user_id = excluded.user_id,
          since = excluded.since, expires_at = excluded.expires_at`,
-      [seats.map(([sale]) => sale), seats.map(([, seat]) => seat)],
-    );
+      values: [seats.map(([sale]) => sale), seats.map(([, seat]) => seat)],
+    });
   }
 }
 
