@@ -458,6 +458,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
         saleId,
         confirmedUnits: 2,
         confirmedSeatIds: ['A4', 'A5'],
+        pendingUnits: 0,
+        pendingSeatIds: [],
       });
       expect(before).toMatchObject({ available: 7, held: 2, confirmed: 1 });
       expect(after).toEqual({ saleId, initialStock: 10, available: 6, held: 2, confirmed: 2 });
@@ -469,6 +471,165 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
         'CONFIRMED',
         'HELD',
       ]);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'a repair keeps units confirmed here that are still pending in the truth (paid, not yet recorded)',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
+      await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
+      // the worker confirmed the hold; PostgreSQL still has the reservation PAYMENT_PENDING
+      const { after } = await inventory.repair({
+        saleId,
+        confirmedUnits: 0,
+        confirmedSeatIds: [],
+        pendingUnits: 2,
+        pendingSeatIds: [],
+      });
+      expect(after).toEqual({ saleId, initialStock: 10, available: 8, held: 0, confirmed: 2 });
+      expect(await inventory.counts(saleId)).toEqual(after);
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'a repair frees units confirmed here that are neither sold nor pending, and keeps every hold',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      const sold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
+      await inventory.confirm({ saleId, reservationId: sold.reservationId, userId: 'u1', now });
+      const live = heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now)));
+      // the truth: 1 unit sold, 1 pending; the third confirmed unit was never bought
+      const { before, after } = await inventory.repair({
+        saleId,
+        confirmedUnits: 1,
+        confirmedSeatIds: [],
+        pendingUnits: 1,
+        pendingSeatIds: [],
+      });
+      expect(before).toMatchObject({ available: 5, held: 2, confirmed: 3 });
+      expect(after).toEqual({ saleId, initialStock: 10, available: 6, held: 2, confirmed: 2 });
+      expect(await inventory.getHold(saleId, live.reservationId)).toMatchObject({ status: 'HELD' });
+      // the hold still ends normally and gives its units back once
+      await inventory.release({ saleId, reservationId: live.reservationId, userId: 'u2', now });
+      expect(await inventory.counts(saleId)).toEqual({
+        saleId,
+        initialStock: 10,
+        available: 8,
+        held: 0,
+        confirmed: 2,
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'a repair raises confirmed units below the truth, never into a live hold',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10 });
+      const now = startOfTest();
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(4), now)));
+      // the store lost 3 sold units (it would sell them again)
+      const raised = await inventory.repair({
+        saleId,
+        confirmedUnits: 3,
+        confirmedSeatIds: [],
+        pendingUnits: 1,
+        pendingSeatIds: [],
+      });
+      expect(raised.after).toEqual({ saleId, initialStock: 10, available: 3, held: 4, confirmed: 3 });
+      // a truth that does not fit beside the live holds: the held units stay held
+      const crowded = await inventory.repair({
+        saleId,
+        confirmedUnits: 8,
+        confirmedSeatIds: [],
+        pendingUnits: 0,
+        pendingSeatIds: [],
+      });
+      expect(crowded.after).toEqual({ saleId, initialStock: 10, available: 0, held: 4, confirmed: 6 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'a repair keeps the seats of pending reservations, confirmed or held, and frees a seat nobody bought',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
+      const now = startOfTest();
+      const paid = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
+      await inventory.confirm({ saleId, reservationId: paid.reservationId, userId: 'u1', now });
+      heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', seats('A3'), now)));
+      // the truth: A4 sold; A2 and A3 pending; A1 was never bought
+      const { after } = await inventory.repair({
+        saleId,
+        confirmedUnits: 1,
+        confirmedSeatIds: ['A4'],
+        pendingUnits: 2,
+        pendingSeatIds: ['A2', 'A3'],
+      });
+      const states = await inventory.seatStates(saleId);
+      expect([states.A1, states.A2, states.A3, states.A4]).toEqual([
+        'AVAILABLE',
+        'CONFIRMED',
+        'HELD',
+        'CONFIRMED',
+      ]);
+      expect(after).toEqual({ saleId, initialStock: 10, available: 7, held: 1, confirmed: 2 });
+      // A2 cannot be held again
+      expect(await inventory.reserve(reserveRequest(saleId, 'u3', seats('A2'), now))).toMatchObject({
+        ok: false,
+        code: 'SEAT_TAKEN',
+      });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'a repair keeps what was confirmed after the caller read the store (the truth may not know it)',
+    async run({ inventory }) {
+      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
+      const now = startOfTest();
+      const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
+      // the reconciler reads the store: A1 confirmed (nobody bought it), A2 held
+      const observed = await inventory.counts(saleId);
+      expect(observed).toMatchObject({ held: 1, confirmed: 1 });
+      // then the truth, which does not know u1's reservation yet; the worker then inserts and
+      // confirms it before the repair runs
+      await inventory.confirm({ saleId, reservationId: late.reservationId, userId: 'u1', now });
+      const { after } = await inventory.repair({
+        saleId,
+        confirmedUnits: 0,
+        confirmedSeatIds: [],
+        pendingUnits: 0,
+        pendingSeatIds: [],
+        observedConfirmed: observed.confirmed,
+        observedConfirmedSeatIds: ['A1'],
+      });
+      const states = await inventory.seatStates(saleId);
+      expect([states.A1, states.A2]).toEqual(['AVAILABLE', 'CONFIRMED']);
+      expect(after).toEqual({ saleId, initialStock: 10, available: 9, held: 0, confirmed: 1 });
+    },
+  },
+  {
+    category: 'behaviour',
+    name: 'a repair keeps units confirmed after the caller read the store (general admission)',
+    async run({ inventory }) {
+      const saleId = await generalSale(inventory, { stock: 10, confirmedPerUser: { u0: 2 } });
+      const now = startOfTest();
+      const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
+      const observed = await inventory.counts(saleId);
+      expect(observed).toMatchObject({ held: 3, confirmed: 2 });
+      await inventory.confirm({ saleId, reservationId: late.reservationId, userId: 'u1', now });
+      // the truth read in between: u0's 2 units were refunded, u1's reservation not yet inserted
+      const { after } = await inventory.repair({
+        saleId,
+        confirmedUnits: 0,
+        confirmedSeatIds: [],
+        pendingUnits: 0,
+        pendingSeatIds: [],
+        observedConfirmed: observed.confirmed,
+      });
+      expect(after).toEqual({ saleId, initialStock: 10, available: 7, held: 0, confirmed: 3 });
     },
   },
   {
@@ -614,8 +775,12 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       await expectValidationError(() => inventory.release({ ...ref, userId: 'x:y' }));
       await expectValidationError(() => inventory.confirm({ ...ref, now: -1 }));
       await expectValidationError(() => inventory.expireDue({ saleId, now, limit: 0 }));
+      const truth = { saleId, confirmedUnits: 0, confirmedSeatIds: [], pendingUnits: 0, pendingSeatIds: [] };
+      await expectValidationError(() => inventory.repair({ ...truth, confirmedUnits: -1 }));
+      await expectValidationError(() => inventory.repair({ ...truth, pendingUnits: -1 }));
+      await expectValidationError(() => inventory.repair({ ...truth, observedConfirmed: 0.5 }));
       await expectValidationError(() =>
-        inventory.repair({ saleId, confirmedUnits: -1, confirmedSeatIds: [] }),
+        inventory.repair({ ...truth, pendingSeatIds: undefined } as unknown as typeof truth),
       );
       expect(await inventory.getHold(saleId, hold.reservationId)).toEqual(hold);
       expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 1 });

@@ -180,12 +180,17 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
       ];
       await repository.insertMany(rows);
       const totals = await repository.totals(saleId);
-      expect({ ...totals, confirmedSeatIds: [...totals.confirmedSeatIds].sort() }).toEqual({
+      expect({
+        ...totals,
+        confirmedSeatIds: [...totals.confirmedSeatIds].sort(),
+        pendingSeatIds: [...totals.pendingSeatIds].sort(),
+      }).toEqual({
         saleId,
         initialStock: 10,
         confirmedUnits: 2,
         confirmedSeatIds: ['A1', 'A2'],
         pendingUnits: 2,
+        pendingSeatIds: ['B1', 'B2'],
       });
       const snapshot = await repository.loadSnapshot(saleId);
       expect(snapshot).toMatchObject({ saleId, initialStock: 10, available: 6, ticketsPerUser: 3 });

@@ -365,6 +365,7 @@ describe('totals, snapshot and reconciliation', () => {
       confirmedUnits: 3,
       confirmedSeatIds: ['A1', 'A2', 'A3'],
       pendingUnits: 2,
+      pendingSeatIds: ['A4', 'A5'],
     });
     expect(await db.repository.loadSnapshot('s1')).toEqual({
       saleId: 's1',

@@ -41,7 +41,7 @@ import type { SaleKeys } from './keys';
 import { exec } from './options';
 import { asList, holdFrom, pairs, publicHold } from './replies';
 import type { RedisClient } from './scripts';
-import { anything, Count, PositiveInt, validateFields } from './validation';
+import { anything, Count, optional, PositiveInt, validateFields } from './validation';
 import { RedisWaitingListStore } from './waiting-list-store';
 
 export type { RedisInventoryStoreOptions } from './inventory-context';
@@ -543,33 +543,29 @@ export class RedisInventoryStore implements InventoryStore {
     return states;
   }
 
-  /** Makes the store agree with the source of truth (see `src/lua/repair.lua`). */
+  /**
+   * Makes the store agree with the source of truth, in one script (`src/lua/repair.lua`): see
+   * `InventoryStore.repair` for what it keeps.
+   */
   async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
-    const t = validateFields(
-      'inventory truth',
-      { saleId: SaleId, confirmedUnits: Count, confirmedSeatIds: SeatId.array() },
-      truth,
-    );
+    const t = validateTruth(truth);
     const k = this.keys(t.saleId);
     const reply = asList(
-      await this.context.scripts.run(
-        'repair',
-        [k.meta, k.stock, k.seats],
-        [t.confirmedUnits, ...t.confirmedSeatIds],
-      ),
+      await this.context.scripts.run('repair', [k.meta, k.stock, k.seats], repairArgs(t)),
       'repair',
     );
     if (reply[0] === 'UNKNOWN') throw new UnknownSaleError(t.saleId);
     if (reply[0] === 'INVALID') {
-      throw new ValidationError(
-        'inventory truth',
-        reply[1] === 'UNITS'
-          ? [{ path: 'confirmedUnits', message: 'more than the initial stock' }]
-          : reply.slice(2).map((id) => ({
-              path: 'confirmedSeatIds',
-              message: `seat ${String(id)} is not in the seat map`,
-            })),
-      );
+      const issues: Array<{ path: string; message: string }> = [];
+      if (reply[1] === 'UNITS')
+        issues.push({ path: 'confirmedUnits', message: 'more than the initial stock' });
+      for (let i = 2; i + 1 < reply.length; i += 2) {
+        issues.push({
+          path: String(reply[i]),
+          message: `seat ${String(reply[i + 1])} is not in the seat map`,
+        });
+      }
+      throw new ValidationError('inventory truth', issues);
     }
     const [initialStock, availableBefore, heldBefore, confirmedBefore, available, held, confirmed] = reply
       .slice(1)
@@ -594,6 +590,39 @@ function holdChange(raw: unknown): HoldChangeOutcome {
   const reply = asList(raw, 'hold change');
   if (reply[0] === 'OK') return { ok: true, hold: publicHold(holdFrom(pairs(reply, 1))) };
   return { ok: false, code: String(reply[1]) as Extract<HoldChangeOutcome, { ok: false }>['code'] };
+}
+
+/** A repair's truth, checked field by field (`ValidationError` naming each bad one). */
+export function validateTruth(truth: InventoryTruth): InventoryTruth {
+  return validateFields(
+    'inventory truth',
+    {
+      saleId: SaleId,
+      confirmedUnits: Count,
+      confirmedSeatIds: SeatId.array(),
+      pendingUnits: Count,
+      pendingSeatIds: SeatId.array(),
+      observedConfirmed: optional(Count),
+      observedConfirmedSeatIds: optional(SeatId.array()),
+    },
+    truth,
+  );
+}
+
+/** repair.lua's arguments (see its header). */
+function repairArgs(t: InventoryTruth): Array<string | number> {
+  const seen = t.observedConfirmedSeatIds;
+  return [
+    t.confirmedUnits,
+    t.pendingUnits,
+    t.observedConfirmed ?? '',
+    t.confirmedSeatIds.length,
+    t.pendingSeatIds.length,
+    seen ? seen.length : -1,
+    ...t.confirmedSeatIds,
+    ...t.pendingSeatIds,
+    ...(seen ?? []),
+  ];
 }
 
 /** Rules the snapshot schema cannot state alone. */

@@ -24,12 +24,18 @@ import {
   EpochMs,
   InventorySnapshot,
   ReserveRequest,
+  repairedConfirmed,
   reserveFingerprint,
   validate,
 } from '@seatrush/core/ports';
 import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
 import { contextOf } from './inventory-context';
-import { checkSnapshot, RedisInventoryStore, type RedisInventoryStoreOptions } from './inventory-store';
+import {
+  checkSnapshot,
+  RedisInventoryStore,
+  type RedisInventoryStoreOptions,
+  validateTruth,
+} from './inventory-store';
 import { KeySpace, type SaleKeys } from './keys';
 import { exec, type StoreContext, storeContext } from './options';
 import { asList, holdFrom, publicHold } from './replies';
@@ -677,23 +683,22 @@ export class RedisStripedInventoryStore implements InventoryStore {
   }
 
   /**
-   * Makes the store agree with the source of truth. A striped sale: every stripe's transfers are
-   * frozen, those in flight finished, the stripes counted; then each stripe is changed relative to
-   * its state at that moment (so holds made meanwhile are kept): confirmed becomes the truth's
-   * units, and the free units what is left of the initial stock beside the live holds.
+   * Makes the store agree with the source of truth (see `InventoryStore.repair` for what it keeps).
+   * A striped sale: every stripe's transfers are frozen, those in flight finished, the stripes
+   * counted; the confirmed units to keep follow from that count (`repairedConfirmed`); then each
+   * stripe is changed relative to its state at that moment, so holds made and units confirmed
+   * meanwhile are kept. Held units stay the live holds'; the free units are what is left.
    */
   async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
-    const t = validateFields(
-      'inventory truth',
-      { saleId: SaleId, confirmedUnits: Count, confirmedSeatIds: SeatId.array() },
-      truth,
-    );
+    const t = validateTruth(truth);
     const layout = await this.layout(t.saleId);
     if (!layout || layout.keys.length === 1) return this.single.repair(truth);
-    if (t.confirmedSeatIds.length > 0) {
-      throw new ValidationError('inventory truth', [
-        { path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' },
-      ]);
+    const seated = (['confirmedSeatIds', 'pendingSeatIds'] as const).filter((path) => t[path].length > 0);
+    if (seated.length > 0) {
+      throw new ValidationError(
+        'inventory truth',
+        seated.map((path) => ({ path, message: 'a general-admission sale has no seats' })),
+      );
     }
     if (t.confirmedUnits > layout.initialStock) {
       throw new ValidationError('inventory truth', [
@@ -714,17 +719,18 @@ export class RedisStripedInventoryStore implements InventoryStore {
         held: sum((s) => s.held),
         confirmed: sum((s) => s.confirmed),
       };
-      const held = Math.min(before.held, layout.initialStock - t.confirmedUnits);
+      const held = Math.min(before.held, layout.initialStock);
+      const confirmed = repairedConfirmed(t, before.confirmed, layout.initialStock - held);
       const confirmedChange = spread(
         stripes.map((s) => s.confirmed),
-        t.confirmedUnits - before.confirmed,
+        confirmed - before.confirmed,
       );
       const heldChange = spread(
         stripes.map((s) => s.held),
         held - before.held,
       );
-      // units that must appear (or go) in the free stock: the truth's total less what is counted
-      let stockChange = layout.initialStock - t.confirmedUnits - held - before.available;
+      // units that must appear (or go) in the free stock: what is left less what is counted
+      let stockChange = layout.initialStock - confirmed - held - before.available;
       for (let s = 0; s < stripes.length && stockChange !== 0; s++) {
         const wanted = s === 0 || stockChange < 0 ? stockChange : 0;
         const reply = asList(

@@ -259,6 +259,8 @@ describe('RedisInventoryStore on one Redis', () => {
       saleId: 'sale1',
       confirmedUnits: 2,
       confirmedSeatIds: ['s3', 's4'],
+      pendingUnits: 0,
+      pendingSeatIds: [],
     });
     expect(before).toMatchObject({ available: 3, held: 1, confirmed: 0 });
     expect(after).toEqual({ saleId: 'sale1', initialStock: 4, available: 1, held: 1, confirmed: 2 });

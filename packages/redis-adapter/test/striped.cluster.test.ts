@@ -267,7 +267,13 @@ describe('striped stock on a 3-master Redis Cluster', () => {
           }),
         ),
       );
-      const repaired = await store.repair({ saleId: 'cut', confirmedUnits: 10, confirmedSeatIds: [] });
+      const repaired = await store.repair({
+        saleId: 'cut',
+        confirmedUnits: 10,
+        confirmedSeatIds: [],
+        pendingUnits: 0,
+        pendingSeatIds: [],
+      });
       const outcomes = await reserves;
       const held = outcomes.filter((o) => o.ok).length;
       expect(repaired.after.confirmed).toBe(10);

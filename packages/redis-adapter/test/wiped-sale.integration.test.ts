@@ -110,7 +110,15 @@ async function everyWrite(inventory: RedisInventoryStore, saleId: string, ids: R
         99,
       ),
     ),
-    repair: await thrown(inventory.repair({ saleId, confirmedUnits: 1, confirmedSeatIds: ['s2'] })),
+    repair: await thrown(
+      inventory.repair({
+        saleId,
+        confirmedUnits: 1,
+        confirmedSeatIds: ['s2'],
+        pendingUnits: 0,
+        pendingSeatIds: [],
+      }),
+    ),
   };
 }
 

@@ -30,6 +30,7 @@ import type { WaitingListStore } from '../ports/waiting-list-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
 import { reserveFingerprint } from './fingerprint';
 import { groupReserveFingerprint } from './group-fingerprint';
+import { repairedConfirmed } from './inventory-repair';
 import {
   assertReservationIdFree,
   copyHold,
@@ -54,6 +55,10 @@ const Truth = z.object({
   saleId: SaleId,
   confirmedUnits: z.number().int().nonnegative(),
   confirmedSeatIds: z.array(SeatId),
+  pendingUnits: z.number().int().nonnegative(),
+  pendingSeatIds: z.array(SeatId),
+  observedConfirmed: z.number().int().nonnegative().optional(),
+  observedConfirmedSeatIds: z.array(SeatId).optional(),
 });
 const FencingToken = z.number().int().nonnegative();
 const UnrelayedQuery = z.object({
@@ -361,11 +366,11 @@ export class MemoryInventoryStore implements InventoryStore {
   async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
     const parsed = validate('inventory truth', Truth, truth);
     const sale = this.#state.sale(parsed.saleId);
-    const unknown = parsed.confirmedSeatIds.filter((id) => !sale.seats.has(id));
-    const issues: ValidationIssue[] = unknown.map((id) => ({
-      path: 'confirmedSeatIds',
-      message: `seat ${id} is not in the seat map`,
-    }));
+    const issues: ValidationIssue[] = (['confirmedSeatIds', 'pendingSeatIds'] as const).flatMap((path) =>
+      parsed[path]
+        .filter((id) => !sale.seats.has(id))
+        .map((id) => ({ path, message: `seat ${id} is not in the seat map` })),
+    );
     if (parsed.confirmedUnits > sale.initialStock) {
       issues.push({ path: 'confirmedUnits', message: `more than the initial stock ${sale.initialStock}` });
     }
@@ -373,17 +378,20 @@ export class MemoryInventoryStore implements InventoryStore {
 
     const before = countsOf(parsed.saleId, sale);
     const sold = new Set(parsed.confirmedSeatIds);
+    const pending = new Set(parsed.pendingSeatIds);
+    const freeable = parsed.observedConfirmedSeatIds ? new Set(parsed.observedConfirmedSeatIds) : null;
     for (const [id, seat] of sale.seats) {
-      if (sold.has(id)) seat.state = 'CONFIRMED';
-      else if (seat.state === 'CONFIRMED') {
-        seat.state = 'AVAILABLE';
-        delete seat.reservationId;
+      if (sold.has(id)) {
+        // a live hold keeps its seat: its buyer was told "held", and the hold's end frees it
+        if (seat.state === 'AVAILABLE') sale.seats.set(id, { state: 'CONFIRMED' });
+      } else if (seat.state === 'CONFIRMED' && !pending.has(id) && (!freeable || freeable.has(id))) {
+        sale.seats.set(id, { state: 'AVAILABLE' });
       }
     }
     let held = 0;
     for (const hold of sale.holds.values()) if (hold.status === 'HELD') held += hold.quantity;
-    sale.confirmed = parsed.confirmedUnits;
-    sale.held = Math.min(held, sale.initialStock - sale.confirmed);
+    sale.held = Math.min(held, sale.initialStock);
+    sale.confirmed = repairedConfirmed(parsed, sale.confirmed, sale.initialStock - sale.held);
     sale.available = sale.initialStock - sale.confirmed - sale.held;
     return { before, after: countsOf(parsed.saleId, sale) };
   }

@@ -177,12 +177,16 @@ export class MemoryReservationRepository implements ReservationRepository {
     let confirmedUnits = 0;
     let pendingUnits = 0;
     const confirmedSeatIds: string[] = [];
+    const pendingSeatIds: string[] = [];
     for (const row of this.#rows.values()) {
       if (row.saleId !== sale.id) continue;
       if (row.status === 'CONFIRMED') {
         confirmedUnits += row.quantity;
         confirmedSeatIds.push(...row.seatIds);
-      } else if (PENDING.has(row.status)) pendingUnits += row.quantity;
+      } else if (PENDING.has(row.status)) {
+        pendingUnits += row.quantity;
+        pendingSeatIds.push(...row.seatIds);
+      }
     }
     return {
       saleId: sale.id,
@@ -190,6 +194,7 @@ export class MemoryReservationRepository implements ReservationRepository {
       confirmedUnits,
       confirmedSeatIds,
       pendingUnits,
+      pendingSeatIds,
     };
   }
 }

@@ -191,8 +191,21 @@ export interface InventoryStore {
   /** Seat states for a seat map; empty for general admission. */
   seatStates(saleId: string): Promise<Record<string, SeatState>>;
   /**
-   * Makes the store agree with the source of truth: the given seats and units become CONFIRMED and
-   * `available` becomes initial − confirmed − live holds. Returns the counts before and after.
+   * Makes the store agree with the source of truth, in ONE atomic step, without ever freeing a
+   * unit or seat that may be sold (docs/design.md §Reconciliation):
+   *
+   * - confirmed units are kept within [truth confirmed, truth confirmed + truth pending]: raised to
+   *   the truth's confirmed when below, lowered to that ceiling when above, else left as they are
+   *   (the processor confirms in the store a moment before it records CONFIRMED, so a pending
+   *   reservation may be confirmed here already). With `observedConfirmed`, units confirmed here
+   *   since that reading are added to the ceiling: the truth, read after it, may not know them;
+   * - the truth's confirmed seats become CONFIRMED, unless a live hold has them (it keeps them);
+   *   a seat CONFIRMED here becomes AVAILABLE only when the truth has it neither confirmed nor
+   *   pending (and, with `observedConfirmedSeatIds`, was among those the caller saw confirmed);
+   * - live holds keep their units and seats: confirmed is at most initial − held;
+   * - `available` becomes initial − held − confirmed.
+   *
+   * Returns the counts before and after.
    */
   repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }>;
   /**
@@ -227,11 +240,33 @@ export interface InventoryStore {
   wasRebuilt?(saleId: string): Promise<boolean>;
 }
 
-/** What the source of truth (PostgreSQL) says is sold, for `InventoryStore.repair`. */
+/**
+ * What the source of truth (PostgreSQL) says is sold and in flight, for `InventoryStore.repair`,
+ * with what the caller saw in the store before it read the truth.
+ */
 export interface InventoryTruth {
   saleId: string;
+  /** Units of CONFIRMED reservations. */
   confirmedUnits: number;
+  /** Seats of CONFIRMED reservations. */
   confirmedSeatIds: string[];
+  /** Units of pending (REQUESTED or PAYMENT_PENDING) reservations: they may be confirmed in the store. */
+  pendingUnits: number;
+  /** Seats of pending reservations: a repair never frees them. */
+  pendingSeatIds: string[];
+  /**
+   * The store's confirmed units as the caller read them BEFORE reading the truth. A reservation
+   * confirmed in the store after that reading may be unknown to the truth (not yet inserted when
+   * it was read), so the repair never lowers confirmed units below the ceiling plus what was
+   * confirmed since. Omitted: the ceiling alone (only right while nothing is being confirmed).
+   */
+  observedConfirmed?: number;
+  /**
+   * The seats the caller saw CONFIRMED in the store BEFORE reading the truth. When given, only
+   * these seats may be freed: a seat confirmed since may belong to a reservation the truth did
+   * not know yet. Omitted: any seat the truth has neither confirmed nor pending.
+   */
+  observedConfirmedSeatIds?: string[];
 }
 
 /**

@@ -37,6 +37,8 @@ export interface SaleTotals {
   confirmedSeatIds: string[];
   /** REQUESTED or PAYMENT_PENDING: accepted, not yet final. */
   pendingUnits: number;
+  /** The seats of the REQUESTED or PAYMENT_PENDING reservations (empty for general admission). */
+  pendingSeatIds: string[];
 }
 
 export interface ReconciliationRecord {
@@ -91,6 +93,11 @@ export interface ReservationRepository {
    * a rebuild of a wiped store holds again for their buyers (issue 20).
    */
   listInFlight?(saleId: string): Promise<ReservationRow[]>;
+  /**
+   * The sale's sold and pending units and seats, for the reconciler. Read from the primary: a
+   * lagging copy would make the truth look behind the store, and a repair from it would free
+   * sold seats.
+   */
   totals(saleId: string): Promise<SaleTotals>;
   recordReconciliation(record: ReconciliationRecord): Promise<void>;
   /**

@@ -5,7 +5,7 @@ import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
-import type { InventoryCounts, InventoryStore } from '../ports/inventory-store';
+import type { InventoryCounts, InventoryStore, SeatState } from '../ports/inventory-store';
 import type {
   ReconciliationRecord,
   ReservationRepository,
@@ -52,7 +52,9 @@ export interface ReconcilerOptions {
  * sold, so the store's confirmed units may lie anywhere from the repository's confirmed units to
  * confirmed + pending. Fewer means the store lost sales (it would oversell); more means it keeps
  * units nobody bought (it would undersell). Either way the store is repaired from the repository,
- * which is the source of truth, the run is recorded and an operator is alerted.
+ * which is the source of truth, the run is recorded and an operator is alerted. The store is read
+ * before the repository, and the repair (one atomic step of the store) never frees a unit or seat
+ * that may have been sold since: see `InventoryStore.repair`.
  */
 export class Reconciler {
   private readonly task: PeriodicTask | null;
@@ -97,13 +99,12 @@ export class Reconciler {
   async reconcile(saleId: string, options: { repair?: boolean } = {}): Promise<ReconciliationReport> {
     const id = validate('sale id', SaleId, saleId);
     const { inventory, repository, clock } = this.options;
-    const totals = await repository.totals(id);
     const ranAt = clock.now();
     if (this.options.rebuild && !(await inventory.isWarm(id))) await this.options.rebuild.rebuildIfCold(id);
     if (!(await inventory.isWarm(id))) {
       // nothing to repair: loading a sale is the warm-up's job, which checks it too
       const report: ReconciliationReport = {
-        ...recordOf(id, ranAt, null, totals),
+        ...recordOf(id, ranAt, null, await repository.totals(id)),
         consistent: false,
         repaired: false,
         problems: ['the sale is not loaded in the store'],
@@ -111,8 +112,13 @@ export class Reconciler {
       await this.finish(report);
       return report;
     }
+    // The store first, the truth after: a reservation moving meanwhile (inserted, confirmed in
+    // the store, recorded CONFIRMED) can then only make the truth look ahead of the store, never
+    // behind it, and a truth that looks behind is what would free a sold unit.
     const before = await inventory.counts(id);
-    const problems = await this.problemsOf(before, totals);
+    const states = await inventory.seatStates(id);
+    const totals = await repository.totals(id);
+    const problems = this.problemsOf(before, states, totals);
     const report: ReconciliationReport = {
       ...recordOf(id, ranAt, before, totals),
       consistent: problems.length === 0,
@@ -120,20 +126,30 @@ export class Reconciler {
       problems,
     };
     if (problems.length > 0 && (options.repair ?? true)) {
-      const { after } = await inventory.repair({
+      // what was seen before the truth was read goes along: the repair keeps whatever the store
+      // confirmed since (the truth may not know it yet) and frees only seats seen confirmed
+      const repair = await inventory.repair({
         saleId: id,
         confirmedUnits: totals.confirmedUnits,
         confirmedSeatIds: totals.confirmedSeatIds,
+        pendingUnits: totals.pendingUnits,
+        pendingSeatIds: totals.pendingSeatIds,
+        observedConfirmed: before.confirmed,
+        observedConfirmedSeatIds: seatsIn(states, 'CONFIRMED'),
       });
       report.repaired = true;
-      report.after = after;
-      await this.publishRepair(before, after, ranAt);
+      report.after = repair.after;
+      await this.publishRepair(repair.before, repair.after, ranAt);
     }
     await this.finish(report);
     return report;
   }
 
-  private async problemsOf(counts: InventoryCounts, totals: SaleTotals): Promise<string[]> {
+  private problemsOf(
+    counts: InventoryCounts,
+    states: Record<string, SeatState>,
+    totals: SaleTotals,
+  ): string[] {
     const problems: string[] = [];
     const sum = counts.available + counts.held + counts.confirmed;
     if (counts.available < 0) problems.push(`available is negative (${counts.available})`);
@@ -156,12 +172,16 @@ export class Reconciler {
         `the store has ${counts.confirmed} confirmed units, more than sold and pending (${ceiling})`,
       );
     }
-    if (totals.confirmedSeatIds.length > 0) {
-      const states = await this.options.inventory.seatStates(totals.saleId);
-      const unsold = totals.confirmedSeatIds.filter((seatId) => states[seatId] !== 'CONFIRMED');
-      if (unsold.length > 0) {
-        problems.push(`${unsold.length} sold seats are not CONFIRMED in the store (first: ${unsold[0]})`);
-      }
+    const unsold = totals.confirmedSeatIds.filter((seatId) => states[seatId] !== 'CONFIRMED');
+    if (unsold.length > 0) {
+      problems.push(`${unsold.length} sold seats are not CONFIRMED in the store (first: ${unsold[0]})`);
+    }
+    const accounted = new Set([...totals.confirmedSeatIds, ...totals.pendingSeatIds]);
+    const unbought = seatsIn(states, 'CONFIRMED').filter((seatId) => !accounted.has(seatId));
+    if (unbought.length > 0) {
+      problems.push(
+        `${unbought.length} seats are CONFIRMED in the store but neither sold nor pending (first: ${unbought[0]})`,
+      );
     }
     return problems;
   }
@@ -218,4 +238,9 @@ function recordOf(
     truthConfirmed: totals.confirmedUnits,
     truthPending: totals.pendingUnits,
   };
+}
+
+/** The seats in `state`, in the seat map's order. */
+function seatsIn(states: Record<string, SeatState>, state: SeatState): string[] {
+  return Object.keys(states).filter((seatId) => states[seatId] === state);
 }

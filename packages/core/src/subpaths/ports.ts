@@ -12,6 +12,7 @@ export * from '../lifecycle';
 export { DEFAULT_RETRY_POLICY, retryDelayMs } from '../memory/event-bus';
 export { reserveFingerprint } from '../memory/fingerprint';
 export { groupReserveFingerprint } from '../memory/group-fingerprint';
+export { repairedConfirmed } from '../memory/inventory-repair';
 export { SIMULATOR_CARDS, SIMULATOR_SIGNATURE_HEADER } from '../memory/payment-simulator';
 export * from '../ports';
 export { PAYMENT_RECORD_STATUSES } from '../ports/checkout-store';

@@ -86,8 +86,16 @@ describe('MemoryInventoryStore', () => {
     const store = new MemoryInventoryStore();
     await store.load(assigned());
     expect(
-      await issuesOf(() => store.repair({ saleId: 'as', confirmedUnits: 4, confirmedSeatIds: ['Z9'] })),
-    ).toEqual(['confirmedSeatIds', 'confirmedUnits']);
+      await issuesOf(() =>
+        store.repair({
+          saleId: 'as',
+          confirmedUnits: 4,
+          confirmedSeatIds: ['Z9'],
+          pendingUnits: 1,
+          pendingSeatIds: ['Z8'],
+        }),
+      ),
+    ).toEqual(['confirmedSeatIds', 'pendingSeatIds', 'confirmedUnits']);
     expect(await store.counts('as')).toMatchObject({ available: 3, confirmed: 0 });
   });
 

@@ -417,8 +417,11 @@ export class PgReservationRepository implements ReservationRepository {
   }
 
   /**
-   * What the reconciler trusts, in one statement: units confirmed and pending, and the sold seats.
-   * Read from the replica when one is configured.
+   * What the reconciler trusts, in one statement (one snapshot): units confirmed and pending, the
+   * sold seats and the seats of the pending reservations. Read from the PRIMARY even when a
+   * replica is configured: the reconciler reads the store first and this second, so the truth may
+   * only be ahead of the store, and a lagging replica would put it behind (a repair from it would
+   * free sold seats).
    * @throws UnknownSaleError when the sale was never saved.
    */
   async totals(saleId: string): Promise<SaleTotals> {
@@ -428,11 +431,15 @@ export class PgReservationRepository implements ReservationRepository {
       confirmed_units: number;
       pending_units: number;
       confirmed_seat_ids: string[];
+      pending_seat_ids: string[];
     }>(
-      this.#db.replica,
+      this.#db.primary,
       'totals read',
       `SELECT s.initial_stock, t.confirmed_units, t.pending_units,
-         ARRAY(SELECT seat_id FROM ${this.#t.soldSeats} WHERE sale_id = s.sale_id ORDER BY seat_id) AS confirmed_seat_ids
+         ARRAY(SELECT seat_id FROM ${this.#t.soldSeats} WHERE sale_id = s.sale_id ORDER BY seat_id) AS confirmed_seat_ids,
+         ARRAY(SELECT seat FROM ${this.#t.reservations} r, unnest(r.seat_ids) AS seat
+               WHERE r.sale_id = s.sale_id AND r.status IN ('REQUESTED', 'PAYMENT_PENDING')
+               ORDER BY seat) AS pending_seat_ids
        FROM ${this.#t.sales} s, LATERAL (${this.#unitsOf('s.sale_id')}) AS t
        WHERE s.sale_id = $1`,
       [id],
@@ -445,6 +452,7 @@ export class PgReservationRepository implements ReservationRepository {
       confirmedUnits: row.confirmed_units,
       confirmedSeatIds: row.confirmed_seat_ids,
       pendingUnits: row.pending_units,
+      pendingSeatIds: row.pending_seat_ids,
     };
   }
 
