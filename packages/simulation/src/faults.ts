@@ -148,31 +148,38 @@ export function simulatedPort<T extends object>(inner: T, options: SimulatedPort
   const before = options.rates?.before ?? faults.rates.failBefore;
   const after = options.rates?.after ?? faults.rates.failAfter;
   const wrapped = new Map<PropertyKey, unknown>();
+  /** The methods left bare, bound once for each function the server answers. */
+  const bare = new Map<PropertyKey, { value: unknown; bound: unknown }>();
   return new Proxy(inner, {
     get(target, property, receiver) {
+      const known = wrapped.get(property);
+      if (known) return known;
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
-      if (options.methods && !options.methods.includes(String(property))) return value.bind(target);
-      let decorated = wrapped.get(property);
-      if (!decorated) {
-        const label = `${name}.${String(property)}`;
-        decorated = async (...args: unknown[]) => {
-          await scheduler.gate(component, label);
-          const delay = options.calm ? 0 : faults.slowness();
-          if (delay > 0) await scheduler.sleep(component, delay, `${label} (slow)`);
-          if (kind && faults.roll(kind, before)) {
-            throw fail(`simulated: ${label} failed before running`);
-          }
-          // the method as the server has it now (a wiped store is another object behind the port)
-          const method = Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>;
-          const result = await method.apply(target, args);
-          if (kind && faults.roll(kind, after)) {
-            throw fail(`simulated: ${label} ran, its answer was lost`);
-          }
-          return result;
-        };
-        wrapped.set(property, decorated);
+      if (options.methods && !options.methods.includes(String(property))) {
+        const seen = bare.get(property);
+        if (seen?.value === value) return seen.bound;
+        const bound = value.bind(target);
+        bare.set(property, { value, bound });
+        return bound;
       }
+      const label = `${name}.${String(property)}`;
+      const decorated = async (...args: unknown[]) => {
+        await scheduler.gate(component, label);
+        const delay = options.calm ? 0 : faults.slowness();
+        if (delay > 0) await scheduler.sleep(component, delay, `${label} (slow)`);
+        if (kind && faults.roll(kind, before)) {
+          throw fail(`simulated: ${label} failed before running`);
+        }
+        // the method as the server has it now (a wiped store is another object behind the port)
+        const method = Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>;
+        const result = await method.apply(target, args);
+        if (kind && faults.roll(kind, after)) {
+          throw fail(`simulated: ${label} ran, its answer was lost`);
+        }
+        return result;
+      };
+      wrapped.set(property, decorated);
       return decorated;
     },
   });
