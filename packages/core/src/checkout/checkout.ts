@@ -167,14 +167,18 @@ export class Checkout {
     const { hold, row } = found;
     let record = await this.#o.store.payment(row.reservationId);
     if (!record) {
-      const created = await this.#o.provider.createPayment({
-        reservationId: row.reservationId,
-        saleId: row.saleId,
-        userId: row.userId,
-        amountCents: row.amountCents,
-        currency: this.#currency,
-        idempotencyKey: `seatrush-payment-${row.reservationId}`,
-      });
+      // PAYMENT_PENDING before the provider is called: a payment the provider made and this
+      // process could not record (a failed write, a crash) is then known to may exist, and the
+      // reservation's end voids it (see #closePaymentOfEnded); recordPayment's own move is a no-op
+      if (row.status === 'REQUESTED') {
+        await this.#o.repository.transition({
+          reservationId: row.reservationId,
+          from: ['REQUESTED'],
+          to: 'PAYMENT_PENDING',
+          now: this.#o.clock.now(),
+        });
+      }
+      const created = await this.#createPayment(row);
       const now = this.#o.clock.now();
       ({ record } = await this.#o.store.recordPayment({
         reservationId: row.reservationId,
@@ -319,28 +323,48 @@ export class Checkout {
       });
     }
     await this.#fail(row, reason);
-    // a payment `begin` recorded after the read above (it looks again after recording one)
+    // a payment `begin` recorded after the read above (it looks again after recording one), or
+    // one the provider made that was never recorded (the row is PAYMENT_PENDING from before)
     const ended = await this.#o.repository.get(reservationId);
-    if (ended?.status === 'FAILED' || ended?.status === 'COMPENSATED') await this.#closePaymentOfEnded(ended);
+    if (ended?.status === 'FAILED' || ended?.status === 'COMPENSATED') {
+      await this.#closePaymentOfEnded(ended, row.status === 'PAYMENT_PENDING');
+    }
     return 'FAILED';
+  }
+
+  /** The reservation's one payment at the provider: its idempotency key answers it again. */
+  #createPayment(row: ReservationRow) {
+    return this.#o.provider.createPayment({
+      reservationId: row.reservationId,
+      saleId: row.saleId,
+      userId: row.userId,
+      amountCents: row.amountCents,
+      currency: this.#currency,
+      idempotencyKey: `seatrush-payment-${row.reservationId}`,
+    });
   }
 
   /**
    * Voids the open payment of a reservation that has ended unpaid (FAILED or COMPENSATED), or
    * refunds it when the provider says it was paid meanwhile (the seat is gone: a late payment).
-   * Nothing when its payment is not open. Idempotent (the provider's keys).
+   * Nothing when its payment is not open. With `unrecorded`, a reservation whose payment began
+   * (PAYMENT_PENDING) but has no record: the provider may have made the payment before its record
+   * was lost, so it is asked again under the payment's idempotency key (which answers that one)
+   * and voided. Idempotent (the provider's keys).
    */
-  async #closePaymentOfEnded(row: ReservationRow): Promise<void> {
+  async #closePaymentOfEnded(row: ReservationRow, unrecorded = false): Promise<void> {
     const record = await this.#o.store.payment(row.reservationId);
-    if (record?.status !== 'PENDING') return;
+    if (record ? record.status !== 'PENDING' : !unrecorded) return;
+    const paymentId = record?.paymentId ?? (await this.#createPayment(row)).paymentId;
     const provider = await this.#o.provider.cancelPayment({
-      paymentId: record.paymentId,
+      paymentId,
       idempotencyKey: `seatrush-void-${row.reservationId}`,
     });
     if (provider.status === 'SUCCEEDED') {
-      await this.#refund(record.paymentId, row, 'LATE_PAYMENT');
+      await this.#refund(paymentId, row, 'LATE_PAYMENT', record !== null);
       return;
     }
+    if (!record) return;
     await this.#o.store.updatePayment({
       reservationId: row.reservationId,
       from: ['PENDING'],

@@ -274,6 +274,29 @@ describe('Checkout: compensation', () => {
     expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
   });
 
+  it('voids a payment the provider made whose record was lost, when the reservation ends', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const recordPayment = h.store.recordPayment.bind(h.store);
+    h.store.recordPayment = async () => {
+      throw new Error('database down');
+    };
+    await expect(h.checkout.begin(request)).rejects.toThrow('database down');
+    h.store.recordPayment = recordPayment;
+    // the buyer never comes back; the payment exists at the provider, unrecorded
+    expect(h.provider.payments()).toHaveLength(1);
+    expect(await h.store.payment(reservationId)).toBeNull();
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+    h.clock.advance(HOLD_MS + 1);
+    await h.sweep();
+    expect(h.provider.payments()).toEqual([expect.objectContaining({ status: 'CANCELED' })]);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_EXPIRED',
+    });
+    expect(await h.counts()).toMatchObject({ available: 5, held: 0 });
+  });
+
   it('voids a payment recorded while the hold ended: holdEnded looks again after failing the reservation', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');
