@@ -67,6 +67,8 @@ export interface BuyerRouteDeps {
   bodyLimit: number;
   joinGuard: JoinGuard | undefined;
   challenges: ChallengeProvider | undefined;
+  /** The status of join and status answers per waiting-room state (unset: 201 for a new join, else 200). */
+  queueStatusCodes: Readonly<Partial<Record<string, number>>>;
 }
 
 /**
@@ -227,7 +229,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         const view = queueView(sale, outcome.status, x.now);
         json(
           x,
-          outcome.alreadyJoined ? 200 : 201,
+          deps.queueStatusCodes[view.state] ?? (outcome.alreadyJoined ? 200 : 201),
           { queue: view, alreadyJoined: outcome.alreadyJoined },
           queueHeaders(view.refreshMs),
         );
@@ -240,7 +242,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         const status = await sale.queue.status({ userId: buyerOf(x).id });
         if (!status) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
         const view = queueView(sale, status, x.now);
-        json(x, 200, { queue: view }, queueHeaders(view.refreshMs));
+        json(x, deps.queueStatusCodes[view.state] ?? 200, { queue: view }, queueHeaders(view.refreshMs));
       },
     }),
     // where the buyer is, if anywhere: what a page asks when it loads, so not being in the queue is

@@ -80,6 +80,7 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       bodyLimit: bodyLimits.buyer,
       joinGuard: options.joinGuard,
       challenges: options.challenges,
+      queueStatusCodes: statusCodesOf(options.queueStatusCodes),
     }),
     ...checkoutRoutes({
       runtime,
@@ -274,6 +275,24 @@ function budgetOf(name: string, rate: Rate): Budget {
     throw new ConfigurationError(`limits.${name}: perSecond > 0 and burst >= 1`);
   }
   return { capacity: rate.burst, refillPerSecond: rate.perSecond };
+}
+
+function statusCodesOf(
+  codes: SeatRushHttpOptions['queueStatusCodes'],
+): Readonly<Partial<Record<string, number>>> {
+  for (const [state, code] of Object.entries(codes ?? {})) {
+    if (
+      !['WAITING', 'ADMITTED', 'PRE_QUEUE'].includes(state) ||
+      !Number.isInteger(code) ||
+      code < 200 ||
+      code > 299
+    ) {
+      throw new ConfigurationError(
+        `queueStatusCodes.${state}: a 2xx status of WAITING, ADMITTED or PRE_QUEUE`,
+      );
+    }
+  }
+  return { ...codes };
 }
 
 function badOrigin(): HttpError {

@@ -149,9 +149,12 @@ export class LiveUpdates {
         saleState: sale.state,
       }),
     );
-    // only watchers whose turn may have come are looked up (admitted, or evicted): one store read each
+    // only watchers whose turn may have come are looked up (admitted, or evicted): one store read
+    // each; under `random` the counter counts admissions, not tickets, so anyone waiting may have
+    // been drawn: every watcher is looked up
+    const drawn = (await sale.queue.config().catch(() => null))?.method === 'random';
     for (const stream of [...watchers]) {
-      if (stream.ticket < 0 || stream.ticket > update.servedUpTo) continue;
+      if (stream.ticket < 0 || (!drawn && stream.ticket > update.servedUpTo)) continue;
       const status = await sale.queue.status({ userId: stream.userId }).catch(() => undefined);
       if (status === undefined) continue;
       if (status === null) {

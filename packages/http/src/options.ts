@@ -106,6 +106,11 @@ export interface SeatRushHttpOptions {
    */
   onPayment?: (event: { saleId: string; userId: string; payment: CheckoutPayment }) => void;
   /**
+   * The HTTP status of join and status answers per waiting-room state, e.g. `{ WAITING: 202,
+   * PRE_QUEUE: 202 }` for clients that poll on 202; unset states answer 201 (a new join) or 200.
+   */
+  queueStatusCodes?: Partial<Record<'WAITING' | 'ADMITTED' | 'PRE_QUEUE', number>>;
+  /**
    * Told of every answer the API gave (a host's metrics and logs): once the status is written
    * (an event stream: once it is open). It must not throw.
    */

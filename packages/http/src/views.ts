@@ -62,8 +62,17 @@ export interface QueueView {
   saleState: string;
   admissionToken?: string;
   admittedUntil?: number;
-  /** When to ask again (ms): a quarter of the wait, 1-30 s; null once admitted. Also `Retry-After`. */
+  /**
+   * When to ask again (ms): a quarter of the wait (30 s when it cannot be told), or until the
+   * opening before it, within 1-30 s; null once admitted. Also `Retry-After`.
+   */
   refreshMs: number | null;
+  /** PRE_QUEUE: the sale's opening (the order is drawn then), for the buyer's countdown. */
+  opensAt?: number;
+}
+
+function clampRefresh(ms: number): number {
+  return Math.min(30_000, Math.max(1_000, Math.ceil(ms)));
 }
 
 /** The view of a status the SDK built (trusted as built: nothing is validated again). */
@@ -71,6 +80,11 @@ export function queueView(sale: RuntimeSale, status: WaitingStatus, now: number)
   const preQueue = status.lane === 'pre-queue' && now < sale.sale.opensAt;
   const admitted = status.state === 'ADMITTED';
   const etaMs = admitted ? 0 : status.estimate.etaMs;
+  // as the SDK's waitingRoomAnswer says it: a quarter of the ETA (30 s when it cannot be told), or
+  // until the opening for a pre-queued buyer, within 1-30 s
+  const refreshMs = admitted
+    ? null
+    : clampRefresh(preQueue ? sale.sale.opensAt - now : etaMs === null ? 30_000 : etaMs / 4);
   const view: QueueView = {
     state: admitted ? 'ADMITTED' : preQueue ? 'PRE_QUEUE' : 'WAITING',
     ticket: status.ticket,
@@ -78,8 +92,9 @@ export function queueView(sale: RuntimeSale, status: WaitingStatus, now: number)
     servedUpTo: status.servedUpTo,
     etaSeconds: etaMs === null ? null : Math.ceil(etaMs / 1_000),
     saleState: sale.state,
-    refreshMs: admitted ? null : Math.min(30_000, Math.max(1_000, Math.ceil((etaMs ?? 30_000) / 4))),
+    refreshMs,
   };
+  if (preQueue) view.opensAt = sale.sale.opensAt;
   if (status.lane) view.lane = status.lane;
   if (status.admissionToken) view.admissionToken = status.admissionToken;
   if (status.admittedUntil !== undefined) view.admittedUntil = status.admittedUntil;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AnswerEvent } from '../src';
+import { type AnswerEvent, createSeatRushHttp } from '../src';
 import { generalSale, OPERATOR_TOKEN, startApi, type TestApi } from './support';
 
 describe('the buyer API: where a buyer is, coming back, and the health it feeds', () => {
@@ -112,5 +112,34 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
       },
     ]);
     expect(answers.every((a) => a.durationMs >= 0)).toBe(true);
+  });
+
+  it('answers join and status with the status codes the host chose per state, and PRE_QUEUE with the opening', async () => {
+    const opensAt = Date.now() + 3_600_000;
+    t = await startApi({
+      http: { queueStatusCodes: { WAITING: 202, PRE_QUEUE: 202 } },
+    });
+    const joined = await t.call('POST', '/sales/ga/queue', { user: 'ana', body: {} });
+    expect(joined.status).toBe(202);
+    expect((await t.call('GET', '/sales/ga/queue', { user: 'ana' })).status).toBe(202);
+    await t.sale().queue.tick();
+    const admitted = await t.call('GET', '/sales/ga/queue', { user: 'ana' });
+    expect(admitted.status).toBe(200);
+    expect(admitted.headers.get('retry-after')).toBeNull();
+    // a pre-queue: who comes before the opening is drawn in a random order at it
+    await t.runtime.define(generalSale({ id: 'later', opensAt }), { queueing: { preQueue: true } });
+    const early = await t.call('POST', '/sales/later/queue', { user: 'ben', body: {} });
+    expect(early.status).toBe(202);
+    const body = (await early.json()) as { queue: { state: string; opensAt?: number; refreshMs: number } };
+    expect(body.queue).toMatchObject({ state: 'PRE_QUEUE', opensAt, refreshMs: 30_000 });
+    expect(early.headers.get('retry-after')).toBe('30');
+    expect(() =>
+      createSeatRushHttp({
+        runtime: t.runtime,
+        identify: () => null,
+        authorizeOperator: () => false,
+        queueStatusCodes: { WAITING: 500 },
+      }),
+    ).toThrow(/queueStatusCodes/);
   });
 });
