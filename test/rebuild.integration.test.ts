@@ -157,6 +157,7 @@ describe('rebuild from PostgreSQL after a wiped Redis', () => {
     ).toBe(true);
     // held 70 s ago: due, but the sweeper had not run when Redis went away
     const due = await reserve('late1', ['R0S9'], T0 - 70_000);
+    expect(due.expiresAt).toBeLessThan(clock.now());
     // failed and given back: no hold to restore
     const failed = await reserve('gone1', ['R0S5']);
     await inventory.release({
@@ -189,17 +190,26 @@ describe('rebuild from PostgreSQL after a wiped Redis', () => {
     const alerts = new MemoryAlertSink();
     const rebuild = new RebuildService({ repository, inventory, clock, alerts });
     const report = await rebuild.rebuildIfCold('gig');
-    expect(report).toMatchObject({ outcome: 'RESTORED', holdsRestored: 4, holdsAlreadyDue: 1 });
+    // the due hold is over at the rebuild's clock: not held again (its seat goes back on sale), the
+    // sweeper's check of rows in flight publishes its HoldExpired
+    expect(report).toMatchObject({
+      outcome: 'RESTORED',
+      holdsRestored: 3,
+      holdsAlreadyDue: 0,
+      holdsLeftOut: 1,
+    });
     expect(alerts.alerts.map((a) => a.code)).toEqual(['SALE_REBUILT']);
 
-    // stock agrees: 3 confirmed, 5 held (2 + 1 + 1 + 1 due), the rest available
+    // stock agrees: 3 confirmed, 4 held (2 + 1 + 1), the rest available
     const counts = await inventory.counts('gig');
-    expect(counts).toEqual({ saleId: 'gig', initialStock: 20, confirmed: 3, held: 5, available: 12 });
+    expect(counts).toEqual({ saleId: 'gig', initialStock: 20, confirmed: 3, held: 4, available: 13 });
     expect(counts.available + counts.held + counts.confirmed).toBe(counts.initialStock);
     const states = await inventory.seatStates('gig');
     for (const seat of ['R0S0', 'R0S1', 'R0S2']) expect(states[seat]).toBe('CONFIRMED');
-    for (const seat of ['R1S0', 'R1S1', 'R1S5', 'R1S9', 'R0S9']) expect(states[seat]).toBe('HELD');
+    for (const seat of ['R1S0', 'R1S1', 'R1S5', 'R1S9']) expect(states[seat]).toBe('HELD');
     expect(states.R0S5).toBe('AVAILABLE');
+    expect(states.R0S9).toBe('AVAILABLE');
+    expect(await inventory.getHold('gig', due.reservationId)).toBeNull();
 
     // each held buyer's hold is theirs, with its expiry
     expect(await inventory.getHold('gig', waiting.reservationId)).toEqual({
@@ -248,10 +258,8 @@ describe('rebuild from PostgreSQL after a wiped Redis', () => {
       }),
     ).toMatchObject({ ok: true, hold: { status: 'CONFIRMED' } });
 
-    // the due hold expires at the next sweep; the others at their own expiry, not before
-    expect(
-      (await inventory.expireDue({ saleId: 'gig', now: clock.now(), limit: 10 })).map((h) => h.reservationId),
-    ).toEqual([due.reservationId]);
+    // nothing is due now; the others expire at their own expiry, not before
+    expect(await inventory.expireDue({ saleId: 'gig', now: clock.now(), limit: 10 })).toEqual([]);
     clock.set(waiting2.expiresAt - 1);
     expect(await inventory.expireDue({ saleId: 'gig', now: clock.now(), limit: 10 })).toEqual([]);
     clock.set(waiting2.expiresAt);
@@ -333,5 +341,89 @@ describe('rebuild from PostgreSQL after a wiped Redis', () => {
       'sr:{race}:stock',
       'sr:{race}:users',
     ]);
+  });
+
+  // docs/simulation.md §Findings, "a rebuild that can never succeed": a row in flight whose hold
+  // expired (its HoldExpired lost) while its seat was sold on made the rebuild refuse its snapshot
+  it('rebuilds a sale whose expired row in flight claims a seat sold since, and leaves that row out', async () => {
+    const { redis, ns, clock, inventory, repository } = await world();
+    await repository.saveSale(parseSaleDefinition(seatedSale('resold', 1, 4)));
+    await new WarmUp({ repository, inventory, clock }).warm('resold');
+    const reserve = async (userId: string, seatIds: string[]) => {
+      const outcome = await inventory.reserve({
+        saleId: 'resold',
+        userId,
+        reservationId: `r-${userId}`,
+        idempotencyKey: `k-${userId}`,
+        selection: { kind: 'seats', seatIds },
+        holdMs: HOLD_MS,
+        requireAdmission: false,
+        now: clock.now(),
+      });
+      if (!outcome.ok) throw new Error(`${userId}: ${outcome.code}`);
+      await repository.insertMany([rowOf(outcome.hold)]);
+      return outcome.hold;
+    };
+    const lapsed = await reserve('lapsed', ['R0S0', 'R0S1']);
+    clock.advance(HOLD_MS + 1);
+    expect(await inventory.expireDue({ saleId: 'resold', now: clock.now(), limit: 10 })).toHaveLength(1);
+    const next = await reserve('next', ['R0S1']);
+    expect(
+      await inventory.confirm({
+        saleId: 'resold',
+        reservationId: next.reservationId,
+        userId: 'next',
+        now: clock.now(),
+      }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await repository.transition({
+        reservationId: next.reservationId,
+        from: ['REQUESTED'],
+        to: 'CONFIRMED',
+        paymentId: 'pay-next',
+        now: clock.now(),
+      }),
+    ).toBe(true);
+    const live = await reserve('live', ['R0S2']);
+
+    await redis.del(...(await keysUnder(redis, `${ns}:`)));
+    const rebuild = new RebuildService({ repository, inventory, clock });
+    expect(await rebuild.rebuildIfCold('resold')).toMatchObject({
+      outcome: 'RESTORED',
+      holdsRestored: 1,
+      holdsLeftOut: 1,
+    });
+    expect(await inventory.counts('resold')).toEqual({
+      saleId: 'resold',
+      initialStock: 4,
+      available: 2,
+      held: 1,
+      confirmed: 1,
+    });
+    expect(await inventory.seatStates('resold')).toEqual({
+      R0S0: 'AVAILABLE',
+      R0S1: 'CONFIRMED',
+      R0S2: 'HELD',
+      R0S3: 'AVAILABLE',
+    });
+    expect(await inventory.getHold('resold', lapsed.reservationId)).toBeNull();
+    expect(await inventory.getHold('resold', live.reservationId)).toMatchObject({
+      status: 'HELD',
+      userId: 'live',
+    });
+    // the lapsed buyer's seat R0S0 is on sale again
+    expect(
+      await inventory.reserve({
+        saleId: 'resold',
+        userId: 'after',
+        reservationId: 'r-after',
+        idempotencyKey: 'k-after',
+        selection: { kind: 'seats', seatIds: ['R0S0'] },
+        holdMs: HOLD_MS,
+        requireAdmission: false,
+        now: clock.now(),
+      }),
+    ).toMatchObject({ ok: true, code: 'HELD' });
   });
 });
