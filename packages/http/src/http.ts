@@ -60,6 +60,9 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
     address: budget('perAddress'),
     buyer: budget('perBuyer'),
     joins: budget('joins'),
+    joinsPerAddress: limits.joinsPerAddress
+      ? budgetOf('joinsPerAddress', limits.joinsPerAddress)
+      : { ...budget('joins'), capacity: budget('joins').capacity * 4 },
     operator: budget('operator'),
     operatorFailures: budget('operatorFailures'),
   };
@@ -190,9 +193,7 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
         charges.push(limit('user', `user:${buyer.id}`, budgets.buyer));
         if (spec.joins) {
           charges.push(limit('joins', `join:${buyer.id}`, budgets.joins));
-          charges.push(
-            limit('joins', `join-ip:${address}`, { ...budgets.joins, capacity: budgets.joins.capacity * 4 }),
-          );
+          charges.push(limit('joins', `join-ip:${address}`, budgets.joinsPerAddress));
         }
       }
       await admit(subjects, charges, at);
@@ -270,8 +271,8 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
 
 const EMPTY_BODY = Object.freeze({});
 
-function budgetOf(name: string, rate: Rate): Budget {
-  if (!(rate?.perSecond > 0) || !(rate.burst >= 1)) {
+function budgetOf(name: string, rate: Rate | undefined): Budget {
+  if (!rate || !(rate.perSecond > 0) || !(rate.burst >= 1)) {
     throw new ConfigurationError(`limits.${name}: perSecond > 0 and burst >= 1`);
   }
   return { capacity: rate.burst, refillPerSecond: rate.perSecond };

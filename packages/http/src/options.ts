@@ -39,6 +39,11 @@ export interface RateLimits {
   global: Rate;
   /** Joins (queue and waiting list) of a buyer, and of an address group. */
   joins: Rate;
+  /**
+   * Joins of an address group (every buyer behind it); default the buyer's `joins` with four times
+   * its burst. Raise it for many buyers behind one address (a load test on loopback, a campus NAT).
+   */
+  joinsPerAddress?: Rate;
   /** Every operator request of an address group. */
   operator: Rate;
   /** Failed operator authentications of an address group; once spent, the group is blocked. */

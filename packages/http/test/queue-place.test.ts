@@ -142,4 +142,15 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
       }),
     ).toThrow(/queueStatusCodes/);
   });
+
+  it('spends the joins of an address group on its own budget when the host sets joinsPerAddress', async () => {
+    const slow = (burst: number) => ({ perSecond: 0.001, burst });
+    t = await startApi({ http: { limits: { joins: slow(5), joinsPerAddress: slow(2) } } });
+    expect((await t.call('POST', '/sales/ga/queue', { user: 'ana', body: {} })).status).toBe(201);
+    expect((await t.call('POST', '/sales/ga/queue', { user: 'ben', body: {} })).status).toBe(201);
+    const third = await t.call('POST', '/sales/ga/queue', { user: 'cy', body: {} });
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { scope: string } }).error.scope).toBe('joins');
+    expect((await t.call('GET', '/sales/ga/queue', { user: 'cy' })).status).toBe(404);
+  });
 });
