@@ -302,6 +302,9 @@ export class ReservationProcessor implements EventHandler {
             : null;
     if (gone || !('hold' in found)) {
       const reason = gone ?? 'HOLD_NOT_FOUND';
+      // confirmed meanwhile by a duplicate of this event: a rebuilt store keeps it as sold units,
+      // not as a hold, so "gone" is no answer; its one payment is never refunded (look again)
+      if (await this.confirmedMeanwhile(row)) return false;
       if (mayHaveCharged) await this.refundIfCharged(row, reason);
       return this.fail(row, reason);
     }
@@ -335,6 +338,7 @@ export class ReservationProcessor implements EventHandler {
         const now = await inventory.getHold(row.saleId, row.reservationId);
         // a concurrent duplicate of this event confirmed it first: that is success
         if (now?.status !== 'CONFIRMED') {
+          if (await this.confirmedMeanwhile(row)) return false;
           await payments.refund({
             paymentId: charge.paymentId,
             reason: 'HOLD_EXPIRED',
@@ -423,6 +427,11 @@ export class ReservationProcessor implements EventHandler {
       await inventory.markRelayed({ saleId, reservationIds: [payload.reservationId] }).catch(() => undefined);
     }
     return { hold: outcome.hold };
+  }
+
+  /** Whether the source of truth has the reservation CONFIRMED, whatever `row` said when read. */
+  private async confirmedMeanwhile(row: ReservationRow): Promise<boolean> {
+    return (await this.options.repository.get(row.reservationId))?.status === 'CONFIRMED';
   }
 
   /**
