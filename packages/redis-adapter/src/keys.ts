@@ -36,6 +36,7 @@ export class KeySpace {
       heartbeats: `${base}wr:hb`,
       served: `${base}wr:served`,
       queueConfig: `${base}wr:config`,
+      queueRestored: `${base}wr:restored`,
       control: `${base}control`,
       revokedInvitations: `${base}revoked`,
       hold: (reservationId: string) => `${base}hold:${reservationId}`,
@@ -129,8 +130,13 @@ export interface SaleKeys {
   heartbeats: string;
   /** String: the highest ticket admitted so far (the serving counter). */
   served: string;
-  /** Hash: method (fifo|random|passthrough|reject), preQueue ('1' while collecting), arrivals. */
+  /**
+   * Hash: method (fifo|random|passthrough|reject), preQueue ('1' while collecting), arrivals;
+   * bornAt (when the room's state began) and freshFrom (see rejoin.lua).
+   */
   queueConfig: string;
+  /** Set: users put back at their ticket from a queue pass after the room lost its state (rejoin.lua). */
+  queueRestored: string;
   /**
    * Hash: the sale's shared controls — revision, state, rate, interval, maxActive, paused,
    * method, policy (JSON or ''), decision (JSON or ''), fence, updatedAt.

@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'heartbeat',
   'renew-admission',
   'readmit',
+  'rejoin',
   'enter',
   'admit-next',
   'open-pre-queue',

@@ -11,6 +11,8 @@ import {
   type QueuePosition,
   type ReadmitInput,
   type ReadmitResult,
+  type RejoinInput,
+  type RejoinResult,
   SaleId,
   UserId,
   type WaitingRoomStats,
@@ -245,6 +247,37 @@ export class RedisWaitingRoomStore implements QueueingStore {
     return outcome === 'FULL' ? { outcome: 'FULL' } : { outcome: 'PRESENT' };
   }
 
+  /**
+   * Puts back a waiting place the room lost, for a user whose queue pass the caller verified, in
+   * one script (see `src/lua/rejoin.lua`).
+   */
+  async rejoin(input: RejoinInput): Promise<RejoinResult> {
+    const i = validateFields(
+      'rejoin',
+      {
+        ...SALE_USER,
+        ticket: PositiveInt,
+        servedUpTo: Count,
+        lastTicket: Count,
+        issuedAt: EpochMs,
+        now: EpochMs,
+      },
+      input,
+    );
+    const k = this.keys(i.saleId);
+    const [outcome, ticket] = asList(
+      await this.context.scripts.run(
+        'rejoin',
+        [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig, k.queueRestored],
+        [i.userId, i.ticket, i.servedUpTo, i.lastTicket, i.issuedAt, i.now],
+      ),
+      'rejoin',
+    ).map(String);
+    if (outcome === 'REJOINED') return { outcome, ticket: Number(ticket) };
+    if (outcome === 'NOT_LOST' || outcome === 'SERVED') return { outcome };
+    return { outcome: 'PRESENT' };
+  }
+
   /** Joins under the room's method, pre-queue and lane (see `src/lua/enter.lua`). */
   async enter(input: EnterInput): Promise<EnterResult> {
     const i = validate('enter', EnterInput, input);
@@ -253,7 +286,16 @@ export class RedisWaitingRoomStore implements QueueingStore {
       await this.context.scripts.run(
         'enter',
         [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig],
-        [i.userId, i.now, i.lane ?? 'normal', i.maxActive, i.sessionMs, i.admit === false ? '0' : '1'],
+        [
+          i.userId,
+          i.now,
+          i.lane ?? 'normal',
+          i.maxActive,
+          i.sessionMs,
+          i.admit === false ? '0' : '1',
+          i.ticketFloor ?? 0,
+          i.servedFloor ?? 0,
+        ],
       ),
       'enter',
     ).map(String);

@@ -19,6 +19,8 @@ import type {
   QueuePosition,
   ReadmitInput,
   ReadmitResult,
+  RejoinInput,
+  RejoinResult,
   WaitingRoomStats,
 } from '../ports/waiting-room-store';
 import { cryptoRandomBelow, fairShuffle, type RandomBelow } from '../queue/fair-shuffle';
@@ -36,6 +38,13 @@ const AdmitSchema = z.object({
 });
 const RenewInput = UserInSale.extend({ sessionMs: z.number().int().positive() });
 const ReadmitSchema = UserInSale.extend({ until: EpochMs, maxActive: z.number().int().positive() });
+const Counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const RejoinSchema = UserInSale.extend({
+  ticket: Counter.min(1),
+  servedUpTo: Counter,
+  lastTicket: Counter,
+  issuedAt: EpochMs,
+});
 const StatsInput = z.object({ saleId: SaleId, now: EpochMs });
 const SaleOnly = z.object({ saleId: SaleId });
 const OpenInput = z.object({ saleId: SaleId, now: EpochMs });
@@ -62,6 +71,14 @@ interface Room {
   /** Whether a method was ever set (`keepExistingMethod` leaves it alone then). */
   methodSet: boolean;
   preQueueOn: boolean;
+  /** When this room's state began (its first join or rejoin): see `WaitingRoomStore.rejoin`. */
+  bornAt?: number;
+  /** The lost room's serving counter, as the queue passes brought back tell it (see `rejoin`). */
+  servedBefore?: number;
+  /** Users put back at their ticket from a queue pass (see `rejoin`). */
+  restored?: Set<string>;
+  /** The ticket counter after the last move of new joiners behind restored tickets (see `rejoin`). */
+  freshFrom?: number;
 }
 
 /**
@@ -108,8 +125,14 @@ export class MemoryWaitingRoomStore implements QueueingStore {
       maxActive,
       sessionMs,
       admit = true,
+      ticketFloor = 0,
+      servedFloor = 0,
     } = validate('enter input', EnterInput, input);
     const room = this.#room(saleId);
+    room.bornAt ??= now;
+    // counters a room that lost its state forgot: raised to what the caller saw, never lowered
+    room.lastTicket = Math.max(room.lastTicket, ticketFloor);
+    room.servedUpTo = Math.max(room.servedUpTo, servedFloor);
     const present = presentEntry(room, userId, now);
     if (present) return { outcome: 'JOINED', entry: present, alreadyJoined: true };
     room.admitted.delete(userId);
@@ -401,6 +424,45 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     // the ticket is lost with the room: 0, as for a pre-queued place
     room.admitted.set(userId, { ticket: 0, until });
     return { outcome: 'READMITTED', until };
+  }
+
+  async rejoin(input: RejoinInput): Promise<RejoinResult> {
+    const { saleId, userId, ticket, servedUpTo, lastTicket, issuedAt, now } = validate(
+      'rejoin input',
+      RejoinSchema,
+      input,
+    );
+    const room = this.#room(saleId);
+    if (presentEntry(room, userId, now)) return { outcome: 'PRESENT' };
+    // a pass this room issued as it is now: it knows what became of the place
+    if (room.bornAt !== undefined && issuedAt >= room.bornAt) return { outcome: 'NOT_LOST' };
+    room.bornAt ??= now;
+    room.lastTicket = Math.max(room.lastTicket, ticket, lastTicket);
+    // what the lost room had served, as the passes tell it: the room since reborn may have admitted
+    // higher tickets of buyers who came back first, which says nothing of this one
+    room.servedBefore = Math.max(room.servedBefore ?? 0, Math.min(servedUpTo, ticket - 1));
+    room.servedUpTo = Math.max(room.servedUpTo, room.servedBefore);
+    // random admission counts admissions in the serving counter, not tickets: nothing to compare
+    if (room.method !== 'random' && ticket <= room.servedBefore) return { outcome: 'SERVED' };
+    room.restored ??= new Set();
+    if (ticket > (room.freshFrom ?? 0)) {
+      // new joiners since the loss hold tickets of the forgotten counter: behind every restored one
+      for (const [id, place] of room.waiting) {
+        if (place.ticket > (room.freshFrom ?? 0) && !room.restored.has(id)) {
+          room.lastTicket += 1;
+          place.ticket = room.lastTicket;
+        }
+      }
+      room.freshFrom = room.lastTicket;
+    }
+    room.restored.add(userId);
+    room.admitted.delete(userId);
+    room.waiting.set(userId, { ticket, lastSeen: now });
+    // the waiting map's insertion order is ticket order (FIFO admission walks it)
+    const ordered = [...room.waiting].sort((a, b) => a[1].ticket - b[1].ticket);
+    room.waiting.clear();
+    for (const [id, place] of ordered) room.waiting.set(id, place);
+    return { outcome: 'REJOINED', ticket };
   }
 
   async stats(input: { saleId: string; now: number }): Promise<WaitingRoomStats> {

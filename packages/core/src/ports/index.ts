@@ -96,6 +96,8 @@ export type {
   QueuePosition,
   ReadmitInput,
   ReadmitResult,
+  RejoinInput,
+  RejoinResult,
   WaitingRoomStats,
   WaitingRoomStore,
 } from './waiting-room-store';

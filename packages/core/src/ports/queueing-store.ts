@@ -40,6 +40,15 @@ export const EnterInput = z.object({
    * first admission step once admission runs, never ahead of the opening or through a pause.
    */
   admit: z.boolean().optional(),
+  /**
+   * The highest ticket counter the caller has seen in this room (issue 20): the counter is raised
+   * to it before a ticket is taken, so after the room lost its state (a wiped Redis) a new joiner
+   * is not given a ticket that an earlier buyer, coming back with a queue pass, holds already.
+   * Never lowers anything; omitted: 0.
+   */
+  ticketFloor: z.number().int().nonnegative().optional(),
+  /** The highest serving counter the caller has seen: raised to it the same way (positions stay right). */
+  servedFloor: z.number().int().nonnegative().optional(),
 });
 export type EnterInput = z.infer<typeof EnterInput>;
 

@@ -61,6 +61,33 @@ export type ReadmitResult =
   | { outcome: 'PRESENT' }
   | { outcome: 'FULL' };
 
+/** Input of {@link WaitingRoomStore.rejoin}: what the buyer's verified queue pass says. */
+export interface RejoinInput {
+  saleId: string;
+  userId: string;
+  /** The buyer's ticket in the normal lane. */
+  ticket: number;
+  /** The serving counter when the pass was issued. */
+  servedUpTo: number;
+  /** The ticket counter when the pass was issued. */
+  lastTicket: number;
+  /** When the pass was issued: a pass issued by the room as it is now proves no loss. */
+  issuedAt: number;
+  now: number;
+}
+
+/**
+ * The answer of {@link WaitingRoomStore.rejoin}: `REJOINED` (waiting again at the pass's ticket);
+ * `PRESENT` (the room knows the user: nothing changed); `NOT_LOST` (the room issued the pass as it
+ * is now, so it knows what became of the place: left, evicted or admitted); `SERVED` (the room has
+ * served past the ticket: the place would be ahead of buyers already served).
+ */
+export type RejoinResult =
+  | { outcome: 'REJOINED'; ticket: number }
+  | { outcome: 'PRESENT' }
+  | { outcome: 'NOT_LOST' }
+  | { outcome: 'SERVED' };
+
 export interface WaitingRoomStats {
   waiting: number;
   active: number;
@@ -108,5 +135,15 @@ export interface WaitingRoomStore {
    * a store without it cannot re-admit (`WaitingRoom.readmit` says so).
    */
   readmit?(input: ReadmitInput): Promise<ReadmitResult>;
+  /**
+   * Puts back a waiting place the store lost, for a user whose signed queue pass the caller has
+   * verified, in ONE atomic step (issue 20). The room's state carries the moment it began (its
+   * first join or rejoin: `bornAt`); a pass issued before it was issued by a room since lost. Then
+   * the counters are restored (ticket counter to at least the pass's ticket and counter, serving
+   * counter to at least the pass's, never past the ticket before it) and the user waits at the
+   * pass's ticket in the normal lane, unless the room has served past it. A user the room knows
+   * is left as they are. Optional: a store without it cannot restore places.
+   */
+  rejoin?(input: RejoinInput): Promise<RejoinResult>;
   stats(input: { saleId: string; now: number }): Promise<WaitingRoomStats>;
 }

@@ -2,6 +2,7 @@ import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'no
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { EpochMs, SaleId, UserId } from '../common/ids';
+import { QueuePasses } from './queue-passes';
 
 /** What an admission token says: this user may buy in this sale until then. */
 export const AdmissionClaims = z.object({ saleId: SaleId, userId: UserId, until: EpochMs });
@@ -40,14 +41,26 @@ export class AdmissionTokens {
   // cost more than the hash itself on the reserve path.
   private readonly signingKey: KeyObject;
   private readonly acceptedKeys: KeyObject[];
+  private readonly options: AdmissionTokensOptions;
+  private passes: QueuePasses | undefined;
 
   constructor(options: AdmissionTokensOptions) {
+    this.options = options;
     const keys = [options.secret, ...(options.previousSecrets ?? [])].map(toKey);
     if (keys.some((key) => key.length < MIN_SECRET_BYTES)) {
       throw new ConfigurationError(`admission token secrets must be at least ${MIN_SECRET_BYTES} bytes`);
     }
     this.acceptedKeys = keys.map((key) => createSecretKey(key));
     this.signingKey = this.acceptedKeys[0]!;
+  }
+
+  /**
+   * The queue passes signed with these same keys (and a domain of their own): what a waiting buyer
+   * keeps to get their place back after the room lost its state (see {@link QueuePasses}).
+   */
+  queuePasses(): QueuePasses {
+    this.passes ??= new QueuePasses(this.options);
+    return this.passes;
   }
 
   /** Signs `claims` (validated: a bad sale or user id throws `ValidationError`). */

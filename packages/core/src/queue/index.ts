@@ -35,6 +35,13 @@ export {
   type InvitationVerdict,
 } from './invitations';
 export {
+  QueuePassClaims,
+  QueuePasses,
+  type QueuePassesOptions,
+  type QueuePassRefusal,
+  type QueuePassVerdict,
+} from './queue-passes';
+export {
   QueueingJoinInput,
   type QueueingJoinOutcome,
   QueueingRoom,
@@ -57,6 +64,7 @@ export {
   type JoinOutcome,
   type QueueBroadcast,
   type ReadmitOutcome,
+  type RejoinOutcome,
   SessionEndReason,
   type TickReport,
   type WaitEstimate,

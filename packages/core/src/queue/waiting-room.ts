@@ -16,6 +16,7 @@ import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
 import { AdmissionRateMeter } from './admission-rate';
 import type { AdmissionTokenRefusal, AdmissionTokens, AdmissionTokenVerdict } from './admission-tokens';
 import type { InvitationRefusal, Invitations } from './invitations';
+import type { QueuePasses, QueuePassRefusal } from './queue-passes';
 
 /** What a client sends with a join, for the bot guard: where it comes from and what it answered. */
 export const JoinContext = z.object({
@@ -41,11 +42,17 @@ export const JoinInput = z.object({
    * {@link WaitingRoom.readmit}).
    */
   admissionToken: z.string().min(1).max(2048).optional(),
+  /**
+   * The buyer's latest queue pass (`WaitingStatus.queuePass`), if they hold one: a room that lost
+   * its state puts a waiting buyer back at their ticket instead of at the back (see
+   * {@link WaitingRoom.rejoin}).
+   */
+  queuePass: z.string().min(1).max(2048).optional(),
 });
 export type JoinInput = z.infer<typeof JoinInput>;
 
 /** What the guard is asked about one join (the invitation is the room's to check, not the guard's). */
-export interface JoinGuardRequest extends Omit<JoinInput, 'invitation' | 'admissionToken'> {
+export interface JoinGuardRequest extends Omit<JoinInput, 'invitation' | 'admissionToken' | 'queuePass'> {
   saleId: string;
   now: number;
 }
@@ -75,12 +82,20 @@ export interface WaitingStatus extends QueuePosition {
   estimate: WaitEstimate;
   /** When ADMITTED: the signed token the client presents to reserve. */
   admissionToken?: string;
+  /**
+   * When WAITING in the normal lane with a ticket: the signed queue pass the client keeps (the
+   * latest one) and sends with a join after the room said it does not know them (issue 20).
+   */
+  queuePass?: string;
 }
 
 /** The answer of {@link WaitingRoom.join}: the user's place, the guard's refusal, or the room's. */
 export type JoinOutcome =
-  /** `readmitted`: admitted again from the buyer's valid admission token (the room had lost them). */
-  | { ok: true; alreadyJoined: boolean; status: WaitingStatus; readmitted?: boolean }
+  /**
+   * `readmitted`: admitted again from the buyer's valid admission token (the room had lost them);
+   * `rejoined`: back at their ticket from their valid queue pass (the room had lost them).
+   */
+  | { ok: true; alreadyJoined: boolean; status: WaitingStatus; readmitted?: boolean; rejoined?: boolean }
   | {
       ok: false;
       /** The guard's code, e.g. BLOCKED, CHALLENGE_REQUIRED, RATE_LIMITED (or NOT_IN_ROOM). */
@@ -110,6 +125,16 @@ export type ReadmitOutcome =
   | { ok: true; readmitted: boolean; status: WaitingStatus }
   | { ok: false; code: 'NOT_ADMITTED'; tokenRefusal: AdmissionTokenRefusal }
   | { ok: false; code: 'ROOM_FULL' };
+
+/**
+ * The answer of {@link WaitingRoom.rejoin}. `rejoined` false: the room knows the buyer already
+ * (nothing changed). NOT_RESTORED: no place was restored, `reason` says why: the pass's refusal
+ * (forged, expired, another user's or sale's), NOT_LOST (the room issued the pass as it is now:
+ * it knows what became of the place) or SERVED (the room has served past the ticket).
+ */
+export type RejoinOutcome =
+  | { ok: true; rejoined: boolean; status: WaitingStatus }
+  | { ok: false; code: 'NOT_RESTORED'; reason: QueuePassRefusal | 'NOT_LOST' | 'SERVED' };
 
 /** Why a session ended on purpose. */
 export const SessionEndReason = z.enum(['CHECKOUT', 'CANCEL', 'LEAVE']);
@@ -190,6 +215,13 @@ export interface WaitingRoomOptions {
   revocations?: Pick<SaleControlStore, 'isInvitationRevoked'>;
   /** The code a `reject`-method room answers new arrivals with: SOLD_OUT (default) or SALE_CLOSED. */
   rejectCode?: 'SOLD_OUT' | 'SALE_CLOSED';
+  /** Signs and checks queue passes; default: `tokens.queuePasses()` (the admission tokens' keys). */
+  passes?: QueuePasses;
+  /**
+   * How long a queue pass stays valid after it is issued; default 2 hours. Every join and status
+   * answer of a waiting buyer carries a fresh one, so a client that keeps the latest has a valid pass.
+   */
+  queuePassMs?: number;
 }
 
 const AdmissionRate = z
@@ -204,6 +236,7 @@ const AdmissionRate = z
 const StatusInput = z.object({ userId: UserId, exact: z.boolean().optional() });
 const UserInput = z.object({ userId: UserId });
 const ReadmitInput = z.object({ userId: UserId, token: z.unknown() });
+const RejoinInput = z.object({ userId: UserId, pass: z.unknown() });
 
 /**
  * A sale's virtual waiting room, with the operator's controls. Users join (after the bot guard),
@@ -230,6 +263,15 @@ export class WaitingRoom {
   private maxActive: number;
   private paused = false;
   private started: Promise<QueueConfig> | undefined;
+  private readonly passes: QueuePasses;
+  private readonly queuePassMs: number;
+  /**
+   * The highest ticket counter and serving counter this instance has seen: a room that lost its
+   * state (a wiped Redis) gets them back at the next join, so new joiners are not given tickets
+   * of buyers coming back with their passes (see `EnterInput.ticketFloor`).
+   */
+  private ticketsSeen = 0;
+  private servedSeen = 0;
 
   constructor(private readonly options: WaitingRoomOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
@@ -239,6 +281,11 @@ export class WaitingRoom {
     this.graceMs = options.graceMs ?? this.sale.admission.heartbeatTimeoutMs;
     if (!Number.isInteger(this.graceMs) || this.graceMs <= 0) {
       throw new ConfigurationError('graceMs must be a positive whole number of milliseconds');
+    }
+    this.passes = options.passes ?? options.tokens.queuePasses();
+    this.queuePassMs = options.queuePassMs ?? 2 * 3_600_000;
+    if (!Number.isInteger(this.queuePassMs) || this.queuePassMs <= 0) {
+      throw new ConfigurationError('queuePassMs must be a positive whole number of milliseconds');
     }
   }
 
@@ -323,7 +370,7 @@ export class WaitingRoom {
     const now = this.options.clock.now();
     const saleId = this.sale.id;
     if (this.options.guard) {
-      const { invitation: _, admissionToken: _token, ...guarded } = request;
+      const { invitation: _, admissionToken: _token, queuePass: _pass, ...guarded } = request;
       const verdict = await this.options.guard({ ...guarded, saleId, now });
       if (!verdict.allowed) {
         const { allowed: __, ...refusal } = verdict;
@@ -336,6 +383,14 @@ export class WaitingRoom {
       const back = await this.readmit({ userId: request.userId, token: request.admissionToken });
       if (back.ok && back.readmitted) {
         return { ok: true, alreadyJoined: false, readmitted: true, status: back.status };
+      }
+    }
+    if (request.queuePass !== undefined && request.invitation === undefined) {
+      // a waiting buyer the room lost comes back at their ticket on a valid pass; any other answer
+      // (a pass not valid, a place the room knows it ended or served past) joins as usual
+      const back = await this.rejoin({ userId: request.userId, pass: request.queuePass });
+      if (back.ok && back.rejoined) {
+        return { ok: true, alreadyJoined: false, rejoined: true, status: back.status };
       }
     }
     let lane: 'normal' | 'priority' | 'bypass' = 'normal';
@@ -368,7 +423,10 @@ export class WaitingRoom {
       sessionMs: this.sale.admission.sessionMs,
       // a passthrough or bypass join is admitted at once only while admission runs, as a tick is
       admit: !this.paused && now >= this.sale.opensAt,
+      ticketFloor: this.ticketsSeen,
+      servedFloor: this.servedSeen,
     });
+    if (result.outcome === 'JOINED') this.seen(result.entry.ticket, 0);
     if (result.outcome === 'JOINED' && !result.alreadyJoined && result.entry.state === 'ADMITTED') {
       // an at-once admission is an admission like a tick's: the UserAdmitted event (and the
       // host's `admitted` hook) must not depend on which path let the buyer in
@@ -404,6 +462,7 @@ export class WaitingRoom {
     });
     if (!position) return null;
     this.meter.record(now, position.servedUpTo);
+    this.seen(position.ticket, position.servedUpTo);
     if (position.state === 'ADMITTED') {
       const until = position.admittedUntil ?? now + this.sale.admission.sessionMs;
       return {
@@ -414,7 +473,62 @@ export class WaitingRoom {
       };
     }
     const ahead = position.exactRank ?? position.ahead;
-    return { ...position, saleId: this.sale.id, estimate: this.estimate(ahead) };
+    const status: WaitingStatus = { ...position, saleId: this.sale.id, estimate: this.estimate(ahead) };
+    if (position.lane === undefined && position.ticket > 0) {
+      status.queuePass = this.passes.issue({
+        saleId: this.sale.id,
+        userId,
+        ticket: position.ticket,
+        servedUpTo: position.servedUpTo,
+        lastTicket: Math.max(this.ticketsSeen, position.ticket),
+        issuedAt: now,
+        until: now + this.queuePassMs,
+      });
+    }
+    return status;
+  }
+
+  /**
+   * Puts a waiting buyer the room lost back at their ticket, from their signed queue pass (issue
+   * 20): after the room's state was lost (a wiped Redis), a buyer whose pass is valid (HMAC-signed
+   * for this sale and user, not expired) waits again at the pass's ticket in the normal lane, and
+   * the room's ticket and serving counters are restored from the pass, so a new joiner never gets
+   * a ticket at or below a restored one once a pass came back. Refused (NOT_RESTORED): a pass the
+   * room issued as it is now (it knows the buyer left, was evicted or admitted: NOT_LOST), a ticket
+   * the room has served past (SERVED: never ahead of buyers already served), a forged, expired or
+   * other user's pass. A buyer the room knows is left as they are. One atomic store step.
+   */
+  async rejoin(input: { userId: string; pass: unknown }): Promise<RejoinOutcome> {
+    const { userId, pass } = validate('rejoin', RejoinInput, input);
+    const rejoin = this.options.store.rejoin?.bind(this.options.store);
+    if (!rejoin) throw new ConfigurationError('this waiting-room store cannot restore places (no `rejoin`)');
+    const now = this.options.clock.now();
+    const verdict = this.passes.verify({ pass, saleId: this.sale.id, userId, now });
+    if (!verdict.ok) return { ok: false, code: 'NOT_RESTORED', reason: verdict.code };
+    const { ticket, servedUpTo, lastTicket, issuedAt } = verdict.claims;
+    const result = await rejoin({
+      saleId: this.sale.id,
+      userId,
+      ticket,
+      servedUpTo,
+      lastTicket,
+      issuedAt,
+      now,
+    });
+    if (result.outcome === 'NOT_LOST' || result.outcome === 'SERVED') {
+      return { ok: false, code: 'NOT_RESTORED', reason: result.outcome };
+    }
+    this.seen(Math.max(ticket, lastTicket), 0);
+    const status = await this.status({ userId });
+    // gone between the two calls (left, evicted): a retry settles it
+    if (!status) return { ok: false, code: 'NOT_RESTORED', reason: 'NOT_LOST' };
+    return { ok: true, rejoined: result.outcome === 'REJOINED', status };
+  }
+
+  /** Remembers the highest counters seen (see {@link ticketsSeen}). */
+  private seen(ticket: number, servedUpTo: number): void {
+    if (ticket > this.ticketsSeen) this.ticketsSeen = ticket;
+    if (servedUpTo > this.servedSeen) this.servedSeen = servedUpTo;
   }
 
   /** The wait for someone with `ahead` users in front, from the measured rate (or the configured one). */
@@ -582,6 +696,7 @@ export class WaitingRoom {
     if (skipped) {
       const stats = await this.options.store.stats({ saleId, now });
       this.meter.record(now, stats.servedUpTo);
+      this.seen(stats.lastTicket, stats.servedUpTo);
       return { ...report, skipped, servedUpTo: stats.servedUpTo, active: stats.active };
     }
     const silentSince = now - this.graceMs;
@@ -594,6 +709,7 @@ export class WaitingRoom {
       silentSince,
     });
     this.meter.record(now, step.servedUpTo);
+    this.seen(0, step.servedUpTo);
     report.lapsed = step.lapsed;
     report.evicted = await this.options.store.evictSilent({
       saleId,
@@ -627,6 +743,7 @@ export class WaitingRoom {
     const now = this.options.clock.now();
     const stats = await this.options.store.stats({ saleId: this.sale.id, now });
     this.meter.record(now, stats.servedUpTo);
+    this.seen(stats.lastTicket, stats.servedUpTo);
     const rate = this.meter.ratePerMs();
     const update: QueueBroadcast = {
       saleId: this.sale.id,

@@ -10,6 +10,10 @@
   ARGV[1] userId   ARGV[2] now   ARGV[3] lane 'normal'|'priority'|'bypass'   ARGV[4] maxActive
   ARGV[5] sessionMs   ARGV[6] admit '1' (admission runs now) | '0' (paused or not open yet: a
   passthrough arrival queues and a bypass waits in the priority lane; nobody is admitted at once)
+  ARGV[7] ticketFloor   ARGV[8] servedFloor: counters the caller saw, restored when the room lost
+  them (a wiped Redis) so a new joiner does not get the ticket of a buyer coming back with a queue
+  pass; never lowered. The config hash's `bornAt` (when the room's state began) is set by the first
+  enter or rejoin (see rejoin.lua).
   Returns {'REJECTED'} or {state 'WAITING'|'ADMITTED', ticket, admittedUntil or '',
            '1' already joined | '0', lane ''|'priority'|'pre-queue'}
 ]]
@@ -18,6 +22,15 @@ local seq, queue, tickets, heartbeats, admitted, served, config =
 local userId, now, lane = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local maxActive, sessionMs, admitNow = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] ~= '0'
 local BAND = 1e15
+
+redis.call('HSETNX', config, 'bornAt', ARGV[2])
+local ticketFloor, servedFloor = tonumber(ARGV[7] or '0'), tonumber(ARGV[8] or '0')
+if ticketFloor > 0 and ticketFloor > tonumber(redis.call('GET', seq) or '0') then
+  redis.call('SET', seq, string.format('%d', ticketFloor))
+end
+if servedFloor > 0 and servedFloor > tonumber(redis.call('GET', served) or '0') then
+  redis.call('SET', served, string.format('%d', servedFloor))
+end
 
 local function laneOf(score)
   if score < 0 then return 'priority' end
