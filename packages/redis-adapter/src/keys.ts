@@ -132,7 +132,7 @@ export interface SaleKeys {
   served: string;
   /**
    * Hash: method (fifo|random|passthrough|reject), preQueue ('1' while collecting), arrivals;
-   * bornAt (when the room's state began) and freshFrom (see rejoin.lua).
+   * bornAt (when the room's state began), servedBefore and freshFrom (see rejoin.lua).
    */
   queueConfig: string;
   /** Set: users put back at their ticket from a queue pass after the room lost its state (rejoin.lua). */
