@@ -315,7 +315,10 @@ export class VirtualBuyer {
       recorder.record('proof_of_work', performance.now() - t0);
       const join = await recorder.time(
         'join',
-        () => this.#request('POST', `${this.#base}/queue`, { body: { challengeId: issued.id, answer } }),
+        () =>
+          this.#request('POST', `${this.#base}/queue`, {
+            body: { challenge: { challengeId: issued.id, answer } },
+          }),
         codeOf,
       );
       const fresh = (join.body as { error?: { challenge?: typeof issued } } | null)?.error?.challenge;
