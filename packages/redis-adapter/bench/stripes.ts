@@ -3,9 +3,12 @@
  * run (issue 16, item 4). Each round runs, back to back and in alternating order:
  *
  * - the SDK: `RedisStripedInventoryStore.reserve` of 1 unit by distinct users, BENCH_CLIENTS (64)
- *   callers over BENCH_CONNECTIONS (4) auto-pipelined Cluster clients, on a sale of 3 stripes
- *   (one a master) and on a sale of 1 stripe (one slot, one master);
- * - ioredis alone: the same clients and callers calling reserve.lua by EVALSHA, no SeatRush code;
+ *   callers spread over BENCH_THREADS (3) client threads, each with its own event loop and
+ *   BENCH_CONNECTIONS (4) auto-pipelined Cluster clients, on a sale of 3 stripes (one a master)
+ *   and on a sale of 1 stripe (one slot, one master), driven alike (one Node thread cannot keep 3
+ *   masters busy when each has a core; BENCH_THREADS=1 is the single client of before);
+ * - ioredis alone: BENCH_CONNECTIONS clients and the callers in the main thread calling
+ *   reserve.lua by EVALSHA, no SeatRush code;
  * - the servers: `redis-benchmark` calling the SAME reserve.lua by EVALSHA, `-c 50 -P 16`, on the
  *   single slot's master alone, then one redis-benchmark per stripe at once, each on its stripe's
  *   master: what the masters can take when the client is not Node.
@@ -25,6 +28,7 @@
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Cluster, type Redis } from 'ioredis';
 import { RedisStripedInventoryStore, slotOfTag } from '../src/index';
 import { KeySpace } from '../src/keys';
@@ -36,6 +40,8 @@ const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const callers = Number(process.env.BENCH_CLIENTS ?? 64);
 const connectionsCount = Number(process.env.BENCH_CONNECTIONS ?? 4);
+/** Client threads driving the SDK's reserves (each with BENCH_CONNECTIONS clients). */
+const threads = Number(process.env.BENCH_THREADS ?? 3);
 const STRIPES = 3;
 const STOCK = 30_000_000;
 
@@ -64,42 +70,40 @@ async function serverMicros(admin: Cluster): Promise<number[]> {
   );
 }
 
+/** What the main thread tells a client thread to do: `count` reserves of users `from`… */
+interface ClientJob {
+  keyPrefix: string;
+  saleId: string;
+  stripes: number;
+  from: number;
+  count: number;
+  callers: number;
+}
+
 /**
- * Reserves per second of the SDK on one sale, the client's CPU over the run (cores busy), and
- * the server time per reserve of the busiest master (its commandstats' usec over the run).
+ * A client thread: its own auto-pipelined Cluster clients and stores on the sale, `callers`
+ * callers reserving 1 unit each for distinct users. Answers 'ready' once every client knows the
+ * layout and the slots, starts on 'go', and answers how many were held.
  */
-async function sdkRate(
-  admin: Cluster,
-  keyPrefix: string,
-  saleId: string,
-  stripes: number,
-): Promise<{ rate: number; cpu: number; busiestMicros: number }> {
+async function clientThread(job: ClientJob): Promise<void> {
   const clients = Array.from({ length: connectionsCount }, connect);
   try {
-    const stores = clients.map((c) => new RedisStripedInventoryStore(c, { keyPrefix, stripes }));
-    await stores[0]!.load({
-      saleId,
-      initialStock: STOCK,
-      available: STOCK,
-      seatIds: [],
-      confirmedSeatIds: [],
-      ticketsPerUser: 1,
-      confirmedPerUser: {},
-    });
-    // every client learns the layout and the slots before the clock starts
-    await Promise.all(stores.map((s) => s.counts(saleId)));
-    await Promise.all(admin.nodes('master').map((node) => node.config('RESETSTAT')));
+    const stores = clients.map(
+      (c) => new RedisStripedInventoryStore(c, { keyPrefix: job.keyPrefix, stripes: job.stripes }),
+    );
+    await Promise.all(stores.map((s) => s.counts(job.saleId)));
+    const go = new Promise<void>((resolve) => parentPort!.once('message', () => resolve()));
+    parentPort!.postMessage('ready');
+    await go;
     let next = 0;
     let held = 0;
-    const cpuBefore = process.cpuUsage();
-    const started = process.hrtime.bigint();
     await Promise.all(
-      Array.from({ length: callers }, async (_, caller) => {
+      Array.from({ length: job.callers }, async (_, caller) => {
         const store = stores[caller % stores.length]!;
-        while (next < requests) {
-          const i = next++;
+        while (next < job.count) {
+          const i = job.from + next++;
           const outcome = await store.reserve({
-            saleId,
+            saleId: job.saleId,
             userId: `u${i}`,
             reservationId: `r${i}`,
             idempotencyKey: `k${i}`,
@@ -112,13 +116,67 @@ async function sdkRate(
         }
       }),
     );
+    parentPort!.postMessage({ held });
+  } finally {
+    await Promise.all(clients.map((c) => c.quit()));
+  }
+}
+
+/**
+ * Reserves per second of the SDK on one sale, driven by BENCH_THREADS client threads (each its
+ * own event loop, clients and share of the callers and reserves), the process's CPU over the run
+ * (cores busy), and the server time per reserve of the busiest master (its commandstats' usec
+ * over the run).
+ */
+async function sdkRate(
+  admin: Cluster,
+  keyPrefix: string,
+  saleId: string,
+  stripes: number,
+): Promise<{ rate: number; cpu: number; busiestMicros: number }> {
+  await new RedisStripedInventoryStore(admin, { keyPrefix, stripes }).load({
+    saleId,
+    initialStock: STOCK,
+    available: STOCK,
+    seatIds: [],
+    confirmedSeatIds: [],
+    ticketsPerUser: 1,
+    confirmedPerUser: {},
+  });
+  const share = Math.ceil(requests / threads);
+  const workers = Array.from({ length: threads }, (_, t) => {
+    const job: ClientJob = {
+      keyPrefix,
+      saleId,
+      stripes,
+      from: t * share,
+      count: Math.min(share, requests - t * share),
+      callers: Math.max(1, Math.round(callers / threads)),
+    };
+    return new Worker(new URL(import.meta.url), { workerData: job });
+  });
+  const exited = workers.map((w) => new Promise((resolve) => w.once('exit', resolve)));
+  try {
+    const message = (w: Worker) =>
+      new Promise<unknown>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    await Promise.all(workers.map(message)); // 'ready'
+    await Promise.all(admin.nodes('master').map((node) => node.config('RESETSTAT')));
+    const cpuBefore = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const done = workers.map(message);
+    for (const w of workers) w.postMessage('go');
+    const answers = (await Promise.all(done)) as Array<{ held: number }>;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
+    const held = answers.reduce((sum, a) => sum + a.held, 0);
     const busiestMicros = Math.max(...(await serverMicros(admin))) / requests;
     if (held !== requests) console.log(`  (${requests - held} of ${requests} reserves were refused)`);
     return { rate: requests / seconds, cpu: (cpu.user + cpu.system) / 1e6 / seconds, busiestMicros };
   } finally {
-    await Promise.all(clients.map((c) => c.quit()));
+    await Promise.all(exited);
   }
 }
 
@@ -221,7 +279,7 @@ async function main(): Promise<void> {
     )[0] as string;
     console.log(
       `Striped sale (${STRIPES} stripes) vs single-slot sale on a ${masters.length}-master Redis Cluster ${version}; ` +
-        `${requests} reserves a run; SDK: ${callers} callers over ${connectionsCount} auto-pipelined Cluster clients; ` +
+        `${requests} reserves a run; SDK: ${callers} callers over ${threads} client thread(s) of ${connectionsCount} auto-pipelined Cluster clients; ` +
         `servers: redis-benchmark EVALSHA reserve.lua -c 50 -P 16; ${rounds} rounds, medians; load ${loadavg()
           .map((l) => l.toFixed(1))
           .join(' ')}`,
@@ -302,4 +360,6 @@ async function main(): Promise<void> {
   }
 }
 
-runBenchmark(main);
+if (isMainThread) runBenchmark(main);
+// a client thread's failure is an 'error' event in the main thread (an unhandled rejection)
+else void clientThread(workerData as ClientJob);
