@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '@seatrush/core';
 import { z } from '@seatrush/core/ports';
+import { redisDeploymentFromUrl } from '@seatrush/redis-adapter';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const ratio = z.coerce.number().min(0).max(1);
@@ -41,7 +42,20 @@ const Env = z.object({
    */
   PROCESS_SHARING: z.enum(['reuseport', 'cluster']).default('reuseport'),
   /** Real servers: all three set → Redis, Kafka and PostgreSQL; none → the in-memory default. */
-  REDIS_URL: z.string().url().optional(),
+  /**
+   * One node (`redis://`), a Sentinel group (`redis-sentinel://host:port,…/masterName`) or a
+   * Cluster (`redis-cluster://host:port,…`); `rediss…` for TLS (`redisDeploymentFromUrl`).
+   */
+  REDIS_URL: z
+    .string()
+    .superRefine((url, context) => {
+      try {
+        redisDeploymentFromUrl(url);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
   KAFKA_BROKERS: z.string().min(1).optional(),
   DATABASE_URL: z.string().url().optional(),
   /** Token operators send as `Authorization: Bearer …`; a random one is printed when unset. */

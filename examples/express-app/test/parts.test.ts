@@ -29,6 +29,20 @@ describe('configuration', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/all of REDIS_URL/);
   });
 
+  it('takes a Sentinel group or a Cluster as REDIS_URL, and refuses a Redis URL it cannot read', () => {
+    const real = { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' };
+    const sentinel = 'redis-sentinel://127.0.0.1:26379,127.0.0.1:26380/seatrush';
+    expect(loadConfig({ ...real, REDIS_URL: sentinel }).servers?.redisUrl).toBe(sentinel);
+    const cluster = 'redis-cluster://127.0.0.1:7001,127.0.0.1:7002';
+    expect(loadConfig({ ...real, REDIS_URL: cluster }).servers?.redisUrl).toBe(cluster);
+    expect(() => loadConfig({ ...real, REDIS_URL: 'redis-sentinel://127.0.0.1:26379' })).toThrow(
+      /REDIS_URL: a Sentinel URL ends with the master's name/,
+    );
+    expect(() => loadConfig({ ...real, REDIS_URL: 'memcached://x:1' })).toThrow(
+      /REDIS_URL: unknown Redis URL scheme/,
+    );
+  });
+
   it('names every bad variable at once', () => {
     const bad = () => loadConfig({ PORT: 'eighty', PAYMENT_FAILURE_RATE: '2', OPERATOR_TOKEN: 'short' });
     expect(bad).toThrow(/PORT/);

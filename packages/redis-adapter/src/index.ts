@@ -9,6 +9,7 @@ export {
   type RedisAuth,
   type RedisDeployment,
 } from './connect';
+export { redisDeploymentFromUrl } from './deployment-url';
 export { HoldExpiryListener, type HoldExpiryListenerOptions } from './expiry-listener';
 export { RedisIdempotencyStore } from './idempotency-store';
 export { RedisInventorySteps } from './inventory-steps';

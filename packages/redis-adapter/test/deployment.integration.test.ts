@@ -1,5 +1,10 @@
 import { ConfigurationError } from '@seatrush/core';
-import { checkDurability, connectRedis, RedisInventoryStore } from '@seatrush/redis-adapter';
+import {
+  checkDurability,
+  connectRedis,
+  RedisInventoryStore,
+  redisDeploymentFromUrl,
+} from '@seatrush/redis-adapter';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generalSale, isolatedPrefix } from './helpers';
@@ -74,6 +79,27 @@ describe('deployment modes: the same stores on one node, behind Sentinel, with A
       expect(await store.counts('sentinel')).toMatchObject({ available: 2, held: 1 });
       expect(await (client as Redis).call('CONFIG', 'GET', 'port')).toEqual(['port', String(master.port)]);
       expect(await checkDurability(client)).toEqual([]);
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it('finds the master through Sentinel from one URL (redis-sentinel://…/name), as a host configures it', async () => {
+    const client = connectRedis(redisDeploymentFromUrl(`redis-sentinel://127.0.0.1:${sentinel.port}/sales`));
+    try {
+      const store = new RedisInventoryStore(client, { keyPrefix: isolatedPrefix() });
+      await store.load(generalSale('sentinel-url', 3));
+      expect(await reserveOne(store, 'sentinel-url')).toMatchObject({ ok: true });
+      expect(await (client as Redis).call('CONFIG', 'GET', 'port')).toEqual(['port', String(master.port)]);
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it('connects with the ACL user and password of a redis:// URL', async () => {
+    const client = connectRedis(redisDeploymentFromUrl(`redis://seatrush:s3cret@127.0.0.1:${secured.port}`));
+    try {
+      expect(await (client as Redis).call('ACL', 'WHOAMI')).toBe('seatrush');
     } finally {
       await client.quit();
     }

@@ -1,8 +1,7 @@
 import { combineBundles } from '@seatrush/core';
 import { kafkaPorts } from '@seatrush/kafka-adapter';
 import { createPgConnection, PROJECTOR_GROUP, pgPorts, ReadSide } from '@seatrush/pg-adapter';
-import { redisPorts } from '@seatrush/redis-adapter';
-import { Redis } from 'ioredis';
+import { connectRedis, redisDeploymentFromUrl, redisPorts } from '@seatrush/redis-adapter';
 import type { Logger } from 'pino';
 import type { AppPorts } from './platform';
 
@@ -24,7 +23,13 @@ export async function serverPorts(
   options: { namespace: string; log: Logger },
 ): Promise<AppPorts> {
   const { namespace, log } = options;
-  const redis = new Redis(servers.redisUrl, { maxRetriesPerRequest: 2, enableReadyCheck: true });
+  // REDIS_URL names one node, a Sentinel group or a Cluster; the SDK's stores run unchanged on all
+  // three. Auto-pipelining stays off as the app always ran (docs/performance.md measures both).
+  const redis = connectRedis(redisDeploymentFromUrl(servers.redisUrl), {
+    maxRetriesPerRequest: 2,
+    enableReadyCheck: true,
+    enableAutoPipelining: false,
+  });
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   const pg = createPgConnection({
     connectionString: servers.databaseUrl,
