@@ -167,9 +167,10 @@ async function join() {
     $('join-status').textContent = 'Joining…';
     try {
       const { queue } = await api('POST', `${salePath()}/queue`, {
-        challengeId: challenge.id,
-        answer,
+        challenge: { challengeId: challenge.id, answer },
         ...(invitation ? { invitation } : {}),
+        // a room that lost us (its store wiped) admits us again on the token we were given
+        ...(admissionToken() ? { admissionToken: admissionToken() } : {}),
       });
       $('join-status').textContent = '';
       return onQueue(queue);
@@ -211,8 +212,23 @@ function solve(prompt) {
   });
 }
 
+/**
+ * The admission token of this sale, kept (in this tab's session) beyond the queue view: a rejoin
+ * sends it, so a room that lost us (its store wiped) admits us again while it is valid.
+ */
+const TOKEN_KEY = 'seatrush.admissionToken';
+function rememberToken(queue) {
+  if (!queue?.admissionToken) return;
+  sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ saleId: state.sale.id, token: queue.admissionToken }));
+}
+function admissionToken() {
+  const saved = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null');
+  return saved && saved.saleId === state.sale.id ? saved.token : null;
+}
+
 function onQueue(queue) {
   state.queue = queue;
+  rememberToken(queue);
   if (queue.state === 'ADMITTED') return enterSeatMap();
   show('view-queue');
   renderQueue(queue);
@@ -276,8 +292,25 @@ function watchQueue() {
     const queue = JSON.parse(event.data);
     const firstSeen = state.queue?.firstSeen;
     state.queue = { ...queue, firstSeen };
+    rememberToken(queue);
     if (queue.state === 'ADMITTED') enterSeatMap();
     else renderQueue(state.queue);
+  });
+  // one frame for every watcher: the serving counter; our place is our ticket minus it
+  source.addEventListener('position', (event) => {
+    const position = JSON.parse(event.data);
+    const queue = state.queue;
+    if (queue?.state !== 'WAITING' || queue.lane) return;
+    const ahead = Math.max(0, queue.ticket - position.servedUpTo - 1);
+    const perSecond = position.admittedPerSecond;
+    state.queue = {
+      ...queue,
+      ahead,
+      servedUpTo: position.servedUpTo,
+      saleState: position.saleState,
+      etaSeconds: perSecond > 0 ? Math.ceil(ahead / perSecond) : queue.etaSeconds,
+    };
+    renderQueue(state.queue);
   });
   source.addEventListener('gone', () => {
     closeStreams();

@@ -115,7 +115,7 @@ try {
       const { body } = await call('POST', '/api/sales/load/challenge', { cookie });
       await call('POST', '/api/sales/load/queue', {
         cookie,
-        body: { challengeId: body.challenge.id, answer: solve(body.challenge.prompt) },
+        body: { challenge: { challengeId: body.challenge.id, answer: solve(body.challenge.prompt) } },
       });
       return { cookie, token: '' };
     },

@@ -73,7 +73,7 @@ async function apiBuyer(name) {
   const { body } = await call('POST', '/api/sales/demo/challenge', { cookie });
   await call('POST', '/api/sales/demo/queue', {
     cookie,
-    body: { challengeId: body.challenge.id, answer: solve(body.challenge.prompt) },
+    body: { challenge: { challengeId: body.challenge.id, answer: solve(body.challenge.prompt) } },
   });
   return cookie;
 }

@@ -134,8 +134,6 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
       platform,
       hub,
       caches,
-      queueView: (runtime, userId) => live.queueView(runtime, userId),
-      queueStatusCodes: config.queueStatusCodes,
     }),
   );
   app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));

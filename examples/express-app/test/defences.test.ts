@@ -92,14 +92,25 @@ describe('bad input, identity and defences', () => {
     expect(issued.status).toBe(201);
     expect(issued.body.challenge.prompt).toMatchObject({ algorithm: 'sha256-leading-zero-bits' });
     const wrong = await buyer.request('POST', '/api/sales/demo/queue', {
-      body: { challengeId: issued.body.challenge.id, answer: wrongAnswerTo(issued.body.challenge.prompt) },
+      body: {
+        challenge: {
+          challengeId: issued.body.challenge.id,
+          answer: wrongAnswerTo(issued.body.challenge.prompt),
+        },
+      },
     });
     expect(wrong.status).toBe(403);
     expect(wrong.body.error.code).toBe('CHALLENGE_REQUIRED');
     // a fresh challenge comes with the refusal, never the one already answered
     expect(wrong.body.error.challenge.id).not.toBe(issued.body.challenge.id);
+    // a join without an answer is the bot guard's to refuse (@seatrush/http: the challenge is optional input)
     const missing = await buyer.request('POST', '/api/sales/demo/queue', { body: {} });
-    expect(missing.status).toBe(400);
+    expect(missing.status).toBe(403);
+    expect(missing.body.error.code).toBe('CHALLENGE_REQUIRED');
+    const malformed = await buyer.request('POST', '/api/sales/demo/queue', {
+      body: { challenge: { challengeId: issued.body.challenge.id } },
+    });
+    expect(malformed.status).toBe(400);
     expect((await buyer.request('GET', '/api/sales/demo/queue')).body.error.code).toBe('NOT_IN_QUEUE');
   });
 

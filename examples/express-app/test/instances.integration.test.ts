@@ -127,14 +127,14 @@ describe(`${INSTANCES} instances of the app act as one sale (Redis, Kafka, Postg
     const { solveProofOfWork } = await import('@seatrush/core');
     const answer = solveProofOfWork(issued.body.challenge.prompt);
     const joined = await second.request('POST', `/api/sales/${saleId}/queue`, {
-      body: { challengeId: issued.body.challenge.id, answer },
+      body: { challenge: { challengeId: issued.body.challenge.id, answer } },
     });
     expect(joined.status).toBe(201);
     // and spent once: the same answer at the third instance is refused
     const third = new Buyer(urlOf(children[2]!.port));
     third.cookies = first.cookies;
     const replay = await third.request('POST', `/api/sales/${saleId}/queue`, {
-      body: { challengeId: issued.body.challenge.id, answer },
+      body: { challenge: { challengeId: issued.body.challenge.id, answer } },
     });
     expect(replay.status).not.toBe(201);
 

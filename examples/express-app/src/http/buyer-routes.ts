@@ -1,17 +1,12 @@
 import type { RuntimeSale, SaleDefinition } from '@seatrush/core';
 import { seatsOf, z } from '@seatrush/core/ports';
-import { headersFingerprintOf } from '@seatrush/core/services';
 import type { PgReadModel } from '@seatrush/pg-adapter';
 import { type Request, Router } from 'express';
-import type { QueueStatusCodes } from '../config';
 import type { Platform } from '../platform/platform';
 import type { TtlCache } from './cache';
-import { clientIp, deviceFingerprint } from './defences';
 import { HttpError } from './errors';
-import { type QueueView, sendQueueAnswer } from './queue-answers';
-import { sessionOf } from './session';
 import type { SseHub } from './sse';
-import { parse, saleOf } from './validate';
+import { saleOf } from './validate';
 
 /** Hot read data kept in the in-process cache. */
 export interface BuyerCaches {
@@ -43,7 +38,7 @@ export interface SeatSnapshot {
   now: number;
 }
 
-const JoinBody = z
+const _JoinBody = z
   .object({
     challengeId: z.string().min(1).max(128),
     answer: z.string().min(1).max(512),
@@ -148,14 +143,7 @@ export async function loadSeatsFromStore(platform: Platform, saleId: string): Pr
 }
 
 /** The buyer API: sale info, seat map, waiting room, reservations, and their SSE streams. */
-export function buyerRoutes(deps: {
-  platform: Platform;
-  hub: SseHub;
-  caches: BuyerCaches;
-  queueView: (runtime: RuntimeSale, userId: string) => Promise<QueueView | null>;
-  /** HTTP status per waiting-room state of join and status answers (unset: 201/200). */
-  queueStatusCodes?: QueueStatusCodes;
-}): Router {
+export function buyerRoutes(deps: { platform: Platform; hub: SseHub; caches: BuyerCaches }): Router {
   const { platform, hub, caches } = deps;
   const router = Router();
 
@@ -183,99 +171,6 @@ export function buyerRoutes(deps: {
     if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
     const client = hub.open(req, res, `seats:${runtime.sale.id}`);
     client.send('seats', await caches.seats.get(runtime.sale.id, () => loadSeats(platform, runtime.sale.id)));
-  });
-
-  router.post('/sales/:saleId/challenge', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const challenge = await platform.challenges.issue({ subject: session.userId, now: platform.now() });
-    res.status(201).json({ challenge, saleId: runtime.sale.id });
-  });
-
-  router.post('/sales/:saleId/queue', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const { invitation, ...challenge } = parse('join', JoinBody, req.body ?? {});
-    if (runtime.state === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
-    const device = deviceFingerprint(req);
-    const outcome = await runtime.queue.join({
-      userId: session.userId,
-      challenge,
-      ...(invitation ? { invitation } : {}),
-      context: {
-        ip: clientIp(req).slice(0, 64),
-        ...(device ? { deviceId: device } : {}),
-        userAgent: (req.get('user-agent') ?? '').slice(0, 512),
-        headersFingerprint: headersFingerprintOf(req.rawHeaders),
-      },
-    });
-    if (!outcome.ok) {
-      // a `reject` room answers SOLD_OUT / SALE_CLOSED politely: the buyer is not queued
-      throw new HttpError(outcome.code, outcome.message ?? outcome.code, {
-        ...('retryAfterMs' in outcome && outcome.retryAfterMs !== undefined
-          ? { retryAfterMs: outcome.retryAfterMs }
-          : {}),
-        ...('challenge' in outcome && outcome.challenge ? { challenge: outcome.challenge } : {}),
-        // a refused invitation says why (EXPIRED, WRONG_USER, BAD_SIGNATURE, …); nothing was queued
-        ...('reason' in outcome ? { reason: outcome.reason } : {}),
-      });
-    }
-    const view = await deps.queueView(runtime, session.userId);
-    if (!view) throw new HttpError('NOT_IN_QUEUE', 'you left the queue while joining; join again');
-    sendQueueAnswer(res, {
-      view,
-      codes: deps.queueStatusCodes ?? {},
-      defaultStatus: outcome.alreadyJoined ? 200 : 201,
-      body: { queue: view, alreadyJoined: outcome.alreadyJoined },
-    });
-  });
-
-  router.get('/sales/:saleId/queue', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const view = await deps.queueView(runtime, session.userId);
-    if (!view) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
-    sendQueueAnswer(res, {
-      view,
-      codes: deps.queueStatusCodes ?? {},
-      defaultStatus: 200,
-      body: { queue: view },
-    });
-  });
-
-  // where the buyer is, if anywhere: what the page asks when it loads, so not being in the queue
-  // is an answer (`queue: null`), not a 404 the browser would log as an error
-  router.get('/sales/:saleId/queue/place', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    res.set('Cache-Control', 'no-store');
-    res.json({ queue: await deps.queueView(runtime, session.userId) });
-  });
-
-  router.get('/sales/:saleId/queue/stream', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
-    const view = await deps.queueView(runtime, session.userId);
-    if (!view) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
-    const client = hub.open(req, res, `queue:${runtime.sale.id}:${session.userId}`);
-    client.send('queue', view);
-  });
-
-  router.post('/sales/:saleId/queue/heartbeat', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const beat = await runtime.waitingRoom.heartbeat({ userId: session.userId });
-    if (!beat.ok) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
-    res.json({ state: beat.state });
-  });
-
-  router.delete('/sales/:saleId/queue', async (req, res) => {
-    const session = sessionOf(res);
-    const runtime = runtimeOf(req);
-    const { left } = await runtime.waitingRoom.leave({ userId: session.userId });
-    if (!left) throw new HttpError('NOT_IN_QUEUE', 'you are not in the queue');
-    res.status(204).end();
   });
 
   return router;

@@ -45,7 +45,17 @@ export function createSeatRushApi(deps: {
         cookie: typeof cookie === 'string' ? cookie : undefined,
       });
     },
-    limits: { perAddress: rate(rates.perIp), perBuyer: rate(rates.perUser), global: rate(rates.global) },
+    limits: {
+      perAddress: rate(rates.perIp),
+      perBuyer: rate(rates.perUser),
+      global: rate(rates.global),
+      // a twentieth of a buyer's requests may be joins (the package's 0.5/s at the default 10/s);
+      // an address's joins follow its request rate (many buyers may share one)
+      joins: { perSecond: rates.perUser / 20, burst: Math.max(5, Math.ceil(rates.perUser / 2)) },
+      joinsPerAddress: rate(rates.perIp),
+    },
+    challenges: platform.proofOfWork,
+    queueStatusCodes: config.queueStatusCodes,
     // the demo listens on loopback by default: X-Forwarded-For is not believed unless configured
     trustProxy: false,
     invitations: platform.invitations,
@@ -85,6 +95,9 @@ export const PACKAGE_ROUTES: readonly RegExp[] = [
   // reservations: reserve, a group of seats together, and a reservation's view, stream, extension, release
   /^\/sales\/[^/]+\/(group-)?reservations\/?$/,
   /^\/sales\/[^/]+\/reservations\/[^/]+(\/stream|\/extend)?\/?$/,
+  // the waiting room: the challenge, join, status, place, stream, heartbeat and leave
+  /^\/sales\/[^/]+\/challenge\/?$/,
+  /^\/sales\/[^/]+\/queue(\/place|\/stream|\/heartbeat)?\/?$/,
 ];
 
 /**

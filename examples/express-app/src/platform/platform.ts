@@ -79,6 +79,8 @@ export interface Platform {
   readonly rateLimiter: RateLimiter;
   readonly blocklist: Blocklist;
   readonly challenges: ChallengeProvider;
+  /** The same challenges bound to the subject given as is (`@seatrush/http` binds `user:<id>` itself). */
+  readonly proofOfWork: ChallengeProvider;
   readonly invitations: Invitations;
   readonly payments: PaymentSimulator;
   /** The provider the buyer's payment form talks to, in the `buyer` checkout; null in `auto`. */
@@ -160,6 +162,7 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
       issue: (input) => challenges.issue({ subject: subjectOf('user', input.subject), now: input.now }),
       verify: (input) => challenges.verify({ ...input, subject: subjectOf('user', input.subject) }),
     },
+    proofOfWork: challenges,
     invitations,
     payments: settings.payments,
     paymentProvider,

@@ -156,7 +156,7 @@ export class Buyer extends Client {
     if (issued.status !== 201) return issued;
     const answer = solveProofOfWork(issued.body.challenge.prompt);
     return this.request('POST', `/api/sales/${saleId}/queue`, {
-      body: { challengeId: issued.body.challenge.id, answer },
+      body: { challenge: { challengeId: issued.body.challenge.id, answer } },
     });
   }
 

@@ -11,8 +11,10 @@ export async function joinWith(
   if (issued.status !== 201) return issued;
   return buyer.request('POST', `/api/sales/${saleId}/queue`, {
     body: {
-      challengeId: issued.body.challenge.id,
-      answer: solveProofOfWork(issued.body.challenge.prompt),
+      challenge: {
+        challengeId: issued.body.challenge.id,
+        answer: solveProofOfWork(issued.body.challenge.prompt),
+      },
       ...extra,
     },
   });
