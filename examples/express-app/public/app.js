@@ -169,8 +169,8 @@ async function join() {
       const { queue } = await api('POST', `${salePath()}/queue`, {
         challenge: { challengeId: challenge.id, answer },
         ...(invitation ? { invitation } : {}),
-        // a room that lost us (its store wiped) admits us again on the token we were given
-        ...(admissionToken() ? { admissionToken: admissionToken() } : {}),
+        // a room that lost us (its store wiped) takes us back on the token or pass we were given
+        ...queueProof(),
       });
       $('join-status').textContent = '';
       return onQueue(queue);
@@ -213,17 +213,30 @@ function solve(prompt) {
 }
 
 /**
- * The admission token of this sale, kept (in this tab's session) beyond the queue view: a rejoin
- * sends it, so a room that lost us (its store wiped) admits us again while it is valid.
+ * What proves our place in this sale, kept (in this tab's session) beyond the queue view: the
+ * admission token once admitted, the latest queue pass while waiting. A rejoin sends both, so a
+ * room that lost us (its store wiped) admits us again, or puts us back at our ticket.
  */
-const TOKEN_KEY = 'seatrush.admissionToken';
+const PROOF_KEY = 'seatrush.queueProof';
 function rememberToken(queue) {
-  if (!queue?.admissionToken) return;
-  sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ saleId: state.sale.id, token: queue.admissionToken }));
+  if (!queue?.admissionToken && !queue?.queuePass) return;
+  const kept = queueProof();
+  sessionStorage.setItem(
+    PROOF_KEY,
+    JSON.stringify({
+      saleId: state.sale.id,
+      admissionToken: queue.admissionToken ?? kept.admissionToken,
+      queuePass: queue.queuePass ?? kept.queuePass,
+    }),
+  );
 }
-function admissionToken() {
-  const saved = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || 'null');
-  return saved && saved.saleId === state.sale.id ? saved.token : null;
+function queueProof() {
+  const saved = JSON.parse(sessionStorage.getItem(PROOF_KEY) || 'null');
+  if (!saved || saved.saleId !== state.sale.id) return {};
+  return {
+    ...(saved.admissionToken ? { admissionToken: saved.admissionToken } : {}),
+    ...(saved.queuePass ? { queuePass: saved.queuePass } : {}),
+  };
 }
 
 function onQueue(queue) {

@@ -28,6 +28,11 @@ const JoinBody = z.strictObject({
    * wiped store) admits them again while it is valid, instead of queueing them at the back.
    */
   admissionToken: z.string().min(1).max(2_048).optional(),
+  /**
+   * The queue pass of the buyer's latest waiting answer (`queue.queuePass`): a room that lost its
+   * state puts a waiting buyer back at their ticket, instead of at the back.
+   */
+  queuePass: z.string().min(1).max(2_048).optional(),
 });
 const ReserveBody = z.union([
   z.strictObject({ seatIds: z.array(Id).min(1).max(100) }),
@@ -208,6 +213,7 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
           ...(body.challenge ? { challenge: body.challenge } : {}),
           ...(body.invitation ? { invitation: body.invitation } : {}),
           ...(body.admissionToken ? { admissionToken: body.admissionToken } : {}),
+          ...(body.queuePass ? { queuePass: body.queuePass } : {}),
         });
         if (!outcome.ok) {
           const {

@@ -63,6 +63,11 @@ export interface QueueView {
   admissionToken?: string;
   admittedUntil?: number;
   /**
+   * While waiting in the normal line: a signed pass to the buyer's ticket. Keep the latest and
+   * send it back with a rejoin (`{ queuePass }`): a room that lost its state restores the place.
+   */
+  queuePass?: string;
+  /**
    * When to ask again (ms): a quarter of the wait (30 s when it cannot be told), or until the
    * opening before it, within 1-30 s; null once admitted. Also `Retry-After`.
    */
@@ -98,6 +103,7 @@ export function queueView(sale: RuntimeSale, status: WaitingStatus, now: number)
   if (status.lane) view.lane = status.lane;
   if (status.admissionToken) view.admissionToken = status.admissionToken;
   if (status.admittedUntil !== undefined) view.admittedUntil = status.admittedUntil;
+  if (status.queuePass) view.queuePass = status.queuePass;
   return view;
 }
 

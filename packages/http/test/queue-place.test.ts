@@ -153,4 +153,32 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
     expect(((await third.json()) as { error: { scope: string } }).error.scope).toBe('joins');
     expect((await t.call('GET', '/sales/ga/queue', { user: 'cy' })).status).toBe(404);
   });
+
+  it('puts a waiting buyer back at their ticket from their queue pass when the room lost its state', async () => {
+    const first = await startApi();
+    let pass: string;
+    try {
+      for (const user of ['ana', 'ben', 'cy']) {
+        expect((await first.call('POST', '/sales/ga/queue', { user, body: {} })).status).toBe(201);
+      }
+      const place = (await (await first.call('GET', '/sales/ga/queue', { user: 'cy' })).json()) as {
+        queue: { ticket: number; queuePass?: string };
+      };
+      expect(place.queue.ticket).toBe(3);
+      expect(place.queue.queuePass).toEqual(expect.any(String));
+      pass = place.queue.queuePass as string;
+    } finally {
+      await first.close();
+    }
+    // the same sale on a room that knows nobody (a wiped store), signed with the same secret
+    t = await startApi();
+    const early = await t.call('POST', '/sales/ga/queue', { user: 'dan', body: {} });
+    expect(early.status).toBe(201);
+    const stolen = await t.call('POST', '/sales/ga/queue', { user: 'eve', body: { queuePass: pass } });
+    expect(((await stolen.json()) as { queue: { ticket: number } }).queue.ticket).not.toBe(3);
+    const back = await t.call('POST', '/sales/ga/queue', { user: 'cy', body: { queuePass: pass } });
+    expect(back.status).toBe(201);
+    const { queue } = (await back.json()) as { queue: { ticket: number; state: string } };
+    expect(queue).toMatchObject({ state: 'WAITING', ticket: 3 });
+  });
 });
