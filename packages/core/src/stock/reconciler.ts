@@ -118,7 +118,13 @@ export class Reconciler {
     const before = await inventory.counts(id);
     const states = await inventory.seatStates(id);
     const totals = await repository.totals(id);
-    const problems = this.problemsOf(before, states, totals);
+    // A truth ahead of that reading may only mean a sale confirmed meanwhile (the worker confirms
+    // in the store before it records CONFIRMED), so what the store lacks is judged on a second
+    // reading, after the truth: it has every unit and seat confirmed in PostgreSQL by then.
+    const later = storeLacks({ counts: before, states }, totals)
+      ? { counts: await inventory.counts(id), states: await inventory.seatStates(id) }
+      : { counts: before, states };
+    const problems = this.problemsOf({ counts: before, states }, later, totals);
     const report: ReconciliationReport = {
       ...recordOf(id, ranAt, before, totals),
       consistent: problems.length === 0,
@@ -145,12 +151,13 @@ export class Reconciler {
     return report;
   }
 
-  private problemsOf(
-    counts: InventoryCounts,
-    states: Record<string, SeatState>,
-    totals: SaleTotals,
-  ): string[] {
+  /**
+   * Every inconsistency between the store and the truth: the store's own sums and what it keeps
+   * beyond the truth from the reading `before` the truth; what it lacks from the reading `later`.
+   */
+  private problemsOf(before: StoreReading, later: StoreReading, totals: SaleTotals): string[] {
     const problems: string[] = [];
+    const counts = before.counts;
     const sum = counts.available + counts.held + counts.confirmed;
     if (counts.available < 0) problems.push(`available is negative (${counts.available})`);
     if (sum !== counts.initialStock) {
@@ -161,9 +168,9 @@ export class Reconciler {
         `initial stock is ${counts.initialStock} in the store, ${totals.initialStock} in the repository`,
       );
     }
-    if (counts.confirmed < totals.confirmedUnits) {
+    if (later.counts.confirmed < totals.confirmedUnits) {
       problems.push(
-        `the store has ${counts.confirmed} confirmed units, the repository ${totals.confirmedUnits}`,
+        `the store has ${later.counts.confirmed} confirmed units, the repository ${totals.confirmedUnits}`,
       );
     }
     const ceiling = totals.confirmedUnits + totals.pendingUnits;
@@ -172,12 +179,12 @@ export class Reconciler {
         `the store has ${counts.confirmed} confirmed units, more than sold and pending (${ceiling})`,
       );
     }
-    const unsold = totals.confirmedSeatIds.filter((seatId) => states[seatId] !== 'CONFIRMED');
+    const unsold = unconfirmedSoldSeats(later.states, totals);
     if (unsold.length > 0) {
       problems.push(`${unsold.length} sold seats are not CONFIRMED in the store (first: ${unsold[0]})`);
     }
     const accounted = new Set([...totals.confirmedSeatIds, ...totals.pendingSeatIds]);
-    const unbought = seatsIn(states, 'CONFIRMED').filter((seatId) => !accounted.has(seatId));
+    const unbought = seatsIn(before.states, 'CONFIRMED').filter((seatId) => !accounted.has(seatId));
     if (unbought.length > 0) {
       problems.push(
         `${unbought.length} seats are CONFIRMED in the store but neither sold nor pending (first: ${unbought[0]})`,
@@ -243,4 +250,23 @@ function recordOf(
 /** The seats in `state`, in the seat map's order. */
 function seatsIn(states: Record<string, SeatState>, state: SeatState): string[] {
   return Object.keys(states).filter((seatId) => states[seatId] === state);
+}
+
+/** One reading of the store: its counts, then its seat states. */
+interface StoreReading {
+  counts: InventoryCounts;
+  states: Record<string, SeatState>;
+}
+
+/** Whether the reading lacks units or seats the truth has sold. */
+function storeLacks(reading: StoreReading, totals: SaleTotals): boolean {
+  return (
+    reading.counts.confirmed < totals.confirmedUnits ||
+    unconfirmedSoldSeats(reading.states, totals).length > 0
+  );
+}
+
+/** The truth's sold seats that are not CONFIRMED in `states`. */
+function unconfirmedSoldSeats(states: Record<string, SeatState>, totals: SaleTotals): string[] {
+  return totals.confirmedSeatIds.filter((seatId) => states[seatId] !== 'CONFIRMED');
 }
