@@ -376,13 +376,30 @@ const DIGITS = new Uint8Array(24);
 /** FNV-1a over the characters of `String(value)`, from `hash`, without making the string. */
 function fnvDecimal(hash: number, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) return fnv(hash, String(value));
-  let rest = value;
+  // in two parts below 1e9, so the digits come from integer arithmetic, not floating-point `%`
+  let high = Math.floor(value / 1e9);
+  let low = value - high * 1e9;
+  if (low < 0) {
+    high -= 1;
+    low += 1e9;
+  } else if (low >= 1e9) {
+    high += 1;
+    low -= 1e9;
+  }
   let length = 0;
+  if (high > 0) {
+    for (let place = 0; place < 9; place++) {
+      const digit = low % 10;
+      DIGITS[length++] = digit;
+      low = (low - digit) / 10;
+    }
+    low = high;
+  }
   do {
-    const digit = rest % 10;
+    const digit = low % 10;
     DIGITS[length++] = digit;
-    rest = (rest - digit) / 10;
-  } while (rest > 0);
+    low = (low - digit) / 10;
+  } while (low > 0);
   let h = hash;
   while (length > 0) h = Math.imul(h ^ (48 + DIGITS[--length]!), 0x01000193);
   return h;
