@@ -73,7 +73,7 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
     options.securityHeaders === false ? {} : { ...DEFAULT_SECURITY_HEADERS, ...options.securityHeaders };
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const hub = new StreamHub({ ...DEFAULT_STREAMS, ...options.streams });
-  const live = new LiveUpdates(runtime, hub);
+  const live = new LiveUpdates(runtime, hub, options.seatMap);
   const now = () => runtime.clock.now();
   const observe = options.observe;
   const routes: Array<Route<RouteSpec>> = [

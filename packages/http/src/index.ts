@@ -16,6 +16,7 @@ export {
   type RequestGuard,
 } from './guard/request-guard';
 export { createSeatRushHttp, type SeatRushHttp } from './http';
+export type { SeatMap, SeatMapReader } from './live';
 export { type ExpressMiddleware, expressMiddleware } from './mounts/express';
 export { fastifyPlugin } from './mounts/fastify';
 export { hardenServer, nodeHandler, type ServerSettings } from './mounts/node';

@@ -28,6 +28,7 @@ const SEATS_TTL_MS = 250;
 export class LiveUpdates {
   readonly hub: StreamHub;
   readonly #runtime: SeatRushRuntime;
+  readonly #seatMap: SeatMapReader;
   readonly #now: () => number;
   readonly #seats = new Map<string, SeatsSnapshot>();
   readonly #loading = new Map<string, Promise<SeatsSnapshot>>();
@@ -39,8 +40,9 @@ export class LiveUpdates {
   readonly #unsubscribe: Array<() => void> = [];
   readonly #timers: NodeJS.Timeout[] = [];
 
-  constructor(runtime: SeatRushRuntime, hub: StreamHub) {
+  constructor(runtime: SeatRushRuntime, hub: StreamHub, seatMap?: SeatMapReader) {
     this.#runtime = runtime;
+    this.#seatMap = seatMap ?? ((saleId) => storeSeatMap(runtime, saleId));
     this.#now = () => runtime.clock.now();
     this.hub = hub;
     this.#timers.push(
@@ -107,21 +109,9 @@ export class LiveUpdates {
   }
 
   async #loadSeats(saleId: string): Promise<SeatsSnapshot> {
-    const { inventory } = this.#runtime.ports;
-    const [all, counts] = await Promise.all([inventory.seatStates(saleId), inventory.counts(saleId)]);
-    const states: Record<string, string> = {};
-    for (const id in all) if (all[id] !== 'AVAILABLE') states[id] = all[id] as string;
+    const { states, counts } = await this.#seatMap(saleId);
     const now = this.#now();
-    const data = {
-      states,
-      counts: {
-        initialStock: counts.initialStock,
-        available: counts.available,
-        held: counts.held,
-        confirmed: counts.confirmed,
-      },
-      now,
-    };
+    const data = { states, counts, now };
     const text = JSON.stringify(data);
     const signature = JSON.stringify([data.states, data.counts]);
     const snapshot = {
@@ -203,6 +193,25 @@ export class LiveUpdates {
       if (sale) this.hub.broadcast(channel, frame('stats', await sale.health()));
     }
   }
+}
+
+/** A seat map: the seats that are not available (HELD or CONFIRMED), and the counts. */
+export interface SeatMap {
+  states: Record<string, string>;
+  counts: { initialStock: number; available: number; held: number; confirmed: number };
+}
+
+/** Reads a sale's seat map (see {@link SeatRushHttpOptions.seatMap}). */
+export type SeatMapReader = (saleId: string) => Promise<SeatMap>;
+
+/** The seat map from the hot store (the default). */
+async function storeSeatMap(runtime: SeatRushRuntime, saleId: string): Promise<SeatMap> {
+  const { inventory } = runtime.ports;
+  const [all, counts] = await Promise.all([inventory.seatStates(saleId), inventory.counts(saleId)]);
+  const states: Record<string, string> = {};
+  for (const id in all) if (all[id] !== 'AVAILABLE') states[id] = all[id] as string;
+  const { initialStock, available, held, confirmed } = counts;
+  return { states, counts: { initialStock, available, held, confirmed } };
 }
 
 /** Runs `work` every `ms`, never two at once; a failure waits for the next round. */

@@ -8,6 +8,7 @@ import type {
 import type { TrustProxy } from './client-address';
 import type { SeatRushRequest } from './exchange';
 import type { RequestGuard } from './guard/request-guard';
+import type { SeatMapReader } from './live';
 import type { StreamLimits } from './sse';
 
 /** Who a request comes from, as the host's `identify` says. */
@@ -110,6 +111,12 @@ export interface SeatRushHttpOptions {
    * payments panel, its metrics); it must not throw.
    */
   onPayment?: (event: { saleId: string; userId: string; payment: CheckoutPayment }) => void;
+  /**
+   * Where seat maps are read (`GET /sales/:id/seats` and its stream; cached 250 ms, pushed when they
+   * change): the hot store by default; a host with a read side (PostgreSQL views a projector keeps)
+   * reads it there, off the hot store.
+   */
+  seatMap?: SeatMapReader;
   /**
    * The HTTP status of join and status answers per waiting-room state, e.g. `{ WAITING: 202,
    * PRE_QUEUE: 202 }` for clients that poll on 202; unset states answer 201 (a new join) or 200.

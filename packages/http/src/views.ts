@@ -113,6 +113,8 @@ export function saleInfo(sale: SaleDefinition) {
     id: sale.id,
     name: sale.name,
     kind: sale.inventory.kind,
+    /** General admission's one tier; null for a seated sale (each seat has its own). */
+    tier: sale.inventory.kind === 'general' ? sale.inventory.tier : null,
     tiers: sale.tiers,
     holdMs: sale.holdMs,
     ticketsPerUser: sale.limits.ticketsPerUser,

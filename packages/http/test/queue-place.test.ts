@@ -181,4 +181,21 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
     const { queue } = (await back.json()) as { queue: { ticket: number; state: string } };
     expect(queue).toMatchObject({ state: 'WAITING', ticket: 3 });
   });
+
+  it("reads seat maps where the host says (a read side), and describes a general sale's tier", async () => {
+    const reads: string[] = [];
+    t = await startApi({
+      http: {
+        seatMap: async (saleId) => {
+          reads.push(saleId);
+          return { states: {}, counts: { initialStock: 10, available: 7, held: 2, confirmed: 1 } };
+        },
+      },
+    });
+    const map = (await (await t.call('GET', '/sales/ga/seats')).json()) as { counts: { available: number } };
+    expect(map.counts).toEqual({ initialStock: 10, available: 7, held: 2, confirmed: 1 });
+    expect(reads).toEqual(['ga']);
+    const { sale } = (await (await t.call('GET', '/sales/ga')).json()) as { sale: { tier: string | null } };
+    expect(sale.tier).toBe('std');
+  });
 });
