@@ -3,7 +3,8 @@
 // this tree's core (so only the simulator differs), run the same seeds at the same time, one
 // process each (so they share the machine's load), and print the CPU per sale of each, their
 // ratio, and whether every run went the same way (fingerprint, steps, verdict): a change that only
-// makes the simulator cheaper keeps every run identical.
+// makes the simulator cheaper keeps every run identical. `--core <revision>` runs both over that
+// revision's core instead (the seeds that found a core bug then must find it with both).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,13 +14,16 @@ import { build } from 'esbuild';
 const { values } = parseArgs({
   options: {
     base: { type: 'string', default: 'HEAD' },
+    core: { type: 'string' },
     seeds: { type: 'string', default: '40' },
     from: { type: 'string', default: '1' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
-  console.log('node packages/simulation/bin/compare.mjs [--base <git revision>] [--seeds N] [--from S]');
+  console.log(
+    'node packages/simulation/bin/compare.mjs [--base <git revision>] [--core <git revision>] [--seeds N] [--from S]',
+  );
   process.exit(0);
 }
 const count = Number.parseInt(values.seeds, 10);
@@ -44,6 +48,32 @@ const used = process.cpuUsage(cpu);
 console.log(JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (performance.now() - started) / 1e3, runs }));
 `;
 
+const root = join(packageDir, '../..');
+
+/** Writes the files of `path` at `revision` into `dir`. */
+function extract(revision, path, dir) {
+  mkdirSync(dir, { recursive: true });
+  const tar = spawnSync('git', ['archive', '--format=tar', `${revision}:${path}`], {
+    cwd: root,
+    maxBuffer: 1 << 28,
+  });
+  if (tar.status !== 0) throw new Error(tar.stderr.toString());
+  const untar = spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  if (untar.status !== 0) throw new Error(untar.stderr.toString());
+}
+
+/** With `--core`: @seatrush/core and its subpaths resolve to that revision's sources. */
+const coreAt = values.core ? join(work, 'core') : null;
+const corePlugin = {
+  name: 'core-at-revision',
+  setup(build) {
+    build.onResolve({ filter: /^@seatrush\/core(\/(ports|services|memory|testing))?$/ }, (args) => {
+      const subpath = args.path.split('/')[2];
+      return { path: join(coreAt, 'src', subpath ? `subpaths/${subpath}.ts` : 'index.ts') };
+    });
+  },
+};
+
 async function bundle(side, sources) {
   const dir = join(work, side);
   mkdirSync(dir, { recursive: true });
@@ -58,6 +88,8 @@ async function bundle(side, sources) {
     target: 'node22',
     conditions: ['@seatrush/source'],
     logLevel: 'error',
+    // the revision's core imports its dependencies (zod, …) from this tree's core
+    ...(coreAt ? { plugins: [corePlugin], nodePaths: [join(root, 'packages/core/node_modules')] } : {}),
   });
   return join(dir, 'driver.mjs');
 }
@@ -80,20 +112,12 @@ function run(file) {
 }
 
 try {
+  if (coreAt) extract(values.core, 'packages/core', coreAt);
   const revision = spawnSync('git', ['rev-parse', '--short', values.base], {
     encoding: 'utf8',
   }).stdout.trim();
   if (!revision) throw new Error(`unknown revision ${values.base}`);
-  const base = await bundle('base', (src) => {
-    mkdirSync(src, { recursive: true });
-    const tar = spawnSync('git', ['archive', '--format=tar', `${values.base}:packages/simulation/src`], {
-      cwd: join(packageDir, '../..'),
-      maxBuffer: 1 << 28,
-    });
-    if (tar.status !== 0) throw new Error(tar.stderr.toString());
-    const untar = spawnSync('tar', ['-x', '-C', src], { input: tar.stdout });
-    if (untar.status !== 0) throw new Error(untar.stderr.toString());
-  });
+  const base = await bundle('base', (src) => extract(values.base, 'packages/simulation/src', src));
   const current = await bundle('current', (src) => {
     spawnSync('cp', ['-r', join(packageDir, 'src'), src]);
   });
@@ -108,6 +132,7 @@ try {
       .join(', ');
     return `${name}: ${count} sales (seeds ${from}-${from + count - 1}), ${steps} steps, CPU ${r.cpuSeconds.toFixed(1)} s, wall ${r.wallSeconds.toFixed(1)} s: ${Math.round((count / r.cpuSeconds) * 60)} sales per CPU-minute, ${Math.round(steps / r.cpuSeconds)} steps per CPU-second; ${settled} settled, ${failed} failed${failures ? ` (${failures})` : ''}`;
   };
+  if (values.core) console.log(`both over the core of ${values.core}`);
   console.log(line(`base ${revision}`, before));
   console.log(line('this tree', after));
   console.log(`CPU per sale, this tree / base: ${(after.cpuSeconds / before.cpuSeconds).toFixed(2)}`);
