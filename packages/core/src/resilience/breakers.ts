@@ -10,7 +10,9 @@ import {
   timeout,
 } from 'cockatiel';
 import { ConfigurationError, InfrastructureError, PublishError, SeatRushError } from '../common/errors';
+import type { CheckoutStore } from '../ports/checkout-store';
 import type { EventPublisher } from '../ports/event-publisher';
+import type { NotificationOutbox } from '../ports/notification-outbox';
 import type { PaymentGateway, PaymentProvider } from '../ports/payment-gateway';
 import type { ReservationRepository } from '../ports/reservation-repository';
 
@@ -18,7 +20,9 @@ import type { ReservationRepository } from '../ports/reservation-repository';
  * The dependencies the runtime guards, by the port they are reached through:
  * - `payments`: the payment provider of the buyer-driven checkout, or the one-step gateway of
  *   `checkout: 'auto'` (Stripe in production);
- * - `repository`: the source of truth (PostgreSQL in production), reads and writes;
+ * - `repository`: the source of truth (PostgreSQL in production), reads and writes: the
+ *   reservation repository, and the checkout's records and notification outbox kept beside it (one
+ *   server, so one breaker: when PostgreSQL is down, all three fail together);
  * - `publisher`: durable events (Kafka in production).
  */
 export type BreakerName = 'payments' | 'repository' | 'publisher';
@@ -293,6 +297,21 @@ const REPOSITORY_METHODS: readonly (keyof ReservationRepository)[] = [
   'recordReconciliation',
   'lastReconciliation',
 ];
+const CHECKOUT_STORE_METHODS: readonly (keyof CheckoutStore)[] = [
+  'recordPayment',
+  'payment',
+  'updatePayment',
+  'settle',
+  'hasReceipt',
+  'recordReceipt',
+];
+const OUTBOX_METHODS: readonly (keyof NotificationOutbox)[] = [
+  'enqueue',
+  'claim',
+  'markSent',
+  'markFailed',
+  'notification',
+];
 const PROVIDER_METHODS: readonly (keyof PaymentProvider)[] = [
   'createPayment',
   'getPayment',
@@ -339,6 +358,21 @@ export class RuntimeBreakers {
   repository<T extends ReservationRepository>(repository: T): T {
     const breaker = this.get('repository');
     return breaker ? guardMethods(repository, REPOSITORY_METHODS, breaker) : repository;
+  }
+
+  /**
+   * The checkout's records behind the `repository` breaker: they live beside the reservations (in
+   * PostgreSQL), so the source of truth's breaker guards them.
+   */
+  checkoutStore<T extends CheckoutStore>(store: T): T {
+    const breaker = this.get('repository');
+    return breaker ? guardMethods(store, CHECKOUT_STORE_METHODS, breaker) : store;
+  }
+
+  /** The notification outbox behind the `repository` breaker (it lives beside the checkout's records). */
+  notificationOutbox<T extends NotificationOutbox>(outbox: T): T {
+    const breaker = this.get('repository');
+    return breaker ? guardMethods(outbox, OUTBOX_METHODS, breaker) : outbox;
   }
 
   /** The publisher behind the `publisher` breaker (`publish`; `close` is not guarded). */

@@ -280,14 +280,21 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     throw new ConfigurationError("payments: checkout 'auto' needs a PaymentGateway (charge, refund)");
   }
   const clock = options.clock ?? systemClock;
-  // the checkout's provider behind the payments breaker (the embedded simulator too)
+  // the checkout's provider behind the payments breaker (the embedded simulator too), and a host's
+  // checkout records and outbox (PostgreSQL's, beside the reservations) behind the repository's
   const guardedCheckout: 'auto' | RuntimeCheckoutOptions =
-    checkoutMode !== 'auto' && breakers?.get('payments')
-      ? {
+    checkoutMode === 'auto' || !breakers
+      ? checkoutMode
+      : {
           ...checkoutMode,
-          provider: breakers.provider(checkoutMode.provider ?? new SimulatedPaymentProvider({ clock })),
-        }
-      : checkoutMode;
+          ...(breakers.get('payments')
+            ? {
+                provider: breakers.provider(checkoutMode.provider ?? new SimulatedPaymentProvider({ clock })),
+              }
+            : {}),
+          ...(checkoutMode.store ? { store: breakers.checkoutStore(checkoutMode.store) } : {}),
+          ...(checkoutMode.outbox ? { outbox: breakers.notificationOutbox(checkoutMode.outbox) } : {}),
+        };
   const alerts = options.alerts ?? new MemoryAlertSink();
   const loops = {
     worker: true,

@@ -11,6 +11,8 @@ import {
   WebhookSignatureError,
 } from '../../src';
 import { MemoryAlertSink } from '../../src/memory/alert-sink';
+import { MemoryCheckoutStore } from '../../src/memory/checkout-store';
+import { MemoryNotificationOutbox } from '../../src/memory/notification-outbox';
 import type { ReservationRepository } from '../../src/ports/reservation-repository';
 import { nextAdmission } from '../../src/queue/adaptive-admission';
 import { CircuitOpenError, DependencyBreaker, RuntimeBreakers } from '../../src/resilience/breakers';
@@ -124,11 +126,35 @@ describe('RuntimeBreakers decorators', () => {
     expect(breaker.view().failures).toBe(3);
   });
 
+  it("guard the checkout's records and the notification outbox with the source of truth's breaker", async () => {
+    const breakers = new RuntimeBreakers({ repository: { failures: 2, halfOpenAfterMs: 60_000 } });
+    const outbox = new MemoryNotificationOutbox();
+    const store = new MemoryCheckoutStore(memoryPorts().repository, outbox);
+    const down = { value: false };
+    const payment = store.payment.bind(store);
+    store.payment = (reservationId) => (down.value ? boom() : payment(reservationId));
+    const guardedStore = breakers.checkoutStore(store);
+    const guardedOutbox = breakers.notificationOutbox(outbox);
+    expect(await guardedStore.payment('r-none')).toBeNull();
+    down.value = true;
+    for (let i = 0; i < 2; i++)
+      await expect(guardedStore.payment('r-none')).rejects.toThrow('connection refused');
+    // one server, one breaker: the outbox beside the records is refused too, without a call
+    expect(breakers.open()).toEqual(['repository']);
+    await expect(guardedOutbox.claim({ now: 0, limit: 1, leaseMs: 1_000 })).rejects.toBeInstanceOf(
+      CircuitOpenError,
+    );
+    down.value = false;
+    await expect(guardedStore.payment('r-none')).rejects.toBeInstanceOf(CircuitOpenError);
+  });
+
   it('a breaker set to false is off: the port is used as given', () => {
     const breakers = new RuntimeBreakers({ repository: false, publisher: false, payments: false });
     const ports = memoryPorts();
     expect(breakers.repository(ports.repository)).toBe(ports.repository);
     expect(breakers.publisher(ports.publisher)).toBe(ports.publisher);
+    const outbox = new MemoryNotificationOutbox();
+    expect(breakers.notificationOutbox(outbox)).toBe(outbox);
     expect(breakers.views()).toEqual({});
   });
 });
