@@ -404,6 +404,12 @@ export class ReservationProcessor implements EventHandler {
     const { saleId, payload } = event;
     const now = clock.now();
     if (payload.expiresAt <= now) return { gone: 'HOLD_EXPIRED' };
+    // a reservation no longer in flight (a duplicate of this event confirmed it: a rebuilt store
+    // keeps it as sold units, not as a hold) is never held again: its units would count twice
+    const current = await this.options.repository.get(payload.reservationId);
+    if (current && current.status !== 'REQUESTED' && current.status !== 'PAYMENT_PENDING') {
+      return { gone: 'HOLD_NOT_FOUND' };
+    }
     const outcome = await inventory.reserve({
       saleId,
       userId: payload.userId,
