@@ -5,15 +5,15 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
 import { authRoutes } from './http/auth-routes';
-import { type BuyerCaches, buyerRoutes, type SaleInfo, type SeatSnapshot } from './http/buyer-routes';
+import type { BuyerCaches, SaleInfo, SeatSnapshot } from './http/buyer-routes';
 import { TtlCache } from './http/cache';
 import { CheckoutActivity } from './http/checkout-activity';
 import { checkoutRoutes, operatorCheckoutRoutes } from './http/checkout-routes';
 import { blocklistCheck, rateLimits } from './http/defences';
 import { errorHandler, notFound } from './http/errors';
-import { LiveUpdates } from './http/live';
 import { operatorQueueingRoutes } from './http/operator-queueing-routes';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
+import { ResultMetrics } from './http/result-metrics';
 import { createSeatRushApi, packageRoutes } from './http/seatrush-api';
 import { SessionCodec, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
@@ -37,7 +37,7 @@ export interface SeatRushApp {
   hub: SseHub;
   metrics: AppMetrics;
   stats: StatsSampler;
-  live: LiveUpdates;
+  results: ResultMetrics;
   /** Starts the live loops (stats sampling, SSE fan-out). */
   start(): void;
   /** Ends every SSE stream (telling clients to reconnect) and stops the loops. */
@@ -55,7 +55,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     seats: new TtlCache<SeatSnapshot>({ ttlMs: 250, now: Date.now }),
   };
   const stats = new StatsSampler(platform, metrics, hub);
-  const live = new LiveUpdates(platform, hub, caches, metrics, stats, log);
+  const results = new ResultMetrics(platform, caches, metrics, stats);
   const waitingListLive = new WaitingListLive(platform, hub, log);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
@@ -128,14 +128,6 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
   app.use('/api', authRoutes(codec, now));
-  app.use(
-    '/api',
-    buyerRoutes({
-      platform,
-      hub,
-      caches,
-    }),
-  );
   app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));
   app.use('/api', checkoutRoutes({ platform, activity: checkoutActivity }));
   app.use('/api', notFound);
@@ -149,16 +141,16 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     hub,
     metrics,
     stats,
-    live,
+    results,
     start() {
       stats.start();
-      live.start();
+      results.start();
       waitingListLive.start();
     },
     async drain() {
       api.close();
       hub.drain();
-      live.stop();
+      results.stop();
       waitingListLive.stop();
       await stats.stop();
     },

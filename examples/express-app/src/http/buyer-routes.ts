@@ -1,12 +1,8 @@
-import type { RuntimeSale, SaleDefinition } from '@seatrush/core';
+import type { SaleDefinition } from '@seatrush/core';
 import { seatsOf, z } from '@seatrush/core/ports';
 import type { PgReadModel } from '@seatrush/pg-adapter';
-import { type Request, Router } from 'express';
 import type { Platform } from '../platform/platform';
 import type { TtlCache } from './cache';
-import { HttpError } from './errors';
-import type { SseHub } from './sse';
-import { saleOf } from './validate';
 
 /** Hot read data kept in the in-process cache. */
 export interface BuyerCaches {
@@ -140,38 +136,4 @@ export async function loadSeatsFromStore(platform: Platform, saleId: string): Pr
     },
     now: platform.now(),
   };
-}
-
-/** The buyer API: sale info, seat map, waiting room, reservations, and their SSE streams. */
-export function buyerRoutes(deps: { platform: Platform; hub: SseHub; caches: BuyerCaches }): Router {
-  const { platform, hub, caches } = deps;
-  const router = Router();
-
-  const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
-
-  router.get('/sales', (_req, res) => {
-    res.json({
-      sales: platform.runtime.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state })),
-    });
-  });
-
-  router.get('/sales/:saleId', async (req, res) => {
-    const runtime = runtimeOf(req);
-    const info = await caches.saleInfo.get(runtime.sale.id, async () => saleInfoOf(runtime.sale));
-    res.json({ sale: { ...info, state: runtime.state }, now: platform.now() });
-  });
-
-  router.get('/sales/:saleId/seats', async (req, res) => {
-    const runtime = runtimeOf(req);
-    res.json(await caches.seats.get(runtime.sale.id, () => loadSeats(platform, runtime.sale.id)));
-  });
-
-  router.get('/sales/:saleId/seats/stream', async (req, res) => {
-    const runtime = runtimeOf(req);
-    if (!hub.accepting) throw new HttpError('SHUTTING_DOWN', 'the server is shutting down');
-    const client = hub.open(req, res, `seats:${runtime.sale.id}`);
-    client.send('seats', await caches.seats.get(runtime.sale.id, () => loadSeats(platform, runtime.sale.id)));
-  });
-
-  return router;
 }

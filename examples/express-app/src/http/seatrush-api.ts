@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/platform';
+import { loadSeats } from './buyer-routes';
 import type { CheckoutActivity } from './checkout-activity';
 import { SESSION_COOKIE, type SessionCodec } from './session';
 
@@ -55,6 +56,8 @@ export function createSeatRushApi(deps: {
       joinsPerAddress: rate(rates.perIp),
     },
     challenges: platform.proofOfWork,
+    // on the real servers, seat maps come from the read side while it is fresh (buyer-routes.ts)
+    seatMap: (saleId) => loadSeats(platform, saleId),
     queueStatusCodes: config.queueStatusCodes,
     // the demo listens on loopback by default: X-Forwarded-For is not believed unless configured
     trustProxy: false,
@@ -89,6 +92,10 @@ const RESERVE_ROUTES = new Set(['/sales/:saleId/reservations', '/sales/:saleId/g
  * the others are still the example's own routes, mounted after it.
  */
 export const PACKAGE_ROUTES: readonly RegExp[] = [
+  // the sales, a sale's description, its seat map and the map's stream
+  /^\/sales\/?$/,
+  /^\/sales\/[^/]+\/?$/,
+  /^\/sales\/[^/]+\/seats(\/stream)?\/?$/,
   // the buyer-driven checkout and the provider's webhook
   /^\/sales\/[^/]+\/reservations\/[^/]+\/checkout(\/extend)?\/?$/,
   /^\/webhooks\/payments\/?$/,
