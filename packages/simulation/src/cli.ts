@@ -2,8 +2,13 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { FAULT_KINDS, type FaultKind } from './faults';
-import { replayCommand, shrinkFailure } from './shrink';
-import { runSimulation, type SimulationConfig, type SimulationResult } from './simulation';
+import type { SimulationConfig, SimulationResult } from './simulation';
+
+// The simulator (core and its schemas included) is loaded where a run, a replay command or a
+// shrink needs it: an exploring main thread only shares out the seeds and prints what comes back,
+// so its start-up CPU is not spent unless it reports a failure.
+const simulation = () => import('./simulation');
+const shrinking = () => import('./shrink');
 
 /**
  * `pnpm simulate --seeds N --from S [--workers W]`: explores N seeds and prints the sales per
@@ -79,6 +84,7 @@ function configOf(seed: number): SimulationConfig {
 }
 
 async function report(result: SimulationResult): Promise<void> {
+  const { replayCommand, shrinkFailure } = await shrinking();
   console.log(`FAIL seed ${result.config.seed}: ${result.failure!.message} (step ${result.failure!.step})`);
   console.log(`  replay: ${replayCommand(result.config)}`);
   console.log(`  last steps: ${result.failure!.recent.slice(-8).join(' | ')}`);
@@ -97,6 +103,7 @@ async function explore(
   onResult: (result: SimulationResult) => Promise<void>,
 ): Promise<void> {
   if (workers <= 1) {
+    const { runSimulation } = await simulation();
     for (const seed of seeds) await onResult(await runSimulation(configOf(seed)));
     return;
   }
@@ -126,11 +133,13 @@ async function explore(
 if (values.help) {
   console.log(USAGE);
 } else if (!isMainThread) {
+  const { runSimulation } = await simulation();
   for (const seed of (workerData as WorkerTask).seeds) {
     const message: WorkerMessage = { result: await runSimulation(configOf(seed)) };
     parentPort!.postMessage(message);
   }
 } else if (values.seed !== undefined) {
+  const { runSimulation } = await simulation();
   const result = await runSimulation(configOf(Number.parseInt(values.seed, 10)));
   console.log(JSON.stringify({ ...result, failure: result.failure ?? null }, null, 2));
   if (!result.ok) await report(result);
