@@ -43,10 +43,6 @@ const GroupBody = z.strictObject({
   section: Id.optional(),
   fallback: z.enum(['split', 'refuse']).optional(),
 });
-const WaitingListBody = z.strictObject({
-  size: z.number().int().positive().max(100),
-  fallback: z.enum(['split', 'refuse']).optional(),
-});
 const DEVICE = /^[A-Za-z0-9_-]{8,128}$/;
 
 const MESSAGES: Readonly<Record<string, string>> = {
@@ -138,17 +134,6 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
   const requireOpen = (sale: RuntimeSale) => {
     if (sale.state !== 'OPEN')
       throw new HttpError('SALE_NOT_OPEN', `the sale is ${sale.state.toLowerCase()}`);
-  };
-
-  const joinContext = (x: Exchange) => {
-    const device = header(x.request, 'x-device-fingerprint');
-    return {
-      ip: x.ip,
-      userAgent: (header(x.request, 'user-agent') ?? '').slice(0, 512),
-      // the bot guard's "many users, one header pattern" rule; without it the guard refuses the join
-      headersFingerprint: headersFingerprintOf(x.request.rawHeaders ?? x.request.headers),
-      ...(device && DEVICE.test(device) ? { deviceId: device } : {}),
-    };
   };
 
   return [
@@ -398,94 +383,6 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         json(x, 200, { reservation: reservationView(outcome.hold, null) });
       },
     }),
-
-    route('POST', '/sales/:saleId/waiting-list', {
-      access: 'buyer',
-      joins: true,
-      bodyLimit: limit,
-      handle: async (x) => {
-        const sale = saleOf(runtime, x);
-        const buyer = buyerOf(x);
-        const body = parse('waiting list', WaitingListBody, x.body);
-        const list = sale.waitingList;
-        if (!list) throw new HttpError('NOT_FOUND', 'this sale has no waiting list');
-        if (sale.state !== 'OPEN' && sale.state !== 'PAUSED') {
-          throw new HttpError('SALE_NOT_OPEN', `the sale is ${sale.state.toLowerCase()}`);
-        }
-        // the list is no way around the queue's bot guard
-        if (deps.joinGuard) {
-          const verdict = await deps.joinGuard({
-            userId: buyer.id,
-            context: joinContext(x),
-            saleId: sale.sale.id,
-            now: x.now,
-          });
-          if (!verdict.allowed) {
-            const { allowed: _, code, message, ...details } = verdict;
-            throw new HttpError(code, message ?? code, details);
-          }
-        }
-        const { available } = await runtime.ports.inventory.counts(sale.sale.id);
-        if (available >= body.size) {
-          throw new HttpError('NOT_SOLD_OUT', `${available} left: reserve them instead of waiting`, {
-            available,
-          });
-        }
-        const outcome = await list.join({
-          userId: buyer.id,
-          size: body.size,
-          ...(body.fallback ? { fallback: body.fallback } : {}),
-        });
-        if (!outcome.ok) throw new HttpError(outcome.code, MESSAGES[outcome.code] ?? outcome.code);
-        const place = await list.position(buyer.id);
-        json(x, outcome.created ? 201 : 200, {
-          waitingList: place && waitingListView(place),
-          alreadyJoined: !outcome.created,
-        });
-      },
-    }),
-    route('GET', '/sales/:saleId/waiting-list', {
-      access: 'buyer',
-      handle: async (x) => {
-        const list = saleOf(runtime, x).waitingList;
-        const place = await list?.position(buyerOf(x).id);
-        if (!place) throw new HttpError('NOT_ON_WAITING_LIST', 'you are not on the waiting list');
-        json(x, 200, { waitingList: waitingListView(place) }, { 'Cache-Control': 'no-store' });
-      },
-    }),
-    // the buyer's entry if any (`waitingList: null` when not on the list), as queue/place
-    route('GET', '/sales/:saleId/waiting-list/place', {
-      access: 'buyer',
-      handle: async (x) => {
-        const place = await saleOf(runtime, x).waitingList?.position(buyerOf(x).id);
-        json(x, 200, { waitingList: place ? waitingListView(place) : null }, { 'Cache-Control': 'no-store' });
-      },
-    }),
-    route('DELETE', '/sales/:saleId/waiting-list', {
-      access: 'buyer',
-      handle: async (x) => {
-        const list = saleOf(runtime, x).waitingList;
-        if (!list || !(await list.leave(buyerOf(x).id))) {
-          throw new HttpError('NOT_ON_WAITING_LIST', 'you are not waiting on the list');
-        }
-        noContent(x);
-      },
-    }),
-    route('POST', '/sales/:saleId/waiting-list/offers/:offerId/claim', {
-      access: 'buyer',
-      handle: async (x) => {
-        const sale = saleOf(runtime, x);
-        if (!sale.waitingList) throw new HttpError('NOT_FOUND', 'this sale has no waiting list');
-        if (sale.state === 'CLOSED') throw new HttpError('SALE_NOT_OPEN', 'the sale is closed');
-        const result = await sale.waitingList.claim({
-          userId: buyerOf(x).id,
-          offerId: x.params.offerId as string,
-        });
-        if (!result.ok) throw new HttpError(result.code, `the offer cannot be claimed (${result.code})`);
-        live.seatsChanged(sale.sale.id);
-        json(x, 201, { reservation: reservationView(result.hold, null, result.amountCents) });
-      },
-    }),
   ];
 }
 
@@ -518,40 +415,20 @@ async function healthOf<R extends { ok: boolean; code?: string }>(
   return result;
 }
 
+/** What the bot guard needs of a join: the client's address, user agent, header pattern and device. */
+export function joinContext(x: Exchange) {
+  const device = header(x.request, 'x-device-fingerprint');
+  return {
+    ip: x.ip,
+    userAgent: (header(x.request, 'user-agent') ?? '').slice(0, 512),
+    // the bot guard's "many users, one header pattern" rule; without it the guard refuses the join
+    headersFingerprint: headersFingerprintOf(x.request.rawHeaders ?? x.request.headers),
+    ...(device && DEVICE.test(device) ? { deviceId: device } : {}),
+  };
+}
+
 function queueHeaders(refreshMs: number | null): Record<string, string> {
   return refreshMs === null
     ? { 'Cache-Control': 'no-store' }
     : { 'Cache-Control': 'no-store', 'Retry-After': String(Math.ceil(refreshMs / 1_000)) };
-}
-
-function waitingListView(place: {
-  entry: {
-    state: string;
-    size: number;
-    fallback: string;
-    joinedAt: number;
-    offerId?: string;
-    deadline?: number;
-    seatIds?: string[];
-  };
-  ahead: number;
-}) {
-  const { entry, ahead } = place;
-  return {
-    state: entry.state,
-    size: entry.size,
-    fallback: entry.fallback,
-    joinedAt: entry.joinedAt,
-    ahead: entry.state === 'WAITING' ? ahead : null,
-    offer:
-      entry.state === 'OFFERED' && entry.offerId
-        ? {
-            offerId: entry.offerId,
-            quantity: entry.size,
-            seatIds: entry.seatIds ?? [],
-            deadline: entry.deadline ?? null,
-          }
-        : null,
-    reservationId: entry.state === 'CLAIMED' ? (entry.offerId ?? null) : null,
-  };
 }

@@ -1,6 +1,6 @@
 import { ConfigurationError, SeatRushError, UnknownSaleError, ValidationError } from '@seatrush/core';
 import { header, readBody, readJson } from './body';
-import { buyerRoutes } from './buyer-routes';
+import { buyerRoutes, joinContext } from './buyer-routes';
 import { checkoutRoutes } from './checkout-routes';
 import { addressGroup, clientAddressResolver } from './client-address';
 import { type ErrorBody, HttpError } from './errors';
@@ -21,6 +21,7 @@ import {
 } from './options';
 import { isSafeId, type Route, Router } from './router';
 import { StreamHub } from './sse';
+import { waitingListRoutes } from './waiting-list-routes';
 
 /** The API, ready to mount: {@link SeatRushHttp.handle} answers a request, or leaves it to the next handler. */
 export interface SeatRushHttp {
@@ -84,6 +85,13 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       joinGuard: options.joinGuard,
       challenges: options.challenges,
       queueStatusCodes: statusCodesOf(options.queueStatusCodes),
+    }),
+    ...waitingListRoutes({
+      runtime,
+      live,
+      bodyLimit: bodyLimits.buyer,
+      joinGuard: options.joinGuard,
+      joinContext,
     }),
     ...checkoutRoutes({
       runtime,

@@ -1,6 +1,7 @@
 import type { QueueBroadcast, RuntimeSale, SaleDefinition, SeatRushRuntime } from '@seatrush/core';
 import { frame, type Stream, type StreamHub } from './sse';
 import { queueView, reservationView } from './views';
+import { type WaitingListView, waitingListChannel, waitingListView } from './waiting-list-view';
 
 /** A seat map snapshot, serialized once: the JSON answer and the SSE frame share it. */
 export interface SeatsSnapshot {
@@ -37,6 +38,9 @@ export class LiveUpdates {
   readonly #info = new WeakMap<SaleDefinition, unknown>();
   readonly #watched = new WeakSet<RuntimeSale>();
   readonly #hooked = new WeakSet<RuntimeSale>();
+  readonly #offersHeard = new WeakSet<RuntimeSale>();
+  /** The signature of the waiting-list view last sent per channel (a change is sent, not a repeat). */
+  readonly #waitingListSent = new Map<string, string>();
   readonly #unsubscribe: Array<() => void> = [];
   readonly #timers: NodeJS.Timeout[] = [];
 
@@ -49,6 +53,7 @@ export class LiveUpdates {
       every(500, () => this.#pushSeats()),
       every(2_000, () => this.#recheckReservations()),
       every(1_000, () => this.#pushStats()),
+      every(2_000, () => this.#recheckWaitingLists()),
     );
   }
 
@@ -95,6 +100,28 @@ export class LiveUpdates {
     for (const hook of ['confirmed', 'failed', 'expired', 'released'] as const) {
       this.#unsubscribe.push(sale.hooks.on(hook, (p) => this.reservationChanged(p.saleId, p.reservationId)));
     }
+  }
+
+  /**
+   * A waiting-list stream opened with `view`: the sale's offers are heard from now on (the
+   * instance that makes one pushes it at once), and every stream is re-checked every 2 s for what
+   * happened elsewhere (another instance's offer, a lapse, a move up the list).
+   */
+  watchWaitingList(sale: RuntimeSale, channel: string, view: WaitingListView): void {
+    this.#waitingListSent.set(channel, signatureOf(view));
+    if (this.#offersHeard.has(sale)) return;
+    this.#offersHeard.add(sale);
+    this.#unsubscribe.push(
+      sale.hooks.on('offered', (offer) => {
+        if (this.#runtime.sale(sale.sale.id) !== sale) return; // a replaced sale
+        this.waitingListChanged(sale.sale.id, offer.userId, true);
+      }),
+    );
+  }
+
+  /** Pushes a buyer's waiting-list view to their streams (when it changed, or always with `force`). */
+  waitingListChanged(saleId: string, userId: string, force = false): void {
+    void this.#pushWaitingList(saleId, userId, force).catch(() => undefined); // the 2 s re-check retries
   }
 
   /** Pushes a reservation's view to its streams; final views end them. */
@@ -187,12 +214,43 @@ export class LiveUpdates {
     }
   }
 
+  async #pushWaitingList(saleId: string, userId: string, force: boolean): Promise<void> {
+    const channel = waitingListChannel(saleId, userId);
+    if (this.hub.streams(channel).size === 0) {
+      this.#waitingListSent.delete(channel);
+      return;
+    }
+    const sale = this.#runtime.sale(saleId);
+    const view = sale ? await waitingListView(this.#runtime, sale, userId, this.#now()) : null;
+    if (!view) return;
+    const signature = signatureOf(view);
+    if (!force && this.#waitingListSent.get(channel) === signature) return;
+    this.#waitingListSent.set(channel, signature);
+    this.hub.broadcast(channel, frame('waiting-list', view));
+  }
+
+  async #recheckWaitingLists(): Promise<void> {
+    for (const channel of this.hub.channels('waiting-list:')) {
+      const [, saleId, userId] = channel.split(':');
+      if (saleId && userId) await this.#pushWaitingList(saleId, userId, false).catch(() => undefined);
+    }
+    for (const channel of this.#waitingListSent.keys()) {
+      if (this.hub.streams(channel).size === 0) this.#waitingListSent.delete(channel);
+    }
+  }
+
   async #pushStats(): Promise<void> {
     for (const channel of this.hub.channels('stats:')) {
       const sale = this.#runtime.sale(channel.slice('stats:'.length));
       if (sale) this.hub.broadcast(channel, frame('stats', await sale.health()));
     }
   }
+}
+
+/** A waiting-list view without its clock: what tells a change. */
+function signatureOf(view: WaitingListView): string {
+  const { now: _now, ...rest } = view;
+  return JSON.stringify(rest);
 }
 
 /** A seat map: the seats that are not available (HELD or CONFIRMED), and the counts. */
