@@ -45,7 +45,7 @@ export interface ReadSideOptions {
    * A consumer on {@link PROJECTOR_GROUP} (e.g. `ports.consumer(PROJECTOR_GROUP)`). Its `lag()`
    * must count only the projected events, as Kafka's does for the topics it subscribes to. The
    * projector applies a batch in one transaction, so batches larger than kafka-adapter's default
-   * of 50 catch up faster (500: 1.3 to 2 times the events/s, docs/performance.md).
+   * of 50 catch up faster (500: 1.5 to 2.2 times the events/s, docs/performance.md).
    */
   consumer: EventConsumer;
   /** The staleness bound (ms), 5,000 by default: past it, reads go to the hot store, counted. */
