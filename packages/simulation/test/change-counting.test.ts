@@ -50,16 +50,13 @@ describe("the checker's change counting", () => {
     await expect(checker.afterStep()).rejects.toThrow(/unnoticed-write/);
   });
 
-  it('counts every write of whole sales: both checkouts, three instances, a wiped store, every fault', async () => {
-    // seed 2: three instances, the buyer-driven checkout; seed 9: a wipe and a crash; then auto-pay with a wipe
-    const configs = [
-      { seed: 2, instances: 3, checkout: 'buyer' as const },
-      { seed: 9 },
-      { seed: 9, checkout: 'auto' as const },
-    ];
+  it('counts every write of whole sales: both checkouts, a wiped store, a crash, every fault', async () => {
+    // seed 9: two instances, a wipe and a crash with the buyer-driven checkout; a wipe with auto-pay
+    const configs = [{ seed: 9 }, { seed: 9, checkout: 'auto' as const }];
     for (const config of configs) {
       const verified = await runSimulation({ ...config, verifyChanges: true });
       expect(verified.failure?.invariant, verified.failure?.message).not.toBe('unnoticed-write');
+      expect(verified.stats.wipes).toBe(1); // the rebuilt store's writes are counted too
       const plain = await runSimulation(config);
       // the verification only reads: the run and its verdict are the same
       expect(verified.fingerprint).toBe(plain.fingerprint);
