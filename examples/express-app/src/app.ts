@@ -17,7 +17,6 @@ import { ResultMetrics } from './http/result-metrics';
 import { createSeatRushApi, packageRoutes } from './http/seatrush-api';
 import { SessionCodec, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
-import { WaitingListLive, waitingListRoutes } from './http/waiting-list-routes';
 import { AppMetrics } from './ops/metrics';
 import { StatsSampler } from './ops/stats';
 import type { Platform } from './platform/platform';
@@ -56,7 +55,6 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   };
   const stats = new StatsSampler(platform, metrics, hub);
   const results = new ResultMetrics(platform, caches, metrics, stats);
-  const waitingListLive = new WaitingListLive(platform, hub, log);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
   const checkoutActivity = new CheckoutActivity(platform);
@@ -128,7 +126,6 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
   app.use('/api', authRoutes(codec, now));
-  app.use('/api', waitingListRoutes({ platform, hub, caches, live: waitingListLive }));
   app.use('/api', checkoutRoutes({ platform, activity: checkoutActivity }));
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1m' }));
@@ -145,13 +142,11 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
     start() {
       stats.start();
       results.start();
-      waitingListLive.start();
     },
     async drain() {
       api.close();
       hub.drain();
       results.stop();
-      waitingListLive.stop();
       await stats.stop();
     },
   };

@@ -105,6 +105,9 @@ export const PACKAGE_ROUTES: readonly RegExp[] = [
   // the waiting room: the challenge, join, status, place, stream, heartbeat and leave
   /^\/sales\/[^/]+\/challenge\/?$/,
   /^\/sales\/[^/]+\/queue(\/place|\/stream|\/heartbeat)?\/?$/,
+  // the waiting list after sell-out: join, place, stream, leave (or decline), claim an offer
+  /^\/sales\/[^/]+\/waiting-list(\/place|\/stream)?\/?$/,
+  /^\/sales\/[^/]+\/waiting-list\/offers\/[^/]+\/claim\/?$/,
 ];
 
 /**
