@@ -12,11 +12,12 @@ import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { type RedisProcess, startRedis } from '../packages/redis-adapter/test/redis-process';
 import { uniqueName } from './support';
 import { removeNamespace } from './support/namespace';
 
 // Issue 20: a wiped Redis loses no acknowledged hold. Many buyers hold at once; in the middle of the
-// rush every key of the sale (inventory, outbox, waiting room) is deleted. The worker is kept from
+// rush the test's own Redis server is flushed (FLUSHALL: inventory, outbox, waiting room, controls). The worker is kept from
 // writing rows until the runtime has rebuilt the sale (its database writes wait on a gate), so
 // EVERY hold acknowledged before the wipe is one the rebuild, which reads PostgreSQL, cannot know:
 // the worker must hold each again from its event. Units are plenty, so none may end
@@ -38,7 +39,9 @@ describe('a wiped Redis loses no acknowledged hold: the worker holds again what 
 
   it('every buyer told HELD before, during and after the wipe is CONFIRMED; Redis agrees with PostgreSQL', async () => {
     const ns = uniqueName('rhw');
-    const redis = new Redis(services.redisUrl);
+    // a Redis of the test's own: FLUSHALL is the wipe, and no shared server is touched
+    const server: RedisProcess = await startRedis([]);
+    const redis = new Redis(server.url);
     const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
     const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
     const ports = combineBundles(
@@ -79,8 +82,9 @@ describe('a wiped Redis loses no acknowledged hold: the worker holds again what 
     cleanups.push(async () => {
       openGate();
       await runtime.close();
-      await removeNamespace(ns, { redis, db, kafkaBrokers: services.kafkaBrokers });
+      await removeNamespace(ns, { db, kafkaBrokers: services.kafkaBrokers });
       await redis.quit();
+      await server.destroy();
       await db.end();
     });
     await runtime.start();
@@ -140,21 +144,21 @@ describe('a wiped Redis loses no acknowledged hold: the worker holds again what 
     while (answers.filter((a) => a.code === 'HELD').length < BUYERS / 3) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [following, found] = await redis.scan(cursor, 'MATCH', `${ns}:sr:{${SALE}}:*`, 'COUNT', 1000);
-      cursor = following;
-      keys.push(...found);
-    } while (cursor !== '0');
+    const keys = await redis.dbsize();
     const wipedAt = Date.now();
-    await redis.del(...keys);
+    await redis.flushall();
     wiped = true;
     const heldBeforeWipe = answers.filter((a) => a.code === 'HELD' && a.at <= wipedAt).length;
     // the runtime rebuilds the sale on the first SALE_NOT_WARM; only then may the worker write rows
-    await expect
-      .poll(() => runtime.ports.inventory.isWarm(SALE), { timeout: 20_000, interval: 5 })
-      .toBe(true);
+    while (!(await runtime.ports.inventory.isWarm(SALE))) {
+      if (Date.now() - wipedAt > 20_000) {
+        const codes = alerts.alerts.map((a) => `${a.code}: ${a.message}`);
+        throw new Error(
+          `not rebuilt within 20 s; sale ${sale.state}; alerts: ${JSON.stringify(codes.slice(0, 2))}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const warmAt = Date.now();
     expect(await runtime.ports.repository.listInFlight!(SALE)).toEqual([]);
     openGate();
@@ -167,7 +171,7 @@ describe('a wiped Redis loses no acknowledged hold: the worker holds again what 
     const tally: Record<string, number> = {};
     for (const a of answers) tally[a.code] = (tally[a.code] ?? 0) + 1;
     console.info(
-      `[rehold] ${keys.length} keys wiped after ${heldBeforeWipe} holds acknowledged; warm again in ` +
+      `[rehold] ${keys} keys wiped after ${heldBeforeWipe} holds acknowledged; warm again in ` +
         `${warmAt - wipedAt} ms; answers ${JSON.stringify(tally)}`,
     );
     // every answer was HELD or retriable; every buyer ended with exactly one acknowledged hold
