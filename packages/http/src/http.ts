@@ -308,14 +308,22 @@ function badOrigin(): HttpError {
   return new HttpError('BAD_ORIGIN', 'this change must come from the site itself (Origin)');
 }
 
+/**
+ * When to try again after a refusal that passes by itself, for answers that do not say it
+ * themselves: SALE_NOT_WARM is a sale the store lost being rebuilt from the source of truth.
+ */
+const RETRY_AFTER_MS: Readonly<Record<string, number>> = { SALE_NOT_WARM: 1_000 };
+
 /** The answer of whatever a route threw: a 4xx for the client's mistakes, 503 for the stores, 500 for bugs. */
 function answerOf(error: unknown): { status: number; body: ErrorBody; extra: Record<string, string> } {
   if (error instanceof HttpError) {
-    return {
-      status: error.status,
-      body: { error: { code: error.code, message: error.message, ...error.details } },
-      extra: { ...error.headers },
-    };
+    const body: ErrorBody = { error: { code: error.code, message: error.message, ...error.details } };
+    // a refusal that passes by itself says when to try again, to every HTTP client too
+    const retryAfterMs = body.error.retryAfterMs ?? RETRY_AFTER_MS[error.code];
+    if (typeof retryAfterMs !== 'number') return { status: error.status, body, extra: { ...error.headers } };
+    body.error.retryAfterMs = retryAfterMs;
+    const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1_000)));
+    return { status: error.status, body, extra: { 'Retry-After': seconds, ...error.headers } };
   }
   if (error instanceof ValidationError) {
     return {

@@ -67,13 +67,10 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
     route('POST', `/sales/:saleId/${name}`, {
       handle: async (x) => {
         const sale = saleOf(runtime, x);
-        const outcome = await sale[name]();
-        if (!outcome.ok) {
-          // the lifecycle's codes are the API's (one vocabulary: RefusalCode in @seatrush/core)
-          throw new HttpError(outcome.code, `cannot ${name} a ${outcome.state} sale`, {
-            state: outcome.state,
-          });
-        }
+        // the runtime's operator command: opening an open sale is no error, a refusal says why
+        // (its codes are the API's: one vocabulary, RefusalCode in @seatrush/core)
+        const outcome = await sale.command(name);
+        if (!outcome.ok) throw new HttpError(outcome.code, outcome.message, { state: outcome.state });
         live.seatsChanged(sale.sale.id);
         await sale.waitingRoom.broadcast();
         json(x, 200, { sale: { id: sale.sale.id, state: outcome.state } });
