@@ -95,7 +95,7 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     for (const letter of letters)
       expect(letter).toMatchObject({ eventType: null, error: { code: 'INVALID_JSON' } });
     const redriven = await op.request('POST', `/api/operator/dead-letters/${letters[0]!.id}/redrive`);
-    expect(redriven.status).toBe(200);
+    expect(redriven.status).toBe(202); // @seatrush/http: published again, accepted
     expect((await op.request('POST', '/api/operator/dead-letters/9-999999/redrive')).status).toBe(404);
   });
 

@@ -1,10 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { RuntimeSale, SaleCommand } from '@seatrush/core';
+import type { RuntimeSale } from '@seatrush/core';
 import { SaleDefinition } from '@seatrush/core';
 import { QueueingMethod, seatsOf, z } from '@seatrush/core/ports';
 import { subjectOf } from '@seatrush/core/services';
 import { readCookie } from '@seatrush/http';
-import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { type Request, type RequestHandler, Router } from 'express';
 import type { StatsSampler } from '../ops/stats';
 import type { PaymentSimulatorSettings } from '../payment-simulator';
 import type { Platform } from '../platform/platform';
@@ -15,9 +15,9 @@ import { IdParam, parse, saleOf } from './validate';
 
 const OPERATOR_COOKIE = 'sr_operator';
 /** Body of `PUT …/queueing`: the method every instance uses from the next join and tick. */
-const QueueingBody = z.object({ method: QueueingMethod }).strict();
+const _QueueingBody = z.object({ method: QueueingMethod }).strict();
 
-const RateBody = z
+const _RateBody = z
   .object({
     usersPerInterval: z.number().int().positive().max(100_000).optional(),
     maxActive: z.number().int().positive().max(10_000_000).optional(),
@@ -99,7 +99,12 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** The operator API: sales and their lifecycle, admission rate, stats, reconciliation, dead letters. */
+/**
+ * The operator's routes the example keeps (its sales list, lifecycle, admission rate, queueing
+ * method, reconciliation and dead letters are @seatrush/http's): the dashboard's sign-in, a sale's
+ * definition with its queueing choices (defined DRAFT, then warmed up), the stats with their
+ * history and read side, a seat's audit, alerts, the payment simulator and the blocklist.
+ */
 export function operatorRoutes(deps: {
   platform: Platform;
   auth: OperatorAuth;
@@ -130,12 +135,6 @@ export function operatorRoutes(deps: {
 
   const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 
-  router.get('/sales', (_req, res) => {
-    res.json({
-      sales: platform.runtime.sales().map((r) => ({ id: r.sale.id, name: r.sale.name, state: r.state })),
-    });
-  });
-
   router.post('/sales', async (req, res) => {
     const { queueing: queueingInput, ...definitionInput } = (req.body ?? {}) as Record<string, unknown>;
     const queueing = parse('sale queueing', SaleQueueingBody, queueingInput ?? {});
@@ -152,45 +151,6 @@ export function operatorRoutes(deps: {
     const runtime = await platform.runtime.define(definition, { queueing, start: false });
     caches.saleInfo.invalidate(definition.id);
     res.status(201).json({ sale: { id: runtime.sale.id, name: runtime.sale.name, state: runtime.state } });
-  });
-
-  const command = (name: SaleCommand) => async (req: Request, res: Response) => {
-    const runtime = runtimeOf(req);
-    const outcome = await runtime.command(name);
-    if (!outcome.ok) throw new HttpError(outcome.code, outcome.message, { state: outcome.state });
-    caches.seats.invalidate(runtime.sale.id);
-    await runtime.waitingRoom.broadcast();
-    res.json({ sale: { id: runtime.sale.id, state: outcome.state } });
-  };
-  router.post('/sales/:saleId/warm-up', command('warm-up'));
-  router.post('/sales/:saleId/open', command('open'));
-  router.post('/sales/:saleId/pause', command('pause'));
-  router.post('/sales/:saleId/resume', command('resume'));
-  router.post('/sales/:saleId/close', command('close'));
-
-  router.put('/sales/:saleId/admission-rate', async (req, res) => {
-    const runtime = runtimeOf(req);
-    const body = parse('admission rate', RateBody, req.body ?? {});
-    const rate = {
-      ...(body.usersPerInterval === undefined ? {} : { usersPerInterval: body.usersPerInterval }),
-      ...(body.maxActive === undefined ? {} : { maxActive: body.maxActive }),
-    };
-    // every instance serving the sale follows (passthrough joins are admitted under the same bound)
-    await runtime.setAdmissionRate(rate);
-    res.json({ admission: runtime.waitingRoom.admissionRate });
-  });
-
-  router.get('/sales/:saleId/queueing', async (req, res) => {
-    const runtime = runtimeOf(req);
-    res.json({ queueing: await runtime.queue.config() });
-  });
-
-  router.put('/sales/:saleId/queueing', async (req, res) => {
-    const runtime = runtimeOf(req);
-    const body = parse('queueing', QueueingBody, req.body ?? {});
-    const config = await runtime.queue.setMethod(body.method);
-    await runtime.waitingRoom.broadcast();
-    res.json({ queueing: config });
   });
 
   // on the real servers the stock figures come from the read side (PostgreSQL through the replica
@@ -240,26 +200,8 @@ export function operatorRoutes(deps: {
     client.send('stats', await stats.sample(runtime));
   });
 
-  router.post('/sales/:saleId/reconcile', async (req, res) => {
-    const runtime = runtimeOf(req);
-    const record = await runtime.reconciler.reconcile(runtime.sale.id);
-    caches.seats.invalidate(runtime.sale.id);
-    res.json({ reconciliation: record });
-  });
-
   router.get('/alerts', (_req, res) => {
     res.json({ alerts: [...platform.alerts.recent].reverse() });
-  });
-
-  router.get('/dead-letters', async (_req, res) => {
-    res.json({ deadLetters: await platform.runtime.listDeadLetters() });
-  });
-
-  router.post('/dead-letters/:letterId/redrive', async (req, res) => {
-    const id = parse('dead letter id', IdParam, req.params.letterId);
-    if (!(await platform.runtime.redrive(id)))
-      throw new HttpError('NOT_FOUND', `no re-drivable dead letter ${id}`);
-    res.json({ redriven: id });
   });
 
   router.put('/payment-simulator', (req, res) => {

@@ -87,27 +87,38 @@ export function createSeatRushApi(deps: {
 
 const RESERVE_ROUTES = new Set(['/sales/:saleId/reservations', '/sales/:saleId/group-reservations']);
 
+/** One group of the package's routes the example serves through it: a path, and its methods (all when absent). */
+export interface PackageRoute {
+  path: RegExp;
+  methods?: readonly string[];
+}
+
 /**
  * The route groups of the API the example serves through the package (paths relative to `/api`);
  * the others are still the example's own routes, mounted after it.
  */
-export const PACKAGE_ROUTES: readonly RegExp[] = [
+export const PACKAGE_ROUTES: readonly PackageRoute[] = [
   // the sales, a sale's description, its seat map and the map's stream
-  /^\/sales\/?$/,
-  /^\/sales\/[^/]+\/?$/,
-  /^\/sales\/[^/]+\/seats(\/stream)?\/?$/,
+  { path: /^\/sales\/?$/ },
+  { path: /^\/sales\/[^/]+\/?$/ },
+  { path: /^\/sales\/[^/]+\/seats(\/stream)?\/?$/ },
   // the buyer-driven checkout and the provider's webhook
-  /^\/sales\/[^/]+\/reservations\/[^/]+\/checkout(\/extend)?\/?$/,
-  /^\/webhooks\/payments\/?$/,
+  { path: /^\/sales\/[^/]+\/reservations\/[^/]+\/checkout(\/extend)?\/?$/ },
+  { path: /^\/webhooks\/payments\/?$/ },
   // reservations: reserve, a group of seats together, and a reservation's view, stream, extension, release
-  /^\/sales\/[^/]+\/(group-)?reservations\/?$/,
-  /^\/sales\/[^/]+\/reservations\/[^/]+(\/stream|\/extend)?\/?$/,
+  { path: /^\/sales\/[^/]+\/(group-)?reservations\/?$/ },
+  { path: /^\/sales\/[^/]+\/reservations\/[^/]+(\/stream|\/extend)?\/?$/ },
   // the waiting room: the challenge, join, status, place, stream, heartbeat and leave
-  /^\/sales\/[^/]+\/challenge\/?$/,
-  /^\/sales\/[^/]+\/queue(\/place|\/stream|\/heartbeat)?\/?$/,
+  { path: /^\/sales\/[^/]+\/challenge\/?$/ },
+  { path: /^\/sales\/[^/]+\/queue(\/place|\/stream|\/heartbeat)?\/?$/ },
   // the waiting list after sell-out: join, place, stream, leave (or decline), claim an offer
-  /^\/sales\/[^/]+\/waiting-list(\/place|\/stream)?\/?$/,
-  /^\/sales\/[^/]+\/waiting-list\/offers\/[^/]+\/claim\/?$/,
+  { path: /^\/sales\/[^/]+\/waiting-list(\/place|\/stream)?\/?$/ },
+  { path: /^\/sales\/[^/]+\/waiting-list\/offers\/[^/]+\/claim\/?$/ },
+  // operator: the sales list, the lifecycle, the admission rate, the queueing method, reconciliation, dead letters
+  { path: /^\/operator\/sales\/?$/, methods: ['GET', 'HEAD'] },
+  { path: /^\/operator\/sales\/[^/]+\/(warm-up|open|pause|resume|close|reconcile)\/?$/ },
+  { path: /^\/operator\/sales\/[^/]+\/(admission-rate|queueing)\/?$/ },
+  { path: /^\/operator\/dead-letters(\/[^/]+\/redrive)?\/?$/ },
 ];
 
 /**
@@ -117,8 +128,10 @@ export const PACKAGE_ROUTES: readonly RegExp[] = [
  */
 export function packageRoutes(api: SeatRushHttp, routes = PACKAGE_ROUTES): RequestHandler {
   const serve: ExpressMiddleware = expressMiddleware(api);
+  const ours = (method: string, path: string) =>
+    routes.some((route) => route.path.test(path) && (!route.methods || route.methods.includes(method)));
   return (req, res, next) => {
-    if (!routes.some((route) => route.test(req.path))) return next();
+    if (!ours(req.method, req.path)) return next();
     res.locals.seatrushApi = true;
     serve(req, res, next);
   };
