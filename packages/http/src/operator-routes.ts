@@ -1,4 +1,5 @@
 import type { Invitations, SeatRushRuntime } from '@seatrush/core';
+import { AdaptiveChange } from '@seatrush/core/services';
 import { z } from 'zod';
 import { HttpError } from './errors';
 import { json, noContent, type RouteSpec, saleOf } from './exchange-context';
@@ -156,6 +157,27 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
           expiresAt: x.now + body.validForMs,
         };
         json(x, 201, { invitation: { ...claims, token: deps.invitations.issue(claims) } });
+      },
+    }),
+    route('GET', '/sales/:saleId/adaptive', {
+      handle: (x) => json(x, 200, { adaptive: saleOf(runtime, x).adaptive.view() }),
+    }),
+    route('PUT', '/sales/:saleId/adaptive', {
+      bodyLimit: deps.bodyLimit,
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        // on/off and any bound; the merged policy is checked whole, a bad one changes nothing
+        const change = parse('adaptive admission', AdaptiveChange, x.body);
+        json(x, 200, { adaptive: await sale.adaptive.configure(change) });
+      },
+    }),
+    // one adjustment now, besides the periodic ones (to see a change of health at once)
+    route('POST', '/sales/:saleId/adaptive/adjust', {
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const decision = await sale.adaptive.adjust();
+        if (!decision) throw new HttpError('ADAPTIVE_OFF', 'adaptive admission is off for this sale');
+        json(x, 200, { decision, adaptive: sale.adaptive.view() });
       },
     }),
     route('GET', '/sales/:saleId/stats', {

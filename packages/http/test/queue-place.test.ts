@@ -198,4 +198,42 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
     const { sale } = (await (await t.call('GET', '/sales/ga')).json()) as { sale: { tier: string | null } };
     expect(sale.tier).toBe('std');
   });
+
+  it('lets an operator turn adaptive admission on, refuses a bad policy, and adjusts on demand', async () => {
+    t = await startApi();
+    const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+    const off = await t.call('POST', '/operator/sales/ga/adaptive/adjust', { headers: operator });
+    expect(off.status).toBe(409);
+    expect(((await off.json()) as { error: { code: string } }).error.code).toBe('ADAPTIVE_OFF');
+    const bad = await t.call('PUT', '/operator/sales/ga/adaptive', {
+      headers: operator,
+      body: { enabled: true, minUsersPerInterval: 50, maxUsersPerInterval: 10 },
+    });
+    expect(bad.status).toBe(400);
+    const unknown = await t.call('PUT', '/operator/sales/ga/adaptive', {
+      headers: operator,
+      body: { speed: 1 },
+    });
+    expect(unknown.status).toBe(400);
+    expect(
+      (
+        (await (await t.call('GET', '/operator/sales/ga/adaptive', { headers: operator })).json()) as {
+          adaptive: { enabled: boolean };
+        }
+      ).adaptive.enabled,
+    ).toBe(false);
+    const on = await t.call('PUT', '/operator/sales/ga/adaptive', {
+      headers: operator,
+      body: { enabled: true, minUsersPerInterval: 2, maxUsersPerInterval: 40 },
+    });
+    expect(on.status).toBe(200);
+    expect(((await on.json()) as { adaptive: { enabled: boolean } }).adaptive.enabled).toBe(true);
+    const adjusted = await t.call('POST', '/operator/sales/ga/adaptive/adjust', { headers: operator });
+    expect(adjusted.status).toBe(200);
+    expect(await adjusted.json()).toMatchObject({
+      decision: expect.any(Object),
+      adaptive: { enabled: true },
+    });
+    expect((await t.call('GET', '/operator/sales/ga/adaptive')).status).toBe(401);
+  });
 });

@@ -1,9 +1,8 @@
 import { type RuntimeSale, UserId } from '@seatrush/core';
 import { z } from '@seatrush/core/ports';
-import { AdaptiveChange, InvitationLane } from '@seatrush/core/services';
+import { InvitationLane } from '@seatrush/core/services';
 import { type Request, Router } from 'express';
 import type { Platform } from '../platform/platform';
-import { HttpError } from './errors';
 import type { OperatorAuth } from './operator-routes';
 import { parse, saleOf } from './validate';
 
@@ -18,14 +17,13 @@ const InvitationBody = z
   .strict();
 
 /**
- * The operator's queueing controls beyond the method and the rate: signed invitations to the
- * bypass and priority lanes, and adaptive admission (on/off, bounds, one adjustment on demand).
+ * Signed invitations to the bypass and priority lanes, with the buyer page's join link (the
+ * other queueing controls, adaptive admission among them, are @seatrush/http's).
  */
 export function operatorQueueingRoutes(deps: { platform: Platform; auth: OperatorAuth }): Router {
   const { platform } = deps;
   const router = Router();
   router.use('/sales/:saleId/invitations', deps.auth.guard());
-  router.use('/sales/:saleId/adaptive', deps.auth.guard());
 
   const runtimeOf = (req: Request): RuntimeSale => saleOf(platform, req);
 
@@ -48,24 +46,6 @@ export function operatorQueueingRoutes(deps: { platform: Platform; auth: Operato
     res.status(201).json({
       invitation: { ...claims, token, joinPath, joinUrl: `${req.protocol}://${req.get('host')}${joinPath}` },
     });
-  });
-
-  router.get('/sales/:saleId/adaptive', (req, res) => {
-    res.json({ adaptive: runtimeOf(req).adaptive.view() });
-  });
-
-  router.put('/sales/:saleId/adaptive', async (req, res) => {
-    const runtime = runtimeOf(req);
-    const change = parse('adaptive admission', AdaptiveChange, req.body ?? {});
-    res.json({ adaptive: await runtime.adaptive.configure(change) });
-  });
-
-  /** One adjustment now (besides the periodic ones), e.g. to see a change of health at once. */
-  router.post('/sales/:saleId/adaptive/adjust', async (req, res) => {
-    const runtime = runtimeOf(req);
-    const decision = await runtime.adaptive.adjust();
-    if (!decision) throw new HttpError('ADAPTIVE_OFF', 'adaptive admission is off for this sale');
-    res.json({ decision, adaptive: runtime.adaptive.view() });
   });
 
   return router;

@@ -114,10 +114,11 @@ export const PACKAGE_ROUTES: readonly PackageRoute[] = [
   // the waiting list after sell-out: join, place, stream, leave (or decline), claim an offer
   { path: /^\/sales\/[^/]+\/waiting-list(\/place|\/stream)?\/?$/ },
   { path: /^\/sales\/[^/]+\/waiting-list\/offers\/[^/]+\/claim\/?$/ },
-  // operator: the sales list, the lifecycle, the admission rate, the queueing method, reconciliation, dead letters
+  // operator: the sales list, the lifecycle, the admission rate, the queueing method, adaptive
+  // admission, reconciliation, dead letters
   { path: /^\/operator\/sales\/?$/, methods: ['GET', 'HEAD'] },
   { path: /^\/operator\/sales\/[^/]+\/(warm-up|open|pause|resume|close|reconcile)\/?$/ },
-  { path: /^\/operator\/sales\/[^/]+\/(admission-rate|queueing)\/?$/ },
+  { path: /^\/operator\/sales\/[^/]+\/(admission-rate|queueing|adaptive|adaptive\/adjust)\/?$/ },
   { path: /^\/operator\/dead-letters(\/[^/]+\/redrive)?\/?$/ },
 ];
 
