@@ -632,12 +632,27 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
         }
       }
     };
-    // the sale's shared state reaches every instance within the bound
+    // the sale's shared state reaches every instance within the bound.
+    // One divergence is the design, not a lag: the opening is made by an instance's own admission
+    // loop (on time, or late when a failed store call cost it the lease) and written to the store at that
+    // instance's next follow. While the store is still READY, an OPEN instance leads it, so that
+    // bound counts from when the instance opened, not from when the store became READY: an opening
+    // never written to the store within the bound still fails, as does every other divergence.
+    const openedAt = new Map<Instance, number>();
     const checkFollowing = (up: readonly Instance[]) => {
       if (control.state === '') return;
       const now = scheduler.clock.now();
       for (const instance of up) {
-        if (now < Math.max(control.since, instance.servingSince) + FOLLOW_BOUND_MS) continue;
+        const here = instance.sale!.state;
+        if (here !== 'OPEN') openedAt.delete(instance);
+        else if (!openedAt.has(instance)) openedAt.set(instance, now);
+        const leadsOpening = here === 'OPEN' && control.state === 'READY';
+        const since = Math.max(
+          control.since,
+          instance.servingSince,
+          leadsOpening ? openedAt.get(instance)! : 0,
+        );
+        if (now < since + FOLLOW_BOUND_MS) continue;
         if (instance.sale!.state !== control.state) {
           fail(
             'follows',
