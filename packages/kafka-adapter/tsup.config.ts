@@ -1,3 +1,5 @@
 import { libraryBuild } from '../../tsup.base';
 
-export default libraryBuild();
+// publisher-thread: the module a publisher with `thread: true` runs on its worker thread, found
+// beside the package's own modules (shims: `import.meta.url` in the CommonJS build too).
+export default libraryBuild({ entry: ['src/index.ts', 'src/publisher-thread.ts'], shims: true });

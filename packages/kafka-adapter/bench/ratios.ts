@@ -8,7 +8,8 @@
  * headers' bytes too), a key per record. Every topic and group is deleted afterwards. Prints
  * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
  * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
- * BENCH_CLIENTS=platformatic,kafkajs, BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
+ * BENCH_CLIENTS (default platformatic,kafkajs,platformatic+thread,kafkajs+thread: `+thread` is the
+ * publisher with `thread: true`), BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
  * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_PRODUCERS, BENCH_NO_TOOL=1 (SeatRush
  * alone, e.g. under --cpu-prof). Publishing also prints CPU µs per record of the publishing
  * process (SeatRush's, and the Java tool's from bash's `times`), which the load moves far less
@@ -38,9 +39,12 @@ const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'none') as Compression;
-const CLIENTS: KafkaClientName[] = (process.env.BENCH_CLIENTS ?? 'platformatic,kafkajs')
-  .split(',')
-  .map((c) => c as KafkaClientName);
+/** The publishing paths: a client, or `<client>+thread` for its publisher with `thread: true`. */
+const PATHS = (process.env.BENCH_CLIENTS ?? 'platformatic,kafkajs,platformatic+thread,kafkajs+thread').split(
+  ',',
+);
+/** The clients consumed with (a `+thread` path publishes only). */
+const CLIENTS = [...new Set(PATHS.map((p) => p.replace('+thread', '')))] as KafkaClientName[];
 /** `publish` or `consume` runs one side only. */
 const ONLY = process.env.BENCH_ONLY ?? '';
 const PARTITIONS = 6;
@@ -157,8 +161,11 @@ async function producerPerformance(admin: Admin, payloads: string, round: number
 }
 
 /** Events per second of KafkaEventPublisher, CALLERS callers each publishing one event at a time. */
-async function publishRate(admin: Admin, client: KafkaClientName, round: number): Promise<PublishRun> {
-  const topicPrefix = `${run}_pub_${client}_${round}`;
+async function publishRate(admin: Admin, path: string, round: number): Promise<PublishRun> {
+  // `<client>+thread`: the publisher with `thread: true`
+  const threaded = path.endsWith('+thread');
+  const client = path.replace('+thread', '') as KafkaClientName;
+  const topicPrefix = `${run}_pub_${client}${threaded ? '_t' : ''}_${round}`;
   const publisher = new KafkaEventPublisher({
     connection,
     client,
@@ -167,6 +174,7 @@ async function publishRate(admin: Admin, client: KafkaClientName, round: number)
     provision: false,
     ...(process.env.BENCH_BATCHING ? { batching: JSON.parse(process.env.BENCH_BATCHING) } : {}),
     ...(process.env.BENCH_PRODUCERS ? { producers: Number(process.env.BENCH_PRODUCERS) } : {}),
+    ...(threaded || process.env.BENCH_THREAD ? { thread: true } : {}),
   });
   const topic = new TopicNames(topicPrefix).of('ReservationRequested');
   await createTopic(admin, topic);
@@ -284,10 +292,10 @@ async function main(): Promise<void> {
   const consumeTopics = new TopicNames(`${run}_consume`);
   try {
     const payloads = payloadFile(dir);
-    const published = new Map<KafkaClientName, PublishRun[]>(CLIENTS.map((c) => [c, []]));
+    const published = new Map<string, PublishRun[]>(PATHS.map((c) => [c, []]));
     const producerRuns: PublishRun[] = [];
     for (let round = 0; round < ROUNDS && ONLY !== 'consume'; round += 1) {
-      for (const client of CLIENTS) published.get(client)?.push(await publishRate(admin, client, round));
+      for (const path of PATHS) published.get(path)?.push(await publishRate(admin, path, round));
       if (!process.env.BENCH_NO_TOOL) producerRuns.push(await producerPerformance(admin, payloads, round));
     }
     const producerRates = producerRuns.map((r) => r.rate);
@@ -313,7 +321,7 @@ async function main(): Promise<void> {
     console.log(
       `${'path'.padEnd(46)} ${'SeatRush'.padStart(10)}  ${'Kafka tool'.padStart(10)}  ratio  (each round)`,
     );
-    for (const client of CLIENTS) {
+    for (const client of PATHS) {
       if (ONLY === 'consume') break;
       const runs = published.get(client) ?? [];
       console.log(
@@ -325,11 +333,11 @@ async function main(): Promise<void> {
       );
     }
     // CPU per record: on a loaded machine the rate follows it (each process gets its share of the cores)
-    for (const client of CLIENTS) {
+    for (const client of PATHS) {
       if (ONLY === 'consume') break;
       const cpu = (published.get(client) ?? []).map((r) => r.cpuUs);
       console.log(
-        `publish CPU per record, ${client.padEnd(12)} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
+        `publish CPU per record, ${client.padEnd(19)} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
       );
     }
     if (ONLY !== 'consume' && producerRuns.length > 0) {

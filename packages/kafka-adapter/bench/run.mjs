@@ -9,9 +9,18 @@ const entry = resolve(process.argv[2] ?? 'bench/publish.ts');
 // WebAssembly next to its modules) in node_modules.
 const outDir = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-bench-'));
 await build({
-  entry: [entry],
+  // the publisher thread's module beside the bundle, where the publisher looks for it
+  entry: {
+    [basename(entry, '.ts')]: entry,
+    'publisher-thread': resolve(import.meta.dirname, '../src/publisher-thread.ts'),
+  },
   outDir,
-  format: ['cjs'],
+  format: ['esm'],
+  outExtension: () => ({ js: '.js' }),
+  // kafkajs is CommonJS: its require() of Node's modules needs a require in an ES module
+  banner: {
+    js: "import { createRequire as __seatrushRequire } from 'node:module'; const require = __seatrushRequire(import.meta.url);",
+  },
   platform: 'node',
   target: 'node22',
   noExternal: [/^(?!@platformatic\/kafka)/],
@@ -23,7 +32,7 @@ await build({
     options.conditions = ['@seatrush/source'];
   },
 });
-const bundle = join(outDir, `${basename(entry, '.ts')}.cjs`);
+const bundle = join(outDir, `${basename(entry, '.ts')}.js`);
 const { status } = spawnSync(process.execPath, [bundle], {
   stdio: 'inherit',
   env: { ...process.env, NODE_NO_WARNINGS: '1', SEATRUSH_ROOT: resolve(import.meta.dirname, '../../..') },

@@ -3,6 +3,7 @@ import { validate, z } from '@seatrush/core/ports';
 import type { Kafka } from 'kafkajs';
 import { KafkajsProducer } from './clients/kafkajs';
 import { PlatformaticProducer } from './clients/platformatic';
+import { ThreadedProducer } from './clients/threaded';
 import {
   type Compression,
   DEFAULT_CLIENT,
@@ -51,6 +52,17 @@ export interface KafkaEventPublisherOptions {
    * {@link DEFAULT_PUBLISHER_PRODUCERS}; 1 is a single producer.
    */
   producers?: number;
+  /**
+   * Runs each producer on a worker thread of its own: the client's encoding, checksums and socket
+   * work (most of a publish's CPU) leave the host's event loop, so publishing uses a second core.
+   * Events are still checked and encoded here, grouped by the micro-batcher, and handed to the
+   * thread a batch at a time; a publish still resolves only once Kafka acknowledged its events.
+   * `true` loads the thread's module built beside this package (`dist/publisher-thread.js`);
+   * `{ module }` names another build of `src/publisher-thread.ts` (the tests bundle one from the
+   * sources). The connection's settings are copied to the thread, so they must be plain data (no
+   * functions in `ssl`). Default false.
+   */
+  thread?: boolean | { module: URL };
   /** Key strategy per event type (default `event`: the event's key, i.e. the reservation id). */
   keys?: Partial<Record<DomainEventType, KeyStrategy>>;
   /** Milliseconds the brokers have to acknowledge a produce request. Default 30,000. */
@@ -86,6 +98,7 @@ const OptionsSchema = z.object({
     .optional(),
   ackTimeoutMs: z.number().int().positive().optional(),
   producers: z.number().int().min(1).max(32).optional(),
+  thread: z.union([z.boolean(), z.object({ module: z.instanceof(URL) })]).optional(),
   provision: z.union([z.literal(false), TopicSettingsSchema]).optional(),
 });
 
@@ -105,6 +118,9 @@ const UNBATCHED: MicroBatcherOptions = {
 // 1: 4 measured within noise of 1 here. (The "loss" once seen with 4 on kafkajs was the broker's
 // time retention deleting test events stamped in 2023; see the README.)
 export const DEFAULT_PUBLISHER_PRODUCERS = 1;
+
+/** The publisher thread's module, built beside this one (`src/publisher-thread.ts`). */
+const PUBLISHER_THREAD = new URL('./publisher-thread.js', import.meta.url);
 
 /** One producer with the micro-batcher in front of it; it writes its share of the partitions. */
 interface Lane {
@@ -155,8 +171,13 @@ export class KafkaEventPublisher implements EventPublisher {
             maxInFlight: valid.batching?.maxInFlight ?? 1,
           };
     this.lanes = Array.from({ length: valid.producers ?? DEFAULT_PUBLISHER_PRODUCERS }, () => {
-      const producer =
-        this.client === 'kafkajs'
+      const producer = valid.thread
+        ? new ThreadedProducer(valid.thread === true ? PUBLISHER_THREAD : valid.thread.module, {
+            client: this.client,
+            connection: options.connection,
+            settings,
+          })
+        : this.client === 'kafkajs'
           ? new KafkajsProducer(this.kafka, settings)
           : new PlatformaticProducer(options.connection, settings);
       return {

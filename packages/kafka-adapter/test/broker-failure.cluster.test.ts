@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createKafka, KafkaEventPublisher, provisionTopics, readTopic } from '../src';
 import { CLIENTS } from './clients';
 import { requested } from './fixtures';
+import { publisherThreadModule } from './publisher-thread-module';
 
 const brokers = clusterAddressesFromEnv().kafkaClusterBrokers;
 const repoRoot = join(import.meta.dirname, '../../..');
@@ -40,9 +41,15 @@ async function stopsListening(host: string, port: number, withinMs: number): Pro
   return false;
 }
 
-describe.each(CLIENTS)(
-  'a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2; %s)',
-  (client) => {
+// every client, with its producer on the host's event loop and on a publisher thread
+describe.each(
+  CLIENTS.flatMap((c) => [
+    { client: c, thread: false },
+    { client: c, thread: true },
+  ]),
+)(
+  'a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2; $client, publisher thread: $thread)',
+  ({ client, thread }) => {
     it('loses no acknowledged event when the leader is killed mid-run', async () => {
       const topicPrefix = uniqueName('kk');
       const connection = { brokers, requestTimeoutMs: 10_000, retries: 8 };
@@ -74,6 +81,7 @@ describe.each(CLIENTS)(
         topicPrefix,
         provision: false,
         producers,
+        ...(thread ? { thread: { module: await publisherThreadModule() } } : {}),
       });
       const acknowledged: string[] = [];
       const refused: string[] = [];

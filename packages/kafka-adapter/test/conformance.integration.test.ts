@@ -4,11 +4,13 @@ import { inject } from 'vitest';
 import { EVENT_TOPICS, KafkaEventConsumer, KafkaEventPublisher } from '../src';
 import { CLIENTS } from './clients';
 import { rawSend } from './fixtures';
+import { publisherThreadModule } from './publisher-thread-module';
 
 const brokers = inject('services').kafkaBrokers;
 
-for (const client of CLIENTS) {
-  describeEventBus(`Kafka (${client})`, async () => {
+// every client, with its producer on the host's event loop and on a publisher thread
+for (const [client, threaded] of CLIENTS.flatMap((c) => [[c, false] as const, [c, true] as const])) {
+  describeEventBus(`Kafka (${client}${threaded ? ', publisher thread' : ''})`, async () => {
     const topicPrefix = uniqueName('kc');
     const connection = { brokers };
     const publisher = new KafkaEventPublisher({
@@ -16,6 +18,7 @@ for (const client of CLIENTS) {
       client,
       topicPrefix,
       provision: { partitions: 3 },
+      ...(threaded ? { thread: { module: await publisherThreadModule() } } : {}),
     });
     // Every topic exists before the suite publishes or sends raw messages.
     await publisher.connect();

@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+let built: Promise<URL> | undefined;
+
+/**
+ * The publisher thread's module bundled from the sources, for `thread: { module }`: a worker
+ * thread is plain Node, outside vitest's transform, and the package's dist/ may be stale or
+ * missing. Built once per test process, inside the package (so @platformatic/kafka, left out of
+ * the bundle since it loads files next to its own modules, resolves), removed at exit.
+ */
+export function publisherThreadModule(): Promise<URL> {
+  built ??= (async () => {
+    const dir = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-test-thread-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'publisher-thread.js');
+    await build({
+      entryPoints: [resolve(import.meta.dirname, '../src/publisher-thread.ts')],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      conditions: ['@seatrush/source'],
+      external: ['@platformatic/kafka'],
+      // kafkajs is CommonJS: its require() of Node's modules needs a require in an ES module
+      banner: {
+        js: "import { createRequire as __seatrushRequire } from 'node:module'; const require = __seatrushRequire(import.meta.url);",
+      },
+      logLevel: 'silent',
+    });
+    return pathToFileURL(outfile);
+  })();
+  return built;
+}
