@@ -134,6 +134,59 @@ describe('ReadSide: where a read is answered from', () => {
     expect(side.fallbacks()).toBe(2);
   });
 
+  it('never settles early on events handled while the lag was being read', async () => {
+    // Kafka's lag() waits for the batches in flight: events handled meanwhile are missing from the
+    // lag it returns. Here lag() lets the projector apply half the backlog before it reads.
+    const events = scenario.events.slice(0, 20);
+    await bus.publish(events);
+    const projector = new PgProjector(live.connection);
+    let open = 0;
+    const waiters: Array<() => void> = [];
+    const gated = {
+      progress: () => projector.progress(),
+      async handle(event: (typeof events)[number]) {
+        while (open <= 0) await new Promise<void>((resolve) => waiters.push(resolve));
+        open -= 1;
+        await projector.handle(event);
+      },
+    };
+    const inner = bus.consumer(PROJECTOR_GROUP);
+    const consumer = {
+      start: inner.start.bind(inner),
+      stop: inner.stop.bind(inner),
+      async lag() {
+        open += 10;
+        for (const wake of waiters.splice(0)) wake();
+        while (projector.progress().applied < 10) await new Promise((resolve) => setTimeout(resolve, 10));
+        return inner.lag();
+      },
+    };
+    const side = new ReadSide({
+      model: new PgReadModel(live.connection),
+      projector: gated,
+      consumer,
+      lagPollMs: 60_000,
+      now: () => clock,
+    });
+    readSide = side;
+    side.start();
+    while (side.lag() === -1) {
+      await side.poll(); // no-op until the consumer started
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(side.lag()).toBe(10); // 10 of 20 applied while lag() ran
+    expect(projector.progress().applied).toBe(10);
+    // the 10 still unapplied were published before the poll: the views are not fresh as of it
+    expect(side.stalenessMs()).toBe(Number.POSITIVE_INFINITY);
+    open += 10;
+    for (const wake of waiters.splice(0)) wake();
+    const deadline = Date.now() + 20_000;
+    while (projector.progress().applied < 20 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(side.stalenessMs()).toBe(0); // settled as of that poll once all 20 are applied
+  });
+
   it('answers from the hot store, counted, while PostgreSQL fails, and from the views once it is back', async () => {
     const url = new URL(databaseUrl());
     const hop = new CuttableHop(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });

@@ -1,5 +1,10 @@
-import { ConfigurationError, type EventConsumer, InfrastructureError } from '@seatrush/core';
-import type { PgProjector } from './pg-projector';
+import {
+  ConfigurationError,
+  type EventConsumer,
+  type EventHandler,
+  InfrastructureError,
+} from '@seatrush/core';
+import type { PgProjector, ProjectorProgress } from './pg-projector';
 import type { PgReadModel } from './pg-read-model';
 import { PROJECTED_EVENT_TYPES } from './projection';
 import { ProjectionStaleness } from './staleness';
@@ -39,8 +44,8 @@ export interface ServedRead<T> {
 export interface ReadSideOptions {
   /** The views the reads are served from (through the replica pool). */
   model: PgReadModel;
-  /** The projector that builds them. */
-  projector: PgProjector;
+  /** The projector that builds them ({@link PgProjector}: anything that handles events and counts them). */
+  projector: EventHandler & { progress(): Pick<ProjectorProgress, 'applied' | 'duplicates'> };
   /**
    * A consumer on {@link PROJECTOR_GROUP} (e.g. `ports.consumer(PROJECTOR_GROUP)`). Its `lag()`
    * must count only the projected events, as Kafka's does for the topics it subscribes to. The
@@ -77,7 +82,7 @@ export class ReadSide {
   readonly model: PgReadModel;
   /** The staleness bound in ms. */
   readonly maxStalenessMs: number;
-  readonly #projector: PgProjector;
+  readonly #projector: ReadSideOptions['projector'];
   readonly #consumer: EventConsumer;
   readonly #staleness = new ProjectionStaleness();
   readonly #lagPollMs: number;
@@ -146,10 +151,12 @@ export class ReadSide {
   async poll(): Promise<void> {
     if (!this.#started) return;
     const began = this.#now();
-    const handled = this.#handled();
     try {
       this.#lag = await this.#consumer.lag();
-      this.#staleness.recordPoll(began, handled, this.#lag);
+      // counted once the lag is read, not before: events handled while lag() ran (Kafka's waits
+      // for the batches in flight) are missing from the lag, so counting them in the mark too
+      // would settle it that many events early; counting later is only conservative
+      this.#staleness.recordPoll(began, this.#handled(), this.#lag);
     } catch {
       this.#lag = -1;
     }

@@ -22,7 +22,9 @@ export class ProjectionStaleness {
   /**
    * Records a lag poll.
    * @param at when the poll began (before the lag was read)
-   * @param handled events the projector had handled when the poll began
+   * @param handled events the projector had handled once the lag was read (or later: the later,
+   *   the more conservative; counted before the read, events handled during it would be missing
+   *   from the lag yet counted here, and the mark would settle that many events early)
    * @param lag the consumer lag the poll found
    */
   recordPoll(at: number, handled: number, lag: number): void {
