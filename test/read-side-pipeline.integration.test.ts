@@ -6,7 +6,14 @@ import {
   FakePaymentGateway,
 } from '@seatrush/core';
 import { bodyOf, createKafka, decodeEvent, kafkaPorts, readTopic, TopicNames } from '@seatrush/kafka-adapter';
-import { PROJECTED_EVENT_TYPES, pgPorts, rebuildReadSide, usePools } from '@seatrush/pg-adapter';
+import {
+  PROJECTED_EVENT_TYPES,
+  PROJECTOR_GROUP,
+  pgPorts,
+  ReadSide,
+  rebuildReadSide,
+  usePools,
+} from '@seatrush/pg-adapter';
 import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -136,6 +143,70 @@ describe('the projector behind a real runtime', () => {
     } finally {
       await consumer.stop();
       await runtime.close();
+    }
+  }, 90_000);
+});
+
+/**
+ * pg-adapter's ReadSide on Kafka: the staleness comes from the Kafka consumer's committed lag, so
+ * a backlog on the topics keeps reads on the hot store until the projector has applied it, and
+ * they move to the views by themselves once a lag poll settles.
+ */
+describe('ReadSide on Kafka and PostgreSQL', () => {
+  const services = inject('services');
+  const db = new pg.Pool({ connectionString: services.databaseUrl, max: 4 });
+  const schemas: string[] = [];
+  afterAll(async () => {
+    for (const schema of schemas)
+      await db.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    await db.end();
+  });
+
+  it('answers from the hot store until the backlog is applied, then from the views', async () => {
+    const ns = uniqueName('readserve'); // one per attempt
+    schemas.push(ns);
+    const kafka = kafkaPorts({ brokers: services.kafkaBrokers }, { topicPrefix: ns });
+    const bundle = pgPorts(db, { schema: ns, migrate: 'apply' });
+    await Promise.all([kafka.verify(), bundle.verify()]);
+    const scenario = seatedScenario('hall', { seats: 20, rounds: 2, partitions: 3, seed: 3 });
+    await kafka.publisher.publish(scenario.events);
+    const readSide = new ReadSide({
+      model: bundle.readModel,
+      projector: bundle.projector,
+      consumer: kafka.consumer(PROJECTOR_GROUP),
+      lagPollMs: 100,
+    });
+    let hotStoreReads = 0;
+    const seatMap = () =>
+      readSide.serve(
+        'seat-map',
+        (views) => views.seatMap({ saleId: 'hall' }),
+        async () => {
+          hotStoreReads += 1;
+          return [];
+        },
+      );
+    try {
+      expect((await seatMap()).fallback).toBe('stale'); // not started: nothing is known
+      readSide.start();
+      const deadline = Date.now() + 60_000;
+      let served = await seatMap();
+      while (served.source !== 'read-side' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        served = await seatMap();
+      }
+      expect(served.source).toBe('read-side');
+      // fresh means applied: every event published before the settling poll is in the views
+      expect(readSide.progress().applied).toBe(scenario.events.length);
+      expect(new Map(served.value.map((s) => [s.seatId, { state: s.state, userId: s.userId }]))).toEqual(
+        scenario.seats,
+      );
+      expect(readSide.stalenessMs()).toBeLessThanOrEqual(readSide.maxStalenessMs); // lag() may still count offsets not yet committed
+      expect(readSide.fallbacks('seat-map', 'stale')).toBe(hotStoreReads);
+      expect(readSide.fallbacks('seat-map', 'unavailable')).toBe(0);
+    } finally {
+      await readSide.stop();
+      await kafka.close();
     }
   }, 90_000);
 });
