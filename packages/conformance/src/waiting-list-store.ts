@@ -275,6 +275,42 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
     },
   },
   {
+    category: 'behaviour',
+    name: 'liveCount, where implemented, counts the WAITING and OFFERED entries through join, leave, offer, claim and lapse',
+    async run({ inventory, waitingList }) {
+      // optional method (a round without it always calls `offer`): nothing to check without it
+      if (!waitingList.liveCount) return;
+      const live = (saleId: string) => waitingList.liveCount!(saleId);
+      const now = startOfTest();
+      expect(await live(freshId('none')), 'a sale nobody joined').toBe(0);
+      const { saleId } = await soldOutGeneral(inventory, 2, now);
+      expect(await live(saleId)).toBe(0);
+      for (const userId of ['w1', 'w2', 'w3', 'gone'])
+        await waitingList.join({ saleId, userId, size: 1, now });
+      await waitingList.join({ saleId, userId: 'w1', size: 1, now }); // joining twice keeps one entry
+      expect(await live(saleId)).toBe(4);
+      await waitingList.leave({ saleId, userId: 'gone' });
+      expect(await live(saleId)).toBe(3);
+      await inventory.expireDue({ saleId, now: now + 1_000, limit: 10 });
+      const [first, second] = await offerOf(waitingList, saleId, now + 1_000);
+      expect(await live(saleId), 'an offered party is still live').toBe(3);
+      await waitingList.claim({
+        saleId,
+        userId: 'w1',
+        offerId: first!.offerId,
+        holdMs: 60_000,
+        now: now + 2_000,
+      });
+      expect(await live(saleId), 'a claimed offer is not').toBe(2);
+      // w2 lets its offer lapse: the next round lapses it, w3 still waits (nothing free)
+      expect(await offerOf(waitingList, saleId, second!.deadline)).toEqual([]);
+      expect(await live(saleId), 'a lapsed offer is not').toBe(1);
+      await waitingList.leave({ saleId, userId: 'w3' });
+      expect(await live(saleId)).toBe(0);
+      await expectValidationError(() => waitingList.liveCount!('bad {sale}'));
+    },
+  },
+  {
     category: 'bad input',
     name: 'a size of 0, repeated offer ids or unsafe ids are a ValidationError and change nothing',
     async run({ inventory, waitingList }) {

@@ -126,6 +126,7 @@ function withWaitingList(
       entries: (s) => list.entries(s),
       offer: (r) => list.offer(r),
       claim: (c) => list.claim(c),
+      liveCount: (s) => list.liveCount!(s),
       ...override(list, inventory),
     };
     return { inventory, waitingList };
@@ -169,6 +170,13 @@ const lastInFirstOffered = withWaitingList((list) => ({
   },
 }));
 
+/** Counts the WAITING parties only: an offer round would skip with offers left to lapse. */
+const countsWaitingOnly = withWaitingList((list) => ({
+  async liveCount(saleId: string): Promise<number> {
+    return (await list.entries(saleId)).filter((e) => e.state === 'WAITING').length;
+  },
+}));
+
 describe('the group allocation suite catches broken stores', () => {
   it('seat-by-seat holds (not one atomic operation) leave stray holds under concurrency', async () => {
     await expectCaught(goodGroup, seatBySeat, groupReservationChecks, [
@@ -191,5 +199,9 @@ describe('the waiting-list suite catches broken stores', () => {
 
   it('offers out of order fail the order check', async () => {
     await expectCaught(goodList, lastInFirstOffered, waitingListStoreChecks, ['offered in order']);
+  });
+
+  it('a live count that leaves out offered parties fails the liveCount check', async () => {
+    await expectCaught(goodList, countsWaitingOnly, waitingListStoreChecks, ['liveCount, where implemented']);
   });
 });

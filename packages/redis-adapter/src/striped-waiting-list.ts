@@ -47,6 +47,10 @@ export class RedisStripedWaitingListStore implements WaitingListStore {
     return this.stripeZero.entries(saleId);
   }
 
+  liveCount(saleId: string): Promise<number> {
+    return this.stripeZero.liveCount(saleId);
+  }
+
   offer(request: WaitingListOfferRequest): Promise<WaitingListOffer[]> {
     return this.stripeZero.offer(request);
   }

@@ -88,6 +88,12 @@ export class RedisWaitingListStore implements WaitingListStore {
     );
   }
 
+  /** One ZCARD of the live entries' order (an entry garbage-collected away may still count). */
+  async liveCount(saleId: string): Promise<number> {
+    const { saleId: id } = validateFields('waiting list', { saleId: SaleId }, { saleId });
+    return this.context.redis.zcard(this.keys(id).order);
+  }
+
   async offer(request: WaitingListOfferRequest): Promise<WaitingListOffer[]> {
     const r = validate('waiting list offer', WaitingListOfferRequest, request);
     const k = this.keys(r.saleId);

@@ -43,7 +43,10 @@ export class MemoryInventoryState {
    */
   readonly outboxes = new Map<string, Map<string, number>>();
   /** Per sale: the waiting list (kept apart from SaleState so a reload keeps the list, as Redis does). */
-  readonly waitingLists = new Map<string, { seq: number; entries: Map<string, WaitingListEntry> }>();
+  readonly waitingLists = new Map<
+    string,
+    { seq: number /** WAITING and OFFERED entries. */; live: number; entries: Map<string, WaitingListEntry> }
+  >();
 
   /** @param waitingRoom answers admission checks; without one, nobody is admitted. */
   constructor(readonly waitingRoom: WaitingRoomStore | undefined) {}

@@ -29,7 +29,7 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
   const listOf = (saleId: string) => {
     let list = lists.get(saleId);
     if (!list) {
-      list = { seq: 0, entries: new Map() };
+      list = { seq: 0, live: 0, entries: new Map() };
       lists.set(saleId, list);
     }
     return list;
@@ -59,6 +59,7 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
         state: 'WAITING',
       };
       list.entries.set(j.userId, entry);
+      list.live += 1;
       return { ok: true, entry: copyEntry(entry), created: true };
     },
     async leave(input) {
@@ -66,6 +67,7 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
       const list = lists.get(saleId);
       if (list?.entries.get(userId)?.state !== 'WAITING') return false;
       list.entries.delete(userId);
+      list.live -= 1;
       return true;
     },
     async entry(saleId, userId) {
@@ -77,13 +79,24 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
       validate('sale id', SaleId, saleId);
       return ordered(saleId).map(copyEntry);
     },
+    async liveCount(saleId) {
+      // a list exists only for a sale id a join validated: only another one needs checking
+      const list = lists.get(saleId);
+      if (list) return list.live;
+      validate('sale id', SaleId, saleId);
+      return 0;
+    },
     async offer(request): Promise<WaitingListOffer[]> {
       const r = validate('waiting list offer', WaitingListOfferRequest, request);
       const sale = sales.get(r.saleId);
       if (!sale) return [];
       const offers: WaitingListOffer[] = [];
+      const list = listOf(r.saleId);
       for (const entry of ordered(r.saleId)) {
-        if (entry.state === 'OFFERED' && (entry.deadline ?? 0) <= r.now) entry.state = 'LAPSED';
+        if (entry.state === 'OFFERED' && (entry.deadline ?? 0) <= r.now) {
+          entry.state = 'LAPSED';
+          list.live -= 1;
+        }
       }
       const isFree = (id: string) => sale.seats.get(id)?.state === 'AVAILABLE';
       for (const entry of ordered(r.saleId)) {
@@ -135,6 +148,7 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
         return { ok: false, code: 'OFFER_EXPIRED' };
       }
       entry.state = 'CLAIMED';
+      listOf(c.saleId).live -= 1;
       hold.expiresAt = c.now + c.holdMs;
       enqueue(c.saleId, hold.reservationId, c.now);
       return { ok: true, hold: copyHold(hold) };

@@ -110,6 +110,13 @@ export interface WaitingListStore {
    * parties they fit, in order, one offer id each. Atomic; concurrent calls never offer a unit twice.
    */
   offer(request: WaitingListOfferRequest): Promise<WaitingListOffer[]>;
+  /**
+   * How many live entries (WAITING and OFFERED) the sale's list holds, answered in O(1) (counting
+   * an entry still there that is gone is fine; missing a live one is not). An offer round with
+   * none has nothing to lapse or offer and is skipped, and a round asks for at most this many
+   * offer ids. Optional: without it every round calls `offer` with a full round of ids.
+   */
+  liveCount?(saleId: string): Promise<number>;
   /** Claims an offer for its party: exactly one of any number of racing claims wins. */
   claim(input: WaitingListClaim): Promise<WaitingListClaimOutcome>;
 }

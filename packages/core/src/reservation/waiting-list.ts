@@ -202,14 +202,15 @@ export class WaitingList {
       const offers: WaitingListOffer[] = [];
       do {
         this.again = false;
+        const ids = await this.offerIdsNeeded();
+        if (ids === 0) continue; // nobody waits nor holds an offer: nothing to lapse or offer
         const now = this.options.clock.now();
+        const newOfferId = this.options.newOfferId ?? randomUUID;
         const request: WaitingListOfferRequest = {
           saleId: this.sale.id,
           rows: this.rows,
           claimMs: this.claimMs,
-          offerIds: Array.from({ length: this.offersPerRound }, () =>
-            (this.options.newOfferId ?? randomUUID)(),
-          ),
+          offerIds: Array.from({ length: ids }, () => newOfferId()),
           now,
         };
         // anything off goes as built: the store's own check answers its ValidationError. Random
@@ -235,6 +236,20 @@ export class WaitingList {
     } finally {
       this.round = null;
     }
+  }
+
+  /**
+   * How many offer ids the next round needs: none when the list has no live entry (a store with
+   * `liveCount` answers that in O(1), so an idle round costs one read, no ids and no offer call),
+   * else one per live party up to `offersPerRound` (only a WAITING one can get an offer).
+   */
+  private async offerIdsNeeded(): Promise<number> {
+    const { store } = this.options;
+    if (!store.liveCount) return this.offersPerRound;
+    const live = await store.liveCount(this.sale.id);
+    return Number.isSafeInteger(live) && live >= 0
+      ? Math.min(live, this.offersPerRound)
+      : this.offersPerRound;
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   type SaleDefinitionInput,
   type SaleHookPayloads,
   ValidationError,
+  type WaitingListStore,
 } from '../../src';
 import { HookedPublisher, WaitingList } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
@@ -171,5 +172,71 @@ describe('WaitingList', () => {
       limit: 10,
     });
     expect(outbox.map((entry) => entry.reservationId)).toContain(offer!.offerId);
+  });
+
+  it('a round with nobody live skips the offer and makes no ids; otherwise one id per live party at most', async () => {
+    const { seatRush, clock } = await startSale(generalSale({ capacity: 3 }));
+    await seatRush.stop();
+    const { inventory, bus, alerts } = seatRush.memory;
+    const saleId = seatRush.sale.id;
+    const memoryList = inventory.waitingList();
+    const offerCalls: number[] = [];
+    const roundsOver = (withLiveCount: boolean) => {
+      let made = 0;
+      const store: WaitingListStore = {
+        join: (i) => memoryList.join(i),
+        leave: (i) => memoryList.leave(i),
+        entry: (s, u) => memoryList.entry(s, u),
+        entries: (s) => memoryList.entries(s),
+        claim: (c) => memoryList.claim(c),
+        offer: (r) => {
+          offerCalls.push(r.offerIds.length);
+          return memoryList.offer(r);
+        },
+        ...(withLiveCount ? { liveCount: (s: string) => memoryList.liveCount!(s) } : {}),
+      };
+      const list = new WaitingList({
+        sale: generalSale({ capacity: 3 }),
+        store,
+        inventory,
+        publisher: bus,
+        clock,
+        alerts,
+        offersPerRound: 5,
+        newOfferId: () => `offer-${withLiveCount ? 'counted' : 'full'}-${++made}`,
+        timer: { setInterval: () => 0, clearInterval: () => undefined },
+      });
+      return { list, made: () => made };
+    };
+    const counted = roundsOver(true);
+    expect(await counted.list.offerFreed()).toEqual([]);
+    expect(offerCalls, 'nobody live: no offer call').toEqual([]);
+    expect(counted.made(), 'and no offer id made').toBe(0);
+    // sold out: three holds, two waiting parties; one hold runs out
+    for (const userId of ['a', 'b', 'c']) {
+      await inventory.reserve({
+        saleId,
+        userId,
+        reservationId: `res-${userId}`,
+        idempotencyKey: `k-${userId}`,
+        selection: { kind: 'quantity', quantity: 1 },
+        holdMs: userId === 'a' ? 1_000 : 600_000,
+        requireAdmission: false,
+        now: clock.now(),
+      });
+    }
+    await counted.list.join({ userId: 'w1', size: 1 });
+    await counted.list.join({ userId: 'w2', size: 1 });
+    clock.advance(1_000);
+    await inventory.expireDue({ saleId, now: clock.now(), limit: 10 });
+    expect((await counted.list.offerFreed()).map((o) => [o.userId, o.offerId])).toEqual([
+      ['w1', 'offer-counted-1'],
+    ]);
+    expect(offerCalls, 'two live parties: two ids, not the round of five').toEqual([2]);
+    // a store without liveCount: every round offers with a full round of ids
+    const full = roundsOver(false);
+    expect(await full.list.offerFreed()).toEqual([]);
+    expect(offerCalls).toEqual([2, 5]);
+    expect(full.made()).toBe(5);
   });
 });
