@@ -23,6 +23,7 @@ export const STORE_READS: ReadonlySet<PropertyKey> = new Set([
   'wasRebuilt',
   'entry',
   'entries',
+  'liveCount',
 ]);
 /** Methods of the source of truth that only read. */
 export const TRUTH_READS: ReadonlySet<PropertyKey> = new Set([

@@ -77,6 +77,7 @@ const READS: ReadonlySet<string> = new Set([
   'waitingRoom.queueConfig',
   'waitingList.entry',
   'waitingList.entries',
+  'waitingList.liveCount',
   'repository.get',
   'repository.getSale',
   'repository.listOpenSales',
