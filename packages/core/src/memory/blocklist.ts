@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EpochMs } from '../common/ids';
-import { validate } from '../common/validate';
 import type { Blocklist } from '../ports/blocklist';
+import { fastValidate } from './fast-validate';
 
 const Subject = z.string().min(1).max(256);
 const BlockInput = z.object({
@@ -17,12 +17,12 @@ export class MemoryBlocklist implements Blocklist {
   readonly #blocks = new Map<string, { reason: string; until: number }>();
 
   async block(input: { subject: string; reason: string; ttlMs: number; now: number }): Promise<void> {
-    const { subject, reason, ttlMs, now } = validate('block input', BlockInput, input);
+    const { subject, reason, ttlMs, now } = fastValidate('block input', BlockInput, input);
     this.#blocks.set(subject, { reason, until: now + ttlMs });
   }
 
   async check(input: { subject: string; now: number }): Promise<{ reason: string; until: number } | null> {
-    const { subject, now } = validate('block check', CheckInput, input);
+    const { subject, now } = fastValidate('block check', CheckInput, input);
     const block = this.#blocks.get(subject);
     if (!block) return null;
     if (block.until <= now) {
@@ -33,6 +33,6 @@ export class MemoryBlocklist implements Blocklist {
   }
 
   async unblock(subject: string): Promise<void> {
-    this.#blocks.delete(validate('subject', Subject, subject));
+    this.#blocks.delete(fastValidate('subject', Subject, subject));
   }
 }

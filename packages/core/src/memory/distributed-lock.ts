@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { validate } from '../common/validate';
 import { type Clock, systemClock } from '../ports/clock';
 import type { DistributedLock, Lease } from '../ports/distributed-lock';
+import { fastValidate } from './fast-validate';
 
 const Resource = z.string().min(1).max(256);
 const AcquireInput = z.object({ resource: Resource, ttlMs: z.number().int().positive() });
@@ -29,7 +29,7 @@ export class MemoryDistributedLock implements DistributedLock {
   }
 
   async acquire(resource: string, ttlMs: number): Promise<Lease | null> {
-    validate('lock request', AcquireInput, { resource, ttlMs });
+    fastValidate('lock request', AcquireInput, { resource, ttlMs });
     const now = this.#clock.now();
     const current = this.#held.get(resource);
     if (current && current.expiresAt > now) return null;
@@ -42,7 +42,7 @@ export class MemoryDistributedLock implements DistributedLock {
   }
 
   async release(lease: Lease): Promise<void> {
-    const { resource, owner } = validate('lease', LeaseSchema, lease);
+    const { resource, owner } = fastValidate('lease', LeaseSchema, lease);
     if (this.#held.get(resource)?.owner === owner) this.#held.delete(resource);
   }
 }

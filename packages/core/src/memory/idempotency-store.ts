@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EpochMs } from '../common/ids';
-import { validate } from '../common/validate';
 import type { IdempotencyClaim, IdempotencyStore } from '../ports/idempotency-store';
+import { fastValidate } from './fast-validate';
 
 const Scope = z.string().min(1).max(128);
 const Key = z.string().min(1).max(256);
@@ -44,7 +44,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     ttlMs: number;
     now: number;
   }): Promise<IdempotencyClaim<T>> {
-    const { scope, key, fingerprint, ttlMs, now } = validate('idempotency claim', ClaimInput, input);
+    const { scope, key, fingerprint, ttlMs, now } = fastValidate('idempotency claim', ClaimInput, input);
     const id = entryId(scope, key);
     const entry = this.#entries.get(id);
     if (entry && entry.expiresAt > now) {
@@ -63,7 +63,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     ttlMs: number;
     now: number;
   }): Promise<void> {
-    const { scope, key, outcome, ttlMs, now } = validate('idempotency outcome', CompleteInput, input);
+    const { scope, key, outcome, ttlMs, now } = fastValidate('idempotency outcome', CompleteInput, input);
     const id = entryId(scope, key);
     const claimed = this.#entries.get(id);
     this.#entries.set(id, {
@@ -75,7 +75,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async abandon(input: { scope: string; key: string }): Promise<void> {
-    const { scope, key } = validate('idempotency abandon', AbandonInput, input);
+    const { scope, key } = fastValidate('idempotency abandon', AbandonInput, input);
     const id = entryId(scope, key);
     // Only a claim in progress is given up: a completed outcome must keep answering repeats.
     if (this.#entries.get(id)?.state === 'in-progress') this.#entries.delete(id);

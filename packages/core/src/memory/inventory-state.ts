@@ -1,9 +1,9 @@
 import { UnknownSaleError, ValidationError } from '../common/errors';
 import { SaleId } from '../common/ids';
-import { validate } from '../common/validate';
 import type { HoldRecord, InventoryCounts, SeatState } from '../ports/inventory-store';
 import type { WaitingListEntry } from '../ports/waiting-list-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
+import { fastValidate } from './fast-validate';
 
 export interface Seat {
   state: SeatState;
@@ -79,7 +79,7 @@ export class MemoryInventoryState {
 
   /** A loaded sale; `UnknownSaleError` for one that is not. */
   sale(saleId: string): SaleState {
-    const sale = this.sales.get(validate('sale id', SaleId, saleId));
+    const sale = this.sales.get(fastValidate('sale id', SaleId, saleId));
     if (!sale) throw new UnknownSaleError(saleId);
     return sale;
   }

@@ -28,6 +28,7 @@ import {
 } from '../ports/inventory-store';
 import type { WaitingListStore } from '../ports/waiting-list-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
+import { fastValidate } from './fast-validate';
 import { reserveFingerprint } from './fingerprint';
 import { groupReserveFingerprint } from './group-fingerprint';
 import { repairedConfirmed } from './inventory-repair';
@@ -153,11 +154,11 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async wasRebuilt(saleId: string): Promise<boolean> {
-    return this.#state.sales.get(validate('sale id', SaleId, saleId))?.rebuilt === true;
+    return this.#state.sales.get(fastValidate('sale id', SaleId, saleId))?.rebuilt === true;
   }
 
   async isWarm(saleId: string): Promise<boolean> {
-    return this.#state.sales.has(validate('sale id', SaleId, saleId));
+    return this.#state.sales.has(fastValidate('sale id', SaleId, saleId));
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveOutcome> {
@@ -278,7 +279,7 @@ export class MemoryInventoryStore implements InventoryStore {
     holdMs: number;
     now: number;
   }): Promise<HoldChangeOutcome> {
-    const { saleId, reservationId, userId, holdMs, now } = validate('extend input', ExtendInput, input);
+    const { saleId, reservationId, userId, holdMs, now } = fastValidate('extend input', ExtendInput, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
     found.hold.expiresAt = now + holdMs;
@@ -291,7 +292,7 @@ export class MemoryInventoryStore implements InventoryStore {
     userId: string;
     now: number;
   }): Promise<HoldChangeOutcome> {
-    const { saleId, reservationId, userId, now } = validate('release input', OwnerChange, input);
+    const { saleId, reservationId, userId, now } = fastValidate('release input', OwnerChange, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
     // the key's outcome stays: a replay answers the released hold, never a second hold
@@ -305,7 +306,7 @@ export class MemoryInventoryStore implements InventoryStore {
     userId: string;
     now: number;
   }): Promise<HoldChangeOutcome> {
-    const { saleId, reservationId, userId, now } = validate('confirm input', OwnerChange, input);
+    const { saleId, reservationId, userId, now } = fastValidate('confirm input', OwnerChange, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
     const { sale, hold } = found;
@@ -321,7 +322,7 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome> {
-    const { saleId, reservationId } = validate('compensate input', HoldRef, input);
+    const { saleId, reservationId } = fastValidate('compensate input', HoldRef, input);
     const sale = this.#state.sales.get(saleId);
     if (!sale) return { ok: false, code: 'SALE_NOT_WARM' };
     const hold = sale.holds.get(reservationId);
@@ -334,7 +335,7 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async expireDue(input: { saleId: string; now: number; limit: number }): Promise<HoldRecord[]> {
-    const { saleId, now, limit } = validate('expire input', ExpireInput, input);
+    const { saleId, now, limit } = fastValidate('expire input', ExpireInput, input);
     const sale = this.#state.sales.get(saleId);
     if (!sale) return [];
     const due = [...sale.holds.values()]
@@ -349,7 +350,7 @@ export class MemoryInventoryStore implements InventoryStore {
     // HoldRef is two safe ids: when both are, its parse is skipped (a checker reads every hold
     // after every step); anything else is parsed, for the same ValidationError
     if (!isSafeId(saleId) || !isSafeId(reservationId))
-      validate('hold reference', HoldRef, { saleId, reservationId });
+      fastValidate('hold reference', HoldRef, { saleId, reservationId });
     const hold = this.#state.sales.get(saleId)?.holds.get(reservationId);
     return hold ? copyHold(hold) : null;
   }
@@ -397,7 +398,7 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]> {
-    const { saleId, enqueuedUpTo, limit } = validate('unrelayed query', UnrelayedQuery, input);
+    const { saleId, enqueuedUpTo, limit } = fastValidate('unrelayed query', UnrelayedQuery, input);
     const entries = [...(this.#state.outboxes.get(saleId) ?? new Map<string, number>())]
       .filter(([, at]) => at <= enqueuedUpTo)
       .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1))
@@ -410,7 +411,7 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void> {
-    const { saleId, reservationIds } = validate('relayed holds', RelayedInput, input);
+    const { saleId, reservationIds } = fastValidate('relayed holds', RelayedInput, input);
     const outbox = this.#state.outboxes.get(saleId);
     for (const id of reservationIds) outbox?.delete(id);
   }

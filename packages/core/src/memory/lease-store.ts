@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { validate } from '../common/validate';
 import { type Clock, systemClock } from '../ports/clock';
 import { AcquireLeaseInput, LeaseGrant, LeaseName, type LeaseStore } from '../ports/lease-store';
+import { fastValidate } from './fast-validate';
 
 const RenewInput = AcquireLeaseInput.shape.ttlMs;
 
@@ -27,7 +27,7 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   async acquire(input: AcquireLeaseInput): Promise<LeaseGrant | null> {
-    const { name, holder, ttlMs } = validate('lease request', AcquireLeaseInput, input);
+    const { name, holder, ttlMs } = fastValidate('lease request', AcquireLeaseInput, input);
     const now = this.#clock.now();
     if (this.#live(name, now)) return null;
     const fencingToken = (this.#tokens.get(name) ?? 0) + 1;
@@ -37,17 +37,23 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   async renew(lease: LeaseGrant, ttlMs: number): Promise<LeaseGrant | null> {
-    const grant = validate('lease', LeaseGrant, lease);
-    const ttl = validate('lease ttl', RenewInput, ttlMs);
+    const grant = fastValidate('lease', LeaseGrant, lease);
+    const ttl = fastValidate('lease ttl', RenewInput, ttlMs);
     const now = this.#clock.now();
     const held = this.#live(grant.name, now);
     if (!held || held.holder !== grant.holder || held.fencingToken !== grant.fencingToken) return null;
     held.expiresAt = now + ttl;
-    return { ...grant, validUntil: now + ttl };
+    // the grant's own fields, not the caller's object: it may carry more
+    return {
+      name: grant.name,
+      holder: grant.holder,
+      fencingToken: grant.fencingToken,
+      validUntil: now + ttl,
+    };
   }
 
   async release(lease: LeaseGrant): Promise<boolean> {
-    const grant = validate('lease', LeaseGrant, lease);
+    const grant = fastValidate('lease', LeaseGrant, lease);
     const held = this.#live(grant.name, this.#clock.now());
     if (!held || held.holder !== grant.holder || held.fencingToken !== grant.fencingToken) return false;
     this.#held.delete(grant.name);
@@ -55,7 +61,7 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   async holderOf(name: string): Promise<{ holder: string; fencingToken: number } | null> {
-    const held = this.#live(validate('lease name', LeaseName, name), this.#clock.now());
+    const held = this.#live(fastValidate('lease name', LeaseName, name), this.#clock.now());
     return held ? { holder: held.holder, fencingToken: held.fencingToken } : null;
   }
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ValidationError } from '../common/errors';
 import { EpochMs } from '../common/ids';
-import { validate } from '../common/validate';
 import type { RateLimitDecision, RateLimiter } from '../ports/rate-limiter';
 import { RateLimitPolicy } from '../sale/definition';
+import { fastValidate } from './fast-validate';
 
 const ConsumeInput = z.object({
   key: z.string().min(1).max(256),
@@ -36,7 +36,7 @@ export class MemoryRateLimiter implements RateLimiter {
     now: number;
     cost?: number;
   }): Promise<RateLimitDecision> {
-    const { key, policy, now, cost } = validate('rate limit input', ConsumeInput, input);
+    const { key, policy, now, cost } = fastValidate('rate limit input', ConsumeInput, input);
     if (policy.kind === 'token-bucket') {
       if (cost > policy.capacity) throw tooCostly(cost, policy.capacity);
       return this.#tokenBucket(`${key}\u0000bucket`, policy, now, cost);

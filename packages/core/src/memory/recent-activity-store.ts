@@ -1,5 +1,4 @@
 import { Expiring, RecentEvents, RecentMembers } from '../bot/recent';
-import { validate } from '../common/validate';
 import {
   type ActivityKind,
   CountEventInput,
@@ -9,6 +8,7 @@ import {
   type MarkKind,
   type RecentActivityStore,
 } from '../ports/recent-activity-store';
+import { fastValidate } from './fast-validate';
 
 /**
  * The bot guard's recent activity in bounded per-process memory: per kind at most `maxKeys` keys
@@ -27,22 +27,22 @@ export class MemoryRecentActivityStore implements RecentActivityStore {
   }
 
   async countEvent(input: CountEventInput): Promise<number> {
-    const { kind, key, now, windowMs, keep } = validate('activity', CountEventInput, input);
+    const { kind, key, now, windowMs, keep } = fastValidate('activity', CountEventInput, input);
     return this.#eventsOf(kind).record(key, now, windowMs, keep);
   }
 
   async countMember(input: CountMemberInput): Promise<number> {
-    const { kind, key, member, now, windowMs, keep } = validate('activity', CountMemberInput, input);
+    const { kind, key, member, now, windowMs, keep } = fastValidate('activity', CountMemberInput, input);
     return this.#membersOf(kind).record(key, member, now, windowMs, keep);
   }
 
   async mark(input: MarkInput): Promise<void> {
-    const { kind, key, until } = validate('mark', MarkInput, input);
+    const { kind, key, until } = fastValidate('mark', MarkInput, input);
     this.#marksOf(kind).set(key, until);
   }
 
   async isMarked(input: IsMarkedInput): Promise<boolean> {
-    const { kind, key, now } = validate('mark check', IsMarkedInput, input);
+    const { kind, key, now } = fastValidate('mark check', IsMarkedInput, input);
     return this.#marks.get(kind)?.has(key, now) ?? false;
   }
 

@@ -11,6 +11,7 @@ import {
   type SaleTotals,
 } from '../ports/reservation-repository';
 import { initialStock, SaleDefinition, type SaleDefinitionInput, seatsOf } from '../sale/definition';
+import { fastValidate } from './fast-validate';
 
 const ReservationRows = z.array(ReservationRow);
 const TransitionInput = z.object({
@@ -55,7 +56,7 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async getSale(saleId: string): Promise<SaleDefinition | null> {
-    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    const sale = this.#sales.get(fastValidate('sale id', SaleId, saleId));
     return sale ? structuredClone(sale) : null;
   }
 
@@ -67,13 +68,13 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async recordSaleClosed(saleId: string, at: number): Promise<void> {
-    const id = validate('sale id', SaleId, saleId);
-    validate('closing time', EpochMs, at);
+    const id = fastValidate('sale id', SaleId, saleId);
+    fastValidate('closing time', EpochMs, at);
     if (!this.#closed.has(id)) this.#closed.set(id, at);
   }
 
   async loadSnapshot(saleId: string): Promise<InventorySnapshot | null> {
-    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    const sale = this.#sales.get(fastValidate('sale id', SaleId, saleId));
     if (!sale) return null;
     const totals = this.#totals(sale);
     const confirmedPerUser: Record<string, number> = {};
@@ -119,7 +120,7 @@ export class MemoryReservationRepository implements ReservationRepository {
     failureReason?: string | null;
     now: number;
   }): Promise<boolean> {
-    const change = validate('reservation transition', TransitionInput, input);
+    const change = fastValidate('reservation transition', TransitionInput, input);
     const row = this.#rows.get(change.reservationId);
     if (!row || !change.from.includes(row.status)) return false;
     row.status = change.to;
@@ -130,13 +131,13 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async get(reservationId: string): Promise<ReservationRow | null> {
-    const row = this.#rows.get(validate('reservation id', ReservationId, reservationId));
+    const row = this.#rows.get(fastValidate('reservation id', ReservationId, reservationId));
     return row ? { ...row, seatIds: [...row.seatIds] } : null;
   }
 
   /** The sale's REQUESTED and PAYMENT_PENDING reservations, oldest first (for a rebuild). */
   async listInFlight(saleId: string): Promise<ReservationRow[]> {
-    const id = validate('sale id', SaleId, saleId);
+    const id = fastValidate('sale id', SaleId, saleId);
     return [...this.#rows.values()]
       .filter((row) => row.saleId === id && PENDING.has(row.status))
       .sort((a, b) => a.createdAt - b.createdAt || (a.reservationId < b.reservationId ? -1 : 1))
@@ -144,7 +145,7 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async totals(saleId: string): Promise<SaleTotals> {
-    const sale = this.#sales.get(validate('sale id', SaleId, saleId));
+    const sale = this.#sales.get(fastValidate('sale id', SaleId, saleId));
     if (!sale) throw new UnknownSaleError(saleId);
     return this.#totals(sale);
   }
@@ -154,7 +155,7 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async lastReconciliation(saleId: string): Promise<ReconciliationRecord | null> {
-    const id = validate('sale id', SaleId, saleId);
+    const id = fastValidate('sale id', SaleId, saleId);
     const last = this.#reconciliations.findLast((r) => r.saleId === id);
     return last ? { ...last } : null;
   }

@@ -12,6 +12,7 @@ import {
   type SaleControlWrite,
   SaleStateChangeInput,
 } from '../ports/sale-control-store';
+import { fastValidate } from './fast-validate';
 
 /**
  * Sale controls in memory, for one process: the executable specification of `SaleControlStore`.
@@ -42,16 +43,16 @@ export class MemorySaleControlStore implements SaleControlStore {
   }
 
   async read(saleId: string): Promise<SaleControl | null> {
-    const control = this.#controls.get(validate('sale id', SaleId, saleId));
+    const control = this.#controls.get(fastValidate('sale id', SaleId, saleId));
     return control ? structuredClone(control) : null;
   }
 
   async revision(saleId: string): Promise<number | null> {
-    return this.#controls.get(validate('sale id', SaleId, saleId))?.revision ?? null;
+    return this.#controls.get(fastValidate('sale id', SaleId, saleId))?.revision ?? null;
   }
 
   async transition(input: SaleStateChangeInput): Promise<SaleControlWrite> {
-    const { saleId, from, to, now } = validate('sale state change', SaleStateChangeInput, input);
+    const { saleId, from, to, now } = fastValidate('sale state change', SaleStateChangeInput, input);
     const current = this.#existing(saleId);
     if (current.state !== from)
       return { applied: false, reason: 'STATE_CHANGED', control: structuredClone(current) };
@@ -73,7 +74,7 @@ export class MemorySaleControlStore implements SaleControlStore {
   }
 
   async recordAdaptiveDecision(input: RecordAdaptiveDecisionInput): Promise<SaleControlWrite> {
-    const { saleId, decision, fencingToken, now } = validate(
+    const { saleId, decision, fencingToken, now } = fastValidate(
       'adaptive decision',
       RecordAdaptiveDecisionInput,
       input,
@@ -97,7 +98,7 @@ export class MemorySaleControlStore implements SaleControlStore {
   }
 
   async revokeInvitation(input: { saleId: string; userId: string }): Promise<void> {
-    const { saleId, userId } = validate('invitation revocation', InvitationRevocationInput, input);
+    const { saleId, userId } = fastValidate('invitation revocation', InvitationRevocationInput, input);
     this.#existing(saleId);
     const revoked = this.#revoked.get(saleId) ?? new Set<string>();
     revoked.add(userId);
@@ -105,7 +106,7 @@ export class MemorySaleControlStore implements SaleControlStore {
   }
 
   async isInvitationRevoked(input: { saleId: string; userId: string }): Promise<boolean> {
-    const { saleId, userId } = validate('invitation revocation', InvitationRevocationInput, input);
+    const { saleId, userId } = fastValidate('invitation revocation', InvitationRevocationInput, input);
     return this.#revoked.get(saleId)?.has(userId) ?? false;
   }
 

@@ -1,5 +1,5 @@
-import { validate } from '../common/validate';
 import { SingleUseInput, type SingleUseStore } from '../ports/single-use-store';
+import { fastValidate } from './fast-validate';
 
 /**
  * Used tokens in memory, for one process. Bounded: an entry is dropped once its token has
@@ -16,7 +16,7 @@ export class MemorySingleUseStore implements SingleUseStore {
   }
 
   async use(input: SingleUseInput): Promise<boolean> {
-    const { scope, id, expiresAt, now } = validate('single-use token', SingleUseInput, input);
+    const { scope, id, expiresAt, now } = fastValidate('single-use token', SingleUseInput, input);
     if (expiresAt <= now) return false;
     const key = `${scope}:${id}`;
     const until = this.#used.get(key);

@@ -13,6 +13,7 @@ import {
   WaitingListOfferRequest,
   type WaitingListStore,
 } from '../ports/waiting-list-store';
+import { fastValidate } from './fast-validate';
 import { assertReservationIdFree, copyHold, type MemoryInventoryState, writeHold } from './inventory-state';
 
 const UserRef = z.object({ saleId: SaleId, userId: UserId });
@@ -63,7 +64,7 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
       return { ok: true, entry: copyEntry(entry), created: true };
     },
     async leave(input) {
-      const { saleId, userId } = validate('waiting list leave', UserRef, input);
+      const { saleId, userId } = fastValidate('waiting list leave', UserRef, input);
       const list = lists.get(saleId);
       if (list?.entries.get(userId)?.state !== 'WAITING') return false;
       list.entries.delete(userId);
@@ -71,19 +72,19 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
       return true;
     },
     async entry(saleId, userId) {
-      validate('waiting list entry', UserRef, { saleId, userId });
+      fastValidate('waiting list entry', UserRef, { saleId, userId });
       const entry = lists.get(saleId)?.entries.get(userId);
       return entry ? copyEntry(entry) : null;
     },
     async entries(saleId) {
-      validate('sale id', SaleId, saleId);
+      fastValidate('sale id', SaleId, saleId);
       return ordered(saleId).map(copyEntry);
     },
     async liveCount(saleId) {
       // a list exists only for a sale id a join validated: only another one needs checking
       const list = lists.get(saleId);
       if (list) return list.live;
-      validate('sale id', SaleId, saleId);
+      fastValidate('sale id', SaleId, saleId);
       return 0;
     },
     async offer(request): Promise<WaitingListOffer[]> {
@@ -138,7 +139,7 @@ export function memoryWaitingListStore(state: MemoryInventoryState): WaitingList
       return offers;
     },
     async claim(input): Promise<WaitingListClaimOutcome> {
-      const c = validate('waiting list claim', WaitingListClaim, input);
+      const c = fastValidate('waiting list claim', WaitingListClaim, input);
       if (!sales.has(c.saleId)) return { ok: false, code: 'SALE_NOT_WARM' };
       const entry = lists.get(c.saleId)?.entries.get(c.userId);
       const hold = sales.get(c.saleId)?.holds.get(c.offerId);

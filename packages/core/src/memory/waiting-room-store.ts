@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { EpochMs, SaleId, UserId } from '../common/ids';
-import { validate } from '../common/validate';
 import {
   AdmitNextInput,
   type AdmitNextResult,
@@ -24,6 +23,7 @@ import type {
   WaitingRoomStats,
 } from '../ports/waiting-room-store';
 import { cryptoRandomBelow, fairShuffle, type RandomBelow } from '../queue/fair-shuffle';
+import { fastValidate } from './fast-validate';
 
 const UserInSale = z.object({ saleId: SaleId, userId: UserId, now: EpochMs });
 const PositionInput = UserInSale.extend({ exact: z.boolean().optional() });
@@ -104,7 +104,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     userId: string;
     now: number;
   }): Promise<{ entry: QueueEntry; alreadyJoined: boolean }> {
-    const { saleId, userId, now } = validate('join input', UserInSale, input);
+    const { saleId, userId, now } = fastValidate('join input', UserInSale, input);
     const room = this.#room(saleId);
     const present = presentEntry(room, userId, now);
     if (present) return { entry: present, alreadyJoined: true };
@@ -127,7 +127,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
       admit = true,
       ticketFloor = 0,
       servedFloor = 0,
-    } = validate('enter input', EnterInput, input);
+    } = fastValidate('enter input', EnterInput, input);
     const room = this.#room(saleId);
     room.bornAt ??= now;
     // counters a room that lost its state forgot: raised to what the caller saw, never lowered
@@ -159,7 +159,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async admitNext(input: AdmitNextInput): Promise<AdmitNextResult> {
-    const { saleId, max, maxActive, sessionMs, now, silentSince } = validate(
+    const { saleId, max, maxActive, sessionMs, now, silentSince } = fastValidate(
       'admitNext input',
       AdmitNextInput,
       input,
@@ -226,7 +226,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async configure(input: ConfigureQueueInput): Promise<QueueConfig> {
-    const { saleId, method, preQueue, keepExistingMethod } = validate(
+    const { saleId, method, preQueue, keepExistingMethod } = fastValidate(
       'configure input',
       ConfigureQueueInput,
       input,
@@ -243,13 +243,13 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async queueConfig(input: { saleId: string }): Promise<QueueConfig> {
-    const { saleId } = validate('queueConfig input', SaleOnly, input);
+    const { saleId } = fastValidate('queueConfig input', SaleOnly, input);
     const room = this.#rooms.get(saleId);
     return room ? configOf(room) : { method: 'fifo', preQueue: false, preQueued: 0 };
   }
 
   async openPreQueue(input: { saleId: string; now: number }): Promise<OpenPreQueueResult> {
-    const { saleId } = validate('openPreQueue input', OpenInput, input);
+    const { saleId } = fastValidate('openPreQueue input', OpenInput, input);
     const room = this.#rooms.get(saleId);
     if (!room?.preQueueOn) return { opened: false, shuffled: 0, firstTicket: 0, lastTicket: 0 };
     return this.#open(room);
@@ -279,7 +279,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     exact?: boolean;
     now: number;
   }): Promise<QueuePosition | null> {
-    const { saleId, userId, exact, now } = validate('position input', PositionInput, input);
+    const { saleId, userId, exact, now } = fastValidate('position input', PositionInput, input);
     const room = this.#rooms.get(saleId);
     if (!room) return null;
     const waiting = room.waiting.get(userId);
@@ -333,7 +333,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async heartbeat(input: { saleId: string; userId: string; now: number }): Promise<boolean> {
-    const { saleId, userId, now } = validate('heartbeat input', UserInSale, input);
+    const { saleId, userId, now } = fastValidate('heartbeat input', UserInSale, input);
     const room = this.#rooms.get(saleId);
     if (!room) return false;
     const waiting = waitingOf(room, userId);
@@ -346,7 +346,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async leave(input: { saleId: string; userId: string }): Promise<boolean> {
-    const { saleId, userId } = validate('leave input', LeaveInput, input);
+    const { saleId, userId } = fastValidate('leave input', LeaveInput, input);
     const room = this.#rooms.get(saleId);
     if (!room) return false;
     const wasWaiting = room.waiting.delete(userId);
@@ -357,7 +357,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async evictSilent(input: { saleId: string; silentSince: number; limit: number }): Promise<string[]> {
-    const { saleId, silentSince, limit } = validate('evict input', EvictInput, input);
+    const { saleId, silentSince, limit } = fastValidate('evict input', EvictInput, input);
     const room = this.#rooms.get(saleId);
     if (!room) return [];
     const evicted: string[] = [];
@@ -376,7 +376,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async admit(input: AdmitInput): Promise<AdmitResult> {
-    const { saleId, max, maxActive, sessionMs, now } = validate('admit input', AdmitSchema, input);
+    const { saleId, max, maxActive, sessionMs, now } = fastValidate('admit input', AdmitSchema, input);
     const room = this.#room(saleId);
     dropLapsed(room, now);
     const slots = Math.max(0, Math.min(max, maxActive - room.admitted.size));
@@ -399,14 +399,14 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     userId: string;
     now: number;
   }): Promise<{ admitted: boolean; until?: number }> {
-    const { saleId, userId, now } = validate('admission input', UserInSale, input);
+    const { saleId, userId, now } = fastValidate('admission input', UserInSale, input);
     const admitted = this.#rooms.get(saleId)?.admitted.get(userId);
     if (!admitted || admitted.until <= now) return { admitted: false };
     return { admitted: true, until: admitted.until };
   }
 
   async renew(input: { saleId: string; userId: string; sessionMs: number; now: number }): Promise<boolean> {
-    const { saleId, userId, sessionMs, now } = validate('renew input', RenewInput, input);
+    const { saleId, userId, sessionMs, now } = fastValidate('renew input', RenewInput, input);
     const admitted = this.#rooms.get(saleId)?.admitted.get(userId);
     if (!admitted || admitted.until <= now) return false;
     admitted.until = Math.max(admitted.until, now + sessionMs);
@@ -414,7 +414,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async readmit(input: ReadmitInput): Promise<ReadmitResult> {
-    const { saleId, userId, until, maxActive, now } = validate('readmit input', ReadmitSchema, input);
+    const { saleId, userId, until, maxActive, now } = fastValidate('readmit input', ReadmitSchema, input);
     const room = this.#room(saleId);
     const admitted = room.admitted.get(userId);
     if ((admitted && admitted.until > now) || waitingOf(room, userId)) return { outcome: 'PRESENT' };
@@ -427,7 +427,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async rejoin(input: RejoinInput): Promise<RejoinResult> {
-    const { saleId, userId, ticket, servedUpTo, lastTicket, issuedAt, now } = validate(
+    const { saleId, userId, ticket, servedUpTo, lastTicket, issuedAt, now } = fastValidate(
       'rejoin input',
       RejoinSchema,
       input,
@@ -466,7 +466,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
   }
 
   async stats(input: { saleId: string; now: number }): Promise<WaitingRoomStats> {
-    const { saleId, now } = validate('stats input', StatsInput, input);
+    const { saleId, now } = fastValidate('stats input', StatsInput, input);
     const room = this.#rooms.get(saleId);
     if (!room) return { waiting: 0, active: 0, servedUpTo: 0, lastTicket: 0 };
     let active = 0;
