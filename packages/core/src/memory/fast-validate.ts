@@ -109,13 +109,18 @@ export function compile(schema: z.ZodType, inObject = false): Predicate | null {
 /** `base` and every check, or null when a check could not be compiled. */
 function allOf(base: Predicate, checks: Array<Predicate | null>): Predicate | null {
   if (checks.some((check) => check === null)) return null;
-  const all = checks as Predicate[];
-  return (v) => base(v) && all.every((check) => check(v));
+  const [first, second, ...rest] = checks as Predicate[];
+  // one or two checks (a safe id's regex, an integer's bounds) are the common case: no loop
+  if (!first) return base;
+  if (!second) return (v) => base(v) && first(v);
+  if (rest.length === 0) return (v) => base(v) && first(v) && second(v);
+  return (v) => base(v) && first(v) && second(v) && rest.every((check) => check(v));
 }
 
 function stringCheck(check: CheckDef): Predicate | null {
   if (check.check === 'string_format' && check.format === 'regex' && check.pattern) {
     const { pattern } = check;
+    if (!pattern.global && !pattern.sticky) return (v) => pattern.test(v as string);
     return (v) => {
       pattern.lastIndex = 0; // as zod does: a global or sticky pattern starts over
       return pattern.test(v as string);

@@ -117,6 +117,8 @@ describe('fastValidate', () => {
       EpochMs,
       z.number().int().positive().max(10_000),
       z.number().min(0).lt(1),
+      z.number().gt(-1).lte(1),
+      z.string().regex(/^a+$/g),
     ]) {
       const accepts = compile(schema)!;
       for (const value of scalars) {
