@@ -14,7 +14,6 @@ import {
   type ReserveOutcome,
   type ReserveRefusal,
   SaleId,
-  SeatId,
   type SeatState,
   UnknownSaleError,
   type UnrelayedHold,
@@ -43,7 +42,7 @@ import type { RedisClient } from './scripts';
 import { homeStripe, stripeTags } from './stripe-layout';
 import { RedisStripedInventorySteps } from './striped-inventory-steps';
 import { RedisStripedWaitingListStore } from './striped-waiting-list';
-import { anything, Count, optional, PositiveInt, validateFields } from './validation';
+import { anything, optional, PositiveInt, validateFields } from './validation';
 
 /** Options of {@link RedisStripedInventoryStore}. */
 export interface RedisStripedInventoryStoreOptions extends RedisInventoryStoreOptions {
