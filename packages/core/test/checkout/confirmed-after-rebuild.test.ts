@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InfrastructureError } from '../../src/common/errors';
-import { MemoryInventoryStore } from '../../src/memory/inventory-store';
 import type { InventoryStore } from '../../src/ports/inventory-store';
 import { RebuildService } from '../../src/stock/rebuild';
+import { wipeableStore, withOverrides } from '../services/harness';
 import { checkoutHarness, SALE_ID } from './harness';
 
 /**
@@ -10,29 +10,20 @@ import { checkoutHarness, SALE_ID } from './harness';
  * a hook to run something in the middle of one store call.
  */
 async function wipeableCheckout() {
-  let current: MemoryInventoryStore | undefined;
-  const interceptors: Partial<Record<keyof InventoryStore, (...args: unknown[]) => Promise<unknown>>> = {};
+  let wipeable: ReturnType<typeof wipeableStore> | undefined;
+  const interceptors: Partial<InventoryStore> = {};
   const h = await checkoutHarness({
     wrapInventory: (store) => {
-      current = store;
-      return new Proxy({} as InventoryStore, {
-        get(_, property) {
-          const intercepted = interceptors[property as keyof InventoryStore];
-          if (intercepted) return intercepted;
-          const value = Reflect.get(current!, property, current);
-          return typeof value === 'function' ? value.bind(current) : value;
-        },
-      });
+      wipeable = wipeableStore(store);
+      return withOverrides(wipeable.store, interceptors);
     },
   });
   const rebuild = new RebuildService({ repository: h.repository, inventory: h.inventory, clock: h.clock });
   return {
     h,
     interceptors,
-    store: () => current!,
-    wipe: () => {
-      current = new MemoryInventoryStore();
-    },
+    store: () => wipeable!.current(),
+    wipe: () => wipeable!.wipe(),
     rebuild: () => rebuild.rebuild(SALE_ID),
   };
 }

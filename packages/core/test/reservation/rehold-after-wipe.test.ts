@@ -1,55 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import type { InventoryStore } from '../../src';
-import { Checkout } from '../../src/checkout/checkout';
-import { MemoryAlertSink } from '../../src/memory/alert-sink';
-import { MemoryCheckoutStore } from '../../src/memory/checkout-store';
-import { MemoryEventBus } from '../../src/memory/event-bus';
-import { MemoryInventoryStore } from '../../src/memory/inventory-store';
-import { ManualClock } from '../../src/memory/manual-clock';
-import { MemoryNotificationOutbox } from '../../src/memory/notification-outbox';
-import { SIMULATOR_CARDS, SimulatedPaymentProvider } from '../../src/memory/payment-simulator';
-import { MemoryReservationRepository } from '../../src/memory/reservation-repository';
 import { reservationRequested } from '../../src/reservation/events';
-import { ReservationProcessor } from '../../src/reservation/processor';
-import { SaleDefinition } from '../../src/sale/definition';
 import { RebuildService } from '../../src/stock/rebuild';
+import { checkoutHarness } from '../checkout/harness';
 import { generalSale, seatedSale } from '../services/fixtures';
-import { servicesFor } from '../services/harness';
+import { servicesFor, wipeableStore } from '../services/harness';
 
 // Issue 20: a hold acknowledged (HELD) and published, whose row the worker had not yet written when
 // the store was wiped, is not restored by the rebuild (it reads PostgreSQL). The worker then meets
 // the hold missing from a REBUILT sale: it holds it again from its event, so nothing acknowledged
 // is lost while its units are free (docs/design.md §Rebuild of a lost sale).
 
-/** A store that can be wiped: `wipe` swaps in an empty memory store (a flushed Redis). */
-function wipeableStore(first: MemoryInventoryStore) {
-  let current = first;
-  const store = new Proxy({} as InventoryStore, {
-    get(_, property) {
-      const value = Reflect.get(current, property, current);
-      return typeof value === 'function' ? value.bind(current) : value;
-    },
-  });
-  return {
-    store,
-    wipe: () => {
-      current = new MemoryInventoryStore();
-    },
-  };
-}
-
-/** The auto-pay services of a sale over a wipeable store, and a reserve that only the store sees. */
+/**
+ * The auto-pay services of a sale over a wipeable store; `hold` reserves through the services,
+ * `reserveInStore` only in the store (no admission, no event).
+ */
 async function autoPay(sale = generalSale({ capacity: 3 })) {
   const s = await servicesFor(sale);
   const { store, wipe } = wipeableStore(s.inventory);
-  const processor = new ReservationProcessor({
-    inventory: store,
-    repository: s.repository,
-    payments: s.payments,
-    publisher: s.bus,
-    alerts: s.alerts,
-    clock: s.clock,
-  });
+  const processor = s.processorOver(store);
   const rebuild = new RebuildService({ repository: s.repository, inventory: store, clock: s.clock });
   const hold = async (
     userId: string,
@@ -68,7 +36,18 @@ async function autoPay(sale = generalSale({ capacity: 3 })) {
     if (!held.ok) throw new Error(held.code);
     return { reservationId: held.reservationId, event: s.requested(held.reservationId) };
   };
-  return { ...s, store, wipe, processor, rebuild, hold };
+  const reserveInStore = (userId: string, reservationId: string, idempotencyKey: string) =>
+    store.reserve({
+      saleId: s.saleId,
+      userId,
+      reservationId,
+      idempotencyKey,
+      selection: { kind: 'quantity', quantity: 1 },
+      holdMs: 60_000,
+      requireAdmission: false,
+      now: s.clock.now(),
+    });
+  return { ...s, store, wipe, processor, rebuild, hold, reserveInStore };
 }
 
 describe('a hold the store lost before the worker recorded it is held again from its event', () => {
@@ -93,16 +72,7 @@ describe('a hold the store lost before the worker recorded it is held again from
       [],
     );
     // the buyer's key answers the same reservation
-    const replay = await s.store.reserve({
-      saleId: s.saleId,
-      userId: 'alice',
-      reservationId: 'other',
-      idempotencyKey: 'k-alice',
-      selection: { kind: 'quantity', quantity: 1 },
-      holdMs: 60_000,
-      requireAdmission: false,
-      now: s.clock.now(),
-    });
+    const replay = await s.reserveInStore('alice', 'other', 'k-alice');
     expect(replay).toMatchObject({ ok: true, replayed: true, hold: { reservationId } });
 
     // a redelivery of the event, and a second worker handling it, change nothing
@@ -128,18 +98,7 @@ describe('a hold the store lost before the worker recorded it is held again from
     const { reservationId, event } = await s.hold('carol');
     s.wipe();
     await s.rebuild.rebuildIfCold(s.saleId);
-    const others = Array.from(
-      { length: 4 },
-      () =>
-        new ReservationProcessor({
-          inventory: s.store,
-          repository: s.repository,
-          payments: s.payments,
-          publisher: s.bus,
-          alerts: s.alerts,
-          clock: s.clock,
-        }),
-    );
+    const others = Array.from({ length: 4 }, () => s.processorOver(s.store));
     await Promise.all([s.processor, ...others].map((p) => p.handle(event)));
     expect(await s.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
     expect(await s.store.counts(s.saleId)).toMatchObject({ available: 2, held: 0, confirmed: 1 });
@@ -170,16 +129,7 @@ describe('a hold the store lost before the worker recorded it is held again from
     s.wipe();
     await s.rebuild.rebuildIfCold(s.saleId);
     // another buyer takes the freed unit before the worker meets erin's event
-    const other = await s.store.reserve({
-      saleId: s.saleId,
-      userId: 'frank',
-      reservationId: 'r-frank',
-      idempotencyKey: 'k-frank',
-      selection: { kind: 'quantity', quantity: 1 },
-      holdMs: 60_000,
-      requireAdmission: false,
-      now: s.clock.now(),
-    });
+    const other = await s.reserveInStore('frank', 'r-frank', 'k-frank');
     expect(other).toMatchObject({ ok: true });
     await s.processor.handle(event);
     expect(await s.repository.get(reservationId)).toMatchObject({ failureReason: 'HOLD_NOT_FOUND' });
@@ -212,16 +162,7 @@ describe('a hold the store lost before the worker recorded it is held again from
     s.wipe();
     await s.rebuild.rebuildIfCold(s.saleId); // rebuilt first: holds made after it keep their records
     const reservationId = 'r-hank';
-    const held = await s.store.reserve({
-      saleId: s.saleId,
-      userId: 'hank',
-      reservationId,
-      idempotencyKey: 'k-hank',
-      selection: { kind: 'quantity', quantity: 1 },
-      holdMs: 60_000,
-      requireAdmission: false,
-      now: s.clock.now(),
-    });
+    const held = await s.reserveInStore('hank', reservationId, 'k-hank');
     if (!held.ok) throw new Error(held.code);
     const event = reservationRequested(held.hold, 5_000, s.clock.now());
     expect(
@@ -238,72 +179,31 @@ describe('a hold the store lost before the worker recorded it is held again from
 
 describe('buyer-driven checkout: the hold is held again and waits for its buyer', () => {
   it('wipe and rebuild before the worker: the hold is back, the buyer pays on it and it is CONFIRMED', async () => {
-    const clock = new ManualClock();
-    const sale = SaleDefinition.parse({
-      id: 'sale-pay',
-      name: 'Checkout sale',
-      inventory: { kind: 'general', capacity: 2, tier: 'std' },
-      tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-      opensAt: 0,
-      holdMs: 60_000,
-      admission: { usersPerInterval: 10, intervalMs: 1_000, maxActive: 100 },
-      limits: { ticketsPerUser: 4 },
+    let wipeable: ReturnType<typeof wipeableStore> | undefined;
+    const h = await checkoutHarness({
+      capacity: 2,
+      wrapInventory: (first) => {
+        wipeable = wipeableStore(first);
+        return wipeable.store;
+      },
     });
-    const repository = new MemoryReservationRepository();
-    await repository.saveSale(sale);
-    const first = new MemoryInventoryStore();
-    await first.load((await repository.loadSnapshot('sale-pay'))!);
-    const { store, wipe } = wipeableStore(first);
-    const bus = new MemoryEventBus();
-    const alerts = new MemoryAlertSink();
-    const provider = new SimulatedPaymentProvider({ clock });
-    const checkout = new Checkout({
-      provider,
-      store: new MemoryCheckoutStore(repository, new MemoryNotificationOutbox()),
-      inventory: store,
-      repository,
-      publisher: bus,
-      alerts,
-      clock,
-    });
-    const processor = new ReservationProcessor({
-      inventory: store,
-      repository,
-      checkout,
-      publisher: bus,
-      alerts,
-      clock,
-    });
-    const held = await store.reserve({
-      saleId: 'sale-pay',
-      userId: 'ivy',
-      reservationId: 'r-ivy',
-      idempotencyKey: 'key-ivy',
-      selection: { kind: 'quantity', quantity: 1 },
-      holdMs: 60_000,
-      requireAdmission: false,
-      now: clock.now(),
-    });
-    if (!held.ok) throw new Error(held.code);
-    const event = reservationRequested(held.hold, 5_000, clock.now());
-    wipe();
-    await new RebuildService({ repository, inventory: store, clock }).rebuildIfCold('sale-pay');
-    await processor.handle(event);
-    expect(await repository.get('r-ivy')).toMatchObject({ status: 'REQUESTED' });
-    expect(await store.getHold('sale-pay', 'r-ivy')).toMatchObject({
+    const { reservationId, request, requested } = await h.hold('ivy', { record: false });
+    wipeable!.wipe();
+    await new RebuildService({
+      repository: h.repository,
+      inventory: h.inventory,
+      clock: h.clock,
+    }).rebuildIfCold('sale-pay');
+    await h.processor.handle(requested);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'REQUESTED' });
+    expect(await h.inventory.getHold('sale-pay', reservationId)).toMatchObject({
       status: 'HELD',
-      expiresAt: held.hold.expiresAt,
+      expiresAt: requested.payload.expiresAt,
     });
 
-    const begun = await checkout.begin({ saleId: 'sale-pay', reservationId: 'r-ivy', userId: 'ivy' });
-    if (!begun.ok) throw new Error(begun.code);
-    await provider.confirm({
-      paymentId: begun.payment.paymentId,
-      clientSecret: begun.payment.clientSecret!,
-      card: SIMULATOR_CARDS.approved,
-    });
-    for (const delivery of provider.takeWebhooks()) await checkout.handleWebhook(delivery);
-    expect(await repository.get('r-ivy')).toMatchObject({ status: 'CONFIRMED' });
-    expect(await store.counts('sale-pay')).toMatchObject({ available: 1, held: 0, confirmed: 1 });
+    await h.pay(request);
+    await h.deliverWebhooks();
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.inventory.counts('sale-pay')).toMatchObject({ available: 1, held: 0, confirmed: 1 });
   });
 });

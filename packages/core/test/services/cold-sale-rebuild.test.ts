@@ -1,40 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createSeatRush, FakePaymentGateway, type InventoryStore, SaleNotWarmError } from '../../src';
+import { createSeatRush, FakePaymentGateway, SaleNotWarmError } from '../../src';
 import {
   MemoryAlertSink,
   MemoryEventBus,
-  MemoryInventoryStore,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
 } from '../../src/subpaths/memory';
-import {
-  ColdSaleRebuilder,
-  RebuildService,
-  ReservationProcessor,
-  watchNotWarm,
-} from '../../src/subpaths/services';
+import { ColdSaleRebuilder, RebuildService, watchNotWarm } from '../../src/subpaths/services';
 import { generalSale } from './fixtures';
-import { servicesFor, withOverrides } from './harness';
-
-/**
- * A store that can be wiped: every call goes to the current memory store, and `wipe` swaps in an
- * empty one (what a flushed Redis looks like to the services: no sale at all).
- */
-function wipeableStore(first = new MemoryInventoryStore()) {
-  let current = first;
-  const store = new Proxy({} as InventoryStore, {
-    get(_, property) {
-      const value = Reflect.get(current, property, current);
-      return typeof value === 'function' ? value.bind(current) : value;
-    },
-  });
-  return {
-    store,
-    wipe: () => {
-      current = new MemoryInventoryStore();
-    },
-  };
-}
+import { servicesFor, wipeableStore, withOverrides } from './harness';
 
 describe('a sale the store lost is rebuilt without an operator (issue 20)', () => {
   it('a reserve answered SALE_NOT_WARM starts the rebuild at once; the next reserve is served', async () => {
@@ -108,14 +82,7 @@ describe('a sale the store lost is rebuilt without an operator (issue 20)', () =
     });
     if (!held.ok) throw new Error(held.code);
     const { store, wipe } = wipeableStore(s.inventory);
-    const processor = new ReservationProcessor({
-      inventory: store,
-      repository: s.repository,
-      payments: s.payments,
-      publisher: s.bus,
-      alerts: s.alerts,
-      clock: s.clock,
-    });
+    const processor = s.processorOver(store);
     wipe();
     const event = s.requested(held.reservationId);
     await expect(processor.handle(event)).rejects.toBeInstanceOf(SaleNotWarmError);
@@ -146,17 +113,12 @@ describe('a sale the store lost is rebuilt without an operator (issue 20)', () =
     });
     if (!held.ok) throw new Error(held.code);
     let wiped = true;
-    const processor = new ReservationProcessor({
+    const processor = s.processorOver(
       // the store is lost between the charge and the confirm
-      inventory: withOverrides(s.inventory, {
+      withOverrides(s.inventory, {
         confirm: async (input) => (wiped ? { ok: false, code: 'SALE_NOT_WARM' } : s.inventory.confirm(input)),
       }),
-      repository: s.repository,
-      payments: s.payments,
-      publisher: s.bus,
-      alerts: s.alerts,
-      clock: s.clock,
-    });
+    );
     const event = s.requested(held.reservationId);
     await expect(processor.handle(event)).rejects.toMatchObject({ code: 'SALE_NOT_WARM' });
     expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });

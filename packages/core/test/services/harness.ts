@@ -1,4 +1,4 @@
-import type { DomainEvent, EventOf, ReserveStrategy, SaleDefinitionInput } from '../../src';
+import type { DomainEvent, EventOf, InventoryStore, ReserveStrategy, SaleDefinitionInput } from '../../src';
 import { FakePaymentGateway } from '../../src';
 import {
   MemoryAlertSink,
@@ -48,14 +48,18 @@ export async function servicesFor(sale: SaleDefinitionInput, options: { strategy
     waitingRoom: waitingRoomStore,
     tokens,
   });
-  const processor = new ReservationProcessor({
-    inventory,
-    repository,
-    payments,
-    publisher: bus,
-    alerts,
-    clock,
-  });
+  /** An auto-pay processor over these services that sees the store as `store` (wrapped, wipeable). */
+  function processorOver(store: InventoryStore): ReservationProcessor {
+    return new ReservationProcessor({
+      inventory: store,
+      repository,
+      payments,
+      publisher: bus,
+      alerts,
+      clock,
+    });
+  }
+  const processor = processorOver(inventory);
 
   /** Joins and admits `users`, answering each one's admission token. */
   async function admit(...users: string[]): Promise<Record<string, string>> {
@@ -100,6 +104,7 @@ export async function servicesFor(sale: SaleDefinitionInput, options: { strategy
     waitingRoom,
     reservations,
     processor,
+    processorOver,
     admit,
     requested,
     published,
@@ -116,4 +121,26 @@ export function withOverrides<T extends object>(real: T, overrides: Partial<T>):
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/**
+ * A store that can be wiped: every call goes to the current memory store, and `wipe` swaps in an
+ * empty one (what a flushed Redis looks like to the services: no sale at all).
+ */
+export function wipeableStore(first: InventoryStore = new MemoryInventoryStore()) {
+  let current = first;
+  const store = new Proxy({} as InventoryStore, {
+    get(_, property) {
+      const value = Reflect.get(current, property, current);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+  return {
+    store,
+    /** The store calls go to now. */
+    current: () => current,
+    wipe: () => {
+      current = new MemoryInventoryStore();
+    },
+  };
 }
