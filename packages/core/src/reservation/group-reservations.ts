@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { EpochMs, IdempotencyKey, ReservationId, UserId } from '../common/ids';
 import { validate, vouch } from '../common/validate';
-import type { AlertSink } from '../ports/alert-sink';
-import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import { GroupFallback, type GroupReserveRefusal, GroupReserveRequest } from '../ports/group-reservation';
 import type { InventoryStore } from '../ports/inventory-store';
-import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
-import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
+import type { AdmissionTokenRefusal } from '../queue/admission-tokens';
+import { SaleDefinition } from '../sale/definition';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
+import { type HoldServiceOptions, holdMsOf, reservationIdOf, tokenRefusalOf } from './hold-service';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
@@ -49,30 +47,12 @@ export type GroupReserveResult =
       tokenRefusal?: AdmissionTokenRefusal;
     };
 
-/** Options of {@link GroupReservations}. */
-export interface GroupReservationsOptions {
-  sale: SaleDefinitionInput;
+/** Options of {@link GroupReservations}: those of every hold service. */
+export interface GroupReservationsOptions extends HoldServiceOptions {
   /** A store implementing `reserveGroup` (the memory and Redis stores do). */
   inventory: InventoryStore;
   /** Pass the sale's hooked publisher (`new HookedPublisher(…)`) for `held` hooks on groups too. */
   publisher: EventPublisher;
-  clock: Clock;
-  alerts: AlertSink;
-  /** When given, a valid admission token is required (a stateless check before the store). */
-  tokens?: AdmissionTokens;
-  /** Check the waiting-room admission in the store (default true). */
-  requireAdmission?: boolean;
-  /** Hold lifetime; the sale's `holdMs` by default. */
-  holdMs?: number;
-  /** Whether the sale takes reservations now; always open when omitted. */
-  isOpen?: () => boolean;
-  newReservationId?: () => string;
-  /** The sale's relay (`Reservations.relay`), so group holds reach the pipeline as any other. */
-  relay?: HoldRelay;
-  /** As `ReservationsOptions.answerWithinMs`. */
-  answerWithinMs?: number;
-  /** As `ReservationsOptions.relayLagLimitMs`. */
-  relayLagLimitMs?: number;
 }
 
 /**
@@ -102,10 +82,7 @@ export class GroupReservations {
       throw new ConfigurationError('group allocation needs a store implementing reserveGroup');
     }
     this.relay = relayFor(this.sale, options);
-    this.holdMs = options.holdMs ?? this.sale.holdMs;
-    if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
-      throw new ConfigurationError('holdMs must be a positive integer');
-    }
+    this.holdMs = holdMsOf(this.sale, options);
     if (this.sale.inventory.kind === 'assigned') {
       const all: string[][] = [];
       for (const section of this.sale.inventory.sections) {
@@ -128,16 +105,14 @@ export class GroupReservations {
     const rows = this.rows.get(command.section ?? '*');
     if (!rows) return { ok: false, code: 'UNKNOWN_SECTION' };
     const now = this.options.clock.now();
-    if (this.options.tokens) {
-      const verdict = this.options.tokens.verify({
-        token: command.admissionToken,
-        saleId: this.sale.id,
-        userId: command.userId,
-        now,
-      });
-      if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
-    }
-    const reservationId = command.reservationId ?? (this.options.newReservationId ?? randomUUID)();
+    const refused = tokenRefusalOf(this.options, {
+      token: command.admissionToken,
+      saleId: this.sale.id,
+      userId: command.userId,
+      now,
+    });
+    if (refused) return refused;
+    const reservationId = reservationIdOf(command.reservationId, this.options);
     const built: GroupReserveRequest = {
       saleId: this.sale.id,
       userId: command.userId,

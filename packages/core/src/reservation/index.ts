@@ -1,5 +1,6 @@
 export { reservationConfirmed, reservationEventId, reservationFailed, reservationRequested } from './events';
 export { type AcceptedHold, HoldRelay, type HoldRelayOptions } from './hold-relay';
+export type { HoldServiceOptions } from './hold-service';
 export { PriceList } from './price-list';
 export {
   type BatchReport,

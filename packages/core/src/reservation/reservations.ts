@@ -1,31 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { IdempotencyKey, ReservationId, SAFE_ID_PATTERN, UserId } from '../common/ids';
 import { validate, vouch } from '../common/validate';
 import type { DomainEvent } from '../events/events';
 import { reserveFingerprint } from '../memory/fingerprint';
-import type { AlertSink } from '../ports/alert-sink';
-import type { Clock } from '../ports/clock';
 import type { DistributedLock, Lease } from '../ports/distributed-lock';
-import type { EventPublisher } from '../ports/event-publisher';
 import {
   type HoldChangeOutcome,
   type HoldRecord,
   type InventorySteps,
-  type InventoryStore,
   type ReserveOutcome,
   type ReserveRefusal,
   ReserveRequest,
   Selection,
 } from '../ports/inventory-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
-import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
-import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
+import type { AdmissionTokenRefusal } from '../queue/admission-tokens';
+import { SaleDefinition } from '../sale/definition';
 import { holdStockChanged } from '../stock/audit';
 import { describeError as describe } from './describe-error';
 import { reservationEventId } from './events';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
+import { type HoldServiceOptions, holdMsOf, reservationIdOf, tokenRefusalOf } from './hold-service';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
@@ -113,14 +109,8 @@ export type CancelOutcome =
   /** ALREADY_CANCELLED: released, expired or compensated before; NOT_CANCELLABLE: confirmed (paid). */
   | { ok: false; code: 'NOT_FOUND' | 'NOT_OWNER' | 'ALREADY_CANCELLED' | 'NOT_CANCELLABLE' };
 
-/** Options of {@link Reservations}. */
-export interface ReservationsOptions {
-  sale: SaleDefinitionInput;
-  inventory: InventoryStore;
-  publisher: EventPublisher;
-  clock: Clock;
-  /** Told when a compensation or an audit event fails. */
-  alerts: AlertSink;
+/** Options of {@link Reservations}: those of every hold service, and the lock strategy's. */
+export interface ReservationsOptions extends HoldServiceOptions {
   /**
    * `atomic` (default): one store operation. `lock`: lock → check → DECR → SET NX PX
    * (docs/design.md §Holds and stock).
@@ -132,39 +122,10 @@ export interface ReservationsOptions {
   steps?: InventorySteps;
   /** Lock strategy: where admission is checked (the atomic operation checks it itself). */
   waitingRoom?: WaitingRoomStore;
-  /** Check the waiting-room admission (default true). False for a sale without a queue. */
-  requireAdmission?: boolean;
-  /** When given, reserve requires a valid admission token (a stateless check before the store). */
-  tokens?: AdmissionTokens;
-  /** Hold lifetime; the sale's `holdMs` by default. */
-  holdMs?: number;
   /** Lock strategy: the lock's time to live; default 2 s (a reserve takes milliseconds). */
   lockTtlMs?: number;
   /** Lock strategy: how many times to try the lock before answering BUSY; default 200. */
   lockAttempts?: number;
-  /**
-   * Whether the sale takes reservations now (its lifecycle state is OPEN); every reserve is
-   * refused with SALE_NOT_OPEN while it answers false. Always open when omitted.
-   */
-  isOpen?: () => boolean;
-  /** Makes reservation ids; random UUIDs by default. */
-  newReservationId?: () => string;
-  /**
-   * Hands new holds to the pipeline and relays the outbox (shared with the sale's group
-   * reservations and waiting list); one over `publisher` by default, whose loop the host must then
-   * run (`createSeatRush` runs it).
-   */
-  relay?: HoldRelay;
-  /**
-   * Bound on the store's answer, in ms (default 2 s): past it the answer is OUTCOME_UNKNOWN, so a
-   * reserve answers within `answerWithinMs` plus the relay's `handOverWaitMs` whatever Redis does.
-   */
-  answerWithinMs?: number;
-  /**
-   * The outbox gate (see `ReserveRequest.relayLagLimitMs`): new holds are refused PIPELINE_STALLED
-   * while the pipeline is this far behind. Default a quarter of the hold time, at most 5 s.
-   */
-  relayLagLimitMs?: number;
 }
 
 /**
@@ -200,11 +161,8 @@ export class Reservations {
   constructor(private readonly options: ReservationsOptions) {
     this.sale = validate('sale', SaleDefinition, options.sale);
     this.strategy = options.strategy ?? 'atomic';
-    this.holdMs = options.holdMs ?? this.sale.holdMs;
+    this.holdMs = holdMsOf(this.sale, options);
     this.requireAdmission = options.requireAdmission ?? true;
-    if (!Number.isInteger(this.holdMs) || this.holdMs <= 0) {
-      throw new ConfigurationError('holdMs must be a positive integer');
-    }
     this.answerWithinMs = positiveInteger(
       'answerWithinMs',
       options.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS,
@@ -240,16 +198,14 @@ export class Reservations {
     const command = validate('reserve', ReserveInput, input);
     if (this.options.isOpen && !this.options.isOpen()) return { ok: false, code: 'SALE_NOT_OPEN' };
     const now = this.options.clock.now();
-    if (this.options.tokens) {
-      const verdict = this.options.tokens.verify({
-        token: command.admissionToken,
-        saleId: this.sale.id,
-        userId: command.userId,
-        now,
-      });
-      if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
-    }
-    const reservationId = command.reservationId ?? (this.options.newReservationId ?? randomUUID)();
+    const refused = tokenRefusalOf(this.options, {
+      token: command.admissionToken,
+      saleId: this.sale.id,
+      userId: command.userId,
+      now,
+    });
+    if (refused) return refused;
+    const reservationId = reservationIdOf(command.reservationId, this.options);
     const built: ReserveRequest = {
       saleId: this.sale.id,
       userId: command.userId,

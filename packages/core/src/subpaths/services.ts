@@ -13,6 +13,7 @@ export * from '../instances';
 export * from '../queue';
 export * from '../reservation/group-reservations';
 export * from '../reservation/hold-relay';
+export type { HoldServiceOptions } from '../reservation/hold-service';
 export * from '../reservation/processor';
 export * from '../reservation/reservations';
 export * from '../reservation/waiting-list';

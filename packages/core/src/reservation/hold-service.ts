@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigurationError } from '../common/errors';
+import type { AlertSink } from '../ports/alert-sink';
+import type { Clock } from '../ports/clock';
+import type { EventPublisher } from '../ports/event-publisher';
+import type { InventoryStore } from '../ports/inventory-store';
+import type { AdmissionTokenRefusal, AdmissionTokens } from '../queue/admission-tokens';
+import type { SaleDefinition, SaleDefinitionInput } from '../sale/definition';
+import type { HoldRelay } from './hold-relay';
+
+/**
+ * What every service that holds units for a buyer's request is given: {@link Reservations} (a
+ * selection) and {@link GroupReservations} (seats together) check the same gates the same way.
+ */
+export interface HoldServiceOptions {
+  sale: SaleDefinitionInput;
+  inventory: InventoryStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  /** Told when a compensation or an audit event fails. */
+  alerts: AlertSink;
+  /** Check the waiting-room admission in the store (default true). False for a sale without a queue. */
+  requireAdmission?: boolean;
+  /** When given, a valid admission token is required (a stateless check before the store). */
+  tokens?: AdmissionTokens;
+  /** Hold lifetime; the sale's `holdMs` by default. */
+  holdMs?: number;
+  /**
+   * Whether the sale takes reservations now (its lifecycle state is OPEN); every request is
+   * refused with SALE_NOT_OPEN while it answers false. Always open when omitted.
+   */
+  isOpen?: () => boolean;
+  /** Makes reservation ids; random UUIDs by default. */
+  newReservationId?: () => string;
+  /**
+   * Hands new holds to the pipeline and relays the outbox (shared by the sale's reservations,
+   * group reservations and waiting list); one over `publisher` by default, whose loop the host
+   * must then run (`createSeatRush` runs it).
+   */
+  relay?: HoldRelay;
+  /**
+   * Bound on the store's answer, in ms (default 2 s): past it the answer is OUTCOME_UNKNOWN, so a
+   * request answers within `answerWithinMs` plus the relay's `handOverWaitMs` whatever Redis does.
+   */
+  answerWithinMs?: number;
+  /**
+   * The outbox gate (see `ReserveRequest.relayLagLimitMs`): new holds are refused PIPELINE_STALLED
+   * while the pipeline is this far behind. Default a quarter of the hold time, at most 5 s.
+   */
+  relayLagLimitMs?: number;
+}
+
+/** The hold lifetime a service uses: `options.holdMs`, else the sale's; a positive integer. */
+export function holdMsOf(sale: SaleDefinition, options: Pick<HoldServiceOptions, 'holdMs'>): number {
+  const holdMs = options.holdMs ?? sale.holdMs;
+  if (!Number.isInteger(holdMs) || holdMs <= 0) {
+    throw new ConfigurationError('holdMs must be a positive integer');
+  }
+  return holdMs;
+}
+
+/** A request refused at the admission-token check. */
+export interface TokenRefused {
+  ok: false;
+  code: 'NOT_ADMITTED';
+  tokenRefusal: AdmissionTokenRefusal;
+}
+
+/**
+ * The NOT_ADMITTED answer when the service checks tokens and `token` does not admit `userId` to
+ * the sale at `now`; null when it does, or when the service checks no tokens.
+ */
+export function tokenRefusalOf(
+  options: Pick<HoldServiceOptions, 'tokens'>,
+  claim: { token: string | undefined; saleId: string; userId: string; now: number },
+): TokenRefused | null {
+  if (!options.tokens) return null;
+  const verdict = options.tokens.verify(claim);
+  return verdict.ok ? null : { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
+}
+
+/** The reservation id a request holds under: the caller's, so that a retry reuses it, or a new one. */
+export function reservationIdOf(
+  chosen: string | undefined,
+  options: Pick<HoldServiceOptions, 'newReservationId'>,
+): string {
+  return chosen ?? (options.newReservationId ?? randomUUID)();
+}
