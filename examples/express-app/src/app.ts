@@ -5,8 +5,6 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
 import { authRoutes } from './http/auth-routes';
-import type { BuyerCaches, SaleInfo, SeatSnapshot } from './http/buyer-routes';
-import { TtlCache } from './http/cache';
 import { CheckoutActivity } from './http/checkout-activity';
 import { checkoutRoutes, operatorCheckoutRoutes } from './http/checkout-routes';
 import { blocklistCheck, rateLimits } from './http/defences';
@@ -49,12 +47,8 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const metrics = new AppMetrics();
   const hub = new SseHub({ onCountChange: (open) => metrics.sseConnections.set(open) });
   const now = () => platform.now();
-  const caches: BuyerCaches = {
-    saleInfo: new TtlCache<SaleInfo>({ ttlMs: 5_000, now: Date.now }),
-    seats: new TtlCache<SeatSnapshot>({ ttlMs: 250, now: Date.now }),
-  };
   const stats = new StatsSampler(platform, metrics, hub);
-  const results = new ResultMetrics(platform, caches, metrics, stats);
+  const results = new ResultMetrics(platform, metrics, stats);
   const codec = new SessionCodec(config.sessionSecret);
   const operatorAuth = new OperatorAuth(config.operatorToken);
   const checkoutActivity = new CheckoutActivity(platform);
@@ -119,7 +113,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   // a sale definition carries its whole seat map; buyers' bodies are a few hundred bytes
   app.use('/api/operator', express.json({ limit: '10mb' }));
   app.use('/api', express.json({ limit: '64kb' }));
-  app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats, caches }));
+  app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats }));
   app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth }));
   app.use('/api/operator', operatorCheckoutRoutes({ auth: operatorAuth, activity: checkoutActivity }));
   app.use('/api', sessionReader(codec, now));

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
-import { TtlCache } from '../src/http/cache';
 import { SessionCodec } from '../src/http/session';
 import { PaymentSimulator } from '../src/payment-simulator';
 
@@ -69,28 +68,6 @@ describe('session cookies', () => {
     expect(codec.read(body, 2_000)).toBeNull();
     expect(codec.read(undefined, 2_000)).toBeNull();
     expect(codec.read(cookie, 1_000 + 13 * 3_600_000)).toBeNull();
-  });
-});
-
-describe('the in-process cache', () => {
-  it('shares one load between concurrent misses and reloads after the TTL', async () => {
-    let now = 0;
-    let loads = 0;
-    const cache = new TtlCache<number>({ ttlMs: 100, now: () => now });
-    const load = async () => {
-      loads += 1;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return loads;
-    };
-    expect(await Promise.all([cache.get('k', load), cache.get('k', load), cache.get('k', load)])).toEqual([
-      1, 1, 1,
-    ]);
-    now = 50;
-    expect(await cache.get('k', load)).toBe(1);
-    now = 101;
-    expect(await cache.get('k', load)).toBe(2);
-    cache.invalidate('k');
-    expect(await cache.get('k', load)).toBe(3);
   });
 });
 

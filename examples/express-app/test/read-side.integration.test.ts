@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { loadSeatsFromStore } from '../src/http/buyer-routes';
+import { loadSeatsFromStore } from '../src/http/seat-map';
 import { runRebuildReadSide } from '../src/ops/rebuild-read-side';
 import type { RunningApp } from '../src/server';
 import { Buyer, operator, pool, sleep, startTestApp } from './support/harness';
@@ -192,10 +192,10 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     const map = await watcher.request('GET', '/api/sales/demo/seats');
     const truth = await app.platform.runtime.ports.inventory.seatStates('demo');
     const truthCounts = await app.platform.runtime.ports.inventory.counts('demo');
-    const unavailable = Object.fromEntries(
+    const unavailableSeats = Object.fromEntries(
       Object.entries(truth).filter(([, state]) => state !== 'AVAILABLE'),
     );
-    expect(map.body.states).toEqual(unavailable);
+    expect(map.body.states).toEqual(unavailableSeats);
     expect(map.body.counts).toEqual(expect.objectContaining({ confirmed: buyers.length, held: 0 }));
 
     // the operator's stats come from the read side, with its lag and staleness (the rush is over:
@@ -347,6 +347,46 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     expect(metrics).toMatch(/^seatrush_projector_events_total\{outcome="applied"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^seatrush_read_side_fallbacks_total\{read="seat-map"\} \d+$/m);
     expect(metrics).toMatch(/^seatrush_read_side_fallbacks_total\{read="stats"\} \d+$/m);
+
+    // PostgreSQL failing: the views' tables gone from under the reads (no event is on its way, so
+    // the projector writes nothing meanwhile). A seat map and the stats are then answered from
+    // the hot store, counted as 'unavailable', not refused
+    const freshAgain = Date.now() + 30_000;
+    while (!readSide!.fresh() && Date.now() < freshAgain) await sleep(100);
+    expect(readSide!.fresh()).toBe(true);
+    const unavailable = () => ({
+      seatMap: readSide!.fallbacks('seat-map', 'unavailable'),
+      stats: readSide!.fallbacks('stats', 'unavailable'),
+    });
+    const before = unavailable();
+    const moveViews = async (from: string, to: string) => {
+      const admin = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
+      for (const table of ['read_seats', 'read_sale_minutes'])
+        await admin.query(`ALTER TABLE ${namespace}.${table}${from} RENAME TO ${table}${to}`);
+      await admin.end();
+    };
+    await moveViews('', '_away');
+    try {
+      await sleep(300); // past @seatrush/http's 250 ms seat-map cache
+      const fallen = await watcher.request('GET', '/api/sales/demo/seats');
+      expect(fallen.status).toBe(200);
+      expect(fallen.body.states).toEqual(unavailableSeats);
+      expect(unavailable().seatMap).toBeGreaterThan(before.seatMap);
+      const fallenStats = await op.request('GET', '/api/operator/sales/demo/stats');
+      expect(fallenStats.status).toBe(200);
+      expect(fallenStats.body.stats.stock).toEqual({
+        source: 'hot-store',
+        stalenessMs: 0,
+        projectorLag: expect.any(Number),
+      });
+      expect(fallenStats.body.stats.figures).toMatchObject({ confirmed: buyers.length, held: 0 });
+      expect(unavailable().stats).toBeGreaterThan(before.stats);
+    } finally {
+      await moveViews('_away', '');
+    }
+    // the fallen-back seat map read the sale's keys in the hot store, as the control did
+    const mapRequests = requestsSeen.get('GET /api/sales/demo/seats')!;
+    expect(saleKeyCommands(`GET /api/sales/demo/seats #${mapRequests}`, 'demo').length).toBeGreaterThan(0);
   }, 120_000);
 
   it('keeps the hot store path in memory, where the seat audit is not offered', async () => {

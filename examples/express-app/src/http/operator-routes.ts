@@ -1,32 +1,18 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RuntimeSale } from '@seatrush/core';
 import { SaleDefinition } from '@seatrush/core';
-import { QueueingMethod, seatsOf, z } from '@seatrush/core/ports';
+import { seatsOf, z } from '@seatrush/core/ports';
 import { subjectOf } from '@seatrush/core/services';
 import { readCookie } from '@seatrush/http';
 import { type Request, type RequestHandler, Router } from 'express';
 import type { StatsSampler } from '../ops/stats';
 import type { PaymentSimulatorSettings } from '../payment-simulator';
 import type { Platform } from '../platform/platform';
-import type { BuyerCaches } from './buyer-routes';
 import { HttpError } from './errors';
 import type { SseHub } from './sse';
 import { IdParam, parse, saleOf } from './validate';
 
 const OPERATOR_COOKIE = 'sr_operator';
-/** Body of `PUT …/queueing`: the method every instance uses from the next join and tick. */
-const _QueueingBody = z.object({ method: QueueingMethod }).strict();
-
-const _RateBody = z
-  .object({
-    usersPerInterval: z.number().int().positive().max(100_000).optional(),
-    maxActive: z.number().int().positive().max(10_000_000).optional(),
-  })
-  .strict()
-  .refine(
-    (b) => b.usersPerInterval !== undefined || b.maxActive !== undefined,
-    'give usersPerInterval and/or maxActive',
-  );
 const PaymentBody = z
   .object({ latencyMs: z.number().int().min(0).max(60_000), failureRate: z.number().min(0).max(1) })
   .strict();
@@ -110,9 +96,8 @@ export function operatorRoutes(deps: {
   auth: OperatorAuth;
   hub: SseHub;
   stats: StatsSampler;
-  caches: BuyerCaches;
 }): Router {
-  const { platform, auth, hub, stats, caches } = deps;
+  const { platform, auth, hub, stats } = deps;
   const router = Router();
 
   router.post('/session', (req, res) => {
@@ -149,7 +134,6 @@ export function operatorRoutes(deps: {
       );
     }
     const runtime = await platform.runtime.define(definition, { queueing, start: false });
-    caches.saleInfo.invalidate(definition.id);
     res.status(201).json({ sale: { id: runtime.sale.id, name: runtime.sale.name, state: runtime.state } });
   });
 

@@ -2,18 +2,16 @@ import type { ReservationResult } from '@seatrush/core';
 import type { AppMetrics } from '../ops/metrics';
 import type { StatsSampler } from '../ops/stats';
 import type { Platform } from '../platform/platform';
-import type { BuyerCaches } from './buyer-routes';
 
 /**
- * Counts the worker's results (confirmed, failed) for the metrics and the operator's stats, and
- * drops the cached seat map of their sale. The buyers' streams hear them from @seatrush/http.
+ * Counts the worker's results (confirmed, failed) for the metrics and the operator's stats. The
+ * buyers' streams hear them from @seatrush/http.
  */
 export class ResultMetrics {
   #unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly platform: Platform,
-    private readonly caches: BuyerCaches,
     private readonly metrics: AppMetrics,
     private readonly stats: StatsSampler,
   ) {}
@@ -31,6 +29,5 @@ export class ResultMetrics {
     const confirmed = result.type === 'ReservationConfirmed';
     this.metrics.reservationResults.inc({ sale: result.saleId, result: confirmed ? 'CONFIRMED' : 'FAILED' });
     if (!confirmed) this.stats.countFailure(result.saleId);
-    this.caches.seats.invalidate(result.saleId);
   }
 }

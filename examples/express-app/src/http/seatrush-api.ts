@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/platform';
-import { loadSeats } from './buyer-routes';
 import type { CheckoutActivity } from './checkout-activity';
+import { loadSeats } from './seat-map';
 import { SESSION_COOKIE, type SessionCodec } from './session';
 
 /**
@@ -56,7 +56,7 @@ export function createSeatRushApi(deps: {
       joinsPerAddress: rate(rates.perIp),
     },
     challenges: platform.proofOfWork,
-    // on the real servers, seat maps come from the read side while it is fresh (buyer-routes.ts)
+    // on the real servers, seat maps come from the read side while it is fresh (seat-map.ts)
     seatMap: (saleId) => loadSeats(platform, saleId),
     queueStatusCodes: config.queueStatusCodes,
     // the demo listens on loopback by default: X-Forwarded-For is not believed unless configured

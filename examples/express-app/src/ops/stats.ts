@@ -5,7 +5,7 @@ import type {
   SaleCommand,
   SaleState,
 } from '@seatrush/core';
-import { seatsOf } from '@seatrush/core/ports';
+import { stockCounts } from '../http/seat-map';
 import type { SseHub } from '../http/sse';
 import type { Platform } from '../platform/platform';
 import type { AppMetrics } from './metrics';
@@ -89,6 +89,9 @@ interface QueueFigures {
   method: QueueingMethod | null;
   waitingList: { waiting: number; offered: number } | null;
 }
+
+/** Where the stock figures come from without a read side (in memory). */
+const STORE_SOURCE: StockSource = { source: 'hot-store', stalenessMs: 0, projectorLag: null };
 
 /** The stock part of a sample. */
 type StockFigures = Pick<SaleFigures, 'initialStock' | 'available' | 'held' | 'confirmed' | 'failed'>;
@@ -232,45 +235,43 @@ export class StatsSampler {
   }
 
   /**
-   * The stock figures: from the read side while it is fresh (the seat map's rule), else from the
-   * hot store, counted as a stats fallback (PostgreSQL failing counts as one too).
+   * The stock figures, served by the read side (`ReadSide.serve`, the seat map's rule): from its
+   * views while they are fresh, else from the hot store, counted as a `stats` fallback (PostgreSQL
+   * failing counts as one too). In memory, from the store.
    */
   async #stock(runtime: RuntimeSale): Promise<{ figures: StockFigures; source: StockSource }> {
     const { sale } = runtime;
     const readSide = this.platform.readSide;
-    if (readSide) {
-      const stalenessMs = readSide.stalenessMs();
-      if (readSide.fresh()) {
-        const view = await readSide.model.saleStats({ saleId: sale.id }).catch(() => null);
-        if (view) {
-          const initialStock =
-            sale.inventory.kind === 'assigned' ? seatsOf(sale).length : sale.inventory.capacity;
-          const held = view.unitsHeld;
-          const confirmed = view.totals.unitsSold;
-          return {
-            figures: {
-              initialStock,
-              available: Math.max(0, initialStock - held - confirmed),
-              held,
-              confirmed,
-              failed: view.totals.failed,
-            },
-            source: { source: 'read-side', stalenessMs, projectorLag: readSide.lag() },
-          };
-        }
-      }
-      readSide.countFallback('stats');
-    }
-    const counts = await this.platform.runtime.ports.inventory.counts(sale.id).catch(() => null);
-    return {
-      figures: {
-        initialStock: counts?.initialStock ?? 0,
-        available: counts?.available ?? 0,
-        held: counts?.held ?? 0,
-        confirmed: counts?.confirmed ?? 0,
-        failed: this.#failed.get(sale.id) ?? 0,
+    if (!readSide) return { figures: await this.#stockFromStore(sale.id), source: STORE_SOURCE };
+    const served = await readSide.serve(
+      'stats',
+      async (views) => {
+        const view = await views.saleStats({ saleId: sale.id });
+        const counts = stockCounts(sale, view.unitsHeld, view.totals.unitsSold);
+        return { ...counts, failed: view.totals.failed };
       },
-      source: { source: 'hot-store', stalenessMs: 0, projectorLag: readSide ? readSide.lag() : null },
+      () => this.#stockFromStore(sale.id),
+    );
+    const fromViews = served.source === 'read-side';
+    return {
+      figures: served.value,
+      source: {
+        source: served.source,
+        stalenessMs: fromViews ? served.stalenessMs : 0,
+        projectorLag: readSide.lag(),
+      },
+    };
+  }
+
+  /** The stock figures from the hot store (zeros when it does not answer: a sample never fails). */
+  async #stockFromStore(saleId: string): Promise<StockFigures> {
+    const counts = await this.platform.runtime.ports.inventory.counts(saleId).catch(() => null);
+    return {
+      initialStock: counts?.initialStock ?? 0,
+      available: counts?.available ?? 0,
+      held: counts?.held ?? 0,
+      confirmed: counts?.confirmed ?? 0,
+      failed: this.#failed.get(saleId) ?? 0,
     };
   }
 
