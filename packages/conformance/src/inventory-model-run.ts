@@ -14,23 +14,59 @@ import {
 import { InventoryModel, type ModelHold } from './inventory-model';
 
 /**
- * The model-based check of `describeInventoryStore`: random command sequences (reserve, replay,
- * reuse of a key, release, confirm, extend, compensate, time passing, expiry) run against a store
- * and {@link InventoryModel}, which must agree on every answer, the counts after every step and
- * every hold at the end. 30 sequences of 5 to 40 commands, half on general admission, half seated.
+ * How a model-based check sets its runs up. Two plans exist: one for a store that keeps a sale in
+ * one place ({@link wholeSaleModelPlan}) and one for a store that stripes general admission
+ * ({@link stripedModelPlan}), whose idempotency keys live on their user's home stripe.
  */
-export async function checkAgainstModel(inventory: InventoryStore): Promise<void> {
+export interface ModelPlan {
+  /** Buyers are `u0` to `u<users - 1>`. */
+  users: number;
+  /** Half the runs on assigned seats, and one reserve in ten with the other kind of selection. */
+  seated: boolean;
+  /** The general-admission sale of a run. */
+  general: { stock: number; ticketsPerUser: number };
+  /**
+   * What a reused key carries that its first request did not: another buyer (a sale in one place
+   * knows every key), or another quantity from the same buyer (a striped store knows a key only on
+   * its user's home stripe).
+   */
+  reuseChanges: 'user' | 'quantity';
+}
+
+/** The plan of `describeInventoryStore`: general admission and seats, keys reused across users. */
+export const wholeSaleModelPlan: ModelPlan = {
+  users: 4,
+  seated: true,
+  general: { stock: 8, ticketsPerUser: 3 },
+  reuseChanges: 'user',
+};
+
+/** The plan of `describeStripedInventoryStore`: general admission, keys reused by their own user. */
+export const stripedModelPlan: ModelPlan = {
+  users: 6,
+  seated: false,
+  general: { stock: 12, ticketsPerUser: 4 },
+  reuseChanges: 'quantity',
+};
+
+/**
+ * The model-based check: random command sequences (reserve, replay, reuse of a key, release,
+ * confirm, extend, compensate, time passing, expiry) run against a store and
+ * {@link InventoryModel}, which must agree on every answer, the counts (and seats) after every
+ * step, the hold a step touched and every hold at the end. 30 sequences of 5 to 40 commands.
+ */
+export async function checkAgainstModel(inventory: InventoryStore, plan: ModelPlan): Promise<void> {
   await fc.assert(
     fc.asyncProperty(
-      fc.boolean(),
-      fc.array(commandArbitrary, { minLength: 5, maxLength: 40, size: 'max' }),
-      (assigned, commands) => runModel(inventory, assigned, commands),
+      plan.seated ? fc.boolean() : fc.constant(false),
+      fc.array(commandArbitrary(plan), { minLength: 5, maxLength: 40, size: 'max' }),
+      (assigned, commands) => runModel(inventory, plan, assigned, commands),
     ),
     { numRuns: 30 },
   );
 }
 
-/** Random commands of the model-based check. `pick` chooses among earlier holds, `user` among four. */
+/** Random commands of the model-based check. `pick` chooses among earlier holds, `user` among the plan's. */
 type Command =
   | { kind: 'reserve'; user: number; quantity: number; seats: number[]; wrongKind: boolean }
   | { kind: 'replay'; pick: number }
@@ -40,45 +76,51 @@ type Command =
   | { kind: 'advance'; steps: number }
   | { kind: 'expire'; limit: number };
 
-const USERS = 4;
 const HOLD_MS = 1_000;
 /** Time moves in 333 ms steps: never exactly onto an expiry (1 000 ms), so no boundary ambiguity. */
 const STEP_MS = 333;
 const MODEL_SEATS = seatIds(2, 4);
 
-const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant('reserve' as const),
-      user: fc.nat(USERS - 1),
-      quantity: fc.integer({ min: 1, max: 3 }),
-      seats: fc.uniqueArray(fc.nat(MODEL_SEATS.length), { minLength: 1, maxLength: 3 }),
-      wrongKind: fc.nat(9).map((n) => n === 0),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuse' as const), pick: fc.nat() }) },
-  ...(['release', 'confirm', 'extend', 'extend'] as const).map((kind) => ({
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant(kind), pick: fc.nat(), asOwner: fc.nat(4).map((n) => n > 0) }),
-  })),
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compensate' as const), pick: fc.nat() }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('advance' as const), steps: fc.integer({ min: 1, max: 4 }) }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('expire' as const), limit: fc.integer({ min: 1, max: 3 }) }),
-  },
-);
+function commandArbitrary(plan: ModelPlan): fc.Arbitrary<Command> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        kind: fc.constant('reserve' as const),
+        user: fc.nat(plan.users - 1),
+        quantity: fc.integer({ min: 1, max: 3 }),
+        seats: fc.uniqueArray(fc.nat(MODEL_SEATS.length), { minLength: 1, maxLength: 3 }),
+        wrongKind: plan.seated ? fc.nat(9).map((n) => n === 0) : fc.constant(false),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuse' as const), pick: fc.nat() }) },
+    ...(['release', 'confirm', 'extend', 'extend'] as const).map((kind) => ({
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant(kind), pick: fc.nat(), asOwner: fc.nat(4).map((n) => n > 0) }),
+    })),
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('compensate' as const), pick: fc.nat() }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({ kind: fc.constant('advance' as const), steps: fc.integer({ min: 1, max: 4 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('expire' as const), limit: fc.integer({ min: 1, max: 3 }) }),
+    },
+  );
+}
 
-async function runModel(inventory: InventoryStore, assigned: boolean, commands: Command[]): Promise<void> {
+async function runModel(
+  inventory: InventoryStore,
+  plan: ModelPlan,
+  assigned: boolean,
+  commands: Command[],
+): Promise<void> {
   const saleId = freshId('model');
   const snapshot = assigned
     ? assignedSnapshot(saleId, { rows: 2, perRow: 4, ticketsPerUser: 3 })
-    : generalSnapshot(saleId, { stock: 8, ticketsPerUser: 3 });
+    : generalSnapshot(saleId, plan.general);
   await inventory.load(snapshot);
   const model = new InventoryModel(snapshot);
   const requests: ReserveRequest[] = [];
@@ -86,6 +128,12 @@ async function runModel(inventory: InventoryStore, assigned: boolean, commands: 
   const pickHold = (pick: number) => {
     const holds = [...model.holds.values()];
     return holds.length === 0 ? undefined : holds[pick % holds.length];
+  };
+  const nextUser = (userId: string) => `u${(Number(userId.slice(1)) + 1) % plan.users}`;
+  const reusing = (original: ReserveRequest): Partial<ReserveRequest> => {
+    if (plan.reuseChanges === 'user') return { userId: nextUser(original.userId) };
+    const { selection } = original;
+    return selection.kind === 'quantity' ? { selection: units((selection.quantity % 3) + 1) } : {};
   };
 
   const reserve = async (request: ReserveRequest) => {
@@ -119,17 +167,8 @@ async function runModel(inventory: InventoryStore, assigned: boolean, commands: 
       case 'reserve': {
         const seatSelection = seats(...command.seats.map((i) => MODEL_SEATS[i] ?? 'Z9'));
         const useSeats = assigned !== command.wrongKind;
-        await reserve(
-          reserveRequest(
-            saleId,
-            `u${command.user}`,
-            useSeats ? seatSelection : units(command.quantity),
-            now,
-            {
-              holdMs: HOLD_MS,
-            },
-          ),
-        );
+        const selection = useSeats ? seatSelection : units(command.quantity);
+        await reserve(reserveRequest(saleId, `u${command.user}`, selection, now, { holdMs: HOLD_MS }));
         break;
       }
       case 'replay':
@@ -142,9 +181,8 @@ async function runModel(inventory: InventoryStore, assigned: boolean, commands: 
         });
         const original = candidates[command.pick % Math.max(1, candidates.length)];
         if (!original) break;
-        const userId =
-          command.kind === 'reuse' ? `u${(Number(original.userId.slice(1)) + 1) % USERS}` : original.userId;
-        await reserve({ ...original, userId, reservationId: freshId('r'), now });
+        const changes = command.kind === 'reuse' ? reusing(original) : {};
+        await reserve({ ...original, ...changes, reservationId: freshId('r'), now });
         break;
       }
       case 'release':
@@ -152,7 +190,7 @@ async function runModel(inventory: InventoryStore, assigned: boolean, commands: 
       case 'extend': {
         const hold = pickHold(command.pick);
         if (!hold) break;
-        const userId = command.asOwner ? hold.userId : `u${(Number(hold.userId.slice(1)) + 1) % USERS}`;
+        const userId = command.asOwner ? hold.userId : nextUser(hold.userId);
         const expected = model.expectOwnerChange(hold.reservationId, userId, now);
         const ref = { saleId, reservationId: hold.reservationId, userId, now };
         const outcome =

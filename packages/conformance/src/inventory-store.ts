@@ -18,7 +18,7 @@ import {
 } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 import { holdOutboxChecks } from './hold-outbox';
-import { checkAgainstModel } from './inventory-model-run';
+import { checkAgainstModel, wholeSaleModelPlan } from './inventory-model-run';
 
 /** The ports `describeInventoryStore` tests: the store and the waiting room it checks admission in. */
 export interface InventoryStoreSubject {
@@ -1018,7 +1018,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'agrees with the reference model on random command sequences (general admission and seats)',
     timeoutMs: 120_000,
     async run({ inventory }) {
-      await checkAgainstModel(inventory);
+      await checkAgainstModel(inventory, wholeSaleModelPlan);
     },
   },
 ];

@@ -1,10 +1,8 @@
-import type { InventoryStore, ReserveRequest } from '@seatrush/core';
-import fc from 'fast-check';
 import { expect } from 'vitest';
 import { freshId, generalSnapshot, reserveRequest, startOfTest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 import { holdOutboxChecks } from './hold-outbox';
-import { InventoryModel } from './inventory-model';
+import { checkAgainstModel, stripedModelPlan } from './inventory-model-run';
 import { expectInvariant, heldOf, type InventoryStoreSubject, inventoryStoreChecks } from './inventory-store';
 
 /**
@@ -120,12 +118,7 @@ export const stripedInventoryChecks: readonly Check<Subject>[] = [
     name: 'striped: agrees with the reference model on random command sequences (general admission)',
     timeoutMs: 120_000,
     async run({ inventory }) {
-      await fc.assert(
-        fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }), (commands) =>
-          runModel(inventory, commands),
-        ),
-        { numRuns: 30 },
-      );
+      await checkAgainstModel(inventory, stripedModelPlan);
     },
   },
 ];
@@ -142,165 +135,4 @@ export function describeStripedInventoryStore(name: string, factory: Factory<Inv
     ),
     ...stripedInventoryChecks,
   ]);
-}
-
-type Command =
-  | { kind: 'reserve'; user: number; quantity: number }
-  | { kind: 'replay' | 'reuse'; pick: number }
-  | { kind: 'release' | 'confirm' | 'extend'; pick: number; asOwner: boolean }
-  | { kind: 'compensate'; pick: number }
-  | { kind: 'advance'; steps: number }
-  | { kind: 'expire'; limit: number };
-
-const USERS = 6;
-const HOLD_MS = 1_000;
-const STEP_MS = 333;
-
-const command: fc.Arbitrary<Command> = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc.record({
-      kind: fc.constant('reserve' as const),
-      user: fc.nat(USERS - 1),
-      quantity: fc.integer({ min: 1, max: 3 }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constantFrom('replay' as const, 'reuse' as const), pick: fc.nat() }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      kind: fc.constantFrom('release' as const, 'confirm' as const, 'extend' as const),
-      pick: fc.nat(),
-      asOwner: fc.nat(4).map((n) => n > 0),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('compensate' as const), pick: fc.nat() }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('advance' as const), steps: fc.integer({ min: 1, max: 4 }) }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('expire' as const), limit: fc.integer({ min: 1, max: 3 }) }),
-  },
-);
-
-/** The reference model's run, general admission, with key reuses by the key's own user. */
-async function runModel(inventory: InventoryStore, commands: Command[]): Promise<void> {
-  const saleId = freshId('model');
-  const snapshot = generalSnapshot(saleId, { stock: 12, ticketsPerUser: 4 });
-  await inventory.load(snapshot);
-  const model = new InventoryModel(snapshot);
-  const requests: ReserveRequest[] = [];
-  let now = startOfTest();
-  const pickHold = (pick: number) => {
-    const holds = [...model.holds.values()];
-    return holds.length === 0 ? undefined : holds[pick % holds.length];
-  };
-  const reserve = async (request: ReserveRequest) => {
-    const expected = model.expectReserve(request);
-    const outcome = await inventory.reserve(request);
-    if (expected.kind === 'replay') {
-      expect(outcome).toMatchObject({
-        ok: true,
-        replayed: true,
-        hold: { reservationId: expected.reservationId },
-      });
-      // an ended hold is answered as it ended (a live one's time may have passed unswept)
-      const status = model.holds.get(expected.reservationId)?.status;
-      if (status !== 'HELD') expect(outcome).toMatchObject({ hold: { status } });
-    } else if (expected.kind === 'hold') {
-      expect(outcome).toMatchObject({
-        ok: true,
-        replayed: false,
-        hold: { reservationId: request.reservationId },
-      });
-      model.applyHold(request);
-      requests.push(request);
-    } else {
-      expect(outcome.ok, `expected one of ${[...expected.codes]}`).toBe(false);
-      if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
-    }
-  };
-  for (const c of commands) {
-    switch (c.kind) {
-      case 'reserve':
-        await reserve(reserveRequest(saleId, `u${c.user}`, units(c.quantity), now, { holdMs: HOLD_MS }));
-        break;
-      case 'replay':
-      case 'reuse': {
-        const candidates = requests.filter((r) => {
-          const mapped = model.keys.get(r.idempotencyKey);
-          const status = mapped && model.holds.get(mapped.reservationId)?.status;
-          return c.kind === 'replay' || status === 'HELD' || status === 'CONFIRMED';
-        });
-        const original = candidates[c.pick % Math.max(1, candidates.length)];
-        if (!original) break;
-        const selection =
-          c.kind === 'reuse' && original.selection.kind === 'quantity'
-            ? units((original.selection.quantity % 3) + 1)
-            : original.selection;
-        await reserve({ ...original, selection, reservationId: freshId('r'), now });
-        break;
-      }
-      case 'release':
-      case 'confirm':
-      case 'extend': {
-        const hold = pickHold(c.pick);
-        if (!hold) break;
-        const userId = c.asOwner ? hold.userId : `u${(Number(hold.userId.slice(1)) + 1) % USERS}`;
-        const expected = model.expectOwnerChange(hold.reservationId, userId, now);
-        const ref = { saleId, reservationId: hold.reservationId, userId, now };
-        const outcome =
-          c.kind === 'extend'
-            ? await inventory.extend({ ...ref, holdMs: HOLD_MS })
-            : await inventory[c.kind](ref);
-        if (expected.kind === 'ok') {
-          expect(outcome).toMatchObject({ ok: true });
-          if (c.kind === 'extend') model.extend(hold.reservationId, now + HOLD_MS);
-          else model[c.kind](hold.reservationId);
-        } else {
-          expect(outcome.ok).toBe(false);
-          if (!outcome.ok) expect([...expected.codes]).toContain(outcome.code);
-        }
-        break;
-      }
-      case 'compensate': {
-        const hold = pickHold(c.pick);
-        if (!hold) break;
-        const restored = model.compensate(hold.reservationId);
-        expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
-          ok: true,
-          restored,
-        });
-        break;
-      }
-      case 'advance':
-        now += c.steps * STEP_MS;
-        break;
-      case 'expire': {
-        const due = new Set(model.due(now).map((h) => h.reservationId));
-        const expired = await inventory.expireDue({ saleId, now, limit: c.limit });
-        expect(expired).toHaveLength(Math.min(c.limit, due.size));
-        for (const hold of expired) {
-          expect(due.has(hold.reservationId)).toBe(true);
-          due.delete(hold.reservationId);
-          model.expire(hold.reservationId);
-        }
-        break;
-      }
-    }
-    expect(await inventory.counts(saleId)).toEqual({ saleId, ...model.counts() });
-  }
-  for (const hold of model.holds.values()) {
-    expect(await inventory.getHold(saleId, hold.reservationId)).toMatchObject({
-      userId: hold.userId,
-      quantity: hold.quantity,
-      status: hold.status,
-      expiresAt: hold.expiresAt,
-    });
-  }
 }
