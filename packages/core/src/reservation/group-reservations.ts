@@ -8,7 +8,7 @@ import type { InventoryStore } from '../ports/inventory-store';
 import type { AdmissionTokenRefusal } from '../queue/admission-tokens';
 import { SaleDefinition } from '../sale/definition';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
-import { type HoldServiceOptions, holdMsOf, reservationIdOf, tokenRefusalOf } from './hold-service';
+import { admittedBuyer, type HoldServiceOptions, holdMsOf } from './hold-service';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
@@ -105,19 +105,11 @@ export class GroupReservations {
     const rows = this.rows.get(command.section ?? '*');
     if (!rows) return { ok: false, code: 'UNKNOWN_SECTION' };
     const now = this.options.clock.now();
-    const refused = tokenRefusalOf(this.options, {
-      token: command.admissionToken,
-      saleId: this.sale.id,
-      userId: command.userId,
-      now,
-    });
-    if (refused) return refused;
-    const reservationId = reservationIdOf(command.reservationId, this.options);
+    const admitted = admittedBuyer(this.options, this.sale.id, command, now);
+    if (!admitted.ok) return admitted;
+    const { reservationId } = admitted.buyer;
     const built: GroupReserveRequest = {
-      saleId: this.sale.id,
-      userId: command.userId,
-      reservationId,
-      idempotencyKey: command.idempotencyKey,
+      ...admitted.buyer,
       size: command.size,
       rows,
       fallback: command.fallback,

@@ -66,23 +66,37 @@ export interface TokenRefused {
   tokenRefusal: AdmissionTokenRefusal;
 }
 
-/**
- * The NOT_ADMITTED answer when the service checks tokens and `token` does not admit `userId` to
- * the sale at `now`; null when it does, or when the service checks no tokens.
- */
-export function tokenRefusalOf(
-  options: Pick<HoldServiceOptions, 'tokens'>,
-  claim: { token: string | undefined; saleId: string; userId: string; now: number },
-): TokenRefused | null {
-  if (!options.tokens) return null;
-  const verdict = options.tokens.verify(claim);
-  return verdict.ok ? null : { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
+/** Who holds, under which id and key: the parts every store request for a buyer starts with. */
+export interface BuyerRequestParts {
+  saleId: string;
+  userId: string;
+  reservationId: string;
+  idempotencyKey: string;
 }
 
-/** The reservation id a request holds under: the caller's, so that a retry reuses it, or a new one. */
-export function reservationIdOf(
-  chosen: string | undefined,
-  options: Pick<HoldServiceOptions, 'newReservationId'>,
-): string {
-  return chosen ?? (options.newReservationId ?? randomUUID)();
+/**
+ * The admission-token check (when the service checks tokens: NOT_ADMITTED unless `admissionToken`
+ * admits the user to the sale at `now`), then who holds: the caller's reservation id, so that a
+ * retry reuses it, or a new one.
+ */
+export function admittedBuyer(
+  options: Pick<HoldServiceOptions, 'tokens' | 'newReservationId'>,
+  saleId: string,
+  command: { userId: string; idempotencyKey: string; admissionToken?: string; reservationId?: string },
+  now: number,
+): TokenRefused | { ok: true; buyer: BuyerRequestParts } {
+  if (options.tokens) {
+    const verdict = options.tokens.verify({
+      token: command.admissionToken,
+      saleId,
+      userId: command.userId,
+      now,
+    });
+    if (!verdict.ok) return { ok: false, code: 'NOT_ADMITTED', tokenRefusal: verdict.code };
+  }
+  const reservationId = command.reservationId ?? (options.newReservationId ?? randomUUID)();
+  return {
+    ok: true,
+    buyer: { saleId, userId: command.userId, reservationId, idempotencyKey: command.idempotencyKey },
+  };
 }

@@ -21,7 +21,7 @@ import { holdStockChanged } from '../stock/audit';
 import { describeError as describe } from './describe-error';
 import { reservationEventId } from './events';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
-import { type HoldServiceOptions, holdMsOf, reservationIdOf, tokenRefusalOf } from './hold-service';
+import { admittedBuyer, type HoldServiceOptions, holdMsOf } from './hold-service';
 import {
   DEFAULT_ANSWER_WITHIN_MS,
   defaultRelayLagLimitMs,
@@ -198,19 +198,11 @@ export class Reservations {
     const command = validate('reserve', ReserveInput, input);
     if (this.options.isOpen && !this.options.isOpen()) return { ok: false, code: 'SALE_NOT_OPEN' };
     const now = this.options.clock.now();
-    const refused = tokenRefusalOf(this.options, {
-      token: command.admissionToken,
-      saleId: this.sale.id,
-      userId: command.userId,
-      now,
-    });
-    if (refused) return refused;
-    const reservationId = reservationIdOf(command.reservationId, this.options);
+    const admitted = admittedBuyer(this.options, this.sale.id, command, now);
+    if (!admitted.ok) return admitted;
+    const { reservationId } = admitted.buyer;
     const built: ReserveRequest = {
-      saleId: this.sale.id,
-      userId: command.userId,
-      reservationId,
-      idempotencyKey: command.idempotencyKey,
+      ...admitted.buyer,
       selection: command.selection,
       holdMs: this.holdMs,
       requireAdmission: this.requireAdmission,
