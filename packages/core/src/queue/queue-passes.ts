@@ -1,7 +1,6 @@
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigurationError } from '../common/errors';
 import { EpochMs, SaleId, UserId } from '../common/ids';
+import { encodeClaims, SigningKeys } from './signed-claims';
 
 const Ticket = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -40,7 +39,11 @@ export interface QueuePassesOptions {
 const PREFIX = 'qp1';
 /** Signed apart from admission tokens and invitations: no signature of one verifies as another. */
 const DOMAIN = 'seatrush-queue-pass-v1:';
-const MIN_SECRET_BYTES = 32;
+const PASS_FORMAT = {
+  prefix: PREFIX,
+  claims: QueuePassClaims,
+  until: (claims: QueuePassClaims) => claims.until,
+};
 
 /**
  * Signed queue passes (issue 20): `qp1.base64url(JSON claims).base64url(HMAC-SHA256)`, under the
@@ -51,35 +54,25 @@ const MIN_SECRET_BYTES = 32;
  * be forged without the secret and is bound to one user and one sale.
  */
 export class QueuePasses {
-  private readonly signingKey: KeyObject;
-  private readonly acceptedKeys: KeyObject[];
+  private readonly keys: SigningKeys;
 
   constructor(options: QueuePassesOptions) {
-    const keys = [options.secret, ...(options.previousSecrets ?? [])].map((secret) =>
-      typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret),
-    );
-    if (keys.some((key) => key.length < MIN_SECRET_BYTES)) {
-      throw new ConfigurationError(`queue pass secrets must be at least ${MIN_SECRET_BYTES} bytes`);
-    }
-    this.acceptedKeys = keys.map((key) => createSecretKey(key));
-    this.signingKey = this.acceptedKeys[0]!;
+    this.keys = new SigningKeys(options, 'queue pass', DOMAIN);
   }
 
   /** Signs `claims` (validated: a bad id or number throws, as `AdmissionTokens.issue` does). */
   issue(claims: QueuePassClaims): string {
     const c = QueuePassClaims.parse(claims);
-    const payload = Buffer.from(
-      JSON.stringify({
-        saleId: c.saleId,
-        userId: c.userId,
-        ticket: c.ticket,
-        servedUpTo: c.servedUpTo,
-        lastTicket: c.lastTicket,
-        issuedAt: c.issuedAt,
-        until: c.until,
-      }),
-    ).toString('base64url');
-    return `${PREFIX}.${payload}.${sign(this.signingKey, payload).toString('base64url')}`;
+    const payload = encodeClaims({
+      saleId: c.saleId,
+      userId: c.userId,
+      ticket: c.ticket,
+      servedUpTo: c.servedUpTo,
+      lastTicket: c.lastTicket,
+      issuedAt: c.issuedAt,
+      until: c.until,
+    });
+    return `${PREFIX}.${this.keys.sign(payload)}`;
   }
 
   /**
@@ -87,41 +80,6 @@ export class QueuePasses {
    * and expiry, in that fixed order (a forged pass never learns which claim was wrong).
    */
   verify(input: { pass: unknown; saleId: string; userId: string; now: number }): QueuePassVerdict {
-    const { pass } = input;
-    if (typeof pass !== 'string' || pass.length > 2048) return { ok: false, code: 'MALFORMED' };
-    const parts = pass.split('.');
-    if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, code: 'MALFORMED' };
-    const [, payload, signature] = parts as [string, string, string];
-    if (!isBase64Url(payload) || !isBase64Url(signature)) return { ok: false, code: 'MALFORMED' };
-    const presented = Buffer.from(signature, 'base64url');
-    const signedByUs = this.acceptedKeys.some((key) => {
-      const expected = sign(key, payload);
-      return expected.length === presented.length && timingSafeEqual(expected, presented);
-    });
-    if (!signedByUs) return { ok: false, code: 'BAD_SIGNATURE' };
-    const claims = parseClaims(payload);
-    if (!claims) return { ok: false, code: 'MALFORMED' };
-    if (claims.saleId !== input.saleId) return { ok: false, code: 'WRONG_SALE' };
-    if (claims.userId !== input.userId) return { ok: false, code: 'WRONG_USER' };
-    if (claims.until <= input.now) return { ok: false, code: 'EXPIRED' };
-    return { ok: true, claims };
-  }
-}
-
-function sign(key: KeyObject, payload: string): Buffer {
-  return createHmac('sha256', key).update(DOMAIN).update(payload).digest();
-}
-
-function isBase64Url(text: string): boolean {
-  return text.length > 0 && /^[A-Za-z0-9_-]+$/.test(text);
-}
-
-function parseClaims(payload: string): QueuePassClaims | null {
-  try {
-    const result = QueuePassClaims.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-    return result.success ? result.data : null;
-  } catch {
-    // signed by a key we accept yet not JSON: not a pass we issued
-    return null;
+    return this.keys.verify(input.pass, PASS_FORMAT, input);
   }
 }
