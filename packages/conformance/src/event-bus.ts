@@ -68,12 +68,41 @@ function recorder(fail: (event: DomainEvent, attempt: number) => boolean = () =>
   return { handler, handled, attempts, dead };
 }
 
+type Recorder = ReturnType<typeof recorder>;
+
 async function withConsumers<T>(consumers: EventConsumer[], body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } finally {
     await Promise.all(consumers.map((c) => c.stop()));
   }
+}
+
+/**
+ * Starts one consumer of `types` in a fresh group, handling into `rec`, runs `body` and stops the
+ * consumer whatever happens.
+ */
+async function withRecordingConsumer(
+  consumer: Subject['consumer'],
+  {
+    rec,
+    types = TYPES,
+    retry = FAST_RETRY,
+  }: { rec: Recorder; types?: DomainEventType[]; retry?: RetryPolicy },
+  body: () => Promise<void>,
+): Promise<void> {
+  const c = consumer(freshId('group'));
+  await withConsumers([c], async () => {
+    await c.start({ types, handler: rec.handler, retry });
+    await body();
+  });
+}
+
+/** Waits until `rec` handled exactly the events `ids`, then watches a while for a duplicate. */
+async function expectHandledExactly(rec: Recorder, ids: string[]): Promise<void> {
+  await eventually(() => expect(new Set(rec.handled.map((e) => e.eventId))).toEqual(new Set(ids)));
+  await sleep(SETTLE_MS);
+  expect(rec.handled).toHaveLength(ids.length);
 }
 
 const TYPES: DomainEventType[] = ['UserAdmitted'];
@@ -96,12 +125,8 @@ export const eventBusChecks: readonly Check<Subject>[] = [
         const events = Array.from({ length: 10 }, (_, i) => admittedEvent(saleId, `u${i % 3}`, i + 1));
         await publisher.publish(events.slice(0, 4));
         await publisher.publish(events.slice(4));
-        const ids = events.map((e) => e.eventId).sort();
-        await eventually(() => expect(new Set(a.handled.map((e) => e.eventId))).toEqual(new Set(ids)));
-        await eventually(() => expect(new Set(b.handled.map((e) => e.eventId))).toEqual(new Set(ids)));
-        await sleep(SETTLE_MS);
-        expect(a.handled).toHaveLength(10);
-        expect(b.handled).toHaveLength(10);
+        const ids = events.map((e) => e.eventId);
+        await Promise.all([expectHandledExactly(a, ids), expectHandledExactly(b, ids)]);
         expect(a.handled.find((e) => e.eventId === events[0]?.eventId)).toEqual(events[0]);
       });
     },
@@ -113,9 +138,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
     async run({ publisher, consumer }) {
       const saleId = freshId('sale');
       const rec = recorder();
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: TYPES, handler: rec.handler, retry: FAST_RETRY });
+      await withRecordingConsumer(consumer, { rec }, async () => {
         const events = Array.from({ length: 30 }, (_, i) => admittedEvent(saleId, `k${i % 3}`, i + 1));
         for (let i = 0; i < events.length; i += 5) await publisher.publish(events.slice(i, i + 5));
         await eventually(() => expect(rec.handled).toHaveLength(30));
@@ -133,9 +156,8 @@ export const eventBusChecks: readonly Check<Subject>[] = [
     async run({ publisher, consumer }) {
       const saleId = freshId('sale');
       const rec = recorder((_event, attempt) => attempt < 3);
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: TYPES, handler: rec.handler, retry: { ...FAST_RETRY, maxAttempts: 4 } });
+      const retry = { ...FAST_RETRY, maxAttempts: 4 };
+      await withRecordingConsumer(consumer, { rec, retry }, async () => {
         const event = admittedEvent(saleId, 'u1', 1);
         await publisher.publish([event]);
         await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([event.eventId]));
@@ -157,9 +179,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
       const doomed = admittedEvent(saleId, 'u1', 1);
       const fine = admittedEvent(saleId, 'u1', 2);
       const rec = recorder((event) => event.eventId === doomed.eventId);
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: TYPES, handler: rec.handler, retry: FAST_RETRY });
+      await withRecordingConsumer(consumer, { rec }, async () => {
         await publisher.publish([doomed, fine]);
         await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([fine.eventId]));
         await eventually(() => expect(rec.dead).toHaveLength(1));
@@ -181,9 +201,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
       if (!sendRaw) return;
       const saleId = freshId('sale');
       const rec = recorder();
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: TYPES, handler: rec.handler, retry: FAST_RETRY });
+      await withRecordingConsumer(consumer, { rec }, async () => {
         await sendRaw('{"this is": "not an event"', 'u1');
         await sendRaw(JSON.stringify({ ...admittedEvent(saleId, 'u1', 1), version: 99 }), 'u1');
         const good = admittedEvent(saleId, 'u1', 2);
@@ -203,9 +221,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
     async run({ publisher, consumer }) {
       const saleId = freshId('sale');
       const rec = recorder();
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: ['HoldExpired'], handler: rec.handler, retry: FAST_RETRY });
+      await withRecordingConsumer(consumer, { rec, types: ['HoldExpired'] }, async () => {
         const expired: DomainEvent = {
           eventId: freshId('evt'),
           type: 'HoldExpired',
@@ -216,9 +232,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
           payload: { reservationId: 'r1', userId: 'u1', quantity: 1, seatIds: [] },
         };
         await publisher.publish([admittedEvent(saleId, 'u1', 1), expired]);
-        await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([expired.eventId]));
-        await sleep(SETTLE_MS);
-        expect(rec.handled).toHaveLength(1);
+        await expectHandledExactly(rec, [expired.eventId]);
       });
     },
   },
@@ -254,9 +268,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
     async run({ publisher, consumer }) {
       const saleId = freshId('sale');
       const rec = recorder();
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: TYPES, handler: rec.handler, retry: FAST_RETRY });
+      await withRecordingConsumer(consumer, { rec }, async () => {
         const bad = { ...admittedEvent(saleId, 'u1', 1), saleId: 'no spaces allowed' };
         await expectValidationError(() => publisher.publish([admittedEvent(saleId, 'u0', 1), bad]));
         await expectValidationError(() =>
@@ -264,9 +276,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
         );
         const good = admittedEvent(saleId, 'u2', 2);
         await publisher.publish([good]);
-        await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([good.eventId]));
-        await sleep(SETTLE_MS);
-        expect(rec.handled).toHaveLength(1);
+        await expectHandledExactly(rec, [good.eventId]);
       });
     },
   },
@@ -277,9 +287,7 @@ export const eventBusChecks: readonly Check<Subject>[] = [
     async run({ publisher, consumer }) {
       const saleId = freshId('sale');
       const rec = recorder();
-      const c = consumer(freshId('group'));
-      await withConsumers([c], async () => {
-        await c.start({ types: TYPES, handler: rec.handler, retry: FAST_RETRY });
+      await withRecordingConsumer(consumer, { rec }, async () => {
         const batches = Array.from({ length: 20 }, (_, b) =>
           Array.from({ length: 10 }, (_, i) => admittedEvent(saleId, `u${b}`, b * 10 + i + 1)),
         );
