@@ -1,5 +1,5 @@
 import type { Notification } from './notification-outbox';
-import type { ReservationStatus } from './reservation-repository';
+import type { ReservationStatusChange } from './reservation-repository';
 
 /**
  * Where a reservation's payment stands, as the checkout records it:
@@ -69,15 +69,7 @@ export interface CheckoutStore {
    * reservation moves to `to` only if its status is one of `from`, and the notification is added
    * to the outbox (unless one with its id exists) only when it moved. False when it did not move.
    */
-  settle(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-    notification: Notification | null;
-  }): Promise<boolean>;
+  settle(input: ReservationStatusChange & { notification: Notification | null }): Promise<boolean>;
   /** Whether a webhook event of `provider` was handled completely before. */
   hasReceipt(provider: string, eventId: string): Promise<boolean>;
   /** Records that a webhook event was handled completely (idempotent: the first record stands). */

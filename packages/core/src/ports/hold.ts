@@ -7,14 +7,22 @@ import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '
 export const HoldStatus = z.enum(['HELD', 'CONFIRMED', 'RELEASED', 'EXPIRED', 'COMPENSATED']);
 export type HoldStatus = z.infer<typeof HoldStatus>;
 
-/** A hold as the store keeps it. `seatIds` is empty for general admission. */
-export const HoldRecord = z.object({
+/**
+ * What a reservation takes, by whom: the fields a hold in the store and a reservation in the
+ * source of truth both start with. `seatIds` is empty for general admission.
+ */
+export const ReservedUnits = z.object({
   reservationId: ReservationId,
   saleId: SaleId,
   userId: UserId,
   idempotencyKey: IdempotencyKey,
   quantity: z.number().int().positive(),
   seatIds: z.array(SeatId),
+});
+export type ReservedUnits = z.infer<typeof ReservedUnits>;
+
+/** A hold as the store keeps it. `seatIds` is empty for general admission. */
+export const HoldRecord = ReservedUnits.extend({
   status: HoldStatus,
   heldAt: EpochMs,
   expiresAt: EpochMs,

@@ -73,6 +73,7 @@ export {
   type ReservationRepository,
   ReservationRow,
   ReservationStatus,
+  type ReservationStatusChange,
   type SaleTotals,
 } from './reservation-repository';
 export {

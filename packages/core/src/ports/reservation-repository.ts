@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { EpochMs, IdempotencyKey, ReservationId, SaleId, SeatId, UserId } from '../common/ids';
+import { EpochMs } from '../common/ids';
 import type { SaleDefinition } from '../sale/definition';
+import { ReservedUnits } from './hold';
 import type { InventorySnapshot } from './inventory-store';
 
 export const ReservationStatus = z.enum([
@@ -12,14 +13,21 @@ export const ReservationStatus = z.enum([
 ]);
 export type ReservationStatus = z.infer<typeof ReservationStatus>;
 
+/**
+ * A compare-and-set of a reservation's status: it moves to `to` only if it is in one of `from`,
+ * recording the payment or the failure's reason when given.
+ */
+export interface ReservationStatusChange {
+  reservationId: string;
+  from: ReservationStatus[];
+  to: ReservationStatus;
+  paymentId?: string | null;
+  failureReason?: string | null;
+  now: number;
+}
+
 /** A reservation as the source of truth keeps it. */
-export const ReservationRow = z.object({
-  reservationId: ReservationId,
-  saleId: SaleId,
-  userId: UserId,
-  idempotencyKey: IdempotencyKey,
-  quantity: z.number().int().positive(),
-  seatIds: z.array(SeatId),
+export const ReservationRow = ReservedUnits.extend({
   amountCents: z.number().int().nonnegative(),
   status: ReservationStatus,
   paymentId: z.string().max(128).nullable(),
@@ -79,14 +87,7 @@ export interface ReservationRepository {
    * Moves a reservation to `to` only if its status is one of `from`; false when it was not
    * (already moved by someone else, or absent).
    */
-  transition(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-  }): Promise<boolean>;
+  transition(input: ReservationStatusChange): Promise<boolean>;
   get(reservationId: string): Promise<ReservationRow | null>;
   /**
    * The sale's reservations in flight (REQUESTED or PAYMENT_PENDING), oldest first (optional): what
