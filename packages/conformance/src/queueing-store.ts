@@ -14,6 +14,11 @@ type Subject = QueueingStoreSubject;
 const SESSION_MS = 10_000;
 const BIG = 1_000;
 
+/** `userId` enters, in `lane` if given, with room for every session. */
+function enterOne(room: QueueingStore, saleId: string, userId: string, now: number, lane?: 'priority') {
+  return room.enter({ saleId, userId, now, ...(lane && { lane }), maxActive: BIG, sessionMs: SESSION_MS });
+}
+
 function enterAll(room: QueueingStore, saleId: string, users: string[], now: number, maxActive = BIG) {
   return users.reduce<Promise<EnterResult[]>>(
     async (done, userId) => [
@@ -22,6 +27,11 @@ function enterAll(room: QueueingStore, saleId: string, users: string[], now: num
     ],
     Promise.resolve([]),
   );
+}
+
+/** One admission step of at most `max`, with room for every session. */
+function admitStep(room: QueueingStore, saleId: string, max: number, now: number) {
+  return room.admitNext({ saleId, max, maxActive: BIG, sessionMs: SESSION_MS, now });
 }
 
 function joined(result: EnterResult) {
@@ -52,25 +62,13 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         [3, 'WAITING'],
         [4, 'WAITING'],
       ]);
-      const again = await waitingRoom.enter({
-        saleId,
-        userId: 'b',
-        now,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-      });
+      const again = await enterOne(waitingRoom, saleId, 'b', now);
       expect(again).toEqual({
         outcome: 'JOINED',
         entry: { userId: 'b', ticket: 2, state: 'WAITING' },
         alreadyJoined: true,
       });
-      const step = await waitingRoom.admitNext({
-        saleId,
-        max: 3,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now,
-      });
+      const step = await admitStep(waitingRoom, saleId, 3, now);
       expect(step.admitted.map((e) => [e.userId, e.ticket, e.admittedUntil])).toEqual([
         ['a', 1, now + SESSION_MS],
         ['b', 2, now + SESSION_MS],
@@ -91,13 +89,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       expect(await waitingRoom.configure({ saleId, method: 'random' })).toMatchObject({ method: 'random' });
       const picked: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        const step = await waitingRoom.admitNext({
-          saleId,
-          max: 5,
-          maxActive: BIG,
-          sessionMs: SESSION_MS,
-          now,
-        });
+        const step = await admitStep(waitingRoom, saleId, 5, now);
         expect(step.admitted).toHaveLength(5);
         picked.push(...step.admitted.map((e) => e.userId));
       }
@@ -123,13 +115,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         await waitingRoom.configure({ saleId, method: 'random' });
         await enterAll(waitingRoom, saleId, usersNamed('u', n), now);
         for (let slot = 0; slot < n; slot += 1) {
-          const step = await waitingRoom.admitNext({
-            saleId,
-            max: 1,
-            maxActive: BIG,
-            sessionMs: SESSION_MS,
-            now,
-          });
+          const step = await admitStep(waitingRoom, saleId, 1, now);
           if (step.admitted[0]?.userId === 'u0') slotOfFirst[slot]! += 1;
         }
       }
@@ -173,34 +159,20 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['a', 'b'], now);
       await waitingRoom.configure({ saleId, method: 'reject' });
-      expect(
-        await waitingRoom.enter({ saleId, userId: 'late', now, maxActive: BIG, sessionMs: SESSION_MS }),
-      ).toEqual({
+      expect(await enterOne(waitingRoom, saleId, 'late', now)).toEqual({
         outcome: 'REJECTED',
       });
       expect(await waitingRoom.position({ saleId, userId: 'late', now })).toBeNull();
-      expect(
-        await waitingRoom.enter({ saleId, userId: 'a', now, maxActive: BIG, sessionMs: SESSION_MS }),
-      ).toMatchObject({
+      expect(await enterOne(waitingRoom, saleId, 'a', now)).toMatchObject({
         outcome: 'JOINED',
         alreadyJoined: true,
         entry: { ticket: 1 },
       });
-      const step = await waitingRoom.admitNext({
-        saleId,
-        max: 5,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now,
-      });
+      const step = await admitStep(waitingRoom, saleId, 5, now);
       expect(step.admitted.map((e) => e.userId)).toEqual(['a', 'b']);
       expect((await waitingRoom.stats({ saleId, now })).lastTicket).toBe(2);
       await waitingRoom.configure({ saleId, method: 'fifo' });
-      expect(
-        joined(
-          await waitingRoom.enter({ saleId, userId: 'late', now, maxActive: BIG, sessionMs: SESSION_MS }),
-        ),
-      ).toMatchObject({
+      expect(joined(await enterOne(waitingRoom, saleId, 'late', now))).toMatchObject({
         ticket: 3,
         state: 'WAITING',
       });
@@ -233,29 +205,14 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       const now = startOfTest();
       await expectValidationError(() => waitingRoom.configure({ saleId, method: 'lottery' as never }));
       await expectValidationError(() => waitingRoom.configure({ saleId }));
-      await expectValidationError(() =>
-        waitingRoom.enter({ saleId, userId: 'a', now, maxActive: 0, sessionMs: SESSION_MS }),
-      );
-      await expectValidationError(() =>
-        waitingRoom.enter({
-          saleId,
-          userId: 'a',
-          now,
-          maxActive: 1,
-          sessionMs: SESSION_MS,
-          lane: 'vip' as never,
-        }),
-      );
-      await expectValidationError(() =>
-        waitingRoom.enter({
-          saleId,
-          userId: 'a',
-          now,
-          maxActive: 1,
-          sessionMs: SESSION_MS,
-          admit: 'yes' as never,
-        }),
-      );
+      const enter = { saleId, userId: 'a', now, maxActive: 1, sessionMs: SESSION_MS };
+      for (const bad of [
+        { ...enter, maxActive: 0 },
+        { ...enter, lane: 'vip' },
+        { ...enter, admit: 'yes' },
+      ]) {
+        await expectValidationError(() => waitingRoom.enter(bad as Parameters<QueueingStore['enter']>[0]));
+      }
       await expectValidationError(() =>
         waitingRoom.admitNext({ saleId, max: -1, maxActive: 1, sessionMs: SESSION_MS, now }),
       );
@@ -299,11 +256,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       const now = startOfTest();
       const users = usersNamed('s', 200);
       const [results] = await Promise.all([
-        Promise.all(
-          users.map((userId) =>
-            waitingRoom.enter({ saleId, userId, now, maxActive: BIG, sessionMs: SESSION_MS }),
-          ),
-        ),
+        Promise.all(users.map((userId) => enterOne(waitingRoom, saleId, userId, now))),
         (async () => {
           for (const method of ['reject', 'fifo', 'reject', 'random'] as const)
             await waitingRoom.configure({ saleId, method });
@@ -384,11 +337,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       const saleId = freshId('qs');
       const now = startOfTest();
       const users = usersNamed('h', 120);
-      await Promise.all(
-        users.map((userId) =>
-          waitingRoom.enter({ saleId, userId, now, maxActive: BIG, sessionMs: SESSION_MS }),
-        ),
-      );
+      await Promise.all(users.map((userId) => enterOne(waitingRoom, saleId, userId, now)));
       const first = await waitingRoom.admitNext({
         saleId,
         max: 20,
@@ -446,13 +395,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         preQueued: 5,
       });
       expect(await waitingRoom.leave({ saleId, userId: 'e4' })).toBe(true);
-      const closed = await waitingRoom.admitNext({
-        saleId,
-        max: 10,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now,
-      });
+      const closed = await admitStep(waitingRoom, saleId, 10, now);
       expect(closed).toMatchObject({ admitted: [], preQueueClosed: true });
       const opened = await waitingRoom.openPreQueue({ saleId, now: now + 1 });
       expect(opened).toEqual({ opened: true, shuffled: 4, firstTicket: 1, lastTicket: 4 });
@@ -469,24 +412,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         firstTicket: 0,
         lastTicket: 0,
       });
-      expect(
-        joined(
-          await waitingRoom.enter({
-            saleId,
-            userId: 'late',
-            now: now + 2,
-            maxActive: BIG,
-            sessionMs: SESSION_MS,
-          }),
-        ),
-      ).toMatchObject({ ticket: 5 });
-      const step = await waitingRoom.admitNext({
-        saleId,
-        max: 10,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now: now + 2,
-      });
+      expect(joined(await enterOne(waitingRoom, saleId, 'late', now + 2))).toMatchObject({ ticket: 5 });
+      const step = await admitStep(waitingRoom, saleId, 10, now + 2);
       expect(step.admitted.map((e) => e.ticket)).toEqual([1, 2, 3, 4, 5]);
       expect(step.admitted.at(-1)?.userId).toBe('late');
     },
@@ -502,15 +429,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       await waitingRoom.configure({ saleId, preQueue: true });
       for (let start = 0; start < n; start += 500) {
         await Promise.all(
-          Array.from({ length: 500 }, (_, i) =>
-            waitingRoom.enter({
-              saleId,
-              userId: `b${start + i}`,
-              now,
-              maxActive: BIG,
-              sessionMs: SESSION_MS,
-            }),
-          ),
+          Array.from({ length: 500 }, (_, i) => enterOne(waitingRoom, saleId, `b${start + i}`, now)),
         );
       }
       expect(await waitingRoom.openPreQueue({ saleId, now })).toEqual({
@@ -571,11 +490,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       await waitingRoom.configure({ saleId, preQueue: true });
       const users = usersNamed('c', 300);
       const [results, opened] = await Promise.all([
-        Promise.all(
-          users.map((userId) =>
-            waitingRoom.enter({ saleId, userId, now, maxActive: BIG, sessionMs: SESSION_MS }),
-          ),
-        ),
+        Promise.all(users.map((userId) => enterOne(waitingRoom, saleId, userId, now))),
         waitingRoom.openPreQueue({ saleId, now }),
       ]);
       expect(opened.opened).toBe(true);
@@ -600,14 +515,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       const saleId = freshId('qs');
       const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['n1'], now);
-      await waitingRoom.enter({
-        saleId,
-        userId: 'v1',
-        now,
-        lane: 'priority',
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-      });
+      await enterOne(waitingRoom, saleId, 'v1', now, 'priority');
       await waitingRoom.configure({ saleId, preQueue: true });
       await enterAll(waitingRoom, saleId, ['p1'], now);
       const tick = await waitingRoom.admit({ saleId, max: 10, maxActive: BIG, sessionMs: SESSION_MS, now });
@@ -629,14 +537,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     async run({ waitingRoom }) {
       const saleId = freshId('qs');
       const now = startOfTest();
-      await waitingRoom.enter({
-        saleId,
-        userId: 'v1',
-        now,
-        lane: 'priority',
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-      });
+      await enterOne(waitingRoom, saleId, 'v1', now, 'priority');
       expect(await waitingRoom.join({ saleId, userId: 'v1', now })).toEqual({
         alreadyJoined: true,
         entry: { userId: 'v1', ticket: 1, state: 'WAITING', lane: 'priority' },
@@ -668,13 +569,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         preQueue: false,
         preQueued: 0,
       });
-      const step = await waitingRoom.admitNext({
-        saleId,
-        max: 10,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now,
-      });
+      const step = await admitStep(waitingRoom, saleId, 10, now);
       expect(step.admitted.map((e) => e.userId).sort()).toEqual(['a', 'b', 'c']);
       expect(step.admitted.map((e) => e.ticket).sort()).toEqual([1, 2, 3]);
     },
@@ -687,25 +582,9 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       const saleId = freshId('qs');
       const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['n1', 'n2'], now);
-      const vip = joined(
-        await waitingRoom.enter({
-          saleId,
-          userId: 'v1',
-          now,
-          lane: 'priority',
-          maxActive: BIG,
-          sessionMs: SESSION_MS,
-        }),
-      );
+      const vip = joined(await enterOne(waitingRoom, saleId, 'v1', now, 'priority'));
       expect(vip).toMatchObject({ lane: 'priority', ticket: 3, state: 'WAITING' });
-      await waitingRoom.enter({
-        saleId,
-        userId: 'v2',
-        now,
-        lane: 'priority',
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-      });
+      await enterOne(waitingRoom, saleId, 'v2', now, 'priority');
       expect(await waitingRoom.position({ saleId, userId: 'v2', exact: true, now })).toMatchObject({
         lane: 'priority',
         ahead: 1,
@@ -714,13 +593,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       expect(await waitingRoom.position({ saleId, userId: 'n1', exact: true, now })).toMatchObject({
         exactRank: 2,
       });
-      const step = await waitingRoom.admitNext({
-        saleId,
-        max: 3,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now,
-      });
+      const step = await admitStep(waitingRoom, saleId, 3, now);
       expect(step.admitted.map((e) => [e.userId, e.ticket])).toEqual([
         ['v1', 3],
         ['v2', 4],
@@ -784,13 +657,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
       });
       expect((await waitingRoom.admission({ saleId, userId: 'p1', now })).admitted).toBe(false);
       // admission runs again: the first step lets them in, the invited buyer first
-      const step = await waitingRoom.admitNext({
-        saleId,
-        max: 5,
-        maxActive: BIG,
-        sessionMs: SESSION_MS,
-        now,
-      });
+      const step = await admitStep(waitingRoom, saleId, 5, now);
       expect(step.admitted.map((e) => e.userId)).toEqual(['v1', 'p1', 'p2']);
       // with admission running (admit: true, the default) both paths admit at once again
       expect(joined(await enter('p3', 'normal', true))).toMatchObject({ state: 'ADMITTED', ticket: 4 });
@@ -814,9 +681,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
         ),
       );
       const steps = await Promise.all(
-        Array.from({ length: 11 }, () =>
-          waitingRoom.admitNext({ saleId, max: 20, maxActive: BIG, sessionMs: SESSION_MS, now }),
-        ),
+        Array.from({ length: 11 }, () => admitStep(waitingRoom, saleId, 20, now)),
       );
       const first = steps.find((s) => s.admitted.some((e) => e.userId.startsWith('v')));
       expect(first?.admitted.map((e) => e.userId.startsWith('v'))).toEqual(new Array(20).fill(true));
