@@ -7,7 +7,7 @@ import {
 } from '@seatrush/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createSeatRushHttp, fastifyPlugin, type SeatRushHttp } from '../src';
-import { serverPorts } from './server-ports';
+import { redisGuardOnly, serverPorts } from './server-ports';
 
 export const BUYERS = 5_000;
 const payments: PaymentGateway = {
@@ -29,6 +29,9 @@ export async function benchApp(options: { streamsPerAddress?: number; memory?: b
 }> {
   // BENCH_STORE=servers: the real servers (the addresses from the environment, .services/env)
   const servers = process.env.BENCH_STORE === 'servers' && !options.memory ? await serverPorts() : null;
+  // BENCH_GUARD=redis: the in-memory runtime behind the Redis request guard (REDIS_URL), to see the guard alone
+  const redisGuard =
+    !servers && process.env.BENCH_GUARD === 'redis' && !options.memory ? await redisGuardOnly() : null;
   const runtime = createSeatRushRuntime({
     ports: servers?.ports ?? memoryPorts(),
     payments,
@@ -64,7 +67,7 @@ export async function benchApp(options: { streamsPerAddress?: number; memory?: b
     authorizeOperator: () => false,
     limits: { perAddress: many, perBuyer: many, global: many },
     streams: { perAddress: options.streamsPerAddress ?? 20, total: 100_000 },
-    ...(servers ? { guard: servers.guard } : {}),
+    ...(servers ? { guard: servers.guard } : redisGuard ? { guard: redisGuard.guard } : {}),
   });
   const app = Fastify();
   app.post('/bare/reserve', async () => ({ reservation: { id: 'r', status: 'HELD' } }));
@@ -94,6 +97,7 @@ export async function benchApp(options: { streamsPerAddress?: number; memory?: b
       await app.close();
       await runtime.close();
       await servers?.close();
+      await redisGuard?.close();
     },
     base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
   };

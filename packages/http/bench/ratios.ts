@@ -13,17 +13,22 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { SeatRushRuntime } from '@seatrush/core';
-import type { SeatRushRequest, SeatRushResponse } from '../src';
+import type { SeatRushHttp, SeatRushRequest, SeatRushResponse } from '../src';
 import { BUYERS, benchApp } from './bench-app';
 import type { LoadJob, LoadResult } from './load';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const streams = Number(process.env.BENCH_STREAMS ?? 2_000);
-const only = process.env.BENCH_ONLY; // 'throughput' or 'streams'
+const only = process.env.BENCH_ONLY; // 'throughput', 'streams' or 'in-process'
+/** BENCH_ROWS=reserve,read: only the table's lines starting with these. */
+const rowsWanted = process.env.BENCH_ROWS?.split(',');
+/** Interleaved pairs of runs per line; the median is shown. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 interface Measured extends LoadResult {
   /** CPU time of this (the server's) process per answer, in µs: steady on a machine shared with others. */
@@ -41,57 +46,112 @@ async function load(job: Omit<LoadJob, 'connections' | 'seconds'> & { warmUp?: b
   return { ...result, cpuPerRequestUs: Math.round((used.user + used.system) / Math.max(1, result.total)) };
 }
 
+/** One line of the table: the package's route, and the bare route it is compared with. */
+interface Pair {
+  name: string;
+  ours: Omit<LoadJob, 'connections' | 'seconds'>;
+  bare: Omit<LoadJob, 'connections' | 'seconds'>;
+  /** What the bare route does, for the table. */
+  bareDoes: string;
+}
+
 async function throughput(): Promise<void> {
   const { api, runtime, base, tokens, store, close } = await benchApp();
   const buyers = tokens.map((token, i): [string, string] => [`b${i}`, token]);
-  const rows: Array<[string, Measured, Measured]> = [];
-  const reserveJob = { url: base, kind: 'reserve', path: '/api/sales/ga/reservations', buyers } as const;
-  await load({ ...reserveJob, warmUp: true }); // JIT and heap first: the first run would pay for them
-  await load({ url: base, kind: 'post-json', path: '/bare/reserve', warmUp: true });
-  const reserve = await load(reserveJob);
-  const bareReserve = await load({ url: base, kind: 'post-json', path: '/bare/reserve' });
-  rows.push(['reserve', reserve, bareReserve]);
-  const sdkReserve = await load({ ...reserveJob, path: '/bare/sdk-reserve' });
-  rows.push(['SDK reserve behind a bare route', sdkReserve, bareReserve]);
-  const read = await load({ url: base, kind: 'get', path: '/api/sales/ga' });
-  const bareRead = await load({ url: base, kind: 'get', path: '/bare/read' });
-  rows.push(['read', read, bareRead]);
+  if (only === 'in-process') {
+    await inProcessOnly(api, runtime, tokens);
+    await close();
+    return;
+  }
+  const reserve = { url: base, kind: 'reserve', path: '/api/sales/ga/reservations', buyers } as const;
+  const candidates: Pair[] = [
+    {
+      // the fair comparison: a route of the same framework doing the same reserve on the same
+      // stores, without the package's layers (guard, identity, body, checks, views)
+      name: 'reserve',
+      ours: reserve,
+      bare: { ...reserve, path: '/bare/sdk-reserve' },
+      bareDoes: "the SDK's reserve, nothing else",
+    },
+    {
+      // the issue's first table: the reserve beside a route that calls no store at all
+      name: 'reserve (vs no store call)',
+      ours: reserve,
+      bare: { url: base, kind: 'post-json', path: '/bare/reserve' } as const,
+      bareDoes: 'a constant answer, no store call',
+    },
+    {
+      // the same read on both sides: a sale's description from memory (the package adds its guard)
+      name: 'read (GET /sales/:id)',
+      ours: { url: base, kind: 'get', path: '/api/sales/ga' } as const,
+      bare: { url: base, kind: 'get', path: '/bare/read' } as const,
+      bareDoes: "the sale's description from memory",
+    },
+  ];
+  const pairs = candidates.filter((pair) => !rowsWanted || rowsWanted.some((w) => pair.name.startsWith(w)));
+  // JIT and heap first: the first run of each route would pay for them
+  for (const pair of pairs) {
+    await load({ ...pair.ours, warmUp: true });
+    await load({ ...pair.bare, warmUp: true });
+  }
+  // pairs interleaved (ours, bare, ours, bare…): a neighbour's burst hits both sides alike
+  const runs = pairs.map(() => ({ ours: [] as Measured[], bare: [] as Measured[] }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, pair] of pairs.entries()) {
+      runs[i]?.ours.push(await load(pair.ours));
+      runs[i]?.bare.push(await load(pair.bare));
+    }
+  }
   // the runtime's own loops (sweeper, relay, reconciler…) spend CPU per second, not per request
   const idle = await idleCpu(runtime);
-  // where a reserve's CPU goes, without sockets: the SDK alone, then the package over it
-  const refused = { sdk: 0, handle: 0 };
-  const sdk = await inProcess(async (n) => {
-    const result = await runtime.sale('ga')?.reservations.reserve({
-      userId: `b${n % BUYERS}`,
-      idempotencyKey: `direct-${n}`,
-      selection: { kind: 'quantity', quantity: 1 },
-      admissionToken: tokens[n % BUYERS] as string,
-    });
-    if (!result?.ok) refused.sdk++;
-  });
-  const handled = await inProcess(async (n) => {
-    const response = new MemoryResponse();
-    await api.handle(reserveRequest(`b${n % BUYERS}`, tokens[n % BUYERS] as string, `handle-${n}`), response);
-    if (response.status !== 201) refused.handle++;
-  });
   console.log(
-    `${store === 'servers' ? 'on the real servers (Redis, PostgreSQL, Kafka; the Redis request guard)' : 'in memory'}, Fastify, autocannon -c ${connections} -d ${seconds} (in a child process)`,
+    `${store === 'servers' ? 'on the real servers (Redis, PostgreSQL, Kafka; the Redis request guard)' : 'in memory'}, Fastify, autocannon -c ${connections} -d ${seconds} (in a child process), median of ${rounds} interleaved pairs, load average ${loadavg()[0]?.toFixed(1)}`,
   );
   console.log(
     `this process idle, with ${idle.holds} holds in the store: ${idle.msPerSecond} ms of CPU per second (the runtime's loops)`,
   );
   console.log(
-    `reserve without sockets (${connections} concurrent callers, CPU of this process per call): the SDK alone ${sdk.cpuUs} µs (${sdk.perSecond}/s); api.handle ${handled.cpuUs} µs (${handled.perSecond}/s): the package adds ${handled.cpuUs - sdk.cpuUs} µs (refused: ${refused.sdk} and ${refused.handle})`,
+    'route                      | SeatRush rps (p99 ms, non-2xx, server CPU/request) | bare Fastify route: what it does | bare rps (p99 ms, CPU/request) | ratio (rps) | ratio (CPU)',
   );
-  console.log(
-    'route                           | SeatRush rps (p99 ms, non-2xx, server CPU/request) | bare Fastify rps (p99 ms, CPU/request) | ratio (rps) | ratio (CPU)',
-  );
-  for (const [name, ours, bare] of rows) {
+  for (const [i, pair] of pairs.entries()) {
+    const ours = median(runs[i]?.ours ?? []);
+    const bare = median(runs[i]?.bare ?? []);
+    const each = (runs[i]?.ours ?? []).map((run, k) => (run.rps / (runs[i]?.bare[k]?.rps ?? 1)).toFixed(2));
     console.log(
-      `${name.padEnd(31)} | ${String(ours.rps).padStart(7)} (${ours.p99} ms, ${ours.bad}, ${ours.cpuPerRequestUs} µs) | ${String(bare.rps).padStart(7)} (${bare.p99} ms, ${bare.cpuPerRequestUs} µs) | ${(ours.rps / bare.rps).toFixed(2)} | ${(bare.cpuPerRequestUs / ours.cpuPerRequestUs).toFixed(2)}`,
+      `${pair.name.padEnd(26)} | ${String(ours.rps).padStart(6)} (${ours.p99} ms, ${ours.bad}, ${ours.cpuPerRequestUs} µs) | ${pair.bareDoes} | ${String(bare.rps).padStart(6)} (${bare.p99} ms, ${bare.cpuPerRequestUs} µs) | ${(ours.rps / bare.rps).toFixed(2)} (pairs: ${each.join(', ')}) | ${(bare.cpuPerRequestUs / ours.cpuPerRequestUs).toFixed(2)}`,
     );
   }
   await close();
+}
+
+/** The run with the median rps. */
+function median(runs: Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Measured;
+}
+
+/** `BENCH_ONLY=in-process`: the SDK's reserve, then the package's reserve and read, without sockets (to profile). */
+async function inProcessOnly(api: SeatRushHttp, runtime: SeatRushRuntime, tokens: string[]): Promise<void> {
+  const sdk = await inProcess(async (n) => {
+    await runtime.sale('ga')?.reservations.reserve({
+      userId: `b${n % BUYERS}`,
+      idempotencyKey: `direct-${n}`,
+      selection: { kind: 'quantity', quantity: 1 },
+      admissionToken: tokens[n % BUYERS] as string,
+    });
+  });
+  const handled = await inProcess(async (n) => {
+    await api.handle(
+      reserveRequest(`b${n % BUYERS}`, tokens[n % BUYERS] as string, `handle-${n}`),
+      new MemoryResponse(),
+    );
+  });
+  const read = await inProcess(async () => {
+    await api.handle(readRequest(), new MemoryResponse());
+  });
+  console.log(
+    `without sockets: SDK reserve ${sdk.cpuUs} µs, api.handle reserve ${handled.cpuUs} µs, api.handle read ${read.cpuUs} µs`,
+  );
 }
 
 /** CPU this process spends per second while no request comes. */
@@ -132,6 +192,16 @@ function reserveRequest(buyer: string, token: string, key: string): SeatRushRequ
       'x-admission-token': token,
       'idempotency-key': key,
     },
+    socket: { remoteAddress: '127.0.0.1' },
+  });
+}
+
+/** A read of the sale, as node:http would hand it over. */
+function readRequest(): SeatRushRequest {
+  return Object.assign(Readable.from([]), {
+    method: 'GET',
+    url: '/sales/ga',
+    headers: {},
     socket: { remoteAddress: '127.0.0.1' },
   });
 }

@@ -40,15 +40,34 @@ export async function serverPorts(): Promise<ServerBench> {
     guard,
     namespace,
     async close() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1_000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteKeys(redis, namespace);
       await db.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`);
       await db.end();
       redis.disconnect();
     },
   };
+}
+
+/** The Redis request guard alone (REDIS_URL), under a namespace of this run deleted at the end. */
+export async function redisGuardOnly(): Promise<{ guard: RequestGuard; close(): Promise<void> }> {
+  const { REDIS_URL } = process.env;
+  if (!REDIS_URL) throw new Error('BENCH_GUARD=redis reads REDIS_URL');
+  const namespace = `bench_http_${randomBytes(4).toString('hex')}`;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  return {
+    guard: new RedisRequestGuard(redis, { keyPrefix: `${namespace}:` }),
+    async close() {
+      await deleteKeys(redis, namespace);
+      redis.disconnect();
+    },
+  };
+}
+
+async function deleteKeys(redis: Redis, namespace: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }

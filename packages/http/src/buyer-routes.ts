@@ -148,7 +148,16 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
       access: 'public',
       handle: (x) => {
         const sale = saleOf(runtime, x);
-        json(x, 200, { sale: { ...live.saleInfo(sale.sale, saleInfo), state: sale.state }, now: x.now });
+        // the description is serialized once per definition (a seat map's sections can be large);
+        // only the state and the time are written per request: the same bytes as serializing it all
+        const described = live.saleInfo(sale.sale, (definition) => JSON.stringify(saleInfo(definition)));
+        const body = `{"sale":${described.slice(0, -1)},"state":${JSON.stringify(sale.state)}},"now":${x.now}}`;
+        x.response.writeHead(200, {
+          ...x.headers,
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+        });
+        x.response.end(body);
       },
     }),
     route('GET', '/sales/:saleId/seats', {

@@ -46,6 +46,49 @@ describe('the buyer API over node:http', () => {
     );
   });
 
+  it("describes a sale with its seat map's sections, its state now and the server's time", async () => {
+    t = await startApi({ sales: [seatedSale()] });
+    const before = Date.now();
+    const answer = await t.call('GET', '/sales/seated');
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const text = await answer.text();
+    expect(Number(answer.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    const body = JSON.parse(text) as { sale: Record<string, unknown>; now: number };
+    expect(body.sale).toEqual({
+      id: 'seated',
+      name: 'Seated concert',
+      kind: 'assigned',
+      tier: null,
+      tiers: [{ id: 'std', name: 'Standard', priceCents: 4_000 }],
+      holdMs: 60_000,
+      ticketsPerUser: 4,
+      opensAt: 0,
+      sections: [
+        {
+          id: 'A',
+          name: 'Section A',
+          rows: [
+            {
+              id: '1',
+              seats: Array.from({ length: 8 }, (_, i) => ({
+                id: `A${i + 1}`,
+                label: `A-${i + 1}`,
+                tier: 'std',
+              })),
+            },
+          ],
+        },
+      ],
+      state: 'OPEN',
+    });
+    expect(body.now).toBeGreaterThanOrEqual(before);
+    // the state is read per request, not cached with the description
+    await t.sale('seated').pause();
+    const paused = (await (await t.call('GET', '/sales/seated')).json()) as { sale: { state: string } };
+    expect(paused.sale.state).toBe('PAUSED');
+  });
+
   it('scopes idempotency keys per buyer: the same key of two buyers makes two reservations', async () => {
     t = await startApi();
     const tokens = { ana: await t.admit('ana'), ben: await t.admit('ben') };

@@ -97,6 +97,35 @@ export function describeRequestGuard(name: string, fixture: () => Promise<GuardF
         expect(await guard.check({ subjects: ['user:u9'], limits: [], now: t0 })).toEqual({ ok: true });
       }));
 
+    it('answers each of the requests checked at once as if it came alone, in order, each at its own time', () =>
+      withGuard(async ({ guard }) => {
+        await guard.block({ subject: 'user:blocked', reason: 'ABUSE', ttlMs: 60_000, now: t0 });
+        const x = bucket('ip:203.0.113.9', 1, 1);
+        const y = bucket('user:u7', 2, 0.001);
+        // issued in one turn of the event loop: a batching guard sends them together
+        const verdicts = await Promise.all([
+          guard.check({ subjects: ['user:blocked'], limits: [x], now: t0 }),
+          guard.check({ subjects: ['user:fine'], limits: [x], now: t0 }),
+          guard.check({ subjects: [], limits: [x], now: t0 }),
+          guard.check({ subjects: [], limits: [y, x], now: t0 }),
+          guard.check({ subjects: [], limits: [y], now: t0 }),
+          guard.check({ subjects: [], limits: [y], now: t0 }),
+          guard.check({ subjects: [], limits: [x], now: t0 + 1_000 }),
+        ]);
+        expect(verdicts).toEqual([
+          { ok: false, code: 'BLOCKED', subject: 'user:blocked', reason: 'ABUSE', until: t0 + 60_000 },
+          { ok: true },
+          { ok: false, code: 'RATE_LIMITED', scope: 'ip', retryAfterMs: 1_000 },
+          // refused by x: y was not charged, so the next two have its 2 tokens
+          { ok: false, code: 'RATE_LIMITED', scope: 'ip', retryAfterMs: 1_000 },
+          { ok: true },
+          { ok: true },
+          // a second later x has refilled one token
+          { ok: true },
+        ]);
+        expect((await guard.check({ subjects: [], limits: [y], now: t0 })).ok).toBe(false);
+      }));
+
     it('never lets concurrent requests on several instances spend more than a bucket holds', () =>
       withGuard(async ({ guard, connect }) => {
         const instances = [guard, ...Array.from({ length: 5 }, () => connect())];
