@@ -60,6 +60,19 @@ function heldGroup(outcome: GroupReserveOutcome): HoldRecord & { adjacent: boole
   return { ...outcome.hold, adjacent: outcome.adjacent };
 }
 
+/** 300 groups of 3 reserving at once over 6 rows of 8 seats, with `fallback`; their held groups. */
+async function raceGroupsOfThree(inventory: InventoryStore, fallback: GroupFallback) {
+  const now = startOfTest();
+  const rows = candidateRows(6, 8);
+  const saleId = await seatedSale(inventory, { rows: 6, perRow: 8 });
+  const outcomes = await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      group(inventory)(groupRequest(saleId, `u${i}`, 3, rows, now, { fallback })),
+    ),
+  );
+  return { saleId, rows, outcomes, holds: outcomes.filter((o) => o.ok).map(heldGroup) };
+}
+
 async function seatedSale(
   inventory: InventoryStore,
   options: { rows?: number; perRow?: number; ticketsPerUser?: number; confirmedSeatIds?: string[] } = {},
@@ -303,13 +316,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
     name: '300 concurrent groups of 3 with `refuse`: each held group sits side by side, no seat twice, no stray hold',
     timeoutMs: 60_000,
     async run({ inventory }) {
-      const now = startOfTest();
-      const rows = candidateRows(6, 8);
-      const saleId = await seatedSale(inventory, { rows: 6, perRow: 8 });
-      const outcomes = await Promise.all(
-        Array.from({ length: 300 }, (_, i) => group(inventory)(groupRequest(saleId, `u${i}`, 3, rows, now))),
-      );
-      const holds = outcomes.filter((o) => o.ok).map(heldGroup);
+      const { saleId, rows, outcomes, holds } = await raceGroupsOfThree(inventory, 'refuse');
       // every row of 8 takes two groups of 3 side by side, then 2 seats are left: 12 groups
       expect(holds).toHaveLength(12);
       for (const hold of holds) {
@@ -326,15 +333,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
     name: '300 concurrent groups of 3 with `split` over 48 seats: exactly 16 held, all seats taken once',
     timeoutMs: 60_000,
     async run({ inventory }) {
-      const now = startOfTest();
-      const rows = candidateRows(6, 8);
-      const saleId = await seatedSale(inventory, { rows: 6, perRow: 8 });
-      const outcomes = await Promise.all(
-        Array.from({ length: 300 }, (_, i) =>
-          group(inventory)(groupRequest(saleId, `u${i}`, 3, rows, now, { fallback: 'split' })),
-        ),
-      );
-      const holds = outcomes.filter((o) => o.ok).map(heldGroup);
+      const { saleId, outcomes, holds } = await raceGroupsOfThree(inventory, 'split');
       expect(holds).toHaveLength(16);
       expect(holds.filter((hold) => hold.adjacent)).toHaveLength(12);
       expect(new Set(outcomes.filter((o) => !o.ok).map((o) => o.code))).toEqual(new Set(['SOLD_OUT']));
