@@ -11,6 +11,17 @@ export interface IdempotencyStoreSubject {
 type Subject = IdempotencyStoreSubject;
 const TTL = 60_000;
 
+/** `count` claims at once in one fresh scope, the i-th of key `keyOf(i)`; their answers in order. */
+function claimAtOnce(store: IdempotencyStore, count: number, keyOf: (i: number) => string) {
+  const scope = freshId('pay');
+  const now = startOfTest();
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      store.claim({ scope, key: keyOf(i), fingerprint: 'fp', ttlMs: TTL, now }),
+    ),
+  );
+}
+
 /** Every check of `describeIdempotencyStore`, exported so a suite's own tests can run them one by one. */
 export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
@@ -124,13 +135,7 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
     name: 'grants a key to exactly one of 200 concurrent claims',
     timeoutMs: 60_000,
     async run({ store }) {
-      const scope = freshId('pay');
-      const now = startOfTest();
-      const claims = await Promise.all(
-        Array.from({ length: 200 }, () =>
-          store.claim({ scope, key: 'hot', fingerprint: 'fp', ttlMs: TTL, now }),
-        ),
-      );
+      const claims = await claimAtOnce(store, 200, () => 'hot');
       expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(1);
       expect(claims.filter((c) => c.state === 'in-progress')).toHaveLength(199);
     },
@@ -140,16 +145,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
     name: 'grants each of 100 keys once under 300 concurrent claims',
     timeoutMs: 60_000,
     async run({ store }) {
-      const scope = freshId('pay');
-      const now = startOfTest();
-      const claims = await Promise.all(
-        Array.from({ length: 300 }, (_, i) =>
-          store
-            .claim({ scope, key: `k${i % 100}`, fingerprint: 'fp', ttlMs: TTL, now })
-            .then((c) => [i % 100, c] as const),
-        ),
-      );
-      const winners = claims.filter(([, c]) => c.state === 'claimed').map(([k]) => k);
+      const claims = await claimAtOnce(store, 300, (i) => `k${i % 100}`);
+      const winners = claims.flatMap((c, i) => (c.state === 'claimed' ? [i % 100] : []));
       expect(winners.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     },
   },
