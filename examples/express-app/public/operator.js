@@ -16,8 +16,8 @@ const SERIES = [
 const CARDS = [
   ['waiting', 'Waiting'],
   ['admittedPerSecond', 'Admitted / s'],
-  // admitted sessions: a buyer who checked out keeps theirs until it lapses (the demo lets them buy again)
-  ['active', 'Admitted sessions'],
+  // admitted and not yet checked out: a checkout ends the buyer's session
+  ['active', 'Active buyers'],
   ['available', 'Stock left'],
   ['held', 'Holds'],
   ['confirmed', 'Confirmed'],
@@ -70,9 +70,11 @@ function wire() {
         if (action === 'close' && !confirm('Close the sale for good?')) return;
         await api('POST', `${salePath()}/${action}`);
         toast(`Done: ${action}`, 'info');
+        // the commands the new state allows now, not at the next sample
+        render((await api('GET', `${salePath()}/stats`)).stats);
       })
         .catch((error) => toast(`${error.code ?? ''} ${error.message}`))
-        // busy() enables the button again; the sale's state decides (the next sample brings it)
+        // busy() enables the button again; the sale's state decides
         .finally(showCommands),
     );
   }
@@ -138,6 +140,9 @@ async function selectSale(id) {
   state.saleId = id;
   state.formsFilled = false;
   state.reconciliation = null;
+  // no command until this sale's state is known
+  state.commands = [];
+  showCommands();
   $('reconcile-result').textContent = 'Not run yet.';
   const { stats, history } = await api('GET', `${salePath()}/stats`);
   state.history = history;
@@ -208,7 +213,10 @@ function sourceText(stock) {
   return `Stock figures from the read side: at most ${staleness} behind (projector lag ${stock.projectorLag} events).`;
 }
 
-/** Enables the lifecycle buttons the sale's state allows (Open and Warm up are off on an open sale). */
+/**
+ * Enables the lifecycle buttons the sale's state allows (Open and Warm up are off on an open
+ * sale); they start disabled in the page, until the first sample says the state.
+ */
 function showCommands() {
   for (const [command, id] of Object.entries(COMMAND_BUTTONS)) {
     if (!$(id).classList.contains('loading')) $(id).disabled = !state.commands.includes(command);

@@ -2,7 +2,7 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { generalSale, openSale, operator, startTestApp } from './support/harness';
+import { Buyer, generalSale, OPERATOR_TOKEN, openSale, operator, startTestApp } from './support/harness';
 
 /**
  * The whole sale in a real browser: Debian's Chromium (installed by scripts/browser.sh) driven by
@@ -164,15 +164,74 @@ describe('the web client in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('shows the operator dashboard with live figures', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+  /** Signs the operator in on a fresh page of the dashboard (its setup runs on the page first). */
+  async function signInOperator(setup: (page: Page) => Promise<unknown> = async () => {}) {
+    const page = await (await browser.newContext()).newPage();
     const errors = consoleErrorsOf(page);
+    await setup(page);
     await page.goto(`${app.url}/operator.html`);
     await page.waitForSelector('#view-op-login:not(.hidden)');
-    await page.fill('#op-token', 'test-operator-token-0123456789');
+    await page.fill('#op-token', OPERATOR_TOKEN);
     await page.click('#op-login-button');
     await page.waitForSelector('#view-dashboard:not(.hidden)');
+    return { page, errors };
+  }
+
+  const LIFECYCLE_BUTTONS = ['#op-warm', '#op-open', '#op-pause', '#op-resume', '#op-close'];
+
+  it('offers no lifecycle command before it knows the state of the sale', async () => {
+    let answerStats!: () => void;
+    const statsHeld = new Promise<void>((resolve) => {
+      answerStats = resolve;
+    });
+    const { page, errors } = await signInOperator((page) =>
+      page.route('**/api/operator/sales/*/stats', async (route) => {
+        await statsHeld;
+        await route.continue();
+      }),
+    );
+    // the dashboard is up, its first sample on the way: no button may send a command yet
+    for (const button of LIFECYCLE_BUTTONS) expect(await page.isDisabled(button), button).toBe(true);
+    answerStats();
+    await page.waitForSelector('#op-pause:enabled');
+    expect(await page.textContent('#dash-state')).toBe('OPEN');
+    expect(await page.isDisabled('#op-open')).toBe(true);
+    expect(await page.isDisabled('#op-warm')).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('counts a buyer among the active buyers until their checkout, and no longer', async () => {
+    const saleId = `checkout-ends-${Date.now()}`; // a retry defines a sale of its own
+    await openSale(app.url, generalSale(saleId, 10));
+    const { page, errors } = await signInOperator();
+    await page.selectOption('#dash-sale', saleId);
+    await page.waitForFunction(
+      (saleId) => document.getElementById('dash-sale-name')?.textContent?.includes(saleId),
+      saleId,
+    );
+    expect(await page.textContent('[data-figure="active"] .label')).toBe('Active buyers');
+    const activeIs = (count: number) =>
+      page.waitForFunction(
+        (count) => document.querySelector('[data-figure="active"] .value')?.textContent === String(count),
+        count,
+        { timeout: 15_000 },
+      );
+    const buyer = await new Buyer(app.url).login('Ivy');
+    await buyer.enter(saleId);
+    await activeIs(1);
+    const held = await buyer.reserve(saleId, { quantity: 1 }, 'ivy-1');
+    expect(held.status).toBe(201);
+    const result = await buyer.waitForResult(saleId, held.body.reservation.id, 30_000);
+    expect(result.status).toBe('CONFIRMED');
+    // the checkout ended her session: she is no longer counted (nor admitted: more tickets mean queueing again)
+    await activeIs(0);
+    const again = await buyer.reserve(saleId, { quantity: 1 }, 'ivy-2');
+    expect(again.body.error.code).toBe('NOT_ADMITTED');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the operator dashboard with live figures', async () => {
+    const { page, errors } = await signInOperator();
     await page.waitForSelector('[data-figure="confirmed"] .value');
     expect(await page.textContent('#dash-state')).toBe('OPEN');
     await page.waitForFunction(

@@ -38,10 +38,9 @@ describe('the queueing method, switched live by the operator over HTTP', () => {
     const annJoined = await ann.join('qm');
     expect(annJoined.status).toBe(201);
     expect(annJoined.body.queue.state).toBe('ADMITTED');
-    const held = await ann.reserve('qm', { quantity: 1 }, 'ann-qm-1', annJoined.body.queue.admissionToken);
-    expect(held.status).toBe(201);
 
     // passthrough under the operator's bound: with one admitted and room for one, the next queues
+    // (before Ann buys: her checkout ends her session and frees the place)
     const bound = await op.request('PUT', '/api/operator/sales/qm/admission-rate', {
       body: { maxActive: 1 },
     });
@@ -50,6 +49,8 @@ describe('the queueing method, switched live by the operator over HTTP', () => {
     expect((await abe.join('qm')).body.queue.state).toBe('WAITING');
     await abe.request('DELETE', '/api/sales/qm/queue');
     await op.request('PUT', '/api/operator/sales/qm/admission-rate', { body: { maxActive: 100 } });
+    const held = await ann.reserve('qm', { quantity: 1 }, 'ann-qm-1', annJoined.body.queue.admissionToken);
+    expect(held.status).toBe(201);
 
     // fifo with admission paused: a new buyer waits in line
     expect((await op.request('POST', '/api/operator/sales/qm/pause')).body.sale.state).toBe('PAUSED');

@@ -135,8 +135,8 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
     strategy: settings.strategy ?? 'atomic',
     guard: botGuardHook(bot),
     queueing: { invitations },
-    // the demo's buyers stay admitted after a purchase and may buy again within their session
-    endSessionOnCheckout: false,
+    // a checkout ends the buyer's session (the SDK's default, endSessionOnCheckout): their place
+    // goes to the next buyer at once, and a buyer who wants more tickets queues again
     loops: {
       worker: settings.worker,
       ...{ admission: loops, sweeper: loops, reconciler: loops, waitingList: loops, adaptive: loops },
