@@ -4,6 +4,7 @@ import { validate } from '../common/validate';
 import { DomainEvent, type DomainEventType } from '../events/events';
 import type { DeadLetter, EventConsumer, EventHandler, RetryPolicy } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
+import { copyPlain } from './plain-copy';
 
 const RetryPolicySchema = z
   .object({
@@ -120,12 +121,12 @@ export class MemoryEventBus implements EventPublisher {
 
   /** Every event published so far, oldest first (poison messages left out). */
   published(): DomainEvent[] {
-    return this.#log.flatMap((m) => (m.event ? [structuredClone(m.event)] : []));
+    return this.#log.flatMap((m) => (m.event ? [copyPlain(m.event)] : []));
   }
 
   /** Every message dead-lettered by any group, oldest first: the dead-letter topic. */
   deadLetters(): DeadLetter[] {
-    return this.#deadLetters.map((letter) => structuredClone(letter));
+    return this.#deadLetters.map((letter) => copyPlain(letter));
   }
 
   #wake(): void {
@@ -243,7 +244,7 @@ class MemoryEventConsumer implements EventConsumer {
     if (!types.has(message.event.type)) return true;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await handler.handle(structuredClone(message.event), { attempt });
+        await handler.handle(copyPlain(message.event), { attempt });
         return true;
       } catch (error) {
         if (attempt >= retry.maxAttempts) {
@@ -263,11 +264,11 @@ class MemoryEventConsumer implements EventConsumer {
   }
 
   async #deadLetter(handler: EventHandler, letter: DeadLetter, retry: RetryPolicy): Promise<void> {
-    this.#bus.deadLetter(structuredClone(letter));
+    this.#bus.deadLetter(copyPlain(letter));
     if (!handler.onDeadLetter) return;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await handler.onDeadLetter(structuredClone(letter));
+        await handler.onDeadLetter(copyPlain(letter));
         return;
       } catch {
         // The letter is already on the dead-letter log (`deadLetters()`): the hook is retried, then

@@ -34,18 +34,32 @@ interface Def {
   shape?: Record<string, z.ZodType>;
   catchall?: unknown;
   innerType?: z.ZodType;
+  element?: z.ZodType;
   entries?: Record<string, unknown>;
   values?: unknown[];
 }
 
 interface CheckDef {
   check: string;
+  /** A refinement's predicate (`.refine(fn)`); a `.check()` or `.superRefine()` has none here. */
+  fn?: (value: unknown) => unknown;
   format?: string;
   pattern?: RegExp;
   value?: unknown;
   inclusive?: boolean;
   minimum?: number;
   maximum?: number;
+}
+
+/** How {@link compile} reads a schema. */
+export interface CompileOptions {
+  /** Inside an object: an object here is nested, and gets no predicate. */
+  inObject?: boolean;
+  /**
+   * Arrays of simple parts get a predicate too, answering the caller's array itself: only for a
+   * value the adapter reads during the call and never keeps ({@link fastValidateRead}).
+   */
+  arrays?: boolean;
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -55,15 +69,23 @@ const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: D
  * the top, of scalar fields: a value answered as it is then holds nothing the caller could still
  * change under the store (a parse copies arrays and objects; a scalar is a scalar).
  */
-export function compile(schema: z.ZodType, inObject = false): Predicate | null {
+export function compile(schema: z.ZodType, options: CompileOptions = {}): Predicate | null {
   const def = defOf(schema);
   if (def.coerce) return null;
   const checks = (def.checks ?? []).map((check) => check._zod.def);
+  const inObject = options.inObject ?? false;
   switch (def.type) {
     case 'string':
       return allOf((v) => typeof v === 'string', checks.map(stringCheck));
     case 'number':
       return allOf((v) => typeof v === 'number' && Number.isFinite(v), checks.map(numberCheck));
+    case 'array': {
+      // only for a value read during the call: the caller's array is answered, not a copy of it
+      if (!options.arrays || !def.element) return null;
+      const element = compile(def.element, { inObject: true });
+      if (!element) return null;
+      return allOf((v) => Array.isArray(v) && v.every((item) => element(item)), checks.map(arrayLengthCheck));
+    }
     case 'boolean':
       return checks.length === 0 ? (v) => typeof v === 'boolean' : null;
     case 'enum': {
@@ -75,11 +97,11 @@ export function compile(schema: z.ZodType, inObject = false): Predicate | null {
       return checks.length === 0 ? (v) => allowed.has(v) : null;
     }
     case 'optional': {
-      const inner = def.innerType && compile(def.innerType, inObject);
+      const inner = def.innerType && compile(def.innerType, options);
       return inner && checks.length === 0 ? (v) => v === undefined || inner(v) : null;
     }
     case 'nullable': {
-      const inner = def.innerType && compile(def.innerType, inObject);
+      const inner = def.innerType && compile(def.innerType, options);
       return inner && checks.length === 0 ? (v) => v === null || inner(v) : null;
     }
     case 'object': {
@@ -88,15 +110,19 @@ export function compile(schema: z.ZodType, inObject = false): Predicate | null {
       const strict = def.catchall !== undefined && defOf(def.catchall as z.ZodType).type === 'never';
       if (def.catchall !== undefined && !strict) return null;
       const known = new Set(Object.keys(def.shape));
-      const fields: Array<[string, Predicate]> = [];
+      // the keys and their predicates side by side: an indexed loop, no iterator per call
+      const keys: string[] = [];
+      const accepted: Predicate[] = [];
       for (const [key, field] of Object.entries(def.shape)) {
-        const accepts = compile(field, true);
+        const accepts = compile(field, { ...options, inObject: true });
         if (!accepts) return null;
-        fields.push([key, accepts]);
+        keys.push(key);
+        accepted.push(accepts);
       }
       return (v) => {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-        for (const [key, accepts] of fields) if (!accepts((v as Record<string, unknown>)[key])) return false;
+        for (let i = 0; i < keys.length; i++)
+          if (!accepted[i]!((v as Record<string, unknown>)[keys[i]!])) return false;
         if (strict) for (const key in v) if (!known.has(key)) return false;
         return true;
       };
@@ -117,7 +143,31 @@ function allOf(base: Predicate, checks: Array<Predicate | null>): Predicate | nu
   return (v) => base(v) && first(v) && second(v) && rest.every((check) => check(v));
 }
 
+/**
+ * A refinement (`.refine(fn)`): zod calls `fn` with the value and accepts a truthy answer; a
+ * promise (an async refinement) is left to the parse, which refuses it in a synchronous one.
+ */
+function refinement(check: CheckDef): Predicate | null {
+  const { fn } = check;
+  if (check.check !== 'custom' || typeof fn !== 'function') return null;
+  return (v) => {
+    const answer = fn(v);
+    return !(answer instanceof Promise) && Boolean(answer);
+  };
+}
+
+/** An array's bounds on its number of items. */
+function arrayLengthCheck(check: CheckDef): Predicate | null {
+  if (check.check === 'custom') return refinement(check);
+  const bound = check.check === 'max_length' ? check.maximum : check.minimum;
+  if (typeof bound !== 'number') return null;
+  if (check.check === 'max_length') return (v) => (v as unknown[]).length <= bound;
+  if (check.check === 'min_length') return (v) => (v as unknown[]).length >= bound;
+  return null;
+}
+
 function stringCheck(check: CheckDef): Predicate | null {
+  if (check.check === 'custom') return refinement(check);
   if (check.check === 'string_format' && check.format === 'regex' && check.pattern) {
     const { pattern } = check;
     if (!pattern.global && !pattern.sticky) return (v) => pattern.test(v as string);
@@ -142,6 +192,7 @@ function lengthCheck(check: CheckDef): Predicate | null {
 }
 
 function numberCheck(check: CheckDef): Predicate | null {
+  if (check.check === 'custom') return refinement(check);
   const { value } = check;
   switch (check.check) {
     case 'number_format':
@@ -159,6 +210,8 @@ function numberCheck(check: CheckDef): Predicate | null {
 
 /** Each schema's predicate (null: none), compiled on its first use. */
 const predicates = new WeakMap<z.ZodType, Predicate | null>();
+/** The same, compiled with arrays, for {@link fastValidateRead}. */
+const readPredicates = new WeakMap<z.ZodType, Predicate | null>();
 
 /**
  * `validate(what, schema, input)` with the cheap path of {@link fastValidator}, its predicate
@@ -169,6 +222,20 @@ export function fastValidate<S extends z.ZodType>(what: string, schema: S, input
   if (accepts === undefined) {
     accepts = compile(schema);
     predicates.set(schema, accepts);
+  }
+  return accepts?.(input) ? (input as z.output<S>) : validate(what, schema, input);
+}
+
+/**
+ * {@link fastValidate} for an input the adapter only reads during the call and never keeps (a
+ * transition's allowed statuses, the ids to mark relayed): arrays of simple parts take the cheap
+ * path too, answered as the caller's own array.
+ */
+export function fastValidateRead<S extends z.ZodType>(what: string, schema: S, input: unknown): z.output<S> {
+  let accepts = readPredicates.get(schema);
+  if (accepts === undefined) {
+    accepts = compile(schema, { arrays: true });
+    readPredicates.set(schema, accepts);
   }
   return accepts?.(input) ? (input as z.output<S>) : validate(what, schema, input);
 }

@@ -28,7 +28,7 @@ import {
 } from '../ports/inventory-store';
 import type { WaitingListStore } from '../ports/waiting-list-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
-import { fastValidate } from './fast-validate';
+import { fastValidate, fastValidateRead } from './fast-validate';
 import { reserveFingerprint } from './fingerprint';
 import { groupReserveFingerprint } from './group-fingerprint';
 import { repairedConfirmed } from './inventory-repair';
@@ -355,6 +355,15 @@ export class MemoryInventoryStore implements InventoryStore {
     return hold ? copyHold(hold) : null;
   }
 
+  /**
+   * The hold as the store keeps it (not a copy, not validated), or undefined: for a checker that
+   * reads every hold after every step of a simulation and changes none. Use `getHold` elsewhere;
+   * never change what this answers.
+   */
+  peekHold(saleId: string, reservationId: string): Readonly<HoldRecord> | undefined {
+    return this.#state.sales.get(saleId)?.holds.get(reservationId);
+  }
+
   async counts(saleId: string): Promise<InventoryCounts> {
     return countsOf(saleId, this.#state.sale(saleId));
   }
@@ -399,10 +408,12 @@ export class MemoryInventoryStore implements InventoryStore {
 
   async unrelayed(input: { saleId: string; enqueuedUpTo: number; limit: number }): Promise<UnrelayedHold[]> {
     const { saleId, enqueuedUpTo, limit } = fastValidate('unrelayed query', UnrelayedQuery, input);
-    const entries = [...(this.#state.outboxes.get(saleId) ?? new Map<string, number>())]
-      .filter(([, at]) => at <= enqueuedUpTo)
-      .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1))
-      .slice(0, limit);
+    // the relay asks on every tick of every instance, mostly of an empty outbox: no copy of it
+    const outbox = this.#state.outboxes.get(saleId);
+    if (!outbox || outbox.size === 0) return [];
+    const due: Array<[string, number]> = [];
+    for (const entry of outbox) if (entry[1] <= enqueuedUpTo) due.push(entry);
+    const entries = due.sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1)).slice(0, limit);
     const holds = this.#state.sales.get(saleId)?.holds;
     return entries.map(([reservationId, enqueuedAt]) => {
       const hold = holds?.get(reservationId);
@@ -411,7 +422,7 @@ export class MemoryInventoryStore implements InventoryStore {
   }
 
   async markRelayed(input: { saleId: string; reservationIds: string[] }): Promise<void> {
-    const { saleId, reservationIds } = fastValidate('relayed holds', RelayedInput, input);
+    const { saleId, reservationIds } = fastValidateRead('relayed holds', RelayedInput, input);
     const outbox = this.#state.outboxes.get(saleId);
     for (const id of reservationIds) outbox?.delete(id);
   }

@@ -5,6 +5,7 @@ import type {
   NotificationRecord,
   NotificationSender,
 } from '../ports/notification-outbox';
+import { copyPlain } from './plain-copy';
 
 interface Entry extends NotificationRecord {
   dueAt: number;
@@ -18,7 +19,7 @@ export class MemoryNotificationOutbox implements NotificationOutbox {
   async enqueue(notification: Notification): Promise<boolean> {
     if (this.#entries.has(notification.notificationId)) return false;
     this.#entries.set(notification.notificationId, {
-      ...structuredClone(notification),
+      ...copyPlain(notification),
       status: 'PENDING',
       attempts: 0,
       sentAt: null,
@@ -71,18 +72,18 @@ export class MemoryNotificationSender implements NotificationSender {
   readonly #sent: Notification[] = [];
 
   async send(notification: Notification): Promise<void> {
-    this.#sent.push(structuredClone(notification));
+    this.#sent.push(copyPlain(notification));
   }
 
   /** Every delivery, repeats included, oldest first. */
   sent(): Notification[] {
-    return this.#sent.map((n) => structuredClone(n));
+    return this.#sent.map((n) => copyPlain(n));
   }
 }
 
 function notificationOf(entry: Entry): Notification {
   const { notificationId, kind, saleId, userId, reservationId, data, createdAt } = entry;
-  return structuredClone({ notificationId, kind, saleId, userId, reservationId, data, createdAt });
+  return copyPlain({ notificationId, kind, saleId, userId, reservationId, data, createdAt });
 }
 
 function recordOf(entry: Entry): NotificationRecord {

@@ -11,7 +11,8 @@ import {
   type SaleTotals,
 } from '../ports/reservation-repository';
 import { initialStock, SaleDefinition, type SaleDefinitionInput, seatsOf } from '../sale/definition';
-import { fastValidate } from './fast-validate';
+import { fastValidate, fastValidateRead } from './fast-validate';
+import { copyPlain } from './plain-copy';
 
 const ReservationRows = z.array(ReservationRow);
 const TransitionInput = z.object({
@@ -57,14 +58,14 @@ export class MemoryReservationRepository implements ReservationRepository {
 
   async getSale(saleId: string): Promise<SaleDefinition | null> {
     const sale = this.#sales.get(fastValidate('sale id', SaleId, saleId));
-    return sale ? structuredClone(sale) : null;
+    return sale ? copyPlain(sale) : null;
   }
 
   async listOpenSales(): Promise<SaleDefinition[]> {
     return [...this.#sales.values()]
       .filter((sale) => !this.#closed.has(sale.id))
       .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .map((sale) => structuredClone(sale));
+      .map((sale) => copyPlain(sale));
   }
 
   async recordSaleClosed(saleId: string, at: number): Promise<void> {
@@ -120,7 +121,7 @@ export class MemoryReservationRepository implements ReservationRepository {
     failureReason?: string | null;
     now: number;
   }): Promise<boolean> {
-    const change = fastValidate('reservation transition', TransitionInput, input);
+    const change = fastValidateRead('reservation transition', TransitionInput, input);
     const row = this.#rows.get(change.reservationId);
     if (!row || !change.from.includes(row.status)) return false;
     row.status = change.to;

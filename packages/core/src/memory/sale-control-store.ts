@@ -13,6 +13,7 @@ import {
   SaleStateChangeInput,
 } from '../ports/sale-control-store';
 import { fastValidate } from './fast-validate';
+import { copyPlain } from './plain-copy';
 
 /**
  * Sale controls in memory, for one process: the executable specification of `SaleControlStore`.
@@ -27,7 +28,7 @@ export class MemorySaleControlStore implements SaleControlStore {
   async initialize(input: InitializeSaleControlInput): Promise<{ created: boolean; control: SaleControl }> {
     const i = validate('sale control', InitializeInput, input);
     const existing = this.#controls.get(i.saleId);
-    if (existing) return { created: false, control: structuredClone(existing) };
+    if (existing) return { created: false, control: copyPlain(existing) };
     const control: SaleControl = {
       saleId: i.saleId,
       revision: 1,
@@ -39,12 +40,12 @@ export class MemorySaleControlStore implements SaleControlStore {
       updatedAt: i.now,
     };
     this.#controls.set(i.saleId, control);
-    return { created: true, control: structuredClone(control) };
+    return { created: true, control: copyPlain(control) };
   }
 
   async read(saleId: string): Promise<SaleControl | null> {
     const control = this.#controls.get(fastValidate('sale id', SaleId, saleId));
-    return control ? structuredClone(control) : null;
+    return control ? copyPlain(control) : null;
   }
 
   async revision(saleId: string): Promise<number | null> {
@@ -55,7 +56,7 @@ export class MemorySaleControlStore implements SaleControlStore {
     const { saleId, from, to, now } = fastValidate('sale state change', SaleStateChangeInput, input);
     const current = this.#existing(saleId);
     if (current.state !== from)
-      return { applied: false, reason: 'STATE_CHANGED', control: structuredClone(current) };
+      return { applied: false, reason: 'STATE_CHANGED', control: copyPlain(current) };
     return this.#write({ ...current, state: to }, now);
   }
 
@@ -63,7 +64,7 @@ export class MemorySaleControlStore implements SaleControlStore {
     const i = validate('sale settings', ConfigureSaleInput, input);
     const current = this.#existing(i.saleId);
     if (i.expectedRevision !== undefined && i.expectedRevision !== current.revision)
-      return { applied: false, reason: 'REVISION_CHANGED', control: structuredClone(current) };
+      return { applied: false, reason: 'REVISION_CHANGED', control: copyPlain(current) };
     const next = validate('sale settings', SaleControl, {
       ...current,
       admission: { ...current.admission, ...i.admission },
@@ -81,7 +82,7 @@ export class MemorySaleControlStore implements SaleControlStore {
     );
     const current = this.#existing(saleId);
     if (fencingToken < (this.#fences.get(saleId) ?? 0))
-      return { applied: false, reason: 'STALE_FENCE', control: structuredClone(current) };
+      return { applied: false, reason: 'STALE_FENCE', control: copyPlain(current) };
     this.#fences.set(saleId, fencingToken);
     return this.#write(
       {
@@ -119,6 +120,6 @@ export class MemorySaleControlStore implements SaleControlStore {
   #write(next: SaleControl, now: number): SaleControlWrite {
     const control = { ...next, revision: next.revision + 1, updatedAt: now };
     this.#controls.set(control.saleId, control);
-    return { applied: true, control: structuredClone(control) };
+    return { applied: true, control: copyPlain(control) };
   }
 }

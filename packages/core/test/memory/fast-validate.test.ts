@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ValidationError } from '../../src';
 import { EpochMs, IdempotencyKey, ReservationId, SaleId, UserId } from '../../src/common/ids';
-import { compile, fastValidate } from '../../src/memory/fast-validate';
+import { compile, fastValidate, fastValidateRead } from '../../src/memory/fast-validate';
+import { LeaseGrant, LeaseName } from '../../src/ports/lease-store';
 import { AdmitNextInput, EnterInput } from '../../src/ports/queueing-store';
 import { WaitingListClaim } from '../../src/ports/waiting-list-store';
 
@@ -91,9 +92,9 @@ describe('fastValidate', () => {
     for (const schema of [AdmitNextInput, EnterInput]) expect(compile(schema)).not.toBeNull();
   });
 
-  it('compiles nothing it cannot answer unchanged: refinements, defaults, transforms, arrays, nested objects, loose objects', () => {
+  it('compiles nothing it cannot answer unchanged: defaults, transforms, arrays, nested objects, loose objects, object refinements', () => {
     for (const schema of [
-      SaleId.refine((id) => id !== 'x'),
+      SaleId.superRefine(() => undefined),
       z.number().int().default(1),
       z.object({ size: z.number().int().default(1) }),
       z.string().transform((s) => s.trim()),
@@ -147,6 +148,61 @@ describe('fastValidate', () => {
     expect(compile(Strict)!({ saleId: 's', now: 1, extra: 1 }), 'a strict object refuses unknown keys').toBe(
       false,
     );
+  });
+
+  it("compiles a refinement of a scalar into a call of its predicate, accepting what zod's refine accepts", () => {
+    const calls: unknown[] = [];
+    const NotX = SaleId.refine((id) => {
+      calls.push(id);
+      return id !== 'x';
+    });
+    const Positive = z
+      .number()
+      .int()
+      .refine((n) => n > 0);
+    const Async = SaleId.refine(async () => true);
+    for (const schema of [NotX, Positive, LeaseName, Async]) expect(compile(schema)).not.toBeNull();
+    let accepted = 0;
+    for (const schema of [NotX, Positive, LeaseName]) {
+      const accepts = compile(schema)!;
+      for (const value of [...scalars, 'x', 'sale:{s1}:admission', '{a}{b}']) {
+        const parsed = schema.safeParse(value);
+        if (!accepts(value)) continue;
+        accepted += 1;
+        expect(parsed, `${String(value)}`).toEqual({ success: true, data: value });
+      }
+    }
+    expect(accepted).toBeGreaterThan(10);
+    expect(compile(NotX)!('x'), 'the refinement refuses').toBe(false);
+    expect(calls).toContain('x');
+    expect(compile(Async)!('a'), 'an async refinement is left to the parse').toBe(false);
+    expect(() => fastValidate('lease name', LeaseName, '')).toThrow(ValidationError);
+    const grant = { name: 'sale:{s1}:admission', holder: 'h-1', fencingToken: 1, validUntil: 5 };
+    expect(fastValidate('lease', LeaseGrant, grant), 'a lease takes the cheap path').toBe(grant);
+  });
+
+  it('compiles arrays of simple parts only for an input read during the call (fastValidateRead)', () => {
+    const Ids = z.object({ saleId: SaleId, ids: z.array(ReservationId).min(1).max(3) });
+    expect(compile(Ids)).toBeNull();
+    const accepts = compile(Ids, { arrays: true })!;
+    for (const ids of [
+      [],
+      ['r-1'],
+      ['r-1', 'r-2', 'r-3'],
+      ['r-1', 'r-2', 'r-3', 'r-4'],
+      ['bad id'],
+      [1],
+      'r-1',
+    ]) {
+      const value = { saleId: 's-1', ids };
+      if (accepts(value)) expect(Ids.safeParse(value)).toEqual({ success: true, data: value });
+      else expect(Ids.safeParse(value).success, JSON.stringify(ids)).toBe(false);
+    }
+    expect(compile(z.object({ nested: z.array(z.array(SaleId)) }), { arrays: true })).toBeNull();
+    expect(compile(z.object({ rows: z.array(z.object({ saleId: SaleId })) }), { arrays: true })).toBeNull();
+    const input = { saleId: 's-1', ids: ['r-1'] };
+    expect(fastValidateRead('ids', Ids, input)).toBe(input);
+    expect(() => fastValidateRead('ids', Ids, { saleId: 's-1', ids: [] })).toThrow(ValidationError);
   });
 
   it('answers an accepted value as it is, and gives anything else to the schema and its ValidationError', () => {

@@ -124,6 +124,46 @@ describe('MemoryInventoryStore', () => {
     expect(await store.getHold('as', 'r1')).toMatchObject({ seatIds: ['A1'], expiresAt: NOW + 60_000 });
   });
 
+  it('peeks at a hold as getHold answers it, without a copy, and at nothing for an unknown one', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(assigned());
+    await store.reserve(request({ saleId: 'as', selection: { kind: 'seats', seatIds: ['A1'] } }));
+    expect(store.peekHold('as', 'r1')).toEqual(await store.getHold('as', 'r1'));
+    expect(store.peekHold('as', 'r1'), 'the same record every time').toBe(store.peekHold('as', 'r1'));
+    expect(store.peekHold('as', 'r2')).toBeUndefined();
+    expect(store.peekHold('nope', 'r1')).toBeUndefined();
+  });
+
+  it('lists the unrelayed holds due, oldest first then by id, up to the limit; none for an empty outbox', async () => {
+    const store = new MemoryInventoryStore();
+    await store.load(general());
+    expect(await store.unrelayed({ saleId: 'ga', enqueuedUpTo: NOW, limit: 10 })).toEqual([]);
+    for (const [id, at] of [
+      ['r3', NOW + 1],
+      ['r2', NOW],
+      ['r1', NOW],
+      ['r4', NOW + 5],
+    ] as const)
+      await store.reserve(
+        request({ reservationId: id, idempotencyKey: `k-${id}`, userId: `u-${id}`, now: at }),
+      );
+    const due = await store.unrelayed({ saleId: 'ga', enqueuedUpTo: NOW + 1, limit: 10 });
+    expect(due.map((entry) => [entry.reservationId, entry.enqueuedAt])).toEqual([
+      ['r1', NOW],
+      ['r2', NOW],
+      ['r3', NOW + 1],
+    ]);
+    expect(due[0]!.hold).toEqual(await store.getHold('ga', 'r1'));
+    const first = await store.unrelayed({ saleId: 'ga', enqueuedUpTo: NOW + 10, limit: 2 });
+    expect(first.map((entry) => entry.reservationId)).toEqual(['r1', 'r2']);
+    await store.markRelayed({ saleId: 'ga', reservationIds: ['r1', 'r2'] });
+    const rest = await store.unrelayed({ saleId: 'ga', enqueuedUpTo: NOW + 10, limit: 10 });
+    expect(rest.map((entry) => entry.reservationId)).toEqual(['r3', 'r4']);
+    await expect(store.markRelayed({ saleId: 'ga', reservationIds: ['bad id'] })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+  });
+
   it('counts the confirmed units of the snapshot against the per-user limit', async () => {
     const store = new MemoryInventoryStore();
     await store.load({ ...general(), available: 7, confirmedPerUser: { u1: 3 } });
