@@ -1,4 +1,5 @@
 import {
+  type ReconciliationRecord,
   type ReservationRepository,
   type ReservationRow,
   type ReservationStatus,
@@ -40,6 +41,21 @@ async function savedGeneralSale(repository: ReservationRepository, capacity = 10
   const saleId = freshId('sale');
   await repository.saveSale(SaleDefinition.parse(generalSaleDefinition(saleId, { capacity })));
   return saleId;
+}
+
+/** A reconciliation run that found the store and the truth agreeing (one held, one confirmed, one pending). */
+function consistentReconciliation(saleId: string): ReconciliationRecord {
+  return {
+    saleId,
+    ranAt: startOfTest(),
+    storeAvailable: 8,
+    storeHeld: 1,
+    storeConfirmed: 1,
+    truthConfirmed: 1,
+    truthPending: 1,
+    consistent: true,
+    repaired: false,
+  };
 }
 
 /** Every check of `describeReservationRepository`, exported so a suite's own tests can run them one by one. */
@@ -217,17 +233,7 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
     name: 'records a reconciliation',
     async run({ repository }) {
       const saleId = await savedGeneralSale(repository);
-      await repository.recordReconciliation({
-        saleId,
-        ranAt: startOfTest(),
-        storeAvailable: 8,
-        storeHeld: 1,
-        storeConfirmed: 1,
-        truthConfirmed: 1,
-        truthPending: 1,
-        consistent: true,
-        repaired: false,
-      });
+      await repository.recordReconciliation(consistentReconciliation(saleId));
     },
   },
   {
@@ -238,17 +244,7 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
       expect(lastReconciliation, 'the repository implements lastReconciliation').toBeTypeOf('function');
       const saleId = await savedGeneralSale(repository);
       expect(await lastReconciliation!(saleId)).toBeNull();
-      const run = {
-        saleId,
-        ranAt: startOfTest(),
-        storeAvailable: 8,
-        storeHeld: 1,
-        storeConfirmed: 1,
-        truthConfirmed: 1,
-        truthPending: 1,
-        consistent: true,
-        repaired: false,
-      };
+      const run = consistentReconciliation(saleId);
       await repository.recordReconciliation(run);
       const later = {
         ...run,
