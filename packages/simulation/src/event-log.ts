@@ -198,8 +198,20 @@ class SimulatedConsumer implements EventConsumer {
   }
 }
 
+/**
+ * A deep copy of an event for a handler: events are plain data (parsed on publish), copied field by
+ * field, as `structuredClone` would copy them at several times the cost.
+ */
 function copy(event: DomainEvent): DomainEvent {
-  return structuredClone(event);
+  return copyData(event) as DomainEvent;
+}
+
+function copyData(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyData);
+  const copied: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copied[key] = copyData((value as Record<string, unknown>)[key]);
+  return copied;
 }
 
 function describe(error: unknown): { code: string; message: string } {

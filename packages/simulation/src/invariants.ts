@@ -39,6 +39,12 @@ export interface CheckedState {
   repository: MemoryReservationRepository;
   payments: MoneyView;
   /**
+   * The store's own record of a hold, read without a copy (`MemoryInventoryStore.peekHold`): the
+   * store's invariants read every known hold after every write, and a copy of each cost more than
+   * the check. Without it they are read through `inventory.getHold`.
+   */
+  peekHold?: (saleId: string, reservationId: string) => Readonly<HoldRecord> | undefined;
+  /**
    * Whether an acknowledged reservation's hold was lost with a wiped store before the pipeline
    * recorded it (documented: the outbox goes with the store, docs/design.md §Rebuild of a lost sale).
    */
@@ -281,8 +287,9 @@ export class InvariantChecker {
       fail('stock', `available + held + confirmed = ${sum}, not ${counts.initialStock}`);
     }
     const seatHolder = new Map<string, string>();
+    const { peekHold } = this.state;
     for (const id of this.known) {
-      const hold = await inventory.getHold(saleId, id);
+      const hold = peekHold ? peekHold(saleId, id) : await inventory.getHold(saleId, id);
       if (!hold || (hold.status !== 'HELD' && hold.status !== 'CONFIRMED')) continue;
       for (const seat of hold.seatIds) {
         const other = seatHolder.get(seat);

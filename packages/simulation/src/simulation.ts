@@ -220,6 +220,8 @@ function wipeableInventory(
     inventory: countWrites(() => current, 'store', changes, STORE_READS),
     waitingList: countWrites(() => waitingList, 'store', changes, STORE_READS),
     wiped,
+    /** A hold as the current store keeps it, uncopied (a read: not counted). */
+    peekHold: (saleId: string, reservationId: string) => current.peekHold(saleId, reservationId),
     wipe(): void {
       wiped.push(current);
       current = make();
@@ -352,6 +354,7 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       saleId: SALE_ID,
       capacity,
       inventory: store.inventory,
+      peekHold: store.peekHold,
       repository: shared.repository,
       payments: money,
       lostInWipe: async (reservationId) => {
@@ -520,6 +523,15 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
     };
 
     const serving = () => instances.filter((i) => i.component.alive && i.sale);
+    /** {@link serving} into one array reused from step to step (read before the next step only). */
+    const servingAfterStep: Instance[] = [];
+    const servingNow = (): Instance[] => {
+      servingAfterStep.length = 0;
+      for (const instance of instances) {
+        if (instance?.component.alive && instance.sale) servingAfterStep.push(instance);
+      }
+      return servingAfterStep;
+    };
     const world = {
       scheduler,
       checker,
@@ -679,7 +691,7 @@ export async function runSimulation(input: SimulationConfig): Promise<Simulation
       try {
         const checking = checker.check(scheduler.lastLabel);
         if (checking) await checking;
-        up = serving();
+        up = servingNow();
         checkLeases(up);
         checkFollowing(up);
       } catch (error) {
