@@ -47,6 +47,11 @@ export {
   idempotencyStoreChecks,
 } from './idempotency-store';
 export { type ExpectedChange, type ExpectedReserve, InventoryModel, type ModelHold } from './inventory-model';
+export {
+  describeInventoryRebuild,
+  type InventoryRebuildSubject,
+  inventoryRebuildChecks,
+} from './inventory-rebuild';
 export { describeInventorySteps, type InventoryStepsSubject, inventoryStepsChecks } from './inventory-steps';
 export {
   describeInventoryStore,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type CompensateOutcome,
   type GroupReserveOutcome,
@@ -88,12 +89,15 @@ export class RedisInventoryStore implements InventoryStore {
   /**
    * Writes a sale's snapshot in one MULTI/EXEC (the sale's old keys are replaced; `warm` is
    * written last, in the same transaction), then reads it back and verifies it.
+   * @param mark `{ rebuilt: true }` (internal: the striped store's rebuild of each stripe) also
+   *   marks the load a rebuild ({@link wasRebuilt}), in the same transaction.
    */
-  async load(snapshot: InventorySnapshot): Promise<void> {
+  async load(snapshot: InventorySnapshot, mark: { rebuilt?: boolean } = {}): Promise<void> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
     checkSnapshot(s);
     const tx = this.context.redis.multi();
     this.writeSnapshot(tx, s);
+    if (mark.rebuilt === true) tx.hset(this.keys(s.saleId).meta, 'rebuilt', 1);
     await exec(tx, 'load');
     await this.verifyLoad(s);
   }
@@ -156,6 +160,13 @@ export class RedisInventoryStore implements InventoryStore {
    * in the same transaction). Restored holds are written as reserve.lua writes holds, without a
    * TTL (every HELD hold ends through expiry, release, confirm or compensation, which set one) and
    * without an outbox entry (their rows are in the source of truth already).
+   *
+   * Every load names itself with a fresh `gen` in the meta, and every hold record carries the
+   * `gen` of the load it was made under. A hold record of another load is no hold of this sale:
+   * a partial, non-atomic loss of the sale's keys (a SCAN-then-DEL, a failover that kept some
+   * keys) can leave records the new counters never counted, and confirming one drove `held` below
+   * zero. The scripts answer such an orphan NOT_FOUND, and a reserve with its reservation id (the
+   * worker holding it again from its event) replaces it.
    */
   private writeSnapshot(tx: ReturnType<RedisClient['multi']>, s: InventorySnapshot): void {
     const k = this.keys(s.saleId);
@@ -163,7 +174,9 @@ export class RedisInventoryStore implements InventoryStore {
     const held = holds.reduce((sum, hold) => sum + hold.quantity, 0);
     // the fence survives a reload: a lock holder from before must stay refused
     tx.del(k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry);
+    const gen = randomBytes(8).toString('hex');
     tx.hset(k.meta, {
+      gen,
       initialStock: s.initialStock,
       ticketsPerUser: s.ticketsPerUser,
       kind: s.seatIds.length > 0 ? 'assigned' : 'general',
@@ -197,6 +210,7 @@ export class RedisInventoryStore implements InventoryStore {
         heldAt: hold.heldAt,
         expiresAt: hold.expiresAt,
         fingerprint: hold.fingerprint,
+        gen,
       });
       tx.zadd(k.expiry, hold.expiresAt, hold.reservationId);
       tx.hset(k.idempotency, hold.idempotencyKey, hold.reservationId);
@@ -497,15 +511,25 @@ export class RedisInventoryStore implements InventoryStore {
     return reply.map((record) => publicHold(holdFrom(pairs(record as unknown[]))));
   }
 
-  /** A hold record, or null (never made, or garbage-collected after its retention). */
+  /**
+   * A hold record, or null: never made, garbage-collected after its retention, or a record of
+   * another load of the loaded sale (an orphan a partial loss left, see `writeSnapshot`).
+   */
   async getHold(saleId: string, reservationId: string): Promise<HoldRecord | null> {
     const i = validateFields(
       'getHold',
       { saleId: SaleId, reservationId: ReservationId },
       { saleId, reservationId },
     );
-    const fields = await this.context.redis.hgetall(this.keys(i.saleId).hold(i.reservationId));
-    return fields.reservationId ? publicHold(holdFrom(fields)) : null;
+    const k = this.keys(i.saleId);
+    const [gen, fields] = (await exec(
+      this.context.redis.multi().hget(k.meta, 'gen').hgetall(k.hold(i.reservationId)),
+      'getHold',
+    )) as [string | null, Record<string, string>];
+    if (!fields.reservationId) return null;
+    // a sale not loaded (or loaded before loads had a gen) has no load to compare with
+    if (gen !== null && (fields.gen ?? '') !== gen) return null;
+    return publicHold(holdFrom(fields));
   }
 
   /** Counts for the reconciler; `UnknownSaleError` for a sale that is not loaded. */

@@ -278,7 +278,15 @@ export class RedisStripedInventoryStore implements InventoryStore {
     await this.writeStriped(s, tags);
   }
 
-  /** The rebuild's load: writes the sale only while it is not warm, once among racing callers. */
+  /**
+   * The rebuild's load: writes the sale only while it is not warm (some stripe lost, see
+   * {@link isWarm}), once among racing callers (a claim, as {@link RedisInventoryStore.restore}'s).
+   * The whole sale is written again from the snapshot, the stripes that survived too: the truth
+   * cannot tell which of their holds it knows, so their records become another load's (not found;
+   * the worker holds again from its event what the truth did not know). Stripe 0's `warm` goes
+   * first, so no reserve starts on the sale meanwhile, and every stripe is marked rebuilt in the
+   * transaction that loads it ({@link wasRebuilt}).
+   */
   async restore(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
     checkSnapshot(s);
@@ -287,7 +295,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
     const claim = `${primary.base}rebuild`;
     const token = `${process.pid}:${randomBytes(6).toString('hex')}`;
     for (let attempt = 0; ; attempt++) {
-      if ((await redis.hget(primary.meta, 'warm')) === '1') return 'ALREADY_WARM';
+      if (await this.isWarm(s.saleId)) return 'ALREADY_WARM';
       if ((await redis.set(claim, token, 'PX', RESTORE_CLAIM_MS, 'NX')) === 'OK') break;
       if (attempt >= RESTORE_CLAIM_MS / 50) {
         throw new InfrastructureError(`the rebuild of sale ${s.saleId} is claimed by another caller`);
@@ -295,12 +303,20 @@ export class RedisStripedInventoryStore implements InventoryStore {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     try {
-      if ((await redis.hget(primary.meta, 'warm')) === '1') return 'ALREADY_WARM';
-      await this.writeStriped(s, await this.planTags(s));
+      if (await this.isWarm(s.saleId)) return 'ALREADY_WARM';
+      // a stripe that survived keeps serving until its sale is cold: stripe 0 is the sale's switch
+      if ((await redis.exists(primary.meta)) === 1) await redis.hset(primary.meta, 'warm', 0);
+      this.layouts.delete(s.saleId);
+      await this.writeStriped(s, await this.planTags(s), { rebuilt: true });
       return 'RESTORED';
     } finally {
       if ((await redis.get(claim)) === token) await redis.del(claim);
     }
+  }
+
+  /** Whether the sale was loaded by {@link restore} (stripe 0, loaded last, carries the mark). */
+  async wasRebuilt(saleId: string): Promise<boolean> {
+    return this.single.wasRebuilt(saleId);
   }
 
   /** The tags a (re)load uses: the stored ones when their number is unchanged. */
@@ -312,7 +328,11 @@ export class RedisStripedInventoryStore implements InventoryStore {
     return stripeTags(this.redis, s.saleId, wanted);
   }
 
-  private async writeStriped(s: InventorySnapshot, tags: string[]): Promise<void> {
+  private async writeStriped(
+    s: InventorySnapshot,
+    tags: string[],
+    mark: { rebuilt?: boolean } = {},
+  ): Promise<void> {
     const { redis } = this.context;
     const layoutKey = this.layoutKey(s.saleId);
     const stored = await redis.hget(layoutKey, 'tags');
@@ -330,7 +350,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
       await redis.del(layoutKey);
       this.tags.set(s.saleId, tags);
       this.layouts.delete(s.saleId);
-      await this.single.load(s);
+      await this.single.load(s, mark);
       return;
     }
     await redis.hset(layoutKey, { initialStock: s.initialStock, tags: tags.join(',') });
@@ -338,7 +358,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
     this.layouts.delete(s.saleId);
     const parts = splitSnapshot(s, tags.length);
     // stripe 0 last: its `warm` makes the sale warm
-    for (let i = tags.length - 1; i >= 0; i--) await this.stripe(i).load(parts[i]!);
+    for (let i = tags.length - 1; i >= 0; i--) await this.stripe(i).load(parts[i]!, mark);
     this.remember(s.saleId, tags, s.initialStock);
     // reserves may already run on the warm sale: they move units between free and held, so the
     // check is of what they keep, every unit counted once
@@ -351,9 +371,27 @@ export class RedisStripedInventoryStore implements InventoryStore {
     }
   }
 
-  /** Whether the sale is loaded (stripe 0, written last, is warm). */
+  /**
+   * Whether the sale is loaded: stripe 0 (written last) is warm, and so is every other stripe of
+   * its layout. A stripe lost on its own (its Cluster master's keys gone, the others kept) makes
+   * the sale cold, so the rebuild takes it up instead of leaving its users SALE_NOT_WARM for good.
+   */
   async isWarm(saleId: string): Promise<boolean> {
-    return this.single.isWarm(saleId);
+    const { saleId: id } = validateFields('sale', { saleId: SaleId }, { saleId });
+    const [warm, tags] = (await exec(
+      this.context.redis
+        .multi()
+        .hget(this.context.keys.sale(id).meta, 'warm')
+        .hget(this.layoutKey(id), 'tags'),
+      'isWarm',
+    )) as [string | null, string | null];
+    if (warm !== '1') return false;
+    if (!tags) return true;
+    const others = tags.split(',').filter((tag) => tag !== id);
+    const states = await Promise.all(
+      others.map((tag) => this.context.redis.hget(this.context.keys.sale(tag).meta, 'warm')),
+    );
+    return states.every((state) => state === '1');
   }
 
   /**

@@ -210,6 +210,8 @@ describe('a wiped sale: every script refuses to write until warm-up', () => {
     await inventory.load(snapshot);
     expect(await keysUnder(redis, keyPrefix)).toEqual([`${k}meta`, `${k}seats`, `${k}stock`]);
     expect(await redis.hgetall(`${k}meta`)).toEqual({
+      // the load's name: hold records of another load are not this sale's
+      gen: expect.stringMatching(/^[0-9a-f]{16}$/),
       initialStock: '4',
       ticketsPerUser: '2',
       kind: 'assigned',

@@ -89,6 +89,11 @@ type Answer = { ok: boolean; code?: string } | object;
  * The store as it was, except that every answer saying a sale is not warm (a `SALE_NOT_WARM`
  * refusal, or `isWarm` false) also calls `onNotWarm(saleId)`, after the answer is known and
  * without delaying it. Give it {@link ColdSaleRebuilder.trigger}.
+ *
+ * An `expireDue` that expired nothing is followed by an `isWarm` (not awaited): a lost sale
+ * expires nothing, and when the loss comes after the last buyer's request (and the worker asks
+ * nothing, or waits on the database) the sweeper's round is the only thing that meets it. Without
+ * this the sale waited for the reconciler's next run (a minute by default).
  */
 export function watchNotWarm(inventory: InventoryStore, onNotWarm: (saleId: string) => void): InventoryStore {
   const seen = <T extends Answer>(saleId: string, answer: T): T => {
@@ -107,7 +112,16 @@ export function watchNotWarm(inventory: InventoryStore, onNotWarm: (saleId: stri
     release: async (input) => seen(input.saleId, await inventory.release(input)),
     confirm: async (input) => seen(input.saleId, await inventory.confirm(input)),
     compensate: async (input) => seen(input.saleId, await inventory.compensate(input)),
-    expireDue: (input) => inventory.expireDue(input),
+    expireDue: async (input) => {
+      const expired = await inventory.expireDue(input);
+      if (expired.length === 0) {
+        void inventory.isWarm(input.saleId).then(
+          (warm) => (warm ? undefined : onNotWarm(input.saleId)),
+          () => undefined, // the store is unreachable: its next answer tells
+        );
+      }
+      return expired;
+    },
     getHold: (saleId, reservationId) => inventory.getHold(saleId, reservationId),
     counts: (saleId) => inventory.counts(saleId),
     seatStates: (saleId) => inventory.seatStates(saleId),

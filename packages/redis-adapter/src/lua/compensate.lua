@@ -5,7 +5,7 @@
   way, as expire-due's does: a replay of the key answers this reservation (marked replayed), never
   a second hold under a key the source of truth keeps unique. A second call restores nothing.
   Refused SALE_NOT_WARM, writing nothing, while the sale is not warm: stock given back into a
-  wiped sale would recreate a partial meta.
+  wiped sale would recreate a partial meta. A record of an earlier load of the sale (left by a partial loss: its `gen` is not the meta's) is no hold of this sale: NOT_FOUND.
 
   KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
   KEYS[6] idempotency (unused, kept so every hold script declares the same keys)
@@ -14,9 +14,10 @@
   Returns {'OK', '1'|'0' restored, field, value, …} or {'REFUSED', 'SALE_NOT_WARM'|'NOT_FOUND'}
 ]]
 local hold, meta, stock, seats, users, expiry, timer = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
-if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
-local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds')
-if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end
+local m = redis.call('HMGET', meta, 'warm', 'gen')
+if m[1] ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
+local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds', 'gen')
+if not h[1] or (h[6] or '') ~= (m[2] or '') then return { 'REFUSED', 'NOT_FOUND' } end
 local restored = '0'
 if h[2] == 'HELD' or h[2] == 'CONFIRMED' then
   local quantity = tonumber(h[4])

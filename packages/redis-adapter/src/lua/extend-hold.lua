@@ -1,6 +1,6 @@
 --[[
   extend-hold: owner only; pushes a live hold's expiry to now + holdMs. Refused SALE_NOT_WARM,
-  writing nothing, while the sale is not warm.
+  writing nothing, while the sale is not warm. A record of an earlier load of the sale (left by a partial loss: its `gen` is not the meta's) is no hold of this sale: NOT_FOUND.
 
   KEYS[1] hold record   KEYS[2] expiry index (zset)   KEYS[3] hold timer   KEYS[4] meta
   ARGV[1] userId   ARGV[2] holdMs   ARGV[3] now   ARGV[4] retention (ms)   ARGV[5] '1' timer on
@@ -8,10 +8,11 @@
           {'REFUSED', SALE_NOT_WARM|NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
 ]]
 local hold, expiry, timer, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
+local m = redis.call('HMGET', meta, 'warm', 'gen')
+if m[1] ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 local holdMs, now = tonumber(ARGV[2]), tonumber(ARGV[3])
-local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId')
-if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end
+local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId', 'gen')
+if not h[1] or (h[5] or '') ~= (m[2] or '') then return { 'REFUSED', 'NOT_FOUND' } end
 if h[1] ~= ARGV[1] then return { 'REFUSED', 'NOT_OWNER' } end
 if h[2] == 'EXPIRED' then return { 'REFUSED', 'EXPIRED' } end
 if h[2] ~= 'HELD' then return { 'REFUSED', 'NOT_HELD' } end

@@ -3,7 +3,7 @@
   lowered, the expiry entry cleared, the record kept as RELEASED for `retention` ms. The
   idempotency outcome stays, as expire-due's does: a replay of the key answers the released hold
   (marked replayed), never a second hold under a key the source of truth keeps unique. Refused
-  SALE_NOT_WARM, writing nothing, while the sale is not warm.
+  SALE_NOT_WARM, writing nothing, while the sale is not warm. A record of an earlier load of the sale (left by a partial loss: its `gen` is not the meta's) is no hold of this sale: NOT_FOUND.
 
   KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
   KEYS[6] idempotency (unused, kept so every hold script declares the same keys)
@@ -12,9 +12,10 @@
   Returns {'OK', field, value, …} or {'REFUSED', SALE_NOT_WARM|NOT_FOUND|NOT_OWNER|NOT_HELD|EXPIRED}
 ]]
 local hold, meta, stock, seats, users, expiry, timer = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
-if redis.call('HGET', meta, 'warm') ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
-local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId', 'quantity', 'seatIds')
-if not h[1] then return { 'REFUSED', 'NOT_FOUND' } end
+local m = redis.call('HMGET', meta, 'warm', 'gen')
+if m[1] ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
+local h = redis.call('HMGET', hold, 'userId', 'status', 'expiresAt', 'reservationId', 'quantity', 'seatIds', 'gen')
+if not h[1] or (h[7] or '') ~= (m[2] or '') then return { 'REFUSED', 'NOT_FOUND' } end
 if h[1] ~= ARGV[1] then return { 'REFUSED', 'NOT_OWNER' } end
 if h[2] == 'EXPIRED' then return { 'REFUSED', 'EXPIRED' } end
 if h[2] ~= 'HELD' then return { 'REFUSED', 'NOT_HELD' } end

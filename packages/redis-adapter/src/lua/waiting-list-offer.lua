@@ -23,8 +23,10 @@ local n = tonumber(ARGV[6])
 local offerIds = {}
 for i = 1, n do offerIds[i] = ARGV[6 + i] end
 
-local sale = redis.call('HMGET', meta, 'warm', 'kind', 'ticketsPerUser')
+local sale = redis.call('HMGET', meta, 'warm', 'kind', 'ticketsPerUser', 'gen')
 if sale[1] ~= '1' then return {} end
+-- the load that wrote the sale: a hold record of another load is an orphan of a partial loss
+local gen = sale[4] or ''
 local limit = tonumber(sale[3])
 local assigned = sale[2] == 'assigned'
 
@@ -96,8 +98,8 @@ for _, party in ipairs(waiting) do
     if picked then
       local offerId = offerIds[#offers + 1]
       local holdKey = base .. 'hold:' .. offerId
-      local existing = redis.call('HGET', holdKey, 'status')
-      if existing == 'HELD' or existing == 'CONFIRMED' then
+      local e = redis.call('HMGET', holdKey, 'status', 'gen')
+      if (e[1] == 'HELD' or e[1] == 'CONFIRMED') and (e[2] or '') == gen then
         return redis.error_reply('RESERVATION_EXISTS ' .. offerId)
       end
       local deadline = string.format('%d', now + claimMs)
@@ -114,7 +116,7 @@ for _, party in ipairs(waiting) do
       redis.call('HSET', holdKey,
         'reservationId', offerId, 'saleId', saleId, 'userId', party.userId,
         'idempotencyKey', 'wl.' .. offerId, 'quantity', party.size, 'seatIds', seatList,
-        'status', 'HELD', 'heldAt', ARGV[3], 'expiresAt', deadline, 'fingerprint', 'waiting-list')
+        'status', 'HELD', 'heldAt', ARGV[3], 'expiresAt', deadline, 'fingerprint', 'waiting-list', 'gen', gen)
       redis.call('PEXPIRE', holdKey, claimMs + retention)
       redis.call('ZADD', expiry, deadline, offerId)
       redis.call('HSET', idem, 'wl.' .. offerId, offerId)

@@ -4,20 +4,24 @@
   {'REPLAYED', field values in HOLD_FIELDS order}, or IDEMPOTENCY_KEY_REUSED for another
   request); the outbox gate (PIPELINE_STALLED while the oldest unrelayed hold is older than the
   limit, checked after the replay so a repeat still gets its answer); admission.
-  Leaves `sale` = {warm, kind, ticketsPerUser} of the sale's meta.
+  Leaves `sale` = {warm, kind, ticketsPerUser, gen} of the sale's meta. `gen` names the load that
+  wrote the sale (warm-up or rebuild): a hold record of another load is not this sale's (a
+  partial loss of the sale's keys can leave such orphans), so it is never replayed.
 ]]
 --- @include "hold-request"
 local HOLD_FIELDS = { 'reservationId', 'saleId', 'userId', 'idempotencyKey', 'quantity', 'seatIds',
   'status', 'heldAt', 'expiresAt', 'adjacent' }
 
-local sale = redis.call('HMGET', meta, 'warm', 'kind', 'ticketsPerUser')
+local sale = redis.call('HMGET', meta, 'warm', 'kind', 'ticketsPerUser', 'gen')
+local gen = sale[4] or ''
 if sale[1] ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 
 local prior = redis.call('HGET', idem, idemKey)
 if prior then
   local priorKey = base .. 'hold:' .. prior
-  local priorFingerprint = redis.call('HGET', priorKey, 'fingerprint')
-  if priorFingerprint then
+  local p = redis.call('HMGET', priorKey, 'fingerprint', 'gen')
+  local priorFingerprint = p[1]
+  if priorFingerprint and (p[2] or '') == gen then
     if priorFingerprint ~= fingerprint then return { 'REFUSED', 'IDEMPOTENCY_KEY_REUSED' } end
     return { 'REPLAYED', unpack(redis.call('HMGET', priorKey, unpack(HOLD_FIELDS))) }
   end

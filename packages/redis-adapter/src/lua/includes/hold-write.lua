@@ -1,15 +1,19 @@
 --[[
   hold-write: the end of every hold-making script. holdUnits(seatIds, extra) checks the stock
   (SOLD_OUT) and that the reservation id is no live hold's (a caller's bug: ids are made fresh
-  per request), then changes everything at once: the stock, the seats, the user's units, the
+  per request; a record of an earlier load, `gen` not the meta's, is an orphan of a partial loss
+  and is replaced), then changes everything at once: the stock, the seats, the user's units, the
   sale's held count, the hold record (`extra`: more field, value pairs), its expiry entry, the
   idempotency outcome, the hold's OUTBOX entry (so the hold is durable for the pipeline the
   moment "held" is answered) and, when asked, the hold timer. Answers a refusal, or nil once held.
 ]]
 local function holdUnits(seatIds, extra)
   if tonumber(redis.call('GET', stock) or '0') < units then return { 'REFUSED', 'SOLD_OUT' } end
-  local existing = redis.call('HGET', holdKey, 'status')
-  if existing == 'HELD' or existing == 'CONFIRMED' then return { 'ERROR', 'RESERVATION_EXISTS' } end
+  local e = redis.call('HMGET', holdKey, 'status', 'gen')
+  local existing = e[1]
+  if (existing == 'HELD' or existing == 'CONFIRMED') and (e[2] or '') == gen then
+    return { 'ERROR', 'RESERVATION_EXISTS' }
+  end
 
   redis.call('DECRBY', stock, units)
   if #seatIds > 0 then
@@ -27,7 +31,7 @@ local function holdUnits(seatIds, extra)
   redis.call('HSET', holdKey,
     'reservationId', reservationId, 'saleId', saleId, 'userId', userId, 'idempotencyKey', idemKey,
     'quantity', unitsArg, 'seatIds', table.concat(seatIds, ','), 'status', 'HELD',
-    'heldAt', nowArg, 'expiresAt', expiresAt, 'fingerprint', fingerprint, unpack(extra))
+    'heldAt', nowArg, 'expiresAt', expiresAt, 'fingerprint', fingerprint, 'gen', gen, unpack(extra))
   redis.call('PEXPIRE', holdKey, holdMs + tonumber(retentionArg))
   redis.call('ZADD', base .. 'expiry', expiresAt, reservationId)
   redis.call('HSET', idem, idemKey, reservationId)
