@@ -1,54 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createInMemorySeatRush,
-  type DomainEvent,
-  FakePaymentGateway,
-  type SaleDefinitionInput,
-  type SaleHookEvent,
-  type Selection,
-} from '../../src';
+import type { DomainEvent, SaleDefinitionInput, SaleHookEvent } from '../../src';
 import { MemoryEventBus, MemoryInventoryStore } from '../../src/subpaths/memory';
 import { HookedPublisher, SaleHooks } from '../../src/subpaths/services';
-import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale } from '../services/fixtures';
+import { startInMemorySale } from '../services/harness';
 
 async function startSale(sale: SaleDefinitionInput) {
-  const clock = new ManualClock(1_000_000);
-  const payments = new FakePaymentGateway();
-  const seatRush = createInMemorySeatRush({
-    sale,
-    clock,
-    payments,
-    loops: { admission: false, sweeper: false, reconciler: false },
-    retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 },
-  });
   const seen: SaleHookEvent[] = [];
-  seatRush.hooks.onAny((event) => {
-    seen.push(event);
+  const started = await startInMemorySale(sale, {
+    beforeStart: (seatRush) =>
+      seatRush.hooks.onAny((event) => {
+        seen.push(event);
+      }),
   });
-  await seatRush.start();
-  const admit = async (users: string[]) => {
-    await Promise.all(users.map((userId) => seatRush.waitingRoom.join({ userId })));
-    seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
-    await seatRush.waitingRoom.tick();
-    const tokens = new Map<string, string>();
-    for (const userId of users) {
-      tokens.set(userId, (await seatRush.waitingRoom.status({ userId }))!.admissionToken!);
-    }
-    return tokens;
-  };
-  const reserve = (userId: string, token: string | undefined, selection: Selection) =>
-    seatRush.reservations.reserve({
-      userId,
-      idempotencyKey: `key-${userId}`,
-      selection,
-      admissionToken: token,
-    });
-  const settle = async () => {
-    await seatRush.drain();
-    await seatRush.hooks.idle();
-  };
-  return { seatRush, clock, payments, admit, reserve, seen, settle };
+  return { ...started, seen };
 }
 
 const types = (events: SaleHookEvent[]) => events.map((e) => e.type);

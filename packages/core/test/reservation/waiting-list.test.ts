@@ -1,29 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createInMemorySeatRush,
   type EventPublisher,
-  FakePaymentGateway,
   type SaleDefinitionInput,
   type SaleHookPayloads,
   ValidationError,
   type WaitingListStore,
 } from '../../src';
 import { HookedPublisher, WaitingList } from '../../src/subpaths/services';
-import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET, seatedSale } from '../services/fixtures';
+import { startInMemorySale } from '../services/harness';
 
 async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) {
-  const clock = new ManualClock(1_000_000);
-  const payments = new FakePaymentGateway();
-  const seatRush = createInMemorySeatRush({
-    sale,
-    clock,
-    payments,
-    admissionSecret: SECRET,
-    loops: { admission: false, sweeper: false, reconciler: false },
-    retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 },
-  });
-  await seatRush.start();
+  const started = await startInMemorySale(sale, { admissionSecret: SECRET });
+  const { seatRush, clock } = started;
   const { inventory, bus, alerts } = seatRush.memory;
   const list = new WaitingList({
     sale,
@@ -41,20 +30,7 @@ async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) 
   seatRush.hooks.on('offered', (offer) => {
     offered.push(offer);
   });
-  const admit = async (users: string[]) => {
-    await Promise.all(users.map((userId) => seatRush.waitingRoom.join({ userId })));
-    seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
-    await seatRush.waitingRoom.tick();
-    const tokens = new Map<string, string>();
-    for (const userId of users)
-      tokens.set(userId, (await seatRush.waitingRoom.status({ userId }))!.admissionToken!);
-    return tokens;
-  };
-  const settle = async () => {
-    await seatRush.drain();
-    await seatRush.hooks.idle();
-  };
-  return { seatRush, list, clock, payments, offered, admit, settle };
+  return { ...started, list, offered };
 }
 
 describe('WaitingList', () => {

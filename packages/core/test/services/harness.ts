@@ -1,5 +1,15 @@
-import type { DomainEvent, EventOf, InventoryStore, ReserveStrategy, SaleDefinitionInput } from '../../src';
-import { FakePaymentGateway } from '../../src';
+import type {
+  DomainEvent,
+  EventOf,
+  InMemoryPorts,
+  InMemorySeatRushOptions,
+  InventoryStore,
+  ReserveStrategy,
+  SaleDefinitionInput,
+  SeatRush,
+  Selection,
+} from '../../src';
+import { createInMemorySeatRush, FakePaymentGateway } from '../../src';
 import {
   MemoryAlertSink,
   MemoryDistributedLock,
@@ -143,4 +153,57 @@ export function wipeableStore(first: InventoryStore = new MemoryInventoryStore()
       current = new MemoryInventoryStore();
     },
   };
+}
+
+/**
+ * A whole in-memory sale on a manual clock, started, with the processor running on the bus and no
+ * loops: admission and sweeps by hand. Retries are quick (2 attempts unless `options.retry`);
+ * `beforeStart` runs on the runtime before it starts (to hear every hook).
+ */
+export async function startInMemorySale(
+  sale: SaleDefinitionInput,
+  options: Partial<InMemorySeatRushOptions> & {
+    beforeStart?: (seatRush: SeatRush & { memory: InMemoryPorts }) => void;
+  } = {},
+) {
+  const { beforeStart, ...overrides } = options;
+  const clock = new ManualClock(1_000_000);
+  const payments = new FakePaymentGateway();
+  const seatRush = createInMemorySeatRush({
+    sale,
+    clock,
+    payments,
+    loops: { admission: false, sweeper: false, reconciler: false },
+    retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 },
+    ...overrides,
+  });
+  beforeStart?.(seatRush);
+  await seatRush.start();
+  /** Joins and admits every user; answers their admission tokens. */
+  const admit = async (users: string[]) => {
+    await Promise.all(users.map((userId) => seatRush.waitingRoom.join({ userId })));
+    seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
+    await seatRush.waitingRoom.tick();
+    const tokens = new Map<string, string>();
+    for (const userId of users) {
+      const status = await seatRush.waitingRoom.status({ userId });
+      tokens.set(userId, status!.admissionToken!);
+    }
+    return tokens;
+  };
+  const reserve = (
+    userId: string,
+    token: string | undefined,
+    selection: Selection,
+    idempotencyKey = `key-${userId}`,
+  ) => seatRush.reservations.reserve({ userId, idempotencyKey, selection, admissionToken: token });
+  /** Lets the pipeline and the hooks finish what is in flight. */
+  const settle = async () => {
+    await seatRush.drain();
+    await seatRush.hooks.idle();
+  };
+  /** Events of one type published so far. */
+  const results = (type: DomainEvent['type']) =>
+    seatRush.memory.bus.published().filter((e) => e.type === type);
+  return { seatRush, clock, payments, admit, reserve, settle, results };
 }

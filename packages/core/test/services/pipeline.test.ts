@@ -3,7 +3,6 @@ import {
   ConfigurationError,
   createInMemorySeatRush,
   createSeatRush,
-  type DomainEvent,
   FakePaymentGateway,
   InfrastructureError,
   type InMemorySeatRushOptions,
@@ -17,43 +16,11 @@ import {
 } from '../../src';
 import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET, seatedSale } from './fixtures';
-import { withOverrides } from './harness';
+import { startInMemorySale, withOverrides } from './harness';
 
 /** A whole in-memory sale with the processor running on the bus; admission and sweeps by hand. */
-async function startSale(sale: SaleDefinitionInput, options: Partial<InMemorySeatRushOptions> = {}) {
-  const clock = new ManualClock(1_000_000);
-  const payments = new FakePaymentGateway();
-  const seatRush = createInMemorySeatRush({
-    sale,
-    clock,
-    payments,
-    loops: { admission: false, sweeper: false, reconciler: false },
-    retry: { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 4 },
-    ...options,
-  });
-  await seatRush.start();
-  /** Joins and admits every user; answers their admission tokens. */
-  const admit = async (users: string[]) => {
-    await Promise.all(users.map((userId) => seatRush.waitingRoom.join({ userId })));
-    seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
-    await seatRush.waitingRoom.tick();
-    const tokens = new Map<string, string>();
-    for (const userId of users) {
-      const status = await seatRush.waitingRoom.status({ userId });
-      tokens.set(userId, status!.admissionToken!);
-    }
-    return tokens;
-  };
-  const reserve = (
-    userId: string,
-    token: string | undefined,
-    selection: Selection,
-    idempotencyKey = `key-${userId}`,
-  ) => seatRush.reservations.reserve({ userId, idempotencyKey, selection, admissionToken: token });
-  const results = (type: DomainEvent['type']) =>
-    seatRush.memory.bus.published().filter((e) => e.type === type);
-  return { seatRush, clock, payments, admit, reserve, results };
-}
+const startSale = (sale: SaleDefinitionInput, options: Partial<InMemorySeatRushOptions> = {}) =>
+  startInMemorySale(sale, { retry: { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 4 }, ...options });
 
 const one: Selection = { kind: 'quantity', quantity: 1 };
 
