@@ -61,7 +61,7 @@ export {
   inventoryStoreChecks,
 } from './inventory-store';
 export { describeLeaseStore, type LeaseStoreSubject, leaseStoreChecks } from './lease-store';
-export { describePipeline, type PipelineParts, pipelineChecks } from './pipeline';
+export { describePipeline, pipelineChecks } from './pipeline';
 export { describeQueueingRoom, type QueueingRoomSubject, queueingRoomChecks } from './queueing-room';
 export { describeQueueingStore, type QueueingStoreSubject, queueingStoreChecks } from './queueing-store';
 export { describeRateLimiter, type RateLimiterSubject, rateLimiterChecks } from './rate-limiter';
@@ -82,6 +82,7 @@ export {
   saleControlStoreChecks,
 } from './sale-control-store';
 export { describeSaleHooks, type SaleHooksParts, saleHooksChecks } from './sale-hooks';
+export type { PipelineParts } from './sale-runtime';
 export { describeSingleUseStore, type SingleUseStoreSubject, singleUseStoreChecks } from './single-use-store';
 export { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
 export {

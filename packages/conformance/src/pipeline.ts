@@ -1,19 +1,10 @@
 import {
-  type Alert,
-  type AlertSink,
   type ChargeOutcome,
-  createSeatRush,
-  type DistributedLock,
   type DomainEvent,
-  type EventConsumer,
   type EventPublisher,
-  type InventorySteps,
   type InventoryStore,
-  type ManualClock,
   type PaymentGateway,
   PublishError,
-  type QueueingStore,
-  type ReservationRepository,
   type ReserveResult,
   type ReserveStrategy,
   type SaleDefinitionInput,
@@ -24,25 +15,14 @@ import {
 import { expect } from 'vitest';
 import { assignedSaleDefinition, freshId, generalSaleDefinition, units } from './fixtures';
 import { type Check, eventually, type Factory, registerChecks, sleep } from './harness';
-
-/**
- * Every port a whole sale runs on, for `describePipeline`. `consumer(group)` returns a consumer in
- * a new group each call (each check runs its own processor); `clock` drives hold expiry.
- */
-export interface PipelineParts {
-  /** The waiting room `createSeatRush` queues in (a queueing store since the SDK ticks a `QueueingRoom`). */
-  waitingRoom: QueueingStore;
-  inventory: InventoryStore;
-  /** The lock strategy's steps over the same state as `inventory`. */
-  steps: InventorySteps;
-  lock: DistributedLock;
-  publisher: EventPublisher;
-  consumer: (group: string) => EventConsumer;
-  repository: ReservationRepository;
-  payments: PaymentGateway;
-  alerts: AlertSink;
-  clock: ManualClock;
-}
+import {
+  admitAll,
+  type PipelineParts,
+  RecordingAlerts,
+  SUITE_RETRY,
+  saleRuntime,
+  withSale,
+} from './sale-runtime';
 
 /** An operational failure of the scripted gateway: thrown, so the processor retries it. */
 class GatewayOutage extends Error {
@@ -106,16 +86,6 @@ class FlakyPublisher implements EventPublisher {
   }
 }
 
-/** Keeps the alerts a check raised, and still forwards them. */
-class RecordingAlerts implements AlertSink {
-  readonly alerts: Alert[] = [];
-  constructor(private readonly inner: AlertSink) {}
-  async alert(alert: Alert): Promise<void> {
-    this.alerts.push(alert);
-    await this.inner.alert(alert);
-  }
-}
-
 interface Sale {
   seatRush: SeatRush;
   parts: PipelineParts;
@@ -145,9 +115,6 @@ interface Sale {
   drain(): Promise<void>;
 }
 
-/** Fast retries so dead letters come within a second. */
-const RETRY = { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 };
-
 /** How old an outbox entry is before the relay loop publishes it (the relay's default, stated). */
 const RELAY_AFTER_MS = 1_000;
 
@@ -164,25 +131,13 @@ async function openSale(
   const payments = new ScriptedPayments(parts.payments);
   const publisher = new FlakyPublisher(parts.publisher);
   const alerts = new RecordingAlerts(parts.alerts);
-  const seatRush = createSeatRush({
-    sale: definition,
-    clock: parts.clock,
-    admissionSecret: 'conformance-suite-admission-secret-0123456789',
+  const seatRush = saleRuntime(parts, definition, {
     strategy: options.strategy ?? 'atomic',
-    retry: RETRY,
+    payments,
+    alerts,
+    publisher,
     relay: { relayAfterMs: RELAY_AFTER_MS },
-    loops: { admission: false, sweeper: false, reconciler: false, ...options.loops },
-    ports: {
-      waitingRoom: parts.waitingRoom,
-      inventory: parts.inventory,
-      steps: parts.steps,
-      lock: parts.lock,
-      publisher,
-      consumer: parts.consumer(freshId('processor')),
-      repository: parts.repository,
-      payments,
-      alerts,
-    },
+    ...(options.loops && { loops: options.loops }),
   });
   await seatRush.start();
   let unknownOutcomes = 0;
@@ -192,18 +147,7 @@ async function openSale(
     payments,
     publisher,
     alerts,
-    async admit(users) {
-      for (const userId of users) expect((await seatRush.waitingRoom.join({ userId })).ok).toBe(true);
-      seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
-      await seatRush.waitingRoom.tick();
-      const tokens = new Map<string, string>();
-      for (const userId of users) {
-        const status = await seatRush.waitingRoom.status({ userId });
-        expect(status?.state, `${userId} admitted`).toBe('ADMITTED');
-        tokens.set(userId, status?.admissionToken ?? '');
-      }
-      return tokens;
-    },
+    admit: (users) => admitAll(seatRush, users),
     async reserve(userId, token, selection, idempotencyKey = freshId('key')) {
       for (let ask = 1; ; ask++) {
         const result = await seatRush.reservations.reserve({
@@ -232,14 +176,6 @@ async function openSale(
 function acceptedId(result: ReserveResult): string {
   expect(result, 'expected the reservation to be accepted').toMatchObject({ ok: true, code: 'ACCEPTED' });
   return result.ok ? result.reservationId : '';
-}
-
-async function withSale<T>(sale: Sale, body: (sale: Sale) => Promise<T>): Promise<T> {
-  try {
-    return await body(sale);
-  } finally {
-    await sale.seatRush.stop();
-  }
 }
 
 /** Every check of `describePipeline`, exported so a suite's own tests can run them one by one. */
@@ -336,7 +272,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
       const sale = await openSale(parts, generalSaleDefinition(freshId('sale'), { capacity: 5 }));
       await withSale(sale, async ({ admit, reserve, drain, payments, alerts, counts }) => {
         const tokens = await admit(['alice', 'bob']);
-        payments.failing.set('alice', RETRY.maxAttempts - 1);
+        payments.failing.set('alice', SUITE_RETRY.maxAttempts - 1);
         payments.failing.set('bob', 1_000);
         const recovered = acceptedId(await reserve('alice', tokens.get('alice'), units(1)));
         const doomed = acceptedId(await reserve('bob', tokens.get('bob'), units(1)));
@@ -371,7 +307,11 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
         expect((await seatRush.sweeper.sweepOnce()).expired).toHaveLength(1);
         expect(await counts()).toMatchObject({ available: 5, held: 0 });
         const late = parts.consumer(freshId('late-processor'));
-        await late.start({ types: ['ReservationRequested'], handler: seatRush.processor, retry: RETRY });
+        await late.start({
+          types: ['ReservationRequested'],
+          handler: seatRush.processor,
+          retry: SUITE_RETRY,
+        });
         try {
           await eventually(async () => {
             const row = await parts.repository.get(id);

@@ -1,21 +1,18 @@
-import {
-  type Alert,
-  type AlertSink,
-  type ChargeOutcome,
-  createSeatRush,
-  type PaymentGateway,
-  type ReserveResult,
-  type ReserveStrategy,
-  type SaleDefinitionInput,
-  type SaleHookEvent,
-  type SeatRush,
-  type WaitingListStore,
+import type {
+  ChargeOutcome,
+  PaymentGateway,
+  ReserveResult,
+  ReserveStrategy,
+  SaleDefinitionInput,
+  SaleHookEvent,
+  SeatRush,
+  WaitingListStore,
 } from '@seatrush/core';
 import { HookedPublisher, WaitingList } from '@seatrush/core/services';
 import { expect } from 'vitest';
 import { freshId, generalSaleDefinition, units } from './fixtures';
 import { type Check, eventually, type Factory, registerChecks } from './harness';
-import type { PipelineParts } from './pipeline';
+import { admitAll, type PipelineParts, RecordingAlerts, saleRuntime, withSale } from './sale-runtime';
 
 /** The ports `describeSaleHooks` runs a whole sale on; `waitingList` over the same state as `inventory`. */
 export type SaleHooksParts = PipelineParts & { waitingList: WaitingListStore };
@@ -30,15 +27,6 @@ class DecliningPayments implements PaymentGateway {
   }
   refund(input: Parameters<PaymentGateway['refund']>[0]): Promise<void> {
     return this.inner.refund(input);
-  }
-}
-
-class RecordingAlerts implements AlertSink {
-  readonly alerts: Alert[] = [];
-  constructor(private readonly inner: AlertSink) {}
-  async alert(alert: Alert): Promise<void> {
-    this.alerts.push(alert);
-    await this.inner.alert(alert);
   }
 }
 
@@ -61,25 +49,7 @@ async function openSale(
 ): Promise<Sale> {
   const payments = new DecliningPayments(parts.payments);
   const alerts = new RecordingAlerts(parts.alerts);
-  const seatRush = createSeatRush({
-    sale: definition,
-    clock: parts.clock,
-    admissionSecret: 'conformance-suite-admission-secret-0123456789',
-    strategy,
-    retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    loops: { admission: false, sweeper: false, reconciler: false },
-    ports: {
-      waitingRoom: parts.waitingRoom,
-      inventory: parts.inventory,
-      steps: parts.steps,
-      lock: parts.lock,
-      publisher: parts.publisher,
-      consumer: parts.consumer(freshId('processor')),
-      repository: parts.repository,
-      payments,
-      alerts,
-    },
-  });
+  const seatRush = saleRuntime(parts, definition, { strategy, payments, alerts });
   const seen: SaleHookEvent[] = [];
   seatRush.hooks.onAny((event) => {
     seen.push(event);
@@ -90,15 +60,7 @@ async function openSale(
     payments,
     alerts,
     seen,
-    async admit(users) {
-      for (const userId of users) await seatRush.waitingRoom.join({ userId });
-      seatRush.waitingRoom.setAdmissionRate({ usersPerInterval: users.length, maxActive: users.length });
-      await seatRush.waitingRoom.tick();
-      const tokens = new Map<string, string>();
-      for (const userId of users)
-        tokens.set(userId, (await seatRush.waitingRoom.status({ userId }))?.admissionToken ?? '');
-      return tokens;
-    },
+    admit: (users) => admitAll(seatRush, users),
     reserve(userId, token, quantity) {
       return seatRush.reservations.reserve({
         userId,
@@ -112,14 +74,6 @@ async function openSale(
       await seatRush.hooks.idle();
     },
   };
-}
-
-async function withSale(sale: Sale, body: (sale: Sale) => Promise<void>): Promise<void> {
-  try {
-    await body(sale);
-  } finally {
-    await sale.seatRush.stop();
-  }
 }
 
 const typesOf = (seen: SaleHookEvent[], user?: string) =>
