@@ -1,46 +1,19 @@
 /// <reference lib="dom" />
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/server';
-import { operator, startTestApp } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signedInBuyer, signedInOperator, webSuite } from './support/browser';
+import { operator } from './support/harness';
 
 /**
  * The buyer's checkout (CHECKOUT=buyer) in a real browser: Debian's Chromium (scripts/browser.sh)
  * driven by playwright-core, against the app on an ephemeral port with the embedded default.
  */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('the buyer checkout in headless Chromium', () => {
-  let app: RunningApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startTestApp({ CHECKOUT: 'buyer' });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const web = webSuite({ CHECKOUT: 'buyer' });
 
   /** Signs in, queues, is admitted and holds one seat: the page is on the checkout step. */
   async function holdSeat(name: string, seatId: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(app.url);
-    await page.fill('#login-name', name);
-    await page.click('#login-button');
+    const page = await signedInBuyer(web.browser, web.app.url, name);
     await page.click('#join-button');
     await page.waitForSelector(`[data-seat="${seatId}"][data-state="AVAILABLE"]`);
     await page.click(`[data-seat="${seatId}"]`);
@@ -52,7 +25,7 @@ describe('the buyer checkout in headless Chromium', () => {
   }
 
   const seatState = async (seatId: string) =>
-    (await app.platform.runtime.ports.inventory.seatStates('demo'))[seatId];
+    (await web.app.platform.runtime.ports.inventory.seatStates('demo'))[seatId];
 
   it('pays with a declined card, then a 3-D Secure card, and shows the tickets', async () => {
     const page = await holdSeat('Alice', 'floor-A1');
@@ -98,7 +71,7 @@ describe('the buyer checkout in headless Chromium', () => {
     const carol = await holdSeat('Carol', 'floor-A2');
     expect(await carol.isVisible('#checkout')).toBe(true);
 
-    const activity = (await operator(app.url).request('GET', '/api/operator/checkout')).body;
+    const activity = (await operator(web.app.url).request('GET', '/api/operator/checkout')).body;
     expect(activity.failures).toContainEqual(
       expect.objectContaining({ kind: 'FAILED', code: 'CHECKOUT_ABANDONED' }),
     );
@@ -106,11 +79,7 @@ describe('the buyer checkout in headless Chromium', () => {
   });
 
   it('shows the operator the payments in progress and the failures', async () => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${app.url}/operator.html`);
-    await page.fill('#op-token', 'test-operator-token-0123456789');
-    await page.click('#op-login-button');
-    await page.waitForSelector('#view-dashboard:not(.hidden)');
+    const page = await signedInOperator(web.browser, web.app.url);
     await page.waitForSelector('#checkout-in-progress tr[data-reservation]');
     expect(await page.textContent('#checkout-failures')).toContain('CHECKOUT_ABANDONED');
     expect(await page.textContent('#checkout-failures')).toContain('card_declined');

@@ -1,50 +1,18 @@
 /// <reference lib="dom" />
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/server';
-import { Buyer, generalSale, OPERATOR_TOKEN, openSale, operator, startTestApp } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { consoleErrorsOf, signedInBuyer, signedInOperator, webSuite } from './support/browser';
+import { Buyer, generalSale, openSale, operator, startTestApp } from './support/harness';
 
 /**
  * The whole sale in a real browser: Debian's Chromium (installed by scripts/browser.sh) driven by
  * playwright-core, against the app on an ephemeral port with the embedded default.
  */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('the web client in headless Chromium', () => {
-  let app: RunningApp;
-  let browser: Browser;
+  // a payment that takes a moment, so the hold and its countdown are on screen before the result
+  const web = webSuite({ PAYMENT_LATENCY_MS: '1500' });
 
-  beforeAll(async () => {
-    // a payment that takes a moment, so the hold and its countdown are on screen before the result
-    app = await startTestApp({ PAYMENT_LATENCY_MS: '1500' });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
-  async function signIn(name: string, path = '/'): Promise<Page> {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(app.url + path);
-    await page.fill('#login-name', name);
-    await page.click('#login-button');
-    await page.waitForSelector('#view-sale:not(.hidden)');
-    return page;
-  }
+  const signIn = (name: string, path = '/') => signedInBuyer(web.browser, web.app.url + path, name);
 
   it('buys a seat from the queue to the confirmation, and a second browser sees it sold', async () => {
     const alice = await signIn('Alice');
@@ -64,9 +32,9 @@ describe('the web client in headless Chromium', () => {
     await alice.waitForSelector('#view-result:not(.hidden)', { timeout: 15_000 });
     expect(await alice.getAttribute('#result-detail', 'data-status')).toBe('CONFIRMED');
     expect(await alice.textContent('#result-title')).toBe('You have your tickets!');
-    const heldOrSold = Object.values(await app.platform.runtime.ports.inventory.seatStates('demo')).filter(
-      (s) => s !== 'AVAILABLE',
-    );
+    const heldOrSold = Object.values(
+      await web.app.platform.runtime.ports.inventory.seatStates('demo'),
+    ).filter((s) => s !== 'AVAILABLE');
     expect(heldOrSold).toEqual(['CONFIRMED']);
 
     const bob = await signIn('Bob');
@@ -78,7 +46,7 @@ describe('the web client in headless Chromium', () => {
   });
 
   it('keeps a waiting buyer in place across a refresh and moves them to the seat map on admission', async () => {
-    const op = operator(app.url);
+    const op = operator(web.app.url);
     expect((await op.request('POST', '/api/operator/sales/demo/pause')).status).toBe(200);
     try {
       const carol = await signIn('Carol');
@@ -101,10 +69,7 @@ describe('the web client in headless Chromium', () => {
     // no worker: the hold is never paid, so the sweeper gives the seat back when its time is up
     const idle = await startTestApp({ WORKER: 'false', HOLD_MS: '3000' });
     try {
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(idle.url);
-      await page.fill('#login-name', 'Dan');
-      await page.click('#login-button');
+      const page = await signedInBuyer(web.browser, idle.url, 'Dan');
       await page.click('#join-button');
       await page.waitForSelector('[data-seat="lower-C1"][data-state="AVAILABLE"]');
       await page.click('[data-seat="lower-C1"]');
@@ -120,7 +85,7 @@ describe('the web client in headless Chromium', () => {
   });
 
   it('tells the next buyer a general-admission sale is sold out, live', async () => {
-    await openSale(app.url, generalSale('mini', 1));
+    await openSale(web.app.url, generalSale('mini', 1));
     const first = await signIn('Eve', '/?sale=mini');
     const second = await signIn('Fred', '/?sale=mini');
     for (const page of [first, second]) {
@@ -136,20 +101,10 @@ describe('the web client in headless Chromium', () => {
     expect(await second.textContent('#general-left')).toBe('0 tickets left');
   });
 
-  /** The page's console errors and uncaught exceptions, as they come. */
-  function consoleErrorsOf(page: Page): string[] {
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    return errors;
-  }
-
   it('logs no console error for the expected states: signed out, not in the queue, not on the waiting list', async () => {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await web.browser.newContext()).newPage();
     const errors = consoleErrorsOf(page);
-    await page.goto(app.url);
+    await page.goto(web.app.url);
     await page.waitForSelector('#view-login:not(.hidden)');
     await page.fill('#login-name', 'Gina');
     await page.click('#login-button');
@@ -164,16 +119,13 @@ describe('the web client in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  /** Signs the operator in on a fresh page of the dashboard (its setup runs on the page first). */
-  async function signInOperator(setup: (page: Page) => Promise<unknown> = async () => {}) {
-    const page = await (await browser.newContext()).newPage();
-    const errors = consoleErrorsOf(page);
-    await setup(page);
-    await page.goto(`${app.url}/operator.html`);
-    await page.waitForSelector('#view-op-login:not(.hidden)');
-    await page.fill('#op-token', OPERATOR_TOKEN);
-    await page.click('#op-login-button');
-    await page.waitForSelector('#view-dashboard:not(.hidden)');
+  /** The operator's dashboard, and its console errors from the start. */
+  async function signInOperator(setup: (page: Page) => Promise<unknown> = async () => undefined) {
+    let errors: string[] = [];
+    const page = await signedInOperator(web.browser, web.app.url, async (page) => {
+      errors = consoleErrorsOf(page);
+      await setup(page);
+    });
     return { page, errors };
   }
 
@@ -202,7 +154,7 @@ describe('the web client in headless Chromium', () => {
 
   it('counts a buyer among the active buyers until their checkout, and no longer', async () => {
     const saleId = `checkout-ends-${Date.now()}`; // a retry defines a sale of its own
-    await openSale(app.url, generalSale(saleId, 10));
+    await openSale(web.app.url, generalSale(saleId, 10));
     const { page, errors } = await signInOperator();
     await page.selectOption('#dash-sale', saleId);
     await page.waitForFunction(
@@ -216,7 +168,7 @@ describe('the web client in headless Chromium', () => {
         count,
         { timeout: 15_000 },
       );
-    const buyer = await new Buyer(app.url).login('Ivy');
+    const buyer = await new Buyer(web.app.url).login('Ivy');
     await buyer.enter(saleId);
     await activeIs(1);
     const held = await buyer.reserve(saleId, { quantity: 1 }, 'ivy-1');
@@ -254,7 +206,7 @@ describe('the web client in headless Chromium', () => {
     expect(await page.isDisabled('#op-open')).toBe(true);
     expect(await page.isDisabled('#op-warm')).toBe(true);
     // a run of the reconciler, as its loop makes one (not the Reconcile button), reaches the page
-    const demo = app.platform.runtime.sale('demo');
+    const demo = web.app.platform.runtime.sale('demo');
     if (!demo) throw new Error('the demo sale is not served');
     const run = await demo.reconciler.reconcile('demo');
     await page.waitForFunction(

@@ -2,13 +2,12 @@
 
 import { memoryPorts } from '@seatrush/core';
 import { ManualClock } from '@seatrush/core/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/server';
-import { Buyer, generalSale, OPERATOR_TOKEN, operator, startTestApp } from './support/harness';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signedInBuyer, signedInOperator, webSuite } from './support/browser';
+import { Buyer, generalSale, operator } from './support/harness';
 import { createSale, joinWith } from './support/queueing';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 /** Nobody loses their place while the test's clock jumps ahead. */
 const admission = (extra: Record<string, number> = {}) => ({
   usersPerInterval: 1_000,
@@ -20,30 +19,13 @@ const admission = (extra: Record<string, number> = {}) => ({
 
 describe('invitations, the pre-queue and adaptive admission in headless Chromium', () => {
   const clock = new ManualClock(Date.now());
-  let app: RunningApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startTestApp(
-      { DEMO_SALE: 'none', ADAPTIVE_INTERVAL_MS: '3600000' },
-      { ports: { ...memoryPorts(), clock } },
-    );
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const web = webSuite(
+    { DEMO_SALE: 'none', ADAPTIVE_INTERVAL_MS: '3600000' },
+    { ports: { ...memoryPorts(), clock } },
+  );
 
   async function signIn(name: string, path: string): Promise<{ page: Page; userId: string }> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(app.url + path);
-    await page.fill('#login-name', name);
-    await page.click('#login-button');
-    await page.waitForSelector('#view-sale:not(.hidden)');
+    const page = await signedInBuyer(web.browser, web.app.url + path, name);
     // the id an operator's invitation is made out to, shown on the buyer's name
     const title = (await page.getAttribute('#who-name', 'title')) ?? '';
     return { page, userId: title.replace('Your user id: ', '') };
@@ -52,7 +34,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
   it('counts down in the pre-queue and moves on by itself at the opening', async () => {
     const opensAt = clock.now() + 300_000;
     await createSale(
-      app.url,
+      web.app.url,
       { ...generalSale('web-pre', 10, { opensAt, admission: admission() }), queueing: { preQueue: true } },
       ['warm-up'],
     );
@@ -67,13 +49,13 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
 
   it('joins with the invitation of the join link, and says why a refused one cannot be used', async () => {
     await createSale(
-      app.url,
+      web.app.url,
       generalSale('web-inv', 10, { admission: admission({ intervalMs: 3_600_000 }) }),
       ['warm-up', 'open'],
     );
-    const earlier = await new Buyer(app.url).login('Earlier');
+    const earlier = await new Buyer(web.app.url).login('Earlier');
     expect((await joinWith(earlier, 'web-inv')).body.queue.state).toBe('WAITING');
-    const op = operator(app.url);
+    const op = operator(web.app.url);
     const invite = async (userId: string) =>
       (
         await op.request('POST', '/api/operator/sales/web-inv/invitations', {
@@ -83,7 +65,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
 
     // someone else's link: refused with the reason, then the page joins the normal line
     const { page: eve, userId: eveId } = await signIn('Eve', '/?sale=web-inv');
-    await eve.goto(app.url + (await invite(earlier.userId)));
+    await eve.goto(web.app.url + (await invite(earlier.userId)));
     await eve.waitForSelector('#view-sale:not(.hidden)');
     await eve.click('#join-button');
     await eve.waitForSelector('#toast');
@@ -96,7 +78,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
     const { page: vip } = await signIn('Vip', '/?sale=web-inv');
     const vipId = (await vip.getAttribute('#who-name', 'title'))?.replace('Your user id: ', '') ?? '';
     expect(vipId).not.toBe(eveId);
-    await vip.goto(app.url + (await invite(vipId)));
+    await vip.goto(web.app.url + (await invite(vipId)));
     await vip.waitForSelector('#view-sale:not(.hidden)');
     await vip.click('#join-button');
     await vip.waitForSelector('#view-seats:not(.hidden)');
@@ -104,15 +86,12 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
   }, 60_000);
 
   it('turns adaptive admission on from the dashboard and shows its decision', async () => {
-    await createSale(app.url, generalSale('web-ad', 10, { admission: admission({ usersPerInterval: 10 }) }), [
-      'warm-up',
-      'open',
-    ]);
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${app.url}/operator.html`);
-    await page.fill('#op-token', OPERATOR_TOKEN);
-    await page.click('#op-login-button');
-    await page.waitForSelector('#view-dashboard:not(.hidden)');
+    await createSale(
+      web.app.url,
+      generalSale('web-ad', 10, { admission: admission({ usersPerInterval: 10 }) }),
+      ['warm-up', 'open'],
+    );
+    const page = await signedInOperator(web.browser, web.app.url);
     await page.selectOption('#dash-sale', 'web-ad');
     await page.waitForFunction(
       () => (document.getElementById('adaptive-max') as HTMLInputElement).value === '20',
@@ -130,7 +109,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
     );
     // healthy: one step up from 10, held to the maximum of 15
     expect(await page.textContent('#adaptive-rate')).toBe('15 per interval');
-    const { body } = await operator(app.url).request('GET', '/api/operator/sales/web-ad/adaptive');
+    const { body } = await operator(web.app.url).request('GET', '/api/operator/sales/web-ad/adaptive');
     expect(body.adaptive).toMatchObject({
       enabled: true,
       policy: { minUsersPerInterval: 2, maxUsersPerInterval: 15 },

@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { chromium } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { loadSeatsFromStore } from '../src/http/seat-map';
 import { runRebuildReadSide } from '../src/ops/rebuild-read-side';
 import type { RunningApp } from '../src/server';
+import { launchChromium, signedInOperator } from './support/browser';
 import { Buyer, operator, pool, sleep, startTestApp } from './support/harness';
 
 /** Which request (or control read) issued a Redis command: the tag of the async context it ran in. */
@@ -315,17 +315,9 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
     expect(unknown.body.error.code).toBe('UNKNOWN_SEAT');
 
     // the operator page's seat history panel shows the same answer
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      await page.goto(`${app.url}/operator.html`);
-      await page.waitForSelector('#view-op-login:not(.hidden)');
-      await page.fill('#op-token', 'test-operator-token-0123456789');
-      await page.click('#op-login-button');
-      await page.waitForSelector('#view-dashboard:not(.hidden)');
+      const page = await signedInOperator(browser, app.url);
       // the stats panel says where its stock figures come from and how stale they may be
       const source = await page.waitForSelector('#stats-source[data-source="read-side"]');
       expect(await source.textContent()).toMatch(

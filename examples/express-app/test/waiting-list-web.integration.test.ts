@@ -1,34 +1,16 @@
 /// <reference lib="dom" />
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningApp } from '../src/server';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signedInBuyer, webSuite } from './support/browser';
 import { holdPayments } from './support/event-stream';
-import { Buyer, generalSale, openSale, startTestApp } from './support/harness';
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'];
+import { Buyer, generalSale, openSale } from './support/harness';
 
 /** The waiting list in the web client (headless Chromium from scripts/browser.sh, embedded default). */
 describe('the waiting list in the web client', () => {
-  let app: RunningApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const web = webSuite();
 
   async function onSeatMap(name: string, sale: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${app.url}/?sale=${sale}`);
-    await page.fill('#login-name', name);
-    await page.click('#login-button');
+    const page = await signedInBuyer(web.browser, `${web.app.url}/?sale=${sale}`, name);
     await page.click('#join-button');
     await page.waitForSelector('#view-seats:not(.hidden)');
     return page;
@@ -36,9 +18,9 @@ describe('the waiting list in the web client', () => {
 
   it('joins when sold out, gets the offer pushed with a countdown, claims it and is confirmed', async () => {
     const sale = 'wl-web';
-    await openSale(app.url, generalSale(sale, 1));
-    const gate = holdPayments(app);
-    const ann = await new Buyer(app.url).login('Web-Ann');
+    await openSale(web.app.url, generalSale(sale, 1));
+    const gate = holdPayments(web.app);
+    const ann = await new Buyer(web.app.url).login('Web-Ann');
     gate.block(ann.userId);
     await ann.enter(sale);
     const held = await ann.reserve(sale, { quantity: 1 }, 'web-ann-1');
