@@ -16,7 +16,9 @@ const payments: PaymentGateway = {
 };
 
 /** A Fastify server with the package under /api (an in-memory runtime, one big sale) and bare routes beside it. */
-export async function benchApp(options: { streamsPerAddress?: number; memory?: boolean } = {}): Promise<{
+export async function benchApp(
+  options: { streamsPerAddress?: number; memory?: boolean; listen?: boolean } = {},
+): Promise<{
   app: FastifyInstance;
   api: SeatRushHttp;
   runtime: SeatRushRuntime;
@@ -85,7 +87,7 @@ export async function benchApp(options: { streamsPerAddress?: number; memory?: b
       .send(result.ok ? { reservationId: result.reservationId } : result);
   });
   await app.register(fastifyPlugin(api), { prefix: '/api' });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (options.listen !== false) await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,
     api,
@@ -99,6 +101,6 @@ export async function benchApp(options: { streamsPerAddress?: number; memory?: b
       await servers?.close();
       await redisGuard?.close();
     },
-    base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    base: options.listen === false ? '' : `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
   };
 }

@@ -270,5 +270,6 @@ async function streamMemory(server: string, label: string): Promise<void> {
 if (only !== 'streams') await throughput();
 if (only !== 'throughput') {
   await streamMemory('./sse-server.js', 'SeatRush (seat-map stream through Fastify)');
+  await streamMemory('./sse-node-server.js', 'SeatRush (seat-map stream on node:http, nodeHandler)');
   await streamMemory('./bare-sse-server.js', 'bare node:http, the floor');
 }

@@ -16,6 +16,7 @@ export default defineConfig({
     'sse-server': 'bench/sse-server.ts',
     load: 'bench/load.ts',
     'bare-sse-server': 'bench/bare-sse-server.ts',
+    'sse-node-server': 'bench/sse-node-server.ts',
   },
   outDir: 'dist/bench',
   format: ['esm'],

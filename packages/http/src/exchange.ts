@@ -29,4 +29,10 @@ export interface SeatRushResponse {
   write(chunk: string | Uint8Array): boolean;
   end(chunk?: string | Uint8Array): unknown;
   once(event: 'close', listener: () => void): unknown;
+  /**
+   * When present (node:http's responses have it), an event stream listens with it: one listener
+   * function shared by every stream, called with the response as `this`, instead of a closure and
+   * a `once` wrapper per stream.
+   */
+  on?(event: 'close', listener: (this: SeatRushResponse) => void): unknown;
 }

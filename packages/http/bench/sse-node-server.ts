@@ -1,0 +1,20 @@
+/**
+ * The SSE memory benchmark's server on node:http alone (`nodeHandler`, no framework): what the
+ * package's streams cost over bare node:http, without Fastify's per-request objects.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nodeHandler } from '../src';
+import { benchApp } from './bench-app';
+
+const { api } = await benchApp({ streamsPerAddress: 1_000, memory: true, listen: false });
+const server = createServer(nodeHandler(api, { basePath: '/api' }));
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+process.send?.({ port: (server.address() as AddressInfo).port });
+process.on('message', () => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  process.send?.({ heap: heapUsed, rss, streams: api.streams });
+});
