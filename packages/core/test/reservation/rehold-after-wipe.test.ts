@@ -26,15 +26,8 @@ async function autoPay(sale = generalSale({ capacity: 3 })) {
       quantity: 1,
     },
   ) => {
-    const tokens = await s.admit(userId);
-    const held = await s.reservations.reserve({
-      userId,
-      idempotencyKey: `k-${userId}`,
-      selection,
-      admissionToken: tokens[userId]!,
-    });
-    if (!held.ok) throw new Error(held.code);
-    return { reservationId: held.reservationId, event: s.requested(held.reservationId) };
+    const reservationId = await s.holdFor(userId, selection);
+    return { reservationId, event: s.requested(reservationId) };
   };
   const reserveInStore = (userId: string, reservationId: string, idempotencyKey: string) =>
     store.reserve({

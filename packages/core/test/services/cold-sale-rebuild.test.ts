@@ -73,21 +73,14 @@ describe('a sale the store lost is rebuilt without an operator (issue 20)', () =
 
   it('the processor retries a hold missing from a cold sale instead of failing it, then confirms it', async () => {
     const s = await servicesFor(generalSale({ capacity: 10 }));
-    const { alice } = await s.admit('alice');
-    const held = await s.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'k-alice',
-      selection: { kind: 'quantity', quantity: 1 },
-      admissionToken: alice,
-    });
-    if (!held.ok) throw new Error(held.code);
+    const reservationId = await s.holdFor('alice', { kind: 'quantity', quantity: 1 });
     const { store, wipe } = wipeableStore(s.inventory);
     const processor = s.processorOver(store);
     wipe();
-    const event = s.requested(held.reservationId);
+    const event = s.requested(reservationId);
     await expect(processor.handle(event)).rejects.toBeInstanceOf(SaleNotWarmError);
     // recorded, not failed, not charged, nothing published: the consumer retries it
-    expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+    expect(await s.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
     expect(s.payments.charges()).toEqual([]);
     expect(s.published('ReservationFailed')).toEqual([]);
 
@@ -98,20 +91,13 @@ describe('a sale the store lost is rebuilt without an operator (issue 20)', () =
     }).rebuildIfCold('sale-ga');
     expect(report).toMatchObject({ outcome: 'RESTORED', holdsRestored: 1 });
     await processor.handle(event);
-    expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await s.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
     expect(await store.counts('sale-ga')).toMatchObject({ available: 9, held: 0, confirmed: 1 });
   });
 
   it('a confirm refused SALE_NOT_WARM after the charge is retried, charged once, not refunded', async () => {
     const s = await servicesFor(generalSale({ capacity: 10 }));
-    const { bob } = await s.admit('bob');
-    const held = await s.reservations.reserve({
-      userId: 'bob',
-      idempotencyKey: 'k-bob',
-      selection: { kind: 'quantity', quantity: 1 },
-      admissionToken: bob,
-    });
-    if (!held.ok) throw new Error(held.code);
+    const reservationId = await s.holdFor('bob', { kind: 'quantity', quantity: 1 });
     let wiped = true;
     const processor = s.processorOver(
       // the store is lost between the charge and the confirm
@@ -119,14 +105,14 @@ describe('a sale the store lost is rebuilt without an operator (issue 20)', () =
         confirm: async (input) => (wiped ? { ok: false, code: 'SALE_NOT_WARM' } : s.inventory.confirm(input)),
       }),
     );
-    const event = s.requested(held.reservationId);
+    const event = s.requested(reservationId);
     await expect(processor.handle(event)).rejects.toMatchObject({ code: 'SALE_NOT_WARM' });
-    expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+    expect(await s.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
     wiped = false;
     await processor.handle(event);
-    expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await s.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
     expect(s.payments.refunds()).toEqual([]);
-    expect(new Set(s.payments.charges().map((c) => c.idempotencyKey))).toEqual(new Set([held.reservationId]));
+    expect(new Set(s.payments.charges().map((c) => c.idempotencyKey))).toEqual(new Set([reservationId]));
   });
 
   it('one rebuild per sale however many answers trigger it; a failure is alerted and paused', async () => {

@@ -86,6 +86,22 @@ export async function servicesFor(sale: SaleDefinitionInput, options: { strategy
     return tokensByUser;
   }
 
+  /**
+   * Reserves `selection` for `userId` under the key `k-${userId}`, with `admissionToken` or else
+   * admitting the user first; answers the reservation id. A refusal throws.
+   */
+  async function holdFor(userId: string, selection: Selection, admissionToken?: string): Promise<string> {
+    const token = admissionToken ?? (await admit(userId))[userId];
+    const result = await reservations.reserve({
+      userId,
+      idempotencyKey: `k-${userId}`,
+      selection,
+      admissionToken: token,
+    });
+    if (!result.ok) throw new Error(result.code);
+    return result.reservationId;
+  }
+
   /** The ReservationRequested event published for `reservationId`. */
   function requested(reservationId: string): EventOf<'ReservationRequested'> {
     const event = bus
@@ -116,6 +132,7 @@ export async function servicesFor(sale: SaleDefinitionInput, options: { strategy
     processor,
     processorOver,
     admit,
+    holdFor,
     requested,
     published,
     saleId: String(sale.id),

@@ -30,13 +30,7 @@ async function withHolds(count: number, sale = generalSale({ capacity: 20 })) {
       sale.inventory.kind === 'assigned'
         ? { kind: 'seats', seatIds: [`A${i + 1}`] }
         : { kind: 'quantity', quantity: 1 };
-    const result = await s.reservations.reserve({
-      userId,
-      idempotencyKey: `k-${userId}`,
-      selection,
-      admissionToken: tokens[userId],
-    });
-    if (!result.ok) throw new Error(result.code);
+    await s.holdFor(userId, selection, tokens[userId]);
     s.clock.advance(1_000); // holds expire one second apart
   }
   return s;

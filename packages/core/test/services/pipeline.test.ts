@@ -22,6 +22,15 @@ import { startInMemorySale, withOverrides } from './harness';
 const startSale = (sale: SaleDefinitionInput, options: Partial<InMemorySeatRushOptions> = {}) =>
   startInMemorySale(sale, { retry: { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 4 }, ...options });
 
+/** Admission ticking every 100 ms on a real timer, with sessions and heartbeats outlasting a test. */
+const admittingEvery100Ms = {
+  usersPerInterval: 5,
+  intervalMs: 100,
+  maxActive: 10,
+  sessionMs: 60_000,
+  heartbeatTimeoutMs: 60_000,
+};
+
 const one: Selection = { kind: 'quantity', quantity: 1 };
 
 function accepted(result: ReserveResult): string {
@@ -457,16 +466,7 @@ describe('createSeatRush', () => {
 
   it('opens on schedule from the admission loop', async () => {
     const seatRush = createInMemorySeatRush({
-      sale: generalSale({
-        opensAt: Date.now() + 150,
-        admission: {
-          usersPerInterval: 5,
-          intervalMs: 100,
-          maxActive: 10,
-          sessionMs: 60_000,
-          heartbeatTimeoutMs: 60_000,
-        },
-      }),
+      sale: generalSale({ opensAt: Date.now() + 150, admission: admittingEvery100Ms }),
     });
     await seatRush.start();
     expect(seatRush.state).toBe('READY');
@@ -476,15 +476,7 @@ describe('createSeatRush', () => {
 
   it('runs the admission tick on its own loop once started, and stops it', async () => {
     const seatRush = createInMemorySeatRush({
-      sale: generalSale({
-        admission: {
-          usersPerInterval: 5,
-          intervalMs: 100,
-          maxActive: 10,
-          sessionMs: 60_000,
-          heartbeatTimeoutMs: 60_000,
-        },
-      }),
+      sale: generalSale({ admission: admittingEvery100Ms }),
     });
     await seatRush.start();
     await seatRush.waitingRoom.join({ userId: 'alice' });

@@ -32,15 +32,8 @@ describe('ReservationProcessor (auto-pay): a confirmed reservation is never refu
   for (const { name, sale, selection, seatsAfter } of cases) {
     it(name, async () => {
       const s = await servicesFor(sale);
-      const tokens = await s.admit('alice');
-      const held = await s.reservations.reserve({
-        userId: 'alice',
-        idempotencyKey: 'k-alice',
-        selection,
-        admissionToken: tokens.alice,
-      });
-      if (!held.ok) throw new Error(held.code);
-      const event = s.requested(held.reservationId);
+      const reservationId = await s.holdFor('alice', selection);
+      const event = s.requested(reservationId);
 
       const { store, wipe } = wipeableStore(s.inventory);
       let interceptGetHold = true;
@@ -52,7 +45,7 @@ describe('ReservationProcessor (auto-pay): a confirmed reservation is never refu
         if (!interceptGetHold) return getHold(saleId, reservationId);
         interceptGetHold = false;
         await processor.handle(event);
-        expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'CONFIRMED' });
+        expect(await s.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
         wipe();
         await new RebuildService({ repository: s.repository, inventory: store, clock: s.clock }).rebuild(
           s.saleId,
@@ -63,7 +56,7 @@ describe('ReservationProcessor (auto-pay): a confirmed reservation is never refu
 
       expect(s.payments.refunds()).toEqual([]);
       expect(s.payments.charges()).toHaveLength(1);
-      expect(await s.repository.get(held.reservationId)).toMatchObject({ status: 'CONFIRMED' });
+      expect(await s.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
       if (seatsAfter) expect(await store.seatStates(s.saleId)).toMatchObject(seatsAfter);
       expect(await store.counts(s.saleId)).toMatchObject({ confirmed: 2, held: 0, available: 6 });
     });

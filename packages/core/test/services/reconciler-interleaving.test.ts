@@ -37,27 +37,10 @@ function reconcilerWithGap(s: Services, between: () => Promise<void>): Reconcile
   return new Reconciler({ ...s, inventory, repository, publisher: s.bus });
 }
 
-/** Reserves for `userId` and answers the reservation id (the hold only: no worker has run). */
-async function hold(
-  s: Services,
-  userId: string,
-  selection: Parameters<Services['reservations']['reserve']>[0]['selection'],
-) {
-  const tokens = await s.admit(userId);
-  const result = await s.reservations.reserve({
-    userId,
-    idempotencyKey: `k-${userId}`,
-    selection,
-    admissionToken: tokens[userId],
-  });
-  if (!result.ok) throw new Error(result.code);
-  return result.reservationId;
-}
-
 describe('Reconciler: a reservation confirmed between its reads of the store and of the truth', () => {
   it('keeps the sold seat confirmed while it frees the seat nobody bought', async () => {
     const s = await servicesFor(seatedSale());
-    const alice = await hold(s, 'alice', { kind: 'seats', seatIds: ['A1'] });
+    const alice = await s.holdFor('alice', { kind: 'seats', seatIds: ['A1'] });
     await s.processor.handle(s.requested(alice));
     // The store drifted: A2 is confirmed in it, but nobody bought A2 (a repair is due).
     await s.inventory.load({
@@ -69,7 +52,7 @@ describe('Reconciler: a reservation confirmed between its reads of the store and
       ticketsPerUser: 4,
       confirmedPerUser: { alice: 1 },
     });
-    const bob = await hold(s, 'bob', { kind: 'seats', seatIds: ['A3'] });
+    const bob = await s.holdFor('bob', { kind: 'seats', seatIds: ['A3'] });
     // the worker inserts bob's reservation, charges him and confirms A3 between the two reads
     const reconciler = reconcilerWithGap(s, () => s.processor.handle(s.requested(bob)));
 
@@ -109,9 +92,9 @@ describe('Reconciler: a reservation confirmed between its reads of the store and
 
   it('finds nothing to repair when the store and the truth agree but for that sale', async () => {
     const s = await servicesFor(seatedSale());
-    const alice = await hold(s, 'alice', { kind: 'seats', seatIds: ['A1'] });
+    const alice = await s.holdFor('alice', { kind: 'seats', seatIds: ['A1'] });
     await s.processor.handle(s.requested(alice));
-    const bob = await hold(s, 'bob', { kind: 'seats', seatIds: ['A3'] });
+    const bob = await s.holdFor('bob', { kind: 'seats', seatIds: ['A3'] });
     const reconciler = reconcilerWithGap(s, () => s.processor.handle(s.requested(bob)));
 
     // read before the truth, bob's seat is HELD; the truth has it sold: the store is read again
@@ -128,7 +111,7 @@ describe('Reconciler: a reservation confirmed between its reads of the store and
 
   it('never lowers confirmed units below what is sold (general admission)', async () => {
     const s = await servicesFor(generalSale({ capacity: 5 }));
-    const alice = await hold(s, 'alice', { kind: 'quantity', quantity: 1 });
+    const alice = await s.holdFor('alice', { kind: 'quantity', quantity: 1 });
     await s.processor.handle(s.requested(alice));
     // The store drifted: 2 units confirmed, 1 sold (a repair is due).
     await s.inventory.load({
@@ -142,7 +125,7 @@ describe('Reconciler: a reservation confirmed between its reads of the store and
     });
     // the load counted alice's unit and the drifted one as confirmed, through `available`
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 3, confirmed: 2 });
-    const bob = await hold(s, 'bob', { kind: 'quantity', quantity: 2 });
+    const bob = await s.holdFor('bob', { kind: 'quantity', quantity: 2 });
     const reconciler = reconcilerWithGap(s, () => s.processor.handle(s.requested(bob)));
 
     await reconciler.reconcile(s.saleId);

@@ -11,17 +11,22 @@ async function withSales(seats: string[]) {
   const tokens = await s.admit(...users);
   for (const [i, seat] of seats.entries()) {
     const userId = users[i]!;
-    const result = await s.reservations.reserve({
-      userId,
-      idempotencyKey: `k-${userId}`,
-      selection: { kind: 'seats', seatIds: [seat] },
-      admissionToken: tokens[userId],
-    });
-    if (!result.ok) throw new Error(result.code);
-    await s.processor.handle(s.requested(result.reservationId));
+    const reservationId = await s.holdFor(userId, { kind: 'seats', seatIds: [seat] }, tokens[userId]);
+    await s.processor.handle(s.requested(reservationId));
   }
   const reconciler = new Reconciler({ ...s, publisher: s.bus });
-  return { ...s, reconciler };
+  /** The store as an old snapshot left it: nothing sold, every seat available. */
+  const loadNothingSold = () =>
+    s.inventory.load({
+      saleId: s.saleId,
+      initialStock: 8,
+      available: 8,
+      seatIds: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'],
+      confirmedSeatIds: [],
+      ticketsPerUser: 4,
+      confirmedPerUser: {},
+    });
+  return { ...s, reconciler, loadNothingSold };
 }
 
 describe('Reconciler', () => {
@@ -43,15 +48,7 @@ describe('Reconciler', () => {
   it('repairs a drifted store from the repository, records it and alerts', async () => {
     const s = await withSales(['A1', 'A2', 'A3']);
     // Redis lost its data and came back from an old snapshot: nothing sold, everything available
-    await s.inventory.load({
-      saleId: s.saleId,
-      initialStock: 8,
-      available: 8,
-      seatIds: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'],
-      confirmedSeatIds: [],
-      ticketsPerUser: 4,
-      confirmedPerUser: {},
-    });
+    await s.loadNothingSold();
     const report = await s.reconciler.reconcile(s.saleId);
     expect(report).toMatchObject({ consistent: false, repaired: true, storeConfirmed: 0, truthConfirmed: 3 });
     expect(report.problems).toEqual([
@@ -78,15 +75,7 @@ describe('Reconciler', () => {
 
   it('only reports when asked not to repair, with a critical alert', async () => {
     const s = await withSales(['A1']);
-    await s.inventory.load({
-      saleId: s.saleId,
-      initialStock: 8,
-      available: 8,
-      seatIds: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8'],
-      confirmedSeatIds: [],
-      ticketsPerUser: 4,
-      confirmedPerUser: {},
-    });
+    await s.loadNothingSold();
     const report = await s.reconciler.reconcile(s.saleId, { repair: false });
     expect(report).toMatchObject({ consistent: false, repaired: false });
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 8 });
