@@ -65,6 +65,75 @@ const partialLoss: Loss = async (redis, ns, answers) => {
   return redis.del(...keys);
 };
 
+/**
+ * A runtime (auto-pay) over a Redis of the test's own, the shared PostgreSQL and Kafka, with one
+ * open sale of CAPACITY units; the worker's row writes wait until `openGate`, so it lags behind a
+ * loss and the rebuild. Cleaned up by `cleanups`.
+ */
+async function gatedSale(cleanups: Array<() => Promise<void>>) {
+  const ns = uniqueName('rhw');
+  // a Redis of the test's own: FLUSHALL is the wipe, and no shared server is touched
+  const server: RedisProcess = await startRedis([]);
+  const redis = new Redis(server.url);
+  const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
+  const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
+  const ports = combineBundles(
+    redisPorts(redis, { keyPrefix: `${ns}:` }),
+    pgBundle,
+    kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
+  );
+  // the worker's row writes wait until the gate opens: it lags behind the wipe and the rebuild
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    openGate = resolve;
+  });
+  const real = ports.repository;
+  const insertMany = real.insertMany.bind(real);
+  const repository: ReservationRepository = new Proxy(real, {
+    get(target, property, receiver) {
+      if (property === 'insertMany') {
+        return async (rows: Parameters<ReservationRepository['insertMany']>[0]) => {
+          await gate;
+          return insertMany(rows);
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const payments = new FakePaymentGateway();
+  const alerts = new MemoryAlertSink();
+  const runtime = createSeatRushRuntime({
+    ports: { ...ports, repository },
+    alerts,
+    admissionSecret: 'rehold-after-wipe-integration-secret-0123',
+    payments,
+    checkout: 'auto',
+    loops: { admission: false },
+    reconcileIntervalMs: 3_600_000,
+  });
+  cleanups.push(async () => {
+    openGate();
+    await runtime.close();
+    await removeNamespace(ns, { db, kafkaBrokers: services.kafkaBrokers });
+    await redis.quit();
+    await server.destroy();
+    await db.end();
+  });
+  await runtime.start();
+  const sale: RuntimeSale = await runtime.define({
+    id: SALE,
+    name: 'Wiped mid-rush',
+    inventory: { kind: 'general', capacity: CAPACITY, tier: 'std' },
+    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
+    opensAt: 0,
+    holdMs: 120_000,
+    admission: { usersPerInterval: 1_000, intervalMs: 1_000, maxActive: 1_000, sessionMs: 600_000 },
+    limits: { ticketsPerUser: 1 },
+  });
+  return { ns, redis, db, runtime, sale, alerts, payments, openGate };
+}
+
 describe('a wiped Redis loses no acknowledged hold: the worker holds again what the rebuild could not know', () => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -81,66 +150,7 @@ describe('a wiped Redis loses no acknowledged hold: the worker holds again what 
   ])(
     'after $loss, every buyer told HELD before, during and after it is CONFIRMED; Redis agrees with PostgreSQL',
     async ({ lose, after }) => {
-      const ns = uniqueName('rhw');
-      // a Redis of the test's own: FLUSHALL is the wipe, and no shared server is touched
-      const server: RedisProcess = await startRedis([]);
-      const redis = new Redis(server.url);
-      const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
-      const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
-      const ports = combineBundles(
-        redisPorts(redis, { keyPrefix: `${ns}:` }),
-        pgBundle,
-        kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
-      );
-      // the worker's row writes wait until the gate opens: it lags behind the wipe and the rebuild
-      let openGate!: () => void;
-      const gate = new Promise<void>((resolve) => {
-        openGate = resolve;
-      });
-      const real = ports.repository;
-      const insertMany = real.insertMany.bind(real);
-      const repository: ReservationRepository = new Proxy(real, {
-        get(target, property, receiver) {
-          if (property === 'insertMany') {
-            return async (rows: Parameters<ReservationRepository['insertMany']>[0]) => {
-              await gate;
-              return insertMany(rows);
-            };
-          }
-          const value = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const payments = new FakePaymentGateway();
-      const alerts = new MemoryAlertSink();
-      const runtime = createSeatRushRuntime({
-        ports: { ...ports, repository },
-        alerts,
-        admissionSecret: 'rehold-after-wipe-integration-secret-0123',
-        payments,
-        checkout: 'auto',
-        loops: { admission: false },
-        reconcileIntervalMs: 3_600_000,
-      });
-      cleanups.push(async () => {
-        openGate();
-        await runtime.close();
-        await removeNamespace(ns, { db, kafkaBrokers: services.kafkaBrokers });
-        await redis.quit();
-        await server.destroy();
-        await db.end();
-      });
-      await runtime.start();
-      const sale: RuntimeSale = await runtime.define({
-        id: SALE,
-        name: 'Wiped mid-rush',
-        inventory: { kind: 'general', capacity: CAPACITY, tier: 'std' },
-        tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-        opensAt: 0,
-        holdMs: 120_000,
-        admission: { usersPerInterval: 1_000, intervalMs: 1_000, maxActive: 1_000, sessionMs: 600_000 },
-        limits: { ticketsPerUser: 1 },
-      });
+      const { ns, redis, db, runtime, sale, alerts, payments, openGate } = await gatedSale(cleanups);
 
       const users = Array.from({ length: BUYERS }, (_, i) => `b${i.toString().padStart(3, '0')}`);
       const tokens = new Map<string, string>();
@@ -282,4 +292,73 @@ describe('a wiped Redis loses no acknowledged hold: the worker holds again what 
     },
     120_000,
   );
+});
+
+describe('a hold released before a partial loss is not held again: its surviving record is the tombstone', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('the released reservation fails HOLD_RELEASED uncharged, the kept one is CONFIRMED, the counts stay whole', async () => {
+    const { ns, redis, db, runtime, sale, payments, openGate } = await gatedSale(cleanups);
+    const tokens = new Map<string, string>();
+    for (const userId of ['keeps', 'releases']) await sale.queue.join({ userId });
+    await sale.queue.tick();
+    for (const userId of ['keeps', 'releases']) {
+      tokens.set(userId, (await sale.queue.status({ userId }))!.admissionToken!);
+    }
+    const reserve = async (userId: string) => {
+      const answer = await sale.reservations.reserve({
+        userId,
+        idempotencyKey: `k-${userId}`,
+        selection: { kind: 'quantity', quantity: 1 },
+        admissionToken: tokens.get(userId)!,
+      });
+      if (!answer.ok) throw new Error(`${userId}: ${answer.code}`);
+      return answer.reservationId;
+    };
+    const kept = await reserve('keeps');
+    const released = await reserve('releases');
+    expect(await sale.reservations.cancel({ userId: 'releases', reservationId: released })).toMatchObject({
+      ok: true,
+      code: 'RELEASED',
+    });
+
+    // the partial loss: every key of the sale but its hold records (the worker has written no row)
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [following, found] = await redis.scan(cursor, 'MATCH', `${ns}:sr:{${SALE}}:*`, 'COUNT', 1000);
+      cursor = following;
+      keys.push(...found.filter((key) => !key.includes(':hold:')));
+    } while (cursor !== '0');
+    await redis.del(...keys);
+    const lostAt = Date.now();
+    while (!(await runtime.ports.inventory.isWarm(SALE))) {
+      if (Date.now() - lostAt > 20_000) throw new Error('not rebuilt within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    openGate();
+    await runtime.drain(60_000);
+
+    const { rows } = await db.query<{
+      reservation_id: string;
+      status: string;
+      failure_reason: string | null;
+    }>(`SELECT reservation_id, status, failure_reason FROM ${pg.escapeIdentifier(ns)}.reservations`);
+    const byId = new Map(rows.map((row) => [row.reservation_id, row]));
+    expect(byId.get(kept)).toMatchObject({ status: 'CONFIRMED' });
+    // failed, and compensated (a no-op for an ended hold) once the units are back
+    expect(byId.get(released)?.status).toMatch(/^(FAILED|COMPENSATED)$/);
+    expect(byId.get(released)?.failure_reason).toBe('HOLD_RELEASED');
+    expect(payments.charges().map((charge) => charge.idempotencyKey)).toEqual([kept]);
+    expect(await runtime.ports.inventory.counts(SALE)).toEqual({
+      saleId: SALE,
+      initialStock: CAPACITY,
+      available: CAPACITY - 1,
+      held: 0,
+      confirmed: 1,
+    });
+  }, 90_000);
 });

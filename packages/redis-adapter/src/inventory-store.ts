@@ -165,8 +165,10 @@ export class RedisInventoryStore implements InventoryStore {
    * `gen` of the load it was made under. A hold record of another load is no hold of this sale:
    * a partial, non-atomic loss of the sale's keys (a SCAN-then-DEL, a failover that kept some
    * keys) can leave records the new counters never counted, and confirming one drove `held` below
-   * zero. The scripts answer such an orphan NOT_FOUND, and a reserve with its reservation id (the
-   * worker holding it again from its event) replaces it.
+   * zero. The scripts answer such a live orphan (HELD, CONFIRMED) NOT_FOUND, and a reserve with its
+   * reservation id (the worker holding it again from its event) replaces it. An ended record
+   * (RELEASED, EXPIRED, COMPENSATED) counts nowhere whatever its load, so it keeps answering how the
+   * hold ended: the tombstone that keeps the worker from holding a released hold again.
    */
   private writeSnapshot(tx: ReturnType<RedisClient['multi']>, s: InventorySnapshot): void {
     const k = this.keys(s.saleId);
@@ -512,8 +514,8 @@ export class RedisInventoryStore implements InventoryStore {
   }
 
   /**
-   * A hold record, or null: never made, garbage-collected after its retention, or a record of
-   * another load of the loaded sale (an orphan a partial loss left, see `writeSnapshot`).
+   * A hold record, or null: never made, garbage-collected after its retention, or a live record
+   * of another load of the loaded sale (an orphan a partial loss left, see `writeSnapshot`).
    */
   async getHold(saleId: string, reservationId: string): Promise<HoldRecord | null> {
     const i = validateFields(
@@ -527,8 +529,11 @@ export class RedisInventoryStore implements InventoryStore {
       'getHold',
     )) as [string | null, Record<string, string>];
     if (!fields.reservationId) return null;
-    // a sale not loaded (or loaded before loads had a gen) has no load to compare with
-    if (gen !== null && (fields.gen ?? '') !== gen) return null;
+    // a live record of another load counts nowhere (an orphan); an ended one is a tombstone that
+    // says how the hold ended (the worker must not hold it again). A sale not loaded (or loaded
+    // before loads had a gen) has no load to compare with.
+    const live = fields.status === 'HELD' || fields.status === 'CONFIRMED';
+    if (live && gen !== null && (fields.gen ?? '') !== gen) return null;
     return publicHold(holdFrom(fields));
   }
 

@@ -5,7 +5,10 @@
   way, as expire-due's does: a replay of the key answers this reservation (marked replayed), never
   a second hold under a key the source of truth keeps unique. A second call restores nothing.
   Refused SALE_NOT_WARM, writing nothing, while the sale is not warm: stock given back into a
-  wiped sale would recreate a partial meta. A record of an earlier load of the sale (left by a partial loss: its `gen` is not the meta's) is no hold of this sale: NOT_FOUND.
+  wiped sale would recreate a partial meta. A live record
+  (HELD, CONFIRMED) of another load of the sale (a partial loss left it: its `gen` is not the
+  meta's) is no hold of this sale: NOT_FOUND. An ended one answers as it ended: it is the
+  tombstone that keeps the worker from holding a released hold again.
 
   KEYS[1] hold   KEYS[2] meta   KEYS[3] stock   KEYS[4] seats   KEYS[5] users
   KEYS[6] idempotency (unused, kept so every hold script declares the same keys)
@@ -17,7 +20,8 @@ local hold, meta, stock, seats, users, expiry, timer = KEYS[1], KEYS[2], KEYS[3]
 local m = redis.call('HMGET', meta, 'warm', 'gen')
 if m[1] ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds', 'gen')
-if not h[1] or (h[6] or '') ~= (m[2] or '') then return { 'REFUSED', 'NOT_FOUND' } end
+local orphan = (h[6] or '') ~= (m[2] or '') and (h[2] == 'HELD' or h[2] == 'CONFIRMED')
+if not h[1] or orphan then return { 'REFUSED', 'NOT_FOUND' } end
 local restored = '0'
 if h[2] == 'HELD' or h[2] == 'CONFIRMED' then
   local quantity = tonumber(h[4])

@@ -3,8 +3,9 @@
   the entry becomes CLAIMED and the offer's hold lives `holdMs` from now (time to pay). Claims
   by anyone else, for another offer id, after the deadline or after the hold expired change nothing.
   The claimed hold is a reservation from then on: its outbox entry is written in the same step.
-  Refused SALE_NOT_WARM, writing nothing, while the sale is not warm. An offer's hold of an
-  earlier load of the sale (its `gen` is not the meta's: a partial loss left it) is NOT_OFFERED.
+  Refused SALE_NOT_WARM, writing nothing, while the sale is not warm. An offer's live hold
+  of another load of the sale (its `gen` is not the meta's: a partial loss left it) is
+  NOT_OFFERED.
 
   KEYS[1] order   zset   userId -> place of live entries
   KEYS[2] expiry  zset   reservation id -> expiresAt of live holds
@@ -23,7 +24,8 @@ local holdMs, now, retention = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(AR
 
 local e = redis.call('HMGET', entry, 'state', 'offerId', 'deadline')
 local h = redis.call('HMGET', hold, 'status', 'gen')
-local status = (h[2] or '') == (m[2] or '') and h[1]
+local status = h[1]
+if (h[2] or '') ~= (m[2] or '') and (status == 'HELD' or status == 'CONFIRMED') then status = false end
 if not e[1] or e[2] ~= offerId or not status then return { 'REFUSED', 'NOT_OFFERED' } end
 if e[1] == 'CLAIMED' then return { 'REFUSED', 'ALREADY_CLAIMED' } end
 if e[1] ~= 'OFFERED' or status ~= 'HELD' or tonumber(e[3]) <= now then return { 'REFUSED', 'OFFER_EXPIRED' } end
