@@ -5,11 +5,11 @@ import {
   type ReconciliationRecord,
   type ReservationRepository,
   type ReservationRow,
-  type ReservationStatus,
   type SaleDefinition,
   type SaleDefinitionInput,
   type SaleTotals,
 } from '@seatrush/core';
+import type { StatusChange } from './repository/status-change';
 import { checkRows, checkSaleId } from './repository/validation';
 
 /**
@@ -96,14 +96,7 @@ export class ShardedReservationRepository implements ReservationRepository {
   }
 
   /** Asks every shard; true when the one holding the reservation moved it. */
-  async transition(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-  }): Promise<boolean> {
+  async transition(input: StatusChange): Promise<boolean> {
     const moved = await Promise.all(this.#shards.map((shard) => shard.transition(input)));
     return moved.includes(true);
   }

@@ -6,11 +6,11 @@ import type {
   NotificationRecord,
   PaymentRecord,
   PaymentRecordStatus,
-  ReservationStatus,
 } from '@seatrush/core';
 import type pg from 'pg';
 import type { PgConnection } from '../connection';
 import { translatePgError } from '../errors';
+import { type StatusChange, statusChangeParameters, statusChangeUpdate } from '../repository/status-change';
 import { qualified } from '../sql-names';
 
 interface PaymentColumns {
@@ -139,27 +139,11 @@ export class PgCheckoutStore implements CheckoutStore, NotificationOutbox {
     return rowCount === 1;
   }
 
-  async settle(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-    notification: Notification | null;
-  }): Promise<boolean> {
+  async settle(input: StatusChange & { notification: Notification | null }): Promise<boolean> {
     const n = input.notification;
     const { rows } = await this.#query<{ moved: number }>(
       'reservation settle',
-      `WITH moved AS (
-         UPDATE ${this.#t.reservations} r
-         SET status = $3,
-             payment_id = CASE WHEN $4::boolean THEN $5 ELSE r.payment_id END,
-             failure_reason = CASE WHEN $6::boolean THEN $7 ELSE r.failure_reason END,
-             updated_at = $8
-         WHERE r.sale_id = (SELECT sale_id FROM ${this.#t.reservationIds} WHERE reservation_id = $1)
-           AND r.reservation_id = $1 AND r.status = ANY($2::text[])
-         RETURNING r.reservation_id
+      `WITH moved AS (${statusChangeUpdate(this.#t)}
        ), notified AS (
          INSERT INTO ${this.#t.outbox} (notification_id, kind, sale_id, user_id, reservation_id, data, created_at, due_at)
          SELECT $9, $10, $11, $12, $13, $14::jsonb, $15, $15 FROM moved WHERE $9::text IS NOT NULL
@@ -167,14 +151,7 @@ export class PgCheckoutStore implements CheckoutStore, NotificationOutbox {
        )
        SELECT count(*)::int AS moved FROM moved`,
       [
-        input.reservationId,
-        input.from,
-        input.to,
-        input.paymentId !== undefined,
-        input.paymentId ?? null,
-        input.failureReason !== undefined,
-        input.failureReason ?? null,
-        input.now,
+        ...statusChangeParameters(input),
         n?.notificationId ?? null,
         n?.kind ?? null,
         n?.saleId ?? null,

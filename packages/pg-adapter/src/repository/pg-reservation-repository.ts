@@ -6,7 +6,6 @@ import {
   ReservationId,
   type ReservationRepository,
   type ReservationRow,
-  type ReservationStatus,
   type SaleDefinition,
   type SaleDefinitionInput,
   type SaleTotals,
@@ -26,6 +25,7 @@ import {
   UNNEST_SELECT,
   UNNEST_SOURCE,
 } from './rows';
+import { type StatusChange, statusChangeParameters, statusChangeUpdate } from './status-change';
 import { checkRows, checkSaleId, ReconciliationInput, TransitionInput } from './validation';
 
 /** How long saving a sale (seat map, partition) may take: a set-up step, not the hot path. */
@@ -351,36 +351,13 @@ export class PgReservationRepository implements ReservationRepository {
    * statement, so it fails whole if a seat is already sold.
    * @throws ValidationError on bad input; SeatAlreadySoldError when a seat is already sold.
    */
-  async transition(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-  }): Promise<boolean> {
-    const t = validate('reservation transition', TransitionInput, input);
-    // The scalar subquery is evaluated once, before the scan, so only the sale's partition is read.
+  async transition(input: StatusChange): Promise<boolean> {
+    const change = validate('reservation transition', TransitionInput, input);
     const { rowCount } = await this.#query(
       this.#db.primary,
       'reservation transition',
-      `UPDATE ${this.#t.reservations} r
-       SET status = $3,
-           payment_id = CASE WHEN $4::boolean THEN $5 ELSE r.payment_id END,
-           failure_reason = CASE WHEN $6::boolean THEN $7 ELSE r.failure_reason END,
-           updated_at = $8
-       WHERE r.sale_id = (SELECT sale_id FROM ${this.#t.reservationIds} WHERE reservation_id = $1)
-         AND r.reservation_id = $1 AND r.status = ANY($2::text[])`,
-      [
-        t.reservationId,
-        t.from,
-        t.to,
-        t.paymentId !== undefined,
-        t.paymentId ?? null,
-        t.failureReason !== undefined,
-        t.failureReason ?? null,
-        t.now,
-      ],
+      statusChangeUpdate(this.#t),
+      statusChangeParameters(change),
     );
     return rowCount === 1;
   }

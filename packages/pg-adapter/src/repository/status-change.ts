@@ -1,0 +1,40 @@
+import type { z } from '@seatrush/core/ports';
+import type { TransitionInput } from './validation';
+
+/**
+ * A reservation's move to `to` when its status is one of `from`, as `transition` and the checkout
+ * store's `settle` take it; `paymentId` and `failureReason` change only when given.
+ */
+export type StatusChange = z.infer<typeof TransitionInput>;
+
+/**
+ * The guarded `UPDATE` of a status change, returning the moved reservation's id (no row when it
+ * did not move). Parameters, in `statusChangeParameters`' order: $1 the reservation, $2 the
+ * statuses it may move from, $3 the new one, $4/$5 and $6/$7 whether to set and the payment id
+ * and the failure reason, $8 now. The scalar subquery runs once, before the scan, so only the
+ * sale's partition is read.
+ */
+export function statusChangeUpdate(tables: { reservations: string; reservationIds: string }): string {
+  return `UPDATE ${tables.reservations} r
+       SET status = $3,
+           payment_id = CASE WHEN $4::boolean THEN $5 ELSE r.payment_id END,
+           failure_reason = CASE WHEN $6::boolean THEN $7 ELSE r.failure_reason END,
+           updated_at = $8
+       WHERE r.sale_id = (SELECT sale_id FROM ${tables.reservationIds} WHERE reservation_id = $1)
+         AND r.reservation_id = $1 AND r.status = ANY($2::text[])
+       RETURNING r.reservation_id`;
+}
+
+/** The parameters $1 to $8 of `statusChangeUpdate`. */
+export function statusChangeParameters(change: StatusChange): unknown[] {
+  return [
+    change.reservationId,
+    change.from,
+    change.to,
+    change.paymentId !== undefined,
+    change.paymentId ?? null,
+    change.failureReason !== undefined,
+    change.failureReason ?? null,
+    change.now,
+  ];
+}
