@@ -3,7 +3,7 @@ import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { Buyer, sleep, startTestApp } from './support/harness';
+import { Buyer, serversEnv, sleep, startTestApp } from './support/harness';
 
 type Plan = 'pays' | 'three-d-secure' | 'declined-then-pays' | 'leaves' | 'never-pays';
 const PLANS: Plan[] = ['pays', 'three-d-secure', 'declined-then-pays', 'leaves', 'never-pays'];
@@ -27,9 +27,7 @@ describe('the buyer checkout on Redis, Kafka and PostgreSQL', () => {
     schemas.push(namespace);
     await app?.close();
     app = await startTestApp({
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
       CHECKOUT: 'buyer',
       // the buyers who never open the payment lose their seat when this runs out

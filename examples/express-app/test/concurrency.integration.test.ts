@@ -2,7 +2,16 @@ import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { Buyer, generalSale, openSale, operator, pool, sleep, startTestApp } from './support/harness';
+import {
+  Buyer,
+  generalSale,
+  openSale,
+  operator,
+  pool,
+  serversEnv,
+  sleep,
+  startTestApp,
+} from './support/harness';
 
 const BUYERS = 2_000;
 const UNITS = 200;
@@ -18,9 +27,7 @@ describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and Post
 
   beforeAll(async () => {
     app = await startTestApp({
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
       DEMO_SALE: 'none',
     });

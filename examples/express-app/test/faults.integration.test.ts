@@ -9,7 +9,7 @@ import { startRedis } from '../../../packages/redis-adapter/test/redis-process';
 import { demoSale } from '../src/demo-sale';
 import { AnswerLog, auditAnswers } from './support/answer-audit';
 import { kafkaBroker, postgresServer } from './support/fault-servers';
-import { Buyer, openSale, operator, sleep, startTestApp, TEST_APP_ENV } from './support/harness';
+import { Buyer, openSale, operator, serversEnv, sleep, startTestApp, TEST_APP_ENV } from './support/harness';
 
 /**
  * Faults on the real servers, with buyers' requests in flight: after each, every answer a buyer
@@ -55,8 +55,7 @@ describe('faults with buyers in flight: every answer agrees with PostgreSQL at t
     const namespace = uniqueName('kafkakill');
     schemas.push(namespace);
     const app = await startTestApp({
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
+      ...serversEnv(services),
       KAFKA_BROKERS: broker.brokers.join(','),
       NAMESPACE: namespace,
       // 60 s holds: they outlast the outage; the outbox gate refuses new holds once the oldest
@@ -117,9 +116,8 @@ describe('faults with buyers in flight: every answer agrees with PostgreSQL at t
     const db = await postgresServer();
     const namespace = uniqueName('pgrestart');
     const app = await startTestApp({
-      REDIS_URL: services.redisUrl,
+      ...serversEnv(services),
       DATABASE_URL: db.url,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
       NAMESPACE: namespace,
     });
     const log = new AnswerLog();
@@ -157,9 +155,8 @@ describe('faults with buyers in flight: every answer agrees with PostgreSQL at t
     const namespace = uniqueName('rediskill');
     schemas.push(namespace);
     const app = await startTestApp({
+      ...serversEnv(services),
       REDIS_URL: store.url,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
       NAMESPACE: namespace,
     });
     const truthRedis = new Redis(store.url, { maxRetriesPerRequest: 2 });
@@ -204,9 +201,7 @@ describe('faults with buyers in flight: every answer agrees with PostgreSQL at t
     const env = {
       ...process.env,
       ...TEST_APP_ENV,
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
       PORT: String(port),
       LOG_LEVEL: 'warn',

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { Buyer, sleep, TEST_APP_ENV } from './support/harness';
+import { Buyer, serversEnv, sleep, TEST_APP_ENV } from './support/harness';
 
 /** The inodes of the sockets listening on `port` (IPv4), from /proc/net/tcp. */
 async function listeningInodes(port: number): Promise<string[]> {
@@ -97,9 +97,7 @@ describe('PROCESSES=2: two processes of the app on one port (Redis, Kafka, Postg
       const env: Record<string, string | undefined> = {
         ...process.env,
         ...TEST_APP_ENV,
-        REDIS_URL: services.redisUrl,
-        DATABASE_URL: services.databaseUrl,
-        KAFKA_BROKERS: services.kafkaBrokers.join(','),
+        ...serversEnv(services),
         NAMESPACE: namespace,
         PORT: String(port),
         LOG_LEVEL: 'error',

@@ -8,7 +8,16 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { AnswerLog, auditAnswers } from './support/answer-audit';
-import { Buyer, generalSale, openSale, operator, pool, sleep, TEST_APP_ENV } from './support/harness';
+import {
+  Buyer,
+  generalSale,
+  openSale,
+  operator,
+  pool,
+  serversEnv,
+  sleep,
+  TEST_APP_ENV,
+} from './support/harness';
 
 const INSTANCES = 3;
 const BUYERS = Number(process.env.INSTANCES_BUYERS ?? 2_000);
@@ -61,9 +70,7 @@ describe(`${INSTANCES} instances of the app act as one sale (Redis, Kafka, Postg
     const env = {
       ...process.env,
       ...TEST_APP_ENV,
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
       LOG_LEVEL: process.env.INSTANCES_LOG_LEVEL ?? 'error',
       SESSION_SECRET: 'three-instances-session-secret-0123456789abcdef',

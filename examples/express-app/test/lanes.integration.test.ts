@@ -1,11 +1,10 @@
 import { ManualClock } from '@seatrush/core/testing';
 import { uniqueName } from '@seatrush/test-support';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/ops/logger';
 import { serverPorts } from '../src/platform/servers';
 import type { RunningApp } from '../src/server';
-import { Buyer, generalSale, operator, startTestApp } from './support/harness';
+import { Buyer, dropSchemas, generalSale, operator, serversEnv, startTestApp } from './support/harness';
 import { createSale, joinWith, queueOf } from './support/queueing';
 
 /** Nobody loses their place while the test's clock jumps ahead. */
@@ -32,9 +31,7 @@ describe('invitation lanes and the pre-queue on Redis, Kafka and PostgreSQL', ()
     const ports = await serverPorts(servers, { namespace, log: createLogger('silent') });
     app = await startTestApp(
       {
-        REDIS_URL: services.redisUrl,
-        DATABASE_URL: services.databaseUrl,
-        KAFKA_BROKERS: services.kafkaBrokers.join(','),
+        ...serversEnv(services),
         NAMESPACE: namespace,
         DEMO_SALE: 'none',
       },
@@ -43,9 +40,7 @@ describe('invitation lanes and the pre-queue on Redis, Kafka and PostgreSQL', ()
   }, 60_000);
   afterAll(async () => {
     await app?.close();
-    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
-    await db.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
-    await db.end();
+    await dropSchemas(services.databaseUrl, [namespace]);
   });
 
   it('lets a bypass invitee in at once and a priority invitee ahead of earlier arrivals', async () => {

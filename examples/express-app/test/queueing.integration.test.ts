@@ -1,8 +1,16 @@
 import { uniqueName } from '@seatrush/test-support';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { Buyer, generalSale, openSale, operator, sleep, startTestApp } from './support/harness';
+import {
+  Buyer,
+  dropSchemas,
+  generalSale,
+  openSale,
+  operator,
+  serversEnv,
+  sleep,
+  startTestApp,
+} from './support/harness';
 
 describe('the live queueing method on Redis, Kafka and PostgreSQL', () => {
   const services = inject('services');
@@ -10,16 +18,12 @@ describe('the live queueing method on Redis, Kafka and PostgreSQL', () => {
   let app: RunningApp | undefined;
   afterAll(async () => {
     await app?.close();
-    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
-    await db.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
-    await db.end();
+    await dropSchemas(services.databaseUrl, [namespace]);
   });
 
   it('switches reject, passthrough and random for every join and tick through the Redis store', async () => {
     app = await startTestApp({
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
     });
     await openSale(

@@ -8,7 +8,7 @@ import { loadSeatsFromStore } from '../src/http/seat-map';
 import { runRebuildReadSide } from '../src/ops/rebuild-read-side';
 import type { RunningApp } from '../src/server';
 import { launchChromium, signedInOperator } from './support/browser';
-import { Buyer, operator, pool, sleep, startTestApp } from './support/harness';
+import { Buyer, dropSchemas, operator, pool, serversEnv, sleep, startTestApp } from './support/harness';
 
 /** Which request (or control read) issued a Redis command: the tag of the async context it ran in. */
 const origin = new AsyncLocalStorage<string>();
@@ -81,9 +81,7 @@ function requestsReadingSale(route: string, saleId: string): number {
 describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
   const services = inject('services');
   const env = {
-    REDIS_URL: services.redisUrl,
-    DATABASE_URL: services.databaseUrl,
-    KAFKA_BROKERS: services.kafkaBrokers.join(','),
+    ...serversEnv(services),
   };
   const schemas: string[] = [];
   let app: RunningApp | undefined;
@@ -97,9 +95,7 @@ describe('the read side on Redis, Kafka and PostgreSQL (issue 21)', () => {
   });
   afterAll(async () => {
     restoreRedis();
-    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
-    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
-    await db.end();
+    await dropSchemas(services.databaseUrl, schemas);
   });
 
   it('serves seat maps from the read side during a rush (no Redis read of the sale), reports the projector lag, and answers who bought a seat', async () => {

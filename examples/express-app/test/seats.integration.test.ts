@@ -3,7 +3,7 @@ import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../src/server';
-import { Buyer, sleep, startTestApp } from './support/harness';
+import { Buyer, serversEnv, sleep, startTestApp } from './support/harness';
 
 const BUYERS = 300;
 /** The demo sale's seats, and how many buyers it admits at once. */
@@ -18,9 +18,7 @@ describe(`${BUYERS} buyers racing for the ${SEATS} seats of a seat map on the re
 
   beforeAll(async () => {
     app = await startTestApp({
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
       ADMIT_PER_SECOND: '10000',
     });

@@ -1,13 +1,12 @@
 import { createKafka, TopicNames } from '@seatrush/kafka-adapter';
 import { uniqueName } from '@seatrush/test-support';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/ops/logger';
 import { PaymentSimulator } from '../src/payment-simulator';
 import { type AppPorts, createPlatform, type Platform } from '../src/platform/platform';
 import { serverPorts } from '../src/platform/servers';
 import type { RunningApp } from '../src/server';
-import { Buyer, operator, sleep, startTestApp } from './support/harness';
+import { Buyer, dropSchemas, operator, serversEnv, sleep, startTestApp } from './support/harness';
 
 describe('the app on Redis, Kafka and PostgreSQL', () => {
   const services = inject('services');
@@ -17,9 +16,7 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     kafkaBrokers: services.kafkaBrokers,
   };
   const env = {
-    REDIS_URL: services.redisUrl,
-    DATABASE_URL: services.databaseUrl,
-    KAFKA_BROKERS: services.kafkaBrokers.join(','),
+    ...serversEnv(services),
   };
   const schemas: string[] = [];
   let app: RunningApp | undefined;
@@ -32,9 +29,7 @@ describe('the app on Redis, Kafka and PostgreSQL', () => {
     worker = undefined;
   });
   afterAll(async () => {
-    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
-    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
-    await db.end();
+    await dropSchemas(services.databaseUrl, schemas);
   });
 
   it('holds from the outbox while nothing can be published, then refuses PIPELINE_STALLED and changes nothing', async () => {

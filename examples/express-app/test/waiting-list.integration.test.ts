@@ -1,9 +1,16 @@
 import { uniqueName } from '@seatrush/test-support';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../src/server';
 import { EventStream, holdPayments, waitUntil } from './support/event-stream';
-import { Buyer, generalSale, openSale, operator, startTestApp } from './support/harness';
+import {
+  Buyer,
+  dropSchemas,
+  generalSale,
+  openSale,
+  operator,
+  serversEnv,
+  startTestApp,
+} from './support/harness';
 
 describe('the waiting list on Redis, Kafka and PostgreSQL', () => {
   const services = inject('services');
@@ -13,16 +20,12 @@ describe('the waiting list on Redis, Kafka and PostgreSQL', () => {
   afterAll(async () => {
     stream?.close();
     await app?.close();
-    const db = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
-    await db.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
-    await db.end();
+    await dropSchemas(services.databaseUrl, [namespace]);
   });
 
   it('lets exactly one of 200 concurrent claims on one offer through, and the stock adds up', async () => {
     app = await startTestApp({
-      REDIS_URL: services.redisUrl,
-      DATABASE_URL: services.databaseUrl,
-      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      ...serversEnv(services),
       NAMESPACE: namespace,
       DEMO_SALE: 'none',
     });

@@ -1,5 +1,7 @@
 import { type BotGuardOptionsInput, solveProofOfWork } from '@seatrush/core';
 import { checkProofOfWork, ProofOfWorkPrompt } from '@seatrush/core/services';
+import type { ServiceAddresses } from '@seatrush/test-support';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';
@@ -267,4 +269,23 @@ export async function pool<T, R>(
     }),
   );
   return results;
+}
+
+/** The app's environment for the real servers an integration test was given (`inject('services')`). */
+export function serversEnv(services: ServiceAddresses): Record<string, string> {
+  return {
+    REDIS_URL: services.redisUrl,
+    DATABASE_URL: services.databaseUrl,
+    KAFKA_BROKERS: services.kafkaBrokers.join(','),
+  };
+}
+
+/** Drops the schemas (namespaces) a test made in PostgreSQL; one already gone is no error. */
+export async function dropSchemas(databaseUrl: string, schemas: readonly string[]): Promise<void> {
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+  } finally {
+    await db.end();
+  }
 }
