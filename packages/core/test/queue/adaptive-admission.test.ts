@@ -10,19 +10,9 @@ import {
   WaitingRoom,
 } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
-import { generalSale, SECRET } from '../services/fixtures';
+import { adaptivePolicy, generalSale, SECRET } from '../services/fixtures';
 
-const policy = AdaptivePolicy.parse({
-  minUsersPerInterval: 10,
-  maxUsersPerInterval: 100,
-  targetConsumerLag: 1_000,
-  pauseConsumerLag: 10_000,
-  minHoldSuccessRate: 0.5,
-  targetApiP99Ms: 500,
-  pauseApiP99Ms: 3_000,
-  increaseStep: 10,
-  decreaseFactor: 0.5,
-});
+const policy = AdaptivePolicy.parse(adaptivePolicy());
 
 describe('nextAdmission (AIMD within the operator’s bounds)', () => {
   it('grows additively while healthy, up to the maximum', () => {

@@ -4,7 +4,6 @@ import {
   FakePaymentGateway,
   InfrastructureError,
   memoryPorts,
-  type RuntimeSale,
   type SeatRushRuntime,
   SimulatedPaymentProvider,
   ValidationError,
@@ -16,7 +15,8 @@ import { MemoryNotificationOutbox } from '../../src/memory/notification-outbox';
 import type { ReservationRepository } from '../../src/ports/reservation-repository';
 import { nextAdmission } from '../../src/queue/adaptive-admission';
 import { CircuitOpenError, DependencyBreaker, RuntimeBreakers } from '../../src/resilience/breakers';
-import { generalSale, SECRET } from '../services/fixtures';
+import { admitted } from '../runtime/admitted';
+import { adaptivePolicy, generalSale, SECRET } from '../services/fixtures';
 import { readmeBreakersExample } from './readme-breakers-example';
 
 const boom = () => Promise.reject(new Error('connection refused'));
@@ -160,17 +160,7 @@ describe('RuntimeBreakers decorators', () => {
 });
 
 describe('adaptive admission and the breakers', () => {
-  const policy = {
-    minUsersPerInterval: 1,
-    maxUsersPerInterval: 100,
-    targetConsumerLag: 1_000,
-    pauseConsumerLag: 10_000,
-    minHoldSuccessRate: 0.5,
-    targetApiP99Ms: 500,
-    pauseApiP99Ms: 3_000,
-    increaseStep: 10,
-    decreaseFactor: 0.5,
-  };
+  const policy = adaptivePolicy({ minUsersPerInterval: 1 });
 
   it('an open breaker is critical: admission pauses; with none open, the pause lifts at the minimum rate', () => {
     const open = nextAdmission(
@@ -207,14 +197,6 @@ function failingRepository(
           : (value as (...a: unknown[]) => unknown).apply(target, args);
     },
   });
-}
-
-async function admitted(sale: RuntimeSale, userId: string): Promise<string> {
-  await sale.queue.join({ userId });
-  await sale.queue.tick();
-  const token = (await sale.waitingRoom.status({ userId }))?.admissionToken;
-  if (!token) throw new Error(`${userId} was not admitted`);
-  return token;
 }
 
 describe('createSeatRushRuntime with breakers', () => {

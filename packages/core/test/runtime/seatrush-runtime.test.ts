@@ -5,19 +5,10 @@ import {
   FakePaymentGateway,
   memoryPorts,
   type RuntimePorts,
-  type RuntimeSale,
   type SeatRushRuntime,
 } from '../../src';
 import { generalSale, SECRET, seatedSale } from '../services/fixtures';
-
-/** Joins, ticks the room and answers the buyer's admission token. */
-async function admitted(sale: RuntimeSale, userId: string): Promise<string> {
-  await sale.queue.join({ userId });
-  await sale.queue.tick();
-  const token = (await sale.waitingRoom.status({ userId }))?.admissionToken;
-  if (!token) throw new Error(`${userId} was not admitted`);
-  return token;
-}
+import { admitted } from './admitted';
 
 describe('createSeatRushRuntime', () => {
   const running: SeatRushRuntime[] = [];

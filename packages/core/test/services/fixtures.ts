@@ -62,3 +62,23 @@ export function seatedSale(overrides: Partial<SaleDefinitionInput> = {}): SaleDe
     ...overrides,
   };
 }
+
+/**
+ * An adaptive admission policy between `minUsersPerInterval` (10 unless given) and 100 users a
+ * tick: a consumer lag of 1,000 events or an API p99 of 500 ms slows it, 10,000 events or 3 s
+ * pause it.
+ */
+export function adaptivePolicy(overrides: { minUsersPerInterval?: number } = {}) {
+  return {
+    minUsersPerInterval: 10,
+    maxUsersPerInterval: 100,
+    targetConsumerLag: 1_000,
+    pauseConsumerLag: 10_000,
+    minHoldSuccessRate: 0.5,
+    targetApiP99Ms: 500,
+    pauseApiP99Ms: 3_000,
+    increaseStep: 10,
+    decreaseFactor: 0.5,
+    ...overrides,
+  };
+}
