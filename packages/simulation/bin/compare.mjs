@@ -4,7 +4,9 @@
 // process each (so they share the machine's load), and print the CPU per sale of each, their
 // ratio, and whether every run went the same way (fingerprint, steps, verdict): a change that only
 // makes the simulator cheaper keeps every run identical. `--core <revision>` runs both over that
-// revision's core instead (the seeds that found a core bug then must find it with both).
+// revision's core instead (the seeds that found a core bug then must find it with both);
+// `--base-memory` gives the base its own revision's memory adapters (core's `src/memory`), the
+// rest of core shared, to measure a change of the memory adapters too.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ const { values } = parseArgs({
   options: {
     base: { type: 'string', default: 'HEAD' },
     core: { type: 'string' },
+    'base-memory': { type: 'boolean' },
     seeds: { type: 'string', default: '40' },
     from: { type: 'string', default: '1' },
     help: { type: 'boolean' },
@@ -22,7 +25,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'node packages/simulation/bin/compare.mjs [--base <git revision>] [--core <git revision>] [--seeds N] [--from S]',
+    'node packages/simulation/bin/compare.mjs [--base <git revision>] [--core <git revision>] [--base-memory] [--seeds N] [--from S]',
   );
   process.exit(0);
 }
@@ -62,19 +65,24 @@ function extract(revision, path, dir) {
   if (untar.status !== 0) throw new Error(untar.stderr.toString());
 }
 
-/** With `--core`: @seatrush/core and its subpaths resolve to that revision's sources. */
+/** With `--core`: @seatrush/core and its subpaths resolve to that revision's sources, on both sides. */
 const coreAt = values.core ? join(work, 'core') : null;
-const corePlugin = {
+/**
+ * With `--base-memory`: the base side's core is the same, except its memory adapters
+ * (`src/memory`), which are the base revision's.
+ */
+const baseCoreAt = values['base-memory'] ? join(work, 'base-core') : null;
+const coreFrom = (dir) => ({
   name: 'core-at-revision',
   setup(build) {
     build.onResolve({ filter: /^@seatrush\/core(\/(ports|services|memory|testing))?$/ }, (args) => {
       const subpath = args.path.split('/')[2];
-      return { path: join(coreAt, 'src', subpath ? `subpaths/${subpath}.ts` : 'index.ts') };
+      return { path: join(dir, 'src', subpath ? `subpaths/${subpath}.ts` : 'index.ts') };
     });
   },
-};
+});
 
-async function bundle(side, sources) {
+async function bundle(side, sources, core = coreAt) {
   const dir = join(work, side);
   mkdirSync(dir, { recursive: true });
   sources(join(dir, 'src'));
@@ -89,7 +97,7 @@ async function bundle(side, sources) {
     conditions: ['@seatrush/source'],
     logLevel: 'error',
     // the revision's core imports its dependencies (zod, …) from this tree's core
-    ...(coreAt ? { plugins: [corePlugin], nodePaths: [join(root, 'packages/core/node_modules')] } : {}),
+    ...(core ? { plugins: [coreFrom(core)], nodePaths: [join(root, 'packages/core/node_modules')] } : {}),
   });
   return join(dir, 'driver.mjs');
 }
@@ -113,11 +121,24 @@ function run(file) {
 
 try {
   if (coreAt) extract(values.core, 'packages/core', coreAt);
+  if (baseCoreAt) {
+    if (coreAt) spawnSync('cp', ['-r', coreAt, baseCoreAt]);
+    else {
+      mkdirSync(baseCoreAt, { recursive: true });
+      spawnSync('cp', ['-r', join(root, 'packages/core/src'), join(baseCoreAt, 'src')]);
+    }
+    rmSync(join(baseCoreAt, 'src/memory'), { recursive: true, force: true });
+    extract(values.base, 'packages/core/src/memory', join(baseCoreAt, 'src/memory'));
+  }
   const revision = spawnSync('git', ['rev-parse', '--short', values.base], {
     encoding: 'utf8',
   }).stdout.trim();
   if (!revision) throw new Error(`unknown revision ${values.base}`);
-  const base = await bundle('base', (src) => extract(values.base, 'packages/simulation/src', src));
+  const base = await bundle(
+    'base',
+    (src) => extract(values.base, 'packages/simulation/src', src),
+    baseCoreAt ?? coreAt,
+  );
   const current = await bundle('current', (src) => {
     spawnSync('cp', ['-r', join(packageDir, 'src'), src]);
   });
@@ -133,6 +154,8 @@ try {
     return `${name}: ${count} sales (seeds ${from}-${from + count - 1}), ${steps} steps, CPU ${r.cpuSeconds.toFixed(1)} s, wall ${r.wallSeconds.toFixed(1)} s: ${Math.round((count / r.cpuSeconds) * 60)} sales per CPU-minute, ${Math.round(steps / r.cpuSeconds)} steps per CPU-second; ${settled} settled, ${failed} failed${failures ? ` (${failures})` : ''}`;
   };
   if (values.core) console.log(`both over the core of ${values.core}`);
+  if (baseCoreAt)
+    console.log(`the base with its own memory adapters (${values.base}), this tree with this tree's`);
   console.log(line(`base ${revision}`, before));
   console.log(line('this tree', after));
   console.log(`CPU per sale, this tree / base: ${(after.cpuSeconds / before.cpuSeconds).toFixed(2)}`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -11,9 +12,10 @@ const simulation = () => import('./simulation');
 const shrinking = () => import('./shrink');
 
 /**
- * `pnpm simulate --seeds N --from S [--workers W]`: explores N seeds and prints the sales per
- * minute, and per minute of CPU; the seeds are shared out over W worker threads (one per core by
- * default: runs are independent, each thread has its own globals and virtual timers);
+ * `pnpm simulate --seeds N --from S [--workers W] [--digest]`: explores N seeds and prints the
+ * sales per minute, and per minute of CPU; the seeds are shared out over W worker threads (one per
+ * core by default: runs are independent, each thread has its own globals and virtual timers);
+ * `--digest` prints one hash of every run's outcome, to compare two versions over the same seeds;
  * `pnpm simulate --seed S [--buyers B --instances I --checkout auto|buyer --steps M --faults a,b]`:
  * replays one run.
  * A failure prints its seed and the one-line command that replays it, then shrinks it.
@@ -42,11 +44,12 @@ const { values } = parseArgs({
     faults: { type: 'string' },
     checkout: { type: 'string' },
     'no-shrink': { type: 'boolean' },
+    digest: { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
 
-const USAGE = `pnpm simulate --seeds N [--from S] [--workers W] [--no-shrink]   explore N seeds from S
+const USAGE = `pnpm simulate --seeds N [--from S] [--workers W] [--no-shrink] [--digest]   explore N seeds from S
 pnpm simulate --seed S [--buyers B | --buyer-ids 1,2] [--instances 1-3] [--checkout auto|buyer]
               [--steps M] [--faults ${FAULT_KINDS.join(',')}|none]   replay one run as JSON`;
 
@@ -81,6 +84,23 @@ function configOf(seed: number): SimulationConfig {
     config.checkout = values.checkout;
   }
   return config;
+}
+
+/**
+ * What a run came to, as `--digest` hashes it: its seed, verdict (the invariant and step of a
+ * failure), whether it settled, its steps, virtual time and fingerprint (a hash of every step and
+ * its time). A change that only makes the simulator or the memory adapters cheaper keeps it.
+ */
+function outcomeOf(result: SimulationResult): string {
+  const failure = result.failure ? `${result.failure.invariant}@${result.failure.step}` : 'ok';
+  return `${result.config.seed} ${failure} ${result.completed ? 'settled' : 'unsettled'} ${result.steps} ${result.virtualMs} ${result.fingerprint}`;
+}
+
+/** One hash of every run's outcome, in seed order (whatever the order the threads answered in). */
+function digestOf(seeds: readonly number[], outcomes: ReadonlyMap<number, string>): string {
+  const hash = createHash('sha256');
+  for (const seed of seeds) hash.update(`${outcomes.get(seed)}\n`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 async function report(result: SimulationResult): Promise<void> {
@@ -154,7 +174,9 @@ if (values.help) {
   let completed = 0;
   let steps = 0;
   const seeds = Array.from({ length: count }, (_, i) => from + i);
+  const outcomes = new Map<number, string>();
   await explore(seeds, workers, async (result) => {
+    outcomes.set(result.config.seed, outcomeOf(result));
     steps += result.steps;
     if (result.completed) completed += 1;
     if (!result.ok) {
@@ -170,5 +192,6 @@ if (values.help) {
   console.log(
     `${count} sales (seeds ${from}-${from + count - 1}) in ${seconds.toFixed(1)} s on ${workers} thread${workers === 1 ? '' : 's'}: ${Math.round((count / seconds) * 60)} sales/minute, ${Math.round(steps / seconds)} steps/s; CPU ${cpuSeconds.toFixed(1)} s, ${Math.round((count / cpuSeconds) * 60)} sales per CPU-minute; ${completed} settled, ${failures} failed`,
   );
+  if (values.digest) console.log(`digest of the ${count} runs' outcomes: ${digestOf(seeds, outcomes)}`);
   process.exitCode = failures > 0 ? 1 : 0;
 }
