@@ -23,6 +23,11 @@ export { hardenServer, nodeHandler, type ServerSettings } from './mounts/node';
 export type { AnswerEvent, BodyLimits, Buyer, Rate, RateLimits, SeatRushHttpOptions } from './options';
 export { DEFAULT_BODY_LIMITS, DEFAULT_LIMITS, DEFAULT_SECURITY_HEADERS, DEFAULT_STREAMS } from './options';
 export { scopedIdempotencyKey } from './scoped-key';
-export { type SessionClaims, SessionCookies, type SessionCookiesOptions } from './session-cookies';
+export {
+  type SessionClaims,
+  SessionCookies,
+  type SessionCookiesOptions,
+  separateSecrets,
+} from './session-cookies';
 export type { StreamLimits } from './sse';
 export type { QueueView, ReservationView } from './views';

@@ -1,7 +1,15 @@
-import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { ConfigurationError } from '@seatrush/core';
 import { readCookie } from './cookies';
 import type { SeatRushRequest } from './exchange';
+import type { RequestGuard } from './guard/request-guard';
 import type { Buyer } from './options';
 
 /** Options of {@link SessionCookies}. */
@@ -11,6 +19,18 @@ export interface SessionCookiesOptions {
    * runtime's admission secret (a leaked one must not forge the other).
    */
   secret: string | Uint8Array;
+  /**
+   * The runtime's admission secret, when the host has it at hand: a session secret equal to it
+   * is refused (`ConfigurationError`), since either key would then forge the other's tokens. A
+   * host with one configured secret derives two from it with {@link separateSecrets}.
+   */
+  admissionSecret?: string | Uint8Array;
+  /**
+   * Where signed-out sessions are listed: the request guard the API checks every request with
+   * (`api.guard`; a `RedisRequestGuard` with several instances). {@link SessionCookies.signOut}
+   * needs it.
+   */
+  revocations?: RequestGuard;
   /** Default `sr_session`. */
   cookieName?: string;
   /** Default 12 h. */
@@ -44,10 +64,20 @@ export class SessionCookies {
   readonly #cacheMs: number;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, { claims: SessionClaims; until: number }>();
+  readonly #revocations: RequestGuard | undefined;
 
   constructor(options: SessionCookiesOptions) {
-    const secret = typeof options.secret === 'string' ? Buffer.from(options.secret) : options.secret;
+    const secret = bytesOf(options.secret);
     if (!secret || secret.length < 32) throw new ConfigurationError('session secret: at least 32 bytes');
+    if (
+      options.admissionSecret !== undefined &&
+      Buffer.from(secret).equals(bytesOf(options.admissionSecret))
+    ) {
+      throw new ConfigurationError(
+        'the session secret must not be the admission secret: one leaked key would forge both (separateSecrets derives two from one)',
+      );
+    }
+    this.#revocations = options.revocations;
     this.#key = createSecretKey(secret);
     this.cookieName = options.cookieName ?? 'sr_session';
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.cookieName)) throw new ConfigurationError('cookieName: a token');
@@ -71,6 +101,32 @@ export class SessionCookies {
       claims,
       setCookie: `${this.cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(this.ttlMs / 1_000)}${secure}`,
     };
+  }
+
+  /**
+   * Signs the request's session out on every instance: its id is listed in `revocations` (one
+   * round trip) until the session would have expired anyway, so a copy of the cookie is refused
+   * (403 `BLOCKED`, reason `SIGNED_OUT`) by the API's guard in the same call as the rate limits.
+   * Answers the `Set-Cookie` value that removes the cookie; a request without a valid session
+   * only gets that.
+   */
+  async signOut(request: SeatRushRequest, now: number): Promise<string> {
+    if (!this.#revocations) {
+      throw new ConfigurationError('signOut needs revocations: the request guard the API checks (api.guard)');
+    }
+    const value = readCookie(request.headers.cookie, this.cookieName);
+    const claims = this.verify(value, now);
+    if (claims) {
+      const ttlMs = claims.issuedAt + this.ttlMs - now;
+      await this.#revocations.block({
+        subject: `session:${claims.sessionId}`,
+        reason: 'SIGNED_OUT',
+        ttlMs,
+        now,
+      });
+      this.#cache.delete(value as string);
+    }
+    return this.clear();
   }
 
   /** The `Set-Cookie` value that removes the cookie (pair it with `SeatRushHttp.revoke`). */
@@ -119,4 +175,27 @@ export class SessionCookies {
   #mac(body: string): string {
     return createHmac('sha256', this.#key).update(body).digest('base64url');
   }
+}
+
+function bytesOf(secret: string | Uint8Array): Uint8Array {
+  return typeof secret === 'string' ? Buffer.from(secret) : secret;
+}
+
+/**
+ * Two keys from one secret (HKDF-SHA256, one label each): for a host that configures a single
+ * secret, as the example's `SESSION_SECRET` was for both. Give `sessionSecret` to
+ * {@link SessionCookies} and `admissionSecret` to `createSeatRushRuntime`: the same configuration
+ * on every instance, and neither key forges the other's tokens. The secret: at least 32 bytes.
+ */
+export function separateSecrets(secret: string | Uint8Array): {
+  sessionSecret: Buffer;
+  admissionSecret: Buffer;
+} {
+  const master = bytesOf(secret);
+  if (master.length < 32) throw new ConfigurationError('secret: at least 32 bytes');
+  const derive = (label: string) => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), label, 32));
+  return {
+    sessionSecret: derive('seatrush session cookies'),
+    admissionSecret: derive('seatrush admission tokens'),
+  };
 }

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SessionCookies } from '../src';
+import { MemoryRequestGuard, SessionCookies } from '../src';
 import { OPERATOR_TOKEN, SESSION_SECRET, seatedSale, startApi, type TestApi } from './support';
 
 /** Sends raw bytes with raw headers (fetch would fix what an attacker sends broken). */
@@ -205,6 +205,33 @@ describe('the abuse suite: every finding of issue 19, replayed', () => {
     const after = await t.call('GET', '/sales/ga/queue', { headers: { cookie } });
     expect(after.status).toBe(403);
     expect(((await after.json()) as { error: { code: string } }).error.code).toBe('BLOCKED');
+  });
+
+  it('refuses a signed-out cookie replayed, on every route, changing nothing', async () => {
+    const guard = new MemoryRequestGuard();
+    const sessions = new SessionCookies({ secret: SESSION_SECRET, revocations: guard });
+    t = await startApi({ http: { guard, identify: (request, now) => sessions.identify(request, now) } });
+    const cookie = sessions.issue('ana', Date.now(), { secure: false }).setCookie.split(';')[0] as string;
+    const origin = `http://${new URL(t.base).host}`;
+    expect((await t.call('POST', '/sales/ga/queue', { headers: { cookie, origin }, body: {} })).status).toBe(
+      201,
+    );
+    await sessions.signOut(
+      { headers: { cookie }, [Symbol.asyncIterator]: async function* () {} },
+      Date.now(),
+    );
+    const before = await state(t);
+    for (const [method, path, body] of [
+      ['GET', '/sales/ga/queue', undefined],
+      ['DELETE', '/sales/ga/queue', undefined],
+      ['POST', '/sales/ga/queue/heartbeat', undefined],
+      ['POST', '/sales/ga/waiting-list', { size: 1 }],
+      ['POST', '/sales/ga/reservations', { quantity: 1 }],
+    ] as const) {
+      const res = await t.call(method, path, { headers: { cookie, origin, 'idempotency-key': 'k1' }, body });
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+    expect(await state(t)).toEqual(before);
   });
 
   it('puts the waiting list behind the same join budget as the queue', async () => {
