@@ -1,9 +1,7 @@
 import { CircuitOpenError } from '@seatrush/core';
-import type { Request, Response } from 'express';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorHandler } from '../src/http/errors';
 import type { RunningApp } from '../src/server';
+import { answerTo } from './support/error-answer';
 import { Client, startTestApp } from './support/harness';
 
 // Issue 20 item 3 in the example: the SDK's circuit breakers in /health, in /metrics as
@@ -30,29 +28,7 @@ describe('circuit breakers in the example app', () => {
   });
 
   it('answers a call a breaker refused 503 with Retry-After and retryAfterMs', () => {
-    const answer: { status?: number; headers: Record<string, string>; body?: unknown } = { headers: {} };
-    const res = {
-      headersSent: false,
-      set(name: string, value: string) {
-        answer.headers[name] = value;
-        return res;
-      },
-      status(code: number) {
-        answer.status = code;
-        return res;
-      },
-      json(body: unknown) {
-        answer.body = body;
-        return res;
-      },
-    };
-    const req = { method: 'POST', path: '/api/sales/s/checkout' };
-    errorHandler(pino({ level: 'silent' }))(
-      new CircuitOpenError('payments', 1_500),
-      req as Request,
-      res as unknown as Response,
-      () => undefined,
-    );
+    const answer = answerTo(new CircuitOpenError('payments', 1_500), '/api/sales/s/checkout');
     expect(answer.status).toBe(503);
     expect(answer.headers['Retry-After']).toBe('2');
     expect(answer.body).toMatchObject({ error: { code: 'INFRASTRUCTURE', retryAfterMs: 1_500 } });

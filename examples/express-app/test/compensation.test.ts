@@ -1,43 +1,8 @@
 import { memoryPorts } from '@seatrush/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
+import { EventStream } from './support/event-stream';
 import { Buyer, startTestApp } from './support/harness';
-
-/** Reads Server-Sent Events from a response until `until` says stop; returns them. */
-async function readEvents(
-  res: Response,
-  until: (event: { event: string; data: unknown }) => boolean,
-): Promise<Array<{ event: string; data: unknown }>> {
-  const events: Array<{ event: string; data: unknown }> = [];
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return events;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data !== undefined) {
-        const parsed = { event, data: JSON.parse(data) as unknown };
-        events.push(parsed);
-        if (until(parsed)) {
-          await reader.cancel();
-          return events;
-        }
-      }
-      end = buffer.indexOf('\n\n');
-    }
-  }
-}
-
-function cookieOf(buyer: Buyer): string {
-  return [...buyer.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-}
 
 describe('failures end with the stock and the seat given back', () => {
   let app: RunningApp | undefined;
@@ -55,12 +20,10 @@ describe('failures end with the stock and the seat given back', () => {
     expect(held.status).toBe(201);
     const id = held.body.reservation.id;
 
-    const stream = await fetch(`${app.url}/api/sales/demo/reservations/${id}/stream`, {
-      headers: { cookie: cookieOf(buyer), accept: 'text/event-stream' },
-    });
-    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const events = await readEvents(stream, (e) => (e.data as { status: string }).status !== 'HELD');
-    const final = events.at(-1)!.data as { status: string; reason: string };
+    // an event stream, or open throws
+    const stream = await EventStream.open(buyer, `/api/sales/demo/reservations/${id}/stream`);
+    const final = (await stream.next((e) => e.data.status !== 'HELD')).data;
+    stream.close();
     expect(final).toMatchObject({ status: 'FAILED', reason: 'PAYMENT_DECLINED' });
 
     const seats = await app.platform.runtime.ports.inventory.seatStates('demo');
@@ -102,30 +65,27 @@ describe('failures end with the stock and the seat given back', () => {
       headers: { authorization: 'Bearer test-operator-token-0123456789' },
     });
     expect((await buyer.join('demo')).status).toBe(201);
-    const stream = await fetch(`${app.url}/api/sales/demo/queue/stream`, {
-      headers: { cookie: cookieOf(buyer), accept: 'text/event-stream' },
-    });
+    const stream = await EventStream.open(buyer, '/api/sales/demo/queue/stream');
     const resume = buyer.request('POST', '/api/operator/sales/demo/resume', {
       headers: { authorization: 'Bearer test-operator-token-0123456789' },
     });
-    const events = await readEvents(stream, (e) => (e.data as { state?: string }).state === 'ADMITTED');
+    const admitted = (await stream.next((e) => e.data.state === 'ADMITTED')).data;
     await resume;
-    expect((events[0]!.data as { state: string }).state).toBe('WAITING');
-    const admitted = events.at(-1)!.data as { state: string; admissionToken: string };
+    stream.close();
+    expect(stream.events[0]!.data.state).toBe('WAITING');
     expect(admitted.admissionToken).toMatch(/\./);
   });
 
   it('drains SSE streams with a shutdown event on graceful shutdown', async () => {
     const running = await startTestApp();
     const buyer = await new Buyer(running.url).login('Vic');
-    const stream = await fetch(`${running.url}/api/sales/demo/seats/stream`, {
-      headers: { cookie: cookieOf(buyer), accept: 'text/event-stream' },
-    });
-    const reading = readEvents(stream, (e) => e.event === 'shutdown');
+    const stream = await EventStream.open(buyer, '/api/sales/demo/seats/stream');
+    const reading = stream.next((e) => e.event === 'shutdown');
     await new Promise((resolve) => setTimeout(resolve, 100));
     await running.close();
-    const events = await reading;
-    expect(events[0]!.event).toBe('seats');
-    expect(events.at(-1)!.event).toBe('shutdown');
+    await reading;
+    expect(stream.events[0]!.event).toBe('seats');
+    expect(stream.events.at(-1)!.event).toBe('shutdown');
+    stream.close();
   });
 });

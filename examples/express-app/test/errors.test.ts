@@ -1,30 +1,6 @@
-import type { Request, Response } from 'express';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { errorHandler, HttpError } from '../src/http/errors';
-
-/** What the handler wrote: status, headers and body. */
-function answerTo(err: unknown) {
-  const answer: { status?: number; headers: Record<string, string>; body?: unknown } = { headers: {} };
-  const res = {
-    headersSent: false,
-    set(name: string, value: string) {
-      answer.headers[name] = value;
-      return res;
-    },
-    status(code: number) {
-      answer.status = code;
-      return res;
-    },
-    json(body: unknown) {
-      answer.body = body;
-      return res;
-    },
-  };
-  const req = { method: 'POST', path: '/api/sales/s/reservations' };
-  errorHandler(pino({ level: 'silent' }))(err, req as Request, res as unknown as Response, () => undefined);
-  return answer;
-}
+import { HttpError } from '../src/http/errors';
+import { answerTo } from './support/error-answer';
 
 describe('error answers', () => {
   it('answers SALE_NOT_WARM (a sale being rebuilt) 503 with when to retry, in the body and Retry-After', () => {
