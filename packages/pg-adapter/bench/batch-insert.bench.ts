@@ -16,27 +16,16 @@ import pg from 'pg';
 import { it } from 'vitest';
 import { createPgConnection, migrate, PgReservationRepository, partitionNameOf } from '../src';
 import { RESERVATION_COLUMNS } from '../src/repository/rows';
+import { reservation } from '../test/fixtures';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `sr_bench_${randomBytes(4).toString('hex')}`;
 const ROWS = 10_000;
 const SINGLE_ROWS = 500;
 
-const row = (saleId: string, n: number): ReservationRow => ({
-  reservationId: `${saleId}-r${n}`,
-  saleId,
-  userId: `u${n % 5_000}`,
-  idempotencyKey: `k${n}`,
-  quantity: 1,
-  seatIds: [],
-  amountCents: 5_000,
-  status: 'REQUESTED',
-  paymentId: null,
-  failureReason: null,
-  createdAt: 1_000 + n,
-  updatedAt: 1_000 + n,
-});
-const rowsOf = (saleId: string, count: number) => Array.from({ length: count }, (_, n) => row(saleId, n));
+/** `count` REQUESTED rows of one unit, two to a buyer. */
+const rowsOf = (saleId: string, count: number) =>
+  Array.from({ length: count }, (_, n) => reservation(saleId, n, { userId: `u${n % 5_000}` }));
 
 interface Figure {
   path: string;

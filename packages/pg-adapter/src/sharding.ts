@@ -9,6 +9,7 @@ import {
   type SaleDefinitionInput,
   type SaleTotals,
 } from '@seatrush/core';
+import { insertReport } from './repository/rows';
 import type { StatusChange } from './repository/status-change';
 import { checkRows, checkSaleId } from './repository/validation';
 
@@ -85,14 +86,10 @@ export class ShardedReservationRepository implements ReservationRepository {
     const results = await Promise.all(
       [...parts].map(([shard, part]) => (this.#shards[shard] as ReservationRepository).insertMany(part)),
     );
-    const fresh = new Set(results.flatMap((r) => r.inserted));
-    const inserted: string[] = [];
-    const existing: string[] = [];
-    for (const { reservationId } of rows) {
-      if (fresh.delete(reservationId)) inserted.push(reservationId);
-      else existing.push(reservationId);
-    }
-    return { inserted, existing };
+    return insertReport(
+      rows,
+      results.flatMap((r) => r.inserted),
+    );
   }
 
   /** Asks every shard; true when the one holding the reservation moved it. */

@@ -1,3 +1,4 @@
+import { reservationRow } from '@seatrush/conformance';
 import { parseSaleDefinition, type ReservationRow, type SaleDefinitionInput } from '@seatrush/core';
 import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
@@ -90,27 +91,20 @@ export function seatedSale(id: string, count = 10) {
   });
 }
 
-/** A REQUESTED reservation row; override any field. */
+/** A REQUESTED reservation row numbered `n` (its ids, user and times follow `n`); override any field. */
 export function reservation(
   saleId: string,
   n: number,
   overrides: Partial<ReservationRow> = {},
 ): ReservationRow {
-  return {
+  return reservationRow(saleId, {
     reservationId: `${saleId}-r${n}`,
-    saleId,
     userId: `u${n}`,
     idempotencyKey: `k${n}`,
-    quantity: 1,
-    seatIds: [],
-    amountCents: 5_000,
-    status: 'REQUESTED',
-    paymentId: null,
-    failureReason: null,
     createdAt: 10_000 + n,
     updatedAt: 10_000 + n,
     ...overrides,
-  };
+  });
 }
 
 /** Counts the rows of a table of the schema. */

@@ -18,6 +18,7 @@ import { inTransaction, type PgConnection } from '../connection';
 import { translatePgError } from '../errors';
 import { qualified } from '../sql-names';
 import {
+  insertReport,
   RESERVATION_COLUMNS,
   type ReservationRecord,
   toColumns,
@@ -311,16 +312,10 @@ export class PgReservationRepository implements ReservationRepository {
         if (!lostRace || attempt >= MAX_INSERT_ATTEMPTS) throw await this.#explainInsertFailure(error, rows);
       }
     }
-    // Per input row, in order: the first row of each newly inserted id is `inserted`; every other
-    // row (already there, key taken, or a repeat within this batch) is `existing`.
-    const fresh = new Set(result.rows.map((r) => r.reservation_id));
-    const inserted: string[] = [];
-    const existing: string[] = [];
-    for (const { reservationId } of rows) {
-      if (fresh.delete(reservationId)) inserted.push(reservationId);
-      else existing.push(reservationId);
-    }
-    return { inserted, existing };
+    return insertReport(
+      rows,
+      result.rows.map((r) => r.reservation_id),
+    );
   }
 
   /** Names the rows of unknown sales when that is why the batch failed; else translates the error. */

@@ -71,3 +71,22 @@ export const UNNEST_SOURCE = `unnest($1::text[], $2::text[], $3::text[], $4::tex
 export const UNNEST_SELECT = `input.sale_id, input.reservation_id, input.user_id, input.idempotency_key,
   input.quantity, string_to_array(input.seat_ids, ','), input.amount_cents, input.status, input.payment_id,
   input.failure_reason, input.created_at, input.updated_at`;
+
+/**
+ * What `insertMany` reports, per input row in order: the first row of each id in `insertedIds` is
+ * `inserted`; every other row (already there, key taken, or a repeat within the batch) is
+ * `existing`.
+ */
+export function insertReport(
+  rows: readonly ReservationRow[],
+  insertedIds: Iterable<string>,
+): { inserted: string[]; existing: string[] } {
+  const fresh = new Set(insertedIds);
+  const inserted: string[] = [];
+  const existing: string[] = [];
+  for (const { reservationId } of rows) {
+    if (fresh.delete(reservationId)) inserted.push(reservationId);
+    else existing.push(reservationId);
+  }
+  return { inserted, existing };
+}
