@@ -68,9 +68,16 @@ const partialLoss: Loss = async (redis, ns, answers) => {
 /**
  * A runtime (auto-pay) over a Redis of the test's own, the shared PostgreSQL and Kafka, with one
  * open sale of CAPACITY units; the worker's row writes wait until `openGate`, so it lags behind a
- * loss and the rebuild. Cleaned up by `cleanups`.
+ * loss and the rebuild. `beforeTransition` runs before each of the worker's status transitions.
+ * Cleaned up by `cleanups`.
  */
-async function gatedSale(cleanups: Array<() => Promise<void>>) {
+async function gatedSale(
+  cleanups: Array<() => Promise<void>>,
+  beforeTransition?: (
+    input: Parameters<ReservationRepository['transition']>[0],
+    redis: Redis,
+  ) => Promise<void>,
+) {
   const ns = uniqueName('rhw');
   // a Redis of the test's own: FLUSHALL is the wipe, and no shared server is touched
   const server: RedisProcess = await startRedis([]);
@@ -95,6 +102,12 @@ async function gatedSale(cleanups: Array<() => Promise<void>>) {
         return async (rows: Parameters<ReservationRepository['insertMany']>[0]) => {
           await gate;
           return insertMany(rows);
+        };
+      }
+      if (property === 'transition' && beforeTransition) {
+        return async (input: Parameters<ReservationRepository['transition']>[0]) => {
+          await beforeTransition(input, redis);
+          return target.transition(input);
         };
       }
       const value = Reflect.get(target, property, receiver);
@@ -353,6 +366,58 @@ describe('a hold released before a partial loss is not held again: its surviving
     expect(byId.get(released)?.status).toMatch(/^(FAILED|COMPENSATED)$/);
     expect(byId.get(released)?.failure_reason).toBe('HOLD_RELEASED');
     expect(payments.charges().map((charge) => charge.idempotencyKey)).toEqual([kept]);
+    expect(await runtime.ports.inventory.counts(SALE)).toEqual({
+      saleId: SALE,
+      initialStock: CAPACITY,
+      available: CAPACITY - 1,
+      held: 0,
+      confirmed: 1,
+    });
+  }, 90_000);
+});
+
+describe('a hold confirmed in the store just before a wipe stays sold', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  it('the rebuild brings it back as a hold (its row was PAYMENT_PENDING); the worker confirms it again', async () => {
+    let wiped = false;
+    let warmAgain: (() => Promise<boolean>) | undefined;
+    // the store confirmed the hold; before PostgreSQL records it CONFIRMED, Redis is wiped and the
+    // runtime rebuilds the sale from the row still in flight
+    const { runtime, sale, payments, openGate } = await gatedSale(cleanups, async (input, redis) => {
+      if (input.to !== 'CONFIRMED' || wiped) return;
+      wiped = true;
+      await redis.flushall();
+      const lostAt = Date.now();
+      while (!(await warmAgain!())) {
+        if (Date.now() - lostAt > 20_000) throw new Error('not rebuilt within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+    warmAgain = () => runtime.ports.inventory.isWarm(SALE);
+    openGate();
+    await sale.queue.join({ userId: 'payer' });
+    await sale.queue.tick();
+    const token = (await sale.queue.status({ userId: 'payer' }))!.admissionToken!;
+    const held = await sale.reservations.reserve({
+      userId: 'payer',
+      idempotencyKey: 'k-payer',
+      selection: { kind: 'quantity', quantity: 1 },
+      admissionToken: token,
+    });
+    if (!held.ok) throw new Error(held.code);
+    await runtime.drain(60_000);
+
+    expect(wiped).toBe(true);
+    expect(await runtime.ports.repository.get(held.reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(payments.charges()).toHaveLength(1);
+    // sold in the store too: not a hold whose expiry would put the unit back on sale
+    expect(await runtime.ports.inventory.getHold(SALE, held.reservationId)).toMatchObject({
+      status: 'CONFIRMED',
+    });
     expect(await runtime.ports.inventory.counts(SALE)).toEqual({
       saleId: SALE,
       initialStock: CAPACITY,
