@@ -1,7 +1,6 @@
 import type {
   GroupReserveOutcome,
   GroupReserveRequest,
-  InventoryStore,
   WaitingListClaim,
   WaitingListClaimOutcome,
   WaitingListOffer,
@@ -10,42 +9,19 @@ import type {
 } from '@seatrush/core';
 import { MemoryInventoryStore, MemoryWaitingRoomStore } from '@seatrush/core/memory';
 import { pickGroupSeats } from '@seatrush/core/ports';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
-  type Check,
   type Factory,
   type GroupReservationSubject,
   groupReservationChecks,
-  runCheck,
   type WaitingListStoreSubject,
   waitingListStoreChecks,
 } from '../src';
+import { expectCaught, ForwardingInventory } from './broken-stores';
 
 // The group-allocation and waiting-list suites can fail: each test breaks a store the way real
 // ones break (several steps instead of one atomic operation, a read-then-write claim, a pick that
 // ignores adjacency or order) and shows the named checks pass on the correct store and fail on it.
-
-function check<S>(checks: readonly Check<S>[], fragment: string): Check<S> {
-  const found = checks.find((c) => c.name.includes(fragment));
-  if (!found) throw new Error(`no check named like "${fragment}"`);
-  return found;
-}
-
-async function expectCaught<S>(
-  good: Factory<S>,
-  broken: Factory<S>,
-  checks: readonly Check<S>[],
-  fragments: string[],
-) {
-  for (const fragment of fragments) {
-    const named = check(checks, fragment);
-    await expect(
-      runCheck(good, named),
-      `"${named.name}" passes on the correct store`,
-    ).resolves.toBeUndefined();
-    await expect(runCheck(broken, named), `"${named.name}" fails on the broken store`).rejects.toThrow();
-  }
-}
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -56,23 +32,7 @@ function withGroup(
   return async () => {
     const waitingRoom = new MemoryWaitingRoomStore();
     const inner = new MemoryInventoryStore({ waitingRoom });
-    const inventory: InventoryStore = {
-      load: (s) => inner.load(s),
-      isWarm: (s) => inner.isWarm(s),
-      reserve: (r) => inner.reserve(r),
-      extend: (i) => inner.extend(i),
-      release: (i) => inner.release(i),
-      confirm: (i) => inner.confirm(i),
-      compensate: (i) => inner.compensate(i),
-      expireDue: (i) => inner.expireDue(i),
-      getHold: (s, r) => inner.getHold(s, r),
-      counts: (s) => inner.counts(s),
-      seatStates: (s) => inner.seatStates(s),
-      repair: (t) => inner.repair(t),
-      unrelayed: (i) => inner.unrelayed(i),
-      markRelayed: (i) => inner.markRelayed(i),
-      reserveGroup: make(inner),
-    };
+    const inventory = Object.assign(new ForwardingInventory(inner), { reserveGroup: make(inner) });
     return { inventory, waitingRoom };
   };
 }

@@ -1,14 +1,6 @@
-import { FakePaymentGateway } from '@seatrush/core';
-import {
-  MemoryAlertSink,
-  MemoryDistributedLock,
-  MemoryEventBus,
-  MemoryInventoryStore,
-  MemoryReservationRepository,
-  MemoryWaitingRoomStore,
-} from '@seatrush/core/memory';
-import { ManualClock } from '@seatrush/core/testing';
+import { MemoryInventoryStore, MemoryWaitingRoomStore } from '@seatrush/core/memory';
 import { describeGroupReservation, describeSaleHooks, describeWaitingListStore } from '../src';
+import { memoryPipeline } from './memory-pipeline';
 
 // The group-allocation, waiting-list and host-hooks suites against the in-memory adapters.
 
@@ -23,21 +15,4 @@ describeWaitingListStore('MemoryInventoryStore.waitingList()', async () => {
   const { inventory } = memoryInventory();
   return { inventory, waitingList: inventory.waitingList() };
 });
-describeSaleHooks('in-memory adapters', async () => {
-  const clock = new ManualClock();
-  const { inventory, waitingRoom } = memoryInventory();
-  const bus = new MemoryEventBus();
-  return {
-    waitingRoom,
-    inventory,
-    waitingList: inventory.waitingList(),
-    steps: inventory.steps(),
-    lock: new MemoryDistributedLock({ clock }),
-    publisher: bus,
-    consumer: (group: string) => bus.consumer(group),
-    repository: new MemoryReservationRepository(),
-    payments: new FakePaymentGateway(),
-    alerts: new MemoryAlertSink(),
-    clock,
-  };
-});
+describeSaleHooks('in-memory adapters', memoryPipeline());

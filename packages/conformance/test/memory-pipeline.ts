@@ -9,11 +9,11 @@ import {
   MemoryWaitingRoomStore,
 } from '@seatrush/core/memory';
 import { ManualClock } from '@seatrush/core/testing';
-import type { Factory, PipelineParts } from '../src';
+import type { Factory, SaleHooksParts } from '../src';
 
 /**
- * The in-memory ports of a whole sale, for `describePipeline` and the tests that run its checks.
- * `store` makes the inventory over the waiting room (a subclass that misbehaves, say); `wrap`
+ * The in-memory ports of a whole sale, for `describePipeline`, `describeSaleHooks` (the waiting
+ * list is the store's) and the tests that run their checks. `store` makes the inventory over the waiting room (a subclass that misbehaves, say); `wrap`
  * puts a decorator in front of it. The lock strategy's steps are always the store's own.
  */
 export function memoryPipeline(
@@ -21,7 +21,7 @@ export function memoryPipeline(
     store?: (waitingRoom: MemoryWaitingRoomStore) => MemoryInventoryStore;
     wrap?: (inventory: InventoryStore) => InventoryStore;
   } = {},
-): Factory<PipelineParts> {
+): Factory<SaleHooksParts> {
   return async () => {
     const clock = new ManualClock();
     const waitingRoom = new MemoryWaitingRoomStore();
@@ -30,6 +30,7 @@ export function memoryPipeline(
     return {
       waitingRoom,
       inventory: options.wrap?.(store) ?? store,
+      waitingList: store.waitingList(),
       steps: store.steps(),
       lock: new MemoryDistributedLock({ clock }),
       publisher: bus,

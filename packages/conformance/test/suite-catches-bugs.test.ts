@@ -21,9 +21,8 @@ import {
   MemoryWaitingRoomStore,
 } from '@seatrush/core/memory';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import {
-  type Check,
   distributedLockChecks,
   type EventBusSubject,
   eventBusChecks,
@@ -35,55 +34,14 @@ import {
   pipelineChecks,
   rateLimiterChecks,
   reservationRepositoryChecks,
-  runCheck,
   waitingRoomStoreChecks,
 } from '../src';
+import { expectCaught, ForwardingInventory } from './broken-stores';
 import { memoryPipeline } from './memory-pipeline';
 
 // A suite that cannot fail proves nothing. Each test below breaks one adapter the way real adapters
 // break (a missing check, a read-modify-write race, a replay that is not one…) and shows that the
 // named checks pass on the correct adapter and throw on the broken one.
-
-function check<S>(checks: readonly Check<S>[], fragment: string): Check<S> {
-  const found = checks.find((c) => c.name.includes(fragment));
-  if (!found) throw new Error(`no check named like "${fragment}"`);
-  return found;
-}
-
-async function expectCaught<S>(
-  good: Factory<S>,
-  broken: Factory<S>,
-  checks: readonly Check<S>[],
-  fragments: string[],
-) {
-  for (const fragment of fragments) {
-    const named = check(checks, fragment);
-    await expect(
-      runCheck(good, named),
-      `"${named.name}" passes on the correct adapter`,
-    ).resolves.toBeUndefined();
-    await expect(runCheck(broken, named), `"${named.name}" fails on the broken adapter`).rejects.toThrow();
-  }
-}
-
-/** An InventoryStore that forwards everything: the broken stores override one method. */
-class ForwardingInventory implements InventoryStore {
-  constructor(protected readonly inner: InventoryStore) {}
-  load: InventoryStore['load'] = (s) => this.inner.load(s);
-  isWarm: InventoryStore['isWarm'] = (s) => this.inner.isWarm(s);
-  reserve: InventoryStore['reserve'] = (r) => this.inner.reserve(r);
-  extend: InventoryStore['extend'] = (i) => this.inner.extend(i);
-  release: InventoryStore['release'] = (i) => this.inner.release(i);
-  confirm: InventoryStore['confirm'] = (i) => this.inner.confirm(i);
-  compensate: InventoryStore['compensate'] = (i) => this.inner.compensate(i);
-  expireDue: InventoryStore['expireDue'] = (i) => this.inner.expireDue(i);
-  getHold: InventoryStore['getHold'] = (s, r) => this.inner.getHold(s, r);
-  counts: InventoryStore['counts'] = (s) => this.inner.counts(s);
-  seatStates: InventoryStore['seatStates'] = (s) => this.inner.seatStates(s);
-  repair: InventoryStore['repair'] = (t) => this.inner.repair(t);
-  unrelayed: InventoryStore['unrelayed'] = (i) => this.inner.unrelayed(i);
-  markRelayed: InventoryStore['markRelayed'] = (i) => this.inner.markRelayed(i);
-}
 
 /**
  * Holds without writing the outbox entry (as a store would that leaves publishing to the caller):
