@@ -10,18 +10,7 @@ export {
   distributedLockChecks,
 } from './distributed-lock';
 export { admittedEvent, describeEventBus, type EventBusSubject, eventBusChecks } from './event-bus';
-export {
-  assignedSaleDefinition,
-  assignedSnapshot,
-  freshId,
-  generalSaleDefinition,
-  generalSnapshot,
-  reserveRequest,
-  seatIds,
-  seats,
-  startOfTest,
-  units,
-} from './fixtures';
+export * from './fixtures';
 export {
   candidateRows,
   describeGroupReservation,

@@ -1,6 +1,7 @@
 import type {
   HoldRecord,
   InventoryStore,
+  InventoryTruth,
   ReserveOutcome,
   ReserveRequest,
   WaitingRoomStore,
@@ -57,6 +58,11 @@ async function assignedSale(inventory: InventoryStore, options: Parameters<typeo
 }
 
 type Subject = InventoryStoreSubject;
+
+/** The source of truth handed to `repair`: nothing sold or pending, unless `found` says otherwise. */
+function truthOf(saleId: string, found: Partial<Omit<InventoryTruth, 'saleId'>> = {}): InventoryTruth {
+  return { saleId, confirmedUnits: 0, confirmedSeatIds: [], pendingUnits: 0, pendingSeatIds: [], ...found };
+}
 
 /** Every check of `describeInventoryStore`, exported so a suite's own tests can run them one by one. */
 export const inventoryStoreChecks: readonly Check<Subject>[] = [
@@ -246,8 +252,11 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const outcome = await inventory.reserve(reserveRequest(saleId, 'u2', seats('A1', 'A2', 'B5'), now));
       expect(outcome).toMatchObject({ ok: false, code: 'SEAT_TAKEN' });
       expect(outcome.ok ? [] : [...(outcome.seatIds ?? [])].sort()).toEqual(['A1', 'B5']);
-      const states = await inventory.seatStates(saleId);
-      expect([states.A1, states.A2, states.B5]).toEqual(['HELD', 'AVAILABLE', 'CONFIRMED']);
+      expect(await inventory.seatStates(saleId)).toMatchObject({
+        A1: 'HELD',
+        A2: 'AVAILABLE',
+        B5: 'CONFIRMED',
+      });
       expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 1, confirmed: 1 });
     },
   },
@@ -454,23 +463,18 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1', 'B2'), now)));
       // The truth: A1 was refunded, A4 and A5 were sold.
-      const { before, after } = await inventory.repair({
-        saleId,
-        confirmedUnits: 2,
-        confirmedSeatIds: ['A4', 'A5'],
-        pendingUnits: 0,
-        pendingSeatIds: [],
-      });
+      const { before, after } = await inventory.repair(
+        truthOf(saleId, { confirmedUnits: 2, confirmedSeatIds: ['A4', 'A5'] }),
+      );
       expect(before).toMatchObject({ available: 7, held: 2, confirmed: 1 });
       expect(after).toEqual({ saleId, initialStock: 10, available: 6, held: 2, confirmed: 2 });
       expect(await inventory.counts(saleId)).toEqual(after);
-      const states = await inventory.seatStates(saleId);
-      expect([states.A1, states.A4, states.A5, states.B1]).toEqual([
-        'AVAILABLE',
-        'CONFIRMED',
-        'CONFIRMED',
-        'HELD',
-      ]);
+      expect(await inventory.seatStates(saleId)).toMatchObject({
+        A1: 'AVAILABLE',
+        A4: 'CONFIRMED',
+        A5: 'CONFIRMED',
+        B1: 'HELD',
+      });
     },
   },
   {
@@ -482,13 +486,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
       // the worker confirmed the hold; PostgreSQL still has the reservation PAYMENT_PENDING
-      const { after } = await inventory.repair({
-        saleId,
-        confirmedUnits: 0,
-        confirmedSeatIds: [],
-        pendingUnits: 2,
-        pendingSeatIds: [],
-      });
+      const { after } = await inventory.repair(truthOf(saleId, { pendingUnits: 2 }));
       expect(after).toEqual({ saleId, initialStock: 10, available: 8, held: 0, confirmed: 2 });
       expect(await inventory.counts(saleId)).toEqual(after);
     },
@@ -503,13 +501,9 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       await inventory.confirm({ saleId, reservationId: sold.reservationId, userId: 'u1', now });
       const live = heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now)));
       // the truth: 1 unit sold, 1 pending; the third confirmed unit was never bought
-      const { before, after } = await inventory.repair({
-        saleId,
-        confirmedUnits: 1,
-        confirmedSeatIds: [],
-        pendingUnits: 1,
-        pendingSeatIds: [],
-      });
+      const { before, after } = await inventory.repair(
+        truthOf(saleId, { confirmedUnits: 1, pendingUnits: 1 }),
+      );
       expect(before).toMatchObject({ available: 5, held: 2, confirmed: 3 });
       expect(after).toEqual({ saleId, initialStock: 10, available: 6, held: 2, confirmed: 2 });
       expect(await inventory.getHold(saleId, live.reservationId)).toMatchObject({ status: 'HELD' });
@@ -532,22 +526,10 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(4), now)));
       // the store lost 3 sold units (it would sell them again)
-      const raised = await inventory.repair({
-        saleId,
-        confirmedUnits: 3,
-        confirmedSeatIds: [],
-        pendingUnits: 1,
-        pendingSeatIds: [],
-      });
+      const raised = await inventory.repair(truthOf(saleId, { confirmedUnits: 3, pendingUnits: 1 }));
       expect(raised.after).toEqual({ saleId, initialStock: 10, available: 3, held: 4, confirmed: 3 });
       // a truth that does not fit beside the live holds: the held units stay held
-      const crowded = await inventory.repair({
-        saleId,
-        confirmedUnits: 8,
-        confirmedSeatIds: [],
-        pendingUnits: 0,
-        pendingSeatIds: [],
-      });
+      const crowded = await inventory.repair(truthOf(saleId, { confirmedUnits: 8 }));
       expect(crowded.after).toEqual({ saleId, initialStock: 10, available: 0, held: 4, confirmed: 6 });
     },
   },
@@ -561,20 +543,20 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       await inventory.confirm({ saleId, reservationId: paid.reservationId, userId: 'u1', now });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', seats('A3'), now)));
       // the truth: A4 sold; A2 and A3 pending; A1 was never bought
-      const { after } = await inventory.repair({
-        saleId,
-        confirmedUnits: 1,
-        confirmedSeatIds: ['A4'],
-        pendingUnits: 2,
-        pendingSeatIds: ['A2', 'A3'],
+      const { after } = await inventory.repair(
+        truthOf(saleId, {
+          confirmedUnits: 1,
+          confirmedSeatIds: ['A4'],
+          pendingUnits: 2,
+          pendingSeatIds: ['A2', 'A3'],
+        }),
+      );
+      expect(await inventory.seatStates(saleId)).toMatchObject({
+        A1: 'AVAILABLE',
+        A2: 'CONFIRMED',
+        A3: 'HELD',
+        A4: 'CONFIRMED',
       });
-      const states = await inventory.seatStates(saleId);
-      expect([states.A1, states.A2, states.A3, states.A4]).toEqual([
-        'AVAILABLE',
-        'CONFIRMED',
-        'HELD',
-        'CONFIRMED',
-      ]);
       expect(after).toEqual({ saleId, initialStock: 10, available: 7, held: 1, confirmed: 2 });
       // A2 cannot be held again
       expect(await inventory.reserve(reserveRequest(saleId, 'u3', seats('A2'), now))).toMatchObject({
@@ -596,17 +578,10 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       // then the truth, which does not know u1's reservation yet; the worker then inserts and
       // confirms it before the repair runs
       await inventory.confirm({ saleId, reservationId: late.reservationId, userId: 'u1', now });
-      const { after } = await inventory.repair({
-        saleId,
-        confirmedUnits: 0,
-        confirmedSeatIds: [],
-        pendingUnits: 0,
-        pendingSeatIds: [],
-        observedConfirmed: observed.confirmed,
-        observedConfirmedSeatIds: ['A1'],
-      });
-      const states = await inventory.seatStates(saleId);
-      expect([states.A1, states.A2]).toEqual(['AVAILABLE', 'CONFIRMED']);
+      const { after } = await inventory.repair(
+        truthOf(saleId, { observedConfirmed: observed.confirmed, observedConfirmedSeatIds: ['A1'] }),
+      );
+      expect(await inventory.seatStates(saleId)).toMatchObject({ A1: 'AVAILABLE', A2: 'CONFIRMED' });
       expect(after).toEqual({ saleId, initialStock: 10, available: 9, held: 0, confirmed: 1 });
     },
   },
@@ -621,14 +596,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       expect(observed).toMatchObject({ held: 3, confirmed: 2 });
       await inventory.confirm({ saleId, reservationId: late.reservationId, userId: 'u1', now });
       // the truth read in between: u0's 2 units were refunded, u1's reservation not yet inserted
-      const { after } = await inventory.repair({
-        saleId,
-        confirmedUnits: 0,
-        confirmedSeatIds: [],
-        pendingUnits: 0,
-        pendingSeatIds: [],
-        observedConfirmed: observed.confirmed,
-      });
+      const { after } = await inventory.repair(truthOf(saleId, { observedConfirmed: observed.confirmed }));
       expect(after).toEqual({ saleId, initialStock: 10, available: 7, held: 0, confirmed: 3 });
     },
   },
@@ -775,7 +743,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       await expectValidationError(() => inventory.release({ ...ref, userId: 'x:y' }));
       await expectValidationError(() => inventory.confirm({ ...ref, now: -1 }));
       await expectValidationError(() => inventory.expireDue({ saleId, now, limit: 0 }));
-      const truth = { saleId, confirmedUnits: 0, confirmedSeatIds: [], pendingUnits: 0, pendingSeatIds: [] };
+      const truth = truthOf(saleId);
       await expectValidationError(() => inventory.repair({ ...truth, confirmedUnits: -1 }));
       await expectValidationError(() => inventory.repair({ ...truth, pendingUnits: -1 }));
       await expectValidationError(() => inventory.repair({ ...truth, observedConfirmed: 0.5 }));
