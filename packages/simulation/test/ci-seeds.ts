@@ -9,7 +9,9 @@ import { runSimulation } from '../src/simulation';
  * failure is one of them, and update this list.
  */
 export const KNOWN_CORE_BUGS: ReadonlyMap<number, string> = new Map<number, string>([
-  // none today: the lost HoldExpired (seeds 13 and 62) was fixed by 356d2ba
+  // since a99930c: a confirmed reservation's hold ends EXPIRED in the store
+  // (regressions/confirmed-hold-expired-in-store.test.ts)
+  [33, 'agreement: r9-1 is CONFIRMED in the source of truth, EXPIRED in the store'],
 ]);
 
 /** CI's 64 seeds (1, 2, 3 … without the known bugs' seeds), in `parts` interleaved shares. */

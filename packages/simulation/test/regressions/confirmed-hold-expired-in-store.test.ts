@@ -1,0 +1,14 @@
+import { describe, it } from 'vitest';
+import { expectSeedKeepsInvariants } from '../ci-seeds';
+
+// Seed 33 (`--instances 1 --checkout buyer`, a wiped store) fails `agreement` since a99930c (issue
+// 20: the sweeper's round asks `isWarm` after an `expireDue` that expired nothing, so a lost sale is
+// rebuilt sooner; at a99930c^ the same seed settles clean): once settled, r9-1 is CONFIRMED in the
+// source of truth and EXPIRED in the store. A core bug, reported to the lead; the seed is left out
+// of CI's 64 (`KNOWN_CORE_BUGS`) until core is fixed. `it.fails` turns red once it is: then make it
+// a plain `it` and take seed 33 off the list.
+describe('a confirmed reservation whose hold the store ends EXPIRED (core bug, open)', () => {
+  it.fails('seed 33: keeps every invariant and settles', async () => {
+    await expectSeedKeepsInvariants(33);
+  }, 60_000);
+});
