@@ -5,9 +5,10 @@
 // DATABASE_URL are set (with a fresh NAMESPACE).
 //   node scripts/load.mjs [buyers=1000] [units=200] [concurrency=100]
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiCaller, solve } from './demo-client.mjs';
 
 const [BUYERS = 1000, UNITS = 200, CONCURRENCY = 100] = process.argv.slice(2).map(Number);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,38 +38,7 @@ const app = spawn(process.execPath, ['dist/main.js'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 
-async function call(method, path, { body, cookie, headers = {} } = {}) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': `Mozilla/5.0 (X11; Linux x86_64) Load/${randomBytes(3).toString('hex')}`,
-      ...(cookie ? { cookie } : {}),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, cookie: res.headers.get('set-cookie') };
-}
-
-function solve({ prefix, difficulty }) {
-  for (let n = 0; ; n++) {
-    const digest = createHash('sha256')
-      .update(prefix + n)
-      .digest();
-    let bits = 0;
-    for (const byte of digest) {
-      if (byte === 0) {
-        bits += 8;
-        continue;
-      }
-      bits += Math.clz32(byte) - 24;
-      break;
-    }
-    if (bits >= difficulty) return String(n);
-  }
-}
+const call = apiCaller(BASE, () => `Mozilla/5.0 (X11; Linux x86_64) Load/${randomBytes(3).toString('hex')}`);
 
 async function pool(items, limit, work) {
   const results = new Array(items.length);

@@ -3,10 +3,10 @@
 // seat map and the operator dashboard in headless Chromium (scripts/browser.sh installs it).
 //   node scripts/screenshots.mjs
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { apiCaller, solve } from './demo-client.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = process.env.SCREENSHOT_PORT ?? '3199';
@@ -34,38 +34,7 @@ const app = spawn(process.execPath, ['dist/main.js'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 
-async function call(method, path, { body, cookie, headers = {} } = {}) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Screenshots/1.0',
-      ...(cookie ? { cookie } : {}),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, cookie: res.headers.get('set-cookie') };
-}
-
-function solve({ prefix, difficulty }) {
-  for (let n = 0; ; n++) {
-    const digest = createHash('sha256')
-      .update(prefix + n)
-      .digest();
-    let bits = 0;
-    for (const byte of digest) {
-      if (byte === 0) {
-        bits += 8;
-        continue;
-      }
-      bits += Math.clz32(byte) - 24;
-      break;
-    }
-    if (bits >= difficulty) return String(n);
-  }
-}
+const call = apiCaller(BASE, () => 'Mozilla/5.0 (X11; Linux x86_64) Screenshots/1.0');
 
 async function apiBuyer(name) {
   const login = await call('POST', '/api/login', { body: { name } });
