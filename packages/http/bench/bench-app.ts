@@ -17,7 +17,14 @@ const payments: PaymentGateway = {
 
 /** A Fastify server with the package under /api (an in-memory runtime, one big sale) and bare routes beside it. */
 export async function benchApp(
-  options: { streamsPerAddress?: number; memory?: boolean; listen?: boolean } = {},
+  options: {
+    streamsPerAddress?: number;
+    streamsTotal?: number;
+    memory?: boolean;
+    listen?: boolean;
+    /** Buyers admitted before the run (their tokens); default BUYERS. */
+    buyers?: number;
+  } = {},
 ): Promise<{
   app: FastifyInstance;
   api: SeatRushHttp;
@@ -55,9 +62,10 @@ export async function benchApp(
     limits: { ticketsPerUser: 100 },
   });
   const tokens: string[] = [];
-  for (let i = 0; i < BUYERS; i++) await sale.queue.join({ userId: `b${i}` });
+  const buyers = options.buyers ?? BUYERS;
+  for (let i = 0; i < buyers; i++) await sale.queue.join({ userId: `b${i}` });
   await sale.queue.tick();
-  for (let i = 0; i < BUYERS; i++)
+  for (let i = 0; i < buyers; i++)
     tokens.push((await sale.waitingRoom.status({ userId: `b${i}` }))?.admissionToken ?? '');
   const many = { perSecond: 1e9, burst: 1e9 };
   const api = createSeatRushHttp({
@@ -68,7 +76,7 @@ export async function benchApp(
     },
     authorizeOperator: () => false,
     limits: { perAddress: many, perBuyer: many, global: many },
-    streams: { perAddress: options.streamsPerAddress ?? 20, total: 100_000 },
+    streams: { perAddress: options.streamsPerAddress ?? 20, total: options.streamsTotal ?? 100_000 },
     ...(servers ? { guard: servers.guard } : redisGuard ? { guard: redisGuard.guard } : {}),
   });
   const app = Fastify();

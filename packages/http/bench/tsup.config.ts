@@ -17,6 +17,8 @@ export default defineConfig({
     load: 'bench/load.ts',
     'bare-sse-server': 'bench/bare-sse-server.ts',
     'sse-node-server': 'bench/sse-node-server.ts',
+    'many-streams': 'bench/many-streams.ts',
+    'many-streams-server': 'bench/many-streams-server.ts',
   },
   outDir: 'dist/bench',
   format: ['esm'],
