@@ -372,10 +372,24 @@ function fnv(hash: number, text: string): number {
 
 /** The digits of a decimal, one per place, reused by {@link fnvDecimal}. */
 const DIGITS = new Uint8Array(24);
+/** The value whose digits `DIGITS` holds, and how many: most steps run at the time of the last. */
+let digitsOf = -1;
+let digitsLength = 0;
 
 /** FNV-1a over the characters of `String(value)`, from `hash`, without making the string. */
 function fnvDecimal(hash: number, value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) return fnv(hash, String(value));
+  if (value !== digitsOf) {
+    digitsLength = decimalDigits(value);
+    digitsOf = value;
+  }
+  let h = hash;
+  for (let place = digitsLength; place > 0; ) h = Math.imul(h ^ (48 + DIGITS[--place]!), 0x01000193);
+  return h;
+}
+
+/** Writes the digits of a safe non-negative integer into `DIGITS`, lowest first; answers how many. */
+function decimalDigits(value: number): number {
   // in two parts below 1e9, so the digits come from integer arithmetic, not floating-point `%`
   let high = Math.floor(value / 1e9);
   let low = value - high * 1e9;
@@ -400,9 +414,7 @@ function fnvDecimal(hash: number, value: number): number {
     DIGITS[length++] = digit;
     low = (low - digit) / 10;
   } while (low > 0);
-  let h = hash;
-  while (length > 0) h = Math.imul(h ^ (48 + DIGITS[--length]!), 0x01000193);
-  return h;
+  return length;
 }
 
 /**
