@@ -115,13 +115,7 @@ export class PgCheckoutStore implements CheckoutStore, NotificationOutbox {
     return rows[0] ? paymentOf(rows[0]) : null;
   }
 
-  async updatePayment(input: {
-    reservationId: string;
-    from: PaymentRecordStatus[];
-    to: PaymentRecordStatus;
-    lastFailureCode?: string | null;
-    now: number;
-  }): Promise<boolean> {
+  async updatePayment(input: Parameters<CheckoutStore['updatePayment']>[0]): Promise<boolean> {
     const { rowCount } = await this.#query(
       'payment update',
       `UPDATE ${this.#t.payments}
