@@ -1,4 +1,5 @@
-import { WebhookSignatureError } from '@seatrush/core';
+import { generalSaleDefinition, reserveRequest, units } from '@seatrush/conformance';
+import { parseSaleDefinition, WebhookSignatureError } from '@seatrush/core';
 import {
   MemoryAlertSink,
   MemoryCheckoutStore,
@@ -205,14 +206,12 @@ describe('stripePayments: API calls through the official library (loopback stand
     closers.push(api.close);
     const clock = new ManualClock(Date.now());
     const repository = new MemoryReservationRepository();
-    await repository.saveSale({
-      id: 'st',
-      name: 'Stripe sale',
-      inventory: { kind: 'general', capacity: 2, tier: 'std' },
-      tiers: [{ id: 'std', name: 'Std', priceCents: 3_000 }],
-      opensAt: 0,
-      admission: { usersPerInterval: 10, maxActive: 10 },
-    });
+    await repository.saveSale(
+      parseSaleDefinition({
+        ...generalSaleDefinition('st', { capacity: 2 }),
+        tiers: [{ id: 'std', name: 'Std', priceCents: 3_000 }],
+      }),
+    );
     const inventory = new MemoryInventoryStore();
     await inventory.load((await repository.loadSnapshot('st'))!);
     const outbox = new MemoryNotificationOutbox();
@@ -225,16 +224,9 @@ describe('stripePayments: API calls through the official library (loopback stand
       alerts: new MemoryAlertSink(),
       clock,
     });
-    const held = await inventory.reserve({
-      saleId: 'st',
-      userId: 'ana',
-      reservationId: 'r-ana',
-      idempotencyKey: 'k-ana',
-      selection: { kind: 'quantity', quantity: 2 },
-      holdMs: 60_000,
-      requireAdmission: false,
-      now: clock.now(),
-    });
+    const held = await inventory.reserve(
+      reserveRequest('st', 'ana', units(2), clock.now(), { reservationId: 'r-ana', idempotencyKey: 'k-ana' }),
+    );
     expect(held.ok).toBe(true);
     const begun = await checkout.begin({ saleId: 'st', reservationId: 'r-ana', userId: 'ana' });
     if (!begun.ok) throw new Error(begun.code);
