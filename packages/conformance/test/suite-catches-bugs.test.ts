@@ -164,68 +164,60 @@ describe('the conformance suites fail broken adapters', { timeout: 90_000 }, () 
   // The model-based checks draw random sequences; a fixed seed makes "it finds the bug" repeatable.
   beforeAll(() => fc.configureGlobal({ seed: 20_261_124 }));
 
-  it('InventoryStore: catches two owners holding one seat', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new DoubleBookingInventory(i)),
-      inventoryStoreChecks,
-      ['refuses SEAT_TAKEN', 'never holds a seat twice'],
-    );
-  });
-
-  it('InventoryStore: catches a store that skips the stock check', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new OversellingInventory(i)),
-      inventoryStoreChecks,
-      ['refuses SOLD_OUT', 'never sells more than the stock'],
-    );
-  });
-
-  it('InventoryStore: catches a replayed key answered as a new request', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new ForgetfulInventory(i)),
-      inventoryStoreChecks,
-      ['returns the original outcome', 'same idempotency key'],
-    );
-  });
-
-  it('InventoryStore: catches a key cleared when its hold is released or compensated', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new KeyClearingInventory(i)),
-      inventoryStoreChecks,
-      ['releases a hold', 'compensates once', 'a key whose hold ended', 'replays racing the compensation'],
-    );
-  });
-
-  it('InventoryStore: the model-based check catches an extend that does not extend', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new LazyExtendInventory(i)),
-      inventoryStoreChecks,
-      ['reference model'],
-    );
-  });
-
-  it('InventoryStore: catches racing sweepers expiring a hold twice', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new DoubleExpiringInventory(i)),
-      inventoryStoreChecks,
-      ['racing sweepers'],
-    );
-  });
-
-  it('InventoryStore: catches a hold written without its outbox entry', async () => {
-    await expectCaught(
-      goodInventory,
-      inventoryFactory((i) => new OutboxlessInventory(i)),
-      [...inventoryStoreChecks, ...holdOutboxChecks],
-      ['outbox: each new hold is written once'],
-    );
-  });
+  // Each broken InventoryStore, and the checks that must catch it.
+  for (const { catches, broken, checks, withOutbox } of [
+    {
+      catches: 'catches two owners holding one seat',
+      broken: DoubleBookingInventory,
+      checks: ['refuses SEAT_TAKEN', 'never holds a seat twice'],
+    },
+    {
+      catches: 'catches a store that skips the stock check',
+      broken: OversellingInventory,
+      checks: ['refuses SOLD_OUT', 'never sells more than the stock'],
+    },
+    {
+      catches: 'catches a replayed key answered as a new request',
+      broken: ForgetfulInventory,
+      checks: ['returns the original outcome', 'same idempotency key'],
+    },
+    {
+      catches: 'catches a key cleared when its hold is released or compensated',
+      broken: KeyClearingInventory,
+      checks: [
+        'releases a hold',
+        'compensates once',
+        'a key whose hold ended',
+        'replays racing the compensation',
+      ],
+    },
+    {
+      catches: 'the model-based check catches an extend that does not extend',
+      broken: LazyExtendInventory,
+      checks: ['reference model'],
+    },
+    {
+      catches: 'catches racing sweepers expiring a hold twice',
+      broken: DoubleExpiringInventory,
+      checks: ['racing sweepers'],
+    },
+    {
+      catches: 'catches a hold written without its outbox entry',
+      broken: OutboxlessInventory,
+      checks: ['outbox: each new hold is written once'],
+      withOutbox: true,
+    },
+  ]) {
+    it(`InventoryStore: ${catches}`, async () => {
+      const suite = withOutbox ? [...inventoryStoreChecks, ...holdOutboxChecks] : inventoryStoreChecks;
+      await expectCaught(
+        goodInventory,
+        inventoryFactory((i) => new broken(i)),
+        suite,
+        checks,
+      );
+    });
+  }
 
   it('WaitingRoomStore: catches a ticket counter read and written in two steps', async () => {
     class RacyTickets extends MemoryWaitingRoomStore {
