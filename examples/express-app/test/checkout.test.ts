@@ -6,6 +6,16 @@ import { Buyer, operator, sleep, startTestApp } from './support/harness';
 
 const checkoutPath = (reservationId: string) => `/api/sales/demo/reservations/${reservationId}/checkout`;
 
+/** The JSON body of a provider's webhook about a 150.00 USD payment of a reservation. */
+function webhookBody(id: string, type: string, paymentId: string, reservationId: string): string {
+  return JSON.stringify({
+    id,
+    type,
+    created: Date.now(),
+    data: { paymentId, reservationId, amountCents: 15_000, currency: 'usd', failureCode: null },
+  });
+}
+
 /** A buyer admitted to the demo sale with one seat held; answers the reservation id. */
 async function holding(app: RunningApp, name: string, seatId: string): Promise<[Buyer, string]> {
   const buyer = await (await new Buyer(app.url).login(name)).enter('demo');
@@ -177,18 +187,7 @@ describe('the buyer pays within the hold (CHECKOUT=buyer)', () => {
     const [buyer, reservationId] = await holding(app, 'Hal', 'floor-A7');
     const { payment } = (await buyer.request('POST', checkoutPath(reservationId))).body;
     const provider = app.platform.paymentProvider!;
-    const forged = JSON.stringify({
-      id: 'evt_forged_1',
-      type: 'payment.succeeded',
-      created: Date.now(),
-      data: {
-        paymentId: payment.paymentId,
-        reservationId,
-        amountCents: 15_000,
-        currency: 'usd',
-        failureCode: null,
-      },
-    });
+    const forged = webhookBody('evt_forged_1', 'payment.succeeded', payment.paymentId, reservationId);
     const unsigned = await buyer.request('POST', '/api/webhooks/payments', {
       rawBody: forged,
       headers: { 'seatrush-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
@@ -203,18 +202,7 @@ describe('the buyer pays within the hold (CHECKOUT=buyer)', () => {
     expect(tampered.status).toBe(400);
     expect((await app.platform.runtime.ports.repository.get(reservationId))?.status).toBe('PAYMENT_PENDING');
 
-    const action = JSON.stringify({
-      id: 'evt_3ds_1',
-      type: 'payment.requires_action',
-      created: Date.now(),
-      data: {
-        paymentId: payment.paymentId,
-        reservationId,
-        amountCents: 15_000,
-        currency: 'usd',
-        failureCode: null,
-      },
-    });
+    const action = webhookBody('evt_3ds_1', 'payment.requires_action', payment.paymentId, reservationId);
     const first = await buyer.request('POST', '/api/webhooks/payments', {
       rawBody: action,
       headers: provider.signatureHeader(action),

@@ -1,17 +1,5 @@
-import { uniqueName } from '@seatrush/test-support';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RunningApp } from '../src/server';
-import {
-  Buyer,
-  generalSale,
-  openSale,
-  operator,
-  pool,
-  serversEnv,
-  sleep,
-  startTestApp,
-} from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { Buyer, generalSale, openSale, operator, pool, serversSuite, sleep } from './support/harness';
 
 const BUYERS = 2_000;
 const UNITS = 200;
@@ -20,26 +8,10 @@ const MAX_ACTIVE = 1_500;
 const CONCURRENCY = 200;
 
 describe(`${BUYERS} buyers for ${UNITS} units over HTTP on Redis, Kafka and PostgreSQL`, () => {
-  const services = inject('services');
-  const namespace = uniqueName('rush');
-  let app: RunningApp;
-  let db: pg.Pool;
-
-  beforeAll(async () => {
-    app = await startTestApp({
-      ...serversEnv(services),
-      NAMESPACE: namespace,
-      DEMO_SALE: 'none',
-    });
-    db = new pg.Pool({ connectionString: services.databaseUrl, max: 2 });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
-    await db?.end();
-  });
+  const suite = serversSuite('rush', { DEMO_SALE: 'none' });
 
   it('sells exactly the stock, answers everyone else SOLD_OUT or NOT_ADMITTED, and the books balance', async () => {
+    const { app, db, namespace } = suite;
     const saleId = 'rush';
     await openSale(
       app.url,

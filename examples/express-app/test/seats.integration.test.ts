@@ -1,9 +1,6 @@
 import { seatsOf } from '@seatrush/core/ports';
-import { uniqueName } from '@seatrush/test-support';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RunningApp } from '../src/server';
-import { Buyer, serversEnv, sleep, startTestApp } from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { Buyer, serversSuite, sleep } from './support/harness';
 
 const BUYERS = 300;
 /** The demo sale's seats, and how many buyers it admits at once. */
@@ -11,26 +8,10 @@ const SEATS = 132;
 const MAX_ACTIVE = 200;
 
 describe(`${BUYERS} buyers racing for the ${SEATS} seats of a seat map on the real servers`, () => {
-  const services = inject('services');
-  const namespace = uniqueName('seats');
-  let app: RunningApp;
-  let db: pg.Pool;
-
-  beforeAll(async () => {
-    app = await startTestApp({
-      ...serversEnv(services),
-      NAMESPACE: namespace,
-      ADMIT_PER_SECOND: '10000',
-    });
-    db = new pg.Pool({ connectionString: services.databaseUrl, max: 2 });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
-    await db?.end();
-  });
+  const suite = serversSuite('seats', { ADMIT_PER_SECOND: '10000' });
 
   it('sells every seat exactly once: in Redis, in PostgreSQL and on every buyer’s map', async () => {
+    const { app, db, namespace } = suite;
     const buyers = await Promise.all(
       Array.from({ length: BUYERS }, async (_, i) => {
         const buyer = await new Buyer(app.url).login(`fan-${i}`);

@@ -1,8 +1,9 @@
 import { type BotGuardOptionsInput, solveProofOfWork } from '@seatrush/core';
 import { checkProofOfWork, ProofOfWorkPrompt } from '@seatrush/core/services';
-import type { ServiceAddresses } from '@seatrush/test-support';
+import { type ServiceAddresses, uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/ops/logger';
 import type { AppPorts } from '../../src/platform/platform';
@@ -288,4 +289,34 @@ export async function dropSchemas(databaseUrl: string, schemas: readonly string[
   } finally {
     await db.end();
   }
+}
+
+/** The app on the real servers and a pool on their database, shared by a describe block's tests. */
+export interface ServersSuite {
+  readonly app: RunningApp;
+  /** A pool (2 connections) on the servers' database, to check what the app wrote. */
+  readonly db: pg.Pool;
+  /** The app's namespace: its Redis keys, Kafka topics and PostgreSQL schema. */
+  readonly namespace: string;
+}
+
+/**
+ * Starts the app on the real servers in a fresh namespace (named from `prefix`) before the
+ * describe block's tests, with `env` beside the servers' addresses, and closes it, drops its
+ * schema and ends the pool after them. Read the fields inside the tests, once started.
+ */
+export function serversSuite(prefix: string, env: Record<string, string> = {}): ServersSuite {
+  const services = inject('services');
+  const namespace = uniqueName(prefix);
+  const suite = { namespace } as { app: RunningApp; db: pg.Pool; namespace: string };
+  beforeAll(async () => {
+    suite.app = await startTestApp({ ...serversEnv(services), NAMESPACE: namespace, ...env });
+    suite.db = new pg.Pool({ connectionString: services.databaseUrl, max: 2 });
+  });
+  afterAll(async () => {
+    await suite.app?.close();
+    await suite.db?.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`).catch(() => {});
+    await suite.db?.end();
+  });
+  return suite;
 }
