@@ -1,32 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { QueuePasses } from '../../src/queue/queue-passes';
 import { MemoryWaitingRoomStore } from '../../src/subpaths/memory';
-import { AdmissionTokens, WaitingRoom } from '../../src/subpaths/services';
+import { AdmissionTokens, type WaitingRoom } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
-import { generalSale, SECRET } from '../services/fixtures';
+import { SECRET } from '../services/fixtures';
+import { roomOver } from './room';
 
 // Issue 20: waiting buyers keep their place after the room's state is lost (a wiped Redis). Every
 // join and status answer of a waiting buyer carries a signed queue pass; a join carrying it puts a
 // buyer the room no longer knows back at their ticket, and the room's counters are restored.
-
-function roomOver(store: MemoryWaitingRoomStore, clock: ManualClock, options: { queuePassMs?: number } = {}) {
-  return new WaitingRoom({
-    sale: generalSale({
-      opensAt: 0,
-      admission: {
-        usersPerInterval: 2,
-        intervalMs: 1_000,
-        maxActive: 100,
-        sessionMs: 600_000,
-        heartbeatTimeoutMs: 30_000,
-      },
-    }),
-    store,
-    tokens: new AdmissionTokens({ secret: SECRET }),
-    clock,
-    ...options,
-  });
-}
 
 /** Joins `users` in order and answers each one's queue pass (from the join's status). */
 async function joined(room: WaitingRoom, users: string[]): Promise<Map<string, string>> {

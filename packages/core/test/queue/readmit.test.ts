@@ -1,30 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, ValidationError } from '../../src';
 import { MemoryWaitingRoomStore } from '../../src/subpaths/memory';
-import { AdmissionTokens, WaitingRoom } from '../../src/subpaths/services';
+import type { WaitingRoom } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
-import { generalSale, SECRET } from '../services/fixtures';
+import { roomOver } from './room';
 
 const SESSION_MS = 600_000;
 
-/** A room over `store`; a second room over a fresh store is the same room after its state was lost. */
-function roomOver(store: MemoryWaitingRoomStore, clock: ManualClock, maxActive = 2) {
-  return new WaitingRoom({
-    sale: generalSale({
-      opensAt: 0,
-      admission: {
-        usersPerInterval: 2,
-        intervalMs: 1_000,
-        maxActive,
-        sessionMs: SESSION_MS,
-        heartbeatTimeoutMs: 30_000,
-      },
-    }),
-    store,
-    tokens: new AdmissionTokens({ secret: SECRET }),
-    clock,
-  });
-}
+/** A room over `store` admitting at most 2 at a time; over a fresh store, the room after its state was lost. */
+const roomOfTwo = (store: MemoryWaitingRoomStore, clock: ManualClock) =>
+  roomOver(store, clock, { maxActive: 2 });
 
 /** Joins `users`, admits the first two, and answers their tokens. */
 async function admitted(room: WaitingRoom, users: string[]) {
@@ -36,12 +21,12 @@ async function admitted(room: WaitingRoom, users: string[]) {
 describe('WaitingRoom.readmit: admitted buyers come back from their signed tokens after the room is lost', () => {
   it('re-admits a buyer with a valid token to a room that lost them, until the token expires, bounded by maxActive', async () => {
     const clock = new ManualClock(1_000_000);
-    const tokens = await admitted(roomOver(new MemoryWaitingRoomStore(), clock), ['ana', 'ben', 'cy']);
+    const tokens = await admitted(roomOfTwo(new MemoryWaitingRoomStore(), clock), ['ana', 'ben', 'cy']);
     expect([...tokens.keys()]).toEqual(['ana', 'ben']);
 
     // the store is lost (a wiped Redis): a room over an empty store, the same secret
     const store = new MemoryWaitingRoomStore();
-    const room = roomOver(store, clock);
+    const room = roomOfTwo(store, clock);
     const saleId = room.sale.id;
     clock.advance(5_000);
     expect(await room.status({ userId: 'ana' })).toBeNull();
@@ -91,8 +76,8 @@ describe('WaitingRoom.readmit: admitted buyers come back from their signed token
 
   it('a join with a valid token re-admits; without one, or with a dead one, the buyer queues again', async () => {
     const clock = new ManualClock(1_000_000);
-    const tokens = await admitted(roomOver(new MemoryWaitingRoomStore(), clock), ['ana', 'ben']);
-    const room = roomOver(new MemoryWaitingRoomStore(), clock);
+    const tokens = await admitted(roomOfTwo(new MemoryWaitingRoomStore(), clock), ['ana', 'ben']);
+    const room = roomOfTwo(new MemoryWaitingRoomStore(), clock);
     expect(await room.join({ userId: 'ana', admissionToken: tokens.get('ana')! })).toMatchObject({
       ok: true,
       readmitted: true,
@@ -113,7 +98,7 @@ describe('WaitingRoom.readmit: admitted buyers come back from their signed token
   it('says so when the store cannot re-admit', async () => {
     const clock = new ManualClock(1_000_000);
     const store = new MemoryWaitingRoomStore();
-    const room = roomOver(
+    const room = roomOfTwo(
       Object.assign(Object.create(store) as MemoryWaitingRoomStore, { readmit: undefined }),
       clock,
     );

@@ -3,6 +3,15 @@ import type { SaleDefinitionInput } from '../../src';
 /** 32+ bytes: the minimum an admission token secret may have. */
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 
+/** The general sale's admission: 2 users a second, sessions of 10 minutes, heartbeats every 30 s. */
+export const GENERAL_ADMISSION = {
+  usersPerInterval: 2,
+  intervalMs: 1_000,
+  maxActive: 100,
+  sessionMs: 600_000,
+  heartbeatTimeoutMs: 30_000,
+};
+
 /** A general-admission sale of `capacity` units at 5,000 cents each, open at `opensAt`. */
 export function generalSale(
   overrides: Partial<SaleDefinitionInput> & { capacity?: number } = {},
@@ -15,13 +24,7 @@ export function generalSale(
     tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
     opensAt: 0,
     holdMs: 60_000,
-    admission: {
-      usersPerInterval: 2,
-      intervalMs: 1_000,
-      maxActive: 100,
-      sessionMs: 600_000,
-      heartbeatTimeoutMs: 30_000,
-    },
+    admission: GENERAL_ADMISSION,
     limits: { ticketsPerUser: 4 },
     ...rest,
   };
