@@ -6,16 +6,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { signedInBuyer, signedInOperator, webSuite } from './support/browser';
 import { Buyer, generalSale, operator } from './support/harness';
-import { createSale, joinWith } from './support/queueing';
-
-/** Nobody loses their place while the test's clock jumps ahead. */
-const admission = (extra: Record<string, number> = {}) => ({
-  usersPerInterval: 1_000,
-  intervalMs: 100,
-  maxActive: 1_000,
-  heartbeatTimeoutMs: 600_000,
-  ...extra,
-});
+import { createSale, joinWith, patientAdmission } from './support/queueing';
 
 describe('invitations, the pre-queue and adaptive admission in headless Chromium', () => {
   const clock = new ManualClock(Date.now());
@@ -35,7 +26,10 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
     const opensAt = clock.now() + 300_000;
     await createSale(
       web.app.url,
-      { ...generalSale('web-pre', 10, { opensAt, admission: admission() }), queueing: { preQueue: true } },
+      {
+        ...generalSale('web-pre', 10, { opensAt, admission: patientAdmission() }),
+        queueing: { preQueue: true },
+      },
       ['warm-up'],
     );
     const { page } = await signIn('Early', '/?sale=web-pre');
@@ -50,7 +44,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
   it('joins with the invitation of the join link, and says why a refused one cannot be used', async () => {
     await createSale(
       web.app.url,
-      generalSale('web-inv', 10, { admission: admission({ intervalMs: 3_600_000 }) }),
+      generalSale('web-inv', 10, { admission: patientAdmission({ intervalMs: 3_600_000 }) }),
       ['warm-up', 'open'],
     );
     const earlier = await new Buyer(web.app.url).login('Earlier');
@@ -88,7 +82,7 @@ describe('invitations, the pre-queue and adaptive admission in headless Chromium
   it('turns adaptive admission on from the dashboard and shows its decision', async () => {
     await createSale(
       web.app.url,
-      generalSale('web-ad', 10, { admission: admission({ usersPerInterval: 10 }) }),
+      generalSale('web-ad', 10, { admission: patientAdmission({ usersPerInterval: 10 }) }),
       ['warm-up', 'open'],
     );
     const page = await signedInOperator(web.browser, web.app.url);

@@ -5,16 +5,7 @@ import { createLogger } from '../src/ops/logger';
 import { serverPorts } from '../src/platform/servers';
 import type { RunningApp } from '../src/server';
 import { Buyer, dropSchemas, generalSale, operator, serversEnv, startTestApp } from './support/harness';
-import { createSale, joinWith, queueOf } from './support/queueing';
-
-/** Nobody loses their place while the test's clock jumps ahead. */
-const admission = (extra: Record<string, number> = {}) => ({
-  usersPerInterval: 1_000,
-  intervalMs: 100,
-  maxActive: 1_000,
-  heartbeatTimeoutMs: 600_000,
-  ...extra,
-});
+import { createSale, joinWith, patientAdmission, queueOf } from './support/queueing';
 
 describe('invitation lanes and the pre-queue on Redis, Kafka and PostgreSQL', () => {
   const services = inject('services');
@@ -44,7 +35,7 @@ describe('invitation lanes and the pre-queue on Redis, Kafka and PostgreSQL', ()
   });
 
   it('lets a bypass invitee in at once and a priority invitee ahead of earlier arrivals', async () => {
-    await createSale(app.url, generalSale('lanes', 10, { admission: admission() }), [
+    await createSale(app.url, generalSale('lanes', 10, { admission: patientAdmission() }), [
       'warm-up',
       'open',
       'pause',
@@ -73,7 +64,7 @@ describe('invitation lanes and the pre-queue on Redis, Kafka and PostgreSQL', ()
     // a sale whose tick never comes during the test: only the join itself lets a bypass invitee in
     await createSale(
       app.url,
-      generalSale('lanes-by', 10, { admission: admission({ intervalMs: 3_600_000 }) }),
+      generalSale('lanes-by', 10, { admission: patientAdmission({ intervalMs: 3_600_000 }) }),
       ['warm-up', 'open'],
     );
     const waiting = await new Buyer(app.url).login('Cy');
@@ -103,7 +94,10 @@ describe('invitation lanes and the pre-queue on Redis, Kafka and PostgreSQL', ()
     const opensAt = clock.now() + 30_000;
     await createSale(
       app.url,
-      { ...generalSale('preq', 20, { opensAt, admission: admission() }), queueing: { preQueue: true } },
+      {
+        ...generalSale('preq', 20, { opensAt, admission: patientAdmission() }),
+        queueing: { preQueue: true },
+      },
       ['warm-up'],
     );
     const early = await Promise.all(

@@ -1,31 +1,11 @@
-import { uniqueName } from '@seatrush/test-support';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { RunningApp } from '../src/server';
-import {
-  Buyer,
-  dropSchemas,
-  generalSale,
-  openSale,
-  operator,
-  serversEnv,
-  sleep,
-  startTestApp,
-} from './support/harness';
+import { describe, expect, it } from 'vitest';
+import { Buyer, generalSale, openSale, operator, serversSuite, sleep } from './support/harness';
 
 describe('the live queueing method on Redis, Kafka and PostgreSQL', () => {
-  const services = inject('services');
-  const namespace = uniqueName('queueing');
-  let app: RunningApp | undefined;
-  afterAll(async () => {
-    await app?.close();
-    await dropSchemas(services.databaseUrl, [namespace]);
-  });
+  const suite = serversSuite('queueing');
 
   it('switches reject, passthrough and random for every join and tick through the Redis store', async () => {
-    app = await startTestApp({
-      ...serversEnv(services),
-      NAMESPACE: namespace,
-    });
+    const { app } = suite;
     await openSale(
       app.url,
       generalSale('rq', 50, { admission: { usersPerInterval: 5, intervalMs: 100, maxActive: 5 } }),

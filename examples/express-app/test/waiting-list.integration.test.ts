@@ -1,34 +1,14 @@
-import { uniqueName } from '@seatrush/test-support';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { RunningApp } from '../src/server';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EventStream, holdPayments, waitUntil } from './support/event-stream';
-import {
-  Buyer,
-  dropSchemas,
-  generalSale,
-  openSale,
-  operator,
-  serversEnv,
-  startTestApp,
-} from './support/harness';
+import { Buyer, generalSale, openSale, operator, serversSuite } from './support/harness';
 
 describe('the waiting list on Redis, Kafka and PostgreSQL', () => {
-  const services = inject('services');
-  const namespace = uniqueName('waitinglist');
-  let app: RunningApp | undefined;
+  const suite = serversSuite('waitinglist', { DEMO_SALE: 'none' });
   let stream: EventStream | undefined;
-  afterAll(async () => {
-    stream?.close();
-    await app?.close();
-    await dropSchemas(services.databaseUrl, [namespace]);
-  });
+  afterAll(() => stream?.close());
 
   it('lets exactly one of 200 concurrent claims on one offer through, and the stock adds up', async () => {
-    app = await startTestApp({
-      ...serversEnv(services),
-      NAMESPACE: namespace,
-      DEMO_SALE: 'none',
-    });
+    const { app } = suite;
     const sale = 'wl-redis';
     await openSale(app.url, generalSale(sale, 1));
     const gate = holdPayments(app);

@@ -1,6 +1,18 @@
 import { solveProofOfWork } from '@seatrush/core';
 import { type Answer, type Buyer, operator, sleep } from './harness';
 
+/**
+ * An admission setting under which nobody loses their place while a test's clock jumps ahead
+ * (heartbeats may lapse for ten minutes), with `extra` over it.
+ */
+export const patientAdmission = (extra: Record<string, number> = {}) => ({
+  usersPerInterval: 1_000,
+  intervalMs: 100,
+  maxActive: 1_000,
+  heartbeatTimeoutMs: 600_000,
+  ...extra,
+});
+
 /** Solves a challenge and joins the sale's queue with `extra` in the body (e.g. an invitation). */
 export async function joinWith(
   buyer: Buyer,
