@@ -34,7 +34,9 @@ export async function serverPorts(): Promise<ServerBench> {
     pgPorts(db, { schema: namespace, migrate: 'apply' }),
     kafkaPorts({ brokers: KAFKA_BROKERS.split(',') }, { topicPrefix: namespace }),
   );
-  const guard = new RedisRequestGuard(redis, { keyPrefix: `${namespace}:` });
+  // BENCH_GUARD_BATCH=1: every check in its own EVALSHA (the guard before batching), to compare
+  const maxBatch = Number(process.env.BENCH_GUARD_BATCH ?? 256);
+  const guard = new RedisRequestGuard(redis, { keyPrefix: `${namespace}:`, maxBatch });
   return {
     ports,
     guard,
