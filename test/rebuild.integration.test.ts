@@ -426,4 +426,62 @@ describe('rebuild from PostgreSQL after a wiped Redis', () => {
       }),
     ).toMatchObject({ ok: true, code: 'HELD' });
   });
+  it('counts once a row the worker writes between the rebuild’s reads: its buyer’s limit lets the worker hold it again', async () => {
+    const { ns, redis, clock, inventory, repository } = await world();
+    await repository.saveSale(
+      parseSaleDefinition({
+        ...seatedSale('ga', 1, 1),
+        inventory: { kind: 'general', capacity: 10, tier: 'std' },
+        limits: { ticketsPerUser: 1 },
+      }),
+    );
+    await new WarmUp({ repository, inventory, clock }).warm('ga');
+    const request = {
+      saleId: 'ga',
+      userId: 'late',
+      reservationId: 'r-late',
+      idempotencyKey: 'k-late',
+      selection: { kind: 'quantity' as const, quantity: 1 },
+      holdMs: HOLD_MS,
+      requireAdmission: false,
+    };
+    // acknowledged before the wipe, its row not written yet
+    const late = await inventory.reserve({ ...request, now: T0 });
+    if (!late.ok) throw new Error(late.code);
+    for (const key of await keysUnder(redis, `${ns}:`)) await redis.del(key);
+    // the worker writes the row after the rebuild listed the rows in flight, before it read the rest
+    let written = false;
+    const racing = new Proxy(repository, {
+      get(target, property, receiver) {
+        if (property === 'loadSnapshot') {
+          return async (saleId: string) => {
+            if (!written) {
+              written = true;
+              await target.insertMany([rowOf(late.hold)]);
+            }
+            return target.loadSnapshot(saleId);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const rebuild = new RebuildService({
+      repository: racing,
+      inventory,
+      clock,
+      alerts: new MemoryAlertSink(),
+    });
+    expect(await rebuild.rebuildIfCold('ga')).toMatchObject({ outcome: 'RESTORED' });
+
+    // the worker holds it again from its event (or finds it restored): never LIMIT_EXCEEDED
+    const again = await inventory.reserve({ ...request, now: T0 + 1_000 });
+    expect(again).toMatchObject({ ok: true, hold: { reservationId: 'r-late', status: 'HELD' } });
+    expect(await inventory.counts('ga')).toMatchObject({
+      initialStock: 10,
+      available: 9,
+      held: 1,
+      confirmed: 0,
+    });
+  });
 });
