@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigurationError, InfrastructureError } from './common/errors';
 import { validate } from './common/validate';
 import { HoldSweeper } from './hold/hold-sweeper';
+import { warnLoopFailed } from './hold/loop-failure';
 import { PeriodicTask, systemTimer, type Timer } from './hold/periodic';
 import { HookedPublisher } from './hooks/hooked-publisher';
 import { describeHookError, SaleHooks } from './hooks/sale-hooks';
@@ -468,16 +469,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
         });
       }
     },
-    onError: (error) => {
-      void ports.alerts
-        .alert({
-          severity: 'warning',
-          code: 'ADMISSION_TICK_FAILED',
-          message: 'an admission tick failed; the next one retries',
-          context: { saleId: sale.id, error: describeError(error) },
-        })
-        .catch(() => undefined); // the alert sink itself is down: nothing left to tell
-    },
+    onError: (error) =>
+      alertLoopFailed('ADMISSION_TICK_FAILED', 'an admission tick failed; the next one retries', error),
   });
 
   if (options.endSessionOnCheckout ?? true) {
@@ -507,14 +500,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       })
     : reconciler;
   function alertLoopFailed(code: string, message: string, error: unknown): void {
-    void ports.alerts
-      .alert({
-        severity: 'warning',
-        code,
-        message,
-        context: { saleId: sale.id, error: describeError(error) },
-      })
-      .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+    warnLoopFailed(ports.alerts, { code, message, context: { saleId: sale.id } }, error);
   }
 
   /** Applies a lifecycle event and performs its effects on the waiting room (synchronously). */

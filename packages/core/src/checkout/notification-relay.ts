@@ -1,8 +1,8 @@
+import { warnLoopFailed } from '../hold/loop-failure';
 import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { NotificationOutbox, NotificationSender } from '../ports/notification-outbox';
-import { describeError } from '../reservation/describe-error';
 
 /** Options of {@link NotificationRelay}. */
 export interface NotificationRelayOptions {
@@ -43,16 +43,12 @@ export class NotificationRelay {
       intervalMs: options.intervalMs ?? 500,
       timer: options.timer ?? systemTimer,
       work: () => this.relayOnce(),
-      onError: (error) => {
-        void options.alerts
-          .alert({
-            severity: 'warning',
-            code: 'NOTIFICATION_RELAY_FAILED',
-            message: 'a notification round failed; the next one retries',
-            context: { error: describeError(error) },
-          })
-          .catch(() => undefined);
-      },
+      onError: (error) =>
+        warnLoopFailed(
+          options.alerts,
+          { code: 'NOTIFICATION_RELAY_FAILED', message: 'a notification round failed; the next one retries' },
+          error,
+        ),
     });
   }
 

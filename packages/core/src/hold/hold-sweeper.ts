@@ -12,6 +12,7 @@ import { describeError } from '../reservation/describe-error';
 import { reservationEventId } from '../reservation/events';
 import { holdStockChanged } from '../stock/audit';
 import { inFlightExpiry } from '../stock/rebuild';
+import { warnLoopFailed } from './loop-failure';
 import { PeriodicTask, systemTimer, type Timer } from './periodic';
 
 /** Options of {@link HoldSweeper}. */
@@ -118,16 +119,16 @@ export class HoldSweeper {
       intervalMs: options.intervalMs ?? 1_000,
       timer: options.timer ?? systemTimer,
       work: () => this.sweepOnce(),
-      onError: (error) => {
-        void options.alerts
-          .alert({
-            severity: 'warning',
+      onError: (error) =>
+        warnLoopFailed(
+          options.alerts,
+          {
             code: 'SWEEP_FAILED',
             message: 'a hold sweep failed; the next one retries',
-            context: { saleIds: this.saleIds, error: describeError(error) },
-          })
-          .catch(() => undefined); // the alert sink itself is down: nothing left to tell
-      },
+            context: { saleIds: this.saleIds },
+          },
+          error,
+        ),
     });
   }
 

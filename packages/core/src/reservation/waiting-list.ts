@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { EpochMs, ReservationId, UserId } from '../common/ids';
 import { validate, vouch } from '../common/validate';
+import { warnLoopFailed } from '../hold/loop-failure';
 import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
 import type { SaleHooks } from '../hooks/sale-hooks';
 import type { AlertSink } from '../ports/alert-sink';
@@ -18,7 +19,6 @@ import {
   type WaitingListStore,
 } from '../ports/waiting-list-store';
 import { SaleDefinition, type SaleDefinitionInput } from '../sale/definition';
-import { describeError } from './describe-error';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
 
 /** A round's fresh offer ids, as the offer request checks them. */
@@ -293,13 +293,14 @@ export class WaitingList {
   }
 
   private alertRoundFailed(error: unknown): void {
-    void this.options.alerts
-      .alert({
-        severity: 'warning',
+    warnLoopFailed(
+      this.options.alerts,
+      {
         code: 'WAITING_LIST_ROUND_FAILED',
         message: 'a waiting-list offer round failed; the next one retries',
-        context: { saleId: this.sale.id, error: describeError(error) },
-      })
-      .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+        context: { saleId: this.sale.id },
+      },
+      error,
+    );
   }
 }
