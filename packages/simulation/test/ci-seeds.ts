@@ -8,11 +8,7 @@ import { runSimulation } from '../src/simulation';
  * with core's code, so after a core change other seeds may meet these bugs: replay, check the
  * failure is one of them, and update this list.
  */
-export const KNOWN_CORE_BUGS: ReadonlyMap<number, string> = new Map<number, string>([
-  // since a99930c: a confirmed reservation's hold ends EXPIRED in the store
-  // (regressions/confirmed-hold-expired-in-store.test.ts)
-  [33, 'agreement: r9-1 is CONFIRMED in the source of truth, EXPIRED in the store'],
-]);
+export const KNOWN_CORE_BUGS: ReadonlyMap<number, string> = new Map<number, string>([]);
 
 /** CI's 64 seeds (1, 2, 3 … without the known bugs' seeds), in `parts` interleaved shares. */
 export function ciSeeds(part: number, parts: number): number[] {

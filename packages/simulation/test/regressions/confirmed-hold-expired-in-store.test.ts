@@ -5,10 +5,9 @@ import { expectSeedKeepsInvariants } from '../ci-seeds';
 // 20: the sweeper's round asks `isWarm` after an `expireDue` that expired nothing, so a lost sale is
 // rebuilt sooner; at a99930c^ the same seed settles clean): once settled, r9-1 is CONFIRMED in the
 // source of truth and EXPIRED in the store. A core bug, reported to the lead; the seed is left out
-// of CI's 64 (`KNOWN_CORE_BUGS`) until core is fixed. `it.fails` turns red once it is: then make it
-// a plain `it` and take seed 33 off the list.
-describe('a confirmed reservation whose hold the store ends EXPIRED (core bug, open)', () => {
-  it.fails('seed 33: keeps every invariant and settles', async () => {
+// of CI's 64 until core was fixed (seed 33 settles at HEAD: the worker's re-confirm, 12e57e2/2a8b214).
+describe('a confirmed reservation whose hold the store ends EXPIRED (fixed in core)', () => {
+  it('seed 33: keeps every invariant and settles', async () => {
     await expectSeedKeepsInvariants(33);
   }, 60_000);
 });
