@@ -1,6 +1,6 @@
 import type { CheckoutStore, PaymentRecord, PaymentRecordStatus } from '../ports/checkout-store';
 import type { Notification } from '../ports/notification-outbox';
-import type { ReservationRepository, ReservationStatus } from '../ports/reservation-repository';
+import type { ReservationRepository, ReservationStatusChange } from '../ports/reservation-repository';
 import type { MemoryNotificationOutbox } from './notification-outbox';
 
 /**
@@ -51,15 +51,7 @@ export class MemoryCheckoutStore implements CheckoutStore {
     return true;
   }
 
-  async settle(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-    notification: Notification | null;
-  }): Promise<boolean> {
+  async settle(input: ReservationStatusChange & { notification: Notification | null }): Promise<boolean> {
     const { notification, ...transition } = input;
     const moved = await this.repository.transition(transition);
     if (moved && notification) await this.outbox.enqueue(notification);

@@ -8,6 +8,7 @@ import {
   type ReservationRepository,
   ReservationRow,
   ReservationStatus,
+  type ReservationStatusChange,
   type SaleTotals,
 } from '../ports/reservation-repository';
 import { initialStock, SaleDefinition, type SaleDefinitionInput, seatsOf } from '../sale/definition';
@@ -113,14 +114,7 @@ export class MemoryReservationRepository implements ReservationRepository {
     return { inserted, existing };
   }
 
-  async transition(input: {
-    reservationId: string;
-    from: ReservationStatus[];
-    to: ReservationStatus;
-    paymentId?: string | null;
-    failureReason?: string | null;
-    now: number;
-  }): Promise<boolean> {
+  async transition(input: ReservationStatusChange): Promise<boolean> {
     const change = fastValidateRead('reservation transition', TransitionInput, input);
     const row = this.#rows.get(change.reservationId);
     if (!row || !change.from.includes(row.status)) return false;
