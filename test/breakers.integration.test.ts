@@ -1,14 +1,11 @@
-import { combineBundles, createSeatRushRuntime, FakePaymentGateway, type RuntimeSale } from '@seatrush/core';
+import { createSeatRushRuntime, FakePaymentGateway, type RuntimeSale } from '@seatrush/core';
 import { MemoryAlertSink } from '@seatrush/core/memory';
-import { kafkaPorts } from '@seatrush/kafka-adapter';
-import { pgPorts } from '@seatrush/pg-adapter';
-import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort, uniqueName } from './support';
 import { CuttableHop } from './support/cuttable-hop';
-import { removeNamespace } from './support/namespace';
+import { namespacedPorts, removeNamespace } from './support/namespace';
 
 // Issue 20 item 3 on the real servers: PostgreSQL becomes unreachable mid-sale (a loopback TCP
 // hop in front of it stops listening and drops its connections, so the pg driver sees real
@@ -36,11 +33,7 @@ describe('circuit breakers on the real servers', () => {
     db.on('error', () => undefined); // idle clients cut by the hop
     const truth = new pg.Pool({ connectionString: services.databaseUrl, max: 1 });
     const redis = new Redis(services.redisUrl);
-    const ports = combineBundles(
-      redisPorts(redis, { keyPrefix: `${ns}:` }),
-      pgPorts(db, { schema: ns, migrate: 'apply' }),
-      kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
-    );
+    const { ports } = namespacedPorts(ns, { redis, db, kafkaBrokers: services.kafkaBrokers });
     const alerts = new MemoryAlertSink();
     const runtime = createSeatRushRuntime({
       ports,

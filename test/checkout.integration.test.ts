@@ -1,5 +1,4 @@
 import {
-  combineBundles,
   createSeatRushRuntime,
   type RuntimeSale,
   type SeatRushRuntime,
@@ -8,13 +7,12 @@ import {
 } from '@seatrush/core';
 import { MemoryNotificationSender } from '@seatrush/core/memory';
 import { SIMULATOR_CARDS } from '@seatrush/core/ports';
-import { createKafka, kafkaPorts } from '@seatrush/kafka-adapter';
-import { pgPorts } from '@seatrush/pg-adapter';
-import { redisPorts } from '@seatrush/redis-adapter';
+import { createKafka } from '@seatrush/kafka-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './support';
+import { namespacedPorts } from './support/namespace';
 
 // The buyer-driven checkout on the servers hosts deploy: holds in Redis, the pipeline on Kafka,
 // payments, receipts, final states and the notification outbox in PostgreSQL. The simulator's
@@ -42,12 +40,7 @@ describe('checkout on Redis + Kafka + PostgreSQL', () => {
     const ns = uniqueName('co');
     const redis = new Redis(services.redisUrl);
     const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
-    const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
-    const ports = combineBundles(
-      redisPorts(redis, { keyPrefix: `${ns}:` }),
-      pgBundle,
-      kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
-    );
+    const { ports, pg: pgBundle } = namespacedPorts(ns, { redis, db, kafkaBrokers: services.kafkaBrokers });
     const provider = new SimulatedPaymentProvider();
     const sender = new MemoryNotificationSender();
     const runtime = createSeatRushRuntime({

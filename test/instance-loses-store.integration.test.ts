@@ -1,5 +1,4 @@
 import {
-  combineBundles,
   createSeatRushRuntime,
   FakePaymentGateway,
   InfrastructureError,
@@ -7,15 +6,12 @@ import {
   type SeatRushRuntime,
   StoreUnavailableError,
 } from '@seatrush/core';
-import { kafkaPorts } from '@seatrush/kafka-adapter';
-import { pgPorts } from '@seatrush/pg-adapter';
-import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort, uniqueName } from './support';
 import { CuttableHop } from './support/cuttable-hop';
-import { removeNamespace } from './support/namespace';
+import { namespacedPorts, removeNamespace } from './support/namespace';
 
 // Issue 17: "an instance that loses the shared store answers 503 and sells nothing. It never falls
 // back to a local copy of the sale's state." Two runtimes share Redis, Kafka and PostgreSQL, as two
@@ -45,13 +41,8 @@ describe('an instance that loses the shared store', () => {
     const redisB = new Redis({ host: '127.0.0.1', port: hop.port, maxRetriesPerRequest: 2 });
     redisB.on('error', () => undefined);
     const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
-    const kafka = { brokers: services.kafkaBrokers, clientId: ns };
     const bundle = (redis: Redis, migrate: 'apply' | 'verify') =>
-      combineBundles(
-        redisPorts(redis, { keyPrefix: `${ns}:` }),
-        pgPorts(db, { schema: ns, migrate }),
-        kafkaPorts(kafka, { topicPrefix: ns }),
-      );
+      namespacedPorts(ns, { redis, db, kafkaBrokers: services.kafkaBrokers }, migrate).ports;
     const runtimes: SeatRushRuntime[] = [];
     cleanups.push(async () => {
       await hop.cut();

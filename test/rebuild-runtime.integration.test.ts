@@ -1,5 +1,4 @@
 import {
-  combineBundles,
   createSeatRushRuntime,
   type RuntimeSale,
   type SaleDefinitionInput,
@@ -7,13 +6,12 @@ import {
 } from '@seatrush/core';
 import { MemoryAlertSink, MemoryNotificationSender } from '@seatrush/core/memory';
 import { SIMULATOR_CARDS } from '@seatrush/core/ports';
-import { createKafka, kafkaPorts } from '@seatrush/kafka-adapter';
-import { pgPorts } from '@seatrush/pg-adapter';
-import { redisPorts } from '@seatrush/redis-adapter';
+import { createKafka } from '@seatrush/kafka-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from './support';
+import { namespacedPorts } from './support/namespace';
 
 // Issue 20, wired into the runtime: the sale's keys are wiped from Redis in the middle of a sale
 // with holds in flight and confirmed reservations, and the runtime rebuilds it from PostgreSQL
@@ -75,12 +73,7 @@ describe('the runtime rebuilds a wiped sale from PostgreSQL without an operator'
     const ns = uniqueName('rbr');
     const redis = new Redis(services.redisUrl);
     const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
-    const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
-    const ports = combineBundles(
-      redisPorts(redis, { keyPrefix: `${ns}:` }),
-      pgBundle,
-      kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
-    );
+    const { ports, pg: pgBundle } = namespacedPorts(ns, { redis, db, kafkaBrokers: services.kafkaBrokers });
     const provider = new SimulatedPaymentProvider();
     const alerts = new MemoryAlertSink();
     const runtime = createSeatRushRuntime({

@@ -1,20 +1,16 @@
 import {
-  combineBundles,
   createSeatRushRuntime,
   FakePaymentGateway,
   type ReservationRepository,
   type RuntimeSale,
 } from '@seatrush/core';
 import { MemoryAlertSink } from '@seatrush/core/memory';
-import { kafkaPorts } from '@seatrush/kafka-adapter';
-import { pgPorts } from '@seatrush/pg-adapter';
-import { redisPorts } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type RedisProcess, startRedis } from '../packages/redis-adapter/test/redis-process';
 import { uniqueName } from './support';
-import { removeNamespace } from './support/namespace';
+import { namespacedPorts, removeNamespace } from './support/namespace';
 
 // Issue 20: a wiped Redis loses no acknowledged hold. Many buyers hold at once; in the middle of the
 // rush the test's own Redis server loses the sale, in one of two ways:
@@ -83,12 +79,7 @@ async function gatedSale(
   const server: RedisProcess = await startRedis([]);
   const redis = new Redis(server.url);
   const db = new pg.Pool({ connectionString: services.databaseUrl, max: 10 });
-  const pgBundle = pgPorts(db, { schema: ns, migrate: 'apply' });
-  const ports = combineBundles(
-    redisPorts(redis, { keyPrefix: `${ns}:` }),
-    pgBundle,
-    kafkaPorts({ brokers: services.kafkaBrokers, clientId: ns }, { topicPrefix: ns }),
-  );
+  const { ports } = namespacedPorts(ns, { redis, db, kafkaBrokers: services.kafkaBrokers });
   // the worker's row writes wait until the gate opens: it lags behind the wipe and the rebuild
   let openGate!: () => void;
   const gate = new Promise<void>((resolve) => {
