@@ -184,6 +184,13 @@ export interface SeatRushRuntime {
   /** The buyer-driven checkout (webhooks, provider, notifications); null in the auto-pay mode. */
   readonly checkout: RuntimeCheckout | null;
   /**
+   * The bot guard every sale's queue runs before a join (`options.guard`); null without one. A
+   * way into a sale other than the queue (its waiting list, a host's own route) runs it too, so it
+   * is no way around the queue's defences (blocklist, request patterns, proof of work):
+   * `@seatrush/http` does so for the waiting list.
+   */
+  readonly joinGuard: JoinGuard | null;
+  /**
    * Saves a sale in the source of truth (replacing the one with its id), serves it, warms it up
    * where the store is cold and opens it when `opensAt` has come. A sale served already is
    * stopped and replaced.
@@ -567,6 +574,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
     alerts,
     clock,
     checkout: runtimeCheckout,
+    joinGuard: options.guard ?? null,
     async define(input, defineOptions = {}) {
       const sale = validate('sale', SaleDefinition, input);
       await served.get(sale.id)?.sale.stop();

@@ -3,6 +3,7 @@ import {
   ConfigurationError,
   createSeatRushRuntime,
   FakePaymentGateway,
+  type JoinGuard,
   memoryPorts,
   type RuntimePorts,
   type SeatRushRuntime,
@@ -88,6 +89,23 @@ describe('createSeatRushRuntime', () => {
       status: 'CONFIRMED',
     });
     expect(await festival.waitingList?.join({ userId: 'dee', size: 1 })).toMatchObject({ ok: true });
+  });
+
+  it('hands on the bot guard its queues run (joinGuard), for the other ways into a sale; null without one', async () => {
+    const refusing: JoinGuard = async () => ({ allowed: false, code: 'BLOCKED' });
+    const guarded = createSeatRushRuntime({
+      ports: memoryPorts(),
+      payments: new FakePaymentGateway(),
+      admissionSecret: SECRET,
+      guard: refusing,
+    });
+    running.push(guarded);
+    expect(guarded.joinGuard).toBe(refusing);
+    await guarded.start();
+    const sale = await guarded.define(generalSale());
+    // the guard handed on is the one the queue runs
+    expect(await sale.queue.join({ userId: 'ana' })).toMatchObject({ ok: false, code: 'BLOCKED' });
+    expect(runtimeOn(memoryPorts()).joinGuard).toBeNull();
   });
 
   it('after a restart serves again every sale the source of truth has that is not closed', async () => {
