@@ -5,12 +5,12 @@ import {
   type ReconciliationRecord,
   type ReservationRepository,
   type ReservationRow,
+  type ReservationStatusChange,
   type SaleDefinition,
   type SaleDefinitionInput,
   type SaleTotals,
 } from '@seatrush/core';
 import { insertReport } from './repository/rows';
-import type { StatusChange } from './repository/status-change';
 import { checkRows, checkSaleId } from './repository/validation';
 
 /**
@@ -93,7 +93,7 @@ export class ShardedReservationRepository implements ReservationRepository {
   }
 
   /** Asks every shard; true when the one holding the reservation moved it. */
-  async transition(input: StatusChange): Promise<boolean> {
+  async transition(input: ReservationStatusChange): Promise<boolean> {
     const moved = await Promise.all(this.#shards.map((shard) => shard.transition(input)));
     return moved.includes(true);
   }

@@ -1,5 +1,6 @@
-import type { DomainEvent, EventOf, HoldRecord } from '@seatrush/core';
+import type { DomainEvent, HoldRecord } from '@seatrush/core';
 import {
+  holdExpired,
   holdStockChanged,
   reservationConfirmed,
   reservationEventId,
@@ -119,23 +120,6 @@ export function seatedScenario(
     seats,
     reservations,
     partitionOf: (event) => hash(event.key) % input.partitions,
-  };
-}
-
-function holdExpired(hold: HoldRecord, now: number): EventOf<'HoldExpired'> {
-  return {
-    eventId: reservationEventId(hold.reservationId, 'expired'),
-    type: 'HoldExpired',
-    version: 1,
-    saleId: hold.saleId,
-    key: hold.reservationId,
-    occurredAt: now,
-    payload: {
-      reservationId: hold.reservationId,
-      userId: hold.userId,
-      quantity: hold.quantity,
-      seatIds: hold.seatIds,
-    },
   };
 }
 

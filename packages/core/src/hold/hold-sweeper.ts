@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { EpochMs, SaleId } from '../common/ids';
 import { validate } from '../common/validate';
-import type { DomainEvent, EventOf } from '../events/events';
+import type { DomainEvent } from '../events/events';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { ReservationRepository } from '../ports/reservation-repository';
 import { describeError } from '../reservation/describe-error';
-import { reservationEventId } from '../reservation/events';
+import { holdExpired, reservationEventId } from '../reservation/events';
 import { holdStockChanged } from '../stock/audit';
 import { inFlightExpiry } from '../stock/rebuild';
 import { warnLoopFailed } from './loop-failure';
@@ -293,24 +293,4 @@ function positive(name: string, value: number): number {
     throw new ConfigurationError(`${name} must be a positive whole number of ms, got ${value}`);
   }
   return value;
-}
-
-function holdExpired(
-  hold: Pick<HoldRecord, 'saleId' | 'reservationId' | 'userId' | 'quantity' | 'seatIds'>,
-  now: number,
-): EventOf<'HoldExpired'> {
-  return {
-    eventId: reservationEventId(hold.reservationId, 'expired'),
-    type: 'HoldExpired',
-    version: 1,
-    saleId: hold.saleId,
-    key: hold.reservationId,
-    occurredAt: now,
-    payload: {
-      reservationId: hold.reservationId,
-      userId: hold.userId,
-      quantity: hold.quantity,
-      seatIds: hold.seatIds,
-    },
-  };
 }

@@ -4,11 +4,11 @@ import { EpochMs, ReservationId, SaleId } from '../common/ids';
 import { validate } from '../common/validate';
 import type { InventorySnapshot } from '../ports/inventory-store';
 import {
-  type ReconciliationRecord,
+  ReconciliationRecord,
   type ReservationRepository,
   ReservationRow,
-  ReservationStatus,
-  type ReservationStatusChange,
+  type ReservationStatus,
+  ReservationStatusChange,
   type SaleTotals,
 } from '../ports/reservation-repository';
 import { initialStock, SaleDefinition, type SaleDefinitionInput, seatsOf } from '../sale/definition';
@@ -16,26 +16,6 @@ import { fastValidate, fastValidateRead } from './fast-validate';
 import { copyPlain } from './plain-copy';
 
 const ReservationRows = z.array(ReservationRow);
-const TransitionInput = z.object({
-  reservationId: ReservationId,
-  from: z.array(ReservationStatus).min(1),
-  to: ReservationStatus,
-  paymentId: z.string().min(1).max(128).nullable().optional(),
-  failureReason: z.string().min(1).max(64).nullable().optional(),
-  now: EpochMs,
-});
-const Reconciliation = z.object({
-  saleId: SaleId,
-  ranAt: EpochMs,
-  storeAvailable: z.number().int(),
-  storeHeld: z.number().int(),
-  storeConfirmed: z.number().int(),
-  truthConfirmed: z.number().int(),
-  truthPending: z.number().int(),
-  consistent: z.boolean(),
-  repaired: z.boolean(),
-});
-
 const PENDING: ReadonlySet<ReservationStatus> = new Set(['REQUESTED', 'PAYMENT_PENDING']);
 
 /**
@@ -115,7 +95,7 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async transition(input: ReservationStatusChange): Promise<boolean> {
-    const change = fastValidateRead('reservation transition', TransitionInput, input);
+    const change = fastValidateRead('reservation transition', ReservationStatusChange, input);
     const row = this.#rows.get(change.reservationId);
     if (!row || !change.from.includes(row.status)) return false;
     row.status = change.to;
@@ -146,7 +126,7 @@ export class MemoryReservationRepository implements ReservationRepository {
   }
 
   async recordReconciliation(record: ReconciliationRecord): Promise<void> {
-    this.#reconciliations.push(validate('reconciliation record', Reconciliation, record));
+    this.#reconciliations.push(validate('reconciliation record', ReconciliationRecord, record));
   }
 
   async lastReconciliation(saleId: string): Promise<ReconciliationRecord | null> {

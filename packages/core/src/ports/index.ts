@@ -69,11 +69,11 @@ export {
   type RecentActivityStore,
 } from './recent-activity-store';
 export {
-  type ReconciliationRecord,
+  ReconciliationRecord,
   type ReservationRepository,
   ReservationRow,
   ReservationStatus,
-  type ReservationStatusChange,
+  ReservationStatusChange,
   type SaleTotals,
 } from './reservation-repository';
 export {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EpochMs } from '../common/ids';
+import { EpochMs, ReservationId, SaleId } from '../common/ids';
 import type { SaleDefinition } from '../sale/definition';
 import { ReservedUnits } from './hold';
 import type { InventorySnapshot } from './inventory-store';
@@ -15,16 +15,19 @@ export type ReservationStatus = z.infer<typeof ReservationStatus>;
 
 /**
  * A compare-and-set of a reservation's status: it moves to `to` only if it is in one of `from`,
- * recording the payment or the failure's reason when given.
+ * recording the payment or the failure's reason when given (left as they are when omitted).
+ * The schema is what `transition` and the checkout store's `settle` check their input against,
+ * in memory and in every adapter.
  */
-export interface ReservationStatusChange {
-  reservationId: string;
-  from: ReservationStatus[];
-  to: ReservationStatus;
-  paymentId?: string | null;
-  failureReason?: string | null;
-  now: number;
-}
+export const ReservationStatusChange = z.object({
+  reservationId: ReservationId,
+  from: z.array(ReservationStatus).min(1),
+  to: ReservationStatus,
+  paymentId: z.string().min(1).max(128).nullable().optional(),
+  failureReason: z.string().min(1).max(64).nullable().optional(),
+  now: EpochMs,
+});
+export type ReservationStatusChange = z.infer<typeof ReservationStatusChange>;
 
 /** A reservation as the source of truth keeps it. */
 export const ReservationRow = ReservedUnits.extend({
@@ -49,17 +52,22 @@ export interface SaleTotals {
   pendingSeatIds: string[];
 }
 
-export interface ReconciliationRecord {
-  saleId: string;
-  ranAt: number;
-  storeAvailable: number;
-  storeHeld: number;
-  storeConfirmed: number;
-  truthConfirmed: number;
-  truthPending: number;
-  consistent: boolean;
-  repaired: boolean;
-}
+/**
+ * A reconciliation run as recorded: the store's counts beside the source of truth's, and whether
+ * they agreed and were repaired. Counts may be negative: a broken store is worth recording.
+ */
+export const ReconciliationRecord = z.object({
+  saleId: SaleId,
+  ranAt: EpochMs,
+  storeAvailable: z.number().int(),
+  storeHeld: z.number().int(),
+  storeConfirmed: z.number().int(),
+  truthConfirmed: z.number().int(),
+  truthPending: z.number().int(),
+  consistent: z.boolean(),
+  repaired: z.boolean(),
+});
+export type ReconciliationRecord = z.infer<typeof ReconciliationRecord>;
 
 /**
  * PostgreSQL in production: the source of truth. Writes are idempotent (a replayed event inserts

@@ -101,3 +101,20 @@ export function reservationFailed(
     payload: { ...ref(reservation), reason, compensated },
   };
 }
+
+/**
+ * `HoldExpired`: the hold ran out and its units went back. Its id is derived from the
+ * reservation, so every publish of one expiry (the sweeper's, a retry, a republished stranded
+ * row's) is the same event, which consumers deduplicate.
+ */
+export function holdExpired(hold: ReservationRef, now: number): EventOf<'HoldExpired'> {
+  return {
+    eventId: reservationEventId(hold.reservationId, 'expired'),
+    type: 'HoldExpired',
+    version: 1,
+    saleId: hold.saleId,
+    key: hold.reservationId,
+    occurredAt: now,
+    payload: ref(hold),
+  };
+}

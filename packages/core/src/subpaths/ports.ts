@@ -19,6 +19,7 @@ export { PAYMENT_RECORD_STATUSES } from '../ports/checkout-store';
 export * from '../ports/group-reservation';
 export * from '../ports/waiting-list-store';
 export {
+  holdExpired,
   reservationConfirmed,
   reservationEventId,
   reservationFailed,

@@ -6,11 +6,12 @@ import type {
   NotificationRecord,
   PaymentRecord,
   PaymentRecordStatus,
+  ReservationStatusChange,
 } from '@seatrush/core';
 import type pg from 'pg';
 import type { PgConnection } from '../connection';
 import { translatePgError } from '../errors';
-import { type StatusChange, statusChangeParameters, statusChangeUpdate } from '../repository/status-change';
+import { statusChangeParameters, statusChangeUpdate } from '../repository/status-change';
 import { qualified } from '../sql-names';
 
 interface PaymentColumns {
@@ -133,7 +134,7 @@ export class PgCheckoutStore implements CheckoutStore, NotificationOutbox {
     return rowCount === 1;
   }
 
-  async settle(input: StatusChange & { notification: Notification | null }): Promise<boolean> {
+  async settle(input: ReservationStatusChange & { notification: Notification | null }): Promise<boolean> {
     const n = input.notification;
     const { rows } = await this.#query<{ moved: number }>(
       'reservation settle',

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   type InventorySnapshot,
   parseSaleDefinition,
-  type ReconciliationRecord,
   ReservationId,
   type ReservationRepository,
   type ReservationRow,
@@ -12,7 +11,7 @@ import {
   UnknownSaleError,
   ValidationError,
 } from '@seatrush/core';
-import { initialStock, validate } from '@seatrush/core/ports';
+import { initialStock, ReconciliationRecord, ReservationStatusChange, validate } from '@seatrush/core/ports';
 import pg from 'pg';
 import { inTransaction, type PgConnection } from '../connection';
 import { translatePgError } from '../errors';
@@ -26,8 +25,8 @@ import {
   UNNEST_SELECT,
   UNNEST_SOURCE,
 } from './rows';
-import { type StatusChange, statusChangeParameters, statusChangeUpdate } from './status-change';
-import { checkRows, checkSaleId, ReconciliationInput, TransitionInput } from './validation';
+import { statusChangeParameters, statusChangeUpdate } from './status-change';
+import { checkRows, checkSaleId } from './validation';
 
 /** How long saving a sale (seat map, partition) may take: a set-up step, not the hot path. */
 export const SALE_SETUP_TIMEOUT_MS = 60_000;
@@ -346,8 +345,8 @@ export class PgReservationRepository implements ReservationRepository {
    * statement, so it fails whole if a seat is already sold.
    * @throws ValidationError on bad input; SeatAlreadySoldError when a seat is already sold.
    */
-  async transition(input: StatusChange): Promise<boolean> {
-    const change = validate('reservation transition', TransitionInput, input);
+  async transition(input: ReservationStatusChange): Promise<boolean> {
+    const change = validate('reservation transition', ReservationStatusChange, input);
     const { rowCount } = await this.#query(
       this.#db.primary,
       'reservation transition',
@@ -433,7 +432,7 @@ export class PgReservationRepository implements ReservationRepository {
    * @throws ValidationError on a malformed record.
    */
   async recordReconciliation(record: ReconciliationRecord): Promise<void> {
-    const r = validate('reconciliation record', ReconciliationInput, record);
+    const r = validate('reconciliation record', ReconciliationRecord, record);
     await this.#query(
       this.#db.primary,
       'reconciliation record',

@@ -1,14 +1,7 @@
-import type { z } from '@seatrush/core/ports';
-import type { TransitionInput } from './validation';
+import type { ReservationStatusChange } from '@seatrush/core';
 
 /**
- * A reservation's move to `to` when its status is one of `from`, as `transition` and the checkout
- * store's `settle` take it; `paymentId` and `failureReason` change only when given.
- */
-export type StatusChange = z.infer<typeof TransitionInput>;
-
-/**
- * The guarded `UPDATE` of a status change, returning the moved reservation's id (no row when it
+ * The guarded `UPDATE` of a status change (`transition`'s, and the checkout store's `settle`), returning the moved reservation's id (no row when it
  * did not move). Parameters, in `statusChangeParameters`' order: $1 the reservation, $2 the
  * statuses it may move from, $3 the new one, $4/$5 and $6/$7 whether to set and the payment id
  * and the failure reason, $8 now. The scalar subquery runs once, before the scan, so only the
@@ -26,7 +19,7 @@ export function statusChangeUpdate(tables: { reservations: string; reservationId
 }
 
 /** The parameters $1 to $8 of `statusChangeUpdate`. */
-export function statusChangeParameters(change: StatusChange): unknown[] {
+export function statusChangeParameters(change: ReservationStatusChange): unknown[] {
   return [
     change.reservationId,
     change.from,

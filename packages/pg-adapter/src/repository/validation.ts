@@ -1,28 +1,5 @@
-import { ReservationId, SaleId, ValidationError, type ValidationIssue } from '@seatrush/core';
-import { EpochMs, ReservationRow, ReservationStatus, validate, z } from '@seatrush/core/ports';
-
-/** Input of `transition`, checked before anything reaches the database. */
-export const TransitionInput = z.object({
-  reservationId: ReservationId,
-  from: z.array(ReservationStatus).min(1),
-  to: ReservationStatus,
-  paymentId: z.string().min(1).max(128).nullable().optional(),
-  failureReason: z.string().min(1).max(64).nullable().optional(),
-  now: EpochMs,
-});
-
-/** A reconciliation run as recorded: counts may be negative (a broken store is worth recording). */
-export const ReconciliationInput = z.object({
-  saleId: SaleId,
-  ranAt: EpochMs,
-  storeAvailable: z.number().int(),
-  storeHeld: z.number().int(),
-  storeConfirmed: z.number().int(),
-  truthConfirmed: z.number().int(),
-  truthPending: z.number().int(),
-  consistent: z.boolean(),
-  repaired: z.boolean(),
-});
+import { SaleId, ValidationError, type ValidationIssue } from '@seatrush/core';
+import { ReservationRow, validate } from '@seatrush/core/ports';
 
 /**
  * Checks a batch of rows: each against `ReservationRow`, plus the rules the database would also
