@@ -491,6 +491,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
   }
 
   let running = false;
+  let starting: Promise<void> | null = null;
   let consumerStarted = false;
   const reconcileLoop = leases
     ? saleLoop('reconciler', {
@@ -563,6 +564,32 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
       ? apply({ type: 'OPEN', at: clock.now(), opensAt: sale.opensAt, warm: true })
       : { ok: true, state };
 
+  const startOnce = async (): Promise<void> => {
+    if (!(await ports.repository.getSale(sale.id))) await ports.repository.saveSale(sale);
+    await warm();
+    // the method and pre-queue in the store before the first join (a join would do it too)
+    await queue.start();
+    if (loops.processor) {
+      await ports.consumer.start({
+        types: ['ReservationRequested'],
+        handler: processor,
+        ...(options.retry ? { retry: options.retry } : {}),
+      });
+      consumerStarted = true;
+    }
+    if (sync) {
+      openIfDue();
+      await sync.join();
+      sync.start();
+    }
+    if (loops.admission && state !== 'CLOSED') admission.start();
+    if (loops.relay) relay.start();
+    if (loops.sweeper) sweeper.start();
+    if (loops.reconciler) reconcileLoop.start();
+    running = true;
+    openIfDue();
+  };
+
   const seatRush: SeatRush = {
     sale,
     tokens,
@@ -581,31 +608,15 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     get state() {
       return state;
     },
-    async start() {
-      if (running) return;
-      if (!(await ports.repository.getSale(sale.id))) await ports.repository.saveSale(sale);
-      await warm();
-      // the method and pre-queue in the store before the first join (a join would do it too)
-      await queue.start();
-      if (loops.processor) {
-        await ports.consumer.start({
-          types: ['ReservationRequested'],
-          handler: processor,
-          ...(options.retry ? { retry: options.retry } : {}),
-        });
-        consumerStarted = true;
-      }
-      if (sync) {
-        openIfDue();
-        await sync.join();
-        sync.start();
-      }
-      if (loops.admission && state !== 'CLOSED') admission.start();
-      if (loops.relay) relay.start();
-      if (loops.sweeper) sweeper.start();
-      if (loops.reconciler) reconcileLoop.start();
-      running = true;
-      openIfDue();
+    start() {
+      if (running) return Promise.resolve();
+      // a start while one is in flight (a restart's discovery and the periodic one) joins it: a
+      // second start that found the sale WARMING went on as if warmed, and when the first one's
+      // warm-up failed the sale was left running in DRAFT, never to follow the shared state
+      starting ??= startOnce().finally(() => {
+        starting = null;
+      });
+      return starting;
     },
     async open() {
       return command({

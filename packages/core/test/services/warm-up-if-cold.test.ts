@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSeatRush, FakePaymentGateway, type InventoryStore } from '../../src';
+import { createSeatRush, FakePaymentGateway, InfrastructureError, type InventoryStore } from '../../src';
 import {
   MemoryAlertSink,
   MemoryEventBus,
@@ -126,5 +126,36 @@ describe("createSeatRush's if-cold warm-up", () => {
     expect(raced).toBe(true);
     expect(await inventory.counts('sale-ga')).toMatchObject({ available: 7, held: 3 });
     await Promise.all([first.stop(), second.stop()]);
+  });
+
+  // issue 23, seed 606: a restart's discovery and the periodic one started the same sale at once;
+  // the second found it WARMING and went on as if warmed, the first one's warm-up failed, and the
+  // sale was left running in DRAFT for good (it never followed the other instances' pause)
+  it('a start while one is in flight joins it: a failed warm-up leaves the sale to start again, not running in DRAFT', async () => {
+    const w = await world();
+    const inventory = new MemoryInventoryStore();
+    await instance({ ...w, inventory }).start(); // another instance loaded the sale
+    let failFirst!: () => void;
+    const storeBlinks = new Promise<void>((resolve) => {
+      failFirst = resolve;
+    });
+    let asked = 0;
+    const blinking = withOverrides<InventoryStore>(inventory, {
+      isWarm: async (saleId) => {
+        if (asked++ === 0) {
+          await storeBlinks;
+          throw new InfrastructureError('the store blinked');
+        }
+        return inventory.isWarm(saleId);
+      },
+    });
+    const sale = instance({ ...w, inventory: blinking });
+    const starts = [sale.start(), sale.start()];
+    failFirst();
+    expect((await Promise.allSettled(starts)).map((start) => start.status)).toEqual(['rejected', 'rejected']);
+    expect(sale.running).toBe(false);
+    await sale.start();
+    expect({ running: sale.running, state: sale.state }).toEqual({ running: true, state: 'OPEN' });
+    await sale.stop();
   });
 });
