@@ -1,10 +1,4 @@
-import type {
-  AcceptedHold,
-  ChallengeProvider,
-  JoinGuard,
-  RuntimeSale,
-  SeatRushRuntime,
-} from '@seatrush/core';
+import type { AcceptedHold, ChallengeProvider, RuntimeSale, SeatRushRuntime } from '@seatrush/core';
 import { headersFingerprintOf, subjectOf } from '@seatrush/core/services';
 import { z } from 'zod';
 import { header } from './body';
@@ -17,10 +11,14 @@ import { scopedIdempotencyKey } from './scoped-key';
 import { frame } from './sse';
 import { queueView, reservationView, saleInfo } from './views';
 
+/** The answer to the bot guard's challenge (proof of work), sent with a join of the queue or the waiting list. */
+export const ChallengeBody = z.strictObject({
+  challengeId: z.string().min(1).max(128),
+  answer: z.string().min(1).max(256),
+});
+
 const JoinBody = z.strictObject({
-  challenge: z
-    .strictObject({ challengeId: z.string().min(1).max(128), answer: z.string().min(1).max(256) })
-    .optional(),
+  challenge: ChallengeBody.optional(),
   /** A signed invitation to the bypass or priority lane. */
   invitation: z.string().min(1).max(2_048).optional(),
   /**
@@ -66,7 +64,6 @@ export interface BuyerRouteDeps {
   runtime: SeatRushRuntime;
   live: LiveUpdates;
   bodyLimit: number;
-  joinGuard: JoinGuard | undefined;
   challenges: ChallengeProvider | undefined;
   /** The status of join and status answers per waiting-room state (unset: 201 for a new join, else 200). */
   queueStatusCodes: Readonly<Partial<Record<string, number>>>;

@@ -82,7 +82,6 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       runtime,
       live,
       bodyLimit: bodyLimits.buyer,
-      joinGuard: options.joinGuard,
       challenges: options.challenges,
       queueStatusCodes: statusCodesOf(options.queueStatusCodes),
     }),
@@ -90,7 +89,8 @@ export function createSeatRushHttp(options: SeatRushHttpOptions): SeatRushHttp {
       runtime,
       live,
       bodyLimit: bodyLimits.buyer,
-      joinGuard: options.joinGuard,
+      // the waiting list runs the guard the queue runs, unless the host gives another
+      joinGuard: options.joinGuard ?? runtime.joinGuard ?? undefined,
       joinContext,
     }),
     ...checkoutRoutes({

@@ -91,8 +91,9 @@ export interface SeatRushHttpOptions {
   /** Signs the operator's bypass/priority invitations (the same one the sales' queueing verifies with). */
   invitations?: Invitations;
   /**
-   * The bot guard given to the runtime: the waiting list runs it too, so the list is no way
-   * around the queue's defences.
+   * The bot guard the waiting list's joins run. Default: the runtime's (`runtime.joinGuard`, the
+   * `guard` every sale's queue runs), so the list is no way around the queue's defences; give one
+   * only for a different guard.
    */
   joinGuard?: JoinGuard;
   /**

@@ -1,5 +1,6 @@
 import type { JoinGuard, RuntimeSale, SeatRushRuntime } from '@seatrush/core';
 import { z } from 'zod';
+import { ChallengeBody } from './buyer-routes';
 import { HttpError } from './errors';
 import { buyerOf, type Exchange, json, noContent, type RouteSpec, saleOf } from './exchange-context';
 import { parse } from './input';
@@ -13,6 +14,8 @@ const JoinBody = z.strictObject({
   size: z.number().int().positive().max(100),
   /** Seated sales: `split` (default) accepts close seats when no row has them side by side. */
   fallback: z.enum(['split', 'refuse']).optional(),
+  /** The answer to the bot guard's challenge, as with a queue join (or a pass from one solved lately). */
+  challenge: ChallengeBody.optional(),
 });
 
 /** What the waiting-list routes need. */
@@ -20,6 +23,7 @@ export interface WaitingListRouteDeps {
   runtime: SeatRushRuntime;
   live: LiveUpdates;
   bodyLimit: number;
+  /** The bot guard the sale's queue runs (`runtime.joinGuard`, or the host's own); none: no guard. */
   joinGuard: JoinGuard | undefined;
   joinContext(exchange: Exchange): NonNullable<Parameters<JoinGuard>[0]['context']>;
 }
@@ -35,7 +39,8 @@ const CLAIM_REFUSALS: Readonly<Record<string, string>> = {
  * The waiting list after sell-out (the buyer is always `identify`'s): join with a party size,
  * see the place (or `null` on `/place`), follow it over SSE, leave (or decline an outstanding
  * offer, whose units go to the next party at once), and claim an offer, which answers the
- * reservation the offer became. Joins spend the join budget and run the host's bot guard.
+ * reservation the offer became. Joins spend the join budget and run the queue's bot guard (the
+ * runtime's `joinGuard`), with a challenge answer in the body as a queue join takes it.
  */
 export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<RouteSpec>> {
   const { runtime, live } = deps;
@@ -72,11 +77,12 @@ export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<Route
         if (sale.state !== 'OPEN' && sale.state !== 'PAUSED') {
           throw new HttpError('SALE_NOT_OPEN', `the sale is ${sale.state.toLowerCase()}`);
         }
-        // the list is no way around the queue's bot guard
+        // the list is no way around the queue's bot guard: the same guard, the same proof of work
         if (deps.joinGuard) {
           const verdict = await deps.joinGuard({
             userId: buyer.id,
             context: deps.joinContext(x),
+            ...(body.challenge ? { challenge: body.challenge } : {}),
             saleId: sale.sale.id,
             now: x.now,
           });

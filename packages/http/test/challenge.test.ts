@@ -33,7 +33,7 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
     await runtime?.close();
   });
 
-  async function start(withChallenges = true) {
+  async function start(withChallenges = true, capacity = 10) {
     const challenges = new ProofOfWorkChallenges({ difficulty: 6 });
     const botGuard = new BotGuard(
       { blocklist: new MemoryBlocklist(), rateLimiter: new MemoryRateLimiter(), challenges },
@@ -48,25 +48,26 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
       loops: { admission: false },
     });
     await runtime.start();
-    await runtime.define(generalSale());
+    await runtime.define(generalSale({ capacity }));
+    // no joinGuard here: the waiting list runs the runtime's (runtime.joinGuard)
     api = createSeatRushHttp({
       runtime,
       identify: headerIdentity,
       authorizeOperator: () => false,
-      joinGuard,
       ...(withChallenges ? { challenges } : {}),
     });
     server = createServer(nodeHandler(api));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
-    return (method: string, path: string, user: string, body?: unknown) =>
+    return (method: string, path: string, user: string, body?: unknown, headers?: Record<string, string>) =>
       fetch(`${base}${path}`, {
         method,
         headers: {
           'x-test-user': user,
           'user-agent': BROWSER,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
@@ -103,6 +104,54 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
     });
     expect(wrong.status).toBe(403);
     expect(await runtime?.sale('ga')?.queue.status({ userId: 'ana' })).toBeNull();
+  });
+
+  it('keeps the waiting list behind the same guard: no proof of work, no place (and nothing changes); with it, a place', async () => {
+    const call = await start(true, 1);
+    const solved = async (user: string) => {
+      const { challenge } = (await (await call('POST', '/sales/ga/challenge', user)).json()) as {
+        challenge: Challenge;
+      };
+      return { challengeId: challenge.id, answer: solveProofOfWork(challenge.prompt) };
+    };
+    // ana, past the guard, takes the one unit: the sale is sold out
+    expect((await call('POST', '/sales/ga/queue', 'ana', { challenge: await solved('ana') })).status).toBe(
+      201,
+    );
+    const sale = runtime?.sale('ga');
+    await sale?.queue.tick();
+    const { queue } = (await (await call('GET', '/sales/ga/queue', 'ana')).json()) as {
+      queue: { admissionToken: string };
+    };
+    const held = await call(
+      'POST',
+      '/sales/ga/reservations',
+      'ana',
+      { quantity: 1 },
+      { 'idempotency-key': 'k1', 'x-admission-token': queue.admissionToken },
+    );
+    expect(held.status).toBe(201);
+
+    const refused = await call('POST', '/sales/ga/waiting-list', 'bo', { size: 1 });
+    expect(refused.status).toBe(403);
+    const body = (await refused.json()) as { error: { code: string; challenge?: Challenge } };
+    expect(body.error.code).toBe('CHALLENGE_REQUIRED');
+    expect(body.error.challenge?.prompt.difficulty).toBe(6);
+    const wrong = await call('POST', '/sales/ga/waiting-list', 'bo', {
+      size: 1,
+      challenge: { challengeId: body.error.challenge?.id, answer: 'not-it' },
+    });
+    expect(wrong.status).toBe(403);
+    expect(await sale?.waitingList?.position('bo')).toBeNull();
+
+    // a challenge is spent by an answer, right or wrong: bo asks for a fresh one and solves it
+    const joined = await call('POST', '/sales/ga/waiting-list', 'bo', {
+      size: 1,
+      challenge: await solved('bo'),
+    });
+    expect(joined.status).toBe(201);
+    expect(await joined.json()).toMatchObject({ waitingList: { state: 'WAITING', ahead: 0 } });
+    expect(await sale?.waitingList?.position('bo')).toMatchObject({ entry: { state: 'WAITING' } });
   });
 
   it('answers 404 when the host gave no challenge provider, and 404 for an unknown sale', async () => {
