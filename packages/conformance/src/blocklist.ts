@@ -1,6 +1,6 @@
 import type { Blocklist } from '@seatrush/core';
 import { expect } from 'vitest';
-import { freshId, startOfTest } from './fixtures';
+import { freshId } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 
 /** The port `describeBlocklist` tests. */
@@ -15,10 +15,9 @@ export const blocklistChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'blocks a subject with its reason until now + ttlMs, and unblocks it on demand',
-    async run({ blocklist }) {
+    async run({ blocklist }, { now }) {
       const subject = `ip:${freshId('10.0.0')}`;
       const other = `user:${freshId('u')}`;
-      const now = startOfTest();
       expect(await blocklist.check({ subject, now })).toBeNull();
       await blocklist.block({ subject, reason: 'too fast', ttlMs: 60_000, now });
       expect(await blocklist.check({ subject, now: now + 1 })).toEqual({
@@ -33,9 +32,8 @@ export const blocklistChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'replaces a block with a later one',
-    async run({ blocklist }) {
+    async run({ blocklist }, { now }) {
       const subject = freshId('device');
-      const now = startOfTest();
       await blocklist.block({ subject, reason: 'first', ttlMs: 1_000, now });
       await blocklist.block({ subject, reason: 'second', ttlMs: 5_000, now: now + 500 });
       expect(await blocklist.check({ subject, now: now + 2_000 })).toEqual({
@@ -47,9 +45,8 @@ export const blocklistChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'lifts a block at its end',
-    async run({ blocklist }) {
+    async run({ blocklist }, { now }) {
       const subject = freshId('user');
-      const now = startOfTest();
       await blocklist.block({ subject, reason: 'bot', ttlMs: 1_000, now });
       expect(await blocklist.check({ subject, now: now + 999 })).not.toBeNull();
       expect(await blocklist.check({ subject, now: now + 1_000 })).toBeNull();
@@ -58,9 +55,8 @@ export const blocklistChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects an invalid block with a ValidationError and blocks nothing',
-    async run({ blocklist }) {
+    async run({ blocklist }, { now }) {
       const subject = freshId('user');
-      const now = startOfTest();
       await expectValidationError(() => blocklist.block({ subject, reason: 'x', ttlMs: 0, now }));
       await expectValidationError(() => blocklist.block({ subject: '', reason: 'x', ttlMs: 1_000, now }));
       await expectValidationError(() => blocklist.block({ subject, reason: 'x', ttlMs: 1_000, now: -1 }));
@@ -72,8 +68,7 @@ export const blocklistChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'records every one of 200 concurrent blocks',
     timeoutMs: 60_000,
-    async run({ blocklist }) {
-      const now = startOfTest();
+    async run({ blocklist }, { now }) {
       const subjects = Array.from({ length: 200 }, () => freshId('s'));
       await Promise.all(
         subjects.map((subject) => blocklist.block({ subject, reason: 'r', ttlMs: 60_000, now })),

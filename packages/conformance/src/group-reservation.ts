@@ -125,8 +125,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'holds the leftmost block of `size` adjacent free seats in the first row that has one',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const rows = candidateRows(2, 5);
       const saleId = await seatedSale(inventory, { confirmedSeatIds: ['A2'] });
       const three = heldGroup(await group(inventory)(groupRequest(saleId, 'u1', 3, rows, now)));
@@ -146,8 +145,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'follows the candidate rows in the order given (preference), and only those rows',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const [rowA, rowB, rowC] = candidateRows(3, 5) as [string[], string[], string[]];
       const saleId = await seatedSale(inventory, { rows: 3 });
       const held = heldGroup(await group(inventory)(groupRequest(saleId, 'u1', 4, [rowC, rowA], now)));
@@ -164,8 +162,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'without adjacent seats: `split` holds the first free seats in row order, `refuse` holds nothing',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const rows = candidateRows(2, 5);
       const saleId = await seatedSale(inventory, { confirmedSeatIds: ['A2', 'A4', 'B2', 'B4'] });
       const before = await snapshotOf(inventory, saleId);
@@ -184,8 +181,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses SOLD_OUT when fewer candidate seats are free than the group, and changes nothing',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const rows = candidateRows(2, 5);
       const saleId = await seatedSale(inventory, { confirmedSeatIds: ['A1', 'A2', 'A3', 'B1', 'B2', 'B3'] });
       const before = await snapshotOf(inventory, saleId);
@@ -201,8 +197,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses as reserve does: SALE_NOT_WARM, WRONG_SELECTION, UNKNOWN_SEAT, LIMIT_EXCEEDED, NOT_ADMITTED',
-    async run({ inventory, waitingRoom }) {
-      const now = startOfTest();
+    async run({ inventory, waitingRoom }, { now }) {
       const rows = candidateRows(2, 5);
       const reserveGroup = group(inventory);
       expect(await reserveGroup(groupRequest(freshId('cold'), 'u1', 2, rows, now))).toEqual({
@@ -237,8 +232,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a replayed idempotency key answers the original hold; the key for another request is refused',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const rows = candidateRows(2, 5);
       const saleId = await seatedSale(inventory);
       const request = groupRequest(saleId, 'u1', 3, rows, now);
@@ -263,8 +257,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a group hold is an ordinary hold: release, confirm, compensate and expiry treat all its seats',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const rows = candidateRows(2, 5);
       const saleId = await seatedSale(inventory);
       const reserveGroup = group(inventory);
@@ -295,8 +288,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'repeated candidate seats, a size of 0 or more than 100 are a ValidationError and change nothing',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const saleId = await seatedSale(inventory);
       const before = await snapshotOf(inventory, saleId);
       const rows = candidateRows(2, 5);
@@ -345,8 +337,7 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'groups racing single-seat reserves on the same seats: every seat has one owner, the invariant holds',
     timeoutMs: 60_000,
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const rows = candidateRows(4, 6);
       const saleId = await seatedSale(inventory, { rows: 4, perRow: 6 });
       const all = rows.flat();

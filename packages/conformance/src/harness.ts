@@ -1,5 +1,6 @@
 import { ValidationError } from '@seatrush/core';
 import { describe, expect, it } from 'vitest';
+import { startOfTest } from './fixtures';
 
 /** What every factory result may carry: called after each test to close connections, drop keys… */
 export interface Disposable {
@@ -12,8 +13,14 @@ export type Factory<S> = () => Promise<S & Disposable>;
 /** What a check proves about a port, so a suite reads as a specification. */
 export type CheckCategory = 'behaviour' | 'expiry' | 'bad input' | 'concurrency' | 'model';
 
+/** What the harness hands every check beside its subject. */
+export interface CheckContext {
+  /** The instant the check starts from (`startOfTest()`, taken once the subject is built). */
+  now: number;
+}
+
 /**
- * One named conformance check: a function of the subject (the ports under test). The `describe*`
+ * One named conformance check: a function of the subject (the ports under test) and its context. The `describe*`
  * suites register each check as a vitest `it`; `runCheck` runs one outside of a suite, which is how
  * the suite's own tests show a broken adapter fails it.
  */
@@ -21,7 +28,7 @@ export interface Check<S> {
   category: CheckCategory;
   /** States the behaviour, e.g. "returns the original outcome when the same key is replayed". */
   name: string;
-  run(subject: S): Promise<void>;
+  run(subject: S, context: CheckContext): Promise<void>;
   /** Per-check timeout; generous so the suites also run against real servers. */
   timeoutMs?: number;
 }
@@ -30,7 +37,7 @@ export interface Check<S> {
 export async function runCheck<S>(factory: Factory<S>, check: Check<S>): Promise<void> {
   const subject = await factory();
   try {
-    await check.run(subject);
+    await check.run(subject, { now: startOfTest() });
   } finally {
     await subject.dispose?.();
   }

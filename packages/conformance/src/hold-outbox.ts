@@ -1,14 +1,6 @@
 import type { HoldRecord, InventoryStore, ReserveOutcome } from '@seatrush/core';
 import { expect } from 'vitest';
-import {
-  assignedSnapshot,
-  freshId,
-  generalSnapshot,
-  reserveRequest,
-  seats,
-  startOfTest,
-  units,
-} from './fixtures';
+import { assignedSnapshot, freshId, generalSnapshot, reserveRequest, seats, units } from './fixtures';
 import type { Check } from './harness';
 
 /**
@@ -21,9 +13,8 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'behaviour',
     name: 'outbox: each new hold is written once, with its record; replays and refusals write nothing',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, 3);
-      const now = startOfTest();
       const first = reserveRequest(saleId, 'u1', units(2), now);
       const hold = heldOf(await inventory.reserve(first));
       heldOf(await inventory.reserve({ ...first, reservationId: freshId('r'), now: now + 5 }));
@@ -39,9 +30,8 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'behaviour',
     name: 'outbox: answers entries up to a time, oldest first, at most `limit`; markRelayed removes them, idempotently',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, 10);
-      const now = startOfTest();
       const ids: string[] = [];
       for (let i = 0; i < 4; i += 1) {
         const request = reserveRequest(saleId, `u${i}`, units(1), now + i * 100);
@@ -63,9 +53,8 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'concurrency',
     name: 'outbox: concurrent markRelayed calls over two sales each remove exactly their own entries',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const sales = [await generalSale(inventory, 20), await generalSale(inventory, 20)];
-      const now = startOfTest();
       const ids = new Map<string, string[]>();
       for (const saleId of sales) {
         const made = await Promise.all(
@@ -95,9 +84,8 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'behaviour',
     name: 'outbox: keeps its entries, and the hold in them, when the hold expires or is released',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, 5);
-      const now = startOfTest();
       const released = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
       const expired = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u2', units(1), now, { holdMs: 1_000 })),
@@ -116,9 +104,8 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'behaviour',
     name: 'outbox gate: refuses PIPELINE_STALLED past the lag limit and changes nothing; a replay is still answered',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, 5);
-      const now = startOfTest();
       const stuck = reserveRequest(saleId, 'u1', units(1), now, { relayLagLimitMs: 1_000 });
       heldOf(await inventory.reserve(stuck));
       // within the limit: still selling
@@ -143,9 +130,8 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'behaviour',
     name: 'outbox: a reload of the sale keeps the entries (they were acknowledged to buyers)',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, 5);
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', units(1), now);
       heldOf(await inventory.reserve(request));
       await inventory.load(generalSnapshot(saleId, { stock: 5 }));
@@ -156,11 +142,10 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
   {
     category: 'behaviour',
     name: 'outbox: a group hold is written like any other, and the gate refuses a group too',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       if (!inventory.reserveGroup) return;
       const saleId = freshId('as');
       await inventory.load(assignedSnapshot(saleId));
-      const now = startOfTest();
       const rows = [['A1', 'A2', 'A3', 'A4']];
       const group = {
         saleId,

@@ -27,9 +27,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'claims a new key once; a repeat while it runs is in-progress',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const scope = freshId('pay');
-      const now = startOfTest();
       const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now };
       expect(await store.claim(claim)).toEqual({ state: 'claimed' });
       expect(await store.claim({ ...claim, now: now + 10 })).toEqual({ state: 'in-progress' });
@@ -38,9 +37,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'answers the original outcome to every repeat once completed',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const scope = freshId('pay');
-      const now = startOfTest();
       const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now };
       await store.claim(claim);
       const outcome = { ok: true, paymentId: 'pay_1', amounts: [1, 2], nested: { note: 'ünïcode' } };
@@ -52,9 +50,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses a key reused for another request with mismatch',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const scope = freshId('pay');
-      const now = startOfTest();
       await store.claim({ scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now });
       expect(await store.claim({ scope, key: 'k1', fingerprint: 'fp-2', ttlMs: TTL, now })).toEqual({
         state: 'mismatch',
@@ -68,9 +65,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'lets an abandoned key be claimed again',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const scope = freshId('pay');
-      const now = startOfTest();
       const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now };
       await store.claim(claim);
       await store.abandon({ scope, key: 'k1' });
@@ -80,8 +76,7 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'keeps scopes and keys apart',
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const a = freshId('pay');
       const b = freshId('cancel');
       await store.claim({ scope: a, key: 'k1', fingerprint: 'fp', ttlMs: TTL, now });
@@ -96,9 +91,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'forgets a claim or an outcome once its ttl has passed',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const scope = freshId('pay');
-      const now = startOfTest();
       const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: 1_000, now };
       await store.claim(claim);
       expect(await store.claim({ ...claim, now: now + 999 })).toEqual({ state: 'in-progress' });
@@ -116,9 +110,8 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects invalid input with a ValidationError and records nothing',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const scope = freshId('pay');
-      const now = startOfTest();
       await expectValidationError(() => store.claim({ scope, key: '', fingerprint: 'fp', ttlMs: TTL, now }));
       await expectValidationError(() => store.claim({ scope, key: 'k1', fingerprint: 'fp', ttlMs: 0, now }));
       await expectValidationError(() =>

@@ -21,6 +21,7 @@ export {
 export {
   type Check,
   type CheckCategory,
+  type CheckContext,
   type Disposable,
   eventually,
   expectValidationError,

@@ -1,7 +1,7 @@
 import type { InventorySnapshot, InventoryStore } from '@seatrush/core';
 import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
-import { freshId, generalSnapshot, reserveRequest, startOfTest, units } from './fixtures';
+import { freshId, generalSnapshot, reserveRequest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 import { expectInvariant, heldOf } from './inventory-store';
 
@@ -75,8 +75,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a hold lost with the sale and not in the rebuild is gone, even when its record survived: no change finds it, the counts stay whole',
-    async run({ inventory, loseSale }) {
-      const now = startOfTest();
+    async run({ inventory, loseSale }, { now }) {
       const saleId = freshId('rb');
       await inventory.load(generalSnapshot(saleId, { stock: 6 }));
       const known = heldOf(await inventory.reserve(reserveRequest(saleId, 'known', units(2), now)));
@@ -105,8 +104,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a reserve with the id and key of a hold lost with the sale holds it afresh (the worker holds it again), once',
-    async run({ inventory, loseSale }) {
-      const now = startOfTest();
+    async run({ inventory, loseSale }, { now }) {
       const saleId = freshId('rb');
       await inventory.load(generalSnapshot(saleId, { stock: 4 }));
       const lost = heldOf(await inventory.reserve(reserveRequest(saleId, 'lost', units(1), now)));
@@ -140,8 +138,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a restored hold is its buyer’s: its key replays it, and it confirms and expires as any hold',
-    async run({ inventory, loseSale }) {
-      const now = startOfTest();
+    async run({ inventory, loseSale }, { now }) {
       const saleId = freshId('rb');
       await inventory.load(generalSnapshot(saleId, { stock: 5 }));
       const paying = heldOf(await inventory.reserve(reserveRequest(saleId, 'paying', units(2), now)));
@@ -181,9 +178,8 @@ export const stripeLossChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a sale that lost one stripe is not warm, and restore rebuilds it whole from the truth',
-    async run({ inventory, loseStripe }) {
+    async run({ inventory, loseStripe }, { now }) {
       if (!loseStripe) throw new Error('this check needs loseStripe');
-      const now = startOfTest();
       const saleId = freshId('rb');
       await inventory.load(generalSnapshot(saleId, { stock: 30, ticketsPerUser: 2 }));
       const holds = [];

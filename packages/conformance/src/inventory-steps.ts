@@ -1,15 +1,7 @@
 import type { HoldRecord, InventorySteps, InventoryStore, WaitingRoomStore } from '@seatrush/core';
 import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
-import {
-  assignedSnapshot,
-  freshId,
-  generalSnapshot,
-  reserveRequest,
-  seats,
-  startOfTest,
-  units,
-} from './fixtures';
+import { assignedSnapshot, freshId, generalSnapshot, reserveRequest, seats, units } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 import { expectInvariant, heldOf } from './inventory-store';
 
@@ -56,12 +48,11 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'reports warmth, a user’s units and seat states over the same state as reserve',
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('as');
       expect(await steps.isWarm(saleId)).toBe(false);
       await inventory.load(assignedSnapshot(saleId, { confirmedSeatIds: ['B1'] }));
       expect(await steps.isWarm(saleId)).toBe(true);
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1', 'A2'), now)));
       expect(await steps.unitsOfUser(saleId, 'u1')).toBe(2);
       expect(await steps.unitsOfUser(saleId, 'u2')).toBe(0);
@@ -76,10 +67,9 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'finds the outcome stored under an idempotency key, and null for an unknown key',
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('ga');
       await inventory.load(generalSnapshot(saleId));
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', units(2), now);
       const hold = heldOf(await inventory.reserve(request));
       const found = await steps.findOutcome(saleId, request.idempotencyKey);
@@ -106,10 +96,9 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'writes a hold that reserve, confirm, expiry and compensation all see',
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('as');
       await inventory.load(assignedSnapshot(saleId));
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', seats('A1'), now, { holdMs: 1_000 });
       const hold = newHold(saleId, 'u1', now, {
         reservationId: request.reservationId,
@@ -138,10 +127,9 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'answers SEAT_TAKEN and writes nothing when a seat of the hold is taken',
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('as');
       await inventory.load(assignedSnapshot(saleId));
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
       const hold = newHold(saleId, 'u2', now, { quantity: 2, seatIds: ['A1', 'A2'] });
       expect(await steps.takeStock(saleId, 2, 1)).toBe('TAKEN');
@@ -157,10 +145,9 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses a fencing token lower than the highest seen for the sale, changing nothing',
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('ga');
       await inventory.load(generalSnapshot(saleId, { stock: 10 }));
-      const now = startOfTest();
       expect(await steps.takeStock(saleId, 1, 5)).toBe('TAKEN');
       expect(await steps.takeStock(saleId, 1, 4)).toBe('STALE_TOKEN');
       expect((await inventory.counts(saleId)).available).toBe(9);
@@ -175,10 +162,9 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects invalid steps with a ValidationError and changes nothing',
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('ga');
       await inventory.load(generalSnapshot(saleId, { stock: 10 }));
-      const now = startOfTest();
       await expectValidationError(() => steps.takeStock(saleId, 0, 1));
       await expectValidationError(() => steps.takeStock(saleId, 1, -1));
       await expectValidationError(() => steps.takeStock('bad:id', 1, 1));
@@ -209,10 +195,9 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'writes one hold per seat when 100 writers race for the same seat',
     timeoutMs: 60_000,
-    async run({ steps, inventory }) {
+    async run({ steps, inventory }, { now }) {
       const saleId = freshId('as');
       await inventory.load(assignedSnapshot(saleId, { ticketsPerUser: 4 }));
-      const now = startOfTest();
       const answers = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           lockedReserve(steps, newHold(saleId, `u${i}`, now, { seatIds: ['B3'] }), 1),

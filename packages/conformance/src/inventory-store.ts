@@ -14,7 +14,6 @@ import {
   reserveRequest,
   seatIds,
   seats,
-  startOfTest,
   units,
 } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
@@ -69,9 +68,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses SALE_NOT_WARM until the sale is loaded, then reports its counts',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = freshId('ga');
-      const now = startOfTest();
       expect(await inventory.isWarm(saleId)).toBe(false);
       expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now))).toEqual({
         ok: false,
@@ -91,9 +89,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses every write to a sale that is not loaded with SALE_NOT_WARM, and writes nothing',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = freshId('cold');
-      const now = startOfTest();
       const ref = { saleId, reservationId: freshId('r'), userId: 'u1', now };
       const refused = { ok: false, code: 'SALE_NOT_WARM' };
       expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now))).toEqual(refused);
@@ -111,9 +108,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'holds general-admission units until now + holdMs and takes them from the stock',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', units(3), now, { holdMs: 30_000 });
       const outcome = await inventory.reserve(request);
       expect(outcome).toEqual({
@@ -139,9 +135,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'holds named seats and marks them HELD; seatStates is empty for general admission',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2', 'A1'), now)));
       expect([...hold.seatIds].sort()).toEqual(['A1', 'A2']);
       expect(hold.quantity).toBe(2);
@@ -158,9 +153,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'returns the original outcome with replayed: true when the same key is replayed',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', units(2), now);
       const original = heldOf(await inventory.reserve(request));
       // A retry carries the same key and payload; its reservation id and time may differ.
@@ -186,9 +180,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses IDEMPOTENCY_KEY_REUSED when a key comes back with another payload, changing nothing',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', units(1), now);
       heldOf(await inventory.reserve(request));
       const before = await inventory.counts(saleId);
@@ -204,9 +197,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'requires a live admission from the waiting room when requireAdmission is true',
-    async run({ inventory, waitingRoom }) {
+    async run({ inventory, waitingRoom }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const ask = (at: number) =>
         inventory.reserve(reserveRequest(saleId, 'u1', units(1), at, { requireAdmission: true }));
       expect(await ask(now)).toEqual({ ok: false, code: 'NOT_ADMITTED' });
@@ -222,8 +214,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses WRONG_SELECTION and UNKNOWN_SEAT (naming the unknown seats)',
-    async run({ inventory }) {
-      const now = startOfTest();
+    async run({ inventory }, { now }) {
       const general = await generalSale(inventory);
       expect(await inventory.reserve(reserveRequest(general, 'u1', seats('A1'), now))).toMatchObject({
         ok: false,
@@ -245,9 +236,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses SEAT_TAKEN naming the taken seats, and holds none of the request',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory, { confirmedSeatIds: ['B5'] });
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now)));
       const outcome = await inventory.reserve(reserveRequest(saleId, 'u2', seats('A1', 'A2', 'B5'), now));
       expect(outcome).toMatchObject({ ok: false, code: 'SEAT_TAKEN' });
@@ -263,13 +253,12 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses LIMIT_EXCEEDED counting held and confirmed units, including those of the snapshot',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, {
         stock: 20,
         ticketsPerUser: 4,
         confirmedPerUser: { u9: 3 },
       });
-      const now = startOfTest();
       const first = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       expect(
         (await inventory.confirm({ saleId, reservationId: first.reservationId, userId: 'u1', now })).ok,
@@ -292,9 +281,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'refuses SOLD_OUT when fewer units are left than asked, and sells down to exactly zero',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 5, ticketsPerUser: 10 });
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       expect(await inventory.reserve(reserveRequest(saleId, 'u2', units(3), now))).toMatchObject({
         ok: false,
@@ -311,9 +299,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'lets only the owner extend, release or confirm a hold',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now)));
       const ref = { saleId, reservationId: hold.reservationId, now: now + 10 };
       expect(await inventory.extend({ ...ref, userId: 'u2', holdMs: 1_000 })).toEqual({
@@ -334,9 +321,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'extends a live hold to now + holdMs',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory);
-      const now = startOfTest();
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
       );
@@ -355,9 +341,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'releases a hold: stock and seat come back; its idempotency key answers the released hold',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', seats('A1', 'A2'), now);
       const hold = heldOf(await inventory.reserve(request));
       const released = await inventory.release({
@@ -388,9 +373,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'confirms a hold for good: held units become confirmed and never expire',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1'), now, { holdMs: 1_000 })),
       );
@@ -416,9 +400,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'compensates once: stock and seats come back, a second call reports restored: false',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', seats('A3'), now);
       const held = heldOf(await inventory.reserve(request));
       const first = await inventory.compensate({ saleId, reservationId: held.reservationId });
@@ -443,9 +426,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'compensates a confirmed reservation (refund): confirmed units return to the stock',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
       expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
@@ -458,9 +440,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'repairs counts and seats from the source of truth',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1', 'B2'), now)));
       // The truth: A1 was refunded, A4 and A5 were sold.
       const { before, after } = await inventory.repair(
@@ -480,9 +461,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a repair keeps units confirmed here that are still pending in the truth (paid, not yet recorded)',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
       // the worker confirmed the hold; PostgreSQL still has the reservation PAYMENT_PENDING
@@ -494,9 +474,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a repair frees units confirmed here that are neither sold nor pending, and keeps every hold',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const sold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       await inventory.confirm({ saleId, reservationId: sold.reservationId, userId: 'u1', now });
       const live = heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now)));
@@ -521,9 +500,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a repair raises confirmed units below the truth, never into a live hold',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(4), now)));
       // the store lost 3 sold units (it would sell them again)
       const raised = await inventory.repair(truthOf(saleId, { confirmedUnits: 3, pendingUnits: 1 }));
@@ -536,9 +514,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a repair keeps the seats of pending reservations, confirmed or held, and frees a seat nobody bought',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
-      const now = startOfTest();
       const paid = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
       await inventory.confirm({ saleId, reservationId: paid.reservationId, userId: 'u1', now });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', seats('A3'), now)));
@@ -568,9 +545,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a repair keeps what was confirmed after the caller read the store (the truth may not know it)',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
-      const now = startOfTest();
       const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
       // the reconciler reads the store: A1 confirmed (nobody bought it), A2 held
       const observed = await inventory.counts(saleId);
@@ -588,9 +564,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a repair keeps units confirmed after the caller read the store (general admission)',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10, confirmedPerUser: { u0: 2 } });
-      const now = startOfTest();
       const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       const observed = await inventory.counts(saleId);
       expect(observed).toMatchObject({ held: 3, confirmed: 2 });
@@ -603,9 +578,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'replaces a sale when it is loaded again',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.load(generalSnapshot(saleId, { stock: 4 }));
       expect(await inventory.counts(saleId)).toEqual({
@@ -620,9 +594,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'expires each due hold exactly once, returning its stock and seats',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const short = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now, { holdMs: 1_000 })),
       );
@@ -643,9 +616,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'expires at most `limit` holds per call, the earliest first',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const holds: HoldRecord[] = [];
       for (let i = 0; i < 5; i += 1) {
         const request = reserveRequest(saleId, `u${i}`, units(1), now, { holdMs: 1_000 + i * 100 });
@@ -666,9 +638,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'refuses EXPIRED to extend, release or confirm a hold past its expiry, swept or not',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
       );
@@ -685,9 +656,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'does not give an expired hold back twice when it is compensated later',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now, { holdMs: 1_000 })),
       );
@@ -702,9 +672,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects an invalid reserve request with a ValidationError and changes nothing',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const good = reserveRequest(saleId, 'u1', units(1), now);
       const bad: unknown[] = [
         { ...good, saleId: 'evt:{42}' },
@@ -730,13 +699,12 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects an invalid snapshot, hold change or truth with a ValidationError',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = freshId('ga');
       await expectValidationError(() => inventory.load({ ...generalSnapshot(saleId), available: -1 }));
       await expectValidationError(() => inventory.load({ ...generalSnapshot(saleId), saleId: 'bad id' }));
       expect(await inventory.isWarm(saleId)).toBe(false);
       await inventory.load(generalSnapshot(saleId));
-      const now = startOfTest();
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
       const ref = { saleId, reservationId: hold.reservationId, userId: 'u1', now };
       await expectValidationError(() => inventory.extend({ ...ref, holdMs: 0 }));
@@ -758,9 +726,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'never sells more than the stock: 300 concurrent buyers for 100 units',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 100 });
-      const now = startOfTest();
       const requests = Array.from({ length: 300 }, (_, i) => reserveRequest(saleId, `u${i}`, units(1), now));
       const outcomes = await Promise.all(requests.map((r) => inventory.reserve(r)));
       const held = outcomes.filter((o) => o.ok);
@@ -776,10 +743,9 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'never holds a seat twice: 200 concurrent buyers of overlapping seat pairs',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 10 });
       const all = seatIds(4, 5);
-      const now = startOfTest();
       const requests = Array.from({ length: 200 }, (_, i) => {
         const a = all[(i * 7) % all.length] as string;
         const b = all[(i * 7 + 1 + (i % 5)) % all.length] as string;
@@ -809,9 +775,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a key whose hold ended (released, compensated, expired) answers that hold, replayed, even once another buyer has its seat',
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const ended = async (seat: string, end: (hold: HoldRecord) => Promise<unknown>, status: string) => {
         const request = reserveRequest(saleId, 'u1', seats(seat), now, { holdMs: 1_000 });
         const hold = heldOf(await inventory.reserve(request));
@@ -840,9 +805,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'replays racing the compensation of their hold and 20 buyers for its seat all answer that hold, never SEAT_TAKEN',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory);
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', seats('B1'), now);
       const hold = heldOf(await inventory.reserve(request));
       const replay = () => inventory.reserve({ ...request, reservationId: freshId('r'), now: now + 1 });
@@ -878,9 +842,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'holds once for 100 concurrent requests with the same idempotency key; the rest replay it',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const request = reserveRequest(saleId, 'u1', units(2), now);
       const outcomes = await Promise.all(
         Array.from({ length: 100 }, () => inventory.reserve({ ...request, reservationId: freshId('r') })),
@@ -895,9 +858,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'keeps the per-user limit under 60 concurrent requests of one user',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 100, ticketsPerUser: 4 });
-      const now = startOfTest();
       const outcomes = await Promise.all(
         Array.from({ length: 60 }, () => inventory.reserve(reserveRequest(saleId, 'greedy', units(1), now))),
       );
@@ -910,9 +872,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'returns each expired hold once to 6 racing sweepers',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 100, ticketsPerUser: 100 });
-      const now = startOfTest();
       await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
           inventory.reserve(reserveRequest(saleId, `u${i}`, units(1), now, { holdMs: 1_000 })),
@@ -932,9 +893,8 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'restores a reservation once under 30 concurrent compensations',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await generalSale(inventory, { stock: 10 });
-      const now = startOfTest();
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       const outcomes = await Promise.all(
         Array.from({ length: 30 }, () => inventory.compensate({ saleId, reservationId: hold.reservationId })),
@@ -947,10 +907,9 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'keeps the invariant through a storm of mixed concurrent operations',
     timeoutMs: 60_000,
-    async run({ inventory }) {
+    async run({ inventory }, { now }) {
       const saleId = await assignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 4 });
       const all = seatIds(4, 5);
-      const now = startOfTest();
       const first = await Promise.all(
         Array.from({ length: 120 }, (_, i) =>
           inventory.reserve(

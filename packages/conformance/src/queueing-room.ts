@@ -2,7 +2,7 @@ import type { DomainEvent, EventPublisher, QueueingRoomOptions, QueueingStore } 
 import { AdmissionTokens, Invitations, QueueingRoom } from '@seatrush/core/services';
 import { ManualClock } from '@seatrush/core/testing';
 import { expect } from 'vitest';
-import { freshId, generalSaleDefinition, startOfTest } from './fixtures';
+import { freshId, generalSaleDefinition } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 
 /** What `describeQueueingRoom` tests: the `QueueingRoom` service over one shared store. */
@@ -76,8 +76,7 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'three instances ticking at the opening open the pre-queue once and admit each buyer once',
     timeoutMs: 60_000,
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const { rooms, setTime } = instances(store, 3, { opensAt: now + 60_000, now, preQueue: true });
       await Promise.all(rooms.map((room) => room.start()));
       await Promise.all(Array.from({ length: 120 }, (_, i) => rooms[i % 3]!.join({ userId: `b${i}` })));
@@ -105,8 +104,7 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: '50 buyers checking out at once hand their 50 places to 50 distinct next buyers, never over maxActive',
     timeoutMs: 60_000,
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const { rooms } = instances(store, 2, { opensAt: 0, now, usersPerInterval: 50, maxActive: 50 });
       await Promise.all(rooms.map((room) => room.start()));
       for (let i = 0; i < 150; i += 1) await rooms[i % 2]!.join({ userId: `u${i}` });
@@ -130,8 +128,7 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a method switched on one instance applies to joins on every other instance',
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const { rooms } = instances(store, 2, { opensAt: 0, now });
       await rooms[0]!.start();
       await rooms[0]!.setMethod('reject');
@@ -147,8 +144,7 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'an instance starting later keeps the method the operator switched to live',
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const { rooms } = instances(store, 2, { opensAt: 0, now, method: 'passthrough' });
       expect((await rooms[0]!.start()).method).toBe('passthrough');
       await rooms[0]!.setMethod('reject');
@@ -158,8 +154,7 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'passthrough and bypass joins queue while paused or before opensAt; an at-once admission publishes UserAdmitted',
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       // well within the grace period (the sale's heartbeatTimeoutMs), so nobody lapses meanwhile
       const opensAt = now + 10_000;
       const { rooms, setTime, invitations, saleId, publisher } = instances(store, 2, {
@@ -207,8 +202,7 @@ export const queueingRoomChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'only buyers with their own invitation pass 100 concurrent normal arrivals',
     timeoutMs: 60_000,
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const { rooms, invitations, saleId } = instances(store, 1, { opensAt: 0, now, maxActive: 5 });
       const room = rooms[0]!;
       const invite = (userId: string) =>

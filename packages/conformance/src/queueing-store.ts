@@ -1,6 +1,6 @@
 import type { EnterResult, QueueingStore } from '@seatrush/core';
 import { expect } from 'vitest';
-import { freshId, startOfTest } from './fixtures';
+import { freshId } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 import { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
 
@@ -47,9 +47,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'defaults to FIFO: enter hands out tickets in order and admitNext admits them in order',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       expect(await waitingRoom.queueConfig({ saleId })).toEqual({
         method: 'fifo',
         preQueue: false,
@@ -81,9 +80,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'random method: admissions are drawn among all waiting users, each admitted once',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       const users = usersNamed('r', 30);
       await enterAll(waitingRoom, saleId, users, now);
       expect(await waitingRoom.configure({ saleId, method: 'random' })).toMatchObject({ method: 'random' });
@@ -105,8 +103,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'random method: the first arrival is admitted first about one time in n (chi-square)',
     timeoutMs: 120_000,
-    async run({ waitingRoom }) {
-      const now = startOfTest();
+    async run({ waitingRoom }, { now }) {
       const n = 6;
       const trials = 240;
       const slotOfFirst = new Array<number>(n).fill(0);
@@ -126,9 +123,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'passthrough admits at once while under capacity and nobody waits; otherwise users queue',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await waitingRoom.configure({ saleId, method: 'passthrough' });
       const enter = (userId: string) =>
         waitingRoom.enter({ saleId, userId, now, maxActive: 2, sessionMs: SESSION_MS });
@@ -154,9 +150,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'reject refuses new arrivals politely while those already waiting keep their place; switching back reopens',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['a', 'b'], now);
       await waitingRoom.configure({ saleId, method: 'reject' });
       expect(await enterOne(waitingRoom, saleId, 'late', now)).toEqual({
@@ -200,9 +195,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'refuses an unknown method, an empty configuration and bad enter input, changing nothing',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await expectValidationError(() => waitingRoom.configure({ saleId, method: 'lottery' as never }));
       await expectValidationError(() => waitingRoom.configure({ saleId }));
       const enter = { saleId, userId: 'a', now, maxActive: 1, sessionMs: SESSION_MS };
@@ -228,9 +222,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'passthrough under 200 concurrent arrivals admits exactly maxActive at once and queues the rest',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await waitingRoom.configure({ saleId, method: 'passthrough' });
       const results = await Promise.all(
         usersNamed('p', 200).map((userId) =>
@@ -251,9 +244,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'switching method while 200 users arrive: each arrival is either queued once or rejected',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       const users = usersNamed('s', 200);
       const [results] = await Promise.all([
         Promise.all(users.map((userId) => enterOne(waitingRoom, saleId, userId, now))),
@@ -273,9 +265,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a disappeared user keeps their place through the grace period, then loses it when their turn comes',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['gone', 'back', 'here'], now);
       await waitingRoom.heartbeat({ saleId, userId: 'back', now: now + 4_000 });
       await waitingRoom.heartbeat({ saleId, userId: 'here', now: now + 9_000 });
@@ -300,9 +291,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'giving an admission back (checkout, cancel) frees its capacity for the next user at once',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['a', 'b', 'c'], now);
       await waitingRoom.admitNext({ saleId, max: 5, maxActive: 1, sessionMs: SESSION_MS, now });
       expect(
@@ -333,9 +323,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'concurrent hand-overs (leave + admitNext) never exceed maxActive nor admit anyone twice',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       const users = usersNamed('h', 120);
       await Promise.all(users.map((userId) => enterOne(waitingRoom, saleId, userId, now)));
       const first = await waitingRoom.admitNext({
@@ -373,9 +362,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'pre-queue: early arrivals wait without a ticket, opening shuffles them ahead of later arrivals',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       expect(await waitingRoom.configure({ saleId, preQueue: true })).toEqual({
         method: 'fifo',
         preQueue: true,
@@ -422,9 +410,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'pre-queue shuffle is fair: a 10,000-buyer shuffle shows no link between arrival and position',
     timeoutMs: 120_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       const n = 10_000;
       await waitingRoom.configure({ saleId, preQueue: true });
       for (let start = 0; start < n; start += 500) {
@@ -462,8 +449,7 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'pre-queue shuffle is uniform over many openings (chi-square on the first arrival’s position)',
     timeoutMs: 120_000,
-    async run({ waitingRoom }) {
-      const now = startOfTest();
+    async run({ waitingRoom }, { now }) {
       const n = 8;
       const trials = 320;
       const first = new Array<number>(n).fill(0);
@@ -484,9 +470,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'opening while 300 users arrive: every user gets one distinct ticket, pre-queued ones first',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await waitingRoom.configure({ saleId, preQueue: true });
       const users = usersNamed('c', 300);
       const [results, opened] = await Promise.all([
@@ -511,9 +496,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'the base admit serves the priority lane first and leaves the pre-queue to the opening',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['n1'], now);
       await enterOne(waitingRoom, saleId, 'v1', now, 'priority');
       await waitingRoom.configure({ saleId, preQueue: true });
@@ -534,9 +518,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'the base join also waits in the pre-queue while it collects, and finds a lane user again',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterOne(waitingRoom, saleId, 'v1', now, 'priority');
       expect(await waitingRoom.join({ saleId, userId: 'v1', now })).toEqual({
         alreadyJoined: true,
@@ -559,9 +542,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'turning the pre-queue off while it collects opens it: everyone in it gets a ticket',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await waitingRoom.configure({ saleId, preQueue: true });
       await enterAll(waitingRoom, saleId, ['a', 'b', 'c'], now);
       expect(await waitingRoom.configure({ saleId, preQueue: false, method: 'fifo' })).toEqual({
@@ -578,9 +560,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'priority lane is admitted first, FIFO among itself; normal users keep their order behind it',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['n1', 'n2'], now);
       const vip = joined(await enterOne(waitingRoom, saleId, 'v1', now, 'priority'));
       expect(vip).toMatchObject({ lane: 'priority', ticket: 3, state: 'WAITING' });
@@ -606,9 +587,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'bypass admits at once under capacity and otherwise waits at the head of the line, even under reject',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await enterAll(waitingRoom, saleId, ['n1'], now);
       const bypass = (userId: string) =>
         waitingRoom.enter({ saleId, userId, now, lane: 'bypass', maxActive: 1, sessionMs: SESSION_MS });
@@ -627,9 +607,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'admit: false (paused, not open yet) queues passthrough arrivals FIFO and bypass ones in the priority lane',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       await waitingRoom.configure({ saleId, method: 'passthrough' });
       const enter = (userId: string, lane: 'normal' | 'bypass', admit: boolean) =>
         waitingRoom.enter({ saleId, userId, now, lane, admit, maxActive: BIG, sessionMs: SESSION_MS });
@@ -668,9 +647,8 @@ export const queueingStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: '200 normal and 20 priority users arriving together: all priority users are admitted before any normal one',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('qs');
-      const now = startOfTest();
       const arrivals = [
         ...usersNamed('n', 200).map((userId) => ({ userId, lane: 'normal' as const })),
         ...usersNamed('v', 20).map((userId) => ({ userId, lane: 'priority' as const })),

@@ -27,10 +27,9 @@ export const rateLimiterChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'token bucket: allows a burst of capacity, then refuses with the exact retryAfterMs',
-    async run({ limiter }) {
+    async run({ limiter }, { now }) {
       const key = freshId('user');
       const policy = bucket(5, 2);
-      const now = startOfTest();
       for (let i = 4; i >= 0; i -= 1) {
         expect(await limiter.consume({ key, policy, now })).toEqual({
           allowed: true,
@@ -59,10 +58,9 @@ export const rateLimiterChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'token bucket: refills at its rate up to capacity, and charges a cost',
-    async run({ limiter }) {
+    async run({ limiter }, { now }) {
       const key = freshId('ip');
       const policy = bucket(10, 4);
-      const now = startOfTest();
       expect(await limiter.consume({ key, policy, now, cost: 10 })).toMatchObject({
         allowed: true,
         remaining: 0,
@@ -86,10 +84,9 @@ export const rateLimiterChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'sliding window: at most `limit` in any window, retryAfterMs when the oldest leaves it',
-    async run({ limiter }) {
+    async run({ limiter }, { now }) {
       const key = freshId('user');
       const policy = window(3, 1_000);
-      const now = startOfTest();
       expect(await limiter.consume({ key, policy, now })).toEqual({
         allowed: true,
         remaining: 2,
@@ -124,9 +121,8 @@ export const rateLimiterChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'keeps keys apart',
-    async run({ limiter }) {
+    async run({ limiter }, { now }) {
       const policy = bucket(1, 1);
-      const now = startOfTest();
       const a = freshId('a');
       const b = freshId('b');
       expect((await limiter.consume({ key: a, policy, now })).allowed).toBe(true);
@@ -137,9 +133,8 @@ export const rateLimiterChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects an invalid policy, key, cost or time with a ValidationError and consumes nothing',
-    async run({ limiter }) {
+    async run({ limiter }, { now }) {
       const key = freshId('user');
-      const now = startOfTest();
       const policy = bucket(2, 1);
       await expectValidationError(() => limiter.consume({ key, policy: bucket(0, 1), now }));
       await expectValidationError(() => limiter.consume({ key, policy: window(1, -5), now }));
@@ -156,8 +151,7 @@ export const rateLimiterChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'allows exactly the capacity to 300 concurrent requests (token bucket and sliding window)',
     timeoutMs: 60_000,
-    async run({ limiter }) {
-      const now = startOfTest();
+    async run({ limiter }, { now }) {
       for (const policy of [bucket(50, 1), window(50, 60_000)]) {
         const key = freshId('hot');
         const decisions = await Promise.all(

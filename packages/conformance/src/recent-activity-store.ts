@@ -1,6 +1,6 @@
 import type { RecentActivityStore } from '@seatrush/core';
 import { expect } from 'vitest';
-import { freshId, startOfTest } from './fixtures';
+import { freshId } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 
 /** The port `describeRecentActivityStore` tests. */
@@ -15,9 +15,8 @@ export const recentActivityStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'counts events within the window, at most `keep`, per kind and key',
-    async run({ activity }) {
+    async run({ activity }, { now }) {
       const key = freshId('user');
-      const now = startOfTest();
       const event = (at: number) =>
         activity.countEvent({ kind: 'user-requests', key, now: at, windowMs: 1_000, keep: 3 });
       expect(await event(now)).toBe(1);
@@ -42,9 +41,8 @@ export const recentActivityStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'counts distinct members within the window; a member seen again counts once',
-    async run({ activity }) {
+    async run({ activity }, { now }) {
       const key = freshId('device');
-      const now = startOfTest();
       const seen = (member: string, at: number) =>
         activity.countMember({ kind: 'device-accounts', key, member, now: at, windowMs: 1_000, keep: 10 });
       expect(await seen('alice', now)).toBe(1);
@@ -57,9 +55,8 @@ export const recentActivityStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'marks a key until an instant, replacing an earlier mark',
-    async run({ activity }) {
+    async run({ activity }, { now }) {
       const key = freshId('user');
-      const now = startOfTest();
       expect(await activity.isMarked({ kind: 'challenge-passed', key, now })).toBe(false);
       await activity.mark({ kind: 'challenge-passed', key, until: now + 1_000, now });
       expect(await activity.isMarked({ kind: 'challenge-passed', key, now: now + 999 })).toBe(true);
@@ -71,8 +68,7 @@ export const recentActivityStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects an unknown kind, a malformed key or window with a ValidationError',
-    async run({ activity }) {
-      const now = startOfTest();
+    async run({ activity }, { now }) {
       await expectValidationError(() =>
         activity.countEvent({ kind: 'nope' as never, key: 'k', now, windowMs: 1_000, keep: 1 }),
       );
@@ -94,9 +90,8 @@ export const recentActivityStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'counts every one of 100 concurrent events exactly once',
     timeoutMs: 60_000,
-    async run({ activity }) {
+    async run({ activity }, { now }) {
       const key = freshId('ip');
-      const now = startOfTest();
       const counts = await Promise.all(
         Array.from({ length: 100 }, () =>
           activity.countEvent({ kind: 'ip-requests', key, now, windowMs: 60_000, keep: 1_000 }),

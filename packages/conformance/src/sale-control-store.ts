@@ -30,9 +30,8 @@ export const saleControlStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'initializes a sale once at revision 1 with defaults; a second initialize keeps the first',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const saleId = freshId('sale');
-      const now = startOfTest();
       expect(await store.read(saleId)).toBeNull();
       expect(await store.revision(saleId)).toBeNull();
       const first = await store.initialize({ saleId, admission: ADMISSION, now });

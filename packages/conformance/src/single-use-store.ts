@@ -1,6 +1,6 @@
 import type { SingleUseStore } from '@seatrush/core';
 import { expect } from 'vitest';
-import { freshId, startOfTest } from './fixtures';
+import { freshId } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 
 /** The port `describeSingleUseStore` tests. */
@@ -15,9 +15,8 @@ export const singleUseStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'accepts a token once per scope, and refuses it ever after',
-    async run({ store }) {
+    async run({ store }, { now }) {
       const id = freshId('challenge');
-      const now = startOfTest();
       const token = { scope: 'pow', id, expiresAt: now + 60_000, now };
       expect(await store.use(token)).toBe(true);
       expect(await store.use(token)).toBe(false);
@@ -29,8 +28,7 @@ export const singleUseStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'refuses a token at or after its expiry',
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       expect(await store.use({ scope: 'pow', id: freshId('c'), expiresAt: now, now })).toBe(false);
       expect(await store.use({ scope: 'pow', id: freshId('c'), expiresAt: now - 1, now })).toBe(false);
     },
@@ -38,8 +36,7 @@ export const singleUseStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects a malformed scope, id or instant with a ValidationError',
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const id = freshId('c');
       await expectValidationError(() => store.use({ scope: 'POW!', id, expiresAt: now + 1, now }));
       await expectValidationError(() => store.use({ scope: 'pow', id: 'a{b}', expiresAt: now + 1, now }));
@@ -51,8 +48,7 @@ export const singleUseStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'accepts exactly one of 50 concurrent uses of one token',
     timeoutMs: 60_000,
-    async run({ store }) {
-      const now = startOfTest();
+    async run({ store }, { now }) {
       const token = { scope: 'pow', id: freshId('c'), expiresAt: now + 60_000, now };
       const answers = await Promise.all(Array.from({ length: 50 }, () => store.use(token)));
       expect(answers.filter(Boolean)).toHaveLength(1);

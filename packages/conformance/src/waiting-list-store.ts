@@ -12,7 +12,6 @@ import {
   reserveRequest,
   seatIds,
   seats,
-  startOfTest,
   units,
 } from './fixtures';
 import { candidateRows } from './group-reservation';
@@ -89,8 +88,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'joining twice keeps the first place; leave removes a waiting party; the per-user limit applies',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       expect(await waitingList.join({ saleId: freshId('cold'), userId: 'u1', size: 1, now })).toEqual({
         ok: false,
         code: 'SALE_NOT_WARM',
@@ -122,8 +120,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'freed units are offered in order to the parties they fit, held for them until the deadline',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId } = await soldOutGeneral(inventory, 4, now);
       for (const [userId, size] of [
         ['w1', 2],
@@ -177,8 +174,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'group-aware: a party of four is offered four adjacent seats when a row has them',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId, holds } = await soldOutSeated(inventory, now);
       await free(inventory, saleId, holds, ['A2', 'A3', 'A5', 'B1', 'B2', 'B3', 'B4'], now);
       await waitingList.join({ saleId, userId: 'pair', size: 2, fallback: 'refuse', now });
@@ -197,8 +193,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'a party that insists on adjacent seats keeps its place while a party behind it that fits is served',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId, holds } = await soldOutSeated(inventory, now);
       await free(inventory, saleId, holds, ['A1', 'A3', 'B2'], now);
       await waitingList.join({ saleId, userId: 'three', size: 3, fallback: 'refuse', now });
@@ -211,8 +206,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'claim: only the offered party, once, before the deadline; the hold then lasts holdMs from the claim',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId } = await soldOutGeneral(inventory, 1, now);
       await waitingList.join({ saleId, userId: 'w1', size: 1, now });
       await waitingList.join({ saleId, userId: 'w2', size: 1, now });
@@ -242,8 +236,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'an unclaimed offer lapses at its deadline and its units go to the next party',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId } = await soldOutGeneral(inventory, 1, now);
       await waitingList.join({ saleId, userId: 'slow', size: 1, now });
       await waitingList.join({ saleId, userId: 'next', size: 1, now });
@@ -277,11 +270,10 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'liveCount, where implemented, counts the WAITING and OFFERED entries through join, leave, offer, claim and lapse',
-    async run({ inventory, waitingList }) {
+    async run({ inventory, waitingList }, { now }) {
       // optional method (a round without it always calls `offer`): nothing to check without it
       if (!waitingList.liveCount) return;
       const live = (saleId: string) => waitingList.liveCount!(saleId);
-      const now = startOfTest();
       expect(await live(freshId('none')), 'a sale nobody joined').toBe(0);
       const { saleId } = await soldOutGeneral(inventory, 2, now);
       expect(await live(saleId)).toBe(0);
@@ -313,8 +305,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'a size of 0, repeated offer ids or unsafe ids are a ValidationError and change nothing',
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId } = await soldOutGeneral(inventory, 1, now);
       await expectValidationError(() => waitingList.join({ saleId, userId: 'u1', size: 0, now }));
       await expectValidationError(() => waitingList.join({ saleId, userId: 'bad user', size: 1, now }));
@@ -331,8 +322,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: '1,000 concurrent claims on one freed seat: exactly one wins',
     timeoutMs: 60_000,
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId, holds } = await soldOutSeated(inventory, now);
       const waiting = Array.from({ length: 100 }, (_, i) => `w${i}`);
       for (const userId of waiting) await waitingList.join({ saleId, userId, size: 1, now });
@@ -364,8 +354,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: '50 concurrent offer rounds over 10 freed units: each unit offered once, to the first ten in order',
     timeoutMs: 60_000,
-    async run({ inventory, waitingList }) {
-      const now = startOfTest();
+    async run({ inventory, waitingList }, { now }) {
       const { saleId } = await soldOutGeneral(inventory, 20, now);
       await Promise.all(
         Array.from({ length: 30 }, (_, i) =>

@@ -24,9 +24,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'hands out strictly increasing tickets and keeps a user’s place when they join again',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       const first = await waitingRoom.join({ saleId, userId: 'u1', now });
       const second = await waitingRoom.join({ saleId, userId: 'u2', now });
       expect(first).toEqual({ entry: { userId: 'u1', ticket: 1, state: 'WAITING' }, alreadyJoined: false });
@@ -44,9 +43,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'answers positions from the serving counter, and the exact rank on request',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await joinAll(waitingRoom, saleId, ['u1', 'u2', 'u3', 'u4', 'u5'], now);
       await waitingRoom.admit({ saleId, max: 1, maxActive: 10, sessionMs: SESSION_MS, now });
       await waitingRoom.leave({ saleId, userId: 'u3' });
@@ -69,9 +67,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'admits the first waiting users in ticket order, never more than maxActive at once',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await joinAll(waitingRoom, saleId, ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'], now);
       const first = await waitingRoom.admit({ saleId, max: 2, maxActive: 3, sessionMs: SESSION_MS, now });
       expect(first.admitted.map((e) => [e.userId, e.ticket, e.state, e.admittedUntil])).toEqual([
@@ -99,9 +96,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'tells whether a user holds a live admission and renews it',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await waitingRoom.join({ saleId, userId: 'u1', now });
       expect(await waitingRoom.admission({ saleId, userId: 'u1', now })).toEqual({ admitted: false });
       await waitingRoom.admit({ saleId, max: 1, maxActive: 5, sessionMs: SESSION_MS, now });
@@ -124,9 +120,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'keeps waiting users alive with heartbeats and evicts the silent ones',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await joinAll(waitingRoom, saleId, ['u1', 'u2', 'u3', 'u4'], now);
       expect(await waitingRoom.heartbeat({ saleId, userId: 'u2', now: now + 50_000 })).toBe(true);
       expect(await waitingRoom.heartbeat({ saleId, userId: 'u4', now: now + 50_000 })).toBe(true);
@@ -144,9 +139,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'lets a user leave the queue or give up an admission, and answers false when absent',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await joinAll(waitingRoom, saleId, ['u1', 'u2'], now);
       await waitingRoom.admit({ saleId, max: 1, maxActive: 5, sessionMs: SESSION_MS, now });
       expect(await waitingRoom.leave({ saleId, userId: 'u1' })).toBe(true);
@@ -165,9 +159,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'expiry',
     name: 'lapses admissions at their expiry and drops them before admitting more',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await joinAll(waitingRoom, saleId, ['u1', 'u2', 'u3', 'u4'], now);
       await waitingRoom.admit({ saleId, max: 2, maxActive: 2, sessionMs: SESSION_MS, now });
       const later = now + SESSION_MS;
@@ -193,9 +186,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
   {
     category: 'bad input',
     name: 'rejects invalid input with a ValidationError and changes nothing',
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await waitingRoom.join({ saleId, userId: 'u1', now });
       await expectValidationError(() => waitingRoom.join({ saleId, userId: 'bad user', now }));
       await expectValidationError(() => waitingRoom.join({ saleId: 'a:{b}', userId: 'u2', now }));
@@ -220,9 +212,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'gives 400 concurrent joins (each user twice) one ticket per user, with no gaps',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       const users = Array.from({ length: 200 }, (_, i) => `u${i}`);
       const results = await Promise.all(
         [...users, ...users].map((userId) => waitingRoom.join({ saleId, userId, now })),
@@ -249,9 +240,8 @@ export const waitingRoomStoreChecks: readonly Check<Subject>[] = [
     category: 'concurrency',
     name: 'never admits a user twice nor more than maxActive under 20 concurrent admission ticks',
     timeoutMs: 60_000,
-    async run({ waitingRoom }) {
+    async run({ waitingRoom }, { now }) {
       const saleId = freshId('wr');
-      const now = startOfTest();
       await Promise.all(
         Array.from({ length: 150 }, (_, i) => waitingRoom.join({ saleId, userId: `u${i}`, now })),
       );
