@@ -7,19 +7,6 @@ import { HttpError } from './errors';
 import type { OperatorAuth } from './operator-routes';
 import { IdParam, parse } from './validate';
 
-/**
- * A checkout answer with its own HTTP status: the SDK's refusal codes are kept as they are
- * (`HOLD_EXPIRED`, `ALREADY_PAID`, …) so clients switch on the names the SDK documents.
- */
-class CheckoutHttpError extends HttpError {
-  override readonly status: number;
-
-  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-    this.status = status;
-  }
-}
-
 const CardBody = z
   .object({
     clientSecret: z.string().min(1).max(256),
@@ -88,8 +75,7 @@ export function operatorCheckoutRoutes(deps: { auth: OperatorAuth; activity: Che
 }
 
 function checkoutOff(): HttpError {
-  return new CheckoutHttpError(
-    409,
+  return new HttpError(
     'CHECKOUT_OFF',
     'this app takes payment itself as soon as a hold is made (CHECKOUT=auto)',
   );
@@ -102,19 +88,20 @@ function simulatorOf(platform: Platform) {
 }
 
 /**
- * Runs a call that reaches the payment provider, turning its known refusals into answers: an
- * outage is a 503 (nothing changed, try again), an unknown payment or wrong client secret a 404.
+ * Runs a call that reaches the payment provider, turning its known refusals into answers with the
+ * SDK's statuses (`REFUSAL_HTTP_STATUS`): an outage is a 503 (nothing changed, try again), an
+ * unknown payment or wrong client secret a 404.
  */
 async function provided<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (error instanceof SeatRushError && error.code === 'PAYMENT_UNAVAILABLE')
-      throw new CheckoutHttpError(503, error.code, 'the payment provider is not answering; try again', {
+      throw new HttpError(error.code, 'the payment provider is not answering; try again', {
         retryAfterMs: 1_000,
       });
     if (error instanceof SeatRushError && error.code === 'UNKNOWN_PAYMENT')
-      throw new CheckoutHttpError(404, error.code, 'no such payment with this client secret');
+      throw new HttpError(error.code, 'no such payment with this client secret');
     throw error;
   }
 }
@@ -133,11 +120,11 @@ function answerAttempt(res: Response, activity: CheckoutActivity, paymentId: str
   }
   if (outcome.code === 'DECLINED') {
     activity.attempted(paymentId, { declined: outcome.failureCode });
-    throw new CheckoutHttpError(402, 'PAYMENT_DECLINED', 'the bank declined the payment; try another card', {
+    throw new HttpError('PAYMENT_DECLINED', 'the bank declined the payment; try another card', {
       failureCode: outcome.failureCode,
     });
   }
-  throw new CheckoutHttpError(409, 'NOT_CONFIRMABLE', `the payment is ${outcome.status.toLowerCase()}`, {
+  throw new HttpError('NOT_CONFIRMABLE', `the payment is ${outcome.status.toLowerCase()}`, {
     paymentStatus: outcome.status,
   });
 }

@@ -20,6 +20,8 @@ export const REFUSAL_HTTP_STATUS = {
   CONTEXT_REQUIRED: 400,
   // 401: nobody is signed in
   UNAUTHENTICATED: 401,
+  /** 402: the bank declined a card attempt; another card may succeed while the hold lasts. */
+  PAYMENT_DECLINED: 402,
   // 403: this buyer may not do this
   NOT_ADMITTED: 403,
   NOT_OWNER: 403,
@@ -34,6 +36,8 @@ export const REFUSAL_HTTP_STATUS = {
   NOT_IN_QUEUE: 404,
   NOT_IN_ROOM: 404,
   NOT_ON_WAITING_LIST: 404,
+  /** No payment by that id at the provider (or not with that client secret). */
+  UNKNOWN_PAYMENT: 404,
   METHOD_NOT_ALLOWED: 405,
   // 409: the state of the sale, the seat or the reservation does not allow it now
   SOLD_OUT: 409,
@@ -59,6 +63,10 @@ export const REFUSAL_HTTP_STATUS = {
   HOLD_RELEASED: 409,
   ALREADY_PAID: 409,
   FAILED: 409,
+  /** A card attempt on a payment that is no longer waiting for one (succeeded, canceled, …). */
+  NOT_CONFIRMABLE: 409,
+  /** A buyer-checkout call on a server that takes payment itself as soon as a hold is made. */
+  CHECKOUT_OFF: 409,
   // 410: it was there and has run out for good
   EXPIRED: 410,
   HOLD_EXPIRED: 410,
@@ -76,6 +84,8 @@ export const REFUSAL_HTTP_STATUS = {
   PIPELINE_STALLED: 503,
   INFRASTRUCTURE: 503,
   SHUTTING_DOWN: 503,
+  /** The payment provider is not answering: nothing changed, try again. */
+  PAYMENT_UNAVAILABLE: 503,
   /** A re-admission from a valid token while the room holds `maxActive` live admissions. */
   ROOM_FULL: 503,
 } as const satisfies Readonly<Record<string, number>>;

@@ -136,4 +136,13 @@ describe('the refusal vocabulary', () => {
     expect(refusalStatus('NOT_ADMITTED')).toBe(403);
     expect(refusalStatus('RATE_LIMITED')).toBe(429);
   });
+
+  it("answers the buyer checkout's payment codes with their statuses, as the HTTP layers did", () => {
+    // the provider's refusals and errors, and a buyer-checkout call on an auto-pay server
+    expect(refusalStatus('PAYMENT_DECLINED')).toBe(402);
+    expect(refusalStatus('UNKNOWN_PAYMENT')).toBe(404);
+    expect(refusalStatus('NOT_CONFIRMABLE')).toBe(409);
+    expect(refusalStatus('CHECKOUT_OFF')).toBe(409);
+    expect(refusalStatus('PAYMENT_UNAVAILABLE')).toBe(503);
+  });
 });
