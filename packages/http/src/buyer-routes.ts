@@ -349,6 +349,22 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
         json(x, 200, { reservation: reservationView(hold, await sale.reservation(reservationId)) });
       },
     }),
+    // a reservation a page saved, if the server still knows it: what the page asks when it loads,
+    // so a stale id (the hold ended and was forgotten, another buyer's) is an answer
+    // (`reservation: null`), not a 404 a browser logs as an error
+    route('GET', '/sales/:saleId/reservations/:reservationId/status', {
+      access: 'buyer',
+      handle: async (x) => {
+        const sale = saleOf(runtime, x);
+        const reservationId = x.params.reservationId as string;
+        const hold = await runtime.ports.inventory.getHold(sale.sale.id, reservationId);
+        const view =
+          hold && hold.userId === buyerOf(x).id
+            ? reservationView(hold, await sale.reservation(reservationId))
+            : null;
+        json(x, 200, { reservation: view }, { 'Cache-Control': 'no-store' });
+      },
+    }),
     route('GET', '/sales/:saleId/reservations/:reservationId/stream', {
       access: 'buyer',
       handle: async (x) => {

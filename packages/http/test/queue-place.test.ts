@@ -23,6 +23,32 @@ describe('the buyer API: where a buyer is, coming back, and the health it feeds'
     expect((await t.call('GET', '/sales/ga/queue/place')).status).toBe(401);
   });
 
+  it("answers a saved reservation's status with 200 either way: the buyer's own, or null for a stale or foreign id", async () => {
+    t = await startApi();
+    const held = await t.call('POST', '/sales/ga/reservations', {
+      user: 'ana',
+      headers: { 'idempotency-key': 'k1', 'x-admission-token': await t.admit('ana') },
+      body: { quantity: 1 },
+    });
+    const { reservation } = (await held.json()) as { reservation: { id: string } };
+    const own = await t.call('GET', `/sales/ga/reservations/${reservation.id}/status`, { user: 'ana' });
+    expect(own.status).toBe(200);
+    expect(own.headers.get('cache-control')).toBe('no-store');
+    expect(await own.json()).toMatchObject({ reservation: { id: reservation.id } });
+    // a page's saved id the server no longer knows, and someone else's: both an answer, not a 404
+    for (const [user, id] of [
+      ['ana', 'r-gone-long-ago'],
+      ['ben', reservation.id],
+    ] as const) {
+      const answer = await t.call('GET', `/sales/ga/reservations/${id}/status`, { user });
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ reservation: null });
+    }
+    // the reservation's own route still answers 404 for them (a client that asks for one it expects)
+    expect((await t.call('GET', '/sales/ga/reservations/r-gone-long-ago', { user: 'ana' })).status).toBe(404);
+    expect((await t.call('GET', `/sales/ga/reservations/${reservation.id}/status`)).status).toBe(401);
+  });
+
   it('admits a buyer the room lost again from their admission token on a rejoin, and only them', async () => {
     t = await startApi();
     const token = await t.admit('ana');
