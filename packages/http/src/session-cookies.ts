@@ -47,6 +47,8 @@ export interface SessionClaims {
   /** A random id per sign-in: what logout revokes. */
   sessionId: string;
   issuedAt: number;
+  /** A display name the host shows (a demo login's typed name); never the buyer's identity. */
+  name?: string;
 }
 
 const USER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -86,14 +88,22 @@ export class SessionCookies {
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
 
-  /** A new session for `userId`: its claims and the `Set-Cookie` header value. */
+  /** A new session for `userId` (with a display `name`, if given): its claims and the `Set-Cookie` header value. */
   issue(
     userId: string,
     now: number,
-    options: { secure?: boolean } = {},
+    options: { secure?: boolean; name?: string } = {},
   ): { claims: SessionClaims; setCookie: string } {
     if (!USER_ID.test(userId)) throw new ConfigurationError('userId: 1-64 characters of A-Z a-z 0-9 _ . -');
-    const claims: SessionClaims = { userId, sessionId: randomBytes(12).toString('base64url'), issuedAt: now };
+    if (options.name !== undefined && !validName(options.name)) {
+      throw new ConfigurationError('name: at most 128 characters');
+    }
+    const claims: SessionClaims = {
+      userId,
+      sessionId: randomBytes(12).toString('base64url'),
+      issuedAt: now,
+      ...(options.name === undefined ? {} : { name: options.name }),
+    };
     const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const value = `${body}.${this.#mac(body)}`;
     const secure = options.secure === false ? '' : '; Secure';
@@ -156,6 +166,7 @@ export class SessionCookies {
       !USER_ID.test(claims.userId) ||
       typeof claims.sessionId !== 'string' ||
       typeof claims.issuedAt !== 'number' ||
+      (claims.name !== undefined && !validName(claims.name)) ||
       now - claims.issuedAt > this.ttlMs
     ) {
       return null;
@@ -175,6 +186,10 @@ export class SessionCookies {
   #mac(body: string): string {
     return createHmac('sha256', this.#key).update(body).digest('base64url');
   }
+}
+
+function validName(name: unknown): boolean {
+  return typeof name === 'string' && name.length <= 128;
 }
 
 function bytesOf(secret: string | Uint8Array): Uint8Array {
