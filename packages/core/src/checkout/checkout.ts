@@ -10,6 +10,7 @@ import type { EventPublisher } from '../ports/event-publisher';
 import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { PaymentProvider, PaymentWebhookEvent, WebhookDelivery } from '../ports/payment-gateway';
 import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
+import { keepConfirmedInStore } from '../reservation/confirmed-in-store';
 import { reservationConfirmed, reservationEventId, reservationFailed } from '../reservation/events';
 import { PriceList } from '../reservation/price-list';
 import { holdStockChanged } from '../stock/audit';
@@ -462,6 +463,8 @@ export class Checkout {
       return 'REFUNDED';
     }
     if (row.status === 'CONFIRMED') {
+      // a replay (the provider's next delivery after a cold store): the store must keep it sold
+      await keepConfirmedInStore(this.#o, row);
       await store.updatePayment({
         reservationId: row.reservationId,
         from: ['PENDING'],
@@ -535,6 +538,8 @@ export class Checkout {
         return 'REFUNDED';
       }
     }
+    // a wipe between the store's confirm and the record brought the hold back HELD: sold again
+    await keepConfirmedInStore(this.#o, row);
     await store.updatePayment({ reservationId: row.reservationId, from: ['PENDING'], to: 'SUCCEEDED', now });
     await this.#publishConfirmed(row, paymentId);
     return 'CONFIRMED';

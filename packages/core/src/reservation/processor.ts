@@ -9,7 +9,7 @@ import type { CompensateOutcome, HoldRecord, InventoryStore } from '../ports/inv
 import type { PaymentGateway } from '../ports/payment-gateway';
 import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
 import { holdStockChanged } from '../stock/audit';
-import { SaleNotWarmError } from '../stock/warm-up';
+import { keepConfirmedInStore, notWarm } from './confirmed-in-store';
 import { describeError } from './describe-error';
 import { reservationConfirmed, reservationEventId, reservationFailed } from './events';
 
@@ -257,7 +257,7 @@ export class ReservationProcessor implements EventHandler {
       switch (row.status) {
         case 'CONFIRMED':
           // a replay after a crash: the result may not have been published yet (same event id)
-          await this.confirmedInStore(row);
+          await keepConfirmedInStore(this.options, row);
           await this.publishConfirmed(row, row.paymentId ?? '');
           return;
         case 'FAILED':
@@ -357,39 +357,9 @@ export class ReservationProcessor implements EventHandler {
       now: clock.now(),
     });
     if (!moved) return false;
-    await this.confirmedInStore(row);
+    await keepConfirmedInStore(this.options, row);
     await this.publishConfirmed(row, charge.paymentId);
     return true;
-  }
-
-  /**
-   * Makes sure the store keeps a CONFIRMED reservation as sold. The store is confirmed a moment
-   * before the source of truth; a store wiped and rebuilt in that moment read the row in flight
-   * and brought it back as a HELD hold, whose expiry would free a sold unit for another buyer
-   * (oversold). Such a hold is confirmed again. A sale not warm yet throws `SaleNotWarmError`:
-   * the retry, which finds the row CONFIRMED, looks again once the rebuild is done (a rebuild that
-   * reads the row CONFIRMED counts it sold and restores no hold).
-   */
-  private async confirmedInStore(row: ReservationRow): Promise<void> {
-    const { inventory, clock } = this.options;
-    const hold = await inventory.getHold(row.saleId, row.reservationId);
-    if (hold?.status === 'CONFIRMED') return;
-    if (!hold && !(await inventory.isWarm(row.saleId))) throw notWarm(row.saleId);
-    if (hold?.status !== 'HELD') return;
-    const again = await inventory.confirm({
-      saleId: row.saleId,
-      reservationId: row.reservationId,
-      userId: row.userId,
-      now: clock.now(),
-    });
-    if (!again.ok && again.code === 'SALE_NOT_WARM') throw notWarm(row.saleId);
-    if (!again.ok) {
-      await this.alert(
-        'CONFIRMED_HOLD_LOST',
-        `reservation ${row.reservationId} is CONFIRMED but the store's hold of it could not be confirmed again (${again.code}); the reconciler counts it sold`,
-        { saleId: row.saleId, reservationId: row.reservationId, code: again.code },
-      );
-    }
   }
 
   /**
@@ -618,9 +588,4 @@ export class ReservationProcessor implements EventHandler {
   private async alert(code: string, message: string, context: Record<string, unknown>): Promise<void> {
     await this.options.alerts.alert({ severity: 'critical', code, message, context });
   }
-}
-
-/** The retriable error of a reservation met while the store does not hold its sale. */
-function notWarm(saleId: string): SaleNotWarmError {
-  return new SaleNotWarmError(saleId, ['the store lost the sale; retried once it is rebuilt']);
 }

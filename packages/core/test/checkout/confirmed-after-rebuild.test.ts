@@ -101,4 +101,55 @@ describe('Checkout: a confirmed reservation is never refunded', () => {
     expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
     expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
   });
+
+  // issue 23, seed 1172 (`--checkout buyer`): the success confirmed the hold in the store, the store
+  // was wiped and rebuilt before the reservation was recorded CONFIRMED, and the rebuild, reading
+  // it PAYMENT_PENDING, held it again; the hold then expired and the sold unit went back on sale
+  it('a store wiped and rebuilt between the success confirming the hold and its record keeps the reservation sold', async () => {
+    const w = await wipeableCheckout();
+    const { h } = w;
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    w.interceptors.confirm = async (input) => {
+      delete w.interceptors.confirm;
+      const answer = await w.store().confirm(input);
+      w.wipe();
+      expect(await w.rebuild()).toMatchObject({ outcome: 'RESTORED', holdsRestored: 1 });
+      return answer;
+    };
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await w.store().getHold(SALE_ID, reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+    expect(h.provider.refunds()).toEqual([]);
+  });
+
+  it("the provider's next delivery of a success recorded CONFIRMED confirms a hold the rebuild brought back", async () => {
+    const w = await wipeableCheckout();
+    const { h } = w;
+    const { reservationId, request } = await h.hold('alice');
+    await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    w.interceptors.confirm = async (input) => {
+      delete w.interceptors.confirm;
+      const answer = await w.store().confirm(input);
+      w.wipe();
+      await w.rebuild();
+      // the store does not answer the check after the record: the webhook is not handled
+      w.interceptors.getHold = async () => {
+        delete w.interceptors.getHold;
+        throw new InfrastructureError('the store blinked');
+      };
+      return answer;
+    };
+    await expect(h.checkout.handleWebhook(delivery!)).rejects.toThrow(InfrastructureError);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('CONFIRMED');
+    expect(await w.store().getHold(SALE_ID, reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
+  });
 });
