@@ -33,7 +33,11 @@ function roundRobin(upstreams: () => number[]): Promise<{ server: Server; url: s
     const out = forward(
       { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        // hop-by-hop headers stay on their hop (RFC 9110 §7.6.1): the instance's `Keep-Alive:
+        // timeout=65` passed on made the buyer's client keep an idle connection for a minute,
+        // which this proxy closes after its own 5 s, so a request sent as it closed was reset
+        const { connection: _c, 'keep-alive': _k, ...headers } = up.headers;
+        res.writeHead(up.statusCode ?? 502, headers);
         up.pipe(res);
       },
     );

@@ -119,6 +119,11 @@ export class Client {
       method,
       headers,
       ...(body === undefined ? {} : { body }),
+    }).catch((error: Error & { cause?: { code?: string } }) => {
+      // undici says only "fetch failed": name the request, so a failure under load can be traced
+      throw new Error(`${method} ${path}: ${error.message} (${error.cause?.code ?? 'no code'})`, {
+        cause: error,
+      });
     });
     for (const cookie of res.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
