@@ -22,6 +22,7 @@ import {
   ValidationError,
 } from '@seatrush/core';
 import {
+  checkSnapshotRules,
   EpochMs,
   GroupReserveRequest,
   groupReserveFingerprint,
@@ -94,7 +95,7 @@ export class RedisInventoryStore implements InventoryStore {
    */
   async load(snapshot: InventorySnapshot, mark: { rebuilt?: boolean } = {}): Promise<void> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
-    checkSnapshot(s);
+    checkSnapshotRules(s);
     const tx = this.context.redis.multi();
     this.writeSnapshot(tx, s);
     if (mark.rebuilt === true) tx.hset(this.keys(s.saleId).meta, 'rebuilt', 1);
@@ -111,7 +112,7 @@ export class RedisInventoryStore implements InventoryStore {
    */
   async restore(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
-    checkSnapshot(s);
+    checkSnapshotRules(s);
     const k = this.keys(s.saleId);
     const { redis } = this.context;
     const claim = `${k.base}rebuild`;
@@ -654,68 +655,8 @@ function repairArgs(t: InventoryTruth): Array<string | number> {
   ];
 }
 
-/** Rules the snapshot schema cannot state alone. */
-export function checkSnapshot(s: InventorySnapshot): void {
-  const issues: Array<{ path: string; message: string }> = [];
-  if (s.available > s.initialStock) issues.push({ path: 'available', message: 'is more than initialStock' });
-  const seats = new Set(s.seatIds);
-  if (seats.size !== s.seatIds.length) issues.push({ path: 'seatIds', message: 'seat ids repeat' });
-  if (s.seatIds.length > 0) {
-    if (s.initialStock !== seats.size)
-      issues.push({ path: 'initialStock', message: 'must equal the number of seats' });
-    const unknown = s.confirmedSeatIds.filter((id) => !seats.has(id));
-    if (unknown.length > 0)
-      issues.push({ path: 'confirmedSeatIds', message: `not in the seat map: ${unknown.join(', ')}` });
-    if (s.available > seats.size - new Set(s.confirmedSeatIds).size)
-      issues.push({ path: 'available', message: 'is more than the seats not confirmed' });
-  } else if (s.confirmedSeatIds.length > 0) {
-    issues.push({ path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' });
-  }
-  issues.push(...restoredHoldIssues(s, seats));
-  if (issues.length > 0) throw new ValidationError('inventory snapshot', issues);
-}
-
 /** A script's {'REFUSED', code, seatId…} as an outcome. */
 function refusal<Code extends string>(reply: unknown[]): { ok: false; code: Code; seatIds?: string[] } {
   const code = reply[1] as Code;
   return reply.length > 2 ? { ok: false, code, seatIds: reply.slice(2) as string[] } : { ok: false, code };
-}
-
-/** A snapshot's restored holds must fit it: units, seats, ids (the in-memory store checks the same). */
-function restoredHoldIssues(
-  s: InventorySnapshot,
-  seats: Set<string>,
-): Array<{ path: string; message: string }> {
-  const holds = s.holds ?? [];
-  const issues: Array<{ path: string; message: string }> = [];
-  if (holds.length === 0) return issues;
-  if (holds.reduce((sum, hold) => sum + hold.quantity, 0) > s.initialStock - s.available) {
-    issues.push({ path: 'holds', message: 'hold more units than are not available' });
-  }
-  const sold = new Set(s.confirmedSeatIds);
-  const taken = new Set<string>();
-  const ids = new Set<string>();
-  for (const hold of holds) {
-    if (ids.has(hold.reservationId)) issues.push({ path: 'holds', message: `${hold.reservationId} repeats` });
-    ids.add(hold.reservationId);
-    if (seats.size > 0 && hold.seatIds.length !== hold.quantity) {
-      issues.push({
-        path: 'holds',
-        message: `${hold.reservationId} holds ${hold.seatIds.length} seats for ${hold.quantity} units`,
-      });
-    }
-    if (seats.size === 0 && hold.seatIds.length > 0) {
-      issues.push({ path: 'holds', message: 'a general-admission sale has no seats' });
-    }
-    for (const id of hold.seatIds) {
-      if (seats.size > 0 && (!seats.has(id) || sold.has(id) || taken.has(id))) {
-        issues.push({
-          path: 'holds',
-          message: `seat ${id} of ${hold.reservationId} is unknown, sold or held twice`,
-        });
-      }
-      taken.add(id);
-    }
-  }
-  return issues;
 }

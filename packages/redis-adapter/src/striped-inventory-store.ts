@@ -20,6 +20,7 @@ import {
   ValidationError,
 } from '@seatrush/core';
 import {
+  checkSnapshotRules,
   EpochMs,
   InventorySnapshot,
   ReserveRequest,
@@ -29,12 +30,7 @@ import {
 } from '@seatrush/core/ports';
 import { type HoldCall, holdArgs, newHold, replayedHold } from './hold-calls';
 import { contextOf } from './inventory-context';
-import {
-  checkSnapshot,
-  RedisInventoryStore,
-  type RedisInventoryStoreOptions,
-  validateTruth,
-} from './inventory-store';
+import { RedisInventoryStore, type RedisInventoryStoreOptions, validateTruth } from './inventory-store';
 import { KeySpace, type SaleKeys } from './keys';
 import { exec, type StoreContext, storeContext } from './options';
 import { asList, holdFrom, publicHold } from './replies';
@@ -273,7 +269,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
    */
   async load(snapshot: InventorySnapshot): Promise<void> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
-    checkSnapshot(s);
+    checkSnapshotRules(s);
     const tags = await this.planTags(s);
     await this.writeStriped(s, tags);
   }
@@ -289,7 +285,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
    */
   async restore(snapshot: InventorySnapshot): Promise<'RESTORED' | 'ALREADY_WARM'> {
     const s = validate('inventory snapshot', InventorySnapshot, snapshot);
-    checkSnapshot(s);
+    checkSnapshotRules(s);
     const primary = this.context.keys.sale(s.saleId);
     const { redis } = this.context;
     const claim = `${primary.base}rebuild`;

@@ -28,6 +28,7 @@ import {
 } from '../ports/inventory-store';
 import type { WaitingListStore } from '../ports/waiting-list-store';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
+import { checkSnapshotRules } from '../stock/snapshot-rules';
 import { fastValidate, fastValidateRead } from './fast-validate';
 import { reserveFingerprint } from './fingerprint';
 import { groupReserveFingerprint } from './group-fingerprint';
@@ -111,8 +112,7 @@ export class MemoryInventoryStore implements InventoryStore {
 
   async load(snapshot: InventorySnapshot): Promise<void> {
     const parsed = validate('inventory snapshot', InventorySnapshot, snapshot);
-    const issues = snapshotIssues(parsed);
-    if (issues.length > 0) throw new ValidationError('inventory snapshot', issues);
+    checkSnapshotRules(parsed);
     const confirmedSeats = new Set(parsed.confirmedSeatIds);
     const seats = new Map<string, Seat>(
       parsed.seatIds.map((id) => [id, { state: confirmedSeats.has(id) ? 'CONFIRMED' : 'AVAILABLE' }]),
@@ -463,68 +463,4 @@ function isAdjacent(rows: readonly (readonly string[])[], seatIds: readonly stri
 
 function refuse(code: ReserveRefusal, seatIds?: string[]): ReserveOutcome {
   return seatIds ? { ok: false, code, seatIds } : { ok: false, code };
-}
-
-/** What zod cannot see: a snapshot whose numbers and seats do not agree with each other. */
-function snapshotIssues(snapshot: InventorySnapshot): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  if (snapshot.available > snapshot.initialStock) {
-    issues.push({ path: 'available', message: 'is more than initialStock' });
-  }
-  const seats = new Set(snapshot.seatIds);
-  if (seats.size !== snapshot.seatIds.length) issues.push({ path: 'seatIds', message: 'seat ids repeat' });
-  if (snapshot.seatIds.length > 0) {
-    if (snapshot.initialStock !== seats.size) {
-      issues.push({ path: 'initialStock', message: 'must equal the number of seats' });
-    }
-    const unknown = snapshot.confirmedSeatIds.filter((id) => !seats.has(id));
-    if (unknown.length > 0) {
-      issues.push({ path: 'confirmedSeatIds', message: `not in the seat map: ${unknown.join(', ')}` });
-    }
-    if (snapshot.available > seats.size - new Set(snapshot.confirmedSeatIds).size) {
-      issues.push({ path: 'available', message: 'is more than the seats not confirmed' });
-    }
-  } else if (snapshot.confirmedSeatIds.length > 0) {
-    issues.push({ path: 'confirmedSeatIds', message: 'a general-admission sale has no seats' });
-  }
-  issues.push(...restoredHoldIssues(snapshot));
-  return issues;
-}
-
-/** A snapshot's restored holds must fit it: units, seats, ids (the Redis adapter checks the same). */
-function restoredHoldIssues(snapshot: InventorySnapshot): ValidationIssue[] {
-  const holds = snapshot.holds ?? [];
-  const issues: ValidationIssue[] = [];
-  if (holds.length === 0) return issues;
-  const units = holds.reduce((sum, hold) => sum + hold.quantity, 0);
-  if (units > snapshot.initialStock - snapshot.available) {
-    issues.push({ path: 'holds', message: 'hold more units than are not available' });
-  }
-  const seats = new Set(snapshot.seatIds);
-  const sold = new Set(snapshot.confirmedSeatIds);
-  const taken = new Set<string>();
-  const ids = new Set<string>();
-  for (const hold of holds) {
-    if (ids.has(hold.reservationId)) issues.push({ path: 'holds', message: `${hold.reservationId} repeats` });
-    ids.add(hold.reservationId);
-    if (seats.size > 0 && hold.seatIds.length !== hold.quantity) {
-      issues.push({
-        path: 'holds',
-        message: `${hold.reservationId} holds ${hold.seatIds.length} seats for ${hold.quantity} units`,
-      });
-    }
-    if (seats.size === 0 && hold.seatIds.length > 0) {
-      issues.push({ path: 'holds', message: 'a general-admission sale has no seats' });
-    }
-    for (const id of hold.seatIds) {
-      if (seats.size > 0 && (!seats.has(id) || sold.has(id) || taken.has(id))) {
-        issues.push({
-          path: 'holds',
-          message: `seat ${id} of ${hold.reservationId} is unknown, sold or held twice`,
-        });
-      }
-      taken.add(id);
-    }
-  }
-  return issues;
 }

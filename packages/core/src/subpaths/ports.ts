@@ -37,3 +37,4 @@ export {
   TokenBucketPolicy,
 } from '../sale/definition';
 export { holdStockChanged, stockChanged } from '../stock/audit';
+export { checkSnapshotRules } from '../stock/snapshot-rules';
