@@ -56,7 +56,10 @@ export async function startRoundRobinProxy(
         agent,
       },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        // hop-by-hop headers stay on their hop (RFC 9110 §7.6.1): the app's `Keep-Alive:
+        // timeout=65`, passed on, would have the client keep idle connections this proxy closes
+        const { connection: _c, 'keep-alive': _k, ...headers } = up.headers;
+        res.writeHead(up.statusCode ?? 502, headers);
         // SSE: write each chunk as it comes (no buffering in between)
         res.flushHeaders();
         up.pipe(res);
