@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type DomainEvent, InfrastructureError, type ReservationRepository } from '../../src';
+import type { DeadLetter } from '../../src/ports';
 import { ReservationProcessor } from '../../src/subpaths/services';
 import { generalSale } from './fixtures';
 import { servicesFor, withOverrides } from './harness';
@@ -20,6 +21,21 @@ async function withReservations(users: string[], capacity = 10) {
     ids.push(result.reservationId);
   }
   return { ...s, ids, tokens };
+}
+
+/** A `ReservationRequested` the consumer gave up on after five attempts with `code`. */
+function deadLetter(event: DomainEvent, code: string, message: string): DeadLetter {
+  return { event, raw: '{}', error: { code, message }, attempts: 5, source: 'memory:test:0' };
+}
+
+/** The reservation ended COMPENSATED for `failureReason`, its unit back on sale. */
+async function expectCompensated(
+  s: Awaited<ReturnType<typeof withReservations>>,
+  id: string,
+  failureReason: string,
+): Promise<void> {
+  expect(await s.repository.get(id)).toMatchObject({ status: 'COMPENSATED', failureReason });
+  expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
 }
 
 const resultsOf = (events: DomainEvent[], id: string) =>
@@ -63,11 +79,7 @@ describe('ReservationProcessor', () => {
     const id = s.ids[0]!;
     s.payments.decline();
     await s.processor.handle(s.requested(id));
-    expect(await s.repository.get(id)).toMatchObject({
-      status: 'COMPENSATED',
-      failureReason: 'PAYMENT_DECLINED',
-    });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+    await expectCompensated(s, id, 'PAYMENT_DECLINED');
     expect(resultsOf(s.bus.published(), id)).toEqual([
       expect.objectContaining({
         type: 'ReservationFailed',
@@ -97,11 +109,7 @@ describe('ReservationProcessor', () => {
     s.clock.advance(60_000);
     await s.processor.handle(s.requested(id));
     expect(s.payments.chargeCalls).toBe(0);
-    expect(await s.repository.get(id)).toMatchObject({
-      status: 'COMPENSATED',
-      failureReason: 'HOLD_EXPIRED',
-    });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
+    await expectCompensated(s, id, 'HOLD_EXPIRED');
     expect(resultsOf(s.bus.published(), id)[0]).toMatchObject({
       type: 'ReservationFailed',
       payload: { reason: 'HOLD_EXPIRED', compensated: true },
@@ -122,11 +130,7 @@ describe('ReservationProcessor', () => {
     expect(s.payments.refunds()).toEqual([
       expect.objectContaining({ paymentId: 'pay_1', reason: 'HOLD_EXPIRED', idempotencyKey: `refund-${id}` }),
     ]);
-    expect(await s.repository.get(id)).toMatchObject({
-      status: 'COMPENSATED',
-      failureReason: 'HOLD_EXPIRED',
-    });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+    await expectCompensated(s, id, 'HOLD_EXPIRED');
   });
 
   it('refunds what a crashed attempt charged when the hold has expired by the replay', async () => {
@@ -145,11 +149,7 @@ describe('ReservationProcessor', () => {
     expect(s.payments.refunds()).toEqual([
       expect.objectContaining({ paymentId: 'pay_1', reason: 'HOLD_EXPIRED' }),
     ]);
-    expect(await s.repository.get(id)).toMatchObject({
-      status: 'COMPENSATED',
-      failureReason: 'HOLD_EXPIRED',
-    });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0, confirmed: 0 });
+    await expectCompensated(s, id, 'HOLD_EXPIRED');
   });
 
   it('does not charge a reservation whose hold expired before any payment attempt', async () => {
@@ -181,11 +181,7 @@ describe('ReservationProcessor', () => {
     await s.reservations.releaseHold({ userId: 'alice', reservationId: id });
     await s.processor.handle(s.requested(id));
     expect(s.payments.chargeCalls).toBe(0);
-    expect(await s.repository.get(id)).toMatchObject({
-      status: 'COMPENSATED',
-      failureReason: 'HOLD_RELEASED',
-    });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
+    await expectCompensated(s, id, 'HOLD_RELEASED');
   });
 
   it('never inserts or charges twice when an event is replayed, and republishes the same result', async () => {
@@ -220,18 +216,8 @@ describe('ReservationProcessor', () => {
   it('on a dead letter gives the unit back, fails the reservation and alerts an operator', async () => {
     const s = await withReservations(['alice']);
     const id = s.ids[0]!;
-    await s.processor.onDeadLetter({
-      event: s.requested(id),
-      raw: '{}',
-      error: { code: 'PAYMENT_UNAVAILABLE', message: 'gateway down' },
-      attempts: 5,
-      source: 'memory:test:0',
-    });
-    expect(await s.repository.get(id)).toMatchObject({
-      status: 'COMPENSATED',
-      failureReason: 'PROCESSING_FAILED',
-    });
-    expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
+    await s.processor.onDeadLetter(deadLetter(s.requested(id), 'PAYMENT_UNAVAILABLE', 'gateway down'));
+    await expectCompensated(s, id, 'PROCESSING_FAILED');
     expect(s.alerts.byCode('DEAD_LETTER')).toEqual([
       expect.objectContaining({
         severity: 'critical',
@@ -259,13 +245,7 @@ describe('ReservationProcessor', () => {
       transition: down,
     });
     const processor = new ReservationProcessor({ ...s, repository, publisher: s.bus });
-    await processor.onDeadLetter({
-      event: s.requested(id),
-      raw: '{}',
-      error: { code: 'INFRASTRUCTURE', message: 'database unreachable' },
-      attempts: 5,
-      source: 'memory:test:0',
-    });
+    await processor.onDeadLetter(deadLetter(s.requested(id), 'INFRASTRUCTURE', 'database unreachable'));
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ available: 10, held: 0 });
     expect(s.alerts.byCode('DEAD_LETTER')).toEqual([
       expect.objectContaining({
@@ -282,13 +262,7 @@ describe('ReservationProcessor', () => {
     const s = await withReservations(['alice']);
     const id = s.ids[0]!;
     await s.inventory.confirm({ saleId: s.saleId, reservationId: id, userId: 'alice', now: s.clock.now() });
-    await s.processor.onDeadLetter({
-      event: s.requested(id),
-      raw: '{}',
-      error: { code: 'INFRASTRUCTURE', message: 'db down' },
-      attempts: 5,
-      source: 'memory:test:0',
-    });
+    await s.processor.onDeadLetter(deadLetter(s.requested(id), 'INFRASTRUCTURE', 'db down'));
     expect(await s.inventory.counts(s.saleId)).toMatchObject({ confirmed: 1, available: 9 });
     expect(s.alerts.byCode('DEAD_LETTER_CONFIRMED')).toHaveLength(1);
   });
