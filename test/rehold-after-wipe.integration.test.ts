@@ -418,3 +418,90 @@ describe('a hold confirmed in the store just before a wipe stays sold', () => {
     });
   }, 90_000);
 });
+
+describe('a hold its buyer released just before a wipe is not held again', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  });
+
+  // The release is acknowledged, its event has not reached the row (the row is still in flight,
+  // or not yet written), then Redis is wiped (FLUSHALL): the rebuild reads the rows in flight from
+  // PostgreSQL and the worker holds again a hold missing from a rebuilt sale, so without the
+  // release's record in PostgreSQL the unit came back held and was charged.
+  it.each([
+    { row: 'in flight (REQUESTED)', rowWritten: true },
+    { row: 'not yet written', rowWritten: false },
+  ])(
+    'row $row: the unit stays free, the reservation fails HOLD_RELEASED uncharged',
+    async ({ rowWritten }) => {
+      // the worker's settlement waits for `settle`: its row stays REQUESTED until then
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      const { ns, redis, db, runtime, sale, payments, openGate } = await gatedSale(cleanups, () => settled);
+      cleanups.push(async () => settle());
+      if (rowWritten) openGate();
+      await sale.queue.join({ userId: 'leaves' });
+      await sale.queue.tick();
+      const token = (await sale.queue.status({ userId: 'leaves' }))!.admissionToken!;
+      const held = await sale.reservations.reserve({
+        userId: 'leaves',
+        idempotencyKey: 'k-leaves',
+        selection: { kind: 'quantity', quantity: 1 },
+        admissionToken: token,
+      });
+      if (!held.ok) throw new Error(held.code);
+      const { reservationId } = held;
+      if (rowWritten) {
+        const started = Date.now();
+        while (!(await runtime.ports.repository.get(reservationId))) {
+          if (Date.now() - started > 20_000) throw new Error('the worker wrote no row within 20 s');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+      expect(await sale.reservations.releaseHold({ userId: 'leaves', reservationId })).toMatchObject({
+        ok: true,
+      });
+
+      await redis.flushall();
+      const lostAt = Date.now();
+      while (!(await runtime.ports.inventory.isWarm(SALE))) {
+        if (Date.now() - lostAt > 20_000) throw new Error('not rebuilt within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // rebuilt: the released hold is not back, its unit is on sale
+      expect(await runtime.ports.inventory.getHold(SALE, reservationId)).toBeNull();
+      expect(await runtime.ports.inventory.counts(SALE)).toMatchObject({
+        available: CAPACITY,
+        held: 0,
+        confirmed: 0,
+      });
+      if (rowWritten) {
+        expect(await runtime.ports.repository.get(reservationId)).toMatchObject({ status: 'REQUESTED' });
+      }
+
+      openGate();
+      settle();
+      await runtime.drain(60_000);
+      const { rows } = await db.query<{ status: string; failure_reason: string | null }>(
+        `SELECT status, failure_reason FROM ${pg.escapeIdentifier(ns)}.reservations WHERE reservation_id = $1`,
+        [reservationId],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.status).toMatch(/^(FAILED|COMPENSATED)$/);
+      expect(rows[0]!.failure_reason).toBe('HOLD_RELEASED');
+      expect(payments.charges()).toEqual([]);
+      expect(await runtime.ports.inventory.getHold(SALE, reservationId)).toBeNull();
+      expect(await runtime.ports.inventory.counts(SALE)).toEqual({
+        saleId: SALE,
+        initialStock: CAPACITY,
+        available: CAPACITY,
+        held: 0,
+        confirmed: 0,
+      });
+    },
+    90_000,
+  );
+});

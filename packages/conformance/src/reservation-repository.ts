@@ -259,6 +259,39 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
     },
   },
   {
+    category: 'behaviour',
+    name: "records a buyer's release once, row or no row, and lists the released among the ids asked, per sale",
+    async run({ repository }) {
+      const recordRelease = repository.recordRelease?.bind(repository);
+      const listReleased = repository.listReleased?.bind(repository);
+      expect(recordRelease, 'the repository implements recordRelease').toBeTypeOf('function');
+      expect(listReleased, 'the repository implements listReleased').toBeTypeOf('function');
+      const saleId = await savedGeneralSale(repository);
+      const inFlight = reservationRow(saleId);
+      await repository.insertMany([inFlight]);
+      const kept = reservationRow(saleId);
+      await repository.insertMany([kept]);
+      // a release may come before the worker writes the row
+      const unwritten = freshId('r');
+      const at = startOfTest();
+      await recordRelease!({ saleId, reservationId: inFlight.reservationId, at });
+      await recordRelease!({ saleId, reservationId: unwritten, at });
+      // idempotent: a second record changes nothing
+      await recordRelease!({ saleId, reservationId: inFlight.reservationId, at: at + 1 });
+      const asked = [inFlight.reservationId, kept.reservationId, unwritten, freshId('r')];
+      expect(new Set(await listReleased!(saleId, asked))).toEqual(
+        new Set([inFlight.reservationId, unwritten]),
+      );
+      expect(await listReleased!(saleId, [])).toEqual([]);
+      // another sale's list knows nothing of them
+      expect(await listReleased!(await savedGeneralSale(repository), asked)).toEqual([]);
+      // the record changes no row: the worker ends it
+      expect(await repository.get(inFlight.reservationId)).toMatchObject({ status: 'REQUESTED' });
+      await expectValidationError(() => recordRelease!({ saleId, reservationId: 'not valid!', at }));
+      await expectValidationError(() => listReleased!(saleId, ['not valid!']));
+    },
+  },
+  {
     category: 'bad input',
     name: 'rejects a batch with an invalid row as a whole: nothing is inserted',
     async run({ repository }) {

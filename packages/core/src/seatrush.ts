@@ -391,6 +391,8 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     ...(ports.lock ? { lock: ports.lock } : {}),
     ...(ports.steps ? { steps: ports.steps } : {}),
     ...((options.requireAdmissionToken ?? true) ? { tokens } : {}),
+    // a release answered is recorded in the source of truth, so a rebuild never holds it again
+    repository: ports.repository,
   });
   const processor = new ReservationProcessor({
     inventory: ports.inventory,

@@ -4,6 +4,7 @@ import { EpochMs, ReservationId, SaleId } from '../common/ids';
 import { validate } from '../common/validate';
 import type { InventorySnapshot } from '../ports/inventory-store';
 import {
+  HoldRelease,
   ReconciliationRecord,
   type ReservationRepository,
   ReservationRow,
@@ -16,6 +17,7 @@ import { fastValidate, fastValidateRead } from './fast-validate';
 import { copyPlain } from './plain-copy';
 
 const ReservationRows = z.array(ReservationRow);
+const ReservationIds = z.array(ReservationId);
 const PENDING: ReadonlySet<ReservationStatus> = new Set(['REQUESTED', 'PAYMENT_PENDING']);
 
 /**
@@ -28,6 +30,8 @@ export class MemoryReservationRepository implements ReservationRepository {
   /** `saleId idempotencyKey` → reservation id: the unique constraint on the key. */
   readonly #byKey = new Map<string, string>();
   readonly #reconciliations: ReconciliationRecord[] = [];
+  /** Reservation id → the sale whose hold of it a buyer released (`recordRelease`). */
+  readonly #released = new Map<string, string>();
   /** Sale id → when it was recorded closed. */
   readonly #closed = new Map<string, number>();
 
@@ -117,6 +121,17 @@ export class MemoryReservationRepository implements ReservationRepository {
       .filter((row) => row.saleId === id && PENDING.has(row.status))
       .sort((a, b) => a.createdAt - b.createdAt || (a.reservationId < b.reservationId ? -1 : 1))
       .map((row) => ({ ...row, seatIds: [...row.seatIds] }));
+  }
+
+  async recordRelease(release: HoldRelease): Promise<void> {
+    const { saleId, reservationId } = validate('hold release', HoldRelease, release);
+    if (!this.#released.has(reservationId)) this.#released.set(reservationId, saleId);
+  }
+
+  async listReleased(saleId: string, reservationIds: readonly string[]): Promise<string[]> {
+    const id = fastValidate('sale id', SaleId, saleId);
+    const ids = validate('reservation ids', ReservationIds, reservationIds);
+    return ids.filter((reservationId) => this.#released.get(reservationId) === id);
   }
 
   async totals(saleId: string): Promise<SaleTotals> {

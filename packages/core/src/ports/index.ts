@@ -69,6 +69,7 @@ export {
   type RecentActivityStore,
 } from './recent-activity-store';
 export {
+  HoldRelease,
   ReconciliationRecord,
   type ReservationRepository,
   ReservationRow,

@@ -69,6 +69,15 @@ export const ReconciliationRecord = z.object({
 });
 export type ReconciliationRecord = z.infer<typeof ReconciliationRecord>;
 
+/** A buyer's release of a live hold, as the source of truth records it (`recordRelease`). */
+export const HoldRelease = z.object({
+  saleId: SaleId,
+  reservationId: ReservationId,
+  /** When the store released the hold. */
+  at: EpochMs,
+});
+export type HoldRelease = z.infer<typeof HoldRelease>;
+
 /**
  * PostgreSQL in production: the source of truth. Writes are idempotent (a replayed event inserts
  * nothing new) and status changes are guarded (`UPDATE … WHERE status = ANY(from)`).
@@ -102,6 +111,16 @@ export interface ReservationRepository {
    * a rebuild of a wiped store holds again for their buyers (issue 20).
    */
   listInFlight?(saleId: string): Promise<ReservationRow[]>;
+  /**
+   * Records that a buyer released a hold (optional; idempotent, the first time stands), before the
+   * release is answered. The release's other records (the store and its event) are lost with a
+   * wiped store while the row may still be in flight or not yet written, so a rebuild, and the
+   * worker holding again a hold the store lost, ask {@link listReleased} and never bring such a
+   * hold back (issue 20).
+   */
+  recordRelease?(release: HoldRelease): Promise<void>;
+  /** Of `reservationIds`, those of the sale recorded released ({@link recordRelease}), in any order (optional). */
+  listReleased?(saleId: string, reservationIds: readonly string[]): Promise<string[]>;
   /**
    * The sale's sold and pending units and seats, for the reconciler. Read from the primary: a
    * lagging copy would make the truth look behind the store, and a repair from it would free

@@ -60,7 +60,7 @@ export type ReservationFailureReason =
 type RequestedEvent = EventOf<'ReservationRequested'>;
 
 /** Why a hold the store does not have ended (see `ReservationProcessor.holdOf`). */
-type MissingHold = 'HOLD_NOT_FOUND' | 'HOLD_EXPIRED';
+type MissingHold = 'HOLD_NOT_FOUND' | 'HOLD_EXPIRED' | 'HOLD_RELEASED';
 
 /** The events the buyer-driven worker consumes: holds recorded, holds that ended unpaid. */
 export const CHECKOUT_WORKER_EVENT_TYPES = ['ReservationRequested', 'HoldExpired', 'StockChanged'] as const;
@@ -399,7 +399,9 @@ export class ReservationProcessor implements EventHandler {
    * - the event's expiry has passed: HOLD_EXPIRED, as the sweeper would have ended it (a hold is
    *   extended only once its row exists, and then the rebuild restores it);
    * - its units, seats or the buyer's limit went to other holds since the rebuild, or its key now
-   *   names another hold (the buyer's retry after the wipe): HOLD_NOT_FOUND, it cannot come back.
+   *   names another hold (the buyer's retry after the wipe): HOLD_NOT_FOUND, it cannot come back;
+   * - its buyer released it before the store was lost (`ReservationRepository.recordRelease`):
+   *   HOLD_RELEASED, a release answered is never undone.
    */
   private async holdAgain(event: RequestedEvent): Promise<{ hold: HoldRecord } | { gone: MissingHold }> {
     const { inventory, clock } = this.options;
@@ -412,6 +414,8 @@ export class ReservationProcessor implements EventHandler {
     if (current && current.status !== 'REQUESTED' && current.status !== 'PAYMENT_PENDING') {
       return { gone: 'HOLD_NOT_FOUND' };
     }
+    const released = await this.options.repository.listReleased?.(saleId, [payload.reservationId]);
+    if (released && released.length > 0) return { gone: 'HOLD_RELEASED' };
     const outcome = await inventory.reserve({
       saleId,
       userId: payload.userId,

@@ -14,6 +14,7 @@ import {
   ReserveRequest,
   Selection,
 } from '../ports/inventory-store';
+import type { ReservationRepository } from '../ports/reservation-repository';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
 import type { AdmissionTokenRefusal } from '../queue/admission-tokens';
 import { SaleDefinition } from '../sale/definition';
@@ -116,6 +117,12 @@ export interface ReservationsOptions extends HoldServiceOptions {
    * (docs/design.md §Holds and stock).
    */
   strategy?: ReserveStrategy;
+  /**
+   * The source of truth, where a buyer's release is recorded before it is answered
+   * (`ReservationRepository.recordRelease`, when it has one), so that a rebuild of a wiped store
+   * never holds it again (issue 20). Without it a release lives in the store and its event only.
+   */
+  repository?: Pick<ReservationRepository, 'recordRelease'>;
   /** Lock strategy: the distributed lock (Redlock in production). */
   lock?: DistributedLock;
   /** Lock strategy: the store's building blocks. */
@@ -258,6 +265,8 @@ export class Reservations {
    * Owner only: gives a live hold back at once (stock returned, seats free; its idempotency key
    * answers the released hold), with a StockChanged audit event. If the reservation was already
    * handed to the processor, its confirmation will find the hold gone and fail it without charging.
+   * With `repository`, the release is recorded in the source of truth before it is answered; when
+   * that fails the error is thrown (the hold is released in the store all the same).
    */
   async releaseHold(input: OwnerRequest): Promise<HoldChangeOutcome> {
     const { userId, reservationId } = validate('release hold', OwnerRequest, input);
@@ -268,13 +277,29 @@ export class Reservations {
       userId,
       now,
     });
+    if (!outcome.ok) return outcome;
     // the id derived from the reservation: the sweeper's check of rows in flight publishes this
     // event again when it was lost (the buyer-driven worker fails the reservation on it)
-    if (outcome.ok) {
-      const eventId = reservationEventId(outcome.hold.reservationId, 'stock-released');
-      await this.publishAudit([holdStockChanged(outcome.hold, 'RELEASED', now, eventId)]);
-    }
+    const eventId = reservationEventId(outcome.hold.reservationId, 'stock-released');
+    await this.publishAudit([holdStockChanged(outcome.hold, 'RELEASED', now, eventId)]);
+    await this.recordRelease(outcome.hold, now);
     return outcome;
+  }
+
+  /**
+   * Records a release in the source of truth (docs/design.md §Rebuild of a lost sale). Its other
+   * records, the store and a best-effort event, go with a wiped store while the row may still be
+   * in flight, and the rebuild restores rows in flight as holds. A store lost and rebuilt between
+   * the release and its record (or a worker that held the hold again from its event meanwhile)
+   * may hold it again: it is looked at once recorded, and released again.
+   */
+  private async recordRelease(hold: HoldRecord, at: number): Promise<void> {
+    const { repository, inventory, clock } = this.options;
+    if (!repository?.recordRelease) return;
+    const ref = { saleId: this.sale.id, reservationId: hold.reservationId };
+    await repository.recordRelease({ ...ref, at });
+    if ((await inventory.getHold(ref.saleId, ref.reservationId))?.status !== 'HELD') return;
+    await inventory.release({ ...ref, userId: hold.userId, now: clock.now() });
   }
 
   /**

@@ -293,6 +293,8 @@ const REPOSITORY_METHODS: readonly (keyof ReservationRepository)[] = [
   'transition',
   'get',
   'listInFlight',
+  'recordRelease',
+  'listReleased',
   'totals',
   'recordReconciliation',
   'lastReconciliation',

@@ -36,6 +36,12 @@ export interface RebuildReport {
    * see `HoldSweeper`); their units are counted available.
    */
   holdsLeftOut: number;
+  /**
+   * Of the rows in flight, those whose buyer had released the hold (`recordRelease`), 0 unless
+   * RESTORED: left out (counted in `holdsLeftOut`), or, for a release recorded while the rebuild
+   * ran, released again once restored (not counted in `holdsRestored`).
+   */
+  holdsReleased: number;
   /** The store's counts after the call, when the sale is warm. */
   counts: InventoryCounts | null;
   /** From the first read of the repository to the verified store, in ms of the clock. */
@@ -53,7 +59,10 @@ export interface RebuildCall {
 
 /** Options of {@link RebuildService}. */
 export interface RebuildServiceOptions {
-  /** Needs `listInFlight` (the holds in flight) and `getSale` (each sale's hold time). */
+  /**
+   * Needs `listInFlight` (the holds in flight) and `getSale` (each sale's hold time); with
+   * `listReleased`, holds their buyers released are not brought back.
+   */
   repository: ReservationRepository;
   /** Needs `restore` (a load that only writes a sale that is not warm). */
   inventory: InventoryStore;
@@ -83,9 +92,10 @@ export interface RebuildServiceOptions {
  * after the hold was made: never shorter than the buyer was told); a PAYMENT_PENDING row's hold
  * lives `paymentWindowMs` after its payment began, never past `heldAt + maxHoldMs`.
  *
- * A row whose hold has ended at the rebuild's clock is NOT held again, nor one whose seat is sold
- * or held by a later row (its hold ended and the seat was sold on; `HoldExpired` may have been
- * lost): its units are counted available and the sweeper's check of rows in flight
+ * A row whose hold has ended at the rebuild's clock is NOT held again, nor one whose buyer
+ * released it (`ReservationRepository.recordRelease`: the release's event may not have reached
+ * the row), nor one whose seat is sold or held by a later row (its hold ended and the seat was sold
+ * on; `HoldExpired` may have been lost): its units are counted available and the sweeper's check of rows in flight
  * (`HoldSweeper`, `strandedCheckMs`) publishes its `HoldExpired`, so the worker fails it. So the
  * snapshot the rebuild writes is consistent whatever the rows in flight say, and a rebuild never
  * refuses its own snapshot.
@@ -133,6 +143,7 @@ export class RebuildService {
         holdsRestored: 0,
         holdsAlreadyDue: 0,
         holdsLeftOut: 0,
+        holdsReleased: 0,
         counts: null,
         durationMs: 0,
       };
@@ -157,7 +168,8 @@ export class RebuildService {
     const sale = await repository.getSale(saleId);
     if (!sale) throw new UnknownSaleError(saleId);
     const { inFlight, snapshot, confirmedUnits } = await this.#readTruth(saleId);
-    const { holds, leftOut } = this.#holdsInFlight(inFlight, sale, snapshot, clock.now());
+    const released = await this.#released(saleId, inFlight);
+    const { holds, leftOut } = this.#holdsInFlight(inFlight, sale, snapshot, clock.now(), released);
     const held = holds.reduce((sum, hold) => sum + hold.quantity, 0);
     const confirmedPerUser = { ...snapshot.confirmedPerUser };
     for (const row of leftOut) {
@@ -171,19 +183,22 @@ export class RebuildService {
       confirmedPerUser,
       holds,
     });
+    const restored = outcome === 'RESTORED';
+    const releasedSince = restored ? await this.#releaseAgain(saleId, holds) : 0;
     const counts = await inventory.counts(saleId);
     const total = counts.available + counts.held + counts.confirmed;
     if (total !== counts.initialStock || counts.available < 0) {
       throw new InfrastructureError(`the rebuilt sale ${saleId} does not add up: ${JSON.stringify(counts)}`);
     }
     const now = clock.now();
-    const restored = outcome === 'RESTORED';
+    const leftOutReleased = leftOut.filter((row) => released.has(row.reservationId)).length;
     const report: RebuildReport = {
       saleId,
       outcome,
-      holdsRestored: restored ? holds.length : 0,
+      holdsRestored: restored ? holds.length - releasedSince : 0,
       holdsAlreadyDue: restored ? holds.filter((hold) => hold.expiresAt <= now).length : 0,
       holdsLeftOut: restored ? leftOut.length : 0,
+      holdsReleased: restored ? leftOutReleased + releasedSince : 0,
       counts,
       durationMs: now - startedAt,
     };
@@ -233,16 +248,63 @@ export class RebuildService {
   }
 
   /**
+   * Of the rows in flight, those whose buyer released the hold (recorded before the release was
+   * answered; its event may not have reached the row yet): read after the rows, so a release
+   * recorded before the store was lost is seen whatever the rows say.
+   */
+  async #released(saleId: string, inFlight: ReservationRow[]): Promise<ReadonlySet<string>> {
+    const { repository } = this.#o;
+    if (!repository.listReleased || inFlight.length === 0) return new Set();
+    return new Set(
+      await repository.listReleased(
+        saleId,
+        inFlight.map((row) => row.reservationId),
+      ),
+    );
+  }
+
+  /**
+   * Releases again the restored holds whose release was recorded while the rebuild ran (the buyer
+   * released in the store, the store was lost, and the record landed after {@link #released}
+   * read): an answered release is never undone. Answers how many; `Reservations.releaseHold`
+   * covers a record that lands after this read (it looks at the hold once it has recorded).
+   */
+  async #releaseAgain(saleId: string, holds: readonly RestoredHold[]): Promise<number> {
+    const { repository, inventory, clock } = this.#o;
+    if (!repository.listReleased || holds.length === 0) return 0;
+    const late = new Set(
+      await repository.listReleased(
+        saleId,
+        holds.map((hold) => hold.reservationId),
+      ),
+    );
+    let released = 0;
+    for (const hold of holds) {
+      if (!late.has(hold.reservationId)) continue;
+      const outcome = await inventory.release({
+        saleId,
+        reservationId: hold.reservationId,
+        userId: hold.userId,
+        now: clock.now(),
+      });
+      if (outcome.ok) released++;
+    }
+    return released;
+  }
+
+  /**
    * The holds the rebuild writes back: rows in flight whose hold has not ended at `now` (its
-   * derived expiry, see the class comment) and whose seats are neither sold nor held by a later
-   * row. A seat is held by one hold at a time, so of two rows claiming one, the earlier one's hold
-   * ended first (the seat went back on sale, then to the later buyer): the later row keeps it.
+   * derived expiry, see the class comment), that their buyer did not release (`released`), and
+   * whose seats are neither sold nor held by a later row. A seat is held by one hold at a time, so
+   * of two rows claiming one, the earlier one's hold ended first (the seat went back on sale, then
+   * to the later buyer): the later row keeps it.
    */
   #holdsInFlight(
     inFlight: ReservationRow[],
     sale: SaleDefinition,
     snapshot: InventorySnapshot,
     now: number,
+    released: ReadonlySet<string>,
   ): { holds: RestoredHold[]; leftOut: ReservationRow[] } {
     const taken = new Set(snapshot.confirmedSeatIds);
     const known = new Set(snapshot.seatIds);
@@ -254,7 +316,7 @@ export class RebuildService {
     for (const row of latestFirst) {
       const hold = this.#holdOf(row, sale);
       const claimable = row.seatIds.every((id) => known.has(id) && !taken.has(id));
-      if (hold.expiresAt <= now || !claimable) {
+      if (hold.expiresAt <= now || !claimable || released.has(row.reservationId)) {
         leftOut.push(row);
         continue;
       }

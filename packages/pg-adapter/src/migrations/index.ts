@@ -9,6 +9,7 @@ import { sql as auditAndReconciliation } from './0002-audit-and-reconciliation';
 import { sql as checkout } from './0003-checkout';
 import { sql as readSide } from './0004-read-side';
 import { sql as readSideSeatLinks } from './0005-read-side-seat-links';
+import { sql as holdReleases } from './0006-hold-releases';
 
 /** One versioned schema change. `sql` names the schema as `{{schema}}`. */
 export interface Migration {
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'checkout', sql: checkout },
   { version: 4, name: 'read-side', sql: readSide },
   { version: 5, name: 'read-side-seat-links', sql: readSideSeatLinks },
+  { version: 6, name: 'hold-releases', sql: holdReleases },
 ];
 
 /** What `migrate` did. */

@@ -11,7 +11,13 @@ import {
   UnknownSaleError,
   ValidationError,
 } from '@seatrush/core';
-import { initialStock, ReconciliationRecord, ReservationStatusChange, validate } from '@seatrush/core/ports';
+import {
+  HoldRelease,
+  initialStock,
+  ReconciliationRecord,
+  ReservationStatusChange,
+  validate,
+} from '@seatrush/core/ports';
 import pg from 'pg';
 import { inTransaction, type PgConnection } from '../connection';
 import { translatePgError } from '../errors';
@@ -59,6 +65,7 @@ export class PgReservationRepository implements ReservationRepository {
     reservationIds: string;
     soldSeats: string;
     runs: string;
+    releases: string;
   };
 
   /** A repository over the connection's schema (migrated with `migrate` first). */
@@ -72,6 +79,7 @@ export class PgReservationRepository implements ReservationRepository {
       reservationIds: table('reservation_ids'),
       soldSeats: table('sold_seats'),
       runs: table('reconciliation_runs'),
+      releases: table('hold_releases'),
     };
   }
 
@@ -385,6 +393,35 @@ export class PgReservationRepository implements ReservationRepository {
       [id],
     );
     return rows.map(toReservationRow);
+  }
+
+  /**
+   * Records a buyer's release of a hold (the first one stands), on the primary, before the
+   * release is answered: a rebuild of a wiped store leaves the hold out (issue 20).
+   */
+  async recordRelease(release: HoldRelease): Promise<void> {
+    const r = validate('hold release', HoldRelease, release);
+    await this.#query(
+      this.#db.primary,
+      'hold release',
+      `INSERT INTO ${this.#t.releases} (reservation_id, sale_id, released_at) VALUES ($1, $2, $3)
+       ON CONFLICT (reservation_id) DO NOTHING`,
+      [r.reservationId, r.saleId, r.at],
+    );
+  }
+
+  /** Of `reservationIds`, those of the sale recorded released, from the primary (a replica may lag). */
+  async listReleased(saleId: string, reservationIds: readonly string[]): Promise<string[]> {
+    const id = checkSaleId(saleId);
+    const ids = validate('reservation ids', ReservationId.array(), reservationIds);
+    if (ids.length === 0) return [];
+    const { rows } = await this.#query<{ reservation_id: string }>(
+      this.#db.primary,
+      'hold release read',
+      `SELECT reservation_id FROM ${this.#t.releases} WHERE sale_id = $1 AND reservation_id = ANY($2::text[])`,
+      [id, ids],
+    );
+    return rows.map((row) => row.reservation_id);
   }
 
   /**

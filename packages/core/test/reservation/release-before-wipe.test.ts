@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import type { ReservationRepository } from '../../src/ports/reservation-repository';
+import { Reservations } from '../../src/reservation/reservations';
+import { RebuildService } from '../../src/stock/rebuild';
+import { generalSale } from '../services/fixtures';
+import { servicesFor, wipeableStore, withOverrides } from '../services/harness';
+
+// Issue 20: a buyer releases a hold, the release's event has not reached the row (still in
+// flight in the source of truth, or not yet written), and the store is wiped. The rebuild reads
+// the rows in flight, and the worker holds again a hold missing from a rebuilt sale: without a
+// record of the release in the source of truth the seat the buyer gave up came back held, and the
+// auto-pay worker charged it (docs/design.md §Rebuild of a lost sale).
+
+/** The auto-pay services of a 3-unit sale over a wipeable store, releases recorded in the repository. */
+async function sale(repository?: (real: ReservationRepository) => ReservationRepository) {
+  const s = await servicesFor(generalSale({ capacity: 3 }));
+  const { store, wipe } = wipeableStore(s.inventory);
+  const truth = repository ? repository(s.repository) : s.repository;
+  const reservations = new Reservations({
+    sale: generalSale({ capacity: 3 }),
+    inventory: store,
+    publisher: s.bus,
+    clock: s.clock,
+    alerts: s.alerts,
+    requireAdmission: false,
+    repository: truth,
+  });
+  const processor = s.processorOver(store);
+  const rebuild = new RebuildService({ repository: truth, inventory: store, clock: s.clock });
+  const hold = async (userId: string) => {
+    const held = await reservations.reserve({
+      userId,
+      idempotencyKey: `k-${userId}`,
+      selection: { kind: 'quantity', quantity: 1 },
+    });
+    if (!held.ok) throw new Error(held.code);
+    return { reservationId: held.reservationId, event: s.requested(held.reservationId) };
+  };
+  /** What the worker writes when it meets the hold's event: the row, REQUESTED. */
+  const recordRow = async (reservationId: string) => {
+    const event = s.requested(reservationId);
+    const { payload } = event;
+    await s.repository.insertMany([
+      {
+        reservationId,
+        saleId: event.saleId,
+        userId: payload.userId,
+        idempotencyKey: payload.idempotencyKey,
+        quantity: payload.quantity,
+        seatIds: payload.seatIds,
+        amountCents: payload.amountCents,
+        status: 'REQUESTED',
+        paymentId: null,
+        failureReason: null,
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
+      },
+    ]);
+  };
+  return { ...s, store, wipe, reservations, processor, rebuild, hold, recordRow };
+}
+
+describe('a hold released just before the store is wiped stays released', () => {
+  it('row in flight: the rebuild leaves it out, the worker fails it HOLD_RELEASED, nothing charged', async () => {
+    const s = await sale();
+    const { reservationId, event } = await s.hold('alice');
+    await s.recordRow(reservationId);
+    expect(await s.reservations.releaseHold({ userId: 'alice', reservationId })).toMatchObject({ ok: true });
+    s.wipe();
+
+    expect(await s.rebuild.rebuildIfCold(s.saleId)).toMatchObject({
+      outcome: 'RESTORED',
+      holdsRestored: 0,
+      holdsLeftOut: 1,
+      holdsReleased: 1,
+    });
+    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+    expect(await s.store.getHold(s.saleId, reservationId)).toBeNull();
+
+    // the worker, still owing the row its settlement, meets the hold missing from a rebuilt sale
+    await s.processor.handle(event);
+    expect(await s.repository.get(reservationId)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'HOLD_RELEASED',
+    });
+    expect(s.payments.charges()).toEqual([]);
+    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+  });
+
+  it('row not yet written: the worker does not hold it again from its event', async () => {
+    const s = await sale();
+    const { reservationId, event } = await s.hold('bob');
+    expect(await s.reservations.releaseHold({ userId: 'bob', reservationId })).toMatchObject({ ok: true });
+    s.wipe();
+    expect(await s.rebuild.rebuildIfCold(s.saleId)).toMatchObject({ outcome: 'RESTORED', holdsRestored: 0 });
+
+    await s.processor.handle(event);
+    expect(await s.store.getHold(s.saleId, reservationId)).toBeNull();
+    expect(await s.repository.get(reservationId)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'HOLD_RELEASED',
+    });
+    expect(s.payments.charges()).toEqual([]);
+    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+  });
+
+  it('wiped and rebuilt between the release and its record: the release looks again and releases the hold', async () => {
+    const late: { sale?: Awaited<ReturnType<typeof sale>> } = {};
+    const s = await sale((real) =>
+      withOverrides(real, {
+        // the store is lost and rebuilt while the record is on its way
+        recordRelease: async (release) => {
+          late.sale!.wipe();
+          expect(await late.sale!.rebuild.rebuildIfCold(release.saleId)).toMatchObject({ holdsRestored: 1 });
+          await real.recordRelease!(release);
+        },
+      }),
+    );
+    late.sale = s;
+    const { reservationId } = await s.hold('carol');
+    await s.recordRow(reservationId);
+    expect(await s.reservations.releaseHold({ userId: 'carol', reservationId })).toMatchObject({ ok: true });
+    expect(await s.store.getHold(s.saleId, reservationId)).toMatchObject({ status: 'RELEASED' });
+    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0 });
+  });
+
+  it('a record that lands while the rebuild runs: the rebuild releases again what it restored', async () => {
+    let firstRead = true;
+    const s = await sale((real) =>
+      withOverrides(real, {
+        // the rebuild's first read comes before the record
+        listReleased: async (saleId, ids) => {
+          if (firstRead) {
+            firstRead = false;
+            return [];
+          }
+          return real.listReleased!(saleId, ids);
+        },
+      }),
+    );
+    const { reservationId } = await s.hold('dave');
+    await s.recordRow(reservationId);
+    await s.reservations.releaseHold({ userId: 'dave', reservationId });
+    s.wipe();
+    expect(await s.rebuild.rebuildIfCold(s.saleId)).toMatchObject({
+      outcome: 'RESTORED',
+      holdsRestored: 0,
+      holdsReleased: 1,
+    });
+    expect(await s.store.getHold(s.saleId, reservationId)).toMatchObject({ status: 'RELEASED' });
+    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0 });
+  });
+
+  it('a release the source of truth cannot record is not answered (the error is thrown)', async () => {
+    const s = await sale((real) =>
+      withOverrides(real, {
+        recordRelease: async () => {
+          throw new Error('PostgreSQL is down');
+        },
+      }),
+    );
+    const { reservationId } = await s.hold('erin');
+    await expect(s.reservations.releaseHold({ userId: 'erin', reservationId })).rejects.toThrow(
+      'PostgreSQL is down',
+    );
+  });
+});
