@@ -1,63 +1,15 @@
-import {
-  describeBlocklist,
-  describeIdempotencyStore,
-  describeInventorySteps,
-  describeInventoryStore,
-  describeRateLimiter,
-  describeWaitingRoomStore,
-} from '@seatrush/conformance';
-import {
-  checkDurability,
-  connectRedis,
-  RedisBlocklist,
-  RedisIdempotencyStore,
-  RedisInventoryStore,
-  RedisRateLimiter,
-  RedisWaitingRoomStore,
-} from '@seatrush/redis-adapter';
+import { checkDurability, connectRedis, RedisInventoryStore } from '@seatrush/redis-adapter';
 import { clusterAddressesFromEnv } from '@seatrush/test-support';
 import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { describeHotPathStores, redisCluster } from './deployments';
 import { generalSale, isolatedPrefix, seatedSale } from './helpers';
 
 const nodes = () => clusterAddressesFromEnv().redisClusterNodes;
 const cluster = () => new Cluster(nodes(), { scaleReads: 'master' });
 
 /** The same code on a 3-master Redis Cluster: every script's keys share the sale's slot. */
-async function clusterParts() {
-  const redis = cluster();
-  const keyPrefix = isolatedPrefix();
-  return {
-    inventory: new RedisInventoryStore(redis, { keyPrefix }),
-    waitingRoom: new RedisWaitingRoomStore(redis, { keyPrefix }),
-    dispose: async () => void (await redis.quit()),
-  };
-}
-
-describeInventoryStore('RedisInventoryStore on Redis Cluster', clusterParts);
-describeWaitingRoomStore('RedisWaitingRoomStore on Redis Cluster', clusterParts);
-describeInventorySteps('RedisInventorySteps on Redis Cluster', async () => {
-  const parts = await clusterParts();
-  return { ...parts, steps: parts.inventory.steps() };
-});
-
-/** The single-purpose stores on the cluster (the sliding window's two keys share one slot). */
-async function clusterStore<T>(make: (redis: Cluster, keyPrefix: string) => T) {
-  const redis = cluster();
-  return { made: make(redis, isolatedPrefix()), dispose: async () => void (await redis.quit()) };
-}
-describeIdempotencyStore('RedisIdempotencyStore on Redis Cluster', async () => {
-  const { made, dispose } = await clusterStore((r, keyPrefix) => new RedisIdempotencyStore(r, { keyPrefix }));
-  return { store: made, dispose };
-});
-describeRateLimiter('RedisRateLimiter on Redis Cluster', async () => {
-  const { made, dispose } = await clusterStore((r, keyPrefix) => new RedisRateLimiter(r, { keyPrefix }));
-  return { limiter: made, dispose };
-});
-describeBlocklist('RedisBlocklist on Redis Cluster', async () => {
-  const { made, dispose } = await clusterStore((r, keyPrefix) => new RedisBlocklist(r, { keyPrefix }));
-  return { blocklist: made, dispose };
-});
+describeHotPathStores(redisCluster);
 
 describe('the hot path on a 3-master Redis Cluster', () => {
   it('sells 12 sales spread over the masters at once without overselling any', async () => {
