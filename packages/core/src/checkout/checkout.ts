@@ -322,13 +322,17 @@ export class Checkout {
         to: 'VOIDED',
         now: this.#o.clock.now(),
       });
+    } else if (!record && row.status === 'PAYMENT_PENDING') {
+      // a payment the provider made that was never recorded, closed before the reservation fails:
+      // a retry of this call (the provider unreachable) still finds the row PAYMENT_PENDING and
+      // looks again, where a FAILED one would tell it nothing of a payment
+      await this.#closePaymentOfEnded(row, true);
     }
     await this.#fail(row, reason);
-    // a payment `begin` recorded after the read above (it looks again after recording one), or
-    // one the provider made that was never recorded (the row is PAYMENT_PENDING from before)
+    // a payment `begin` recorded after the read above (it looks again after recording one)
     const ended = await this.#o.repository.get(reservationId);
     if (ended?.status === 'FAILED' || ended?.status === 'COMPENSATED') {
-      await this.#closePaymentOfEnded(ended, row.status === 'PAYMENT_PENDING');
+      await this.#closePaymentOfEnded(ended);
     }
     return 'FAILED';
   }
@@ -346,12 +350,12 @@ export class Checkout {
   }
 
   /**
-   * Voids the open payment of a reservation that has ended unpaid (FAILED or COMPENSATED), or
-   * refunds it when the provider says it was paid meanwhile (the seat is gone: a late payment).
-   * Nothing when its payment is not open. With `unrecorded`, a reservation whose payment began
-   * (PAYMENT_PENDING) but has no record: the provider may have made the payment before its record
-   * was lost, so it is asked again under the payment's idempotency key (which answers that one)
-   * and voided. Idempotent (the provider's keys).
+   * Voids the open payment of a reservation that has ended unpaid (FAILED or COMPENSATED, or whose
+   * hold ended and which `holdEnded` is about to fail), or refunds it when the provider says it
+   * was paid meanwhile (the seat is gone: a late payment). Nothing when its payment is not open.
+   * With `unrecorded`, a reservation whose payment began (PAYMENT_PENDING) but has no record: the
+   * provider may have made the payment before its record was lost, so it is asked again under the
+   * payment's idempotency key (which answers that one) and voided. Idempotent (the provider's keys).
    */
   async #closePaymentOfEnded(row: ReservationRow, unrecorded = false): Promise<void> {
     const record = await this.#o.store.payment(row.reservationId);

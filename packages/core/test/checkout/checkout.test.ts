@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebhookSignatureError } from '../../src/checkout/errors';
+import { PaymentUnavailableError } from '../../src/memory/payment-gateway';
 import { SIMULATOR_CARDS } from '../../src/memory/payment-simulator';
 import { ReservationProcessor } from '../../src/reservation/processor';
 import { checkoutHarness, HOLD_MS, SALE_ID } from './harness';
@@ -264,6 +265,7 @@ describe('Checkout: compensation', () => {
     // fails the reservation before the payment is recorded
     const createPayment = h.provider.createPayment.bind(h.provider);
     h.provider.createPayment = async (input) => {
+      h.provider.createPayment = createPayment; // begin's call only (holdEnded asks for it too)
       const created = await createPayment(input);
       expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
       return created;
@@ -295,6 +297,36 @@ describe('Checkout: compensation', () => {
       failureReason: 'HOLD_EXPIRED',
     });
     expect(await h.counts()).toMatchObject({ available: 5, held: 0 });
+  });
+
+  // issue 23, seed 480: the void of the unrecorded payment failed (the provider unreachable) after
+  // the reservation was failed; the worker's retry found it COMPENSATED with no payment recorded,
+  // and the payment stayed open for good
+  it('voids a payment whose record was lost even when the first void finds the provider unreachable', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const recordPayment = h.store.recordPayment.bind(h.store);
+    h.store.recordPayment = async () => {
+      throw new Error('database down');
+    };
+    await expect(h.checkout.begin(request)).rejects.toThrow('database down');
+    h.store.recordPayment = recordPayment;
+    h.clock.advance(HOLD_MS + 1);
+    const cancelPayment = h.provider.cancelPayment.bind(h.provider);
+    h.provider.cancelPayment = async () => {
+      h.provider.cancelPayment = cancelPayment;
+      throw new PaymentUnavailableError('the provider is unreachable');
+    };
+    await expect(h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).rejects.toThrow(
+      PaymentUnavailableError,
+    );
+    // the worker handles the HoldExpired again
+    expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
+    expect(h.provider.payments()).toEqual([expect.objectContaining({ status: 'CANCELED' })]);
+    expect(await h.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_EXPIRED',
+    });
   });
 
   it('voids a payment recorded while the hold ended: holdEnded looks again after failing the reservation', async () => {
