@@ -35,6 +35,7 @@ const waitingList = createWaitingList({
   sale: () => state.sale,
   skewMs: () => state.skewMs,
   describe: (reservation) => describe(reservation),
+  solve: (prompt) => solve(prompt),
   onClaimed: (reservation) => {
     localStorage.setItem(
       RESERVATION_KEY,
@@ -135,12 +136,10 @@ async function loadSale() {
 async function resume() {
   const saved = JSON.parse(localStorage.getItem(RESERVATION_KEY) || 'null');
   if (saved && saved.saleId === state.sale.id) {
-    try {
-      const { reservation } = await api('GET', reservationPath(saved.reservationId));
-      if (showReservation(reservation)) return;
-    } catch (error) {
-      if (!(error instanceof ApiError && (error.status === 404 || error.status === 403))) throw error;
-    }
+    // 200 either way: a saved id the server no longer knows is `reservation: null`, not a 404
+    // the browser would log as an error
+    const { reservation } = await api('GET', `${reservationPath(saved.reservationId)}/status`);
+    if (reservation && showReservation(reservation)) return;
     localStorage.removeItem(RESERVATION_KEY);
   }
   const { queue } = await api('GET', `${salePath()}/queue/place`);

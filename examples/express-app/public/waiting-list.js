@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
  * @param {() => number} options.skewMs server clock minus ours
  * @param {(reservation: object) => string} options.describe names the seats of an offer
  * @param {(reservation: object) => void} options.onClaimed shows the reservation the claim made
+ * @param {(prompt: object) => Promise<string>} options.solve solves the bot guard's proof of work
  */
 export function createWaitingList(options) {
   const local = { view: null, soldOut: false, stream: null, timer: null, wired: false };
@@ -54,8 +55,31 @@ export function createWaitingList(options) {
   async function join() {
     const body = { size: Number($('wl-size').value) };
     if (options.sale().kind === 'assigned') body.fallback = $('wl-together').checked ? 'refuse' : 'split';
-    apply((await api('POST', path(), body)).waitingList);
+    apply((await joinPastGuard(body)).waitingList);
     watch();
+  }
+
+  /**
+   * The list is behind the queue's bot guard: a buyer who solved its challenge lately passes at
+   * once; otherwise the challenge it answers with is solved, and the join sent again with it.
+   */
+  async function joinPastGuard(body) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await api('POST', path(), body);
+      } catch (error) {
+        const challenge =
+          error instanceof ApiError && error.code === 'CHALLENGE_REQUIRED'
+            ? error.body?.error?.challenge
+            : null;
+        if (!challenge || attempt >= 3) throw error;
+        $('wl-status').textContent = 'Proving you are not a bot (a second or so of work)…';
+        body = {
+          ...body,
+          challenge: { challengeId: challenge.id, answer: await options.solve(challenge.prompt) },
+        };
+      }
+    }
   }
 
   async function leave() {

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SeatRushHttp } from '@seatrush/http';
+import { MemoryRequestGuard, type SeatRushHttp, SessionCookies, separateSecrets } from '@seatrush/http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
@@ -13,7 +13,7 @@ import { operatorQueueingRoutes } from './http/operator-queueing-routes';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
 import { ResultMetrics } from './http/result-metrics';
 import { createSeatRushApi, packageRoutes } from './http/seatrush-api';
-import { SessionCodec, sessionReader } from './http/session';
+import { DemoSessions, sessionReader } from './http/session';
 import { SseHub } from './http/sse';
 import { AppMetrics } from './ops/metrics';
 import { StatsSampler } from './ops/stats';
@@ -49,7 +49,15 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const now = () => platform.now();
   const stats = new StatsSampler(platform, metrics, hub);
   const results = new ResultMetrics(platform, metrics, stats);
-  const codec = new SessionCodec(config.sessionSecret);
+  // the API's request guard lists signed-out sessions too, so the package's routes and the app's
+  // own refuse a cookie after its logout; the session key is SESSION_SECRET's, not the admission
+  // tokens' (separateSecrets: one configured secret, two keys)
+  const requestGuard = new MemoryRequestGuard();
+  const { sessionSecret, admissionSecret } = separateSecrets(config.sessionSecret);
+  const sessions = new DemoSessions(
+    new SessionCookies({ secret: sessionSecret, admissionSecret, revocations: requestGuard }),
+    requestGuard,
+  );
   const operatorAuth = new OperatorAuth(config.operatorToken);
   const checkoutActivity = new CheckoutActivity(platform);
   metrics.watchAdaptive(() => platform.runtime.sales());
@@ -103,7 +111,8 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const api = createSeatRushApi({
     config,
     platform,
-    codec,
+    sessions,
+    guard: requestGuard,
     operatorSignedIn: (headers) => operatorAuth.signedInBy(headers),
     activity: checkoutActivity,
     metrics,
@@ -116,10 +125,10 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api/operator', operatorRoutes({ platform, auth: operatorAuth, hub, stats }));
   app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth }));
   app.use('/api/operator', operatorCheckoutRoutes({ auth: operatorAuth, activity: checkoutActivity }));
-  app.use('/api', sessionReader(codec, now));
+  app.use('/api', sessionReader(sessions, now));
   app.use('/api', blocklistCheck(platform, metrics));
   app.use('/api', rateLimits(platform, metrics, config.rates));
-  app.use('/api', authRoutes(codec, now));
+  app.use('/api', authRoutes(sessions, now));
   app.use('/api', checkoutRoutes({ platform, activity: checkoutActivity }));
   app.use('/api', notFound);
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1m' }));

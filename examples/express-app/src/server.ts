@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, ListenOptions } from 'node:net';
 import { type BotGuardOptionsInput, memoryPorts } from '@seatrush/core';
+import { separateSecrets } from '@seatrush/http';
 import type { Logger } from 'pino';
 import { createApp, type SeatRushApp } from './app';
 import type { AppConfig } from './config';
@@ -38,7 +39,8 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
   const ports = options.ports ?? (await portsFor(config, log));
   const payments = new PaymentSimulator(config.payment, options.random);
   const platform = createPlatform(ports, {
-    tokenSecret: config.sessionSecret,
+    // the admission tokens' key, derived apart from the session cookies' (app.ts)
+    tokenSecret: separateSecrets(config.sessionSecret).admissionSecret,
     invitationSecret: config.invitationSecret,
     worker: config.worker,
     saleLoops: config.saleLoops,

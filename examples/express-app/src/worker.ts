@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { separateSecrets } from '@seatrush/http';
 import express from 'express';
 import { loadConfig } from './config';
 import { createLogger } from './ops/logger';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const { serverPorts } = await import('./platform/servers');
   const ports = await serverPorts(config.servers, { namespace: config.namespace, log });
   const platform = createPlatform(ports, {
-    tokenSecret: config.sessionSecret,
+    tokenSecret: separateSecrets(config.sessionSecret).admissionSecret,
     worker: true,
     saleLoops: false,
     powDifficulty: config.powDifficulty,

@@ -28,6 +28,31 @@ describe('bad input, identity and defences', () => {
     expect((await buyer.request('GET', '/api/me')).status).toBe(401);
   });
 
+  it('revokes the session at logout: a copy of the old cookie is refused on the API and signed out on the app', async () => {
+    const buyer = await new Buyer(app.url).login('Noor');
+    const copy = new Buyer(app.url);
+    copy.cookies = new Map(buyer.cookies);
+    expect((await copy.request('GET', '/api/me')).body).toEqual({ user: { id: buyer.userId, name: 'Noor' } });
+    expect((await copy.request('GET', '/api/sales/demo/queue/place')).status).toBe(200);
+
+    const out = await buyer.request('POST', '/api/logout');
+    expect(out.status).toBe(204);
+    expect(buyer.cookies.has('sr_session')).toBe(false);
+    // the package's routes refuse the old cookie, and it changes nothing there
+    const refused = await copy.request('GET', '/api/sales/demo/queue/place');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'BLOCKED', reason: 'SIGNED_OUT' });
+    const join = await copy.join('demo');
+    expect(join.status).toBe(403);
+    expect(await app.platform.runtime.sale('demo')?.queue.status({ userId: buyer.userId })).toBeNull();
+    // the app's own routes see no session in it
+    expect((await copy.request('GET', '/api/me')).status).toBe(401);
+    expect((await copy.request('GET', '/api/session')).body).toEqual({ user: null });
+    // signing in again is a new session, which works
+    const again = await buyer.login('Noor');
+    expect((await again.request('GET', '/api/sales/demo/queue/place')).status).toBe(200);
+  });
+
   it('never takes identity from the request body: a client-supplied user id is refused as bad input', async () => {
     const buyer = await new Buyer(app.url).login('Lee');
     await buyer.enter('demo');

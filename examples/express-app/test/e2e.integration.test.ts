@@ -101,7 +101,7 @@ describe('the web client in headless Chromium', () => {
     expect(await second.textContent('#general-left')).toBe('0 tickets left');
   });
 
-  it('logs no console error for the expected states: signed out, not in the queue, not on the waiting list', async () => {
+  it('logs no console error for the expected states: signed out, not in the queue, not on the waiting list, a stale saved reservation', async () => {
     const page = await (await web.browser.newContext()).newPage();
     const errors = consoleErrorsOf(page);
     await page.goto(web.app.url);
@@ -112,6 +112,15 @@ describe('the web client in headless Chromium', () => {
     // a reload of a signed-in buyer who has not joined asks where they are: nowhere, no error
     await page.reload();
     await page.waitForSelector('#view-sale:not(.hidden)');
+    // a reservation id the page saved that the server no longer knows: asked quietly, then forgotten
+    await page.evaluate(async () => {
+      const { sales } = (await (await fetch('/api/sales')).json()) as { sales: Array<{ id: string }> };
+      const saved = { saleId: sales[0]?.id, reservationId: 'r-forgotten-long-ago' };
+      localStorage.setItem('seatrush.reservation', JSON.stringify(saved));
+    });
+    await page.reload();
+    await page.waitForSelector('#view-sale:not(.hidden)');
+    expect(await page.evaluate(() => localStorage.getItem('seatrush.reservation'))).toBeNull();
     // the seat map asks for the buyer's waiting-list entry: none, no error
     await page.click('#join-button');
     await page.waitForSelector('#view-seats:not(.hidden)');

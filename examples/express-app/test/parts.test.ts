@@ -1,6 +1,8 @@
+import { MemoryRequestGuard, SessionCookies } from '@seatrush/http';
+import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
-import { SessionCodec } from '../src/http/session';
+import { DemoSessions } from '../src/http/session';
 import { PaymentSimulator } from '../src/payment-simulator';
 
 describe('configuration', () => {
@@ -49,25 +51,32 @@ describe('configuration', () => {
 });
 
 describe('session cookies', () => {
-  const codec = new SessionCodec('s'.repeat(32));
+  const sessionsWith = (secret: string) => {
+    const guard = new MemoryRequestGuard();
+    return new DemoSessions(new SessionCookies({ secret, revocations: guard }), guard);
+  };
+  const sessions = sessionsWith('s'.repeat(32));
+  /** A request carrying `value` as its session cookie. */
+  const carrying = (value: string | undefined) =>
+    ({ headers: value === undefined ? {} : { cookie: `sr_session=${value}` } }) as Request;
+  const valueOf = (setCookie: string) => setCookie.split(';')[0]?.slice('sr_session='.length) as string;
 
-  it('reads back what it issued, with a server-made user id', () => {
-    const { session, cookie } = codec.issue('Ann', 1_000);
+  it('reads back what it issued, with a server-made user id', async () => {
+    const { session, setCookie } = sessions.issue('Ann', 1_000, false);
     expect(session.userId).toMatch(/^u-[A-Za-z0-9_-]+$/);
-    expect(codec.read(cookie, 2_000)).toEqual(session);
+    expect(await sessions.read(carrying(valueOf(setCookie)), 2_000)).toEqual(session);
   });
 
-  it('refuses a tampered, foreign, malformed or stale cookie', () => {
-    const { cookie } = codec.issue('Ann', 1_000);
+  it('refuses a tampered, foreign, malformed or stale cookie', async () => {
+    const cookie = valueOf(sessions.issue('Ann', 1_000, false).setCookie);
     const [body, mac] = cookie.split('.');
-    const tampered = Buffer.from(
-      JSON.stringify({ userId: 'u-admin', name: 'Ann', issuedAt: 1_000 }),
-    ).toString('base64url');
-    expect(codec.read(`${tampered}.${mac}`, 2_000)).toBeNull();
-    expect(new SessionCodec('t'.repeat(32)).read(cookie, 2_000)).toBeNull();
-    expect(codec.read(body, 2_000)).toBeNull();
-    expect(codec.read(undefined, 2_000)).toBeNull();
-    expect(codec.read(cookie, 1_000 + 13 * 3_600_000)).toBeNull();
+    const claims = JSON.parse(Buffer.from(body as string, 'base64url').toString());
+    const tampered = Buffer.from(JSON.stringify({ ...claims, userId: 'u-admin' })).toString('base64url');
+    expect(await sessions.read(carrying(`${tampered}.${mac}`), 2_000)).toBeNull();
+    expect(await sessionsWith('t'.repeat(32)).read(carrying(cookie), 2_000)).toBeNull();
+    expect(await sessions.read(carrying(body), 2_000)).toBeNull();
+    expect(await sessions.read(carrying(undefined), 2_000)).toBeNull();
+    expect(await sessions.read(carrying(cookie), 1_000 + 13 * 3_600_000)).toBeNull();
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventStream, holdPayments, waitUntil } from './support/event-stream';
 import { Buyer, generalSale, openSale, operator, serversSuite } from './support/harness';
+import { joinWaitingList } from './support/waiting-list';
 
 describe('the waiting list on Redis, Kafka and PostgreSQL', () => {
   const suite = serversSuite('waitinglist', { DEMO_SALE: 'none' });
@@ -23,9 +24,9 @@ describe('the waiting list on Redis, Kafka and PostgreSQL', () => {
       Array.from({ length: 10 }, (_, i) => new Buyer(app!.url).login(`Redis-other-${i}`)),
     );
     const path = `/api/sales/${sale}/waiting-list`;
-    expect((await winner.request('POST', path, { body: { size: 1 } })).status).toBe(201);
+    expect((await joinWaitingList(winner, sale, { size: 1 })).status).toBe(201);
     for (const other of others.slice(0, 5)) {
-      expect((await other.request('POST', path, { body: { size: 1 } })).status).toBe(201);
+      expect((await joinWaitingList(other, sale, { size: 1 })).status).toBe(201);
     }
     stream = await EventStream.open(winner, `${path}/stream`);
 

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/server';
 import { EventStream, holdPayments, waitUntil } from './support/event-stream';
-import { type Answer, Buyer, Client, generalSale, openSale, operator, startTestApp } from './support/harness';
+import { Buyer, Client, generalSale, openSale, operator, startTestApp } from './support/harness';
+import { joinWaitingList } from './support/waiting-list';
 
 /** A seated hall: one section of two rows of four seats. */
 function hall(id: string) {
@@ -35,10 +36,6 @@ async function holder(
   const held = await buyer.reserve(sale, body, `${name}-hold`);
   expect(held.status).toBe(201);
   return { buyer, reservationId: held.body.reservation.id as string };
-}
-
-async function join(buyer: Buyer, sale: string, body: unknown): Promise<Answer> {
-  return buyer.request('POST', listPath(sale), { body });
 }
 
 /** The offer pushed on the buyer's waiting-list stream. */
@@ -76,7 +73,7 @@ describe('the waiting list after sell-out over HTTP', () => {
     const gate = holdPayments(app);
     const [bea, cal, dot] = await Promise.all(['Bea', 'Cal', 'Dot'].map((name) => signedIn(app, name)));
 
-    const early = await join(bea!, sale, { size: 2 });
+    const early = await joinWaitingList(bea!, sale, { size: 2 });
     expect(early.status).toBe(409);
     expect(early.body.error).toMatchObject({ code: 'NOT_SOLD_OUT', available: 2 });
 
@@ -86,11 +83,11 @@ describe('the waiting list after sell-out over HTTP', () => {
     const anonymous = await new Client(app.url).request('POST', listPath(sale), { body: { size: 1 } });
     expect(anonymous.status).toBe(401);
     for (const body of [{}, { size: 0 }, { size: 1.5 }, { size: '2' }, { size: 1, userId: 'someone' }]) {
-      const bad = await join(bea!, sale, body);
+      const bad = await joinWaitingList(bea!, sale, body);
       expect(bad.status).toBe(400);
       expect(bad.body.error.code).toBe('INVALID_INPUT');
     }
-    const fallback = await join(bea!, sale, { size: 1, fallback: 'split' });
+    const fallback = await joinWaitingList(bea!, sale, { size: 1, fallback: 'split' });
     expect(fallback.status).toBe(400);
     expect(fallback.body.error.code).toBe('WRONG_SELECTION');
     expect((await bea!.request('GET', listPath(sale))).status).toBe(404);
@@ -99,22 +96,35 @@ describe('the waiting list after sell-out over HTTP', () => {
       status: 200,
       body: { waitingList: null },
     });
-    const tooMany = await join(bea!, sale, { size: 3 });
+    const tooMany = await joinWaitingList(bea!, sale, { size: 3 });
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.error.code).toBe('LIMIT_EXCEEDED');
 
-    const joined = [await join(bea!, sale, { size: 2 }), await join(cal!, sale, { size: 1 })];
+    // the list is behind the queue's bot guard: a join without its proof of work (Dot never solved
+    // one) is refused, and puts nobody on the list
+    const unproven = await dot!.request('POST', listPath(sale), { body: { size: 1 } });
+    expect(unproven.status).toBe(403);
+    expect(unproven.body.error).toMatchObject({
+      code: 'CHALLENGE_REQUIRED',
+      challenge: { id: expect.any(String) },
+    });
+    expect((await dot!.request('GET', `${listPath(sale)}/place`)).body).toEqual({ waitingList: null });
+
+    const joined = [
+      await joinWaitingList(bea!, sale, { size: 2 }),
+      await joinWaitingList(cal!, sale, { size: 1 }),
+    ];
     expect(joined.map((a) => a.status)).toEqual([201, 201]);
     expect(joined[0]!.body.waitingList).toMatchObject({ state: 'WAITING', size: 2, ahead: 0, offer: null });
     expect(joined[1]!.body.waitingList).toMatchObject({ state: 'WAITING', size: 1, ahead: 1 });
-    const again = await join(bea!, sale, { size: 1 });
+    const again = await joinWaitingList(bea!, sale, { size: 1 });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ alreadyJoined: true, waitingList: { size: 2, ahead: 0 } });
     expect((await bea!.request('GET', `${listPath(sale)}/place`)).body.waitingList).toMatchObject({
       state: 'WAITING',
       size: 2,
     });
-    expect((await join(dot!, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(dot!, sale, { size: 1 })).status).toBe(201);
     expect((await dot!.request('DELETE', listPath(sale))).status).toBe(204);
     expect((await dot!.request('GET', listPath(sale))).body.error.code).toBe('NOT_ON_WAITING_LIST');
 
@@ -168,8 +178,8 @@ describe('the waiting list after sell-out over HTTP', () => {
     const gate = holdPayments(app);
     const ann = await holder(app, sale, 'Decline-Ann', { quantity: 1 }, gate);
     const [bo, cy] = await Promise.all([signedIn(app, 'Decline-Bo'), signedIn(app, 'Decline-Cy')]);
-    expect((await join(bo!, sale, { size: 1 })).status).toBe(201);
-    expect((await join(cy!, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(bo!, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(cy!, sale, { size: 1 })).status).toBe(201);
     const boStream = await EventStream.open(bo!, `${listPath(sale)}/stream`);
     const cyStream = await EventStream.open(cy!, `${listPath(sale)}/stream`);
     streams.push(boStream, cyStream);
@@ -201,8 +211,8 @@ describe('the waiting list after sell-out over HTTP', () => {
     );
     await holder(app, sale, 'Zed', { seatIds: ['hall-A2', 'hall-A3', 'hall-A4', 'hall-B1'] }, gate);
     const [trio, solo] = await Promise.all([signedIn(app, 'Trio'), signedIn(app, 'Solo')]);
-    expect((await join(trio!, sale, { size: 3, fallback: 'refuse' })).status).toBe(201);
-    expect((await join(solo!, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(trio!, sale, { size: 3, fallback: 'refuse' })).status).toBe(201);
+    expect((await joinWaitingList(solo!, sale, { size: 1 })).status).toBe(201);
     const trioStream = await EventStream.open(trio!, `${listPath(sale)}/stream`);
     const soloStream = await EventStream.open(solo!, `${listPath(sale)}/stream`);
     streams.push(trioStream, soloStream);
@@ -237,9 +247,10 @@ describe('the waiting list after sell-out over HTTP', () => {
     const gate = holdPayments(app);
     const ann = await holder(app, sale, 'Race-Ann', { quantity: 1 }, gate);
     const winner = await signedIn(app, 'Race-Bo');
-    expect((await join(winner, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(winner, sale, { size: 1 })).status).toBe(201);
     const others = await Promise.all(Array.from({ length: 10 }, (_, i) => signedIn(app, `Race-other-${i}`)));
-    for (const other of others.slice(0, 5)) expect((await join(other, sale, { size: 1 })).status).toBe(201);
+    for (const other of others.slice(0, 5))
+      expect((await joinWaitingList(other, sale, { size: 1 })).status).toBe(201);
     const stream = await EventStream.open(winner, `${listPath(sale)}/stream`);
     streams.push(stream);
 
@@ -287,8 +298,8 @@ describe('an offer not claimed in time', () => {
     const gate = holdPayments(app);
     const ann = await holder(app, sale, 'Lapse-Ann', { quantity: 1 }, gate);
     const [bo, cy] = await Promise.all([signedIn(app, 'Lapse-Bo'), signedIn(app, 'Lapse-Cy')]);
-    expect((await join(bo!, sale, { size: 1 })).status).toBe(201);
-    expect((await join(cy!, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(bo!, sale, { size: 1 })).status).toBe(201);
+    expect((await joinWaitingList(cy!, sale, { size: 1 })).status).toBe(201);
     const boStream = await EventStream.open(bo!, `${listPath(sale)}/stream`);
     const cyStream = await EventStream.open(cy!, `${listPath(sale)}/stream`);
 

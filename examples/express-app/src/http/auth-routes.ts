@@ -1,6 +1,6 @@
 import { z } from '@seatrush/core/ports';
 import { Router } from 'express';
-import { clearSessionCookie, type Session, type SessionCodec, sessionOf, setSessionCookie } from './session';
+import { type DemoSessions, type Session, sessionOf } from './session';
 import { parse } from './validate';
 
 const LoginBody = z
@@ -19,18 +19,20 @@ const LoginBody = z
  * identity provider in here; what matters is that identity comes from a signed cookie the server
  * issued, never from an id the client sends.
  */
-export function authRoutes(codec: SessionCodec, now: () => number): Router {
+export function authRoutes(sessions: DemoSessions, now: () => number): Router {
   const router = Router();
 
   router.post('/login', (req, res) => {
     const { name } = parse('login', LoginBody, req.body ?? {});
-    const { session, cookie } = codec.issue(name, now());
-    setSessionCookie(res, cookie, req.secure);
+    const { session, setCookie } = sessions.issue(name, now(), req.secure);
+    res.setHeader('Set-Cookie', setCookie);
     res.status(201).json({ user: { id: session.userId, name: session.name } });
   });
 
-  router.post('/logout', (_req, res) => {
-    clearSessionCookie(res);
+  // the session is revoked, not only forgotten by this browser: a copy of the cookie is refused
+  // from now on (403 SIGNED_OUT on the API's routes, signed out on the app's own)
+  router.post('/logout', async (req, res) => {
+    res.setHeader('Set-Cookie', await sessions.cookies.signOut(req, now()));
     res.status(204).end();
   });
 

@@ -2,7 +2,7 @@ import {
   createSeatRushHttp,
   type ExpressMiddleware,
   expressMiddleware,
-  readCookie,
+  type RequestGuard,
   type SeatRushHttp,
 } from '@seatrush/http';
 import type { RequestHandler } from 'express';
@@ -12,7 +12,7 @@ import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/platform';
 import type { CheckoutActivity } from './checkout-activity';
 import { loadSeats } from './seat-map';
-import { SESSION_COOKIE, type SessionCodec } from './session';
+import type { DemoSessions } from './session';
 
 /**
  * The buyer and operator API of `@seatrush/http` over the platform's runtime, with the demo's
@@ -23,22 +23,23 @@ import { SESSION_COOKIE, type SessionCodec } from './session';
 export function createSeatRushApi(deps: {
   config: AppConfig;
   platform: Platform;
-  codec: SessionCodec;
+  sessions: DemoSessions;
+  /** The request guard (limits, blocks and signed-out sessions) the package checks every request with. */
+  guard: RequestGuard;
   operatorSignedIn: (headers: { authorization?: string | undefined; cookie?: string | undefined }) => boolean;
   activity: CheckoutActivity;
   metrics: AppMetrics;
   log: Logger;
 }): SeatRushHttp {
-  const { config, platform, codec } = deps;
+  const { config, platform, sessions } = deps;
   const { rates } = config;
   // a steady rate with bursts of twice it, as the demo's own limits had
   const rate = (perSecond: number) => ({ perSecond, burst: Math.max(1, Math.ceil(perSecond * 2)) });
   return createSeatRushHttp({
     runtime: platform.runtime,
-    identify: (request, now) => {
-      const session = codec.read(readCookie(request.headers.cookie, SESSION_COOKIE), now);
-      return session ? { id: session.userId, cookie: true } : null;
-    },
+    // the buyer and their session id: a signed-out session is refused in the guard's one check
+    identify: (request, now) => sessions.cookies.identify(request, now),
+    guard: deps.guard,
     authorizeOperator: (request) => {
       const { authorization, cookie } = request.headers;
       return deps.operatorSignedIn({
@@ -105,9 +106,10 @@ export const PACKAGE_ROUTES: readonly PackageRoute[] = [
   // the buyer-driven checkout and the provider's webhook
   { path: /^\/sales\/[^/]+\/reservations\/[^/]+\/checkout(\/extend)?\/?$/ },
   { path: /^\/webhooks\/payments\/?$/ },
-  // reservations: reserve, a group of seats together, and a reservation's view, stream, extension, release
+  // reservations: reserve, a group of seats together, and a reservation's view, status (a saved
+  // id, 200 either way), stream, extension, release
   { path: /^\/sales\/[^/]+\/(group-)?reservations\/?$/ },
-  { path: /^\/sales\/[^/]+\/reservations\/[^/]+(\/stream|\/extend)?\/?$/ },
+  { path: /^\/sales\/[^/]+\/reservations\/[^/]+(\/stream|\/extend|\/status)?\/?$/ },
   // the waiting room: the challenge, join, status, place, stream, heartbeat and leave
   { path: /^\/sales\/[^/]+\/challenge\/?$/ },
   { path: /^\/sales\/[^/]+\/queue(\/place|\/stream|\/heartbeat)?\/?$/ },

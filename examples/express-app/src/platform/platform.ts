@@ -49,8 +49,8 @@ export type AppPorts = RuntimePorts & {
 
 /** Settings of the app's runtime: which loops run here, and its defences. */
 export interface PlatformSettings {
-  /** Signs admission tokens: at least 32 bytes, shared by every instance. */
-  tokenSecret: string;
+  /** Signs admission tokens: at least 32 bytes, shared by every instance (not the session cookies' key). */
+  tokenSecret: string | Uint8Array;
   /** Signs the bypass and priority invitations (random when absent: a worker never sees one). */
   invitationSecret?: string;
   /** Run the reservation worker in this process. */
