@@ -1,5 +1,6 @@
 import {
   type EventPublisher,
+  type InventorySnapshot,
   type ReserveResult,
   type SaleDefinitionInput,
   systemClock,
@@ -7,23 +8,14 @@ import {
 import { MemoryAlertSink, MemoryEventBus } from '@seatrush/core/memory';
 import { Reservations } from '@seatrush/core/services';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '@seatrush/redis-adapter';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connections, isolatedPrefix } from './helpers';
-import { type RedisProcess, startRedis } from './redis-process';
+import type { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { connections, generalSale, isolatedPrefix, seatedSale } from './helpers';
+import { lockNodesOfFile } from './redis-process';
 
-let lockNodes: RedisProcess[] = [];
-let lockClients: Redis[] = [];
-beforeAll(async () => {
-  lockNodes = await Promise.all(Array.from({ length: 3 }, () => startRedis()));
-  lockClients = lockNodes.map((n) => new Redis(n.url));
-});
-afterAll(async () => {
-  await Promise.all(lockClients.map((c) => c.quit()));
-  await Promise.all(lockNodes.map((n) => n.destroy()));
-});
+const lockNodes = lockNodesOfFile(3);
 
-function generalSale(id: string, capacity: number): SaleDefinitionInput {
+function generalDefinition(id: string, capacity: number): SaleDefinitionInput {
   return {
     id,
     name: id,
@@ -35,9 +27,9 @@ function generalSale(id: string, capacity: number): SaleDefinitionInput {
   };
 }
 
-function seatedSale(id: string, seats: number): SaleDefinitionInput {
+function seatedDefinition(id: string, seats: number): SaleDefinitionInput {
   return {
-    ...generalSale(id, seats),
+    ...generalDefinition(id, seats),
     inventory: {
       kind: 'assigned',
       sections: [
@@ -71,7 +63,7 @@ function lockStrategy(redis: Redis, keyPrefix: string, sale: SaleDefinitionInput
     clock: systemClock,
     alerts: new MemoryAlertSink(),
     strategy: 'lock',
-    lock: new Redlock(lockClients, { keyPrefix, retryCount: 0 }),
+    lock: new Redlock(lockNodes.clients(), { keyPrefix, retryCount: 0 }),
     steps: inventory.steps(),
     waitingRoom: new RedisWaitingRoomStore(redis, { keyPrefix }),
     requireAdmission: false,
@@ -84,19 +76,38 @@ function lockStrategy(redis: Redis, keyPrefix: string, sale: SaleDefinitionInput
 
 const url = () => inject('services').redisUrl;
 
-/** A store with a general-admission sale of `units` loaded (warm), one ticket per user. */
-async function loadedStore(redis: Redis, keyPrefix: string, saleId: string, units: number) {
-  const store = new RedisInventoryStore(redis, { keyPrefix });
-  await store.load({
+/**
+ * Runs `body` on 8 connections under a fresh prefix: `snapshot` loaded (warm) through `admin`, and a
+ * lock-strategy service for `sale` per connection, all publishing to one bus. Closes them after.
+ */
+async function underLock(
+  sale: SaleDefinitionInput,
+  snapshot: InventorySnapshot,
+  body: (sale: { services: Reservations[]; admin: RedisInventoryStore }) => Promise<void>,
+): Promise<void> {
+  const keyPrefix = isolatedPrefix();
+  const { clients, closeAll } = connections(url(), 8);
+  try {
+    const admin = new RedisInventoryStore(clients[0]!, { keyPrefix });
+    await admin.load(snapshot);
+    const bus = new MemoryEventBus();
+    await body({ services: clients.map((c) => lockStrategy(c, keyPrefix, sale, bus)), admin });
+  } finally {
+    await closeAll();
+  }
+}
+
+/** Exactly 100 reserves held, every other refused SOLD_OUT, and the sale's 100 units all held. */
+async function expectHeldExactly100(results: ReserveResult[], admin: RedisInventoryStore, saleId: string) {
+  expect(results.filter((r) => r.ok)).toHaveLength(100);
+  expect(results.filter((r) => !r.ok).every((r) => r.code === 'SOLD_OUT')).toBe(true);
+  expect(await admin.counts(saleId)).toEqual({
     saleId,
-    initialStock: units,
-    available: units,
-    seatIds: [],
-    confirmedSeatIds: [],
-    ticketsPerUser: 1,
-    confirmedPerUser: {},
+    initialStock: 100,
+    available: 0,
+    held: 100,
+    confirmed: 0,
   });
-  return store;
 }
 
 /**
@@ -120,13 +131,8 @@ async function pooled<T>(count: number, callers: number, call: (i: number) => Pr
 
 describe('the lock strategy (Redlock + fenced steps) under contention', () => {
   it('5,000 concurrent reserves from several connections for 100 units hold exactly 100, stock never below 0', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 8);
-    try {
-      const sale = generalSale('lockrush', 100);
-      const admin = await loadedStore(clients[0]!, keyPrefix, 'lockrush', 100);
-      const bus = new MemoryEventBus();
-      const services = clients.map((c) => lockStrategy(c, keyPrefix, sale, bus));
+    const sale = generalDefinition('lockrush', 100);
+    await underLock(sale, generalSale('lockrush', 100, 1), async ({ services, admin }) => {
       let lowest = 100;
       let sampling = true;
       const sampler = (async () => {
@@ -146,29 +152,14 @@ describe('the lock strategy (Redlock + fenced steps) under contention', () => {
       );
       sampling = false;
       await sampler;
-      expect(results.filter((r) => r.ok)).toHaveLength(100);
-      expect(results.filter((r) => !r.ok).every((r) => r.code === 'SOLD_OUT')).toBe(true);
       expect(lowest).toBeGreaterThanOrEqual(0);
-      expect(await admin.counts('lockrush')).toEqual({
-        saleId: 'lockrush',
-        initialStock: 100,
-        available: 0,
-        held: 100,
-        confirmed: 0,
-      });
-    } finally {
-      await closeAll();
-    }
+      await expectHeldExactly100(results, admin, 'lockrush');
+    });
   });
 
   it('300 reserves from 16 concurrent callers for 100 units hold exactly 100 and never oversell', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 8);
-    try {
-      const sale = generalSale('lockspike', 100);
-      const admin = await loadedStore(clients[0]!, keyPrefix, 'lockspike', 100);
-      const bus = new MemoryEventBus();
-      const services = clients.map((c) => lockStrategy(c, keyPrefix, sale, bus));
+    const sale = generalDefinition('lockspike', 100);
+    await underLock(sale, generalSale('lockspike', 100, 1), async ({ services, admin }) => {
       const results: ReserveResult[] = await pooled(300, 16, (i) =>
         services[i % services.length]!.reserve({
           userId: `u${i}`,
@@ -176,38 +167,13 @@ describe('the lock strategy (Redlock + fenced steps) under contention', () => {
           selection: { kind: 'quantity', quantity: 1 },
         }),
       );
-      expect(results.filter((r) => r.ok)).toHaveLength(100);
-      expect(results.filter((r) => !r.ok).every((r) => r.code === 'SOLD_OUT')).toBe(true);
-      expect(await admin.counts('lockspike')).toEqual({
-        saleId: 'lockspike',
-        initialStock: 100,
-        available: 0,
-        held: 100,
-        confirmed: 0,
-      });
-    } finally {
-      await closeAll();
-    }
+      await expectHeldExactly100(results, admin, 'lockspike');
+    });
   });
 
   it('100 seats raced for by 16 concurrent callers under the lock: every seat held once', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 8);
-    try {
-      const sale = seatedSale('lockseats', 100);
-      const admin = new RedisInventoryStore(clients[0]!, { keyPrefix });
-      const seatIds = Array.from({ length: 100 }, (_, i) => `s${i + 1}`);
-      await admin.load({
-        saleId: 'lockseats',
-        initialStock: 100,
-        available: 100,
-        seatIds,
-        confirmedSeatIds: [],
-        ticketsPerUser: 2,
-        confirmedPerUser: {},
-      });
-      const bus = new MemoryEventBus();
-      const services = clients.map((c) => lockStrategy(c, keyPrefix, sale, bus));
+    const sale = seatedDefinition('lockseats', 100);
+    await underLock(sale, seatedSale('lockseats', 100, 2), async ({ services, admin }) => {
       const results = await pooled(200, 16, (i) => {
         const a = (i * 7) % 100;
         const wanted =
@@ -223,8 +189,6 @@ describe('the lock strategy (Redlock + fenced steps) under contention', () => {
       expect(held.length).toBe(100);
       expect(Object.values(await admin.seatStates('lockseats')).every((s) => s === 'HELD')).toBe(true);
       expect(await admin.counts('lockseats')).toMatchObject({ available: 0, held: 100 });
-    } finally {
-      await closeAll();
-    }
+    });
   });
 });
