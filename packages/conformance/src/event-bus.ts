@@ -98,6 +98,40 @@ async function withRecordingConsumer(
   });
 }
 
+/** What a recording check's body gets: the subject, a fresh sale and the recorder its consumer fills. */
+interface Recording extends Subject {
+  saleId: string;
+  rec: Recorder;
+}
+
+/**
+ * A check (60 s unless `timeoutMs` says) that starts one consumer of `types` in a fresh group,
+ * recording into a fresh recorder that fails as `fail` says, runs `body` with a fresh sale and stops
+ * the consumer whatever happens.
+ */
+function recordingCheck(
+  check: Pick<Check<Subject>, 'category' | 'name' | 'timeoutMs'> & {
+    types?: DomainEventType[];
+    retry?: RetryPolicy;
+    fail?: (event: DomainEvent, attempt: number) => boolean;
+  },
+  body: (recording: Recording) => Promise<void>,
+): Check<Subject> {
+  const { category, name, timeoutMs = 60_000, types, retry, fail } = check;
+  return {
+    category,
+    name,
+    timeoutMs,
+    async run(subject) {
+      const saleId = freshId('sale');
+      const rec = recorder(fail);
+      await withRecordingConsumer(subject.consumer, { rec, types, retry }, () =>
+        body({ ...subject, saleId, rec }),
+      );
+    },
+  };
+}
+
 /** Waits until `rec` handled exactly the events `ids`, then watches a while for a duplicate. */
 async function expectHandledExactly(rec: Recorder, ids: string[]): Promise<void> {
   await eventually(() => expect(new Set(rec.handled.map((e) => e.eventId))).toEqual(new Set(ids)));
@@ -131,45 +165,37 @@ export const eventBusChecks: readonly Check<Subject>[] = [
       });
     },
   },
-  {
-    category: 'behaviour',
-    name: 'keeps the order of events with the same key',
-    timeoutMs: 60_000,
-    async run({ publisher, consumer }) {
-      const saleId = freshId('sale');
-      const rec = recorder();
-      await withRecordingConsumer(consumer, { rec }, async () => {
-        const events = Array.from({ length: 30 }, (_, i) => admittedEvent(saleId, `k${i % 3}`, i + 1));
-        for (let i = 0; i < events.length; i += 5) await publisher.publish(events.slice(i, i + 5));
-        await eventually(() => expect(rec.handled).toHaveLength(30));
-        for (const key of ['k0', 'k1', 'k2']) {
-          const order = rec.handled.filter((e) => e.key === key).map((e) => e.eventId);
-          expect(order).toEqual(events.filter((e) => e.key === key).map((e) => e.eventId));
-        }
-      });
+  recordingCheck(
+    { category: 'behaviour', name: 'keeps the order of events with the same key' },
+    async ({ publisher, saleId, rec }) => {
+      const events = Array.from({ length: 30 }, (_, i) => admittedEvent(saleId, `k${i % 3}`, i + 1));
+      for (let i = 0; i < events.length; i += 5) await publisher.publish(events.slice(i, i + 5));
+      await eventually(() => expect(rec.handled).toHaveLength(30));
+      for (const key of ['k0', 'k1', 'k2']) {
+        const order = rec.handled.filter((e) => e.key === key).map((e) => e.eventId);
+        expect(order).toEqual(events.filter((e) => e.key === key).map((e) => e.eventId));
+      }
     },
-  },
-  {
-    category: 'behaviour',
-    name: 'retries a failing handler with increasing attempts until it succeeds',
-    timeoutMs: 60_000,
-    async run({ publisher, consumer }) {
-      const saleId = freshId('sale');
-      const rec = recorder((_event, attempt) => attempt < 3);
-      const retry = { ...FAST_RETRY, maxAttempts: 4 };
-      await withRecordingConsumer(consumer, { rec, retry }, async () => {
-        const event = admittedEvent(saleId, 'u1', 1);
-        await publisher.publish([event]);
-        await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([event.eventId]));
-        expect(rec.attempts).toEqual([
-          [event.eventId, 1],
-          [event.eventId, 2],
-          [event.eventId, 3],
-        ]);
-        expect(rec.dead).toEqual([]);
-      });
+  ),
+  recordingCheck(
+    {
+      category: 'behaviour',
+      name: 'retries a failing handler with increasing attempts until it succeeds',
+      fail: (_event, attempt) => attempt < 3,
+      retry: { ...FAST_RETRY, maxAttempts: 4 },
     },
-  },
+    async ({ publisher, saleId, rec }) => {
+      const event = admittedEvent(saleId, 'u1', 1);
+      await publisher.publish([event]);
+      await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([event.eventId]));
+      expect(rec.attempts).toEqual([
+        [event.eventId, 1],
+        [event.eventId, 2],
+        [event.eventId, 3],
+      ]);
+      expect(rec.dead).toEqual([]);
+    },
+  ),
   {
     category: 'behaviour',
     name: 'dead-letters an event after maxAttempts failures and goes on with the next',
@@ -192,50 +218,41 @@ export const eventBusChecks: readonly Check<Subject>[] = [
       });
     },
   },
-  {
-    category: 'behaviour',
-    name: 'dead-letters a poison message at once without calling the handler, and goes on',
-    timeoutMs: 60_000,
-    async run({ publisher, consumer, sendRaw }) {
+  recordingCheck(
+    {
+      category: 'behaviour',
+      name: 'dead-letters a poison message at once without calling the handler, and goes on',
+    },
+    async ({ publisher, sendRaw, saleId, rec }) => {
       expect(sendRaw, 'the factory must provide sendRaw to test poison messages').toBeTypeOf('function');
       if (!sendRaw) return;
-      const saleId = freshId('sale');
-      const rec = recorder();
-      await withRecordingConsumer(consumer, { rec }, async () => {
-        await sendRaw('{"this is": "not an event"', 'u1');
-        await sendRaw(JSON.stringify({ ...admittedEvent(saleId, 'u1', 1), version: 99 }), 'u1');
-        const good = admittedEvent(saleId, 'u1', 2);
-        await publisher.publish([good]);
-        await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([good.eventId]));
-        await eventually(() => expect(rec.dead).toHaveLength(2));
-        expect(rec.dead.map((d) => d.event)).toEqual([null, null]);
-        expect(rec.dead[0]?.raw).toBe('{"this is": "not an event"');
-        expect(rec.attempts.map(([id]) => id)).toEqual([good.eventId]);
-      });
+      await sendRaw('{"this is": "not an event"', 'u1');
+      await sendRaw(JSON.stringify({ ...admittedEvent(saleId, 'u1', 1), version: 99 }), 'u1');
+      const good = admittedEvent(saleId, 'u1', 2);
+      await publisher.publish([good]);
+      await eventually(() => expect(rec.handled.map((e) => e.eventId)).toEqual([good.eventId]));
+      await eventually(() => expect(rec.dead).toHaveLength(2));
+      expect(rec.dead.map((d) => d.event)).toEqual([null, null]);
+      expect(rec.dead[0]?.raw).toBe('{"this is": "not an event"');
+      expect(rec.attempts.map(([id]) => id)).toEqual([good.eventId]);
     },
-  },
-  {
-    category: 'behaviour',
-    name: 'delivers only the subscribed event types',
-    timeoutMs: 60_000,
-    async run({ publisher, consumer }) {
-      const saleId = freshId('sale');
-      const rec = recorder();
-      await withRecordingConsumer(consumer, { rec, types: ['HoldExpired'] }, async () => {
-        const expired: DomainEvent = {
-          eventId: freshId('evt'),
-          type: 'HoldExpired',
-          version: 1,
-          saleId,
-          key: 'r1',
-          occurredAt: startOfTest(),
-          payload: { reservationId: 'r1', userId: 'u1', quantity: 1, seatIds: [] },
-        };
-        await publisher.publish([admittedEvent(saleId, 'u1', 1), expired]);
-        await expectHandledExactly(rec, [expired.eventId]);
-      });
+  ),
+  recordingCheck(
+    { category: 'behaviour', name: 'delivers only the subscribed event types', types: ['HoldExpired'] },
+    async ({ publisher, saleId, rec }) => {
+      const expired: DomainEvent = {
+        eventId: freshId('evt'),
+        type: 'HoldExpired',
+        version: 1,
+        saleId,
+        key: 'r1',
+        occurredAt: startOfTest(),
+        payload: { reservationId: 'r1', userId: 'u1', quantity: 1, seatIds: [] },
+      };
+      await publisher.publish([admittedEvent(saleId, 'u1', 1), expired]);
+      await expectHandledExactly(rec, [expired.eventId]);
     },
-  },
+  ),
   {
     category: 'behaviour',
     name: 'reports lag: events published and not yet handled by the group',
@@ -261,49 +278,44 @@ export const eventBusChecks: readonly Check<Subject>[] = [
       });
     },
   },
-  {
-    category: 'bad input',
-    name: 'rejects an invalid event with a ValidationError and publishes none of the batch',
-    timeoutMs: 60_000,
-    async run({ publisher, consumer }) {
-      const saleId = freshId('sale');
-      const rec = recorder();
-      await withRecordingConsumer(consumer, { rec }, async () => {
-        const bad = { ...admittedEvent(saleId, 'u1', 1), saleId: 'no spaces allowed' };
-        await expectValidationError(() => publisher.publish([admittedEvent(saleId, 'u0', 1), bad]));
-        await expectValidationError(() =>
-          publisher.publish([{ ...admittedEvent(saleId, 'u1', 1), type: 'Nope' } as unknown as DomainEvent]),
-        );
-        const good = admittedEvent(saleId, 'u2', 2);
-        await publisher.publish([good]);
-        await expectHandledExactly(rec, [good.eventId]);
-      });
+  recordingCheck(
+    {
+      category: 'bad input',
+      name: 'rejects an invalid event with a ValidationError and publishes none of the batch',
     },
-  },
-  {
-    category: 'concurrency',
-    name: 'delivers each of 200 events published by 20 concurrent publishers exactly once',
-    timeoutMs: 90_000,
-    async run({ publisher, consumer }) {
-      const saleId = freshId('sale');
-      const rec = recorder();
-      await withRecordingConsumer(consumer, { rec }, async () => {
-        const batches = Array.from({ length: 20 }, (_, b) =>
-          Array.from({ length: 10 }, (_, i) => admittedEvent(saleId, `u${b}`, b * 10 + i + 1)),
-        );
-        await Promise.all(batches.map((batch) => publisher.publish(batch)));
-        await eventually(() => expect(rec.handled).toHaveLength(200), 60_000);
-        await sleep(SETTLE_MS);
-        const ids = rec.handled.map((e) => e.eventId);
-        expect(new Set(ids).size).toBe(200);
-        expect(ids).toHaveLength(200);
-        for (const batch of batches) {
-          const order = rec.handled.filter((e) => e.key === batch[0]?.key).map((e) => e.eventId);
-          expect(order, 'order per key').toEqual(batch.map((e) => e.eventId));
-        }
-      });
+    async ({ publisher, saleId, rec }) => {
+      const bad = { ...admittedEvent(saleId, 'u1', 1), saleId: 'no spaces allowed' };
+      await expectValidationError(() => publisher.publish([admittedEvent(saleId, 'u0', 1), bad]));
+      await expectValidationError(() =>
+        publisher.publish([{ ...admittedEvent(saleId, 'u1', 1), type: 'Nope' } as unknown as DomainEvent]),
+      );
+      const good = admittedEvent(saleId, 'u2', 2);
+      await publisher.publish([good]);
+      await expectHandledExactly(rec, [good.eventId]);
     },
-  },
+  ),
+  recordingCheck(
+    {
+      category: 'concurrency',
+      name: 'delivers each of 200 events published by 20 concurrent publishers exactly once',
+      timeoutMs: 90_000,
+    },
+    async ({ publisher, saleId, rec }) => {
+      const batches = Array.from({ length: 20 }, (_, b) =>
+        Array.from({ length: 10 }, (_, i) => admittedEvent(saleId, `u${b}`, b * 10 + i + 1)),
+      );
+      await Promise.all(batches.map((batch) => publisher.publish(batch)));
+      await eventually(() => expect(rec.handled).toHaveLength(200), 60_000);
+      await sleep(SETTLE_MS);
+      const ids = rec.handled.map((e) => e.eventId);
+      expect(new Set(ids).size).toBe(200);
+      expect(ids).toHaveLength(200);
+      for (const batch of batches) {
+        const order = rec.handled.filter((e) => e.key === batch[0]?.key).map((e) => e.eventId);
+        expect(order, 'order per key').toEqual(batch.map((e) => e.eventId));
+      }
+    },
+  ),
 ];
 
 /**
