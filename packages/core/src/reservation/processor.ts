@@ -87,7 +87,8 @@ const MAX_ROUNDS = 6;
  *   the hold is not "not found", it comes back with the rebuild from the row just recorded;
  * - the hold is missing from a sale the store rebuilt (it was lost before its row was written, so
  *   the rebuild could not restore it) → held again from the event, as one atomic reserve, unless
- *   its time has run out (HOLD_EXPIRED) or its units went to others since (HOLD_NOT_FOUND);
+ *   its time has run out (HOLD_EXPIRED), its units went to others since (HOLD_NOT_FOUND) or its
+ *   buyer released it (HOLD_RELEASED, recorded in the source of truth before it was answered);
  * - retries exhausted → {@link onDeadLetter}: compensation, FAILED, and an operator alert.
  */
 export class ReservationProcessor implements EventHandler {
