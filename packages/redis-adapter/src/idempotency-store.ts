@@ -1,4 +1,10 @@
-import type { IdempotencyClaim, IdempotencyStore } from '@seatrush/core';
+import type {
+  IdempotencyClaim,
+  IdempotencyClaimInput,
+  IdempotencyCompleteInput,
+  IdempotencyKeyRef,
+  IdempotencyStore,
+} from '@seatrush/core';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
 import { asList } from './replies';
 import type { RedisClient } from './scripts';
@@ -20,13 +26,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** Claims a key, or answers what it holds: in progress, the original outcome, or a mismatch. */
-  async claim<T>(input: {
-    scope: string;
-    key: string;
-    fingerprint: string;
-    ttlMs: number;
-    now: number;
-  }): Promise<IdempotencyClaim<T>> {
+  async claim<T>(input: IdempotencyClaimInput): Promise<IdempotencyClaim<T>> {
     const i = validateFields(
       'idempotency claim',
       { ...SCOPE_KEY, fingerprint: boundedText('fingerprint', 1024), ttlMs: PositiveInt, now: EpochMs },
@@ -45,13 +45,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** Stores the outcome (JSON) of a claimed key for `ttlMs` from `now`. */
-  async complete<T>(input: {
-    scope: string;
-    key: string;
-    outcome: T;
-    ttlMs: number;
-    now: number;
-  }): Promise<void> {
+  async complete<T>(input: IdempotencyCompleteInput<T>): Promise<void> {
     const i = validateFields(
       'idempotency outcome',
       { ...SCOPE_KEY, outcome: anything, ttlMs: PositiveInt, now: EpochMs },
@@ -65,7 +59,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** Gives a claim up; a completed outcome stays. */
-  async abandon(input: { scope: string; key: string }): Promise<void> {
+  async abandon(input: IdempotencyKeyRef): Promise<void> {
     const i = validateFields('idempotency abandon', SCOPE_KEY, input);
     await this.context.scripts.run(
       'idempotency-abandon',

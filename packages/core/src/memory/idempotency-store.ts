@@ -1,25 +1,11 @@
-import { z } from 'zod';
-import { EpochMs } from '../common/ids';
-import type { IdempotencyClaim, IdempotencyStore } from '../ports/idempotency-store';
+import {
+  type IdempotencyClaim,
+  IdempotencyClaimInput,
+  IdempotencyCompleteInput,
+  IdempotencyKeyRef,
+  type IdempotencyStore,
+} from '../ports/idempotency-store';
 import { fastValidate } from './fast-validate';
-
-const Scope = z.string().min(1).max(128);
-const Key = z.string().min(1).max(256);
-const ClaimInput = z.object({
-  scope: Scope,
-  key: Key,
-  fingerprint: z.string().min(1).max(1024),
-  ttlMs: z.number().int().positive(),
-  now: EpochMs,
-});
-const CompleteInput = z.object({
-  scope: Scope,
-  key: Key,
-  outcome: z.unknown(),
-  ttlMs: z.number().int().positive(),
-  now: EpochMs,
-});
-const AbandonInput = z.object({ scope: Scope, key: Key });
 
 interface Entry {
   /** Null when `complete` came without a claim: any later request matches it. */
@@ -37,51 +23,41 @@ interface Entry {
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries = new Map<string, Entry>();
 
-  async claim<T>(input: {
-    scope: string;
-    key: string;
-    fingerprint: string;
-    ttlMs: number;
-    now: number;
-  }): Promise<IdempotencyClaim<T>> {
-    const { scope, key, fingerprint, ttlMs, now } = fastValidate('idempotency claim', ClaimInput, input);
-    const id = entryId(scope, key);
+  async claim<T>(input: IdempotencyClaimInput): Promise<IdempotencyClaim<T>> {
+    const claim = fastValidate('idempotency claim', IdempotencyClaimInput, input);
+    const id = entryId(claim);
     const entry = this.#entries.get(id);
-    if (entry && entry.expiresAt > now) {
-      if (entry.fingerprint !== null && entry.fingerprint !== fingerprint) return { state: 'mismatch' };
+    if (entry && entry.expiresAt > claim.now) {
+      if (entry.fingerprint !== null && entry.fingerprint !== claim.fingerprint) return { state: 'mismatch' };
       if (entry.state === 'in-progress') return { state: 'in-progress' };
       return { state: 'done', outcome: JSON.parse(entry.outcome ?? 'null') as T };
     }
-    this.#entries.set(id, { fingerprint, state: 'in-progress', expiresAt: now + ttlMs });
+    this.#entries.set(id, {
+      fingerprint: claim.fingerprint,
+      state: 'in-progress',
+      expiresAt: claim.now + claim.ttlMs,
+    });
     return { state: 'claimed' };
   }
 
-  async complete<T>(input: {
-    scope: string;
-    key: string;
-    outcome: T;
-    ttlMs: number;
-    now: number;
-  }): Promise<void> {
-    const { scope, key, outcome, ttlMs, now } = fastValidate('idempotency outcome', CompleteInput, input);
-    const id = entryId(scope, key);
-    const claimed = this.#entries.get(id);
+  async complete<T>(input: IdempotencyCompleteInput<T>): Promise<void> {
+    const done = fastValidate('idempotency outcome', IdempotencyCompleteInput, input);
+    const id = entryId(done);
     this.#entries.set(id, {
-      fingerprint: claimed?.fingerprint ?? null,
+      fingerprint: this.#entries.get(id)?.fingerprint ?? null,
       state: 'done',
-      outcome: JSON.stringify(outcome ?? null),
-      expiresAt: now + ttlMs,
+      outcome: JSON.stringify(done.outcome ?? null),
+      expiresAt: done.now + done.ttlMs,
     });
   }
 
-  async abandon(input: { scope: string; key: string }): Promise<void> {
-    const { scope, key } = fastValidate('idempotency abandon', AbandonInput, input);
-    const id = entryId(scope, key);
+  async abandon(input: IdempotencyKeyRef): Promise<void> {
+    const id = entryId(fastValidate('idempotency abandon', IdempotencyKeyRef, input));
     // Only a claim in progress is given up: a completed outcome must keep answering repeats.
     if (this.#entries.get(id)?.state === 'in-progress') this.#entries.delete(id);
   }
 }
 
-function entryId(scope: string, key: string): string {
+function entryId({ scope, key }: IdempotencyKeyRef): string {
   return `${scope}\u0000${key}`;
 }

@@ -6,7 +6,13 @@ export type { DeadLetterStore, DeadLetterView } from './dead-letter-store';
 export type { DistributedLock, Lease } from './distributed-lock';
 export type { BatchOutcome, DeadLetter, EventConsumer, EventHandler, RetryPolicy } from './event-consumer';
 export type { EventPublisher } from './event-publisher';
-export type { IdempotencyClaim, IdempotencyStore } from './idempotency-store';
+export {
+  type IdempotencyClaim,
+  IdempotencyClaimInput,
+  IdempotencyCompleteInput,
+  IdempotencyKeyRef,
+  type IdempotencyStore,
+} from './idempotency-store';
 export {
   type CompensateOutcome,
   type HoldChangeOutcome,
