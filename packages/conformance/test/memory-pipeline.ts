@@ -11,6 +11,13 @@ import {
 import { ManualClock } from '@seatrush/core/testing';
 import type { Factory, SaleHooksParts } from '../src';
 
+/** The in-memory inventory store over its own waiting room (reserve reads the admitted set there). */
+export function memoryInventory() {
+  const waitingRoom = new MemoryWaitingRoomStore();
+  const inventory = new MemoryInventoryStore({ waitingRoom });
+  return { inventory, waitingRoom };
+}
+
 /**
  * The in-memory ports of a whole sale, for `describePipeline`, `describeSaleHooks` (the waiting
  * list is the store's) and the tests that run their checks. `store` makes the inventory over the waiting room (a subclass that misbehaves, say); `wrap`

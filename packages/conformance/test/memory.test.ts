@@ -3,7 +3,6 @@ import {
   MemoryDistributedLock,
   MemoryEventBus,
   MemoryIdempotencyStore,
-  MemoryInventoryStore,
   MemoryRateLimiter,
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
@@ -20,15 +19,9 @@ import {
   describeReservationRepository,
   describeWaitingRoomStore,
 } from '../src';
-import { memoryPipeline } from './memory-pipeline';
+import { memoryInventory, memoryPipeline } from './memory-pipeline';
 
 // Every suite against the in-memory adapters: the executable specification passes its own spec.
-
-function memoryInventory() {
-  const waitingRoom = new MemoryWaitingRoomStore();
-  const inventory = new MemoryInventoryStore({ waitingRoom });
-  return { inventory, waitingRoom };
-}
 
 describeInventoryStore('MemoryInventoryStore', async () => memoryInventory());
 describeInventorySteps('MemoryInventoryStore.steps()', async () => {
