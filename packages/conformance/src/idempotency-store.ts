@@ -11,6 +11,11 @@ export interface IdempotencyStoreSubject {
 type Subject = IdempotencyStoreSubject;
 const TTL = 60_000;
 
+/** A claim of key `k1` (fingerprint `fp-1`) in a fresh scope. */
+function claimOf(now: number, ttlMs = TTL) {
+  return { scope: freshId('pay'), key: 'k1', fingerprint: 'fp-1', ttlMs, now };
+}
+
 /** `count` claims at once in one fresh scope, the i-th of key `keyOf(i)`; their answers in order. */
 function claimAtOnce(store: IdempotencyStore, count: number, keyOf: (i: number) => string) {
   const scope = freshId('pay');
@@ -28,8 +33,7 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'claims a new key once; a repeat while it runs is in-progress',
     async run({ store }, { now }) {
-      const scope = freshId('pay');
-      const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now };
+      const claim = claimOf(now);
       expect(await store.claim(claim)).toEqual({ state: 'claimed' });
       expect(await store.claim({ ...claim, now: now + 10 })).toEqual({ state: 'in-progress' });
     },
@@ -38,11 +42,10 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'answers the original outcome to every repeat once completed',
     async run({ store }, { now }) {
-      const scope = freshId('pay');
-      const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now };
+      const claim = claimOf(now);
       await store.claim(claim);
       const outcome = { ok: true, paymentId: 'pay_1', amounts: [1, 2], nested: { note: 'ünïcode' } };
-      await store.complete({ scope, key: 'k1', outcome, ttlMs: TTL, now });
+      await store.complete({ scope: claim.scope, key: 'k1', outcome, ttlMs: TTL, now });
       expect(await store.claim({ ...claim, now: now + 1 })).toEqual({ state: 'done', outcome });
       expect(await store.claim({ ...claim, now: now + 2 })).toEqual({ state: 'done', outcome });
     },
@@ -51,25 +54,20 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses a key reused for another request with mismatch',
     async run({ store }, { now }) {
-      const scope = freshId('pay');
-      await store.claim({ scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now });
-      expect(await store.claim({ scope, key: 'k1', fingerprint: 'fp-2', ttlMs: TTL, now })).toEqual({
-        state: 'mismatch',
-      });
-      await store.complete({ scope, key: 'k1', outcome: 'done', ttlMs: TTL, now });
-      expect(await store.claim({ scope, key: 'k1', fingerprint: 'fp-2', ttlMs: TTL, now })).toEqual({
-        state: 'mismatch',
-      });
+      const claim = claimOf(now);
+      await store.claim(claim);
+      expect(await store.claim({ ...claim, fingerprint: 'fp-2' })).toEqual({ state: 'mismatch' });
+      await store.complete({ scope: claim.scope, key: 'k1', outcome: 'done', ttlMs: TTL, now });
+      expect(await store.claim({ ...claim, fingerprint: 'fp-2' })).toEqual({ state: 'mismatch' });
     },
   },
   {
     category: 'behaviour',
     name: 'lets an abandoned key be claimed again',
     async run({ store }, { now }) {
-      const scope = freshId('pay');
-      const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: TTL, now };
+      const claim = claimOf(now);
       await store.claim(claim);
-      await store.abandon({ scope, key: 'k1' });
+      await store.abandon({ scope: claim.scope, key: 'k1' });
       expect(await store.claim(claim)).toEqual({ state: 'claimed' });
     },
   },
@@ -92,12 +90,17 @@ export const idempotencyStoreChecks: readonly Check<Subject>[] = [
     category: 'expiry',
     name: 'forgets a claim or an outcome once its ttl has passed',
     async run({ store }, { now }) {
-      const scope = freshId('pay');
-      const claim = { scope, key: 'k1', fingerprint: 'fp-1', ttlMs: 1_000, now };
+      const claim = claimOf(now, 1_000);
       await store.claim(claim);
       expect(await store.claim({ ...claim, now: now + 999 })).toEqual({ state: 'in-progress' });
       expect(await store.claim({ ...claim, now: now + 1_000 })).toEqual({ state: 'claimed' });
-      await store.complete({ scope, key: 'k1', outcome: { n: 1 }, ttlMs: 5_000, now: now + 1_000 });
+      await store.complete({
+        scope: claim.scope,
+        key: 'k1',
+        outcome: { n: 1 },
+        ttlMs: 5_000,
+        now: now + 1_000,
+      });
       expect(await store.claim({ ...claim, fingerprint: 'fp-1', now: now + 5_999 })).toEqual({
         state: 'done',
         outcome: { n: 1 },
