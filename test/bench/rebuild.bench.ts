@@ -124,6 +124,19 @@ it('rebuilds a 20,000-seat sale from PostgreSQL into Redis', async () => {
 
     const inventory = new RedisInventoryStore(redis, { keyPrefix: `${ns}:` });
     const rebuild = new RebuildService({ repository, inventory, clock: systemClock });
+    // beside it, the rebuild as it was before it read the buyers' releases (cd1c030): the
+    // repository without listReleased
+    const withoutReleases = new RebuildService({
+      repository: new Proxy(repository, {
+        get: (target, property) => {
+          if (property === 'listReleased') return undefined;
+          const value = Reflect.get(target, property, target) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+      inventory,
+      clock: systemClock,
+    });
     for (let round = 1; round <= ROUNDS; round++) {
       await wipe();
       const readStart = performance.now();
@@ -133,12 +146,21 @@ it('rebuilds a 20,000-seat sale from PostgreSQL into Redis', async () => {
         repository.listInFlight!(saleId),
       ]);
       const readMs = performance.now() - readStart;
-      const start = performance.now();
-      const report = await rebuild.rebuildIfCold(saleId);
-      const totalMs = performance.now() - start;
+      const timed = async (service: RebuildService) => {
+        await wipe();
+        const start = performance.now();
+        const report = await service.rebuildIfCold(saleId);
+        return { report, ms: performance.now() - start };
+      };
+      // alternating order, so neither always runs on a warmer cache
+      const [first, second] = round % 2 === 1 ? [rebuild, withoutReleases] : [withoutReleases, rebuild];
+      const a = await timed(first);
+      const b = await timed(second);
+      const [now, before] = first === rebuild ? [a, b] : [b, a];
       console.log(
-        `round ${round}: rebuilt in ${totalMs.toFixed(0)} ms (PostgreSQL reads alone ${readMs.toFixed(0)} ms; ` +
-          `${report.outcome}, ${report.holdsRestored} holds, counts ${JSON.stringify(report.counts)}); goal 30,000 ms`,
+        `round ${round}: rebuilt in ${now.ms.toFixed(0)} ms (without reading the releases ` +
+          `${before.ms.toFixed(0)} ms; PostgreSQL reads alone ${readMs.toFixed(0)} ms; ` +
+          `${now.report.outcome}, ${now.report.holdsRestored} holds, counts ${JSON.stringify(now.report.counts)}); goal 30,000 ms`,
       );
     }
   } finally {
