@@ -18,6 +18,7 @@ import {
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import { freshId } from './fixtures';
+import type { Check } from './harness';
 
 /**
  * Every port a whole sale runs on, for `describePipeline` and `describeSaleHooks`.
@@ -118,4 +119,34 @@ export async function withSale<S extends { seatRush: SeatRush }, T>(
   } finally {
     await sale.seatRush.stop();
   }
+}
+
+/** What a whole-sale check states: its category and name, the sale it runs (on a fresh id) and how it opens. */
+export interface SaleCheckSpec<O> extends Pick<Check<unknown>, 'category' | 'name'> {
+  /** 60 s unless given. */
+  timeoutMs?: number;
+  sale: (saleId: string) => SaleDefinitionInput;
+  /** The suite's options for opening the sale (a strategy, loops). */
+  open?: O;
+}
+
+/**
+ * A check on a whole sale: opens `spec.sale` over the parts with the suite's `openSale`, runs `body`
+ * on it and stops its runtime whatever happens.
+ */
+export function saleCheck<P, S extends { seatRush: SeatRush }, O>(
+  openSale: (parts: P, definition: SaleDefinitionInput, options?: O) => Promise<S>,
+  spec: SaleCheckSpec<O>,
+  body: (sale: S, parts: P) => Promise<void>,
+): Check<P> {
+  const { category, name, timeoutMs = 60_000, sale, open } = spec;
+  return {
+    category,
+    name,
+    timeoutMs,
+    async run(parts) {
+      const opened = await openSale(parts, sale(freshId('sale')), open);
+      await withSale(opened, (it) => body(it, parts));
+    },
+  };
 }
