@@ -4,6 +4,8 @@ import {
   type GroupReserveOutcome,
   type GroupReserveRefusal,
   type HoldChangeOutcome,
+  type HoldExtension,
+  type HoldOwnerChange,
   type HoldRecord,
   InfrastructureError,
   type InventoryCounts,
@@ -410,13 +412,7 @@ export class RedisInventoryStore implements InventoryStore {
   }
 
   /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
-  async extend(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    holdMs: number;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
+  async extend(input: HoldExtension): Promise<HoldChangeOutcome> {
     const i = validateFields('extend', { ...HOLD_OWNER, holdMs: PositiveInt, now: EpochMs }, input);
     const k = this.keys(i.saleId);
     return holdChange(
@@ -429,12 +425,7 @@ export class RedisInventoryStore implements InventoryStore {
   }
 
   /** Owner only: gives a live hold back (stock returned; its key keeps answering it, RELEASED). */
-  async release(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
+  async release(input: HoldOwnerChange): Promise<HoldChangeOutcome> {
     const i = validateFields('release', { ...HOLD_OWNER, now: EpochMs }, input);
     const k = this.keys(i.saleId);
     return holdChange(
@@ -456,12 +447,7 @@ export class RedisInventoryStore implements InventoryStore {
   }
 
   /** Owner only: HELD → CONFIRMED, permanently. Refused once the hold has expired. */
-  async confirm(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
+  async confirm(input: HoldOwnerChange): Promise<HoldChangeOutcome> {
     const i = validateFields('confirm', { ...HOLD_OWNER, now: EpochMs }, input);
     const k = this.keys(i.saleId);
     return holdChange(

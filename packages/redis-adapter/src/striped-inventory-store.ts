@@ -5,6 +5,8 @@ import {
   type GroupReserveOutcome,
   type GroupReserveRequest,
   type HoldChangeOutcome,
+  type HoldExtension,
+  type HoldOwnerChange,
   type HoldRecord,
   InfrastructureError,
   type InventoryCounts,
@@ -563,33 +565,17 @@ export class RedisStripedInventoryStore implements InventoryStore {
   }
 
   /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
-  extend(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    holdMs: number;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
+  extend(input: HoldExtension): Promise<HoldChangeOutcome> {
     return this.ownerChange(input, (store) => store.extend(input));
   }
 
   /** Owner only: gives a live hold back to its stripe's stock. */
-  release(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
+  release(input: HoldOwnerChange): Promise<HoldChangeOutcome> {
     return this.ownerChange(input, (store) => store.release(input));
   }
 
   /** Owner only: HELD → CONFIRMED, permanently. */
-  confirm(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
+  confirm(input: HoldOwnerChange): Promise<HoldChangeOutcome> {
     return this.ownerChange(input, (store) => store.confirm(input));
   }
 

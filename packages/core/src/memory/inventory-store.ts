@@ -14,6 +14,8 @@ import { type GroupReserveOutcome, GroupReserveRequest, pickGroupSeats } from '.
 import {
   type CompensateOutcome,
   type HoldChangeOutcome,
+  HoldExtension,
+  HoldOwnerChange,
   HoldRecord,
   type InventoryCounts,
   InventorySnapshot,
@@ -50,8 +52,6 @@ const HoldRef = z.object({ saleId: SaleId, reservationId: ReservationId });
 const _OutcomeRef = z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey });
 const _UserRef = z.object({ saleId: SaleId, userId: UserId });
 const _SeatRef = z.object({ saleId: SaleId, seatIds: z.array(SeatId) });
-const OwnerChange = HoldRef.extend({ userId: UserId, now: EpochMs });
-const ExtendInput = OwnerChange.extend({ holdMs: z.number().int().positive() });
 const ExpireInput = z.object({ saleId: SaleId, now: EpochMs, limit: z.number().int().positive() });
 const Truth = z.object({
   saleId: SaleId,
@@ -272,27 +272,16 @@ export class MemoryInventoryStore implements InventoryStore {
     return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false, adjacent: picked.adjacent };
   }
 
-  async extend(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    holdMs: number;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
-    const { saleId, reservationId, userId, holdMs, now } = fastValidate('extend input', ExtendInput, input);
+  async extend(input: HoldExtension): Promise<HoldChangeOutcome> {
+    const { saleId, reservationId, userId, holdMs, now } = fastValidate('extend input', HoldExtension, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
     found.hold.expiresAt = now + holdMs;
     return { ok: true, hold: copyHold(found.hold) };
   }
 
-  async release(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
-    const { saleId, reservationId, userId, now } = fastValidate('release input', OwnerChange, input);
+  async release(input: HoldOwnerChange): Promise<HoldChangeOutcome> {
+    const { saleId, reservationId, userId, now } = fastValidate('release input', HoldOwnerChange, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
     // the key's outcome stays: a replay answers the released hold, never a second hold
@@ -300,13 +289,8 @@ export class MemoryInventoryStore implements InventoryStore {
     return { ok: true, hold: copyHold(found.hold) };
   }
 
-  async confirm(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome> {
-    const { saleId, reservationId, userId, now } = fastValidate('confirm input', OwnerChange, input);
+  async confirm(input: HoldOwnerChange): Promise<HoldChangeOutcome> {
+    const { saleId, reservationId, userId, now } = fastValidate('confirm input', HoldOwnerChange, input);
     const found = this.#liveHoldOf(saleId, reservationId, userId, now);
     if (!found.ok) return found;
     const { sale, hold } = found;

@@ -16,6 +16,8 @@ export {
 export {
   type CompensateOutcome,
   type HoldChangeOutcome,
+  HoldExtension,
+  HoldOwnerChange,
   HoldRecord,
   HoldStatus,
   type InventoryCounts,

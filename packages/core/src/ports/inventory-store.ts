@@ -132,6 +132,19 @@ export interface InventoryCounts {
 
 export type SeatState = 'AVAILABLE' | 'HELD' | 'CONFIRMED';
 
+/** An owner-only change of a live hold (`release`, `confirm`): whose hold, and when. */
+export const HoldOwnerChange = z.object({
+  saleId: SaleId,
+  reservationId: ReservationId,
+  userId: UserId,
+  now: EpochMs,
+});
+export type HoldOwnerChange = z.infer<typeof HoldOwnerChange>;
+
+/** `extend`'s input: the owner's live hold is pushed to `now + holdMs`. */
+export const HoldExtension = HoldOwnerChange.extend({ holdMs: z.number().int().positive() });
+export type HoldExtension = z.infer<typeof HoldExtension>;
+
 /**
  * Holds, stock and idempotency of every sale: the state the hot path changes.
  *
@@ -151,30 +164,14 @@ export interface InventoryStore {
   /** The hot path. */
   reserve(request: ReserveRequest): Promise<ReserveOutcome>;
   /** Owner only: pushes a live hold's expiry to `now + holdMs`. */
-  extend(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    holdMs: number;
-    now: number;
-  }): Promise<HoldChangeOutcome>;
+  extend(input: HoldExtension): Promise<HoldChangeOutcome>;
   /**
    * Owner only: gives a live hold back (stock returned). Its idempotency key keeps answering it:
    * a replay says RELEASED.
    */
-  release(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome>;
+  release(input: HoldOwnerChange): Promise<HoldChangeOutcome>;
   /** Owner only: HELD → CONFIRMED, permanently (no expiry). Refused once the hold has expired. */
-  confirm(input: {
-    saleId: string;
-    reservationId: string;
-    userId: string;
-    now: number;
-  }): Promise<HoldChangeOutcome>;
+  confirm(input: HoldOwnerChange): Promise<HoldChangeOutcome>;
   /**
    * Undo a reservation whatever its state (failed publish, failed payment, refund): returns its
    * stock and seats once and marks it COMPENSATED; its idempotency key keeps answering it (a replay
