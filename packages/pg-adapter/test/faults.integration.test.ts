@@ -1,13 +1,14 @@
 import { InfrastructureError } from '@seatrush/core';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPgConnection, PgReservationRepository } from '../src';
+import { PgReservationRepository } from '../src';
 import {
   countRows,
   databaseUrl,
   type FreshSchema,
   freshSchema,
   generalSale,
+  impatientConnection,
   reservation,
   seatedSale,
 } from './fixtures';
@@ -123,12 +124,7 @@ describe('a backend killed in the middle of a write', () => {
   it('fails a write blocked by a lock after the lock timeout instead of queueing forever', async () => {
     await db.repository.saveSale(seatedSale('s1', 5));
     await db.repository.insertMany([reservation('s1', 1, { seatIds: ['A1'] })]);
-    const impatient = createPgConnection({
-      connectionString: databaseUrl(),
-      schema: db.schema,
-      pool: { max: 1 },
-      lockTimeoutMs: 200,
-    });
+    const impatient = impatientConnection(db.schema, 200);
     try {
       await blocker.query('BEGIN');
       await blocker.query(
@@ -152,12 +148,7 @@ describe('saving a sale while another sale is selling', () => {
     const db = await freshSchema({ max: 2 });
     const writer = new pg.Client({ connectionString: databaseUrl() });
     await writer.connect();
-    const impatient = createPgConnection({
-      connectionString: databaseUrl(),
-      schema: db.schema,
-      pool: { max: 1 },
-      lockTimeoutMs: 500,
-    });
+    const impatient = impatientConnection(db.schema, 500);
     try {
       await db.repository.saveSale(generalSale('running'));
       // a write of the running sale, still in its transaction

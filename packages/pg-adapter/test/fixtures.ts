@@ -37,6 +37,11 @@ export async function freshSchema(pool: { max?: number } = {}): Promise<FreshSch
   };
 }
 
+/** A one-connection pool on `schema` whose statements give up on a lock after `lockTimeoutMs`. */
+export function impatientConnection(schema: string, lockTimeoutMs: number): OwnedPgConnection {
+  return createPgConnection({ connectionString: databaseUrl(), schema, pool: { max: 1 }, lockTimeoutMs });
+}
+
 /** Drops a test schema over a connection of its own. */
 export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl() });
