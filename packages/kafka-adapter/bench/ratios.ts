@@ -5,7 +5,9 @@
  * client and then the tool back to back; a ratio is SeatRush's rate over the tool's of the same
  * round, and the median of 3 rounds is printed. Both sides: acks=all with idempotence, 6
  * partitions, the same record bytes (the tool cannot send headers, so its value carries the
- * headers' bytes too), a key per record. Every topic and group is deleted afterwards. Prints
+ * headers' bytes too), a key per record. Consuming is timed on both sides from the partitions'
+ * assignment to the last message (the tool's `fetch.nMsg.sec`): the group join is left out of both.
+ * Every topic and group is deleted afterwards. Prints
  * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
  * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
  * BENCH_CLIENTS (default platformatic,kafkajs,platformatic+thread,kafkajs+thread: `+thread` is the
@@ -221,8 +223,18 @@ async function fill(topicPrefix: string): Promise<void> {
   await publisher.close();
 }
 
-/** Messages per second of ConsumerPerformance from the start, as it reports (`nMsg.sec`). */
-function consumerPerformance(topic: string, group: string): number {
+/** A consuming run: messages per second, and the consuming process's CPU µs per message. */
+interface ConsumeRun {
+  rate: number;
+  cpuUs: number;
+}
+
+/**
+ * ConsumerPerformance's rate from its partitions' assignment to its last message (`fetch.nMsg.sec`:
+ * the group join is left out, as for SeatRush below), and its process's CPU per message (the JVM's
+ * start-up included, so an upper bound).
+ */
+function consumerPerformance(topic: string, group: string): ConsumeRun {
   const out = java('ConsumerPerformance', [
     '--bootstrap-server',
     brokers.join(','),
@@ -237,13 +249,18 @@ function consumerPerformance(topic: string, group: string): number {
   ]);
   const [header, values] = out.trim().split('\n').slice(-2);
   const columns = (header ?? '').split(',').map((c) => c.trim());
-  const rate = (values ?? '').split(',')[columns.indexOf('nMsg.sec')];
+  const rate = (values ?? '').split(',')[columns.indexOf('fetch.nMsg.sec')];
   if (rate === undefined) throw new Error(`unexpected ConsumerPerformance output: ${out}`);
-  return Number(rate);
+  return { rate: Number(rate), cpuUs: (lastToolCpuSeconds * 1e6) / RECORDS };
 }
 
-/** Messages per second of KafkaEventConsumer with an empty batch handler, from `start` to the last. */
-async function consumeRate(client: KafkaClientName, topicPrefix: string, group: string): Promise<number> {
+/**
+ * Messages per second of KafkaEventConsumer with an empty batch handler, as ConsumerPerformance's
+ * `fetch.nMsg.sec` is measured: from the partitions' assignment (`start` resolved) to the last
+ * message; messages handled before `start` resolved are left out of the count. Also the process's
+ * CPU µs per message over the same stretch.
+ */
+async function consumeRate(client: KafkaClientName, topicPrefix: string, group: string): Promise<ConsumeRun> {
   let seen = 0;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -267,12 +284,15 @@ async function consumeRate(client: KafkaClientName, topicPrefix: string, group: 
     groupId: group,
     provision: false,
   });
-  const started = performance.now();
   await consumer.start({ types: ['ReservationRequested'], handler });
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const before = seen;
   await done;
   const seconds = (performance.now() - started) / 1_000;
+  const used = process.cpuUsage(cpu);
   await consumer.stop();
-  return RECORDS / seconds;
+  return { rate: (RECORDS - before) / seconds, cpuUs: (used.user + used.system) / (RECORDS - before) };
 }
 
 function row(label: string, rates: number[], references: number[]): string {
@@ -300,8 +320,8 @@ async function main(): Promise<void> {
     }
     const producerRates = producerRuns.map((r) => r.rate);
 
-    const consumed = new Map<KafkaClientName, number[]>(CLIENTS.map((c) => [c, []]));
-    const consumerRates: number[] = [];
+    const consumed = new Map<KafkaClientName, ConsumeRun[]>(CLIENTS.map((c) => [c, []]));
+    const consumerRuns: ConsumeRun[] = [];
     if (ONLY !== 'publish') {
       await createTopic(admin, consumeTopics.of('ReservationRequested'));
       await fill(`${run}_consume`);
@@ -315,7 +335,7 @@ async function main(): Promise<void> {
       if (process.env.BENCH_NO_TOOL) continue;
       const group = `${run}_cp_${round}`;
       groups.push(group);
-      consumerRates.push(consumerPerformance(consumeTopics.of('ReservationRequested'), group));
+      consumerRuns.push(consumerPerformance(consumeTopics.of('ReservationRequested'), group));
     }
 
     console.log(
@@ -346,11 +366,34 @@ async function main(): Promise<void> {
         `publish CPU per record, ProducerPerformance ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
       );
     }
+    const consumerRates = consumerRuns.map((r) => r.rate);
     for (const client of CLIENTS) {
       if (ONLY === 'publish') break;
-      console.log(row(`consume, empty batch handler, ${client}`, consumed.get(client) ?? [], consumerRates));
+      const runs = consumed.get(client) ?? [];
+      console.log(
+        row(
+          `consume, empty batch handler, ${client}`,
+          runs.map((r) => r.rate),
+          consumerRates,
+        ),
+      );
     }
-    console.log('Kafka tools: ProducerPerformance and ConsumerPerformance (nMsg.sec) of the broker release');
+    for (const client of CLIENTS) {
+      if (ONLY === 'publish') break;
+      const cpu = (consumed.get(client) ?? []).map((r) => r.cpuUs);
+      console.log(
+        `consume CPU per message, ${client.padEnd(19)} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
+      );
+    }
+    if (ONLY !== 'publish' && consumerRuns.length > 0) {
+      const cpu = consumerRuns.map((r) => r.cpuUs);
+      console.log(
+        `consume CPU per message, ConsumerPerformance ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')}; JVM start-up included)`,
+      );
+    }
+    console.log(
+      'Kafka tools: ProducerPerformance, and ConsumerPerformance (fetch.nMsg.sec: from the assignment, the join left out) of the broker release',
+    );
   } finally {
     await admin.deleteTopics({ topics: [consumeTopics.of('ReservationRequested')] }).catch(() => undefined);
     await admin.deleteGroups(groups).catch(() => undefined);
