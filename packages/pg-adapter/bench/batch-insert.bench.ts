@@ -53,58 +53,56 @@ it('measures reservation write paths', async () => {
       opensAt: 0,
       admission: { usersPerInterval: 1, maxActive: 1 },
     });
+  /** A fresh sale of `count` rows, written by `write`, timed, as one figure. */
+  const measure = async (
+    figure: { path: string; batch: number; saleId: string; count: number },
+    write: (rows: ReservationRow[]) => Promise<void>,
+  ) => {
+    await sale(figure.saleId);
+    const rows = rowsOf(figure.saleId, figure.count);
+    figures.push({
+      path: figure.path,
+      batch: figure.batch,
+      rows: rows.length,
+      ms: await time(() => write(rows)),
+    });
+  };
   try {
     await migrate(connection.primary, { schema });
 
-    await sale('single');
-    const singles = rowsOf('single', SINGLE_ROWS);
-    figures.push({
-      path: 'insertMany([row]), one by one',
-      batch: 1,
-      rows: singles.length,
-      ms: await time(async () => {
-        for (const r of singles) await repository.insertMany([r]);
-      }),
-    });
+    await measure(
+      { path: 'insertMany([row]), one by one', batch: 1, saleId: 'single', count: SINGLE_ROWS },
+      async (rows) => {
+        for (const r of rows) await repository.insertMany([r]);
+      },
+    );
 
     for (const size of [100, 1_000]) {
-      const id = `unnest${size}`;
-      await sale(id);
-      const rows = rowsOf(id, ROWS);
-      figures.push({
-        path: 'insertMany (unnest)',
-        batch: size,
-        rows: rows.length,
-        ms: await time(async () => {
+      await measure(
+        { path: 'insertMany (unnest)', batch: size, saleId: `unnest${size}`, count: ROWS },
+        async (rows) => {
           for (let i = 0; i < rows.length; i += size) await repository.insertMany(rows.slice(i, i + size));
-        }),
-      });
+        },
+      );
     }
 
-    await sale('values');
-    const valueRows = rowsOf('values', ROWS);
-    figures.push({
-      path: 'multi-row VALUES',
-      batch: 1_000,
-      rows: valueRows.length,
-      ms: await time(async () => {
-        for (let i = 0; i < valueRows.length; i += 1_000) {
-          await insertWithValues(connection.primary, valueRows.slice(i, i + 1_000));
-        }
-      }),
+    await measure({ path: 'multi-row VALUES', batch: 1_000, saleId: 'values', count: ROWS }, async (rows) => {
+      for (let i = 0; i < rows.length; i += 1_000) {
+        await insertWithValues(connection.primary, rows.slice(i, i + 1_000));
+      }
     });
 
     if (hasPsql()) {
       for (const idempotent of [false, true]) {
-        const id = idempotent ? 'copyidem' : 'copyraw';
-        await sale(id);
-        const rows = rowsOf(id, ROWS);
-        figures.push({
-          path: idempotent ? 'COPY → staging → ON CONFLICT' : 'COPY (psql, not idempotent)',
-          batch: ROWS,
-          rows: rows.length,
-          ms: await time(() => copyRows(rows, idempotent)),
-        });
+        await measure(
+          {
+            path: idempotent ? 'COPY → staging → ON CONFLICT' : 'COPY (psql, not idempotent)',
+            batch: ROWS,
+            saleId: idempotent ? 'copyidem' : 'copyraw',
+            count: ROWS,
+          },
+          async (rows) => copyRows(rows, idempotent),
+        );
       }
     } else {
       console.log('psql not found: the COPY paths were skipped');
