@@ -226,8 +226,11 @@ class MemoryResponse implements SeatRushResponse {
   }
 }
 
-/** Opens `count` idle seat-map streams on a server in another process and reports its memory per stream. */
-async function streamMemory(server: string, label: string): Promise<void> {
+/**
+ * Opens `count` idle seat-map streams on a server in another process and reports its memory per
+ * stream: the heap's growth per stream, in KiB.
+ */
+async function streamMemory(server: string, label: string): Promise<number> {
   const child = fork(fileURLToPath(new URL(server, import.meta.url)), [], {
     execArgv: ['--expose-gc'],
   });
@@ -260,16 +263,25 @@ async function streamMemory(server: string, label: string): Promise<void> {
     });
   }
   const after = await ask();
+  const heapKiB = (after.heap - before.heap) / streams / 1024;
   console.log(
-    `${label}: ${after.streams} idle SSE streams open; per stream: heap ${((after.heap - before.heap) / streams / 1024).toFixed(1)} KiB, rss ${((after.rss - before.rss) / streams / 1024).toFixed(1)} KiB (server process, after GC)`,
+    `${label}: ${after.streams} idle SSE streams open; per stream: heap ${heapKiB.toFixed(2)} KiB, rss ${((after.rss - before.rss) / streams / 1024).toFixed(1)} KiB (server process, after GC)`,
   );
   for (const close of sockets) close();
   child.kill();
+  return heapKiB;
 }
 
 if (only !== 'streams') await throughput();
 if (only !== 'throughput') {
-  await streamMemory('./sse-server.js', 'SeatRush (seat-map stream through Fastify)');
-  await streamMemory('./sse-node-server.js', 'SeatRush (seat-map stream on node:http, nodeHandler)');
-  await streamMemory('./bare-sse-server.js', 'bare node:http, the floor');
+  // side by side in one run, the bare floor between the two (the machine's load moves)
+  const fastify = await streamMemory('./sse-server.js', 'SeatRush (seat-map stream through Fastify)');
+  const bare = await streamMemory('./bare-sse-server.js', 'bare node:http, the floor');
+  const node = await streamMemory(
+    './sse-node-server.js',
+    'SeatRush (seat-map stream on node:http, nodeHandler)',
+  );
+  console.log(
+    `idle SSE stream, heap per stream: SeatRush on node:http ${node.toFixed(2)} KiB = ${(node / bare).toFixed(2)} of bare node:http's ${bare.toFixed(2)} KiB; through Fastify ${fastify.toFixed(2)} KiB = ${(fastify / bare).toFixed(2)}; goal 4 KB (3.91 KiB)`,
+  );
 }

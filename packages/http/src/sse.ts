@@ -93,12 +93,20 @@ export class StreamHub {
     this.admit(address, buyer);
     response.writeHead(200, OPEN_HEADERS);
     response.write(RETRY);
-    const stream: Stream = { response, channel, address, buyer, ticket: 0, userId: '' };
     let set = this.#channels.get(channel);
     if (!set) {
       set = new Set();
       this.#channels.set(channel, set);
     }
+    // the channel's name is kept once, not once per stream (each route builds its own copy)
+    const stream: Stream = {
+      response,
+      channel: set.size > 0 ? (set.values().next().value as Stream).channel : channel,
+      address,
+      buyer,
+      ticket: 0,
+      userId: '',
+    };
     set.add(stream);
     this.#open++;
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
@@ -108,6 +116,7 @@ export class StreamHub {
       response.on('close', this.#onClose);
     } else response.once('close', () => this.#forget(stream));
     flattenHead(response);
+    releaseRequest(response);
     return stream;
   }
 
@@ -178,6 +187,24 @@ function flattenHead(response: SeatRushResponse): void {
   if (typeof head === 'string') {
     (response as { _header?: unknown })._header = Buffer.from(head, 'latin1').toString('latin1');
   }
+}
+
+const NO_RAW_HEADERS: readonly string[] = Object.freeze([]);
+const NO_HEADERS = Object.freeze({});
+
+/**
+ * node:http keeps an open response's request for the response's life, and with it the request's
+ * copies of its headers: `rawHeaders`, and the `headers` object once anything read it (some 260
+ * bytes a stream, before Express's or Fastify's own). The route has read every header it needs
+ * before the stream opens, so an event stream's request lets go of them: a listener that reads
+ * the request's headers when the stream ends finds none.
+ */
+function releaseRequest(response: SeatRushResponse): void {
+  const request = (response as { req?: unknown }).req;
+  if (typeof request !== 'object' || request === null || !('rawHeaders' in request)) return;
+  const held = request as { rawHeaders: unknown; headers: unknown };
+  held.rawHeaders = NO_RAW_HEADERS;
+  held.headers = NO_HEADERS;
 }
 
 function tooMany(message: string): HttpError {

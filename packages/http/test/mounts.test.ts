@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expressMiddleware, fastifyPlugin } from '../src';
+import { expressMiddleware, fastifyPlugin, nodeHandler } from '../src';
 import { startApi, type TestApi } from './support';
 
 describe('the framework mounts', () => {
@@ -62,5 +62,35 @@ describe('the framework mounts', () => {
     });
     expect(bad.status).toBe(400);
     expect((await fetch(`${base}/api/nope`)).status).toBe(404);
+  });
+
+  it('node:http: an open event stream keeps its request without the header copies, and with its full path', async () => {
+    t = await startApi();
+    const requests: IncomingMessage[] = [];
+    const serve = nodeHandler(t.api, { basePath: '/api' });
+    const server = createServer((req, res) => {
+      requests.push(req);
+      serve(req, res);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const stream = await fetch(`${base}/api/sales/ga/seats/stream`, { headers: { 'x-test-user': 'ana' } });
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('retry:');
+    await expect.poll(() => requests[0]?.url).toBe('/api/sales/ga/seats/stream');
+    // node:http holds the request while the stream is open: its header copies are let go
+    expect(requests[0]?.rawHeaders).toEqual([]);
+    expect(requests[0]?.headers).toEqual({});
+    await reader.cancel();
+    // an ordinary answer's request keeps its headers, and its full path too
+    expect((await fetch(`${base}/api/sales`)).status).toBe(200);
+    await expect.poll(() => requests[1]?.url).toBe('/api/sales');
+    expect(requests[1]?.headers.host).toBe(base.slice('http://'.length));
   });
 });

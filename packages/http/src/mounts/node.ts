@@ -22,9 +22,10 @@ export function nodeHandler(
     const original = url;
     req.url = url.slice(base.length) || '/';
     void api.handle(req, res).then((handled) => {
-      if (handled) return;
+      // the full path again: what a listener of the answer's end expects, and an event stream's
+      // request then keeps one copy of its path, not the original and a slice of it
       req.url = original;
-      fallback(req, res);
+      if (!handled) fallback(req, res);
     });
   };
 }
