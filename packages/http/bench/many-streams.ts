@@ -119,7 +119,7 @@ async function orchestrate(): Promise<void> {
       `open-files limit: server ${ready.openFiles}, client ${report.openFiles} (asked ${files}); caps for the run: ${perAddress} streams and ${perAddress + 10} connections per address, ${reachable + 100} streams in all`,
     );
     console.log(
-      `server per stream (after GC): heap ${((after.heap - before.heap) / Math.max(1, held) / 1024).toFixed(1)} KiB, rss ${((after.rss - before.rss) / Math.max(1, held) / 1024).toFixed(1)} KiB; total heap ${(after.heap / 2 ** 20).toFixed(0)} MiB, rss ${(after.rss / 2 ** 20).toFixed(0)} MiB`,
+      `server per stream at ${held} streams (after GC): heap ${((after.heap - before.heap) / Math.max(1, held) / 1024).toFixed(2)} KiB, rss ${((after.rss - before.rss) / Math.max(1, held) / 1024).toFixed(1)} KiB; total heap ${(after.heap / 2 ** 20).toFixed(0)} MiB, rss ${(after.rss / 2 ** 20).toFixed(0)} MiB`,
     );
     console.log(`one more stream from 127.0.0.2, past its cap: ${report.pastCap}`);
     const failed = Object.entries(report.failures);
