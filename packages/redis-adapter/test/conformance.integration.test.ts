@@ -1,8 +1,7 @@
 import { describeDistributedLock } from '@seatrush/conformance';
 import { Redlock } from '@seatrush/redis-adapter';
 import { describeHotPathStores, singleServer } from './deployments';
-import { isolatedPrefix } from './helpers';
-import { lockNodesOfFile } from './redis-process';
+import { isolatedPrefix, lockNodesOfFile } from './helpers';
 
 describeHotPathStores(singleServer);
 

@@ -1,5 +1,7 @@
 import { uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { type RedisProcess, startRedis } from './redis-process';
 
 /** Opens `count` independent connections; `closeAll` quits them. */
 export function connections(url: string, count: number): { clients: Redis[]; closeAll: () => Promise<void> } {
@@ -52,4 +54,22 @@ export async function keysUnder(redis: Redis, prefix: string): Promise<string[]>
     found.push(...keys);
   } while (cursor !== '0');
   return found.sort();
+}
+
+/**
+ * Redlock's independent nodes for one test file: `count` servers started before its tests and
+ * destroyed after, with one client each (quit after); `clients()` answers them once started.
+ */
+export function lockNodesOfFile(count: number): { clients: () => Redis[] } {
+  let nodes: RedisProcess[] = [];
+  let clients: Redis[] = [];
+  beforeAll(async () => {
+    nodes = await Promise.all(Array.from({ length: count }, () => startRedis()));
+    clients = nodes.map((node) => new Redis(node.url));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.quit()));
+    await Promise.all(nodes.map((node) => node.destroy()));
+  });
+  return { clients: () => clients };
 }

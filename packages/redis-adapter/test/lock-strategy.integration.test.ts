@@ -10,8 +10,7 @@ import { Reservations } from '@seatrush/core/services';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '@seatrush/redis-adapter';
 import type { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { connections, generalSale, isolatedPrefix, seatedSale } from './helpers';
-import { lockNodesOfFile } from './redis-process';
+import { connections, generalSale, isolatedPrefix, lockNodesOfFile, seatedSale } from './helpers';
 
 const lockNodes = lockNodesOfFile(3);
 

@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 
 /** A redis-server this test started itself (a Redlock node, or a node to crash), on a free port. */
 export interface RedisProcess {
@@ -69,24 +68,6 @@ export async function startRedis(args: string[] = []): Promise<RedisProcess> {
     '',
     ...args,
   ]);
-}
-
-/**
- * Redlock's independent nodes for one test file: `count` servers started before its tests and
- * destroyed after, with one client each (quit after); `clients()` answers them once started.
- */
-export function lockNodesOfFile(count: number): { clients: () => Redis[] } {
-  let nodes: RedisProcess[] = [];
-  let clients: Redis[] = [];
-  beforeAll(async () => {
-    nodes = await Promise.all(Array.from({ length: count }, () => startRedis()));
-    clients = nodes.map((node) => new Redis(node.url));
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((client) => client.quit()));
-    await Promise.all(nodes.map((node) => node.destroy()));
-  });
-  return { clients: () => clients };
 }
 
 /** Starts a Redis Sentinel watching the master on `masterPort` under the name `name`. */
