@@ -2,13 +2,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { build } from 'tsup';
+import { bundleForNode } from './node-bundle.mjs';
 
 const entry = resolve(process.argv[2] ?? 'bench/publish.ts');
-// Inside the package, so the bundle finds @platformatic/kafka (left out of it: it loads its own
-// WebAssembly next to its modules) in node_modules.
+// Inside the package, so the bundle finds @platformatic/kafka in node_modules.
 const outDir = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-bench-'));
-await build({
+await bundleForNode({
   // the publisher thread's module beside the bundle, where the publisher looks for it
   entry: {
     [basename(entry, '.ts')]: entry,
@@ -20,16 +19,6 @@ await build({
   // kafkajs is CommonJS: its require() of Node's modules needs a require in an ES module
   banner: {
     js: "import { createRequire as __seatrushRequire } from 'node:module'; const require = __seatrushRequire(import.meta.url);",
-  },
-  platform: 'node',
-  target: 'node22',
-  noExternal: [/^(?!@platformatic\/kafka)/],
-  external: ['@platformatic/kafka'],
-  config: false,
-  dts: false,
-  silent: true,
-  esbuildOptions(options) {
-    options.conditions = ['@seatrush/source'];
   },
 });
 const bundle = join(outDir, `${basename(entry, '.ts')}.js`);

@@ -2,8 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueName } from '@seatrush/test-support';
-import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleForNode } from '../bench/node-bundle.mjs';
 import { KafkaEventConsumer, KafkaEventPublisher } from '../src';
 import { CLIENTS } from './clients';
 import { eventually, requested } from './fixtures';
@@ -13,27 +13,16 @@ const TOTAL = 10_000;
 const PARTITIONS = 3;
 /** The worker's `commitEvery`: at most this many of a partition are handled but not committed. */
 const COMMIT_EVERY = 500;
-// Inside the package, so the bundle finds @platformatic/kafka (left out of it: it loads its own
-// WebAssembly next to its modules) in node_modules.
+// Inside the package, so the bundle finds @platformatic/kafka in node_modules.
 const work = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-crash-'));
 const worker = join(work, 'consumer-process.cjs');
 
 beforeAll(async () => {
   // The worker runs as its own Node process, from a bundle of its TypeScript sources.
-  await build({
+  await bundleForNode({
     entry: { 'consumer-process': join(import.meta.dirname, 'crash/consumer-process.ts') },
     outDir: work,
     format: ['cjs'],
-    platform: 'node',
-    target: 'node22',
-    noExternal: [/^(?!@platformatic\/kafka)/],
-    external: ['@platformatic/kafka'],
-    config: false,
-    dts: false,
-    silent: true,
-    esbuildOptions(options) {
-      options.conditions = ['@seatrush/source'];
-    },
   });
 });
 

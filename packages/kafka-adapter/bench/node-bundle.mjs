@@ -1,0 +1,25 @@
+// Bundles TypeScript that runs as its own Node process (a benchmark, a crash test's worker) from the
+// workspace's sources, with tsup: the benchmark runner and the crash test share it.
+import { build } from 'tsup';
+
+/**
+ * Bundles `options.entry` into `options.outDir` for Node 22, everything inlined but
+ * @platformatic/kafka (it loads its own WebAssembly next to its modules, so `outDir` must be inside
+ * the package, where node_modules has it), workspace packages read from their sources.
+ * @param {import('tsup').Options} options the entries, the output and the format
+ */
+export function bundleForNode(options) {
+  return build({
+    platform: 'node',
+    target: 'node22',
+    noExternal: [/^(?!@platformatic\/kafka)/],
+    external: ['@platformatic/kafka'],
+    config: false,
+    dts: false,
+    silent: true,
+    esbuildOptions(esbuild) {
+      esbuild.conditions = ['@seatrush/source'];
+    },
+    ...options,
+  });
+}
