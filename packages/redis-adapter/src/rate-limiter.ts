@@ -1,4 +1,9 @@
-import { type RateLimitDecision, type RateLimiter, ValidationError } from '@seatrush/core';
+import {
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitRequest,
+  ValidationError,
+} from '@seatrush/core';
 import { RateLimitPolicy, validate } from '@seatrush/core/ports';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
 import { asList } from './replies';
@@ -17,12 +22,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   /** Takes `cost` (default 1) from `key`'s budget, or refuses and says when to retry. */
-  async consume(input: {
-    key: string;
-    policy: RateLimitPolicy;
-    now: number;
-    cost?: number;
-  }): Promise<RateLimitDecision> {
+  async consume(input: RateLimitRequest): Promise<RateLimitDecision> {
     const i = validateFields(
       'rate limit request',
       {

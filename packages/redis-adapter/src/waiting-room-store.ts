@@ -5,6 +5,7 @@ import {
   type AdmitResult,
   type EnterResult,
   type OpenPreQueueResult,
+  type PositionQuery,
   type QueueConfig,
   type QueueEntry,
   type QueueingStore,
@@ -74,12 +75,7 @@ export class RedisWaitingRoomStore implements QueueingStore {
   }
 
   /** The user's place: approximate from the serving counter, exact (ZRANK) when asked. */
-  async position(input: {
-    saleId: string;
-    userId: string;
-    exact?: boolean;
-    now: number;
-  }): Promise<QueuePosition | null> {
+  async position(input: PositionQuery): Promise<QueuePosition | null> {
     const i = validateFields('position', { ...SALE_USER, exact: optional(Bool), now: EpochMs }, input);
     const k = this.keys(i.saleId);
     const [waiting, admittedUntil, served, ticket, rank] = await exec(

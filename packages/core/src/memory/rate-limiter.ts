@@ -1,16 +1,7 @@
-import { z } from 'zod';
 import { ValidationError } from '../common/errors';
-import { EpochMs } from '../common/ids';
-import type { RateLimitDecision, RateLimiter } from '../ports/rate-limiter';
-import { RateLimitPolicy } from '../sale/definition';
+import { type RateLimitDecision, type RateLimiter, RateLimitRequest } from '../ports/rate-limiter';
+import type { RateLimitPolicy } from '../sale/definition';
 import { fastValidate } from './fast-validate';
-
-const ConsumeInput = z.object({
-  key: z.string().min(1).max(256),
-  policy: RateLimitPolicy,
-  now: EpochMs,
-  cost: z.number().int().positive().default(1),
-});
 
 /** Floating-point slack so that e.g. 0.998 tokens + 0.002 is not read as 1.0000000000000009 ms. */
 const EPSILON = 1e-9;
@@ -30,13 +21,8 @@ export class MemoryRateLimiter implements RateLimiter {
   /** The instants of the requests allowed within the window, oldest first (one per unit of cost). */
   readonly #windows = new Map<string, number[]>();
 
-  async consume(input: {
-    key: string;
-    policy: RateLimitPolicy;
-    now: number;
-    cost?: number;
-  }): Promise<RateLimitDecision> {
-    const { key, policy, now, cost } = fastValidate('rate limit input', ConsumeInput, input);
+  async consume(input: RateLimitRequest): Promise<RateLimitDecision> {
+    const { key, policy, now, cost } = fastValidate('rate limit input', RateLimitRequest, input);
     if (policy.kind === 'token-bucket') {
       if (cost > policy.capacity) throw tooCostly(cost, policy.capacity);
       return this.#tokenBucket(`${key}\u0000bucket`, policy, now, cost);

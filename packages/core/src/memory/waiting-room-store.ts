@@ -14,6 +14,7 @@ import {
 import type {
   AdmitInput,
   AdmitResult,
+  PositionQuery,
   QueueEntry,
   QueuePosition,
   ReadmitInput,
@@ -273,12 +274,7 @@ export class MemoryWaitingRoomStore implements QueueingStore {
     };
   }
 
-  async position(input: {
-    saleId: string;
-    userId: string;
-    exact?: boolean;
-    now: number;
-  }): Promise<QueuePosition | null> {
+  async position(input: PositionQuery): Promise<QueuePosition | null> {
     const { saleId, userId, exact, now } = fastValidate('position input', PositionInput, input);
     const room = this.#rooms.get(saleId);
     if (!room) return null;

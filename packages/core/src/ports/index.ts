@@ -52,7 +52,7 @@ export {
   type QueueingStore,
   QueueLane,
 } from './queueing-store';
-export type { RateLimitDecision, RateLimiter } from './rate-limiter';
+export { type RateLimitDecision, type RateLimiter, RateLimitRequest } from './rate-limiter';
 export {
   type BuyerHistoryEntry,
   BuyerHistoryQuery,
@@ -102,6 +102,7 @@ export { SingleUseInput, type SingleUseStore } from './single-use-store';
 export type {
   AdmitInput,
   AdmitResult,
+  PositionQuery,
   QueueEntry,
   QueuePosition,
   ReadmitInput,

@@ -1,4 +1,15 @@
-import type { RateLimitPolicy } from '../sale/definition';
+import { z } from 'zod';
+import { EpochMs } from '../common/ids';
+import { RateLimitPolicy } from '../sale/definition';
+
+/** `consume`'s input: `cost` units (1 unless given) from `key`'s budget under `policy`, at `now`. */
+export const RateLimitRequest = z.object({
+  key: z.string().min(1).max(256),
+  policy: RateLimitPolicy,
+  now: EpochMs,
+  cost: z.number().int().positive().default(1),
+});
+export type RateLimitRequest = z.input<typeof RateLimitRequest>;
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -13,10 +24,5 @@ export interface RateLimitDecision {
  * any window), keyed by whatever the caller limits: a user, an IP, or everything (global).
  */
 export interface RateLimiter {
-  consume(input: {
-    key: string;
-    policy: RateLimitPolicy;
-    now: number;
-    cost?: number;
-  }): Promise<RateLimitDecision>;
+  consume(input: RateLimitRequest): Promise<RateLimitDecision>;
 }

@@ -23,6 +23,14 @@ export interface QueuePosition extends QueueEntry {
   exactRank?: number;
 }
 
+/** Input of {@link WaitingRoomStore.position}: `exact` asks for the exact rank (ZRANK) too. */
+export interface PositionQuery {
+  saleId: string;
+  userId: string;
+  exact?: boolean;
+  now: number;
+}
+
 export interface AdmitInput {
   saleId: string;
   /** Admit at most this many in this tick. */
@@ -107,12 +115,7 @@ export interface WaitingRoomStore {
     userId: string;
     now: number;
   }): Promise<{ entry: QueueEntry; alreadyJoined: boolean }>;
-  position(input: {
-    saleId: string;
-    userId: string;
-    exact?: boolean;
-    now: number;
-  }): Promise<QueuePosition | null>;
+  position(input: PositionQuery): Promise<QueuePosition | null>;
   /** Marks a waiting user alive. False when the user is not in the room. */
   heartbeat(input: { saleId: string; userId: string; now: number }): Promise<boolean>;
   /** Leaves the queue or gives up an admission at once (frees capacity). False when absent. */
