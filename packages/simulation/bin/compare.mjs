@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleForNode } from './bundle.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -87,18 +87,12 @@ async function bundle(side, sources, core = coreAt) {
   mkdirSync(dir, { recursive: true });
   sources(join(dir, 'src'));
   writeFileSync(join(dir, 'driver.ts'), DRIVER);
-  await build({
-    entryPoints: [join(dir, 'driver.ts')],
-    outfile: join(dir, 'driver.mjs'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    conditions: ['@seatrush/source'],
-    logLevel: 'error',
+  await bundleForNode(
+    join(dir, 'driver.ts'),
+    join(dir, 'driver.mjs'),
     // the revision's core imports its dependencies (zod, …) from this tree's core
-    ...(core ? { plugins: [coreFrom(core)], nodePaths: [join(root, 'packages/core/node_modules')] } : {}),
-  });
+    core ? { plugins: [coreFrom(core)], nodePaths: [join(root, 'packages/core/node_modules')] } : {},
+  );
   return join(dir, 'driver.mjs');
 }
 

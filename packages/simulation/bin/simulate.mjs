@@ -3,21 +3,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundleForNode } from './bundle.mjs';
 
 const here = import.meta.dirname;
 const outDir = mkdtempSync(join(here, '../node_modules/.seatrush-simulate-'));
 const outfile = join(outDir, 'cli.mjs');
-await build({
-  entryPoints: [join(here, '../src/cli.ts')],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  conditions: ['@seatrush/source'],
-  logLevel: 'error',
-});
+await bundleForNode(join(here, '../src/cli.ts'), outfile);
 const { status } = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], { stdio: 'inherit' });
 rmSync(outDir, { recursive: true, force: true });
 process.exit(status ?? 1);
