@@ -300,6 +300,49 @@ function row(label: string, rates: number[], references: number[]): string {
   return `${label.padEnd(46)} ${String(Math.round(median(rates))).padStart(8)}/s  ${String(Math.round(median(references))).padStart(8)}/s  ${median(ratios).toFixed(2).padStart(5)}  (${ratios.map((r) => r.toFixed(2)).join(' ')})`;
 }
 
+/**
+ * One side's lines: each path's rate beside the Kafka tool's (one `row`), then the CPU per record
+ * of each path and of the tool. On a loaded machine the rate follows the CPU (each process gets its
+ * share of the cores).
+ */
+function printSide(side: {
+  rowLabel: (path: string) => string;
+  cpuLabel: string;
+  runs: Map<string, Array<{ rate: number; cpuUs: number }>>;
+  tool: string;
+  toolRuns: Array<{ rate: number; cpuUs: number }>;
+  toolNote?: string;
+}): void {
+  const toolRates = side.toolRuns.map((r) => r.rate);
+  for (const [path, runs] of side.runs) {
+    console.log(
+      row(
+        side.rowLabel(path),
+        runs.map((r) => r.rate),
+        toolRates,
+      ),
+    );
+  }
+  const cpuLine = (name: string, cpu: number[], note = '') =>
+    `${side.cpuLabel}, ${name} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')}${note})`;
+  for (const [path, runs] of side.runs)
+    console.log(
+      cpuLine(
+        path.padEnd(19),
+        runs.map((r) => r.cpuUs),
+      ),
+    );
+  if (side.toolRuns.length > 0) {
+    console.log(
+      cpuLine(
+        side.tool,
+        side.toolRuns.map((r) => r.cpuUs),
+        side.toolNote,
+      ),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const bytes = recordBytes(RECORDS / 2);
   console.log(
@@ -318,7 +361,6 @@ async function main(): Promise<void> {
       for (const path of PATHS) published.get(path)?.push(await publishRate(admin, path, round));
       if (!process.env.BENCH_NO_TOOL) producerRuns.push(await producerPerformance(admin, payloads, round));
     }
-    const producerRates = producerRuns.map((r) => r.rate);
 
     const consumed = new Map<KafkaClientName, ConsumeRun[]>(CLIENTS.map((c) => [c, []]));
     const consumerRuns: ConsumeRun[] = [];
@@ -341,55 +383,24 @@ async function main(): Promise<void> {
     console.log(
       `${'path'.padEnd(46)} ${'SeatRush'.padStart(10)}  ${'Kafka tool'.padStart(10)}  ratio  (each round)`,
     );
-    for (const client of PATHS) {
-      if (ONLY === 'consume') break;
-      const runs = published.get(client) ?? [];
-      console.log(
-        row(
-          `publish, ${CALLERS} callers, ${client}`,
-          runs.map((r) => r.rate),
-          producerRates,
-        ),
-      );
+    if (ONLY !== 'consume') {
+      printSide({
+        rowLabel: (path) => `publish, ${CALLERS} callers, ${path}`,
+        cpuLabel: 'publish CPU per record',
+        runs: published,
+        tool: 'ProducerPerformance',
+        toolRuns: producerRuns,
+      });
     }
-    // CPU per record: on a loaded machine the rate follows it (each process gets its share of the cores)
-    for (const client of PATHS) {
-      if (ONLY === 'consume') break;
-      const cpu = (published.get(client) ?? []).map((r) => r.cpuUs);
-      console.log(
-        `publish CPU per record, ${client.padEnd(19)} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
-      );
-    }
-    if (ONLY !== 'consume' && producerRuns.length > 0) {
-      const cpu = producerRuns.map((r) => r.cpuUs);
-      console.log(
-        `publish CPU per record, ProducerPerformance ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
-      );
-    }
-    const consumerRates = consumerRuns.map((r) => r.rate);
-    for (const client of CLIENTS) {
-      if (ONLY === 'publish') break;
-      const runs = consumed.get(client) ?? [];
-      console.log(
-        row(
-          `consume, empty batch handler, ${client}`,
-          runs.map((r) => r.rate),
-          consumerRates,
-        ),
-      );
-    }
-    for (const client of CLIENTS) {
-      if (ONLY === 'publish') break;
-      const cpu = (consumed.get(client) ?? []).map((r) => r.cpuUs);
-      console.log(
-        `consume CPU per message, ${client.padEnd(19)} ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')})`,
-      );
-    }
-    if (ONLY !== 'publish' && consumerRuns.length > 0) {
-      const cpu = consumerRuns.map((r) => r.cpuUs);
-      console.log(
-        `consume CPU per message, ConsumerPerformance ${median(cpu).toFixed(1).padStart(6)} µs  (${cpu.map((c) => c.toFixed(1)).join(' ')}; JVM start-up included)`,
-      );
+    if (ONLY !== 'publish') {
+      printSide({
+        rowLabel: (client) => `consume, empty batch handler, ${client}`,
+        cpuLabel: 'consume CPU per message',
+        runs: consumed,
+        tool: 'ConsumerPerformance',
+        toolRuns: consumerRuns,
+        toolNote: '; JVM start-up included',
+      });
     }
     console.log(
       'Kafka tools: ProducerPerformance, and ConsumerPerformance (fetch.nMsg.sec: from the assignment, the join left out) of the broker release',
