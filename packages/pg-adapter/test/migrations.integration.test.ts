@@ -35,6 +35,7 @@ describe('migrate', () => {
     expect(report).toEqual({ schema, applied: migrations.map((m) => m.version), alreadyApplied: [] });
     expect(await tablesOf(connection.primary, schema)).toEqual([
       'checkout_payments',
+      'hold_releases',
       'notification_outbox',
       'payments',
       'read_events',
@@ -96,7 +97,10 @@ describe('migrate', () => {
        VALUES ('s1', 'r1', 2, '{A1,A2}', 'HELD', 1, 1000), ('s1', 'r2', 1, '{A2}', 'EXPIRED', 2, 900),
               ('s2', 'r3', 1, '{}', 'CONFIRMED', 4, 800)`,
     );
-    expect((await migrate(connection.primary, { schema })).applied).toEqual([5]);
+    expect(
+      (await migrate(connection.primary, { schema, migrations: migrations.filter((m) => m.version <= 5) }))
+        .applied,
+    ).toEqual([5]);
     const { rows } = await connection.primary.query(
       `SELECT sale_id, seat_id, reservation_id FROM ${schema}.read_seat_reservations
        ORDER BY sale_id, seat_id, reservation_id`,
