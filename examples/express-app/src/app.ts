@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryRequestGuard, type SeatRushHttp, SessionCookies, separateSecrets } from '@seatrush/http';
+import { type SeatRushHttp, SessionCookies, separateSecrets } from '@seatrush/http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config';
@@ -49,10 +49,11 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   const now = () => platform.now();
   const stats = new StatsSampler(platform, metrics, hub);
   const results = new ResultMetrics(platform, metrics, stats);
-  // the API's request guard lists signed-out sessions too, so the package's routes and the app's
-  // own refuse a cookie after its logout; the session key is SESSION_SECRET's, not the admission
-  // tokens' (separateSecrets: one configured secret, two keys)
-  const requestGuard = new MemoryRequestGuard();
+  // the API's request guard lists signed-out sessions too (in Redis on the servers: every
+  // instance), so the package's routes and the app's own refuse a cookie after its logout; the
+  // session key is SESSION_SECRET's, not the admission tokens' (separateSecrets: one configured
+  // secret, two keys)
+  const requestGuard = platform.requestGuard;
   const { sessionSecret, admissionSecret } = separateSecrets(config.sessionSecret);
   const sessions = new DemoSessions(
     new SessionCookies({ secret: sessionSecret, admissionSecret, revocations: requestGuard }),

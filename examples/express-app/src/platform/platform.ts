@@ -17,6 +17,7 @@ import {
   SimulatedPaymentProvider,
 } from '@seatrush/core';
 import { Invitations, ProofOfWorkChallenges, subjectOf } from '@seatrush/core/services';
+import { MemoryRequestGuard, type RequestGuard } from '@seatrush/http';
 import type { ReadSide } from '@seatrush/pg-adapter';
 import type { Logger } from 'pino';
 import type { PaymentSimulator } from '../payment-simulator';
@@ -43,6 +44,11 @@ export type AppPorts = RuntimePorts & {
   notificationOutbox?: NotificationOutbox;
   /** The read side on the real servers (seat map, stats, audit); the hot store serves reads when absent. */
   readSide?: ReadSide;
+  /**
+   * The API's request guard (`@seatrush/http`: its rate limits, blocks and signed-out sessions),
+   * shared by every instance on the real servers; this process's own when absent.
+   */
+  requestGuard?: RequestGuard;
   /** Closes the clients the app opened for these ports, once the runtime has closed. */
   closeClients?(): Promise<void>;
 };
@@ -88,6 +94,8 @@ export interface Platform {
   readonly alerts: LoggingAlertSink;
   /** Where seat maps, stats and audits are read on the real servers; null in memory. */
   readonly readSide: ReadSide | null;
+  /** The API's request guard: in Redis on the real servers, so a sign-out holds on every instance. */
+  readonly requestGuard: RequestGuard;
   now(): number;
   pools(): Record<string, PoolUsage>;
   /** Closes the runtime (loops, worker, publisher flush), then the app's clients. */
@@ -168,6 +176,7 @@ export function createPlatform(ports: AppPorts, settings: PlatformSettings): Pla
     paymentProvider,
     alerts,
     readSide: ports.readSide ?? null,
+    requestGuard: ports.requestGuard ?? new MemoryRequestGuard(),
     now: () => clock.now(),
     pools: () => ports.pools?.() ?? {},
     async close() {

@@ -1,4 +1,5 @@
 import { combineBundles } from '@seatrush/core';
+import { RedisRequestGuard } from '@seatrush/http';
 import { kafkaPorts } from '@seatrush/kafka-adapter';
 import { createPgConnection, PROJECTOR_GROUP, pgPorts, ReadSide } from '@seatrush/pg-adapter';
 import { connectRedis, redisDeploymentFromUrl, redisPorts } from '@seatrush/redis-adapter';
@@ -74,6 +75,8 @@ export async function serverPorts(
     checkoutStore: truth.checkout,
     notificationOutbox: truth.notifications,
     readSide,
+    // one EVALSHA a request for every limit and block, a sign-out included, on every instance
+    requestGuard: new RedisRequestGuard(redis, { keyPrefix: `${namespace}:` }),
     pools: () => ({
       postgres: {
         total: pg.primary.totalCount,
