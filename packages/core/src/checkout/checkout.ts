@@ -172,12 +172,17 @@ export class Checkout {
       // process could not record (a failed write, a crash) is then known to may exist, and the
       // reservation's end voids it (see #closePaymentOfEnded); recordPayment's own move is a no-op
       if (row.status === 'REQUESTED') {
-        await this.#o.repository.transition({
+        const moved = await this.#o.repository.transition({
           reservationId: row.reservationId,
           from: ['REQUESTED'],
           to: 'PAYMENT_PENDING',
           now: this.#o.clock.now(),
         });
+        // the hold's end failed the reservation since it was read: no payment is made for it (a
+        // payment made now would rest on this call alone to void it)
+        if (!moved && (await this.#o.repository.get(row.reservationId))?.status !== 'PAYMENT_PENDING') {
+          return { ok: false, code: 'FAILED' };
+        }
       }
       const created = await this.#createPayment(row);
       const now = this.#o.clock.now();

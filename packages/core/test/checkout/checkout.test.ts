@@ -329,6 +329,26 @@ describe('Checkout: compensation', () => {
     });
   });
 
+  // issue 23, seed 6451: the hold's end failed the reservation between begin's read (REQUESTED) and
+  // its move to PAYMENT_PENDING; begin made the payment all the same, and when its own void found
+  // the provider unreachable nothing was left to void it
+  it('makes no payment for a reservation whose hold ended while begin was starting', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const transition = h.repository.transition.bind(h.repository);
+    h.repository.transition = async (input) => {
+      if (input.to === 'PAYMENT_PENDING') {
+        h.repository.transition = transition;
+        expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
+      }
+      return transition(input);
+    };
+    expect(await h.checkout.begin(request)).toEqual({ ok: false, code: 'FAILED' });
+    expect(h.provider.payments()).toEqual([]);
+    expect(await h.store.payment(reservationId)).toBeNull();
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
+  });
+
   it('voids a payment recorded while the hold ended: holdEnded looks again after failing the reservation', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');
