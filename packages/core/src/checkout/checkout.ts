@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { ConfigurationError, InfrastructureError } from '../common/errors';
 import { ReservationId, SaleId, UserId } from '../common/ids';
 import { validate } from '../common/validate';
-import type { DomainEvent } from '../events/events';
 import type { AlertSink } from '../ports/alert-sink';
 import type { CheckoutStore, PaymentRecord } from '../ports/checkout-store';
 import type { Clock } from '../ports/clock';
@@ -11,9 +10,8 @@ import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { PaymentProvider, PaymentWebhookEvent, WebhookDelivery } from '../ports/payment-gateway';
 import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
 import { keepConfirmedInStore } from '../reservation/confirmed-in-store';
-import { reservationConfirmed, reservationEventId, reservationFailed } from '../reservation/events';
 import { PriceList } from '../reservation/price-list';
-import { holdStockChanged } from '../stock/audit';
+import { compensateFailed, publishConfirmed } from '../reservation/settlement';
 import { confirmedNotification, failedNotification } from './notifications';
 
 /** Options of {@link Checkout}. */
@@ -480,7 +478,7 @@ export class Checkout {
         to: 'SUCCEEDED',
         now: clock.now(),
       });
-      await this.#publishConfirmed(row, paymentId);
+      await publishConfirmed(this.#o, row, paymentId);
       return 'CONFIRMED';
     }
     if (row.status === 'FAILED' || row.status === 'COMPENSATED') {
@@ -518,7 +516,7 @@ export class Checkout {
         // payment is a duplicate of its success (a rebuilt store keeps it as sold seats, not as a
         // hold), and nothing changes
         if (await this.#confirmedWith(row.reservationId, paymentId)) {
-          await this.#publishConfirmed(row, paymentId);
+          await publishConfirmed(this.#o, row, paymentId);
           return 'CONFIRMED';
         }
         await this.#refund(paymentId, row, 'LATE_PAYMENT');
@@ -550,7 +548,7 @@ export class Checkout {
     // a wipe between the store's confirm and the record brought the hold back HELD: sold again
     await keepConfirmedInStore(this.#o, row);
     await store.updatePayment({ reservationId: row.reservationId, from: ['PENDING'], to: 'SUCCEEDED', now });
-    await this.#publishConfirmed(row, paymentId);
+    await publishConfirmed(this.#o, row, paymentId);
     return 'CONFIRMED';
   }
 
@@ -592,7 +590,7 @@ export class Checkout {
    * atomic step), the units back (idempotent), COMPENSATED, then ReservationFailed. Replayable.
    */
   async #fail(row: ReservationRow, reason: CheckoutFailureReason): Promise<void> {
-    const { inventory, repository, store, clock } = this.#o;
+    const { repository, store, clock } = this.#o;
     let recordedReason: string = reason;
     if (row.status === 'REQUESTED' || row.status === 'PAYMENT_PENDING') {
       const now = clock.now();
@@ -619,35 +617,7 @@ export class Checkout {
     } else {
       recordedReason = row.failureReason ?? reason;
     }
-    const compensation = await inventory.compensate({ saleId: row.saleId, reservationId: row.reservationId });
-    if (compensation.ok) {
-      await repository.transition({
-        reservationId: row.reservationId,
-        from: ['FAILED'],
-        to: 'COMPENSATED',
-        now: clock.now(),
-      });
-    }
-    const events: DomainEvent[] = [reservationFailed(row, recordedReason, compensation.ok, clock.now())];
-    if (compensation.ok && compensation.restored) {
-      events.push(
-        holdStockChanged(
-          row,
-          'COMPENSATED',
-          clock.now(),
-          reservationEventId(row.reservationId, 'stock-compensated'),
-        ),
-      );
-    }
-    await this.#o.publisher.publish(events);
-  }
-
-  async #publishConfirmed(row: ReservationRow, paymentId: string): Promise<void> {
-    const now = this.#o.clock.now();
-    await this.#o.publisher.publish([
-      reservationConfirmed(row, paymentId, row.amountCents, now),
-      holdStockChanged(row, 'CONFIRMED', now, reservationEventId(row.reservationId, 'stock-confirmed')),
-    ]);
+    await compensateFailed(this.#o, row, recordedReason, true);
   }
 
   /** The buyer's own live hold and its row (written from the hold when the worker has not yet). */

@@ -5,13 +5,12 @@ import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { DeadLetter, EventHandler } from '../ports/event-consumer';
 import type { EventPublisher } from '../ports/event-publisher';
-import type { CompensateOutcome, HoldRecord, InventoryStore } from '../ports/inventory-store';
+import type { HoldRecord, InventoryStore } from '../ports/inventory-store';
 import type { PaymentGateway } from '../ports/payment-gateway';
 import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
-import { holdStockChanged } from '../stock/audit';
 import { keepConfirmedInStore, notWarm } from './confirmed-in-store';
 import { describeError } from './describe-error';
-import { reservationConfirmed, reservationEventId, reservationFailed } from './events';
+import { compensateFailed, publishConfirmed } from './settlement';
 
 /** Options of {@link ReservationProcessor}. */
 export interface ReservationProcessorOptions {
@@ -259,7 +258,7 @@ export class ReservationProcessor implements EventHandler {
         case 'CONFIRMED':
           // a replay after a crash: the result may not have been published yet (same event id)
           await keepConfirmedInStore(this.options, row);
-          await this.publishConfirmed(row, row.paymentId ?? '');
+          await publishConfirmed(this.options, row, row.paymentId ?? '');
           return;
         case 'FAILED':
         case 'COMPENSATED':
@@ -359,7 +358,7 @@ export class ReservationProcessor implements EventHandler {
     });
     if (!moved) return false;
     await keepConfirmedInStore(this.options, row);
-    await this.publishConfirmed(row, charge.paymentId);
+    await publishConfirmed(this.options, row, charge.paymentId);
     return true;
   }
 
@@ -474,7 +473,7 @@ export class ReservationProcessor implements EventHandler {
    * Each step may be replayed. Answers true (the reservation is final) so callers can `return` it.
    */
   private async fail(row: ReservationRow, reason: ReservationFailureReason): Promise<true> {
-    const { inventory, repository, clock } = this.options;
+    const { repository, clock } = this.options;
     let recordedReason: string = reason;
     if (row.status === 'REQUESTED' || row.status === 'PAYMENT_PENDING') {
       const moved = await repository.transition({
@@ -496,30 +495,7 @@ export class ReservationProcessor implements EventHandler {
     } else {
       recordedReason = row.failureReason ?? reason;
     }
-    const compensation: CompensateOutcome = await inventory.compensate({
-      saleId: row.saleId,
-      reservationId: row.reservationId,
-    });
-    if (compensation.ok) {
-      await repository.transition({
-        reservationId: row.reservationId,
-        from: ['FAILED'],
-        to: 'COMPENSATED',
-        now: clock.now(),
-      });
-    }
-    const events: DomainEvent[] = [reservationFailed(row, recordedReason, compensation.ok, clock.now())];
-    if (compensation.ok && compensation.restored) {
-      events.push(
-        holdStockChanged(
-          row,
-          'COMPENSATED',
-          clock.now(),
-          reservationEventId(row.reservationId, 'stock-compensated'),
-        ),
-      );
-    }
-    await this.options.publisher.publish(events);
+    await compensateFailed(this.options, row, recordedReason, true);
     return true;
   }
 
@@ -529,34 +505,9 @@ export class ReservationProcessor implements EventHandler {
    * back and reported failed without a row of its own.
    */
   private async refuseDuplicateKey(event: RequestedEvent): Promise<void> {
-    const { inventory, clock } = this.options;
     const ref = { ...event.payload, saleId: event.saleId };
-    const compensation = await inventory.compensate({
-      saleId: event.saleId,
-      reservationId: ref.reservationId,
-    });
-    const events: DomainEvent[] = [
-      reservationFailed(ref, 'DUPLICATE_IDEMPOTENCY_KEY', compensation.ok, clock.now()),
-    ];
-    if (compensation.ok && compensation.restored) {
-      events.push(
-        holdStockChanged(
-          ref,
-          'COMPENSATED',
-          clock.now(),
-          reservationEventId(ref.reservationId, 'stock-compensated'),
-        ),
-      );
-    }
-    await this.options.publisher.publish(events);
-  }
-
-  private async publishConfirmed(row: ReservationRow, paymentId: string): Promise<void> {
-    const now = this.options.clock.now();
-    await this.options.publisher.publish([
-      reservationConfirmed(row, paymentId, row.amountCents, now),
-      holdStockChanged(row, 'CONFIRMED', now, reservationEventId(row.reservationId, 'stock-confirmed')),
-    ]);
+    // no row of its own: nothing to record COMPENSATED
+    await compensateFailed(this.options, ref, 'DUPLICATE_IDEMPOTENCY_KEY', false);
   }
 
   private async ensureRow(event: RequestedEvent): Promise<ReservationRow> {
