@@ -1,34 +1,9 @@
-/**
- * Benchmark of group allocation: `reserve-group.lua` picks N seats side by side (or the closest
- * ones) and holds them in ONE script. Many concurrent callers, each a different buyer, book
- * groups through core's `GroupReservations` on one seated sale until it is sold out. The script
- * walks the candidate rows, so it costs more as the venue fills up; for each venue and group
- * size it prints:
- *
- * - groups held per second and the client's p50/p99 round trip;
- * - the script's own run time as Redis measured it (SLOWLOG: p50, p99 and the longest, i.e. how
- *   long one call blocks Redis), and how many groups were adjacent.
- *
- *   pnpm --filter @seatrush/redis-adapter bench:group-reserve
- *   BENCH_VENUES=100x50,200x100 BENCH_GROUP_SIZES=2,4,8 BENCH_CLIENTS=64 pnpm --filter @seatrush/redis-adapter bench:group-reserve
- *
- * A venue `RxS` is one section of R rows of S seats (200x100 is the 20,000 candidate seats one
- * call may scan). Runs on a private `redis-server` it starts (SLOWLOG must be ours);
- * `BENCH_REDIS_URL` points it at another server instead. Prints figures; asserts nothing.
- */
-import { randomBytes } from 'node:crypto';
-import {
-  type EventPublisher,
-  type GroupReserveResult,
-  type SaleDefinitionInput,
-  systemClock,
-} from '@seatrush/core';
+import { type GroupReserveResult, type SaleDefinitionInput, systemClock } from '@seatrush/core';
 import { MemoryAlertSink } from '@seatrush/core/memory';
 import { GroupReservations } from '@seatrush/core/services';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
-import { startRedis } from '../test/redis-process';
-import { cleanup, runBenchmark } from './support';
+import { cleanup, nullPublisher, onBenchServer, runBenchmark, saleTerms } from './support';
 
 const venues = (process.env.BENCH_VENUES ?? '100x50,200x100').split(',').map((venue) => {
   const [rows, seats] = venue.split('x').map(Number);
@@ -37,8 +12,6 @@ const venues = (process.env.BENCH_VENUES ?? '100x50,200x100').split(',').map((ve
 const groupSizes = (process.env.BENCH_GROUP_SIZES ?? '4').split(',').map(Number);
 const clientsCount = Number(process.env.BENCH_CLIENTS ?? 64);
 const connectionsCount = 8;
-
-const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
 
 function seatedSale(id: string, rows: number, seats: number): SaleDefinitionInput {
   return {
@@ -61,10 +34,8 @@ function seatedSale(id: string, rows: number, seats: number): SaleDefinitionInpu
         },
       ],
     },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-    opensAt: 0,
+    ...saleTerms,
     holdMs: 600_000,
-    admission: { usersPerInterval: 100, maxActive: 1_000 },
     limits: { ticketsPerUser: 10 },
   };
 }
@@ -136,12 +107,7 @@ async function scriptTimesMs(redis: Redis): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const own = process.env.BENCH_REDIS_URL ? undefined : await startRedis();
-  const url = process.env.BENCH_REDIS_URL ?? own!.url;
-  const keyPrefix = `bench_${randomBytes(3).toString('hex')}:`;
-  const connections = Array.from({ length: connectionsCount }, () => new Redis(url));
-  const admin = connections[0]!;
-  try {
+  await onBenchServer(connectionsCount, async ({ url, own, keyPrefix, connections, admin }) => {
     await admin.config('SET', 'slowlog-log-slower-than', '0');
     await admin.config('SET', 'slowlog-max-len', '200000');
     const version = ((await admin.info('server')).match(/redis_version:(\S+)/) ?? [])[1];
@@ -191,11 +157,7 @@ async function main(): Promise<void> {
         await cleanup(admin, keyPrefix);
       }
     }
-  } finally {
-    await cleanup(admin, keyPrefix).catch(() => undefined);
-    await Promise.all(connections.map((c) => c.quit()));
-    await own?.destroy();
-  }
+  });
 }
 
 runBenchmark(main);

@@ -11,12 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  type EventPublisher,
-  type ReserveResult,
-  type SaleDefinitionInput,
-  systemClock,
-} from '@seatrush/core';
+import { type ReserveResult, systemClock } from '@seatrush/core';
 import { MemoryAlertSink } from '@seatrush/core/memory';
 import { Reservations } from '@seatrush/core/services';
 import { Redis } from 'ioredis';
@@ -24,7 +19,8 @@ import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '../src/inde
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
-import { cleanup, randomReserveArgs, runBenchmark } from './support';
+import { generalSale } from '../test/snapshots';
+import { cleanup, nullPublisher, oneEachDefinition, randomReserveArgs, runBenchmark } from './support';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const clientsCount = Number(process.env.BENCH_CLIENTS ?? 64);
@@ -32,20 +28,6 @@ const atomicRequests = Number(process.env.BENCH_ATOMIC ?? 20_000);
 const lockRequests = Number(process.env.BENCH_LOCK ?? 300);
 const ceilingRequests = Number(process.env.BENCH_CEILING ?? 20_000);
 const connectionsCount = 8;
-
-const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
-
-function saleDefinition(id: string): SaleDefinitionInput {
-  return {
-    id,
-    name: id,
-    inventory: { kind: 'general', capacity: 1_000_000, tier: 'std' },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-    opensAt: 0,
-    admission: { usersPerInterval: 100, maxActive: 1_000 },
-    limits: { ticketsPerUser: 1 },
-  };
-}
 
 interface Figures {
   name: string;
@@ -145,19 +127,11 @@ async function main(): Promise<void> {
     for (const strategy of ['atomic', 'lock'] as const) {
       const saleId = `bench-${strategy}`;
       const store = new RedisInventoryStore(admin, { keyPrefix });
-      await store.load({
-        saleId,
-        initialStock: 1_000_000,
-        available: 1_000_000,
-        seatIds: [],
-        confirmedSeatIds: [],
-        ticketsPerUser: 1,
-        confirmedPerUser: {},
-      });
+      await store.load(generalSale(saleId, 1_000_000, 1));
       const services = connections.map((redis) => {
         const inventory = new RedisInventoryStore(redis, { keyPrefix });
         return new Reservations({
-          sale: saleDefinition(saleId),
+          sale: oneEachDefinition(saleId, 1_000_000),
           inventory,
           publisher: nullPublisher,
           clock: systemClock,
@@ -184,15 +158,7 @@ async function main(): Promise<void> {
       }
     }
     const sha = (await admin.script('LOAD', luaSources().get('reserve')!)) as string;
-    await new RedisInventoryStore(admin, { keyPrefix }).load({
-      saleId: 'ceiling',
-      initialStock: 10_000_000,
-      available: 10_000_000,
-      seatIds: [],
-      confirmedSeatIds: [],
-      ticketsPerUser: 1,
-      confirmedPerUser: {},
-    });
+    await new RedisInventoryStore(admin, { keyPrefix }).load(generalSale('ceiling', 10_000_000, 1));
     console.log(
       `ceiling: redis-benchmark -c ${clientsCount} -n ${ceilingRequests} EVALSHA reserve.lua: ${redisBenchmarkCeiling(sha, keyPrefix)}`,
     );

@@ -1,25 +1,6 @@
-/**
- * Benchmark of the pre-queue opening: `open-pre-queue.lua` shuffles every pre-queued user
- * (Fisher–Yates) and hands out their tickets in ONE script, so Redis serves nothing else while it
- * runs. For each pre-queue size it fills a sale's pre-queue, then opens it while a probe
- * connection PINGs in a loop, and prints:
- *
- * - the script's own run time as Redis measured it (SLOWLOG: the time Redis was blocked);
- * - the opening call's round trip seen by the client;
- * - the longest PING round trip during the opening (what every other client of that Redis felt).
- *
- *   pnpm --filter @seatrush/redis-adapter bench:pre-queue
- *   BENCH_PREQUEUE=10000,100000,200000 BENCH_RUNS=5 pnpm --filter @seatrush/redis-adapter bench:pre-queue
- *
- * Runs on a private `redis-server` it starts (blocking a shared Redis for a second would stall
- * everybody else's work, and SLOWLOG must be ours to reset); `BENCH_REDIS_URL` points it at
- * another server instead (its SLOWLOG is then reset). Prints figures; asserts nothing.
- */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisWaitingRoomStore } from '../src/index';
-import { startRedis } from '../test/redis-process';
-import { cleanup, runBenchmark } from './support';
+import { cleanup, onBenchServer, runBenchmark } from './support';
 
 const sizes = (process.env.BENCH_PREQUEUE ?? '10000,100000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -108,38 +89,33 @@ function summary(values: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const own = process.env.BENCH_REDIS_URL ? undefined : await startRedis();
-  const url = process.env.BENCH_REDIS_URL ?? own!.url;
-  const keyPrefix = `bench_${randomBytes(3).toString('hex')}:`;
-  const connections = Array.from({ length: connectionsCount }, () => new Redis(url));
-  const admin = connections[0]!;
-  const probeClient = new Redis(url);
-  try {
-    // log every command, so the script's own time is in the SLOWLOG
-    await admin.config('SET', 'slowlog-log-slower-than', '0');
-    await admin.config('SET', 'slowlog-max-len', '1024');
-    const version = ((await admin.info('server')).match(/redis_version:(\S+)/) ?? [])[1];
-    console.log(
-      `SeatRush pre-queue opening (open-pre-queue.lua) on Redis ${version} at ${url}${own ? ' (private server)' : ''}, ${runs} runs per size`,
-    );
-    const stores = connections.map((redis) => new RedisWaitingRoomStore(redis, { keyPrefix }));
-    for (const size of sizes) {
-      const results: Run[] = [];
-      for (let run = 0; run < runs; run += 1) {
-        results.push(await once(admin, stores, probeClient, size, run));
-        await cleanup(admin, keyPrefix);
-      }
+  await onBenchServer(connectionsCount, async ({ url, own, keyPrefix, connections, admin }) => {
+    const probeClient = new Redis(url);
+    try {
+      // log every command, so the script's own time is in the SLOWLOG
+      await admin.config('SET', 'slowlog-log-slower-than', '0');
+      await admin.config('SET', 'slowlog-max-len', '1024');
+      const version = ((await admin.info('server')).match(/redis_version:(\S+)/) ?? [])[1];
       console.log(
-        `${String(size).padStart(7)} pre-queued: Redis blocked (script) ${summary(results.map((r) => r.scriptMs))}` +
-          ` | call ${summary(results.map((r) => r.callMs))}` +
-          ` | longest PING meanwhile ${summary(results.map((r) => r.maxPingMs))}`,
+        `SeatRush pre-queue opening (open-pre-queue.lua) on Redis ${version} at ${url}${own ? ' (private server)' : ''}, ${runs} runs per size`,
       );
+      const stores = connections.map((redis) => new RedisWaitingRoomStore(redis, { keyPrefix }));
+      for (const size of sizes) {
+        const results: Run[] = [];
+        for (let run = 0; run < runs; run += 1) {
+          results.push(await once(admin, stores, probeClient, size, run));
+          await cleanup(admin, keyPrefix);
+        }
+        console.log(
+          `${String(size).padStart(7)} pre-queued: Redis blocked (script) ${summary(results.map((r) => r.scriptMs))}` +
+            ` | call ${summary(results.map((r) => r.callMs))}` +
+            ` | longest PING meanwhile ${summary(results.map((r) => r.maxPingMs))}`,
+        );
+      }
+    } finally {
+      await probeClient.quit();
     }
-  } finally {
-    await cleanup(admin, keyPrefix).catch(() => undefined);
-    await Promise.all([...connections, probeClient].map((c) => c.quit()));
-    await own?.destroy();
-  }
+  });
 }
 
 runBenchmark(main);

@@ -19,15 +19,15 @@
  * and slowlog settings). Prints figures; asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { type EventPublisher, type SaleDefinitionInput, systemClock } from '@seatrush/core';
+import { systemClock } from '@seatrush/core';
 import { MemoryAlertSink } from '@seatrush/core/memory';
 import { Reservations } from '@seatrush/core/services';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
-import { startRedis } from '../test/redis-process';
-import { randomReserveArgs, runBenchmark } from './support';
+import { generalSale } from '../test/snapshots';
+import { benchServer, nullPublisher, oneEachDefinition, randomReserveArgs, runBenchmark } from './support';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const pairs = Number(process.env.BENCH_PAIRS ?? 3);
@@ -38,30 +38,8 @@ const benchmarkClients = 50;
 const STOCK = 10_000_000;
 const AUTO: RedisOptions = { enableAutoPipelining: true };
 
-const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
-
-function saleDefinition(id: string): SaleDefinitionInput {
-  return {
-    id,
-    name: id,
-    inventory: { kind: 'general', capacity: STOCK, tier: 'std' },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-    opensAt: 0,
-    admission: { usersPerInterval: 100, maxActive: 1_000 },
-    limits: { ticketsPerUser: 1 },
-  };
-}
-
 async function loadSale(redis: Redis, saleId: string): Promise<void> {
-  await new RedisInventoryStore(redis).load({
-    saleId,
-    initialStock: STOCK,
-    available: STOCK,
-    seatIds: [],
-    confirmedSeatIds: [],
-    ticketsPerUser: 1,
-    confirmedPerUser: {},
-  });
+  await new RedisInventoryStore(redis).load(generalSale(saleId, STOCK, 1));
 }
 
 /** One reserve of caller `i`, answering whether it held. */
@@ -71,7 +49,7 @@ type ReserveOne = (i: number) => Promise<boolean>;
 function throughRuntime(saleId: string, round: number) {
   return (redis: Redis): ReserveOne => {
     const service = new Reservations({
-      sale: saleDefinition(saleId),
+      sale: oneEachDefinition(saleId, STOCK),
       inventory: new RedisInventoryStore(redis),
       publisher: nullPublisher,
       clock: systemClock,
@@ -176,8 +154,8 @@ async function evalshaUsecPerCall(admin: Redis): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const own = process.env.BENCH_REDIS_URL ? undefined : await startRedis();
-  const url = process.env.BENCH_REDIS_URL ?? own!.url;
+  const server = await benchServer();
+  const { url, own } = server;
   const admin = new Redis(url);
   try {
     await admin.flushall();
@@ -301,7 +279,7 @@ async function main(): Promise<void> {
   } finally {
     if (own) await admin.flushall();
     await admin.quit();
-    await own?.destroy();
+    await server.stop();
   }
 }
 

@@ -20,6 +20,7 @@ import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
 import { startRedis } from '../test/redis-process';
+import { generalSale } from '../test/snapshots';
 import { randomReserveArgs, runBenchmark } from './support';
 
 const baseline = process.env.BENCH_BASELINE ?? 'f31fd82';
@@ -79,15 +80,7 @@ async function main(): Promise<void> {
       call: (await redis.script('LOAD', `if true then return { 'HELD' } end\n${today}`)) as string,
       checks: (await redis.script('LOAD', today.replace(writes, "return { 'HELD' }"))) as string,
     };
-    await new RedisInventoryStore(redis).load({
-      saleId,
-      initialStock: 10_000_000,
-      available: 10_000_000,
-      seatIds: [],
-      confirmedSeatIds: [],
-      ticketsPerUser: 1,
-      confirmedPerUser: {},
-    });
+    await new RedisInventoryStore(redis).load(generalSale(saleId, 10_000_000, 1));
     const { port } = new URL(server.url);
     const cpuSeconds = async () => {
       const info = await redis.info('cpu');

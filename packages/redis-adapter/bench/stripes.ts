@@ -33,6 +33,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { RedisStripedInventoryStore, slotOfTag } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
+import { generalSale } from '../test/snapshots';
 import { randomReserveArgs, runBenchmark } from './support';
 
 const run = promisify(execFile);
@@ -134,15 +135,7 @@ async function sdkRate(
   saleId: string,
   stripes: number,
 ): Promise<{ rate: number; cpu: number; busiestMicros: number }> {
-  await new RedisStripedInventoryStore(admin, { keyPrefix, stripes }).load({
-    saleId,
-    initialStock: STOCK,
-    available: STOCK,
-    seatIds: [],
-    confirmedSeatIds: [],
-    ticketsPerUser: 1,
-    confirmedPerUser: {},
-  });
+  await new RedisStripedInventoryStore(admin, { keyPrefix, stripes }).load(generalSale(saleId, STOCK, 1));
   const share = Math.ceil(requests / threads);
   const workers = Array.from({ length: threads }, (_, t) => {
     const job: ClientJob = {
@@ -299,16 +292,7 @@ async function main(): Promise<void> {
       const single = sdk[1]!;
       // the servers: the same two layouts, loaded by the store, driven by redis-benchmark
       const store = new RedisStripedInventoryStore(admin, { keyPrefix, stripes: STRIPES });
-      const snapshot = (saleId: string) => ({
-        saleId,
-        initialStock: STOCK,
-        available: STOCK,
-        seatIds: [],
-        confirmedSeatIds: [],
-        ticketsPerUser: 1,
-        confirmedPerUser: {},
-      });
-      await store.load(snapshot(`ceiling${round}`));
+      await store.load(generalSale(`ceiling${round}`, STOCK, 1));
       const tags = (await store.stripeCounts(`ceiling${round}`)).map((s) => s.tag);
       const serverOrder = round % 2 === 0 ? ['striped', 'single'] : ['single', 'striped'];
       const servers: Record<string, number> = {};

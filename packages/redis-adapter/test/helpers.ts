@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { type RedisProcess, startRedis } from './redis-process';
 
+export { generalSale, seatedSale } from './snapshots';
+
 /** Opens `count` independent connections; `closeAll` quits them. */
 export function connections(url: string, count: number): { clients: Redis[]; closeAll: () => Promise<void> } {
   const clients = Array.from({ length: count }, () => new Redis(url, { maxRetriesPerRequest: 3 }));
@@ -16,33 +18,6 @@ export function connections(url: string, count: number): { clients: Redis[]; clo
 
 /** A key prefix of its own for one test. */
 export const isolatedPrefix = () => `${uniqueName('ra')}:`;
-
-/** A general-admission snapshot. */
-export function generalSale(saleId: string, units: number, ticketsPerUser = 4) {
-  return {
-    saleId,
-    initialStock: units,
-    available: units,
-    seatIds: [],
-    confirmedSeatIds: [],
-    ticketsPerUser,
-    confirmedPerUser: {},
-  };
-}
-
-/** An assigned-seating snapshot with seats `s1` … `s<n>`. */
-export function seatedSale(saleId: string, seats: number, ticketsPerUser = 4) {
-  const seatIds = Array.from({ length: seats }, (_, i) => `s${i + 1}`);
-  return {
-    saleId,
-    initialStock: seats,
-    available: seats,
-    seatIds,
-    confirmedSeatIds: [],
-    ticketsPerUser,
-    confirmedPerUser: {},
-  };
-}
 
 /** Every key under `prefix` (SCAN, never KEYS). */
 export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
