@@ -10,7 +10,7 @@ import type { PaymentGateway } from '../ports/payment-gateway';
 import type { ReservationRepository, ReservationRow } from '../ports/reservation-repository';
 import { keepConfirmedInStore, notWarm } from './confirmed-in-store';
 import { describeError } from './describe-error';
-import { compensateFailed, publishConfirmed } from './settlement';
+import { compensateFailed, publishConfirmed, requestedRow } from './settlement';
 
 /** Options of {@link ReservationProcessor}. */
 export interface ReservationProcessorOptions {
@@ -106,7 +106,7 @@ export class ReservationProcessor implements EventHandler {
   async handle(event: DomainEvent): Promise<void> {
     const { checkout } = this.options;
     if (event.type === 'ReservationRequested') {
-      await this.options.repository.insertMany([this.rowOf(event)]);
+      await this.options.repository.insertMany([requestedRow(event, this.options.clock.now())]);
       await (checkout ? this.awaitBuyer(event, checkout) : this.settle(event));
       return;
     }
@@ -141,7 +141,9 @@ export class ReservationProcessor implements EventHandler {
       : [];
     if (requested.length === 0 && ended.length === 0) return { settled: 0, failed: [] };
     if (requested.length > 0) {
-      await this.options.repository.insertMany(requested.map((event) => this.rowOf(event)));
+      await this.options.repository.insertMany(
+        requested.map((event) => requestedRow(event, this.options.clock.now())),
+      );
     }
     const { checkout } = this.options;
     const failed: BatchReport['failed'] = [];
@@ -511,28 +513,10 @@ export class ReservationProcessor implements EventHandler {
   }
 
   private async ensureRow(event: RequestedEvent): Promise<ReservationRow> {
-    await this.options.repository.insertMany([this.rowOf(event)]);
+    await this.options.repository.insertMany([requestedRow(event, this.options.clock.now())]);
     const row = await this.options.repository.get(event.payload.reservationId);
     if (!row) throw new InfrastructureError(`reservation ${event.payload.reservationId} could not be stored`);
     return row;
-  }
-
-  private rowOf(event: RequestedEvent): ReservationRow {
-    const { payload } = event;
-    return {
-      reservationId: payload.reservationId,
-      saleId: event.saleId,
-      userId: payload.userId,
-      idempotencyKey: payload.idempotencyKey,
-      quantity: payload.quantity,
-      seatIds: payload.seatIds,
-      amountCents: payload.amountCents,
-      status: 'REQUESTED',
-      paymentId: null,
-      failureReason: null,
-      createdAt: event.occurredAt,
-      updatedAt: this.options.clock.now(),
-    };
   }
 
   /** The auto-pay gateway; the constructor made sure that one exists in the auto-pay mode. */

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../events/events';
+import type { DomainEvent, EventOf } from '../events/events';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { InventoryStore } from '../ports/inventory-store';
@@ -57,4 +57,23 @@ export async function publishConfirmed(
     reservationConfirmed(row, paymentId, row.amountCents, now),
     holdStockChanged(row, 'CONFIRMED', now, reservationEventId(row.reservationId, 'stock-confirmed')),
   ]);
+}
+
+/** The row the worker records for a hold's `ReservationRequested`: REQUESTED, written at `now`. */
+export function requestedRow(event: EventOf<'ReservationRequested'>, now: number): ReservationRow {
+  const { payload } = event;
+  return {
+    reservationId: payload.reservationId,
+    saleId: event.saleId,
+    userId: payload.userId,
+    idempotencyKey: payload.idempotencyKey,
+    quantity: payload.quantity,
+    seatIds: payload.seatIds,
+    amountCents: payload.amountCents,
+    status: 'REQUESTED',
+    paymentId: null,
+    failureReason: null,
+    createdAt: event.occurredAt,
+    updatedAt: now,
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReservationRepository } from '../../src/ports/reservation-repository';
 import { Reservations } from '../../src/reservation/reservations';
+import { requestedRow } from '../../src/reservation/settlement';
 import { RebuildService } from '../../src/stock/rebuild';
 import { generalSale } from '../services/fixtures';
 import { servicesFor, wipeableStore, withOverrides } from '../services/harness';
@@ -39,23 +40,7 @@ async function sale(repository?: (real: ReservationRepository) => ReservationRep
   /** What the worker writes when it meets the hold's event: the row, REQUESTED. */
   const recordRow = async (reservationId: string) => {
     const event = s.requested(reservationId);
-    const { payload } = event;
-    await s.repository.insertMany([
-      {
-        reservationId,
-        saleId: event.saleId,
-        userId: payload.userId,
-        idempotencyKey: payload.idempotencyKey,
-        quantity: payload.quantity,
-        seatIds: payload.seatIds,
-        amountCents: payload.amountCents,
-        status: 'REQUESTED',
-        paymentId: null,
-        failureReason: null,
-        createdAt: event.occurredAt,
-        updatedAt: event.occurredAt,
-      },
-    ]);
+    await s.repository.insertMany([requestedRow(event, event.occurredAt)]);
   };
   return { ...s, store, wipe, reservations, processor, rebuild, hold, recordRow };
 }
