@@ -1,3 +1,6 @@
+import type { Clock } from '@seatrush/core';
+import { AdmissionTokens, WaitingRoom } from '@seatrush/core/services';
+import type { RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
@@ -18,6 +21,41 @@ export function connections(url: string, count: number): { clients: Redis[]; clo
 
 /** A key prefix of its own for one test. */
 export const isolatedPrefix = () => `${uniqueName('ra')}:`;
+
+/**
+ * Core's waiting room over `store` for a general sale of 10 (`id`, named `name`), admitting
+ * `usersPerInterval` a second up to `maxActive` for `sessionMs` (30 s heartbeat timeout), its
+ * tokens signed with `secret`.
+ */
+export function waitingRoomOver(
+  store: RedisWaitingRoomStore,
+  clock: Clock,
+  sale: {
+    id: string;
+    name: string;
+    secret: string;
+    usersPerInterval: number;
+    maxActive: number;
+    sessionMs: number;
+  },
+): WaitingRoom {
+  const { id, name, secret, usersPerInterval, maxActive, sessionMs } = sale;
+  return new WaitingRoom({
+    sale: {
+      id,
+      name,
+      inventory: { kind: 'general', capacity: 10, tier: 'std' },
+      tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
+      opensAt: 0,
+      holdMs: 60_000,
+      admission: { usersPerInterval, intervalMs: 1_000, maxActive, sessionMs, heartbeatTimeoutMs: 30_000 },
+      limits: { ticketsPerUser: 4 },
+    },
+    store,
+    tokens: new AdmissionTokens({ secret }),
+    clock,
+  });
+}
 
 /** Every key under `prefix` (SCAN, never KEYS). */
 export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {

@@ -1,9 +1,8 @@
-import { AdmissionTokens, WaitingRoom } from '@seatrush/core/services';
 import { ManualClock } from '@seatrush/core/testing';
 import { RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedPrefix } from './helpers';
+import { isolatedPrefix, waitingRoomOver } from './helpers';
 
 const SECRET = 'readmit-secret-0123456789-abcdefghijklmnop';
 const SESSION_MS = 600_000;
@@ -11,27 +10,8 @@ const redis = new Redis(inject('services').redisUrl);
 afterAll(async () => void (await redis.quit()));
 
 function room(store: RedisWaitingRoomStore, clock: ManualClock, maxActive: number) {
-  return new WaitingRoom({
-    sale: {
-      id: 'readmit',
-      name: 'Re-admission',
-      inventory: { kind: 'general', capacity: 10, tier: 'std' },
-      tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-      opensAt: 0,
-      holdMs: 60_000,
-      admission: {
-        usersPerInterval: 3,
-        intervalMs: 1_000,
-        maxActive,
-        sessionMs: SESSION_MS,
-        heartbeatTimeoutMs: 30_000,
-      },
-      limits: { ticketsPerUser: 4 },
-    },
-    store,
-    tokens: new AdmissionTokens({ secret: SECRET }),
-    clock,
-  });
+  const sale = { id: 'readmit', name: 'Re-admission', secret: SECRET, usersPerInterval: 3, maxActive };
+  return waitingRoomOver(store, clock, { ...sale, sessionMs: SESSION_MS });
 }
 
 describe('RedisWaitingRoomStore.readmit (a wiped room)', () => {

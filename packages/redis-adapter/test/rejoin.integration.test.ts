@@ -1,9 +1,8 @@
-import { AdmissionTokens, WaitingRoom } from '@seatrush/core/services';
 import { ManualClock } from '@seatrush/core/testing';
 import { RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { isolatedPrefix } from './helpers';
+import { isolatedPrefix, waitingRoomOver } from './helpers';
 
 // Issue 20: waiting buyers keep their place after the room's keys are lost. A join carrying the
 // buyer's signed queue pass puts them back at their ticket (rejoin.lua, one script), the room's
@@ -15,27 +14,8 @@ const redis = new Redis(inject('services').redisUrl);
 afterAll(async () => void (await redis.quit()));
 
 function room(store: RedisWaitingRoomStore, clock: ManualClock) {
-  return new WaitingRoom({
-    sale: {
-      id: 'rejoin',
-      name: 'Rejoin',
-      inventory: { kind: 'general', capacity: 10, tier: 'std' },
-      tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-      opensAt: 0,
-      holdMs: 60_000,
-      admission: {
-        usersPerInterval: 20,
-        intervalMs: 1_000,
-        maxActive: 10_000,
-        sessionMs: 600_000,
-        heartbeatTimeoutMs: 30_000,
-      },
-      limits: { ticketsPerUser: 4 },
-    },
-    store,
-    tokens: new AdmissionTokens({ secret: SECRET }),
-    clock,
-  });
+  const sale = { id: 'rejoin', name: 'Rejoin', secret: SECRET, usersPerInterval: 20, maxActive: 10_000 };
+  return waitingRoomOver(store, clock, { ...sale, sessionMs: 600_000 });
 }
 
 async function deleteUnder(prefix: string): Promise<number> {
