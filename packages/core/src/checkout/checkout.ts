@@ -331,7 +331,11 @@ export class Checkout {
       // looks again, where a FAILED one would tell it nothing of a payment
       await this.#closePaymentOfEnded(row, true);
     }
-    await this.#fail(row, reason);
+    if (!(await this.#fail(row, reason, true))) {
+      // a begin moved it to PAYMENT_PENDING since it was read: its payment, recorded or not, is
+      // looked for afresh (only once: REQUESTED → PAYMENT_PENDING is the one move a begin makes)
+      return this.holdEnded(saleId, reservationId, reason);
+    }
     // a payment `begin` recorded after the read above (it looks again after recording one)
     const ended = await this.#o.repository.get(reservationId);
     if (ended?.status === 'FAILED' || ended?.status === 'COMPENSATED') {
@@ -588,15 +592,17 @@ export class Checkout {
   /**
    * Fails a reservation in the order of its state machine: FAILED with its notification (one
    * atomic step), the units back (idempotent), COMPENSATED, then ReservationFailed. Replayable.
+   * With `asRead`, only from the status read: false, and nothing done, when a begin has moved the
+   * reservation from REQUESTED to PAYMENT_PENDING since (its payment is the caller's to look for).
    */
-  async #fail(row: ReservationRow, reason: CheckoutFailureReason): Promise<void> {
+  async #fail(row: ReservationRow, reason: CheckoutFailureReason, asRead = false): Promise<boolean> {
     const { repository, store, clock } = this.#o;
     let recordedReason: string = reason;
     if (row.status === 'REQUESTED' || row.status === 'PAYMENT_PENDING') {
       const now = clock.now();
       const moved = await store.settle({
         reservationId: row.reservationId,
-        from: ['REQUESTED', 'PAYMENT_PENDING'],
+        from: asRead ? [row.status] : ['REQUESTED', 'PAYMENT_PENDING'],
         to: 'FAILED',
         failureReason: reason,
         now,
@@ -604,7 +610,8 @@ export class Checkout {
       });
       if (!moved) {
         const current = await repository.get(row.reservationId);
-        if (current?.status === 'CONFIRMED') return; // confirmed meanwhile: the payment won
+        if (current?.status === 'CONFIRMED') return true; // confirmed meanwhile: the payment won
+        if (asRead && current?.status === 'PAYMENT_PENDING' && row.status === 'REQUESTED') return false;
         if (current?.status !== 'FAILED' && current?.status !== 'COMPENSATED') {
           throw new InfrastructureError(
             `reservation ${row.reservationId} became ${current?.status ?? 'absent'} while it was being failed`,
@@ -613,11 +620,12 @@ export class Checkout {
         recordedReason = current.failureReason ?? reason;
       }
     } else if (row.status === 'CONFIRMED') {
-      return;
+      return true;
     } else {
       recordedReason = row.failureReason ?? reason;
     }
     await compensateFailed(this.#o, row, recordedReason, true);
+    return true;
   }
 
   /** The buyer's own live hold and its row (written from the hold when the worker has not yet). */

@@ -349,6 +349,45 @@ describe('Checkout: compensation', () => {
     expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
   });
 
+  // read in the code after seed 6451: the hold's end read the reservation REQUESTED with no payment;
+  // a begin then moved it to PAYMENT_PENDING and made a payment, the hold's end failed it, and the
+  // begin recorded its payment only after the hold's end had looked again: the begin's own void
+  // was all that was left, and its process stopped before it
+  it('voids a payment begun after the hold’s end read the reservation, though the begin never closes it', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const payment = h.store.payment.bind(h.store);
+    const recordPayment = h.store.recordPayment.bind(h.store);
+    let recordNow!: () => void;
+    const recording = new Promise<void>((resolve) => {
+      recordNow = resolve;
+    });
+    let atRecord!: () => void;
+    const reachedRecord = new Promise<void>((resolve) => {
+      atRecord = resolve;
+    });
+    h.store.recordPayment = async (record) => {
+      atRecord();
+      await recording;
+      await recordPayment(record);
+      throw new Error('the process stopped');
+    };
+    let begun: Promise<unknown> | undefined;
+    // the hold's end reads no payment; the begin moves the reservation and makes its payment
+    h.store.payment = async (id) => {
+      h.store.payment = payment;
+      const found = await payment(id);
+      begun = h.checkout.begin(request);
+      await reachedRecord;
+      return found;
+    };
+    expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
+    recordNow();
+    await expect(begun).rejects.toThrow('the process stopped');
+    expect(h.provider.payments()).toEqual([expect.objectContaining({ status: 'CANCELED' })]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
+  });
+
   it('voids a payment recorded while the hold ended: holdEnded looks again after failing the reservation', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');
