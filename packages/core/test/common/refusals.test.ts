@@ -24,34 +24,26 @@ type CodeOf<T> = T extends { ok: false; code: infer C } ? C : never;
  * fails the typecheck when a member is missing or unknown, so a new refusal must be listed here,
  * and the test then checks it belongs to the one vocabulary (it has an HTTP status).
  */
+/** What a reserve and a group reserve both refuse with. */
+const RESERVE_REFUSALS = {
+  NOT_ADMITTED: true,
+  SOLD_OUT: true,
+  SEAT_TAKEN: true,
+  UNKNOWN_SEAT: true,
+  WRONG_SELECTION: true,
+  LIMIT_EXCEEDED: true,
+  IDEMPOTENCY_KEY_REUSED: true,
+  SALE_NOT_WARM: true,
+  PIPELINE_STALLED: true,
+  SALE_NOT_OPEN: true,
+} as const;
+
 const SERVICE_REFUSALS = {
-  reserve: {
-    NOT_ADMITTED: true,
-    SOLD_OUT: true,
-    SEAT_TAKEN: true,
-    UNKNOWN_SEAT: true,
-    WRONG_SELECTION: true,
-    LIMIT_EXCEEDED: true,
-    IDEMPOTENCY_KEY_REUSED: true,
-    SALE_NOT_WARM: true,
-    PIPELINE_STALLED: true,
-    BUSY: true,
-    SALE_NOT_OPEN: true,
-  } satisfies Record<ReserveFailureCode, true>,
-  reserveGroup: {
-    NOT_ADMITTED: true,
-    SOLD_OUT: true,
-    SEAT_TAKEN: true,
-    UNKNOWN_SEAT: true,
-    WRONG_SELECTION: true,
-    LIMIT_EXCEEDED: true,
-    IDEMPOTENCY_KEY_REUSED: true,
-    SALE_NOT_WARM: true,
-    PIPELINE_STALLED: true,
-    NO_ADJACENT_SEATS: true,
-    SALE_NOT_OPEN: true,
-    UNKNOWN_SECTION: true,
-  } satisfies Record<Exclude<CodeOf<GroupReserveResult>, 'OUTCOME_UNKNOWN'>, true>,
+  reserve: { ...RESERVE_REFUSALS, BUSY: true } satisfies Record<ReserveFailureCode, true>,
+  reserveGroup: { ...RESERVE_REFUSALS, NO_ADJACENT_SEATS: true, UNKNOWN_SECTION: true } satisfies Record<
+    Exclude<CodeOf<GroupReserveResult>, 'OUTCOME_UNKNOWN'>,
+    true
+  >,
   holdChange: {
     SALE_NOT_WARM: true,
     NOT_FOUND: true,
