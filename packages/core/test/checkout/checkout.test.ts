@@ -5,6 +5,18 @@ import { SIMULATOR_CARDS } from '../../src/memory/payment-simulator';
 import { ReservationProcessor } from '../../src/reservation/processor';
 import { checkoutHarness, HOLD_MS, SALE_ID } from './harness';
 
+type Harness = Awaited<ReturnType<typeof checkoutHarness>>;
+
+/** `begin` whose payment the provider makes but whose record the database loses (it throws). */
+async function beginLosingTheRecord(h: Harness, request: Parameters<Harness['checkout']['begin']>[0]) {
+  const recordPayment = h.store.recordPayment.bind(h.store);
+  h.store.recordPayment = async () => {
+    throw new Error('database down');
+  };
+  await expect(h.checkout.begin(request)).rejects.toThrow('database down');
+  h.store.recordPayment = recordPayment;
+}
+
 describe('Checkout: begin', () => {
   it('creates one payment at the price-list amount, moves the reservation to PAYMENT_PENDING and extends the hold', async () => {
     const h = await checkoutHarness({ checkout: { paymentWindowMs: 120_000 } });
@@ -279,12 +291,7 @@ describe('Checkout: compensation', () => {
   it('voids a payment the provider made whose record was lost, when the reservation ends', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');
-    const recordPayment = h.store.recordPayment.bind(h.store);
-    h.store.recordPayment = async () => {
-      throw new Error('database down');
-    };
-    await expect(h.checkout.begin(request)).rejects.toThrow('database down');
-    h.store.recordPayment = recordPayment;
+    await beginLosingTheRecord(h, request);
     // the buyer never comes back; the payment exists at the provider, unrecorded
     expect(h.provider.payments()).toHaveLength(1);
     expect(await h.store.payment(reservationId)).toBeNull();
@@ -305,12 +312,7 @@ describe('Checkout: compensation', () => {
   it('voids a payment whose record was lost even when the first void finds the provider unreachable', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');
-    const recordPayment = h.store.recordPayment.bind(h.store);
-    h.store.recordPayment = async () => {
-      throw new Error('database down');
-    };
-    await expect(h.checkout.begin(request)).rejects.toThrow('database down');
-    h.store.recordPayment = recordPayment;
+    await beginLosingTheRecord(h, request);
     h.clock.advance(HOLD_MS + 1);
     const cancelPayment = h.provider.cancelPayment.bind(h.provider);
     h.provider.cancelPayment = async () => {
