@@ -18,8 +18,8 @@ import { Redis } from 'ioredis';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
+import { generalSale } from '../test/inventory-data';
 import { startRedis } from '../test/redis-process';
-import { generalSale } from '../test/snapshots';
 import { cleanup, nullPublisher, oneEachDefinition, randomReserveArgs, runBenchmark } from './support';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

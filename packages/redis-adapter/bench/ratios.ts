@@ -26,7 +26,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
-import { generalSale } from '../test/snapshots';
+import { generalSale } from '../test/inventory-data';
 import { benchServer, nullPublisher, oneEachDefinition, randomReserveArgs, runBenchmark } from './support';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 20_000);

@@ -19,8 +19,8 @@ import { Redis } from 'ioredis';
 import { RedisInventoryStore } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
+import { generalSale } from '../test/inventory-data';
 import { startRedis } from '../test/redis-process';
-import { generalSale } from '../test/snapshots';
 import { randomReserveArgs, runBenchmark } from './support';
 
 const baseline = process.env.BENCH_BASELINE ?? 'f31fd82';

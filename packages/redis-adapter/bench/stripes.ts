@@ -33,7 +33,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { RedisStripedInventoryStore, slotOfTag } from '../src/index';
 import { KeySpace } from '../src/keys';
 import { luaSources } from '../src/scripts';
-import { generalSale } from '../test/snapshots';
+import { buyerRequest, generalSale } from '../test/inventory-data';
 import { randomReserveArgs, runBenchmark } from './support';
 
 const run = promisify(execFile);
@@ -103,16 +103,9 @@ async function clientThread(job: ClientJob): Promise<void> {
         const store = stores[caller % stores.length]!;
         while (next < job.count) {
           const i = job.from + next++;
-          const outcome = await store.reserve({
-            saleId: job.saleId,
-            userId: `u${i}`,
-            reservationId: `r${i}`,
-            idempotencyKey: `k${i}`,
-            selection: { kind: 'quantity', quantity: 1 },
-            holdMs: 600_000,
-            requireAdmission: false,
-            now: Date.now(),
-          });
+          const outcome = await store.reserve(
+            buyerRequest(job.saleId, i, { holdMs: 600_000, now: Date.now() }),
+          );
           if (outcome.ok) held += 1;
         }
       }),

@@ -3,6 +3,7 @@ import { KeySpace, RedisInventoryStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { generalSale, isolatedPrefix, keysUnder } from './helpers';
+import { buyerRequest } from './inventory-data';
 import { startRedis } from './redis-process';
 
 /** Clients that fail at once when the server is gone, so a crash is not papered over by retries. */
@@ -30,16 +31,13 @@ describe('durability: SIGKILL in the middle of a spike (appendonly yes, appendfs
       const acknowledged: HoldRecord[] = [];
       let killing: Promise<void> | undefined;
       const requests = Array.from({ length: 3_000 }, (_, i) =>
-        stores[i % stores.length]!.reserve({
-          saleId: 'crash',
-          userId: `u${i}`,
-          reservationId: `r${i}`,
-          idempotencyKey: `k${i}`,
-          selection: { kind: 'quantity', quantity: 1 + (i % 2) },
-          holdMs: 600_000,
-          requireAdmission: false,
-          now: 1_000,
-        }).then(
+        stores[i % stores.length]!.reserve(
+          buyerRequest('crash', i, {
+            holdMs: 600_000,
+            now: 1_000,
+            selection: { kind: 'quantity', quantity: 1 + (i % 2) },
+          }),
+        ).then(
           (outcome: ReserveOutcome) => {
             if (outcome.ok) acknowledged.push(outcome.hold);
             // crash once some holds are acknowledged and many requests are still in flight

@@ -3,6 +3,7 @@ import { HoldExpiryListener, RedisInventoryStore } from '@seatrush/redis-adapter
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generalSale, isolatedPrefix } from './helpers';
+import { buyerRequest } from './inventory-data';
 import { type RedisProcess, startRedis } from './redis-process';
 
 let server: RedisProcess;
@@ -23,16 +24,7 @@ async function until(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise
 }
 
 const reserve = (store: RedisInventoryStore, i: number, holdMs: number) =>
-  store.reserve({
-    saleId: 'timed',
-    userId: `u${i}`,
-    reservationId: `r${i}`,
-    idempotencyKey: `k${i}`,
-    selection: { kind: 'quantity', quantity: 1 },
-    holdMs,
-    requireAdmission: false,
-    now: Date.now(),
-  });
+  store.reserve(buyerRequest('timed', i, { holdMs, now: Date.now() }));
 
 describe('hold expiry: keyspace notifications make it prompt, the sweeper makes it certain', () => {
   it('expires a hold when Redis expires its timer, without any sweeper', async () => {

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { type RedisProcess, startRedis } from './redis-process';
 
-export { generalSale, seatedSale } from './snapshots';
+export { generalSale, seatedSale } from './inventory-data';
 
 /** Opens `count` independent connections; `closeAll` quits them. */
 export function connections(url: string, count: number): { clients: Redis[]; closeAll: () => Promise<void> } {

@@ -4,6 +4,7 @@ import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { describeHotPathStores, redisCluster } from './deployments';
 import { generalSale, isolatedPrefix, seatedSale } from './helpers';
+import { buyerRequest } from './inventory-data';
 
 const nodes = () => clusterAddressesFromEnv().redisClusterNodes;
 const cluster = () => new Cluster(nodes(), { scaleReads: 'master' });
@@ -36,16 +37,9 @@ describe('the hot path on a 3-master Redis Cluster', () => {
             s % 2
               ? { kind: 'seats' as const, seatIds: [`s${(Math.floor(i / sales.length) % 40) + 1}`] }
               : { kind: 'quantity' as const, quantity: 1 };
-          return stores[i % stores.length]!.reserve({
-            saleId: sales[s]!,
-            userId: `u${i}`,
-            reservationId: `r${i}`,
-            idempotencyKey: `k${i}`,
-            selection,
-            holdMs: 60_000,
-            requireAdmission: false,
-            now: 1_000,
-          });
+          return stores[i % stores.length]!.reserve(
+            buyerRequest(sales[s]!, i, { holdMs: 60_000, now: 1_000, selection }),
+          );
         }),
       );
       for (const [s, saleId] of sales.entries()) {

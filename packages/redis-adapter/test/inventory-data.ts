@@ -1,5 +1,6 @@
-// Inventory snapshots for the tests and the benchmarks (plain data: the benchmarks bundle this file
-// as a Node script, so it imports nothing).
+// Inventory snapshots and reserve requests for the tests and the benchmarks: plain data (the
+// benchmarks bundle this file into Node scripts, so it imports types only).
+import type { ReserveRequest, Selection } from '@seatrush/core';
 
 /** A general-admission snapshot. */
 export function generalSale(saleId: string, units: number, ticketsPerUser = 4) {
@@ -25,5 +26,26 @@ export function seatedSale(saleId: string, seats: number, ticketsPerUser = 4) {
     confirmedSeatIds: [],
     ticketsPerUser,
     confirmedPerUser: {},
+  };
+}
+
+/**
+ * Buyer `i`'s reserve of `saleId` (user `u<i>`, reservation `r<i>`, key `k<i>`): one unit unless
+ * `selection` says otherwise, no admission asked.
+ */
+export function buyerRequest(
+  saleId: string,
+  i: number,
+  at: { holdMs: number; now: number; selection?: Selection },
+): ReserveRequest {
+  return {
+    saleId,
+    userId: `u${i}`,
+    reservationId: `r${i}`,
+    idempotencyKey: `k${i}`,
+    selection: at.selection ?? { kind: 'quantity', quantity: 1 },
+    holdMs: at.holdMs,
+    requireAdmission: false,
+    now: at.now,
   };
 }

@@ -13,6 +13,7 @@ import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { luaSources } from '../src/scripts';
 import { generalSale, isolatedPrefix } from './helpers';
+import { buyerRequest } from './inventory-data';
 
 const cluster = () => new Cluster(clusterAddressesFromEnv().redisClusterNodes, { scaleReads: 'master' });
 
@@ -105,16 +106,7 @@ describe('striped stock on a 3-master Redis Cluster', () => {
       const outcomes = await Promise.all(
         [...sales, 'pipelined-single'].flatMap((saleId) =>
           Array.from({ length: 300 }, (_, i) =>
-            store.reserve({
-              saleId,
-              userId: `u${i}`,
-              reservationId: `r${i}`,
-              idempotencyKey: `k${i}`,
-              selection: { kind: 'quantity', quantity: 1 },
-              holdMs: 60_000,
-              requireAdmission: false,
-              now: 1_000,
-            }),
+            store.reserve(buyerRequest(saleId, i, { holdMs: 60_000, now: 1_000 })),
           ),
         ),
       );
@@ -255,16 +247,7 @@ describe('striped stock on a 3-master Redis Cluster', () => {
       // a repair while 60 reserves run: confirmed becomes the truth, every hold made is kept
       const reserves = Promise.all(
         Array.from({ length: 60 }, (_, i) =>
-          store.reserve({
-            saleId: 'cut',
-            userId: `u${i}`,
-            reservationId: `r${i}`,
-            idempotencyKey: `k${i}`,
-            selection: { kind: 'quantity', quantity: 1 },
-            holdMs: 60_000,
-            requireAdmission: false,
-            now: 1_000,
-          }),
+          store.reserve(buyerRequest('cut', i, { holdMs: 60_000, now: 1_000 })),
         ),
       );
       const repaired = await store.repair({
