@@ -419,20 +419,22 @@ export class KafkaEventConsumer implements EventConsumer {
     };
     // Without handleBatch (or with batchSize 1) each message is handled alone, strictly in order.
     const chunkSize = running.handler.handleBatch ? (this.options.batchSize ?? 50) : 1;
+    const expected = this.topics.typeOf(batch.topic);
+    const originOf = (message: IncomingMessage): MessageOrigin => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+    });
     try {
       for (let start = 0; start < batch.messages.length; start += chunkSize) {
         await this.waitWhileOverloaded(running, live, heartbeat);
         if (!live()) break;
         const chunk = batch.messages.slice(start, start + chunkSize);
-        const origins = chunk.map((message) => ({
-          message,
-          origin: { topic: batch.topic, partition: batch.partition, offset: message.offset },
-        }));
-        if (origins.length === 1) {
-          const [only] = origins as [(typeof origins)[number]];
-          await this.handleMessage(running, only.message, only.origin, live, heartbeat);
+        if (chunk.length === 1) {
+          const only = chunk[0]!;
+          await this.handleMessage(running, only, originOf(only), live, heartbeat);
         } else {
-          await this.handleChunk(running, origins, live, heartbeat);
+          await this.handleChunk(running, chunk, expected, originOf, live, heartbeat);
         }
         // the chunk is handled (or dead-lettered) as a whole: its last offset is done
         const last = chunk[chunk.length - 1]!.offset;
@@ -455,32 +457,42 @@ export class KafkaEventConsumer implements EventConsumer {
   /**
    * Hands a chunk of one partition to `handleBatch`: unreadable messages go to the dead-letter
    * topic at once, and what the batch could not finish (or all of it, when it threw) is retried
-   * one by one with the usual backoff, its batch try counted as the first attempt.
+   * one by one with the usual backoff, its batch try counted as the first attempt. Each message
+   * is decoded once; nothing else is made per message unless it fails.
    */
   private async handleChunk(
     running: Running,
-    chunk: Array<{ message: IncomingMessage; origin: MessageOrigin }>,
+    chunk: IncomingMessage[],
+    expected: DomainEventType | undefined,
+    originOf: (message: IncomingMessage) => MessageOrigin,
     live: () => boolean,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
-    const readable: Array<{ message: IncomingMessage; origin: MessageOrigin; event: DomainEvent }> = [];
-    for (const { message, origin } of chunk) {
-      const decoded = decodeEvent(bodyOf(message), this.topics.typeOf(origin.topic));
-      if (decoded.ok) readable.push({ message, origin, event: decoded.event });
+    const events: DomainEvent[] = [];
+    const messages: IncomingMessage[] = [];
+    for (const message of chunk) {
+      const decoded = decodeEvent(bodyOf(message), expected);
+      if (decoded.ok) {
+        events.push(decoded.event);
+        messages.push(message);
+      }
       // unreadable: handleMessage sends it to the dead-letter topic at once, as for a single message
-      else await this.handleMessage(running, message, origin, live, heartbeat);
+      else await this.handleMessage(running, message, originOf(message), live, heartbeat);
     }
-    if (readable.length === 0) return;
+    if (events.length === 0) return;
     let failed: Map<string, unknown>;
     try {
-      const outcome = await running.handler.handleBatch!(readable.map((r) => r.event));
+      const outcome = await running.handler.handleBatch!(events);
+      if (outcome.failed.length === 0) return;
       failed = new Map(outcome.failed.map(({ event, error }) => [event.eventId, error]));
     } catch (error) {
-      failed = new Map(readable.map((r) => [r.event.eventId, error]));
+      failed = new Map(events.map((event) => [event.eventId, error]));
     }
-    for (const { message, origin, event } of readable) {
+    for (let i = 0; i < events.length; i += 1) {
+      const event = events[i]!;
       if (!failed.has(event.eventId)) continue;
-      await this.handleMessage(running, message, origin, live, heartbeat, {
+      const message = messages[i]!;
+      await this.handleMessage(running, message, originOf(message), live, heartbeat, {
         error: failed.get(event.eventId),
       });
     }

@@ -34,9 +34,12 @@ export const DEFAULT_TOPIC_PREFIX = 'seatrush';
 export class TopicNames {
   /** What goes before every topic name. */
   readonly prefix: string;
+  /** Each event type by its topic, made once: the consumer asks for every message. */
+  private readonly types: ReadonlyMap<string, DomainEventType>;
 
   constructor(prefix: string = DEFAULT_TOPIC_PREFIX) {
     this.prefix = prefix;
+    this.types = new Map(EVENT_TYPES.map((type) => [this.of(type), type]));
   }
 
   /** The topic an event type is published to. */
@@ -51,7 +54,7 @@ export class TopicNames {
 
   /** The event type whose topic this is, or undefined for a foreign topic. */
   typeOf(topic: string): DomainEventType | undefined {
-    return EVENT_TYPES.find((type) => this.of(type) === topic);
+    return this.types.get(topic);
   }
 
   /** Every topic of this prefix: one per event type, then the dead-letter topic. */
