@@ -266,7 +266,8 @@ export class Reservations {
    * answers the released hold), with a StockChanged audit event. If the reservation was already
    * handed to the processor, its confirmation will find the hold gone and fail it without charging.
    * With `repository`, the release is recorded in the source of truth before it is answered; when
-   * that fails the error is thrown (the hold is released in the store all the same).
+   * that fails the error is thrown (the hold is released in the store all the same), and the
+   * buyer's retry records it and answers the released hold (not NOT_HELD).
    */
   async releaseHold(input: OwnerRequest): Promise<HoldChangeOutcome> {
     const { userId, reservationId } = validate('release hold', OwnerRequest, input);
@@ -277,13 +278,31 @@ export class Reservations {
       userId,
       now,
     });
-    if (!outcome.ok) return outcome;
+    if (!outcome.ok) return this.releasedBefore(outcome, userId, reservationId, now);
     // the id derived from the reservation: the sweeper's check of rows in flight publishes this
     // event again when it was lost (the buyer-driven worker fails the reservation on it)
     const eventId = reservationEventId(outcome.hold.reservationId, 'stock-released');
     await this.publishAudit([holdStockChanged(outcome.hold, 'RELEASED', now, eventId)]);
     await this.recordRelease(outcome.hold, now);
     return outcome;
+  }
+
+  /**
+   * A release refused because its owner released the hold before (a retry, after an answer that
+   * was an error because the release could not be recorded): with `repository` the release is
+   * recorded now and answered as the released hold. Any other refusal stands.
+   */
+  private async releasedBefore(
+    refusal: HoldChangeOutcome & { ok: false },
+    userId: string,
+    reservationId: string,
+    now: number,
+  ): Promise<HoldChangeOutcome> {
+    if (refusal.code !== 'NOT_HELD' || !this.options.repository?.recordRelease) return refusal;
+    const hold = await this.options.inventory.getHold(this.sale.id, reservationId);
+    if (hold?.status !== 'RELEASED' || hold.userId !== userId) return refusal;
+    await this.recordRelease(hold, now);
+    return { ok: true, hold };
   }
 
   /**
@@ -312,6 +331,10 @@ export class Reservations {
     if (!hold) return { ok: false, code: 'NOT_FOUND' };
     if (hold.userId !== userId) return { ok: false, code: 'NOT_OWNER' };
     if (hold.status === 'CONFIRMED') return { ok: false, code: 'NOT_CANCELLABLE' };
+    if (hold.status === 'RELEASED') {
+      // a retry after a cancel whose record failed: recorded now (see releaseHold)
+      await this.recordRelease(hold, this.options.clock.now());
+    }
     if (hold.status !== 'HELD') return { ok: false, code: 'ALREADY_CANCELLED' };
     const released = await this.releaseHold({ userId, reservationId });
     if (released.ok) return { ok: true, code: 'RELEASED', hold: released.hold };

@@ -136,17 +136,43 @@ describe('a hold released just before the store is wiped stays released', () => 
     expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0 });
   });
 
-  it('a release the source of truth cannot record is not answered (the error is thrown)', async () => {
-    const s = await sale((real) =>
-      withOverrides(real, {
-        recordRelease: async () => {
-          throw new Error('PostgreSQL is down');
-        },
-      }),
-    );
-    const { reservationId } = await s.hold('erin');
-    await expect(s.reservations.releaseHold({ userId: 'erin', reservationId })).rejects.toThrow(
-      'PostgreSQL is down',
-    );
-  });
+  it.each([
+    { retry: 'release', again: 'releaseHold' as const, answer: { ok: true, hold: { status: 'RELEASED' } } },
+    { retry: 'cancel', again: 'cancel' as const, answer: { ok: false, code: 'ALREADY_CANCELLED' } },
+  ])(
+    'a release the source of truth cannot record is not answered; its retry ($retry) records it',
+    async ({ again, answer }) => {
+      let down = true;
+      const s = await sale((real) =>
+        withOverrides(real, {
+          recordRelease: async (release) => {
+            if (down) throw new Error('PostgreSQL is down');
+            await real.recordRelease!(release);
+          },
+        }),
+      );
+      const { reservationId, event } = await s.hold('erin');
+      await expect(s.reservations.releaseHold({ userId: 'erin', reservationId })).rejects.toThrow(
+        'PostgreSQL is down',
+      );
+      // released in the store all the same, not recorded
+      expect(await s.store.getHold(s.saleId, reservationId)).toMatchObject({ status: 'RELEASED' });
+      expect(await s.repository.listReleased(s.saleId, [reservationId])).toEqual([]);
+      // another user's retry records nothing
+      expect(await s.reservations.releaseHold({ userId: 'mallory', reservationId })).toMatchObject({
+        ok: false,
+      });
+      expect(await s.repository.listReleased(s.saleId, [reservationId])).toEqual([]);
+
+      down = false;
+      expect(await s.reservations[again]({ userId: 'erin', reservationId })).toMatchObject(answer);
+      expect(await s.repository.listReleased(s.saleId, [reservationId])).toEqual([reservationId]);
+      // so the wipe that follows brings nothing back
+      s.wipe();
+      expect(await s.rebuild.rebuildIfCold(s.saleId)).toMatchObject({ holdsRestored: 0 });
+      await s.processor.handle(event);
+      expect(await s.repository.get(reservationId)).toMatchObject({ failureReason: 'HOLD_RELEASED' });
+      expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+    },
+  );
 });
