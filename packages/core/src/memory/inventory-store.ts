@@ -198,21 +198,8 @@ export class MemoryInventoryStore implements InventoryStore {
     if (sale.available < quantity) return refuse('SOLD_OUT');
     assertReservationIdFree(sale, req.reservationId);
 
-    const hold: HoldRecord = {
-      reservationId: req.reservationId,
-      saleId: req.saleId,
-      userId: req.userId,
-      idempotencyKey: req.idempotencyKey,
-      quantity,
-      seatIds: [...seatIds],
-      status: 'HELD',
-      heldAt: req.now,
-      expiresAt: req.now + req.holdMs,
-    };
-    sale.available -= quantity;
-    writeHold(sale, hold, fingerprint);
-    this.#state.enqueue(hold.saleId, hold.reservationId, req.now);
-    return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false };
+    const hold = this.#hold(sale, req, quantity, [...seatIds], fingerprint);
+    return { ok: true, code: 'HELD', hold, replayed: false };
   }
 
   /**
@@ -255,21 +242,36 @@ export class MemoryInventoryStore implements InventoryStore {
     }
     if (sale.available < req.size) return { ok: false, code: 'SOLD_OUT' };
     assertReservationIdFree(sale, req.reservationId);
+    const hold = this.#hold(sale, req, req.size, picked.seatIds, fingerprint);
+    return { ok: true, code: 'HELD', hold, replayed: false, adjacent: picked.adjacent };
+  }
+
+  /**
+   * Holds `quantity` units (`seatIds` on a seat map) for the request's buyer until `now + holdMs`:
+   * the stock taken, the hold and its outcome written, the hold in the outbox. Answers a copy.
+   */
+  #hold(
+    sale: SaleState,
+    req: Pick<ReserveRequest, 'reservationId' | 'saleId' | 'userId' | 'idempotencyKey' | 'holdMs' | 'now'>,
+    quantity: number,
+    seatIds: string[],
+    fingerprint: string,
+  ): HoldRecord {
     const hold: HoldRecord = {
       reservationId: req.reservationId,
       saleId: req.saleId,
       userId: req.userId,
       idempotencyKey: req.idempotencyKey,
-      quantity: req.size,
-      seatIds: picked.seatIds,
+      quantity,
+      seatIds,
       status: 'HELD',
       heldAt: req.now,
       expiresAt: req.now + req.holdMs,
     };
-    sale.available -= req.size;
+    sale.available -= quantity;
     writeHold(sale, hold, fingerprint);
     this.#state.enqueue(hold.saleId, hold.reservationId, req.now);
-    return { ok: true, code: 'HELD', hold: copyHold(hold), replayed: false, adjacent: picked.adjacent };
+    return copyHold(hold);
   }
 
   async extend(input: HoldExtension): Promise<HoldChangeOutcome> {
