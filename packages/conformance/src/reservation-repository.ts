@@ -43,6 +43,13 @@ async function savedGeneralSale(repository: ReservationRepository, capacity = 10
   return saleId;
 }
 
+/** One REQUESTED reservation, inserted under a fresh saved sale. */
+async function insertedRow(repository: ReservationRepository): Promise<ReservationRow> {
+  const row = reservationRow(await savedGeneralSale(repository));
+  await repository.insertMany([row]);
+  return row;
+}
+
 /** A reconciliation run that found the store and the truth agreeing (one held, one confirmed, one pending). */
 function consistentReconciliation(saleId: string): ReconciliationRecord {
   return {
@@ -122,9 +129,7 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'moves a reservation only from one of the expected statuses',
     async run({ repository }) {
-      const saleId = await savedGeneralSale(repository);
-      const row = reservationRow(saleId);
-      await repository.insertMany([row]);
+      const row = await insertedRow(repository);
       const now = row.createdAt + 1_000;
       expect(
         await repository.transition({
@@ -160,7 +165,7 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
       expect(
         await repository.transition({ reservationId: freshId('r'), from: ['REQUESTED'], to: 'FAILED', now }),
       ).toBe(false);
-      const failed = reservationRow(saleId);
+      const failed = reservationRow(row.saleId);
       await repository.insertMany([failed]);
       await repository.transition({
         reservationId: failed.reservationId,
@@ -311,9 +316,7 @@ export const reservationRepositoryChecks: readonly Check<Subject>[] = [
     category: 'bad input',
     name: 'rejects an invalid sale, transition or id with a ValidationError',
     async run({ repository }) {
-      const saleId = await savedGeneralSale(repository);
-      const row = reservationRow(saleId);
-      await repository.insertMany([row]);
+      const row = await insertedRow(repository);
       await expectValidationError(() =>
         repository.saveSale({ ...SaleDefinition.parse(generalSaleDefinition(freshId('sale'))), tiers: [] }),
       );
