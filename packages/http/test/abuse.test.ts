@@ -134,6 +134,9 @@ describe('the abuse suite: every finding of issue 19, replayed', () => {
       expect(res.status).toBe(400);
       expect((await t.call('GET', `/sales/${id}/seats`)).status).toBe(400);
       expect((await t.call('GET', `/sales/seated/reservations/${id}`, { user: 'ana' })).status).toBe(400);
+      expect((await t.call('GET', `/sales/seated/reservations/${id}/status`, { user: 'ana' })).status).toBe(
+        400,
+      );
     }
     expect(await state(t, 'seated')).toEqual(before);
   });
