@@ -123,6 +123,18 @@ async function joinAll(seatRush: SeatRush, userIds: string[]) {
   return outcomes;
 }
 
+/** The admitted buyer reserves one unit with their admission token, and the pipeline settles it. */
+async function checkOut(seatRush: SeatRush, admitted: { userId: string; admissionToken: string }) {
+  const reserved = await seatRush.reservations.reserve({
+    userId: admitted.userId,
+    idempotencyKey: `${admitted.userId}-1`,
+    selection: { kind: 'quantity', quantity: 1 },
+    admissionToken: admitted.admissionToken,
+  });
+  expect(reserved).toMatchObject({ ok: true });
+  await seatRush.drain();
+}
+
 describe('createSeatRush: the admission loop follows the queueing room', () => {
   it('exposes the queueing room, whose base room is `waitingRoom`', async () => {
     const { seatRush } = await startSale({});
@@ -262,14 +274,7 @@ describe('createSeatRush: the admission loop follows the queueing room', () => {
     await joinAll(seatRush, ['alice', 'bob']);
     const [admitted] = (await tick()).admitted;
     expect(admitted?.userId).toBe('alice');
-    const reserved = await seatRush.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'alice-1',
-      selection: { kind: 'quantity', quantity: 1 },
-      admissionToken: admitted!.admissionToken,
-    });
-    expect(reserved).toMatchObject({ ok: true });
-    await seatRush.drain();
+    await checkOut(seatRush, admitted!);
     // the `confirmed` hook ended alice's session; no tick ran since
     expect((await admittedHooks()).map((hook) => hook.userId)).toEqual(['alice', 'bob']);
     expect(await state('alice')).toBeUndefined();
@@ -283,14 +288,7 @@ describe('createSeatRush: the admission loop follows the queueing room', () => {
     });
     await joinAll(seatRush, ['alice', 'bob']);
     const [admitted] = (await tick()).admitted;
-    const reserved = await seatRush.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'alice-1',
-      selection: { kind: 'quantity', quantity: 1 },
-      admissionToken: admitted!.admissionToken,
-    });
-    expect(reserved).toMatchObject({ ok: true });
-    await seatRush.drain();
+    await checkOut(seatRush, admitted!);
     const rows = seatRush.memory.repository.rowsOf(seatRush.sale.id);
     expect(rows.map((row) => row.status)).toEqual(['CONFIRMED']);
     expect((await admittedHooks()).map((hook) => hook.userId)).toEqual(['alice']);
