@@ -62,6 +62,11 @@ export function assignedSnapshot(
   };
 }
 
+/** A new reservation's identity: the buyer, the sale, a fresh reservation id (`<prefix>-…`) and key. */
+export function freshReservation(saleId: string, userId: string, prefix = 'r') {
+  return { saleId, userId, reservationId: freshId(prefix), idempotencyKey: freshId('k') };
+}
+
 /** A reserve request with fresh reservation id and idempotency key unless given. */
 export function reserveRequest(
   saleId: string,
@@ -71,10 +76,7 @@ export function reserveRequest(
   overrides: Partial<ReserveRequest> = {},
 ): ReserveRequest {
   return {
-    saleId,
-    userId,
-    reservationId: freshId('r'),
-    idempotencyKey: freshId('k'),
+    ...freshReservation(saleId, userId),
     selection,
     holdMs: 60_000,
     requireAdmission: false,

@@ -7,7 +7,15 @@ import type {
   WaitingRoomStore,
 } from '@seatrush/core';
 import { expect } from 'vitest';
-import { assignedSnapshot, freshId, generalSnapshot, reserveRequest, seatIds, startOfTest } from './fixtures';
+import {
+  assignedSnapshot,
+  freshId,
+  freshReservation,
+  generalSnapshot,
+  reserveRequest,
+  seatIds,
+  startOfTest,
+} from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 import { expectInvariant } from './inventory-store';
 
@@ -33,10 +41,7 @@ export function groupRequest(
   overrides: Partial<GroupReserveRequest> = {},
 ): GroupReserveRequest {
   return {
-    saleId,
-    userId,
-    reservationId: freshId('g'),
-    idempotencyKey: freshId('k'),
+    ...freshReservation(saleId, userId, 'g'),
     size,
     rows,
     fallback: 'refuse',

@@ -1,7 +1,15 @@
 import type { HoldRecord, InventorySteps, InventoryStore, WaitingRoomStore } from '@seatrush/core';
 import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
-import { assignedSnapshot, freshId, generalSnapshot, reserveRequest, seats, units } from './fixtures';
+import {
+  assignedSnapshot,
+  freshId,
+  freshReservation,
+  generalSnapshot,
+  reserveRequest,
+  seats,
+  units,
+} from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
 import { expectInvariant, heldOf } from './inventory-store';
 
@@ -21,10 +29,7 @@ function newHold(
   overrides: Partial<HoldRecord> = {},
 ): HoldRecord {
   return {
-    reservationId: freshId('r'),
-    saleId,
-    userId,
-    idempotencyKey: freshId('k'),
+    ...freshReservation(saleId, userId),
     quantity: 1,
     seatIds: [],
     status: 'HELD',
