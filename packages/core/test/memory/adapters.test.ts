@@ -3,6 +3,7 @@ import {
   ConfigurationError,
   type DomainEvent,
   type EventHandler,
+  type RateLimitPolicy,
   type ReservationRow,
   ValidationError,
 } from '../../src';
@@ -150,22 +151,15 @@ describe('MemoryDistributedLock', () => {
 describe('MemoryRateLimiter', () => {
   it('rejects a cost the policy could never allow, instead of refusing it forever', async () => {
     const limiter = new MemoryRateLimiter();
-    await expect(
-      limiter.consume({
-        key: 'k',
-        policy: { kind: 'token-bucket', capacity: 2, refillPerSecond: 1 },
-        now: 0,
-        cost: 3,
-      }),
-    ).rejects.toBeInstanceOf(ValidationError);
-    await expect(
-      limiter.consume({
-        key: 'k',
-        policy: { kind: 'sliding-window', limit: 2, windowMs: 1_000 },
-        now: 0,
-        cost: 3,
-      }),
-    ).rejects.toBeInstanceOf(ValidationError);
+    const policies: RateLimitPolicy[] = [
+      { kind: 'token-bucket', capacity: 2, refillPerSecond: 1 },
+      { kind: 'sliding-window', limit: 2, windowMs: 1_000 },
+    ];
+    for (const policy of policies) {
+      await expect(limiter.consume({ key: 'k', policy, now: 0, cost: 3 })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
+    }
   });
 });
 
