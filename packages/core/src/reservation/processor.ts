@@ -416,8 +416,7 @@ export class ReservationProcessor implements EventHandler {
     if (current && current.status !== 'REQUESTED' && current.status !== 'PAYMENT_PENDING') {
       return { gone: 'HOLD_NOT_FOUND' };
     }
-    const released = await this.options.repository.listReleased?.(saleId, [payload.reservationId]);
-    if (released && released.length > 0) return { gone: 'HOLD_RELEASED' };
+    if (await this.releasedByBuyer(saleId, payload.reservationId)) return { gone: 'HOLD_RELEASED' };
     const outcome = await inventory.reserve({
       saleId,
       userId: payload.userId,
@@ -440,7 +439,21 @@ export class ReservationProcessor implements EventHandler {
       // the relay would publish this reservation's events again: they are the ones being handled
       await inventory.markRelayed({ saleId, reservationIds: [payload.reservationId] }).catch(() => undefined);
     }
+    // its buyer's release recorded while it was held again: that release looked at the store before
+    // the hold was back, and was answered; it is released again, never undone
+    if (await this.releasedByBuyer(saleId, payload.reservationId)) {
+      const ref = { saleId, reservationId: payload.reservationId, userId: payload.userId };
+      const again = await inventory.release({ ...ref, now: clock.now() });
+      if (!again.ok && again.code === 'SALE_NOT_WARM') throw notWarm(saleId);
+      return { gone: 'HOLD_RELEASED' };
+    }
     return { hold: outcome.hold };
+  }
+
+  /** Whether the buyer released the reservation's hold (recorded in the source of truth, issue 20). */
+  private async releasedByBuyer(saleId: string, reservationId: string): Promise<boolean> {
+    const released = await this.options.repository.listReleased?.(saleId, [reservationId]);
+    return released !== undefined && released.length > 0;
   }
 
   /** Whether the source of truth has the reservation CONFIRMED, whatever `row` said when read. */

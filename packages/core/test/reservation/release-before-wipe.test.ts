@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReservationRepository } from '../../src/ports/reservation-repository';
+import { ReservationProcessor } from '../../src/reservation/processor';
 import { Reservations } from '../../src/reservation/reservations';
 import { requestedRow } from '../../src/reservation/settlement';
 import { RebuildService } from '../../src/stock/rebuild';
@@ -26,7 +27,14 @@ async function sale(repository?: (real: ReservationRepository) => ReservationRep
     requireAdmission: false,
     repository: truth,
   });
-  const processor = s.processorOver(store);
+  const processor = new ReservationProcessor({
+    inventory: store,
+    repository: truth,
+    payments: s.payments,
+    publisher: s.bus,
+    alerts: s.alerts,
+    clock: s.clock,
+  });
   const rebuild = new RebuildService({ repository: truth, inventory: store, clock: s.clock });
   const hold = async (userId: string) => {
     const held = await reservations.reserve({
@@ -134,6 +142,38 @@ describe('a hold released just before the store is wiped stays released', () => 
     });
     expect(await s.store.getHold(s.saleId, reservationId)).toMatchObject({ status: 'RELEASED' });
     expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0 });
+  });
+
+  it('a record that lands while the worker holds it again: the worker releases it again, HOLD_RELEASED', async () => {
+    // the buyer's release is recorded just after the worker's first read of the releases (and
+    // looked at the store before the hold was back: it was answered)
+    let recordLater: (() => Promise<void>) | undefined;
+    const s = await sale((real) =>
+      withOverrides(real, {
+        recordRelease: async (release) => {
+          recordLater = () => real.recordRelease!(release);
+        },
+        listReleased: async (saleId, ids) => {
+          const answer = await real.listReleased!(saleId, ids);
+          await recordLater?.();
+          return answer;
+        },
+      }),
+    );
+    const { reservationId, event } = await s.hold('frank');
+    await s.reservations.releaseHold({ userId: 'frank', reservationId });
+    s.wipe();
+    expect(await s.rebuild.rebuildIfCold(s.saleId)).toMatchObject({ outcome: 'RESTORED', holdsRestored: 0 });
+
+    await s.processor.handle(event);
+    // failed, then compensated (a no-op: the released hold's units are back already)
+    expect(await s.repository.get(reservationId)).toMatchObject({
+      status: 'COMPENSATED',
+      failureReason: 'HOLD_RELEASED',
+    });
+    expect(await s.store.getHold(s.saleId, reservationId)).toMatchObject({ status: 'RELEASED' });
+    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+    expect(s.payments.charges()).toEqual([]);
   });
 
   it.each([
