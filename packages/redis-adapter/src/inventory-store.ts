@@ -429,20 +429,11 @@ export class RedisInventoryStore implements InventoryStore {
     const i = validateFields('release', { ...HOLD_OWNER, now: EpochMs }, input);
     const k = this.keys(i.saleId);
     return holdChange(
-      await this.context.scripts.run(
-        'release-hold',
-        [
-          k.hold(i.reservationId),
-          k.meta,
-          k.stock,
-          k.seats,
-          k.users,
-          k.idempotency,
-          k.expiry,
-          k.holdTimer(i.reservationId),
-        ],
-        [i.userId, i.now, this.context.retentionMs],
-      ),
+      await this.context.scripts.run('release-hold', givingBackKeys(k, i.reservationId), [
+        i.userId,
+        i.now,
+        this.context.retentionMs,
+      ]),
     );
   }
 
@@ -464,20 +455,9 @@ export class RedisInventoryStore implements InventoryStore {
     const i = validateFields('compensate', { saleId: SaleId, reservationId: ReservationId }, input);
     const k = this.keys(i.saleId);
     const reply = asList(
-      await this.context.scripts.run(
-        'compensate',
-        [
-          k.hold(i.reservationId),
-          k.meta,
-          k.stock,
-          k.seats,
-          k.users,
-          k.idempotency,
-          k.expiry,
-          k.holdTimer(i.reservationId),
-        ],
-        [this.context.retentionMs],
-      ),
+      await this.context.scripts.run('compensate', givingBackKeys(k, i.reservationId), [
+        this.context.retentionMs,
+      ]),
       'compensate',
     );
     if (reply[0] !== 'OK')
@@ -597,6 +577,24 @@ export class RedisInventoryStore implements InventoryStore {
       after: { saleId: t.saleId, initialStock, available, held, confirmed },
     };
   }
+}
+
+/**
+ * The KEYS of release-hold.lua and compensate.lua, which give a hold's units back (see their
+ * headers): the hold, the sale's meta, stock, seats, buyers' units, outcomes (declared, unused),
+ * expiry index and the hold's expiry timer.
+ */
+function givingBackKeys(k: SaleKeys, reservationId: string): string[] {
+  return [
+    k.hold(reservationId),
+    k.meta,
+    k.stock,
+    k.seats,
+    k.users,
+    k.idempotency,
+    k.expiry,
+    k.holdTimer(reservationId),
+  ];
 }
 
 /** The fields every owner-only hold change takes. */
