@@ -281,7 +281,9 @@ if (only !== 'throughput') {
     './sse-node-server.js',
     'SeatRush (seat-map stream on node:http, nodeHandler)',
   );
+  // the socket alone, no HTTP server: how much of a stream is node:http's per-connection objects
+  const raw = await streamMemory('./raw-socket-sse-server.js', 'a raw net socket, no HTTP server');
   console.log(
-    `idle SSE stream, heap per stream: SeatRush on node:http ${node.toFixed(2)} KiB = ${(node / bare).toFixed(2)} of bare node:http's ${bare.toFixed(2)} KiB; through Fastify ${fastify.toFixed(2)} KiB = ${(fastify / bare).toFixed(2)}; goal 4 KB (3.91 KiB)`,
+    `idle SSE stream, heap per stream: SeatRush on node:http ${node.toFixed(2)} KiB = ${(node / bare).toFixed(2)} of bare node:http's ${bare.toFixed(2)} KiB; through Fastify ${fastify.toFixed(2)} KiB = ${(fastify / bare).toFixed(2)}; a raw socket ${raw.toFixed(2)} KiB; goal 4 KB (3.91 KiB)`,
   );
 }

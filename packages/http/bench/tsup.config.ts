@@ -16,6 +16,7 @@ export default defineConfig({
     'sse-server': 'bench/sse-server.ts',
     load: 'bench/load.ts',
     'bare-sse-server': 'bench/bare-sse-server.ts',
+    'raw-socket-sse-server': 'bench/raw-socket-sse-server.ts',
     'sse-node-server': 'bench/sse-node-server.ts',
     'many-streams': 'bench/many-streams.ts',
     'many-streams-server': 'bench/many-streams-server.ts',
