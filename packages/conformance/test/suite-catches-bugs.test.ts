@@ -20,6 +20,7 @@ import {
   MemoryReservationRepository,
   MemoryWaitingRoomStore,
 } from '@seatrush/core/memory';
+import { newHold } from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
 import {
@@ -60,18 +61,7 @@ class OutboxlessInventory extends ForwardingInventory {
 function fakeHold(request: ReserveRequest): ReserveOutcome {
   const seatIds = request.selection.kind === 'seats' ? request.selection.seatIds : [];
   const quantity = request.selection.kind === 'seats' ? seatIds.length : request.selection.quantity;
-  const hold: HoldRecord = {
-    reservationId: request.reservationId,
-    saleId: request.saleId,
-    userId: request.userId,
-    idempotencyKey: request.idempotencyKey,
-    quantity,
-    seatIds,
-    status: 'HELD',
-    heldAt: request.now,
-    expiresAt: request.now + request.holdMs,
-  };
-  return { ok: true, code: 'HELD', hold, replayed: false };
+  return { ok: true, code: 'HELD', hold: newHold(request, quantity, seatIds), replayed: false };
 }
 
 /** Lets a second owner "hold" a taken seat: answers HELD where it should answer SEAT_TAKEN. */

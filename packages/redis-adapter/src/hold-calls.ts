@@ -1,4 +1,5 @@
 import type { HoldRecord, HoldStatus } from '@seatrush/core';
+import { newHold as coreNewHold } from '@seatrush/core/ports';
 
 /**
  * The call of a hold-making script (reserve.lua, reserve-group.lua): ONE key, the sale's meta
@@ -38,17 +39,7 @@ export function holdArgs(c: HoldCall): string[] {
 
 /** The hold a script just made ({'HELD', …}): the request's own fields, as the script wrote them. */
 export function newHold(saleId: string, c: HoldCall, seatIds: string[]): HoldRecord {
-  return {
-    reservationId: c.reservationId,
-    saleId,
-    userId: c.userId,
-    idempotencyKey: c.idempotencyKey,
-    quantity: c.units,
-    seatIds,
-    status: 'HELD',
-    heldAt: c.now,
-    expiresAt: c.now + c.holdMs,
-  };
+  return coreNewHold({ ...c, saleId }, c.units, seatIds);
 }
 
 /**

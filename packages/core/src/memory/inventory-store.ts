@@ -10,6 +10,7 @@ import {
   UserId,
 } from '../common/ids';
 import { validate } from '../common/validate';
+import { type HoldRequest, newHold } from '../hold/new-hold';
 import { type GroupReserveOutcome, GroupReserveRequest, pickGroupSeats } from '../ports/group-reservation';
 import {
   type CompensateOutcome,
@@ -252,22 +253,12 @@ export class MemoryInventoryStore implements InventoryStore {
    */
   #hold(
     sale: SaleState,
-    req: Pick<ReserveRequest, 'reservationId' | 'saleId' | 'userId' | 'idempotencyKey' | 'holdMs' | 'now'>,
+    req: HoldRequest,
     quantity: number,
     seatIds: string[],
     fingerprint: string,
   ): HoldRecord {
-    const hold: HoldRecord = {
-      reservationId: req.reservationId,
-      saleId: req.saleId,
-      userId: req.userId,
-      idempotencyKey: req.idempotencyKey,
-      quantity,
-      seatIds,
-      status: 'HELD',
-      heldAt: req.now,
-      expiresAt: req.now + req.holdMs,
-    };
+    const hold = newHold(req, quantity, seatIds);
     sale.available -= quantity;
     writeHold(sale, hold, fingerprint);
     this.#state.enqueue(hold.saleId, hold.reservationId, req.now);

@@ -3,6 +3,7 @@ import { ConfigurationError } from '../common/errors';
 import { IdempotencyKey, ReservationId, SAFE_ID_PATTERN, UserId } from '../common/ids';
 import { validate, vouch } from '../common/validate';
 import type { DomainEvent } from '../events/events';
+import { newHold } from '../hold/new-hold';
 import { reserveFingerprint } from '../memory/fingerprint';
 import type { DistributedLock, Lease } from '../ports/distributed-lock';
 import {
@@ -466,17 +467,7 @@ export class Reservations {
     const taken = await steps.takeStock(saleId, quantity, lease.fencingToken);
     if (taken === 'SOLD_OUT') return { ok: false, code: 'SOLD_OUT' };
     if (taken === 'STALE_TOKEN') return { ok: false, code: 'BUSY' };
-    const hold: HoldRecord = {
-      reservationId: request.reservationId,
-      saleId,
-      userId: request.userId,
-      idempotencyKey: request.idempotencyKey,
-      quantity,
-      seatIds,
-      status: 'HELD',
-      heldAt: request.now,
-      expiresAt: request.now + request.holdMs,
-    };
+    const hold = newHold(request, quantity, seatIds);
     const written = await steps.writeHold(hold, fingerprint, lease.fencingToken);
     if (written === 'HELD') return { ok: true, code: 'HELD', hold, replayed: false };
     await steps.returnStock(saleId, quantity);

@@ -8,6 +8,7 @@ export * from '../commands';
 export { EpochMs } from '../common/ids';
 export { validate } from '../common/validate';
 export * from '../events/events';
+export { type HoldRequest, newHold } from '../hold/new-hold';
 export * from '../lifecycle';
 export { DEFAULT_RETRY_POLICY, retryDelayMs } from '../memory/event-bus';
 export { reserveFingerprint } from '../memory/fingerprint';
