@@ -74,23 +74,34 @@ async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) 
     await seatRush.waitingRoom.tick();
     return (await seatRush.waitingRoom.status({ userId }))!.admissionToken!;
   };
-  return { seatRush, groups, admit, clock };
+  const tokens = new Map<string, string>();
+  /** `userId` (admitted on their first call) reserves `size` seats together under `idempotencyKey`. */
+  const reserveParty = async (
+    userId: string,
+    idempotencyKey: string,
+    size: number,
+    options: { section?: string; fallback?: 'split' | 'refuse' } = {},
+  ) => {
+    if (!tokens.has(userId)) tokens.set(userId, await admit(userId));
+    return groups.reserveGroup({
+      userId,
+      idempotencyKey,
+      size,
+      ...options,
+      admissionToken: tokens.get(userId),
+    });
+  };
+  return { seatRush, groups, admit, reserveParty, clock };
 }
 
 describe('GroupReservations', () => {
   it('a party of four gets four adjacent seats, pays once for all, and the held hook says so', async () => {
-    const { seatRush, groups, admit } = await startSale(theatre());
+    const { seatRush, reserveParty } = await startSale(theatre());
     const held: SaleHookEvent[] = [];
     seatRush.hooks.on('held', (p) => {
       held.push({ type: 'held', ...p });
     });
-    const token = await admit('ann');
-    const result = await groups.reserveGroup({
-      userId: 'ann',
-      idempotencyKey: 'party-1',
-      size: 4,
-      admissionToken: token,
-    });
+    const result = await reserveParty('ann', 'party-1', 4);
     expect(result).toMatchObject({
       ok: true,
       code: 'ACCEPTED',
@@ -108,47 +119,31 @@ describe('GroupReservations', () => {
     expect(held).toMatchObject([{ quantity: 4, seatIds: ['S1-1', 'S1-2', 'S1-3', 'S1-4'] }]);
 
     // the rest of row 1 has two seats: the next party of four sits together in row 2
-    const bob = await admit('bob');
-    expect(
-      await groups.reserveGroup({ userId: 'bob', idempotencyKey: 'party-2', size: 4, admissionToken: bob }),
-    ).toMatchObject({ ok: true, adjacent: true, hold: { seatIds: ['S2-1', 'S2-2', 'S2-3', 'S2-4'] } });
+    expect(await reserveParty('bob', 'party-2', 4)).toMatchObject({
+      ok: true,
+      adjacent: true,
+      hold: { seatIds: ['S2-1', 'S2-2', 'S2-3', 'S2-4'] },
+    });
     // a replay answers the same group, without a second payment
-    expect(
-      await groups.reserveGroup({ userId: 'bob', idempotencyKey: 'party-2', size: 4, admissionToken: bob }),
-    ).toMatchObject({ ok: true, replayed: true, hold: { seatIds: ['S2-1', 'S2-2', 'S2-3', 'S2-4'] } });
+    expect(await reserveParty('bob', 'party-2', 4)).toMatchObject({
+      ok: true,
+      replayed: true,
+      hold: { seatIds: ['S2-1', 'S2-2', 'S2-3', 'S2-4'] },
+    });
   });
 
   it('a section narrows the rows; `refuse` holds nothing without adjacent seats; `split` keeps them close', async () => {
-    const { groups, admit, seatRush } = await startSale(theatre());
-    const token = await admit('cat');
-    expect(
-      await groups.reserveGroup({
-        userId: 'cat',
-        idempotencyKey: 'b1',
-        size: 3,
-        section: 'B',
-        admissionToken: token,
-      }),
-    ).toMatchObject({ ok: true, amountCents: 9_000, hold: { seatIds: ['B1-1', 'B1-2', 'B1-3'] } });
-    const dan = await admit('dan');
-    expect(
-      await groups.reserveGroup({
-        userId: 'dan',
-        idempotencyKey: 'b2',
-        size: 2,
-        section: 'B',
-        admissionToken: dan,
-      }),
-    ).toEqual({ ok: false, code: 'SOLD_OUT' });
-    expect(
-      await groups.reserveGroup({
-        userId: 'dan',
-        idempotencyKey: 'x',
-        size: 2,
-        section: 'Z',
-        admissionToken: dan,
-      }),
-    ).toEqual({ ok: false, code: 'UNKNOWN_SECTION' });
+    const { admit, reserveParty, seatRush } = await startSale(theatre());
+    expect(await reserveParty('cat', 'b1', 3, { section: 'B' })).toMatchObject({
+      ok: true,
+      amountCents: 9_000,
+      hold: { seatIds: ['B1-1', 'B1-2', 'B1-3'] },
+    });
+    expect(await reserveParty('dan', 'b2', 2, { section: 'B' })).toEqual({ ok: false, code: 'SOLD_OUT' });
+    expect(await reserveParty('dan', 'x', 2, { section: 'Z' })).toEqual({
+      ok: false,
+      code: 'UNKNOWN_SECTION',
+    });
     // stalls: take S1-2 and S2-2 so that no row has 5 in a row
     for (const [user, seat] of [
       ['eve', 'S1-2'],
@@ -166,26 +161,12 @@ describe('GroupReservations', () => {
     }
     await seatRush.drain(); // the processor confirms eve's and fay's seats in the background
     const before = await seatRush.memory.inventory.counts('sale-theatre');
-    expect(
-      await groups.reserveGroup({
-        userId: 'dan',
-        idempotencyKey: 's1',
-        size: 5,
-        section: 'S',
-        fallback: 'refuse',
-        admissionToken: dan,
-      }),
-    ).toEqual({ ok: false, code: 'NO_ADJACENT_SEATS' });
+    expect(await reserveParty('dan', 's1', 5, { section: 'S', fallback: 'refuse' })).toEqual({
+      ok: false,
+      code: 'NO_ADJACENT_SEATS',
+    });
     expect(await seatRush.memory.inventory.counts('sale-theatre')).toEqual(before);
-    expect(
-      await groups.reserveGroup({
-        userId: 'dan',
-        idempotencyKey: 's2',
-        size: 5,
-        section: 'S',
-        admissionToken: dan,
-      }),
-    ).toMatchObject({
+    expect(await reserveParty('dan', 's2', 5, { section: 'S' })).toMatchObject({
       ok: true,
       adjacent: false,
       hold: { seatIds: ['S1-1', 'S1-3', 'S1-4', 'S1-5', 'S1-6'] },
@@ -217,14 +198,8 @@ describe('GroupReservations', () => {
       publish: async () => Promise.reject(new Error('kafka down')),
       close: async () => {},
     };
-    const { groups, admit, seatRush, clock } = await startSale(theatre(), failing);
-    const token = await admit('ivy');
-    const result = await groups.reserveGroup({
-      userId: 'ivy',
-      idempotencyKey: 'i',
-      size: 4,
-      admissionToken: token,
-    });
+    const { reserveParty, seatRush, clock } = await startSale(theatre(), failing);
+    const result = await reserveParty('ivy', 'i', 4);
     expect(result).toMatchObject({ ok: true, code: 'ACCEPTED', replayed: false });
     if (!result.ok) return;
     expect(await seatRush.memory.inventory.counts('sale-theatre')).toMatchObject({ held: 4, available: 12 });
