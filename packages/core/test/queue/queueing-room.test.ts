@@ -206,12 +206,10 @@ describe('WaitingRoom: bypass and priority lanes', () => {
     const { room, invitations, saleId, clock } = setup({ maxActive: 1 });
     await room.start();
     await room.join({ userId: 'n1' });
-    const bypass = invitations.issue({
-      saleId,
-      userId: 'vip',
-      lane: 'bypass',
-      expiresAt: clock.now() + 60_000,
-    });
+    /** An invitation to `lane` for `userId`, valid for `validMs`, to this sale unless another is named. */
+    const invite = (userId: string, lane: 'bypass' | 'priority', validMs: number, forSale = saleId) =>
+      invitations.issue({ saleId: forSale, userId, lane, expiresAt: clock.now() + validMs });
+    const bypass = invite('vip', 'bypass', 60_000);
     expect(await room.join({ userId: 'vip', invitation: bypass })).toMatchObject({
       ok: true,
       status: { state: 'ADMITTED' },
@@ -226,21 +224,11 @@ describe('WaitingRoom: bypass and priority lanes', () => {
     expect(await room.join({ userId: 'vip2', invitation: forged })).toMatchObject({
       reason: 'BAD_SIGNATURE',
     });
-    const expired = invitations.issue({ saleId, userId: 'p2', lane: 'priority', expiresAt: clock.now() });
+    const expired = invite('p2', 'priority', 0);
     expect(await room.join({ userId: 'p2', invitation: expired })).toMatchObject({ reason: 'EXPIRED' });
-    const other = invitations.issue({
-      saleId: 'other-sale',
-      userId: 'p3',
-      lane: 'priority',
-      expiresAt: clock.now() + 1,
-    });
+    const other = invite('p3', 'priority', 1, 'other-sale');
     expect(await room.join({ userId: 'p3', invitation: other })).toMatchObject({ reason: 'WRONG_SALE' });
-    const priority = invitations.issue({
-      saleId,
-      userId: 'p1',
-      lane: 'priority',
-      expiresAt: clock.now() + 60_000,
-    });
+    const priority = invite('p1', 'priority', 60_000);
     expect(await room.join({ userId: 'p1', invitation: priority })).toMatchObject({
       ok: true,
       status: { state: 'WAITING', lane: 'priority', ahead: 0 },
