@@ -212,6 +212,13 @@ export class SaleControlSync {
       OPEN: { PAUSED: { type: 'PAUSE' }, CLOSED: { type: 'CLOSE' } },
       PAUSED: { OPEN: { type: 'RESUME', warm: true }, CLOSED: { type: 'CLOSE' } },
     };
+    if (here === 'READY' && target === 'PAUSED') {
+      // opened and paused elsewhere between two follows (the opening made by another instance's
+      // admission loop): opened here, then paused, as the store's sale went
+      this.#converge('OPEN');
+      if (local.state() === 'OPEN') this.#converge('PAUSED');
+      return;
+    }
     const event = steps[here]?.[target];
     if (event && !local.apply(event).ok) {
       this.options.onError(new Error(`sale ${sale.id}: could not follow ${here} → ${target} here`));

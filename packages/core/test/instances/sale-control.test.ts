@@ -1,13 +1,23 @@
 import {
   ConfigurationError,
+  createSeatRush,
+  FakePaymentGateway,
   InfrastructureError,
   type SaleControlStore,
   UnknownSaleError,
 } from '@seatrush/core';
-import { MemorySaleControlStore } from '@seatrush/core/memory';
+import {
+  MemoryAlertSink,
+  MemoryEventBus,
+  MemoryInventoryStore,
+  MemoryReservationRepository,
+  MemorySaleControlStore,
+  MemoryWaitingRoomStore,
+} from '@seatrush/core/memory';
 import { SaleControlCache, SharedSaleLifecycle } from '@seatrush/core/services';
 import { ManualClock } from '@seatrush/core/testing';
 import { describe, expect, it } from 'vitest';
+import { generalSale, SECRET } from '../services/fixtures';
 
 const ADMISSION = { usersPerInterval: 50, intervalMs: 1_000, maxActive: 500 };
 
@@ -144,5 +154,51 @@ describe('SharedSaleLifecycle', () => {
     expect(refused).toMatchObject({ ok: false, code: 'SALE_NOT_WARM', from: 'READY' });
     expect((await store.read('s1'))?.revision).toBe(1);
     await expect(lifecycle.apply('nope', { type: 'PAUSE' })).rejects.toThrow(UnknownSaleError);
+  });
+});
+
+describe('an instance following the shared state', () => {
+  // issue 23, seed 10712: another instance's admission loop opened the sale and an operator paused
+  // it between two of this instance's follows; READY had no way to PAUSED, so it stayed READY
+  // through the whole pause
+  it('a READY instance follows a sale opened and paused elsewhere since its last look', async () => {
+    const clock = new ManualClock(1_000_000);
+    const follows: Array<() => void> = [];
+    const timer = {
+      setInterval: (callback: () => void) => follows.push(callback),
+      clearInterval: () => undefined,
+    };
+    const sale = generalSale({ opensAt: 1_010_000 });
+    const repository = new MemoryReservationRepository();
+    const shared = {
+      waitingRoom: new MemoryWaitingRoomStore(),
+      inventory: new MemoryInventoryStore(),
+      saleControl: new MemorySaleControlStore(),
+      repository,
+      publisher: new MemoryEventBus(),
+      payments: new FakePaymentGateway(),
+      alerts: new MemoryAlertSink(),
+    };
+    const instance = () =>
+      createSeatRush({
+        sale,
+        admissionSecret: SECRET,
+        clock,
+        timer,
+        loops: { admission: false, sweeper: false, reconciler: false, processor: false, relay: false },
+        ports: { ...shared, consumer: shared.publisher.consumer('worker') },
+      });
+    const [first, second] = [instance(), instance()];
+    await first.start();
+    await second.start();
+    expect([first.state, second.state]).toEqual(['READY', 'READY']);
+    clock.set(sale.opensAt);
+    expect(await first.open()).toMatchObject({ ok: true, state: 'OPEN' });
+    expect(await first.pause()).toMatchObject({ ok: true, state: 'PAUSED' });
+    clock.advance(1_000);
+    for (const follow of follows) follow();
+    await expect.poll(() => second.state).toBe('PAUSED');
+    expect(second.waitingRoom.admissionRate.paused).toBe(true);
+    await Promise.all([first.stop(), second.stop()]);
   });
 });
