@@ -9,18 +9,43 @@ import pg from 'pg';
 import { it } from 'vitest';
 
 // Issue 20: the auto-pay worker looks at the store's hold once more after it records CONFIRMED
-// (`ReservationProcessor.confirmedInStore`, 12e57e2: one `getHold` per confirmation, so a hold a
-// rebuild brought back while the row was PAYMENT_PENDING is confirmed again). What it costs the
-// worker's throughput on the real servers, side by side: each pair of rounds settles BENCH_HOLDS
-// fresh holds with the check and as many without it (the method replaced by a no-op on the
-// instance: the worker as it was before 12e57e2), in alternating order, in batches of 100 with
-// the processor's default concurrency (as the Kafka consumer hands them). Events are published to
-// nowhere, so the figures are the store's and PostgreSQL's. A measurement, not an assertion.
+// (12e57e2, now `keepConfirmedInStore`: one `getHold` per confirmation, so a hold a rebuild
+// brought back while the row was PAYMENT_PENDING is confirmed again). What it costs the worker's
+// throughput on the real servers, side by side: each pair of rounds settles BENCH_HOLDS fresh
+// holds with the check and as many without it (that `getHold` answered CONFIRMED by a wrapper of
+// the store, no round trip: the worker as it was before 12e57e2), in alternating order, with the
+// round trips per confirmation counted, in batches of 100 with the processor's default
+// concurrency (as the Kafka consumer hands them). Events are published to nowhere, so the figures
+// are the store's and PostgreSQL's. A measurement, not an assertion.
 //   set -a; . .services/env; set +a
 //   pnpm exec vitest run --config test/bench/vitest.config.ts test/bench/worker-confirm.bench.ts
 const HOLDS = Number(process.env.BENCH_HOLDS ?? 2_000);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const BATCH = 100;
+
+/**
+ * `port` with every call counted in `calls` (the round trips a settlement makes); `instead`
+ * answers a call itself, without a round trip, when it returns something.
+ */
+function counted<T extends object>(
+  port: T,
+  calls: { n: number },
+  instead: (property: PropertyKey, args: unknown[], call: () => unknown) => unknown = () => undefined,
+): T {
+  return new Proxy(port, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const call = () => {
+          calls.n++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+        return instead(property, args, call) ?? call();
+      };
+    },
+  });
+}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -48,19 +73,31 @@ it('settles holds with and without the store check after CONFIRMED', async () =>
       }),
     );
     await new WarmUp({ repository, inventory, clock: systemClock }).warm(saleId);
+    const storeCalls = { n: 0 };
+    const truthCalls = { n: 0 };
     const processor = (check: boolean) => {
+      // without the check: the store's getHold right after a reservation's move to CONFIRMED
+      // (keepConfirmedInStore's) is answered CONFIRMED here, with no round trip
+      const justConfirmed = new Set<string>();
       const worker = new ReservationProcessor({
-        inventory,
-        repository,
+        inventory: counted(inventory, storeCalls, (property, args) =>
+          !check && property === 'getHold' && justConfirmed.delete(args[1] as string)
+            ? Promise.resolve({ status: 'CONFIRMED' })
+            : undefined,
+        ),
+        repository: counted(repository, truthCalls, (property, args, call) => {
+          const change = args[0] as { to?: string; reservationId?: string };
+          if (check || property !== 'transition' || change.to !== 'CONFIRMED') return undefined;
+          return (call() as Promise<boolean>).then((moved) => {
+            if (moved) justConfirmed.add(change.reservationId!);
+            return moved;
+          });
+        }),
         payments: new FakePaymentGateway(),
         publisher: { publish: async () => undefined, close: async () => undefined },
         alerts: new MemoryAlertSink(),
         clock: systemClock,
       });
-      if (!check) {
-        // the worker before 12e57e2: no look at the store after CONFIRMED
-        Object.defineProperty(worker, 'confirmedInStore', { value: async () => undefined });
-      }
       return worker;
     };
     let next = 0;
@@ -87,13 +124,18 @@ it('settles holds with and without the store check after CONFIRMED', async () =>
         events.push(...made);
       }
       const worker = processor(check);
+      storeCalls.n = 0;
+      truthCalls.n = 0;
       const start = performance.now();
       for (let i = 0; i < events.length; i += BATCH) {
         const report = await worker.handleBatch(events.slice(i, i + BATCH));
         if (report.failed.length > 0) throw new Error(`${report.failed.length} failed`);
       }
-      return HOLDS / ((performance.now() - start) / 1_000);
+      const rate = HOLDS / ((performance.now() - start) / 1_000);
+      calls.set(check, { store: storeCalls.n / HOLDS, truth: truthCalls.n / HOLDS });
+      return rate;
     };
+    const calls = new Map<boolean, { store: number; truth: number }>();
     const withCheck: number[] = [];
     const without: number[] = [];
     await round(true); // warm the connections and the JIT
@@ -110,6 +152,11 @@ it('settles holds with and without the store check after CONFIRMED', async () =>
         `without ${median(without).toFixed(0)}; ratio (with / without, median of pairs) ` +
         `${median(withCheck.map((w, i) => w / without[i]!)).toFixed(3)}; store ${JSON.stringify(counts)}`,
     );
+    const per = (check: boolean) => {
+      const c = calls.get(check)!;
+      return `${c.store.toFixed(2)} store + ${c.truth.toFixed(2)} PostgreSQL calls`;
+    };
+    console.log(`per confirmation: with the check ${per(true)}, without ${per(false)}`);
   } finally {
     let cursor = '0';
     do {
