@@ -8,28 +8,16 @@ export function confirmedNotification(
   currency: string,
   now: number,
 ): Notification {
-  return {
-    notificationId: `confirmed-${row.reservationId}`,
-    kind: 'RESERVATION_CONFIRMED',
-    saleId: row.saleId,
-    userId: row.userId,
-    reservationId: row.reservationId,
-    data: { quantity: row.quantity, seatIds: row.seatIds, amountCents: row.amountCents, currency, paymentId },
-    createdAt: now,
-  };
+  return aboutReservation(row, 'confirmed', 'RESERVATION_CONFIRMED', now, {
+    amountCents: row.amountCents,
+    currency,
+    paymentId,
+  });
 }
 
 /** "Your reservation failed" (with its reason): written with the reservation's FAILED step. */
 export function failedNotification(row: ReservationRow, reason: string, now: number): Notification {
-  return {
-    notificationId: `failed-${row.reservationId}`,
-    kind: 'RESERVATION_FAILED',
-    saleId: row.saleId,
-    userId: row.userId,
-    reservationId: row.reservationId,
-    data: { quantity: row.quantity, seatIds: row.seatIds, reason },
-    createdAt: now,
-  };
+  return aboutReservation(row, 'failed', 'RESERVATION_FAILED', now, { reason });
 }
 
 /** "A seat is free for you until …": a waiting-list offer. */
@@ -48,5 +36,27 @@ export function offerNotification(input: {
     reservationId: null,
     data: { offerId: input.offerId, expiresAt: input.expiresAt },
     createdAt: input.now,
+  };
+}
+
+/**
+ * A notification of the end of `row`'s reservation, once per reservation and outcome (its id is
+ * `<prefix>-<reservationId>`): its units and seats, with `data` of the outcome.
+ */
+function aboutReservation(
+  row: ReservationRow,
+  prefix: 'confirmed' | 'failed',
+  kind: Notification['kind'],
+  now: number,
+  data: Notification['data'],
+): Notification {
+  return {
+    notificationId: `${prefix}-${row.reservationId}`,
+    kind,
+    saleId: row.saleId,
+    userId: row.userId,
+    reservationId: row.reservationId,
+    data: { quantity: row.quantity, seatIds: row.seatIds, ...data },
+    createdAt: now,
   };
 }
