@@ -101,22 +101,21 @@ export class PlatformaticProducer implements ProducerDriver {
 
   async assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
     await this.refreshPartitionCounts(outgoing);
-    return outgoing.map((o) => {
-      if (o.message.partition !== undefined) return o;
-      const count = this.partitionCounts.get(o.topic)?.count ?? 1;
-      const partition =
-        o.message.key === null ? this.roundRobin++ % count : javaPartition(o.message.key, count);
-      return { topic: o.topic, message: { ...o.message, partition } };
-    });
+    return outgoing.map((o) =>
+      o.message.partition !== undefined
+        ? o
+        : { topic: o.topic, message: { ...o.message, partition: this.partitionOf(o) } },
+    );
   }
 
-  async send(unassigned: Outgoing[]): Promise<unknown[]> {
-    const outgoing = await this.assign(unassigned);
+  async send(outgoing: Outgoing[]): Promise<unknown[]> {
+    await this.refreshPartitionCounts(outgoing);
     const partitions: number[] = new Array(outgoing.length);
     const messages: Array<MessageToProduce<Buffer, Buffer, Buffer, Buffer>> = new Array(outgoing.length);
     for (let i = 0; i < outgoing.length; i += 1) {
+      // the partition is chosen here, without a copy of each message as `assign` makes
       const { topic, message } = outgoing[i]!;
-      const partition = message.partition as number;
+      const partition = message.partition ?? this.partitionOf(outgoing[i]!);
       partitions[i] = partition;
       messages[i] = {
         topic,
@@ -148,6 +147,12 @@ export class PlatformaticProducer implements ProducerDriver {
 
   close(): Promise<void> {
     return this.producer.close(true);
+  }
+
+  /** Java's partition for the message's key, round robin without one (counts refreshed before). */
+  private partitionOf({ topic, message }: Outgoing): number {
+    const count = this.partitionCounts.get(topic)?.count ?? 1;
+    return message.key === null ? this.roundRobin++ % count : javaPartition(message.key, count);
   }
 
   private async refreshPartitionCounts(outgoing: Outgoing[]): Promise<void> {
@@ -195,10 +200,12 @@ function toBufferHeaders(headers: Record<string, string | Buffer>): Map<Buffer, 
  * Bytes of one fetch response, and of one partition in it. The client's defaults (50 MiB each)
  * make a response of hundreds of socket chunks, and its reader finds a position by walking the
  * chunk list from the start on every read: decoding a response is quadratic in its size. At
- * 1 MiB a response is a few chunks.
+ * 1 MiB a response is a few chunks. A partition may fill it (1 MiB, the Java consumer's
+ * `max.partition.fetch.bytes` and kafkajs's default; 256 KiB and 1 MiB cost the same CPU a
+ * message on the benchmark's backlog).
  */
 const FETCH_MAX_BYTES = 1_048_576;
-const FETCH_MAX_BYTES_PER_PARTITION = 262_144;
+const FETCH_MAX_BYTES_PER_PARTITION = 1_048_576;
 
 /** Messages fetched ahead of the handlers before fetching pauses, and when it resumes. */
 const HIGH_WATER = 10_000;
@@ -383,12 +390,10 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       this.queued -= taken.length;
       this.flow();
       const epoch = state.epoch;
-      const byOffset = new Map<string, RawMessage>();
-      const messages = taken.map((m) => {
-        const offset = m.offset.toString();
-        byOffset.set(offset, m);
-        return incoming(m, offset);
-      });
+      const messages: IncomingMessage[] = new Array(taken.length);
+      for (let i = 0; i < taken.length; i += 1) messages[i] = new Incoming(taken[i]!);
+      // commits come in offset order: the search for the next one starts where the last ended
+      let searchFrom = 0;
       const batch: PartitionBatch = {
         topic: state.topic,
         partition: state.partition,
@@ -398,8 +403,12 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
         isStale: () => state.epoch !== epoch,
         resolveOffset: () => {},
         commit: async (next) => {
-          const handled = byOffset.get((BigInt(next) - 1n).toString());
-          await handled?.commit();
+          const offset = BigInt(next) - 1n;
+          let at = taken.findIndex((m, i) => i >= searchFrom && m.offset === offset);
+          if (at < 0) at = taken.findIndex((m) => m.offset === offset);
+          if (at < 0) return;
+          searchFrom = at;
+          await taken[at]!.commit();
         },
       };
       try {
@@ -418,19 +427,34 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   }
 }
 
-/** The message as the consumer reads it; headers are read only when asked for (dead letters). */
-function incoming(message: RawMessage, offset: string): IncomingMessage {
-  let headers: IncomingHeaders | undefined;
-  return {
-    offset,
-    key: message.key ?? null,
-    value: message.value ?? null,
-    get headers(): IncomingHeaders {
-      if (headers === undefined) {
-        headers = {};
-        for (const [name, value] of message.headers) headers[name.toString()] = value;
-      }
-      return headers;
-    },
-  };
+/**
+ * The message as the consumer reads it; the offset as text and the headers are made only when
+ * asked for (commits, dead letters), and the getters live on the prototype, not per message.
+ */
+class Incoming implements IncomingMessage {
+  private text: string | undefined;
+  private read: IncomingHeaders | undefined;
+
+  constructor(private readonly message: RawMessage) {}
+
+  get offset(): string {
+    this.text ??= this.message.offset.toString();
+    return this.text;
+  }
+
+  get key(): Buffer | null {
+    return this.message.key ?? null;
+  }
+
+  get value(): Buffer | null {
+    return this.message.value ?? null;
+  }
+
+  get headers(): IncomingHeaders {
+    if (this.read === undefined) {
+      this.read = {};
+      for (const [name, value] of this.message.headers) this.read[name.toString()] = value;
+    }
+    return this.read;
+  }
 }
