@@ -17,6 +17,7 @@
   Returns {'OK', '1'|'0' restored, field, value, …} or {'REFUSED', 'SALE_NOT_WARM'|'NOT_FOUND'}
 ]]
 local hold, meta, stock, seats, users, expiry, timer = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
+--- @include "give-back"
 local m = redis.call('HMGET', meta, 'warm', 'gen')
 if m[1] ~= '1' then return { 'REFUSED', 'SALE_NOT_WARM' } end
 local h = redis.call('HMGET', hold, 'userId', 'status', 'reservationId', 'quantity', 'seatIds', 'gen')
@@ -24,14 +25,8 @@ local orphan = (h[6] or '') ~= (m[2] or '') and (h[2] == 'HELD' or h[2] == 'CONF
 if not h[1] or orphan then return { 'REFUSED', 'NOT_FOUND' } end
 local restored = '0'
 if h[2] == 'HELD' or h[2] == 'CONFIRMED' then
-  local quantity = tonumber(h[4])
-  local state = h[2] == 'HELD' and 'H' or 'C'
-  redis.call('INCRBY', stock, quantity)
-  for seatId in string.gmatch(h[5], '[^,]+') do
-    if redis.call('HGET', seats, seatId) == state then redis.call('HSET', seats, seatId, 'A') end
-  end
-  redis.call('HINCRBY', users, h[1], -quantity)
-  redis.call('HINCRBY', meta, h[2] == 'HELD' and 'held' or 'confirmed', -quantity)
+  local held = h[2] == 'HELD'
+  giveBack(h[1], tonumber(h[4]), h[5], held and 'H' or 'C', held and 'held' or 'confirmed')
   redis.call('ZREM', expiry, h[3])
   restored = '1'
 end

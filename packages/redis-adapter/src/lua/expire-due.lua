@@ -13,6 +13,7 @@
 ]]
 local meta, stock, seats, users, idem, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, now, limit, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+--- @include "give-back"
 local m = redis.call('HMGET', meta, 'warm', 'gen')
 if m[1] ~= '1' then return {} end
 local gen = m[2] or ''
@@ -23,13 +24,7 @@ for _, reservationId in ipairs(due) do
   local hold = base .. 'hold:' .. reservationId
   local h = redis.call('HMGET', hold, 'userId', 'status', 'quantity', 'seatIds', 'idempotencyKey', 'gen')
   if h[2] == 'HELD' and (h[6] or '') == gen then
-    local quantity = tonumber(h[3])
-    redis.call('INCRBY', stock, quantity)
-    for seatId in string.gmatch(h[4], '[^,]+') do
-      if redis.call('HGET', seats, seatId) == 'H' then redis.call('HSET', seats, seatId, 'A') end
-    end
-    redis.call('HINCRBY', users, h[1], -quantity)
-    redis.call('HINCRBY', meta, 'held', -quantity)
+    giveBack(h[1], tonumber(h[3]), h[4], 'H', 'held')
     redis.call('HSET', hold, 'status', 'EXPIRED')
     redis.call('PEXPIRE', hold, retention)
     redis.call('DEL', base .. 'timer:' .. reservationId)
