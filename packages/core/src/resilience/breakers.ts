@@ -356,10 +356,15 @@ export class RuntimeBreakers {
     return [...this.#breakers.values()].filter((b) => b.state === 'open').map((b) => b.name);
   }
 
+  /** `target` with `methods` behind the breaker of `name`; `target` itself when it is off. */
+  #guard<T extends object>(name: BreakerName, target: T, methods: readonly (keyof T & string)[]): T {
+    const breaker = this.get(name);
+    return breaker ? guardMethods(target, methods, breaker) : target;
+  }
+
   /** The repository behind the `repository` breaker (every method of the port, reads too). */
   repository<T extends ReservationRepository>(repository: T): T {
-    const breaker = this.get('repository');
-    return breaker ? guardMethods(repository, REPOSITORY_METHODS, breaker) : repository;
+    return this.#guard('repository', repository, REPOSITORY_METHODS);
   }
 
   /**
@@ -367,31 +372,26 @@ export class RuntimeBreakers {
    * PostgreSQL), so the source of truth's breaker guards them.
    */
   checkoutStore<T extends CheckoutStore>(store: T): T {
-    const breaker = this.get('repository');
-    return breaker ? guardMethods(store, CHECKOUT_STORE_METHODS, breaker) : store;
+    return this.#guard('repository', store, CHECKOUT_STORE_METHODS);
   }
 
   /** The notification outbox behind the `repository` breaker (it lives beside the checkout's records). */
   notificationOutbox<T extends NotificationOutbox>(outbox: T): T {
-    const breaker = this.get('repository');
-    return breaker ? guardMethods(outbox, OUTBOX_METHODS, breaker) : outbox;
+    return this.#guard('repository', outbox, OUTBOX_METHODS);
   }
 
   /** The publisher behind the `publisher` breaker (`publish`; `close` is not guarded). */
   publisher<T extends EventPublisher>(publisher: T): T {
-    const breaker = this.get('publisher');
-    return breaker ? guardMethods(publisher, ['publish'], breaker) : publisher;
+    return this.#guard('publisher', publisher, ['publish']);
   }
 
   /** The checkout's provider behind the `payments` breaker (`verifyWebhook` is local: not guarded). */
   provider<T extends PaymentProvider>(provider: T): T {
-    const breaker = this.get('payments');
-    return breaker ? guardMethods(provider, PROVIDER_METHODS, breaker) : provider;
+    return this.#guard('payments', provider, PROVIDER_METHODS);
   }
 
   /** The one-step gateway behind the `payments` breaker. */
   gateway<T extends PaymentGateway>(gateway: T): T {
-    const breaker = this.get('payments');
-    return breaker ? guardMethods(gateway, GATEWAY_METHODS, breaker) : gateway;
+    return this.#guard('payments', gateway, GATEWAY_METHODS);
   }
 }
