@@ -24,16 +24,7 @@ local s1, s2 = tonumber(ARGV[6]), tonumber(ARGV[7])
 local BAND = 1e15
 local MAX_LAPSED = 1000
 
-local function below(n)
-  -- uniform in [0, n): rejection sampling over the generator's 2147483562 values
-  local limit = math.floor(2147483562 / n) * n
-  while true do
-    s1 = (40014 * s1) % 2147483563
-    s2 = (40692 * s2) % 2147483399
-    local z = (s1 - s2) % 2147483562
-    if z < limit then return z % n end
-  end
-end
+--- @include "seeded-draw"
 
 local lapsedAdmissions = redis.call('ZRANGEBYSCORE', admitted, '-inf', ARGV[4])
 for _, userId in ipairs(lapsedAdmissions) do

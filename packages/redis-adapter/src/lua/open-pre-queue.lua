@@ -16,16 +16,7 @@ local BAND = 1e15
 
 if redis.call('HGET', config, 'preQueue') ~= '1' then return { '0', '0', '0', '0' } end
 
-local function below(n)
-  -- uniform in [0, n): rejection sampling over the generator's 2147483562 values
-  local limit = math.floor(2147483562 / n) * n
-  while true do
-    s1 = (40014 * s1) % 2147483563
-    s2 = (40692 * s2) % 2147483399
-    local z = (s1 - s2) % 2147483562
-    if z < limit then return z % n end
-  end
-end
+--- @include "seeded-draw"
 
 local users = redis.call('ZRANGEBYSCORE', queue, string.format('%d', BAND), '+inf')
 for i = #users, 2, -1 do

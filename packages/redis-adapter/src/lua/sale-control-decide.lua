@@ -7,14 +7,9 @@
   ARGV[4] decision (JSON)   ARGV[5] now
   Returns {'UNKNOWN'} without a record, else {'APPLIED' | 'STALE_FENCE', field, value, ...}
 ]]
---- @include "sale-control-reply"
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {'UNKNOWN'}
+--- @include "sale-control-write"
+local function refusal()
+  if tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') > tonumber(ARGV[1]) then return 'STALE_FENCE' end
 end
-if tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') > tonumber(ARGV[1]) then
-  return controlReply(KEYS[1], 'STALE_FENCE')
-end
-redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'rate', ARGV[2], 'paused', ARGV[3],
+return writeControl(KEYS[1], refusal, 'fence', ARGV[1], 'rate', ARGV[2], 'paused', ARGV[3],
   'decision', ARGV[4], 'updatedAt', ARGV[5])
-redis.call('HINCRBY', KEYS[1], 'revision', 1)
-return controlReply(KEYS[1], 'APPLIED')

@@ -6,13 +6,8 @@
   ARGV[1] from   ARGV[2] to   ARGV[3] now
   Returns {'UNKNOWN'} without a record, else {'APPLIED' | 'STATE_CHANGED', field, value, ...}
 ]]
---- @include "sale-control-reply"
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {'UNKNOWN'}
+--- @include "sale-control-write"
+local function refusal()
+  if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 'STATE_CHANGED' end
 end
-if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then
-  return controlReply(KEYS[1], 'STATE_CHANGED')
-end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updatedAt', ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'revision', 1)
-return controlReply(KEYS[1], 'APPLIED')
+return writeControl(KEYS[1], refusal, 'state', ARGV[2], 'updatedAt', ARGV[3])
