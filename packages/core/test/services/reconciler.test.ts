@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src';
+import { requestedRow } from '../../src/reservation/settlement';
 import { Reconciler } from '../../src/subpaths/services';
 import { generalSale, seatedSale } from './fixtures';
 import { servicesFor } from './harness';
@@ -86,37 +87,11 @@ describe('Reconciler', () => {
 
   it('treats reservations in flight as consistent (confirmed in the store, pending in the repository)', async () => {
     const s = await servicesFor(generalSale({ capacity: 5 }));
-    const t = await s.admit('alice');
-    const held = await s.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'k',
-      selection: { kind: 'quantity', quantity: 2 },
-      admissionToken: t.alice,
-    });
-    if (!held.ok) throw new Error(held.code);
+    const reservationId = await s.holdFor('alice', { kind: 'quantity', quantity: 2 });
     // the processor persisted it and confirmed the hold, but has not recorded CONFIRMED yet
-    await s.repository.insertMany([
-      {
-        reservationId: held.reservationId,
-        saleId: s.saleId,
-        userId: 'alice',
-        idempotencyKey: 'k',
-        quantity: 2,
-        seatIds: [],
-        amountCents: 10_000,
-        status: 'PAYMENT_PENDING',
-        paymentId: null,
-        failureReason: null,
-        createdAt: 0,
-        updatedAt: 0,
-      },
-    ]);
-    await s.inventory.confirm({
-      saleId: s.saleId,
-      reservationId: held.reservationId,
-      userId: 'alice',
-      now: s.clock.now(),
-    });
+    const row = requestedRow(s.requested(reservationId), s.clock.now());
+    await s.repository.insertMany([{ ...row, status: 'PAYMENT_PENDING' }]);
+    await s.inventory.confirm({ saleId: s.saleId, reservationId, userId: 'alice', now: s.clock.now() });
     const reconciler = new Reconciler({ ...s, publisher: s.bus });
     expect(await reconciler.reconcile(s.saleId)).toMatchObject({
       consistent: true,
