@@ -11,7 +11,7 @@ import {
 import { MemoryInventoryStore } from '../../src/subpaths/memory';
 import { GroupReservations, HookedPublisher } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
-import { generalSale, SECRET } from '../services/fixtures';
+import { generalSale, SECRET, seatedSale } from '../services/fixtures';
 
 /** Two sections (stalls: rows 1-2 of 6 seats; balcony: row 1 of 4), stalls 5,000 and balcony 3,000. */
 function theatre(): SaleDefinitionInput {
@@ -23,7 +23,8 @@ function theatre(): SaleDefinitionInput {
       tier,
     })),
   });
-  return {
+  // the seated sale's opening, hold, admission and defaults, with the theatre's seats and prices
+  return seatedSale({
     id: 'sale-theatre',
     name: 'Theatre',
     inventory: {
@@ -37,11 +38,8 @@ function theatre(): SaleDefinitionInput {
       { id: 'std', name: 'Stalls', priceCents: 5_000 },
       { id: 'cheap', name: 'Balcony', priceCents: 3_000 },
     ],
-    opensAt: 0,
-    holdMs: 60_000,
-    admission: { usersPerInterval: 10, intervalMs: 1_000, maxActive: 100 },
     limits: { ticketsPerUser: 6 },
-  };
+  });
 }
 
 async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) {
