@@ -336,10 +336,12 @@ function answerOf(error: unknown): { status: number; body: ErrorBody; extra: Rec
     return { status: 404, body: { error: { code: error.code, message: error.message } }, extra: {} };
   }
   if (error instanceof SeatRushError && error.code === 'INFRASTRUCTURE') {
+    // not "nothing was changed": a release the store made but the source of truth could not record
+    // is refused too, and so is a write whose outcome is unknown; every route is safe to repeat
     return {
       status: 503,
       body: {
-        error: { code: 'INFRASTRUCTURE', message: 'a store is unavailable; nothing was changed, try again' },
+        error: { code: 'INFRASTRUCTURE', message: 'a store is unavailable; send the same request again' },
       },
       extra: { 'Retry-After': '1' },
     };
