@@ -257,15 +257,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
 
   it('lets only the owner extend or release a hold, with a RELEASED audit event', async () => {
     const s = await servicesFor(generalSale(), { strategy });
-    const t = await s.admit('alice');
-    const held = await s.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity', quantity: 1 },
-      admissionToken: t.alice,
-    });
-    if (!held.ok) throw new Error('not held');
-    const { reservationId } = held;
+    const reservationId = await s.holdFor('alice', { kind: 'quantity', quantity: 1 });
     s.clock.advance(30_000);
     expect(await s.reservations.extendHold({ userId: 'mallory', reservationId })).toEqual({
       ok: false,
@@ -293,15 +285,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
 
   it('cancels a live hold for its owner only, and refuses to cancel twice', async () => {
     const s = await servicesFor(generalSale(), { strategy });
-    const t = await s.admit('alice');
-    const held = await s.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity', quantity: 2 },
-      admissionToken: t.alice,
-    });
-    if (!held.ok) throw new Error('not held');
-    const { reservationId } = held;
+    const reservationId = await s.holdFor('alice', { kind: 'quantity', quantity: 2 });
     expect(await s.reservations.cancel({ userId: 'bob', reservationId })).toEqual({
       ok: false,
       code: 'NOT_OWNER',
