@@ -6,7 +6,6 @@ import type {
   IdempotencyStore,
 } from '@seatrush/core';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
-import { asList } from './replies';
 import type { RedisClient } from './scripts';
 import { anything, boundedText, EpochMs, PositiveInt, validateFields } from './validation';
 
@@ -32,14 +31,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       { ...SCOPE_KEY, fingerprint: boundedText('fingerprint', 1024), ttlMs: PositiveInt, now: EpochMs },
       input,
     );
-    const [state, outcome] = asList(
-      await this.context.scripts.run(
-        'idempotency-claim',
-        [this.context.keys.idempotency(i.scope, i.key)],
-        [i.fingerprint, i.ttlMs, i.now, this.context.retentionMs],
-      ),
+    const [state, outcome] = await this.context.scripts.strings(
       'idempotency-claim',
-    ).map(String);
+      [this.context.keys.idempotency(i.scope, i.key)],
+      [i.fingerprint, i.ttlMs, i.now, this.context.retentionMs],
+    );
     if (state === 'done') return { state: 'done', outcome: JSON.parse(outcome!) as T };
     return { state: state as 'claimed' | 'in-progress' | 'mismatch' };
   }

@@ -270,9 +270,10 @@ export class RedisInventoryStore implements InventoryStore {
       r.selection.kind === 'seats' ? seatIds.length : r.selection.quantity,
       reserveFingerprint(r),
     );
-    const reply = asList(
-      await this.context.scripts.run('reserve', [this.keys(r.saleId).meta], [...holdArgs(call), ...seatIds]),
+    const reply = await this.context.scripts.list(
       'reserve',
+      [this.keys(r.saleId).meta],
+      [...holdArgs(call), ...seatIds],
     );
     if (reply[0] === 'HELD')
       return { ok: true, code: 'HELD', hold: newHold(r.saleId, call, seatIds), replayed: false };
@@ -293,13 +294,10 @@ export class RedisInventoryStore implements InventoryStore {
   async reserveGroup(request: GroupReserveRequest): Promise<GroupReserveOutcome> {
     const r = validate('group reserve request', GroupReserveRequest, request);
     const call = this.holdCall(r, r.fallback === 'split' ? 's' : 'r', r.size, groupReserveFingerprint(r));
-    const reply = asList(
-      await this.context.scripts.run(
-        'reserve-group',
-        [this.keys(r.saleId).meta],
-        [...holdArgs(call), ...r.rows.map((row) => row.join(','))],
-      ),
+    const reply = await this.context.scripts.list(
       'reserve-group',
+      [this.keys(r.saleId).meta],
+      [...holdArgs(call), ...r.rows.map((row) => row.join(','))],
     );
     if (reply[0] === 'HELD') {
       const picked = String(reply[2]).split(',');
@@ -454,12 +452,9 @@ export class RedisInventoryStore implements InventoryStore {
   async compensate(input: { saleId: string; reservationId: string }): Promise<CompensateOutcome> {
     const i = validateFields('compensate', { saleId: SaleId, reservationId: ReservationId }, input);
     const k = this.keys(i.saleId);
-    const reply = asList(
-      await this.context.scripts.run('compensate', givingBackKeys(k, i.reservationId), [
-        this.context.retentionMs,
-      ]),
-      'compensate',
-    );
+    const reply = await this.context.scripts.list('compensate', givingBackKeys(k, i.reservationId), [
+      this.context.retentionMs,
+    ]);
     if (reply[0] !== 'OK')
       return { ok: false, code: reply[1] === 'SALE_NOT_WARM' ? 'SALE_NOT_WARM' : 'NOT_FOUND' };
     return { ok: true, restored: reply[1] === '1', hold: publicHold(holdFrom(pairs(reply, 2))) };
@@ -469,13 +464,10 @@ export class RedisInventoryStore implements InventoryStore {
   async expireDue(input: { saleId: string; now: number; limit: number }): Promise<HoldRecord[]> {
     const i = validateFields('expireDue', { saleId: SaleId, now: EpochMs, limit: PositiveInt }, input);
     const k = this.keys(i.saleId);
-    const reply = asList(
-      await this.context.scripts.run(
-        'expire-due',
-        [k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry],
-        [k.base, i.now, i.limit, this.context.retentionMs],
-      ),
+    const reply = await this.context.scripts.list(
       'expire-due',
+      [k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry],
+      [k.base, i.now, i.limit, this.context.retentionMs],
     );
     return reply.map((record) => publicHold(holdFrom(pairs(record as unknown[]))));
   }
@@ -546,10 +538,7 @@ export class RedisInventoryStore implements InventoryStore {
   async repair(truth: InventoryTruth): Promise<{ before: InventoryCounts; after: InventoryCounts }> {
     const t = validateTruth(truth);
     const k = this.keys(t.saleId);
-    const reply = asList(
-      await this.context.scripts.run('repair', [k.meta, k.stock, k.seats], repairArgs(t)),
-      'repair',
-    );
+    const reply = await this.context.scripts.list('repair', [k.meta, k.stock, k.seats], repairArgs(t));
     if (reply[0] === 'UNKNOWN') throw new UnknownSaleError(t.saleId);
     if (reply[0] === 'INVALID') {
       const issues: Array<{ path: string; message: string }> = [];

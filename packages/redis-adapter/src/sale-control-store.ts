@@ -16,7 +16,7 @@ import {
   validate,
 } from '@seatrush/core/ports';
 import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
-import { asList, pairs } from './replies';
+import { pairs } from './replies';
 import type { RedisClient } from './scripts';
 
 /** How often `configure` without an expected revision merges again after another writer won. */
@@ -140,10 +140,7 @@ export class RedisSaleControlStore implements SaleControlStore {
     saleId: string,
     args: Array<string | number>,
   ): Promise<{ status: string; control: SaleControl }> {
-    const reply = asList(
-      await this.context.scripts.run(script, [this.context.keys.sale(saleId).control], args),
-      script,
-    );
+    const reply = await this.context.scripts.list(script, [this.context.keys.sale(saleId).control], args);
     const status = String(reply[0]);
     if (status === 'UNKNOWN') throw new UnknownSaleError(saleId);
     return { status, control: controlFrom(saleId, pairs(reply, 1)) };

@@ -2,6 +2,7 @@ import { InfrastructureError, StoreUnavailableError } from '@seatrush/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { ScriptName } from './lua-assembly';
 import { loadLuaScripts } from './lua-files';
+import { asList } from './replies';
 
 /** A single node, a Sentinel-managed master, or a Redis Cluster: the adapter runs on all three. */
 export type RedisClient = Redis | Cluster;
@@ -85,5 +86,14 @@ export class Scripts {
         cause: error,
       });
     }
+  }
+  /** Runs `name` as `run` does, for a script that answers a list: its reply, or an `InfrastructureError`. */
+  async list(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown[]> {
+    return asList(await this.run(name, keys, args), name);
+  }
+
+  /** Runs `name` as `list` does, the list's items as strings. */
+  async strings(name: ScriptName, keys: string[], args: Array<string | number>): Promise<string[]> {
+    return (await this.list(name, keys, args)).map(String);
   }
 }

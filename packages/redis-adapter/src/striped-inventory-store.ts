@@ -429,10 +429,7 @@ export class RedisStripedInventoryStore implements InventoryStore {
     let recounts = 0;
     // bounded: under extreme contention borrowed units can keep going to other borrowers first
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const reply = asList(
-        await this.context.scripts.run('reserve', [layout.keys[home]!.meta], args),
-        'reserve',
-      );
+      const reply = await this.context.scripts.list('reserve', [layout.keys[home]!.meta], args);
       if (reply[0] === 'HELD') {
         this.rememberHold(r.reservationId, home);
         return { ok: true, code: 'HELD', hold: newHold(r.saleId, call, []), replayed: false };

@@ -18,7 +18,7 @@ import {
   WaitingListState,
 } from '@seatrush/core/ports';
 import { contextOf, type InventoryContext } from './inventory-context';
-import { asList, holdFrom, pairs, publicHold } from './replies';
+import { holdFrom, pairs, publicHold } from './replies';
 import { validateFields } from './validation';
 
 /**
@@ -53,13 +53,10 @@ export class RedisWaitingListStore implements WaitingListStore {
   async join(input: WaitingListJoin): Promise<WaitingListJoinOutcome> {
     const j = validate('waiting list join', WaitingListJoin, input);
     const k = this.keys(j.saleId, j.userId);
-    const reply = asList(
-      await this.context.scripts.run(
-        'waiting-list-join',
-        [k.meta, k.users, k.order, k.seq, k.entry],
-        [j.userId, j.size, j.fallback, j.now],
-      ),
+    const reply = await this.context.scripts.list(
       'waiting-list-join',
+      [k.meta, k.users, k.order, k.seq, k.entry],
+      [j.userId, j.size, j.fallback, j.now],
     );
     if (reply[0] === 'REFUSED')
       return { ok: false, code: String(reply[1]) as 'SALE_NOT_WARM' | 'LIMIT_EXCEEDED' };
@@ -99,22 +96,19 @@ export class RedisWaitingListStore implements WaitingListStore {
     const k = this.keys(r.saleId);
     let reply: unknown[];
     try {
-      reply = asList(
-        await this.context.scripts.run(
-          'waiting-list-offer',
-          [k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry, k.order],
-          [
-            k.base,
-            r.saleId,
-            r.now,
-            r.claimMs,
-            this.context.retentionMs,
-            r.offerIds.length,
-            ...r.offerIds,
-            ...r.rows.map((row) => row.join(',')),
-          ],
-        ),
+      reply = await this.context.scripts.list(
         'waiting-list-offer',
+        [k.meta, k.stock, k.seats, k.users, k.idempotency, k.expiry, k.order],
+        [
+          k.base,
+          r.saleId,
+          r.now,
+          r.claimMs,
+          this.context.retentionMs,
+          r.offerIds.length,
+          ...r.offerIds,
+          ...r.rows.map((row) => row.join(',')),
+        ],
       );
     } catch (error) {
       if (/RESERVATION_EXISTS/.test(String((error as Error).message))) {
@@ -147,13 +141,10 @@ export class RedisWaitingListStore implements WaitingListStore {
   async claim(input: WaitingListClaim): Promise<WaitingListClaimOutcome> {
     const c = validate('waiting list claim', WaitingListClaim, input);
     const k = this.keys(c.saleId, c.userId);
-    const reply = asList(
-      await this.context.scripts.run(
-        'waiting-list-claim',
-        [k.order, k.expiry, k.entry, k.hold(c.offerId), k.outbox, k.meta],
-        [c.userId, c.offerId, c.holdMs, c.now, this.context.retentionMs],
-      ),
+    const reply = await this.context.scripts.list(
       'waiting-list-claim',
+      [k.order, k.expiry, k.entry, k.hold(c.offerId), k.outbox, k.meta],
+      [c.userId, c.offerId, c.holdMs, c.now, this.context.retentionMs],
     );
     if (reply[0] === 'OK') return { ok: true, hold: publicHold(holdFrom(pairs(reply, 1))) };
     return {

@@ -58,14 +58,11 @@ export class RedisWaitingRoomStore implements QueueingStore {
   }> {
     const i = validateFields('join', { ...SALE_USER, now: EpochMs }, input);
     const k = this.keys(i.saleId);
-    const [state, ticket, until, already, lane] = asList(
-      await this.context.scripts.run(
-        'join-queue',
-        [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.queueConfig],
-        [i.userId, i.now],
-      ),
+    const [state, ticket, until, already, lane] = await this.context.scripts.strings(
       'join-queue',
-    ).map(String);
+      [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.queueConfig],
+      [i.userId, i.now],
+    );
     const entry: QueueEntry =
       state === 'ADMITTED'
         ? { userId: i.userId, ticket: Number(ticket), state: 'ADMITTED', admittedUntil: Number(until) }
@@ -161,14 +158,11 @@ export class RedisWaitingRoomStore implements QueueingStore {
       input,
     );
     const k = this.keys(i.saleId);
-    return asList(
-      await this.context.scripts.run(
-        'evict-silent',
-        [k.heartbeats, k.queue, k.tickets],
-        [i.silentSince, i.limit],
-      ),
+    return await this.context.scripts.strings(
       'evict-silent',
-    ).map(String);
+      [k.heartbeats, k.queue, k.tickets],
+      [i.silentSince, i.limit],
+    );
   }
 
   /** One admission tick (see `src/lua/admit.lua`). */
@@ -179,14 +173,11 @@ export class RedisWaitingRoomStore implements QueueingStore {
       input,
     );
     const k = this.keys(i.saleId);
-    const reply = asList(
-      await this.context.scripts.run(
-        'admit',
-        [k.queue, k.tickets, k.heartbeats, k.admitted, k.served],
-        [i.max, i.maxActive, i.sessionMs, i.now],
-      ),
+    const reply = await this.context.scripts.strings(
       'admit',
-    ).map(String);
+      [k.queue, k.tickets, k.heartbeats, k.admitted, k.served],
+      [i.max, i.maxActive, i.sessionMs, i.now],
+    );
     const admittedUntil = Number(reply[2]);
     const admitted: QueueEntry[] = [];
     for (let j = 3; j + 1 < reply.length; j += 2) {
@@ -231,14 +222,11 @@ export class RedisWaitingRoomStore implements QueueingStore {
       input,
     );
     const k = this.keys(i.saleId);
-    const [outcome, until] = asList(
-      await this.context.scripts.run(
-        'readmit',
-        [k.queue, k.admitted],
-        [i.userId, i.until, i.maxActive, i.now],
-      ),
+    const [outcome, until] = await this.context.scripts.strings(
       'readmit',
-    ).map(String);
+      [k.queue, k.admitted],
+      [i.userId, i.until, i.maxActive, i.now],
+    );
     if (outcome === 'READMITTED') return { outcome, until: Number(until) };
     return outcome === 'FULL' ? { outcome: 'FULL' } : { outcome: 'PRESENT' };
   }
@@ -261,14 +249,11 @@ export class RedisWaitingRoomStore implements QueueingStore {
       input,
     );
     const k = this.keys(i.saleId);
-    const [outcome, ticket] = asList(
-      await this.context.scripts.run(
-        'rejoin',
-        [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig, k.queueRestored],
-        [i.userId, i.ticket, i.servedUpTo, i.lastTicket, i.issuedAt, i.now],
-      ),
+    const [outcome, ticket] = await this.context.scripts.strings(
       'rejoin',
-    ).map(String);
+      [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig, k.queueRestored],
+      [i.userId, i.ticket, i.servedUpTo, i.lastTicket, i.issuedAt, i.now],
+    );
     if (outcome === 'REJOINED') return { outcome, ticket: Number(ticket) };
     if (outcome === 'NOT_LOST' || outcome === 'SERVED') return { outcome };
     return { outcome: 'PRESENT' };
@@ -278,23 +263,20 @@ export class RedisWaitingRoomStore implements QueueingStore {
   async enter(input: EnterInput): Promise<EnterResult> {
     const i = validate('enter', EnterInput, input);
     const k = this.keys(i.saleId);
-    const reply = asList(
-      await this.context.scripts.run(
-        'enter',
-        [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig],
-        [
-          i.userId,
-          i.now,
-          i.lane ?? 'normal',
-          i.maxActive,
-          i.sessionMs,
-          i.admit === false ? '0' : '1',
-          i.ticketFloor ?? 0,
-          i.servedFloor ?? 0,
-        ],
-      ),
+    const reply = await this.context.scripts.strings(
       'enter',
-    ).map(String);
+      [k.ticketSeq, k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig],
+      [
+        i.userId,
+        i.now,
+        i.lane ?? 'normal',
+        i.maxActive,
+        i.sessionMs,
+        i.admit === false ? '0' : '1',
+        i.ticketFloor ?? 0,
+        i.servedFloor ?? 0,
+      ],
+    );
     const [state, ticket, until, already, lane] = reply;
     if (state === 'REJECTED') return { outcome: 'REJECTED' };
     const entry: QueueEntry =
@@ -309,14 +291,11 @@ export class RedisWaitingRoomStore implements QueueingStore {
   async admitNext(input: AdmitNextInput): Promise<AdmitNextResult> {
     const i = validate('admitNext', AdmitNextInput, input);
     const k = this.keys(i.saleId);
-    const reply = asList(
-      await this.context.scripts.run(
-        'admit-next',
-        [k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig],
-        [i.max, i.maxActive, i.sessionMs, i.now, i.silentSince ?? '', ...lcgSeeds()],
-      ),
+    const reply = await this.context.scripts.strings(
       'admit-next',
-    ).map(String);
+      [k.queue, k.tickets, k.heartbeats, k.admitted, k.served, k.queueConfig],
+      [i.max, i.maxActive, i.sessionMs, i.now, i.silentSince ?? '', ...lcgSeeds()],
+    );
     const admittedUntil = Number(reply[2]);
     const lapsedCount = Number(reply[4]);
     const lapsed = reply.slice(5, 5 + lapsedCount);
@@ -362,13 +341,12 @@ export class RedisWaitingRoomStore implements QueueingStore {
   async openPreQueue(input: { saleId: string; now: number }): Promise<OpenPreQueueResult> {
     const i = validateFields('openPreQueue', { saleId: SaleId, now: EpochMs }, input);
     const k = this.keys(i.saleId);
-    const [opened, shuffled, first, last] = asList(
-      await this.context.scripts.run(
+    const [opened, shuffled, first, last] = (
+      await this.context.scripts.list(
         'open-pre-queue',
         [k.ticketSeq, k.queue, k.tickets, k.queueConfig],
         lcgSeeds(),
-      ),
-      'open-pre-queue',
+      )
     ).map(Number);
     return { opened: opened === 1, shuffled: shuffled!, firstTicket: first!, lastTicket: last! };
   }
