@@ -485,7 +485,9 @@ export class Checkout {
       await publishConfirmed(this.#o, row, paymentId);
       return 'CONFIRMED';
     }
-    if (row.status === 'FAILED' || row.status === 'COMPENSATED') {
+    // the reservation ended, or this payment was refunded already (a retry after the provider's
+    // answer was lost): it goes back, whatever a rebuilt store holds now
+    if (row.status === 'FAILED' || row.status === 'COMPENSATED' || record.status === 'REFUNDED') {
       await this.#refund(paymentId, row, 'LATE_PAYMENT');
       await this.#fail(row, 'HOLD_EXPIRED');
       return 'REFUNDED';
@@ -574,12 +576,9 @@ export class Checkout {
   }
 
   async #refund(paymentId: string, row: ReservationRow, reason: string, recorded = true): Promise<void> {
-    await this.#o.provider.refundPayment({
-      paymentId,
-      reason,
-      idempotencyKey: `seatrush-refund-${paymentId}`,
-    });
     if (recorded) {
+      // recorded before the provider is asked: a refund made whose answer was lost is known to the
+      // retry, which must not confirm the reservation with it (a rebuilt store may hold it again)
       await this.#o.store.updatePayment({
         reservationId: row.reservationId,
         from: ['PENDING', 'SUCCEEDED', 'VOIDED'],
@@ -587,6 +586,11 @@ export class Checkout {
         now: this.#o.clock.now(),
       });
     }
+    await this.#o.provider.refundPayment({
+      paymentId,
+      reason,
+      idempotencyKey: `seatrush-refund-${paymentId}`,
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InfrastructureError } from '../../src/common/errors';
+import { PaymentUnavailableError } from '../../src/memory/payment-gateway';
 import type { InventoryStore } from '../../src/ports/inventory-store';
 import { RebuildService } from '../../src/stock/rebuild';
 import { wipeableStore, withOverrides } from '../services/harness';
@@ -9,10 +10,11 @@ import { checkoutHarness, SALE_ID } from './harness';
  * The checkout over a store that can be wiped (a flushed Redis: no sale at all) and rebuilt, with
  * a hook to run something in the middle of one store call.
  */
-async function wipeableCheckout() {
+async function wipeableCheckout(checkout: { paymentWindowMs?: number } = {}) {
   let wipeable: ReturnType<typeof wipeableStore> | undefined;
   const interceptors: Partial<InventoryStore> = {};
   const h = await checkoutHarness({
+    checkout,
     wrapInventory: (store) => {
       wipeable = wipeableStore(store);
       return withOverrides(wipeable.store, interceptors);
@@ -151,5 +153,34 @@ describe('Checkout: a confirmed reservation is never refunded', () => {
     expect(await w.store().getHold(SALE_ID, reservationId)).toMatchObject({ status: 'CONFIRMED' });
     expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
     expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  // issue 23, seeds 16161 and 19737: a success arriving after the hold expired was refunded as late,
+  // the refund made and its answer lost; the store was then wiped and rebuilt, bringing the hold
+  // back (the row still PAYMENT_PENDING), and the provider's next delivery confirmed the
+  // reservation with the refunded payment: CONFIRMED with no money kept
+  it('a payment refunded as late stays refunded when a rebuild brings its hold back before the retry', async () => {
+    const w = await wipeableCheckout({ paymentWindowMs: 10_000 });
+    const { h } = w;
+    const { reservationId, request } = await h.hold('alice');
+    const { payment } = await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    const hold = await w.store().getHold(SALE_ID, reservationId);
+    h.clock.set(hold!.expiresAt + 1);
+    await w.store().expireDue({ saleId: SALE_ID, now: h.clock.now(), limit: 10 });
+    const refundPayment = h.provider.refundPayment.bind(h.provider);
+    h.provider.refundPayment = async (input) => {
+      h.provider.refundPayment = refundPayment;
+      await refundPayment(input);
+      throw new PaymentUnavailableError('the refund was made, its answer lost');
+    };
+    await expect(h.checkout.handleWebhook(delivery!)).rejects.toThrow(PaymentUnavailableError);
+    w.wipe();
+    expect(await w.rebuild()).toMatchObject({ outcome: 'RESTORED', holdsRestored: 1 });
+
+    expect((await h.checkout.handleWebhook(delivery!)).outcome).toBe('REFUNDED');
+    expect(h.provider.refunds()).toEqual([expect.objectContaining({ paymentId: payment.paymentId })]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
+    expect(await h.counts()).toMatchObject({ held: 0, confirmed: 0 });
   });
 });
