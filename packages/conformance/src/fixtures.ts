@@ -1,4 +1,10 @@
-import type { InventorySnapshot, ReserveRequest, SaleDefinitionInput, Selection } from '@seatrush/core';
+import type {
+  InventorySnapshot,
+  InventoryStore,
+  ReserveRequest,
+  SaleDefinitionInput,
+  Selection,
+} from '@seatrush/core';
 
 let sequence = 0;
 
@@ -37,6 +43,17 @@ export function generalSnapshot(
   };
 }
 
+/** A fresh general-admission sale (`<prefix>-…`, see `generalSnapshot`) loaded into `inventory`: its id. */
+export async function loadGeneralSale(
+  inventory: InventoryStore,
+  options: Parameters<typeof generalSnapshot>[1] = {},
+  prefix = 'ga',
+): Promise<string> {
+  const saleId = freshId(prefix);
+  await inventory.load(generalSnapshot(saleId, options));
+  return saleId;
+}
+
 /** Seat ids `A1…A<perRow>`, `B1…` for `rows` rows. */
 export function seatIds(rows = 2, perRow = 5): string[] {
   return Array.from({ length: rows }, (_, r) =>
@@ -60,6 +77,17 @@ export function assignedSnapshot(
     ticketsPerUser: options.ticketsPerUser ?? 4,
     confirmedPerUser: {},
   };
+}
+
+/** A fresh assigned-seat sale (`<prefix>-…`, see `assignedSnapshot`) loaded into `inventory`: its id. */
+export async function loadAssignedSale(
+  inventory: InventoryStore,
+  options: Parameters<typeof assignedSnapshot>[1] = {},
+  prefix = 'as',
+): Promise<string> {
+  const saleId = freshId(prefix);
+  await inventory.load(assignedSnapshot(saleId, options));
+  return saleId;
 }
 
 /** A new reservation's identity: the buyer, the sale, a fresh reservation id (`<prefix>-…`) and key. */

@@ -8,10 +8,10 @@ import type {
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
-  assignedSnapshot,
   freshId,
   freshReservation,
   generalSnapshot,
+  loadAssignedSale,
   reserveRequest,
   seatIds,
   startOfTest,
@@ -82,8 +82,7 @@ async function seatedSale(
   inventory: InventoryStore,
   options: { rows?: number; perRow?: number; ticketsPerUser?: number; confirmedSeatIds?: string[] } = {},
 ): Promise<string> {
-  const saleId = freshId('grp');
-  await inventory.load(assignedSnapshot(saleId, { ticketsPerUser: 6, ...options }));
+  const saleId = await loadAssignedSale(inventory, { ticketsPerUser: 6, ...options }, 'grp');
   return saleId;
 }
 

@@ -1,6 +1,14 @@
 import type { HoldRecord, InventoryStore, ReserveOutcome } from '@seatrush/core';
 import { expect } from 'vitest';
-import { assignedSnapshot, freshId, generalSnapshot, reserveRequest, seats, units } from './fixtures';
+import {
+  freshId,
+  generalSnapshot,
+  loadAssignedSale,
+  loadGeneralSale,
+  reserveRequest,
+  seats,
+  units,
+} from './fixtures';
 import type { Check } from './harness';
 
 /**
@@ -14,7 +22,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     category: 'behaviour',
     name: 'outbox: each new hold is written once, with its record; replays and refusals write nothing',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, 3);
+      const saleId = await loadGeneralSale(inventory, { stock: 3 });
       const first = reserveRequest(saleId, 'u1', units(2), now);
       const hold = heldOf(await inventory.reserve(first));
       heldOf(await inventory.reserve({ ...first, reservationId: freshId('r'), now: now + 5 }));
@@ -31,7 +39,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     category: 'behaviour',
     name: 'outbox: answers entries up to a time, oldest first, at most `limit`; markRelayed removes them, idempotently',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, 10);
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const ids: string[] = [];
       for (let i = 0; i < 4; i += 1) {
         const request = reserveRequest(saleId, `u${i}`, units(1), now + i * 100);
@@ -46,7 +54,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
       await inventory.markRelayed({ saleId, reservationIds: [ids[0]!] });
       expect(await ofAll(now + 1_000)).toEqual([ids[1], ids[3]]);
       // the outbox is per sale
-      const other = await generalSale(inventory, 1);
+      const other = await loadGeneralSale(inventory, { stock: 1 });
       expect(await inventory.unrelayed({ saleId: other, enqueuedUpTo: now + 1_000, limit: 10 })).toEqual([]);
     },
   },
@@ -54,7 +62,10 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     category: 'concurrency',
     name: 'outbox: concurrent markRelayed calls over two sales each remove exactly their own entries',
     async run({ inventory }, { now }) {
-      const sales = [await generalSale(inventory, 20), await generalSale(inventory, 20)];
+      const sales = [
+        await loadGeneralSale(inventory, { stock: 20 }),
+        await loadGeneralSale(inventory, { stock: 20 }),
+      ];
       const ids = new Map<string, string[]>();
       for (const saleId of sales) {
         const made = await Promise.all(
@@ -85,7 +96,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     category: 'behaviour',
     name: 'outbox: keeps its entries, and the hold in them, when the hold expires or is released',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, 5);
+      const saleId = await loadGeneralSale(inventory, { stock: 5 });
       const released = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
       const expired = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u2', units(1), now, { holdMs: 1_000 })),
@@ -105,7 +116,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     category: 'behaviour',
     name: 'outbox gate: refuses PIPELINE_STALLED past the lag limit and changes nothing; a replay is still answered',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, 5);
+      const saleId = await loadGeneralSale(inventory, { stock: 5 });
       const stuck = reserveRequest(saleId, 'u1', units(1), now, { relayLagLimitMs: 1_000 });
       heldOf(await inventory.reserve(stuck));
       // within the limit: still selling
@@ -131,7 +142,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     category: 'behaviour',
     name: 'outbox: a reload of the sale keeps the entries (they were acknowledged to buyers)',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, 5);
+      const saleId = await loadGeneralSale(inventory, { stock: 5 });
       const request = reserveRequest(saleId, 'u1', units(1), now);
       heldOf(await inventory.reserve(request));
       await inventory.load(generalSnapshot(saleId, { stock: 5 }));
@@ -144,8 +155,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     name: 'outbox: a group hold is written like any other, and the gate refuses a group too',
     async run({ inventory }, { now }) {
       if (!inventory.reserveGroup) return;
-      const saleId = freshId('as');
-      await inventory.load(assignedSnapshot(saleId));
+      const saleId = await loadAssignedSale(inventory);
       const rows = [['A1', 'A2', 'A3', 'A4']];
       const group = {
         saleId,
@@ -190,10 +200,4 @@ function heldOf(outcome: ReserveOutcome): HoldRecord {
   expect(outcome, 'expected the reserve to hold').toMatchObject({ ok: true, code: 'HELD' });
   if (!outcome.ok) throw new Error('unreachable');
   return outcome.hold;
-}
-
-async function generalSale(inventory: InventoryStore, stock: number): Promise<string> {
-  const saleId = freshId('ga');
-  await inventory.load(generalSnapshot(saleId, { stock }));
-  return saleId;
 }

@@ -1,7 +1,7 @@
 import type { InventorySnapshot, InventoryStore } from '@seatrush/core';
 import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
-import { freshId, generalSnapshot, reserveRequest, units } from './fixtures';
+import { generalSnapshot, loadGeneralSale, reserveRequest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 import { expectInvariant, heldOf } from './inventory-store';
 
@@ -58,8 +58,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'restore loads a lost sale once, marks it rebuilt, and answers ALREADY_WARM while it is warm',
     async run({ inventory, loseSale }) {
-      const saleId = freshId('rb');
-      await inventory.load(generalSnapshot(saleId, { stock: 5 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 5 }, 'rb');
       expect(await inventory.wasRebuilt(saleId)).toBe(false);
       expect(await inventory.restore(generalSnapshot(saleId, { stock: 5 }))).toBe('ALREADY_WARM');
       await loseSale(saleId);
@@ -76,8 +75,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a hold lost with the sale and not in the rebuild is gone, even when its record survived: no change finds it, the counts stay whole',
     async run({ inventory, loseSale }, { now }) {
-      const saleId = freshId('rb');
-      await inventory.load(generalSnapshot(saleId, { stock: 6 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 6 }, 'rb');
       const known = heldOf(await inventory.reserve(reserveRequest(saleId, 'known', units(2), now)));
       const lost = heldOf(await inventory.reserve(reserveRequest(saleId, 'lost', units(1), now)));
       // the partial loss keeps the lost hold's record; the truth knows only the first hold
@@ -105,8 +103,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a reserve with the id and key of a hold lost with the sale holds it afresh (the worker holds it again), once',
     async run({ inventory, loseSale }, { now }) {
-      const saleId = freshId('rb');
-      await inventory.load(generalSnapshot(saleId, { stock: 4 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 4 }, 'rb');
       const lost = heldOf(await inventory.reserve(reserveRequest(saleId, 'lost', units(1), now)));
       await loseSale(saleId, [lost.reservationId]);
       await inventory.restore(truthWith(saleId, 4, []));
@@ -139,8 +136,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a restored hold is its buyer’s: its key replays it, and it confirms and expires as any hold',
     async run({ inventory, loseSale }, { now }) {
-      const saleId = freshId('rb');
-      await inventory.load(generalSnapshot(saleId, { stock: 5 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 5 }, 'rb');
       const paying = heldOf(await inventory.reserve(reserveRequest(saleId, 'paying', units(2), now)));
       const idle = heldOf(await inventory.reserve(reserveRequest(saleId, 'idle', units(1), now)));
       await loseSale(saleId);
@@ -180,8 +176,7 @@ export const stripeLossChecks: readonly Check<Subject>[] = [
     name: 'a sale that lost one stripe is not warm, and restore rebuilds it whole from the truth',
     async run({ inventory, loseStripe }, { now }) {
       if (!loseStripe) throw new Error('this check needs loseStripe');
-      const saleId = freshId('rb');
-      await inventory.load(generalSnapshot(saleId, { stock: 30, ticketsPerUser: 2 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 30, ticketsPerUser: 2 }, 'rb');
       const holds = [];
       for (let i = 0; i < 12; i++) {
         holds.push(heldOf(await inventory.reserve(reserveRequest(saleId, `u${i}`, units(1), now))));

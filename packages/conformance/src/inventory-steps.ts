@@ -5,7 +5,8 @@ import {
   assignedSnapshot,
   freshId,
   freshReservation,
-  generalSnapshot,
+  loadAssignedSale,
+  loadGeneralSale,
   reserveRequest,
   seats,
   units,
@@ -73,8 +74,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'finds the outcome stored under an idempotency key, and null for an unknown key',
     async run({ steps, inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId));
+      const saleId = await loadGeneralSale(inventory);
       const request = reserveRequest(saleId, 'u1', units(2), now);
       const hold = heldOf(await inventory.reserve(request));
       const found = await steps.findOutcome(saleId, request.idempotencyKey);
@@ -87,8 +87,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'takes stock down to zero and answers SOLD_OUT without going below it',
     async run({ steps, inventory }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 5 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 5 });
       expect(await steps.takeStock(saleId, 3, 1)).toBe('TAKEN');
       expect(await steps.takeStock(saleId, 3, 1)).toBe('SOLD_OUT');
       expect((await inventory.counts(saleId)).available).toBe(2);
@@ -102,8 +101,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'writes a hold that reserve, confirm, expiry and compensation all see',
     async run({ steps, inventory }, { now }) {
-      const saleId = freshId('as');
-      await inventory.load(assignedSnapshot(saleId));
+      const saleId = await loadAssignedSale(inventory);
       const request = reserveRequest(saleId, 'u1', seats('A1'), now, { holdMs: 1_000 });
       const hold = newHold(saleId, 'u1', now, {
         reservationId: request.reservationId,
@@ -133,8 +131,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'answers SEAT_TAKEN and writes nothing when a seat of the hold is taken',
     async run({ steps, inventory }, { now }) {
-      const saleId = freshId('as');
-      await inventory.load(assignedSnapshot(saleId));
+      const saleId = await loadAssignedSale(inventory);
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
       const hold = newHold(saleId, 'u2', now, { quantity: 2, seatIds: ['A1', 'A2'] });
       expect(await steps.takeStock(saleId, 2, 1)).toBe('TAKEN');
@@ -151,8 +148,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses a fencing token lower than the highest seen for the sale, changing nothing',
     async run({ steps, inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 10 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       expect(await steps.takeStock(saleId, 1, 5)).toBe('TAKEN');
       expect(await steps.takeStock(saleId, 1, 4)).toBe('STALE_TOKEN');
       expect((await inventory.counts(saleId)).available).toBe(9);
@@ -168,8 +164,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     category: 'bad input',
     name: 'rejects invalid steps with a ValidationError and changes nothing',
     async run({ steps, inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 10 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       await expectValidationError(() => steps.takeStock(saleId, 0, 1));
       await expectValidationError(() => steps.takeStock(saleId, 1, -1));
       await expectValidationError(() => steps.takeStock('bad:id', 1, 1));
@@ -188,8 +183,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     name: 'never takes more than the stock: 300 concurrent takeStock calls for 100 units',
     timeoutMs: 60_000,
     async run({ steps, inventory }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 100 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 100 });
       const answers = await Promise.all(Array.from({ length: 300 }, () => steps.takeStock(saleId, 1, 1)));
       expect(answers.filter((a) => a === 'TAKEN')).toHaveLength(100);
       expect(answers.filter((a) => a === 'SOLD_OUT')).toHaveLength(200);
@@ -201,8 +195,7 @@ export const inventoryStepsChecks: readonly Check<Subject>[] = [
     name: 'writes one hold per seat when 100 writers race for the same seat',
     timeoutMs: 60_000,
     async run({ steps, inventory }, { now }) {
-      const saleId = freshId('as');
-      await inventory.load(assignedSnapshot(saleId, { ticketsPerUser: 4 }));
+      const saleId = await loadAssignedSale(inventory, { ticketsPerUser: 4 });
       const answers = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           lockedReserve(steps, newHold(saleId, `u${i}`, now, { seatIds: ['B3'] }), 1),

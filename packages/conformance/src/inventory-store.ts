@@ -8,9 +8,10 @@ import type {
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
-  assignedSnapshot,
   freshId,
   generalSnapshot,
+  loadAssignedSale,
+  loadGeneralSale,
   reserveRequest,
   seatIds,
   seats,
@@ -42,18 +43,6 @@ export async function expectInvariant(inventory: InventoryStore, saleId: string)
   expect(counts.available + counts.held + counts.confirmed, 'available + held + confirmed == initial').toBe(
     counts.initialStock,
   );
-}
-
-async function generalSale(inventory: InventoryStore, options: Parameters<typeof generalSnapshot>[1] = {}) {
-  const saleId = freshId('ga');
-  await inventory.load(generalSnapshot(saleId, options));
-  return saleId;
-}
-
-async function assignedSale(inventory: InventoryStore, options: Parameters<typeof assignedSnapshot>[1] = {}) {
-  const saleId = freshId('as');
-  await inventory.load(assignedSnapshot(saleId, options));
-  return saleId;
 }
 
 type Subject = InventoryStoreSubject;
@@ -109,7 +98,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'holds general-admission units until now + holdMs and takes them from the stock',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const request = reserveRequest(saleId, 'u1', units(3), now, { holdMs: 30_000 });
       const outcome = await inventory.reserve(request);
       expect(outcome).toEqual({
@@ -136,7 +125,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'holds named seats and marks them HELD; seatStates is empty for general admission',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2', 'A1'), now)));
       expect([...hold.seatIds].sort()).toEqual(['A1', 'A2']);
       expect(hold.quantity).toBe(2);
@@ -146,7 +135,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       expect(states.A2).toBe('HELD');
       expect(states.A3).toBe('AVAILABLE');
       expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 2 });
-      const general = await generalSale(inventory);
+      const general = await loadGeneralSale(inventory);
       expect(await inventory.seatStates(general)).toEqual({});
     },
   },
@@ -154,7 +143,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'returns the original outcome with replayed: true when the same key is replayed',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const request = reserveRequest(saleId, 'u1', units(2), now);
       const original = heldOf(await inventory.reserve(request));
       // A retry carries the same key and payload; its reservation id and time may differ.
@@ -170,7 +159,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       });
       expect(await inventory.counts(saleId)).toMatchObject({ available: 8, held: 2 });
       // Seat order does not make another request.
-      const seated = await assignedSale(inventory);
+      const seated = await loadAssignedSale(inventory);
       const seatRequest = reserveRequest(seated, 'u1', seats('A1', 'B1'), now);
       const first = heldOf(await inventory.reserve(seatRequest));
       const again = await inventory.reserve({ ...seatRequest, selection: seats('B1', 'A1') });
@@ -181,7 +170,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses IDEMPOTENCY_KEY_REUSED when a key comes back with another payload, changing nothing',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const request = reserveRequest(saleId, 'u1', units(1), now);
       heldOf(await inventory.reserve(request));
       const before = await inventory.counts(saleId);
@@ -198,7 +187,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'requires a live admission from the waiting room when requireAdmission is true',
     async run({ inventory, waitingRoom }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const ask = (at: number) =>
         inventory.reserve(reserveRequest(saleId, 'u1', units(1), at, { requireAdmission: true }));
       expect(await ask(now)).toEqual({ ok: false, code: 'NOT_ADMITTED' });
@@ -215,12 +204,12 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses WRONG_SELECTION and UNKNOWN_SEAT (naming the unknown seats)',
     async run({ inventory }, { now }) {
-      const general = await generalSale(inventory);
+      const general = await loadGeneralSale(inventory);
       expect(await inventory.reserve(reserveRequest(general, 'u1', seats('A1'), now))).toMatchObject({
         ok: false,
         code: 'WRONG_SELECTION',
       });
-      const assigned = await assignedSale(inventory);
+      const assigned = await loadAssignedSale(inventory);
       expect(await inventory.reserve(reserveRequest(assigned, 'u1', units(1), now))).toMatchObject({
         ok: false,
         code: 'WRONG_SELECTION',
@@ -237,7 +226,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses SEAT_TAKEN naming the taken seats, and holds none of the request',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['B5'] });
+      const saleId = await loadAssignedSale(inventory, { confirmedSeatIds: ['B5'] });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now)));
       const outcome = await inventory.reserve(reserveRequest(saleId, 'u2', seats('A1', 'A2', 'B5'), now));
       expect(outcome).toMatchObject({ ok: false, code: 'SEAT_TAKEN' });
@@ -254,7 +243,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses LIMIT_EXCEEDED counting held and confirmed units, including those of the snapshot',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, {
+      const saleId = await loadGeneralSale(inventory, {
         stock: 20,
         ticketsPerUser: 4,
         confirmedPerUser: { u9: 3 },
@@ -282,7 +271,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'refuses SOLD_OUT when fewer units are left than asked, and sells down to exactly zero',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 5, ticketsPerUser: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 5, ticketsPerUser: 10 });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       expect(await inventory.reserve(reserveRequest(saleId, 'u2', units(3), now))).toMatchObject({
         ok: false,
@@ -300,7 +289,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'lets only the owner extend, release or confirm a hold',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now)));
       const ref = { saleId, reservationId: hold.reservationId, now: now + 10 };
       expect(await inventory.extend({ ...ref, userId: 'u2', holdMs: 1_000 })).toEqual({
@@ -322,7 +311,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'extends a live hold to now + holdMs',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory);
+      const saleId = await loadGeneralSale(inventory);
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
       );
@@ -342,7 +331,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'releases a hold: stock and seat come back; its idempotency key answers the released hold',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const request = reserveRequest(saleId, 'u1', seats('A1', 'A2'), now);
       const hold = heldOf(await inventory.reserve(request));
       const released = await inventory.release({
@@ -374,7 +363,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'confirms a hold for good: held units become confirmed and never expire',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1'), now, { holdMs: 1_000 })),
       );
@@ -401,7 +390,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'compensates once: stock and seats come back, a second call reports restored: false',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const request = reserveRequest(saleId, 'u1', seats('A3'), now);
       const held = heldOf(await inventory.reserve(request));
       const first = await inventory.compensate({ saleId, reservationId: held.reservationId });
@@ -427,7 +416,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'compensates a confirmed reservation (refund): confirmed units return to the stock',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
       expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
@@ -441,7 +430,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'repairs counts and seats from the source of truth',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
+      const saleId = await loadAssignedSale(inventory, { confirmedSeatIds: ['A1'] });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1', 'B2'), now)));
       // The truth: A1 was refunded, A4 and A5 were sold.
       const { before, after } = await inventory.repair(
@@ -462,7 +451,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a repair keeps units confirmed here that are still pending in the truth (paid, not yet recorded)',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
       // the worker confirmed the hold; PostgreSQL still has the reservation PAYMENT_PENDING
@@ -475,7 +464,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a repair frees units confirmed here that are neither sold nor pending, and keeps every hold',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const sold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       await inventory.confirm({ saleId, reservationId: sold.reservationId, userId: 'u1', now });
       const live = heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now)));
@@ -501,7 +490,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a repair raises confirmed units below the truth, never into a live hold',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(4), now)));
       // the store lost 3 sold units (it would sell them again)
       const raised = await inventory.repair(truthOf(saleId, { confirmedUnits: 3, pendingUnits: 1 }));
@@ -515,7 +504,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a repair keeps the seats of pending reservations, confirmed or held, and frees a seat nobody bought',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
+      const saleId = await loadAssignedSale(inventory, { confirmedSeatIds: ['A1'] });
       const paid = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
       await inventory.confirm({ saleId, reservationId: paid.reservationId, userId: 'u1', now });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', seats('A3'), now)));
@@ -546,7 +535,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a repair keeps what was confirmed after the caller read the store (the truth may not know it)',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory, { confirmedSeatIds: ['A1'] });
+      const saleId = await loadAssignedSale(inventory, { confirmedSeatIds: ['A1'] });
       const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
       // the reconciler reads the store: A1 confirmed (nobody bought it), A2 held
       const observed = await inventory.counts(saleId);
@@ -565,7 +554,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a repair keeps units confirmed after the caller read the store (general admission)',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10, confirmedPerUser: { u0: 2 } });
+      const saleId = await loadGeneralSale(inventory, { stock: 10, confirmedPerUser: { u0: 2 } });
       const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       const observed = await inventory.counts(saleId);
       expect(observed).toMatchObject({ held: 3, confirmed: 2 });
@@ -579,7 +568,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'replaces a sale when it is loaded again',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
       await inventory.load(generalSnapshot(saleId, { stock: 4 }));
       expect(await inventory.counts(saleId)).toEqual({
@@ -595,7 +584,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'expiry',
     name: 'expires each due hold exactly once, returning its stock and seats',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const short = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', seats('A1'), now, { holdMs: 1_000 })),
       );
@@ -617,7 +606,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'expiry',
     name: 'expires at most `limit` holds per call, the earliest first',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const holds: HoldRecord[] = [];
       for (let i = 0; i < 5; i += 1) {
         const request = reserveRequest(saleId, `u${i}`, units(1), now, { holdMs: 1_000 + i * 100 });
@@ -639,7 +628,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'expiry',
     name: 'refuses EXPIRED to extend, release or confirm a hold past its expiry, swept or not',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
       );
@@ -657,7 +646,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'expiry',
     name: 'does not give an expired hold back twice when it is compensated later',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now, { holdMs: 1_000 })),
       );
@@ -673,7 +662,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'bad input',
     name: 'rejects an invalid reserve request with a ValidationError and changes nothing',
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const good = reserveRequest(saleId, 'u1', units(1), now);
       const bad: unknown[] = [
         { ...good, saleId: 'evt:{42}' },
@@ -727,7 +716,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'never sells more than the stock: 300 concurrent buyers for 100 units',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 100 });
+      const saleId = await loadGeneralSale(inventory, { stock: 100 });
       const requests = Array.from({ length: 300 }, (_, i) => reserveRequest(saleId, `u${i}`, units(1), now));
       const outcomes = await Promise.all(requests.map((r) => inventory.reserve(r)));
       const held = outcomes.filter((o) => o.ok);
@@ -744,7 +733,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'never holds a seat twice: 200 concurrent buyers of overlapping seat pairs',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 10 });
+      const saleId = await loadAssignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 10 });
       const all = seatIds(4, 5);
       const requests = Array.from({ length: 200 }, (_, i) => {
         const a = all[(i * 7) % all.length] as string;
@@ -776,7 +765,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'a key whose hold ended (released, compensated, expired) answers that hold, replayed, even once another buyer has its seat',
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const ended = async (seat: string, end: (hold: HoldRecord) => Promise<unknown>, status: string) => {
         const request = reserveRequest(saleId, 'u1', seats(seat), now, { holdMs: 1_000 });
         const hold = heldOf(await inventory.reserve(request));
@@ -806,7 +795,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'replays racing the compensation of their hold and 20 buyers for its seat all answer that hold, never SEAT_TAKEN',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory);
+      const saleId = await loadAssignedSale(inventory);
       const request = reserveRequest(saleId, 'u1', seats('B1'), now);
       const hold = heldOf(await inventory.reserve(request));
       const replay = () => inventory.reserve({ ...request, reservationId: freshId('r'), now: now + 1 });
@@ -843,7 +832,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'holds once for 100 concurrent requests with the same idempotency key; the rest replay it',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const request = reserveRequest(saleId, 'u1', units(2), now);
       const outcomes = await Promise.all(
         Array.from({ length: 100 }, () => inventory.reserve({ ...request, reservationId: freshId('r') })),
@@ -859,7 +848,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'keeps the per-user limit under 60 concurrent requests of one user',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 100, ticketsPerUser: 4 });
+      const saleId = await loadGeneralSale(inventory, { stock: 100, ticketsPerUser: 4 });
       const outcomes = await Promise.all(
         Array.from({ length: 60 }, () => inventory.reserve(reserveRequest(saleId, 'greedy', units(1), now))),
       );
@@ -873,7 +862,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'returns each expired hold once to 6 racing sweepers',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 100, ticketsPerUser: 100 });
+      const saleId = await loadGeneralSale(inventory, { stock: 100, ticketsPerUser: 100 });
       await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
           inventory.reserve(reserveRequest(saleId, `u${i}`, units(1), now, { holdMs: 1_000 })),
@@ -894,7 +883,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'restores a reservation once under 30 concurrent compensations',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await generalSale(inventory, { stock: 10 });
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       const outcomes = await Promise.all(
         Array.from({ length: 30 }, () => inventory.compensate({ saleId, reservationId: hold.reservationId })),
@@ -908,7 +897,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     name: 'keeps the invariant through a storm of mixed concurrent operations',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = await assignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 4 });
+      const saleId = await loadAssignedSale(inventory, { rows: 4, perRow: 5, ticketsPerUser: 4 });
       const all = seatIds(4, 5);
       const first = await Promise.all(
         Array.from({ length: 120 }, (_, i) =>

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { freshId, generalSnapshot, reserveRequest, units } from './fixtures';
+import { freshId, loadGeneralSale, reserveRequest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 import { holdOutboxChecks } from './hold-outbox';
 import { checkAgainstModel, stripedModelPlan } from './inventory-model-run';
@@ -27,8 +27,7 @@ export const stripedInventoryChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'striped: a key back from its user with another payload is refused IDEMPOTENCY_KEY_REUSED; another user never gets the first hold',
     async run({ inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 10 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const request = reserveRequest(saleId, 'u1', units(1), now);
       const first = heldOf(await inventory.reserve(request));
       const before = await inventory.counts(saleId);
@@ -49,8 +48,7 @@ export const stripedInventoryChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'striped: one user buys every unit one at a time (the home stripe borrows the rest), then SOLD_OUT',
     async run({ inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 25, ticketsPerUser: 100 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 25, ticketsPerUser: 100 });
       for (let i = 0; i < 25; i++)
         heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
       expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now))).toEqual({
@@ -64,8 +62,7 @@ export const stripedInventoryChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'striped: a quantity larger than any one stripe holds is gathered from several',
     async run({ inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 9, ticketsPerUser: 100 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 9, ticketsPerUser: 100 });
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(8), now)));
       expect(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now))).toEqual({
         ok: false,
@@ -80,8 +77,7 @@ export const stripedInventoryChecks: readonly Check<Subject>[] = [
     name: 'striped: 400 concurrent buyers of 1-3 units for 150 units, 4 a user: no oversell, limits exact, retries answered alike',
     timeoutMs: 60_000,
     async run({ inventory }, { now }) {
-      const saleId = freshId('ga');
-      await inventory.load(generalSnapshot(saleId, { stock: 150, ticketsPerUser: 4 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 150, ticketsPerUser: 4 });
       const requests = Array.from({ length: 400 }, (_, i) =>
         reserveRequest(saleId, `u${i % 90}`, units(1 + (i % 3)), now),
       );

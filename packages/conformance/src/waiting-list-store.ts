@@ -6,9 +6,9 @@ import type {
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
-  assignedSnapshot,
   freshId,
-  generalSnapshot,
+  loadAssignedSale,
+  loadGeneralSale,
   reserveRequest,
   seatIds,
   seats,
@@ -31,8 +31,7 @@ const ids = (count: number) => Array.from({ length: count }, () => freshId('o'))
 
 /** Sells out a general-admission sale of `stock` units: u-fill holds everything for `holdMs`. */
 async function soldOutGeneral(inventory: InventoryStore, stock: number, now: number) {
-  const saleId = freshId('wl');
-  await inventory.load(generalSnapshot(saleId, { stock, ticketsPerUser: 100 }));
+  const saleId = await loadGeneralSale(inventory, { stock, ticketsPerUser: 100 }, 'wl');
   const holds = [];
   for (let i = 0; i < stock; i += 1) {
     holds.push(
@@ -44,8 +43,7 @@ async function soldOutGeneral(inventory: InventoryStore, stock: number, now: num
 
 /** A seated sale (2 rows of 5, or as given) whose seats are all held for 1 s by `fill` users. */
 async function soldOutSeated(inventory: InventoryStore, now: number, rows = 2, perRow = 5) {
-  const saleId = freshId('wl');
-  await inventory.load(assignedSnapshot(saleId, { rows, perRow, ticketsPerUser: 10 }));
+  const saleId = await loadAssignedSale(inventory, { rows, perRow, ticketsPerUser: 10 }, 'wl');
   const holds = new Map<string, string>();
   for (const seat of seatIds(rows, perRow)) {
     const hold = heldOf(
@@ -93,8 +91,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
         ok: false,
         code: 'SALE_NOT_WARM',
       });
-      const saleId = freshId('wl');
-      await inventory.load(generalSnapshot(saleId, { stock: 2, ticketsPerUser: 4 }));
+      const saleId = await loadGeneralSale(inventory, { stock: 2, ticketsPerUser: 4 }, 'wl');
       const first = await waitingList.join({ saleId, userId: 'u1', size: 2, now });
       expect(first).toMatchObject({
         ok: true,
