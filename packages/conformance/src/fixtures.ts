@@ -43,15 +43,24 @@ export function generalSnapshot(
   };
 }
 
+/** A fresh sale (`<prefix>-…`) of `snapshot(saleId)` loaded into `inventory`: its id. */
+async function loadSale(
+  inventory: InventoryStore,
+  prefix: string,
+  snapshot: (saleId: string) => InventorySnapshot,
+): Promise<string> {
+  const saleId = freshId(prefix);
+  await inventory.load(snapshot(saleId));
+  return saleId;
+}
+
 /** A fresh general-admission sale (`<prefix>-…`, see `generalSnapshot`) loaded into `inventory`: its id. */
-export async function loadGeneralSale(
+export function loadGeneralSale(
   inventory: InventoryStore,
   options: Parameters<typeof generalSnapshot>[1] = {},
   prefix = 'ga',
 ): Promise<string> {
-  const saleId = freshId(prefix);
-  await inventory.load(generalSnapshot(saleId, options));
-  return saleId;
+  return loadSale(inventory, prefix, (saleId) => generalSnapshot(saleId, options));
 }
 
 /** Seat ids `A1…A<perRow>`, `B1…` for `rows` rows. */
@@ -80,14 +89,12 @@ export function assignedSnapshot(
 }
 
 /** A fresh assigned-seat sale (`<prefix>-…`, see `assignedSnapshot`) loaded into `inventory`: its id. */
-export async function loadAssignedSale(
+export function loadAssignedSale(
   inventory: InventoryStore,
   options: Parameters<typeof assignedSnapshot>[1] = {},
   prefix = 'as',
 ): Promise<string> {
-  const saleId = freshId(prefix);
-  await inventory.load(assignedSnapshot(saleId, options));
-  return saleId;
+  return loadSale(inventory, prefix, (saleId) => assignedSnapshot(saleId, options));
 }
 
 /** A new reservation's identity: the buyer, the sale, a fresh reservation id (`<prefix>-…`) and key. */
