@@ -3,6 +3,18 @@
 import { build } from 'tsup';
 
 /**
+ * ES module output (`<entry>.js`) with a `require` of its own: kafkajs is CommonJS, and its
+ * require() of Node's modules needs one in an ES module.
+ */
+export const esmWithRequire = {
+  format: ['esm'],
+  outExtension: () => ({ js: '.js' }),
+  banner: {
+    js: "import { createRequire as __seatrushRequire } from 'node:module'; const require = __seatrushRequire(import.meta.url);",
+  },
+};
+
+/**
  * Bundles `options.entry` into `options.outDir` for Node 22, everything inlined but
  * @platformatic/kafka (it loads its own WebAssembly next to its modules, so `outDir` must be inside
  * the package, where node_modules has it), workspace packages read from their sources.

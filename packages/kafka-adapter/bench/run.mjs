@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { bundleForNode } from './node-bundle.mjs';
+import { bundleForNode, esmWithRequire } from './node-bundle.mjs';
 
 const entry = resolve(process.argv[2] ?? 'bench/publish.ts');
 // Inside the package, so the bundle finds @platformatic/kafka in node_modules.
@@ -14,12 +14,7 @@ await bundleForNode({
     'publisher-thread': resolve(import.meta.dirname, '../src/publisher-thread.ts'),
   },
   outDir,
-  format: ['esm'],
-  outExtension: () => ({ js: '.js' }),
-  // kafkajs is CommonJS: its require() of Node's modules needs a require in an ES module
-  banner: {
-    js: "import { createRequire as __seatrushRequire } from 'node:module'; const require = __seatrushRequire(import.meta.url);",
-  },
+  ...esmWithRequire,
 });
 const bundle = join(outDir, `${basename(entry, '.ts')}.js`);
 const { status } = spawnSync(process.execPath, [bundle], {

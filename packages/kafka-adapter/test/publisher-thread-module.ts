@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode, esmWithRequire } from '../bench/node-bundle.mjs';
 
 let built: Promise<URL> | undefined;
 
@@ -15,23 +15,12 @@ export function publisherThreadModule(): Promise<URL> {
   built ??= (async () => {
     const dir = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-test-thread-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = join(dir, 'publisher-thread.js');
-    await build({
-      entryPoints: [resolve(import.meta.dirname, '../src/publisher-thread.ts')],
-      outfile,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node22',
-      conditions: ['@seatrush/source'],
-      external: ['@platformatic/kafka'],
-      // kafkajs is CommonJS: its require() of Node's modules needs a require in an ES module
-      banner: {
-        js: "import { createRequire as __seatrushRequire } from 'node:module'; const require = __seatrushRequire(import.meta.url);",
-      },
-      logLevel: 'silent',
+    await bundleForNode({
+      entry: { 'publisher-thread': resolve(import.meta.dirname, '../src/publisher-thread.ts') },
+      outDir: dir,
+      ...esmWithRequire,
     });
-    return pathToFileURL(outfile);
+    return pathToFileURL(join(dir, 'publisher-thread.js'));
   })();
   return built;
 }
