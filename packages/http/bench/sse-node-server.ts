@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
 import { nodeHandler } from '../src';
 import { benchApp } from './bench-app';
 
@@ -13,8 +14,10 @@ const server = createServer(nodeHandler(api, { basePath: '/api' }));
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 process.send?.({ port: (server.address() as AddressInfo).port });
-process.on('message', () => {
+process.on('message', (message: { snap?: string } | string) => {
   (globalThis as { gc?: () => void }).gc?.();
+  // a heap snapshot when asked (the breakdown of a stream's memory by constructor)
+  if (typeof message === 'object' && message.snap) writeHeapSnapshot(message.snap);
   const { heapUsed, rss } = process.memoryUsage();
   process.send?.({ heap: heapUsed, rss, streams: api.streams });
 });

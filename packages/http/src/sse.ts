@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { HttpError } from './errors';
 import type { SeatRushResponse } from './exchange';
 
@@ -115,8 +116,9 @@ export class StreamHub {
       (response as Tracked)[STREAM] = stream;
       response.on('close', this.#onClose);
     } else response.once('close', () => this.#forget(stream));
-    flattenHead(response);
+    shareHead(response);
     releaseRequest(response);
+    releaseSocket(response);
     return stream;
   }
 
@@ -177,16 +179,23 @@ const EMPTY: ReadonlySet<Stream> = new Set();
 const STREAM = Symbol('seatrush.stream');
 type Tracked = SeatRushResponse & { [STREAM]?: Stream };
 
+/** The header block of the last stream opened: the next with the same text shares it. */
+let lastHead = '';
+
 /**
  * node:http keeps a response's header block (`_header`) for the response's life, built by
- * concatenation: a tree of some 25 string pieces, about 800 bytes an open stream. Copied into one
- * flat string, the same text costs a fifth of that. Anything else is left as it is.
+ * concatenation: a tree of some 25 string pieces, about 800 bytes an open stream. Streams answered
+ * within the same second have the same block (their `Date` is the only header that changes), so a
+ * stream keeps the previous stream's string when the text is the same (no bytes of its own), or a
+ * flat copy (about 260 bytes) when it is not. node:http reads the block only as text (once sent,
+ * only to know that it was). Anything else is left as it is.
  */
-function flattenHead(response: SeatRushResponse): void {
-  const head = (response as { _header?: unknown })._header;
-  if (typeof head === 'string') {
-    (response as { _header?: unknown })._header = Buffer.from(head, 'latin1').toString('latin1');
-  }
+function shareHead(response: SeatRushResponse): void {
+  const held = response as { _header?: unknown };
+  const head = held._header;
+  if (typeof head !== 'string') return;
+  if (head === lastHead) held._header = lastHead;
+  else held._header = lastHead = Buffer.from(head, 'latin1').toString('latin1');
 }
 
 const NO_RAW_HEADERS: readonly string[] = Object.freeze([]);
@@ -202,9 +211,45 @@ const NO_HEADERS = Object.freeze({});
 function releaseRequest(response: SeatRushResponse): void {
   const request = (response as { req?: unknown }).req;
   if (typeof request !== 'object' || request === null || !('rawHeaders' in request)) return;
-  const held = request as { rawHeaders: unknown; headers: unknown };
+  const held = request as {
+    rawHeaders: unknown;
+    headers: unknown;
+    rawTrailers?: unknown;
+    httpVersion?: unknown;
+    url?: unknown;
+  };
   held.rawHeaders = NO_RAW_HEADERS;
   held.headers = NO_HEADERS;
+  // a GET has no trailers: the shared empty list instead of an empty array of its own
+  if (Array.isArray(held.rawTrailers) && held.rawTrailers.length === 0) held.rawTrailers = NO_RAW_HEADERS;
+  // the same version text and path as the last stream's: one string, not one a stream
+  if (held.httpVersion === '1.1') held.httpVersion = '1.1';
+  if (typeof held.url === 'string') {
+    if (held.url === lastUrl) held.url = lastUrl;
+    else lastUrl = held.url;
+  }
+}
+
+/** The path of the last stream opened (see {@link releaseRequest}). */
+let lastUrl = '';
+
+/**
+ * node:http gives every connection three wrappers of its socket's `on`, `addListener` and
+ * `prependListener` (closures and their scopes: about 300 bytes), so that a `data` or `readable`
+ * listener added later takes the socket back from the native parser. Nothing adds such a listener
+ * to an event stream's socket: the stream's socket gets the plain methods back, as node:http
+ * itself does once the socket has no parser.
+ */
+function releaseSocket(response: SeatRushResponse): void {
+  const socket = (response as { socket?: unknown }).socket;
+  if (!(socket instanceof Socket)) return;
+  const plain = Socket.prototype;
+  const own = socket as { on: unknown; addListener: unknown; prependListener: unknown };
+  if (own.on !== plain.on && (own.on as { name?: string }).name === 'socketListenerWrap') {
+    own.on = plain.on;
+    own.addListener = plain.addListener;
+    own.prependListener = plain.prependListener;
+  }
 }
 
 function tooMany(message: string): HttpError {

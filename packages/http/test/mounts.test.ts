@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,5 +92,47 @@ describe('the framework mounts', () => {
     expect((await fetch(`${base}/api/sales`)).status).toBe(200);
     await expect.poll(() => requests[1]?.url).toBe('/api/sales');
     expect(requests[1]?.headers.host).toBe(base.slice('http://'.length));
+  });
+
+  it('node:http: open event streams hand their sockets the plain listener methods, and still beat and close', async () => {
+    t = await startApi({ http: { streams: { keepAliveMs: 50 } } });
+    const responses: ServerResponse[] = [];
+    const serve = nodeHandler(t.api, { basePath: '/api' });
+    const server = createServer((req, res) => {
+      responses.push(res);
+      serve(req, res);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const open = async (user: string) => {
+      const stream = await fetch(`${base}/api/sales/ga/seats/stream`, { headers: { 'x-test-user': user } });
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      return (stream.body as ReadableStream<Uint8Array>).getReader();
+    };
+    const readers = [await open('ana'), await open('ben')];
+    await expect.poll(() => t.api.streams).toBe(2);
+    for (const res of responses) {
+      expect(res.headersSent).toBe(true);
+      // node:http's per-connection wrappers are gone: the socket's own methods are Socket's
+      expect(res.socket?.on).toBe(Socket.prototype.on);
+      expect(res.socket?.addListener).toBe(Socket.prototype.addListener);
+      expect(res.socket?.prependListener).toBe(Socket.prototype.prependListener);
+    }
+    // both streams still carry the keep-alive comment, framed as chunks the client decodes
+    for (const reader of readers) {
+      let text = '';
+      while (!text.includes(': keep-alive')) text += new TextDecoder().decode((await reader.read()).value);
+      expect(text).toContain('retry: 2000');
+    }
+    // a client leaving closes its stream, and only its own
+    await readers[0]?.cancel();
+    await expect.poll(() => t.api.streams).toBe(1);
+    await readers[1]?.cancel();
+    await expect.poll(() => t.api.streams).toBe(0);
   });
 });

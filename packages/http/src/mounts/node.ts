@@ -16,6 +16,7 @@ export function nodeHandler(
     res.end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');
   };
   const fallback = options.fallback ?? notFound;
+  let lastPath = '';
   return (req, res) => {
     const url = req.url ?? '/';
     if (!under(url, base)) return void fallback(req, res);
@@ -23,8 +24,10 @@ export function nodeHandler(
     req.url = url.slice(base.length) || '/';
     void api.handle(req, res).then((handled) => {
       // the full path again: what a listener of the answer's end expects, and an event stream's
-      // request then keeps one copy of its path, not the original and a slice of it
-      req.url = original;
+      // request then keeps one copy of its path, not the original and a slice of it (the same
+      // path as the last request's is that string: one copy for a room's streams, not one each)
+      if (original !== lastPath) lastPath = original;
+      req.url = lastPath;
       if (!handled) fallback(req, res);
     });
   };
