@@ -1,19 +1,12 @@
 import type { Blocklist } from '@seatrush/core';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
-import type { RedisClient } from './scripts';
+import { RedisStore } from './options';
 import { boundedText, EpochMs, PositiveInt, validateFields } from './validation';
 
 /**
  * Subjects refused for a while: `SET sr:blocked:{subject} {reason, until} PX`. `until` (from
  * `now`) decides; the PX is garbage collection, set past it by the retention.
  */
-export class RedisBlocklist implements Blocklist {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisBlocklist extends RedisStore implements Blocklist {
   /** Blocks `subject` until `now + ttlMs`, replacing an earlier block. */
   async block(input: { subject: string; reason: string; ttlMs: number; now: number }): Promise<void> {
     const i = validateFields(

@@ -5,8 +5,7 @@ import type {
   IdempotencyKeyRef,
   IdempotencyStore,
 } from '@seatrush/core';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
-import type { RedisClient } from './scripts';
+import { RedisStore } from './options';
 import { anything, boundedText, EpochMs, PositiveInt, validateFields } from './validation';
 
 const SCOPE_KEY = { scope: boundedText('scope', 128), key: boundedText('idempotency key', 256) };
@@ -17,13 +16,7 @@ const SCOPE_KEY = { scope: boundedText('scope', 128), key: boundedText('idempote
  * grouping); its logical lifetime is read from `now`, the
  * real TTL is only garbage collection.
  */
-export class RedisIdempotencyStore implements IdempotencyStore {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisIdempotencyStore extends RedisStore implements IdempotencyStore {
   /** Claims a key, or answers what it holds: in progress, the original outcome, or a mismatch. */
   async claim<T>(input: IdempotencyClaimInput): Promise<IdempotencyClaim<T>> {
     const i = validateFields(

@@ -54,6 +54,21 @@ export function assertUsableClient(redis: RedisClient): void {
 }
 
 /** Validates options and makes the shared context of a store. */
+/** How long past its logical end a key stays, for instances whose clocks differ from Redis'. */
+export const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * What every single-purpose Redis store is built on: one client and the options' key prefix and
+ * retention, as its `context` (see `storeContext`).
+ */
+export abstract class RedisStore {
+  protected readonly context: StoreContext;
+
+  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
+    this.context = storeContext(redis, options);
+  }
+}
+
 export function storeContext(redis: RedisClient, options: RedisStoreOptions | undefined): StoreContext {
   assertUsableClient(redis);
   const parsed = validateFields(

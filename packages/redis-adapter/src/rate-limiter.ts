@@ -5,22 +5,15 @@ import {
   ValidationError,
 } from '@seatrush/core';
 import { RateLimitPolicy, validate } from '@seatrush/core/ports';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { RedisStore } from './options';
 import { asList } from './replies';
-import type { RedisClient } from './scripts';
 import { anything, boundedText, EpochMs, optional, PositiveInt, validateFields } from './validation';
 
 /**
  * Token bucket and sliding window as Lua scripts (one round trip, atomic), keyed by whatever the
  * caller limits: `user:42`, `ip:203.0.113.9`, `global`. Time comes from `now`.
  */
-export class RedisRateLimiter implements RateLimiter {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisRateLimiter extends RedisStore implements RateLimiter {
   /** Takes `cost` (default 1) from `key`'s budget, or refuses and says when to retry. */
   async consume(input: RateLimitRequest): Promise<RateLimitDecision> {
     const i = validateFields(

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RecentActivityStore } from '@seatrush/core';
 import { CountEventInput, CountMemberInput, IsMarkedInput, MarkInput, validate } from '@seatrush/core/ports';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
-import type { RedisClient } from './scripts';
-
-/** How long past its window a key stays, for instances whose clocks differ from Redis'. */
-const CLOCK_SKEW_MS = 60_000;
+import { CLOCK_SKEW_MS, RedisStore } from './options';
 
 /**
  * The bot guard's recent activity in Redis, shared by every instance: per kind and key a sorted
@@ -14,13 +10,7 @@ const CLOCK_SKEW_MS = 60_000;
  * the keys touched within one window, each with at most `keep` members. Time comes from `now`;
  * the TTLs only collect garbage.
  */
-export class RedisRecentActivityStore implements RecentActivityStore {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisRecentActivityStore extends RedisStore implements RecentActivityStore {
   async countEvent(input: CountEventInput): Promise<number> {
     const i = validate('activity', CountEventInput, input);
     // an event is a member of its own, so two in the same millisecond both count

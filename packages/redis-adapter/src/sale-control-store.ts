@@ -15,9 +15,8 @@ import {
   SaleStateChangeInput,
   validate,
 } from '@seatrush/core/ports';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { RedisStore } from './options';
 import { pairs } from './replies';
-import type { RedisClient } from './scripts';
 
 /** How often `configure` without an expected revision merges again after another writer won. */
 const MAX_CONFIGURE_ATTEMPTS = 5;
@@ -28,13 +27,7 @@ const MAX_CONFIGURE_ATTEMPTS = 5;
  * that checks its condition (the state, the revision, the fencing token) and bumps the revision,
  * so instances racing cannot both apply, and `revision` is one HGET.
  */
-export class RedisSaleControlStore implements SaleControlStore {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisSaleControlStore extends RedisStore implements SaleControlStore {
   async initialize(input: InitializeSaleControlInput): Promise<{ created: boolean; control: SaleControl }> {
     const i = validate('sale control', InitializeSaleControlInput, input);
     const reply = await this.#run('sale-control-init', i.saleId, [

@@ -1,10 +1,6 @@
 import type { SingleUseStore } from '@seatrush/core';
 import { SingleUseInput, validate } from '@seatrush/core/ports';
-import { type RedisStoreOptions, type StoreContext, storeContext } from './options';
-import type { RedisClient } from './scripts';
-
-/** How long past its token's expiry an entry stays, for instances whose clocks differ from Redis'. */
-const CLOCK_SKEW_MS = 60_000;
+import { CLOCK_SKEW_MS, RedisStore } from './options';
 
 /**
  * Used single-use tokens: `SET sr:once:{scope:id} 1 NX PX`, one command, so of any number of
@@ -12,13 +8,7 @@ const CLOCK_SKEW_MS = 60_000;
  * plus a minute (clock skew between instances and Redis), which bounds memory to the tokens used
  * within one token lifetime.
  */
-export class RedisSingleUseStore implements SingleUseStore {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisSingleUseStore extends RedisStore implements SingleUseStore {
   async use(input: SingleUseInput): Promise<boolean> {
     const { scope, id, expiresAt, now } = validate('single-use token', SingleUseInput, input);
     if (expiresAt <= now) return false;

@@ -27,9 +27,8 @@ import {
   validate,
 } from '@seatrush/core/ports';
 import type { SaleKeys } from './keys';
-import { exec, type RedisStoreOptions, type StoreContext, storeContext } from './options';
+import { exec, RedisStore } from './options';
 import { asList } from './replies';
-import type { RedisClient } from './scripts';
 import { Bool, Count, optional, PositiveInt, validateFields } from './validation';
 
 const SALE_USER = { saleId: SaleId, userId: UserId };
@@ -40,13 +39,7 @@ const SALE_USER = { saleId: SaleId, userId: UserId };
  * waiting user their position as one subtraction; admission moves the first users into the
  * admitted set `sr:{sale}:admitted`, scored by expiry, which the reserve script reads.
  */
-export class RedisWaitingRoomStore implements QueueingStore {
-  private readonly context: StoreContext;
-
-  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
-    this.context = storeContext(redis, options);
-  }
-
+export class RedisWaitingRoomStore extends RedisStore implements QueueingStore {
   private keys(saleId: string): SaleKeys {
     return this.context.keys.sale(saleId);
   }
