@@ -227,10 +227,13 @@ class MemoryResponse implements SeatRushResponse {
 }
 
 /**
- * Opens `count` idle seat-map streams on a server in another process and reports its memory per
- * stream: the heap's growth per stream, in KiB.
+ * Opens `streams` idle seat-map streams on a server in another process and reports its memory per
+ * stream (the heap's growth per stream, in KiB), twice: `cold`, the first streams of a fresh
+ * process (their growth includes the code V8 compiles for serving them, once); and `warm`, the
+ * same number again once those are closed (what every further stream costs a server that has
+ * served streams before).
  */
-async function streamMemory(server: string, label: string): Promise<number> {
+async function streamMemory(server: string, label: string): Promise<{ cold: number; warm: number }> {
   const child = fork(fileURLToPath(new URL(server, import.meta.url)), [], {
     execArgv: ['--expose-gc'],
   });
@@ -240,36 +243,47 @@ async function streamMemory(server: string, label: string): Promise<number> {
     const [m] = (await once(child, 'message')) as [{ heap: number; rss: number; streams: number }];
     return m;
   };
-  const before = await ask();
-  const sockets: Array<() => void> = [];
-  // several loopback source addresses, as many clients would come from
-  for (let i = 0; i < streams; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: ready.port,
-          path: '/api/sales/ga/seats/stream',
-          localAddress: `127.0.0.${2 + (i % 200)}`,
-          agent: false,
-        },
-        (res) => {
-          res.once('data', () => resolve());
-          sockets.push(() => req.destroy());
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  }
-  const after = await ask();
-  const heapKiB = (after.heap - before.heap) / streams / 1024;
-  console.log(
-    `${label}: ${after.streams} idle SSE streams open; per stream: heap ${heapKiB.toFixed(2)} KiB, rss ${((after.rss - before.rss) / streams / 1024).toFixed(1)} KiB (server process, after GC)`,
-  );
-  for (const close of sockets) close();
+  const open = async () => {
+    const sockets: Array<() => void> = [];
+    // several loopback source addresses, as many clients would come from
+    for (let i = 0; i < streams; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: ready.port,
+            path: '/api/sales/ga/seats/stream',
+            localAddress: `127.0.0.${2 + (i % 200)}`,
+            agent: false,
+          },
+          (res) => {
+            res.once('data', () => resolve());
+            sockets.push(() => req.destroy());
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    }
+    return sockets;
+  };
+  const measure = async (round: string) => {
+    const before = await ask();
+    const sockets = await open();
+    const after = await ask();
+    const heapKiB = (after.heap - before.heap) / streams / 1024;
+    console.log(
+      `${label}, ${round}: ${after.streams} idle SSE streams open; per stream: heap ${heapKiB.toFixed(2)} KiB, rss ${((after.rss - before.rss) / streams / 1024).toFixed(1)} KiB (server process, after GC)`,
+    );
+    for (const close of sockets) close();
+    // the server has seen every stream close before the next round
+    while ((await ask()).streams > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    return heapKiB;
+  };
+  const cold = await measure('cold');
+  const warm = await measure('warm');
   child.kill();
-  return heapKiB;
+  return { cold, warm };
 }
 
 if (only !== 'streams') await throughput();
@@ -283,7 +297,9 @@ if (only !== 'throughput') {
   );
   // the socket alone, no HTTP server: how much of a stream is node:http's per-connection objects
   const raw = await streamMemory('./raw-socket-sse-server.js', 'a raw net socket, no HTTP server');
-  console.log(
-    `idle SSE stream, heap per stream: SeatRush on node:http ${node.toFixed(2)} KiB = ${(node / bare).toFixed(2)} of bare node:http's ${bare.toFixed(2)} KiB; through Fastify ${fastify.toFixed(2)} KiB = ${(fastify / bare).toFixed(2)}; a raw socket ${raw.toFixed(2)} KiB; goal 4 KB (3.91 KiB)`,
-  );
+  for (const round of ['cold', 'warm'] as const) {
+    console.log(
+      `idle SSE stream, heap per stream, ${streams} streams, ${round}: SeatRush on node:http ${node[round].toFixed(2)} KiB = ${(node[round] / bare[round]).toFixed(2)} of bare node:http's ${bare[round].toFixed(2)} KiB; through Fastify ${fastify[round].toFixed(2)} KiB = ${(fastify[round] / bare[round]).toFixed(2)}; a raw socket ${raw[round].toFixed(2)} KiB; goal 4 KB (3.91 KiB)`,
+    );
+  }
 }
