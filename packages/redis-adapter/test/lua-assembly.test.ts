@@ -5,6 +5,9 @@ import { assembleLua, SCRIPT_NAMES } from '../src/lua-assembly';
 import { loadLuaScripts } from '../src/lua-files';
 import { embedLua } from '../tsup.config';
 
+/** A script without include lines (one that only looks like one: two dashes). */
+const PLAIN = '--[[ header ]]\n-- @include "not three dashes"\nreturn redis.call("GET", KEYS[1])\n';
+
 /** A reader over an in-memory `src/lua/` folder. */
 const folder =
   (files: Record<string, string>) =>
@@ -14,33 +17,44 @@ const folder =
     return text;
   };
 
+/** What `assembleLua(script, folder(files))` gives, one case a test. */
+const assemblies: Array<{ does: string; script: string; files: Record<string, string>; assembled: string }> =
+  [
+    {
+      does: 'replaces an include line with the file of that name in includes/, itself assembled',
+      script: 'reserve',
+      files: {
+        'reserve.lua': 'local a = 1\n--- @include "keys"\nreturn a\n',
+        'includes/keys.lua': '--- @include "util/split"\nlocal function key(k) return k end\n',
+        'includes/util/split.lua': 'local function split(s) return s end\n',
+      },
+      assembled:
+        'local a = 1\nlocal function split(s) return s end\nlocal function key(k) return k end\nreturn a\n',
+    },
+    {
+      does: 'gives a script each include once, where it is first named',
+      script: 'admit',
+      files: {
+        'admit.lua': '--- @include "clock"\n--- @include "queue"\nreturn 1',
+        'includes/queue.lua': '--- @include "clock"\nlocal queue = {}',
+        'includes/clock.lua': 'local now = tonumber(ARGV[1])',
+      },
+      assembled: 'local now = tonumber(ARGV[1])\n-- (clock is included above)\nlocal queue = {}\nreturn 1',
+    },
+    {
+      does: 'leaves a script without include lines exactly as written',
+      script: 'plain',
+      files: { 'plain.lua': PLAIN },
+      assembled: PLAIN,
+    },
+  ];
+
 describe('assembleLua', () => {
-  it('replaces an include line with the file of that name in includes/, itself assembled', () => {
-    const read = folder({
-      'reserve.lua': 'local a = 1\n--- @include "keys"\nreturn a\n',
-      'includes/keys.lua': '--- @include "util/split"\nlocal function key(k) return k end\n',
-      'includes/util/split.lua': 'local function split(s) return s end\n',
+  for (const { does, script, files, assembled } of assemblies) {
+    it(does, () => {
+      expect(assembleLua(script, folder(files))).toBe(assembled);
     });
-    expect(assembleLua('reserve', read)).toBe(
-      'local a = 1\nlocal function split(s) return s end\nlocal function key(k) return k end\nreturn a\n',
-    );
-  });
-
-  it('gives a script each include once, where it is first named', () => {
-    const read = folder({
-      'admit.lua': '--- @include "clock"\n--- @include "queue"\nreturn 1',
-      'includes/queue.lua': '--- @include "clock"\nlocal queue = {}',
-      'includes/clock.lua': 'local now = tonumber(ARGV[1])',
-    });
-    expect(assembleLua('admit', read)).toBe(
-      'local now = tonumber(ARGV[1])\n-- (clock is included above)\nlocal queue = {}\nreturn 1',
-    );
-  });
-
-  it('leaves a script without include lines exactly as written', () => {
-    const lua = '--[[ header ]]\n-- @include "not three dashes"\nreturn redis.call("GET", KEYS[1])\n';
-    expect(assembleLua('plain', folder({ 'plain.lua': lua }))).toBe(lua);
-  });
+  }
 
   it('names the script and the line of an include that does not exist', () => {
     const read = folder({ 'reserve.lua': 'local a = 1\n--- @include "missing"\n' });
