@@ -1,14 +1,10 @@
 import { RedisIdempotencyStore, RedisRateLimiter, RedisWaitingRoomStore } from '@seatrush/redis-adapter';
-import { describe, expect, inject, it } from 'vitest';
-import { connections, isolatedPrefix } from './helpers';
-
-const url = () => inject('services').redisUrl;
+import { describe, expect, it } from 'vitest';
+import { onConnections } from './helpers';
 
 describe('waiting room, rate limits and idempotency under hundreds of concurrent clients', () => {
   it('hands 1,000 concurrent joiners distinct tickets 1…1000, and a second join keeps the place', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 10);
-    try {
+    await onConnections(10, async (clients, keyPrefix) => {
       const rooms = clients.map((c) => new RedisWaitingRoomStore(c, { keyPrefix }));
       const joins = await Promise.all(
         Array.from({ length: 1_000 }, (_, i) =>
@@ -24,15 +20,11 @@ describe('waiting room, rate limits and idempotency under hundreds of concurrent
         ),
       );
       expect(again.every((j, i) => j.alreadyJoined && j.entry.ticket === joins[i]!.entry.ticket)).toBe(true);
-    } finally {
-      await closeAll();
-    }
+    });
   });
 
   it('never admits more than maxActive when many admission ticks run at once', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 8);
-    try {
+    await onConnections(8, async (clients, keyPrefix) => {
       const rooms = clients.map((c) => new RedisWaitingRoomStore(c, { keyPrefix }));
       await Promise.all(
         Array.from({ length: 500 }, (_, i) => rooms[0]!.join({ saleId: 's', userId: `u${i}`, now: 1 })),
@@ -59,15 +51,11 @@ describe('waiting room, rate limits and idempotency under hundreds of concurrent
         servedUpTo: 120,
         lastTicket: 500,
       });
-    } finally {
-      await closeAll();
-    }
+    });
   });
 
   it('allows exactly the limit of 1,000 concurrent requests through a sliding window and a token bucket', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 10);
-    try {
+    await onConnections(10, async (clients, keyPrefix) => {
       const limiters = clients.map((c) => new RedisRateLimiter(c, { keyPrefix }));
       const window = { kind: 'sliding-window' as const, limit: 100, windowMs: 60_000 };
       const bucket = { kind: 'token-bucket' as const, capacity: 50, refillPerSecond: 1 };
@@ -84,15 +72,11 @@ describe('waiting room, rate limits and idempotency under hundreds of concurrent
       expect(windowed!.filter((d) => !d.allowed).every((d) => d.retryAfterMs === 60_000)).toBe(true);
       expect(bucketed!.filter((d) => d.allowed)).toHaveLength(50);
       expect(bucketed!.filter((d) => !d.allowed).every((d) => d.retryAfterMs === 1_000)).toBe(true);
-    } finally {
-      await closeAll();
-    }
+    });
   });
 
   it('lets exactly one of 300 concurrent claims of one idempotency key do the work', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url(), 10);
-    try {
+    await onConnections(10, async (clients, keyPrefix) => {
       const stores = clients.map((c) => new RedisIdempotencyStore(c, { keyPrefix }));
       const claims = await Promise.all(
         Array.from({ length: 300 }, (_, i) =>
@@ -107,8 +91,6 @@ describe('waiting room, rate limits and idempotency under hundreds of concurrent
       );
       expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(1);
       expect(claims.filter((c) => c.state === 'in-progress')).toHaveLength(299);
-    } finally {
-      await closeAll();
-    }
+    });
   });
 });

@@ -3,7 +3,7 @@ import { AdmissionTokens, WaitingRoom } from '@seatrush/core/services';
 import type { RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { uniqueName } from '@seatrush/test-support';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { type RedisProcess, startRedis } from './redis-process';
 
 export { generalSale, seatedSale } from './inventory-data';
@@ -21,6 +21,20 @@ export function connections(url: string, count: number): { clients: Redis[]; clo
 
 /** A key prefix of its own for one test. */
 export const isolatedPrefix = () => `${uniqueName('ra')}:`;
+
+/** Runs `body` on `count` connections to the test server under a fresh key prefix, then quits them. */
+export async function onConnections(
+  count: number,
+  body: (clients: Redis[], keyPrefix: string) => Promise<void>,
+): Promise<void> {
+  const keyPrefix = isolatedPrefix();
+  const { clients, closeAll } = connections(inject('services').redisUrl, count);
+  try {
+    await body(clients, keyPrefix);
+  } finally {
+    await closeAll();
+  }
+}
 
 /**
  * Core's waiting room over `store` for a general sale of 10 (`id`, named `name`), admitting

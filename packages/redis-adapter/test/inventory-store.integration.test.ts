@@ -2,7 +2,7 @@ import { ConfigurationError, type ReserveOutcome, UnknownSaleError, ValidationEr
 import { KeySpace, RedisInventoryStore, RedisWaitingRoomStore } from '@seatrush/redis-adapter';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connections, generalSale, isolatedPrefix, keysUnder, seatedSale } from './helpers';
+import { generalSale, isolatedPrefix, keysUnder, onConnections, seatedSale } from './helpers';
 
 const url = inject('services').redisUrl;
 let redis: Redis;
@@ -215,9 +215,7 @@ describe('RedisInventoryStore on one Redis', () => {
   });
 
   it('expires due holds exactly once when many sweepers race', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url, 8);
-    try {
+    await onConnections(8, async (clients, keyPrefix) => {
       const stores = clients.map((c) => new RedisInventoryStore(c, { keyPrefix }));
       await stores[0]!.load(generalSale('sale1', 200, 200));
       for (let i = 0; i < 50; i++) {
@@ -246,9 +244,7 @@ describe('RedisInventoryStore on one Redis', () => {
         confirmed: 0,
       });
       expect(await stores[0]!.getHold('sale1', 'r7')).toMatchObject({ status: 'EXPIRED' });
-    } finally {
-      await closeAll();
-    }
+    });
   });
 
   it('repairs the store from the source of truth', async () => {
@@ -277,9 +273,7 @@ describe('oversell under contention (real Redis, many connections)', () => {
   const countHeld = (outcomes: ReserveOutcome[]) => outcomes.filter((o) => o.ok).length;
 
   it('5,000 concurrent reserves for 100 units hold exactly 100, stock 0, never below', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url, 16);
-    try {
+    await onConnections(16, async (clients, keyPrefix) => {
       const stores = clients.map((c) => new RedisInventoryStore(c, { keyPrefix }));
       await stores[0]!.load(generalSale('spike', 100, 1));
       // a watcher on its own connection samples the stock all through the spike
@@ -310,15 +304,11 @@ describe('oversell under contention (real Redis, many connections)', () => {
         confirmed: 0,
       });
       expect(await redis.get(new KeySpace(keyPrefix).sale('spike').stock)).toBe('0');
-    } finally {
-      await closeAll();
-    }
+    });
   });
 
   it('300 seats raced for by 3,000 users: every seat held once, by one reservation', async () => {
-    const keyPrefix = isolatedPrefix();
-    const { clients, closeAll } = connections(url, 16);
-    try {
+    await onConnections(16, async (clients, keyPrefix) => {
       const stores = clients.map((c) => new RedisInventoryStore(c, { keyPrefix }));
       await stores[0]!.load(seatedSale('seats', 300, 2));
       const outcomes = await Promise.all(
@@ -345,8 +335,6 @@ describe('oversell under contention (real Redis, many connections)', () => {
       ).toBe(true);
       expect(Object.values(await stores[0]!.seatStates('seats')).every((s) => s === 'HELD')).toBe(true);
       expect(await stores[0]!.counts('seats')).toMatchObject({ available: 0, held: 300 });
-    } finally {
-      await closeAll();
-    }
+    });
   });
 });

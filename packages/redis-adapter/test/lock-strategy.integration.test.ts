@@ -9,8 +9,8 @@ import { MemoryAlertSink, MemoryEventBus } from '@seatrush/core/memory';
 import { Reservations } from '@seatrush/core/services';
 import { RedisInventoryStore, RedisWaitingRoomStore, Redlock } from '@seatrush/redis-adapter';
 import type { Redis } from 'ioredis';
-import { describe, expect, inject, it } from 'vitest';
-import { connections, generalSale, isolatedPrefix, lockNodesOfFile, seatedSale } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { generalSale, lockNodesOfFile, onConnections, seatedSale } from './helpers';
 
 const lockNodes = lockNodesOfFile(3);
 
@@ -73,8 +73,6 @@ function lockStrategy(redis: Redis, keyPrefix: string, sale: SaleDefinitionInput
   });
 }
 
-const url = () => inject('services').redisUrl;
-
 /**
  * Runs `body` on 8 connections under a fresh prefix: `snapshot` loaded (warm) through `admin`, and a
  * lock-strategy service for `sale` per connection, all publishing to one bus. Closes them after.
@@ -84,16 +82,12 @@ async function underLock(
   snapshot: InventorySnapshot,
   body: (sale: { services: Reservations[]; admin: RedisInventoryStore }) => Promise<void>,
 ): Promise<void> {
-  const keyPrefix = isolatedPrefix();
-  const { clients, closeAll } = connections(url(), 8);
-  try {
+  await onConnections(8, async (clients, keyPrefix) => {
     const admin = new RedisInventoryStore(clients[0]!, { keyPrefix });
     await admin.load(snapshot);
     const bus = new MemoryEventBus();
     await body({ services: clients.map((c) => lockStrategy(c, keyPrefix, sale, bus)), admin });
-  } finally {
-    await closeAll();
-  }
+  });
 }
 
 /** Exactly 100 reserves held, every other refused SOLD_OUT, and the sale's 100 units all held. */
