@@ -6,11 +6,13 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeHeapSnapshot } from 'node:v8';
-import { nodeHandler } from '../src';
+import { hardenServer, nodeHandler } from '../src';
 import { benchApp } from './bench-app';
 
 const { api } = await benchApp({ streamsPerAddress: 1_000, memory: true, listen: false });
 const server = createServer(nodeHandler(api, { basePath: '/api' }));
+// BENCH_HARDEN=1: the server as the README sets it up, with hardenServer's caps (its per-connection count)
+if (process.env.BENCH_HARDEN === '1') hardenServer(server, { maxConnectionsPerAddress: 1_000 });
 server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 process.send?.({ port: (server.address() as AddressInfo).port });

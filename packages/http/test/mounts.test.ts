@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, connect, Socket } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expressMiddleware, fastifyPlugin, nodeHandler } from '../src';
+import { expressMiddleware, fastifyPlugin, hardenServer, nodeHandler } from '../src';
 import { startApi, type TestApi } from './support';
 
 describe('the framework mounts', () => {
@@ -92,6 +92,57 @@ describe('the framework mounts', () => {
     expect((await fetch(`${base}/api/sales`)).status).toBe(200);
     await expect.poll(() => requests[1]?.url).toBe('/api/sales');
     expect(requests[1]?.headers.host).toBe(base.slice('http://'.length));
+  });
+
+  it('hardenServer: a peer over its connection cap is cut at once, and a closed connection frees its place', async () => {
+    const server = hardenServer(
+      createServer((_req, res) => void res.end('ok')),
+      { maxConnectionsPerAddress: 2 },
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const port = (server.address() as AddressInfo).port;
+    // a connection the server keeps answers a request; one it cut ends without a byte
+    const ask = (socket: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk;
+          if (text.endsWith('ok')) resolve(text);
+        });
+        socket.on('close', () => resolve(text));
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+    const dial = async () => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      return socket;
+    };
+    const extra: Socket[] = [];
+    const first = await dial();
+    const second = await dial();
+    expect(await ask(first)).toMatch(/^HTTP\/1\.1 200/);
+    expect(await ask(second)).toMatch(/^HTTP\/1\.1 200/);
+    const third = await dial();
+    expect(await ask(third)).toBe('');
+    // the first leaves: its place is free again, for one more and no more
+    first.destroy();
+    await expect
+      .poll(async () => {
+        const next = await dial();
+        const answer = await ask(next);
+        if (answer === '') return 'cut';
+        extra.push(next);
+        return 'served';
+      })
+      .toBe('served');
+    expect(await ask(await dial())).toBe('');
+    second.destroy();
+    for (const socket of extra) socket.destroy();
   });
 
   it('node:http: open event streams hand their sockets the plain listener methods, and still beat and close', async () => {

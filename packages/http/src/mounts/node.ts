@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { SeatRushHttp } from '../http';
 
 /**
@@ -74,7 +75,15 @@ export function hardenServer(server: Server, settings: ServerSettings = {}): Ser
   server.maxHeadersCount = settings.maxHeadersCount ?? 64;
   const perAddress = settings.maxConnectionsPerAddress ?? 64;
   const open = new Map<string, number>();
-  server.on('connection', (socket) => {
+  // one listener for every connection's close, not a closure each (a server may hold 60,000): the
+  // socket keeps its peer address once read, so the close finds the count it was counted in
+  function onClose(this: Socket): void {
+    const address = this.remoteAddress ?? 'unknown';
+    const left = (open.get(address) ?? 1) - 1;
+    if (left <= 0) open.delete(address);
+    else open.set(address, left);
+  }
+  server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? 'unknown';
     const count = (open.get(address) ?? 0) + 1;
     if (count > perAddress) {
@@ -82,11 +91,7 @@ export function hardenServer(server: Server, settings: ServerSettings = {}): Ser
       return;
     }
     open.set(address, count);
-    socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left <= 0) open.delete(address);
-      else open.set(address, left);
-    });
+    socket.on('close', onClose);
   });
   return server;
 }
