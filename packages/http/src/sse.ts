@@ -250,6 +250,10 @@ function releaseSocket(response: SeatRushResponse): void {
     own.addListener = plain.addListener;
     own.prependListener = plain.prependListener;
   }
+  // a third `close` listener (the response's, after node:http's and a host's such as
+  // hardenServer's) grew the socket's listener list to room for 19; the same list, to size
+  const events = (socket as { _events?: { close?: unknown } })._events;
+  if (events && Array.isArray(events.close) && events.close.length > 2) events.close = events.close.slice();
 }
 
 function tooMany(message: string): HttpError {

@@ -149,10 +149,14 @@ describe('the framework mounts', () => {
     t = await startApi({ http: { streams: { keepAliveMs: 50 } } });
     const responses: ServerResponse[] = [];
     const serve = nodeHandler(t.api, { basePath: '/api' });
-    const server = createServer((req, res) => {
-      responses.push(res);
-      serve(req, res);
-    });
+    // hardened as the README sets it up: its close listener on every socket, besides node:http's
+    const server = hardenServer(
+      createServer((req, res) => {
+        responses.push(res);
+        serve(req, res);
+      }),
+      { maxConnectionsPerAddress: 2 },
+    );
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     closers.push(async () => {
@@ -185,5 +189,9 @@ describe('the framework mounts', () => {
     await expect.poll(() => t.api.streams).toBe(1);
     await readers[1]?.cancel();
     await expect.poll(() => t.api.streams).toBe(0);
+    // every socket's close listeners ran: the address has both its places again
+    const again = [await open('ana'), await open('ben')];
+    await expect.poll(() => t.api.streams).toBe(2);
+    for (const reader of again) await reader.cancel();
   });
 });
