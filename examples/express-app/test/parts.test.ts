@@ -59,16 +59,16 @@ describe('session cookies', () => {
   /** A request carrying `value` as its session cookie. */
   const carrying = (value: string | undefined) =>
     ({ headers: value === undefined ? {} : { cookie: `sr_session=${value}` } }) as Request;
-  const valueOf = (setCookie: string) => setCookie.split(';')[0]?.slice('sr_session='.length) as string;
+  const cookieValue = (setCookie: string) => setCookie.split(';')[0]?.slice('sr_session='.length) as string;
 
   it('reads back what it issued, with a server-made user id', async () => {
     const { session, setCookie } = sessions.issue('Ann', 1_000, false);
     expect(session.userId).toMatch(/^u-[A-Za-z0-9_-]+$/);
-    expect(await sessions.read(carrying(valueOf(setCookie)), 2_000)).toEqual(session);
+    expect(await sessions.read(carrying(cookieValue(setCookie)), 2_000)).toEqual(session);
   });
 
   it('refuses a tampered, foreign, malformed or stale cookie', async () => {
-    const cookie = valueOf(sessions.issue('Ann', 1_000, false).setCookie);
+    const cookie = cookieValue(sessions.issue('Ann', 1_000, false).setCookie);
     const [body, mac] = cookie.split('.');
     const claims = JSON.parse(Buffer.from(body as string, 'base64url').toString());
     const tampered = Buffer.from(JSON.stringify({ ...claims, userId: 'u-admin' })).toString('base64url');

@@ -23,15 +23,17 @@ describe('session cookies: their own secret, and a sign-out every instance honou
 
   it('carries a display name when given one, and refuses a name too long to be one', () => {
     const sessions = new SessionCookies({ secret: SESSION_SECRET });
-    const valueOf = (setCookie: string) => setCookie.split(';')[0]?.split('=')[1];
+    const cookieValue = (setCookie: string) => setCookie.split(';')[0]?.split('=')[1];
     const named = sessions.issue('ana', 1_000, { name: 'Ana María' });
-    expect(sessions.verify(valueOf(named.setCookie), 1_000)).toEqual({
+    expect(sessions.verify(cookieValue(named.setCookie), 1_000)).toEqual({
       userId: 'ana',
       sessionId: named.claims.sessionId,
       issuedAt: 1_000,
       name: 'Ana María',
     });
-    expect(sessions.verify(valueOf(sessions.issue('bo', 1_000).setCookie), 1_000)).not.toHaveProperty('name');
+    expect(sessions.verify(cookieValue(sessions.issue('bo', 1_000).setCookie), 1_000)).not.toHaveProperty(
+      'name',
+    );
     expect(() => sessions.issue('cy', 1_000, { name: 'x'.repeat(129) })).toThrow(/name/);
   });
 
