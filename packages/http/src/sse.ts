@@ -230,6 +230,9 @@ function releaseRequest(response: SeatRushResponse): void {
   }
 }
 
+/** What node:http's responses outside a server count their buffered bytes with: nothing. */
+const NO_PENDING = (): void => {};
+
 /** The path of the last stream opened (see {@link releaseRequest}). */
 let lastUrl = '';
 
@@ -249,6 +252,19 @@ function releaseSocket(response: SeatRushResponse): void {
     own.on = plain.on;
     own.addListener = plain.addListener;
     own.prependListener = plain.prependListener;
+  }
+  // node:http counts the bytes a response buffers while another answer holds its socket (to pause
+  // the connection's next requests), with a function bound per response; a stream's response holds
+  // its socket with nothing buffered, so it only ever buffers once the socket can no longer be
+  // written: the plain no-op does, as for any response outside a server
+  const pending = response as { _onPendingData?: unknown; outputData?: unknown };
+  if (
+    (socket as { _httpMessage?: unknown })._httpMessage === response &&
+    Array.isArray(pending.outputData) &&
+    pending.outputData.length === 0 &&
+    typeof pending._onPendingData === 'function'
+  ) {
+    pending._onPendingData = NO_PENDING;
   }
   // a third `close` listener (the response's, after node:http's and a host's such as
   // hardenServer's) grew the socket's listener list to room for 19; the same list, to size

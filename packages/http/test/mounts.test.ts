@@ -177,6 +177,8 @@ describe('the framework mounts', () => {
       expect(res.socket?.on).toBe(Socket.prototype.on);
       expect(res.socket?.addListener).toBe(Socket.prototype.addListener);
       expect(res.socket?.prependListener).toBe(Socket.prototype.prependListener);
+      // and its response no longer holds the function node:http bound for it alone
+      expect((res as unknown as { _onPendingData: () => void })._onPendingData.name).not.toMatch(/^bound /);
     }
     // both streams still carry the keep-alive comment, framed as chunks the client decodes
     for (const reader of readers) {
