@@ -325,6 +325,10 @@ export class Checkout {
         to: 'VOIDED',
         now: this.#o.clock.now(),
       });
+    } else if (record?.status === 'REFUNDED') {
+      // a refund recorded whose call at the provider may not have been made (it failed, or its
+      // process stopped): asked again under its idempotency key before the reservation fails
+      await this.#refund(record.paymentId, row, 'LATE_PAYMENT');
     } else if (!record && row.status === 'PAYMENT_PENDING') {
       // a payment the provider made that was never recorded, closed before the reservation fails:
       // a retry of this call (the provider unreachable) still finds the row PAYMENT_PENDING and

@@ -390,6 +390,29 @@ describe('Checkout: compensation', () => {
     expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
   });
 
+  // issue 23, seeds 24053 and 24548 (at 124c999, which records a refund before asking the
+  // provider): the late success's refund was recorded and its call failed; the worker's HoldExpired
+  // then failed the reservation without asking again, and the charge was kept
+  it('refunds a payment whose refund was recorded but never made, when the hold’s end is handled', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const { payment } = await h.pay(request);
+    const [delivery] = h.provider.takeWebhooks();
+    h.clock.advance(HOLD_MS * 3);
+    await h.inventory.expireDue({ saleId: SALE_ID, now: h.clock.now(), limit: 10 });
+    const refundPayment = h.provider.refundPayment.bind(h.provider);
+    h.provider.refundPayment = async () => {
+      h.provider.refundPayment = refundPayment;
+      throw new PaymentUnavailableError('the provider is unreachable');
+    };
+    await expect(h.checkout.handleWebhook(delivery!)).rejects.toThrow(PaymentUnavailableError);
+    expect(h.provider.refunds()).toEqual([]);
+
+    expect(await h.checkout.holdEnded(SALE_ID, reservationId, 'HOLD_EXPIRED')).toBe('FAILED');
+    expect(h.provider.refunds()).toEqual([expect.objectContaining({ paymentId: payment.paymentId })]);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'COMPENSATED' });
+  });
+
   it('voids a payment recorded while the hold ended: holdEnded looks again after failing the reservation', async () => {
     const h = await checkoutHarness();
     const { reservationId, request } = await h.hold('alice');
