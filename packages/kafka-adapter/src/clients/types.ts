@@ -11,8 +11,9 @@ export type KafkaClientName = 'platformatic' | 'kafkajs';
  * The client used when `client` is not given: @platformatic/kafka, by `bench:ratios` (README,
  * 2026-12-06). Its publisher costs a third less CPU a record than kafkajs's (22.8 against
  * 33.8 µs, about what Java's ProducerPerformance costs) and published 0.70 of ProducerPerformance
- * against 0.39 on a quiet machine; its consumer costs ~2 µs more a message (13.9 against 12.0 µs),
- * which a handler doing any I/O does not notice. It is maintained (kafkajs has had no release
+ * against 0.39 on a quiet machine; its consumer costs ~2 µs more a message on a loaded machine
+ * (13.9 against 12.0 µs) and less on a quiet one (8.3 against 11.8 µs, 0.41 against 0.30 of
+ * ConsumerPerformance). It is maintained (kafkajs has had no release
  * since 2.2.4) and has real static membership and lz4/snappy/zstd. kafkajs stays supported.
  */
 export const DEFAULT_CLIENT: KafkaClientName = 'platformatic';
