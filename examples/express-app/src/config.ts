@@ -132,6 +132,12 @@ const Env = z.object({
   RATE_PER_USER: z.coerce.number().positive().default(10),
   RATE_GLOBAL: z.coerce.number().positive().default(5_000),
   /**
+   * Open event streams (queue, seat map, waiting list) one IP may hold at once: every stream holds
+   * a socket. Many people share an address behind an office's or a carrier's NAT, and a load test
+   * puts every buyer on a few.
+   */
+  STREAMS_PER_IP: z.coerce.number().int().positive().default(20),
+  /**
    * Joins per second one IP may make before the bot guard blocks it (and 6× that per 10 s). An
    * office or a carrier puts many people behind one address; a load test puts everyone.
    */
@@ -191,6 +197,8 @@ export interface AppConfig {
   namespace: string;
   logLevel: string;
   rates: { perIp: number; perUser: number; global: number };
+  /** Open event streams one IP may hold at once. */
+  streamsPerIp: number;
   botPerIpPerSecond: number;
   botAccountsPerDevice: number;
 }
@@ -270,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     namespace: e.NAMESPACE,
     logLevel: e.LOG_LEVEL,
     rates: { perIp: e.RATE_PER_IP, perUser: e.RATE_PER_USER, global: e.RATE_GLOBAL },
+    streamsPerIp: e.STREAMS_PER_IP,
     botPerIpPerSecond: e.BOT_PER_IP_PER_SECOND,
     botAccountsPerDevice: e.BOT_ACCOUNTS_PER_DEVICE,
   };

@@ -152,6 +152,8 @@ export async function startApp(settings: AppSettings): Promise<AppProcess> {
     RATE_PER_IP: '1000000',
     RATE_PER_USER: '1000',
     RATE_GLOBAL: '1000000',
+    // and every waiting buyer holds a queue stream from one of a few loopback addresses
+    STREAMS_PER_IP: '1000000',
     BOT_PER_IP_PER_SECOND: '10000',
     RESERVE_STRATEGY: settings.strategy,
     LOG_LEVEL: 'warn',

@@ -56,6 +56,7 @@ export function createSeatRushApi(deps: {
       joins: { perSecond: rates.perUser / 20, burst: Math.max(5, Math.ceil(rates.perUser / 2)) },
       joinsPerAddress: rate(rates.perIp),
     },
+    streams: { perAddress: config.streamsPerIp },
     challenges: platform.proofOfWork,
     // on the real servers, seat maps come from the read side while it is fresh (seat-map.ts)
     seatMap: (saleId) => loadSeats(platform, saleId),
