@@ -240,6 +240,18 @@ export class HoldSweeper {
             holdStockChanged(hold, 'RELEASED', now, reservationEventId(hold.reservationId, 'stock-released')),
           );
         }
+      } else if (
+        hold?.status === 'CONFIRMED' &&
+        row.status === 'PAYMENT_PENDING' &&
+        hold.expiresAt + this.strandedGraceMs <= now
+      ) {
+        // the buyer's payment confirmed the hold in the store, and its record in the source of
+        // truth never came (the webhook's delivery failed after the confirm, and the provider gave
+        // up): a confirmed hold never expires, so nothing else would look. Its HoldExpired has the
+        // checkout ask the provider, which answers the payment succeeded: the row is recorded
+        // CONFIRMED (the auto-pay worker ignores HoldExpired; its own redelivery settles the row)
+        stranded.push(row.reservationId);
+        events.push(holdExpired(hold, now));
       } else if (!hold && inFlightExpiry(row, holdMs, this.bounds) + this.strandedGraceMs <= now) {
         // no record: nothing went back to the stock here (the rebuild counted its units available)
         stranded.push(row.reservationId);

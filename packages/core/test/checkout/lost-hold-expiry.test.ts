@@ -133,4 +133,48 @@ describe('a HoldExpired the sweeper could not publish is not lost', () => {
     expect(await h.store.payment(reservationId)).toMatchObject({ status: 'VOIDED' });
     expect(await h.counts()).toMatchObject({ available: 5, held: 0 });
   });
+
+  // seed 21728 (docs/simulation.md §Findings): the success webhook's first delivery confirmed the
+  // hold in the store and failed before its record; its retry failed too, and the provider gave up
+  it('has the checkout record a paid reservation whose success confirmed the hold in the store but never reached the source of truth', async () => {
+    const h = await checkoutHarness();
+    const { reservationId, request } = await h.hold('alice');
+    const { confirmed: paid } = await h.pay(request);
+    expect(paid.status).toBe('SUCCEEDED');
+    h.provider.takeWebhooks(); // never delivered: only the store's confirm of the first delivery happened
+    const confirm = await h.inventory.confirm({
+      saleId: SALE_ID,
+      reservationId,
+      userId: 'alice',
+      now: h.clock.now(),
+    });
+    expect(confirm.ok).toBe(true);
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
+    const s = new HoldSweeper({
+      saleIds: [SALE_ID],
+      inventory: h.inventory,
+      repository: h.repository,
+      publisher: h.bus,
+      alerts: h.alerts,
+      clock: h.clock,
+      strandedGraceMs: 10_000,
+    });
+    // a confirm past its hold's expiry by less than the grace may still be on its way to its record
+    const hold = await h.inventory.getHold(SALE_ID, reservationId);
+    expect(hold).toMatchObject({ status: 'CONFIRMED' });
+    h.clock.set(hold!.expiresAt + 9_999);
+    expect((await s.sweepOnce()).stranded).toEqual([]);
+    h.clock.advance(30_000);
+    expect((await s.sweepOnce()).stranded).toEqual([reservationId]);
+    const expired = h.bus.published().filter((e) => e.type === 'HoldExpired');
+    expect(expired.map((e) => e.eventId)).toEqual([`expired-${reservationId}`]);
+    for (const event of expired) await h.processor.handle(event);
+    // the checkout asked the provider, which answered the payment succeeded: recorded, kept
+    expect(await h.repository.get(reservationId)).toMatchObject({ status: 'CONFIRMED' });
+    expect(await h.store.payment(reservationId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await h.counts()).toMatchObject({ available: 4, held: 0, confirmed: 1 });
+    // once the row is final, the check finds nothing more
+    h.clock.advance(30_000);
+    expect((await s.sweepOnce()).stranded).toEqual([]);
+  });
 });
