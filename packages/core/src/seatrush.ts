@@ -158,6 +158,12 @@ export interface SeatRushOptions {
   reconcileIntervalMs?: number;
   /** See `ReservationProcessorOptions.paymentGraceMs`. */
   paymentGraceMs?: number;
+  /**
+   * The buyer-driven checkout's `paymentWindowMs` and `maxHoldMs` (120 s and 15 min by default):
+   * the rebuild and the sweeper derive from them how long the hold of a row whose payment began
+   * lives, so a rebuilt hold ends when the checkout would have ended it.
+   */
+  holdBounds?: { paymentWindowMs?: number; maxHoldMs?: number };
   /** Bound on the store's answer to a reserve (see `ReservationsOptions.answerWithinMs`); 2 s. */
   answerWithinMs?: number;
   /** The outbox gate (see `ReservationsOptions.relayLagLimitMs`); a quarter of the hold, ≤ 5 s. */
@@ -319,7 +325,13 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
   const { inventory: store, repository } = options.ports;
   const rebuild =
     store.restore && repository.listInFlight
-      ? new RebuildService({ repository, inventory: store, clock, alerts: ports.alerts })
+      ? new RebuildService({
+          repository,
+          inventory: store,
+          clock,
+          alerts: ports.alerts,
+          ...options.holdBounds,
+        })
       : null;
   const coldSale = rebuild
     ? new ColdSaleRebuilder({
@@ -413,6 +425,7 @@ export function createSeatRush(options: SeatRushOptions): SeatRush {
     intervalMs: options.sweepIntervalMs ?? 1_000,
     // its check of the rows in flight publishes again a HoldExpired that was lost
     ...(repository.listInFlight ? { repository } : {}),
+    ...options.holdBounds,
   });
   const warmUp = new WarmUp({
     repository: ports.repository,

@@ -464,6 +464,8 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
         relay: loops.relay,
       },
       warmUp: 'if-cold',
+      // a rebuilt hold whose payment began lives as the checkout's window says
+      ...(guardedCheckout === 'auto' ? {} : { holdBounds: checkoutBounds(guardedCheckout) }),
       ...(options.endSessionOnCheckout === undefined
         ? {}
         : { endSessionOnCheckout: options.endSessionOnCheckout }),
@@ -664,5 +666,13 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       await bounded('flushing the publisher', ports.publisher.close());
       if (ports.close) await bounded('closing the bundles', ports.close());
     },
+  };
+}
+
+/** The checkout's bounds on a hold whose payment began, only those it sets (the defaults stand). */
+function checkoutBounds(options: RuntimeCheckoutOptions): { paymentWindowMs?: number; maxHoldMs?: number } {
+  return {
+    ...(options.paymentWindowMs ? { paymentWindowMs: options.paymentWindowMs } : {}),
+    ...(options.maxHoldMs ? { maxHoldMs: options.maxHoldMs } : {}),
   };
 }

@@ -8,6 +8,7 @@ import {
   type RuntimeSale,
   type SeatRushRuntime,
 } from '../../src/runtime/seatrush-runtime';
+import { wipeableStore } from '../services/harness';
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 const sale = {
@@ -81,6 +82,32 @@ describe('createSeatRushRuntime with a buyer-driven checkout', () => {
     expect(await s.checkout!.status({ userId: 'ana', reservationId: id })).toMatchObject({
       state: 'CONFIRMED',
     });
+  });
+
+  // issue 20: the runtime gave the rebuild and the sweeper no checkout bounds, so a rebuilt hold
+  // whose payment had begun lived the default window (120 s), not the checkout's
+  it("rebuilds a hold whose payment began with the checkout's payment window", async () => {
+    const provider = new SimulatedPaymentProvider({ deliver: async () => {} });
+    const ports = memoryPorts();
+    const wipeable = wipeableStore(ports.inventory);
+    const runtime = createSeatRushRuntime({
+      ports: { ...ports, inventory: wipeable.store },
+      admissionSecret: SECRET,
+      checkout: { provider, sender: new MemoryNotificationSender(), paymentWindowMs: 10_000 },
+      loops: { admission: false },
+    });
+    running.push(runtime);
+    await runtime.start();
+    const s = await runtime.define({ ...sale, holdMs: 5_000 });
+    const id = await held(s, 'cy');
+    await runtime.drain();
+    const begun = await s.checkout!.begin({ userId: 'cy', reservationId: id });
+    if (!begun.ok) throw new Error(begun.code);
+    const { updatedAt } = (await s.reservation(id))!;
+    wipeable.wipe();
+    expect(await runtime.sale(sale.id)!.rebuildIfCold()).toMatchObject({ holdsRestored: 1 });
+    const hold = await wipeable.current().getHold(sale.id, id);
+    expect(hold).toMatchObject({ status: 'HELD', expiresAt: updatedAt + 10_000 });
   });
 
   it("keeps the auto-pay mode when a PaymentGateway is given (checkout: 'auto')", async () => {
