@@ -14,6 +14,15 @@ describe('the framework mounts', () => {
     for (const close of closers.splice(0)) await close();
     await t?.close();
   });
+  /** Waits for a node:http server listening on loopback, closed after the test; answers its URL. */
+  async function listening(server: Server): Promise<string> {
+    await once(server, 'listening');
+    closers.push(async () => {
+      server.closeAllConnections();
+      server.close();
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
 
   it('Express: serves the API under its mount path, reads bodies itself, and leaves other routes to the app', async () => {
     t = await startApi();
@@ -21,12 +30,7 @@ describe('the framework mounts', () => {
     app.use('/api', expressMiddleware(t.api));
     app.get('/api/health', (_req, res) => void res.json({ ok: true }));
     const server: Server = app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(async () => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listening(server);
     const joined = await fetch(`${base}/api/sales/ga/queue`, {
       method: 'POST',
       headers: { 'x-test-user': 'ana', 'content-type': 'application/json' },
@@ -73,12 +77,7 @@ describe('the framework mounts', () => {
       serve(req, res);
     });
     server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(async () => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listening(server);
     const stream = await fetch(`${base}/api/sales/ga/seats/stream`, { headers: { 'x-test-user': 'ana' } });
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
@@ -100,12 +99,7 @@ describe('the framework mounts', () => {
       { maxConnectionsPerAddress: 2 },
     );
     server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(async () => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const port = (server.address() as AddressInfo).port;
+    const port = Number(new URL(await listening(server)).port);
     // a connection the server keeps answers a request; one it cut ends without a byte
     const ask = (socket: Socket) =>
       new Promise<string>((resolve) => {
@@ -158,12 +152,7 @@ describe('the framework mounts', () => {
       { maxConnectionsPerAddress: 2 },
     );
     server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(async () => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listening(server);
     const open = async (user: string) => {
       const stream = await fetch(`${base}/api/sales/ga/seats/stream`, { headers: { 'x-test-user': user } });
       expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
