@@ -49,6 +49,12 @@ export interface RuntimeCheckout {
   outbox: NotificationOutbox;
   sender: NotificationSender;
   relay: NotificationRelay;
+  /**
+   * The checkout's `paymentWindowMs` and `maxHoldMs`, those the options set (the defaults stand
+   * otherwise): the rebuild and the sweeper derive from them how long a hold whose payment began
+   * lives.
+   */
+  holdBounds: { paymentWindowMs?: number; maxHoldMs?: number };
   /** Puts each waiting-list offer of a sale in the outbox (from its `offered` hook). */
   notifyOffers(hooks: SaleHooks): void;
 }
@@ -87,6 +93,10 @@ export function buildRuntimeCheckout(input: {
   const store = options.store ?? new MemoryCheckoutStore(input.repository, memoryOutbox!);
   const provider = options.provider ?? new SimulatedPaymentProvider({ clock });
   const sender = options.sender ?? new MemoryNotificationSender();
+  const holdBounds = {
+    ...(options.paymentWindowMs ? { paymentWindowMs: options.paymentWindowMs } : {}),
+    ...(options.maxHoldMs ? { maxHoldMs: options.maxHoldMs } : {}),
+  };
   const checkout = new Checkout({
     provider,
     store,
@@ -96,8 +106,7 @@ export function buildRuntimeCheckout(input: {
     alerts,
     clock,
     ...(options.currency ? { currency: options.currency } : {}),
-    ...(options.paymentWindowMs ? { paymentWindowMs: options.paymentWindowMs } : {}),
-    ...(options.maxHoldMs ? { maxHoldMs: options.maxHoldMs } : {}),
+    ...holdBounds,
   });
   const relay = new NotificationRelay({
     outbox,
@@ -114,6 +123,7 @@ export function buildRuntimeCheckout(input: {
     outbox,
     sender,
     relay,
+    holdBounds,
     notifyOffers(hooks) {
       hooks.on('offered', async (offer) => {
         await outbox.enqueue(

@@ -465,7 +465,7 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       },
       warmUp: 'if-cold',
       // a rebuilt hold whose payment began lives as the checkout's window says
-      ...(guardedCheckout === 'auto' ? {} : { holdBounds: checkoutBounds(guardedCheckout) }),
+      ...(runtimeCheckout ? { holdBounds: runtimeCheckout.holdBounds } : {}),
       ...(options.endSessionOnCheckout === undefined
         ? {}
         : { endSessionOnCheckout: options.endSessionOnCheckout }),
@@ -666,13 +666,5 @@ export function createSeatRushRuntime(options: SeatRushRuntimeOptions): SeatRush
       await bounded('flushing the publisher', ports.publisher.close());
       if (ports.close) await bounded('closing the bundles', ports.close());
     },
-  };
-}
-
-/** The checkout's bounds on a hold whose payment began, only those it sets (the defaults stand). */
-function checkoutBounds(options: RuntimeCheckoutOptions): { paymentWindowMs?: number; maxHoldMs?: number } {
-  return {
-    ...(options.paymentWindowMs ? { paymentWindowMs: options.paymentWindowMs } : {}),
-    ...(options.maxHoldMs ? { maxHoldMs: options.maxHoldMs } : {}),
   };
 }
