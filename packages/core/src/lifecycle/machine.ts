@@ -62,6 +62,14 @@ export function edgesOf<S extends string, E extends string>(table: TransitionTab
   return edges;
 }
 
+/**
+ * Every event `table` knows (legal in some state), in table order: the machine's events, enumerated
+ * from the same data the code runs on rather than kept as a second list.
+ */
+export function eventsOf<S extends string, E extends string>(table: TransitionTable<S, E>): E[] {
+  return [...new Set(edgesOf(table).map((edge) => edge.event))];
+}
+
 /** The target of `event` in `state`, or undefined when the pair is illegal. */
 export function targetOf<S extends string, E extends string>(
   table: TransitionTable<S, E>,

@@ -1,5 +1,6 @@
 import {
   accept,
+  eventsOf,
   type InvalidTransition,
   refuse,
   type TransitionResult,
@@ -26,14 +27,6 @@ export type TicketEvent =
   | { type: 'LEAVE' };
 /** The type tags of `TicketEvent`. */
 export type TicketEventType = TicketEvent['type'];
-/** Every ticket event type, for enumeration. */
-export const TICKET_EVENT_TYPES = [
-  'ADMIT',
-  'HEARTBEAT',
-  'USE',
-  'EXPIRE',
-  'LEAVE',
-] as const satisfies readonly TicketEventType[];
 
 /**
  * WAITING → ADMITTED → USED | EXPIRED | LEFT, and WAITING → LEFT | EXPIRED when a waiting user
@@ -47,6 +40,9 @@ export const TICKET_TRANSITIONS: TransitionTable<TicketState, TicketEventType> =
   EXPIRED: {},
   LEFT: {},
 };
+
+/** Every ticket event type, for enumeration: the events its table knows. */
+export const TICKET_EVENT_TYPES: readonly TicketEventType[] = eventsOf(TICKET_TRANSITIONS);
 
 /** Why a ticket event was refused. */
 export type TicketRefusal = InvalidTransition;

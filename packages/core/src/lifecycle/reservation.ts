@@ -1,6 +1,7 @@
 import type { ReservationStatus } from '../ports/reservation-repository';
 import {
   accept,
+  eventsOf,
   type InvalidTransition,
   refuse,
   type TransitionResult,
@@ -31,14 +32,6 @@ export type ReservationEvent =
   | { type: 'COMPENSATE' };
 /** The type tags of `ReservationEvent`. */
 export type ReservationEventType = ReservationEvent['type'];
-/** Every reservation event type, for enumeration. */
-export const RESERVATION_EVENT_TYPES = [
-  'START_PAYMENT',
-  'PAYMENT_APPROVED',
-  'PAYMENT_DECLINED',
-  'FAIL',
-  'COMPENSATE',
-] as const satisfies readonly ReservationEventType[];
 
 /**
  * REQUESTED → PAYMENT_PENDING → CONFIRMED | FAILED; COMPENSATED once the stock was returned.
@@ -59,6 +52,9 @@ export const RESERVATION_TRANSITIONS: TransitionTable<ReservationState, Reservat
   FAILED: { COMPENSATE: 'COMPENSATED' },
   COMPENSATED: {},
 };
+
+/** Every reservation event type, for enumeration: the events its table knows. */
+export const RESERVATION_EVENT_TYPES: readonly ReservationEventType[] = eventsOf(RESERVATION_TRANSITIONS);
 
 /** Why a reservation event was refused. */
 export type ReservationRefusal = InvalidTransition;

@@ -1,5 +1,6 @@
 import {
   accept,
+  eventsOf,
   type InvalidTransition,
   refuse,
   type TransitionResult,
@@ -30,16 +31,6 @@ export type SaleEvent =
   | { type: 'CLOSE' };
 /** The type tags of `SaleEvent`. */
 export type SaleEventType = SaleEvent['type'];
-/** Every sale event type, for enumeration. */
-export const SALE_EVENT_TYPES = [
-  'START_WARMUP',
-  'WARMUP_SUCCEEDED',
-  'WARMUP_FAILED',
-  'OPEN',
-  'PAUSE',
-  'RESUME',
-  'CLOSE',
-] as const satisfies readonly SaleEventType[];
 
 /**
  * The sale lifecycle: DRAFT → WARMING → READY → OPEN ⇄ PAUSED → CLOSED. Decisions beyond the
@@ -58,6 +49,9 @@ export const SALE_TRANSITIONS: TransitionTable<SaleState, SaleEventType> = {
   PAUSED: { RESUME: 'OPEN', START_WARMUP: 'WARMING', CLOSE: 'CLOSED' },
   CLOSED: {},
 };
+
+/** Every sale event type, for enumeration: the events its table knows. */
+export const SALE_EVENT_TYPES: readonly SaleEventType[] = eventsOf(SALE_TRANSITIONS);
 
 /**
  * Why a sale event was refused: not legal in this state (`INVALID_TRANSITION`), the store has not

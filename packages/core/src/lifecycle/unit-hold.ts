@@ -1,5 +1,6 @@
 import {
   accept,
+  eventsOf,
   type InvalidTransition,
   refuse,
   type TransitionResult,
@@ -40,15 +41,6 @@ export type UnitEvent =
   | { type: 'COMPENSATE'; at: number };
 /** The type tags of `UnitEvent`. */
 export type UnitEventType = UnitEvent['type'];
-/** Every unit event type, for enumeration. */
-export const UNIT_EVENT_TYPES = [
-  'HOLD',
-  'EXTEND',
-  'RELEASE',
-  'CONFIRM',
-  'EXPIRE',
-  'COMPENSATE',
-] as const satisfies readonly UnitEventType[];
 
 /**
  * AVAILABLE → HELD → CONFIRMED, and HELD → AVAILABLE on expiry, cancel (release) or
@@ -68,6 +60,9 @@ export const UNIT_TRANSITIONS: TransitionTable<UnitStatus, UnitEventType> = {
   },
   CONFIRMED: { COMPENSATE: 'AVAILABLE' },
 };
+
+/** Every unit event type, for enumeration: the events its table knows. */
+export const UNIT_EVENT_TYPES: readonly UnitEventType[] = eventsOf(UNIT_TRANSITIONS);
 
 /**
  * Why a unit event was refused:

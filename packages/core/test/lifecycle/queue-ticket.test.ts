@@ -9,10 +9,7 @@ import {
 } from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-const allPairs = TICKET_STATES.flatMap((state) => TICKET_EVENT_TYPES.map((type) => [state, type] as const));
-const legal = allPairs.filter(([s, t]) => TICKET_TRANSITIONS[s][t as never] !== undefined);
-const illegal = allPairs.filter(([s, t]) => TICKET_TRANSITIONS[s][t as never] === undefined);
+import { itFollowsItsTable } from './table-driven';
 
 describe('queue ticket lifecycle', () => {
   it('lists the designed edges; USED, EXPIRED and LEFT are terminal', () => {
@@ -29,21 +26,10 @@ describe('queue ticket lifecycle', () => {
     expect(terminalStatesOf(TICKET_TRANSITIONS)).toEqual(['USED', 'EXPIRED', 'LEFT']);
   });
 
-  it.each(legal)('%s accepts %s and moves to the table target', (state, type) => {
-    expect(transitionTicket(state, { type })).toMatchObject({
-      ok: true,
-      state: TICKET_TRANSITIONS[state][type as never],
-    });
-  });
-
-  it.each(illegal)('%s refuses %s with INVALID_TRANSITION', (state, type) => {
-    expect(transitionTicket(state, { type })).toEqual({
-      ok: false,
-      code: 'INVALID_TRANSITION',
-      from: state,
-      event: { type },
-    });
-  });
+  itFollowsItsTable(
+    { states: TICKET_STATES, events: TICKET_EVENT_TYPES, table: TICKET_TRANSITIONS },
+    { event: (type) => ({ type }), transition: transitionTicket },
+  );
 
   it('names the effects: a token on admission, a queue removal or a freed slot on the way out', () => {
     expect(transitionTicket('WAITING', { type: 'ADMIT' })).toMatchObject({
