@@ -1,19 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  BotGuard,
-  botGuardHook,
-  createSeatRushRuntime,
-  memoryPorts,
-  type SeatRushRuntime,
-  solveProofOfWork,
-} from '@seatrush/core';
+import { BotGuard, botGuardHook, solveProofOfWork } from '@seatrush/core';
 import { MemoryBlocklist, MemoryRateLimiter } from '@seatrush/core/memory';
 import { ProofOfWorkChallenges } from '@seatrush/core/services';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSeatRushHttp, nodeHandler, type SeatRushHttp } from '../src';
-import { ADMISSION_SECRET, approvingGateway, generalSale, headerIdentity } from './support';
+import { generalSale, startApi, type TestApi } from './support';
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36';
 
@@ -23,14 +12,9 @@ interface Challenge {
 }
 
 describe('the proof-of-work challenge before the queue (the host’s BotGuard)', () => {
-  let runtime: SeatRushRuntime | undefined;
-  let api: SeatRushHttp | undefined;
-  let server: Server | undefined;
+  let t: TestApi | undefined;
   afterEach(async () => {
-    api?.close();
-    server?.closeAllConnections();
-    server?.close();
-    await runtime?.close();
+    await t?.close();
   });
 
   async function start(withChallenges = true, capacity = 10) {
@@ -39,38 +23,15 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
       { blocklist: new MemoryBlocklist(), rateLimiter: new MemoryRateLimiter(), challenges },
       { challenge: { mode: 'always' } },
     );
-    const joinGuard = botGuardHook(botGuard);
-    runtime = createSeatRushRuntime({
-      ports: memoryPorts(),
-      payments: approvingGateway,
-      admissionSecret: ADMISSION_SECRET,
-      guard: joinGuard,
-      loops: { admission: false },
+    const api = await startApi({
+      sales: [generalSale({ capacity })],
+      runtime: { guard: botGuardHook(botGuard) },
+      // no joinGuard here: the waiting list runs the runtime's (runtime.joinGuard)
+      http: { authorizeOperator: () => false, ...(withChallenges ? { challenges } : {}) },
     });
-    await runtime.start();
-    await runtime.define(generalSale({ capacity }));
-    // no joinGuard here: the waiting list runs the runtime's (runtime.joinGuard)
-    api = createSeatRushHttp({
-      runtime,
-      identify: headerIdentity,
-      authorizeOperator: () => false,
-      ...(withChallenges ? { challenges } : {}),
-    });
-    server = createServer(nodeHandler(api));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+    t = api;
     return (method: string, path: string, user: string, body?: unknown, headers?: Record<string, string>) =>
-      fetch(`${base}${path}`, {
-        method,
-        headers: {
-          'x-test-user': user,
-          'user-agent': BROWSER,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+      api.call(method, path, { user, body, headers: { 'user-agent': BROWSER, ...headers } });
   }
 
   it('issues a challenge bound to the buyer; its answer lets the buyer into the queue, once', async () => {
@@ -88,7 +49,7 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
       challenge: { challengeId: challenge.id, answer },
     });
     expect(replay.status).toBe(403);
-    expect(await runtime?.sale('ga')?.queue.status({ userId: 'bo' })).toBeNull();
+    expect(await t?.runtime.sale('ga')?.queue.status({ userId: 'bo' })).toBeNull();
   });
 
   it('answers a join without an answer 403 CHALLENGE_REQUIRED carrying a challenge, and queues nobody', async () => {
@@ -98,12 +59,12 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
     const body = (await refused.json()) as { error: { code: string; challenge?: Challenge } };
     expect(body.error.code).toBe('CHALLENGE_REQUIRED');
     expect(body.error.challenge?.prompt.difficulty).toBe(6);
-    expect(await runtime?.sale('ga')?.queue.status({ userId: 'ana' })).toBeNull();
+    expect(await t?.runtime.sale('ga')?.queue.status({ userId: 'ana' })).toBeNull();
     const wrong = await call('POST', '/sales/ga/queue', 'ana', {
       challenge: { challengeId: body.error.challenge?.id, answer: 'not-it' },
     });
     expect(wrong.status).toBe(403);
-    expect(await runtime?.sale('ga')?.queue.status({ userId: 'ana' })).toBeNull();
+    expect(await t?.runtime.sale('ga')?.queue.status({ userId: 'ana' })).toBeNull();
   });
 
   it('keeps the waiting list behind the same guard: no proof of work, no place (and nothing changes); with it, a place', async () => {
@@ -118,7 +79,7 @@ describe('the proof-of-work challenge before the queue (the host’s BotGuard)',
     expect((await call('POST', '/sales/ga/queue', 'ana', { challenge: await solved('ana') })).status).toBe(
       201,
     );
-    const sale = runtime?.sale('ga');
+    const sale = t?.runtime.sale('ga');
     await sale?.queue.tick();
     const { queue } = (await (await call('GET', '/sales/ga/queue', 'ana')).json()) as {
       queue: { admissionToken: string };

@@ -1,39 +1,31 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createSeatRushRuntime, memoryPorts, type SeatRushRuntime } from '@seatrush/core';
+import { memoryPorts } from '@seatrush/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSeatRushHttp, nodeHandler, type SeatRushHttp } from '../src';
-import { ADMISSION_SECRET, generalSale, OPERATOR_TOKEN } from './support';
+import { OPERATOR_TOKEN, startApi, type TestApi } from './support';
 
 describe('dead letters on the operator API', () => {
-  let runtime: SeatRushRuntime | undefined;
-  let api: SeatRushHttp | undefined;
-  let server: Server | undefined;
+  let t: TestApi | undefined;
   afterEach(async () => {
-    api?.close();
-    server?.closeAllConnections();
-    server?.close();
-    await runtime?.close();
+    await t?.close();
   });
 
   it('lists what the worker dead-lettered and publishes a letter again once, on the operator’s word', async () => {
     const ports = memoryPorts();
-    runtime = createSeatRushRuntime({
-      ports,
-      // the provider is down: every charge throws, the worker gives up after one retry
-      payments: {
-        charge: async () => {
-          throw new Error('provider down');
+    t = await startApi({
+      runtime: {
+        ports,
+        // the provider is down: every charge throws, the worker gives up after one retry
+        payments: {
+          charge: async () => {
+            throw new Error('provider down');
+          },
+          refund: async () => undefined,
         },
-        refund: async () => undefined,
+        workerRetry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
       },
-      admissionSecret: ADMISSION_SECRET,
-      workerRetry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
-      loops: { admission: false },
+      http: { identify: () => null },
     });
-    await runtime.start();
-    const sale = await runtime.define(generalSale());
+    const { runtime } = t;
+    const sale = t.sale();
     await sale.queue.join({ userId: 'ana' });
     await sale.queue.tick();
     const token = (await sale.queue.status({ userId: 'ana' }))?.admissionToken;
@@ -44,18 +36,10 @@ describe('dead letters on the operator API', () => {
       admissionToken: token,
     });
     expect(held.ok).toBe(true);
-    await expect.poll(() => runtime?.deadLetters().length, { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => runtime.deadLetters().length, { timeout: 5_000 }).toBe(1);
     const eventId = runtime.deadLetters()[0]?.event?.eventId as string;
 
-    api = createSeatRushHttp({
-      runtime,
-      identify: () => null,
-      authorizeOperator: (request) => request.headers.authorization === `Bearer ${OPERATOR_TOKEN}`,
-    });
-    server = createServer(nodeHandler(api));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/operator/dead-letters`;
+    const base = `${t.base}/operator/dead-letters`;
     const operator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
     const list = async () =>
       (

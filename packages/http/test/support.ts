@@ -8,6 +8,7 @@ import {
   type RuntimeSale,
   type SaleDefinitionInput,
   type SeatRushRuntime,
+  type SeatRushRuntimeOptions,
 } from '@seatrush/core';
 import { createSeatRushHttp, nodeHandler, type SeatRushHttp, type SeatRushHttpOptions } from '../src';
 
@@ -101,8 +102,17 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/**
+ * Starts a `TestApi`. `runtime` replaces any of the runtime's options (its ports, its payments, a
+ * guard); `http` any of the API's.
+ */
 export async function startApi(
-  options: { sales?: SaleDefinitionInput[]; http?: Partial<SeatRushHttpOptions>; worker?: boolean } = {},
+  options: {
+    sales?: SaleDefinitionInput[];
+    runtime?: Partial<SeatRushRuntimeOptions>;
+    http?: Partial<SeatRushHttpOptions>;
+    worker?: boolean;
+  } = {},
 ): Promise<TestApi> {
   const runtime = createSeatRushRuntime({
     ports: memoryPorts(),
@@ -110,6 +120,7 @@ export async function startApi(
     admissionSecret: ADMISSION_SECRET,
     // the tests tick the rooms themselves; without the worker, holds stay HELD
     loops: { admission: false, worker: options.worker ?? true },
+    ...options.runtime,
   });
   await runtime.start();
   for (const sale of options.sales ?? [generalSale()]) await runtime.define(sale);

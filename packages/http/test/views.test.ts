@@ -4,24 +4,23 @@ import { reservationView } from '../src/views';
 
 // moved from the example app with the reservation routes: the view is the package's
 describe('the reservation view', () => {
-  const hold: HoldRecord = {
+  // one reservation: the store's hold and the source of truth's row of it
+  const reserved = {
     reservationId: 'r1',
     saleId: 's1',
     userId: 'u1',
     idempotencyKey: 'k1',
     quantity: 1,
     seatIds: ['A1'],
+  };
+  const hold: HoldRecord = {
+    ...reserved,
     status: 'HELD',
     heldAt: 1,
     expiresAt: 2,
   };
   const row = (status: ReservationRow['status'], extra: Partial<ReservationRow> = {}): ReservationRow => ({
-    reservationId: 'r1',
-    saleId: 's1',
-    userId: 'u1',
-    idempotencyKey: 'k1',
-    quantity: 1,
-    seatIds: ['A1'],
+    ...reserved,
     amountCents: 500,
     status,
     paymentId: null,

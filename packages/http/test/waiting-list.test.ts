@@ -34,6 +34,8 @@ describe('the waiting list over HTTP', () => {
 
   it('streams a place from WAITING to an offer, and a declined offer lapses and goes on', async () => {
     t = await startApi({ sales: [generalSale({ capacity: 1 })], worker: false });
+    const claim = (offerId: string, user: string) =>
+      t.call('POST', `/sales/ga/waiting-list/offers/${offerId}/claim`, { user });
     const held = await t.call('POST', '/sales/ga/reservations', {
       user: 'ana',
       headers: { 'idempotency-key': 'a', 'x-admission-token': await t.admit('ana') },
@@ -79,13 +81,7 @@ describe('the waiting list over HTTP', () => {
       waitingList: { state: string };
     };
     expect(lapsed.waitingList.state).toBe('LAPSED');
-    const late = await t.call(
-      'POST',
-      `/sales/ga/waiting-list/offers/${offered.waitingList.offer.offerId}/claim`,
-      {
-        user: 'ben',
-      },
-    );
+    const late = await claim(offered.waitingList.offer.offerId, 'ben');
     expect(late.status).toBe(410);
     expect(((await late.json()) as { error: { code: string } }).error.code).toBe('OFFER_EXPIRED');
     await t.sale().waitingList?.offerFreed();
@@ -93,21 +89,9 @@ describe('the waiting list over HTTP', () => {
       waitingList: { state: string; offer: { offerId: string } };
     };
     expect(cy.waitingList.state).toBe('OFFERED');
-    const claimed = await t.call(
-      'POST',
-      `/sales/ga/waiting-list/offers/${cy.waitingList.offer.offerId}/claim`,
-      {
-        user: 'cy',
-      },
-    );
+    const claimed = await claim(cy.waitingList.offer.offerId, 'cy');
     expect(claimed.status).toBe(201);
-    const twice = await t.call(
-      'POST',
-      `/sales/ga/waiting-list/offers/${cy.waitingList.offer.offerId}/claim`,
-      {
-        user: 'cy',
-      },
-    );
+    const twice = await claim(cy.waitingList.offer.offerId, 'cy');
     expect(await twice.json()).toMatchObject({
       error: { code: 'ALREADY_CLAIMED', reservationId: cy.waitingList.offer.offerId },
     });
