@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError, InfrastructureError } from '../common/errors';
 import { ReservationId, SaleId, UserId } from '../common/ids';
+import { positiveInteger } from '../common/settings';
 import { validate } from '../common/validate';
 import type { AlertSink } from '../ports/alert-sink';
 import type { CheckoutStore, PaymentRecord } from '../ports/checkout-store';
@@ -139,14 +140,8 @@ export class Checkout {
     if (!/^[a-z]{3}$/.test(this.#currency)) {
       throw new ConfigurationError(`currency must be an ISO 4217 code in lower case (got ${this.#currency})`);
     }
-    for (const [name, value] of [
-      ['paymentWindowMs', this.#windowMs],
-      ['maxHoldMs', this.#maxHoldMs],
-    ] as const) {
-      if (!Number.isInteger(value) || value <= 0) {
-        throw new ConfigurationError(`${name} must be a positive integer (got ${value})`);
-      }
-    }
+    positiveInteger('paymentWindowMs', this.#windowMs);
+    positiveInteger('maxHoldMs', this.#maxHoldMs);
   }
 
   /** The provider's name (payments and receipts are kept by it). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { EpochMs, SaleId } from '../common/ids';
+import { positiveInteger, positiveMs } from '../common/settings';
 import { validate } from '../common/validate';
 import type { DomainEvent } from '../events/events';
 import type { AlertSink } from '../ports/alert-sink';
@@ -105,15 +106,12 @@ export class HoldSweeper {
 
   constructor(private readonly options: HoldSweeperOptions) {
     this.saleIds = validate('sale ids', z.array(SaleId).min(1), options.saleIds);
-    this.batchSize = options.batchSize ?? 500;
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) {
-      throw new ConfigurationError('batchSize must be a positive integer');
-    }
-    this.strandedCheckMs = positive('strandedCheckMs', options.strandedCheckMs ?? 30_000);
-    this.strandedGraceMs = positive('strandedGraceMs', options.strandedGraceMs ?? 10_000);
+    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
+    this.strandedCheckMs = positiveMs('strandedCheckMs', options.strandedCheckMs ?? 30_000);
+    this.strandedGraceMs = positiveMs('strandedGraceMs', options.strandedGraceMs ?? 10_000);
     this.bounds = {
-      paymentWindowMs: positive('paymentWindowMs', options.paymentWindowMs ?? 120_000),
-      maxHoldMs: positive('maxHoldMs', options.maxHoldMs ?? 900_000),
+      paymentWindowMs: positiveMs('paymentWindowMs', options.paymentWindowMs ?? 120_000),
+      maxHoldMs: positiveMs('maxHoldMs', options.maxHoldMs ?? 900_000),
     };
     this.task = new PeriodicTask({
       intervalMs: options.intervalMs ?? 1_000,
@@ -298,11 +296,4 @@ function expiryEvents(
     );
   }
   return events;
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(`${name} must be a positive whole number of ms, got ${value}`);
-  }
-  return value;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError } from '../common/errors';
+import { positiveInteger } from '../common/settings';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -52,11 +52,7 @@ export interface HoldServiceOptions {
 
 /** The hold lifetime a service uses: `options.holdMs`, else the sale's; a positive integer. */
 export function holdMsOf(sale: SaleDefinition, options: Pick<HoldServiceOptions, 'holdMs'>): number {
-  const holdMs = options.holdMs ?? sale.holdMs;
-  if (!Number.isInteger(holdMs) || holdMs <= 0) {
-    throw new ConfigurationError('holdMs must be a positive integer');
-  }
-  return holdMs;
+  return positiveInteger('holdMs', options.holdMs ?? sale.holdMs);
 }
 
 /** A request refused at the admission-token check. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../common/errors';
 import { IdempotencyKey, ReservationId, SAFE_ID_PATTERN, UserId } from '../common/ids';
+import { positiveInteger } from '../common/settings';
 import { validate, vouch } from '../common/validate';
 import type { DomainEvent } from '../events/events';
 import { newHold } from '../hold/new-hold';
@@ -507,12 +508,6 @@ export class Reservations {
       });
     }
   }
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0)
-    throw new ConfigurationError(`${name} must be a positive integer`);
-  return value;
 }
 
 function replayOf(earlier: { fingerprint: string; hold: HoldRecord }, fingerprint: string): ReserveOutcome {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigurationError } from '../common/errors';
 import { EpochMs, ReservationId, UserId } from '../common/ids';
+import { positiveInteger } from '../common/settings';
 import { validate, vouch } from '../common/validate';
 import { warnLoopFailed } from '../hold/loop-failure';
 import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
@@ -122,17 +122,9 @@ export class WaitingList {
             section.rows.map((row) => row.seats.map((s) => s.id)),
           )
         : [];
-    this.claimMs = options.claimMs ?? 600_000;
-    this.holdMs = options.holdMs ?? this.sale.holdMs;
-    this.offersPerRound = options.offersPerRound ?? 100;
-    for (const [name, value] of Object.entries({
-      claimMs: this.claimMs,
-      holdMs: this.holdMs,
-      offersPerRound: this.offersPerRound,
-    })) {
-      if (!Number.isInteger(value) || value <= 0)
-        throw new ConfigurationError(`${name} must be a positive integer`);
-    }
+    this.claimMs = positiveInteger('claimMs', options.claimMs ?? 600_000);
+    this.holdMs = positiveInteger('holdMs', options.holdMs ?? this.sale.holdMs);
+    this.offersPerRound = positiveInteger('offersPerRound', options.offersPerRound ?? 100);
     this.offerSetUpValid = WaitingListOfferRequest.safeParse({
       saleId: this.sale.id,
       rows: this.rows,

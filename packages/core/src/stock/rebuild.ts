@@ -1,5 +1,6 @@
 import { ConfigurationError, InfrastructureError, UnknownSaleError } from '../common/errors';
 import { SaleId } from '../common/ids';
+import { positiveMs } from '../common/settings';
 import { validate } from '../common/validate';
 import { reserveFingerprint } from '../memory/fingerprint';
 import type { AlertSink } from '../ports/alert-sink';
@@ -121,8 +122,8 @@ export class RebuildService {
       throw new ConfigurationError('the rebuild needs a reservation repository with listInFlight()');
     }
     this.#o = options;
-    this.#paymentWindowMs = positive('paymentWindowMs', options.paymentWindowMs ?? 120_000);
-    this.#maxHoldMs = positive('maxHoldMs', options.maxHoldMs ?? 900_000);
+    this.#paymentWindowMs = positiveMs('paymentWindowMs', options.paymentWindowMs ?? 120_000);
+    this.#maxHoldMs = positiveMs('maxHoldMs', options.maxHoldMs ?? 900_000);
   }
 
   /**
@@ -374,11 +375,4 @@ export function inFlightExpiry(
       ? Math.min(Math.max(held, row.updatedAt + bounds.paymentWindowMs), heldAt + bounds.maxHoldMs)
       : held;
   return Math.max(expiresAt, heldAt + 1);
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigurationError(`${name} must be a positive whole number of ms, got ${value}`);
-  }
-  return value;
 }
