@@ -61,6 +61,20 @@ type RequestedEvent = EventOf<'ReservationRequested'>;
 /** Why a hold the store does not have ended (see `ReservationProcessor.holdOf`). */
 type MissingHold = 'HOLD_NOT_FOUND' | 'HOLD_EXPIRED' | 'HOLD_RELEASED';
 
+/**
+ * Why the hold `found` is over, or null while it stands: missing, released or compensated, or
+ * expired. Given `now`, a HELD hold whose time has run out by then counts as expired too (a charge
+ * must not start on it); without it, only what the store already recorded.
+ */
+function goneOf(found: { hold: HoldRecord } | { gone: MissingHold }, now?: number): MissingHold | null {
+  if ('gone' in found) return found.gone;
+  const { status, expiresAt } = found.hold;
+  if (status === 'RELEASED' || status === 'COMPENSATED') return 'HOLD_RELEASED';
+  if (status === 'EXPIRED' || (status === 'HELD' && now !== undefined && expiresAt <= now))
+    return 'HOLD_EXPIRED';
+  return null;
+}
+
 /** The events the buyer-driven worker consumes: holds recorded, holds that ended unpaid. */
 export const CHECKOUT_WORKER_EVENT_TYPES = ['ReservationRequested', 'HoldExpired', 'StockChanged'] as const;
 
@@ -178,15 +192,7 @@ export class ReservationProcessor implements EventHandler {
     const row = await this.options.repository.get(reservationId);
     if (!row) return this.refuseDuplicateKey(event);
     if (row.status !== 'REQUESTED' && row.status !== 'PAYMENT_PENDING') return;
-    const found = await this.holdOf(event);
-    const gone: CheckoutFailureReason | null =
-      'gone' in found
-        ? found.gone
-        : found.hold.status === 'RELEASED' || found.hold.status === 'COMPENSATED'
-          ? 'HOLD_RELEASED'
-          : found.hold.status === 'EXPIRED'
-            ? 'HOLD_EXPIRED'
-            : null;
+    const gone: CheckoutFailureReason | null = goneOf(await this.holdOf(event));
     if (gone) await checkout.holdEnded(event.saleId, reservationId, gone);
   }
 
@@ -294,15 +300,7 @@ export class ReservationProcessor implements EventHandler {
     const payments = this.gateway();
     const ref = { saleId: row.saleId, reservationId: row.reservationId, userId: row.userId };
     const found = await this.holdOf(event);
-    const gone: ReservationFailureReason | null =
-      'gone' in found
-        ? found.gone
-        : found.hold.status === 'RELEASED' || found.hold.status === 'COMPENSATED'
-          ? 'HOLD_RELEASED'
-          : found.hold.status === 'EXPIRED' ||
-              (found.hold.status === 'HELD' && found.hold.expiresAt <= clock.now())
-            ? 'HOLD_EXPIRED'
-            : null;
+    const gone: ReservationFailureReason | null = goneOf(found, clock.now());
     if (gone || !('hold' in found)) {
       const reason = gone ?? 'HOLD_NOT_FOUND';
       // confirmed meanwhile by a duplicate of this event: a rebuilt store keeps it as sold units,
