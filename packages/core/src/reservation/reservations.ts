@@ -20,7 +20,7 @@ import type { ReservationRepository } from '../ports/reservation-repository';
 import type { WaitingRoomStore } from '../ports/waiting-room-store';
 import type { AdmissionTokenRefusal } from '../queue/admission-tokens';
 import { SaleDefinition } from '../sale/definition';
-import { holdStockChanged } from '../stock/audit';
+import { holdStockChanged, publishAudit } from '../stock/audit';
 import { describeError as describe } from './describe-error';
 import { reservationEventId } from './events';
 import { type AcceptedHold, type HoldRelay, relayFor } from './hold-relay';
@@ -497,16 +497,10 @@ export class Reservations {
 
   /** Publishes audit events; a failure is alerted, never thrown, because the change itself stands. */
   private async publishAudit(events: DomainEvent[]): Promise<void> {
-    try {
-      await this.options.publisher.publish(events);
-    } catch (error) {
-      await this.options.alerts.alert({
-        severity: 'warning',
-        code: 'AUDIT_PUBLISH_FAILED',
-        message: 'a stock change could not be published to the audit log',
-        context: { saleId: this.sale.id, eventIds: events.map((e) => e.eventId), error: describe(error) },
-      });
-    }
+    await publishAudit(this.options, events, {
+      message: 'a stock change could not be published to the audit log',
+      context: { saleId: this.sale.id, eventIds: events.map((e) => e.eventId) },
+    });
   }
 }
 

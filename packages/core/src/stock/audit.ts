@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { EventOf, StockChangeReason } from '../events/events';
+import type { DomainEvent, EventOf, StockChangeReason } from '../events/events';
+import type { AlertSink } from '../ports/alert-sink';
+import type { EventPublisher } from '../ports/event-publisher';
 import type { HoldRecord } from '../ports/inventory-store';
+import { describeError } from '../reservation/describe-error';
 
 /**
  * The audit event of one stock change. Every change of a sale's stock is published as one, so
@@ -55,4 +58,26 @@ export function holdStockChanged(
     now,
     ...(eventId === undefined ? {} : { eventId }),
   });
+}
+
+/**
+ * Publishes audit events. A failure is an AUDIT_PUBLISH_FAILED warning (`message`, `context` and
+ * the error), never thrown: the change itself stands. Without a publisher there is nothing to do.
+ */
+export async function publishAudit(
+  ports: { publisher?: EventPublisher | undefined; alerts?: AlertSink | undefined },
+  events: DomainEvent[],
+  failure: { message: string; context: Record<string, unknown> },
+): Promise<void> {
+  if (!ports.publisher) return;
+  try {
+    await ports.publisher.publish(events);
+  } catch (error) {
+    await ports.alerts?.alert({
+      severity: 'warning',
+      code: 'AUDIT_PUBLISH_FAILED',
+      message: failure.message,
+      context: { ...failure.context, error: describeError(error) },
+    });
+  }
 }

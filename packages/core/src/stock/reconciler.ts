@@ -12,7 +12,7 @@ import type {
   SaleTotals,
 } from '../ports/reservation-repository';
 import { describeError } from '../reservation/describe-error';
-import { stockChanged } from './audit';
+import { publishAudit, stockChanged } from './audit';
 import type { RebuildService } from './rebuild';
 
 /** One reconciliation: the record stored in the repository, with what was found and done. */
@@ -207,26 +207,19 @@ export class Reconciler {
   }
 
   private async publishRepair(before: InventoryCounts, after: InventoryCounts, now: number): Promise<void> {
-    if (!this.options.publisher) return;
-    try {
-      await this.options.publisher.publish([
-        stockChanged({
-          saleId: before.saleId,
-          reason: 'REPAIRED',
-          delta: after.available - before.available,
-          confirmedDelta: after.confirmed - before.confirmed,
-          seatIds: [],
-          now,
-        }),
-      ]);
-    } catch (error) {
-      await this.options.alerts.alert({
-        severity: 'warning',
-        code: 'AUDIT_PUBLISH_FAILED',
-        message: `the repair of sale ${before.saleId} could not be published to the audit log`,
-        context: { saleId: before.saleId, error: describeError(error) },
-      });
-    }
+    const { saleId } = before;
+    const repair = stockChanged({
+      saleId,
+      reason: 'REPAIRED',
+      delta: after.available - before.available,
+      confirmedDelta: after.confirmed - before.confirmed,
+      seatIds: [],
+      now,
+    });
+    await publishAudit(this.options, [repair], {
+      message: `the repair of sale ${saleId} could not be published to the audit log`,
+      context: { saleId },
+    });
   }
 }
 

@@ -6,8 +6,7 @@ import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
 import type { InventoryCounts, InventorySnapshot, InventoryStore } from '../ports/inventory-store';
 import type { ReservationRepository } from '../ports/reservation-repository';
-import { describeError } from '../reservation/describe-error';
-import { stockChanged } from './audit';
+import { publishAudit, stockChanged } from './audit';
 import type { RebuildService } from './rebuild';
 
 /** A sale is not (correctly) loaded into the store, so it must not open. */
@@ -202,26 +201,19 @@ export class WarmUp {
     snapshot: Pick<InventorySnapshot, 'saleId' | 'available' | 'initialStock'>,
     now: number,
   ): Promise<void> {
-    if (!this.options.publisher) return;
-    try {
-      await this.options.publisher.publish([
-        stockChanged({
-          saleId: snapshot.saleId,
-          reason: 'WARMED',
-          delta: snapshot.available,
-          confirmedDelta: snapshot.initialStock - snapshot.available,
-          seatIds: [],
-          now,
-        }),
-      ]);
-    } catch (error) {
-      await this.options.alerts?.alert({
-        severity: 'warning',
-        code: 'AUDIT_PUBLISH_FAILED',
-        message: `the warm-up of sale ${snapshot.saleId} could not be published to the audit log`,
-        context: { saleId: snapshot.saleId, error: describeError(error) },
-      });
-    }
+    const { saleId } = snapshot;
+    const baseline = stockChanged({
+      saleId,
+      reason: 'WARMED',
+      delta: snapshot.available,
+      confirmedDelta: snapshot.initialStock - snapshot.available,
+      seatIds: [],
+      now,
+    });
+    await publishAudit(this.options, [baseline], {
+      message: `the warm-up of sale ${saleId} could not be published to the audit log`,
+      context: { saleId },
+    });
   }
 }
 
