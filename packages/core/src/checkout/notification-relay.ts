@@ -1,16 +1,14 @@
-import { warnLoopFailed } from '../hold/loop-failure';
-import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import { type LoopOptions, type PeriodicTask, serviceLoop } from '../hold/periodic';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { NotificationOutbox, NotificationSender } from '../ports/notification-outbox';
 
 /** Options of {@link NotificationRelay}. */
-export interface NotificationRelayOptions {
+export interface NotificationRelayOptions extends LoopOptions {
   outbox: NotificationOutbox;
   sender: NotificationSender;
   clock: Clock;
   alerts: AlertSink;
-  timer?: Timer;
   /** How often the loop looks; 500 ms. */
   intervalMs?: number;
   /** Notifications a round sends at most; 50. */
@@ -39,16 +37,9 @@ export class NotificationRelay {
 
   constructor(options: NotificationRelayOptions) {
     this.#o = options;
-    this.#task = new PeriodicTask({
-      intervalMs: options.intervalMs ?? 500,
-      timer: options.timer ?? systemTimer,
-      work: () => this.relayOnce(),
-      onError: (error) =>
-        warnLoopFailed(
-          options.alerts,
-          { code: 'NOTIFICATION_RELAY_FAILED', message: 'a notification round failed; the next one retries' },
-          error,
-        ),
+    this.#task = serviceLoop(options, 500, () => this.relayOnce(), {
+      code: 'NOTIFICATION_RELAY_FAILED',
+      message: 'a notification round failed; the next one retries',
     });
   }
 

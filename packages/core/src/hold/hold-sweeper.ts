@@ -13,19 +13,16 @@ import { describeError } from '../reservation/describe-error';
 import { holdExpired, reservationEventId } from '../reservation/events';
 import { holdStockChanged } from '../stock/audit';
 import { inFlightExpiry } from '../stock/rebuild';
-import { warnLoopFailed } from './loop-failure';
-import { PeriodicTask, systemTimer, type Timer } from './periodic';
+import { type LoopOptions, type PeriodicTask, serviceLoop } from './periodic';
 
 /** Options of {@link HoldSweeper}. */
-export interface HoldSweeperOptions {
+export interface HoldSweeperOptions extends LoopOptions {
   /** The sales to sweep. */
   saleIds: string[];
   inventory: InventoryStore;
   publisher: EventPublisher;
   alerts: AlertSink;
   clock: Clock;
-  /** Schedules the loop; the Node.js timer by default. */
-  timer?: Timer;
   /** How often the loop sweeps; default 1 s. */
   intervalMs?: number;
   /** Holds expired per store call; default 500 (a sweep repeats until fewer come back). */
@@ -113,20 +110,10 @@ export class HoldSweeper {
       paymentWindowMs: positiveMs('paymentWindowMs', options.paymentWindowMs ?? 120_000),
       maxHoldMs: positiveMs('maxHoldMs', options.maxHoldMs ?? 900_000),
     };
-    this.task = new PeriodicTask({
-      intervalMs: options.intervalMs ?? 1_000,
-      timer: options.timer ?? systemTimer,
-      work: () => this.sweepOnce(),
-      onError: (error) =>
-        warnLoopFailed(
-          options.alerts,
-          {
-            code: 'SWEEP_FAILED',
-            message: 'a hold sweep failed; the next one retries',
-            context: { saleIds: this.saleIds },
-          },
-          error,
-        ),
+    this.task = serviceLoop(options, 1_000, () => this.sweepOnce(), {
+      code: 'SWEEP_FAILED',
+      message: 'a hold sweep failed; the next one retries',
+      context: { saleIds: this.saleIds },
     });
   }
 

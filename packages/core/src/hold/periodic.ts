@@ -1,3 +1,6 @@
+import type { AlertSink } from '../ports/alert-sink';
+import { type LoopFailure, warnLoopFailed } from './loop-failure';
+
 /**
  * Schedules repeated work. The system timer uses `setInterval`; tests usually skip the timer and
  * call a service's one-shot method (`sweepOnce`, `tick`, `reconcile`) with a `ManualClock`.
@@ -18,6 +21,14 @@ export const systemTimer: Timer = {
     clearInterval(handle as ReturnType<typeof setInterval>);
   },
 };
+
+/** How a service's background loop is scheduled (each service names its default period). */
+export interface LoopOptions {
+  /** Schedules the loop; the Node.js timer by default. */
+  timer?: Timer;
+  /** How often the loop runs, in ms. */
+  intervalMs?: number;
+}
 
 /** Options of a {@link PeriodicTask}. */
 export interface PeriodicTaskOptions {
@@ -69,4 +80,25 @@ export class PeriodicTask {
         this.inFlight = null;
       });
   }
+}
+
+/**
+ * A service's background loop: `work` every `options.intervalMs` (`defaultMs` when not given) on
+ * `options.timer` (the Node.js timer when not given). A failed iteration is told to the operator as
+ * the `failure` warning ({@link warnLoopFailed}), or handed to a service's own `failure` function;
+ * the next iteration retries.
+ */
+export function serviceLoop(
+  options: LoopOptions & { alerts: AlertSink },
+  defaultMs: number,
+  work: () => Promise<unknown>,
+  failure: LoopFailure | ((error: unknown) => void),
+): PeriodicTask {
+  return new PeriodicTask({
+    intervalMs: options.intervalMs ?? defaultMs,
+    timer: options.timer ?? systemTimer,
+    work,
+    onError:
+      typeof failure === 'function' ? failure : (error) => warnLoopFailed(options.alerts, failure, error),
+  });
 }

@@ -1,4 +1,4 @@
-import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import { type LoopOptions, type PeriodicTask, serviceLoop } from '../hold/periodic';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -11,14 +11,12 @@ import { PriceList } from './price-list';
 import { holdAsOf } from './store-answer';
 
 /** Options of {@link HoldRelay}. */
-export interface HoldRelayOptions {
+export interface HoldRelayOptions extends LoopOptions {
   sale: SaleDefinition;
   inventory: InventoryStore;
   publisher: EventPublisher;
   alerts: AlertSink;
   clock: Clock;
-  /** Schedules the loop; the Node.js timer by default. */
-  timer?: Timer;
   /** How often the loop looks for entries left behind; default 250 ms. */
   intervalMs?: number;
   /**
@@ -105,13 +103,12 @@ export class HoldRelay {
     this.relayAfterMs = options.relayAfterMs ?? 1_000;
     this.batchSize = options.batchSize ?? 500;
     this.handOverWaitMs = options.handOverWaitMs ?? 250;
-    this.task = new PeriodicTask({
-      intervalMs: options.intervalMs ?? 250,
-      timer: options.timer ?? systemTimer,
-      work: () => this.relayDue(),
-      onError: (error) =>
-        this.alert('warning', 'RELAY_FAILED', 'an outbox pass failed; the next one retries', error),
-    });
+    this.task = serviceLoop(
+      options,
+      250,
+      () => this.relayDue(),
+      (error) => this.alert('warning', 'RELAY_FAILED', 'an outbox pass failed; the next one retries', error),
+    );
   }
 
   /**

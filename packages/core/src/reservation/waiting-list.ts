@@ -4,7 +4,7 @@ import { EpochMs, ReservationId, UserId } from '../common/ids';
 import { positiveInteger } from '../common/settings';
 import { validate, vouch } from '../common/validate';
 import { warnLoopFailed } from '../hold/loop-failure';
-import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import { type PeriodicTask, serviceLoop, type Timer } from '../hold/periodic';
 import type { SaleHooks } from '../hooks/sale-hooks';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
@@ -132,14 +132,14 @@ export class WaitingList {
       offerIds: ['o'],
       now: 0,
     }).success;
-    this.task = new PeriodicTask({
-      intervalMs: options.intervalMs ?? 1_000,
-      timer: options.timer ?? systemTimer,
-      work: async () => {
+    this.task = serviceLoop(
+      options,
+      1_000,
+      async () => {
         await this.offerFreed();
       },
-      onError: (error) => this.alertRoundFailed(error),
-    });
+      (error) => this.alertRoundFailed(error),
+    );
   }
 
   /** Joins the list (joining again keeps the first place). */

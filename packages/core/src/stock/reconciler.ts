@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SaleId } from '../common/ids';
 import { validate } from '../common/validate';
-import { PeriodicTask, systemTimer, type Timer } from '../hold/periodic';
+import { type PeriodicTask, serviceLoop, type Timer } from '../hold/periodic';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { EventPublisher } from '../ports/event-publisher';
@@ -11,7 +11,6 @@ import type {
   ReservationRepository,
   SaleTotals,
 } from '../ports/reservation-repository';
-import { describeError } from '../reservation/describe-error';
 import { publishAudit, stockChanged } from './audit';
 import type { RebuildService } from './rebuild';
 
@@ -62,23 +61,18 @@ export class Reconciler {
   constructor(private readonly options: ReconcilerOptions) {
     const saleIds = options.saleIds ? validate('sale ids', z.array(SaleId).min(1), options.saleIds) : null;
     this.task = saleIds
-      ? new PeriodicTask({
-          intervalMs: options.intervalMs ?? 60_000,
-          timer: options.timer ?? systemTimer,
-          work: async () => {
+      ? serviceLoop(
+          options,
+          60_000,
+          async () => {
             for (const saleId of saleIds) await this.reconcile(saleId);
           },
-          onError: (error) => {
-            void options.alerts
-              .alert({
-                severity: 'warning',
-                code: 'RECONCILIATION_FAILED',
-                message: 'a reconciliation run failed; the next one retries',
-                context: { saleIds, error: describeError(error) },
-              })
-              .catch(() => undefined); // the alert sink itself is down: nothing left to tell
+          {
+            code: 'RECONCILIATION_FAILED',
+            message: 'a reconciliation run failed; the next one retries',
+            context: { saleIds },
           },
-        })
+        )
       : null;
   }
 
