@@ -1,13 +1,6 @@
 import type { InventoryStore } from '@seatrush/core';
-import { FakePaymentGateway } from '@seatrush/core';
-import {
-  MemoryAlertSink,
-  MemoryDistributedLock,
-  MemoryEventBus,
-  MemoryInventoryStore,
-  MemoryReservationRepository,
-  MemoryWaitingRoomStore,
-} from '@seatrush/core/memory';
+import { FakePaymentGateway, memoryPorts } from '@seatrush/core';
+import { MemoryAlertSink, MemoryInventoryStore, MemoryWaitingRoomStore } from '@seatrush/core/memory';
 import { ManualClock } from '@seatrush/core/testing';
 import type { Factory, SaleHooksParts } from '../src';
 
@@ -31,18 +24,17 @@ export function memoryPipeline(
 ): Factory<SaleHooksParts> {
   return async () => {
     const clock = new ManualClock();
-    const waitingRoom = new MemoryWaitingRoomStore();
-    const store = options.store?.(waitingRoom) ?? new MemoryInventoryStore({ waitingRoom });
-    const bus = new MemoryEventBus();
+    const { waitingRoom, inventory, lock, publisher, consumer, repository } = memoryPorts({ clock });
+    const store = options.store?.(waitingRoom) ?? inventory;
     return {
       waitingRoom,
       inventory: options.wrap?.(store) ?? store,
       waitingList: store.waitingList(),
       steps: store.steps(),
-      lock: new MemoryDistributedLock({ clock }),
-      publisher: bus,
-      consumer: (group: string) => bus.consumer(group),
-      repository: new MemoryReservationRepository(),
+      lock,
+      publisher,
+      consumer,
+      repository,
       payments: new FakePaymentGateway(),
       alerts: new MemoryAlertSink(),
       clock,

@@ -18,6 +18,7 @@ import type { RuntimePorts } from './runtime-ports';
 export interface MemoryRuntimePorts extends RuntimePorts {
   waitingRoom: MemoryWaitingRoomStore;
   inventory: MemoryInventoryStore;
+  lock: MemoryDistributedLock;
   bus: MemoryEventBus;
   publisher: MemoryEventBus;
   repository: MemoryReservationRepository;

@@ -9,15 +9,8 @@ import type {
   SeatRush,
   Selection,
 } from '../../src';
-import { createInMemorySeatRush, FakePaymentGateway } from '../../src';
-import {
-  MemoryAlertSink,
-  MemoryDistributedLock,
-  MemoryEventBus,
-  MemoryInventoryStore,
-  MemoryReservationRepository,
-  MemoryWaitingRoomStore,
-} from '../../src/subpaths/memory';
+import { createInMemorySeatRush, FakePaymentGateway, memoryPorts } from '../../src';
+import { MemoryAlertSink, MemoryInventoryStore } from '../../src/subpaths/memory';
 import {
   AdmissionTokens,
   ReservationProcessor,
@@ -34,13 +27,9 @@ import { SECRET } from './fixtures';
  */
 export async function servicesFor(sale: SaleDefinitionInput, options: { strategy?: ReserveStrategy } = {}) {
   const clock = new ManualClock(1_000_000);
-  const waitingRoomStore = new MemoryWaitingRoomStore();
-  const inventory = new MemoryInventoryStore({ waitingRoom: waitingRoomStore });
-  const bus = new MemoryEventBus();
-  const repository = new MemoryReservationRepository();
+  const { waitingRoom: waitingRoomStore, inventory, bus, repository, lock } = memoryPorts({ clock });
   const payments = new FakePaymentGateway();
   const alerts = new MemoryAlertSink();
-  const lock = new MemoryDistributedLock({ clock });
   const tokens = new AdmissionTokens({ secret: SECRET });
   await repository.saveSale(sale);
   const warmUp = new WarmUp({ repository, inventory, clock, publisher: bus, alerts });
