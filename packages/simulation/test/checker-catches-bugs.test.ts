@@ -3,22 +3,18 @@ import type { LeaseStore, SaleControlStore } from '@seatrush/core/ports';
 import { describe, expect, it } from 'vitest';
 import { replayCommand, shrinkFailure } from '../src/shrink';
 import { runSimulation, type SimulationConfig } from '../src/simulation';
+import { overriding } from './overriding';
 
 /**
  * A store that takes the stock twice for every new hold: the second DECRBY goes through the lock
  * strategy's `takeStock`, as a careless refactor of the script might do.
  */
 function doubleDecrementing(store: InventoryStore, { steps }: { steps: InventorySteps }): InventoryStore {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property !== 'reserve') return typeof value === 'function' ? value.bind(target) : value;
-      return async (request: Parameters<InventoryStore['reserve']>[0]) => {
-        const outcome = await target.reserve(request);
-        if (outcome.ok && !outcome.replayed)
-          await steps.takeStock(request.saleId, outcome.hold.quantity, 1e9);
-        return outcome;
-      };
+  return overriding(store, {
+    async reserve(request) {
+      const outcome = await store.reserve(request);
+      if (outcome.ok && !outcome.replayed) await steps.takeStock(request.saleId, outcome.hold.quantity, 1e9);
+      return outcome;
     },
   });
 }
@@ -48,26 +44,22 @@ describe('the checker catches a broken store', () => {
 
 /** A lease store that grants a lease even while another holder's is live (a lost NX, say). */
 function grantingTwice(leases: LeaseStore): LeaseStore {
-  return new Proxy(leases, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property !== 'acquire') return typeof value === 'function' ? value.bind(target) : value;
-      return async (input: Parameters<LeaseStore['acquire']>[0]) => {
-        const granted = await target.acquire(input);
-        if (granted) return granted;
-        // the live holder's lease is overwritten, its token reused
-        const live = await (
-          target as unknown as { holderOf(name: string): Promise<{ fencingToken: number } | null> }
-        ).holderOf(input.name);
-        return live
-          ? {
-              name: input.name,
-              holder: input.holder,
-              fencingToken: live.fencingToken,
-              validUntil: Date.now() * 2,
-            }
-          : null;
-      };
+  return overriding(leases, {
+    async acquire(input) {
+      const granted = await leases.acquire(input);
+      if (granted) return granted;
+      // the live holder's lease is overwritten, its token reused
+      const live = await (
+        leases as unknown as { holderOf(name: string): Promise<{ fencingToken: number } | null> }
+      ).holderOf(input.name);
+      return live
+        ? {
+            name: input.name,
+            holder: input.holder,
+            fencingToken: live.fencingToken,
+            validUntil: Date.now() * 2,
+          }
+        : null;
     },
   });
 }
@@ -75,18 +67,12 @@ function grantingTwice(leases: LeaseStore): LeaseStore {
 /** A store of the sale's controls whose reads never show a change after the first record. */
 function neverFollowed(store: SaleControlStore): SaleControlStore {
   let first: Awaited<ReturnType<SaleControlStore['read']>> = null;
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property === 'read')
-        return async (saleId: string) => {
-          first ??= await target.read(saleId);
-          return first;
-        };
-      if (property === 'revision')
-        return async (saleId: string) => first?.revision ?? target.revision(saleId);
-      return typeof value === 'function' ? value.bind(target) : value;
+  return overriding(store, {
+    async read(saleId) {
+      first ??= await store.read(saleId);
+      return first;
     },
+    revision: async (saleId) => first?.revision ?? store.revision(saleId),
   });
 }
 

@@ -2,6 +2,7 @@ import type { SaleControlStore } from '@seatrush/core/ports';
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/simulation';
 import { expectSeedKeepsInvariants } from '../ci-seeds';
+import { overriding } from '../overriding';
 
 // Seeds 168, 246, 501 and 1266 failed `follows` (issue 23) with an instance OPEN and the store
 // READY since boot: the instance's admission loop opened the sale (late, 6 s in, once a failed
@@ -19,16 +20,12 @@ describe('an opening made by an instance and written to the store at its next fo
     // every READY → OPEN write is answered as if applied and left undone: the instances open,
     // the store stays READY, and no instance ever follows a state the sale is in
     const droppingTheOpening = (store: SaleControlStore): SaleControlStore =>
-      new Proxy(store, {
-        get(target, property, receiver) {
-          const value = Reflect.get(target, property, receiver);
-          if (property !== 'transition') return typeof value === 'function' ? value.bind(target) : value;
-          return async (input: Parameters<SaleControlStore['transition']>[0]) => {
-            if (input.from !== 'READY' || input.to !== 'OPEN') return target.transition(input);
-            const control = await target.read(input.saleId);
-            if (!control) throw new Error(`no control record for ${input.saleId}`);
-            return { applied: true as const, control };
-          };
+      overriding(store, {
+        async transition(input) {
+          if (input.from !== 'READY' || input.to !== 'OPEN') return store.transition(input);
+          const control = await store.read(input.saleId);
+          if (!control) throw new Error(`no control record for ${input.saleId}`);
+          return { applied: true as const, control };
         },
       });
     const result = await runSimulation({ seed: 168, saleControl: droppingTheOpening, faults: [] });

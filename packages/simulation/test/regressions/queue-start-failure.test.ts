@@ -3,6 +3,7 @@ import { MemoryWaitingRoomStore } from '@seatrush/core/memory';
 import { AdmissionTokens, QueueingRoom } from '@seatrush/core/services';
 import { ManualClock } from '@seatrush/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { overriding } from '../overriding';
 
 // Found by the simulation (seed 3, fault kind `store`): a waiting-room store failing during the
 // queueing room's start left a rejected promise nobody handled, and Node ends a process on an
@@ -18,14 +19,10 @@ describe('QueueingRoom start against a failing store', () => {
     process.on('unhandledRejection', listener);
     const store = new MemoryWaitingRoomStore();
     let failures = 1;
-    const failing = new Proxy(store, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (property !== 'queueConfig' || typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (failures-- > 0) return Promise.reject(new InfrastructureError('redis is down'));
-          return value.apply(target, args);
-        };
+    const failing = overriding(store, {
+      queueConfig: (input) => {
+        if (failures-- > 0) return Promise.reject(new InfrastructureError('redis is down'));
+        return store.queueConfig(input);
       },
     });
     const clock = new ManualClock();
