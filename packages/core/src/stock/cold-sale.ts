@@ -1,3 +1,4 @@
+import { forwarding } from '../common/forwarding';
 import type { AlertSink } from '../ports/alert-sink';
 import type { Clock } from '../ports/clock';
 import type { InventorySteps, InventoryStore } from '../ports/inventory-store';
@@ -82,6 +83,9 @@ export class ColdSaleRebuilder {
   }
 }
 
+/** What cannot answer SALE_NOT_WARM: passed through to the store as it is. */
+const UNWATCHED = ['load', 'getHold', 'counts', 'seatStates', 'repair', 'unrelayed', 'markRelayed'] as const;
+
 /** A store answer that may carry the refusal code. */
 type Answer = { ok: boolean; code?: string } | object;
 
@@ -101,7 +105,7 @@ export function watchNotWarm(inventory: InventoryStore, onNotWarm: (saleId: stri
     return answer;
   };
   const watched: InventoryStore = {
-    load: (snapshot) => inventory.load(snapshot),
+    ...forwarding(inventory, UNWATCHED),
     isWarm: async (saleId) => {
       const warm = await inventory.isWarm(saleId);
       if (!warm) onNotWarm(saleId);
@@ -122,12 +126,6 @@ export function watchNotWarm(inventory: InventoryStore, onNotWarm: (saleId: stri
       }
       return expired;
     },
-    getHold: (saleId, reservationId) => inventory.getHold(saleId, reservationId),
-    counts: (saleId) => inventory.counts(saleId),
-    seatStates: (saleId) => inventory.seatStates(saleId),
-    repair: (truth) => inventory.repair(truth),
-    unrelayed: (input) => inventory.unrelayed(input),
-    markRelayed: (input) => inventory.markRelayed(input),
   };
   if (inventory.reserveGroup) {
     const reserveGroup = inventory.reserveGroup.bind(inventory);

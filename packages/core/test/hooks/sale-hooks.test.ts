@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DomainEvent, SaleDefinitionInput, SaleHookEvent } from '../../src';
 import { MemoryEventBus, MemoryInventoryStore } from '../../src/subpaths/memory';
 import { HookedPublisher, SaleHooks } from '../../src/subpaths/services';
-import { generalSale } from '../services/fixtures';
+import { generalSale, kafkaDown } from '../services/fixtures';
 import { startInMemorySale } from '../services/harness';
 
 async function startSale(sale: SaleDefinitionInput) {
@@ -129,10 +129,7 @@ describe('host hooks fed by the services', () => {
     const hooks = new SaleHooks();
     const calls: string[] = [];
     const off = hooks.on('expired', (p) => calls.push(p.reservationId));
-    const failing = new HookedPublisher({
-      hooks,
-      publisher: { publish: async () => Promise.reject(new Error('kafka down')), close: async () => {} },
-    });
+    const failing = new HookedPublisher({ hooks, publisher: kafkaDown });
     const ok = new HookedPublisher({ hooks, publisher: new MemoryEventBus() });
     const event = (id: string): DomainEvent => ({
       eventId: id,

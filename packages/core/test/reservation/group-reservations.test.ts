@@ -8,10 +8,11 @@ import {
   type SaleHookEvent,
   ValidationError,
 } from '../../src';
+import { forwarding } from '../../src/common/forwarding';
 import { MemoryInventoryStore } from '../../src/subpaths/memory';
 import { GroupReservations, HookedPublisher } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
-import { generalSale, SECRET, seatedSale } from '../services/fixtures';
+import { generalSale, kafkaDown, SECRET, seatedSale } from '../services/fixtures';
 
 /** Two sections (stalls: rows 1-2 of 6 seats; balcony: row 1 of 4), stalls 5,000 and balcony 3,000. */
 function theatre(): SaleDefinitionInput {
@@ -192,11 +193,7 @@ describe('GroupReservations', () => {
   });
 
   it('a failed publish leaves the acknowledged group held, in the outbox for the relay', async () => {
-    const failing: EventPublisher = {
-      publish: async () => Promise.reject(new Error('kafka down')),
-      close: async () => {},
-    };
-    const { reserveParty, seatRush, clock } = await startSale(theatre(), failing);
+    const { reserveParty, seatRush, clock } = await startSale(theatre(), kafkaDown);
     const result = await reserveParty('ivy', 'i', 4);
     expect(result).toMatchObject({ ok: true, code: 'ACCEPTED', replayed: false });
     if (!result.ok) return;
@@ -212,22 +209,22 @@ describe('GroupReservations', () => {
   it('needs a store that implements reserveGroup', () => {
     // a store from before group allocation: reserve and the rest, but no reserveGroup
     const store = new MemoryInventoryStore();
-    const older: InventoryStore = {
-      load: (s) => store.load(s),
-      isWarm: (id) => store.isWarm(id),
-      reserve: (r) => store.reserve(r),
-      extend: (i) => store.extend(i),
-      release: (i) => store.release(i),
-      confirm: (i) => store.confirm(i),
-      compensate: (i) => store.compensate(i),
-      expireDue: (i) => store.expireDue(i),
-      getHold: (s, r) => store.getHold(s, r),
-      counts: (s) => store.counts(s),
-      seatStates: (s) => store.seatStates(s),
-      repair: (t) => store.repair(t),
-      unrelayed: (i) => store.unrelayed(i),
-      markRelayed: (i) => store.markRelayed(i),
-    };
+    const older: InventoryStore = forwarding(store, [
+      'load',
+      'isWarm',
+      'reserve',
+      'extend',
+      'release',
+      'confirm',
+      'compensate',
+      'expireDue',
+      'getHold',
+      'counts',
+      'seatStates',
+      'repair',
+      'unrelayed',
+      'markRelayed',
+    ]);
     expect(
       () =>
         new GroupReservations({

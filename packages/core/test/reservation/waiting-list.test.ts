@@ -6,8 +6,9 @@ import {
   ValidationError,
   type WaitingListStore,
 } from '../../src';
+import { forwarding } from '../../src/common/forwarding';
 import { HookedPublisher, WaitingList } from '../../src/subpaths/services';
-import { generalSale, SECRET, seatedSale } from '../services/fixtures';
+import { generalSale, kafkaDown, SECRET, seatedSale } from '../services/fixtures';
 import { startInMemorySale } from '../services/harness';
 
 async function startSale(sale: SaleDefinitionInput, publisher?: EventPublisher) {
@@ -114,11 +115,7 @@ describe('WaitingList', () => {
   });
 
   it('a failed publish of a claim keeps the claimed hold in the outbox; bad input throws', async () => {
-    const failing: EventPublisher = {
-      publish: async () => Promise.reject(new Error('kafka down')),
-      close: async () => {},
-    };
-    const { seatRush, list, clock } = await startSale(generalSale({ capacity: 1 }), failing);
+    const { seatRush, list, clock } = await startSale(generalSale({ capacity: 1 }), kafkaDown);
     await seatRush.stop();
     const inventory = seatRush.memory.inventory;
     await inventory.reserve({
@@ -160,11 +157,7 @@ describe('WaitingList', () => {
     const roundsOver = (withLiveCount: boolean) => {
       let made = 0;
       const store: WaitingListStore = {
-        join: (i) => memoryList.join(i),
-        leave: (i) => memoryList.leave(i),
-        entry: (s, u) => memoryList.entry(s, u),
-        entries: (s) => memoryList.entries(s),
-        claim: (c) => memoryList.claim(c),
+        ...forwarding(memoryList, ['join', 'leave', 'entry', 'entries', 'claim']),
         offer: (r) => {
           offerCalls.push(r.offerIds.length);
           return memoryList.offer(r);

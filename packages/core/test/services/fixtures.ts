@@ -1,4 +1,4 @@
-import type { SaleDefinitionInput } from '../../src';
+import type { EventPublisher, SaleDefinitionInput } from '../../src';
 
 /** 32+ bytes: the minimum an admission token secret may have. */
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
@@ -85,3 +85,9 @@ export function adaptivePolicy(overrides: { minUsersPerInterval?: number } = {})
     ...overrides,
   };
 }
+
+/** A publisher whose every publish fails, as when Kafka is down. */
+export const kafkaDown: EventPublisher = {
+  publish: async () => Promise.reject(new Error('kafka down')),
+  close: async () => {},
+};
