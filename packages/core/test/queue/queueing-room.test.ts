@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createInMemorySeatRush, type QueueingMethod, ValidationError } from '../../src';
+import { type QueueingMethod, ValidationError } from '../../src';
 import { MemoryEventBus, MemoryWaitingRoomStore } from '../../src/subpaths/memory';
 import { AdmissionTokens, Invitations, QueueingRoom, WaitingRoom } from '../../src/subpaths/services';
 import { ManualClock } from '../../src/subpaths/testing';
 import { generalSale, SECRET } from '../services/fixtures';
+import { startInMemorySale } from '../services/harness';
 
 const OPENS_AT = 2_000_000;
 const INVITE_SECRET = 'invitation-secret-0123456789-abcdefghij';
@@ -262,13 +263,7 @@ describe('WaitingRoom: bypass and priority lanes', () => {
 
 describe('WaitingRoom: one room, one join', () => {
   it('the runtime answers one room by both names, whose join follows the method whichever is used', async () => {
-    const clock = new ManualClock(1_000_000);
-    const seatRush = createInMemorySeatRush({
-      sale: generalSale({ opensAt: 0 }),
-      clock,
-      loops: { admission: false, sweeper: false, reconciler: false },
-    });
-    await seatRush.start();
+    const { seatRush } = await startInMemorySale(generalSale({ opensAt: 0 }));
     try {
       expect(seatRush.waitingRoom).toBe(seatRush.queue);
       // the former name builds the same room

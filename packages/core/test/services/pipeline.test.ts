@@ -5,12 +5,14 @@ import {
   createSeatRush,
   FakePaymentGateway,
   InfrastructureError,
+  type InMemoryPorts,
   type InMemorySeatRushOptions,
   type ReservationRepository,
   type ReserveResult,
   type ReserveStrategy,
   type SaleDefinitionInput,
   SaleNotWarmError,
+  type SeatRush,
   type Selection,
   ValidationError,
 } from '../../src';
@@ -36,6 +38,25 @@ const one: Selection = { kind: 'quantity', quantity: 1 };
 function accepted(result: ReserveResult): string {
   if (!result.ok) throw new Error(`refused: ${result.code}`);
   return result.reservationId;
+}
+
+/**
+ * Alice's reservation of `selection` in a sale of 5 units, the gateway set up by `prepare` before
+ * she reserves, and the pipeline drained: the sale and her reservation's id.
+ */
+async function aliceReserves(prepare: (payments: FakePaymentGateway) => void, selection: Selection = one) {
+  const sale = await startSale(generalSale({ capacity: 5 }));
+  const tokens = await sale.admit(['alice']);
+  prepare(sale.payments);
+  const id = accepted(await sale.reserve('alice', tokens.get('alice'), selection));
+  await sale.seatRush.drain();
+  return { ...sale, id };
+}
+
+/** The reservation `id` failed for `reason` and was compensated: all 5 units are back on sale. */
+async function expectCompensated(seatRush: SeatRush & { memory: InMemoryPorts }, id: string, reason: string) {
+  expect(await seatRush.reservation(id)).toMatchObject({ status: 'COMPENSATED', failureReason: reason });
+  expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({ available: 5, held: 0 });
 }
 
 describe('the whole pipeline in memory', () => {
@@ -88,19 +109,11 @@ describe('the whole pipeline in memory', () => {
     });
 
     it('payment declined: FAILED, units back, ReservationFailed(compensated)', async () => {
-      const { seatRush, admit, reserve, payments, results } = await startSale(generalSale({ capacity: 5 }));
-      const tokens = await admit(['alice']);
-      payments.decline();
-      const id = accepted(await reserve('alice', tokens.get('alice'), { kind: 'quantity', quantity: 2 }));
-      await seatRush.drain();
-      expect(await seatRush.reservation(id)).toMatchObject({
-        status: 'COMPENSATED',
-        failureReason: 'PAYMENT_DECLINED',
+      const { seatRush, id, results } = await aliceReserves((payments) => payments.decline(), {
+        kind: 'quantity',
+        quantity: 2,
       });
-      expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({
-        available: 5,
-        held: 0,
-      });
+      await expectCompensated(seatRush, id, 'PAYMENT_DECLINED');
       expect(results('ReservationFailed')).toEqual([
         expect.objectContaining({
           payload: expect.objectContaining({ reservationId: id, compensated: true }),
@@ -110,11 +123,7 @@ describe('the whole pipeline in memory', () => {
     });
 
     it('payment gateway down: the consumer retries with backoff and the buyer is charged once', async () => {
-      const { seatRush, admit, reserve, payments } = await startSale(generalSale({ capacity: 5 }));
-      const tokens = await admit(['alice']);
-      payments.fail({ times: 2 });
-      const id = accepted(await reserve('alice', tokens.get('alice'), one));
-      await seatRush.drain();
+      const { seatRush, id, payments } = await aliceReserves((payments) => payments.fail({ times: 2 }));
       expect(await seatRush.reservation(id)).toMatchObject({ status: 'CONFIRMED' });
       expect(payments.chargeCalls).toBe(3);
       expect(payments.charges()).toHaveLength(1);
@@ -123,25 +132,14 @@ describe('the whole pipeline in memory', () => {
     });
 
     it('retries exhausted: dead letter, compensation and an operator alert', async () => {
-      const { seatRush, admit, reserve, payments } = await startSale(generalSale({ capacity: 5 }));
-      const tokens = await admit(['alice']);
-      payments.fail({ times: 100 });
-      const id = accepted(await reserve('alice', tokens.get('alice'), one));
-      await seatRush.drain();
+      const { seatRush, id, payments } = await aliceReserves((payments) => payments.fail({ times: 100 }));
       expect(seatRush.memory.bus.deadLetters()).toEqual([
         expect.objectContaining({
           attempts: 4,
           error: expect.objectContaining({ code: 'PAYMENT_UNAVAILABLE' }),
         }),
       ]);
-      expect(await seatRush.reservation(id)).toMatchObject({
-        status: 'COMPENSATED',
-        failureReason: 'PROCESSING_FAILED',
-      });
-      expect(await seatRush.memory.inventory.counts(seatRush.sale.id)).toMatchObject({
-        available: 5,
-        held: 0,
-      });
+      await expectCompensated(seatRush, id, 'PROCESSING_FAILED');
       expect(seatRush.memory.alerts.byCode('DEAD_LETTER')).toEqual([
         expect.objectContaining({
           severity: 'critical',
@@ -433,13 +431,7 @@ describe('createSeatRush', () => {
   });
 
   it('opens lazily on an instance that does not run the admission loop', async () => {
-    const clock = new ManualClock(1_000_000);
-    const seatRush = createInMemorySeatRush({
-      sale: generalSale({ opensAt: 1_010_000 }),
-      clock,
-      loops: { admission: false, sweeper: false, reconciler: false },
-    });
-    await seatRush.start();
+    const { seatRush, clock } = await startSale(generalSale({ opensAt: 1_010_000 }));
     const attempt = () =>
       seatRush.reservations.reserve({
         userId: 'alice',
