@@ -1,20 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, StoreUnavailableError, ValidationError } from '../../src';
+import { ConfigurationError, type Selection, StoreUnavailableError, ValidationError } from '../../src';
 import { MemoryInventoryStore } from '../../src/subpaths/memory';
 import { Reservations } from '../../src/subpaths/services';
 import { generalSale, seatedSale } from './fixtures';
 import { servicesFor, withOverrides } from './harness';
 
+const one: Selection = { kind: 'quantity', quantity: 1 };
+
+/** Alice's reserve request: `selection` (one unit unless said) under `idempotencyKey`, with her token. */
+const aliceAsks = (
+  admissionToken: string | undefined,
+  selection: Selection = one,
+  idempotencyKey = 'k1',
+) => ({
+  userId: 'alice',
+  idempotencyKey,
+  selection,
+  admissionToken,
+});
+
 describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strategy) => {
   it('holds the units, publishes ReservationRequested with a StockChanged audit and answers accepted', async () => {
     const s = await servicesFor(generalSale({ capacity: 10 }), { strategy });
     const tokens = await s.admit('alice');
-    const result = await s.reservations.reserve({
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity', quantity: 2 },
-      admissionToken: tokens.alice,
-    });
+    const result = await s.reservations.reserve(aliceAsks(tokens.alice, { kind: 'quantity', quantity: 2 }));
     expect(result).toMatchObject({ ok: true, code: 'ACCEPTED', amountCents: 10_000, replayed: false });
     if (!result.ok) return;
     expect(result.hold).toMatchObject({ userId: 'alice', quantity: 2, status: 'HELD', expiresAt: 1_060_000 });
@@ -38,12 +47,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
   it('answers the original outcome to a repeated idempotency key, without publishing twice', async () => {
     const s = await servicesFor(generalSale(), { strategy });
     const tokens = await s.admit('alice');
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity', quantity: 1 } as const,
-      admissionToken: tokens.alice,
-    };
+    const request = aliceAsks(tokens.alice);
     const first = await s.reservations.reserve(request);
     const again = await s.reservations.reserve(request);
     expect(again).toMatchObject({ ok: true, replayed: true });
@@ -55,12 +59,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
   it('answers a double submit for the last unit with the same hold, never SOLD_OUT', async () => {
     const s = await servicesFor(generalSale({ capacity: 1 }), { strategy });
     const tokens = await s.admit('alice');
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k-last',
-      selection: { kind: 'quantity', quantity: 1 } as const,
-      admissionToken: tokens.alice,
-    };
+    const request = aliceAsks(tokens.alice, one, 'k-last');
     const [first, second] = await Promise.all([
       s.reservations.reserve(request),
       s.reservations.reserve(request),
@@ -164,12 +163,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
   it('keeps an acknowledged hold when the publish fails: the outbox hands it over later', async () => {
     const s = await servicesFor(seatedSale(), { strategy });
     const t = await s.admit('alice');
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'seats' as const, seatIds: ['A1'] },
-      admissionToken: t.alice,
-    };
+    const request = aliceAsks(t.alice, { kind: 'seats', seatIds: ['A1'] });
     s.bus.failNextPublishes(1);
     const first = await s.reservations.reserve(request);
     expect(first).toMatchObject({ ok: true, code: 'ACCEPTED', replayed: false, hold: { status: 'HELD' } });
@@ -224,12 +218,7 @@ describe.each(['atomic', 'lock'] as const)('Reservations (%s strategy)', (strate
   it('never answers HELD for a hold whose time has passed', async () => {
     const s = await servicesFor(generalSale(), { strategy });
     const t = await s.admit('alice');
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity' as const, quantity: 1 },
-      admissionToken: t.alice,
-    };
+    const request = aliceAsks(t.alice);
     expect(await s.reservations.reserve(request)).toMatchObject({ hold: { status: 'HELD' } });
     s.clock.advance(60_000);
     // not swept yet, but expired all the same
@@ -324,12 +313,7 @@ describe('Reservations (lock strategy) under contention', () => {
     });
     const other = await s.lock.acquire('sale:sale-ga', 60_000);
     expect(other).not.toBeNull();
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      selection: { kind: 'quantity', quantity: 1 } as const,
-      admissionToken: t.alice,
-    };
+    const request = aliceAsks(t.alice);
     return { s, reservations, request, release: () => s.lock.release(other!) };
   }
 
@@ -369,13 +353,7 @@ describe('Reservations when the store does not answer', () => {
       alerts: s.alerts,
       answerWithinMs: 50,
     });
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'k1',
-      reservationId: 'r-first',
-      selection: { kind: 'quantity', quantity: 1 } as const,
-      admissionToken: t.alice,
-    };
+    const request = { ...aliceAsks(t.alice), reservationId: 'r-first' };
     return { s, reservations, request };
   }
 
