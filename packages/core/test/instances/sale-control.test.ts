@@ -52,11 +52,22 @@ function countingStore(inner: SaleControlStore = new MemorySaleControlStore()) {
   return { store, counts, setDown };
 }
 
+/** A manual clock, and `store` initialized with sale s1 (in `state` when given). */
+async function holdingS1(store: SaleControlStore, state?: 'READY' | 'OPEN'): Promise<ManualClock> {
+  const clock = new ManualClock();
+  await store.initialize({
+    saleId: 's1',
+    ...(state ? { state } : {}),
+    admission: ADMISSION,
+    now: clock.now(),
+  });
+  return clock;
+}
+
 describe('SaleControlCache', () => {
   it('answers from memory within its age bound and checks only the revision after it', async () => {
-    const clock = new ManualClock();
     const { store, counts } = countingStore();
-    await store.initialize({ saleId: 's1', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(store);
     const cache = new SaleControlCache({ store, clock, maxAgeMs: 500 });
     await cache.get('s1');
     for (let i = 0; i < 100; i += 1) await cache.get('s1');
@@ -67,9 +78,8 @@ describe('SaleControlCache', () => {
   });
 
   it('shows a change made on another instance within one admission interval', async () => {
-    const clock = new ManualClock();
     const shared = new MemorySaleControlStore();
-    await shared.initialize({ saleId: 's1', state: 'OPEN', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(shared, 'OPEN');
     // maxAgeMs above the interval: the interval is the bound
     const mine = new SaleControlCache({ store: shared, clock, maxAgeMs: 60_000 });
     expect(mine.maxAgeOf((await mine.get('s1'))!)).toBe(1_000);
@@ -82,9 +92,8 @@ describe('SaleControlCache', () => {
   });
 
   it('never answers from its copy once the store fails: the error reaches the caller', async () => {
-    const clock = new ManualClock();
     const { store, setDown } = countingStore();
-    await store.initialize({ saleId: 's1', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(store);
     const cache = new SaleControlCache({ store, clock });
     await cache.get('s1');
     setDown(true);
@@ -96,9 +105,8 @@ describe('SaleControlCache', () => {
   });
 
   it('shares one refresh among concurrent callers', async () => {
-    const clock = new ManualClock();
     const { store, counts } = countingStore();
-    await store.initialize({ saleId: 's1', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(store);
     const cache = new SaleControlCache({ store, clock });
     await Promise.all(Array.from({ length: 50 }, () => cache.get('s1')));
     expect(counts.read).toBe(1);
@@ -113,9 +121,8 @@ describe('SaleControlCache', () => {
 
 describe('SharedSaleLifecycle', () => {
   it('lets exactly one of many instances racing apply a pause; the others are refused from PAUSED', async () => {
-    const clock = new ManualClock();
     const store = new MemorySaleControlStore();
-    await store.initialize({ saleId: 's1', state: 'OPEN', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(store, 'OPEN');
     const instances = Array.from({ length: 10 }, () => new SharedSaleLifecycle({ store, clock }));
     const results = await Promise.all(instances.map((lifecycle) => lifecycle.apply('s1', { type: 'PAUSE' })));
     const applied = results.filter((r) => r.ok);
@@ -129,9 +136,8 @@ describe('SharedSaleLifecycle', () => {
   });
 
   it('decides again on the fresh state after losing a race, and updates its own cache at once', async () => {
-    const clock = new ManualClock();
     const store = new MemorySaleControlStore();
-    await store.initialize({ saleId: 's1', state: 'OPEN', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(store, 'OPEN');
     const cache = new SaleControlCache({ store, clock, maxAgeMs: 60_000 });
     expect((await cache.get('s1')).state).toBe('OPEN');
     const lifecycle = new SharedSaleLifecycle({ store, cache, clock });
@@ -146,9 +152,8 @@ describe('SharedSaleLifecycle', () => {
   });
 
   it('refuses what the machine refuses and changes nothing', async () => {
-    const clock = new ManualClock();
     const store = new MemorySaleControlStore();
-    await store.initialize({ saleId: 's1', state: 'READY', admission: ADMISSION, now: clock.now() });
+    const clock = await holdingS1(store, 'READY');
     const lifecycle = new SharedSaleLifecycle({ store, clock });
     const refused = await lifecycle.apply('s1', { type: 'OPEN', at: 0, opensAt: 0, warm: false });
     expect(refused).toMatchObject({ ok: false, code: 'SALE_NOT_WARM', from: 'READY' });
