@@ -19,7 +19,13 @@ export { createSeatRushHttp, type SeatRushHttp } from './http';
 export type { SeatMap, SeatMapReader } from './live';
 export { type ExpressMiddleware, expressMiddleware } from './mounts/express';
 export { fastifyPlugin } from './mounts/fastify';
-export { hardenServer, nodeHandler, type ServerSettings } from './mounts/node';
+export {
+  hardenServer,
+  type LaneListenOptions,
+  listenInLanes,
+  nodeHandler,
+  type ServerSettings,
+} from './mounts/node';
 export type { AnswerEvent, BodyLimits, Buyer, Rate, RateLimits, SeatRushHttpOptions } from './options';
 export { DEFAULT_BODY_LIMITS, DEFAULT_LIMITS, DEFAULT_SECURITY_HEADERS, DEFAULT_STREAMS } from './options';
 export { scopedIdempotencyKey } from './scoped-key';

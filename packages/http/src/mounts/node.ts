@@ -1,5 +1,11 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type ListenOptions,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import type { SeatRushHttp } from '../http';
 
 /**
@@ -94,6 +100,87 @@ export function hardenServer(server: Server, settings: ServerSettings = {}): Ser
     socket.on('close', onClose);
   });
   return server;
+}
+
+/** Options of {@link listenInLanes}: node's listen options and the number of lanes. */
+export interface LaneListenOptions extends ListenOptions {
+  /**
+   * Listening sockets on the one port, each with its own accept queue; default 1 (a plain
+   * `server.listen`). Node accepts one connection per listening socket per turn of its event loop
+   * (libuv 1.45+), so a busy process takes new connections in at the rate its loop turns: under a
+   * spike, buyers who already have a connection are served while the newcomers wait in the
+   * kernel's queue. N lanes accept up to N a turn. Needs SO_REUSEPORT (Linux, FreeBSD 12+).
+   */
+  lanes?: number;
+}
+
+/**
+ * Listens `server` on `options` through `lanes` sockets sharing the port (SO_REUSEPORT; the
+ * kernel spreads new connections over them), every one feeding the same server: a connection a
+ * lane accepts is handed to `server` as its own (`'connection'`), so its request listener,
+ * timeouts, `closeIdleConnections()` and `hardenServer`'s per-address cap all apply.
+ * `server.close()` closes the lanes too, and calls back once every lane has closed as well.
+ * `maxConnections` applies to each lane (a lane takes the server's value when it opens).
+ * Resolves with the port (the first socket's, when `port` is 0).
+ */
+export async function listenInLanes(server: Server, options: LaneListenOptions): Promise<number> {
+  const { lanes: count = 1, ...listen } = options;
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`lanes must be a whole number ≥ 1: ${count}`);
+  const shared = count > 1 ? { ...listen, reusePort: true } : listen;
+  await listenOn(server, shared);
+  const port = (server.address() as AddressInfo).port;
+  const lanes: NetServer[] = [];
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    const closed = lanes.map((lane) => new Promise<void>((resolve) => lane.close(() => resolve())));
+    close((error?: Error) => {
+      void Promise.all(closed).then(() => callback?.(error));
+    });
+    return server;
+  }) as Server['close'];
+  const handOver = (socket: Socket) => server.emit('connection', socket);
+  // the server's own socket options (node:http's: half-open allowed, no Nagle) for what a lane accepts
+  const own = server as unknown as SocketDefaults;
+  const socketOptions = {
+    allowHalfOpen: own.allowHalfOpen,
+    noDelay: own.noDelay,
+    keepAlive: own.keepAlive,
+    keepAliveInitialDelay: own.keepAliveInitialDelay,
+    highWaterMark: own.highWaterMark,
+  };
+  try {
+    for (let i = 1; i < count; i++) {
+      const lane = createNetServer(socketOptions, handOver);
+      lane.maxConnections = server.maxConnections;
+      lanes.push(lane);
+      await listenOn(lane, { ...shared, port });
+    }
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
+  return port;
+}
+
+/** What net.Server keeps of its options (node:http sets them for the sockets it accepts). */
+interface SocketDefaults {
+  allowHalfOpen: boolean;
+  noDelay: boolean;
+  keepAlive: boolean;
+  keepAliveInitialDelay: number;
+  highWaterMark: number;
+}
+
+function listenOn(server: NetServer, options: ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(options, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 export type { IncomingMessage, ServerResponse };
