@@ -7,7 +7,7 @@ import type { AppConfig } from './config';
 import { authRoutes } from './http/auth-routes';
 import { CheckoutActivity } from './http/checkout-activity';
 import { checkoutRoutes, operatorCheckoutRoutes } from './http/checkout-routes';
-import { blocklistCheck, rateLimits } from './http/defences';
+import { defences } from './http/defences';
 import { errorHandler, notFound } from './http/errors';
 import { operatorQueueingRoutes } from './http/operator-queueing-routes';
 import { OperatorAuth, operatorRoutes } from './http/operator-routes';
@@ -127,8 +127,7 @@ export function createApp(options: { config: AppConfig; platform: Platform; log:
   app.use('/api/operator', operatorQueueingRoutes({ platform, auth: operatorAuth }));
   app.use('/api/operator', operatorCheckoutRoutes({ auth: operatorAuth, activity: checkoutActivity }));
   app.use('/api', sessionReader(sessions, now));
-  app.use('/api', blocklistCheck(platform, metrics));
-  app.use('/api', rateLimits(platform, metrics, config.rates));
+  app.use('/api', defences(platform, requestGuard, metrics, config.rates));
   app.use('/api', authRoutes(sessions, now));
   app.use('/api', checkoutRoutes({ platform, activity: checkoutActivity }));
   app.use('/api', notFound);

@@ -27,6 +27,21 @@ const Env = z.object({
    * (60 s on most), and than the waiting room's 15 s heartbeat, so a waiting buyer keeps its
    * connection instead of opening one per heartbeat.
    */
+  /**
+   * Listening sockets on the port in each process (`listenInLanes` of @seatrush/http; SO_REUSEPORT,
+   * Linux). Node accepts one connection per listening socket per turn of its event loop, so a busy
+   * process lets a spike's new connections wait in the kernel's queue while it serves the buyers
+   * already connected; N lanes accept up to N a turn. A saturated loop turns some 30 to 60 times
+   * a second, and a spike brings 2,000 connections a second: 64 lanes (the default on Linux; 1
+   * elsewhere, SO_REUSEPORT is not everywhere) take them in as they come (docs/performance.md).
+   * Not with `PROCESS_SHARING=cluster` (the primary accepts there).
+   */
+  ACCEPT_LANES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(process.platform === 'linux' ? 64 : 1),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(65_000),
   /**
    * HTTP processes serving the port (each a whole instance of the app, as several instances act as
@@ -166,6 +181,7 @@ export interface AppConfig {
   host: string;
   /** The front door: listen backlog, idle keep-alive timeout, processes sharing the port and how. */
   listenBacklog: number;
+  acceptLanes: number;
   keepAliveTimeoutMs: number;
   processes: number;
   processSharing: 'reuseport' | 'cluster';
@@ -253,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     port: e.PORT,
     host: e.HOST,
     listenBacklog: e.LISTEN_BACKLOG,
+    acceptLanes: e.ACCEPT_LANES,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     processes: e.PROCESSES,
     processSharing: e.PROCESS_SHARING,

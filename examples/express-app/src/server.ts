@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, ListenOptions } from 'node:net';
 import { type BotGuardOptionsInput, memoryPorts } from '@seatrush/core';
-import { separateSecrets } from '@seatrush/http';
+import { type LaneListenOptions, listenInLanes, separateSecrets } from '@seatrush/http';
 import type { Logger } from 'pino';
 import { createApp, type SeatRushApp } from './app';
 import type { AppConfig } from './config';
@@ -81,11 +80,7 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
   server.headersTimeout = 30_000;
   // idle keep-alive connections outlive a load balancer's idle timeout and the queue's heartbeat
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listenOptions(config), () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenInLanes(server, listenOptions(config));
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
   return {
@@ -112,15 +107,18 @@ export async function startApp(config: AppConfig, options: StartOptions): Promis
 
 /**
  * What the server listens with: the configured backlog (the kernel caps it at
- * `net.core.somaxconn`) and, when several processes share the port with `reuseport`, SO_REUSEPORT
- * (each process its own socket and accept queue). Under `cluster` the primary holds the socket.
+ * `net.core.somaxconn`), its accept lanes and, when several processes share the port with
+ * `reuseport`, SO_REUSEPORT (each process its own sockets and accept queues). Under `cluster` the
+ * primary holds the one socket: no lanes.
  */
-export function listenOptions(config: AppConfig): ListenOptions {
+export function listenOptions(config: AppConfig): LaneListenOptions {
+  const cluster = config.processes > 1 && config.processSharing === 'cluster';
   return {
     port: config.port,
     host: config.host,
     backlog: config.listenBacklog,
-    ...(config.processes > 1 && config.processSharing === 'reuseport' ? { reusePort: true } : {}),
+    ...(config.processes > 1 && !cluster ? { reusePort: true } : {}),
+    ...(config.acceptLanes > 1 && !cluster ? { lanes: config.acceptLanes } : {}),
   };
 }
 

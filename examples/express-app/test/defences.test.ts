@@ -157,6 +157,25 @@ describe('bad input, identity and defences', () => {
     }
   });
 
+  it("rate-limits the app's own routes (sign-in) per address with 429 RATE_LIMITED and Retry-After", async () => {
+    const limited = await startTestApp({ RATE_PER_IP: '1' });
+    try {
+      const answers = [];
+      for (let i = 0; i < 4; i++) {
+        answers.push(
+          await new Buyer(limited.url).request('POST', '/api/login', { body: { name: `Ira ${i}` } }),
+        );
+      }
+      // a bucket of twice the rate: two sign-ins pass, the next are refused and set no session
+      expect(answers.map((a) => a.status)).toEqual([201, 201, 429, 429]);
+      expect(answers[2]!.body.error).toMatchObject({ code: 'RATE_LIMITED', scope: 'ip' });
+      expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(answers[2]!.headers.get('set-cookie')).toBeNull();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('refuses every request of a blocked device', async () => {
     const operatorClient = new Client(app.url, { authorization: 'Bearer test-operator-token-0123456789' });
     const blocked = await operatorClient.request('POST', '/api/operator/blocklist', {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Server } from 'node:http';
-import type { ListenOptions } from 'node:net';
+import { type ListenOptions, Server as NetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '@seatrush/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -56,13 +56,14 @@ describe('the front door settings', () => {
       { PROCESSES: '0' },
       { PROCESS_SHARING: 'fork' },
       { KEEP_ALIVE_TIMEOUT_MS: '-1' },
+      { ACCEPT_LANES: '0' },
     ]) {
       expect(() => loadConfig(env)).toThrow(new RegExp(Object.keys(env)[0]!));
     }
   });
 
   it('listen with SO_REUSEPORT only when several processes share the port that way', () => {
-    expect(listenOptions(loadConfig({ PORT: '8080', LISTEN_BACKLOG: '2048' }))).toEqual({
+    expect(listenOptions(loadConfig({ PORT: '8080', LISTEN_BACKLOG: '2048', ACCEPT_LANES: '1' }))).toEqual({
       port: 8080,
       host: '127.0.0.1',
       backlog: 2_048,
@@ -70,6 +71,15 @@ describe('the front door settings', () => {
     expect(listenOptions(loadConfig({ ...SERVERS, PROCESSES: '2' })).reusePort).toBe(true);
     expect(
       listenOptions(loadConfig({ ...SERVERS, PROCESSES: '2', PROCESS_SHARING: 'cluster' })).reusePort,
+    ).toBeUndefined();
+  });
+
+  it('listen in accept lanes (64 on Linux by default), except under the cluster primary', () => {
+    expect(listenOptions(loadConfig({ ACCEPT_LANES: '4' })).lanes).toBe(4);
+    expect(listenOptions(loadConfig({})).lanes).toBe(process.platform === 'linux' ? 64 : undefined);
+    expect(
+      listenOptions(loadConfig({ ...SERVERS, PROCESSES: '2', PROCESS_SHARING: 'cluster', ACCEPT_LANES: '4' }))
+        .lanes,
     ).toBeUndefined();
   });
 
@@ -83,11 +93,37 @@ describe('the front door settings', () => {
 
     it('listens with the configured backlog and keeps idle connections for the configured time', async () => {
       const listen = vi.spyOn(Server.prototype, 'listen');
-      app = await startTestApp({ LISTEN_BACKLOG: '1234', KEEP_ALIVE_TIMEOUT_MS: '42000', DEMO_SALE: 'none' });
+      app = await startTestApp({
+        LISTEN_BACKLOG: '1234',
+        KEEP_ALIVE_TIMEOUT_MS: '42000',
+        ACCEPT_LANES: '1',
+        DEMO_SALE: 'none',
+      });
       const options = listen.mock.calls.map((call) => call[0] as ListenOptions);
       expect(options).toContainEqual({ port: 0, host: '127.0.0.1', backlog: 1_234 });
       expect(app.server.keepAliveTimeout).toBe(42_000);
       expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    });
+
+    it('listens in its accept lanes on the one port, each with the configured backlog', async () => {
+      // the server's own listen, and its lanes' (plain net servers)
+      const listen = vi.spyOn(NetServer.prototype, 'listen');
+      app = await startTestApp({ LISTEN_BACKLOG: '1234', ACCEPT_LANES: '3', DEMO_SALE: 'none' });
+      const lanes = listen.mock.calls
+        .map((call) => call[0] as ListenOptions)
+        .filter((o) => o.backlog === 1_234);
+      // (node marks a reusePort listen exclusive itself)
+      expect(lanes).toMatchObject([
+        { port: 0, host: '127.0.0.1', backlog: 1_234, reusePort: true },
+        { port: app.port, host: '127.0.0.1', backlog: 1_234, reusePort: true },
+        { port: app.port, host: '127.0.0.1', backlog: 1_234, reusePort: true },
+      ]);
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          fetch(`${app!.url}/health`, { headers: { connection: 'close' } }).then((r) => r.status),
+        ),
+      );
+      expect(answers).toEqual(Array(12).fill(200));
     });
   });
 

@@ -1,5 +1,5 @@
-import type { RateLimitPolicy } from '@seatrush/core';
 import { subjectOf } from '@seatrush/core/services';
+import type { GuardLimit, RequestGuard } from '@seatrush/http';
 import type { Request, RequestHandler } from 'express';
 import type { AppMetrics } from '../ops/metrics';
 import type { Platform } from '../platform/platform';
@@ -11,15 +11,6 @@ export interface RateSettings {
   perIp: number;
   perUser: number;
   global: number;
-}
-
-/** A token bucket allowing `perSecond` steadily with bursts of twice that. */
-function bucket(perSecond: number): RateLimitPolicy {
-  return {
-    kind: 'token-bucket',
-    capacity: Math.max(1, Math.ceil(perSecond * 2)),
-    refillPerSecond: perSecond,
-  };
 }
 
 /** The client's address; `trust proxy` decides whether X-Forwarded-For is believed. */
@@ -34,53 +25,57 @@ export function deviceFingerprint(req: Request): string | undefined {
 }
 
 /**
- * Refuses requests from blocked subjects (an IP, a user, a device), before any other work.
- * Subjects are the SDK's (`subjectOf`), the same the bot guard blocks, so a block decided by
- * the guard on a join also closes every other route; operators add blocks through their API.
+ * The example's own routes' defences (sign-in, the checkout's and the operator's routes: the
+ * package's routes have their own guard), in one wait: blocked subjects (an IP, a user, a device)
+ * and the rate limits (the process-wide budget, per IP, per signed-in user) are asked together.
+ * Subjects are the SDK's (`subjectOf`), the same the bot guard blocks, so a block decided by the
+ * guard on a join also closes every other route; operators add blocks through their API. The
+ * limits are the request guard's token buckets (one script on Redis, every bucket charged or
+ * none); a block wins over a limit. A refusal answers 403 BLOCKED, or 429 with `Retry-After`.
+ *
+ * One wait, not one per check: at a spike each awaited store call costs a turn of a saturated
+ * event loop, and sign-in is the first request of every buyer.
  */
-export function blocklistCheck(platform: Platform, metrics: AppMetrics): RequestHandler {
+export function defences(
+  platform: Platform,
+  guard: RequestGuard,
+  metrics: AppMetrics,
+  rates: RateSettings,
+): RequestHandler {
+  const limit = (scope: 'global' | 'ip' | 'user', key: string, perSecond: number): GuardLimit => ({
+    scope,
+    key: `app:${key}`,
+    capacity: Math.max(1, Math.ceil(perSecond * 2)),
+    refillPerSecond: perSecond,
+  });
   return async (req, res, next) => {
     const session = res.locals.session as Session | null;
-    const subjects = [subjectOf('ip', clientIp(req))];
+    const ip = clientIp(req);
+    const subjects = [subjectOf('ip', ip)];
     if (session) subjects.push(subjectOf('user', session.userId));
     const device = deviceFingerprint(req);
     if (device) subjects.push(subjectOf('device', device));
+    // the process-wide budget first (it protects the stores), then per IP, then per user
+    const limits = [limit('global', 'rl:global', rates.global), limit('ip', `rl:ip:${ip}`, rates.perIp)];
+    if (session) limits.push(limit('user', `rl:user:${session.userId}`, rates.perUser));
     const now = platform.now();
-    for (const subject of subjects) {
-      const block = await platform.blocklist.check({ subject, now });
-      if (block) {
-        metrics.blocked.inc();
-        throw new HttpError('BLOCKED', 'access refused', { reason: block.reason, until: block.until });
-      }
+    const [blocks, verdict] = await Promise.all([
+      Promise.all(subjects.map((subject) => platform.blocklist.check({ subject, now }))),
+      guard.check({ subjects: [], limits, now }),
+    ]);
+    const block = blocks.find((b) => b !== null);
+    if (block) {
+      metrics.blocked.inc();
+      throw new HttpError('BLOCKED', 'access refused', { reason: block.reason, until: block.until });
     }
-    next();
-  };
-}
-
-/**
- * Rate limits in front of the routes: the process-wide budget first (it protects the stores),
- * then per IP, then per signed-in user. A refusal answers 429 with `Retry-After`.
- */
-export function rateLimits(platform: Platform, metrics: AppMetrics, rates: RateSettings): RequestHandler {
-  const policies = { global: bucket(rates.global), ip: bucket(rates.perIp), user: bucket(rates.perUser) };
-  return async (req, res, next) => {
-    const session = res.locals.session as Session | null;
-    const checks: Array<[scope: 'global' | 'ip' | 'user', key: string]> = [
-      ['global', 'rl:global'],
-      ['ip', `rl:ip:${clientIp(req)}`],
-    ];
-    if (session) checks.push(['user', `rl:user:${session.userId}`]);
-    const now = platform.now();
-    for (const [scope, key] of checks) {
-      const decision = await platform.rateLimiter.consume({ key, policy: policies[scope], now });
-      if (!decision.allowed) {
-        metrics.rateLimited.inc({ scope });
-        res.setHeader('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
-        throw new HttpError('RATE_LIMITED', `too many requests (${scope})`, {
-          scope,
-          retryAfterMs: decision.retryAfterMs,
-        });
-      }
+    if (!verdict.ok && verdict.code === 'RATE_LIMITED') {
+      const scope = verdict.scope as 'global' | 'ip' | 'user';
+      metrics.rateLimited.inc({ scope });
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
+      throw new HttpError('RATE_LIMITED', `too many requests (${scope})`, {
+        scope,
+        retryAfterMs: verdict.retryAfterMs,
+      });
     }
     next();
   };
