@@ -142,22 +142,41 @@ export function generalSaleDefinition(
   };
 }
 
+/**
+ * A row of `count` seats of one tier, `<seatPrefix>1`…`<seatPrefix><count>` (the row's id unless
+ * said), each labelled with its id unless `label` says otherwise.
+ */
+export function seatRow(
+  id: string,
+  count: number,
+  options: { tier?: string; seatPrefix?: string; label?: (n: number) => string } = {},
+) {
+  const { tier = 'std', seatPrefix = id } = options;
+  const label = options.label ?? ((n: number) => `${seatPrefix}${n}`);
+  return {
+    id,
+    seats: Array.from({ length: count }, (_, i) => ({
+      id: `${seatPrefix}${i + 1}`,
+      label: label(i + 1),
+      tier,
+    })),
+  };
+}
+
+/** An assigned-seating inventory of one section, `main`, holding `rows` (see {@link seatRow}). */
+export function assignedInventory(...rows: ReturnType<typeof seatRow>[]) {
+  return { kind: 'assigned' as const, sections: [{ id: 'main', name: 'Main', rows }] };
+}
+
 /** An assigned-seat sale definition: rows A and B of five seats, row A premium. */
 export function assignedSaleDefinition(
   saleId: string,
   options: { ticketsPerUser?: number; opensAt?: number; holdMs?: number } = {},
 ): SaleDefinitionInput {
-  const row = (id: string, tier: string) => ({
-    id,
-    seats: Array.from({ length: 5 }, (_, i) => ({ id: `${id}${i + 1}`, label: `${id}${i + 1}`, tier })),
-  });
   return {
     id: saleId,
     name: `Assigned seating ${saleId}`,
-    inventory: {
-      kind: 'assigned',
-      sections: [{ id: 'main', name: 'Main', rows: [row('A', 'vip'), row('B', 'std')] }],
-    },
+    inventory: assignedInventory(seatRow('A', 5, { tier: 'vip' }), seatRow('B', 5)),
     tiers: [
       { id: 'vip', name: 'Premium', priceCents: 12_000 },
       { id: 'std', name: 'Standard', priceCents: 6_000 },

@@ -1,4 +1,4 @@
-import { reservationRow } from '@seatrush/conformance';
+import { assignedInventory, reservationRow, seatRow } from '@seatrush/conformance';
 import { parseSaleDefinition, type ReservationRow, type SaleDefinitionInput } from '@seatrush/core';
 import { uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
@@ -71,25 +71,7 @@ export function seatedSale(id: string, count = 10) {
   return parseSaleDefinition({
     id,
     name: `Seated ${id}`,
-    inventory: {
-      kind: 'assigned',
-      sections: [
-        {
-          id: 'main',
-          name: 'Main',
-          rows: [
-            {
-              id: 'A',
-              seats: Array.from({ length: count }, (_, i) => ({
-                id: `A${i + 1}`,
-                label: `A ${i + 1}`,
-                tier: 'std',
-              })),
-            },
-          ],
-        },
-      ],
-    },
+    inventory: assignedInventory(seatRow('A', count, { label: (n) => `A ${n}` })),
     tiers: [{ id: 'std', name: 'Standard', priceCents: 7_500 }],
     opensAt: 1_000,
     admission: { usersPerInterval: 10, maxActive: 100 },

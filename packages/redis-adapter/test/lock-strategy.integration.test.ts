@@ -1,3 +1,4 @@
+import { assignedInventory, seatRow } from '@seatrush/conformance';
 import {
   type EventPublisher,
   type InventorySnapshot,
@@ -29,25 +30,7 @@ function generalDefinition(id: string, capacity: number): SaleDefinitionInput {
 function seatedDefinition(id: string, seats: number): SaleDefinitionInput {
   return {
     ...generalDefinition(id, seats),
-    inventory: {
-      kind: 'assigned',
-      sections: [
-        {
-          id: 'main',
-          name: 'Main',
-          rows: [
-            {
-              id: 'r',
-              seats: Array.from({ length: seats }, (_, i) => ({
-                id: `s${i + 1}`,
-                label: `${i + 1}`,
-                tier: 'std',
-              })),
-            },
-          ],
-        },
-      ],
-    },
+    inventory: assignedInventory(seatRow('r', seats, { seatPrefix: 's', label: String })),
     limits: { ticketsPerUser: 2 },
   };
 }
