@@ -33,7 +33,12 @@ export interface AppSettings {
    * The front door (see the app's LISTEN_BACKLOG, PROCESSES, PROCESS_SHARING): unset → the app's
    * defaults (one process). Several processes need the real servers.
    */
-  frontDoor?: { listenBacklog?: number; processes?: number; sharing?: 'reuseport' | 'cluster' };
+  frontDoor?: {
+    listenBacklog?: number;
+    acceptLanes?: number;
+    processes?: number;
+    sharing?: 'reuseport' | 'cluster';
+  };
   /** When set, the app runs under `--cpu-prof` and writes its profile here on exit. */
   cpuProfileDir?: string;
   /** Extra environment (wins over the lab's defaults). */
@@ -115,6 +120,7 @@ async function freePort(): Promise<number> {
 export function frontDoorEnv(frontDoor: AppSettings['frontDoor']): Record<string, string> {
   const env: Record<string, string> = {};
   if (frontDoor?.listenBacklog) env.LISTEN_BACKLOG = String(frontDoor.listenBacklog);
+  if (frontDoor?.acceptLanes) env.ACCEPT_LANES = String(frontDoor.acceptLanes);
   if (frontDoor?.processes && frontDoor.processes > 1) {
     env.PROCESSES = String(frontDoor.processes);
     env.PROCESS_SHARING = frontDoor.sharing ?? 'reuseport';

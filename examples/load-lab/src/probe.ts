@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LabHttpClient } from './http-client';
 
 /** One second of server-side figures. */
@@ -47,6 +48,18 @@ export interface ServerSample {
   synRetrans: number | null;
   /** How long /metrics took to answer: the app's responsiveness under load. */
   metricsMs: number | null;
+  /**
+   * Connections waiting in the app's accept queues (every listening socket on its port, from
+   * /proc/net/tcp): completed by the kernel, not yet taken in by the app. A connection there is a
+   * buyer who sees "connected" and no answer.
+   */
+  acceptQueue?: number | null;
+  /**
+   * The lab's own event-loop delay, most in the second (ms): while the lab's loop is late its
+   * buyers' connects, requests and answers are handled late, and every step it times includes
+   * that wait, which a real buyer on their own machine would not have.
+   */
+  labLoopMaxMs?: number | null;
 }
 
 /** Reads one labelled or plain sample from Prometheus text; sums when several lines match. */
@@ -71,6 +84,25 @@ export async function tcpCounters(): Promise<Record<string, number>> {
   const names = lines[0]?.split(/\s+/) ?? [];
   const values = lines[1]?.split(/\s+/) ?? [];
   return Object.fromEntries(names.slice(1).map((n, i) => [n, Number(values[i + 1])]));
+}
+
+/**
+ * Connections waiting in the accept queues of the sockets listening on `port` (IPv4 and IPv6):
+ * for a listening socket /proc/net/tcp's rx_queue is its accept queue's length.
+ */
+export async function acceptQueue(port: number): Promise<number | null> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let total: number | null = null;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // sl local_address rem_address st tx_queue:rx_queue …; 0A is LISTEN
+      if (fields[3] !== '0A' || !fields[1]?.endsWith(suffix)) continue;
+      total = (total ?? 0) + Number.parseInt(fields[4]?.split(':')[1] ?? '0', 16);
+    }
+  }
+  return total;
 }
 
 /** utime + stime of a process, in clock ticks, from /proc/<pid>/stat. */
@@ -163,15 +195,23 @@ export class ServerProbe {
   #busy = false;
   #lastTicks: { at: number; app: number | null; lab: number } | null = null;
   readonly #startedAt: number;
+  readonly #labLoop = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(
     private readonly client: LabHttpClient,
-    private readonly options: { pid: number | null; redisUrl: string | null; startedAt: number },
+    private readonly options: {
+      pid: number | null;
+      redisUrl: string | null;
+      startedAt: number;
+      /** The app's port: its accept queues are read when set. */
+      port?: number;
+    },
   ) {
     this.#startedAt = options.startedAt;
   }
 
   start(intervalMs = 1_000): void {
+    this.#labLoop.enable();
     void this.sample();
     this.#timer = setInterval(() => {
       if (!this.#busy) void this.sample();
@@ -179,6 +219,7 @@ export class ServerProbe {
   }
 
   stop(): void {
+    this.#labLoop.disable();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }
@@ -192,7 +233,9 @@ export class ServerProbe {
       // the app and its worker processes, if it forked any: CPU, RSS and descriptors are summed
       const pids = pid ? await processTree(pid) : [];
       const metricsStarted = performance.now();
-      const [metrics, ticks, rss, fds, info, tcp] = await Promise.all([
+      const labLoopMaxMs = this.#labLoop.count > 0 ? this.#labLoop.max / 1e6 : null;
+      this.#labLoop.reset();
+      const [metrics, ticks, rss, fds, info, tcp, waiting] = await Promise.all([
         this.client
           .request('GET', '/metrics', { headers: { accept: 'text/plain' } })
           .then((a) => (a.body as { text?: string } | null)?.text ?? null)
@@ -206,6 +249,7 @@ export class ServerProbe {
         ),
         redisUrl ? redisInfo(redisUrl).catch(() => null) : Promise.resolve(null),
         tcpCounters(),
+        this.options.port ? acceptQueue(this.options.port) : Promise.resolve(null),
       ]);
       const metricsMs = metrics === null ? null : performance.now() - metricsStarted;
       const lab = process.cpuUsage();
@@ -249,6 +293,8 @@ export class ServerProbe {
         listenDrops: tcp.ListenDrops ?? null,
         synRetrans: tcp.TCPSynRetrans ?? null,
         metricsMs,
+        acceptQueue: waiting,
+        labLoopMaxMs,
       };
       this.samples.push(sample);
       return sample;

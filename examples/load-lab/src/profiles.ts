@@ -46,6 +46,11 @@ export interface ProfileParams {
    * connections alive (`keepAlive` 0 → one connection per request, as a client without keep-alive).
    */
   listenBacklog: number;
+  /**
+   * Listening sockets per app process (`ACCEPT_LANES`; 0 → the app's default): node accepts one
+   * connection per listening socket per turn of its event loop.
+   */
+  acceptLanes: number;
   processes: number;
   /** 1 → each buyer only signs in (one request on a new connection) and leaves: the front door alone. */
   signInOnly: number;
@@ -93,6 +98,7 @@ const BASE: ProfileParams = {
   requestSockets: 2_048,
   setupConcurrency: 64,
   listenBacklog: 0,
+  acceptLanes: 0,
   processes: 1,
   signInOnly: 0,
   roundRobin: 0,

@@ -161,6 +161,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
       strategy,
       frontDoor: {
         listenBacklog: params.listenBacklog,
+        acceptLanes: params.acceptLanes,
         processes: params.processes,
         sharing: params.roundRobin ? 'cluster' : 'reuseport',
       },
@@ -223,6 +224,7 @@ export async function runProfile(options: RunOptions): Promise<RunResult> {
       (a, i) =>
         new ServerProbe(probeClients[i]!, {
           pid: a.pid,
+          port: Number(new URL(a.baseUrl).port),
           redisUrl: i === figuresFrom ? (options.servers?.REDIS_URL ?? null) : null,
           startedAt: t0,
         }),

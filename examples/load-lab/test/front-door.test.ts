@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frontDoorEnv, startInstances } from '../src/app-process';
 import { LabHttpClient } from '../src/http-client';
-import { processTree } from '../src/probe';
+import { acceptQueue, processTree } from '../src/probe';
 import { applyOverrides, PROFILE_DEFAULTS } from '../src/profiles';
 import { textSummary } from '../src/report/text';
 import { runProfile } from '../src/runner';
@@ -31,7 +31,47 @@ describe('the front door of a lab run', () => {
     });
     expect(params).toMatchObject({ listenBacklog: 511, processes: 2, roundRobin: 1, keepAlive: 0 });
     expect(PROFILE_DEFAULTS.spike).toMatchObject({ listenBacklog: 0, processes: 1, keepAlive: 1 });
+    expect(frontDoorEnv({ acceptLanes: 4 })).toEqual({ ACCEPT_LANES: '4' });
+    expect(applyOverrides(PROFILE_DEFAULTS.spike, { acceptLanes: '1' }).acceptLanes).toBe(1);
+    expect(PROFILE_DEFAULTS.spike.acceptLanes).toBe(0);
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'reads the connections waiting in an accept queue the app has not taken in',
+    async () => {
+      // a listener whose process is busy for 3 s: connections complete in the kernel and wait
+      const busy = spawn(
+        process.execPath,
+        [
+          '-e',
+          `require('node:net').createServer().listen(0, '127.0.0.1', function () {
+             console.log(this.address().port);
+             setTimeout(() => { const end = Date.now() + 3000; while (Date.now() < end); }, 100);
+           });`,
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      cleanups.push(() => busy.kill('SIGKILL'));
+      const port = await new Promise<number>((resolve) =>
+        busy.stdout.once('data', (d) => resolve(Number(String(d)))),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const sockets = await Promise.all(
+        Array.from(
+          { length: 5 },
+          () =>
+            new Promise<ReturnType<typeof connect>>((resolve) => {
+              const s = connect(port, '127.0.0.1', () => resolve(s));
+            }),
+        ),
+      );
+      cleanups.push(() => {
+        for (const s of sockets) s.destroy();
+      });
+      expect(await acceptQueue(port)).toBe(5);
+      expect(await acceptQueue(1)).toBeNull();
+    },
+  );
 
   it('refuses several app processes on the embedded default', async () => {
     await expect(
@@ -90,7 +130,11 @@ describe('the front door of a lab run', () => {
     expect(result.figures?.confirmed).toBe(0);
     expect(result.invariant.ok).toBe(true);
     expect(textSummary(result)).toContain(
-      'front door: listen backlog 128 · 1 process · client keep-alive on · sign-in only',
+      "front door: listen backlog 128 · 1 process · accept lanes app's default · client keep-alive on · sign-in only",
     );
+    // what waited outside the app: its accept queue (read) and the lab's own loop (measured)
+    expect(result.server.some((s) => s.acceptQueue === 0)).toBe(true);
+    expect(result.server.some((s) => (s.labLoopMaxMs ?? 0) > 0)).toBe(true);
+    expect(textSummary(result)).toMatch(/waiting outside the app: accept queue peak \d+ connections/);
   }, 90_000);
 });

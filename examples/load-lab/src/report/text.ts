@@ -58,7 +58,7 @@ export function instanceLines(result: RunResult): string[] {
 export function frontDoorLine(result: RunResult): string {
   const p = result.meta.params;
   const processes = p.processes ?? 1;
-  return `front door: listen backlog ${p.listenBacklog ? p.listenBacklog : "app's default"} · ${processes} process${processes > 1 ? `es (${p.roundRobin ? 'node:cluster round robin' : 'SO_REUSEPORT'})` : ''} · client keep-alive ${p.keepAlive === 0 ? 'off' : 'on'}${p.signInOnly ? ' · sign-in only' : ''}`;
+  return `front door: listen backlog ${p.listenBacklog ? p.listenBacklog : "app's default"} · ${processes} process${processes > 1 ? `es (${p.roundRobin ? 'node:cluster round robin' : 'SO_REUSEPORT'})` : ''} · accept lanes ${p.acceptLanes ? p.acceptLanes : "app's default"} · client keep-alive ${p.keepAlive === 0 ? 'off' : 'on'}${p.signInOnly ? ' · sign-in only' : ''}`;
 }
 
 /** The one-screen text summary of a run. */
@@ -117,6 +117,13 @@ export function textSummary(result: RunResult): string {
     lines.push('kernel (whole machine): no accept-queue overflow, no SYN retransmit during the run');
   }
   lines.push(frontDoorLine(result));
+  const waiting = serverStat(result.server, (s) => s.acceptQueue ?? null);
+  const labLoop = serverStat(result.server, (s) => s.labLoopMaxMs ?? null);
+  if (waiting || labLoop) {
+    lines.push(
+      `waiting outside the app: accept queue peak ${f(waiting?.peak)} connections (sampled each second) · the lab's own event-loop delay peak ${f(labLoop?.peak)} ms, mean of the seconds' maxima ${f(labLoop?.mean)} ms (in every timed step; a real buyer's own machine has none)`,
+    );
+  }
   lines.push(
     `app: CPU mean ${f(cpu?.mean)}% peak ${f(cpu?.peak)}% (lab ${f(lab?.mean)}%) · RSS ${f(rss?.first)} → peak ${f(rss?.peak)} MB · event-loop p99 peak ${f(loop?.peak, 1)} ms · SSE peak ${f(sse?.peak)}`,
     `pipeline: Kafka lag peak ${f(lag?.peak)} · PG pool waiting peak ${f(pg?.peak)}${redis ? ` · Redis used ${f(redis.peak, 1)} MB, ops/s peak ${f(ops?.peak)}` : ''}`,
