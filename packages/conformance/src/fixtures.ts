@@ -1,10 +1,13 @@
 import type {
+  HoldRecord,
   InventorySnapshot,
   InventoryStore,
+  ReserveOutcome,
   ReserveRequest,
   SaleDefinitionInput,
   Selection,
 } from '@seatrush/core';
+import { expect } from 'vitest';
 
 let sequence = 0;
 
@@ -186,4 +189,11 @@ export function assignedSaleDefinition(
     admission: { usersPerInterval: 10, intervalMs: 1_000, maxActive: 50, sessionMs: 600_000 },
     limits: { ticketsPerUser: options.ticketsPerUser ?? 4 },
   };
+}
+
+/** A successful reserve's hold, or a failed assertion. */
+export function heldOf(outcome: ReserveOutcome): HoldRecord {
+  expect(outcome, 'expected the reserve to hold').toMatchObject({ ok: true, code: 'HELD' });
+  if (!outcome.ok) throw new Error('unreachable');
+  return outcome.hold;
 }

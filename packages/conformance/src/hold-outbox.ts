@@ -1,8 +1,9 @@
-import type { HoldRecord, InventoryStore, ReserveOutcome } from '@seatrush/core';
+import type { InventoryStore } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
   freshId,
   generalSnapshot,
+  heldOf,
   loadAssignedSale,
   loadGeneralSale,
   reserveRequest,
@@ -195,9 +196,3 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
     },
   },
 ];
-
-function heldOf(outcome: ReserveOutcome): HoldRecord {
-  expect(outcome, 'expected the reserve to hold').toMatchObject({ ok: true, code: 'HELD' });
-  if (!outcome.ok) throw new Error('unreachable');
-  return outcome.hold;
-}

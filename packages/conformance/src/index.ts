@@ -46,7 +46,6 @@ export { describeInventorySteps, type InventoryStepsSubject, inventoryStepsCheck
 export {
   describeInventoryStore,
   expectInvariant,
-  heldOf,
   type InventoryStoreSubject,
   inventoryStoreChecks,
 } from './inventory-store';

@@ -1,9 +1,9 @@
 import type { InventorySnapshot, InventoryStore } from '@seatrush/core';
 import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
-import { generalSnapshot, loadGeneralSale, reserveRequest, units } from './fixtures';
+import { generalSnapshot, heldOf, loadGeneralSale, reserveRequest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
-import { expectInvariant, heldOf } from './inventory-store';
+import { expectInvariant } from './inventory-store';
 
 /**
  * The ports `describeInventoryRebuild` tests: a store that can rebuild a lost sale (`restore`,

@@ -5,6 +5,7 @@ import {
   assignedSnapshot,
   freshId,
   freshReservation,
+  heldOf,
   loadAssignedSale,
   loadGeneralSale,
   reserveRequest,
@@ -12,7 +13,7 @@ import {
   units,
 } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
-import { expectInvariant, heldOf } from './inventory-store';
+import { expectInvariant } from './inventory-store';
 
 /** The ports `describeInventorySteps` tests: the lock strategy's steps over the store's state. */
 export interface InventoryStepsSubject {

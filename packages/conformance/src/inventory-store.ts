@@ -2,7 +2,6 @@ import type {
   HoldRecord,
   InventoryStore,
   InventoryTruth,
-  ReserveOutcome,
   ReserveRequest,
   WaitingRoomStore,
 } from '@seatrush/core';
@@ -10,6 +9,7 @@ import { expect } from 'vitest';
 import {
   freshId,
   generalSnapshot,
+  heldOf,
   loadAssignedSale,
   loadGeneralSale,
   reserveRequest,
@@ -25,13 +25,6 @@ import { checkAgainstModel, wholeSaleModelPlan } from './inventory-model-run';
 export interface InventoryStoreSubject {
   inventory: InventoryStore;
   waitingRoom: WaitingRoomStore;
-}
-
-/** A successful reserve's hold, or a failed assertion. */
-export function heldOf(outcome: ReserveOutcome): HoldRecord {
-  expect(outcome, 'expected the reserve to hold').toMatchObject({ ok: true, code: 'HELD' });
-  if (!outcome.ok) throw new Error('unreachable');
-  return outcome.hold;
 }
 
 /** Asserts available + held + confirmed == initialStock and nothing is negative. */

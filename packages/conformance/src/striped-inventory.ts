@@ -1,9 +1,9 @@
 import { expect } from 'vitest';
-import { freshId, loadGeneralSale, reserveRequest, units } from './fixtures';
+import { freshId, heldOf, loadGeneralSale, reserveRequest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 import { holdOutboxChecks } from './hold-outbox';
 import { checkAgainstModel, stripedModelPlan } from './inventory-model-run';
-import { expectInvariant, heldOf, type InventoryStoreSubject, inventoryStoreChecks } from './inventory-store';
+import { expectInvariant, type InventoryStoreSubject, inventoryStoreChecks } from './inventory-store';
 
 /**
  * The checks of `describeInventoryStore` whose promise a striped store keeps per stripe, not per

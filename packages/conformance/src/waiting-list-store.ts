@@ -7,6 +7,7 @@ import type {
 import { expect } from 'vitest';
 import {
   freshId,
+  heldOf,
   loadAssignedSale,
   loadGeneralSale,
   reserveRequest,
@@ -16,7 +17,7 @@ import {
 } from './fixtures';
 import { candidateRows } from './group-reservation';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
-import { expectInvariant, heldOf } from './inventory-store';
+import { expectInvariant } from './inventory-store';
 
 /** The ports `describeWaitingListStore` tests: the inventory and its waiting list (same state). */
 export interface WaitingListStoreSubject {
