@@ -2,6 +2,8 @@
  * `@seatrush/conformance`: the suites every SeatRush port implementation must pass. Each
  * `describe*` function registers vitest blocks and takes a name and a factory of fresh ports.
  */
+
+export { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from '@seatrush/core/testing';
 export { type BlocklistSubject, blocklistChecks, describeBlocklist } from './blocklist';
 export { type CheckoutStoreSubject, checkoutStoreChecks, describeCheckoutStore } from './checkout-store';
 export {
@@ -73,7 +75,6 @@ export {
 export { describeSaleHooks, type SaleHooksParts, saleHooksChecks } from './sale-hooks';
 export type { PipelineParts } from './sale-runtime';
 export { describeSingleUseStore, type SingleUseStoreSubject, singleUseStoreChecks } from './single-use-store';
-export { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
 export {
   describeStripedInventoryStore,
   perStripeInventoryChecks,

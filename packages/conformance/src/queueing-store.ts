@@ -1,8 +1,8 @@
 import type { EnterResult, QueueingStore } from '@seatrush/core';
+import { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from '@seatrush/core/testing';
 import { expect } from 'vitest';
 import { freshId } from './fixtures';
 import { type Check, expectValidationError, type Factory, registerChecks } from './harness';
-import { chiSquareCritical, chiSquareIndependence, chiSquareUniform } from './statistics';
 
 /** The port `describeQueueingStore` tests. */
 export interface QueueingStoreSubject {

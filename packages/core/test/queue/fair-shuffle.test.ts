@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RandomBelow } from '../../src';
 import { MemoryWaitingRoomStore } from '../../src/subpaths/memory';
 import { fairShuffle } from '../../src/subpaths/services';
-import { chiSquareCritical, chiSquareUniform } from './chi-square';
+import { chiSquareCritical, chiSquareUniform } from '../../src/subpaths/testing';
 
 const N = 10_000;
 const BINS = 10;

@@ -1,6 +1,7 @@
 /**
  * Pearson's chi-square statistic of observed counts against equal expected counts (the uniform
- * hypothesis). Used by the fairness checks of random admission and the pre-queue shuffle.
+ * hypothesis). Used by the fairness checks of random admission and the pre-queue shuffle, in the
+ * conformance suite and the core tests.
  */
 export function chiSquareUniform(observed: readonly number[]): number {
   const total = observed.reduce((a, b) => a + b, 0);
