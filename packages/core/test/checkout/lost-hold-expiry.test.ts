@@ -31,7 +31,9 @@ describe('a HoldExpired the sweeper could not publish is not lost', () => {
       for (const event of expired) await h.processor.handle(event);
       return expired.map((e: DomainEvent) => e.eventId);
     };
-    return { h, reservationId, payment: begun.payment, sweeper, deliver };
+    /** Alice's own request on her hold, now (a release or a confirm). */
+    const asOwner = () => ({ saleId: SALE_ID, reservationId, userId: 'alice', now: h.clock.now() });
+    return { h, reservationId, payment: begun.payment, sweeper, deliver, asOwner };
   }
 
   function expectFailedAndVoided(h: Awaited<ReturnType<typeof checkoutHarness>>, reservationId: string) {
@@ -108,15 +110,10 @@ describe('a HoldExpired the sweeper could not publish is not lost', () => {
   });
 
   it('publishes again the release of a hold whose StockChanged(RELEASED) was lost, once seen at two checks', async () => {
-    const { h, reservationId, sweeper } = await paying();
+    const { h, reservationId, sweeper, asOwner } = await paying();
     const s = sweeper();
     // the buyer gave the hold back; the event the worker fails the reservation on was lost
-    const released = await h.inventory.release({
-      saleId: SALE_ID,
-      reservationId,
-      userId: 'alice',
-      now: h.clock.now(),
-    });
+    const released = await h.inventory.release(asOwner());
     expect(released.ok).toBe(true);
     h.clock.advance(HOLD_MS + 20_000);
     expect((await s.sweepOnce()).stranded).toEqual([]);
@@ -138,7 +135,7 @@ describe('a HoldExpired the sweeper could not publish is not lost', () => {
   // seed 21728 (docs/simulation.md §Findings): the success webhook's first delivery confirmed the
   // hold in the store and failed before its record; its retry failed too, and the provider gave up
   it('has the checkout record a paid reservation whose success confirmed the hold in the store but never reached the source of truth', async () => {
-    const { h, reservationId, payment, sweeper, deliver } = await paying();
+    const { h, reservationId, payment, sweeper, deliver, asOwner } = await paying();
     const paid = await h.provider.confirm({
       paymentId: payment.paymentId,
       clientSecret: payment.clientSecret!,
@@ -146,12 +143,7 @@ describe('a HoldExpired the sweeper could not publish is not lost', () => {
     });
     expect(paid).toEqual({ ok: true, status: 'SUCCEEDED' });
     h.provider.takeWebhooks(); // never delivered: only the store's confirm of the first delivery happened
-    const confirm = await h.inventory.confirm({
-      saleId: SALE_ID,
-      reservationId,
-      userId: 'alice',
-      now: h.clock.now(),
-    });
+    const confirm = await h.inventory.confirm(asOwner());
     expect(confirm.ok).toBe(true);
     expect(await h.repository.get(reservationId)).toMatchObject({ status: 'PAYMENT_PENDING' });
     const s = sweeper({ strandedGraceMs: 10_000 });

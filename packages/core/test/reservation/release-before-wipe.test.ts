@@ -53,6 +53,16 @@ async function sale(repository?: (real: ReservationRepository) => ReservationRep
   return { ...s, store, wipe, reservations, processor, rebuild, hold, recordRow };
 }
 
+/** The reservation failed as released, nobody was charged, and the sale's 3 units are all back. */
+async function expectFailedUncharged(s: Awaited<ReturnType<typeof sale>>, reservationId: string) {
+  expect(await s.repository.get(reservationId)).toMatchObject({
+    status: 'FAILED',
+    failureReason: 'HOLD_RELEASED',
+  });
+  expect(s.payments.charges()).toEqual([]);
+  expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+}
+
 describe('a hold released just before the store is wiped stays released', () => {
   it('row in flight: the rebuild leaves it out, the worker fails it HOLD_RELEASED, nothing charged', async () => {
     const s = await sale();
@@ -72,12 +82,7 @@ describe('a hold released just before the store is wiped stays released', () => 
 
     // the worker, still owing the row its settlement, meets the hold missing from a rebuilt sale
     await s.processor.handle(event);
-    expect(await s.repository.get(reservationId)).toMatchObject({
-      status: 'FAILED',
-      failureReason: 'HOLD_RELEASED',
-    });
-    expect(s.payments.charges()).toEqual([]);
-    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+    await expectFailedUncharged(s, reservationId);
   });
 
   it('row not yet written: the worker does not hold it again from its event', async () => {
@@ -89,12 +94,7 @@ describe('a hold released just before the store is wiped stays released', () => 
 
     await s.processor.handle(event);
     expect(await s.store.getHold(s.saleId, reservationId)).toBeNull();
-    expect(await s.repository.get(reservationId)).toMatchObject({
-      status: 'FAILED',
-      failureReason: 'HOLD_RELEASED',
-    });
-    expect(s.payments.charges()).toEqual([]);
-    expect(await s.store.counts(s.saleId)).toMatchObject({ available: 3, held: 0, confirmed: 0 });
+    await expectFailedUncharged(s, reservationId);
   });
 
   it('wiped and rebuilt between the release and its record: the release looks again and releases the hold', async () => {
