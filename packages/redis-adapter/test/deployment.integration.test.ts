@@ -1,3 +1,4 @@
+import { reserveRequest, units } from '@seatrush/conformance';
 import { ConfigurationError } from '@seatrush/core';
 import {
   checkDurability,
@@ -11,16 +12,7 @@ import { generalSale, isolatedPrefix } from './helpers';
 import { type RedisProcess, startRedis, startSentinel } from './redis-process';
 
 const reserveOne = (store: RedisInventoryStore, saleId: string) =>
-  store.reserve({
-    saleId,
-    userId: 'u1',
-    reservationId: 'r1',
-    idempotencyKey: 'k1',
-    selection: { kind: 'quantity', quantity: 1 },
-    holdMs: 60_000,
-    requireAdmission: false,
-    now: 1_000,
-  });
+  store.reserve(reserveRequest(saleId, 'u1', units(1), 1_000, { reservationId: 'r1', idempotencyKey: 'k1' }));
 
 describe('deployment modes: the same stores on one node, behind Sentinel, with ACL users', () => {
   let secured: RedisProcess;

@@ -26,6 +26,9 @@ const request = (over: Partial<Parameters<RedisInventoryStore['reserve']>[0]> = 
   ...over,
 });
 
+/** u1's own request on `request()`'s hold r1 at `now` (a confirm, a release, an extension). */
+const ownerOfR1 = (now: number) => ({ saleId: 'sale1', reservationId: 'r1', userId: 'u1', now });
+
 describe('RedisInventoryStore on one Redis', () => {
   it('holds, replays by idempotency key, confirms, and keeps the stock invariant', async () => {
     const keyPrefix = isolatedPrefix();
@@ -52,12 +55,7 @@ describe('RedisInventoryStore on one Redis', () => {
       ok: false,
       code: 'NOT_OWNER',
     });
-    const confirmed = await store.confirm({
-      saleId: 'sale1',
-      reservationId: 'r1',
-      userId: 'u1',
-      now: T0 + 1,
-    });
+    const confirmed = await store.confirm(ownerOfR1(T0 + 1));
     expect(confirmed).toMatchObject({ ok: true, hold: { status: 'CONFIRMED' } });
     expect(await store.counts('sale1')).toMatchObject({ available: 8, held: 0, confirmed: 2 });
     expect(await redis.pttl(`${new KeySpace(keyPrefix).sale('sale1').hold('r1')}`)).toBe(-1);
@@ -150,28 +148,15 @@ describe('RedisInventoryStore on one Redis', () => {
     const store = new RedisInventoryStore(redis, { keyPrefix: isolatedPrefix() });
     await store.load(generalSale('sale1', 5));
     await store.reserve(request({ selection: { kind: 'quantity', quantity: 3 } }));
-    const extended = await store.extend({
-      saleId: 'sale1',
-      reservationId: 'r1',
-      userId: 'u1',
-      holdMs: 120_000,
-      now: T0 + 10,
-    });
+    const extended = await store.extend({ ...ownerOfR1(T0 + 10), holdMs: 120_000 });
     expect(extended).toMatchObject({ ok: true, hold: { expiresAt: T0 + 120_010 } });
     expect(await store.expireDue({ saleId: 'sale1', now: T0 + 60_000, limit: 10 })).toEqual([]);
-    const released = await store.release({
-      saleId: 'sale1',
-      reservationId: 'r1',
-      userId: 'u1',
-      now: T0 + 20,
-    });
+    const released = await store.release(ownerOfR1(T0 + 20));
     expect(released).toMatchObject({ ok: true, hold: { status: 'RELEASED' } });
-    expect(await store.release({ saleId: 'sale1', reservationId: 'r1', userId: 'u1', now: T0 + 21 })).toEqual(
-      {
-        ok: false,
-        code: 'NOT_HELD',
-      },
-    );
+    expect(await store.release(ownerOfR1(T0 + 21))).toEqual({
+      ok: false,
+      code: 'NOT_HELD',
+    });
     expect(await store.counts('sale1')).toMatchObject({ available: 5, held: 0 });
     // the key stays spent: the same key answers the released hold and holds nothing
     const again = request({
