@@ -32,6 +32,14 @@ const sale: SaleDefinitionInput = {
   admission: { usersPerInterval: 10, intervalMs: 100, maxActive: 100 },
 };
 
+/** `userId`'s reserve of one seat, `seatId`, under the key of their first click unless `key` says. */
+const seatClick = (userId: string, seatId: string, admissionToken: string, key = `${userId}-click-1`) => ({
+  userId,
+  idempotencyKey: key,
+  selection: { kind: 'seats' as const, seatIds: [seatId] },
+  admissionToken,
+});
+
 /**
  * Two runtimes over one Redis (each on its own connection, as two app instances behind a
  * round-robin proxy) and one pipeline and source of truth (shared in-memory stand-ins): a reserve
@@ -85,12 +93,7 @@ describe('a reserve replayed at another instance over one Redis', () => {
     const { a, onA, onB, payments, admit } = await twoInstances();
     const [alice, bob] = [await admit('alice'), await admit('bob')];
     payments.decline({ reservationId: 'res-alice' });
-    const request = {
-      userId: 'alice',
-      idempotencyKey: 'alice-click-1',
-      selection: { kind: 'seats' as const, seatIds: ['A1'] },
-      admissionToken: alice,
-    };
+    const request = seatClick('alice', 'A1', alice);
     const first = await onA.reservations.reserve({ ...request, reservationId: 'res-alice' });
     expect(first).toMatchObject({ ok: true, replayed: false, reservationId: 'res-alice' });
     // double clicks at both instances while the worker fails the reservation: each one answers it
@@ -105,12 +108,7 @@ describe('a reserve replayed at another instance over one Redis', () => {
     }
     expect((await onA.reservation('res-alice'))?.status).toBe('COMPENSATED');
     // the seat came back and a buyer at the other instance took it
-    const other = await onB.reservations.reserve({
-      userId: 'bob',
-      idempotencyKey: 'bob-1',
-      selection: { kind: 'seats', seatIds: ['A1'] },
-      admissionToken: bob,
-    });
+    const other = await onB.reservations.reserve(seatClick('bob', 'A1', bob, 'bob-1'));
     expect(other).toMatchObject({ ok: true, replayed: false });
 
     const replay = await onB.reservations.reserve({ ...request, reservationId: 'res-alice-again' });
@@ -125,12 +123,7 @@ describe('a reserve replayed at another instance over one Redis', () => {
   it('after the buyer released the hold: the released hold, never a second hold under the key', async () => {
     const { onA, onB, admit } = await twoInstances(false);
     const token = await admit('carol');
-    const request = {
-      userId: 'carol',
-      idempotencyKey: 'carol-click-1',
-      selection: { kind: 'seats' as const, seatIds: ['A2'] },
-      admissionToken: token,
-    };
+    const request = seatClick('carol', 'A2', token);
     const first = await onA.reservations.reserve({ ...request, reservationId: 'res-carol' });
     expect(first).toMatchObject({ ok: true, replayed: false });
     expect(await onB.reservations.releaseHold({ userId: 'carol', reservationId: 'res-carol' })).toMatchObject(
