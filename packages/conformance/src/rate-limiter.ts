@@ -22,100 +22,52 @@ const window = (limit: number, windowMs: number): RateLimitPolicy => ({
   windowMs,
 });
 
+/** A consume of `key` under `policy` at `now + ms`, of `cost` (the limiter's default of 1 unless given). */
+const consumingAt =
+  (limiter: RateLimiter, key: string, policy: RateLimitPolicy, now: number) => (ms: number, cost?: number) =>
+    limiter.consume({ key, policy, now: now + ms, ...(cost === undefined ? {} : { cost }) });
+
 /** Every check of `describeRateLimiter`, exported so a suite's own tests can run them one by one. */
 export const rateLimiterChecks: readonly Check<Subject>[] = [
   {
     category: 'behaviour',
     name: 'token bucket: allows a burst of capacity, then refuses with the exact retryAfterMs',
     async run({ limiter }, { now }) {
-      const key = freshId('user');
-      const policy = bucket(5, 2);
+      const at = consumingAt(limiter, freshId('user'), bucket(5, 2), now);
       for (let i = 4; i >= 0; i -= 1) {
-        expect(await limiter.consume({ key, policy, now })).toEqual({
-          allowed: true,
-          remaining: i,
-          retryAfterMs: 0,
-        });
+        expect(await at(0)).toEqual({ allowed: true, remaining: i, retryAfterMs: 0 });
       }
-      expect(await limiter.consume({ key, policy, now })).toEqual({
-        allowed: false,
-        remaining: 0,
-        retryAfterMs: 500,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 250 })).toEqual({
-        allowed: false,
-        remaining: 0,
-        retryAfterMs: 250,
-      });
-      expect((await limiter.consume({ key, policy, now: now + 499 })).allowed).toBe(false);
-      expect(await limiter.consume({ key, policy, now: now + 500 })).toEqual({
-        allowed: true,
-        remaining: 0,
-        retryAfterMs: 0,
-      });
+      expect(await at(0)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 500 });
+      expect(await at(250)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 250 });
+      expect((await at(499)).allowed).toBe(false);
+      expect(await at(500)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0 });
     },
   },
   {
     category: 'behaviour',
     name: 'token bucket: refills at its rate up to capacity, and charges a cost',
     async run({ limiter }, { now }) {
-      const key = freshId('ip');
-      const policy = bucket(10, 4);
-      expect(await limiter.consume({ key, policy, now, cost: 10 })).toMatchObject({
-        allowed: true,
-        remaining: 0,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 1_000, cost: 3 })).toMatchObject({
-        allowed: true,
-        remaining: 1,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 1_000, cost: 3 })).toEqual({
-        allowed: false,
-        remaining: 1,
-        retryAfterMs: 500,
-      });
+      const at = consumingAt(limiter, freshId('ip'), bucket(10, 4), now);
+      expect(await at(0, 10)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(await at(1_000, 3)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(await at(1_000, 3)).toEqual({ allowed: false, remaining: 1, retryAfterMs: 500 });
       // A long pause fills the bucket to its capacity, no further.
-      expect(await limiter.consume({ key, policy, now: now + 60_000 })).toMatchObject({
-        allowed: true,
-        remaining: 9,
-      });
+      expect(await at(60_000)).toMatchObject({ allowed: true, remaining: 9 });
     },
   },
   {
     category: 'behaviour',
     name: 'sliding window: at most `limit` in any window, retryAfterMs when the oldest leaves it',
     async run({ limiter }, { now }) {
-      const key = freshId('user');
-      const policy = window(3, 1_000);
-      expect(await limiter.consume({ key, policy, now })).toEqual({
-        allowed: true,
-        remaining: 2,
-        retryAfterMs: 0,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 200 })).toMatchObject({
-        allowed: true,
-        remaining: 1,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 600 })).toMatchObject({
-        allowed: true,
-        remaining: 0,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 700 })).toEqual({
-        allowed: false,
-        remaining: 0,
-        retryAfterMs: 300,
-      });
+      const at = consumingAt(limiter, freshId('user'), window(3, 1_000), now);
+      expect(await at(0)).toEqual({ allowed: true, remaining: 2, retryAfterMs: 0 });
+      expect(await at(200)).toMatchObject({ allowed: true, remaining: 1 });
+      expect(await at(600)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(await at(700)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 300 });
       // Not a fixed window: at now + 1000 only the first request has left.
-      expect(await limiter.consume({ key, policy, now: now + 1_000 })).toMatchObject({
-        allowed: true,
-        remaining: 0,
-      });
-      expect(await limiter.consume({ key, policy, now: now + 1_100 })).toEqual({
-        allowed: false,
-        remaining: 0,
-        retryAfterMs: 100,
-      });
-      expect((await limiter.consume({ key, policy, now: now + 1_200 })).allowed).toBe(true);
+      expect(await at(1_000)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(await at(1_100)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 100 });
+      expect((await at(1_200)).allowed).toBe(true);
     },
   },
   {
