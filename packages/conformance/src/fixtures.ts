@@ -191,6 +191,11 @@ export function assignedSaleDefinition(
   };
 }
 
+/** The hold's buyer acting on it at `now`: the request of a confirm or a release (add `holdMs` to extend). */
+export function asOwner(hold: Pick<HoldRecord, 'saleId' | 'reservationId' | 'userId'>, now: number) {
+  return { saleId: hold.saleId, reservationId: hold.reservationId, userId: hold.userId, now };
+}
+
 /** A successful reserve's hold, or a failed assertion. */
 export function heldOf(outcome: ReserveOutcome): HoldRecord {
   expect(outcome, 'expected the reserve to hold').toMatchObject({ ok: true, code: 'HELD' });

@@ -8,6 +8,7 @@ import type {
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
+  asOwner,
   freshId,
   freshReservation,
   generalSnapshot,
@@ -266,12 +267,10 @@ export const groupReservationChecks: readonly Check<Subject>[] = [
       const saleId = await seatedSale(inventory);
       const reserveGroup = group(inventory);
       const released = heldGroup(await reserveGroup(groupRequest(saleId, 'u1', 3, rows, now)));
-      expect(
-        await inventory.release({ saleId, reservationId: released.reservationId, userId: 'u1', now }),
-      ).toMatchObject({ ok: true });
+      expect(await inventory.release(asOwner(released, now))).toMatchObject({ ok: true });
       const confirmed = heldGroup(await reserveGroup(groupRequest(saleId, 'u1', 3, rows, now)));
       expect(confirmed.seatIds).toEqual(['A1', 'A2', 'A3']);
-      await inventory.confirm({ saleId, reservationId: confirmed.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(confirmed, now));
       const expiring = heldGroup(
         await reserveGroup(groupRequest(saleId, 'u2', 2, rows, now, { holdMs: 1_000 })),
       );

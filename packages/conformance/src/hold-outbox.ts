@@ -1,6 +1,7 @@
 import type { InventoryStore } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
+  asOwner,
   freshId,
   generalSnapshot,
   heldOf,
@@ -102,7 +103,7 @@ export const holdOutboxChecks: readonly Check<{ inventory: InventoryStore }>[] =
       const expired = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u2', units(1), now, { holdMs: 1_000 })),
       );
-      await inventory.release({ saleId, reservationId: released.reservationId, userId: 'u1', now: now + 1 });
+      await inventory.release(asOwner(released, now + 1));
       await inventory.expireDue({ saleId, now: now + 2_000, limit: 10 });
       const entries = await inventory.unrelayed({ saleId, enqueuedUpTo: now, limit: 10 });
       expect(entries.map((e) => [e.reservationId, e.hold?.status]).sort()).toEqual(

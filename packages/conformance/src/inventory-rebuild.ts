@@ -1,7 +1,7 @@
 import type { InventorySnapshot, InventoryStore } from '@seatrush/core';
 import { reserveFingerprint } from '@seatrush/core/ports';
 import { expect } from 'vitest';
-import { generalSnapshot, heldOf, loadGeneralSale, reserveRequest, units } from './fixtures';
+import { asOwner, generalSnapshot, heldOf, loadGeneralSale, reserveRequest, units } from './fixtures';
 import { type Check, type Factory, registerChecks } from './harness';
 import { expectInvariant } from './inventory-store';
 
@@ -83,7 +83,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
       await inventory.restore(truthWith(saleId, 6, [restoredHold(known, known.expiresAt)]));
 
       expect(await inventory.getHold(saleId, lost.reservationId)).toBeNull();
-      const owner = { saleId, reservationId: lost.reservationId, userId: 'lost', now: now + 1 };
+      const owner = asOwner(lost, now + 1);
       expect(await inventory.confirm(owner)).toEqual({ ok: false, code: 'NOT_FOUND' });
       expect(await inventory.release(owner)).toEqual({ ok: false, code: 'NOT_FOUND' });
       expect(await inventory.extend({ ...owner, holdMs: 60_000 })).toEqual({ ok: false, code: 'NOT_FOUND' });
@@ -121,12 +121,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
         });
       }
       expect(await inventory.counts(saleId)).toMatchObject({ available: 3, held: 1, confirmed: 0 });
-      const confirmed = await inventory.confirm({
-        saleId,
-        reservationId: lost.reservationId,
-        userId: 'lost',
-        now: now + 20,
-      });
+      const confirmed = await inventory.confirm(asOwner(lost, now + 20));
       expect(confirmed).toMatchObject({ ok: true, hold: { status: 'CONFIRMED' } });
       expect(await inventory.counts(saleId)).toMatchObject({ available: 3, held: 0, confirmed: 1 });
       await expectInvariant(inventory, saleId);
@@ -152,14 +147,7 @@ export const inventoryRebuildChecks: readonly Check<Subject>[] = [
         replayed: true,
         hold: { reservationId: paying.reservationId },
       });
-      expect(
-        await inventory.confirm({
-          saleId,
-          reservationId: paying.reservationId,
-          userId: 'paying',
-          now: now + 10,
-        }),
-      ).toMatchObject({ ok: true });
+      expect(await inventory.confirm(asOwner(paying, now + 10))).toMatchObject({ ok: true });
       expect(await inventory.expireDue({ saleId, now: now + 30_000, limit: 10 })).toMatchObject([
         { reservationId: idle.reservationId, status: 'EXPIRED' },
       ]);
@@ -203,12 +191,7 @@ export const stripeLossChecks: readonly Check<Subject>[] = [
         expect(again).toMatchObject({ ok: true, replayed: false });
       }
       for (const hold of holds) {
-        const confirmed = await inventory.confirm({
-          saleId,
-          reservationId: hold.reservationId,
-          userId: hold.userId,
-          now: now + 2,
-        });
+        const confirmed = await inventory.confirm(asOwner(hold, now + 2));
         expect(confirmed).toMatchObject({ ok: true });
       }
       expect(await inventory.counts(saleId)).toMatchObject({ available: 18, held: 0, confirmed: 12 });

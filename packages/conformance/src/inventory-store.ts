@@ -7,6 +7,7 @@ import type {
 } from '@seatrush/core';
 import { expect } from 'vitest';
 import {
+  asOwner,
   freshId,
   generalSnapshot,
   heldOf,
@@ -242,9 +243,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
         confirmedPerUser: { u9: 3 },
       });
       const first = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
-      expect(
-        (await inventory.confirm({ saleId, reservationId: first.reservationId, userId: 'u1', now })).ok,
-      ).toBe(true);
+      expect((await inventory.confirm(asOwner(first, now))).ok).toBe(true);
       const second = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
       expect(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now))).toMatchObject({
         ok: false,
@@ -256,7 +255,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
         code: 'LIMIT_EXCEEDED',
       });
       // Giving a hold back gives its units back to the user's allowance.
-      await inventory.release({ saleId, reservationId: second.reservationId, userId: 'u1', now });
+      await inventory.release(asOwner(second, now));
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
     },
   },
@@ -308,13 +307,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
       );
-      const extended = await inventory.extend({
-        saleId,
-        reservationId: hold.reservationId,
-        userId: 'u1',
-        holdMs: 5_000,
-        now: now + 900,
-      });
+      const extended = await inventory.extend({ ...asOwner(hold, now + 900), holdMs: 5_000 });
       expect(extended).toMatchObject({ ok: true, hold: { status: 'HELD', expiresAt: now + 5_900 } });
       expect(await inventory.expireDue({ saleId, now: now + 1_500, limit: 10 })).toEqual([]);
       expect((await inventory.getHold(saleId, hold.reservationId))?.expiresAt).toBe(now + 5_900);
@@ -327,18 +320,11 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const saleId = await loadAssignedSale(inventory);
       const request = reserveRequest(saleId, 'u1', seats('A1', 'A2'), now);
       const hold = heldOf(await inventory.reserve(request));
-      const released = await inventory.release({
-        saleId,
-        reservationId: hold.reservationId,
-        userId: 'u1',
-        now,
-      });
+      const released = await inventory.release(asOwner(hold, now));
       expect(released).toMatchObject({ ok: true, hold: { status: 'RELEASED' } });
       expect(await inventory.counts(saleId)).toMatchObject({ available: 10, held: 0 });
       expect((await inventory.seatStates(saleId)).A1).toBe('AVAILABLE');
-      expect(
-        await inventory.release({ saleId, reservationId: hold.reservationId, userId: 'u1', now }),
-      ).toEqual({
+      expect(await inventory.release(asOwner(hold, now))).toEqual({
         ok: false,
         code: 'NOT_HELD',
       });
@@ -360,19 +346,12 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', seats('B1'), now, { holdMs: 1_000 })),
       );
-      const confirmed = await inventory.confirm({
-        saleId,
-        reservationId: hold.reservationId,
-        userId: 'u1',
-        now: now + 999,
-      });
+      const confirmed = await inventory.confirm(asOwner(hold, now + 999));
       expect(confirmed).toMatchObject({ ok: true, hold: { status: 'CONFIRMED' } });
       expect(await inventory.counts(saleId)).toMatchObject({ available: 9, held: 0, confirmed: 1 });
       expect((await inventory.seatStates(saleId)).B1).toBe('CONFIRMED');
       expect(await inventory.expireDue({ saleId, now: now + 10_000, limit: 10 })).toEqual([]);
-      expect(
-        await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now }),
-      ).toEqual({
+      expect(await inventory.confirm(asOwner(hold, now))).toEqual({
         ok: false,
         code: 'NOT_HELD',
       });
@@ -411,7 +390,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     async run({ inventory }, { now }) {
       const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
-      await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(hold, now));
       expect(await inventory.compensate({ saleId, reservationId: hold.reservationId })).toMatchObject({
         ok: true,
         restored: true,
@@ -446,7 +425,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     async run({ inventory }, { now }) {
       const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(2), now)));
-      await inventory.confirm({ saleId, reservationId: hold.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(hold, now));
       // the worker confirmed the hold; PostgreSQL still has the reservation PAYMENT_PENDING
       const { after } = await inventory.repair(truthOf(saleId, { pendingUnits: 2 }));
       expect(after).toEqual({ saleId, initialStock: 10, available: 8, held: 0, confirmed: 2 });
@@ -459,7 +438,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     async run({ inventory }, { now }) {
       const saleId = await loadGeneralSale(inventory, { stock: 10 });
       const sold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
-      await inventory.confirm({ saleId, reservationId: sold.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(sold, now));
       const live = heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', units(2), now)));
       // the truth: 1 unit sold, 1 pending; the third confirmed unit was never bought
       const { before, after } = await inventory.repair(
@@ -499,7 +478,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
     async run({ inventory }, { now }) {
       const saleId = await loadAssignedSale(inventory, { confirmedSeatIds: ['A1'] });
       const paid = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', seats('A2'), now)));
-      await inventory.confirm({ saleId, reservationId: paid.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(paid, now));
       heldOf(await inventory.reserve(reserveRequest(saleId, 'u2', seats('A3'), now)));
       // the truth: A4 sold; A2 and A3 pending; A1 was never bought
       const { after } = await inventory.repair(
@@ -535,7 +514,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       expect(observed).toMatchObject({ held: 1, confirmed: 1 });
       // then the truth, which does not know u1's reservation yet; the worker then inserts and
       // confirms it before the repair runs
-      await inventory.confirm({ saleId, reservationId: late.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(late, now));
       const { after } = await inventory.repair(
         truthOf(saleId, { observedConfirmed: observed.confirmed, observedConfirmedSeatIds: ['A1'] }),
       );
@@ -551,7 +530,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const late = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(3), now)));
       const observed = await inventory.counts(saleId);
       expect(observed).toMatchObject({ held: 3, confirmed: 2 });
-      await inventory.confirm({ saleId, reservationId: late.reservationId, userId: 'u1', now });
+      await inventory.confirm(asOwner(late, now));
       // the truth read in between: u0's 2 units were refunded, u1's reservation not yet inserted
       const { after } = await inventory.repair(truthOf(saleId, { observedConfirmed: observed.confirmed }));
       expect(after).toEqual({ saleId, initialStock: 10, available: 7, held: 0, confirmed: 3 });
@@ -625,7 +604,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       const hold = heldOf(
         await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now, { holdMs: 1_000 })),
       );
-      const late = { saleId, reservationId: hold.reservationId, userId: 'u1', now: now + 1_001 };
+      const late = asOwner(hold, now + 1_001);
       expect(await inventory.confirm(late)).toEqual({ ok: false, code: 'EXPIRED' });
       expect(await inventory.extend({ ...late, holdMs: 10_000 })).toEqual({ ok: false, code: 'EXPIRED' });
       expect(await inventory.release(late)).toEqual({ ok: false, code: 'EXPIRED' });
@@ -688,7 +667,7 @@ export const inventoryStoreChecks: readonly Check<Subject>[] = [
       expect(await inventory.isWarm(saleId)).toBe(false);
       await inventory.load(generalSnapshot(saleId));
       const hold = heldOf(await inventory.reserve(reserveRequest(saleId, 'u1', units(1), now)));
-      const ref = { saleId, reservationId: hold.reservationId, userId: 'u1', now };
+      const ref = asOwner(hold, now);
       await expectValidationError(() => inventory.extend({ ...ref, holdMs: 0 }));
       await expectValidationError(() => inventory.release({ ...ref, userId: 'x:y' }));
       await expectValidationError(() => inventory.confirm({ ...ref, now: -1 }));
