@@ -106,6 +106,8 @@ describe('PROCESSES=2: two processes of the app on one port (Redis, Kafka, Postg
         WORKER: 'false',
         PROCESSES: '2',
         PROCESS_SHARING: sharing,
+        // each process listens in 3 accept lanes (none under the cluster primary)
+        ACCEPT_LANES: '3',
         // the primary generates it once for both: a cookie of one process is valid at the other
         SESSION_SECRET: undefined,
       };
@@ -128,9 +130,10 @@ describe('PROCESSES=2: two processes of the app on one port (Redis, Kafka, Postg
       const held = await Promise.all([primary.pid!, ...workers].map(socketInodes));
       const holding = held.map((inodes) => listening.filter((inode) => inodes.includes(inode)).length);
       if (sharing === 'reuseport') {
-        // SO_REUSEPORT: each process its own listening socket (and accept queue), none in the primary
-        expect(listening).toHaveLength(2);
-        expect(holding).toEqual([0, 1, 1]);
+        // SO_REUSEPORT: each process its own listening sockets, its lanes (and their accept
+        // queues), none in the primary
+        expect(listening).toHaveLength(6);
+        expect(holding).toEqual([0, 3, 3]);
       } else {
         // node:cluster's round robin: one socket, in the primary, which hands out the connections
         expect(listening).toHaveLength(1);
