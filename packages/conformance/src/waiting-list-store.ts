@@ -42,6 +42,24 @@ async function soldOutGeneral(inventory: InventoryStore, stock: number, now: num
   return { saleId, holds };
 }
 
+/**
+ * A sold-out sale of one unit with `parties` waiting for one unit each, in that order; the unit's
+ * hold expires at now + 1 s and the first round offers it: the sale and that offer (the first
+ * party's).
+ */
+async function firstOffered(
+  inventory: InventoryStore,
+  waitingList: WaitingListStore,
+  now: number,
+  parties: string[],
+) {
+  const { saleId } = await soldOutGeneral(inventory, 1, now);
+  for (const userId of parties) await waitingList.join({ saleId, userId, size: 1, now });
+  await inventory.expireDue({ saleId, now: now + 1_000, limit: 10 });
+  const [offer] = await offerOf(waitingList, saleId, now + 1_000);
+  return { saleId, offer };
+}
+
 /** A seated sale (2 rows of 5, or as given) whose seats are all held for 1 s by `fill` users. */
 async function soldOutSeated(inventory: InventoryStore, now: number, rows = 2, perRow = 5) {
   const saleId = await loadAssignedSale(inventory, { rows, perRow, ticketsPerUser: 10 }, 'wl');
@@ -205,11 +223,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
     category: 'behaviour',
     name: 'claim: only the offered party, once, before the deadline; the hold then lasts holdMs from the claim',
     async run({ inventory, waitingList }, { now }) {
-      const { saleId } = await soldOutGeneral(inventory, 1, now);
-      await waitingList.join({ saleId, userId: 'w1', size: 1, now });
-      await waitingList.join({ saleId, userId: 'w2', size: 1, now });
-      await inventory.expireDue({ saleId, now: now + 1_000, limit: 10 });
-      const [offer] = await offerOf(waitingList, saleId, now + 1_000);
+      const { saleId, offer } = await firstOffered(inventory, waitingList, now, ['w1', 'w2']);
       const claim = (userId: string, at: number, offerId = offer!.offerId) =>
         waitingList.claim({ saleId, userId, offerId, holdMs: 60_000, now: at });
       expect(await claim('w2', now + 2_000)).toEqual({ ok: false, code: 'NOT_OFFERED' });
@@ -235,11 +249,7 @@ export const waitingListStoreChecks: readonly Check<Subject>[] = [
     category: 'expiry',
     name: 'an unclaimed offer lapses at its deadline and its units go to the next party',
     async run({ inventory, waitingList }, { now }) {
-      const { saleId } = await soldOutGeneral(inventory, 1, now);
-      await waitingList.join({ saleId, userId: 'slow', size: 1, now });
-      await waitingList.join({ saleId, userId: 'next', size: 1, now });
-      await inventory.expireDue({ saleId, now: now + 1_000, limit: 10 });
-      const [first] = await offerOf(waitingList, saleId, now + 1_000);
+      const { saleId, offer: first } = await firstOffered(inventory, waitingList, now, ['slow', 'next']);
       const deadline = first!.deadline;
       expect(
         await waitingList.claim({
