@@ -187,6 +187,9 @@ function acceptedId(result: ReserveResult): string {
   return result.ok ? result.reservationId : '';
 }
 
+/** The sale most checks run: general admission, 5 units. */
+const fiveUnits = (saleId: string) => generalSaleDefinition(saleId, { capacity: 5 });
+
 /** Every check of `describePipeline`, exported so a suite's own tests can run them one by one. */
 export const pipelineChecks: readonly Check<PipelineParts>[] = [
   pipelineCheck(
@@ -213,7 +216,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
     {
       category: 'behaviour',
       name: 'refuses a buyer without an admission and changes nothing',
-      sale: (saleId) => generalSaleDefinition(saleId, { capacity: 5 }),
+      sale: fiveUnits,
     },
     async ({ reserve, counts }) => {
       expect(await reserve('mallory', undefined, units(1))).toMatchObject({
@@ -231,7 +234,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
     {
       category: 'behaviour',
       name: 'keeps an acknowledged hold when the publish fails: the outbox relays it and it is processed',
-      sale: (saleId) => generalSaleDefinition(saleId, { capacity: 5 }),
+      sale: fiveUnits,
     },
     async ({ seatRush, admit, reserve, drain, publisher, counts }, parts) => {
       const tokens = await admit(['alice']);
@@ -255,7 +258,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
     {
       category: 'behaviour',
       name: 'compensates a declined payment: the units go back on sale',
-      sale: (saleId) => generalSaleDefinition(saleId, { capacity: 5 }),
+      sale: fiveUnits,
     },
     async ({ admit, reserve, drain, payments, counts }, parts) => {
       const tokens = await admit(['alice']);
@@ -273,7 +276,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
     {
       category: 'behaviour',
       name: 'retries a payment outage and charges once; after the last retry compensates and alerts',
-      sale: (saleId) => generalSaleDefinition(saleId, { capacity: 5 }),
+      sale: fiveUnits,
     },
     async ({ admit, reserve, drain, payments, alerts, counts }, parts) => {
       const tokens = await admit(['alice', 'bob']);
@@ -299,7 +302,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
     {
       category: 'expiry',
       name: 'expires a hold that was not paid in time; a late processor fails it without charging',
-      sale: (saleId) => generalSaleDefinition(saleId, { capacity: 5 }),
+      sale: fiveUnits,
       open: {
         loops: { processor: false },
       },
@@ -334,7 +337,7 @@ export const pipelineChecks: readonly Check<PipelineParts>[] = [
     {
       category: 'concurrency',
       name: 'processes one reservation and one charge for 20 concurrent requests with the same key',
-      sale: (saleId) => generalSaleDefinition(saleId, { capacity: 5 }),
+      sale: fiveUnits,
     },
     async ({ admit, reserve, drain, payments, counts }, parts) => {
       const tokens = await admit(['alice']);
