@@ -78,13 +78,11 @@ describe.skipIf(process.platform !== 'linux')('listenInLanes (SO_REUSEPORT, Linu
     expect(answers).toEqual(Array(16).fill('ok'));
   });
 
-  it("applies the server's connection handling (hardenServer's per-address cap) to every lane", async () => {
-    const server = hardenServer(createServer(), { maxConnectionsPerAddress: 3 });
-    servers.push(server);
-    const port = await listenInLanes(server, { port: 0, host: '127.0.0.1', lanes: 4 });
+  /** Opens `count` connections to `port` and tells, for each, whether the server cut it within 1 s. */
+  async function cutOf(port: number, count: number): Promise<boolean[]> {
     const sockets = await Promise.all(
       Array.from(
-        { length: 12 },
+        { length: count },
         () =>
           new Promise<{ socket: Socket; cut: Promise<boolean> }>((resolve) => {
             const socket = connect(port, '127.0.0.1', () =>
@@ -101,9 +99,24 @@ describe.skipIf(process.platform !== 'linux')('listenInLanes (SO_REUSEPORT, Linu
       ),
     );
     const cut = await Promise.all(sockets.map((s) => s.cut));
-    // 3 kept, 9 cut, whichever lane accepted them
-    expect(cut.filter(Boolean)).toHaveLength(9);
     for (const { socket } of sockets) socket.destroy();
+    return cut;
+  }
+
+  it("applies the server's connection handling (hardenServer's per-address cap) to every lane", async () => {
+    const server = hardenServer(createServer(), { maxConnectionsPerAddress: 3 });
+    servers.push(server);
+    const port = await listenInLanes(server, { port: 0, host: '127.0.0.1', lanes: 4 });
+    // 3 kept, 9 cut, whichever lane accepted them
+    expect((await cutOf(port, 12)).filter(Boolean)).toHaveLength(9);
+  });
+
+  it("holds hardenServer's total cap across lanes, not per lane", async () => {
+    const server = hardenServer(createServer(), { maxConnections: 5, maxConnectionsPerAddress: 100 });
+    servers.push(server);
+    const port = await listenInLanes(server, { port: 0, host: '127.0.0.1', lanes: 4 });
+    // 5 kept in all (each lane alone would keep up to 5: 20), 7 cut
+    expect((await cutOf(port, 12)).filter(Boolean)).toHaveLength(7);
   });
 
   it('server.close() closes every lane: no connection is taken in afterwards', async () => {

@@ -71,7 +71,8 @@ export interface ServerSettings {
 /**
  * Applies the connection limits and timeouts a public server needs: half-sent requests are cut
  * (headers within 10 s, a request within 30 s), idle keep-alive connections closed, connections
- * capped in total and per peer address (a peer over its cap is disconnected at once).
+ * capped in total and per peer address (a connection over either cap is disconnected at once),
+ * whichever listening socket accepted it (see {@link listenInLanes}).
  */
 export function hardenServer(server: Server, settings: ServerSettings = {}): Server {
   server.headersTimeout = settings.headersTimeoutMs ?? 10_000;
@@ -81,9 +82,14 @@ export function hardenServer(server: Server, settings: ServerSettings = {}): Ser
   server.maxHeadersCount = settings.maxHeadersCount ?? 64;
   const perAddress = settings.maxConnectionsPerAddress ?? 64;
   const open = new Map<string, number>();
+  // the total is counted here too, not only by net's maxConnections: that counts the connections
+  // its own listening socket accepted, and listenInLanes hands the server connections other
+  // sockets accepted, so only this count sees every connection the server holds
+  let total = 0;
   // one listener for every connection's close, not a closure each (a server may hold 60,000): the
   // socket keeps its peer address once read, so the close finds the count it was counted in
   function onClose(this: Socket): void {
+    total--;
     const address = this.remoteAddress ?? 'unknown';
     const left = (open.get(address) ?? 1) - 1;
     if (left <= 0) open.delete(address);
@@ -92,10 +98,11 @@ export function hardenServer(server: Server, settings: ServerSettings = {}): Ser
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? 'unknown';
     const count = (open.get(address) ?? 0) + 1;
-    if (count > perAddress) {
+    if (count > perAddress || total >= server.maxConnections) {
       socket.destroy();
       return;
     }
+    total++;
     open.set(address, count);
     socket.on('close', onClose);
   });
@@ -120,7 +127,8 @@ export interface LaneListenOptions extends ListenOptions {
  * lane accepts is handed to `server` as its own (`'connection'`), so its request listener,
  * timeouts, `closeIdleConnections()` and `hardenServer`'s per-address cap all apply.
  * `server.close()` closes the lanes too, and calls back once every lane has closed as well.
- * `maxConnections` applies to each lane (a lane takes the server's value when it opens).
+ * `maxConnections` alone caps each lane (a lane takes the server's value when it opens);
+ * `hardenServer` caps the total of every lane.
  * Resolves with the port (the first socket's, when `port` is 0).
  */
 export async function listenInLanes(server: Server, options: LaneListenOptions): Promise<number> {
