@@ -27,6 +27,7 @@ const Env = z.object({
    * (60 s on most), and than the waiting room's 15 s heartbeat, so a waiting buyer keeps its
    * connection instead of opening one per heartbeat.
    */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(65_000),
   /**
    * Listening sockets on the port in each process (`listenInLanes` of @seatrush/http; SO_REUSEPORT,
    * Linux). Node accepts one connection per listening socket per turn of its event loop, so a busy
@@ -42,7 +43,6 @@ const Env = z.object({
     .min(1)
     .max(256)
     .default(process.platform === 'linux' ? 64 : 1),
-  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(65_000),
   /**
    * HTTP processes serving the port (each a whole instance of the app, as several instances act as
    * one sale over the real servers). More than 1 needs the real servers: the in-memory stores are
