@@ -22,14 +22,10 @@ describe('dead letters on the operator API', () => {
         },
         workerRetry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 1 },
       },
-      http: { identify: () => null },
     });
     const { runtime } = t;
-    const sale = t.sale();
-    await sale.queue.join({ userId: 'ana' });
-    await sale.queue.tick();
-    const token = (await sale.queue.status({ userId: 'ana' }))?.admissionToken;
-    const held = await sale.reservations.reserve({
+    const token = await t.admit('ana');
+    const held = await t.sale().reservations.reserve({
       userId: 'ana',
       idempotencyKey: 'k1',
       selection: { kind: 'quantity', quantity: 1 },
