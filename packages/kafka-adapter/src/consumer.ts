@@ -165,6 +165,8 @@ interface Running {
   topics: string[];
   paused: boolean;
   rejoining?: boolean;
+  /** The last member whose client gave up on it; while it is still `consumer`, it is replaced. */
+  failed?: GroupConsumerDriver;
 }
 
 /**
@@ -237,15 +239,7 @@ export class KafkaEventConsumer implements EventConsumer {
           ensureTopics(admin, [...topics, this.topics.deadLetter], this.provision || {}),
         );
       await deadLetters.connect();
-      const patience = this.sessionTimeoutMs() * 2;
-      await Promise.race([
-        consumer.run(this.runInput(running)),
-        sleep(patience).then(() => {
-          throw new InfrastructureError(
-            `consumer group ${this.groupId} got no partitions within ${patience} ms`,
-          );
-        }),
-      ]);
+      await this.joinWithin(consumer, running);
       this.subscribed = topics;
     } catch (cause) {
       this.running = undefined;
@@ -257,8 +251,35 @@ export class KafkaEventConsumer implements EventConsumer {
     }
   }
 
+  /**
+   * Runs a member and waits for its first assignment, for at most two session timeouts: a join
+   * that hangs (its coordinator gone) fails, so the caller can try a fresh member.
+   */
+  private async joinWithin(member: GroupConsumerDriver, running: Running): Promise<void> {
+    const patience = this.sessionTimeoutMs() * 2;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        member.run(this.runInput(running, member)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new InfrastructureError(
+                  `consumer group ${this.groupId} got no partitions within ${patience} ms`,
+                ),
+              ),
+            patience,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** How a group member runs for `running`: the same for the first member and every rejoin. */
-  private runInput(running: Running): Parameters<GroupConsumerDriver['run']>[0] {
+  private runInput(running: Running, member: GroupConsumerDriver): Parameters<GroupConsumerDriver['run']>[0] {
     return {
       topics: running.topics,
       fromBeginning: this.options.fromBeginning ?? true,
@@ -275,7 +296,10 @@ export class KafkaEventConsumer implements EventConsumer {
         );
         // the client gave up on this member (e.g. the brokers were gone longer than its retries):
         // a fresh member rejoins, so consumption resumes once the brokers are back
-        if (!restart) void this.rejoin(running);
+        if (!restart) {
+          running.failed = member;
+          void this.rejoin(running);
+        }
       },
     };
   }
@@ -290,17 +314,24 @@ export class KafkaEventConsumer implements EventConsumer {
     if (running.rejoining) return;
     running.rejoining = true;
     try {
-      for (let attempt = 1; !this.stopping && this.running === running; attempt += 1) {
+      // Until the member in place is one its client has not given up on: a member that fails
+      // right after it joined (while this loop ends) is replaced too, not left dead.
+      for (
+        let attempt = 1;
+        !this.stopping && this.running === running && running.failed === running.consumer;
+        attempt += 1
+      ) {
         await sleep(Math.min(5_000, 250 * 2 ** attempt));
         if (this.stopping || this.running !== running) return;
         await running.consumer.disconnect().catch(() => undefined);
         const member = this.groupMember();
         running.consumer = member;
         try {
-          await member.run(this.runInput(running));
+          await this.joinWithin(member, running);
           if (running.paused) member.pause(running.topics);
-          return;
+          attempt = 0;
         } catch (cause) {
+          running.failed = member;
           this.report(
             new InfrastructureError(`Kafka consumer ${this.groupId} could not rejoin: ${String(cause)}`, {
               cause,

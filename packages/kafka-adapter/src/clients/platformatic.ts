@@ -246,6 +246,10 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   private activeWorkers = 0;
   private readonly waitingWorkers: PartitionState[] = [];
   private input: GroupRun | undefined;
+  /** Set once the client failed for good: reported once; the adapter replaces this member. */
+  private failed = false;
+  /** Fails `run` while it waits for the first assignment. */
+  private failJoin: ((error: unknown) => void) | undefined;
 
   constructor(connection: KafkaConnection, settings: GroupSettings) {
     this.consumer = new Consumer({
@@ -260,12 +264,25 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       autocreateTopics: false,
       strict: false,
     });
+    // The client emits `error` when the rejoin it starts by itself (a heartbeat answered
+    // "rebalance in progress") fails, e.g. because the group coordinator died during the
+    // JoinGroup; it heartbeats no more after that. Node throws an `error` event nobody listens to:
+    // before this listener, that exception killed the host process (the fault suite's broker kill,
+    // 2026-12-06: the example's worker died and 134 acknowledged reservations were never handled).
+    this.consumer.on('error', (error: unknown) => this.fail(error));
   }
 
   async run(input: GroupRun): Promise<void> {
     this.input = input;
     this.running = true;
-    const joined = new Promise<void>((resolve) => this.consumer.once('consumer:group:join', () => resolve()));
+    const joined = new Promise<void>((resolve, reject) => {
+      this.failJoin = reject;
+      this.consumer.once('consumer:group:join', () => {
+        this.failJoin = undefined;
+        resolve();
+      });
+    });
+    joined.catch(() => undefined); // awaited below, after the stream is made
     this.consumer.on('consumer:group:join', ({ assignments }: { assignments?: GroupAssignment[] }) =>
       this.assign(assignments ?? []),
     );
@@ -281,8 +298,23 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     this.stream = stream;
     this.assign(this.consumer.assignments ?? []);
     stream.on('data', (message: RawMessage) => this.enqueue(message));
-    stream.on('error', (error: unknown) => input.onCrash(error, false));
+    stream.on('error', (error: unknown) => this.fail(error));
     await joined;
+  }
+
+  /**
+   * The client gave up on this member (its stream failed, or its own rejoin did): the first such
+   * failure fails `run` before the member joined, or is reported as a crash without restart, so
+   * the adapter replaces the member. Failures after that, or after `disconnect`, have nothing
+   * left to stop.
+   */
+  private fail(error: unknown): void {
+    if (!this.running || this.failed) return;
+    this.failed = true;
+    const failJoin = this.failJoin;
+    this.failJoin = undefined;
+    if (failJoin) failJoin(error);
+    else this.input?.onCrash(error, false);
   }
 
   pause(_topics: string[]): void {
@@ -297,6 +329,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   async disconnect(): Promise<void> {
     this.running = false;
+    this.failJoin?.(new Error('the member left the group before it joined'));
+    this.failJoin = undefined;
     for (const state of this.partitions.values()) this.drop(state);
     await this.stream?.close().catch(() => undefined);
     await this.consumer.close(true);
