@@ -92,6 +92,14 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
     return { sale, hold, reservationId };
   };
 
+  /** Extends or releases the buyer's own hold; a refusal is answered with its code. */
+  const changeOwnHold = async (x: Exchange, change: 'extendHold' | 'releaseHold', done: string) => {
+    const { sale, reservationId } = await ownHold(x);
+    const outcome = await sale.reservations[change]({ userId: buyerOf(x).id, reservationId });
+    if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be ${done} (${outcome.code})`);
+    return { sale, reservationId, hold: outcome.hold };
+  };
+
   const answerHold = (
     x: Exchange,
     sale: RuntimeSale,
@@ -131,6 +139,33 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
   const requireOpen = (sale: RuntimeSale) => {
     if (sale.state !== 'OPEN')
       throw new HttpError('SALE_NOT_OPEN', `the sale is ${sale.state.toLowerCase()}`);
+  };
+
+  /**
+   * What both reserve routes read before they ask, in this order: the sale, the Idempotency-Key,
+   * the body, the service the sale offers for it (`serviceOf` refuses a sale that has none), the
+   * sale's state. `ask` is the buyer's part of the request: who, their key scoped to them, and the
+   * admission token they hold.
+   */
+  const reserveRequest = <S extends z.ZodType, T>(
+    x: Exchange,
+    what: string,
+    schema: S,
+    serviceOf: (sale: RuntimeSale) => T,
+  ) => {
+    const sale = saleOf(runtime, x);
+    const buyer = buyerOf(x);
+    const key = idempotencyKeyOf(header(x.request, 'idempotency-key'));
+    const body = parse(what, schema, x.body);
+    const service = serviceOf(sale);
+    requireOpen(sale);
+    const token = header(x.request, 'x-admission-token');
+    const ask = {
+      userId: buyer.id,
+      idempotencyKey: scopedIdempotencyKey(buyer.id, key),
+      ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
+    };
+    return { sale, service, body, ask };
   };
 
   return [
@@ -292,51 +327,30 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
       access: 'buyer',
       bodyLimit: limit,
       handle: async (x) => {
-        const sale = saleOf(runtime, x);
-        const buyer = buyerOf(x);
-        const key = idempotencyKeyOf(header(x.request, 'idempotency-key'));
-        const body = parse('reservation', ReserveBody, x.body);
-        requireOpen(sale);
-        const token = header(x.request, 'x-admission-token');
-        const started = performance.now();
-        const result = await healthOf(
-          sale,
-          started,
-          sale.reservations.reserve({
-            userId: buyer.id,
-            idempotencyKey: scopedIdempotencyKey(buyer.id, key),
-            selection:
-              'seatIds' in body
-                ? { kind: 'seats', seatIds: body.seatIds }
-                : { kind: 'quantity', quantity: body.quantity },
-            ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
-          }),
+        const { sale, service, body, ask } = reserveRequest(
+          x,
+          'reservation',
+          ReserveBody,
+          (s) => s.reservations,
         );
-        answerHold(x, sale, result);
+        const selection =
+          'seatIds' in body
+            ? { kind: 'seats' as const, seatIds: body.seatIds }
+            : { kind: 'quantity' as const, quantity: body.quantity };
+        answerHold(x, sale, await healthOf(sale, () => service.reserve({ ...ask, selection })));
       },
     }),
     route('POST', '/sales/:saleId/group-reservations', {
       access: 'buyer',
       bodyLimit: limit,
       handle: async (x) => {
-        const sale = saleOf(runtime, x);
-        const buyer = buyerOf(x);
-        const key = idempotencyKeyOf(header(x.request, 'idempotency-key'));
-        const body = parse('group reservation', GroupBody, x.body);
-        if (!sale.groups) throw new HttpError('WRONG_SELECTION', 'group reservations are for seated sales');
-        requireOpen(sale);
-        const token = header(x.request, 'x-admission-token');
-        const started = performance.now();
-        const result = await healthOf(
-          sale,
-          started,
-          sale.groups.reserveGroup({
-            userId: buyer.id,
-            idempotencyKey: scopedIdempotencyKey(buyer.id, key),
+        const { sale, service, body, ask } = reserveRequest(x, 'group reservation', GroupBody, groupsOf);
+        const result = await healthOf(sale, () =>
+          service.reserveGroup({
+            ...ask,
             size: body.size,
             ...(body.section ? { section: body.section } : {}),
             ...(body.fallback ? { fallback: body.fallback } : {}),
-            ...(token ? { admissionToken: token.slice(0, 2_048) } : {}),
           }),
         );
         answerHold(x, sale, result, result.ok ? { adjacent: result.adjacent } : {});
@@ -386,23 +400,18 @@ export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
     route('POST', '/sales/:saleId/reservations/:reservationId/extend', {
       access: 'buyer',
       handle: async (x) => {
-        const { sale, reservationId } = await ownHold(x);
-        const outcome = await sale.reservations.extendHold({ userId: buyerOf(x).id, reservationId });
-        if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be extended (${outcome.code})`);
-        const view = reservationView(outcome.hold, null);
+        const { sale, reservationId, hold } = await changeOwnHold(x, 'extendHold', 'extended');
         live.reservationChanged(sale.sale.id, reservationId);
-        json(x, 200, { reservation: view });
+        json(x, 200, { reservation: reservationView(hold, null) });
       },
     }),
     route('DELETE', '/sales/:saleId/reservations/:reservationId', {
       access: 'buyer',
       handle: async (x) => {
-        const { sale, reservationId } = await ownHold(x);
-        const outcome = await sale.reservations.releaseHold({ userId: buyerOf(x).id, reservationId });
-        if (!outcome.ok) throw new HttpError(outcome.code, `the hold cannot be released (${outcome.code})`);
+        const { sale, reservationId, hold } = await changeOwnHold(x, 'releaseHold', 'released');
         live.seatsChanged(sale.sale.id);
         live.reservationChanged(sale.sale.id, reservationId);
-        json(x, 200, { reservation: reservationView(outcome.hold, null) });
+        json(x, 200, { reservation: reservationView(hold, null) });
       },
     }),
   ];
@@ -420,9 +429,10 @@ const STRAINED = new Set(['BUSY', 'PIPELINE_STALLED', 'OUTCOME_UNKNOWN']);
  */
 async function healthOf<R extends { ok: boolean; code?: string }>(
   sale: RuntimeSale,
-  started: number,
-  pending: Promise<R>,
+  reserve: () => Promise<R>,
 ): Promise<R> {
+  const started = performance.now();
+  const pending = reserve();
   let result: R;
   try {
     result = await pending;
@@ -435,6 +445,12 @@ async function healthOf<R extends { ok: boolean; code?: string }>(
     sale.adaptive.record({ held: result.ok, latencyMs: performance.now() - started });
   }
   return result;
+}
+
+/** The group reservations of a seated sale; a general-admission sale has none. */
+function groupsOf(sale: RuntimeSale): NonNullable<RuntimeSale['groups']> {
+  if (!sale.groups) throw new HttpError('WRONG_SELECTION', 'group reservations are for seated sales');
+  return sale.groups;
 }
 
 /** What the bot guard needs of a join: the client's address, user agent, header pattern and device. */
