@@ -9,6 +9,7 @@ export { type ErrorBody, HttpError, statusOf } from './errors';
 export type { SeatRushRequest, SeatRushResponse } from './exchange';
 export { RedisRequestGuard, type RedisRequestGuardOptions } from './guard/redis-request-guard';
 export {
+  type GuardBlock,
   type GuardCheck,
   type GuardLimit,
   type GuardVerdict,

@@ -2,7 +2,7 @@ import { ConfigurationError, InfrastructureError } from '@seatrush/core';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { requestGuardScript } from './lua-file';
-import type { GuardCheck, GuardVerdict, RequestGuard } from './request-guard';
+import type { GuardBlock, GuardCheck, GuardVerdict, RequestGuard } from './request-guard';
 
 /** Options of {@link RedisRequestGuard}. */
 export interface RedisRequestGuardOptions {
@@ -88,24 +88,14 @@ export class RedisRequestGuard implements RequestGuard {
     try {
       replies = await this.#redis.seatrushRequestGuard(keys.length, ...keys, ...args);
     } catch (error) {
-      const failure = new InfrastructureError('the request guard could not reach Redis', { cause: error });
+      const failure = unreachable(error);
       for (const check of batch) check.reject(failure);
       return;
     }
     for (const [i, check] of batch.entries()) check.resolve(verdictOf(check.input, replies[i] as GuardReply));
   }
 
-  async block({
-    subject,
-    reason,
-    ttlMs,
-    now,
-  }: {
-    subject: string;
-    reason: string;
-    ttlMs: number;
-    now: number;
-  }) {
+  async block({ subject, reason, ttlMs, now }: GuardBlock): Promise<void> {
     const key = `${this.#prefix}block:${subject}`;
     try {
       await this.#redis
@@ -114,7 +104,7 @@ export class RedisRequestGuard implements RequestGuard {
         .pexpire(key, ttlMs)
         .exec();
     } catch (error) {
-      throw new InfrastructureError('the request guard could not reach Redis', { cause: error });
+      throw unreachable(error);
     }
   }
 
@@ -122,9 +112,13 @@ export class RedisRequestGuard implements RequestGuard {
     try {
       await this.#redis.del(`${this.#prefix}block:${subject}`);
     } catch (error) {
-      throw new InfrastructureError('the request guard could not reach Redis', { cause: error });
+      throw unreachable(error);
     }
   }
+}
+
+function unreachable(cause: unknown): InfrastructureError {
+  return new InfrastructureError('the request guard could not reach Redis', { cause });
 }
 
 function verdictOf({ subjects, limits }: GuardCheck, reply: GuardReply): GuardVerdict {

@@ -24,6 +24,14 @@ export type GuardVerdict =
   | { ok: false; code: 'BLOCKED'; subject: string; reason: string; until: number }
   | { ok: false; code: 'RATE_LIMITED'; scope: string; retryAfterMs: number };
 
+/** A block of one subject (`ip:…`, `user:…`) for `ttlMs` from `now`, and why. */
+export interface GuardBlock {
+  subject: string;
+  reason: string;
+  ttlMs: number;
+  now: number;
+}
+
 /**
  * The HTTP layer's defences in one store call per request: the blocklist and every rate limit
  * (per user, per IP group, global, per route) are checked and charged together, so a request
@@ -32,7 +40,7 @@ export type GuardVerdict =
 export interface RequestGuard {
   check(input: GuardCheck): Promise<GuardVerdict>;
   /** Blocks `subject` for `ttlMs` (a later block replaces an earlier one). */
-  block(input: { subject: string; reason: string; ttlMs: number; now: number }): Promise<void>;
+  block(input: GuardBlock): Promise<void>;
   unblock(subject: string): Promise<void>;
 }
 
@@ -85,17 +93,7 @@ export class MemoryRequestGuard implements RequestGuard {
     return { ok: true };
   }
 
-  async block({
-    subject,
-    reason,
-    ttlMs,
-    now,
-  }: {
-    subject: string;
-    reason: string;
-    ttlMs: number;
-    now: number;
-  }) {
+  async block({ subject, reason, ttlMs, now }: GuardBlock): Promise<void> {
     this.#blocks.set(subject, { reason, until: now + ttlMs });
   }
 
