@@ -6,7 +6,7 @@ import { HttpError } from './errors';
 import { buyerOf, type Exchange, json, noContent, type RouteSpec, saleOf } from './exchange-context';
 import { Id, idempotencyKeyOf, parse } from './input';
 import type { LiveUpdates } from './live';
-import type { Route } from './router';
+import { type Route, route } from './router';
 import { scopedIdempotencyKey } from './scoped-key';
 import { frame } from './sse';
 import { queueView, reservationView, saleInfo } from './views';
@@ -76,12 +76,6 @@ export interface BuyerRouteDeps {
 export function buyerRoutes(deps: BuyerRouteDeps): Array<Route<RouteSpec>> {
   const { runtime, live } = deps;
   const limit = deps.bodyLimit;
-  const route = (method: string, path: string, spec: RouteSpec): Route<RouteSpec> => ({
-    method,
-    path,
-    route: spec,
-  });
-
   const ownHold = async (x: Exchange) => {
     const sale = saleOf(runtime, x);
     const reservationId = x.params.reservationId as string;

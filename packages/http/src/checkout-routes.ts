@@ -3,7 +3,7 @@ import { SeatRushError, WebhookSignatureError } from '@seatrush/core';
 import { HttpError } from './errors';
 import { buyerOf, type Exchange, json, type RouteSpec, saleOf } from './exchange-context';
 import type { LiveUpdates } from './live';
-import type { Route } from './router';
+import { type Route, route } from './router';
 import { reservationView } from './views';
 
 /** What the checkout routes need. */
@@ -58,102 +58,71 @@ export function checkoutRoutes(deps: CheckoutRouteDeps): Array<Route<RouteSpec>>
     return outcome.payment;
   };
 
+  /** Begins the payment, or keeps it alive: both answer the payment as it now stands. */
+  const paying = (step: 'begin' | 'extend') => async (x: Exchange) => {
+    const { saleId, checkout } = buyerCheckout(x);
+    const outcome = await provided(() => checkout[step](request(x)));
+    json(x, 200, { payment: paid(x, saleId, outcome) }, { 'Cache-Control': 'no-store' });
+  };
+
   return [
-    {
-      method: 'GET',
-      path: '/checkout',
-      route: {
-        access: 'public',
-        handle: (x) =>
-          json(x, 200, {
-            mode: runtime.checkout ? 'buyer' : 'auto',
-            provider: runtime.checkout?.provider.name ?? null,
-          }),
+    route('GET', '/checkout', {
+      access: 'public',
+      handle: (x) =>
+        json(x, 200, {
+          mode: runtime.checkout ? 'buyer' : 'auto',
+          provider: runtime.checkout?.provider.name ?? null,
+        }),
+    }),
+    route('POST', path, { access: 'buyer', handle: paying('begin') }),
+    route('GET', path, {
+      access: 'buyer',
+      handle: async (x) => {
+        const { checkout } = buyerCheckout(x);
+        const status = await checkout.status(request(x));
+        if (!status) throw new HttpError('NOT_FOUND', REFUSALS.NOT_FOUND as string);
+        json(x, 200, { checkout: status }, { 'Cache-Control': 'no-store' });
       },
-    },
-    {
-      method: 'POST',
-      path,
-      route: {
-        access: 'buyer',
-        handle: async (x) => {
-          const { saleId, checkout } = buyerCheckout(x);
-          const outcome = await provided(() => checkout.begin(request(x)));
-          json(x, 200, { payment: paid(x, saleId, outcome) }, { 'Cache-Control': 'no-store' });
-        },
+    }),
+    route('POST', `${path}/extend`, { access: 'buyer', handle: paying('extend') }),
+    route('DELETE', path, {
+      access: 'buyer',
+      handle: async (x) => {
+        const { saleId, checkout, userId } = buyerCheckout(x);
+        const { reservationId } = request(x);
+        const outcome = await provided(() => checkout.cancel(request(x)));
+        if (outcome === 'NOT_FOUND') throw new HttpError('NOT_FOUND', REFUSALS.NOT_FOUND as string);
+        changed(saleId, reservationId);
+        const hold = await runtime.ports.inventory.getHold(saleId, reservationId);
+        const row = await runtime.sale(saleId)?.reservation(reservationId);
+        json(x, 200, {
+          outcome,
+          reservation: hold && hold.userId === userId ? reservationView(hold, row ?? null) : null,
+        });
       },
-    },
-    {
-      method: 'GET',
-      path,
-      route: {
-        access: 'buyer',
-        handle: async (x) => {
-          const { checkout } = buyerCheckout(x);
-          const status = await checkout.status(request(x));
-          if (!status) throw new HttpError('NOT_FOUND', REFUSALS.NOT_FOUND as string);
-          json(x, 200, { checkout: status }, { 'Cache-Control': 'no-store' });
-        },
-      },
-    },
-    {
-      method: 'POST',
-      path: `${path}/extend`,
-      route: {
-        access: 'buyer',
-        handle: async (x) => {
-          const { saleId, checkout } = buyerCheckout(x);
-          const outcome = await provided(() => checkout.extend(request(x)));
-          json(x, 200, { payment: paid(x, saleId, outcome) }, { 'Cache-Control': 'no-store' });
-        },
-      },
-    },
-    {
-      method: 'DELETE',
-      path,
-      route: {
-        access: 'buyer',
-        handle: async (x) => {
-          const { saleId, checkout, userId } = buyerCheckout(x);
-          const { reservationId } = request(x);
-          const outcome = await provided(() => checkout.cancel(request(x)));
-          if (outcome === 'NOT_FOUND') throw new HttpError('NOT_FOUND', REFUSALS.NOT_FOUND as string);
-          changed(saleId, reservationId);
-          const hold = await runtime.ports.inventory.getHold(saleId, reservationId);
-          const row = await runtime.sale(saleId)?.reservation(reservationId);
-          json(x, 200, {
-            outcome,
-            reservation: hold && hold.userId === userId ? reservationView(hold, row ?? null) : null,
+    }),
+    route('POST', '/webhooks/payments', {
+      access: 'public',
+      rawBodyLimit: deps.webhookLimit,
+      handle: async (x) => {
+        const checkout = runtime.checkout;
+        if (!checkout) throw checkoutOff();
+        try {
+          const handled = await checkout.handleWebhook({
+            payload: x.body as Buffer,
+            headers: x.request.headers,
           });
-        },
-      },
-    },
-    {
-      method: 'POST',
-      path: '/webhooks/payments',
-      route: {
-        access: 'public',
-        rawBodyLimit: deps.webhookLimit,
-        handle: async (x) => {
-          const checkout = runtime.checkout;
-          if (!checkout) throw checkoutOff();
-          try {
-            const handled = await checkout.handleWebhook({
-              payload: x.body as Buffer,
-              headers: x.request.headers,
-            });
-            json(x, 200, { received: true, ...handled });
-          } catch (error) {
-            // a forged, tampered or stale delivery changes nothing, and the provider must not retry
-            // it; any other failure is a 5xx, so the provider delivers the event again
-            if (error instanceof WebhookSignatureError) {
-              throw new HttpError(error.code, error.message, undefined, { status: 400 });
-            }
-            throw error;
+          json(x, 200, { received: true, ...handled });
+        } catch (error) {
+          // a forged, tampered or stale delivery changes nothing, and the provider must not retry
+          // it; any other failure is a 5xx, so the provider delivers the event again
+          if (error instanceof WebhookSignatureError) {
+            throw new HttpError(error.code, error.message, undefined, { status: 400 });
           }
-        },
+          throw error;
+        }
       },
-    },
+    }),
   ];
 }
 

@@ -6,7 +6,7 @@ import { json, noContent, type RouteSpec, saleOf } from './exchange-context';
 import type { RequestGuard } from './guard/request-guard';
 import { Id, parse } from './input';
 import type { LiveUpdates } from './live';
-import type { Route } from './router';
+import { type Route, route } from './router';
 import { frame } from './sse';
 
 const RateBody = z
@@ -59,13 +59,10 @@ export interface OperatorRouteDeps {
  */
 export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>> {
   const { runtime, live } = deps;
-  const route = (method: string, path: string, spec: Omit<RouteSpec, 'access'>): Route<RouteSpec> => ({
-    method,
-    path: `/operator${path}`,
-    route: { access: 'operator', ...spec },
-  });
+  const operatorRoute = (method: string, path: string, spec: Omit<RouteSpec, 'access'>) =>
+    route<RouteSpec>(method, `/operator${path}`, { access: 'operator', ...spec });
   const lifecycle = (name: 'open' | 'pause' | 'resume' | 'close') =>
-    route('POST', `/sales/:saleId/${name}`, {
+    operatorRoute('POST', `/sales/:saleId/${name}`, {
       handle: async (x) => {
         const sale = saleOf(runtime, x);
         // the runtime's operator command: opening an open sale is no error, a refusal says why
@@ -79,13 +76,13 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
     });
 
   return [
-    route('GET', '/sales', {
+    operatorRoute('GET', '/sales', {
       handle: (x) =>
         json(x, 200, {
           sales: runtime.sales().map((s) => ({ id: s.sale.id, name: s.sale.name, state: s.state })),
         }),
     }),
-    route('POST', '/sales', {
+    operatorRoute('POST', '/sales', {
       bodyLimit: deps.saleDefinitionLimit,
       handle: async (x) => {
         const input = x.body as { id?: unknown };
@@ -103,7 +100,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 201, { sale: { id: sale.sale.id, name: sale.sale.name, state: sale.state } });
       },
     }),
-    route('POST', '/sales/:saleId/warm-up', {
+    operatorRoute('POST', '/sales/:saleId/warm-up', {
       handle: async (x) => {
         const sale = saleOf(runtime, x);
         // loads a DRAFT sale (one defined with `?start=false`) into the store from the source of truth
@@ -117,7 +114,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
     lifecycle('pause'),
     lifecycle('resume'),
     lifecycle('close'),
-    route('PUT', '/sales/:saleId/admission-rate', {
+    operatorRoute('PUT', '/sales/:saleId/admission-rate', {
       bodyLimit: deps.bodyLimit,
       handle: async (x) => {
         const sale = saleOf(runtime, x);
@@ -130,10 +127,10 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 200, { admission: sale.waitingRoom.admissionRate });
       },
     }),
-    route('GET', '/sales/:saleId/queueing', {
+    operatorRoute('GET', '/sales/:saleId/queueing', {
       handle: async (x) => json(x, 200, { queueing: await saleOf(runtime, x).queue.config() }),
     }),
-    route('PUT', '/sales/:saleId/queueing', {
+    operatorRoute('PUT', '/sales/:saleId/queueing', {
       bodyLimit: deps.bodyLimit,
       handle: async (x) => {
         const sale = saleOf(runtime, x);
@@ -143,7 +140,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 200, { queueing: config });
       },
     }),
-    route('POST', '/sales/:saleId/invitations', {
+    operatorRoute('POST', '/sales/:saleId/invitations', {
       bodyLimit: deps.bodyLimit,
       handle: (x) => {
         const sale = saleOf(runtime, x);
@@ -159,10 +156,10 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 201, { invitation: { ...claims, token: deps.invitations.issue(claims) } });
       },
     }),
-    route('GET', '/sales/:saleId/adaptive', {
+    operatorRoute('GET', '/sales/:saleId/adaptive', {
       handle: (x) => json(x, 200, { adaptive: saleOf(runtime, x).adaptive.view() }),
     }),
-    route('PUT', '/sales/:saleId/adaptive', {
+    operatorRoute('PUT', '/sales/:saleId/adaptive', {
       bodyLimit: deps.bodyLimit,
       handle: async (x) => {
         const sale = saleOf(runtime, x);
@@ -172,7 +169,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
       },
     }),
     // one adjustment now, besides the periodic ones (to see a change of health at once)
-    route('POST', '/sales/:saleId/adaptive/adjust', {
+    operatorRoute('POST', '/sales/:saleId/adaptive/adjust', {
       handle: async (x) => {
         const sale = saleOf(runtime, x);
         const decision = await sale.adaptive.adjust();
@@ -180,10 +177,10 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 200, { decision, adaptive: sale.adaptive.view() });
       },
     }),
-    route('GET', '/sales/:saleId/stats', {
+    operatorRoute('GET', '/sales/:saleId/stats', {
       handle: async (x) => json(x, 200, { stats: await saleOf(runtime, x).health() }),
     }),
-    route('GET', '/sales/:saleId/stats/stream', {
+    operatorRoute('GET', '/sales/:saleId/stats/stream', {
       handle: async (x) => {
         const sale = saleOf(runtime, x);
         live.hub.admit(x.address, null);
@@ -192,7 +189,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         stream.response.write(frame('stats', stats));
       },
     }),
-    route('POST', '/sales/:saleId/reconcile', {
+    operatorRoute('POST', '/sales/:saleId/reconcile', {
       handle: async (x) => {
         const sale = saleOf(runtime, x);
         const report = await sale.reconciler.reconcile(sale.sale.id);
@@ -200,11 +197,11 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 200, { reconciliation: report });
       },
     }),
-    route('GET', '/dead-letters', {
+    operatorRoute('GET', '/dead-letters', {
       // every worker's when the event bundle keeps them (Kafka's dead-letter topic), else this process's
       handle: async (x) => json(x, 200, { deadLetters: await runtime.listDeadLetters() }),
     }),
-    route('POST', '/dead-letters/:letterId/redrive', {
+    operatorRoute('POST', '/dead-letters/:letterId/redrive', {
       handle: async (x) => {
         const id = x.params.letterId as string;
         // published again as it was (same event id): the worker's handling is idempotent, and a
@@ -215,7 +212,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 202, { redriven: id });
       },
     }),
-    route('POST', '/blocklist', {
+    operatorRoute('POST', '/blocklist', {
       bodyLimit: deps.bodyLimit,
       handle: async (x) => {
         const body = parse('block', BlockBody, x.body);
@@ -224,7 +221,7 @@ export function operatorRoutes(deps: OperatorRouteDeps): Array<Route<RouteSpec>>
         json(x, 201, { blocked: subject, until: x.now + body.ttlMs });
       },
     }),
-    route('DELETE', '/blocklist', {
+    operatorRoute('DELETE', '/blocklist', {
       bodyLimit: deps.bodyLimit,
       handle: async (x) => {
         const body = parse('unblock', UnblockBody, x.body);

@@ -16,6 +16,11 @@ export interface Route<R> {
   route: R;
 }
 
+/** The route of `method` and `path` that carries `route`. */
+export function route<R>(method: string, path: string, route: R): Route<R> {
+  return { method, path, route };
+}
+
 /** A matched route with its path parameters (every one a safe id). */
 export interface Match<R> {
   route: R;

@@ -5,7 +5,7 @@ import { HttpError } from './errors';
 import { buyerOf, type Exchange, json, noContent, type RouteSpec, saleOf } from './exchange-context';
 import { parse } from './input';
 import type { LiveUpdates } from './live';
-import type { Route } from './router';
+import { type Route, route } from './router';
 import { frame } from './sse';
 import { reservationView } from './views';
 import { waitingListChannel, waitingListView } from './waiting-list-view';
@@ -44,11 +44,8 @@ const CLAIM_REFUSALS: Readonly<Record<string, string>> = {
  */
 export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<RouteSpec>> {
   const { runtime, live } = deps;
-  const route = (method: string, path: string, spec: RouteSpec): Route<RouteSpec> => ({
-    method,
-    path: `/sales/:saleId/waiting-list${path}`,
-    route: spec,
-  });
+  const listRoute = (method: string, path: string, spec: RouteSpec) =>
+    route(method, `/sales/:saleId/waiting-list${path}`, spec);
   const listOf = (x: Exchange) => {
     const sale = saleOf(runtime, x);
     if (!sale.waitingList) throw new HttpError('NOT_FOUND', 'this sale has no waiting list');
@@ -62,7 +59,7 @@ export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<Route
   const noStore = { 'Cache-Control': 'no-store' };
 
   return [
-    route('POST', '', {
+    listRoute('POST', '', {
       access: 'buyer',
       joins: true,
       bodyLimit: deps.bodyLimit,
@@ -119,7 +116,7 @@ export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<Route
         json(x, outcome.created ? 201 : 200, { waitingList: view, alreadyJoined: !outcome.created });
       },
     }),
-    route('GET', '', {
+    listRoute('GET', '', {
       access: 'buyer',
       handle: async (x) => {
         const { sale } = listOf(x);
@@ -128,14 +125,14 @@ export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<Route
     }),
     // the buyer's entry if any: what a page asks when it opens, so not being on the list is an
     // answer (`waitingList: null`), not a 404 a browser logs as an error
-    route('GET', '/place', {
+    listRoute('GET', '/place', {
       access: 'buyer',
       handle: async (x) => {
         const sale = saleOf(runtime, x);
         json(x, 200, { waitingList: await waitingListView(runtime, sale, buyerOf(x).id, x.now) }, noStore);
       },
     }),
-    route('GET', '/stream', {
+    listRoute('GET', '/stream', {
       access: 'buyer',
       handle: async (x) => {
         const { sale } = listOf(x);
@@ -148,7 +145,7 @@ export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<Route
         stream.response.write(frame('waiting-list', view));
       },
     }),
-    route('DELETE', '', {
+    listRoute('DELETE', '', {
       access: 'buyer',
       handle: async (x) => {
         const { sale, list } = listOf(x);
@@ -168,7 +165,7 @@ export function waitingListRoutes(deps: WaitingListRouteDeps): Array<Route<Route
         noContent(x);
       },
     }),
-    route('POST', '/offers/:offerId/claim', {
+    listRoute('POST', '/offers/:offerId/claim', {
       access: 'buyer',
       handle: async (x) => {
         const { sale, list } = listOf(x);
