@@ -3,7 +3,7 @@
  * its own process, reporting its memory (after GC) when asked over IPC, as `sse-server.ts` does.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenAndTell, memoryAfterGc } from './server-process';
 
 const held = new Set<ServerResponse>();
 const server = createServer((_request, response) => {
@@ -12,9 +12,5 @@ const server = createServer((_request, response) => {
   held.add(response);
   response.once('close', () => held.delete(response));
 });
-server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
-process.on('message', () => {
-  (globalThis as { gc?: () => void }).gc?.();
-  const { heapUsed, rss } = process.memoryUsage();
-  process.send?.({ heap: heapUsed, rss, streams: held.size });
-});
+listenAndTell(server);
+process.on('message', () => process.send?.(memoryAfterGc(held.size)));

@@ -4,7 +4,8 @@
  * `bare-sse-server.ts` (node:http alone), it shows how much of a stream's memory is node:http's
  * per-connection objects rather than the socket's. Reports its memory (after GC) over IPC.
  */
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { listenAndTell, memoryAfterGc } from './server-process';
 
 const HEAD = Buffer.from(
   'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-store\r\nTransfer-Encoding: chunked\r\n\r\n',
@@ -20,9 +21,5 @@ const server = createServer((socket) => {
   held.add(socket);
   socket.once('close', () => held.delete(socket));
 });
-server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
-process.on('message', () => {
-  (globalThis as { gc?: () => void }).gc?.();
-  const { heapUsed, rss } = process.memoryUsage();
-  process.send?.({ heap: heapUsed, rss, streams: held.size });
-});
+listenAndTell(server);
+process.on('message', () => process.send?.(memoryAfterGc(held.size)));
