@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Clock,
   ConfigurationError,
@@ -159,8 +160,4 @@ export class Redlock implements DistributedLock {
       clearTimeout(timer);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
