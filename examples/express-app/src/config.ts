@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '@seatrush/core';
 import { z } from '@seatrush/core/ports';
+import { DEFAULT_CLIENT, type KafkaClientName } from '@seatrush/kafka-adapter';
 import { redisDeploymentFromUrl } from '@seatrush/redis-adapter';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -72,6 +73,8 @@ const Env = z.object({
     })
     .optional(),
   KAFKA_BROKERS: z.string().min(1).optional(),
+  /** The Kafka client library the adapter drives (real servers): its default, or `kafkajs`. */
+  KAFKA_CLIENT: z.enum(['platformatic', 'kafkajs']).default(DEFAULT_CLIENT),
   DATABASE_URL: z.string().url().optional(),
   /** Token operators send as `Authorization: Bearer …`; a random one is printed when unset. */
   OPERATOR_TOKEN: z.string().min(16).optional(),
@@ -186,7 +189,12 @@ export interface AppConfig {
   processes: number;
   processSharing: 'reuseport' | 'cluster';
   /** Present when the app runs on the real servers. */
-  servers: { redisUrl: string; kafkaBrokers: string[]; databaseUrl: string } | null;
+  servers: {
+    redisUrl: string;
+    kafkaBrokers: string[];
+    kafkaClient: KafkaClientName;
+    databaseUrl: string;
+  } | null;
   operatorToken: string;
   /** Whether the operator token was generated (and must be printed). */
   operatorTokenGenerated: boolean;
@@ -262,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
           kafkaBrokers: e.KAFKA_BROKERS.split(',')
             .map((b) => b.trim())
             .filter(Boolean),
+          kafkaClient: e.KAFKA_CLIENT,
           databaseUrl: e.DATABASE_URL,
         }
       : null;

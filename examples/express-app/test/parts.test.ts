@@ -42,6 +42,17 @@ describe('configuration', () => {
     );
   });
 
+  it("drives the Kafka adapter's default client unless KAFKA_CLIENT names the other, and refuses an unknown one", () => {
+    const real = {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+    };
+    expect(loadConfig(real).servers?.kafkaClient).toBe('platformatic');
+    expect(loadConfig({ ...real, KAFKA_CLIENT: 'kafkajs' }).servers?.kafkaClient).toBe('kafkajs');
+    expect(() => loadConfig({ ...real, KAFKA_CLIENT: 'rdkafka' })).toThrow(/KAFKA_CLIENT/);
+  });
+
   it('names every bad variable at once', () => {
     const bad = () => loadConfig({ PORT: 'eighty', PAYMENT_FAILURE_RATE: '2', OPERATOR_TOKEN: 'short' });
     expect(bad).toThrow(/PORT/);

@@ -21,9 +21,9 @@ import { DEFAULT_TOPIC_PREFIX, EVENT_TYPES, TopicNames, TopicPrefix } from './to
 export interface KafkaEventPublisherOptions {
   connection: KafkaConnection;
   /**
-   * The client library: `kafkajs` (the default: see `DEFAULT_CLIENT`) or `platformatic`
-   * (@platformatic/kafka: a third less CPU a record than kafkajs in the README's benchmark;
-   * maintained, lz4/snappy/zstd).
+   * The client library: `platformatic` (@platformatic/kafka, the default: see `DEFAULT_CLIENT`; a
+   * third less CPU a record than kafkajs in the README's benchmark; maintained, lz4/snappy/zstd)
+   * or `kafkajs`.
    */
   client?: KafkaClientName;
   /** Goes before every topic name. Default `seatrush`. */

@@ -1,6 +1,6 @@
 import { combineBundles } from '@seatrush/core';
 import { RedisRequestGuard } from '@seatrush/http';
-import { kafkaPorts } from '@seatrush/kafka-adapter';
+import { type KafkaClientName, kafkaPorts } from '@seatrush/kafka-adapter';
 import { createPgConnection, PROJECTOR_GROUP, pgPorts, ReadSide } from '@seatrush/pg-adapter';
 import { connectRedis, redisDeploymentFromUrl, redisPorts } from '@seatrush/redis-adapter';
 import type { Logger } from 'pino';
@@ -10,6 +10,8 @@ import type { AppPorts } from './platform';
 export interface ServerAddresses {
   redisUrl: string;
   kafkaBrokers: string[];
+  /** The Kafka client library; the adapter's default when absent. */
+  kafkaClient?: KafkaClientName;
   databaseUrl: string;
 }
 
@@ -46,6 +48,7 @@ export async function serverPorts(
     { brokers: servers.kafkaBrokers, clientId: `seatrush-example-${namespace}` },
     {
       topicPrefix: namespace,
+      ...(servers.kafkaClient ? { client: servers.kafkaClient } : {}),
       consumer: (group) => ({
         onError: (error) => log.warn({ err: error, group }, 'kafka consumer error'),
         // the projector applies a batch in one transaction: larger batches catch up faster
