@@ -7,6 +7,7 @@ import type {
   SaleDefinitionInput,
   Selection,
 } from '@seatrush/core';
+import { seatRow } from '@seatrush/core/testing';
 import { expect } from 'vitest';
 
 let sequence = 0;
@@ -145,26 +146,8 @@ export function generalSaleDefinition(
   };
 }
 
-/**
- * A row of `count` seats of one tier, `<seatPrefix>1`…`<seatPrefix><count>` (the row's id unless
- * said), each labelled with its id unless `label` says otherwise.
- */
-export function seatRow(
-  id: string,
-  count: number,
-  options: { tier?: string; seatPrefix?: string; label?: (n: number) => string } = {},
-) {
-  const { tier = 'std', seatPrefix = id } = options;
-  const label = options.label ?? ((n: number) => `${seatPrefix}${n}`);
-  return {
-    id,
-    seats: Array.from({ length: count }, (_, i) => ({
-      id: `${seatPrefix}${i + 1}`,
-      label: label(i + 1),
-      tier,
-    })),
-  };
-}
+// the seat rows of the suites' sales, and of the adapters' tests that import them from here
+export { seatRow };
 
 /** An assigned-seating inventory of one section, `main`, holding `rows` (see {@link seatRow}). */
 export function assignedInventory(...rows: ReturnType<typeof seatRow>[]) {

@@ -10,6 +10,7 @@ import {
   type SeatRushRuntime,
   type SeatRushRuntimeOptions,
 } from '@seatrush/core';
+import { seatRow } from '@seatrush/core/testing';
 import { createSeatRushHttp, nodeHandler, type SeatRushHttp, type SeatRushHttpOptions } from '../src';
 
 export const ADMISSION_SECRET = 'admission-secret-0123456789-abcdefghijkl';
@@ -57,16 +58,7 @@ export function seatedSale(overrides: Partial<SaleDefinitionInput> = {}): SaleDe
         {
           id: 'A',
           name: 'Section A',
-          rows: [
-            {
-              id: '1',
-              seats: Array.from({ length: 8 }, (_, i) => ({
-                id: `A${i + 1}`,
-                label: `A-${i + 1}`,
-                tier: 'std',
-              })),
-            },
-          ],
+          rows: [seatRow('1', 8, { seatPrefix: 'A', label: (n) => `A-${n}` })],
         },
       ],
     },

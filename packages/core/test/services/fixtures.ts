@@ -1,4 +1,5 @@
 import type { EventPublisher, SaleDefinitionInput } from '../../src';
+import { seatRow } from '../../src/testing/seats';
 
 /** 32+ bytes: the minimum an admission token secret may have. */
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
@@ -42,14 +43,11 @@ export function seatedSale(overrides: Partial<SaleDefinitionInput> = {}): SaleDe
           id: 'A',
           name: 'Section A',
           rows: [
-            {
-              id: '1',
-              seats: Array.from({ length: 8 }, (_, i) => ({
-                id: `A${i + 1}`,
-                label: `A-1-${i + 1}`,
-                tier: i < 4 ? 'vip' : 'std',
-              })),
-            },
+            seatRow('1', 8, {
+              seatPrefix: 'A',
+              label: (n) => `A-1-${n}`,
+              tier: (n) => (n <= 4 ? 'vip' : 'std'),
+            }),
           ],
         },
       ],
