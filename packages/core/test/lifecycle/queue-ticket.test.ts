@@ -1,19 +1,17 @@
-import type { TicketEvent, TicketState } from '@seatrush/core';
+import type { TicketEvent } from '@seatrush/core';
 import {
-  edgesOf,
   TICKET_EVENT_TYPES,
   TICKET_STATES,
   TICKET_TRANSITIONS,
-  terminalStatesOf,
   transitionTicket,
 } from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { itFollowsItsTable } from './table-driven';
+import { assertEveryWalk, itFollowsItsTable, itListsTheDesignedEdges } from './table-driven';
 
 describe('queue ticket lifecycle', () => {
-  it('lists the designed edges; USED, EXPIRED and LEFT are terminal', () => {
-    expect(edgesOf(TICKET_TRANSITIONS).map((e) => `${e.from} -${e.event}-> ${e.to}`)).toEqual([
+  itListsTheDesignedEdges(TICKET_TRANSITIONS, {
+    edges: [
       'WAITING -ADMIT-> ADMITTED',
       'WAITING -HEARTBEAT-> WAITING',
       'WAITING -EXPIRE-> EXPIRED',
@@ -22,8 +20,8 @@ describe('queue ticket lifecycle', () => {
       'ADMITTED -USE-> USED',
       'ADMITTED -EXPIRE-> EXPIRED',
       'ADMITTED -LEAVE-> LEFT',
-    ]);
-    expect(terminalStatesOf(TICKET_TRANSITIONS)).toEqual(['USED', 'EXPIRED', 'LEFT']);
+    ],
+    terminal: ['USED', 'EXPIRED', 'LEFT'],
   });
 
   itFollowsItsTable(
@@ -44,19 +42,13 @@ describe('queue ticket lifecycle', () => {
 
   it('reaches USED only through ADMITTED, and nothing leaves a terminal state (property)', () => {
     const event = fc.constantFrom(...TICKET_EVENT_TYPES).map((type): TicketEvent => ({ type }));
-    fc.assert(
-      fc.property(fc.array(event, { maxLength: 30 }), (events) => {
-        let state: TicketState = 'WAITING';
-        let admitted = false;
-        for (const e of events) {
-          const result = transitionTicket(state, e);
-          if (terminalStatesOf(TICKET_TRANSITIONS).includes(state)) expect(result.ok).toBe(false);
-          if (!result.ok) continue;
-          if (result.state === 'ADMITTED') admitted = true;
-          if (result.state === 'USED') expect(admitted && state === 'ADMITTED').toBe(true);
-          state = result.state;
-        }
-      }),
-    );
+    const machine = { table: TICKET_TRANSITIONS, initial: 'WAITING' as const, transition: transitionTicket };
+    assertEveryWalk(machine, event, 30, () => {
+      let admitted = false;
+      return (from, _event, to) => {
+        if (to === 'ADMITTED') admitted = true;
+        if (to === 'USED') expect(admitted && from === 'ADMITTED').toBe(true);
+      };
+    });
   });
 });

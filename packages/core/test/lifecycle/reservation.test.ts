@@ -1,22 +1,15 @@
+import { RESERVATION_STATES, type ReservationEvent, type ReservationEventType } from '@seatrush/core';
 import {
-  RESERVATION_STATES,
-  type ReservationEvent,
-  type ReservationEventType,
-  type ReservationState,
-} from '@seatrush/core';
-import {
-  edgesOf,
   RESERVATION_EVENT_TYPES,
   RESERVATION_TRANSITIONS,
   ReservationStatus,
   sourcesOf,
   stateDiagramOf,
-  terminalStatesOf,
   transitionReservation,
 } from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { itFollowsItsTable } from './table-driven';
+import { assertEveryWalk, itFollowsItsTable, itListsTheDesignedEdges } from './table-driven';
 
 function sample(type: ReservationEventType): ReservationEvent {
   switch (type) {
@@ -36,8 +29,8 @@ describe('reservation lifecycle', () => {
     expect([...RESERVATION_STATES].sort()).toEqual([...ReservationStatus.options].sort());
   });
 
-  it('lists the designed edges; CONFIRMED and COMPENSATED are terminal', () => {
-    expect(edgesOf(RESERVATION_TRANSITIONS).map((e) => `${e.from} -${e.event}-> ${e.to}`)).toEqual([
+  itListsTheDesignedEdges(RESERVATION_TRANSITIONS, {
+    edges: [
       'REQUESTED -START_PAYMENT-> PAYMENT_PENDING',
       'REQUESTED -FAIL-> FAILED',
       'REQUESTED -COMPENSATE-> COMPENSATED',
@@ -46,8 +39,8 @@ describe('reservation lifecycle', () => {
       'PAYMENT_PENDING -FAIL-> FAILED',
       'PAYMENT_PENDING -COMPENSATE-> COMPENSATED',
       'FAILED -COMPENSATE-> COMPENSATED',
-    ]);
-    expect(terminalStatesOf(RESERVATION_TRANSITIONS)).toEqual(['CONFIRMED', 'COMPENSATED']);
+    ],
+    terminal: ['CONFIRMED', 'COMPENSATED'],
   });
 
   it('gives a repository the guard statuses of each event', () => {
@@ -81,21 +74,18 @@ describe('reservation lifecycle', () => {
 
   it('reaches CONFIRMED only from PAYMENT_PENDING, never after a failure, and terminals accept nothing (property)', () => {
     const event = fc.constantFrom(...RESERVATION_EVENT_TYPES).map(sample);
-    const terminal = terminalStatesOf(RESERVATION_TRANSITIONS);
-    fc.assert(
-      fc.property(fc.array(event, { maxLength: 30 }), (events) => {
-        let state: ReservationState = 'REQUESTED';
-        let failed = false;
-        for (const e of events) {
-          const result = transitionReservation(state, e);
-          if (terminal.includes(state)) expect(result.ok).toBe(false);
-          if (!result.ok) continue;
-          if (result.state === 'FAILED' || result.state === 'COMPENSATED') failed = true;
-          if (result.state === 'CONFIRMED') expect(state === 'PAYMENT_PENDING' && !failed).toBe(true);
-          state = result.state;
-        }
-      }),
-    );
+    const machine = {
+      table: RESERVATION_TRANSITIONS,
+      initial: 'REQUESTED' as const,
+      transition: transitionReservation,
+    };
+    assertEveryWalk(machine, event, 30, () => {
+      let failed = false;
+      return (from, _event, to) => {
+        if (to === 'FAILED' || to === 'COMPENSATED') failed = true;
+        if (to === 'CONFIRMED') expect(from === 'PAYMENT_PENDING' && !failed).toBe(true);
+      };
+    });
   });
 });
 

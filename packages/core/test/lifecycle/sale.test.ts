@@ -1,15 +1,8 @@
-import { SALE_STATES, type SaleEvent, type SaleEventType, type SaleState } from '@seatrush/core';
-import {
-  edgesOf,
-  SALE_EVENT_TYPES,
-  SALE_TRANSITIONS,
-  sourcesOf,
-  terminalStatesOf,
-  transitionSale,
-} from '@seatrush/core/ports';
+import { SALE_STATES, type SaleEvent, type SaleEventType } from '@seatrush/core';
+import { SALE_EVENT_TYPES, SALE_TRANSITIONS, sourcesOf, transitionSale } from '@seatrush/core/ports';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { itFollowsItsTable } from './table-driven';
+import { assertEveryWalk, itFollowsItsTable, itListsTheDesignedEdges } from './table-driven';
 
 const OPENS_AT = 1_000_000;
 
@@ -28,8 +21,8 @@ function passing(type: SaleEventType): SaleEvent {
 }
 
 describe('sale lifecycle', () => {
-  it('lists the designed edges', () => {
-    expect(edgesOf(SALE_TRANSITIONS).map((e) => `${e.from} -${e.event}-> ${e.to}`)).toEqual([
+  itListsTheDesignedEdges(SALE_TRANSITIONS, {
+    edges: [
       'DRAFT -START_WARMUP-> WARMING',
       'DRAFT -CLOSE-> CLOSED',
       'WARMING -WARMUP_SUCCEEDED-> READY',
@@ -43,8 +36,11 @@ describe('sale lifecycle', () => {
       'PAUSED -RESUME-> OPEN',
       'PAUSED -START_WARMUP-> WARMING',
       'PAUSED -CLOSE-> CLOSED',
-    ]);
-    expect(terminalStatesOf(SALE_TRANSITIONS)).toEqual(['CLOSED']);
+    ],
+    terminal: ['CLOSED'],
+  });
+
+  it('gives a store the guard statuses of CLOSE: every state but CLOSED', () => {
     expect(sourcesOf(SALE_TRANSITIONS, 'CLOSE')).toEqual(['DRAFT', 'WARMING', 'READY', 'OPEN', 'PAUSED']);
   });
 
@@ -108,28 +104,19 @@ describe('sale lifecycle', () => {
   );
 
   it('never sells unless warmed and opened on time, and accepts nothing once closed (property)', () => {
-    fc.assert(
-      fc.property(fc.array(anyEvent, { maxLength: 40 }), (events) => {
-        let state: SaleState = 'DRAFT';
-        let warmedSinceDraft = false;
-        for (const event of events) {
-          const result = transitionSale(state, event);
-          if (state === 'CLOSED') expect(result.ok).toBe(false);
-          if (!result.ok) {
-            expect(result.from).toBe(state);
-            continue;
-          }
-          if (result.state === 'OPEN' && state !== 'OPEN') {
-            expect(['READY', 'PAUSED']).toContain(state);
-            expect('warm' in event && event.warm).toBe(true);
-            expect(warmedSinceDraft).toBe(true);
-            if (event.type === 'OPEN') expect(event.at).toBeGreaterThanOrEqual(event.opensAt);
-          }
-          if (result.state === 'READY') warmedSinceDraft = true;
-          if (result.state === 'DRAFT' || result.state === 'WARMING') warmedSinceDraft = false;
-          state = result.state;
+    const machine = { table: SALE_TRANSITIONS, initial: 'DRAFT' as const, transition: transitionSale };
+    assertEveryWalk(machine, anyEvent, 40, () => {
+      let warmedSinceDraft = false;
+      return (from, event, to) => {
+        if (to === 'OPEN' && from !== 'OPEN') {
+          expect(['READY', 'PAUSED']).toContain(from);
+          expect('warm' in event && event.warm).toBe(true);
+          expect(warmedSinceDraft).toBe(true);
+          if (event.type === 'OPEN') expect(event.at).toBeGreaterThanOrEqual(event.opensAt);
         }
-      }),
-    );
+        if (to === 'READY') warmedSinceDraft = true;
+        if (to === 'DRAFT' || to === 'WARMING') warmedSinceDraft = false;
+      };
+    });
   });
 });

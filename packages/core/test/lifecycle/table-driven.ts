@@ -1,4 +1,5 @@
-import type { TransitionResult, TransitionTable } from '@seatrush/core/ports';
+import { edgesOf, type TransitionResult, type TransitionTable, terminalStatesOf } from '@seatrush/core/ports';
+import fc from 'fast-check';
 import { expect, it } from 'vitest';
 
 /** What a lifecycle module exports about its machine: its states, its events and its table. */
@@ -48,4 +49,53 @@ export function itFollowsItsTable<S extends string, T extends string, Subject = 
       event,
     });
   });
+}
+
+/**
+ * The machine as designed, in one test: its legal edges as `FROM -EVENT-> TO` lines in table order,
+ * and its terminal states. A change to the table shows up as a diff of these lines.
+ */
+export function itListsTheDesignedEdges<S extends string, T extends string>(
+  table: TransitionTable<S, T>,
+  designed: { edges: readonly string[]; terminal: readonly S[] },
+): void {
+  const terminal = designed.terminal.length === 0 ? 'none' : designed.terminal.join(', ');
+  it(`lists the designed edges; terminal: ${terminal}`, () => {
+    expect(edgesOf(table).map((e) => `${e.from} -${e.event}-> ${e.to}`)).toEqual(designed.edges);
+    expect(terminalStatesOf(table)).toEqual(designed.terminal);
+  });
+}
+
+/**
+ * Random walks of a machine from `initial` (fast-check): at every step a terminal state accepts
+ * nothing and a refusal names the state it came from; each accepted step goes to `step`, made
+ * fresh for each walk by `walker` so it can remember what the walk went through.
+ */
+export function assertEveryWalk<S extends string, T extends string, Event>(
+  machine: {
+    table: TransitionTable<S, T>;
+    initial: S;
+    transition: (state: S, event: Event) => TransitionResult<S, Event, string, string>;
+  },
+  events: fc.Arbitrary<Event>,
+  maxLength: number,
+  walker: () => (from: S, event: Event, to: S) => void,
+): void {
+  const terminal = terminalStatesOf(machine.table);
+  fc.assert(
+    fc.property(fc.array(events, { maxLength }), (walk) => {
+      const step = walker();
+      let state = machine.initial;
+      for (const event of walk) {
+        const result = machine.transition(state, event);
+        if (terminal.includes(state)) expect(result.ok).toBe(false);
+        if (!result.ok) {
+          expect(result.from).toBe(state);
+          continue;
+        }
+        step(state, event, result.state);
+        state = result.state;
+      }
+    }),
+  );
 }
