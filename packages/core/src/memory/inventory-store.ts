@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../common/errors';
-import {
-  EpochMs,
-  IdempotencyKey,
-  ReservationId,
-  SAFE_ID_PATTERN,
-  SaleId,
-  SeatId,
-  UserId,
-} from '../common/ids';
+import { EpochMs, ReservationId, SAFE_ID_PATTERN, SaleId, SeatId } from '../common/ids';
 import { validate } from '../common/validate';
 import { type HoldRequest, newHold } from '../hold/new-hold';
 import { type GroupReserveOutcome, GroupReserveRequest, pickGroupSeats } from '../ports/group-reservation';
@@ -17,7 +9,7 @@ import {
   type HoldChangeOutcome,
   HoldExtension,
   HoldOwnerChange,
-  HoldRecord,
+  type HoldRecord,
   type InventoryCounts,
   InventorySnapshot,
   type InventorySteps,
@@ -50,9 +42,6 @@ import { memoryInventorySteps } from './inventory-steps';
 import { memoryWaitingListStore } from './waiting-list-store';
 
 const HoldRef = z.object({ saleId: SaleId, reservationId: ReservationId });
-const _OutcomeRef = z.object({ saleId: SaleId, idempotencyKey: IdempotencyKey });
-const _UserRef = z.object({ saleId: SaleId, userId: UserId });
-const _SeatRef = z.object({ saleId: SaleId, seatIds: z.array(SeatId) });
 const ExpireInput = z.object({ saleId: SaleId, now: EpochMs, limit: z.number().int().positive() });
 const Truth = z.object({
   saleId: SaleId,
@@ -63,23 +52,12 @@ const Truth = z.object({
   observedConfirmed: z.number().int().nonnegative().optional(),
   observedConfirmedSeatIds: z.array(SeatId).optional(),
 });
-const FencingToken = z.number().int().nonnegative();
 const UnrelayedQuery = z.object({
   saleId: SaleId,
   enqueuedUpTo: EpochMs,
   limit: z.number().int().positive().max(10_000),
 });
 const RelayedInput = z.object({ saleId: SaleId, reservationIds: z.array(ReservationId).max(10_000) });
-const _StockChange = z.object({
-  saleId: SaleId,
-  quantity: z.number().int().positive(),
-  fencingToken: FencingToken,
-});
-const _WriteHoldInput = z.object({
-  hold: HoldRecord.refine((hold) => hold.status === 'HELD', 'a new hold has status HELD'),
-  fingerprint: z.string().min(1).max(1024),
-  fencingToken: FencingToken,
-});
 
 /**
  * Holds, stock and idempotency in memory: the executable specification of `InventoryStore`.
