@@ -14,5 +14,7 @@ set +a
 # headless Chromium (Debian's) for the example app's end-to-end test
 export "$(bash scripts/browser.sh)"
 
+# the kafka adapter's 'confluent' client: librdkafka's addon, built once (a plain install skips it)
+bash scripts/confluent.sh
 pnpm check
 vitest run "$@"

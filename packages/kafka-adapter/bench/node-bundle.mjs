@@ -16,16 +16,17 @@ export const esmWithRequire = {
 
 /**
  * Bundles `options.entry` into `options.outDir` for Node 22, everything inlined but
- * @platformatic/kafka (it loads its own WebAssembly next to its modules, so `outDir` must be inside
- * the package, where node_modules has it), workspace packages read from their sources.
+ * @platformatic/kafka (it loads its own WebAssembly next to its modules) and
+ * @confluentinc/kafka-javascript (its native addon), so `outDir` must be inside the package, where
+ * node_modules has them; workspace packages read from their sources.
  * @param {import('tsup').Options} options the entries, the output and the format
  */
 export function bundleForNode(options) {
   return build({
     platform: 'node',
     target: 'node22',
-    noExternal: [/^(?!@platformatic\/kafka)/],
-    external: ['@platformatic/kafka'],
+    noExternal: [/^(?!@platformatic\/kafka|@confluentinc\/kafka-javascript)/],
+    external: ['@platformatic/kafka', '@confluentinc/kafka-javascript'],
     config: false,
     dts: false,
     silent: true,

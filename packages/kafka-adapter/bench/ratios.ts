@@ -10,8 +10,8 @@
  * Every topic and group is deleted afterwards. Prints
  * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
  * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
- * BENCH_CLIENTS (default platformatic,kafkajs,platformatic+thread,kafkajs+thread: `+thread` is the
- * publisher with `thread: true`), BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
+ * BENCH_CLIENTS (default platformatic,kafkajs,confluent,platformatic+thread,kafkajs+thread:
+ * `+thread` is the publisher with `thread: true`; confluent needs scripts/confluent.sh first), BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
  * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_PRODUCERS, BENCH_NO_TOOL=1 (SeatRush
  * alone, e.g. under --cpu-prof). Publishing also prints CPU µs per record of the publishing
  * process (SeatRush's, and the Java tool's from bash's `times`), which the load moves far less
@@ -42,9 +42,9 @@ const CALLERS = Number(process.env.BENCH_CALLERS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'none') as Compression;
 /** The publishing paths: a client, or `<client>+thread` for its publisher with `thread: true`. */
-const PATHS = (process.env.BENCH_CLIENTS ?? 'platformatic,kafkajs,platformatic+thread,kafkajs+thread').split(
-  ',',
-);
+const PATHS = (
+  process.env.BENCH_CLIENTS ?? 'platformatic,kafkajs,confluent,platformatic+thread,kafkajs+thread'
+).split(',');
 /** The clients consumed with (a `+thread` path publishes only). */
 const CLIENTS = [...new Set(PATHS.map((p) => p.replace('+thread', '')))] as KafkaClientName[];
 /** `publish` or `consume` runs one side only. */

@@ -17,7 +17,7 @@ export type ConsumerSettings = Omit<
 export interface KafkaPortsOptions {
   /** Goes before every topic and consumer group name: the namespace of one deployment. */
   topicPrefix?: string;
-  /** The client library (`platformatic`, the default: see `DEFAULT_CLIENT`, or `kafkajs`). */
+  /** The client library (`platformatic`, the default: see `DEFAULT_CLIENT`; `kafkajs`; `confluent`). */
   client?: KafkaClientName;
   /**
    * This worker process's stable slot name (a pod name, `HOSTNAME-<index>`, a supervisor's

@@ -1,5 +1,6 @@
 export { type Outgoing, PartitionAssigner, type SendOptions, sendAcknowledged } from './acknowledged-send';
 export { type KafkaPorts, type KafkaPortsOptions, kafkaPorts } from './bundle';
+export { KafkaClientUnavailableError } from './clients/confluent';
 export {
   type Compression,
   DEFAULT_CLIENT,

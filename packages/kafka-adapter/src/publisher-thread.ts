@@ -3,6 +3,7 @@
  * driven by the messages of the publisher on the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { confluentOffThread } from './clients/confluent';
 import { KafkajsProducer } from './clients/kafkajs';
 import { PlatformaticProducer } from './clients/platformatic';
 import {
@@ -15,6 +16,7 @@ import type { ProducerDriver } from './clients/types';
 import { createKafka } from './connection';
 
 const data = workerData as ProducerThreadData;
+if (data.client === 'confluent') throw confluentOffThread(); // the publisher refuses it first
 const producer: ProducerDriver =
   data.client === 'kafkajs'
     ? new KafkajsProducer(createKafka(data.connection), data.settings)

@@ -1,12 +1,14 @@
 import { type DomainEvent, type DomainEventType, type EventPublisher, PublishError } from '@seatrush/core';
 import { validate, z } from '@seatrush/core/ports';
 import type { Kafka } from 'kafkajs';
+import { ConfluentProducer, confluentOffThread } from './clients/confluent';
 import { KafkajsProducer } from './clients/kafkajs';
 import { PlatformaticProducer } from './clients/platformatic';
 import { ThreadedProducer } from './clients/threaded';
 import {
   type Compression,
   DEFAULT_CLIENT,
+  KAFKA_CLIENTS,
   type KafkaClientName,
   type Outgoing,
   type ProducerDriver,
@@ -22,8 +24,9 @@ export interface KafkaEventPublisherOptions {
   connection: KafkaConnection;
   /**
    * The client library: `platformatic` (@platformatic/kafka, the default: see `DEFAULT_CLIENT`; a
-   * third less CPU a record than kafkajs in the README's benchmark; maintained, lz4/snappy/zstd)
-   * or `kafkajs`.
+   * third less CPU a record than kafkajs in the README's benchmark; maintained, lz4/snappy/zstd),
+   * `kafkajs`, or `confluent` (@confluentinc/kafka-javascript, librdkafka: a native addon that
+   * must be built, see the README; throws `KafkaClientUnavailableError` when it is not).
    */
   client?: KafkaClientName;
   /** Goes before every topic name. Default `seatrush`. */
@@ -39,9 +42,11 @@ export interface KafkaEventPublisherOptions {
    */
   compression?: Compression;
   /**
-   * Groups concurrent publishes into one produce request (neither client lingers by itself on
-   * `send`). Default `{ lingerMs: 2, maxBatchCount: 1000, maxBatchBytes: 1 MiB, maxInFlight: 1 }`;
-   * `false` sends each call alone.
+   * Groups concurrent publishes into one produce request (neither JavaScript client lingers by
+   * itself on `send`). Default `{ lingerMs: 2, maxBatchCount: 1000, maxBatchBytes: 1 MiB,
+   * maxInFlight: 1 }`; on `confluent`, whose librdkafka lingers (5 ms) and batches by itself,
+   * `{ lingerMs: 0, maxInFlight: 64 }`: the calls of one tick go together, none waits for the
+   * last batch's answer. `false` sends each call alone.
    */
   batching?: Partial<MicroBatcherOptions> | false;
   /**
@@ -61,7 +66,8 @@ export interface KafkaEventPublisherOptions {
    * `true` loads the thread's module built beside this package (`dist/publisher-thread.js`);
    * `{ module }` names another build of `src/publisher-thread.ts` (the tests bundle one from the
    * sources). The connection's settings are copied to the thread, so they must be plain data (no
-   * functions in `ssl`). Default false.
+   * functions in `ssl`). Default false. Not with the `confluent` client (ConfigurationError):
+   * librdkafka sends on threads of its own, and its addon cannot load on a worker thread.
    */
   thread?: boolean | { module: URL };
   /** Key strategy per event type (default `event`: the event's key, i.e. the reservation id). */
@@ -74,7 +80,7 @@ export interface KafkaEventPublisherOptions {
 
 const KeyStrategySchema = z.enum(['event', 'sale', 'none']);
 const OptionsSchema = z.object({
-  client: z.enum(['platformatic', 'kafkajs']).optional(),
+  client: z.enum(KAFKA_CLIENTS).optional(),
   topicPrefix: TopicPrefix.optional(),
   idempotent: z.boolean().optional(),
   compression: z.enum(['none', 'gzip', 'lz4', 'snappy', 'zstd']).optional(),
@@ -155,6 +161,7 @@ export class KafkaEventPublisher implements EventPublisher {
     this.kafka = createKafka(options.connection);
     this.topics = new TopicNames(valid.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
     this.client = valid.client ?? DEFAULT_CLIENT;
+    if (valid.thread && this.client === 'confluent') throw confluentOffThread();
     const settings = {
       idempotent: valid.idempotent ?? true,
       compression: valid.compression ?? 'none',
@@ -162,14 +169,17 @@ export class KafkaEventPublisher implements EventPublisher {
     };
     this.keys = valid.keys ?? {};
     this.provision = valid.provision ?? {};
+    // librdkafka lingers and batches by itself, with 5 requests in flight: the micro-batcher only
+    // groups the calls of one tick and never waits for an answer before the next batch
+    const librdkafka = this.client === 'confluent';
     const batching: MicroBatcherOptions =
       valid.batching === false
         ? UNBATCHED
         : {
-            lingerMs: valid.batching?.lingerMs ?? 2,
+            lingerMs: valid.batching?.lingerMs ?? (librdkafka ? 0 : 2),
             maxBatchCount: valid.batching?.maxBatchCount ?? 1_000,
             maxBatchBytes: valid.batching?.maxBatchBytes ?? 1024 * 1024,
-            maxInFlight: valid.batching?.maxInFlight ?? 1,
+            maxInFlight: valid.batching?.maxInFlight ?? (librdkafka ? 64 : 1),
           };
     this.lanes = Array.from({ length: valid.producers ?? DEFAULT_PUBLISHER_PRODUCERS }, () => {
       const producer = valid.thread
@@ -180,7 +190,9 @@ export class KafkaEventPublisher implements EventPublisher {
           })
         : this.client === 'kafkajs'
           ? new KafkajsProducer(this.kafka, settings)
-          : new PlatformaticProducer(options.connection, settings);
+          : this.client === 'confluent'
+            ? new ConfluentProducer(options.connection, settings)
+            : new PlatformaticProducer(options.connection, settings);
       return {
         producer,
         batcher: new MicroBatcher<Outgoing>(batching, (batch) => this.sendBatch(producer, batch), sizeOf),

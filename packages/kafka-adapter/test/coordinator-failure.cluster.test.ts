@@ -42,6 +42,16 @@ const session = Number(sessionTimeout);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
     await consumer.run({ autoCommit: false, eachBatch: async () => new Promise(() => {}) });
+  } else if (client === 'confluent') {
+    const { KafkaJS } = require('@confluentinc/kafka-javascript');
+    const kafka = new KafkaJS.Kafka({ kafkaJS: { clientId: 'held-member', brokers: brokers.split(','), logLevel: KafkaJS.logLevel.NOTHING } });
+    const consumer = kafka.consumer({
+      kafkaJS: { groupId, sessionTimeout: session, rebalanceTimeout: session, heartbeatInterval: 1000, fromBeginning: false, autoCommit: false },
+      rebalance_cb: (error) => { if (error.code === KafkaJS.ErrorCodes.ERR__ASSIGN_PARTITIONS) console.log('joined'); },
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({ eachBatch: async () => new Promise(() => {}) });
   } else {
     const { Consumer } = require('@platformatic/kafka');
     const consumer = new Consumer({ clientId: 'held-member', bootstrapBrokers: brokers.split(','), groupId,

@@ -5,7 +5,14 @@
  */
 
 /** The Kafka client library the publisher and consumer use. */
-export type KafkaClientName = 'platformatic' | 'kafkajs';
+export type KafkaClientName = 'platformatic' | 'kafkajs' | 'confluent';
+
+/** Every client, for validating a `client` option. */
+export const KAFKA_CLIENTS = [
+  'platformatic',
+  'kafkajs',
+  'confluent',
+] as const satisfies readonly KafkaClientName[];
 
 /**
  * The client used when `client` is not given: @platformatic/kafka, by `bench:ratios` and the fault
@@ -121,5 +128,5 @@ export interface ProducerSettings {
   ackTimeoutMs: number;
 }
 
-/** Compression codecs; `lz4`, `snappy` and `zstd` need @platformatic/kafka (kafkajs has gzip only). */
+/** Compression codecs; `lz4`, `snappy` and `zstd` need @platformatic/kafka or confluent (kafkajs has gzip only). */
 export type Compression = 'none' | 'gzip' | 'lz4' | 'snappy' | 'zstd';

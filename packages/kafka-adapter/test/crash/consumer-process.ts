@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     process.argv.slice(2);
   const consumer = new KafkaEventConsumer({
     connection: { brokers: brokers.split(','), clientId: 'crash-worker' },
-    client: client === 'kafkajs' ? 'kafkajs' : 'platformatic',
+    client: client === 'kafkajs' || client === 'confluent' ? client : 'platformatic',
     topicPrefix,
     groupId,
     provision: false,
