@@ -73,8 +73,11 @@ const Env = z.object({
     })
     .optional(),
   KAFKA_BROKERS: z.string().min(1).optional(),
-  /** The Kafka client library the adapter drives (real servers): its default, or `kafkajs`. */
-  KAFKA_CLIENT: z.enum(['platformatic', 'kafkajs']).default(DEFAULT_CLIENT),
+  /**
+   * The Kafka client library the adapter drives (real servers): its default, `kafkajs`, or
+   * `confluent` (librdkafka; its addon is built by scripts/confluent.sh, not by the install).
+   */
+  KAFKA_CLIENT: z.enum(['platformatic', 'kafkajs', 'confluent']).default(DEFAULT_CLIENT),
   DATABASE_URL: z.string().url().optional(),
   /** Token operators send as `Authorization: Bearer …`; a random one is printed when unset. */
   OPERATOR_TOKEN: z.string().min(16).optional(),

@@ -42,7 +42,7 @@ describe('configuration', () => {
     );
   });
 
-  it("drives the Kafka adapter's default client unless KAFKA_CLIENT names the other, and refuses an unknown one", () => {
+  it("drives the Kafka adapter's default client unless KAFKA_CLIENT names another, and refuses an unknown one", () => {
     const real = {
       REDIS_URL: 'redis://127.0.0.1:6379',
       KAFKA_BROKERS: '127.0.0.1:9092',
@@ -50,6 +50,7 @@ describe('configuration', () => {
     };
     expect(loadConfig(real).servers?.kafkaClient).toBe('platformatic');
     expect(loadConfig({ ...real, KAFKA_CLIENT: 'kafkajs' }).servers?.kafkaClient).toBe('kafkajs');
+    expect(loadConfig({ ...real, KAFKA_CLIENT: 'confluent' }).servers?.kafkaClient).toBe('confluent');
     expect(() => loadConfig({ ...real, KAFKA_CLIENT: 'rdkafka' })).toThrow(/KAFKA_CLIENT/);
   });
 
