@@ -10,7 +10,7 @@ import {
   type SeatRushRuntime,
   type SeatRushRuntimeOptions,
 } from '@seatrush/core';
-import { seatRow } from '@seatrush/core/testing';
+import { seatedTestSale, seatRow, testSale } from '@seatrush/core/testing';
 import { createSeatRushHttp, nodeHandler, type SeatRushHttp, type SeatRushHttpOptions } from '../src';
 
 export const ADMISSION_SECRET = 'admission-secret-0123456789-abcdefghijkl';
@@ -27,14 +27,8 @@ export const approvingGateway: PaymentGateway = {
 export function generalSale(
   overrides: Partial<SaleDefinitionInput> & { capacity?: number } = {},
 ): SaleDefinitionInput {
-  const { capacity = 10, ...rest } = overrides;
-  return {
+  return testSale({
     id: 'ga',
-    name: 'General admission',
-    inventory: { kind: 'general', capacity, tier: 'std' },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-    opensAt: 0,
-    holdMs: 60_000,
     admission: {
       usersPerInterval: 100,
       intervalMs: 1_000,
@@ -42,33 +36,18 @@ export function generalSale(
       sessionMs: 600_000,
       heartbeatTimeoutMs: 30_000,
     },
-    limits: { ticketsPerUser: 4 },
-    ...rest,
-  };
+    ...overrides,
+  });
 }
 
 /** A seated sale: one row of 8 seats. */
 export function seatedSale(overrides: Partial<SaleDefinitionInput> = {}): SaleDefinitionInput {
-  return {
+  return seatedTestSale({
     id: 'seated',
-    name: 'Seated concert',
-    inventory: {
-      kind: 'assigned',
-      sections: [
-        {
-          id: 'A',
-          name: 'Section A',
-          rows: [seatRow('1', 8, { seatPrefix: 'A', label: (n) => `A-${n}` })],
-        },
-      ],
-    },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 4_000 }],
-    opensAt: 0,
-    holdMs: 60_000,
+    rows: [seatRow('1', 8, { seatPrefix: 'A', label: (n) => `A-${n}` })],
     admission: { usersPerInterval: 100, intervalMs: 1_000, maxActive: 1_000 },
-    limits: { ticketsPerUser: 4 },
     ...overrides,
-  };
+  });
 }
 
 /** A test identity: the `x-test-user` header names the buyer (never use this outside tests). */

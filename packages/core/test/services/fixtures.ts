@@ -1,4 +1,5 @@
 import type { EventPublisher, SaleDefinitionInput } from '../../src';
+import { seatedTestSale, testSale } from '../../src/testing/sales';
 import { seatRow } from '../../src/testing/seats';
 
 /** 32+ bytes: the minimum an admission token secret may have. */
@@ -17,51 +18,25 @@ export const GENERAL_ADMISSION = {
 export function generalSale(
   overrides: Partial<SaleDefinitionInput> & { capacity?: number } = {},
 ): SaleDefinitionInput {
-  const { capacity = 10, ...rest } = overrides;
-  return {
-    id: 'sale-ga',
-    name: 'General admission',
-    inventory: { kind: 'general', capacity, tier: 'std' },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 5_000 }],
-    opensAt: 0,
-    holdMs: 60_000,
-    admission: GENERAL_ADMISSION,
-    limits: { ticketsPerUser: 4 },
-    ...rest,
-  };
+  return testSale({ admission: GENERAL_ADMISSION, ...overrides });
 }
 
 /** An assigned-seating sale: section A, row 1, seats A1..A4 (vip, 9,000) and A5..A8 (std, 4,000). */
 export function seatedSale(overrides: Partial<SaleDefinitionInput> = {}): SaleDefinitionInput {
-  return {
-    id: 'sale-seated',
-    name: 'Seated concert',
-    inventory: {
-      kind: 'assigned',
-      sections: [
-        {
-          id: 'A',
-          name: 'Section A',
-          rows: [
-            seatRow('1', 8, {
-              seatPrefix: 'A',
-              label: (n) => `A-1-${n}`,
-              tier: (n) => (n <= 4 ? 'vip' : 'std'),
-            }),
-          ],
-        },
-      ],
-    },
+  return seatedTestSale({
+    rows: [
+      seatRow('1', 8, {
+        seatPrefix: 'A',
+        label: (n) => `A-1-${n}`,
+        tier: (n) => (n <= 4 ? 'vip' : 'std'),
+      }),
+    ],
     tiers: [
       { id: 'vip', name: 'VIP', priceCents: 9_000 },
       { id: 'std', name: 'Standard', priceCents: 4_000 },
     ],
-    opensAt: 0,
-    holdMs: 60_000,
-    admission: { usersPerInterval: 10, intervalMs: 1_000, maxActive: 100 },
-    limits: { ticketsPerUser: 4 },
     ...overrides,
-  };
+  });
 }
 
 /**
