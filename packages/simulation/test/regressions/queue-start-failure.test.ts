@@ -1,7 +1,7 @@
 import { InfrastructureError } from '@seatrush/core';
 import { MemoryWaitingRoomStore } from '@seatrush/core/memory';
 import { AdmissionTokens, QueueingRoom } from '@seatrush/core/services';
-import { ManualClock } from '@seatrush/core/testing';
+import { ManualClock, testSale } from '@seatrush/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { overriding } from '../overriding';
 
@@ -27,14 +27,11 @@ describe('QueueingRoom start against a failing store', () => {
     });
     const clock = new ManualClock();
     const room = new QueueingRoom({
-      sale: {
+      sale: testSale({
         id: 'sale-1',
-        name: 'Sale',
-        inventory: { kind: 'general', capacity: 10, tier: 'std' },
-        tiers: [{ id: 'std', name: 'Standard', priceCents: 100 }],
         opensAt: clock.now(),
         admission: { usersPerInterval: 1, intervalMs: 1_000, maxActive: 5 },
-      },
+      }),
       store: failing,
       tokens: new AdmissionTokens({ secret: 'a-secret-of-at-least-thirty-two-bytes!!' }),
       clock,
