@@ -40,18 +40,8 @@ export {
   type LeaseStore,
 } from './lease-store';
 export type { ChargeOutcome, PaymentGateway } from './payment-gateway';
-export {
-  AdmitNextInput,
-  type AdmitNextResult,
-  ConfigureQueueInput,
-  EnterInput,
-  type EnterResult,
-  type OpenPreQueueResult,
-  type QueueConfig,
-  QueueingMethod,
-  type QueueingStore,
-  QueueLane,
-} from './queueing-store';
+// every name of the queueing port is public, as of the waiting-room port below
+export * from './queueing-store';
 export { type RateLimitDecision, type RateLimiter, RateLimitRequest } from './rate-limiter';
 export {
   type BuyerHistoryEntry,
@@ -99,16 +89,5 @@ export {
   SaleStateSchema,
 } from './sale-control-store';
 export { SingleUseInput, type SingleUseStore } from './single-use-store';
-export type {
-  AdmitInput,
-  AdmitResult,
-  PositionQuery,
-  QueueEntry,
-  QueuePosition,
-  ReadmitInput,
-  ReadmitResult,
-  RejoinInput,
-  RejoinResult,
-  WaitingRoomStats,
-  WaitingRoomStore,
-} from './waiting-room-store';
+// every name of the waiting-room port is public: its inputs, its answers and the port
+export type * from './waiting-room-store';
