@@ -5,7 +5,43 @@ import type pg from 'pg';
 import { type PgConnection, withClient } from '../connection';
 import { translatePgError } from '../errors';
 import { qualified } from '../sql-names';
-import { eventRowOf, MINUTE_MS, reservationContributions } from './projection';
+import { unnestColumns } from '../unnest';
+import {
+  type EventRow,
+  eventRowOf,
+  MINUTE_MS,
+  type ReservationContribution,
+  reservationContributions,
+} from './projection';
+
+/** The record statement's event columns, `$1` to `$10` of its first `unnest`. */
+const EVENT_COLUMNS = [
+  'eventId',
+  'saleId',
+  'type',
+  'reason',
+  'reservationId',
+  'userId',
+  'seatIds',
+  'delta',
+  'confirmedDelta',
+  'occurredAt',
+] as const satisfies readonly (keyof EventRow)[];
+
+/** Its reservation contributions' columns, `$12` to `$22` of the second (`$11` is the revenue). */
+const CONTRIBUTION_COLUMNS = [
+  'saleId',
+  'reservationId',
+  'userId',
+  'quantity',
+  'seatIds',
+  'amountCents',
+  'state',
+  'heldAt',
+  'expiresAt',
+  'settledAt',
+  'reason',
+] as const satisfies readonly (keyof ReservationContribution)[];
 
 /** What a projector has done since it was created. */
 export interface ProjectorProgress {
@@ -213,28 +249,9 @@ export class PgProjector implements EventHandler {
        )
        SELECT event_id FROM recorded`,
       values: [
-        rows.map((r) => r.eventId),
-        rows.map((r) => r.saleId),
-        rows.map((r) => r.type),
-        rows.map((r) => r.reason),
-        rows.map((r) => r.reservationId),
-        rows.map((r) => r.userId),
-        rows.map((r) => JSON.stringify(r.seatIds)),
-        rows.map((r) => r.delta),
-        rows.map((r) => r.confirmedDelta),
-        rows.map((r) => r.occurredAt),
+        ...unnestColumns(rows, EVENT_COLUMNS, { seatIds: (ids) => JSON.stringify(ids) }),
         revenue,
-        merged.map((c) => c.saleId),
-        merged.map((c) => c.reservationId),
-        merged.map((c) => c.userId),
-        merged.map((c) => c.quantity),
-        merged.map((c) => JSON.stringify(c.seatIds)),
-        merged.map((c) => c.amountCents),
-        merged.map((c) => c.state),
-        merged.map((c) => c.heldAt),
-        merged.map((c) => c.expiresAt),
-        merged.map((c) => c.settledAt),
-        merged.map((c) => c.reason),
+        ...unnestColumns(merged, CONTRIBUTION_COLUMNS, { seatIds: (ids) => JSON.stringify(ids) }),
       ],
     });
     return new Set(inserted.map((r) => r.event_id));

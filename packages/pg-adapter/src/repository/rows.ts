@@ -1,4 +1,5 @@
 import type { ReservationRow, ReservationStatus } from '@seatrush/core';
+import { unnestColumns } from '../unnest';
 
 /** A reservation as `pg` returns it (bigint columns arrive as strings). */
 export interface ReservationRecord {
@@ -45,20 +46,24 @@ export function toReservationRow(record: ReservationRecord): ReservationRow {
  * comma) because `unnest` would flatten an array of arrays.
  */
 export function toColumns(rows: readonly ReservationRow[]): unknown[] {
-  return [
-    rows.map((r) => r.saleId),
-    rows.map((r) => r.reservationId),
-    rows.map((r) => r.userId),
-    rows.map((r) => r.idempotencyKey),
-    rows.map((r) => r.quantity),
-    rows.map((r) => r.seatIds.join(',')),
-    rows.map((r) => r.amountCents),
-    rows.map((r) => r.status),
-    rows.map((r) => r.paymentId),
-    rows.map((r) => r.failureReason),
-    rows.map((r) => r.createdAt),
-    rows.map((r) => r.updatedAt),
-  ];
+  return unnestColumns(
+    rows,
+    [
+      'saleId',
+      'reservationId',
+      'userId',
+      'idempotencyKey',
+      'quantity',
+      'seatIds',
+      'amountCents',
+      'status',
+      'paymentId',
+      'failureReason',
+      'createdAt',
+      'updatedAt',
+    ],
+    { seatIds: (ids) => ids.join(',') },
+  );
 }
 
 /** The `unnest` source of the batch insert, matching `toColumns`. */
