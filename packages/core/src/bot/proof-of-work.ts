@@ -11,7 +11,7 @@ import { ConfigurationError, SeatRushError } from '../common/errors';
 import { EpochMs } from '../common/ids';
 import { validate } from '../common/validate';
 import { MemorySingleUseStore } from '../memory/single-use-store';
-import type { Challenge, ChallengeProvider } from '../ports/challenge';
+import type { Challenge, ChallengeProvider, ChallengeVerification } from '../ports/challenge';
 import type { SingleUseStore } from '../ports/single-use-store';
 
 /** The algorithm name carried in every prompt, so a client knows what it is solving. */
@@ -160,12 +160,7 @@ export class ProofOfWorkChallenges implements ChallengeProvider {
    * burn a stranger's challenge).
    * @throws InfrastructureError when the single-use store fails (the answer is not accepted).
    */
-  async verify(input: {
-    subject: string;
-    challengeId: string;
-    answer: string;
-    now: number;
-  }): Promise<boolean> {
+  async verify(input: ChallengeVerification): Promise<boolean> {
     const { subject, challengeId, answer, now } = validate('challenge answer', VerifyInput, input);
     const parts = CHALLENGE_ID.exec(challengeId);
     if (!parts) return false;

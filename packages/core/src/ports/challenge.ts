@@ -6,6 +6,14 @@ export interface Challenge {
   expiresAt: number;
 }
 
+/** What {@link ChallengeProvider.verify} is asked: `subject`'s answer to the challenge `challengeId`. */
+export interface ChallengeVerification {
+  subject: string;
+  challengeId: string;
+  answer: string;
+  now: number;
+}
+
 /**
  * A CAPTCHA service cannot be assumed, so core ships a proof-of-work implementation of this port;
  * a host may plug in its CAPTCHA provider instead.
@@ -13,5 +21,5 @@ export interface Challenge {
 export interface ChallengeProvider {
   issue(input: { subject: string; now: number }): Promise<Challenge>;
   /** True once for a correct, unexpired answer by the same subject. */
-  verify(input: { subject: string; challengeId: string; answer: string; now: number }): Promise<boolean>;
+  verify(input: ChallengeVerification): Promise<boolean>;
 }

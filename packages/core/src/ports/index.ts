@@ -1,6 +1,6 @@
 export type { Alert, AlertSink } from './alert-sink';
 export type { Blocklist } from './blocklist';
-export type { Challenge, ChallengeProvider } from './challenge';
+export type { Challenge, ChallengeProvider, ChallengeVerification } from './challenge';
 export { type Clock, systemClock } from './clock';
 export type { DeadLetterStore, DeadLetterView } from './dead-letter-store';
 export type { DistributedLock, Lease } from './distributed-lock';
