@@ -24,3 +24,12 @@ export function quotedSchema(schema: string): string {
 export function qualified(schema: string, table: string): string {
   return `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
 }
+
+/** The tables a store uses, by the role it knows each by, each `qualified` by `schema`. */
+export function qualifiedTables<Role extends string>(
+  schema: string,
+  tables: Record<Role, string>,
+): Record<Role, string> {
+  const entries = Object.entries<string>(tables).map(([role, table]) => [role, qualified(schema, table)]);
+  return Object.fromEntries(entries) as Record<Role, string>;
+}

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { PgConnection } from '../connection';
 import { translatePgError } from '../errors';
 import { statusChangeParameters, statusChangeUpdate } from '../repository/status-change';
-import { qualified } from '../sql-names';
+import { qualifiedTables } from '../sql-names';
 
 interface PaymentColumns {
   reservation_id: string;
@@ -61,14 +61,13 @@ export class PgCheckoutStore implements CheckoutStore, NotificationOutbox {
 
   constructor(connection: PgConnection) {
     this.#pool = connection.primary;
-    const table = (name: string) => qualified(connection.schema, name);
-    this.#t = {
-      payments: table('checkout_payments'),
-      receipts: table('webhook_receipts'),
-      outbox: table('notification_outbox'),
-      reservations: table('reservations'),
-      reservationIds: table('reservation_ids'),
-    };
+    this.#t = qualifiedTables(connection.schema, {
+      payments: 'checkout_payments',
+      receipts: 'webhook_receipts',
+      outbox: 'notification_outbox',
+      reservations: 'reservations',
+      reservationIds: 'reservation_ids',
+    });
   }
 
   async recordPayment(record: PaymentRecord): Promise<{ record: PaymentRecord; created: boolean }> {

@@ -21,7 +21,7 @@ import {
 import pg from 'pg';
 import { inTransaction, type PgConnection } from '../connection';
 import { translatePgError } from '../errors';
-import { qualified } from '../sql-names';
+import { qualified, qualifiedTables } from '../sql-names';
 import {
   insertReport,
   RESERVATION_COLUMNS,
@@ -71,16 +71,15 @@ export class PgReservationRepository implements ReservationRepository {
   /** A repository over the connection's schema (migrated with `migrate` first). */
   constructor(connection: PgConnection) {
     this.#db = connection;
-    const table = (name: string) => qualified(connection.schema, name);
-    this.#t = {
-      sales: table('sales'),
-      seats: table('seats'),
-      reservations: table('reservations'),
-      reservationIds: table('reservation_ids'),
-      soldSeats: table('sold_seats'),
-      runs: table('reconciliation_runs'),
-      releases: table('hold_releases'),
-    };
+    this.#t = qualifiedTables(connection.schema, {
+      sales: 'sales',
+      seats: 'seats',
+      reservations: 'reservations',
+      reservationIds: 'reservation_ids',
+      soldSeats: 'sold_seats',
+      runs: 'reconciliation_runs',
+      releases: 'hold_releases',
+    });
   }
 
   /**
