@@ -1,7 +1,7 @@
 import { uniqueName } from '@seatrush/test-support';
 import { describe, expect, inject, it } from 'vitest';
 import { createKafka, KafkaEventPublisher, readTopic } from '../src';
-import { javaPartition } from '../src/clients/platformatic';
+import { javaPartition } from '../src/clients/partitions';
 import { requested } from './fixtures';
 
 const brokers = inject('services').kafkaBrokers;

@@ -1,6 +1,6 @@
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { javaPartition } from '../src/clients/platformatic';
+import { javaPartition } from '../src/clients/partitions';
 
 describe('javaPartition', () => {
   it('puts every key on the partition kafkajs (and Java) would choose, so switching clients keeps order', () => {

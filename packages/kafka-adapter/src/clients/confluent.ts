@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type * as Confluent from '@confluentinc/kafka-javascript';
 import { ConfigurationError } from '@seatrush/core';
 import type { KafkaConnection } from '../connection';
-import { javaPartition } from './platformatic';
+import { PartitionCounts } from './partitions';
 import type {
   GroupConsumerDriver,
   GroupRun,
@@ -56,9 +56,6 @@ export function confluentOffThread(): ConfigurationError {
     "thread: the confluent client cannot run on a publisher thread (its native addon loads once a process, and librdkafka already sends on threads of its own); leave thread off, or use client 'platformatic' or 'kafkajs'",
   );
 }
-
-/** How long partition counts are trusted, as the other clients' `metadataMaxAge`. */
-const METADATA_MAX_AGE_MS = 300_000;
 
 /**
  * librdkafka's names for the connection's settings. TLS and SASL are mapped for what both other
@@ -121,8 +118,18 @@ interface Delivery {
  */
 export class ConfluentProducer implements ProducerDriver {
   private readonly producer: Confluent.Producer;
-  private readonly partitionCounts = new Map<string, { count: number; fetchedAt: number }>();
-  private roundRobin = 0;
+  private readonly partitions = new PartitionCounts(async (topics) => {
+    const counts = new Map<string, number>();
+    for (const topic of topics) {
+      const metadata = await new Promise<Confluent.Metadata>((resolve, reject) =>
+        this.producer.getMetadata({ topic, timeout: 10_000 }, (error, data) =>
+          error ? reject(error) : resolve(data),
+        ),
+      );
+      counts.set(topic, metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0);
+    }
+    return counts;
+  });
   private lastError: unknown;
 
   constructor(connection: KafkaConnection, settings: ProducerSettings) {
@@ -166,13 +173,8 @@ export class ConfluentProducer implements ProducerDriver {
     });
   }
 
-  async assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
-    await this.refreshPartitionCounts(outgoing);
-    return outgoing.map((o) =>
-      o.message.partition !== undefined
-        ? o
-        : { topic: o.topic, message: { ...o.message, partition: this.partitionOf(o) } },
-    );
+  assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
+    return this.partitions.assign(outgoing);
   }
 
   send(outgoing: Outgoing[]): Promise<unknown[]> {
@@ -210,33 +212,6 @@ export class ConfluentProducer implements ProducerDriver {
         this.producer.disconnect((error) => (error ? reject(error) : resolve()));
       });
     });
-  }
-
-  /** Java's partition for the message's key, round robin without one (counts refreshed before). */
-  private partitionOf({ topic, message }: Outgoing): number {
-    const count = this.partitionCounts.get(topic)?.count ?? 1;
-    return message.key === null ? this.roundRobin++ % count : javaPartition(message.key, count);
-  }
-
-  private async refreshPartitionCounts(outgoing: Outgoing[]): Promise<void> {
-    const now = Date.now();
-    const stale = new Set<string>();
-    for (const { topic, message } of outgoing) {
-      if (
-        message.partition === undefined &&
-        now - (this.partitionCounts.get(topic)?.fetchedAt ?? Number.NEGATIVE_INFINITY) > METADATA_MAX_AGE_MS
-      )
-        stale.add(topic);
-    }
-    for (const topic of stale) {
-      const metadata = await new Promise<Confluent.Metadata>((resolve, reject) =>
-        this.producer.getMetadata({ topic, timeout: 10_000 }, (error, data) =>
-          error ? reject(error) : resolve(data),
-        ),
-      );
-      const count = metadata.topics.find((t) => t.name === topic)?.partitions.length;
-      if (count) this.partitionCounts.set(topic, { count, fetchedAt: now });
-    }
   }
 }
 

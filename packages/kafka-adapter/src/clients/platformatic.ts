@@ -5,12 +5,12 @@ import {
   type Message,
   type MessagesStream,
   type MessageToProduce,
-  murmur2,
   Producer,
   type SASLOptions,
 } from '@platformatic/kafka';
 import { ConfigurationError } from '@seatrush/core';
 import type { KafkaConnection } from '../connection';
+import { PartitionCounts } from './partitions';
 import type {
   GroupConsumerDriver,
   GroupRun,
@@ -24,9 +24,6 @@ import type {
 } from './types';
 
 type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
-
-/** How long partition counts are trusted, as the clients' own `metadataMaxAge`. */
-const METADATA_MAX_AGE_MS = 300_000;
 
 /** The client options every @platformatic/kafka client of a connection shares. */
 export function platformaticOptions(connection: KafkaConnection): BaseOptions {
@@ -62,23 +59,16 @@ function saslOf(sasl: NonNullable<KafkaConnection['sasl']>): SASLOptions {
 }
 
 /**
- * Java's default partitioner (murmur2 of the key, made positive, modulo the partition count) —
- * the choice kafkajs's default partitioner makes too, so a key stays on its partition whichever
- * client wrote it. @platformatic/kafka's own default (`murmur2 >>> 0`) differs for half the keys.
- */
-export function javaPartition(key: string | Buffer, partitions: number): number {
-  return (murmur2(typeof key === 'string' ? Buffer.from(key) : key) & 0x7fffffff) % partitions;
-}
-
-/**
  * @platformatic/kafka's idempotent producer: acks=all, its own retries and sequence numbers. The
  * micro-batcher in front of it groups concurrent calls into one request. Messages get an explicit
  * partition (Java's choice), so each one's acknowledgement is read from the answer.
  */
 export class PlatformaticProducer implements ProducerDriver {
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
-  private readonly partitionCounts = new Map<string, { count: number; fetchedAt: number }>();
-  private roundRobin = 0;
+  private readonly partitions = new PartitionCounts(async (topics) => {
+    const metadata = await this.producer.metadata({ topics, forceUpdate: true });
+    return new Map(topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]));
+  });
 
   constructor(connection: KafkaConnection, settings: ProducerSettings) {
     const base = platformaticOptions(connection);
@@ -99,23 +89,18 @@ export class PlatformaticProducer implements ProducerDriver {
     await this.producer.metadata({ topics: [] });
   }
 
-  async assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
-    await this.refreshPartitionCounts(outgoing);
-    return outgoing.map((o) =>
-      o.message.partition !== undefined
-        ? o
-        : { topic: o.topic, message: { ...o.message, partition: this.partitionOf(o) } },
-    );
+  assign(outgoing: Outgoing[]): Promise<Outgoing[]> {
+    return this.partitions.assign(outgoing);
   }
 
   async send(outgoing: Outgoing[]): Promise<unknown[]> {
-    await this.refreshPartitionCounts(outgoing);
+    await this.partitions.refresh(outgoing);
     const partitions: number[] = new Array(outgoing.length);
     const messages: Array<MessageToProduce<Buffer, Buffer, Buffer, Buffer>> = new Array(outgoing.length);
     for (let i = 0; i < outgoing.length; i += 1) {
       // the partition is chosen here, without a copy of each message as `assign` makes
       const { topic, message } = outgoing[i]!;
-      const partition = message.partition ?? this.partitionOf(outgoing[i]!);
+      const partition = message.partition ?? this.partitions.partitionOf(outgoing[i]!);
       partitions[i] = partition;
       messages[i] = {
         topic,
@@ -147,30 +132,6 @@ export class PlatformaticProducer implements ProducerDriver {
 
   close(): Promise<void> {
     return this.producer.close(true);
-  }
-
-  /** Java's partition for the message's key, round robin without one (counts refreshed before). */
-  private partitionOf({ topic, message }: Outgoing): number {
-    const count = this.partitionCounts.get(topic)?.count ?? 1;
-    return message.key === null ? this.roundRobin++ % count : javaPartition(message.key, count);
-  }
-
-  private async refreshPartitionCounts(outgoing: Outgoing[]): Promise<void> {
-    const now = Date.now();
-    const stale = new Set<string>();
-    for (const { topic, message } of outgoing) {
-      if (
-        message.partition === undefined &&
-        now - (this.partitionCounts.get(topic)?.fetchedAt ?? Number.NEGATIVE_INFINITY) > METADATA_MAX_AGE_MS
-      )
-        stale.add(topic);
-    }
-    if (stale.size === 0) return;
-    const metadata = await this.producer.metadata({ topics: [...stale], forceUpdate: true });
-    for (const topic of stale) {
-      const count = metadata.topics.get(topic)?.partitionsCount;
-      if (count) this.partitionCounts.set(topic, { count, fetchedAt: now });
-    }
   }
 }
 
