@@ -1,6 +1,6 @@
 /**
  * SeatRush against Kafka's own tools on the same broker, as ratios: publishing 200,000 events
- * through KafkaEventPublisher (each client) against `ProducerPerformance`, and consuming 200,000
+ * through KafkaEventPublisher (each client) against `ProducerPerformance`, and consuming 1,000,000
  * through KafkaEventConsumer against `ConsumerPerformance`. Each round runs SeatRush on every
  * client and then the tool back to back; a ratio is SeatRush's rate over the tool's of the same
  * round, and the median of 3 rounds is printed. Both sides: acks=all with idempotence, 6
@@ -11,7 +11,7 @@
  * figures; asserts nothing. Run: `pnpm --filter @seatrush/kafka-adapter bench:ratios` (reads
  * KAFKA_BROKERS; 5-10 minutes). Knobs: BENCH_COMPRESSION=lz4|zstd|gzip (both sides),
  * BENCH_CLIENTS (default platformatic,kafkajs,confluent,platformatic+thread,kafkajs+thread:
- * `+thread` is the publisher with `thread: true`; confluent needs scripts/confluent.sh first), BENCH_ONLY=publish|consume, BENCH_RECORDS, BENCH_ROUNDS,
+ * `+thread` is the publisher with `thread: true`; confluent needs scripts/confluent.sh first), BENCH_ONLY=publish|consume, BENCH_RECORDS (published a round), BENCH_CONSUME_RECORDS (the consume backlog), BENCH_ROUNDS,
  * BENCH_CALLERS, BENCH_BATCHING (the publisher's `batching` as JSON), BENCH_PRODUCERS, BENCH_NO_TOOL=1 (SeatRush
  * alone, e.g. under --cpu-prof). Publishing also prints CPU µs per record of the publishing
  * process (SeatRush's, and the Java tool's from bash's `times`), which the load moves far less
@@ -22,7 +22,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { DomainEvent, EventHandler } from '@seatrush/core';
 import { type Admin, logLevel } from 'kafkajs';
 import {
   type Compression,
@@ -34,10 +33,19 @@ import {
   KafkaEventPublisher,
   TopicNames,
 } from '../src';
+import { countingHandler, fillBacklog } from './backlog';
 import { event } from './events';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
+/**
+ * Records of the consume backlog. A million, not 200,000: ConsumerPerformance starts a fresh JVM
+ * each round, and at 200,000 its timed stretch (0.6-2.5 s) is mostly its JIT warming up: its
+ * median read 179,211/s and 336,700/s in two runs 14 minutes apart (2026-12-06 18:08 and 18:22
+ * UTC), the ratios of one run 0.25-0.60. At a million it read 648,929/s, its steady rate, and the
+ * rounds' ratios were 0.17 0.17 0.19 (18:28).
+ */
+const CONSUME_RECORDS = Number(process.env.BENCH_CONSUME_RECORDS ?? 1_000_000);
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const COMPRESSION = (process.env.BENCH_COMPRESSION ?? 'none') as Compression;
@@ -200,29 +208,6 @@ async function publishRate(admin: Admin, path: string, round: number): Promise<P
   }
 }
 
-/** Fills the consume benchmark's topic with RECORDS events. */
-async function fill(topicPrefix: string): Promise<void> {
-  const publisher = new KafkaEventPublisher({
-    connection,
-    topicPrefix,
-    compression: COMPRESSION,
-    provision: false,
-  });
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 20 }, async () => {
-      while (next < RECORDS) {
-        const from = next;
-        next += 500;
-        await publisher.publish(
-          Array.from({ length: Math.min(500, RECORDS - from) }, (_, i) => event(from + i)),
-        );
-      }
-    }),
-  );
-  await publisher.close();
-}
-
 /** A consuming run: messages per second, and the consuming process's CPU µs per message. */
 interface ConsumeRun {
   rate: number;
@@ -243,7 +228,7 @@ function consumerPerformance(topic: string, group: string): ConsumeRun {
     '--group',
     group,
     '--num-records',
-    String(RECORDS),
+    String(CONSUME_RECORDS),
     '--timeout',
     '60000',
   ]);
@@ -251,7 +236,7 @@ function consumerPerformance(topic: string, group: string): ConsumeRun {
   const columns = (header ?? '').split(',').map((c) => c.trim());
   const rate = (values ?? '').split(',')[columns.indexOf('fetch.nMsg.sec')];
   if (rate === undefined) throw new Error(`unexpected ConsumerPerformance output: ${out}`);
-  return { rate: Number(rate), cpuUs: (lastToolCpuSeconds * 1e6) / RECORDS };
+  return { rate: Number(rate), cpuUs: (lastToolCpuSeconds * 1e6) / CONSUME_RECORDS };
 }
 
 /**
@@ -261,22 +246,7 @@ function consumerPerformance(topic: string, group: string): ConsumeRun {
  * CPU µs per message over the same stretch.
  */
 async function consumeRate(client: KafkaClientName, topicPrefix: string, group: string): Promise<ConsumeRun> {
-  let seen = 0;
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  const count = (n: number) => {
-    seen += n;
-    if (seen >= RECORDS) finish();
-  };
-  const handler: EventHandler = {
-    handle: async () => count(1),
-    handleBatch: async (events: DomainEvent[]) => {
-      count(events.length);
-      return { failed: [] };
-    },
-  };
+  const { handler, seen, done } = countingHandler(CONSUME_RECORDS);
   const consumer = new KafkaEventConsumer({
     connection,
     client,
@@ -287,12 +257,15 @@ async function consumeRate(client: KafkaClientName, topicPrefix: string, group: 
   await consumer.start({ types: ['ReservationRequested'], handler });
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const before = seen;
+  const before = seen();
   await done;
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
   await consumer.stop();
-  return { rate: (RECORDS - before) / seconds, cpuUs: (used.user + used.system) / (RECORDS - before) };
+  return {
+    rate: (CONSUME_RECORDS - before) / seconds,
+    cpuUs: (used.user + used.system) / (CONSUME_RECORDS - before),
+  };
 }
 
 function row(label: string, rates: number[], references: number[]): string {
@@ -346,7 +319,7 @@ function printSide(side: {
 async function main(): Promise<void> {
   const bytes = recordBytes(RECORDS / 2);
   console.log(
-    `${RECORDS} records per run: value ${bytes.value} B, key ${bytes.key} B, headers ${bytes.headers} B; ${PARTITIONS} partitions, acks=all, idempotent, compression ${COMPRESSION}; median of ${ROUNDS} rounds`,
+    `${RECORDS} records per publish run, ${CONSUME_RECORDS} per consume run: value ${bytes.value} B, key ${bytes.key} B, headers ${bytes.headers} B; ${PARTITIONS} partitions, acks=all, idempotent, compression ${COMPRESSION}; median of ${ROUNDS} rounds`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'seatrush-ratios-'));
   const admin = createKafka(connection).admin();
@@ -366,7 +339,12 @@ async function main(): Promise<void> {
     const consumerRuns: ConsumeRun[] = [];
     if (ONLY !== 'publish') {
       await createTopic(admin, consumeTopics.of('ReservationRequested'));
-      await fill(`${run}_consume`);
+      await fillBacklog({
+        connection,
+        topicPrefix: `${run}_consume`,
+        records: CONSUME_RECORDS,
+        compression: COMPRESSION,
+      });
     }
     for (let round = 0; round < ROUNDS && ONLY !== 'publish'; round += 1) {
       for (const client of CLIENTS) {
