@@ -92,10 +92,12 @@ describe.each(CLIENTS)('at least once through a crash (%s)', (client) => {
     }
     const args = [brokers.join(','), topicPrefix, groupId, sink, client];
 
-    const first = await startWorker(await loadWorker([...args, 'first']));
     // the replacement is loaded beforehand, as a supervisor's warm spare: the time printed is
-    // the group's handover, not Node's start-up (bench/recovery.ts measures it, this test does not)
+    // the group's handover, not Node's start-up (bench/recovery.ts measures it, this test does not).
+    // It is loaded before the first worker starts: loaded while the first ran, it took long enough
+    // on a quiet machine for the first to handle all 10,000 (kafkajs, 2026-12-06) before the kill.
     const spare = await loadWorker([...args, 'replacement']);
+    const first = await startWorker(await loadWorker([...args, 'first']));
     await eventually(() => expect(readdirSync(sink).length).toBeGreaterThanOrEqual(2_000), 60_000);
     first.kill('SIGKILL');
     const killedAt = performance.now();
