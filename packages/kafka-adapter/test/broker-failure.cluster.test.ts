@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PublishError } from '@seatrush/core';
-import { clusterAddressesFromEnv, uniqueName } from '@seatrush/test-support';
+import { clusterAddressesFromEnv } from '@seatrush/test-support';
 import { ConfigResourceTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { createKafka, KafkaEventPublisher, provisionTopics, readTopic } from '../src';
+import { createKafka, KafkaEventPublisher, readTopic } from '../src';
 import { CLIENTS, THREAD_CLIENTS } from './clients';
-import { requested } from './fixtures';
+import { replicatedTopics, requested } from './fixtures';
 import { publisherThreadModule } from './publisher-thread-module';
 
 const brokers = clusterAddressesFromEnv().kafkaClusterBrokers;
@@ -49,14 +49,7 @@ describe.each([
   'a broker crash on the 3-broker cluster (replication factor 3, min.insync.replicas 2; $client, publisher thread: $thread)',
   ({ client, thread }) => {
     it('loses no acknowledged event when the leader is killed mid-run', async () => {
-      const topicPrefix = uniqueName('kk');
-      const connection = { brokers, requestTimeoutMs: 10_000, retries: 8 };
-      await provisionTopics({
-        connection,
-        topicPrefix,
-        settings: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 },
-      });
-      const topic = `${topicPrefix}.reservation.requested`;
+      const { connection, topicPrefix, topic } = await replicatedTopics(brokers, 'kk');
       const admin = createKafka(connection).admin();
       await admin.connect();
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });

@@ -2,9 +2,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { clusterAddressesFromEnv, uniqueName } from '@seatrush/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKafka, KafkaEventConsumer, KafkaEventPublisher, provisionTopics, readTopic } from '../src';
+import { createKafka, KafkaEventConsumer, KafkaEventPublisher, readTopic } from '../src';
 import { CLIENTS } from './clients';
-import { eventually, requested } from './fixtures';
+import { eventually, replicatedTopics, requested } from './fixtures';
 
 // The fault suite's Kafka step (test/faults, `pnpm faults`) failed on @platformatic/kafka
 // (2026-12-06 05:01 UTC): after one broker of three was SIGKILLed, 134 acknowledged reservations
@@ -100,15 +100,8 @@ describe.each(CLIENTS)(
   'the group coordinator SIGKILLed during a rebalance (3-broker cluster; %s)',
   (client) => {
     it('keeps the process alive and handles every event, those published after the kill included', async () => {
-      const topicPrefix = uniqueName('kc');
       const groupId = uniqueName('coordinator_kill');
-      const connection = { brokers, requestTimeoutMs: 10_000, retries: 8 };
-      await provisionTopics({
-        connection,
-        topicPrefix,
-        settings: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 },
-      });
-      const topic = `${topicPrefix}.reservation.requested`;
+      const { connection, topicPrefix, topic } = await replicatedTopics(brokers, 'kc');
 
       const uncaught: unknown[] = [];
       const onUncaught = (error: unknown) => uncaught.push(error);

@@ -1,5 +1,7 @@
 import type { DomainEvent, EventOf } from '@seatrush/core';
+import { uniqueName } from '@seatrush/test-support';
 import { Kafka, logLevel } from 'kafkajs';
+import { provisionTopics } from '../src';
 
 /**
  * The fixtures' event time: a minute before this process loaded them, to the second. Message
@@ -89,3 +91,26 @@ export async function rawSend(
 
 /** The event ids, in order, of what a handler saw. */
 export const ids = (events: DomainEvent[]) => events.map((e) => e.eventId);
+
+/**
+ * Topics under a fresh prefix on the 3-broker cluster, as production runs them (3 partitions, 3
+ * copies, 2 in sync), and a connection that rides out a broker's death (10 s requests, 8 retries).
+ * `topic` is the prefix's ReservationRequested topic, the one the cluster tests publish to.
+ */
+export async function replicatedTopics(
+  brokers: string[],
+  prefix: string,
+): Promise<{
+  connection: { brokers: string[]; requestTimeoutMs: number; retries: number };
+  topicPrefix: string;
+  topic: string;
+}> {
+  const topicPrefix = uniqueName(prefix);
+  const connection = { brokers, requestTimeoutMs: 10_000, retries: 8 };
+  await provisionTopics({
+    connection,
+    topicPrefix,
+    settings: { partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 },
+  });
+  return { connection, topicPrefix, topic: `${topicPrefix}.reservation.requested` };
+}
