@@ -1,5 +1,6 @@
 import { type BotGuardOptionsInput, solveProofOfWork } from '@seatrush/core';
 import { checkProofOfWork, ProofOfWorkPrompt } from '@seatrush/core/services';
+import { testSale } from '@seatrush/core/testing';
 import { type ServiceAddresses, uniqueName } from '@seatrush/test-support';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -229,17 +230,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A small general-admission sale definition for tests. */
+/**
+ * A small general-admission sale definition for tests: core's `testSale` at 2,500 cents, admitting
+ * buyers as fast as a test sends them. `extra` replaces whole fields (an admission of its own,
+ * queueing settings, …) in what the operator API receives.
+ */
 export function generalSale(id: string, capacity: number, extra: Record<string, unknown> = {}) {
   return {
-    id,
-    name: `Test sale ${id}`,
-    inventory: { kind: 'general', capacity, tier: 'std' },
-    tiers: [{ id: 'std', name: 'Standard', priceCents: 2_500 }],
-    opensAt: 0,
-    holdMs: 60_000,
-    admission: { usersPerInterval: 1_000, intervalMs: 100, maxActive: 100_000 },
-    limits: { ticketsPerUser: 4 },
+    ...testSale({
+      id,
+      name: `Test sale ${id}`,
+      capacity,
+      tiers: [{ id: 'std', name: 'Standard', priceCents: 2_500 }],
+      admission: { usersPerInterval: 1_000, intervalMs: 100, maxActive: 100_000 },
+    }),
     ...extra,
   };
 }
