@@ -11,7 +11,10 @@ import { eventually, requested } from './fixtures';
 const brokers = inject('services').kafkaBrokers;
 const TOTAL = 10_000;
 const PARTITIONS = 3;
-/** The worker's `commitEvery`: at most this many of a partition are handled but not committed. */
+/**
+ * The worker's `commitEvery` (with `commitIntervalMs: 0`): at most this many of a partition are
+ * handled but not committed.
+ */
 const COMMIT_EVERY = 500;
 // Inside the package, so the bundle finds @platformatic/kafka in node_modules.
 const work = mkdtempSync(join(import.meta.dirname, '../node_modules/.seatrush-crash-'));
