@@ -1,7 +1,18 @@
 /** The consume benchmarks' backlog: a topic filled with events, and a handler that counts them. */
 import type { DomainEvent, EventHandler } from '@seatrush/core';
-import { type Compression, type KafkaConnection, KafkaEventPublisher } from '../src';
+import type { Admin } from 'kafkajs';
+import { type Compression, ensureTopics, type KafkaConnection, KafkaEventPublisher } from '../src';
 import { event } from './events';
+
+/** Partitions of every benchmark topic, on both sides of a ratio. */
+export const BENCH_PARTITIONS = 6;
+
+/** Creates a benchmark topic of {@link BENCH_PARTITIONS} partitions, its records kept forever. */
+export async function createBenchTopic(admin: Admin, topic: string): Promise<void> {
+  // Kept forever: the events' timestamps are of 2023, so the broker's time retention would delete
+  // a round's records minutes after they were written, under a consumer still waiting for them.
+  await ensureTopics(admin, [topic], { partitions: BENCH_PARTITIONS, retentionMs: -1 });
+}
 
 /** Publishes `records` benchmark events under `topicPrefix`, 500 a call, 20 calls at a time. */
 export async function fillBacklog(input: {

@@ -14,8 +14,8 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { logLevel } from 'kafkajs';
-import { createKafka, ensureTopics, type KafkaClientName, KafkaEventConsumer, TopicNames } from '../src';
-import { countingHandler, fillBacklog } from './backlog';
+import { createKafka, type KafkaClientName, KafkaEventConsumer, TopicNames } from '../src';
+import { countingHandler, createBenchTopic, fillBacklog } from './backlog';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
@@ -23,6 +23,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'platformatic').split(',') as KafkaClientName[];
 const connection = { brokers, logLevel: logLevel.NOTHING };
 const topicPrefix = `idle_${process.pid}`;
+/** Each run's consumer group, deleted at the end with the topic. */
+const groups: string[] = [];
 
 /** Spans of one kind of request: count, summed duration, and the union of their in-flight time. */
 class Spans {
@@ -60,26 +62,11 @@ for (const [channel, spans] of process.env.BENCH_TRACE === '0'
   subscribe(`${channel}:asyncEnd`, (context) => spans().end(starts.get(context as object) ?? 0));
 }
 
-async function fill(): Promise<void> {
-  const admin = createKafka(connection).admin();
-  await admin.connect();
-  await ensureTopics(admin, [new TopicNames(topicPrefix).of('ReservationRequested')], {
-    partitions: 6,
-    retentionMs: -1,
-  });
-  await admin.disconnect();
-  await fillBacklog({ connection, topicPrefix, records: RECORDS });
-}
-
 async function consume(client: KafkaClientName, round: number): Promise<string> {
   const { handler, seen, batches, done } = countingHandler(RECORDS);
-  const consumer = new KafkaEventConsumer({
-    connection,
-    client,
-    topicPrefix,
-    groupId: `${topicPrefix}_${client}_${round}`,
-    provision: false,
-  });
+  const groupId = `${topicPrefix}_${client}_${round}`;
+  groups.push(groupId);
+  const consumer = new KafkaEventConsumer({ connection, client, topicPrefix, groupId, provision: false });
   await consumer.start({ types: ['ReservationRequested'], handler });
   fetches = new Spans();
   commits = new Spans();
@@ -115,16 +102,17 @@ async function consume(client: KafkaClientName, round: number): Promise<string> 
 }
 
 async function main(): Promise<void> {
-  await fill();
+  const topic = new TopicNames(topicPrefix).of('ReservationRequested');
+  const admin = createKafka(connection).admin();
+  await admin.connect();
   try {
+    await createBenchTopic(admin, topic);
+    await fillBacklog({ connection, topicPrefix, records: RECORDS });
     for (let round = 0; round < ROUNDS; round += 1)
       for (const client of CLIENTS) console.log(await consume(client, round));
   } finally {
-    const admin = createKafka(connection).admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({ topics: [new TopicNames(topicPrefix).of('ReservationRequested')] })
-      .catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteGroups(groups).catch(() => undefined);
     await admin.disconnect();
   }
 }

@@ -27,13 +27,12 @@ import {
   type Compression,
   createKafka,
   encodeEvent,
-  ensureTopics,
   type KafkaClientName,
   KafkaEventConsumer,
   KafkaEventPublisher,
   TopicNames,
 } from '../src';
-import { countingHandler, fillBacklog } from './backlog';
+import { BENCH_PARTITIONS, countingHandler, createBenchTopic, fillBacklog } from './backlog';
 import { event } from './events';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -57,7 +56,6 @@ const PATHS = (
 const CLIENTS = [...new Set(PATHS.map((p) => p.replace('+thread', '')))] as KafkaClientName[];
 /** `publish` or `consume` runs one side only. */
 const ONLY = process.env.BENCH_ONLY ?? '';
-const PARTITIONS = 6;
 const repoRoot = process.env.SEATRUSH_ROOT ?? process.cwd();
 const connection = { brokers, logLevel: logLevel.NOTHING };
 const run = `bench_${process.pid}`;
@@ -125,12 +123,6 @@ function minutesSeconds(text: string): number {
   return match ? Number(match[1]) * 60 + Number(match[2]) : Number.NaN;
 }
 
-async function createTopic(admin: Admin, topic: string): Promise<void> {
-  // Kept forever: the events' timestamps are of 2023, so the broker's time retention would delete
-  // a round's records minutes after they were written, under a consumer still waiting for them.
-  await ensureTopics(admin, [topic], { partitions: PARTITIONS, retentionMs: -1 });
-}
-
 /** A publishing run: records per second, and the publishing process's CPU µs per record. */
 interface PublishRun {
   rate: number;
@@ -140,7 +132,7 @@ interface PublishRun {
 /** Records per second of ProducerPerformance into a fresh topic. */
 async function producerPerformance(admin: Admin, payloads: string, round: number): Promise<PublishRun> {
   const topic = `${run}_pp_${round}`;
-  await createTopic(admin, topic);
+  await createBenchTopic(admin, topic);
   try {
     const props = [`bootstrap.servers=${brokers.join(',')}`, 'acks=all', 'enable.idempotence=true'];
     if (COMPRESSION !== 'none') props.push(`compression.type=${COMPRESSION}`);
@@ -187,7 +179,7 @@ async function publishRate(admin: Admin, path: string, round: number): Promise<P
     ...(threaded || process.env.BENCH_THREAD ? { thread: true } : {}),
   });
   const topic = new TopicNames(topicPrefix).of('ReservationRequested');
-  await createTopic(admin, topic);
+  await createBenchTopic(admin, topic);
   try {
     await publisher.connect();
     await publisher.publish([event(-1)]); // connections and metadata
@@ -319,7 +311,7 @@ function printSide(side: {
 async function main(): Promise<void> {
   const bytes = recordBytes(RECORDS / 2);
   console.log(
-    `${RECORDS} records per publish run, ${CONSUME_RECORDS} per consume run: value ${bytes.value} B, key ${bytes.key} B, headers ${bytes.headers} B; ${PARTITIONS} partitions, acks=all, idempotent, compression ${COMPRESSION}; median of ${ROUNDS} rounds`,
+    `${RECORDS} records per publish run, ${CONSUME_RECORDS} per consume run: value ${bytes.value} B, key ${bytes.key} B, headers ${bytes.headers} B; ${BENCH_PARTITIONS} partitions, acks=all, idempotent, compression ${COMPRESSION}; median of ${ROUNDS} rounds`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'seatrush-ratios-'));
   const admin = createKafka(connection).admin();
@@ -338,7 +330,7 @@ async function main(): Promise<void> {
     const consumed = new Map<KafkaClientName, ConsumeRun[]>(CLIENTS.map((c) => [c, []]));
     const consumerRuns: ConsumeRun[] = [];
     if (ONLY !== 'publish') {
-      await createTopic(admin, consumeTopics.of('ReservationRequested'));
+      await createBenchTopic(admin, consumeTopics.of('ReservationRequested'));
       await fillBacklog({
         connection,
         topicPrefix: `${run}_consume`,
